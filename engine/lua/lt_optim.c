@@ -1,0 +1,11 @@
+/* lt_optim.c — Lua binding for the optim module (placeholder table until the module lands). */
+#include "lt.h"
+
+static const luaL_Reg funcs[] = {{NULL, NULL}};
+
+int lt_open_optim(lua_State *L)
+{
+    lua_newtable(L);
+    lt_register(L, funcs);
+    return 1;
+}

@@ -1,0 +1,11 @@
+/* lt_sim.c — Lua binding for the sim module (placeholder table until the module lands). */
+#include "lt.h"
+
+static const luaL_Reg funcs[] = {{NULL, NULL}};
+
+int lt_open_sim(lua_State *L)
+{
+    lua_newtable(L);
+    lt_register(L, funcs);
+    return 1;
+}
