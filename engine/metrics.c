@@ -1,0 +1,267 @@
+/* metrics.c — full-ranking evaluation: target ranks with seen-item exclusion, the sampled
+ * protocol, HR/NDCG/Recall/Precision/MAP/MRR from ranks, and per-row top-K.
+ *
+ * Why ranks: every accuracy metric of a full ranking is a function of where the targets land,
+ * and the rank of one target is a single branch-free pass over the row (count of scores
+ * above it), much cheaper than sorting or even a top-K heap. Seen items are then subtracted
+ * by walking the user's (short) seen list, so exclusion costs O(|seen|), not O(I). */
+#include "metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "rng.h"
+
+enum { M_NONE = 0, M_SEEN = 1, M_TARGET = 2, M_DONE = 3, M_DRAWN = 4 };
+
+/* items that come before item j (score s): higher score, or equal score and lower id */
+static int64_t count_before(const float *x, int64_t I, int64_t j, float s)
+{
+    int64_t c = 0;
+    int32_t acc = 0;
+    for (int64_t i = 0; i < j; i++) acc += x[i] >= s;
+    c += acc;
+    acc = 0;
+    for (int64_t i = j + 1; i < I; i++) acc += x[i] > s;
+    return c + acc;
+}
+
+static int before(float xi, int64_t i, float s, int64_t j) { return xi > s || (xi == s && i < j); }
+
+static int check_ids(int64_t B, const int64_t *off, const int32_t *ids, int64_t I, const char *what)
+{
+    for (int64_t b = 0; b < B; b++) {
+        if (off[b + 1] < off[b]) return tide_errorf("metrics: %s offsets decrease at row %lld", what, (long long)b);
+        for (int64_t p = off[b]; p < off[b + 1]; p++)
+            if (ids[p] < 0 || ids[p] >= I)
+                return tide_errorf("metrics: %s item %d of row %lld is outside [0, %lld)", what, ids[p],
+                                   (long long)b, (long long)I);
+    }
+    return TIDE_OK;
+}
+
+static int check_args(int64_t B, int64_t I, int64_t ld, const int64_t *seen_off, const int32_t *seen,
+                      const int64_t *tgt_off, const int32_t *tgt)
+{
+    if (I <= 0 || ld < I) return tide_errorf("metrics: bad item count %lld / leading dim %lld", (long long)I, (long long)ld);
+    if (seen && check_ids(B, seen_off, seen, I, "seen") < 0) return TIDE_ERR;
+    if (tgt && check_ids(B, tgt_off, tgt, I, "target") < 0) return TIDE_ERR;
+    return TIDE_OK;
+}
+
+/* marks the row's targets and seen items in mark[]; returns the number of distinct excluded */
+static int64_t mark_row(uint8_t *mark, int64_t b, const int64_t *seen_off, const int32_t *seen,
+                        const int64_t *tgt_off, const int32_t *tgt)
+{
+    int64_t excl = 0;
+    if (tgt)
+        for (int64_t p = tgt_off[b]; p < tgt_off[b + 1]; p++) mark[tgt[p]] = M_TARGET;
+    if (seen)
+        for (int64_t p = seen_off[b]; p < seen_off[b + 1]; p++)
+            if (mark[seen[p]] == M_NONE) { mark[seen[p]] = M_SEEN; excl++; }
+    return excl;
+}
+
+static void clear_row(uint8_t *mark, int64_t b, const int64_t *seen_off, const int32_t *seen,
+                      const int64_t *tgt_off, const int32_t *tgt)
+{
+    if (tgt)
+        for (int64_t p = tgt_off[b]; p < tgt_off[b + 1]; p++) mark[tgt[p]] = M_NONE;
+    if (seen)
+        for (int64_t p = seen_off[b]; p < seen_off[b + 1]; p++) mark[seen[p]] = M_NONE;
+}
+
+int tide_rank_targets(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+                      const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int64_t *rank)
+{
+    if (check_args(B, I, ld, seen_off, seen, tgt_off, tgt) < 0) return TIDE_ERR;
+    uint8_t *mark = calloc((size_t)I, 1);
+    if (!mark) return tide_errorf("metrics: out of memory for %lld items", (long long)I);
+    for (int64_t b = 0; b < B; b++) {
+        const float *x = scores + b * ld;
+        if (tgt_off[b + 1] == tgt_off[b]) continue;
+        mark_row(mark, b, seen_off, seen, tgt_off, tgt);
+        for (int64_t p = tgt_off[b]; p < tgt_off[b + 1]; p++) {
+            int64_t j = tgt[p];
+            float s = x[j];
+            if (isnan(s)) {
+                free(mark);
+                return tide_errorf("metrics: score of target item %lld for row %lld is NaN", (long long)j, (long long)b);
+            }
+            int64_t r = count_before(x, I, j, s);
+            if (seen)
+                for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++) {
+                    int64_t i = seen[q];
+                    if (mark[i] == M_SEEN) {
+                        mark[i] = M_DONE; /* duplicates in the seen list count once */
+                        r -= before(x[i], i, s, j);
+                    }
+                }
+            if (seen) /* re-arm for the next target of this row */
+                for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++)
+                    if (mark[seen[q]] == M_DONE) mark[seen[q]] = M_SEEN;
+            rank[p] = r;
+        }
+        clear_row(mark, b, seen_off, seen, tgt_off, tgt);
+    }
+    free(mark);
+    return TIDE_OK;
+}
+
+int tide_rank_sampled(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+                      const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int n_neg,
+                      uint64_t seed, int64_t user_base, int64_t *rank)
+{
+    if (n_neg < 1) return tide_errorf("metrics: sampled protocol needs n_neg >= 1, got %d", n_neg);
+    if (check_args(B, I, ld, seen_off, seen, tgt_off, tgt) < 0) return TIDE_ERR;
+    uint8_t *mark = calloc((size_t)I, 1);
+    int32_t *drawn = malloc((size_t)n_neg * sizeof(int32_t));
+    if (!mark || !drawn) { free(mark); free(drawn); return tide_errorf("metrics: out of memory"); }
+    for (int64_t b = 0; b < B; b++) {
+        const float *x = scores + b * ld;
+        int64_t nt = tgt_off[b + 1] - tgt_off[b];
+        if (nt == 0) continue;
+        int64_t excl = mark_row(mark, b, seen_off, seen, tgt_off, tgt);
+        int64_t ncand = I - excl - nt;
+        /* count distinct targets (a target may be listed twice) */
+        tide_rng r = {seed, (uint64_t)(user_base + b) << 24};
+        for (int64_t p = tgt_off[b]; p < tgt_off[b + 1]; p++) {
+            int64_t j = tgt[p];
+            float s = x[j];
+            if (isnan(s)) {
+                free(mark); free(drawn);
+                return tide_errorf("metrics: score of target item %lld for row %lld is NaN", (long long)j, (long long)b);
+            }
+            int m = 0;
+            if (ncand <= n_neg) { /* fewer candidates than asked: use them all */
+                for (int64_t i = 0; i < I; i++)
+                    if (mark[i] == M_NONE && m < n_neg) drawn[m++] = (int32_t)i;
+            } else {
+                while (m < n_neg) {
+                    int32_t i = (int32_t)tide_rng_below(&r, (uint64_t)I);
+                    if (mark[i] != M_NONE) continue;
+                    mark[i] = M_DRAWN;
+                    drawn[m++] = i;
+                }
+                for (int q = 0; q < m; q++) mark[drawn[q]] = M_NONE;
+            }
+            int64_t rk = 0;
+            for (int q = 0; q < m; q++) rk += before(x[drawn[q]], drawn[q], s, j);
+            rank[p] = rk;
+        }
+        clear_row(mark, b, seen_off, seen, tgt_off, tgt);
+    }
+    free(mark);
+    free(drawn);
+    return TIDE_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int tide_rank_metrics(int64_t B, const int64_t *tgt_off, const int64_t *rank, int nk, const int *ks,
+                      double *sums, int64_t *n_users)
+{
+    int64_t maxt = 0;
+    for (int j = 0; j < nk; j++)
+        if (ks[j] < 1) return tide_errorf("metrics: cutoff K must be >= 1, got %d", ks[j]);
+    for (int64_t b = 0; b < B; b++) maxt = tgt_off[b + 1] - tgt_off[b] > maxt ? tgt_off[b + 1] - tgt_off[b] : maxt;
+    int64_t *r = malloc(((size_t)maxt + 1) * sizeof(int64_t));
+    if (!r) return tide_errorf("metrics: out of memory");
+    int64_t used = 0;
+    for (int64_t b = 0; b < B; b++) {
+        int64_t nt = tgt_off[b + 1] - tgt_off[b];
+        if (nt == 0) continue;
+        used++;
+        memcpy(r, rank + tgt_off[b], (size_t)nt * sizeof(int64_t));
+        if (nt > 1) qsort(r, (size_t)nt, sizeof(int64_t), cmp_i64);
+        for (int j = 0; j < nk; j++) {
+            int64_t K = ks[j], hits = 0;
+            double dcg = 0, idcg = 0, ap = 0;
+            for (int64_t q = 0; q < nt && r[q] < K; q++) {
+                hits++;
+                dcg += 1 / log2((double)r[q] + 2);
+                ap += (double)(q + 1) / (double)(r[q] + 1);
+            }
+            int64_t ideal = nt < K ? nt : K;
+            for (int64_t q = 0; q < ideal; q++) idcg += 1 / log2((double)q + 2);
+            double *s = sums + j * 6;
+            s[0] += hits > 0;
+            s[1] += dcg / idcg;
+            s[2] += (double)hits / (double)nt;
+            s[3] += (double)hits / (double)K;
+            s[4] += ap / (double)ideal;
+            s[5] += 1 / ((double)r[0] + 1);
+        }
+    }
+    free(r);
+    *n_users = used;
+    return TIDE_OK;
+}
+
+/* min-heap on "goodness" (score, then lower id is better) */
+static int worse(float sa, int32_t ia, float sb, int32_t ib) { return sa < sb || (sa == sb && ia > ib); }
+
+static void sift_down(float *hs, int32_t *hi, int n, int p)
+{
+    for (;;) {
+        int l = 2 * p + 1, r = l + 1, m = p;
+        if (l < n && worse(hs[l], hi[l], hs[m], hi[m])) m = l;
+        if (r < n && worse(hs[r], hi[r], hs[m], hi[m])) m = r;
+        if (m == p) return;
+        float ts = hs[p]; hs[p] = hs[m]; hs[m] = ts;
+        int32_t ti = hi[p]; hi[p] = hi[m]; hi[m] = ti;
+        p = m;
+    }
+}
+
+int tide_metrics_topk(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+              const int32_t *seen, int K, int32_t *items, float *vals)
+{
+    if (K < 1) return tide_errorf("topk: K must be >= 1, got %d", K);
+    if (check_args(B, I, ld, seen_off, seen, NULL, NULL) < 0) return TIDE_ERR;
+    uint8_t *mark = calloc((size_t)I, 1);
+    float *hs = malloc((size_t)K * sizeof(float));
+    int32_t *hi = malloc((size_t)K * sizeof(int32_t));
+    if (!mark || !hs || !hi) { free(mark); free(hs); free(hi); return tide_errorf("topk: out of memory"); }
+    for (int64_t b = 0; b < B; b++) {
+        const float *x = scores + b * ld;
+        mark_row(mark, b, seen_off, seen, NULL, NULL);
+        int n = 0;
+        for (int64_t i = 0; i < I; i++) {
+            float s = x[i];
+            if (n == K && !worse(hs[0], hi[0], s, (int32_t)i)) continue; /* fast reject */
+            if (mark[i] || isnan(s)) continue;
+            if (n < K) { /* push: sift up */
+                int p = n++;
+                hs[p] = s; hi[p] = (int32_t)i;
+                while (p > 0) {
+                    int q = (p - 1) / 2;
+                    if (!worse(hs[p], hi[p], hs[q], hi[q])) break;
+                    float ts = hs[p]; hs[p] = hs[q]; hs[q] = ts;
+                    int32_t ti = hi[p]; hi[p] = hi[q]; hi[q] = ti;
+                    p = q;
+                }
+            } else {
+                hs[0] = s; hi[0] = (int32_t)i;
+                sift_down(hs, hi, n, 0);
+            }
+        }
+        clear_row(mark, b, seen_off, seen, NULL, NULL);
+        /* pop worst-first into the tail */
+        for (int q = K - 1; q >= n; q--) { items[b * K + q] = -1; if (vals) vals[b * K + q] = NAN; }
+        for (int q = n - 1; q >= 0; q--) {
+            items[b * K + q] = hi[0];
+            if (vals) vals[b * K + q] = hs[0];
+            hs[0] = hs[q]; hi[0] = hi[q];
+            sift_down(hs, hi, q, 0);
+        }
+    }
+    free(mark); free(hs); free(hi);
+    return TIDE_OK;
+}
