@@ -257,11 +257,12 @@ tide_tensor *tide_cat(const tide_tensor *const *ts, int n, int dim)
     shape[dim] = 0;
     for (int i = 0; i < n; i++) {
         const tide_tensor *t = ts[i];
-        int ok = t->ndim == t0->ndim;
-        for (int d = 0; ok && d < t0->ndim; d++) ok = d == dim || t->shape[d] == t0->shape[d];
-        if (!ok)
+        int bad = t->ndim == t0->ndim ? -1 : 0;
+        for (int d = 0; bad < 0 && d < t0->ndim; d++)
+            if (d != dim && t->shape[d] != t0->shape[d]) bad = d;
+        if (bad >= 0)
             return tide_errorf("cat: tensor %d has shape %s, incompatible with %s at dim %d", i + 1,
-                               tide_shape_str(t, s1, 96), tide_shape_str(t0, s2, 96), dim), NULL;
+                               tide_shape_str(t, s1, 96), tide_shape_str(t0, s2, 96), bad), NULL;
         if (t->dtype != t0->dtype)
             return tide_errorf("cat: tensor %d has dtype %s, expected %s", i + 1,
                                tide_dtype_name(t->dtype), tide_dtype_name(t0->dtype)), NULL;
