@@ -1,0 +1,62 @@
+/* fasttext.h — a fastText-style linear text classifier (Joulin, Grave, Bojanowski, Mikolov,
+ * "Bag of Tricks for Efficient Text Classification", EACL 2017 / arXiv 2016).
+ *
+ *   h = mean of emb[id] over the ids of a text (units + hashed n-grams, see text.h)
+ *   z = W h + b,  p = softmax(z)
+ *
+ * trained by plain SGD on the cross-entropy with a learning rate decaying linearly to 0, one
+ * example at a time in an order shuffled per epoch by the Philox generator: single-threaded
+ * and deterministic (same data + seed -> the same bytes), no Hogwild.
+ *
+ * A model owns its vocabulary and tokenizer options, so it can score raw UTF-8 text.
+ * Files: "TIDEFT01" magic, header, vocabulary (text.h format), float arrays, CRC-32 trailer;
+ * written atomically; a truncated or corrupt file is refused with a message. */
+#ifndef TIDE_FASTTEXT_H
+#define TIDE_FASTTEXT_H
+
+#include <stdint.h>
+
+#include "text.h"
+
+typedef struct {
+    int dim, n_classes;
+    tide_ids_opts ids;  /* tokenizer flags, n-gram order, buckets */
+    int64_t n_vocab;    /* rows [0, n_vocab) are vocabulary units, then hash buckets */
+    int64_t n_rows;     /* n_vocab + buckets */
+    tide_vocab *vocab;  /* owned */
+    float *emb;         /* [n_rows, dim] input embeddings */
+    float *w;           /* [n_classes, dim] output weights */
+    float *b;           /* [n_classes] output bias */
+} tide_fasttext;
+
+/* A new model over a copy of vocab (may be NULL: every unit hashed). Embeddings start
+ * uniform in (-1/dim, 1/dim) from seed, the output layer at zero (as fastText does). */
+tide_fasttext *tide_fasttext_new(const tide_vocab *vocab, const tide_ids_opts *ids, int dim,
+                                 int n_classes, uint64_t seed);
+void tide_fasttext_free(tide_fasttext *m);
+
+/* SGD over n examples: example i has ids[offsets[i] .. offsets[i+1]) (0-based rows) and
+ * class labels[i] in [0, n_classes). Empty examples are skipped. Returns the mean training
+ * loss of the last epoch, or a negative value with tide_error() set on bad input. */
+double tide_fasttext_train(tide_fasttext *m, const int32_t *ids, const int64_t *offsets,
+                           int64_t n, const int32_t *labels, int epochs, double lr,
+                           uint64_t seed);
+
+/* Class probabilities (n_classes floats) for one example. An empty example gets softmax(b). */
+void tide_fasttext_forward(const tide_fasttext *m, const int32_t *ids, int64_t n, float *prob);
+
+/* Probabilities for a raw text (tokenised with the model's options). TIDE_ERR on failure. */
+int tide_fasttext_predict_text(const tide_fasttext *m, const char *s, size_t len,
+                               tide_units *scratch, float *prob);
+
+/* Per-unit contributions to z_c - mean_k z_k for the text's units: each id contributes
+ * (W_c - mean_k W_k) . emb[id] / n_ids, shared equally among the units its n-gram covers.
+ * They sum (with the bias term) to that centred logit. *contrib is malloc'd with one float
+ * per unit of scratch (caller frees). Returns the number of units or TIDE_ERR. */
+int64_t tide_fasttext_explain(const tide_fasttext *m, const char *s, size_t len, int c,
+                              tide_units *scratch, float **contrib);
+
+int tide_fasttext_save(const tide_fasttext *m, const char *path);
+tide_fasttext *tide_fasttext_load(const char *path);
+
+#endif

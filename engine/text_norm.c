@@ -1,0 +1,191 @@
+/* text_norm.c — UTF-8 decoding with replacement, character filtering and NFKC + case folding.
+ *
+ * Why a hand-written decoder: utf8proc rejects a whole string on the first invalid byte, but
+ * review corpora contain stray bytes; we want U+FFFD per bad sequence (Unicode's "maximal
+ * subpart" practice, simplified to one U+FFFD per byte that cannot start or continue a
+ * well-formed sequence) and to keep the rest of the text.
+ *
+ * Why a per-character normalisation loop: ASCII and CJK unified ideographs (the bulk of the
+ * corpora) are fixed points of NFKC (ASCII lower-cased for case folding), so they skip utf8proc;
+ * other characters are decomposed one by one with utf8proc_decompose_char (compatibility +
+ * case folding), put into canonical order, and recomposed by utf8proc_normalize_utf32. */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "text.h"
+
+void tide_u32buf_free(tide_u32buf *b)
+{
+    free(b->cp);
+    b->cp = NULL;
+    b->n = b->cap = 0;
+}
+
+static int u32_reserve(tide_u32buf *b, size_t extra)
+{
+    if (b->n + extra <= b->cap) return TIDE_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->n + extra) cap *= 2;
+    int32_t *p = realloc(b->cp, cap * sizeof *p);
+    if (!p) return tide_errorf("text: out of memory (%zu code points)", cap);
+    b->cp = p;
+    b->cap = cap;
+    return TIDE_OK;
+}
+
+int tide_utf8_encode(int32_t cp, char *buf)
+{
+    unsigned char *o = (unsigned char *)buf;
+    if (cp < 0x80) { o[0] = (unsigned char)cp; return 1; }
+    if (cp < 0x800) { o[0] = 0xC0 | (cp >> 6); o[1] = 0x80 | (cp & 0x3F); return 2; }
+    if (cp < 0x10000) {
+        o[0] = 0xE0 | (cp >> 12); o[1] = 0x80 | ((cp >> 6) & 0x3F); o[2] = 0x80 | (cp & 0x3F);
+        return 3;
+    }
+    o[0] = 0xF0 | (cp >> 18); o[1] = 0x80 | ((cp >> 12) & 0x3F);
+    o[2] = 0x80 | ((cp >> 6) & 0x3F); o[3] = 0x80 | (cp & 0x3F);
+    return 4;
+}
+
+/* Decodes one well-formed UTF-8 sequence at s (n bytes left) into *cp and returns its length,
+ * or 0 if the bytes at s do not start one (overlongs, surrogates, > U+10FFFF, truncation). */
+static int utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) { *cp = (int32_t)c; return 1; }
+    int len;
+    int32_t v, min;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; v = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; v = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; v = c & 0x07; min = 0x10000; }
+    else return 0;
+    if ((size_t)len > n) return 0;
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return len;
+}
+
+/* Characters removed before normalisation: BOM/U+FEFF and every other format character
+ * (zero-width space/joiners, bidi marks, soft hyphen, word joiner, tags), variation selectors
+ * (they only pick a glyph), noncharacters. Returns 1 to drop, 2 to turn into a space. */
+static int filter_class(int32_t cp)
+{
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
+        return (cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x0B || cp == 0x0C ||
+                cp == 0x85) ? 2 : 1;
+    }
+    if (cp < 0x7F) return 0;
+    if ((cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF)) return 1;
+    if (cp == 0x2028 || cp == 0x2029) return 2;
+    if ((cp & 0xFFFE) == 0xFFFE || (cp >= 0xFDD0 && cp <= 0xFDEF)) return 1;
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    if (p->category == UTF8PROC_CATEGORY_CF) return 1;
+    return 0;
+}
+
+static int is_space(int32_t cp)
+{
+    if (cp == ' ') return 1;
+    if (cp < 0x80) return 0;
+    utf8proc_category_t c = utf8proc_get_property(cp)->category;
+    return c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL || c == UTF8PROC_CATEGORY_ZP;
+}
+
+/* Canonical ordering of combining marks (Unicode 3.11): a stable sort of each run of
+ * non-starters by combining class; runs are short, so insertion sort. */
+static void canonical_order(int32_t *b, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        int ci = utf8proc_get_property(b[i])->combining_class;
+        if (ci == 0) continue;
+        size_t j = i;
+        int32_t x = b[i];
+        while (j > 0) {
+            int cj = utf8proc_get_property(b[j - 1])->combining_class;
+            if (cj <= ci) break;
+            b[j] = b[j - 1];
+            j--;
+        }
+        b[j] = x;
+    }
+}
+
+int64_t tide_text_normalize32(const char *s, size_t len, int flags, tide_u32buf *out,
+                              int *n_invalid)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    int bad = 0, slow = 0;
+    out->n = 0;
+    if (u32_reserve(out, len + 1) != TIDE_OK) return TIDE_ERR;
+    const utf8proc_option_t opts = UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD;
+    size_t i = 0;
+    int space_pending = 0;
+    while (i < len) {
+        int32_t cp;
+        int k = utf8_decode(u + i, len - i, &cp);
+        if (k == 0) {
+            if (flags & TIDE_TEXT_STRICT) {
+                if (n_invalid) *n_invalid = bad + 1;
+                return tide_errorf("text: invalid UTF-8 at byte %zu (0x%02X)", i, u[i]);
+            }
+            bad++;
+            cp = 0xFFFD;
+            k = 1;
+        }
+        i += (size_t)k;
+        int f = filter_class(cp);
+        if (f == 1) continue;
+        if (f == 2 || is_space(cp)) { space_pending = 1; continue; }
+        if (space_pending && out->n > 0) out->cp[out->n++] = ' ';
+        space_pending = 0;
+        if (cp < 0x80) {
+            out->cp[out->n++] = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+        } else if (cp >= 0x4E00 && cp <= 0x9FFF) {
+            out->cp[out->n++] = cp;
+        } else {
+            /* A decomposition is at most 18 code points in current Unicode; ask for more
+             * room when utf8proc says so. */
+            int32_t tmp[32];
+            int last = 0;
+            utf8proc_ssize_t m = utf8proc_decompose_char(cp, tmp, 32, opts, &last);
+            if (m < 0 || m > 32) { tmp[0] = 0xFFFD; m = 1; }
+            if (u32_reserve(out, (size_t)m + (len - i) + 1) != TIDE_OK) return TIDE_ERR;
+            for (utf8proc_ssize_t j = 0; j < m; j++) {
+                /* compatibility mappings can produce spaces (U+3000 -> U+0020) */
+                if (tmp[j] == ' ') { if (out->n > 0) space_pending = 1; continue; }
+                if (space_pending && out->n > 0) out->cp[out->n++] = ' ';
+                space_pending = 0;
+                out->cp[out->n++] = tmp[j];
+            }
+            slow = 1;
+        }
+    }
+    if (slow) {
+        canonical_order(out->cp, out->n);
+        utf8proc_ssize_t m = utf8proc_normalize_utf32((utf8proc_int32_t *)out->cp,
+                                                      (utf8proc_ssize_t)out->n, UTF8PROC_COMPOSE);
+        if (m >= 0) out->n = (size_t)m;
+    }
+    if (n_invalid) *n_invalid = bad;
+    return (int64_t)out->n;
+}
+
+char *tide_text_normalize(const char *s, size_t len, int flags, size_t *out_len, int *n_invalid)
+{
+    tide_u32buf b = {0};
+    int64_t n = tide_text_normalize32(s, len, flags, &b, n_invalid);
+    if (n < 0) { tide_u32buf_free(&b); return NULL; }
+    char *o = malloc((size_t)n * 4 + 1);
+    if (!o) { tide_u32buf_free(&b); tide_errorf("text: out of memory"); return NULL; }
+    size_t k = 0;
+    for (int64_t j = 0; j < n; j++) k += (size_t)tide_utf8_encode(b.cp[j], o + k);
+    o[k] = 0;
+    tide_u32buf_free(&b);
+    if (out_len) *out_len = k;
+    return o;
+}
