@@ -30,6 +30,9 @@ tide_tensor *lt_to_tensor(lua_State *L, int idx, const char *fn);
 /* Pushes a tensor userdata that TAKES OVER the reference t. If t is NULL, raises the engine
  * error instead (prefixed with fn). */
 int lt_push_tensor(lua_State *L, tide_tensor *t, const char *fn);
+/* luaL_error with full printf formats (Lua's own formatter knows only %s %d %f %p %c, so
+ * %lld or %g there print '?'). Use this for every binding error. Never returns. */
+int lt_errorf(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Raises tide_error() as a Lua error, prefixed with fn unless already prefixed. Never returns. */
 int lt_error(lua_State *L, const char *fn);
 

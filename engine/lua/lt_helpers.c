@@ -1,5 +1,7 @@
 /* lt_helpers.c — the shared argument checkers and result pushers declared in lt.h. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lt.h"
@@ -12,13 +14,26 @@ void lt_register(lua_State *L, const luaL_Reg *l)
     }
 }
 
+int lt_errorf(lua_State *L, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    luaL_where(L, 1);
+    lua_pushstring(L, buf);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
 int lt_error(lua_State *L, const char *fn)
 {
     const char *msg = tide_error();
     size_t n = fn ? strlen(fn) : 0;
     if (fn && !(strncmp(msg, fn, n) == 0 && msg[n] == ':'))
-        return luaL_error(L, "%s: %s", fn, msg[0] ? msg : "failed");
-    return luaL_error(L, "%s", msg[0] ? msg : "failed");
+        return lt_errorf(L, "%s: %s", fn, msg[0] ? msg : "failed");
+    return lt_errorf(L, "%s", msg[0] ? msg : "failed");
 }
 
 tide_tensor *lt_opt_tensor(lua_State *L, int idx, const char *fn)
@@ -35,11 +50,11 @@ tide_tensor *lt_check_tensor(lua_State *L, int idx, const char *fn)
         int same = lua_rawequal(L, -1, -2);
         lua_pop(L, 2);
         if (same) {
-            if (!ud->t) luaL_error(L, "%s: argument #%d is a freed tensor", fn, idx);
+            if (!ud->t) lt_errorf(L, "%s: argument #%d is a freed tensor", fn, idx);
             return ud->t;
         }
     }
-    luaL_error(L, "%s: argument #%d: expected tensor, got %s", fn, idx, luaL_typename(L, idx));
+    lt_errorf(L, "%s: argument #%d: expected tensor, got %s", fn, idx, luaL_typename(L, idx));
     return NULL;
 }
 
@@ -88,11 +103,11 @@ int lt_push_tensor(lua_State *L, tide_tensor *t, const char *fn)
 int64_t lt_check_int(lua_State *L, int idx, const char *fn, const char *what)
 {
     if (lua_type(L, idx) != LUA_TNUMBER)
-        luaL_error(L, "%s: %s (argument #%d) must be an integer, got %s", fn, what, idx,
+        lt_errorf(L, "%s: %s (argument #%d) must be an integer, got %s", fn, what, idx,
                    luaL_typename(L, idx));
     double v = lua_tonumber(L, idx);
     if (v != floor(v) || fabs(v) > 9.007199254740992e15)
-        luaL_error(L, "%s: %s (argument #%d) must be an integer, got %g", fn, what, idx, v);
+        lt_errorf(L, "%s: %s (argument #%d) must be an integer, got %g", fn, what, idx, v);
     return (int64_t)v;
 }
 
@@ -101,7 +116,7 @@ int lt_check_dim(lua_State *L, int idx, int ndim, const char *fn)
     int64_t d = lt_check_int(L, idx, fn, "dim");
     if (d >= 1 && d <= ndim) return (int)(d - 1);
     if (d < 0 && d >= -ndim) return (int)(ndim + d);
-    luaL_error(L, "%s: dim %d out of range for a %d-dim tensor (dims are 1-based)", fn, (int)d,
+    lt_errorf(L, "%s: dim %d out of range for a %d-dim tensor (dims are 1-based)", fn, (int)d,
                ndim);
     return -1;
 }
@@ -109,10 +124,10 @@ int lt_check_dim(lua_State *L, int idx, int ndim, const char *fn)
 static int64_t shape_entry(lua_State *L, int idx, const char *fn, int i)
 {
     if (lua_type(L, idx) != LUA_TNUMBER)
-        luaL_error(L, "%s: shape entry %d must be an integer, got %s", fn, i, luaL_typename(L, idx));
+        lt_errorf(L, "%s: shape entry %d must be an integer, got %s", fn, i, luaL_typename(L, idx));
     double v = lua_tonumber(L, idx);
     if (v != floor(v) || v < -1 || v > 9.007199254740992e15)
-        luaL_error(L, "%s: shape entry %d must be a non-negative integer, got %g", fn, i, v);
+        lt_errorf(L, "%s: shape entry %d must be a non-negative integer, got %g", fn, i, v);
     return (int64_t)v;
 }
 
@@ -121,7 +136,7 @@ int lt_check_shape(lua_State *L, int idx, int64_t *shape, const char *fn)
     int n = 0;
     if (lua_istable(L, idx)) {
         n = (int)lua_objlen(L, idx);
-        if (n > TIDE_MAX_DIMS) luaL_error(L, "%s: %d dims given, at most %d", fn, n, TIDE_MAX_DIMS);
+        if (n > TIDE_MAX_DIMS) lt_errorf(L, "%s: %d dims given, at most %d", fn, n, TIDE_MAX_DIMS);
         for (int i = 1; i <= n; i++) {
             lua_rawgeti(L, idx, i);
             shape[i - 1] = shape_entry(L, -1, fn, i);
@@ -131,25 +146,25 @@ int lt_check_shape(lua_State *L, int idx, int64_t *shape, const char *fn)
     }
     int top = lua_gettop(L);
     for (int i = idx; i <= top && lua_type(L, i) == LUA_TNUMBER; i++) {
-        if (n >= TIDE_MAX_DIMS) luaL_error(L, "%s: more than %d dims given", fn, TIDE_MAX_DIMS);
+        if (n >= TIDE_MAX_DIMS) lt_errorf(L, "%s: more than %d dims given", fn, TIDE_MAX_DIMS);
         shape[n] = shape_entry(L, i, fn, n + 1);
         n++;
     }
     if (n == 0 && !lua_isnoneornil(L, idx) && lua_type(L, idx) != LUA_TSTRING)
-        luaL_error(L, "%s: expected a shape (table or integers), got %s", fn, luaL_typename(L, idx));
+        lt_errorf(L, "%s: expected a shape (table or integers), got %s", fn, luaL_typename(L, idx));
     return n;
 }
 
 tide_dtype lt_opt_dtype(lua_State *L, int idx, tide_dtype def, const char *fn)
 {
     if (lua_isnoneornil(L, idx)) return def;
-    const char *s = lua_tostring(L, idx);
     if (lua_type(L, idx) != LUA_TSTRING)
-        luaL_error(L, "%s: dtype must be a string (\"f32\", \"i32\", \"i64\"), got %s", fn,
+        lt_errorf(L, "%s: dtype must be a string (\"f32\", \"i32\", \"i64\"), got %s", fn,
                    luaL_typename(L, idx));
+    const char *s = lua_tostring(L, idx);
     if (!strcmp(s, "f32") || !strcmp(s, "float")) return TIDE_F32;
     if (!strcmp(s, "i32") || !strcmp(s, "int")) return TIDE_I32;
     if (!strcmp(s, "i64") || !strcmp(s, "long")) return TIDE_I64;
-    luaL_error(L, "%s: unknown dtype '%s' (use \"f32\", \"i32\" or \"i64\")", fn, s);
+    lt_errorf(L, "%s: unknown dtype '%s' (use \"f32\", \"i32\" or \"i64\")", fn, s);
     return def;
 }

@@ -40,7 +40,7 @@ static int l_ones(lua_State *L)
 static int l_full(lua_State *L)
 {
     int64_t shape[TIDE_MAX_DIMS];
-    if (!lua_istable(L, 1)) luaL_error(L, "full: argument #1 must be a shape table");
+    if (!lua_istable(L, 1)) lt_errorf(L, "full: argument #1 must be a shape table");
     int nd = lt_check_shape(L, 1, shape, "full");
     double v = luaL_checknumber(L, 2);
     tide_dtype dt = lt_opt_dtype(L, 3, TIDE_F32, "full");
@@ -72,7 +72,7 @@ static int l_eye(lua_State *L)
     int64_t m = lua_isnoneornil(L, 2) || lua_type(L, 2) == LUA_TSTRING ? n
                                                                        : lt_check_int(L, 2, "eye", "m");
     tide_dtype dt = lt_opt_dtype(L, lua_type(L, 2) == LUA_TSTRING ? 2 : 3, TIDE_F32, "eye");
-    if (n < 0 || m < 0) luaL_error(L, "eye: sizes must be non-negative");
+    if (n < 0 || m < 0) lt_errorf(L, "eye: sizes must be non-negative");
     return lt_push_tensor(L, tide_tensor_eye(dt, n, m), "eye");
 }
 
@@ -82,7 +82,7 @@ static int table_shape(lua_State *L, int idx, int64_t *shape)
     int nd = 0;
     lua_pushvalue(L, idx);
     while (lua_istable(L, -1)) {
-        if (nd >= TIDE_MAX_DIMS) luaL_error(L, "fromtable: nested deeper than %d", TIDE_MAX_DIMS);
+        if (nd >= TIDE_MAX_DIMS) lt_errorf(L, "fromtable: nested deeper than %d", TIDE_MAX_DIMS);
         shape[nd++] = (int64_t)lua_objlen(L, -1);
         if (shape[nd - 1] == 0) break;
         lua_rawgeti(L, -1, 1);
@@ -99,21 +99,21 @@ static void fill_from_table(lua_State *L, int idx, const tide_tensor *t, int d,
 {
     size_t plen = strlen(path);
     if (lua_type(L, idx) != LUA_TTABLE || (int64_t)lua_objlen(L, idx) != t->shape[d])
-        luaL_error(L, "fromtable: ragged table at %s: expected %lld entries", plen ? path : "top",
+        lt_errorf(L, "fromtable: ragged table at %s: expected %lld entries", plen ? path : "top",
                    (long long)t->shape[d]);
     for (int64_t i = 1; i <= t->shape[d]; i++) {
         lua_rawgeti(L, idx, (int)i);
         snprintf(path + plen, 24, "[%lld]", (long long)i);
         if (d + 1 < t->ndim) {
-            if (!lua_istable(L, -1)) luaL_error(L, "fromtable: expected a table at %s", path);
+            if (!lua_istable(L, -1)) lt_errorf(L, "fromtable: expected a table at %s", path);
             fill_from_table(L, lua_gettop(L), t, d + 1, flat, k, path);
         } else {
             if (lua_type(L, -1) != LUA_TNUMBER)
-                luaL_error(L, "fromtable: expected a number at %s, got %s", path,
+                lt_errorf(L, "fromtable: expected a number at %s, got %s", path,
                            luaL_typename(L, -1));
             double v = lua_tonumber(L, -1);
             if (t->dtype != TIDE_F32 && v != floor(v))
-                luaL_error(L, "fromtable: %g at %s is not an integer for dtype %s", v, path,
+                lt_errorf(L, "fromtable: %g at %s is not an integer for dtype %s", v, path,
                            tide_dtype_name(t->dtype));
             tide_tensor_set(flat, k, v);
             (*k)++;
@@ -130,7 +130,7 @@ static int l_fromtable(lua_State *L)
     if (lua_type(L, 1) == LUA_TNUMBER)
         return lt_push_tensor(L, tide_tensor_scalar(dt, lua_tonumber(L, 1)), "fromtable");
     if (!lua_istable(L, 1))
-        luaL_error(L, "fromtable: argument #1: expected table, got %s", luaL_typename(L, 1));
+        lt_errorf(L, "fromtable: argument #1: expected table, got %s", luaL_typename(L, 1));
     int64_t shape[TIDE_MAX_DIMS];
     int nd = table_shape(L, 1, shape);
     tide_tensor *t = tide_tensor_new(dt, nd, shape);
@@ -261,7 +261,7 @@ static void check_index(lua_State *L, tide_tensor *t, int first, int64_t *idx, c
         int64_t v = lt_check_int(L, first + i, fn, "index");
         if (v < 0) v += t->shape[i] + 1; /* -1 is the last element */
         if (v < 1 || v > t->shape[i])
-            luaL_error(L, "%s: index %lld out of range for dim %d of size %lld (1-based)", fn,
+            lt_errorf(L, "%s: index %lld out of range for dim %d of size %lld (1-based)", fn,
                        (long long)lua_tonumber(L, first + i), i + 1, (long long)t->shape[i]);
         idx[i] = v - 1;
     }
@@ -271,7 +271,7 @@ static int m_get(lua_State *L)
 {
     tide_tensor *t = lt_check_tensor(L, 1, "get");
     if (lua_gettop(L) - 1 != t->ndim)
-        luaL_error(L, "get: a %d-dim tensor needs %d indices, got %d", t->ndim, t->ndim,
+        lt_errorf(L, "get: a %d-dim tensor needs %d indices, got %d", t->ndim, t->ndim,
                    lua_gettop(L) - 1);
     int64_t idx[TIDE_MAX_DIMS];
     check_index(L, t, 2, idx, "get");
@@ -283,13 +283,13 @@ static int m_set(lua_State *L)
 {
     tide_tensor *t = lt_check_tensor(L, 1, "set");
     if (lua_gettop(L) - 2 != t->ndim)
-        luaL_error(L, "set: a %d-dim tensor needs %d indices and a value, got %d arguments",
+        lt_errorf(L, "set: a %d-dim tensor needs %d indices and a value, got %d arguments",
                    t->ndim, t->ndim, lua_gettop(L) - 1);
     int64_t idx[TIDE_MAX_DIMS];
     check_index(L, t, 2, idx, "set");
     int vi = 2 + t->ndim;
     if (lua_type(L, vi) != LUA_TNUMBER)
-        luaL_error(L, "set: value must be a number, got %s", luaL_typename(L, vi));
+        lt_errorf(L, "set: value must be a number, got %s", luaL_typename(L, vi));
     tide_tensor_set(t, idx, lua_tonumber(L, vi));
     lua_settop(L, 1);
     return 1;
@@ -299,7 +299,7 @@ static int m_item(lua_State *L)
 {
     tide_tensor *t = lt_check_tensor(L, 1, "item");
     if (tide_tensor_numel(t) != 1)
-        luaL_error(L, "item: tensor has %lld elements, expected 1", (long long)tide_tensor_numel(t));
+        lt_errorf(L, "item: tensor has %lld elements, expected 1", (long long)tide_tensor_numel(t));
     int64_t idx[TIDE_MAX_DIMS] = {0};
     lua_pushnumber(L, tide_tensor_get(t, idx));
     return 1;
@@ -422,7 +422,7 @@ static int m_reshape(lua_State *L)
 static int m_transpose(lua_State *L)
 {
     tide_tensor *t = lt_check_tensor(L, 1, "transpose");
-    if (t->ndim < 2 && lua_isnoneornil(L, 2)) luaL_error(L, "transpose: needs at least 2 dims");
+    if (t->ndim < 2 && lua_isnoneornil(L, 2)) lt_errorf(L, "transpose: needs at least 2 dims");
     int d0 = lua_isnoneornil(L, 2) ? t->ndim - 2 : lt_check_dim(L, 2, t->ndim, "transpose");
     int d1 = lua_isnoneornil(L, 3) ? t->ndim - 1 : lt_check_dim(L, 3, t->ndim, "transpose");
     return lt_push_tensor(L, tide_ag_transpose(t, d0, d1), "transpose");
@@ -433,7 +433,7 @@ static int m_permute(lua_State *L)
     tide_tensor *t = lt_check_tensor(L, 1, "permute");
     int perm[TIDE_MAX_DIMS];
     int n = lua_istable(L, 2) ? (int)lua_objlen(L, 2) : lua_gettop(L) - 1;
-    if (n != t->ndim) luaL_error(L, "permute: %d dims given for a %d-dim tensor", n, t->ndim);
+    if (n != t->ndim) lt_errorf(L, "permute: %d dims given for a %d-dim tensor", n, t->ndim);
     for (int i = 0; i < n; i++) {
         if (lua_istable(L, 2)) {
             lua_rawgeti(L, 2, i + 1);
@@ -521,7 +521,7 @@ static int m_fill(lua_State *L)
     tide_tensor *t = lt_check_tensor(L, 1, "fill");
     double v = luaL_checknumber(L, 2);
     if (t->dtype != TIDE_F32 && v != floor(v))
-        luaL_error(L, "fill: %g is not an integer for a %s tensor", v, tide_dtype_name(t->dtype));
+        lt_errorf(L, "fill: %g is not an integer for a %s tensor", v, tide_dtype_name(t->dtype));
     tide_tensor_fill(t, v);
     lua_settop(L, 1);
     return 1;
@@ -536,7 +536,7 @@ static int cast_to(lua_State *L, tide_dtype dt, const char *fn)
 static int m_cast(lua_State *L)
 {
     lt_check_tensor(L, 1, "cast");
-    if (lua_isnoneornil(L, 2)) luaL_error(L, "cast: missing dtype (\"f32\", \"i32\", \"i64\")");
+    if (lua_isnoneornil(L, 2)) lt_errorf(L, "cast: missing dtype (\"f32\", \"i32\", \"i64\")");
     return cast_to(L, lt_opt_dtype(L, 2, TIDE_F32, "cast"), "cast");
 }
 static int m_float(lua_State *L) { return cast_to(L, TIDE_F32, "float"); }
