@@ -102,7 +102,7 @@ end
 function tests.argument_errors_not_crashes()
   check.errors(function() T.zeros(true) end, "expected a shape")
   check.errors(function() T.zeros({2}, 5) end, "dtype must be a string")
-  check.errors(function() T.zeros(-1) end, "non-negative")
+  check.errors(function() T.zeros(-1) end, "negative size -1")
   check.errors(function() T.zeros({2}, "f16") end, "unknown dtype")
   check.errors(function() T.zeros(2).shape(nil) end, "expected tensor, got nil")
   check.errors(function() T.zeros(2).get({}, 1) end, "expected tensor, got table")
