@@ -1,55 +1,340 @@
-/* autograd.c — PASS-THROUGH placeholder: every tide_ag_* calls the raw op and records nothing.
- * Replaced by the real tape (see autograd.h) in the autograd work. */
-#include "autograd.h"
+/* autograd.c — the tape: grad mode, leaves, node recording, gradient accumulation and the
+ * backward sweep. The per-op backward functions live in autograd_elementwise.c,
+ * autograd_reduce.c, autograd_index.c and autograd_views.c.
+ *
+ * Design (an eager tape in the spirit of micrograd and torch-autograd's DirectTape):
+ *  - every differentiable result owns its creator node (out->node); the node retains its
+ *    inputs and saved tensors, never `out` itself (tide_ag_save swaps a history-free alias in
+ *    when asked to save the output), so reference cycles cannot form and the Lua GC may free
+ *    any tensor at any time: whatever the graph still needs is retained by a node.
+ *  - nodes carry a creation sequence number. An input always exists before the op that
+ *    consumes it, so sorting the reachable nodes by decreasing seq is a topological order
+ *    (no recursion, no in-degree bookkeeping).
+ *  - during the sweep an intermediate's gradient lives in its own ->grad slot; it is handed
+ *    to the node's backward and dropped at once, then the node's inputs, saved tensors and
+ *    ctx are released. What remains is a "spent" node (backward == NULL) that records WHEN it
+ *    was spent, so a later backward through a graph built before that moment fails with a
+ *    clear message instead of silently missing gradients, while tensors computed from it
+ *    afterwards are plain constants. Memory therefore does not grow over training steps.
+ *  - a leaf's ->grad is always a contiguous f32 tensor of the leaf's shape with storage of
+ *    its own, so backward functions and optimizers may update it in place. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static int grad_on = 1;
+#include "autograd_internal.h"
+
+/* Grad mode and the tape clock are per thread: a graph is built and swept by one thread. */
+static _Thread_local int grad_on = 1;
+static _Thread_local int64_t clock_seq = 0;
+
 int tide_grad_enabled(void) { return grad_on; }
-int tide_set_grad_enabled(int on) { int prev = grad_on; grad_on = on; return prev; }
-int tide_needs_grad(const tide_tensor *t) { return t && (t->requires_grad || t->node); }
-int tide_set_requires_grad(tide_tensor *t, int on) { t->requires_grad = on; return TIDE_OK; }
-void tide_zero_grad(tide_tensor *t) { tide_tensor_release(t->grad); t->grad = NULL; }
+
+int tide_set_grad_enabled(int on)
+{
+    int prev = grad_on;
+    grad_on = on != 0;
+    return prev;
+}
+
+static int spent(const tide_node *n) { return n && n->backward == NULL; }
+
+int tide_needs_grad(const tide_tensor *t)
+{
+    return t && t->dtype == TIDE_F32 && (t->requires_grad || (t->node && !spent(t->node)));
+}
+
+/* ---- leaves ---- */
+
+int tide_set_requires_grad(tide_tensor *t, int on)
+{
+    if (!t) return tide_errorf("requires_grad: no tensor");
+    if (on && t->dtype != TIDE_F32)
+        return tide_errorf("requires_grad: only f32 tensors can require gradients, got %s",
+                           tide_dtype_name(t->dtype));
+    if (t->node && !spent(t->node)) {
+        if (on) return TIDE_OK; /* already tracked through its creator */
+        return tide_errorf("requires_grad: cannot turn off gradients of a non-leaf (%s result); "
+                           "use detach()", t->node->name);
+    }
+    t->requires_grad = on != 0;
+    return TIDE_OK;
+}
+
+void tide_zero_grad(tide_tensor *t)
+{
+    if (!t) return;
+    tide_tensor_release(t->grad);
+    t->grad = NULL;
+}
+
 tide_tensor *tide_detach(tide_tensor *t)
 {
-    return tide_tensor_view(t, t->ndim, t->shape);
+    if (!t) return tide_errorf("detach: no tensor"), NULL;
+    return tide_tensor_header(t, t->ndim, t->shape, t->strides, t->offset);
 }
-int tide_ag_accumulate(tide_tensor *t, const tide_tensor *g) { (void)t; (void)g; return TIDE_OK; }
-int tide_backward(tide_tensor *root, const tide_tensor *grad_out)
-{
-    (void)root; (void)grad_out;
-    return tide_errorf("backward: autograd is not available yet");
-}
+
+/* ---- recording ---- */
+
 tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn backward,
                           int ninputs, tide_tensor *const *inputs)
 {
-    (void)out; (void)name; (void)backward; (void)ninputs; (void)inputs;
-    return NULL;
+    TIDE_ASSERT(ninputs >= 0 && ninputs <= TIDE_NODE_MAX_INPUTS);
+    if (!grad_on || !out || out->dtype != TIDE_F32 || out->node) return NULL;
+    int any = 0;
+    for (int i = 0; i < ninputs; i++) {
+        if (inputs[i] == out) return NULL; /* an op that returned its input: no new history */
+        any |= tide_needs_grad(inputs[i]);
+    }
+    if (!any) return NULL;
+    tide_node *n = calloc(1, sizeof *n);
+    TIDE_ASSERT(n != NULL); /* a few hundred bytes: treat exhaustion as fatal */
+    n->name = name;
+    n->backward = backward;
+    n->ninputs = ninputs;
+    for (int i = 0; i < ninputs; i++) n->inputs[i] = tide_tensor_retain(inputs[i]);
+    n->seq = ++clock_seq;
+    out->node = n;
+    out->requires_grad = 0;
+    return n;
 }
-void tide_ag_save(tide_node *n, tide_tensor *t) { (void)n; (void)t; }
 
-tide_tensor *tide_ag_unary(tide_unop op, tide_tensor *a) { return tide_unary(op, a); }
-tide_tensor *tide_ag_binary(tide_binop op, tide_tensor *a, tide_tensor *b) { return tide_binary(op, a, b); }
-tide_tensor *tide_ag_binary_scalar(tide_binop op, tide_tensor *a, double s, int reversed) { return tide_binary_scalar(op, a, s, reversed); }
-tide_tensor *tide_ag_clamp(tide_tensor *a, double lo, double hi) { return tide_clamp(a, lo, hi); }
-tide_tensor *tide_ag_where(tide_tensor *c, tide_tensor *a, tide_tensor *b) { return tide_where(c, a, b); }
-tide_tensor *tide_ag_reduce(tide_redop op, tide_tensor *a, const int *dims, int ndims, int keepdim, int unbiased) { return tide_reduce(op, a, dims, ndims, keepdim, unbiased); }
-tide_tensor *tide_ag_matmul(tide_tensor *a, tide_tensor *b) { return tide_matmul(a, b); }
-tide_tensor *tide_ag_gather(tide_tensor *a, int dim, tide_tensor *index) { return tide_gather(a, dim, index); }
-tide_tensor *tide_ag_scatter_add(tide_tensor *a, int dim, tide_tensor *index, tide_tensor *src) { return tide_scatter_add(a, dim, index, src); }
-tide_tensor *tide_ag_index_select(tide_tensor *a, int dim, tide_tensor *index) { return tide_index_select(a, dim, index); }
-tide_tensor *tide_ag_index_add(tide_tensor *a, int dim, tide_tensor *index, tide_tensor *src) { return tide_index_add(a, dim, index, src); }
-tide_tensor *tide_ag_masked_fill(tide_tensor *a, tide_tensor *mask, double v) { return tide_masked_fill(a, mask, v); }
-tide_tensor *tide_ag_cumsum(tide_tensor *a, int dim) { return tide_cumsum(a, dim); }
-int tide_ag_topk(tide_tensor *a, int64_t k, int largest, tide_tensor **v, tide_tensor **i) { return tide_topk(a, k, largest, v, i); }
-int tide_ag_sort(tide_tensor *a, int dim, int desc, tide_tensor **v, tide_tensor **i) { return tide_sort(a, dim, desc, v, i); }
-tide_tensor *tide_ag_view(tide_tensor *t, int ndim, const int64_t *shape) { return tide_tensor_view(t, ndim, shape); }
-tide_tensor *tide_ag_reshape(tide_tensor *t, int ndim, const int64_t *shape) { return tide_tensor_reshape(t, ndim, shape); }
-tide_tensor *tide_ag_transpose(tide_tensor *t, int d0, int d1) { return tide_tensor_transpose(t, d0, d1); }
-tide_tensor *tide_ag_permute(tide_tensor *t, const int *perm) { return tide_tensor_permute(t, perm); }
-tide_tensor *tide_ag_narrow(tide_tensor *t, int dim, int64_t start, int64_t len) { return tide_tensor_narrow(t, dim, start, len); }
-tide_tensor *tide_ag_select(tide_tensor *t, int dim, int64_t index) { return tide_tensor_select(t, dim, index); }
-tide_tensor *tide_ag_expand(tide_tensor *t, int ndim, const int64_t *shape) { return tide_tensor_expand(t, ndim, shape); }
-tide_tensor *tide_ag_squeeze(tide_tensor *t, int dim) { return tide_tensor_squeeze(t, dim); }
-tide_tensor *tide_ag_unsqueeze(tide_tensor *t, int dim) { return tide_tensor_unsqueeze(t, dim); }
-tide_tensor *tide_ag_contiguous(tide_tensor *t) { return tide_tensor_contiguous(t); }
-tide_tensor *tide_ag_clone(tide_tensor *t) { return tide_tensor_clone(t); }
-tide_tensor *tide_ag_cast(tide_tensor *t, tide_dtype dt) { return tide_tensor_cast(t, dt); }
+void tide_ag_save(tide_node *n, tide_tensor *t)
+{
+    if (!n) return;
+    TIDE_ASSERT(n->nsaved < TIDE_NODE_MAX_SAVED);
+    if (!t) {
+        n->saved[n->nsaved++] = NULL;
+        return;
+    }
+    /* saving the node's own output would make out -> node -> out: keep an alias instead */
+    n->saved[n->nsaved++] = t->node == n ? tide_detach(t) : tide_tensor_retain(t);
+    TIDE_ASSERT(n->saved[n->nsaved - 1] != NULL);
+}
+
+/* Releases what a node holds and marks it spent at the current tape time. */
+static void spend(tide_node *n)
+{
+    for (int i = 0; i < n->ninputs; i++) tide_tensor_release(n->inputs[i]);
+    for (int i = 0; i < n->nsaved; i++) tide_tensor_release(n->saved[i]);
+    free(n->ctx);
+    n->ctx = NULL;
+    n->ninputs = n->nsaved = 0;
+    n->backward = NULL;
+    n->seq = ++clock_seq;
+}
+
+/* ---- accumulation ---- */
+
+int tide_ag_accumulate(tide_tensor *t, const tide_tensor *g)
+{
+    char s1[96], s2[96];
+    if (!t || !g || !tide_needs_grad(t)) return TIDE_OK;
+    tide_tensor *r;
+    if (tide_same_shape(t, g)) r = tide_tensor_retain((tide_tensor *)g);
+    else if (!(r = tide_sum_to(g, t->ndim, t->shape))) {
+        return tide_errorf("backward of %s: gradient %s does not fit tensor %s",
+                           t->node ? t->node->name : "leaf", tide_shape_str(g, s1, 96),
+                           tide_shape_str(t, s2, 96));
+    }
+    if (r->dtype != TIDE_F32) {
+        tide_tensor *c = tide_tensor_cast(r, TIDE_F32);
+        tide_tensor_release(r);
+        if (!(r = c)) return TIDE_ERR;
+    }
+    int leaf = t->node == NULL;
+    if (!t->grad) {
+        /* a leaf's grad must own its storage (optimizers update it in place) */
+        if (leaf && (r == g || !tide_tensor_is_contiguous(r) || r->storage->refcount > 1)) {
+            tide_tensor *c = tide_tensor_clone(r);
+            tide_tensor_release(r);
+            if (!(r = c)) return TIDE_ERR;
+        }
+        t->grad = r;
+        return TIDE_OK;
+    }
+    if (leaf) { /* in place: t->grad is contiguous and ours */
+        tide_tensor *c = ag_contig(r);
+        tide_tensor_release(r);
+        if (!c) return TIDE_ERR;
+        float *d = tide_f32(t->grad);
+        const float *s = tide_f32(c);
+        int64_t n = tide_tensor_numel(c);
+        for (int64_t i = 0; i < n; i++) d[i] += s[i];
+        tide_tensor_release(c);
+        return TIDE_OK;
+    }
+    tide_tensor *sum = tide_binary(TIDE_ADD, t->grad, r);
+    tide_tensor_release(r);
+    if (!sum) return TIDE_ERR;
+    tide_tensor_release(t->grad);
+    t->grad = sum;
+    return TIDE_OK;
+}
+
+/* ---- the sweep ---- */
+
+/* A pointer set (open addressing) for the reachable-node walk. */
+typedef struct {
+    tide_tensor **slot;
+    size_t cap, n;
+} ptrset;
+
+static size_t hash_ptr(const void *p) { return (size_t)(((uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ull); }
+
+static int ptrset_add(ptrset *s, tide_tensor *p) /* 1 added, 0 present, -1 OOM */
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 64;
+        tide_tensor **ns = calloc(ncap, sizeof *ns);
+        if (!ns) return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->slot[i]) continue;
+            size_t h = hash_ptr(s->slot[i]) & (ncap - 1);
+            while (ns[h]) h = (h + 1) & (ncap - 1);
+            ns[h] = s->slot[i];
+        }
+        free(s->slot);
+        s->slot = ns, s->cap = ncap;
+    }
+    size_t h = hash_ptr(p) & (s->cap - 1);
+    while (s->slot[h]) {
+        if (s->slot[h] == p) return 0;
+        h = (h + 1) & (s->cap - 1);
+    }
+    s->slot[h] = p;
+    s->n++;
+    return 1;
+}
+
+static int by_seq_desc(const void *a, const void *b)
+{
+    int64_t x = (*(tide_tensor *const *)a)->node->seq, y = (*(tide_tensor *const *)b)->node->seq;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Collects (retained) every tensor with a live node reachable from root into *list. */
+static int collect(tide_tensor *root, tide_tensor ***list, size_t *count)
+{
+    ptrset seen = {0};
+    size_t cap = 64, n = 0, sp = 0, scap = 64;
+    tide_tensor **out = malloc(cap * sizeof *out), **stack = malloc(scap * sizeof *stack);
+    int rc = TIDE_OK;
+    if (!out || !stack) goto oom;
+    stack[sp++] = root;
+    while (sp > 0) {
+        tide_tensor *x = stack[--sp];
+        int added = ptrset_add(&seen, x);
+        if (added < 0) goto oom;
+        if (!added) continue;
+        if (n == cap) {
+            tide_tensor **o2 = realloc(out, (cap *= 2) * sizeof *out);
+            if (!o2) goto oom;
+            out = o2;
+        }
+        out[n++] = tide_tensor_retain(x);
+        tide_node *nd = x->node;
+        for (int i = 0; i < nd->ninputs; i++) {
+            tide_tensor *in = nd->inputs[i];
+            if (!in || !in->node) continue;
+            if (spent(in->node)) {
+                if (in->node->seq > nd->seq) {
+                    rc = tide_errorf("backward: the graph through '%s' (an input of '%s') was "
+                                     "already freed by an earlier backward(); build the graph "
+                                     "again or call backward once on the sum of the losses",
+                                     in->node->name, nd->name);
+                    goto done;
+                }
+                continue; /* spent before nd was recorded: a constant for nd */
+            }
+            if (sp == scap) {
+                tide_tensor **s2 = realloc(stack, (scap *= 2) * sizeof *stack);
+                if (!s2) goto oom;
+                stack = s2;
+            }
+            stack[sp++] = in;
+        }
+    }
+    goto done;
+oom:
+    rc = tide_errorf("backward: out of memory walking the graph");
+done:
+    free(seen.slot);
+    free(stack);
+    if (rc != TIDE_OK) {
+        for (size_t i = 0; i < n; i++) tide_tensor_release(out[i]);
+        free(out);
+        return rc;
+    }
+    *list = out;
+    *count = n;
+    return TIDE_OK;
+}
+
+int tide_backward(tide_tensor *root, const tide_tensor *grad_out)
+{
+    char s1[96], s2[96];
+    if (!root) return tide_errorf("backward: no tensor");
+    if (root->node && spent(root->node))
+        return tide_errorf("backward: the graph of this tensor was already freed by an earlier "
+                           "backward()");
+    if (!tide_needs_grad(root))
+        return tide_errorf("backward: tensor does not require grad (no input called "
+                           "requires_grad(), or it was computed under no_grad)");
+    tide_tensor *seed;
+    if (!grad_out) {
+        if (tide_tensor_numel(root) != 1)
+            return tide_errorf("backward: a gradient must be given for a non-scalar tensor %s",
+                               tide_shape_str(root, s1, 96));
+        if (!(seed = tide_tensor_full(TIDE_F32, root->ndim, root->shape, 1.0))) return TIDE_ERR;
+    } else {
+        if (!tide_same_shape(root, grad_out))
+            return tide_errorf("backward: gradient %s does not match tensor %s",
+                               tide_shape_str(grad_out, s1, 96), tide_shape_str(root, s2, 96));
+        if (!(seed = tide_tensor_cast(grad_out, TIDE_F32))) return TIDE_ERR; /* a copy */
+    }
+    if (!root->node) { /* a leaf */
+        return ag_give(root, seed);
+    }
+    /* the sweep must be able to run with grad mode on without recording new nodes */
+    int prev = tide_set_grad_enabled(0);
+    tide_tensor **list = NULL;
+    size_t n = 0;
+    int rc = collect(root, &list, &n);
+    if (rc != TIDE_OK) {
+        tide_tensor_release(seed);
+        tide_set_grad_enabled(prev);
+        return rc;
+    }
+    qsort(list, n, sizeof *list, by_seq_desc);
+    TIDE_ASSERT(list[0] == root);
+    tide_zero_grad(root); /* a stale intermediate grad must not leak into this sweep */
+    root->grad = seed;
+    size_t i = 0;
+    for (; i < n && rc == TIDE_OK; i++) {
+        tide_tensor *x = list[i];
+        tide_tensor *g = x->grad;
+        x->grad = NULL;
+        if (g) {
+            tide_tensor *gc = ag_contig(g);
+            tide_tensor_release(g);
+            if (!gc) rc = TIDE_ERR;
+            else {
+                rc = x->node->backward(x->node, gc);
+                if (rc != TIDE_OK) {
+                    char pre[64];
+                    snprintf(pre, sizeof pre, "backward of %s", x->node->name);
+                    tide_error_prefix(pre);
+                }
+                tide_tensor_release(gc);
+            }
+        }
+        spend(x->node);
+    }
+    /* after an error, later nodes keep their history but lose partial gradients */
+    for (; i < n; i++) tide_zero_grad(list[i]);
+    for (size_t j = 0; j < n; j++) tide_tensor_release(list[j]);
+    free(list);
+    tide_set_grad_enabled(prev);
+    return rc;
+}

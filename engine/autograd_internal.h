@@ -1,0 +1,41 @@
+/* autograd_internal.h — helpers shared by the autograd_*.c files (not installed).
+ *
+ * Backward functions receive a CONTIGUOUS f32 gradient of their output's shape (tide_backward
+ * guarantees it). They compute input gradients with the raw ops of ops.h, hand them to
+ * tide_ag_accumulate (which sums broadcast dims away) and release them. */
+#ifndef TIDE_AUTOGRAD_INTERNAL_H
+#define TIDE_AUTOGRAD_INTERNAL_H
+
+#include "autograd.h"
+
+/* tensor_view.c: a new header over base's storage with the given geometry (no history). */
+tide_tensor *tide_tensor_header(tide_tensor *base, int ndim, const int64_t *shape,
+                                const int64_t *strides, int64_t offset);
+
+/* The contiguous version of t (t itself retained when it already is). const is cast away:
+ * contiguous never writes to t. */
+static inline tide_tensor *ag_contig(const tide_tensor *t)
+{
+    return tide_tensor_contiguous((tide_tensor *)t);
+}
+
+/* Accumulates g into t when t needs a gradient, then releases g (NULL-safe). A NULL g means
+ * the op computing it failed: returns TIDE_ERR with its message. */
+static inline int ag_give(tide_tensor *t, tide_tensor *g)
+{
+    if (!g) return TIDE_ERR;
+    int rc = tide_ag_accumulate(t, g);
+    tide_tensor_release(g);
+    return rc;
+}
+
+/* Wraps a raw result: records a node (when needed) and returns out, or NULL when out is NULL.
+ * *node_out receives the node (NULL when none was needed). */
+static inline tide_tensor *ag_wrap(tide_tensor *out, const char *name, tide_backward_fn bw,
+                                   int n, tide_tensor *const *in, tide_node **node_out)
+{
+    *node_out = out ? tide_ag_record(out, name, bw, n, in) : NULL;
+    return out;
+}
+
+#endif
