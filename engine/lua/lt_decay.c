@@ -24,6 +24,7 @@ static int check_k(lua_State *L, int idx, tide_decay_family fam, const char *fn)
 
 static int l_families(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     lua_newtable(L);
     for (int i = 0; i < TIDE_DECAY_NFAMILIES; i++) {
         lua_pushstring(L, tide_decay_name(i));
@@ -34,6 +35,7 @@ static int l_families(lua_State *L)
 
 static int l_nparams(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     tide_decay_family f = check_family(L, 1, "decay.nparams");
     int k = check_k(L, 2, f, "decay.nparams");
     lua_pushinteger(L, tide_decay_nparams(f, k));
@@ -44,6 +46,7 @@ static int l_nparams(lua_State *L)
 /* eval(family, k, theta [S*P], t [n], series (1-based) | nil) -> values [n], grad [n, P] */
 static int l_eval(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.eval";
     tide_decay_family f = check_family(L, 1, fn);
     int k = check_k(L, 2, f, fn), P = tide_decay_nparams(f, k);
@@ -74,6 +77,7 @@ static int l_eval(lua_State *L)
 
 static int l_half_life(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.half_life";
     tide_decay_family f = check_family(L, 1, fn);
     int k = check_k(L, 2, f, fn), P = tide_decay_nparams(f, k);
@@ -91,6 +95,7 @@ static int l_half_life(lua_State *L)
  *   -> gap f32, event i32, user i32 (1-based), key i32 (1-based) | nil */
 static int l_gaps(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.gaps";
     int64_t U, n, nk;
     tide_tensor *tt = la_tensor(L, 2, TIDE_I64, 1, fn, "time");
@@ -130,6 +135,7 @@ static int l_gaps(lua_State *L)
  *   -> theta f32 [S, P], se f32 [S, P], loglik f32 [S], status i32 [S], total loglik */
 static int l_fit(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.fit";
     tide_decay_family f = check_family(L, 1, fn);
     int k = check_k(L, 2, f, fn), P = tide_decay_nparams(f, k), F = tide_decay_nfree(f, k);
@@ -200,6 +206,7 @@ static int l_fit(lua_State *L)
 /* gamma_eb(d [S], T [S], segment (1-based) | nil, G) -> a {G}, b {G} (Lua tables) */
 static int l_gamma_eb(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.gamma_eb";
     int64_t S, S2, S3 = 0;
     double *d = la_doubles(L, 1, fn, "d", &S, 1), *T = la_doubles(L, 2, fn, "T", &S2, 1);
@@ -265,6 +272,7 @@ static seqs check_seqs(lua_State *L, int it, int ioff, int it0, int it1, const c
 /* hawkes_fit(times, off|nil, t0, t1, init|nil) -> {mu, alpha, beta, se = {..}, loglik, status} */
 static int l_hawkes_fit(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.hawkes_fit";
     seqs s = check_seqs(L, 1, 2, 3, 4, fn);
     tide_hawkes p = {0, 0, 0};
@@ -289,6 +297,7 @@ static int l_hawkes_fit(lua_State *L)
 
 static int l_hawkes_loglik(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.hawkes_loglik";
     tide_hawkes p = check_hawkes(L, 1, fn);
     seqs s = check_seqs(L, 2, 3, 4, 5, fn);
@@ -301,6 +310,7 @@ static int l_hawkes_loglik(lua_State *L)
 
 static int l_hawkes_intensity(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.hawkes_intensity";
     tide_hawkes p = check_hawkes(L, 1, fn);
     int64_t n;
@@ -311,6 +321,7 @@ static int l_hawkes_intensity(lua_State *L)
 
 static int l_hawkes_prob(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.hawkes_prob";
     tide_hawkes p = check_hawkes(L, 1, fn);
     int64_t n;
@@ -322,6 +333,7 @@ static int l_hawkes_prob(lua_State *L)
 
 static int l_hawkes_simulate(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.hawkes_simulate";
     tide_hawkes p = check_hawkes(L, 1, fn);
     double T = luaL_checknumber(L, 2);
@@ -341,6 +353,7 @@ static int l_hawkes_simulate(lua_State *L)
 /* hawkes_gof(params, times, t0) -> ks, p_value, tau (table) */
 static int l_hawkes_gof(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.hawkes_gof";
     tide_hawkes p = check_hawkes(L, 1, fn);
     int64_t n;
@@ -367,11 +380,13 @@ static const luaL_Reg funcs[] = {
     {"hawkes_gof", l_hawkes_gof}, {NULL, NULL}};
 
 extern const luaL_Reg lt_interest_funcs[]; /* lt_interest.c */
+extern const luaL_Reg lt_lbfgs_funcs[];    /* lt_lbfgs.c */
 
 int lt_open_decay(lua_State *L)
 {
     lua_newtable(L);
     lt_register(L, funcs);
     lt_register(L, lt_interest_funcs);
+    lt_register(L, lt_lbfgs_funcs);
     return 1;
 }

@@ -8,6 +8,7 @@
 /* group(key (1-based) [n], time i64 [n] | nil, G) -> off i64 [G+1], perm i32 [n] (1-based) */
 static int l_group(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.group";
     int64_t n, G = lt_check_int(L, 3, fn, "n_groups");
     if (G < 0) luaL_error(L, "%s: n_groups must be >= 0", fn);
@@ -84,6 +85,7 @@ static int64_t *check_at(lua_State *L, int idx, int64_t U, const char *fn)
  *   else: sparse CSR off i64 [U+1], key i32 (1-based), val f32; opts.norm ("sum"|"max"), opts.threshold */
 static int l_interest(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.interest";
     int64_t U, n, nt = 0;
     tide_tensor *tt = la_tensor(L, 4, TIDE_I64, 1, fn, "time");
@@ -149,6 +151,7 @@ static int l_interest(lua_State *L)
 /* popularity(item [n] (1-based), time i64 [n], type | nil, weights | nil, I, t_ref, half_life, window) */
 static int l_popularity(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.popularity";
     int64_t I = lt_check_int(L, 5, fn, "n_items"), n, nt = 0, nw = 0;
     int32_t *item = la_ids0(L, 1, fn, "item", &n, I);
@@ -180,6 +183,7 @@ static int l_popularity(lua_State *L)
 /* profile_scores(prof f32 [B, X], cat [I] (1-based), pop f32 [I] | nil, eps) -> f32 [B, I] */
 static int l_profile_scores(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.profile_scores";
     tide_tensor *p = la_tensor(L, 1, TIDE_F32, 2, fn, "profile");
     int64_t I, B = p->shape[0], X = p->shape[1];
@@ -201,6 +205,7 @@ static int l_profile_scores(lua_State *L)
 /* cooc(off [U+1], item [n] (1-based), I, max_nb, kind, drop_diag) -> roff i64, col i32 (1-based), val f32 */
 static int l_cooc(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.cooc";
     int64_t I = lt_check_int(L, 3, fn, "n_items"), n, U;
     int32_t *item = la_ids0(L, 2, fn, "item", &n, I);
@@ -230,6 +235,7 @@ static int l_cooc(lua_State *L)
  *   -> f32 [B, I] */
 static int l_sparse_scores(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.sparse_scores";
     tide_tensor *ao = la_tensor(L, 1, TIDE_I64, 1, fn, "affinity offsets");
     int64_t B = tide_tensor_numel(ao) - 1, I = lt_check_int(L, 4, fn, "n_items"), nac, S;

@@ -44,6 +44,7 @@ static tide_tensor *check_scores(lua_State *L, int idx, const char *fn)
  * opts.sampled = n_neg switches to the sampled protocol (opts.seed, opts.user_base). */
 static int l_rank(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "metrics.rank";
     tide_tensor *s = check_scores(L, 1, fn);
     int64_t B = s->shape[0], I = s->shape[1];
@@ -67,6 +68,7 @@ static int l_rank(lua_State *L)
  * map, mrr} (sums over users)}, n_users */
 static int l_from_ranks(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "metrics.from_ranks";
     tide_tensor *o = la_tensor(L, 1, TIDE_I64, 1, fn, "target offsets");
     tide_tensor *r = la_tensor(L, 2, TIDE_I64, 1, fn, "ranks");
@@ -102,6 +104,7 @@ static int l_from_ranks(lua_State *L)
 /* topk(scores [B, I], seen_off | nil, seen | nil, K) -> items i32 [B, K] (1-based, 0 = none), vals */
 static int l_topk(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "metrics.topk";
     tide_tensor *s = check_scores(L, 1, fn);
     int64_t B = s->shape[0], I = s->shape[1];
@@ -139,6 +142,7 @@ static int64_t two_vectors(lua_State *L, const char *fn, float **a, float **y)
 
 static int l_auc(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     float *a, *y;
     int64_t n = two_vectors(L, "metrics.auc", &a, &y);
     lua_pushnumber(L, tide_auc(n, a, y));
@@ -147,6 +151,7 @@ static int l_auc(lua_State *L)
 
 static int l_log_loss(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     float *a, *y;
     int64_t n = two_vectors(L, "metrics.log_loss", &a, &y);
     for (int64_t i = 0; i < n; i++)
@@ -157,6 +162,7 @@ static int l_log_loss(lua_State *L)
 
 static int l_binary(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     float *a, *y;
     int64_t n = two_vectors(L, "metrics.binary", &a, &y);
     double o[8];
@@ -169,6 +175,7 @@ static int l_binary(lua_State *L)
 
 static int l_ece(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     float *a, *y;
     int64_t n = two_vectors(L, "metrics.ece", &a, &y);
     int nb = (int)luaL_optinteger(L, 3, 10);
@@ -181,6 +188,7 @@ static int l_ece(lua_State *L)
  *        cat [I] (1-based) | nil) -> coverage, novelty, ild */
 static int l_beyond(lua_State *L)
 {
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "metrics.beyond";
     tide_tensor *it = la_tensor(L, 1, TIDE_I32, 2, fn, "items");
     int64_t B = it->shape[0], K = it->shape[1], I = lt_check_int(L, 2, fn, "n_items");

@@ -1,0 +1,118 @@
+-- tide.decay — interest decay laws fitted from behaviour logs, forecasts, decayed interest
+-- profiles and Hawkes return intensities. Heavy lifting is in C (engine/decay*.c, hawkes.c,
+-- interest.c); this module orchestrates.
+--   local fit = tide.decay.fit(ev, {family = "exponential", per = "user", unit = "day"})
+--   print(fit:params(1).half_life)
+--   local ranked = tide.decay.select(ev, {families = {"exponential", "weibull", "mixture"}})
+--   local prof = tide.decay.profile(ev, {by = "category", half_life = 7, threshold = 0.05})
+local fitmod = require("tide.decay.fit")
+local M = {}
+
+local function core() return require("tide").core.decay end
+
+M.families = function() return core().families() end
+M.gaps = fitmod.gaps
+M.fit = fitmod.fit
+M.Fit = fitmod.Fit
+
+-- Values S(t; θ) and dS/dθ for a family: theta is a table/tensor of natural parameters
+-- ([P] or [S, P] with series ids), t a table/tensor of times.
+function M.eval(family, theta, t, opts)
+  opts = opts or {}
+  return core().eval(family, opts.k or 2, theta, t, opts.series)
+end
+
+-- Half-lives: of a fit result (tensor [S]) or of (family, theta).
+function M.half_life(a, theta, k)
+  if type(a) == "table" then return a.half_life end
+  return core().half_life(a, k or 2, theta)
+end
+
+-- Fits every family and ranks them by AIC (or BIC): list of {family, aic, bic, loglik, fit}.
+function M.select(ev, opts)
+  opts = opts or {}
+  local fams = opts.families or { "exponential", "hyperbolic", "power", "weibull", "mixture",
+                                  "linear", "logarithmic" }
+  local crit = opts.criterion or "aic"
+  local out = {}
+  for _, f in ipairs(fams) do
+    local o = {}
+    for k, v in pairs(opts) do o[k] = v end
+    o.family, o.shrink = f, false
+    local r = M.fit(ev, o)
+    out[#out + 1] = { family = f, aic = r.aic, bic = r.bic, loglik = r.total_loglik, fit = r }
+  end
+  table.sort(out, function(a, b) return a[crit] < b[crit] end)
+  for i, r in ipairs(out) do r["delta_" .. crit] = r[crit] - out[1][crit] end
+  return out
+end
+
+-- Forecast I(age + h) = I_now · S(age + h) / S(age) for series s (ages, h in fit units).
+-- For the exponential family this is the memoryless I_now · e^(−λh).
+function M.forecast(fit, I_now, age, h, s)
+  local now = fit:value(age, s)
+  local later = fit:value(age + h, s)
+  return now > 0 and I_now * later / now or 0
+end
+
+local EVENT_NAMES = { "browse", "click", "cart", "fav", "buy" }
+
+-- Event-type weights: an array, or a table keyed by name (browse/click/cart/fav/buy).
+local function weights(w)
+  if w == nil then return nil end
+  if #w > 0 then return w end
+  local out = {}
+  for i, name in ipairs(EVENT_NAMES) do out[i] = w[name] or 0 end
+  return out
+end
+
+-- Decayed interest profiles interest(u, x, t) = Σ_e w(type_e)·S(t − t_e) for all users.
+-- opts: by = "category"|"item"; fit (a fit result, per = "user" or global) or family/theta or
+-- half_life (days, exponential); weights; at (epoch seconds, number or i64 tensor [U];
+-- default: end of the log); h (seconds, forecast horizon added to at); norm = "sum"|"max";
+-- threshold (θ: keep keys at or above it, after norm); dense = true for a [U, X] tensor.
+-- Returns {off, key, val} (sparse CSR, keys 1-based) or a tensor.
+function M.profile(ev, opts)
+  opts = opts or {}
+  local seq = require("tide.decay.seq")
+  local s = seq.of(ev)
+  local by = opts.by or "category"
+  if by ~= "category" and by ~= "item" then error("decay.profile: by must be 'category' or 'item'", 2) end
+  local key
+  if by == "category" then key = s.category else key = s.item end
+  if not key then error("decay.profile: the event table has no " .. by .. " column", 2) end
+  local X = by == "category" and s.n_categories or s.n_items
+  local spec = { unit = 86400, weights = weights(opts.weights) }
+  if opts.fit then
+    spec.family, spec.k, spec.theta, spec.unit = opts.fit.family, opts.fit.k, opts.fit.theta, opts.fit.unit
+  elseif opts.theta then
+    spec.family, spec.k, spec.theta, spec.unit = opts.family or "exponential", opts.k or 2, opts.theta, opts.unit or 86400
+  else
+    spec.family, spec.theta = "exponential", { math.log(2) / (opts.half_life or 7) }
+  end
+  local at = opts.at or seq.t_end(ev)
+  if opts.h then
+    at = type(at) == "number" and at + opts.h or at + require("tide").tensor.full({ s.n_users }, opts.h, "i64")
+  end
+  local types = spec.weights and s.event or nil
+  if opts.dense then
+    return core().interest(spec, s.off, key, s.time, types, X, at, { dense = true })
+  end
+  local off, k, v = core().interest(spec, s.off, key, s.time, types, X, at,
+    { norm = opts.norm, threshold = opts.threshold })
+  return setmetatable({ off = off, key = k, val = v, n_users = s.n_users, n_keys = X }, { __index = M.Profile })
+end
+
+M.Profile = {}
+-- The (key, value) pairs of user u, strongest first.
+function M.Profile:of(u)
+  local a, b = self.off:get(u), self.off:get(u + 1)
+  local out = {}
+  for p = a + 1, b do out[#out + 1] = { self.key:get(p), self.val:get(p) } end
+  table.sort(out, function(x, y) return x[2] > y[2] end)
+  return out
+end
+
+M.hawkes = require("tide.decay.hawkes")
+
+return M

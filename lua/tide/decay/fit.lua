@@ -1,0 +1,141 @@
+-- tide.decay.fit — maximum-likelihood decay laws per user / category / item / segment / globally.
+--
+-- Estimand (documented, see engine/decay_fit.c): the survival function of the RETURN GAP,
+-- S(t) = P(no new interaction t time units after the last one), from observed gaps between
+-- consecutive interactions (of a user, or of a user with a category/item) and the open gap
+-- from the last interaction to the end of the window (right-censored). Interest decay reads
+-- the same curve: I(t) = I0 · S(t); half-life = the t with S(t) = 1/2 (ln 2 / λ for exponential).
+-- Sparse series are shrunk towards their pool: exponential rates by Gamma empirical Bayes
+-- (posterior mean (a + d) / (b + T)), other families by a Gaussian prior on the transformed
+-- parameters centred on the pooled fit (prior_prec).
+local seq = require("tide.decay.seq")
+local M = {}
+
+local function core() return require("tide").core.decay end
+local UNITS = { second = 1, minute = 60, hour = 3600, day = 86400, week = 604800 }
+
+local function unit_seconds(u)
+  if u == nil then return 86400 end
+  if type(u) == "number" and u > 0 then return u end
+  return UNITS[u] or error("decay.fit: unit must be a number of seconds or one of second/minute/hour/day/week, got " .. tostring(u), 3)
+end
+
+-- gaps + the series id of every gap, for the requested pooling
+function M.gaps(ev, opts)
+  local T = require("tide").tensor
+  local s = seq.of(ev)
+  local per = opts.per or "global"
+  -- gaps are measured within (user, key) when pooling by category/item, or when asked with
+  -- gaps_by = "category"|"item" (e.g. one global law of category return times)
+  local by = opts.gaps_by or ((per == "category" or per == "item") and per or nil)
+  local key
+  if by == "category" then key = s.category or error("decay.fit: per/gaps_by = 'category' needs a category column", 3)
+  elseif by == "item" then key = s.item
+  elseif by ~= nil then error("decay.fit: gaps_by must be 'category' or 'item', got " .. tostring(by), 3) end
+  local t_end = opts.t_end or seq.t_end(ev)
+  local unit = unit_seconds(opts.unit)
+  local gap, event, user, gkey = core().gaps(s.off, s.time, key, t_end, opts.min_gap or 0, unit)
+  local series, S
+  if per == "user" then series, S = user, s.n_users
+  elseif per == "category" then series, S = gkey, s.n_categories
+  elseif per == "item" then series, S = gkey, s.n_items
+  elseif per == "segment" then
+    local seg = opts.segment or error("decay.fit: per = 'segment' needs opts.segment (i32 tensor [n_users] of segment ids)", 3)
+    series = seg:index_select(1, user)
+    S = opts.n_segments or math.floor(seg:cast("f32"):max():item())
+  elseif per == "global" then series, S = T.ones({ gap:numel() }, "i32"), 1
+  else error("decay.fit: per must be user, category, item, segment or global, got " .. tostring(per), 3) end
+  return { gap = gap, event = event, user = user, series = series, n_series = S, unit = unit, t_end = t_end }
+end
+
+-- sums of events and exposure per series (for empirical Bayes)
+local function counts(g)
+  local T = require("tide").tensor
+  local d = T.zeros({ g.n_series }):index_add(1, g.series, g.event:cast("f32"))
+  local exposure = T.zeros({ g.n_series }):index_add(1, g.series, g.gap)
+  return d, exposure
+end
+
+function M.fit(ev, opts)
+  opts = opts or {}
+  local T = require("tide").tensor
+  local family, k = opts.family or "exponential", opts.k or 2
+  local g = M.gaps(ev, opts)
+  local off, perm = core().group(g.series, nil, g.n_series)
+  local gap, event = g.gap:index_select(1, perm), g.event:index_select(1, perm)
+  local theta, se, ll, status, total = core().fit(family, k, off, gap, event, { se = opts.se ~= false })
+  local P, F = core().nparams(family, k)
+  local n_obs = gap:numel()
+  local res = setmetatable({
+    family = family, k = k, per = opts.per or "global", unit = g.unit, t_end = g.t_end,
+    n_series = g.n_series, n_gaps = n_obs, n_returns = event:sum():item(), n_params = P,
+    theta = theta, se = se, loglik = ll, status = status, total_loglik = total,
+    aic = 2 * F * g.n_series - 2 * total, bic = F * g.n_series * math.log(math.max(n_obs, 1)) - 2 * total,
+  }, { __index = M.Fit })
+  local shrink = opts.shrink
+  if shrink == nil then shrink = res.per ~= "global" end
+  if shrink and g.n_series > 1 then
+    res.mle_theta, res.mle_se = theta, se
+    if family == "exponential" then
+      local d, expo = counts(g)
+      local seg, nseg = nil, 1
+      if res.per == "user" and opts.segment then seg, nseg = opts.segment, opts.n_segments or math.floor(opts.segment:cast("f32"):max():item()) end
+      local a, b = core().gamma_eb(d, expo, seg, nseg)
+      res.prior = { a = a, b = b }
+      local A, B = T.fromtable(a), T.fromtable(b)
+      if seg then A, B = A:index_select(1, seg), B:index_select(1, seg)
+      else A, B = A:expand({ g.n_series }), B:expand({ g.n_series }) end
+      local post = (A + d) / (B + expo)
+      res.theta = post:reshape({ g.n_series, 1 })
+      res.se = ((A + d):sqrt() / (B + expo)):reshape({ g.n_series, 1 })
+    else
+      -- pooled law first, then penalised MLE around it
+      local pooled = M.fit(ev, { family = family, k = k, per = "global", unit = opts.unit,
+                                 min_gap = opts.min_gap, t_end = opts.t_end, se = false })
+      local th = pooled.theta:reshape({ -1 }):totable()
+      local u = {}
+      if family == "mixture" then
+        for i = 1, k - 1 do u[i] = math.log(th[i]) - math.log(th[k]) end
+        for i = 1, k do u[k - 1 + i] = math.log(th[k + i]) end
+      else
+        for i = 1, P do u[i] = math.log(th[i]) end
+      end
+      res.prior = { theta = th, prec = opts.prior_prec or 1 }
+      res.theta, res.se = core().fit(family, k, off, gap, event,
+        { prior = u, prior_prec = opts.prior_prec or 1, init = th, se = opts.se ~= false })
+    end
+  end
+  res.half_life = core().half_life(family, k, res.theta)
+  return res
+end
+
+-- methods of a fit result
+M.Fit = {}
+
+-- Named parameters of series s (default 1), natural units per `unit` seconds.
+function M.Fit:params(s)
+  s = s or 1
+  local row = self.theta:select(1, s):totable()
+  local se = self.se:select(1, s):totable()
+  local names = ({ exponential = { "lambda" }, linear = { "lambda" }, logarithmic = { "lambda" },
+                   hyperbolic = { "lambda" }, power = { "lambda", "a" }, weibull = { "lambda", "k" } })[self.family]
+  local out = { half_life = self.half_life:get(s) }
+  if self.family == "mixture" then
+    for i = 1, self.k do
+      out["w" .. i], out["lambda" .. i] = row[i], row[self.k + i]
+      out["se_w" .. i], out["se_lambda" .. i] = se[i], se[self.k + i]
+    end
+  else
+    for i, nm in ipairs(names) do out[nm], out["se_" .. nm] = row[i], se[i] end
+  end
+  return out
+end
+
+-- S(t) for series s (t in units of the fit)
+function M.Fit:value(t, s)
+  local th = self.theta:select(1, s or 1)
+  local v = core().eval(self.family, self.k, th, type(t) == "table" and t or { t })
+  return type(t) == "table" and v or v:get(1)
+end
+
+return M
