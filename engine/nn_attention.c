@@ -1,0 +1,327 @@
+/* nn_attention.c — multi-head scaled dot-product attention (Vaswani et al. 2017) with a causal
+ * mask, a key-padding mask and dropout on the weights, fused per (batch, head): two sgemms
+ * forward (scores, weighted values) and four backward, with the softmax and its Jacobian in
+ * between on a [T,S] tile that stays in cache. Heads are column blocks of the [B,T,D] inputs,
+ * so nothing is transposed or copied to split them. */
+#include <stdlib.h>
+
+#include "nn_internal.h"
+
+/* Visible keys of query i: j < limit(i) and key_mask[j]. */
+static inline int64_t visible_limit(const tide_attn_desc *d, int64_t i)
+{
+    if (!d->causal) return d->S;
+    int64_t lim = i + d->S - d->T + 1;
+    return lim < 0 ? 0 : lim > d->S ? d->S : lim;
+}
+
+/* 1/0 per key of batch row b (all ones without a mask). */
+static void key_weights(const tide_attn_desc *d, int64_t b, float *kw)
+{
+    for (int64_t j = 0; j < d->S; j++) kw[j] = d->key_mask ? (float)d->key_mask[b * d->S + j] : 1.0f;
+}
+
+/* Philox word index of weight (b, h, i, 0): one word per weight, rows consecutive. */
+static inline uint64_t drop_word(const tide_attn_desc *d, int64_t b, int64_t h, int64_t i)
+{
+    return d->counter + (uint64_t)(((b * d->H + h) * d->T + i) * d->S);
+}
+
+/* out: [B,T,D] contiguous  probs: [B,H,T,S] (saved)  q: [B,T,D] k, v: [B,S,D] (strided)
+ * scratch: T*S + S floats. The scores are written into probs and normalised in place. */
+void tide_attention_forward(const tide_attn_desc *d, float *out, float *probs, const float *q,
+                            const float *k, const float *v, float *scratch)
+{
+    int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H;
+    float *kw = scratch + T * S, *pd = scratch;
+    for (int64_t b = 0; b < B; b++) {
+        key_weights(d, b, kw);
+        for (int64_t h = 0; h < H; h++) {
+            const float *qh = q + b * d->q_bs + h * dh, *kh = k + b * d->k_bs + h * dh;
+            const float *vh = v + b * d->v_bs + h * dh;
+            float *P = probs + (b * H + h) * T * S;
+            nn_gemm(0, 1, T, S, dh, d->scale, qh, d->q_ts, kh, d->k_ts, 0.0f, P, S);
+            for (int64_t i = 0; i < T; i++) {
+                float *row = P + i * S;
+                int64_t lim = visible_limit(d, i);
+                float m = -INFINITY;
+                for (int64_t j = 0; j < lim; j++) {
+                    float sc = kw[j] != 0.0f ? row[j] : -INFINITY;
+                    m = sc > m ? sc : m;
+                }
+                if (m == -INFINITY) { /* nothing visible: zero weights, zero output */
+                    memset(row, 0, (size_t)S * sizeof *row);
+                    continue;
+                }
+                float sum = 0.0f;
+                for (int64_t j = 0; j < lim; j++) {
+                    float e = nn_expf(row[j] - m) * kw[j];
+                    row[j] = e;
+                    sum += e;
+                }
+                for (int64_t j = lim; j < S; j++) row[j] = 0.0f;
+                float inv = 1.0f / sum;
+                for (int64_t j = 0; j < lim; j++) row[j] *= inv;
+            }
+            const float *Pv = P;
+            if (d->dropout_p > 0.0f) {
+                for (int64_t i = 0; i < T; i++) {
+                    float *pr = pd + i * S;
+                    tide_nnu_keep_mask(pr, S, d->seed, drop_word(d, b, h, i), d->dropout_p);
+                    for (int64_t j = 0; j < S; j++) pr[j] *= P[i * S + j];
+                }
+                Pv = pd;
+            }
+            nn_gemm(0, 0, T, dh, S, 1.0f, Pv, S, vh, d->v_ts, 0.0f, out + b * T * D + h * dh, D);
+        }
+    }
+}
+
+/* dq, dk, dv: strided like q, k, v, ADDED into (NULL = not wanted)
+ * dout: [B,T,D] contiguous  probs: [B,H,T,S] from the forward  scratch: 2*T*S floats.
+ * With O = (P∘M) V:  dV = (P∘M)^T dO,  dP = (dO V^T)∘M,  dS = P∘(dP - rowsum(P∘dP)),
+ * dQ = scale dS K,  dK = scale dS^T Q. */
+void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, float *dv,
+                             const float *dout, const float *probs, const float *q,
+                             const float *k, const float *v, float *scratch)
+{
+    int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H;
+    float *pd = scratch, *dP = scratch + T * S;
+    int drop = d->dropout_p > 0.0f;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t h = 0; h < H; h++) {
+            const float *qh = q + b * d->q_bs + h * dh, *kh = k + b * d->k_bs + h * dh;
+            const float *vh = v + b * d->v_bs + h * dh;
+            const float *P = probs + (b * H + h) * T * S, *Pv = P;
+            const float *dO = dout + b * T * D + h * dh;
+            if (drop) { /* pd holds the keep scales here, then P∘M */
+                for (int64_t i = 0; i < T; i++)
+                    tide_nnu_keep_mask(pd + i * S, S, d->seed, drop_word(d, b, h, i), d->dropout_p);
+            }
+            if (dv) {
+                if (drop) {
+                    float *tmp = dP; /* reuse as P∘M before dP is computed */
+                    for (int64_t x = 0; x < T * S; x++) tmp[x] = P[x] * pd[x];
+                    Pv = tmp;
+                }
+                nn_gemm(1, 0, S, dh, T, 1.0f, Pv, S, dO, D, 1.0f, dv + b * d->v_bs + h * dh, d->v_ts);
+            }
+            if (!dq && !dk) continue;
+            nn_gemm(0, 1, T, S, dh, 1.0f, dO, D, vh, d->v_ts, 0.0f, dP, S);
+            for (int64_t i = 0; i < T; i++) {
+                float *g = dP + i * S;
+                const float *p = P + i * S;
+                if (drop)
+                    for (int64_t j = 0; j < S; j++) g[j] *= pd[i * S + j];
+                float dot = 0.0f;
+                for (int64_t j = 0; j < S; j++) dot += p[j] * g[j];
+                for (int64_t j = 0; j < S; j++) g[j] = p[j] * (g[j] - dot);
+            }
+            if (dq) nn_gemm(0, 0, T, dh, S, d->scale, dP, S, kh, d->k_ts, 1.0f, dq + b * d->q_bs + h * dh, d->q_ts);
+            if (dk) nn_gemm(1, 0, S, dh, T, d->scale, dP, S, qh, d->q_ts, 1.0f, dk + b * d->k_bs + h * dh, d->k_ts);
+        }
+}
+
+/* ---- differentiable wrappers ---- */
+
+/* node->ctx: this struct followed by the key mask bytes */
+typedef struct {
+    tide_attn_desc d;
+    int packed; /* 1: one input qkv [B,T,3D]; 0: inputs q, k, v */
+} attn_ctx;
+
+static int attention_backward(tide_node *node, const tide_tensor *grad_out)
+{
+    attn_ctx *c = node->ctx;
+    tide_attn_desc d = c->d;
+    d.key_mask = node->ints[0] ? (const uint8_t *)(c + 1) : NULL;
+    tide_tensor *probs = node->saved[0];
+    tide_tensor *g = tide_nnu_grad(grad_out);
+    float *scratch = malloc((size_t)(2 * d.T * d.S + 1) * sizeof(float));
+    int rc = TIDE_ERR;
+    if (!g || !scratch) {
+        if (g) tide_errorf("attention backward: out of memory");
+        goto done;
+    }
+    if (c->packed) {
+        tide_tensor *qkv = node->saved[1];
+        tide_tensor *dqkv = tide_nnu_zeros_like(qkv);
+        if (!dqkv) goto done;
+        float *base = tide_f32(qkv), *dbase = tide_f32(dqkv);
+        tide_attention_backward(&d, dbase, dbase + d.D, dbase + 2 * d.D, tide_f32(g),
+                                tide_f32(probs), base, base + d.D, base + 2 * d.D, scratch);
+        rc = tide_nnu_accum(node->inputs[0], dqkv);
+    } else {
+        tide_tensor *grads[3] = {NULL, NULL, NULL};
+        for (int i = 0; i < 3; i++)
+            if (tide_needs_grad(node->inputs[i])) {
+                grads[i] = tide_nnu_zeros_like(node->saved[1 + i]);
+                if (!grads[i]) goto fail3;
+            }
+        tide_attention_backward(&d, grads[0] ? tide_f32(grads[0]) : NULL,
+                                grads[1] ? tide_f32(grads[1]) : NULL,
+                                grads[2] ? tide_f32(grads[2]) : NULL, tide_f32(g),
+                                tide_f32(probs), tide_f32(node->saved[1]),
+                                tide_f32(node->saved[2]), tide_f32(node->saved[3]), scratch);
+        rc = TIDE_OK;
+        for (int i = 0; i < 3; i++)
+            if (grads[i]) rc |= tide_nnu_accum(node->inputs[i], grads[i]), grads[i] = NULL;
+    fail3:
+        for (int i = 0; i < 3; i++) tide_tensor_release(grads[i]);
+    }
+done:
+    free(scratch);
+    tide_tensor_release(g);
+    return rc ? TIDE_ERR : TIDE_OK;
+}
+
+/* Runs the forward on contiguous q/k/v views described by d; records the node. `ins` are the
+ * caller's tensors (autograd inputs), `keep` the contiguous tensors to save. */
+static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float *k,
+                                  const float *v, uint8_t *mask, int packed, int nin,
+                                  tide_tensor *const *ins, tide_tensor *const *keep,
+                                  tide_tensor **weights)
+{
+    int64_t oshape[3] = {d->B, d->T, d->D}, pshape[4] = {d->B, d->H, d->T, d->S};
+    tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
+    tide_tensor *probs = tide_tensor_new(TIDE_F32, 4, pshape);
+    float *scratch = malloc((size_t)(d->T * d->S + d->S + 1) * sizeof(float));
+    if (!out || !probs || !scratch) {
+        if (out && probs) tide_errorf("attention: out of memory");
+        tide_tensor_release(out);
+        tide_tensor_release(probs);
+        free(scratch);
+        free(mask);
+        return NULL;
+    }
+    d->key_mask = mask;
+    tide_attention_forward(d, tide_f32(out), tide_f32(probs), q, k, v, scratch);
+    free(scratch);
+    tide_node *node = tide_ag_record(out, "attention", attention_backward, nin, ins);
+    if (node) {
+        size_t mbytes = mask ? (size_t)(d->B * d->S) : 0;
+        attn_ctx *c = malloc(sizeof *c + mbytes);
+        if (!c) {
+            tide_errorf("attention: out of memory");
+            tide_tensor_release(out);
+            tide_tensor_release(probs);
+            free(mask);
+            return NULL;
+        }
+        c->d = *d;
+        c->d.key_mask = NULL;
+        c->packed = packed;
+        if (mask) memcpy(c + 1, mask, mbytes);
+        node->ctx = c;
+        node->ints[0] = mask != NULL;
+        tide_ag_save(node, probs);
+        for (int i = 0; i < (packed ? 1 : 3); i++) tide_ag_save(node, keep[i]);
+    }
+    free(mask);
+    if (weights) *weights = probs;
+    else tide_tensor_release(probs);
+    return out;
+}
+
+static int check_common(const char *op, int64_t D, int heads, double p)
+{
+    if (heads < 1 || D % heads != 0)
+        return tide_errorf("%s: model dim %lld is not divisible by heads = %d", op, (long long)D,
+                           heads);
+    if (!(p >= 0.0 && p < 1.0)) return tide_errorf("%s: dropout must be in [0, 1), got %g", op, p);
+    return TIDE_OK;
+}
+
+static void init_desc(tide_attn_desc *d, int64_t B, int64_t T, int64_t S, int64_t D, int heads,
+                      int causal, double p, tide_rng *rng)
+{
+    memset(d, 0, sizeof *d);
+    d->B = B, d->T = T, d->S = S, d->D = D, d->H = heads;
+    d->causal = causal;
+    d->scale = (float)(1.0 / sqrt((double)(D / heads)));
+    d->dropout_p = (float)p;
+    if (p > 0.0) {
+        if (!rng) rng = tide_rng_default();
+        d->seed = rng->seed;
+        d->counter = tide_rng_reserve(rng, (uint64_t)(B * heads * T * S));
+    }
+}
+
+tide_tensor *tide_nn_attention(tide_tensor *q, tide_tensor *k, tide_tensor *v, int heads,
+                               int causal, const tide_tensor *key_mask, double dropout_p,
+                               tide_rng *rng, tide_tensor **weights)
+{
+    const char *op = "attention";
+    if (weights) *weights = NULL;
+    if (tide_nnu_check_f32(q, op, "q") || tide_nnu_check_f32(k, op, "k") ||
+        tide_nnu_check_f32(v, op, "v"))
+        return NULL;
+    char s1[96], s2[96], s3[96];
+    if (q->ndim != 3 || k->ndim != 3 || !tide_same_shape(k, v) || q->shape[0] != k->shape[0] ||
+        q->shape[2] != k->shape[2]) {
+        tide_errorf("%s: want q [B,T,D], k and v [B,S,D]; got q %s, k %s, v %s", op,
+                    tide_shape_str(q, s1, sizeof s1), tide_shape_str(k, s2, sizeof s2),
+                    tide_shape_str(v, s3, sizeof s3));
+        return NULL;
+    }
+    int64_t B = q->shape[0], T = q->shape[1], S = k->shape[1], D = q->shape[2];
+    if (check_common(op, D, heads, dropout_p)) return NULL;
+    if (causal && S < T) {
+        tide_errorf("%s: causal attention needs at least as many keys (%lld) as queries (%lld)",
+                    op, (long long)S, (long long)T);
+        return NULL;
+    }
+    int err;
+    uint8_t *mask = tide_nnu_mask(key_mask, B, S, op, &err);
+    if (err) return NULL;
+    tide_tensor *qc = tide_tensor_contiguous(q), *kc = tide_tensor_contiguous(k);
+    tide_tensor *vc = tide_tensor_contiguous(v);
+    tide_tensor *out = NULL;
+    if (qc && kc && vc) {
+        tide_attn_desc d;
+        init_desc(&d, B, T, S, D, heads, causal, dropout_p, rng);
+        d.q_bs = T * D, d.q_ts = D, d.k_bs = d.v_bs = S * D, d.k_ts = d.v_ts = D;
+        tide_tensor *ins[3] = {q, k, v}, *keep[3] = {qc, kc, vc};
+        out = attention_run(&d, tide_f32(qc), tide_f32(kc), tide_f32(vc), mask, 0, 3, ins, keep,
+                            weights);
+    } else {
+        free(mask);
+    }
+    tide_tensor_release(qc);
+    tide_tensor_release(kc);
+    tide_tensor_release(vc);
+    return out;
+}
+
+tide_tensor *tide_nn_attention_qkv(tide_tensor *qkv, int heads, int causal,
+                                   const tide_tensor *key_mask, double dropout_p, tide_rng *rng,
+                                   tide_tensor **weights)
+{
+    const char *op = "attention";
+    if (weights) *weights = NULL;
+    if (tide_nnu_check_f32(qkv, op, "qkv")) return NULL;
+    if (qkv->ndim != 3 || qkv->shape[2] % 3 != 0) {
+        char s[96];
+        tide_errorf("%s: qkv must be [B,T,3D], got %s", op, tide_shape_str(qkv, s, sizeof s));
+        return NULL;
+    }
+    int64_t B = qkv->shape[0], T = qkv->shape[1], D = qkv->shape[2] / 3;
+    if (check_common(op, D, heads, dropout_p)) return NULL;
+    int err;
+    uint8_t *mask = tide_nnu_mask(key_mask, B, T, op, &err);
+    if (err) return NULL;
+    tide_tensor *c = tide_tensor_contiguous(qkv);
+    if (!c) {
+        free(mask);
+        return NULL;
+    }
+    tide_attn_desc d;
+    init_desc(&d, B, T, T, D, heads, causal, dropout_p, rng);
+    d.q_bs = d.k_bs = d.v_bs = T * 3 * D;
+    d.q_ts = d.k_ts = d.v_ts = 3 * D;
+    const float *base = tide_f32(c);
+    tide_tensor *out = attention_run(&d, base, base + D, base + 2 * D, mask, 1, 1, &qkv, &c,
+                                     weights);
+    tide_tensor_release(c);
+    return out;
+}

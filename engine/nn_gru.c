@@ -1,0 +1,212 @@
+/* nn_gru.c — GRU layer (Cho et al. 2014, PyTorch's gate layout r, z, n) over padded batches,
+ * with backpropagation through time. All input projections are one sgemm; each step is one
+ * sgemm [B,H]x[H,3H] for the whole batch; the backward adds one sgemm per step and three at
+ * the end (dx, dW_ih, dW_hh over all steps at once).
+ *   r = σ(W_ir x + b_ir + W_hr h + b_hr)     z = σ(W_iz x + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn))     h' = (1 - z) ∘ n + z ∘ h
+ * A padded step (mask 0) carries h unchanged and outputs it. */
+#include <stdlib.h>
+
+#include "nn_internal.h"
+
+/* State before step t of row b: out[b,t-1], or h0[b] (zeros when h0 is NULL). */
+static inline const float *h_prev(const float *out, const float *h0, const float *zeros,
+                                  int64_t b, int64_t t, int64_t T, int64_t H)
+{
+    if (t > 0) return out + (b * T + t - 1) * H;
+    return h0 ? h0 + b * H : zeros;
+}
+
+/* out: [B,T,H]  gates: [B,T,4H] saved (r, z, n, W_hn h + b_hn)  x: [B,T,In]  h0: [B,H]/NULL
+ * w_ih: [3H,In]  w_hh: [3H,H]  b_ih, b_hh: [3H]/NULL  mask: [B,T]/NULL
+ * scratch: B*T*3H + B*3H + H floats */
+void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
+                      const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                      const uint8_t *mask, int64_t B, int64_t T, int64_t In, int64_t H,
+                      float *scratch)
+{
+    int64_t G = 3 * H;
+    float *xg = scratch, *hg = xg + B * T * G, *zeros = hg + B * G;
+    memset(zeros, 0, (size_t)H * sizeof *zeros);
+    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 0.0f, xg, G);
+    for (int64_t t = 0; t < T; t++) {
+        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 0.0f, hg, G);
+        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 0.0f, hg, G);
+        else memset(hg, 0, (size_t)(B * G) * sizeof *hg);
+        for (int64_t b = 0; b < B; b++) {
+            const float *hp = h_prev(out, h0, zeros, b, t, T, H);
+            float *o = out + (b * T + t) * H, *gt = gates + (b * T + t) * 4 * H;
+            if (mask && !mask[b * T + t]) {
+                memcpy(o, hp, (size_t)H * sizeof *o);
+                memset(gt, 0, (size_t)(4 * H) * sizeof *gt);
+                continue;
+            }
+            const float *xr = xg + (b * T + t) * G, *hr = hg + b * G;
+            for (int64_t j = 0; j < H; j++) {
+                float ar = xr[j] + hr[j], az = xr[H + j] + hr[H + j], hn = hr[2 * H + j];
+                if (b_ih) ar += b_ih[j], az += b_ih[H + j];
+                if (b_hh) ar += b_hh[j], az += b_hh[H + j], hn += b_hh[2 * H + j];
+                float r = nn_sigmoidf(ar), z = nn_sigmoidf(az);
+                float n = nn_tanhf(xr[2 * H + j] + (b_ih ? b_ih[2 * H + j] : 0.0f) + r * hn);
+                gt[j] = r, gt[H + j] = z, gt[2 * H + j] = n, gt[3 * H + j] = hn;
+                o[j] = (1.0f - z) * n + z * hp[j];
+            }
+        }
+    }
+}
+
+/* dx: [B,T,In]  dh0: [B,H]  dw_ih: [3H,In]  dw_hh: [3H,H]  db_ih, db_hh: [3H]
+ * (NULL = not wanted; all ADDED into)
+ * dout, out: [B,T,H]  gates: [B,T,4H]  x, h0, w_ih, w_hh, mask: as in the forward
+ * scratch: 2*B*T*3H + B*T*H + 2*B*H + H floats */
+void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                       float *db_hh, const float *dout, const float *out, const float *gates,
+                       const float *x, const float *h0, const float *w_ih, const float *w_hh,
+                       const uint8_t *mask, int64_t B, int64_t T, int64_t In, int64_t H,
+                       float *scratch)
+{
+    int64_t G = 3 * H;
+    float *dgx = scratch, *dgh = dgx + B * T * G, *hprev = dgh + B * T * G;
+    float *dh = hprev + B * T * H, *dhp = dh + B * H, *zeros = dhp + B * H;
+    memset(zeros, 0, (size_t)H * sizeof *zeros);
+    memset(dh, 0, (size_t)(B * H) * sizeof *dh);
+    for (int64_t t = T - 1; t >= 0; t--) {
+        for (int64_t b = 0; b < B; b++) {
+            float *d = dh + b * H, *dp = dhp + b * H;
+            const float *go = dout + (b * T + t) * H;
+            for (int64_t j = 0; j < H; j++) d[j] += go[j];
+            float *gx = dgx + (b * T + t) * G, *gh = dgh + (b * T + t) * G;
+            if (mask && !mask[b * T + t]) {
+                memcpy(dp, d, (size_t)H * sizeof *dp);
+                memset(gx, 0, (size_t)G * sizeof *gx);
+                memset(gh, 0, (size_t)G * sizeof *gh);
+                continue;
+            }
+            const float *hp = h_prev(out, h0, zeros, b, t, T, H);
+            const float *gt = gates + (b * T + t) * 4 * H;
+            for (int64_t j = 0; j < H; j++) {
+                float r = gt[j], z = gt[H + j], n = gt[2 * H + j], hn = gt[3 * H + j];
+                float dn = d[j] * (1.0f - z), dz = d[j] * (hp[j] - n);
+                float dnp = dn * (1.0f - n * n);
+                float drp = dnp * hn * r * (1.0f - r), dzp = dz * z * (1.0f - z);
+                gx[j] = drp, gx[H + j] = dzp, gx[2 * H + j] = dnp;
+                gh[j] = drp, gh[H + j] = dzp, gh[2 * H + j] = dnp * r;
+                dp[j] = d[j] * z;
+            }
+        }
+        /* dh_{t-1} = direct part + dGh_t W_hh (padded rows have dGh = 0) */
+        nn_gemm(0, 0, B, H, G, 1.0f, dgh + t * G, T * G, w_hh, H, 1.0f, dhp, H);
+        float *tmp = dh;
+        dh = dhp, dhp = tmp;
+    }
+    if (dh0)
+        for (int64_t i = 0; i < B * H; i++) dh0[i] += dh[i];
+    if (dx) nn_gemm(0, 0, B * T, In, G, 1.0f, dgx, G, w_ih, In, 1.0f, dx, In);
+    if (dw_ih) nn_gemm(1, 0, G, In, B * T, 1.0f, dgx, G, x, In, 1.0f, dw_ih, In);
+    if (dw_hh) {
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t t = 0; t < T; t++)
+                memcpy(hprev + (b * T + t) * H, h_prev(out, h0, zeros, b, t, T, H),
+                       (size_t)H * sizeof *hprev);
+        nn_gemm(1, 0, G, H, B * T, 1.0f, dgh, G, hprev, H, 1.0f, dw_hh, H);
+    }
+    for (int64_t r = 0; r < B * T; r++) {
+        if (db_ih)
+            for (int64_t j = 0; j < G; j++) db_ih[j] += dgx[r * G + j];
+        if (db_hh)
+            for (int64_t j = 0; j < G; j++) db_hh[j] += dgh[r * G + j];
+    }
+}
+
+/* ---- differentiable wrapper ----
+ * inputs: x, h0, w_ih, w_hh, b_ih, b_hh (absent ones skipped); saved: x contiguous, out view,
+ * gates, h0 contiguous (if any), w_ih and w_hh contiguous; ctx: mask bytes (ints[0] = has). */
+enum { IN_X, IN_H0, IN_WIH, IN_WHH, IN_BIH, IN_BHH };
+
+static int gru_backward(tide_node *node, const tide_tensor *grad_out)
+{
+    tide_tensor *x = node->saved[0], *out = node->saved[1], *gates = node->saved[2];
+    tide_tensor *wih = node->saved[3], *whh = node->saved[4];
+    tide_tensor *h0 = node->nsaved > 5 ? node->saved[5] : NULL;
+    int64_t B = x->shape[0], T = x->shape[1], In = x->shape[2], H = whh->shape[1];
+    tide_tensor *g = tide_nnu_grad(grad_out);
+    tide_tensor *grads[6] = {0};
+    static const int which[6] = {IN_X, IN_H0, IN_WIH, IN_WHH, IN_BIH, IN_BHH};
+    int rc = TIDE_ERR;
+    float *scratch = malloc((size_t)(2 * B * T * 3 * H + B * T * H + 2 * B * H + H + 1) * sizeof(float));
+    if (!g || !scratch) {
+        if (g) tide_errorf("gru backward: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < 6; i++)
+        if (tide_nnu_wants(node, which[i])) {
+            grads[i] = tide_nnu_zeros_like(tide_nnu_input(node, which[i]));
+            if (!grads[i]) goto done;
+        }
+#define GP(i) (grads[i] ? tide_f32(grads[i]) : NULL)
+    tide_gru_backward(GP(0), GP(1), GP(2), GP(3), GP(4), GP(5), tide_f32(g), tide_f32(out),
+                      tide_f32(gates), tide_f32(x), h0 ? tide_f32(h0) : NULL, tide_f32(wih),
+                      tide_f32(whh), node->ints[0] ? (const uint8_t *)node->ctx : NULL, B, T, In,
+                      H, scratch);
+#undef GP
+    rc = TIDE_OK;
+    for (int i = 0; i < 6; i++)
+        if (grads[i]) rc |= tide_nnu_accum(tide_nnu_input(node, which[i]), grads[i]), grads[i] = NULL;
+done:
+    for (int i = 0; i < 6; i++) tide_tensor_release(grads[i]);
+    free(scratch);
+    tide_tensor_release(g);
+    return rc ? TIDE_ERR : TIDE_OK;
+}
+
+tide_tensor *tide_nn_gru(tide_tensor *x, tide_tensor *h0, tide_tensor *w_ih, tide_tensor *w_hh,
+                         tide_tensor *b_ih, tide_tensor *b_hh, const tide_tensor *mask)
+{
+    const char *op = "gru";
+    int64_t B, T, In, H;
+    if (tide_nnu_rnn_check(op, 3, x, h0, NULL, w_ih, w_hh, b_ih, b_hh, &B, &T, &In, &H))
+        return NULL;
+    int err;
+    uint8_t *m = tide_nnu_mask(mask, B, T, op, &err);
+    if (err) return NULL;
+    tide_tensor *c[6] = {tide_tensor_contiguous(x), h0 ? tide_tensor_contiguous(h0) : NULL,
+                         tide_tensor_contiguous(w_ih), tide_tensor_contiguous(w_hh),
+                         b_ih ? tide_tensor_contiguous(b_ih) : NULL,
+                         b_hh ? tide_tensor_contiguous(b_hh) : NULL};
+    int64_t oshape[3] = {B, T, H}, gshape[3] = {B, T, 4 * H};
+    tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
+    tide_tensor *gates = tide_tensor_new(TIDE_F32, 3, gshape);
+    tide_tensor *oview = out ? tide_tensor_view(out, 3, oshape) : NULL;
+    float *scratch = malloc((size_t)(B * T * 3 * H + B * 3 * H + H + 1) * sizeof(float));
+    int ok = c[0] && (!h0 || c[1]) && c[2] && c[3] && (!b_ih || c[4]) && (!b_hh || c[5]) &&
+             out && gates && oview && scratch;
+    if (ok) {
+#define CP(i) (c[i] ? tide_f32(c[i]) : NULL)
+        tide_gru_forward(tide_f32(out), tide_f32(gates), CP(0), CP(1), CP(2), CP(3), CP(4), CP(5),
+                         m, B, T, In, H, scratch);
+#undef CP
+        tide_tensor *in[6] = {x, h0, w_ih, w_hh, b_ih, b_hh};
+        tide_node *node = tide_nnu_record(out, op, gru_backward, 6, in);
+        if (node) {
+            tide_ag_save(node, c[0]);
+            tide_ag_save(node, oview);
+            tide_ag_save(node, gates);
+            tide_ag_save(node, c[2]);
+            tide_ag_save(node, c[3]);
+            if (c[1]) tide_ag_save(node, c[1]);
+            node->ints[0] = m != NULL;
+            node->ctx = m;
+            m = NULL;
+        }
+    } else {
+        if (out && gates && oview && !scratch) tide_errorf("%s: out of memory", op);
+        tide_tensor_release(out);
+        out = NULL;
+    }
+    free(scratch);
+    free(m);
+    for (int i = 0; i < 6; i++) tide_tensor_release(c[i]);
+    tide_tensor_release(gates);
+    tide_tensor_release(oview);
+    return out;
+}

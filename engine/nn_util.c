@@ -1,0 +1,238 @@
+/* nn_util.c — argument checks, id/mask conversion, dropout masks and node bookkeeping shared by
+ * the nn_*.c wrappers (declared in nn_internal.h). */
+#include <stdlib.h>
+
+#include "nn_internal.h"
+
+void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t idx, float p)
+{
+    /* keep iff the 32-bit word >= p * 2^32, so P(keep) = 1 - p up to 2^-32 */
+    uint32_t thr = (uint32_t)fmin((double)p * 4294967296.0, 4294967295.0);
+    float scale = 1.0f / (1.0f - p);
+    uint32_t w[4];
+    int64_t i = 0;
+    while (i < n) {
+        uint64_t word = idx + (uint64_t)i;
+        tide_philox(seed, word >> 2, w);
+        for (unsigned lane = (unsigned)(word & 3); lane < 4 && i < n; lane++, i++)
+            keep[i] = w[lane] >= thr ? scale : 0.0f;
+    }
+}
+
+uint64_t tide_rng_reserve(tide_rng *rng, uint64_t n)
+{
+    if (!rng) rng = tide_rng_default();
+    /* start on a block boundary so a mask never shares a Philox block with other draws */
+    uint64_t start = (rng->counter + 3) & ~(uint64_t)3;
+    rng->counter = start + n;
+    return start;
+}
+
+int tide_nnu_check_f32(const tide_tensor *t, const char *op, const char *what)
+{
+    if (!t) return tide_errorf("%s: %s is missing", op, what);
+    if (t->dtype != TIDE_F32)
+        return tide_errorf("%s: %s must be f32, got %s", op, what, tide_dtype_name(t->dtype));
+    return TIDE_OK;
+}
+
+int tide_nnu_check_shape(const tide_tensor *t, int nd, const int64_t *want, const char *op,
+                         const char *what)
+{
+    int ok = t->ndim == nd;
+    for (int i = 0; ok && i < nd; i++) ok = want[i] < 0 || want[i] == t->shape[i];
+    if (ok) return TIDE_OK;
+    char got[128], exp[128];
+    size_t pos = 0;
+    exp[pos++] = '[';
+    for (int i = 0; i < nd && pos < sizeof exp - 24; i++) {
+        if (want[i] < 0) pos += (size_t)snprintf(exp + pos, sizeof exp - pos, "%s*", i ? "," : "");
+        else pos += (size_t)snprintf(exp + pos, sizeof exp - pos, "%s%lld", i ? "," : "",
+                                     (long long)want[i]);
+    }
+    snprintf(exp + pos, sizeof exp - pos, "]");
+    return tide_errorf("%s: %s must have shape %s, got %s", op, what, exp,
+                       tide_shape_str(t, got, sizeof got));
+}
+
+int64_t *tide_nnu_ids(const tide_tensor *ids, int64_t base, int64_t V, int64_t skip_raw,
+                      const char *op, const char *what)
+{
+    if (!ids) {
+        tide_errorf("%s: %s is missing", op, what);
+        return NULL;
+    }
+    if (ids->dtype != TIDE_I32 && ids->dtype != TIDE_I64) {
+        tide_errorf("%s: %s must be an i32 or i64 tensor, got %s", op, what,
+                    tide_dtype_name(ids->dtype));
+        return NULL;
+    }
+    int64_t n = tide_tensor_numel(ids);
+    int64_t *out = malloc((size_t)(n ? n : 1) * sizeof *out);
+    if (!out) {
+        tide_errorf("%s: out of memory", op);
+        return NULL;
+    }
+    tide_iter it;
+    tide_iter_init(&it, ids);
+    const char *data = ids->storage->data;
+    for (int64_t i = 0; i < n; i++, tide_iter_next(&it)) {
+        int64_t raw = ids->dtype == TIDE_I32 ? ((const int32_t *)data)[it.pos]
+                                             : ((const int64_t *)data)[it.pos];
+        if (raw == skip_raw && skip_raw != INT64_MIN) {
+            out[i] = -1;
+            continue;
+        }
+        int64_t id = raw - base;
+        if (id < 0 || id >= V) {
+            tide_errorf("%s: %s contains %lld, outside [%lld, %lld]", op, what, (long long)raw,
+                        (long long)base, (long long)(V - 1 + base));
+            free(out);
+            return NULL;
+        }
+        out[i] = id;
+    }
+    return out;
+}
+
+uint8_t *tide_nnu_mask(const tide_tensor *mask, int64_t B, int64_t T, const char *op, int *err)
+{
+    *err = 0;
+    if (!mask) return NULL;
+    int64_t want[2] = {B, T};
+    if (tide_nnu_check_shape(mask, 2, want, op, "mask") != TIDE_OK) {
+        *err = 1;
+        return NULL;
+    }
+    uint8_t *m = malloc((size_t)(B * T > 0 ? B * T : 1));
+    if (!m) {
+        *err = 1;
+        tide_errorf("%s: out of memory", op);
+        return NULL;
+    }
+    tide_iter it;
+    tide_iter_init(&it, mask);
+    const char *data = mask->storage->data;
+    for (int64_t i = 0; i < B * T; i++, tide_iter_next(&it)) {
+        switch (mask->dtype) {
+        case TIDE_F32: m[i] = ((const float *)data)[it.pos] != 0.0f; break;
+        case TIDE_I32: m[i] = ((const int32_t *)data)[it.pos] != 0; break;
+        default: m[i] = ((const int64_t *)data)[it.pos] != 0; break;
+        }
+    }
+    return m;
+}
+
+tide_tensor *tide_nnu_grad(const tide_tensor *g)
+{
+    if (g->dtype != TIDE_F32) return tide_tensor_cast(g, TIDE_F32);
+    return tide_tensor_contiguous((tide_tensor *)g);
+}
+
+int tide_nnu_accum(tide_tensor *t, tide_tensor *g)
+{
+    if (!g) return TIDE_ERR;
+    int rc = tide_ag_accumulate(t, g);
+    tide_tensor_release(g);
+    return rc;
+}
+
+tide_tensor *tide_nnu_zeros_like(const tide_tensor *t)
+{
+    return tide_tensor_new(TIDE_F32, t->ndim, t->shape);
+}
+
+#define PRESENT_SLOT (TIDE_MAX_DIMS * 2 - 1)
+
+tide_node *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
+                           tide_tensor *const *in)
+{
+    tide_tensor *packed[TIDE_NODE_MAX_INPUTS];
+    int64_t present = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (in[i]) {
+            packed[k++] = in[i];
+            present |= (int64_t)1 << i;
+        }
+    tide_node *node = tide_ag_record(out, name, fn, k, packed);
+    if (node) node->ints[PRESENT_SLOT] = present;
+    return node;
+}
+
+tide_tensor *tide_nnu_input(const tide_node *node, int i)
+{
+    int64_t present = node->ints[PRESENT_SLOT];
+    if (!(present & ((int64_t)1 << i))) return NULL;
+    int k = 0;
+    for (int j = 0; j < i; j++) k += (int)((present >> j) & 1);
+    return node->inputs[k];
+}
+
+int tide_nnu_wants(const tide_node *node, int i)
+{
+    tide_tensor *t = tide_nnu_input(node, i);
+    return t && tide_needs_grad(t);
+}
+
+int tide_nnu_rnn_check(const char *op, int G, const tide_tensor *x, const tide_tensor *h0,
+                       const tide_tensor *c0, const tide_tensor *w_ih, const tide_tensor *w_hh,
+                       const tide_tensor *b_ih, const tide_tensor *b_hh, int64_t *B, int64_t *T,
+                       int64_t *In, int64_t *H)
+{
+    if (tide_nnu_check_f32(x, op, "x") || tide_nnu_check_f32(w_ih, op, "w_ih") ||
+        tide_nnu_check_f32(w_hh, op, "w_hh"))
+        return TIDE_ERR;
+    char s1[96], s2[96];
+    if (x->ndim != 3) return tide_errorf("%s: x must be [B,T,in], got %s", op, tide_shape_str(x, s1, sizeof s1));
+    if (w_hh->ndim != 2 || w_hh->shape[0] % G != 0 || w_hh->shape[0] != G * w_hh->shape[1])
+        return tide_errorf("%s: w_hh must be [%d*H,H], got %s", op, G,
+                           tide_shape_str(w_hh, s1, sizeof s1));
+    *B = x->shape[0], *T = x->shape[1], *In = x->shape[2], *H = w_hh->shape[1];
+    if (w_ih->ndim != 2 || w_ih->shape[0] != G * *H || w_ih->shape[1] != *In)
+        return tide_errorf("%s: w_ih %s does not match x %s and H = %lld (want [%lld,%lld])", op,
+                           tide_shape_str(w_ih, s1, sizeof s1), tide_shape_str(x, s2, sizeof s2),
+                           (long long)*H, (long long)(G * *H), (long long)*In);
+    int64_t gh = G * *H, bh[2] = {*B, *H};
+    if (b_ih && (tide_nnu_check_f32(b_ih, op, "b_ih") || tide_nnu_check_shape(b_ih, 1, &gh, op, "b_ih")))
+        return TIDE_ERR;
+    if (b_hh && (tide_nnu_check_f32(b_hh, op, "b_hh") || tide_nnu_check_shape(b_hh, 1, &gh, op, "b_hh")))
+        return TIDE_ERR;
+    if (h0 && (tide_nnu_check_f32(h0, op, "h0") || tide_nnu_check_shape(h0, 2, bh, op, "h0")))
+        return TIDE_ERR;
+    if (c0 && (tide_nnu_check_f32(c0, op, "c0") || tide_nnu_check_shape(c0, 2, bh, op, "c0")))
+        return TIDE_ERR;
+    return TIDE_OK;
+}
+
+tide_tensor *tide_nn_lengths_mask(const tide_tensor *lengths, int64_t T, int left)
+{
+    const char *op = "lengths_mask";
+    if (!lengths || lengths->ndim != 1 || (lengths->dtype != TIDE_I32 && lengths->dtype != TIDE_I64)) {
+        tide_errorf("%s: lengths must be a 1-D i32 or i64 tensor", op);
+        return NULL;
+    }
+    if (T < 0) {
+        tide_errorf("%s: T must be >= 0, got %lld", op, (long long)T);
+        return NULL;
+    }
+    int64_t B = lengths->shape[0], shape[2] = {B, T};
+    tide_tensor *m = tide_tensor_new(TIDE_I32, 2, shape);
+    if (!m) return NULL;
+    tide_iter it;
+    tide_iter_init(&it, lengths);
+    const char *data = lengths->storage->data;
+    for (int64_t b = 0; b < B; b++, tide_iter_next(&it)) {
+        int64_t len = lengths->dtype == TIDE_I32 ? ((const int32_t *)data)[it.pos]
+                                                 : ((const int64_t *)data)[it.pos];
+        if (len < 0 || len > T) {
+            tide_errorf("%s: length %lld of row %lld is outside [0, %lld]", op, (long long)len,
+                        (long long)b, (long long)T);
+            tide_tensor_release(m);
+            return NULL;
+        }
+        for (int64_t t = 0; t < T; t++)
+            tide_i32(m)[b * T + t] = left ? t >= T - len : t < len;
+    }
+    return m;
+}
