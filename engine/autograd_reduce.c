@@ -194,6 +194,16 @@ static int bw_scatter_back(tide_node *n, const tide_tensor *g)
     return ag_give(a, ga);
 }
 
+/* The caller owns the returned indices and may rewrite them (the Lua binding makes them
+ * 1-based in place), so the node keeps its own copy. */
+static void save_index_copy(tide_node *n, tide_tensor *idx)
+{
+    tide_tensor *c = tide_tensor_clone(idx);
+    TIDE_ASSERT(c != NULL);
+    tide_ag_save(n, c);
+    tide_tensor_release(c);
+}
+
 int tide_ag_topk(tide_tensor *a, int64_t k, int largest, tide_tensor **values,
                  tide_tensor **indices)
 {
@@ -201,7 +211,7 @@ int tide_ag_topk(tide_tensor *a, int64_t k, int largest, tide_tensor **values,
     tide_node *n = tide_ag_record(*values, "topk", bw_scatter_back, 1, &a);
     if (n) {
         n->ints[0] = a->ndim - 1;
-        tide_ag_save(n, *indices);
+        save_index_copy(n, *indices);
     }
     return TIDE_OK;
 }
@@ -213,7 +223,7 @@ int tide_ag_sort(tide_tensor *a, int dim, int descending, tide_tensor **values,
     tide_node *n = tide_ag_record(*values, "sort", bw_scatter_back, 1, &a);
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "sort");
-        tide_ag_save(n, *indices);
+        save_index_copy(n, *indices);
     }
     return TIDE_OK;
 }
