@@ -1,0 +1,110 @@
+-- tide.metrics — evaluation. Full-ranking accuracy over all users × items (HR, NDCG, Recall,
+-- Precision, MAP at K; MRR) with seen-item exclusion, computed in C block by block; the sampled
+-- protocol (target vs 100 random negatives) only on request and labelled "sampled"; AUC,
+-- log-loss, accuracy/precision/recall/F1, ECE; coverage, novelty, intra-list diversity.
+--   print(tide.metrics.evaluate(model, split, {k = {10, 20}}))
+local common = require("tide.models.common")
+local M = {}
+
+local function core() return require("tide").core.metrics end
+local function T() return require("tide").tensor end
+local function vec(x) return type(x) == "table" and T().fromtable(x) or x end
+
+function M.auc(score, y) return core().auc(vec(score), vec(y)) end
+function M.log_loss(p, y) return core().log_loss(vec(p), vec(y)) end
+function M.binary(p, y, threshold) return core().binary(vec(p), vec(y), threshold) end
+function M.ece(p, y, bins) return core().ece(vec(p), vec(y), bins) end
+-- Coverage, novelty and intra-list diversity of top-K lists (items [B, K], 1-based).
+function M.beyond(items, opts)
+  opts = opts or {}
+  local cov, nov, ild = core().beyond(items, opts.n_items, opts.popularity, opts.n_users, opts.embeddings, opts.category)
+  return { coverage = cov, novelty = nov, ild = ild }
+end
+
+-- CSR (off i64 [U+1], item i32) of the events of one or more tables, per user (1..U)
+local function csr(tables, n_users)
+  local users, items = {}, {}
+  for i, ev in ipairs(tables) do users[i], items[i] = ev.user, ev.item end
+  local u = #tables == 1 and users[1] or common.concat(users, "i32")
+  local it = #tables == 1 and items[1] or common.concat(items, "i32")
+  local off, perm = require("tide").core.decay.group(u, nil, n_users)
+  return off, it:index_select(1, perm)
+end
+
+local Result = {}
+Result.__index = Result
+Result.__tostring = function(r)
+  local keys = {}
+  for k in pairs(r) do if type(r[k]) == "number" then keys[#keys + 1] = k end end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    parts[#parts + 1] = (math.floor(r[k]) == r[k] and "%s=%d" or "%s=%.4f"):format(k, r[k])
+  end
+  return ("[%s] %s"):format(r.protocol, table.concat(parts, " "))
+end
+
+-- evaluate(model, split_or_targets, opts)
+--   split: {train=, valid=, test=} -> targets = test, seen = train (+ valid); or an event table
+--   of targets with opts.seen = {tables...} (default: the model's training table).
+--   opts.k = {10, 20}; opts.protocol = "full" | "sampled" (opts.n_neg = 100, opts.seed);
+--   opts.exclude_seen (default true); opts.block (users per scoring block, default 512);
+--   opts.beyond = true adds coverage/novelty/ILD of the top-max(k) lists.
+function M.evaluate(model, split, opts)
+  opts = opts or {}
+  local ks = opts.k or { 10, 20 }
+  if type(ks) == "number" then ks = { ks } end
+  local targets, seen_tables = split, opts.seen
+  if split.test and split.train then
+    targets = split.test
+    seen_tables = seen_tables or { split.train, split.valid }
+  end
+  seen_tables = seen_tables or { model.train_ev }
+  local n_users = opts.n_users or model.n_users or targets.n_users
+  local n_items = model.n_items or targets.n_items
+  local toff, titem = csr({ targets }, n_users)
+  local soff, sitem
+  if opts.exclude_seen ~= false then soff, sitem = csr(seen_tables, n_users) end
+  local sampled = opts.protocol == "sampled"
+  local ropts = sampled and { sampled = opts.n_neg or 100, seed = opts.seed or 1 } or nil
+  local B = opts.block or 512
+  local sums, used = {}, 0
+  for _, k in ipairs(ks) do sums[k] = { hr = 0, ndcg = 0, recall = 0, precision = 0, map = 0, mrr = 0 } end
+  local lists = {}
+  local kmax = 0
+  for _, k in ipairs(ks) do kmax = math.max(kmax, k) end
+  local t0 = os.clock()
+  for u0 = 1, n_users, B do
+    local nb = math.min(B, n_users - u0 + 1)
+    local users = T().arange(u0, u0 + nb, 1, "i32")
+    local scores = model:score(users)
+    local so = soff and soff:narrow(1, u0, nb + 1)
+    local to = toff:narrow(1, u0, nb + 1)
+    if ropts then ropts.user_base = u0 end
+    local ranks = core().rank(scores, so, sitem, to, titem, ropts)
+    local part, n = core().from_ranks(to, ranks, ks)
+    for _, k in ipairs(ks) do for m, v in pairs(part[k]) do sums[k][m] = sums[k][m] + v end end
+    used = used + n
+    if opts.beyond then lists[#lists + 1] = (core().topk(scores, so, sitem, kmax)) end
+  end
+  local r = setmetatable({ protocol = sampled and ("sampled-" .. (opts.n_neg or 100)) or "full",
+                           users = used, seconds = os.clock() - t0 }, Result)
+  for _, k in ipairs(ks) do
+    local s = sums[k]
+    r["HR@" .. k], r["NDCG@" .. k], r["Recall@" .. k] = s.hr / used, s.ndcg / used, s.recall / used
+    r["Precision@" .. k], r["MAP@" .. k] = s.precision / used, s.map / used
+    r.MRR = s.mrr / used
+  end
+  if opts.beyond and #lists > 0 then
+    local all = T().zeros({ n_users, kmax }, "i32")
+    local pos = 1
+    for _, l in ipairs(lists) do all:narrow(1, pos, l:shape()[1]):copy(l); pos = pos + l:shape()[1] end
+    local pop = opts.popularity
+    local b = M.beyond(all, { n_items = n_items, popularity = pop, n_users = n_users,
+                              embeddings = opts.embeddings, category = opts.item_category })
+    r.coverage, r.novelty, r.ild = b.coverage, b.novelty, b.ild
+  end
+  return r
+end
+
+return M

@@ -1,0 +1,52 @@
+-- tide.models.pop — popularity baselines: all-time counts, counts in a recent window, and
+-- exponentially decayed popularity Σ w(type)·2^(−age/half_life) (computed in C,
+-- engine/interest.c). Same interface as every recommender: fit(ev), score(users), topk(...).
+--   local m = require("tide.models.pop").new{mode = "decay", half_life = 7}   -- days
+local common = require("tide.models.common")
+local M = {}
+M.__index = M
+
+local DAY = 86400
+
+-- opts.mode = "all" | "recent" | "decay"; opts.window (days, recent); opts.half_life (days,
+-- decay); opts.weights = per event type (array or {browse=, click=, cart=, fav=, buy=}).
+function M.new(opts)
+  opts = opts or {}
+  local mode = opts.mode or "all"
+  if mode ~= "all" and mode ~= "recent" and mode ~= "decay" then
+    error("pop: mode must be 'all', 'recent' or 'decay', got " .. tostring(mode), 2)
+  end
+  return setmetatable({ mode = mode, window = opts.window or 30, half_life = opts.half_life or 7,
+                        weights = opts.weights, name = "pop-" .. mode }, M)
+end
+
+local NAMES = { "browse", "click", "cart", "fav", "buy" }
+function M.type_weights(w)
+  if w == nil then return nil end
+  if #w > 0 then return w end
+  local out = {}
+  for i, n in ipairs(NAMES) do out[i] = w[n] or 0 end
+  return out
+end
+
+function M:fit(ev)
+  local seq = require("tide.decay.seq")
+  local s = seq.of(ev)
+  self.train_ev, self.n_users, self.n_items = ev, s.n_users, s.n_items
+  self.seen = { off = s.off, item = s.item }
+  self.t_ref = seq.t_end(ev)
+  local w = M.type_weights(self.weights)
+  self.pop = require("tide").core.decay.popularity(ev.item, ev.time, w and ev.event or nil, w, s.n_items,
+    self.t_ref, self.mode == "decay" and self.half_life * DAY or 0, self.mode == "recent" and self.window * DAY or 0)
+  return self
+end
+
+function M:score(users)
+  users = common.users(users)
+  local I = self.n_items
+  return self.pop:view({ 1, I }):expand({ users:numel(), I }):contiguous()
+end
+
+function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
+
+return M

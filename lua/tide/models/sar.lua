@@ -1,0 +1,49 @@
+-- tide.models.sar — SAR-style recommender ("Smart Adaptive Recommendations", Microsoft
+-- Recommenders): item-item similarity from co-occurrence counts (Jaccard, lift, cosine or raw
+-- counts; built in C, engine/cooc.c, sparse) times a time-decayed user affinity
+-- a(u, i) = Σ_e w(type_e)·2^(−(T − t_e)/half_life). score(u) = a(u, ·) · S.
+--   local m = require("tide.models.sar").new{half_life = 30, similarity = "jaccard"}
+local common = require("tide.models.common")
+local pop = require("tide.models.pop")
+local M = {}
+M.__index = M
+
+local KIND = { counts = 0, jaccard = 1, lift = 2, cosine = 3 }
+
+-- opts.half_life (days; 0 or false = no decay), opts.similarity, opts.max_neighbors (per
+-- item, 0 = all), opts.weights (per event type).
+function M.new(opts)
+  opts = opts or {}
+  local kind = KIND[opts.similarity or "jaccard"]
+  if not kind then error("sar: similarity must be counts, jaccard, lift or cosine", 2) end
+  return setmetatable({ half_life = opts.half_life == nil and 30 or opts.half_life, kind = kind,
+                        max_neighbors = opts.max_neighbors or 0, weights = opts.weights,
+                        name = "sar" }, M)
+end
+
+function M:fit(ev)
+  local tide = require("tide")
+  local seq = require("tide.decay.seq")
+  local s = seq.of(ev)
+  self.train_ev, self.n_users, self.n_items = ev, s.n_users, s.n_items
+  self.seen = { off = s.off, item = s.item }
+  local core = tide.core.decay
+  self.soff, self.scol, self.sval = core.cooc(s.off, s.item, s.n_items, self.max_neighbors, self.kind, true)
+  local hl = self.half_life
+  local spec = { family = "exponential", unit = 86400, weights = pop.type_weights(self.weights),
+                 theta = { (hl and hl > 0) and math.log(2) / hl or 1e-12 } }
+  local t_end = seq.t_end(ev)
+  self.aoff, self.acol, self.aval = core.interest(spec, s.off, s.item, s.time,
+    spec.weights and s.event or nil, s.n_items, t_end, {})
+  return self
+end
+
+function M:score(users)
+  users = common.users(users)
+  local off, col, val = common.rows(self.aoff, self.acol, self.aval, users)
+  return require("tide").core.decay.sparse_scores(off, col, val, self.n_items, self.soff, self.scol, self.sval)
+end
+
+function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
+
+return M
