@@ -1,0 +1,210 @@
+-- test_sim.lua — tide.sim from Lua: determinism (bytes independent of chunking), gzip round
+-- trip, row counts, the exponential-rate MLE and Hawkes counts recomputed here from the CSV
+-- against the returned truth, funnel rates, incentive futures, the CLI and error paths.
+local tide = require "tide"
+local check = require "check"
+
+local dir = os.getenv("TMPDIR") or "/tmp"
+dir = ("%s/tide_lua_sim_%d_%d"):format(dir, os.time(), math.random(1e6))
+assert(os.execute("mkdir -p " .. dir) == 0 or true)
+local function path(name) return dir .. "/" .. name end
+
+local function slurp(p, gz)
+  local f = gz and io.popen("gzip -dc '" .. p .. "'") or io.open(p, "rb")
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+-- rows of a simulated CSV as Lua tables (small files only)
+local function read_rows(p)
+  local rows, header = {}, nil
+  for line in io.lines(p) do
+    if not header then header = line
+    else
+      local u, i, c, b, ts, pr, dw = line:match("^(%d+),(%d+),(%d+),(%a+),(%d+),([%d%.]+),(%d+)$")
+      assert(u, "malformed row: " .. line)
+      rows[#rows + 1] = { user = tonumber(u), item = tonumber(i), cat = tonumber(c), behavior = b,
+                          ts = tonumber(ts), price = tonumber(pr), dwell = tonumber(dw) }
+    end
+  end
+  return rows, header
+end
+
+local T = {}
+
+function T.determinism_and_gzip()
+  local cfg = { users = 300, events = 15000, seed = 5, decay = "mixture" }
+  local function gen(out, chunk, seed)
+    local o = {}
+    for k, v in pairs(cfg) do o[k] = v end
+    o.out, o.chunk, o.truth, o.seed = out, chunk, false, seed or cfg.seed
+    return (tide.sim.generate(o))
+  end
+  gen(path("a.csv"), 256)
+  gen(path("b.csv"), 1048576)
+  gen(path("a.csv.gz"), 1000)
+  gen(path("b.csv.gz"), 4194304)
+  gen(path("c.csv"), 4096, 6)
+  local a = slurp(path("a.csv"))
+  check.truthy(#a > 100000, "file size")
+  check.truthy(a == slurp(path("b.csv")), "same bytes for different chunk sizes")
+  check.truthy(a ~= slurp(path("c.csv")), "another seed differs")
+  check.truthy(a == slurp(path("a.csv.gz"), true), "gzip reads back to the plain bytes")
+  check.truthy(slurp(path("a.csv.gz")) == slurp(path("b.csv.gz")), "same gzip bytes")
+end
+
+function T.counts_and_format()
+  local s, truth = tide.sim.generate{ users = 250, events = 20000, seed = 9, out = path("n.csv") }
+  local rows, header = read_rows(path("n.csv"))
+  check.eq(header, "user_id,item_id,category_id,behavior,timestamp,price,dwell", "header")
+  check.eq(#rows, s.rows, "rows in file vs summary")
+  check.truthy(math.abs(#rows - 20000) < 0.03 * 20000, "rows near the request: " .. #rows)
+  local seen, n_users, by = {}, 0, {}
+  for i, r in ipairs(rows) do
+    if not seen[r.user] then seen[r.user] = true; n_users = n_users + 1 end
+    if i > 1 and rows[i - 1].user == r.user then
+      check.truthy(r.ts >= rows[i - 1].ts, "time-sorted within a user")
+    end
+    check.eq((r.item - 1) % 20 + 1, r.cat, "item -> category layout")
+    by[r.behavior] = (by[r.behavior] or 0) + 1
+  end
+  check.eq(n_users, 250, "distinct users")
+  for _, b in ipairs({ "pv", "click", "cart", "fav", "buy" }) do
+    check.eq(by[b], s.behaviors[b], "count of " .. b)
+  end
+  check.eq(truth.users.rate:shape()[1], 250, "truth per user")
+  check.eq(#truth.segments, 3, "segments")
+  local f = io.open(s.truth_path)
+  local js = f:read("*a")
+  f:close()
+  local _, nrows = js:gsub("\n%[", "")
+  check.eq(nrows, 250, "per-user rows in the truth JSON")
+end
+
+-- one row per visit: mean_pv = 1 and no clicks, so the CSV timestamps are the visit times
+local function visit_log(name, extra)
+  local o = { users = 600, seed = 17, mean_pv = 1, p_click = 0, join_spread = 0, churn = false,
+              out = path(name), truth = false }
+  for k, v in pairs(extra) do o[k] = v end
+  local s, truth = tide.sim.generate(o)
+  local per = {}
+  for _, r in ipairs((read_rows(path(name)))) do
+    per[r.user] = per[r.user] or {}
+    table.insert(per[r.user], r.ts)
+  end
+  return s, truth, per
+end
+
+function T.exponential_rate_mle_from_csv()
+  local lam = 0.25
+  local s, truth, per = visit_log("exp.csv", { hawkes = false, horizon = 150,
+    segments = { { rate_shape = 1e7, rate_rate = 1e7 / lam } } })
+  local t_end = s.config.start + s.config.horizon * 86400
+  local d, exposure = 0, 0
+  for u = 1, 600 do
+    local ts = per[u]
+    for i = 2, #ts do d = d + 1; exposure = exposure + (ts[i] - ts[i - 1]) / 86400 end
+    exposure = exposure + (t_end - ts[#ts]) / 86400 -- censored tail
+  end
+  local mle, se = d / exposure, (d / exposure) / math.sqrt(d)
+  local want = truth.users.rate:mean():item()
+  check.near(want, lam, 1e-3, "truth rate")
+  check.truthy(math.abs(mle - want) < 4 * se,
+    ("MLE %.5f vs truth %.5f (se %.5f)"):format(mle, want, se))
+end
+
+function T.hawkes_counts_from_csv()
+  local s, truth, per = visit_log("hawkes.csv", { horizon = 60,
+    segments = { { rate_shape = 5, rate_rate = 10, branching = 0.5, beta = 2 } } })
+  local mu, al, be = truth.users.mu:totable(), truth.users.alpha:totable(), truth.users.beta:totable()
+  local Tn = s.config.horizon
+  local obs, mean, var = 0, 0, 0
+  for u = 1, 600 do
+    -- E N(T) of a Hawkes process from empty history with an extra event at 0 (see test_sim.c)
+    local g = be[u] - al[u]
+    local e = 1 + al[u] / g * (1 - math.exp(-g * Tn))
+      + mu[u] * Tn * be[u] / g - mu[u] * al[u] * (1 - math.exp(-g * Tn)) / (g * g)
+    obs, mean = obs + #per[u], mean + e
+    var = var + (mu[u] * Tn + 1) / (1 - al[u] / be[u]) ^ 3
+  end
+  check.eq(obs, s.visits, "one row per visit")
+  local z = (obs - mean) / math.sqrt(var)
+  check.truthy(math.abs(z) < 4, ("visits %d vs expected %.1f (z %.2f)"):format(obs, mean, z))
+end
+
+function T.funnel_rates()
+  local f = { click = 0.35, cart = 0.3, fav = 0.4, buy = 0.8 }
+  local s = tide.sim.generate{ users = 1500, events = 150000, seed = 23, funnel = f,
+                               out = path("funnel.csv.gz"), truth = false }
+  local b = s.behaviors
+  local stages = { { "pv", "click" }, { "click", "cart" }, { "cart", "fav" }, { "fav", "buy" } }
+  for _, st in ipairs(stages) do
+    local n, x, p = b[st[1]], b[st[2]], f[st[2]]
+    local z = (x - n * p) / math.sqrt(n * p * (1 - p))
+    check.truthy(math.abs(z) < 4, ("%s|%s: %d/%d vs %.2f"):format(st[2], st[1], x, n, p))
+  end
+end
+
+function T.future_incentive()
+  local cfg = { users = 2000, seed = 29, hawkes = false, horizon = 100 }
+  local ids, tr = {}, {}
+  for u = 1, 2000 do ids[u] = u; tr[u] = true end
+  local ctl = tide.sim.future(cfg, { users = ids, effect = 2, window = 30 })
+  local zero = tide.sim.future(cfg, { users = ids, treated = tr, effect = 0, window = 30 })
+  local trt = tide.sim.future(cfg, { users = ids, treated = tr, effect = 2, window = 30 })
+  check.eq(ctl.returned:shape()[1], 2000, "one entry per user")
+  check.truthy(table.concat(ctl.returned:totable(), ",") == table.concat(zero.returned:totable(), ","),
+    "effect 0 reproduces the control")
+  local s = tide.sim.new(cfg)
+  local truth = s:truth()
+  s:free()
+  local alive, react = truth.alive:totable(), truth.react:totable()
+  local r0, r1 = ctl.returned:totable(), trt.returned:totable()
+  local obs, want, var = 0, 0, 0
+  for u = 1, 2000 do
+    if alive[u] == 0 then
+      local p = 1 - math.exp(-react[u] * 3 * 30)
+      obs, want, var = obs + r1[u], want + p, var + p * (1 - p)
+      check.truthy(r1[u] >= r0[u], "a dormant user's return only comes sooner")
+    end
+  end
+  check.truthy(var > 0 and math.abs(obs - want) < 4 * math.sqrt(var),
+    ("treated dormant returns %d vs %.1f"):format(obs, want))
+end
+
+function T.cli()
+  local out = path("cli.csv.gz")
+  local rc = os.execute(("luajit scripts/tide sim --users 50 --events 2000 --seed 3 --decay power --out %s --quiet"):format(out))
+  check.truthy(rc == 0 or rc == true, "tide sim exit code")
+  check.truthy(io.open(out) ~= nil and io.open(path("cli.truth.json")) ~= nil, "log and truth written")
+  local bad = os.execute(("luajit scripts/tide sim --users nope --out %s 2>/dev/null"):format(out))
+  check.truthy(bad ~= 0 and bad ~= true, "bad option fails")
+end
+
+function T.errors()
+  local g = tide.sim.generate
+  check.errors(function() g{ users = 10, out = path("e.csv"), colour = 1 } end, "unknown option 'colour'")
+  check.errors(function() g{ users = 10 } end, "'out'")
+  check.errors(function() g{ users = 1.5, out = path("e.csv") } end, "'users' must be an integer")
+  check.errors(function() g{ users = 10, decay = "weibull", out = path("e.csv") } end, "weibull")
+  check.errors(function() g{ users = 10, horizon = 0 / 0, out = path("e.csv") } end, "horizon")
+  check.errors(function() g{ users = 10, funnel = { view = 1 }, out = path("e.csv") } end, "funnel stage")
+  check.errors(function() g{ users = 10, funnel = { buy = 2 }, out = path("e.csv") } end, "p_buy")
+  check.errors(function() g{ users = 10, out = "/nonexistent/e.csv" } end, "/nonexistent/e.csv")
+  check.errors(function() g{ users = 10, out = path("e.csv"), truth = 5 } end, "'truth'")
+  check.errors(function() g{ users = 10, events = 5, out = path("e.csv") } end, "too few")
+  check.errors(function() g{ users = 10, segments = { 1 }, out = path("e.csv") } end, "segment 1")
+  check.errors(function() g("x") end, "options table")
+  check.errors(function() tide.sim.future({ users = 10 }, { users = { 11 } }) end, "out of range")
+  check.errors(function() tide.sim.future({ users = 10 }, { users = { 1 }, effect = -2 }) end, "effect")
+  check.errors(function() tide.sim.future({ users = 10 }, {}) end, "'users'")
+  check.errors(function() tide.sim.visits({ users = 10 }, 0) end, "out of range")
+  local s = tide.sim.new{ users = 5 }
+  s:free(); s:free()
+  check.errors(function() s:write(path("e.csv")) end, "freed")
+end
+
+function T.zz_cleanup() os.execute("rm -rf '" .. dir .. "'") end
+
+return T
