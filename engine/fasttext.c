@@ -79,7 +79,7 @@ static void hidden(const tide_fasttext *m, const int32_t *ids, int64_t n, float 
         for (int j = 0; j < d; j++) h[j] += e[j];
     }
     if (n > 0) {
-        float s = 1.0f / (float)n;
+        float s = (m->ids.flags & TIDE_FT_SQRTN) ? 1.0f / sqrtf((float)n) : 1.0f / (float)n;
         for (int j = 0; j < d; j++) h[j] *= s;
     }
 }
@@ -166,7 +166,7 @@ double tide_fasttext_train(tide_fasttext *m, const int32_t *ids, const int64_t *
                 for (int j = 0; j < d; j++) { gh[j] += g * w[j]; w[j] -= a * g * h[j]; }
                 m->b[k] -= a * g;
             }
-            float s = a / (float)nx;
+            float s = (m->ids.flags & TIDE_FT_SQRTN) ? a / sqrtf((float)nx) : a / (float)nx;
             for (int j = 0; j < d; j++) gh[j] *= s;
             for (int64_t t = 0; t < nx; t++) {
                 float *e = m->emb + (size_t)x[t] * (size_t)d;
@@ -219,7 +219,7 @@ int64_t tide_fasttext_explain(const tide_fasttext *m, const char *s, size_t len,
         const float *e = m->emb + (size_t)ids[t] * (size_t)d;
         float z = 0;
         for (int j = 0; j < d; j++) z += dw[j] * e[j];
-        z /= (float)n;
+        z *= (m->ids.flags & TIDE_FT_SQRTN) ? 1.0f / sqrtf((float)n) : 1.0f / (float)n;
         int first = pos[t] / 8, span = pos[t] % 8 + 1;
         for (int k = 0; k < span; k++) out[first + k] += z / (float)span;
     }

@@ -1,7 +1,8 @@
 /* fasttext.h — a fastText-style linear text classifier (Joulin, Grave, Bojanowski, Mikolov,
  * "Bag of Tricks for Efficient Text Classification", EACL 2017 / arXiv 2016).
  *
- *   h = mean of emb[id] over the ids of a text (units + hashed n-grams, see text.h)
+ *   h = mean of emb[id] over the ids of a text (units + hashed n-grams, see text.h), or the
+ *       sum / sqrt(n) with TIDE_FT_SQRTN
  *   z = W h + b,  p = softmax(z)
  *
  * trained by plain SGD on the cross-entropy with a learning rate decaying linearly to 0, one
@@ -17,6 +18,11 @@
 #include <stdint.h>
 
 #include "text.h"
+
+/* Pooling flag stored with the tokenizer flags (text functions ignore it): h = sum / sqrt(n)
+ * instead of the mean. Measured on online_shopping_10_cats (20 % seeded split): mean 92.5 %,
+ * sqrt 92.9 % accuracy — long reviews are not averaged down to their common n-grams. */
+#define TIDE_FT_SQRTN 256
 
 typedef struct {
     int dim, n_classes;
@@ -50,7 +56,7 @@ int tide_fasttext_predict_text(const tide_fasttext *m, const char *s, size_t len
                                tide_units *scratch, float *prob);
 
 /* Per-unit contributions to z_c - mean_k z_k for the text's units: each id contributes
- * (W_c - mean_k W_k) . emb[id] / n_ids, shared equally among the units its n-gram covers.
+ * (W_c - mean_k W_k) . emb[id] / n_ids (/ sqrt(n_ids) with TIDE_FT_SQRTN), shared equally among the units its n-gram covers.
  * They sum (with the bias term) to that centred logit. *contrib is malloc'd with one float
  * per unit of scratch (caller frees). Returns the number of units or TIDE_ERR. */
 int64_t tide_fasttext_explain(const tide_fasttext *m, const char *s, size_t len, int c,

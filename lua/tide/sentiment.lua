@@ -1,0 +1,106 @@
+-- tide.sentiment — review sentiment E = G(T): polarity and intensity of review text.
+--
+-- Scorers (all give, per review, P(positive), a signed intensity in [-1, 1] and the tokens
+-- that drove it):
+--   tide.sentiment.fasttext   fastText-style bag of units + hashed n-grams (engine/fasttext.c)
+--   tide.sentiment.textcnn    a character CNN on tide.nn layers
+--   tide.sentiment.lexicon    lexicon + negation/degree rules (cold start, intensity prior)
+-- Aggregation into E: tide.sentiment.aggregate (per (user, item) and per item, time-decayed).
+--
+--   local ft = tide.sentiment.train("fasttext", texts, labels, opts)
+--   local r  = tide.sentiment.score(ft, texts, {explain = 5, prior = 0.5})
+--   r[i].p, r[i].intensity, r[i].tokens = {{token, contribution}, ...}
+local M = {}
+
+M.io = require "tide.sentiment.io"
+M.fasttext = require "tide.sentiment.fasttext"
+M.lexicon = require "tide.sentiment.lexicon"
+M.metrics = require "tide.sentiment.metrics"
+local agg = require "tide.sentiment.aggregate"
+M.aggregate, M.item_series = agg.aggregate, agg.item_series
+
+-- The TextCNN needs tide.nn; loaded on first use so the rest works without it.
+setmetatable(M, { __index = function(self, k)
+  if k == "textcnn" then
+    local mod = require "tide.sentiment.textcnn"
+    rawset(self, k, mod)
+    return mod
+  end
+end })
+
+function M.train(kind, texts, labels, opts)
+  if kind == "fasttext" then return M.fasttext.train(texts, labels, opts)
+  elseif kind == "textcnn" or kind == "cnn" then return M.textcnn.train(texts, labels, opts)
+  elseif kind == "lexicon" then return "lexicon" end
+  error("sentiment.train: unknown model kind '" .. tostring(kind) .. "' (fasttext, textcnn, lexicon)", 2)
+end
+
+-- Loads a model file written by :save (the kind is read from the file's magic bytes).
+function M.load(path)
+  local f, err = io.open(path, "rb")
+  if not f then error("sentiment.load: " .. tostring(err), 2) end
+  local magic = f:read(8) or ""
+  f:close()
+  if magic == "TIDEFT01" then return M.fasttext.load(path) end
+  if magic:sub(1, 7) == "TIDECNN" then return M.textcnn.load(path) end
+  error(("sentiment.load: %s is not a tide sentiment model"):format(path), 2)
+end
+
+local function logit(p)
+  p = math.min(math.max(p, 1e-7), 1 - 1e-7)
+  return math.log(p / (1 - p))
+end
+
+local function top_tokens(toks, contrib, k)
+  local t = {}
+  for i = 1, #toks do t[i] = { toks[i], contrib[i] } end
+  table.sort(t, function(a, b)
+    if math.abs(a[2]) ~= math.abs(b[2]) then return math.abs(a[2]) > math.abs(b[2]) end
+    return a[1] < b[1]
+  end)
+  for i = #t, k + 1, -1 do t[i] = nil end
+  return t
+end
+
+-- score(model, texts, {explain = k (top-k tokens, default 5; 0 = none), prior = w})
+-- model: a fasttext/textcnn model or "lexicon". With prior = w > 0, the lexicon's score is
+-- added to the model's log-odds with weight w (the lexicon as an intensity prior).
+-- Returns an array of {p, intensity, tokens}; intensity = 2 p - 1 for trained models.
+function M.score(model, texts, opts)
+  opts = opts or {}
+  if type(texts) == "string" then texts = { texts } end
+  if type(texts) ~= "table" then error("sentiment.score: texts must be a string or a table of strings", 2) end
+  local k = opts.explain or 5
+  local out = {}
+  if model == "lexicon" or model == nil then
+    for i, s in ipairs(texts) do
+      local r = M.lexicon.score(s)
+      out[i] = { p = r.p, intensity = r.intensity, tokens = top_tokens(
+        (function() local a = {}; for j, c in ipairs(r.tokens) do a[j] = c[1] end; return a end)(),
+        (function() local a = {}; for j, c in ipairs(r.tokens) do a[j] = c[2] end; return a end)(), k) }
+    end
+    return out
+  end
+  local probs = model:prob(texts)
+  local w = opts.prior or 0
+  for i, s in ipairs(texts) do
+    local p = probs[i]
+    if w > 0 then p = 1 / (1 + math.exp(-(logit(p) + w * M.lexicon.score(s).score))) end
+    local r = { p = p, intensity = 2 * p - 1 }
+    if k > 0 and model.explain then
+      local toks, contrib = model:explain(s)
+      r.tokens = top_tokens(toks, contrib, k)
+    end
+    out[i] = r
+  end
+  return out
+end
+
+-- Quality of any scorer on labelled texts: accuracy, precision, recall, F1, AUC.
+function M.evaluate(model, texts, labels)
+  local p
+  if model == "lexicon" then p = M.lexicon.score_all(texts) else p = model:prob(texts) end
+  return M.metrics.binary(labels, p)
+end
+
+return M

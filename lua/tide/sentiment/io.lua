@@ -1,0 +1,192 @@
+-- tide.sentiment.io — review corpora readers (RFC 4180 CSV, optionally gzip; JSON Lines) and the
+-- fixed seeded train/test split used by training, evaluation and the benchmark.
+-- (A small self-contained reader: review files only need text + label columns.)
+local M = {}
+
+local function open(path)
+  if path:match("%.gz$") then
+    local f = io.open(path, "rb")
+    if not f then error(("sentiment: cannot open '%s'"):format(path), 3) end
+    f:close()
+    return assert(io.popen("gzip -dc '" .. path:gsub("'", "'\\''") .. "'", "r"))
+  end
+  local f, err = io.open(path, "rb")
+  if not f then error(("sentiment: cannot open '%s': %s"):format(path, err), 3) end
+  return f
+end
+
+-- Splits a CSV document into records (arrays of fields). Quoted fields may hold commas,
+-- doubled quotes and newlines. Returns the records and the 1-based line of each.
+local function parse_csv(s, path)
+  local rows, lines, pos, n, line = {}, {}, 1, #s, 1
+  if s:sub(1, 3) == "\239\187\191" then pos = 4 end -- a BOM at byte 0
+  while pos <= n do
+    local row, start_line = {}, line
+    while true do
+      local c = s:sub(pos, pos)
+      local field
+      if c == '"' then
+        local buf, i = {}, pos + 1
+        while true do
+          local q = s:find('"', i, true)
+          if not q then error(("%s:%d: unterminated quoted field"):format(path, start_line), 0) end
+          buf[#buf + 1] = s:sub(i, q - 1)
+          if s:sub(q + 1, q + 1) == '"' then buf[#buf + 1] = '"'; i = q + 2
+          else pos = q + 1; break end
+        end
+        field = table.concat(buf)
+        local _, nl = field:gsub("\n", "")
+        line = line + nl
+      else
+        local e = s:find("[,\r\n]", pos) or n + 1
+        field = s:sub(pos, e - 1)
+        pos = e
+      end
+      row[#row + 1] = field
+      local d = s:sub(pos, pos)
+      if d == "," then pos = pos + 1
+      else
+        if d == "\r" then pos = pos + 1 end
+        if s:sub(pos, pos) == "\n" then pos = pos + 1 end
+        line = line + 1
+        break
+      end
+    end
+    rows[#rows + 1] = row
+    lines[#lines + 1] = start_line
+  end
+  return rows, lines
+end
+M.parse_csv = parse_csv
+
+-- read_csv(path, {text = "review", label = "label"}) -> {texts = {...}, labels = {...} (numbers
+-- or nil when the column is absent), n = rows, path}. Raises "path:line: ..." on bad rows.
+function M.read_csv(path, opts)
+  opts = opts or {}
+  local f = open(path)
+  local s = f:read("*a")
+  f:close()
+  local rows, lines = parse_csv(s, path)
+  if #rows == 0 then error(("%s: empty file (no header)"):format(path), 2) end
+  local header, col = rows[1], {}
+  for i, h in ipairs(header) do col[h] = i end
+  local tcol = col[opts.text or "review"] or col.text or col.review
+  if not tcol then error(("%s: no text column '%s' in header"):format(path, opts.text or "review"), 2) end
+  local lcol = col[opts.label or "label"]
+  local texts, labels = {}, lcol and {} or nil
+  for r = 2, #rows do
+    local row = rows[r]
+    if not (#row == 1 and row[1] == "") then -- skip blank lines
+      if #row ~= #header then
+        error(("%s:%d: %d fields, header has %d"):format(path, lines[r], #row, #header), 2)
+      end
+      texts[#texts + 1] = row[tcol]
+      if lcol then
+        local v = tonumber(row[lcol])
+        if not v then error(("%s:%d: label '%s' is not a number"):format(path, lines[r], row[lcol]), 2) end
+        labels[#labels + 1] = v
+      end
+    end
+  end
+  return { texts = texts, labels = labels, n = #texts, path = path }
+end
+
+-- Decodes one JSON string literal starting at s[i] == '"'; returns the string and the next index.
+local function json_string(s, i)
+  local buf, j = {}, i + 1
+  while true do
+    local k = s:find('["\\]', j)
+    if not k then return nil, #s + 1 end
+    buf[#buf + 1] = s:sub(j, k - 1)
+    if s:sub(k, k) == '"' then return table.concat(buf), k + 1 end
+    local e = s:sub(k + 1, k + 1)
+    local simple = { n = "\n", t = "\t", r = "\r", b = "\b", f = "\f", ['"'] = '"', ["\\"] = "\\", ["/"] = "/" }
+    if simple[e] then buf[#buf + 1] = simple[e]; j = k + 2
+    elseif e == "u" then
+      local cp = tonumber(s:sub(k + 2, k + 5), 16) or 0xFFFD
+      j = k + 6
+      if cp >= 0xD800 and cp <= 0xDBFF and s:sub(j, j + 1) == "\\u" then
+        local lo = tonumber(s:sub(j + 2, j + 5), 16) or 0
+        if lo >= 0xDC00 and lo <= 0xDFFF then cp = 0x10000 + (cp - 0xD800) * 0x400 + (lo - 0xDC00); j = j + 6 end
+      end
+      if cp >= 0xD800 and cp <= 0xDFFF then cp = 0xFFFD end
+      local b = bit
+      if cp < 0x80 then buf[#buf + 1] = string.char(cp)
+      elseif cp < 0x800 then buf[#buf + 1] = string.char(0xC0 + b.rshift(cp, 6), 0x80 + b.band(cp, 63))
+      elseif cp < 0x10000 then
+        buf[#buf + 1] = string.char(0xE0 + b.rshift(cp, 12), 0x80 + b.band(b.rshift(cp, 6), 63), 0x80 + b.band(cp, 63))
+      else
+        buf[#buf + 1] = string.char(0xF0 + b.rshift(cp, 18), 0x80 + b.band(b.rshift(cp, 12), 63),
+          0x80 + b.band(b.rshift(cp, 6), 63), 0x80 + b.band(cp, 63))
+      end
+    else j = k + 2 end
+  end
+end
+
+-- Top-level string and number fields of a flat JSON object line (nested values skipped).
+local function json_fields(line, want)
+  local out = {}
+  for _, key in ipairs(want) do
+    local p = line:find('"' .. key .. '":', 1, true)
+    if p then
+      local i = p + #key + 3
+      while line:sub(i, i) == " " do i = i + 1 end
+      if line:sub(i, i) == '"' then out[key] = json_string(line, i)
+      else out[key] = tonumber(line:match("^%-?[%d%.eE+]+", i)) end
+    end
+  end
+  return out
+end
+
+-- Amazon-style review JSON Lines: ratings 4-5 -> label 1, 1-2 -> 0, 3 dropped; rows identical
+-- in (reviewer, item, time, text) are de-duplicated. Keeps user/item/time for aggregation.
+function M.read_amazon(path)
+  local f = open(path)
+  local out = { texts = {}, labels = {}, user = {}, item = {}, time = {}, rating = {}, path = path }
+  local seen, dups, neutral = {}, 0, 0
+  for line in f:lines() do
+    local r = json_fields(line, { "reviewText", "summary", "overall", "reviewerID", "asin", "unixReviewTime" })
+    local text = r.reviewText or ""
+    local key = table.concat({ r.reviewerID or "", r.asin or "", tostring(r.unixReviewTime), text }, "\1")
+    if seen[key] then dups = dups + 1
+    elseif r.overall == 3 then seen[key] = true; neutral = neutral + 1
+    elseif r.overall then
+      seen[key] = true
+      local k = #out.texts + 1
+      out.texts[k] = text; out.labels[k] = r.overall >= 4 and 1 or 0
+      out.user[k], out.item[k], out.time[k], out.rating[k] = r.reviewerID, r.asin, r.unixReviewTime, r.overall
+    end
+  end
+  f:close()
+  out.n, out.duplicates, out.neutral = #out.texts, dups, neutral
+  return out
+end
+
+-- The fixed split: row i (1-based, after de-duplication) goes to test when
+-- FNV-1a-64("<seed>:<i>") mod 100 < test_pct (default seed 20261123, 20 %).
+function M.split(n, opts)
+  opts = opts or {}
+  local seed, pct = opts.seed or 20261123, opts.test_pct or 20
+  local fnv = require("tide").core.text.fnv1a
+  local train, test = {}, {}
+  for i = 1, n do
+    local h = fnv(seed .. ":" .. i)
+    if tonumber(h:sub(-6), 16) % 100 < pct then test[#test + 1] = i else train[#train + 1] = i end
+  end
+  return train, test
+end
+
+-- Picks rows idx of a corpus table (texts/labels and any parallel columns).
+function M.subset(c, idx)
+  local out = { n = #idx, path = c.path }
+  for k, v in pairs(c) do
+    if type(v) == "table" and #v == c.n then
+      local t = {}
+      for j, i in ipairs(idx) do t[j] = v[i] end
+      out[k] = t
+    end
+  end
+  return out
+end
+
+return M
