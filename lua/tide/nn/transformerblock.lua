@@ -1,0 +1,66 @@
+-- nn.TransformerBlock(dim, heads[, opts]): one encoder block (Vaswani et al. 2017) of
+-- self-attention and a position-wise feed-forward network, each wrapped in a residual
+-- connection with layer norm and dropout. opts:
+--   ffn = 4*dim          hidden width of the FFN
+--   activation = "gelu"  or "relu" (fused into the first FFN linear)
+--   dropout = 0.1        on attention weights, after attention and inside/after the FFN
+--   norm_first = true    pre-norm (x + f(LN(x)), as GPT-2/SASRec); false: post-norm
+--                        (LN(x + f(x)), the original Transformer)
+--   causal = false       default causal masking (forward's opts.causal overrides)
+-- forward(x [B,T,D], {mask = [B,T], causal = bool}) -> [B,T,D]
+local tide = require "tide"
+local nn = require "tide.nn"
+local Module = nn.Module
+local T = tide.tensor
+
+local Block = Module:extend("TransformerBlock")
+
+function Block:init(dim, heads, opts)
+  opts = opts or {}
+  self.dim, self.heads = dim, heads
+  self.ffn, self.p = opts.ffn or 4 * dim, opts.dropout or 0.1
+  self.activation = opts.activation or "gelu"
+  assert(self.activation == "gelu" or self.activation == "relu",
+    "TransformerBlock: activation must be \"gelu\" or \"relu\"")
+  self.norm_first = opts.norm_first ~= false
+  self.causal = opts.causal or false
+  self:add("attn", nn.MultiheadAttention(dim, heads, { dropout = self.p }))
+  self:add("ln1", nn.LayerNorm(dim))
+  self:add("ln2", nn.LayerNorm(dim))
+  local b1, b2 = 1 / math.sqrt(dim), 1 / math.sqrt(self.ffn)
+  self:param("ff1_weight", T.zeros(self.ffn, dim):uniform_(-b1, b1))
+  self:param("ff1_bias", T.zeros(self.ffn):uniform_(-b1, b1))
+  self:param("ff2_weight", T.zeros(dim, self.ffn):uniform_(-b2, b2))
+  self:param("ff2_bias", T.zeros(dim):uniform_(-b2, b2))
+end
+
+local function drop(self, x)
+  if not self.training or self.p == 0 then return x end
+  return tide.core.nn.dropout(x, self.p, true)
+end
+
+function Block:ff(x)
+  local k = tide.core.nn
+  local h = drop(self, k.linear(x, self.ff1_weight, self.ff1_bias, self.activation))
+  return drop(self, k.linear(h, self.ff2_weight, self.ff2_bias))
+end
+
+function Block:forward(x, opts)
+  opts = opts or {}
+  local causal = opts.causal
+  if causal == nil then causal = self.causal end
+  local aopts = { mask = opts.mask, causal = causal }
+  if self.norm_first then
+    x = x + drop(self, self.attn(self.ln1(x), aopts))
+    return x + self:ff(self.ln2(x))
+  end
+  x = self.ln1(x + drop(self, self.attn(x, aopts)))
+  return self.ln2(x + self:ff(x))
+end
+
+function Block:extra_repr()
+  return ("%d, heads=%d, ffn=%d, dropout=%g, %s"):format(self.dim, self.heads, self.ffn, self.p,
+    self.norm_first and "pre-norm" or "post-norm")
+end
+
+return Block
