@@ -3,6 +3,7 @@
  * written to a temporary name, fsynced and renamed, so readers never see half a log. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +16,21 @@
 static const char *behavior_names[5] = {"pv", "click", "cart", "fav", "buy"};
 static const char csv_header[] = "user_id,item_id,category_id,behavior,timestamp,price,dwell\n";
 
-/* ---- atomic output: plain or gzip ---- */
+/* ---- atomic output: plain or gzip ----
+ * Formatting and compression overlap: the generator fills one of SIM_NBUF buffers while a
+ * writer thread compresses/writes the previous ones, in order, so the bytes are the same as a
+ * single-threaded run (deflate's output does not depend on how its input is split). */
+#define SIM_NBUF 3
+
 typedef struct {
-    char *buf;
+    char *bufs[SIM_NBUF];
+    size_t lens[SIM_NBUF];
+    char *buf; /* == bufs[tail], the one being filled */
     size_t cap, len;
+    int head, tail, queued, done, threaded;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
     int fd;
     gzFile gz;
     int failed;
@@ -33,15 +45,66 @@ static int ends_with(const char *s, const char *suf)
     return n >= m && !strcmp(s + n - m, suf);
 }
 
+/* Writes one block to the file or the gzip stream; returns 0 on failure. */
+static int write_block(sim_out *o, const char *buf, size_t len)
+{
+    if (o->gz) return gzwrite(o->gz, buf, (unsigned)len) == (int)len;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(o->fd, buf + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return 0;
+        off += (size_t)w;
+    }
+    return 1;
+}
+
+static void *writer_main(void *arg)
+{
+    sim_out *o = arg;
+    pthread_mutex_lock(&o->mu);
+    for (;;) {
+        while (o->queued == 0 && !o->done) pthread_cond_wait(&o->cv, &o->mu);
+        if (o->queued == 0) break;
+        int j = o->head, bad = o->failed;
+        pthread_mutex_unlock(&o->mu);
+        int ok = bad || write_block(o, o->bufs[j], o->lens[j]);
+        pthread_mutex_lock(&o->mu);
+        if (!ok) o->failed = 1;
+        o->head = (o->head + 1) % SIM_NBUF;
+        o->queued--;
+        pthread_cond_broadcast(&o->cv);
+    }
+    pthread_mutex_unlock(&o->mu);
+    return NULL;
+}
+
+static void out_free_bufs(sim_out *o)
+{
+    for (int i = 0; i < SIM_NBUF; i++) free(o->bufs[i]);
+}
+
 static int out_open(sim_out *o, const char *path, size_t cap, int gz_level)
 {
     memset(o, 0, sizeof *o);
     o->fd = -1;
     o->path = path;
-    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof o->tmp)
+    o->cap = cap;
+    for (int i = 0; i < SIM_NBUF; i++)
+        if (!(o->bufs[i] = malloc(cap))) {
+            out_free_bufs(o);
+            return tide_errorf("sim: out of memory for %d buffers of %zu bytes", SIM_NBUF, cap);
+        }
+    o->buf = o->bufs[0];
+    if (snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof o->tmp) {
+        out_free_bufs(o);
         return tide_errorf("sim: path too long: '%s'", path);
+    }
     o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (o->fd < 0) return tide_errorf("sim: cannot create '%s': %s", path, strerror(errno));
+    if (o->fd < 0) {
+        out_free_bufs(o);
+        return tide_errorf("sim: cannot create '%s': %s", path, strerror(errno));
+    }
     if (ends_with(path, ".gz")) {
         char mode[8];
         snprintf(mode, sizeof mode, "wb%d", gz_level < 1 ? 1 : gz_level > 9 ? 9 : gz_level);
@@ -51,42 +114,35 @@ static int out_open(sim_out *o, const char *path, size_t cap, int gz_level)
             if (fd2 >= 0) close(fd2);
             close(o->fd);
             unlink(o->tmp);
+            out_free_bufs(o);
             return tide_errorf("sim: cannot start gzip stream for '%s'", path);
         }
         gzbuffer(o->gz, 1 << 18);
     }
-    o->cap = cap;
-    o->buf = malloc(cap);
-    if (!o->buf) {
-        if (o->gz) gzclose(o->gz);
-        close(o->fd);
-        unlink(o->tmp);
-        return tide_errorf("sim: out of memory for a %zu-byte buffer", cap);
-    }
+    pthread_mutex_init(&o->mu, NULL);
+    pthread_cond_init(&o->cv, NULL);
+    o->threaded = pthread_create(&o->th, NULL, writer_main, o) == 0; /* else: synchronous */
     return TIDE_OK;
 }
 
+/* Hands the filled buffer to the writer (or writes it) and moves to a free one. */
 static void out_flush(sim_out *o)
 {
-    if (o->failed || o->len == 0) {
+    if (o->len == 0) return;
+    o->bytes += (int64_t)o->len;
+    if (!o->threaded) {
+        if (!o->failed && !write_block(o, o->buf, o->len)) o->failed = 1;
         o->len = 0;
         return;
     }
-    o->bytes += (int64_t)o->len;
-    if (o->gz) {
-        if (gzwrite(o->gz, o->buf, (unsigned)o->len) != (int)o->len) o->failed = 1;
-    } else {
-        size_t off = 0;
-        while (off < o->len) {
-            ssize_t w = write(o->fd, o->buf + off, o->len - off);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) {
-                o->failed = 1;
-                break;
-            }
-            off += (size_t)w;
-        }
-    }
+    pthread_mutex_lock(&o->mu);
+    o->lens[o->tail] = o->len;
+    o->queued++;
+    o->tail = (o->tail + 1) % SIM_NBUF;
+    pthread_cond_broadcast(&o->cv);
+    while (o->queued == SIM_NBUF) pthread_cond_wait(&o->cv, &o->mu);
+    pthread_mutex_unlock(&o->mu);
+    o->buf = o->bufs[o->tail];
     o->len = 0;
 }
 
@@ -96,20 +152,39 @@ static inline char *out_reserve(sim_out *o, size_t need)
     return o->buf + o->len;
 }
 
-/* Finishes the file: flush, close gzip, fsync, rename; on any failure removes the temp. */
+static int out_failed(sim_out *o)
+{
+    if (!o->threaded) return o->failed;
+    pthread_mutex_lock(&o->mu);
+    int f = o->failed;
+    pthread_mutex_unlock(&o->mu);
+    return f;
+}
+
+/* Finishes the file: drain the writer, close gzip, fsync, rename; on any failure removes the
+ * temporary file. */
 static int out_close(sim_out *o, int ok)
 {
     out_flush(o);
+    if (o->threaded) {
+        pthread_mutex_lock(&o->mu);
+        o->done = 1;
+        pthread_cond_broadcast(&o->cv);
+        pthread_mutex_unlock(&o->mu);
+        pthread_join(o->th, NULL);
+    }
+    pthread_mutex_destroy(&o->mu);
+    pthread_cond_destroy(&o->cv);
     int bad = !ok || o->failed;
+    int e = errno;
     if (o->gz && gzclose(o->gz) != Z_OK) bad = 1;
-    if (!bad && fsync(o->fd) != 0) bad = 1;
+    if (!bad && fsync(o->fd) != 0) bad = 1, e = errno;
     if (close(o->fd) != 0) bad = 1;
-    free(o->buf);
-    if (!bad && rename(o->tmp, o->path) != 0) bad = 1;
+    out_free_bufs(o);
+    if (!bad && rename(o->tmp, o->path) != 0) bad = 1, e = errno;
     if (bad) {
-        int e = errno;
         unlink(o->tmp);
-        if (ok) return tide_errorf("sim: writing '%s' failed: %s", o->path, strerror(e));
+        if (ok) return tide_errorf("sim: writing '%s' failed: %s", o->path, e ? strerror(e) : "I/O error");
         return TIDE_ERR;
     }
     return TIDE_OK;
@@ -259,7 +334,7 @@ int tide_sim_write(const tide_sim *s, const char *path, int64_t chunk_bytes, int
 {
     if (!path || !*path) return tide_errorf("sim: output path is empty");
     if (chunk_bytes < 256) chunk_bytes = 256;
-    if (chunk_bytes > (1 << 30)) chunk_bytes = 1 << 30;
+    if (chunk_bytes > (1 << 26)) chunk_bytes = 1 << 26; /* three of these are live */
     double *cum = malloc(sizeof(double) * (size_t)s->cfg.n_categories);
     if (!cum) return tide_errorf("sim: out of memory");
     sim_out o;
@@ -274,7 +349,10 @@ int tide_sim_write(const tide_sim *s, const char *path, int64_t chunk_bytes, int
     char *p = out_reserve(&o, sizeof csv_header);
     memcpy(p, csv_header, sizeof csv_header - 1);
     o.len += sizeof csv_header - 1;
-    for (int64_t u = 0; u < s->cfg.n_users && !o.failed; u++) emit_user(s, u, cum, &o, sum);
+    for (int64_t u = 0; u < s->cfg.n_users; u++) {
+        emit_user(s, u, cum, &o, sum);
+        if ((u & 1023) == 0 && out_failed(&o)) break; /* e.g. disk full: stop early */
+    }
     free(cum);
     out_flush(&o);
     sum->bytes = o.bytes;
