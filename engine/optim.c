@@ -1,0 +1,199 @@
+/* optim.c — SGD/Adam/AdamW/Adagrad/RMSprop updates and global-norm clipping (see optim.h
+ * for the rules). Each parameter is one flat loop over contiguous floats; per-step scalars
+ * (bias corrections, decayed learning rates) are computed once in double. */
+#include "optim.h"
+
+#include <math.h>
+
+static const char *names[] = {"sgd", "adam", "adamw", "adagrad", "rmsprop"};
+
+const char *tide_opt_name(tide_opt_kind k) { return k < TIDE_OPT_COUNT ? names[k] : "?"; }
+
+int tide_opt_nstate(const tide_opt_config *c)
+{
+    switch (c->kind) {
+    case TIDE_OPT_ADAM:
+    case TIDE_OPT_ADAMW: return 2;
+    case TIDE_OPT_RMSPROP: return 3;
+    case TIDE_OPT_SGD: return c->momentum > 0 ? 1 : 0;
+    default: return 1;
+    }
+}
+
+int tide_opt_validate(const tide_opt_config *c)
+{
+    const char *nm = tide_opt_name(c->kind);
+    if (c->kind >= TIDE_OPT_COUNT) return tide_errorf("optim: unknown optimizer kind %d", c->kind);
+    if (!(c->lr >= 0) || !isfinite(c->lr)) return tide_errorf("%s: lr must be >= 0, got %g", nm, c->lr);
+    if (!(c->weight_decay >= 0)) return tide_errorf("%s: weight_decay must be >= 0, got %g", nm, c->weight_decay);
+    if (!(c->momentum >= 0)) return tide_errorf("%s: momentum must be >= 0, got %g", nm, c->momentum);
+    if (c->kind == TIDE_OPT_SGD && c->nesterov && (c->momentum <= 0 || c->dampening != 0))
+        return tide_errorf("sgd: nesterov needs momentum > 0 and dampening 0");
+    if (c->kind == TIDE_OPT_ADAM || c->kind == TIDE_OPT_ADAMW) {
+        if (!(c->beta1 >= 0 && c->beta1 < 1)) return tide_errorf("%s: beta1 must be in [0, 1), got %g", nm, c->beta1);
+        if (!(c->beta2 >= 0 && c->beta2 < 1)) return tide_errorf("%s: beta2 must be in [0, 1), got %g", nm, c->beta2);
+    }
+    if (c->kind == TIDE_OPT_RMSPROP && !(c->alpha >= 0 && c->alpha <= 1))
+        return tide_errorf("rmsprop: alpha must be in [0, 1], got %g", c->alpha);
+    if (c->kind != TIDE_OPT_SGD && !(c->eps > 0)) return tide_errorf("%s: eps must be > 0, got %g", nm, c->eps);
+    return TIDE_OK;
+}
+
+static int check_args(const tide_opt_config *c, int n, tide_tensor *const *params,
+                      tide_tensor *const *grads, tide_tensor *const *state)
+{
+    char s1[96], s2[96];
+    const char *nm = tide_opt_name(c->kind);
+    int ns = tide_opt_nstate(c);
+    for (int i = 0; i < n; i++) {
+        tide_tensor *p = params[i], *g = grads[i];
+        if (!p) return tide_errorf("%s: parameter %d is missing", nm, i + 1);
+        if (p->dtype != TIDE_F32 || !tide_tensor_is_contiguous(p))
+            return tide_errorf("%s: parameter %d must be a contiguous f32 tensor", nm, i + 1);
+        if (!g) continue;
+        if (g->dtype != TIDE_F32 || !tide_same_shape(p, g))
+            return tide_errorf("%s: gradient %d is %s %s, parameter is f32 %s", nm, i + 1,
+                               tide_dtype_name(g->dtype), tide_shape_str(g, s1, 96),
+                               tide_shape_str(p, s2, 96));
+        for (int k = 0; k < ns; k++) {
+            tide_tensor *s = state[i * TIDE_OPTIM_NSTATE + k];
+            if (!s || s->dtype != TIDE_F32 || !tide_tensor_is_contiguous(s) || !tide_same_shape(s, p))
+                return tide_errorf("%s: state %d of parameter %d must be a contiguous f32 tensor "
+                                   "of shape %s", nm, k + 1, i + 1, tide_shape_str(p, s2, 96));
+        }
+    }
+    return TIDE_OK;
+}
+
+static void sgd(const tide_opt_config *c, int64_t len, float *p, const float *g, float *b, int64_t step)
+{
+    const float lr = (float)c->lr, wd = (float)c->weight_decay, mu = (float)c->momentum;
+    const float damp = step == 1 ? 0.0f : (float)(1.0 - c->dampening);
+    for (int64_t i = 0; i < len; i++) {
+        float gi = g[i] + wd * p[i];
+        if (mu > 0) {
+            b[i] = step == 1 ? gi : mu * b[i] + damp * gi;
+            gi = c->nesterov ? gi + mu * b[i] : b[i];
+        }
+        p[i] -= lr * gi;
+    }
+}
+
+static void adam(const tide_opt_config *c, int64_t len, float *p, const float *g, float *m,
+                 float *v, int64_t step)
+{
+    const float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
+    const double bc1 = 1.0 - pow(c->beta1, (double)step), bc2 = 1.0 - pow(c->beta2, (double)step);
+    const float step_size = (float)(c->lr / bc1), rbc2 = (float)(1.0 / sqrt(bc2));
+    const int decoupled = c->kind == TIDE_OPT_ADAMW;
+    const float wd = (float)c->weight_decay, decay = (float)(1.0 - c->lr * c->weight_decay);
+    for (int64_t i = 0; i < len; i++) {
+        float gi = g[i];
+        if (decoupled) p[i] *= decay;
+        else gi += wd * p[i];
+        m[i] = b1 * m[i] + (1.0f - b1) * gi;
+        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+        p[i] -= step_size * m[i] / (sqrtf(v[i]) * rbc2 + eps);
+    }
+}
+
+static void adagrad(const tide_opt_config *c, int64_t len, float *p, const float *g, float *s,
+                    int64_t step)
+{
+    const float clr = (float)(c->lr / (1.0 + (double)(step - 1) * c->lr_decay));
+    const float wd = (float)c->weight_decay, eps = (float)c->eps;
+    for (int64_t i = 0; i < len; i++) {
+        float gi = g[i] + wd * p[i];
+        s[i] += gi * gi;
+        p[i] -= clr * gi / (sqrtf(s[i]) + eps);
+    }
+}
+
+static void rmsprop(const tide_opt_config *c, int64_t len, float *p, const float *g, float *v,
+                    float *b, float *ca)
+{
+    const float a = (float)c->alpha, lr = (float)c->lr, wd = (float)c->weight_decay;
+    const float eps = (float)c->eps, mu = (float)c->momentum;
+    for (int64_t i = 0; i < len; i++) {
+        float gi = g[i] + wd * p[i];
+        v[i] = a * v[i] + (1.0f - a) * gi * gi;
+        float den;
+        if (c->centered) {
+            ca[i] = a * ca[i] + (1.0f - a) * gi;
+            den = sqrtf(v[i] - ca[i] * ca[i]) + eps;
+        } else {
+            den = sqrtf(v[i]) + eps;
+        }
+        if (mu > 0) {
+            b[i] = mu * b[i] + gi / den;
+            p[i] -= lr * b[i];
+        } else {
+            p[i] -= lr * gi / den;
+        }
+    }
+}
+
+int tide_optim_step(const tide_opt_config *c, int n, tide_tensor *const *params,
+                    tide_tensor *const *grads, tide_tensor *const *state, int64_t step)
+{
+    if (tide_opt_validate(c) != TIDE_OK) return TIDE_ERR;
+    if (step < 1) return tide_errorf("%s: step must be >= 1, got %lld", tide_opt_name(c->kind), (long long)step);
+    if (check_args(c, n, params, grads, state) != TIDE_OK) return TIDE_ERR;
+    for (int i = 0; i < n; i++) {
+        if (!grads[i]) continue;
+        tide_tensor *gc = tide_tensor_contiguous(grads[i]);
+        if (!gc) return TIDE_ERR;
+        tide_tensor *const *st = state + i * TIDE_OPTIM_NSTATE;
+        float *p = tide_f32(params[i]);
+        const float *g = tide_f32(gc);
+        int64_t len = tide_tensor_numel(params[i]);
+        switch (c->kind) {
+        case TIDE_OPT_SGD: sgd(c, len, p, g, st[0] ? tide_f32(st[0]) : NULL, step); break;
+        case TIDE_OPT_ADAM:
+        case TIDE_OPT_ADAMW: adam(c, len, p, g, tide_f32(st[0]), tide_f32(st[1]), step); break;
+        case TIDE_OPT_ADAGRAD: adagrad(c, len, p, g, tide_f32(st[0]), step); break;
+        case TIDE_OPT_RMSPROP:
+            rmsprop(c, len, p, g, tide_f32(st[0]), tide_f32(st[1]), tide_f32(st[2]));
+            break;
+        default: break;
+        }
+        tide_tensor_release(gc);
+    }
+    return TIDE_OK;
+}
+
+double tide_grad_norm(int n, tide_tensor *const *grads)
+{
+    double ss = 0;
+    for (int i = 0; i < n; i++) {
+        if (!grads[i]) continue;
+        tide_iter it;
+        tide_iter_init(&it, grads[i]);
+        const float *base = (const float *)grads[i]->storage->data;
+        int64_t len = tide_tensor_numel(grads[i]);
+        for (int64_t j = 0; j < len; j++, tide_iter_next(&it)) {
+            double v = base[it.pos];
+            ss += v * v;
+        }
+    }
+    return sqrt(ss);
+}
+
+int tide_clip_grad_norm(int n, tide_tensor *const *grads, double max_norm, double *norm)
+{
+    if (!(max_norm > 0)) return tide_errorf("clip_grad_norm: max_norm must be > 0, got %g", max_norm);
+    for (int i = 0; i < n; i++)
+        if (grads[i] && (grads[i]->dtype != TIDE_F32 || !tide_tensor_is_contiguous(grads[i])))
+            return tide_errorf("clip_grad_norm: gradient %d must be a contiguous f32 tensor", i + 1);
+    double total = tide_grad_norm(n, grads);
+    if (norm) *norm = total;
+    if (!(total > max_norm)) return TIDE_OK; /* also leaves NaN norms alone: caller sees them */
+    float scale = (float)(max_norm / (total + 1e-6));
+    for (int i = 0; i < n; i++) {
+        if (!grads[i]) continue;
+        float *g = tide_f32(grads[i]);
+        int64_t len = tide_tensor_numel(grads[i]);
+        for (int64_t j = 0; j < len; j++) g[j] *= scale;
+    }
+    return TIDE_OK;
+}
