@@ -1,0 +1,531 @@
+/* csv.c — the streaming delimited-text reader (contract in csv.h).
+ *
+ * Input is read in chunks into one buffer; records are parsed while a complete one is in
+ * the buffer, and the partial last record is moved to the front before the next read (the
+ * buffer doubles only when a single record is larger than it). Per field the work is a byte
+ * scan to the separator and, for selected fields, a hand-written conversion straight into the
+ * column buffer; id fields are remembered and interned after the row validates, so a
+ * rejected row never creates an id. */
+#include "csv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "error.h"
+
+const char *const tide_csv_reason_names[TIDE_BAD_NREASONS] = {
+    "field_count", "unterminated_quote", "bad_number", "bad_timestamp",
+    "invalid_utf8", "empty_id", "missing_value"};
+
+void tide_csv_opts_init(tide_csv_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->sep = ',';
+    o->quote = '"';
+    o->chunk = (size_t)4 << 20;
+}
+
+/* ---- input source: plain file or gzip stream ---- */
+typedef struct {
+    int fd;
+    gzFile gz;
+    uint64_t size, done;
+} src_t;
+
+static int src_open(src_t *s, const char *path)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = open(path, O_RDONLY);
+    if (s->fd < 0) return tide_errorf("%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(s->fd, &st) == 0) s->size = (uint64_t)st.st_size;
+    if (S_ISDIR(st.st_mode)) {
+        close(s->fd);
+        return tide_errorf("%s: is a directory", path);
+    }
+    if (s->size == 0) {
+        close(s->fd);
+        return tide_errorf("%s: empty file", path);
+    }
+    unsigned char magic[2] = {0, 0};
+    ssize_t r = pread(s->fd, magic, 2, 0);
+    if (r == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+        s->gz = gzdopen(s->fd, "rb"); /* takes over fd */
+        if (!s->gz) {
+            close(s->fd);
+            return tide_errorf("%s: cannot open gzip stream", path);
+        }
+        gzbuffer(s->gz, 1 << 18);
+    }
+    return TIDE_OK;
+}
+
+/* Bytes read (0 at end) or -1 with the error set. */
+static int64_t src_read(src_t *s, char *buf, size_t n, const char *path)
+{
+    if (s->gz) {
+        int r = gzread(s->gz, buf, (unsigned)(n > (1u << 30) ? (1u << 30) : n));
+        int err = Z_OK;
+        const char *msg = gzerror(s->gz, &err);
+        if (r < 0 || (err != Z_OK && err != Z_STREAM_END)) {
+            tide_errorf("%s: corrupt or truncated gzip data (%s)", path,
+                        err == Z_BUF_ERROR ? "unexpected end of file" : msg);
+            return -1;
+        }
+        s->done = (uint64_t)gzoffset(s->gz);
+        return r;
+    }
+    for (;;) {
+        ssize_t r = read(s->fd, buf, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            tide_errorf("%s: read error: %s", path, strerror(errno));
+            return -1;
+        }
+        s->done += (uint64_t)r;
+        return r;
+    }
+}
+
+static void src_close(src_t *s)
+{
+    if (s->gz) gzclose(s->gz);
+    else if (s->fd >= 0) close(s->fd);
+}
+
+/* ---- parser state ---- */
+typedef struct {
+    const char *p, *e;
+    int esc; /* contains doubled quotes to collapse */
+} span_t;
+
+typedef struct {
+    const char *path;
+    const tide_csv_opts *o;
+    const tide_csv_col *cols;
+    int ncols;
+    tide_csv_result *res;
+    int fmap[64];  /* field index -> column, -1 unused; fields >= nfmap unused */
+    int nfmap;
+    int64_t expect;
+    int64_t line;
+    int in_header;
+    span_t *hdr;   /* header fields while in_header */
+    int64_t nhdr, hdr_cap;
+    span_t idf[64]; /* id fields of the current row */
+    char *scratch[64];
+    size_t scratch_cap[64];
+} st_t;
+
+static const char *col_name(const st_t *s, int c, char *buf, size_t n)
+{
+    if (s->cols[c].name) return s->cols[c].name;
+    snprintf(buf, n, "#%d", s->cols[c].index + 1);
+    return buf;
+}
+
+/* Collapses doubled quotes of span into the column's scratch buffer. */
+static int unescape(st_t *s, int c, span_t *sp)
+{
+    size_t n = (size_t)(sp->e - sp->p);
+    if (s->scratch_cap[c] < n + 1) {
+        char *b = realloc(s->scratch[c], n + 1);
+        if (!b) return tide_errorf("csv: out of memory");
+        s->scratch[c] = b;
+        s->scratch_cap[c] = n + 1;
+    }
+    char *d = s->scratch[c];
+    for (const char *q = sp->p; q < sp->e; q++) {
+        *d++ = *q;
+        if (*q == s->o->quote && q + 1 < sp->e && q[1] == s->o->quote) q++;
+    }
+    sp->p = s->scratch[c];
+    sp->e = d;
+    return TIDE_OK;
+}
+
+static void trim(const char **p, const char **e)
+{
+    while (*p < *e && (**p == ' ' || **p == '\t')) (*p)++;
+    while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) (*e)--;
+}
+
+/* Converts field f of the current row into its column; returns a TIDE_BAD_* reason or -1. */
+static int convert(st_t *s, int c, span_t sp, int64_t row)
+{
+    const tide_csv_col *col = &s->cols[c];
+    const char *p = sp.p, *e = sp.e;
+    switch (col->type) {
+    case TIDE_CSV_ID:
+        s->idf[c] = sp;
+        if (p == e) return TIDE_BAD_EMPTY_ID;
+        if (!tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
+        return -1;
+    case TIDE_CSV_INT: {
+        trim(&p, &e);
+        if (p == e) return TIDE_BAD_MISSING;
+        return tide_parse_i64(p, e, &((int64_t *)s->res->cols[c])[row]) ? -1 : TIDE_BAD_NUMBER;
+    }
+    case TIDE_CSV_FLOAT: {
+        trim(&p, &e);
+        double v;
+        if (p == e) {
+            if (!col->optional) return TIDE_BAD_MISSING;
+            ((float *)s->res->cols[c])[row] = NAN;
+            return -1;
+        }
+        if (!tide_parse_f64(p, e, &v)) return TIDE_BAD_NUMBER;
+        ((float *)s->res->cols[c])[row] = (float)v;
+        return -1;
+    }
+    case TIDE_CSV_TIME: {
+        trim(&p, &e);
+        if (p == e) return TIDE_BAD_MISSING;
+        return tide_parse_time(p, e, col->time_fmt, &((int64_t *)s->res->cols[c])[row])
+                   ? -1 : TIDE_BAD_TIME;
+    }
+    default: return -1;
+    }
+}
+
+static int grow_rows(tide_csv_result *r)
+{
+    int64_t cap = r->cap ? r->cap * 2 : 65536;
+    for (int c = 0; c < r->ncols; c++) {
+        size_t w = r->types[c] == TIDE_CSV_ID || r->types[c] == TIDE_CSV_FLOAT ? 4 : 8;
+        void *b = realloc(r->cols[c], (size_t)cap * w);
+        if (!b) return tide_errorf("csv: out of memory for %lld rows", (long long)cap);
+        r->cols[c] = b;
+    }
+    r->cap = cap;
+    return TIDE_OK;
+}
+
+static int push_header_field(st_t *s, span_t sp)
+{
+    if (s->nhdr == s->hdr_cap) {
+        int64_t cap = s->hdr_cap ? s->hdr_cap * 2 : 16;
+        span_t *h = realloc(s->hdr, (size_t)cap * sizeof *h);
+        if (!h) return tide_errorf("csv: out of memory");
+        s->hdr = h;
+        s->hdr_cap = cap;
+    }
+    s->hdr[s->nhdr++] = sp;
+    return TIDE_OK;
+}
+
+static int finish_header(st_t *s);
+static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line);
+
+/* Parses one record at p. Returns 1 (record consumed, *next set), 0 (need more input),
+ * -1 (error set). */
+static int parse_record(st_t *s, const char *p, const char *end, int eof, const char **next)
+{
+    const char sep = s->o->sep, quote = s->o->quote;
+    const int ws = s->o->whitespace;
+    const char *eol = NULL;
+    int64_t field = 0, nl_extra = 0;
+    int bad = -1, badcol = -1, blank = 0;
+    const int64_t row = s->res->n;
+    for (;;) {
+        span_t sp = {p, p, 0};
+        int quoted = 0;
+        if (ws) {
+            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+            if (p == end && !eof) return 0;
+            if (p == end || *p == '\n') { /* no more fields */
+                if (field == 0) blank = 1;
+                break;
+            }
+        }
+        if (quote && p < end && *p == quote) {
+            quoted = 1;
+            const char *q = p + 1;
+            for (;;) {
+                q = memchr(q, quote, (size_t)(end - q));
+                if (!q) break;
+                if (q + 1 == end && !eof) return 0; /* cannot tell "" from a closing quote */
+                if (q + 1 < end && q[1] == quote) { sp.esc = 1; q += 2; continue; }
+                break;
+            }
+            if (!q) {
+                if (!eof) return 0;
+                if (bad < 0) { bad = TIDE_BAD_QUOTE; badcol = (int)field; }
+                p = end;
+                for (const char *z = sp.p; (z = memchr(z, '\n', (size_t)(end - z))); z++) nl_extra++;
+                break;
+            }
+            sp.p = p + 1;
+            sp.e = q;
+            for (const char *z = sp.p; (z = memchr(z, '\n', (size_t)(q - z))); z++) nl_extra++;
+            p = q + 1;
+            if (p < end && *p != '\n' && (ws ? (*p != ' ' && *p != '\t' && *p != '\r') : *p != sep) &&
+                !(*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
+                /* stray text after the closing quote: skip to the field's end */
+                if (bad < 0) { bad = TIDE_BAD_QUOTE; badcol = (int)field; }
+                while (p < end && *p != '\n' && *p != sep) p++;
+                if (p == end && !eof) return 0;
+            }
+            if (p < end && *p == '\r' && !ws) {
+                if (p + 1 == end && !eof) return 0;
+                p++;
+            }
+            eol = NULL;
+        } else if (ws) {
+            while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
+            if (p == end && !eof) return 0;
+            sp.e = p;
+        } else {
+            if (!eol || eol < p) {
+                eol = memchr(p, '\n', (size_t)(end - p));
+                if (!eol) {
+                    if (!eof) return 0;
+                    eol = end;
+                }
+            }
+            while (p < eol && *p != sep) p++;
+            sp.e = p;
+            if (p == eol && sp.e > sp.p && sp.e[-1] == '\r') sp.e--;
+        }
+        if (s->in_header) {
+            if (push_header_field(s, sp) != TIDE_OK) return -1;
+        } else if (field < s->nfmap && s->fmap[field] >= 0 && bad < 0) {
+            int c = s->fmap[field];
+            if (sp.esc && s->cols[c].type == TIDE_CSV_ID && unescape(s, c, &sp) != TIDE_OK) return -1;
+            int r = convert(s, c, sp, row);
+            if (r >= 0) { bad = r; badcol = c; }
+        }
+        if (!ws && p < end && *p == sep) {
+            p++;
+            field++;
+            continue;
+        }
+        if (ws) {
+            field++;
+            continue; /* the blank-skip at the loop top finds the line end */
+        }
+        if (field == 0 && !quoted && sp.p == sp.e) blank = 1;
+        field++;
+        break;
+    }
+    if (p < end) p++; /* the '\n' */
+    *next = p;
+    int64_t line = s->line;
+    s->line += 1 + nl_extra;
+    s->res->lines = s->line - 1;
+    if (blank && bad < 0) {
+        s->res->blank++;
+        return 1;
+    }
+    if (s->in_header) {
+        s->in_header = 0;
+        return finish_header(s) == TIDE_OK ? 1 : -1;
+    }
+    return finish_row(s, field, bad, badcol, line);
+}
+
+static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line)
+{
+    tide_csv_result *r = s->res;
+    if (bad != TIDE_BAD_QUOTE) {
+        if (s->expect == 0 && nfields >= s->nfmap) s->expect = nfields;
+        if (nfields != s->expect) {
+            bad = TIDE_BAD_FIELDS;
+            badcol = -1;
+        }
+    }
+    if (bad < 0) {
+        const int64_t row = r->n;
+        for (int c = 0; c < s->ncols; c++) {
+            if (s->cols[c].type == TIDE_CSV_ID) {
+                int64_t id = tide_intern_add(s->cols[c].intern, s->idf[c].p,
+                                             (size_t)(s->idf[c].e - s->idf[c].p));
+                if (id < 0) return -1;
+                ((int32_t *)r->cols[c])[row] = (int32_t)id;
+            } else if (s->cols[c].type == TIDE_CSV_LINE) {
+                ((int64_t *)r->cols[c])[row] = line;
+            }
+        }
+        r->n++;
+        return 1;
+    }
+    r->bad[bad]++;
+    char msg[256], nb[24];
+    if (bad == TIDE_BAD_FIELDS)
+        snprintf(msg, sizeof msg, "line %lld: %s (%lld fields, expected %lld)", (long long)line,
+                 tide_csv_reason_names[bad], (long long)nfields, (long long)s->expect);
+    else if (bad == TIDE_BAD_QUOTE)
+        snprintf(msg, sizeof msg, "line %lld: field %d: %s", (long long)line, badcol + 1,
+                 tide_csv_reason_names[bad]);
+    else
+        snprintf(msg, sizeof msg, "line %lld: column '%s': %s", (long long)line,
+                 col_name(s, badcol, nb, sizeof nb), tide_csv_reason_names[bad]);
+    if (s->o->strict) {
+        tide_errorf("%s:%s", s->path, msg + 4); /* "path: line N: ..." */
+        return -1;
+    }
+    if (!r->first_bad[0]) snprintf(r->first_bad, sizeof r->first_bad, "%s", msg);
+    return 1;
+}
+
+static int hdr_eq(const st_t *s, span_t h, const char *name)
+{
+    const char *p = h.p, *e = h.e;
+    trim(&p, &e);
+    size_t k = 0, n = strlen(name);
+    for (; p < e; p++, k++) {
+        if (k >= n || *p != name[k]) return 0;
+        if (h.esc && *p == s->o->quote && p + 1 < e && p[1] == s->o->quote) p++;
+    }
+    return k == n;
+}
+
+static int finish_header(st_t *s)
+{
+    s->res->header_fields = s->nhdr;
+    if (!s->o->nfields) s->expect = s->nhdr;
+    s->nfmap = 0;
+    for (int c = 0; c < s->ncols; c++) {
+        if (s->cols[c].type == TIDE_CSV_LINE) continue;
+        int64_t f = -1;
+        if (s->cols[c].name) {
+            for (int64_t i = 0; i < s->nhdr && f < 0; i++)
+                if (hdr_eq(s, s->hdr[i], s->cols[c].name)) f = i;
+        } else if (s->cols[c].index < s->nhdr) {
+            f = s->cols[c].index;
+        }
+        if (f < 0 || f >= 64) {
+            char have[160] = "";
+            size_t k = 0;
+            for (int64_t i = 0; i < s->nhdr && k + 2 < sizeof have; i++) {
+                int w = snprintf(have + k, sizeof have - k, "%s%.*s", i ? "," : "",
+                                 (int)(s->hdr[i].e - s->hdr[i].p), s->hdr[i].p);
+                if (w < 0) break;
+                k += (size_t)w;
+            }
+            char nb[24];
+            return tide_errorf("%s: missing column '%s' (header has: %s)", s->path,
+                               col_name(s, c, nb, sizeof nb), have);
+        }
+        if (s->fmap[f] >= 0) return tide_errorf("%s: field %lld selected twice", s->path, (long long)f + 1);
+        s->fmap[f] = c;
+        if (f + 1 > s->nfmap) s->nfmap = (int)f + 1;
+    }
+    return TIDE_OK;
+}
+
+void tide_csv_result_free(tide_csv_result *res)
+{
+    if (!res) return;
+    if (res->cols)
+        for (int c = 0; c < res->ncols; c++) free(res->cols[c]);
+    free(res->cols);
+    free(res->types);
+    res->cols = NULL;
+    res->types = NULL;
+}
+
+int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_col *cols, int ncols,
+                  tide_csv_result *res)
+{
+    memset(res, 0, sizeof *res);
+    if (ncols < 1 || ncols > 64) return tide_errorf("csv: between 1 and 64 columns, got %d", ncols);
+    st_t *s = calloc(1, sizeof *s);
+    res->cols = calloc((size_t)ncols, sizeof *res->cols);
+    res->types = calloc((size_t)ncols, sizeof *res->types);
+    if (!s || !res->cols || !res->types) {
+        free(s);
+        return tide_errorf("csv: out of memory");
+    }
+    res->ncols = ncols;
+    s->path = path;
+    s->o = opts;
+    s->cols = cols;
+    s->ncols = ncols;
+    s->res = res;
+    s->line = 1;
+    s->expect = opts->nfields;
+    s->in_header = opts->header;
+    for (int i = 0; i < 64; i++) s->fmap[i] = -1;
+    int rc = TIDE_OK;
+    for (int c = 0; c < ncols; c++) {
+        res->types[c] = cols[c].type;
+        if (cols[c].type == TIDE_CSV_ID && !cols[c].intern) {
+            rc = tide_errorf("csv: id column %d has no interner", c + 1);
+            goto done;
+        }
+        if (cols[c].type == TIDE_CSV_LINE || opts->header) continue;
+        if (cols[c].name || cols[c].index < 0 || cols[c].index >= 64) {
+            rc = tide_errorf("csv: column %d needs a field index in 0..63 without a header", c + 1);
+            goto done;
+        }
+        if (s->fmap[cols[c].index] >= 0) {
+            rc = tide_errorf("csv: field %d selected twice", cols[c].index + 1);
+            goto done;
+        }
+        s->fmap[cols[c].index] = c;
+        if (cols[c].index + 1 > s->nfmap) s->nfmap = cols[c].index + 1;
+    }
+    if (opts->whitespace && opts->quote == 0) { /* nothing */ }
+    src_t src;
+    if ((rc = src_open(&src, path)) != TIDE_OK) goto done;
+    size_t cap = opts->chunk ? opts->chunk : (size_t)4 << 20, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        src_close(&src);
+        rc = tide_errorf("csv: out of memory");
+        goto done;
+    }
+    int eof = 0, first = 1;
+    for (;;) {
+        while (!eof && len < cap) {
+            int64_t r = src_read(&src, buf + len, cap - len, path);
+            if (r < 0) { rc = TIDE_ERR; goto out; }
+            if (r == 0) eof = 1;
+            len += (size_t)r;
+            res->bytes += (uint64_t)r;
+            if (r > 0 && !src.gz) break; /* parse what we have; plain reads are large */
+        }
+        const char *p = buf, *end = buf + len;
+        if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+        if (first && eof && p == end) {
+            rc = tide_errorf("%s: empty file (no data)", path);
+            goto out;
+        }
+        first = 0;
+        while (p < end) {
+            if (res->n >= res->cap && grow_rows(res) != TIDE_OK) { rc = TIDE_ERR; goto out; }
+            const char *next;
+            int r = parse_record(s, p, end, eof, &next);
+            if (r < 0) { rc = TIDE_ERR; goto out; }
+            if (r == 0) break;
+            p = next;
+            if (opts->max_rows && res->n >= opts->max_rows) { eof = 1; p = end; break; }
+        }
+        if (opts->progress) opts->progress(opts->progress_ud, src.done, src.size);
+        if (eof && p >= end) break;
+        len = (size_t)(end - p);
+        memmove(buf, p, len);
+        if (len == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) { rc = tide_errorf("csv: out of memory (record over %zu bytes)", cap); goto out; }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (s->in_header) rc = tide_errorf("%s: empty file (no header)", path);
+out:
+    free(buf);
+    src_close(&src);
+done:
+    for (int c = 0; c < 64; c++) free(s->scratch[c]);
+    free(s->hdr);
+    free(s);
+    return rc;
+}

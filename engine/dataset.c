@@ -1,0 +1,267 @@
+/* dataset.c — prepared-dataset reader and writer (format in dataset.h).
+ *
+ * Loading is a handful of read() calls straight into tensor storage plus one CRC pass, so it
+ * runs at disk/memory speed instead of CSV-parse speed. */
+#include "dataset.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "error.h"
+
+static const char MAGIC[8] = {'T', 'I', 'D', 'E', 'D', 'S', 'E', 'T'};
+static const char TRAILER[8] = {'T', 'I', 'D', 'E', 'E', 'N', 'D', '!'};
+
+static uint32_t crc(const void *p, uint64_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    const unsigned char *b = p;
+    while (n) {
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, b, k);
+        b += k;
+        n -= k;
+    }
+    return (uint32_t)c;
+}
+
+static int write_all(int fd, const void *p, uint64_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n > (1u << 30) ? (1u << 30) : n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        b += w;
+        n -= (uint64_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *p, uint64_t n)
+{
+    char *b = p;
+    while (n) {
+        ssize_t r = read(fd, b, n > (1u << 30) ? (1u << 30) : n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        b += r;
+        n -= (uint64_t)r;
+    }
+    return 0;
+}
+
+static const char ZEROS[8] = {0};
+static uint64_t pad8(uint64_t n) { return (8 - (n & 7)) & 7; }
+
+static uint64_t elem_size(int kind) { return kind == TIDE_DS_F32 || kind == TIDE_DS_I32 ? 4 : kind == TIDE_DS_I64 ? 8 : 1; }
+
+static int kind_of(const tide_tensor *t)
+{
+    return t->dtype == TIDE_F32 ? TIDE_DS_F32 : t->dtype == TIDE_I32 ? TIDE_DS_I32 : TIDE_DS_I64;
+}
+
+int tide_dataset_write(const char *path, const tide_ds_entry *e, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (e[i].kind != TIDE_DS_BYTES && (!e[i].t || !tide_tensor_is_contiguous(e[i].t)))
+            return tide_errorf("dataset: entry '%s' must be a contiguous tensor", e[i].name);
+        if (strlen(e[i].name) > 4096) return tide_errorf("dataset: entry name too long");
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return tide_errorf("%s: cannot create: %s", tmp, strerror(errno));
+    /* total size first: the header records it so truncation is detected before parsing */
+    uint64_t total = 28 + 8;
+    for (int i = 0; i < n; i++) {
+        uint64_t hl = 4 + strlen(e[i].name) + 4 + 8 + 4 + 4;
+        uint64_t nb = e[i].kind == TIDE_DS_BYTES ? e[i].nbytes
+                                                 : (uint64_t)tide_tensor_numel(e[i].t) * elem_size(kind_of(e[i].t));
+        total += hl + pad8(hl) + nb + pad8(nb);
+    }
+    unsigned char hdr[28];
+    uint32_t ver = TIDE_DS_VERSION, ne = (uint32_t)n;
+    memcpy(hdr, MAGIC, 8);
+    memcpy(hdr + 8, &ver, 4);
+    memcpy(hdr + 12, &ne, 4);
+    memcpy(hdr + 16, &total, 8);
+    uint32_t hc = crc(hdr, 24);
+    memcpy(hdr + 24, &hc, 4);
+    int bad = write_all(fd, hdr, 28);
+    for (int i = 0; i < n && !bad; i++) {
+        int kind = e[i].kind == TIDE_DS_BYTES ? TIDE_DS_BYTES : kind_of(e[i].t);
+        const void *data = kind == TIDE_DS_BYTES ? (const void *)e[i].bytes : tide_tensor_data(e[i].t);
+        uint64_t count = kind == TIDE_DS_BYTES ? e[i].nbytes : (uint64_t)tide_tensor_numel(e[i].t);
+        uint64_t nb = count * elem_size(kind);
+        uint32_t nl = (uint32_t)strlen(e[i].name), k = (uint32_t)kind, dc = crc(data, nb);
+        unsigned char eh[4 + 4096 + 24];
+        size_t o = 0;
+        memcpy(eh + o, &nl, 4); o += 4;
+        memcpy(eh + o, e[i].name, nl); o += nl;
+        memcpy(eh + o, &k, 4); o += 4;
+        memcpy(eh + o, &count, 8); o += 8;
+        memcpy(eh + o, &dc, 4); o += 4;
+        uint32_t ec = crc(eh, o);
+        memcpy(eh + o, &ec, 4); o += 4;
+        bad = write_all(fd, eh, o) || write_all(fd, ZEROS, pad8(o)) || write_all(fd, data, nb) ||
+              write_all(fd, ZEROS, pad8(nb));
+    }
+    if (!bad) bad = write_all(fd, TRAILER, 8);
+    if (!bad) bad = fsync(fd);
+    int cerr = close(fd);
+    if (bad || cerr) {
+        int en = errno;
+        unlink(tmp);
+        return tide_errorf("%s: write failed: %s", path, strerror(en));
+    }
+    if (rename(tmp, path) != 0) {
+        int en = errno;
+        unlink(tmp);
+        return tide_errorf("%s: rename failed: %s", path, strerror(en));
+    }
+    /* make the rename itself durable */
+    char dirbuf[4200];
+    snprintf(dirbuf, sizeof dirbuf, "%s", path);
+    int dfd = open(dirname(dirbuf), O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return TIDE_OK;
+}
+
+void tide_dataset_free(tide_ds_entry *e, int n)
+{
+    if (!e) return;
+    for (int i = 0; i < n; i++) {
+        free(e[i].name);
+        free(e[i].bytes);
+        tide_tensor_release(e[i].t);
+    }
+    free(e);
+}
+
+int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return tide_errorf("%s: cannot open dataset: %s", path, strerror(errno));
+    struct stat st;
+    uint64_t fsize = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    unsigned char hdr[28];
+    tide_ds_entry *e = NULL;
+    uint32_t ne = 0, i = 0;
+    int rc = TIDE_ERR;
+    if (fsize < 36 || read_all(fd, hdr, 28)) {
+        tide_errorf("%s: not a Tide dataset (too short: %llu bytes)", path, (unsigned long long)fsize);
+        goto fail;
+    }
+    if (memcmp(hdr, MAGIC, 8) != 0) {
+        tide_errorf("%s: not a Tide dataset (bad magic)", path);
+        goto fail;
+    }
+    uint32_t ver, hc;
+    uint64_t total;
+    memcpy(&ver, hdr + 8, 4);
+    memcpy(&ne, hdr + 12, 4);
+    memcpy(&total, hdr + 16, 8);
+    memcpy(&hc, hdr + 24, 4);
+    if (crc(hdr, 24) != hc) {
+        tide_errorf("%s: corrupt dataset header (checksum mismatch)", path);
+        goto fail;
+    }
+    if (ver != TIDE_DS_VERSION) {
+        tide_errorf("%s: dataset version %u, this Tide reads version %d", path, ver, TIDE_DS_VERSION);
+        goto fail;
+    }
+    if (total != fsize) {
+        tide_errorf("%s: truncated or extended dataset (header says %llu bytes, file has %llu)", path,
+                    (unsigned long long)total, (unsigned long long)fsize);
+        goto fail;
+    }
+    if (ne > 1u << 20 || !(e = calloc(ne ? ne : 1, sizeof *e))) {
+        tide_errorf("%s: corrupt dataset (entry count %u)", path, ne);
+        goto fail;
+    }
+    uint64_t pos = 28;
+    for (i = 0; i < ne; i++) {
+        unsigned char eh[4 + 4096 + 24];
+        uint32_t nl;
+        if (pos + 4 > fsize || read_all(fd, eh, 4)) goto trunc;
+        memcpy(&nl, eh, 4);
+        if (nl > 4096 || pos + 4 + nl + 20 > fsize) {
+            tide_errorf("%s: corrupt dataset (entry %u header)", path, i + 1);
+            goto fail;
+        }
+        if (read_all(fd, eh + 4, nl + 20)) goto trunc;
+        size_t o = 4 + nl;
+        uint32_t kind, dc, ec;
+        uint64_t count;
+        memcpy(&kind, eh + o, 4);
+        memcpy(&count, eh + o + 4, 8);
+        memcpy(&dc, eh + o + 12, 4);
+        memcpy(&ec, eh + o + 16, 4);
+        if (crc(eh, o + 16) != ec || kind > TIDE_DS_BYTES) {
+            tide_errorf("%s: corrupt dataset (entry %u header checksum)", path, i + 1);
+            goto fail;
+        }
+        e[i].name = malloc(nl + 1);
+        if (!e[i].name) goto oom;
+        memcpy(e[i].name, eh + 4, nl);
+        e[i].name[nl] = 0;
+        e[i].kind = (int)kind;
+        uint64_t hl = o + 20;
+        if (lseek(fd, (off_t)pad8(hl), SEEK_CUR) < 0) goto trunc;
+        pos += hl + pad8(hl);
+        uint64_t nb = count * elem_size((int)kind);
+        if (count > fsize || nb > fsize - pos) {
+            tide_errorf("%s: corrupt dataset (entry '%s' claims %llu bytes past the end)", path,
+                        e[i].name, (unsigned long long)nb);
+            goto fail;
+        }
+        void *dst;
+        if (kind == TIDE_DS_BYTES) {
+            if (!(e[i].bytes = malloc(nb ? nb : 1))) goto oom;
+            e[i].nbytes = nb;
+            dst = e[i].bytes;
+        } else {
+            int64_t shape = (int64_t)count;
+            tide_dtype dt = kind == TIDE_DS_F32 ? TIDE_F32 : kind == TIDE_DS_I32 ? TIDE_I32 : TIDE_I64;
+            if (!(e[i].t = tide_tensor_new(dt, 1, &shape))) goto fail;
+            dst = tide_tensor_data(e[i].t);
+        }
+        if (read_all(fd, dst, nb)) goto trunc;
+        if (crc(dst, nb) != dc) {
+            tide_errorf("%s: corrupt dataset (entry '%s' checksum mismatch)", path, e[i].name);
+            goto fail;
+        }
+        if (lseek(fd, (off_t)pad8(nb), SEEK_CUR) < 0) goto trunc;
+        pos += nb + pad8(nb);
+    }
+    char tr[8];
+    if (pos + 8 != fsize || read_all(fd, tr, 8) || memcmp(tr, TRAILER, 8) != 0) {
+        tide_errorf("%s: corrupt dataset (missing end marker)", path);
+        goto fail;
+    }
+    close(fd);
+    *out = e;
+    *nout = (int)ne;
+    return TIDE_OK;
+trunc:
+    tide_errorf("%s: truncated dataset (entry %u)", path, i + 1);
+    goto fail;
+oom:
+    tide_errorf("%s: out of memory loading dataset", path);
+fail:
+    close(fd);
+    tide_dataset_free(e, (int)ne);
+    return rc;
+}

@@ -1,0 +1,100 @@
+-- tide.data.schema — event types and the schema presets for known log formats.
+-- A schema maps event-table columns to fields of a delimited file:
+--   { user = "user_id", item = "item_id", event = "behavior", time = "timestamp",
+--     category = ..., price = ..., dwell = ..., rating = ..., value = ...,  -- optional
+--     header = true, sep = ",", whitespace = false, quote = '"', strict = false,
+--     time_format = "auto"|"epoch"|"epoch_ms"|"iso"|"ymd", event_map = {pv = "browse", ...},
+--     event_default = "buy", max_rows = n }
+-- Column references are header names, or 1-based field indices when header = false.
+-- Without an item column every row gets the one item "*"; without an event column every row
+-- gets event_default (default "browse"); without a time column, time = the file line number
+-- (so sequences keep file order, as in SASRec "user item" files).
+local M = {}
+
+M.EVENT = { browse = 1, click = 2, cart = 3, fav = 4, buy = 5 }
+M.EVENT_NAMES = { "browse", "click", "cart", "fav", "buy" }
+
+-- Raw names seen in public logs, mapped to the five codes.
+M.ALIASES = {
+  browse = 1, pv = 1, view = 1, views = 1, page_view = 1, pageview = 1, impression = 1,
+  click = 2, clicks = 2,
+  cart = 3, addtocart = 3, add_to_cart = 3, ["add-to-cart"] = 3,
+  fav = 4, favorite = 4, favourite = 4, like = 4, wishlist = 4,
+  buy = 5, purchase = 5, order = 5, transaction = 5, checkout = 5,
+}
+
+-- Default interest weights per event code (browse < click < cart < fav < buy).
+M.WEIGHTS = { 1.0, 2.0, 3.0, 4.0, 5.0 }
+
+M.presets = {
+  -- Tianchi Taobao UserBehavior.csv: no header
+  taobao = { user = 1, item = 2, category = 3, event = 4, time = 5, header = false,
+             time_format = "epoch" },
+  -- MovieLens ratings.csv (latest-small / 25M): a rating is an explicit "buy"-strength signal
+  movielens = { user = "userId", item = "movieId", rating = "rating", time = "timestamp",
+                time_format = "epoch", event_default = "buy" },
+  -- MovieLens 1M ratings.dat: UserID::MovieID::Rating::Timestamp (":" splits into 7 fields)
+  ml1m = { user = 1, item = 3, rating = 5, time = 7, sep = ":", header = false,
+           time_format = "epoch", event_default = "buy" },
+  -- CDNOW_master.txt (with its header line): customer date(YYYYMMDD) cds dollars, blank
+  -- separated; one item "*"
+  cdnow = { user = 1, time = 2, value = 3, price = 4, whitespace = true, header = true,
+            time_format = "ymd", event_default = "buy" },
+  -- UCI Online Retail: invoice lines; Quantity as value, UnitPrice as price
+  retail = { user = "CustomerID", item = "StockCode", time = "InvoiceDate", price = "UnitPrice",
+             value = "Quantity", time_format = "iso", event_default = "buy" },
+  -- SASRec-style "user item" lines in chronological order (no timestamps)
+  sasrec = { user = 1, item = 2, sep = " ", header = false, event_default = "buy" },
+  -- tide.sim logs (lua/tide/sim.lua LOG FORMAT)
+  sim = { user = "user_id", item = "item_id", category = "category_id", event = "behavior",
+          time = "timestamp", price = "price", dwell = "dwell", time_format = "epoch" },
+}
+M.presets.ratings = M.presets.movielens
+M.presets.userbehavior = M.presets.taobao
+
+M.FIELDS = { "user", "item", "event", "time", "category", "price", "dwell", "rating", "value" }
+local known = { header = 1, sep = 1, whitespace = 1, quote = 1, strict = 1, time_format = 1,
+                event_map = 1, event_default = 1, max_rows = 1, progress = 1, chunk = 1,
+                preset = 1, nfields = 1 }
+for _, f in ipairs(M.FIELDS) do known[f] = 1 end
+
+-- Resolves a schema argument (preset name, table with optional `preset`, or nil) into a
+-- plain table; unknown keys are an error (a typo would otherwise silently drop a column).
+function M.resolve(schema, fn)
+  fn = fn or "schema"
+  if schema == nil then schema = {} end
+  if type(schema) == "string" then
+    local p = M.presets[schema]
+    if not p then error(("%s: unknown schema preset '%s'"):format(fn, schema), 3) end
+    schema = { preset = schema }
+  end
+  if type(schema) ~= "table" then error(fn .. ": schema must be a table or a preset name", 3) end
+  local out = {}
+  if schema.preset then
+    local p = M.presets[schema.preset]
+    if not p then error(("%s: unknown schema preset '%s'"):format(fn, tostring(schema.preset)), 3) end
+    for k, v in pairs(p) do out[k] = v end
+  end
+  for k, v in pairs(schema) do
+    if not known[k] then error(("%s: unknown schema key '%s'"):format(fn, tostring(k)), 3) end
+    out[k] = v
+  end
+  if out.header == nil then out.header = true end
+  if out.user == nil then error(fn .. ": schema needs a 'user' column", 3) end
+  return out
+end
+
+-- Event code of a raw event name (or number), using the schema's map first.
+function M.event_code(name, map)
+  local v = map and map[name]
+  if v == nil and map and tonumber(name) then v = map[tonumber(name)] end
+  if v == nil then v = M.ALIASES[tostring(name):lower()] end
+  if v == nil then
+    local k = tonumber(name)
+    if k and k >= 1 and k <= 5 and k == math.floor(k) then v = k end
+  end
+  if type(v) == "string" then v = M.ALIASES[v:lower()] end
+  return v
+end
+
+return M
