@@ -8,8 +8,11 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "rng.h"
@@ -45,7 +48,8 @@ static int check_ids(int64_t B, const int64_t *off, const int32_t *ids, int64_t 
 static int check_args(int64_t B, int64_t I, int64_t ld, const int64_t *seen_off, const int32_t *seen,
                       const int64_t *tgt_off, const int32_t *tgt)
 {
-    if (I <= 0 || ld < I) return tide_errorf("metrics: bad item count %lld / leading dim %lld", (long long)I, (long long)ld);
+    if (I <= 0 || (ld < I && ld != 0)) /* ld 0: every row is the same (broadcast) */
+        return tide_errorf("metrics: bad item count %lld / leading dim %lld", (long long)I, (long long)ld);
     if (seen && check_ids(B, seen_off, seen, I, "seen") < 0) return TIDE_ERR;
     if (tgt && check_ids(B, tgt_off, tgt, I, "target") < 0) return TIDE_ERR;
     return TIDE_OK;
@@ -73,13 +77,12 @@ static void clear_row(uint8_t *mark, int64_t b, const int64_t *seen_off, const i
         for (int64_t p = seen_off[b]; p < seen_off[b + 1]; p++) mark[seen[p]] = M_NONE;
 }
 
-int tide_rank_targets(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
-                      const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int64_t *rank)
+static int rank_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+                     const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int64_t *rank)
 {
-    if (check_args(B, I, ld, seen_off, seen, tgt_off, tgt) < 0) return TIDE_ERR;
     uint8_t *mark = calloc((size_t)I, 1);
     if (!mark) return tide_errorf("metrics: out of memory for %lld items", (long long)I);
-    for (int64_t b = 0; b < B; b++) {
+    for (int64_t b = b0; b < B; b++) {
         const float *x = scores + b * ld;
         if (tgt_off[b + 1] == tgt_off[b]) continue;
         mark_row(mark, b, seen_off, seen, tgt_off, tgt);
@@ -115,6 +118,7 @@ int tide_rank_sampled(int64_t B, int64_t I, const float *scores, int64_t ld, con
                       uint64_t seed, int64_t user_base, int64_t *rank)
 {
     if (n_neg < 1) return tide_errorf("metrics: sampled protocol needs n_neg >= 1, got %d", n_neg);
+    if (n_neg > 1 << 24) return tide_errorf("metrics: n_neg %d is too large", n_neg);
     if (check_args(B, I, ld, seen_off, seen, tgt_off, tgt) < 0) return TIDE_ERR;
     uint8_t *mark = calloc((size_t)I, 1);
     int32_t *drawn = malloc((size_t)n_neg * sizeof(int32_t));
@@ -220,16 +224,14 @@ static void sift_down(float *hs, int32_t *hi, int n, int p)
     }
 }
 
-int tide_metrics_topk(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
-              const int32_t *seen, int K, int32_t *items, float *vals)
+static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+                     const int32_t *seen, int K, int32_t *items, float *vals)
 {
-    if (K < 1) return tide_errorf("topk: K must be >= 1, got %d", K);
-    if (check_args(B, I, ld, seen_off, seen, NULL, NULL) < 0) return TIDE_ERR;
     uint8_t *mark = calloc((size_t)I, 1);
     float *hs = malloc((size_t)K * sizeof(float));
     int32_t *hi = malloc((size_t)K * sizeof(int32_t));
     if (!mark || !hs || !hi) { free(mark); free(hs); free(hi); return tide_errorf("topk: out of memory"); }
-    for (int64_t b = 0; b < B; b++) {
+    for (int64_t b = b0; b < B; b++) {
         const float *x = scores + b * ld;
         mark_row(mark, b, seen_off, seen, NULL, NULL);
         int n = 0;
@@ -264,4 +266,86 @@ int tide_metrics_topk(int64_t B, int64_t I, const float *scores, int64_t ld, con
     }
     free(mark); free(hs); free(hi);
     return TIDE_OK;
+}
+
+/* ---- row-parallel drivers: the rows of a block are split across threads; each thread has
+ * its own scratch and writes disjoint outputs, so results do not depend on the thread count.
+ * Threads: TIDE_THREADS if set, else the online CPUs (at most 8). These kernels never run
+ * inside BLAS calls, so they do not oversubscribe with OpenBLAS's own threads. */
+typedef struct {
+    int topk;
+    int64_t b0, b1, I, ld;
+    const float *scores;
+    const int64_t *seen_off, *tgt_off;
+    const int32_t *seen, *tgt;
+    int64_t *rank;
+    int K;
+    int32_t *items;
+    float *vals;
+    int rc;
+    char err[512];
+} mjob;
+
+static void *mjob_run(void *arg)
+{
+    mjob *j = arg;
+    j->rc = j->topk ? topk_rows(j->b0, j->b1, j->I, j->scores, j->ld, j->seen_off, j->seen, j->K, j->items, j->vals)
+                    : rank_rows(j->b0, j->b1, j->I, j->scores, j->ld, j->seen_off, j->seen, j->tgt_off, j->tgt, j->rank);
+    if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
+    return NULL;
+}
+
+static int n_threads(int64_t rows, int64_t I)
+{
+    const char *e = getenv("TIDE_THREADS");
+    long t = e && atoi(e) > 0 ? atoi(e) : sysconf(_SC_NPROCESSORS_ONLN);
+    if (t > 8) t = 8;
+    if (t < 1) t = 1;
+    int64_t by_work = rows * I / (1 << 20) + 1; /* ~1M scores per thread at least */
+    if (t > by_work) t = (long)by_work;
+    if (t > rows) t = (long)(rows > 0 ? rows : 1);
+    return (int)t;
+}
+
+static int run_jobs(mjob *proto, int64_t B)
+{
+    int T = n_threads(B, proto->I);
+    mjob jobs[8];
+    pthread_t th[8];
+    int started[8] = {0};
+    for (int k = 0; k < T; k++) {
+        jobs[k] = *proto;
+        jobs[k].b0 = B * k / T;
+        jobs[k].b1 = B * (k + 1) / T;
+        jobs[k].rc = 0;
+        if (k < T - 1) started[k] = pthread_create(&th[k], NULL, mjob_run, &jobs[k]) == 0;
+        if (k < T - 1 && !started[k]) mjob_run(&jobs[k]); /* no thread: do it here */
+    }
+    mjob_run(&jobs[T - 1]);
+    for (int k = 0; k < T - 1; k++)
+        if (started[k]) pthread_join(th[k], NULL);
+    for (int k = 0; k < T; k++)
+        if (jobs[k].rc < 0) return tide_errorf("%s", jobs[k].err);
+    return TIDE_OK;
+}
+
+int tide_rank_targets(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+                      const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int64_t *rank)
+{
+    if (check_args(B, I, ld, seen_off, seen, tgt_off, tgt) < 0) return TIDE_ERR;
+    mjob j = {0};
+    j.I = I; j.ld = ld; j.scores = scores; j.seen_off = seen_off; j.seen = seen;
+    j.tgt_off = tgt_off; j.tgt = tgt; j.rank = rank;
+    return run_jobs(&j, B);
+}
+
+int tide_metrics_topk(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+                      const int32_t *seen, int K, int32_t *items, float *vals)
+{
+    if (K < 1) return tide_errorf("topk: K must be >= 1, got %d", K);
+    if (check_args(B, I, ld, seen_off, seen, NULL, NULL) < 0) return TIDE_ERR;
+    mjob j = {0};
+    j.topk = 1; j.I = I; j.ld = ld; j.scores = scores; j.seen_off = seen_off; j.seen = seen;
+    j.K = K; j.items = items; j.vals = vals;
+    return run_jobs(&j, B);
 }

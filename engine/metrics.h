@@ -2,7 +2,9 @@
  *
  * Ranking (metrics.c). A block of B users has a score matrix [B, I] (row-major, leading
  * dimension ld >= I), the items each user has already seen (CSR: seen_off [B+1], seen ids) and
- * the held-out targets (CSR: tgt_off [B+1], tgt ids). Item ids are 0-based here.
+ * the held-out targets (CSR: tgt_off [B+1], tgt ids). Item ids are 0-based here. ld may be 0
+ * (every row is the same vector, e.g. popularity broadcast over users). Rows are split across
+ * threads (TIDE_THREADS, default the online CPUs); results do not depend on the thread count.
  * Full ranking: a target's rank is the number of CANDIDATE items placed before it, where the
  * candidates are all items except the user's seen ones (targets are never excluded, even when
  * seen before: a repeat purchase must stay rankable). Ties are broken by the lower item id,

@@ -36,7 +36,8 @@ static tide_tensor *check_scores(lua_State *L, int idx, const char *fn)
 {
     tide_tensor *s = lt_check_tensor(L, idx, fn);
     if (s->ndim != 2) luaL_error(L, "%s: scores must be [users, items], got %d dims", fn, s->ndim);
-    if (s->dtype == TIDE_F32 && s->strides[1] == 1 && s->strides[0] >= s->shape[1]) return s; /* row views OK */
+    /* row views and broadcast rows (stride 0, e.g. popularity expanded over users) pass as is */
+    if (s->dtype == TIDE_F32 && s->strides[1] == 1 && (s->strides[0] >= s->shape[1] || s->strides[0] == 0)) return s;
     return la_tensor(L, idx, TIDE_F32, 2, fn, "scores");
 }
 

@@ -44,7 +44,8 @@ end
 function M:score(users)
   users = common.users(users)
   local I = self.n_items
-  return self.pop:view({ 1, I }):expand({ users:numel(), I }):contiguous()
+  -- a broadcast view: the metric and top-K kernels read it without materialising [U, I]
+  return self.pop:view({ 1, I }):expand({ users:numel(), I })
 end
 
 function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
