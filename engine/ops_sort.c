@@ -1,12 +1,9 @@
-/* ops_sort.c — topk along the last dim, stable sort/argsort along any dim, cumsum.
+/* ops_sort.c — stable sort/argsort along any dim, and cumsum (topk: ops_topk.c).
  *
  * Ordering: NaN counts as larger than every number (as in NumPy/PyTorch), equal values keep
  * their original order (ties go to the lower index), so results are deterministic.
- * topk keeps the k best of a row in a binary heap whose root is the worst kept entry; a new
- * element costs ONE comparison with the root unless it enters the top k. For full-catalogue
- * ranking (n ~ 24k items, k ~ 10..100) that is ~n comparisons per row instead of a sort.
- * A contiguous f32 row is scanned in place; other rows are first copied into a buffer.
- * sort is a bottom-up merge sort of indices (stable by construction). */
+ * sort is a bottom-up merge sort of indices (stable by construction) over a typed copy of
+ * each line, so i64 keys stay exact. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,112 +19,6 @@ static void line_iter(tide_iter *it, const tide_tensor *t, int dim)
     for (int d = dim; d + 1 < t->ndim; d++) v.shape[d] = t->shape[d + 1], v.strides[d] = t->strides[d + 1];
     v.ndim = t->ndim - 1;
     tide_iter_init(it, &v);
-}
-
-/* ---- topk ---- */
-
-typedef struct {
-    double v;
-    int64_t i;
-} kv;
-
-/* x (at index xi) ranks before y (at yi) */
-static inline int ranks_before(double x, int64_t xi, double y, int64_t yi, int largest)
-{
-    int xn = x != x, yn = y != y;
-    if (xn || yn) {
-        if (xn && yn) return xi < yi;
-        return largest ? xn : yn; /* NaN is the largest value */
-    }
-    if (x != y) return largest ? x > y : x < y;
-    return xi < yi;
-}
-
-/* min-heap on rank: h[0] is the worst kept entry */
-static void sift_down(kv *h, int64_t n, int64_t i, int largest)
-{
-    for (;;) {
-        int64_t l = 2 * i + 1, r = l + 1, w = i;
-        if (l < n && ranks_before(h[w].v, h[w].i, h[l].v, h[l].i, largest)) w = l;
-        if (r < n && ranks_before(h[w].v, h[w].i, h[r].v, h[r].i, largest)) w = r;
-        if (w == i) return;
-        kv t = h[i];
-        h[i] = h[w], h[w] = t;
-        i = w;
-    }
-}
-
-#define TOPK_SCAN(T)                                                                           \
-    static int64_t topk_scan_##T(const T *x, int64_t n, int64_t k, int largest, kv *h)         \
-    {                                                                                          \
-        int64_t m = 0;                                                                         \
-        for (; m < k; m++) h[m].v = (double)x[m], h[m].i = m;                                  \
-        for (int64_t i = k / 2; i-- > 0;) sift_down(h, k, i, largest);                         \
-        for (int64_t j = k; j < n; j++) {                                                      \
-            T xv = x[j];                                                                       \
-            double r = h[0].v;                                                                 \
-            /* later index loses ties: only strictly better values enter */                    \
-            int in = largest ? ((double)xv > r || (xv != xv && r == r))                        \
-                             : ((double)xv < r || (r != r && xv == xv));                       \
-            if (in) {                                                                          \
-                h[0].v = (double)xv, h[0].i = j;                                               \
-                sift_down(h, k, 0, largest);                                                   \
-            }                                                                                  \
-        }                                                                                      \
-        return m;                                                                              \
-    }
-TOPK_SCAN(float)
-TOPK_SCAN(double)
-
-int tide_topk(const tide_tensor *a, int64_t k, int largest, tide_tensor **values,
-              tide_tensor **indices)
-{
-    *values = *indices = NULL;
-    if (a->ndim == 0) return tide_errorf("topk: input must have at least 1 dim");
-    int64_t n = a->shape[a->ndim - 1];
-    if (k < 0 || k > n)
-        return tide_errorf("topk: k=%lld out of range for a last dim of size %lld", (long long)k,
-                           (long long)n);
-    int64_t shape[TIDE_MAX_DIMS];
-    memcpy(shape, a->shape, sizeof shape);
-    shape[a->ndim - 1] = k;
-    tide_tensor *vo = tide_tensor_new(a->dtype, a->ndim, shape);
-    tide_tensor *io = tide_tensor_new(TIDE_I64, a->ndim, shape);
-    kv *h = malloc((size_t)(k ? k : 1) * sizeof *h);
-    double *buf = malloc((size_t)(n ? n : 1) * sizeof *buf);
-    if (!vo || !io || !h || !buf) {
-        tide_tensor_release(vo), tide_tensor_release(io), free(h), free(buf);
-        return vo && io ? tide_errorf("topk: out of memory") : TIDE_ERR;
-    }
-    int64_t st = a->strides[a->ndim - 1], rows = n ? tide_tensor_numel(a) / n : 0;
-    if (k == 0) rows = 0;
-    tide_iter it;
-    line_iter(&it, a, a->ndim - 1);
-    int64_t *oi = tide_i64(io);
-    for (int64_t r = 0; r < rows; r++, tide_iter_next(&it)) {
-        if (a->dtype == TIDE_F32 && st == 1) {
-            topk_scan_float((const float *)a->storage->data + it.pos, n, k, largest, h);
-        } else {
-            int64_t idx[1];
-            tide_tensor row = *a;
-            row.ndim = 1, row.shape[0] = n, row.strides[0] = st, row.offset = it.pos;
-            for (int64_t j = 0; j < n; j++) idx[0] = j, buf[j] = tide_tensor_get(&row, idx);
-            topk_scan_double(buf, n, k, largest, h);
-        }
-        /* heap sort: pop the worst into the last free slot */
-        for (int64_t m = k; m > 0; m--) {
-            int64_t pos[1] = {r * k + m - 1};
-            tide_tensor flat = *vo;
-            flat.ndim = 1, flat.shape[0] = rows * k, flat.strides[0] = 1;
-            tide_tensor_set(&flat, pos, h[0].v);
-            oi[pos[0]] = h[0].i;
-            h[0] = h[m - 1];
-            sift_down(h, m - 1, 0, largest);
-        }
-    }
-    free(h), free(buf);
-    *values = vo, *indices = io;
-    return TIDE_OK;
 }
 
 /* ---- sort ---- */

@@ -45,6 +45,51 @@ static void test_topk_matches_sort(void **state)
     tide_tensor_release(a);
 }
 
+/* reference order for smallest-first with ties by index (NaN largest, so last) */
+static int cmp_asc(const void *x, const void *y)
+{
+    int64_t i = *(const int64_t *)x, j = *(const int64_t *)y;
+    float a = cmp_base[i], b = cmp_base[j];
+    int an = a != a, bn = b != b;
+    if (an != bn) return an ? 1 : -1;
+    if (!an && a != b) return a < b ? -1 : 1;
+    return i < j ? -1 : 1;
+}
+
+/* rows long enough for the sample-and-filter path, incl. ties, NaNs and its fallback */
+static void test_topk_filter_path(void **state)
+{
+    (void)state;
+    enum { N = 24000 };
+    int64_t s[2] = {4, N};
+    tide_tensor *a = trand(2, s, 114);
+    float *p = tide_f32(a);
+    for (int j = 0; j < N; j += 3) p[j] = 1.0f;              /* row 0: a third are ties */
+    for (int j = 0; j < N; j++) p[N + j] = (float)(j % 50);  /* row 1: sorted blocks, heavy ties */
+    for (int j = 0; j < N; j += 2) p[2 * N + j] = NAN;       /* row 2: half NaN */
+    int64_t ks[5] = {17, 100, 1000, 12000, N};
+    static int64_t order[N];
+    for (int q = 0; q < 5; q++)
+        for (int largest = 0; largest < 2; largest++) {
+            tide_tensor *v, *ix;
+            assert_int_equal(tide_topk(a, ks[q], largest, &v, &ix), TIDE_OK);
+            for (int r = 0; r < 4; r++) {
+                for (int j = 0; j < N; j++) order[j] = j;
+                cmp_base = p + (int64_t)r * N;
+                qsort(order, N, sizeof *order, largest ? cmp_desc : cmp_asc);
+                for (int64_t j = 0; j < ks[q]; j++)
+                    if ((int64_t)at(ix, r * ks[q] + j) != order[j]) {
+                        print_error("k=%lld largest=%d row %d pos %lld: index %lld, want %lld\n",
+                                    (long long)ks[q], largest, r, (long long)j,
+                                    (long long)at(ix, r * ks[q] + j), (long long)order[j]);
+                        fail();
+                    }
+            }
+            tide_tensor_release(v), tide_tensor_release(ix);
+        }
+    tide_tensor_release(a);
+}
+
 static void test_topk_smallest_strided_int(void **state)
 {
     (void)state;
@@ -148,7 +193,8 @@ static void test_cumsum(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_topk_matches_sort), cmocka_unit_test(test_topk_smallest_strided_int),
+        cmocka_unit_test(test_topk_matches_sort), cmocka_unit_test(test_topk_filter_path),
+        cmocka_unit_test(test_topk_smallest_strided_int),
         cmocka_unit_test(test_sort_stable_any_dim), cmocka_unit_test(test_cumsum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
