@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "lt.h"
@@ -21,7 +22,15 @@ typedef struct {
     tide_sim *s;
     tide_sim_summary sum;
     int has_sum;
+    double build_seconds; /* wall time of tide_sim_new (calibration pass) */
 } lt_sim_ud;
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* ---- config parsing: every check happens before anything is allocated ---- */
 static int get_field(lua_State *L, int idx, const char *key)
@@ -152,8 +161,10 @@ static int l_new(lua_State *L)
     memset(ud, 0, sizeof *ud);
     luaL_getmetatable(L, LT_SIM_MT);
     lua_setmetatable(L, -2);
+    double t0 = wall_seconds();
     ud->s = tide_sim_new(&c);
     if (!ud->s) return lt_error(L, "sim");
+    ud->build_seconds = wall_seconds() - t0;
     return 1;
 }
 
@@ -177,6 +188,7 @@ static int m_write(lua_State *L)
     int64_t level = lua_isnoneornil(L, 4) ? 1 : lt_check_int(L, 4, "sim:write", "level");
     if (level < 1 || level > 9) lt_errorf(L, "sim:write: gzip level must be 1..9, got %lld", (long long)level);
     if (chunk < 256) lt_errorf(L, "sim:write: chunk must be >= 256 bytes");
+    double t0 = wall_seconds();
     if (tide_sim_write(ud->s, path, chunk, (int)level, &ud->sum) != TIDE_OK) {
         ud->has_sum = 0;
         return lt_error(L, "sim");
@@ -190,6 +202,8 @@ static int m_write(lua_State *L)
     set_int(L, "bytes", s->bytes);
     set_int(L, "t_min", s->t_min);
     set_int(L, "t_max", s->t_max);
+    set_num(L, "seconds", wall_seconds() - t0);          /* wall time of this write */
+    set_num(L, "build_seconds", ud->build_seconds);      /* wall time of sim.new */
     lua_newtable(L);
     static const char *names[5] = {"pv", "click", "cart", "fav", "buy"};
     for (int i = 0; i < 5; i++) set_int(L, names[i], s->by_behavior[i]);

@@ -85,7 +85,8 @@ end
 ---   truth=path|false, user_truth=true, chunk=bytes, level=1..9, funnel={click=,cart=,fav=,buy=},
 ---   ...model options (see engine_keys)} -> summary, truth
 --- summary: rows, users, visits, behaviors{pv,click,cart,fav,buy}, bytes (CSV), path,
----   truth_path, seconds, rows_per_second, config (effective, after calibration).
+---   truth_path, seconds (wall: calibration + log; not the truth JSON), rows_per_second,
+---   config (effective, after calibration).
 --- truth: {decay, time_unit = "day", segments = {...}, users = {segment, rate, theta, mu, alpha,
 ---   beta, branching, churn, react, visits, alive} tensors (nil when truth_tensors = false)}.
 function M.generate(opts)
@@ -98,10 +99,8 @@ function M.generate(opts)
   if truth_path ~= false and type(truth_path) ~= "string" then
     error("sim.generate: 'truth' must be a path or false", 2)
   end
-  local t0 = os.clock()
   local s = guarded("sim.generate", core.new, cfg)
   local ok, summary = pcall(s.write, s, opts.out, opts.chunk, opts.level)
-  local seconds = os.clock() - t0
   if ok and truth_path then
     local tok, err = pcall(s.write_truth, s, truth_path, opts.user_truth ~= false)
     if not tok then ok, summary = false, err end
@@ -110,8 +109,8 @@ function M.generate(opts)
   local conf = s:config()
   summary.path, summary.truth_path = opts.out, truth_path or nil
   summary.users, summary.config = conf.users, conf
-  summary.seconds = seconds
-  summary.rows_per_second = seconds > 0 and summary.rows / seconds or nil
+  summary.seconds = summary.seconds + summary.build_seconds -- wall: calibration + writing
+  summary.rows_per_second = summary.seconds > 0 and summary.rows / summary.seconds or nil
   local truth = { decay = conf.decay, time_unit = "day", segments = conf.segments }
   if opts.truth_tensors ~= false then truth.users = s:truth() end
   s:free()
