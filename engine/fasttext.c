@@ -75,6 +75,11 @@ static void hidden(const tide_fasttext *m, const int32_t *ids, int64_t n, float 
     int d = m->dim;
     memset(h, 0, (size_t)d * sizeof *h);
     for (int64_t i = 0; i < n; i++) {
+        /* rows are scattered over a table larger than the caches: fetch a few rows ahead */
+        if (i + 8 < n) {
+            const char *q = (const char *)(m->emb + (size_t)ids[i + 8] * (size_t)d);
+            for (int b = 0; b < d * 4; b += 64) __builtin_prefetch(q + b);
+        }
         const float *e = m->emb + (size_t)ids[i] * (size_t)d;
         for (int j = 0; j < d; j++) h[j] += e[j];
     }

@@ -1,0 +1,70 @@
+-- bench_sentiment.lua — sentiment quality and speed on each corpus's fixed held-out split
+-- (tide.sentiment.io.split: FNV-1a of "<seed>:<row>", 20 % test, seed 20261123).
+-- Writes the split to OUTDIR/<name>_{train,test}.csv so the scikit-learn peer reads the very
+-- same rows. Prints one RESULT line per corpus and model.
+-- Usage: luajit tests/bench/bench_sentiment.lua OUTDIR [cnn]
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "lua/?.so;" .. package.cpath
+local ffi = require "ffi"
+ffi.cdef [[ typedef struct { long tv_sec; long tv_nsec; } bs_ts_t; int clock_gettime(int, bs_ts_t *); ]]
+local function now() local t = ffi.new("bs_ts_t"); ffi.C.clock_gettime(1, t); return tonumber(t.tv_sec) + tonumber(t.tv_nsec) * 1e-9 end
+local tide = require "tide"
+local S = tide.sentiment
+local outdir, with_cnn = arg[1] or "/tmp", arg[2] == "cnn"
+local D = "../shared/data/"
+local corpora = {
+  { "hotel", D .. "chinese-review-sentiment/ChnSentiCorp_htl_all.csv.gz" },
+  { "waimai", D .. "chinese-review-sentiment/waimai_10k.csv" },
+  { "shopping", D .. "chinese-review-sentiment/online_shopping_10_cats.csv.gz" },
+  { "beauty_en", D .. "amazon-all-beauty-5core/All_Beauty_5.json.gz" },
+}
+
+local function write_split(c, idx, path)
+  local f = assert(io.open(path, "w"))
+  f:write("label,review\n")
+  for _, i in ipairs(idx) do f:write(c.labels[i], ',"', (c.texts[i]:gsub('"', '""')), '"\n') end
+  f:close()
+end
+
+local function report(name, model, q, train_s, rate)
+  print(("RESULT %s model=%s acc=%.4f f1=%.4f auc=%.4f train_s=%.2f pred_per_s=%.0f"):format(
+    name, model, q.accuracy, q.f1, q.auc, train_s, rate))
+end
+
+for _, cp in ipairs(corpora) do
+  local name, path = cp[1], cp[2]
+  local fh = io.open(path, "rb")
+  if not fh then print("skip " .. name .. ": " .. path .. " not found") else
+    fh:close()
+    local c = path:match("%.json") and S.io.read_amazon(path) or S.io.read_csv(path)
+    local tr, te = S.io.split(c.n)
+    write_split(c, tr, outdir .. "/" .. name .. "_train.csv")
+    write_split(c, te, outdir .. "/" .. name .. "_test.csv")
+    local a, b = S.io.subset(c, tr), S.io.subset(c, te)
+    print(("corpus %s: %d rows (train %d, test %d, positive %.1f %%)"):format(name, c.n, a.n, b.n,
+      100 * (function() local s = 0; for _, y in ipairs(c.labels) do s = s + y end; return s / c.n end)()))
+    local t0 = now()
+    local ft = S.train("fasttext", a.texts, a.labels)
+    local t1 = now()
+    local q = S.evaluate(ft, b.texts, b.labels)
+    local t2 = now()
+    ft:predict(c.texts) -- prediction throughput over the whole corpus
+    local rate = c.n / (now() - t2)
+    report(name, "fasttext", q, t1 - t0, rate)
+    t0 = now()
+    local ql = S.evaluate("lexicon", b.texts, b.labels)
+    report(name, "lexicon", ql, 0, b.n / (now() - t0))
+    if with_cnn then
+      local ok, cnn_mod = pcall(function() return S.textcnn end)
+      if ok and cnn_mod then
+        t0 = now()
+        local cnn = S.train("textcnn", a.texts, a.labels)
+        t1 = now()
+        local qc = S.evaluate(cnn, b.texts, b.labels)
+        report(name, "textcnn", qc, t1 - t0, b.n / (now() - t1))
+      else
+        print("skip textcnn: " .. tostring(cnn_mod))
+      end
+    end
+  end
+end

@@ -1,0 +1,45 @@
+#!/bin/sh
+# bench_sentiment — accuracy, F1 and AUC on each review corpus's fixed held-out split (20 %,
+# seeded hash of the row index), Tide's fastText-style model, TextCNN and lexicon scorer versus
+# scikit-learn TF-IDF char 1-3-grams + logistic regression on the SAME split (temp files).
+# Goals: fastText within 1 point of sklearn or better, CNN above it; fastText training on
+# online_shopping_10_cats < 10 s; prediction >= 50k reviews/s. Set BENCH_CNN=0 to skip the CNN.
+LUAJIT=${LUAJIT:-luajit}
+if [ ! -d ../shared/data/chinese-review-sentiment ]; then echo "skip: ../shared/data not found"; exit 0; fi
+TMP=$(mktemp -d /tmp/tide_bench_sentiment.XXXXXX) || exit 1
+trap 'rm -rf "$TMP"' EXIT
+cnn=cnn; [ "${BENCH_CNN:-1}" = 0 ] && cnn=
+tide_out=$($LUAJIT tests/bench/bench_sentiment.lua "$TMP" $cnn) || { echo "$tide_out"; exit 1; }
+echo "$tide_out" | grep -v '^RESULT'
+if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq python3-sklearn >/dev/null 2>&1; fi
+fi
+peer=""
+if /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+  for n in hotel waimai shopping beauty_en; do
+    [ -f "$TMP/${n}_train.csv" ] || continue
+    peer="$peer
+$(/usr/bin/python3 tests/bench/bench_sentiment_sklearn.py "$n" "$TMP/${n}_train.csv" "$TMP/${n}_test.csv")"
+  done
+else
+  echo "peer skipped: no python3-sklearn (apt-get install python3-sklearn)"
+fi
+printf '%s\n%s\n' "$tide_out" "$peer" | awk '
+  function val(s, k,   m) { if (match(s, k "=[^ ]*")) return substr(s, RSTART + length(k) + 1, RLENGTH - length(k) - 1); return "" }
+  /^RESULT/ && / model=/ { n = $2; m = val($0, "model"); key = n SUBSEP m; acc[key] = val($0, "acc"); f1[key] = val($0, "f1");
+    auc[key] = val($0, "auc"); tr[key] = val($0, "train_s"); pr[key] = val($0, "pred_per_s"); if (!(n in seen)) { seen[n] = 1; names[++nn] = n }
+    if (!(m in mseen)) { mseen[m] = 1; models[++nm] = m } }
+  /^RESULT/ && !/ model=/ { n = $2; key = n SUBSEP "sklearn"; acc[key] = val($0, "acc"); f1[key] = val($0, "f1"); auc[key] = val($0, "auc");
+    tr[key] = val($0, "train_s"); pr[key] = val($0, "pred_per_s"); cc[n] = val($0, "C") }
+  END {
+    models[++nm] = "sklearn"
+    printf "%-10s %-9s %7s %7s %7s %9s %11s %s\n", "corpus", "model", "acc", "F1", "AUC", "train_s", "pred/s", "vs sklearn (acc points)"
+    for (i = 1; i <= nn; i++) for (j = 1; j <= nm; j++) { k = names[i] SUBSEP models[j]; if (!(k in acc)) continue
+      d = ""; s = names[i] SUBSEP "sklearn"
+      if (models[j] != "sklearn" && (s in acc)) d = sprintf("%+.2f", 100 * (acc[k] - acc[s]))
+      if (models[j] == "sklearn") d = "(C=" cc[names[i]] ")"
+      printf "%-10s %-9s %7.4f %7.4f %7.4f %9.2f %11.0f %s\n", names[i], models[j], acc[k], f1[k], auc[k], tr[k], pr[k], d }
+    k = "shopping" SUBSEP "fasttext"
+    if (k in tr) printf "goal: fastText training on online_shopping_10_cats %.2f s (< 10 s): %s; prediction %.0f reviews/s (>= 50k): %s\n",
+      tr[k], (tr[k] + 0 < 10 ? "OK" : "SLOW"), pr[k], (pr[k] + 0 >= 50000 ? "OK" : "SLOW")
+  }'
