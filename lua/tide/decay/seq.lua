@@ -48,6 +48,20 @@ function M.t_end(ev)
   return best
 end
 
+-- i64 tensor [U]: each user's last event time (0 for users without events). The reference
+-- "now" of per-user decay when the log has no global clock (e.g. order indices as time).
+function M.last_times(ev)
+  local s = M.of(ev)
+  if s.last then return s.last end
+  local out = {}
+  for u = 1, s.n_users do
+    local b = s.off:get(u + 1)
+    out[u] = b > s.off:get(u) and s.time:get(b) or 0
+  end
+  s.last = require("tide").tensor.fromtable(out, "i64")
+  return s.last
+end
+
 -- Per-row CSR of each user's items (for seen-item exclusion): off, item.
 function M.seen(ev)
   local s = M.of(ev)

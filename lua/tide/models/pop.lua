@@ -9,7 +9,8 @@ M.__index = M
 local DAY = 86400
 
 -- opts.mode = "all" | "recent" | "decay"; opts.window (days, recent); opts.half_life (days,
--- decay); opts.weights = per event type (array or {browse=, click=, cart=, fav=, buy=}).
+-- decay); opts.weights = per event type (array or {browse=, click=, cart=, fav=, buy=});
+-- opts.unit = seconds per window/half-life unit (default 86400).
 function M.new(opts)
   opts = opts or {}
   local mode = opts.mode or "all"
@@ -17,7 +18,7 @@ function M.new(opts)
     error("pop: mode must be 'all', 'recent' or 'decay', got " .. tostring(mode), 2)
   end
   return setmetatable({ mode = mode, window = opts.window or 30, half_life = opts.half_life or 7,
-                        weights = opts.weights, name = "pop-" .. mode }, M)
+                        weights = opts.weights, unit = opts.unit or DAY, name = "pop-" .. mode }, M)
 end
 
 local NAMES = { "browse", "click", "cart", "fav", "buy" }
@@ -37,7 +38,7 @@ function M:fit(ev)
   self.t_ref = seq.t_end(ev)
   local w = M.type_weights(self.weights)
   self.pop = require("tide").core.decay.popularity(ev.item, ev.time, w and ev.event or nil, w, s.n_items,
-    self.t_ref, self.mode == "decay" and self.half_life * DAY or 0, self.mode == "recent" and self.window * DAY or 0)
+    self.t_ref, self.mode == "decay" and self.half_life * self.unit or 0, self.mode == "recent" and self.window * self.unit or 0)
   return self
 end
 

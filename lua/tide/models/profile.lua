@@ -8,10 +8,13 @@ local pop = require("tide.models.pop")
 local M = {}
 M.__index = M
 
+-- opts.half_life (in `unit`s, default days), opts.pop_half_life, opts.weights, opts.eps,
+-- opts.unit (seconds, default 86400), opts.reference = "global" | "user" (see models/sar.lua).
 function M.new(opts)
   opts = opts or {}
   return setmetatable({ half_life = opts.half_life or 14, pop_half_life = opts.pop_half_life or 7,
-                        weights = opts.weights, eps = opts.eps or 1e-3, name = "profile" }, M)
+                        weights = opts.weights, eps = opts.eps or 1e-3, unit = opts.unit or 86400,
+                        reference = opts.reference or "global", name = "profile" }, M)
 end
 
 function M:fit(ev)
@@ -33,10 +36,13 @@ function M:fit(ev)
   end
   self.item_category = T.fromtable(cat, "i32")
   self.t_ref = seq.t_end(ev)
-  local p = tide.core.decay.popularity(ev.item, ev.time, nil, nil, s.n_items, self.t_ref, self.pop_half_life * 86400, 0)
+  -- without a global clock (reference = "user") item popularity is not decayed
+  local p = tide.core.decay.popularity(ev.item, ev.time, nil, nil, s.n_items, self.t_ref,
+    self.reference == "user" and 0 or self.pop_half_life * self.unit, 0)
+  if self.reference == "user" then self.t_ref = seq.last_times(ev) end
   local mx = p:max():item()
   self.pop = mx > 0 and p / mx or p
-  self.spec = { family = "exponential", unit = 86400, weights = pop.type_weights(self.weights),
+  self.spec = { family = "exponential", unit = self.unit, weights = pop.type_weights(self.weights),
                 theta = { math.log(2) / self.half_life } }
   self.seq = s
   return self

@@ -10,14 +10,17 @@ M.__index = M
 
 local KIND = { counts = 0, jaccard = 1, lift = 2, cosine = 3 }
 
--- opts.half_life (days; 0 or false = no decay), opts.similarity, opts.max_neighbors (per
--- item, 0 = all), opts.weights (per event type).
+-- opts.half_life (in `unit`s, default days; 0 or false = no decay), opts.similarity,
+-- opts.max_neighbors (per item, 0 = all), opts.weights (per event type), opts.unit (seconds per
+-- half-life unit, default 86400), opts.reference = "global" (decay to the log's end) or "user"
+-- (to each user's last event: for logs whose time is an order index).
 function M.new(opts)
   opts = opts or {}
   local kind = KIND[opts.similarity or "jaccard"]
   if not kind then error("sar: similarity must be counts, jaccard, lift or cosine", 2) end
   return setmetatable({ half_life = opts.half_life == nil and 30 or opts.half_life, kind = kind,
                         max_neighbors = opts.max_neighbors or 0, weights = opts.weights,
+                        unit = opts.unit or 86400, reference = opts.reference or "global",
                         name = "sar" }, M)
 end
 
@@ -30,9 +33,9 @@ function M:fit(ev)
   local core = tide.core.decay
   self.soff, self.scol, self.sval = core.cooc(s.off, s.item, s.n_items, self.max_neighbors, self.kind, true)
   local hl = self.half_life
-  local spec = { family = "exponential", unit = 86400, weights = pop.type_weights(self.weights),
+  local spec = { family = "exponential", unit = self.unit, weights = pop.type_weights(self.weights),
                  theta = { (hl and hl > 0) and math.log(2) / hl or 1e-12 } }
-  local t_end = seq.t_end(ev)
+  local t_end = self.reference == "user" and seq.last_times(ev) or seq.t_end(ev)
   self.aoff, self.acol, self.aval = core.interest(spec, s.off, s.item, s.time,
     spec.weights and s.event or nil, s.n_items, t_end, {})
   return self
