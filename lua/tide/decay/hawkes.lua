@@ -29,7 +29,8 @@ function M.fit(times, opts)
 end
 
 -- One shared law over all users' visits of an event table (times in `unit`, default days),
--- each user observed from their first event to the end of the log.
+-- each user observed from their first event to the end of the log. Events less than
+-- opts.min_gap seconds after the previous one (default 0: same instant) are the same visit.
 function M.fit_events(ev, opts)
   opts = opts or {}
   local seq = require("tide.decay.seq")
@@ -48,9 +49,11 @@ function M.fit_events(ev, opts)
     local a, b = s.off:get(u), s.off:get(u + 1)
     if b - a >= (opts.min_events or 2) then
       local prev
+      local mg = opts.min_gap or 0
       for p = a + 1, b do
-        local v = (time:get(p) - origin) / unit
-        if v ~= prev then m = m + 1; t[m] = v; prev = v end -- same-instant events: one visit
+        local raw = time:get(p)
+        if prev == nil or (raw > prev and raw - prev >= mg) then m = m + 1; t[m] = (raw - origin) / unit end
+        prev = raw -- sessions: the gap is measured from the previous event
       end
       off[#off + 1] = m
       t0[#t0 + 1] = (time:get(a + 1) - origin) / unit
