@@ -1,7 +1,102 @@
-/* lt_checkpoint.c — Lua binding for the checkpoint module (placeholder table until the module lands). */
+/* lt_checkpoint.c — Lua binding for checkpoint.c (require("tide").core.checkpoint).
+ *
+ *   save(path, tensors, meta)  tensors: {name = tensor}; meta: {key = number|string} or nil.
+ *                              Entries are written in name order (deterministic files).
+ *   load(path) -> tensors, meta
+ *
+ * All argument checks happen before the engine is called; scratch arrays are Lua userdata
+ * and the strings stay anchored in the argument tables, so a Lua error leaks nothing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
 #include "lt.h"
 
-static const luaL_Reg funcs[] = {{NULL, NULL}};
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int count_keys(lua_State *L, int idx)
+{
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) n++, lua_pop(L, 1);
+    return n;
+}
+
+static int l_save(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    int n = count_keys(L, 2);
+    const char **names = lua_newuserdata(L, (size_t)(n ? n : 1) * sizeof *names);
+    int i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "checkpoint.save: tensor names must be strings, got a %s key", luaL_typename(L, -2));
+        if (!lt_is_tensor(L, -1))
+            luaL_error(L, "checkpoint.save: '%s' is not a tensor (got %s)", lua_tostring(L, -2), luaL_typename(L, -1));
+        lt_check_tensor(L, -1, "checkpoint.save"); /* refuses freed tensors */
+        names[i++] = lua_tostring(L, -2);
+        lua_pop(L, 1);
+    }
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    tide_tensor **ts = lua_newuserdata(L, (size_t)(n ? n : 1) * sizeof *ts);
+    for (i = 0; i < n; i++) {
+        lua_getfield(L, 2, names[i]);
+        ts[i] = lt_check_tensor(L, -1, "checkpoint.save");
+        lua_pop(L, 1);
+    }
+    int nmeta = lua_isnil(L, 3) ? 0 : count_keys(L, 3);
+    tide_ckpt_meta *meta = lua_newuserdata(L, (size_t)(nmeta ? nmeta : 1) * sizeof *meta);
+    i = 0;
+    if (nmeta) {
+        lua_pushnil(L);
+        while (lua_next(L, 3)) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                luaL_error(L, "checkpoint.save: metadata keys must be strings, got a %s key", luaL_typename(L, -2));
+            tide_ckpt_meta *m = &meta[i++];
+            memset(m, 0, sizeof *m);
+            m->key = (char *)lua_tostring(L, -2);
+            if (lua_type(L, -1) == LUA_TNUMBER) m->num = lua_tonumber(L, -1);
+            else if (lua_type(L, -1) == LUA_TSTRING) m->is_string = 1, m->str = (char *)lua_tostring(L, -1);
+            else
+                luaL_error(L, "checkpoint.save: metadata '%s' must be a number or a string, got %s",
+                           m->key, luaL_typename(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    if (tide_checkpoint_save(path, n, names, ts, nmeta, meta) != TIDE_OK) return lt_error(L, "checkpoint.save");
+    return 0;
+}
+
+static int l_load(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    tide_checkpoint *c = tide_checkpoint_load(path);
+    if (!c) return lt_error(L, "checkpoint.load");
+    /* move everything into Lua values first; lt_push_tensor cannot fail for a non-NULL tensor */
+    lua_createtable(L, 0, c->n);
+    for (int i = 0; i < c->n; i++) {
+        lt_push_tensor(L, c->tensors[i], "checkpoint.load");
+        c->tensors[i] = NULL; /* the userdata owns it now */
+        lua_setfield(L, -2, c->names[i]);
+    }
+    lua_createtable(L, 0, c->nmeta);
+    for (int i = 0; i < c->nmeta; i++) {
+        if (c->meta[i].is_string) lua_pushstring(L, c->meta[i].str);
+        else lua_pushnumber(L, c->meta[i].num);
+        lua_setfield(L, -2, c->meta[i].key);
+    }
+    tide_checkpoint_free(c);
+    return 2;
+}
+
+static const luaL_Reg funcs[] = {{"save", l_save}, {"load", l_load}, {NULL, NULL}};
 
 int lt_open_checkpoint(lua_State *L)
 {

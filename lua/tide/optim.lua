@@ -85,25 +85,32 @@ function Optimizer:state_dict()
   return tensors, { kind = self.kind, step = self.t, lr = self.lr }
 end
 
--- Checks every tensor (presence, shape) before copying any.
-function Optimizer:load_state_dict(tensors, meta)
-  if type(tensors) ~= "table" or type(meta) ~= "table" then
-    error("load_state_dict: expected (tensors, meta) tables", 2)
-  end
+-- Problems loading (tensors, meta) would hit (empty list when none).
+function Optimizer:check_state_dict(tensors, meta)
+  if type(tensors) ~= "table" or type(meta) ~= "table" then return { "expected (tensors, meta) tables" } end
   if meta.kind ~= self.kind then
-    error(("load_state_dict: state is for %s, this optimizer is %s"):format(tostring(meta.kind), self.kind), 2)
+    return { ("state is for %s, this optimizer is %s"):format(tostring(meta.kind), self.kind) }
   end
+  local problems = {}
   for i, s in ipairs(self.state) do
     for k, t in ipairs(s) do
       local name = ("state.%d.%d"):format(i, k)
       local src = tensors[name]
-      if not T.is_tensor(src) then error("load_state_dict: missing '" .. name .. "'", 2) end
-      if table.concat(src:shape(), "x") ~= table.concat(t:shape(), "x") then
-        error(("load_state_dict: '%s' has shape [%s], expected [%s]"):format(name,
-          table.concat(src:shape(), "x"), table.concat(t:shape(), "x")), 2)
+      if not T.is_tensor(src) then
+        problems[#problems + 1] = "missing '" .. name .. "'"
+      elseif table.concat(src:shape(), "x") ~= table.concat(t:shape(), "x") then
+        problems[#problems + 1] = ("'%s' has shape [%s], expected [%s]"):format(name,
+          table.concat(src:shape(), "x"), table.concat(t:shape(), "x"))
       end
     end
   end
+  return problems
+end
+
+-- Checks every tensor (presence, shape) before copying any.
+function Optimizer:load_state_dict(tensors, meta)
+  local problems = self:check_state_dict(tensors, meta)
+  if #problems > 0 then error("load_state_dict: " .. table.concat(problems, "; "), 2) end
   for i, s in ipairs(self.state) do
     for k, t in ipairs(s) do t:copy(tensors[("state.%d.%d"):format(i, k)]) end
   end

@@ -124,11 +124,9 @@ function Module:state_dict()
   return sd
 end
 
--- Copies tensors from sd into this module's parameters and buffers. Everything is checked
--- (missing and unexpected names unless strict == false, shapes, dtypes) BEFORE anything is
--- copied, so a refused load leaves the module untouched.
-function Module:load_state_dict(sd, strict)
-  if type(sd) ~= "table" then error("load_state_dict: expected a table of tensors", 2) end
+-- Problems (a sorted list of strings, empty when none) loading sd would hit: missing and
+-- unexpected names (unless strict == false), non-tensors, shape and dtype mismatches.
+function Module:check_state_dict(sd, strict)
   if strict == nil then strict = true end
   local mine, problems = self:state_dict(), {}
   for name, t in pairs(mine) do
@@ -141,6 +139,8 @@ function Module:load_state_dict(sd, strict)
       local a, b = table.concat(t:shape(), "x"), table.concat(src:shape(), "x")
       if a ~= b then
         problems[#problems + 1] = ("'%s' has shape [%s], the model expects [%s]"):format(name, b, a)
+      elseif src:dtype() ~= t:dtype() then
+        problems[#problems + 1] = ("'%s' is %s, the model expects %s"):format(name, src:dtype(), t:dtype())
       end
     end
   end
@@ -149,11 +149,17 @@ function Module:load_state_dict(sd, strict)
       if mine[name] == nil then problems[#problems + 1] = "unexpected '" .. tostring(name) .. "'" end
     end
   end
-  if #problems > 0 then
-    table.sort(problems)
-    error("load_state_dict: " .. table.concat(problems, "; "), 2)
-  end
-  for name, t in pairs(mine) do
+  table.sort(problems)
+  return problems
+end
+
+-- Copies tensors from sd into this module's parameters and buffers. Everything is checked
+-- (check_state_dict) BEFORE anything is copied, so a refused load leaves the module untouched.
+function Module:load_state_dict(sd, strict)
+  if type(sd) ~= "table" then error("load_state_dict: expected a table of tensors", 2) end
+  local problems = self:check_state_dict(sd, strict)
+  if #problems > 0 then error("load_state_dict: " .. table.concat(problems, "; "), 2) end
+  for name, t in pairs(self:state_dict()) do
     if sd[name] ~= nil then t:copy(sd[name]) end
   end
   return self

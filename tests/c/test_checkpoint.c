@@ -1,0 +1,137 @@
+/* test_checkpoint.c — the checkpoint writer/reader from C: round trip of every dtype and
+ * metadata type, argument refusals, corrupt and truncated files refused without leaks (the
+ * sanitizer run checks the error paths free everything). Byte-layout and resume tests are in
+ * tests/lua/test_checkpoint.lua. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+
+static char path[256], path2[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(path, sizeof path, "/tmp/tide_ckpt_test_%ld.ckpt", (long)getpid());
+    snprintf(path2, sizeof path2, "/tmp/tide_ckpt_test_%ld_b.ckpt", (long)getpid());
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(path);
+    unlink(path2);
+    return 0;
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    int64_t s23[2] = {2, 3}, s2 = 2;
+    float fv[6] = {1.5f, -2, 0, 3e38f, -1e-30f, 7};
+    int64_t lv[2] = {INT64_MAX, INT64_MIN};
+    tide_tensor *f = tide_tensor_from_data(TIDE_F32, 2, s23, fv);
+    tide_tensor *ft = tide_tensor_transpose(f, 0, 1); /* saved in logical order */
+    tide_tensor *l = tide_tensor_from_data(TIDE_I64, 1, &s2, lv);
+    const char *names[2] = {"ft", "l"};
+    tide_tensor *ts[2] = {ft, l};
+    tide_ckpt_meta meta[2] = {{"epoch", 0, 3, NULL}, {"name", 1, 0, "gru4rec"}};
+    assert_int_equal(tide_checkpoint_save(path, 2, names, ts, 2, meta), TIDE_OK);
+    tide_checkpoint *c = tide_checkpoint_load(path);
+    assert_non_null(c);
+    assert_int_equal(c->n, 2);
+    assert_string_equal(c->names[0], "ft");
+    assert_int_equal(c->tensors[0]->shape[0], 3);
+    int64_t idx[2] = {2, 1};
+    assert_true(tide_tensor_get(c->tensors[0], idx) == tide_tensor_get(ft, idx));
+    assert_true(tide_i64(c->tensors[1])[0] == INT64_MAX && tide_i64(c->tensors[1])[1] == INT64_MIN);
+    assert_int_equal(c->nmeta, 2);
+    assert_false(c->meta[0].is_string);
+    assert_true(c->meta[0].num == 3);
+    assert_string_equal(c->meta[1].str, "gru4rec");
+    tide_checkpoint_free(c);
+    tide_tensor_release(ft), tide_tensor_release(f), tide_tensor_release(l);
+}
+
+static void test_save_refusals(void **state)
+{
+    (void)state;
+    int64_t n = 1;
+    tide_tensor *t = tide_tensor_new(TIDE_F32, 1, &n);
+    const char *dup[2] = {"a", "a"};
+    tide_tensor *ts[2] = {t, t};
+    assert_int_equal(tide_checkpoint_save(path, 2, dup, ts, 0, NULL), TIDE_ERR);
+    assert_non_null(strstr(tide_error(), "duplicate tensor name 'a'"));
+    const char *empty[1] = {""};
+    assert_int_equal(tide_checkpoint_save(path, 1, empty, ts, 0, NULL), TIDE_ERR);
+    const char *ok[1] = {"a"};
+    assert_int_equal(tide_checkpoint_save("/nonexistent-dir/x.ckpt", 1, ok, ts, 0, NULL), TIDE_ERR);
+    assert_non_null(strstr(tide_error(), "/nonexistent-dir/x.ckpt"));
+    tide_tensor_release(t);
+}
+
+static long file_bytes(const char *p, unsigned char *buf, long cap)
+{
+    FILE *f = fopen(p, "rb");
+    long n = (long)fread(buf, 1, (size_t)cap, f);
+    fclose(f);
+    return n;
+}
+
+static void write_file(const char *p, const unsigned char *buf, long n)
+{
+    FILE *f = fopen(p, "wb");
+    fwrite(buf, 1, (size_t)n, f);
+    fclose(f);
+}
+
+static void test_truncated_and_corrupt_refused(void **state)
+{
+    (void)state;
+    int64_t s = 4;
+    float v[4] = {1, 2, 3, 4};
+    tide_tensor *t = tide_tensor_from_data(TIDE_F32, 1, &s, v);
+    const char *names[1] = {"w"};
+    tide_ckpt_meta meta[1] = {{"k", 1, 0, "value"}};
+    assert_int_equal(tide_checkpoint_save(path, 1, names, &t, 1, meta), TIDE_OK);
+    unsigned char buf[512], mod[512];
+    long n = file_bytes(path, buf, sizeof buf);
+    assert_true(n > 40 && n < 512);
+    for (long len = 0; len < n; len++) {
+        write_file(path2, buf, len);
+        assert_null(tide_checkpoint_load(path2));
+        assert_non_null(strstr(tide_error(), path2));
+    }
+    for (long i = 0; i < n; i++) {
+        memcpy(mod, buf, (size_t)n);
+        mod[i] ^= 0x10;
+        write_file(path2, mod, n);
+        assert_null(tide_checkpoint_load(path2));
+    }
+    /* a huge declared tensor count must not allocate: it is refused as corruption */
+    memcpy(mod, buf, (size_t)n);
+    mod[16] = 0xff, mod[17] = 0xff, mod[18] = 0xff, mod[19] = 0x7f;
+    write_file(path2, mod, n);
+    assert_null(tide_checkpoint_load(path2));
+    assert_non_null(strstr(tide_error(), "cannot fit"));
+    tide_tensor_release(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_save_refusals),
+        cmocka_unit_test(test_truncated_and_corrupt_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
