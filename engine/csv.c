@@ -99,6 +99,24 @@ static void src_close(src_t *s)
     else if (s->fd >= 0) close(s->fd);
 }
 
+/* First occurrence of sep in [p, e), or e. Eight bytes at a time with the "has zero byte"
+ * trick (Mycroft; see Hacker's Delight 6-1): fields are short, so this beats a memchr call. */
+static inline const char *scan_sep(const char *p, const char *e, char sep)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const uint64_t pat = ones * (unsigned char)sep;
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        w ^= pat;
+        uint64_t z = (w - ones) & ~w & highs;
+        if (z) return p + (__builtin_ctzll(z) >> 3);
+        p += 8;
+    }
+    while (p < e && *p != sep) p++;
+    return p;
+}
+
 /* ---- parser state ---- */
 typedef struct {
     const char *p, *e;
@@ -119,6 +137,9 @@ typedef struct {
     span_t *hdr;   /* header fields while in_header */
     int64_t nhdr, hdr_cap;
     span_t idf[64]; /* id fields of the current row */
+    char last_key[64][24]; /* per id column: the previous row's key and its id, because logs */
+    int last_len[64];      /* repeat user/event ids on consecutive rows */
+    int32_t last_id[64];
     char *scratch[64];
     size_t scratch_cap[64];
 } st_t;
@@ -165,7 +186,11 @@ static int convert(st_t *s, int c, span_t sp, int64_t row)
     case TIDE_CSV_ID:
         s->idf[c] = sp;
         if (p == e) return TIDE_BAD_EMPTY_ID;
-        if (!tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
+        {
+            unsigned char hi = 0;
+            for (const char *q = p; q < e; q++) hi |= (unsigned char)*q;
+            if ((hi & 0x80) && !tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
+        }
         return -1;
     case TIDE_CSV_INT: {
         trim(&p, &e);
@@ -289,7 +314,7 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
                     eol = end;
                 }
             }
-            while (p < eol && *p != sep) p++;
+            p = scan_sep(p, eol, sep);
             sp.e = p;
             if (p == eol && sp.e > sp.p && sp.e[-1] == '\r') sp.e--;
         }
@@ -344,10 +369,20 @@ static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t lin
         const int64_t row = r->n;
         for (int c = 0; c < s->ncols; c++) {
             if (s->cols[c].type == TIDE_CSV_ID) {
-                int64_t id = tide_intern_add(s->cols[c].intern, s->idf[c].p,
-                                             (size_t)(s->idf[c].e - s->idf[c].p));
+                const char *k = s->idf[c].p;
+                size_t len = (size_t)(s->idf[c].e - k);
+                if ((int)len == s->last_len[c] && memcmp(s->last_key[c], k, len) == 0) {
+                    ((int32_t *)r->cols[c])[row] = s->last_id[c];
+                    continue;
+                }
+                int64_t id = tide_intern_add(s->cols[c].intern, k, len);
                 if (id < 0) return -1;
                 ((int32_t *)r->cols[c])[row] = (int32_t)id;
+                if (len <= sizeof s->last_key[c]) {
+                    memcpy(s->last_key[c], k, len);
+                    s->last_len[c] = (int)len;
+                    s->last_id[c] = (int32_t)id;
+                }
             } else if (s->cols[c].type == TIDE_CSV_LINE) {
                 ((int64_t *)r->cols[c])[row] = line;
             }

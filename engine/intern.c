@@ -97,7 +97,11 @@ static inline int key_eq(const tide_intern *in, uint32_t id, uint64_t h, const c
 {
     if (in->hashes[id - 1] != h) return 0;
     uint64_t a = in->offs[id - 1], b = in->offs[id];
-    return b - a == len && memcmp(in->arena + a, key, len) == 0;
+    if (b - a != len) return 0;
+    const char *k2 = in->arena + a;
+    for (size_t i = 0; i < len; i++) /* keys are short: a loop beats a memcmp call */
+        if (k2[i] != key[i]) return 0;
+    return 1;
 }
 
 int64_t tide_intern_find(const tide_intern *in, const char *key, size_t len)
