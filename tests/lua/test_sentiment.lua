@@ -1,0 +1,168 @@
+-- test_sentiment.lua — tide.sentiment: lexicon negation/degree/contrast (expected scores worked
+-- out by hand from the documented rules), the fastText model on a learnable synthetic task,
+-- determinism (same seed -> same file bytes), save/load, corrupt file refused, scores and
+-- explanations, time-decayed aggregation (hand-computed), metrics (hand-computed AUC),
+-- CSV parsing and the seeded split; a real corpus when ../shared/data is present.
+local tide = require "tide"
+local check = require "check"
+local S = tide.sentiment
+
+local T = {}
+
+local function sig(x) return 1 / (1 + math.exp(-x)) end
+
+function T.lexicon_rules()
+  local cases = {
+    { "good", 1.5 }, { "very good", 1.5 * 1.5 }, { "not good", 1.5 * -0.5 }, { "not bad", -2 * -0.5 },
+    { "not very good", 1.5 * -0.3 }, { "really not good", 1.5 * -0.5 * 1.4 },
+    { "good but bad", 1.5 * 0.5 + -2 * 1.5 }, { "good. not", 1.5 },
+    { "很好吃", 1.3 * 2.5 }, { "不太好吃", 2.5 * -0.3 }, { "很不好吃", 2.5 * -0.5 * 1.3 },
+    { "有点贵", -1 * 0.6 }, { "虽然贵，但是好吃", -1 * 0.5 + 2.5 * 1.5 }, { "没有问题", -1 * -0.5 },
+    { "great!!", 2.5 * 1.1 ^ 2 }, { "", 0 }, { "桌子", 0 },
+  }
+  for _, c in ipairs(cases) do
+    local r = S.lexicon.score(c[1])
+    check.near(r.score, c[2], 1e-9, "score of '" .. c[1] .. "'")
+    check.near(r.p, sig(c[2]), 1e-9, "p of '" .. c[1] .. "'")
+    check.near(r.intensity, c[2] / math.sqrt(c[2] ^ 2 + 4), 1e-9, "intensity of '" .. c[1] .. "'")
+  end
+  local r = S.lexicon.score("质量很好，但是物流太慢")
+  check.eq(r.tokens[1][1], "好"); check.eq(r.tokens[2][1], "慢")
+  check.truthy(r.tokens[2][2] < 0 and r.score < 0, "contrast makes it negative")
+  check.errors(function() S.lexicon.score(nil) end, "expected a string")
+end
+
+-- Synthetic reviews: one label word among filler words, mixed scripts.
+local POS, NEG = { "棒", "great", "满意", "love" }, { "差", "awful", "失望", "hate" }
+local function synth(n, seed)
+  local texts, labels, x = {}, {}, seed
+  local function rnd(k) x = (x * 1103515245 + 12345) % 2147483648; return math.floor(x / 65536) % k + 1 end
+  for i = 1, n do
+    local y = rnd(2) - 1
+    local w = {}
+    for j = 1, 5 do w[j] = "f" .. rnd(40) end
+    w[rnd(5)] = (y == 1 and POS or NEG)[rnd(4)]
+    texts[i], labels[i] = table.concat(w, " "), y
+  end
+  return texts, labels
+end
+
+local function read(path) local f = assert(io.open(path, "rb")); local s = f:read("*a"); f:close(); return s end
+
+function T.fasttext_learns_and_is_deterministic()
+  local texts, labels = synth(1500, 1)
+  local opts = { epochs = 5, lr = 0.2, buckets = 4096, dim = 8, seed = 3 }
+  local a = S.train("fasttext", texts, labels, opts)
+  local b = S.train("fasttext", texts, labels, opts)
+  local tt, tl = synth(500, 99)
+  local q = S.evaluate(a, tt, tl)
+  check.truthy(q.accuracy > 0.97, "synthetic accuracy " .. q.accuracy)
+  local pa, pb = os.tmpname(), os.tmpname()
+  a:save(pa); b:save(pb)
+  check.truthy(read(pa) == read(pb), "same seed -> same model bytes")
+  opts.seed = 4
+  local c = S.train("fasttext", texts, labels, opts)
+  c:save(pb)
+  check.truthy(read(pa) ~= read(pb), "other seed -> other bytes")
+  local l = S.load(pa)
+  local p1, p2 = a:prob(tt), l:prob(tt)
+  for i = 1, #tt do check.eq(p1[i], p2[i], "prediction " .. i .. " after load") end
+  -- a flipped byte is refused
+  local s = read(pa)
+  local f = io.open(pa, "wb"); f:write(s:sub(1, 5000) .. string.char((s:byte(5001) + 1) % 256) .. s:sub(5002)); f:close()
+  check.errors(function() S.load(pa) end, "checksum")
+  f = io.open(pa, "wb"); f:write("hello"); f:close()
+  check.errors(function() S.load(pa) end, "not a tide sentiment model")
+  os.remove(pa); os.remove(pb)
+end
+
+function T.score_output_and_explanation()
+  local texts, labels = synth(1500, 5)
+  local m = S.train("fasttext", texts, labels, { epochs = 5, lr = 0.2, buckets = 4096, dim = 8 })
+  local r = S.score(m, { "f1 great f2", "f3 awful f4" }, { explain = 2 })
+  check.truthy(r[1].p > 0.8 and r[2].p < 0.2, "polarity")
+  check.near(r[1].intensity, 2 * r[1].p - 1, 1e-12)
+  check.eq(r[1].tokens[1][1], "great", "top token drives it")
+  check.truthy(r[1].tokens[1][2] > 0 and r[2].tokens[1][2] < 0, "signed contributions")
+  check.eq(#r[1].tokens, 2, "explain = 2")
+  -- contributions + bias = log-odds
+  local toks, contrib, bias = m:explain("f1 great f2")
+  local s = bias
+  for i = 1, #contrib do s = s + contrib[i] end
+  check.near(s, math.log(r[1].p / (1 - r[1].p)), 1e-4, "explanation sums to the log-odds")
+  -- the lexicon prior moves a neutral text by w * lexicon score
+  local p0 = m:prob({ "f7 f8" })[1]
+  local pr = S.score(m, { "f7 f8 good" }, { prior = 1, explain = 0 })[1].p
+  local pm = m:prob({ "f7 f8 good" })[1]
+  check.near(pr, sig(math.log(pm / (1 - pm)) + 1.5), 1e-6, "prior adds w * lexicon score")
+  check.truthy(p0 > 0 and p0 < 1)
+  check.errors(function() S.train("fasttext", { "a" }, { 2 }) end, "labels[1]")
+  check.errors(function() S.train("fasttext", { "a", "b" }, { 1 }) end, "need 2 labels")
+  check.errors(function() S.train("svm", {}, {}) end, "unknown model kind")
+end
+
+function T.aggregate_time_decay()
+  local h = 100
+  local rec = { user = { "u1", "u1", "u2", "u2" }, item = { "A", "A", "A", "B" },
+                time = { 0, 100, 100, 300 }, score = { 1, -1, 0.5, 0.8 } }
+  local e = S.aggregate(rec, { half_life = h, now = 100 })
+  -- now = 100: B's review (t = 300) is in the future and ignored
+  check.eq(#e.item.item, 1)
+  check.near(e.item.sentiment[1], (0.5 * 1 + 1 * -1 + 1 * 0.5) / 2.5, 1e-12, "item A")
+  check.near(e.item.weight[1], 2.5, 1e-12)
+  check.eq(e.item.n[1], 3)
+  check.eq(e.user_item.user[1], "u1"); check.eq(e.user_item.item[1], "A")
+  check.near(e.user_item.sentiment[1], (0.5 - 1) / 1.5, 1e-12, "u1 x A")
+  local e2 = S.aggregate(rec, { half_life = h, prior = 1 })
+  check.eq(e2.now, 300)
+  check.near(e2.item.sentiment[2], 0.8 / 2, 1e-12, "prior shrinks B towards 0")
+  local s = S.item_series(rec, { item = { "A", "A", "B", "C" }, time = { -1, 200, 300, 5 } }, { half_life = h })
+  check.near(s[1], 0, 1e-12, "before any review")
+  check.near(s[2], (0.25 * 1 + 0.5 * -1 + 0.5 * 0.5) / 1.25, 1e-12, "A at 200")
+  check.near(s[3], 0.8, 1e-12, "B at its review time")
+  check.near(s[4], 0, 1e-12, "unknown item")
+  check.errors(function() S.aggregate({ item = { 1 }, time = { 1 } }) end, "score is missing")
+  check.errors(function() S.aggregate(rec, { half_life = 0 }) end, "half_life")
+end
+
+function T.metrics_by_hand()
+  local q = S.metrics.binary({ 1, 0, 1, 0 }, { 0.9, 0.8, 0.4, 0.1 })
+  check.near(q.auc, 0.75, 1e-12)
+  check.near(q.accuracy, 0.5, 1e-12)     -- predictions 1,1,0,0
+  check.near(q.precision, 0.5, 1e-12); check.near(q.recall, 0.5, 1e-12)
+  check.near(S.metrics.binary({ 1, 0 }, { 0.5, 0.5 }).auc, 0.5, 1e-12, "ties count half")
+end
+
+function T.csv_and_split()
+  local rows = S.io.parse_csv('label,review\n1,"a, ""b""\nc"\n0,plain\r\n', "x.csv")
+  check.eq(#rows, 3); check.eq(rows[2][2], 'a, "b"\nc'); check.eq(rows[3][2], "plain")
+  local path = os.tmpname()
+  local f = io.open(path, "w"); f:write('label,review\n1,"good, really"\n0,bad\n'); f:close()
+  local c = S.io.read_csv(path)
+  check.eq(c.n, 2); check.eq(c.texts[1], "good, really"); check.eq(c.labels[2], 0)
+  f = io.open(path, "w"); f:write('label,review\nx,bad\n'); f:close()
+  check.errors(function() S.io.read_csv(path) end, ":2: label 'x'")
+  os.remove(path)
+  local tr, te = S.io.split(10000)
+  local tr2, te2 = S.io.split(10000)
+  check.eq(#te, #te2); check.eq(te[17], te2[17])
+  check.truthy(math.abs(#te - 2000) < 150, "about 20 % test: " .. #te)
+  check.eq(#tr + #te, 10000)
+end
+
+function T.real_corpus_when_present()
+  local path = "../shared/data/chinese-review-sentiment/waimai_10k.csv"
+  local fh = io.open(path, "rb")
+  if not fh then return end
+  fh:close()
+  local c = S.io.read_csv(path)
+  check.eq(c.n, 11987, "rows per PROVENANCE")
+  local tr, te = S.io.split(c.n)
+  local a, b = S.io.subset(c, tr), S.io.subset(c, te)
+  local q = S.evaluate(S.train("fasttext", a.texts, a.labels), b.texts, b.labels)
+  check.truthy(q.accuracy > 0.88 and q.auc > 0.93, ("waimai acc %.3f auc %.3f"):format(q.accuracy, q.auc))
+  local ql = S.evaluate("lexicon", b.texts, b.labels)
+  check.truthy(ql.auc > 0.8, "lexicon AUC " .. ql.auc)
+end
+
+return T
