@@ -147,6 +147,62 @@ int tide_item_popularity(int64_t n, const int32_t *item, const int64_t *time, co
     return TIDE_OK;
 }
 
+typedef struct {
+    int64_t t;
+    int64_t i;
+} ti_pair;
+
+static int cmp_ti(const void *a, const void *b)
+{
+    const ti_pair *x = a, *y = b;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+int tide_item_popularity_at(int64_t n, const int32_t *item, const int64_t *time, const int32_t *type,
+                            const float *w, int n_types, int64_t I, double half_life, double window,
+                            int64_t B, const int64_t *at, float *out)
+{
+    if (check_keys(n, item, I, w ? type : NULL, n_types) < 0) return TIDE_ERR;
+    ti_pair *ev = malloc((size_t)(n > 0 ? n : 1) * sizeof *ev), *us = malloc((size_t)(B > 0 ? B : 1) * sizeof *us);
+    double *run = calloc((size_t)(I > 0 ? I : 1), sizeof(double));
+    if (!ev || !us || !run) { free(ev); free(us); free(run); return tide_errorf("popularity_at: out of memory"); }
+    for (int64_t e = 0; e < n; e++) { ev[e].t = time[e]; ev[e].i = e; }
+    for (int64_t b = 0; b < B; b++) { us[b].t = at[b]; us[b].i = b; }
+    qsort(ev, (size_t)n, sizeof *ev, cmp_ti);
+    qsort(us, (size_t)B, sizeof *us, cmp_ti);
+    int64_t in = 0, out_ptr = 0; /* events added so far; events removed (window) so far */
+    int64_t now = us[0].t;
+    int have_now = 0;
+    for (int64_t q = 0; q < B; q++) {
+        int64_t t = us[q].t;
+        if (half_life > 0 && have_now && t != now) {
+            double f = exp2(-(double)(t - now) / half_life);
+            for (int64_t i = 0; i < I; i++) run[i] *= f;
+        }
+        now = t;
+        have_now = 1;
+        for (; in < n && ev[in].t <= t; in++) {
+            int64_t e = ev[in].i;
+            double v = w ? w[type ? type[e] : 0] : 1;
+            if (half_life > 0) v *= exp2(-(double)(t - time[e]) / half_life);
+            run[item[e]] += v;
+        }
+        if (window > 0) /* drop events that left the window (t - t_e >= window) */
+            for (; out_ptr < in && (double)(t - ev[out_ptr].t) >= window; out_ptr++) {
+                int64_t e = ev[out_ptr].i;
+                double v = w ? w[type ? type[e] : 0] : 1;
+                if (half_life > 0) v *= exp2(-(double)(t - time[e]) / half_life);
+                run[item[e]] -= v;
+                if (run[item[e]] < 1e-9) run[item[e]] = 0; /* rounding */
+            }
+        float *o = out + us[q].i * I;
+        for (int64_t i = 0; i < I; i++) o[i] = (float)run[i];
+    }
+    free(ev); free(us); free(run);
+    return TIDE_OK;
+}
+
 int tide_profile_scores(int64_t B, int64_t X, const float *prof, int64_t I, const int32_t *cat,
                         const float *pop, float eps, float *out)
 {

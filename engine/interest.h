@@ -48,6 +48,14 @@ int tide_item_popularity(int64_t n, const int32_t *item, const int64_t *time, co
                          const float *w, int n_types, int64_t I, int64_t t_ref, double half_life,
                          double window, float *out);
 
+/* Popularity as each of B users would have seen it at their own time at[b] (no events after
+ * at[b]: no leakage from the future in logs spanning years): out[b, i] as in
+ * tide_item_popularity with t_ref = at[b]. One sweep over time-sorted events; the running
+ * vector is decayed once per distinct reference time. Cost O(n log n + B·I). */
+int tide_item_popularity_at(int64_t n, const int32_t *item, const int64_t *time, const int32_t *type,
+                            const float *w, int n_types, int64_t I, double half_life, double window,
+                            int64_t B, const int64_t *at, float *out);
+
 /* scores[b, i] = prof[b, cat[i]] + eps · pop[i] (pop may be NULL): a category profile spread
  * over the catalogue, popularity breaking ties inside a category. */
 int tide_profile_scores(int64_t B, int64_t X, const float *prof, int64_t I, const int32_t *cat,

@@ -180,6 +180,40 @@ static int l_popularity(lua_State *L)
     return 1;
 }
 
+/* popularity_at(item, time, type | nil, weights | nil, I, at i64 [B], half_life, window) -> f32 [B, I] */
+static int l_popularity_at(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "decay.popularity_at";
+    int64_t I = lt_check_int(L, 5, fn, "n_items"), n, nt = 0, nw = 0;
+    int32_t *item = la_ids0(L, 1, fn, "item", &n, I);
+    tide_tensor *tt = la_tensor(L, 2, TIDE_I64, 1, fn, "time");
+    if (tide_tensor_numel(tt) != n) luaL_error(L, "%s: time and item lengths differ", fn);
+    float *w = NULL;
+    if (!lua_isnoneornil(L, 4)) {
+        double *wd = la_doubles(L, 4, fn, "weights", &nw, 1);
+        w = la_scratch(L, (size_t)nw * sizeof(float));
+        for (int64_t i = 0; i < nw; i++) w[i] = (float)wd[i];
+    }
+    int32_t *type = NULL;
+    if (w && !lua_isnoneornil(L, 3)) {
+        type = la_ids0(L, 3, fn, "type", &nt, nw);
+        if (nt != n) luaL_error(L, "%s: type and item lengths differ", fn);
+    } else if (w && nw != 1) {
+        luaL_error(L, "%s: weights per type need the type column", fn);
+    }
+    tide_tensor *at = la_tensor(L, 6, TIDE_I64, 1, fn, "at");
+    int64_t B = tide_tensor_numel(at);
+    if (B < 1) luaL_error(L, "%s: at is empty", fn);
+    double hl = luaL_optnumber(L, 7, 0), win = luaL_optnumber(L, 8, 0);
+    int64_t sh[2] = {B, I};
+    tide_tensor *o = tide_tensor_new(TIDE_F32, 2, sh);
+    lt_push_tensor(L, o, fn);
+    if (tide_item_popularity_at(n, item, tide_i64(tt), type, w, (int)nw, I, hl, win, B, tide_i64(at), tide_f32(o)) < 0)
+        return lt_error(L, fn);
+    return 1;
+}
+
 /* profile_scores(prof f32 [B, X], cat [I] (1-based), pop f32 [I] | nil, eps) -> f32 [B, I] */
 static int l_profile_scores(lua_State *L)
 {
@@ -272,6 +306,6 @@ static int l_sparse_scores(lua_State *L)
 }
 
 const luaL_Reg lt_interest_funcs[] = {
-    {"group", l_group},     {"interest", l_interest},         {"popularity", l_popularity},
+    {"group", l_group},     {"interest", l_interest},         {"popularity", l_popularity}, {"popularity_at", l_popularity_at},
     {"profile_scores", l_profile_scores}, {"cooc", l_cooc}, {"sparse_scores", l_sparse_scores},
     {NULL, NULL}};

@@ -99,9 +99,26 @@ function M.evaluate(model, split, opts)
     local all = T().zeros({ n_users, kmax }, "i32")
     local pos = 1
     for _, l in ipairs(lists) do all:narrow(1, pos, l:shape()[1]):copy(l); pos = pos + l:shape()[1] end
+    -- novelty needs item popularity (interaction counts of the seen tables), diversity item
+    -- categories (the first category each item appears with) unless embeddings are given
     local pop = opts.popularity
+    local dec = require("tide").core.decay
+    if not pop and opts.exclude_seen ~= false then
+      pop = dec.popularity(sitem, T().zeros({ sitem:numel() }, "i64"), nil, nil, n_items, 0, 0, 0)
+    end
+    local cat = opts.item_category or model.item_category
+    if not cat and not opts.embeddings and seen_tables[1] and seen_tables[1].category then
+      local st, c = seen_tables[1], {}
+      for i = 1, n_items do c[i] = 1 end
+      local done = {}
+      for e = 1, st.item:numel() do
+        local it = st.item:get(e)
+        if not done[it] then done[it] = true; c[it] = st.category:get(e) end
+      end
+      cat = T().fromtable(c, "i32")
+    end
     local b = M.beyond(all, { n_items = n_items, popularity = pop, n_users = n_users,
-                              embeddings = opts.embeddings, category = opts.item_category })
+                              embeddings = opts.embeddings, category = cat })
     r.coverage, r.novelty, r.ild = b.coverage, b.novelty, b.ild
   end
   return r

@@ -52,6 +52,15 @@ static void test_popularity_group(void **st)
     NEAR(pop[0], 0.25); NEAR(pop[1], 1.5); NEAR(pop[2], 1.0);
     tide_item_popularity(4, item, time, NULL, NULL, 0, 3, 20, 0, 15, pop); /* window 15 */
     NEAR(pop[0], 0); NEAR(pop[1], 2); NEAR(pop[2], 1);
+    /* per-user reference times: user A at 10 sees events up to 10, user B at 20 sees all */
+    int64_t at2[2] = {20, 10};
+    float pa[6];
+    assert_int_equal(tide_item_popularity_at(4, item, time, NULL, NULL, 0, 3, 10, 0, 2, at2, pa), 0);
+    NEAR(pa[0], 0.25); NEAR(pa[1], 1.5); NEAR(pa[2], 1.0);   /* same as the global call at 20 */
+    NEAR(pa[3], 0.5); NEAR(pa[4], 1.0); NEAR(pa[5], 0.0);    /* at 10: 2^-1, 1, future event unseen */
+    assert_int_equal(tide_item_popularity_at(4, item, time, NULL, NULL, 0, 3, 0, 15, 2, at2, pa), 0);
+    NEAR(pa[0], 0); NEAR(pa[1], 2); NEAR(pa[2], 1);          /* window 15 at 20: events at 10, 20 */
+    NEAR(pa[3], 1); NEAR(pa[4], 1); NEAR(pa[5], 0);          /* at 10: events at 0 and 10 */
     int32_t u[5] = {1, 0, 1, 0, 2}, perm[5];
     int64_t t[5] = {5, 3, 1, 4, 0}, go[4];
     assert_int_equal(tide_group_sort(5, u, t, 3, go, perm), 0);

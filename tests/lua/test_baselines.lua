@@ -38,6 +38,11 @@ function tests.popularity_modes()
   check.eq(dec:topk({ 1 }, 1):get(1, 1), 3)
   check.eq(dec:topk({ 1 }, 1, { exclude_seen = false }):get(1, 1), 2)
   check.errors(function() pop.new{ mode = "weird" } end, "mode must be")
+  -- per-user clock: user 7 at day 100 sees everything; user 4 at day 0 sees only day-0 events
+  local pu = pop.new{ mode = "all", reference = "user" }:fit(ev)
+  local s = pu:score({ 4, 7 })
+  check.near(s:get(1, 1), 6, 1e-6); check.near(s:get(1, 2), 0, 1e-6)
+  check.near(s:get(2, 2), 3, 1e-6)
 end
 
 function tests.sar_recommends_cooccurring_item()

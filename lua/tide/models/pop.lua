@@ -10,7 +10,10 @@ local DAY = 86400
 
 -- opts.mode = "all" | "recent" | "decay"; opts.window (days, recent); opts.half_life (days,
 -- decay); opts.weights = per event type (array or {browse=, click=, cart=, fav=, buy=});
--- opts.unit = seconds per window/half-life unit (default 86400).
+-- opts.unit = seconds per window/half-life unit (default 86400); opts.reference = "global"
+-- (popularity at the end of the log, one vector for everyone) or "user" (as each user would
+-- have seen it at their last event: nothing from after it counts, which removes the
+-- leave-last-out leak of other users' future events on logs spanning years).
 function M.new(opts)
   opts = opts or {}
   local mode = opts.mode or "all"
@@ -18,7 +21,8 @@ function M.new(opts)
     error("pop: mode must be 'all', 'recent' or 'decay', got " .. tostring(mode), 2)
   end
   return setmetatable({ mode = mode, window = opts.window or 30, half_life = opts.half_life or 7,
-                        weights = opts.weights, unit = opts.unit or DAY, name = "pop-" .. mode }, M)
+                        weights = opts.weights, unit = opts.unit or DAY,
+                        reference = opts.reference or "global", name = "pop-" .. mode }, M)
 end
 
 local NAMES = { "browse", "click", "cart", "fav", "buy" }
@@ -44,6 +48,12 @@ end
 
 function M:score(users)
   users = common.users(users)
+  if self.reference == "user" then
+    local ev, w = self.train_ev, M.type_weights(self.weights)
+    local at = require("tide.decay.seq").last_times(ev):index_select(1, users)
+    return require("tide").core.decay.popularity_at(ev.item, ev.time, w and ev.event or nil, w, self.n_items, at,
+      self.mode == "decay" and self.half_life * self.unit or 0, self.mode == "recent" and self.window * self.unit or 0)
+  end
   local I = self.n_items
   -- a broadcast view: the metric and top-K kernels read it without materialising [U, I]
   return self.pop:view({ 1, I }):expand({ users:numel(), I })
