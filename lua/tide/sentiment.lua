@@ -51,9 +51,14 @@ local function logit(p)
   return math.log(p / (1 - p))
 end
 
+-- Contributions summed per distinct token, the k largest in magnitude first.
 local function top_tokens(toks, contrib, k)
-  local t = {}
-  for i = 1, #toks do t[i] = { toks[i], contrib[i] } end
+  local t, at = {}, {}
+  for i = 1, #toks do
+    local j = at[toks[i]]
+    if j then t[j][2] = t[j][2] + contrib[i]
+    else t[#t + 1] = { toks[i], contrib[i] }; at[toks[i]] = #t end
+  end
   table.sort(t, function(a, b)
     if math.abs(a[2]) ~= math.abs(b[2]) then return math.abs(a[2]) > math.abs(b[2]) end
     return a[1] < b[1]
