@@ -18,6 +18,17 @@
 #pragma GCC optimize("no-trapping-math")
 #endif
 
+/* The transcendental rows are compute-bound: build them also for AVX2 and AVX-512 and let
+ * the loader pick per CPU (GCC function multiversioning), while the rest of the build stays
+ * at the portable baseline. -std=c11 keeps FP contraction off, so every clone rounds the
+ * same way and results do not depend on the machine. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && \
+    defined(__linux__)
+#define TIDE_MULTIVERSION __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define TIDE_MULTIVERSION
+#endif
+
 #include <math.h>
 
 #include "ops.h"
@@ -86,6 +97,7 @@ static inline float geluf(float x)
             }                                                                                  \
     } while (0)
 
+TIDE_MULTIVERSION
 static void row_un_f32(const tide_plan *p, const int64_t *off, int64_t n, void *ctx)
 {
     switch (*(const tide_unop *)ctx) {
