@@ -115,4 +115,7 @@ end
 
 M.hawkes = require("tide.decay.hawkes")
 
+-- ŷ = α(z)·e^(−β(z)·t) with (α, β) = softplus(MLP(z)), trained end to end (tide.decay.net)
+function M.network(opts) return require("tide.decay.net").new(opts) end
+
 return M

@@ -146,6 +146,44 @@ function tests.lbfgs_minimize()
   check.errors(function() tide.lbfgs.minimize(function() error("boom") end, { 1 }) end, "boom")
 end
 
+function tests.decay_network_recovers_alpha_beta()
+  -- curve regression: α(z) = 1 + z1², β(z) = e^(0.7 z2), small noise
+  T.manual_seed(1)
+  local N = 1500
+  local z = T.uniform({ N, 2 }, -1, 1)
+  local zt, tt, yt = z:totable(), {}, {}
+  local r = U.rng(3)
+  for i = 1, N do
+    tt[i] = r() * 4
+    yt[i] = (1 + zt[i][1] ^ 2) * math.exp(-math.exp(0.7 * zt[i][2]) * tt[i]) + 0.02 * (r() - 0.5)
+  end
+  local net = tide.decay.network{ features = 2, hidden = { 16 }, seed = 2 }
+  local h = net:fit(z, T.fromtable(tt), T.fromtable(yt), { epochs = 250, lr = 2e-2 })
+  check.truthy(h[#h] < 0.01 * h[1], "loss falls")
+  local a, b = net:predict(T.fromtable({ { 0, 0 }, { 0.8, -0.5 } }))
+  check.near(a:get(1), 1, 0.05); check.near(b:get(1), 1, 0.05)
+  check.near(a:get(2), 1.64, 0.05); check.near(b:get(2), math.exp(-0.35), 0.05)
+  check.all_near(net:curve(T.fromtable({ { 0, 0 } }), T.fromtable({ 1 })), { math.exp(-1) }, 0.05)
+end
+
+function tests.decay_network_survival_loss()
+  -- return gaps with rate β(z) = 0.2 e^(z), censored at 20 days; the network recovers β
+  T.manual_seed(4)
+  local N = 3000
+  local z = T.uniform({ N, 1 }, -1, 1)
+  local zt, tt, et = z:totable(), {}, {}
+  local r = U.rng(8)
+  for i = 1, N do
+    local g = -math.log(r()) / (0.2 * math.exp(zt[i][1]))
+    if g > 20 then tt[i], et[i] = 20, 0 else tt[i], et[i] = g, 1 end
+  end
+  local net = tide.decay.network{ features = 1, hidden = { 8 }, seed = 5 }
+  net:fit(z, T.fromtable(tt), T.fromtable(et), { epochs = 300, lr = 2e-2, loss = "survival" })
+  local _, b = net:predict(T.fromtable({ { -0.8 }, { 0 }, { 0.8 } }))
+  for i, zz in ipairs({ -0.8, 0, 0.8 }) do check.near(b:get(i), 0.2 * math.exp(zz), 0.15, "beta at z=" .. zz) end
+  check.errors(function() net:fit(z, T.fromtable(tt), T.fromtable(et), { loss = "huber" }) end, "loss must be")
+end
+
 function tests.fit_errors()
   local ev = U.events { user = { 1, 1 }, time = { 0, 10 } }
   check.errors(function() tide.decay.fit(ev, { per = "nope" }) end, "per must be")
