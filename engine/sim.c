@@ -9,10 +9,10 @@
 #include "sim_impl.h"
 
 static const tide_sim_segment default_segments[3] = {
-    /* name      w    λ prior    mix      pow  n̄    β̄   churn prior  react prior */
-    {"loyal", 0.3, 4, 8, 0.6, 10, 2.5, 0.40, 6, 2, 360, 2, 60},
-    {"casual", 0.5, 3, 15, 0.5, 10, 2.0, 0.25, 4, 2, 120, 2, 120},
-    {"at_risk", 0.2, 2, 20, 0.4, 10, 1.7, 0.15, 3, 2, 40, 2, 240},
+    /* name      w    λ prior    mix      pow  n̄    β̄  conc k  churn prior  react prior */
+    {"loyal", 0.3, 4, 8, 0.6, 10, 2.5, 0.40, 6, 20, 4, 2, 360, 2, 60},
+    {"casual", 0.5, 3, 15, 0.5, 10, 2.0, 0.25, 4, 20, 4, 2, 120, 2, 120},
+    {"at_risk", 0.2, 2, 20, 0.4, 10, 1.7, 0.15, 3, 20, 4, 2, 40, 2, 240},
 };
 
 void tide_sim_default_config(tide_sim_config *c)
@@ -35,6 +35,7 @@ void tide_sim_default_config(tide_sim_config *c)
     c->price_median = 30, c->price_sigma = 0.8, c->dwell_median = 25, c->dwell_sigma = 0.9;
     c->hawkes = 1;
     c->churn = 1;
+    c->join_visit = 1;
 }
 
 static const char *law_names[] = {"exponential", "mixture", "power"};
@@ -110,8 +111,10 @@ static void draw_truth(const tide_sim_config *c, sim_rng *r, tide_sim_truth *t)
     const tide_sim_segment *g = &c->seg[s];
     t->segment = s;
     t->rate = sim_gamma(r, g->rate_shape, g->rate_rate);
-    double nb = g->branching > 0 ? sim_beta(r, 20 * g->branching, 20 * (1 - g->branching)) : 0;
-    double beta = sim_gamma(r, 4, 4 / g->beta);
+    double nb = g->branching > 0 ? sim_beta(r, g->branching_conc * g->branching,
+                                            g->branching_conc * (1 - g->branching))
+                                  : 0;
+    double beta = sim_gamma(r, g->beta_shape, g->beta_shape / g->beta);
     double h = sim_gamma(r, g->churn_shape, g->churn_rate);
     double re = sim_gamma(r, g->react_shape, g->react_rate);
     t->beta = beta;
@@ -179,6 +182,7 @@ void sim_proc_init(const tide_sim *s, int64_t user, sim_proc *p, sim_rng *vr)
 {
     memset(p, 0, sizeof *p);
     p->law = s->cfg.law;
+    p->join_visit = s->cfg.join_visit;
     tide_sim_user_truth(s, user, &p->tr);
     sim_rng_init(vr, s->cfg.seed, (uint64_t)user, SIM_STREAM_VISITS);
     p->join = sim_unif(vr) * s->cfg.join_spread * s->cfg.horizon;
@@ -207,11 +211,13 @@ int sim_proc_next(sim_proc *p, sim_rng *r, double t_end, double *t, int *kind)
         p->t = p->join;
         if (p->join >= t_end) return 0;
         p->alive = 1;
-        p->excite = p->tr.alpha;
+        p->excite = p->join_visit ? p->tr.alpha : 0;
         p->next_imm = p->t + draw_gap(p, r);
         p->churn_at = hazard_time(p, r, p->tr.churn);
-        *t = p->t, *kind = 0;
-        return 1;
+        if (p->join_visit) {
+            *t = p->t, *kind = 0;
+            return 1;
+        }
     }
     for (;;) {
         if (!p->alive) {
@@ -313,11 +319,13 @@ static int validate(const tide_sim_config *c)
         if (BAD(g->weight > 0 && isfinite(g->weight)))
             return tide_errorf("sim: segment %d: weight must be > 0", i + 1);
         double pos[] = {g->rate_shape, g->rate_rate, g->beta, g->churn_shape, g->churn_rate,
-                        g->react_shape, g->react_rate, g->power_shape};
-        for (int j = 0; j < 8; j++)
+                        g->react_shape, g->react_rate, g->power_shape, g->branching_conc,
+                        g->beta_shape};
+        for (int j = 0; j < 10; j++)
             if (BAD(pos[j] > 0 && isfinite(pos[j])))
-                return tide_errorf("sim: segment %d: Gamma priors, beta and power_shape must be "
-                                   "positive and finite", i + 1);
+                return tide_errorf("sim: segment %d: Gamma priors, beta, power_shape, "
+                                   "branching_conc and beta_shape must be positive and finite",
+                                   i + 1);
         if (BAD(g->branching >= 0 && g->branching < 0.95))
             return tide_errorf("sim: segment %d: branching must be in [0, 0.95) (got %g)", i + 1,
                                g->branching);
@@ -344,7 +352,13 @@ static int calibrate(tide_sim *s)
         double visits = 0;
         for (int64_t u = 0; u < c->n_users; u++)
             visits += (double)tide_sim_user_visits(s, u, NULL, NULL, 0, NULL);
+        if (visits == 0)
+            return tide_errorf("sim: no user visits within the horizon (%g days): cannot reach "
+                               "events=%lld", c->horizon, (long long)c->n_events);
         double m = (double)c->n_events / (visits * r);
+        if (m > 1e5)
+            return tide_errorf("sim: events=%lld would need %.3g pv per visit (only %.0f visits): "
+                               "add users or lengthen the horizon", (long long)c->n_events, m, visits);
         if (m >= 1) {
             c->mean_pv = m;
             return TIDE_OK;

@@ -13,7 +13,8 @@
  *    every visit adds α e^(−β(t − t_i)) to the intensity (exponential Hawkes kernel, simulated
  *    by Ogata 1981 thinning). For the exponential law this is exactly the Hawkes process
  *    λ(t) = μ + α Σ e^(−β(t − t_i)) with μ = λ_u (hawkes.h's parameterisation);
- *    branching n_u = α/β ~ Beta(20 n̄, 20 (1 − n̄)), β_u ~ Gamma(4, 4/β̄);
+ *    branching n_u = α/β ~ Beta(c n̄, c (1 − n̄)) (c = branching_conc, default 20),
+ *    β_u ~ Gamma(k, k/β̄) (k = beta_shape, default 4); huge c and k make them constant;
  *  - churn: lifetime ~ Exp(h_u), then dormancy ~ Exp(r_u) until reactivation (an incentive
  *    multiplies r by (1 + effect) and divides h by it; see tide_sim_future);
  *  - each visit: a category (θ_u, or the previous visit's with probability `stick` when the
@@ -44,6 +45,8 @@ typedef struct {
     double mix_weight, mix_ratio;    /* mixture: weight and rate multiple of the fast part */
     double power_shape;              /* power law exponent a (> 1 keeps the mean gap finite) */
     double branching, beta;          /* Hawkes: mean α/β and mean β (per day) */
+    double branching_conc;           /* per-user α/β ~ Beta(conc·n̄, conc·(1 − n̄)) */
+    double beta_shape;               /* per-user β ~ Gamma(beta_shape, beta_shape / β̄) */
     double churn_shape, churn_rate;  /* Gamma prior on the churn hazard h_u (per day) */
     double react_shape, react_rate;  /* Gamma prior on the reactivation hazard r_u (per day) */
 } tide_sim_segment;
@@ -66,6 +69,9 @@ typedef struct {
     double price_median, price_sigma, dwell_median, dwell_sigma;
     int hawkes;            /* 0: no self-excitation (α = 0) */
     int churn;             /* 0: no churn (users stay active) */
+    int join_visit;        /* 1: a user's first visit is at its join time (every user appears
+                              in the log); 0: the process starts empty at the join time, as a
+                              plain Hawkes process would (users may have no visits) */
 } tide_sim_config;
 
 /* Defaults: 3 segments (loyal, casual, at_risk), exponential law, 90 days, 20 categories. */

@@ -74,7 +74,7 @@ typedef struct {
     double t, excite;          /* current time, Σ α e^(−β(t − t_i)) at t */
     double next_imm, churn_at, react_at;
     int alive;
-    int started;
+    int started, join_visit;
     double join;
 } sim_proc;
 

@@ -383,14 +383,14 @@ static void write_config(FILE *f, const tide_sim_config *c)
                "  \"zipf_items\": %.10g, \"zipf_categories\": %.10g, \"dirichlet_conc\": %.10g, "
                "\"stick\": %.10g, \"drift_ranks_per_day\": %.10g, \"price_median\": %.10g, "
                "\"price_sigma\": %.10g, \"dwell_median\": %.10g, \"dwell_sigma\": %.10g, "
-               "\"hawkes\": %s, \"churn\": %s},\n",
+               "\"hawkes\": %s, \"churn\": %s, \"join_visit\": %s},\n",
             (unsigned long long)c->seed, (long long)c->n_users, (long long)c->n_events,
             (long long)c->n_items, c->n_categories, tide_sim_law_name(c->law),
             (long long)c->t_start, c->horizon, c->join_spread, c->mean_pv, c->p_click, c->p_cart,
             c->p_fav, c->p_buy, tide_sim_rows_per_pv(c), c->zipf_items, c->zipf_categories,
             c->dirichlet_conc, c->stick, c->drift, c->price_median, c->price_sigma,
             c->dwell_median, c->dwell_sigma, c->hawkes ? "true" : "false",
-            c->churn ? "true" : "false");
+            c->churn ? "true" : "false", c->join_visit ? "true" : "false");
 }
 
 static void write_segments(FILE *f, const tide_sim_config *c)
@@ -403,13 +403,14 @@ static void write_segments(FILE *f, const tide_sim_config *c)
         fprintf(f, ", \"weight\": %.10g, \"decay\": \"%s\", \"rate_prior\": {\"dist\": \"gamma\", "
                    "\"shape\": %.10g, \"rate\": %.10g, \"mean\": %.10g}, \"mix_weight\": %.10g, "
                    "\"mix_ratio\": %.10g, \"power_shape\": %.10g, \"hawkes\": {\"branching_mean\": "
-                   "%.10g, \"beta_mean\": %.10g, \"branching_dist\": \"beta(20n, 20(1-n))\", "
-                   "\"beta_dist\": \"gamma(4, 4/beta_mean)\"}, \"churn_prior\": {\"dist\": "
+                   "%.10g, \"beta_mean\": %.10g, \"branching_conc\": %.10g, \"beta_shape\": %.10g, "
+                   "\"branching_dist\": \"beta(conc n, conc (1-n))\", "
+                   "\"beta_dist\": \"gamma(beta_shape, beta_shape/beta_mean)\"}, \"churn_prior\": {\"dist\": "
                    "\"gamma\", \"shape\": %.10g, \"rate\": %.10g}, \"react_prior\": {\"dist\": "
                    "\"gamma\", \"shape\": %.10g, \"rate\": %.10g}}%s\n",
                 g->weight, tide_sim_law_name(c->law), g->rate_shape, g->rate_rate,
                 g->rate_shape / g->rate_rate, g->mix_weight, g->mix_ratio, g->power_shape,
-                c->hawkes ? g->branching : 0, g->beta, g->churn_shape, g->churn_rate,
+                c->hawkes ? g->branching : 0, g->beta, g->branching_conc, g->beta_shape, g->churn_shape, g->churn_rate,
                 g->react_shape, g->react_rate, i + 1 < c->n_segments ? "," : "");
     }
     fprintf(f, "],\n");

@@ -84,6 +84,7 @@ static void parse_segment(lua_State *L, int idx, int i, tide_sim_segment *g)
         {"weight", &g->weight}, {"rate_shape", &g->rate_shape}, {"rate_rate", &g->rate_rate},
         {"mix_weight", &g->mix_weight}, {"mix_ratio", &g->mix_ratio},
         {"power_shape", &g->power_shape}, {"branching", &g->branching}, {"beta", &g->beta},
+        {"branching_conc", &g->branching_conc}, {"beta_shape", &g->beta_shape},
         {"churn_shape", &g->churn_shape}, {"churn_rate", &g->churn_rate},
         {"react_shape", &g->react_shape}, {"react_rate", &g->react_rate},
     };
@@ -126,6 +127,7 @@ static void parse_config(lua_State *L, int idx, tide_sim_config *c)
     for (size_t j = 0; j < sizeof f / sizeof f[0]; j++) opt_num(L, idx, f[j].k, f[j].d);
     opt_bool(L, idx, "hawkes", &c->hawkes);
     opt_bool(L, idx, "churn", &c->churn);
+    opt_bool(L, idx, "join_visit", &c->join_visit);
     if (get_field(L, idx, "segments")) {
         if (!lua_istable(L, -1)) lt_errorf(L, "sim: 'segments' must be a list of tables");
         int n = (int)lua_objlen(L, -1);
@@ -242,6 +244,7 @@ static int m_config(lua_State *L)
     set_num(L, "dwell_sigma", c->dwell_sigma);
     lua_pushboolean(L, c->hawkes), lua_setfield(L, -2, "hawkes");
     lua_pushboolean(L, c->churn), lua_setfield(L, -2, "churn");
+    lua_pushboolean(L, c->join_visit), lua_setfield(L, -2, "join_visit");
     lua_createtable(L, c->n_segments, 0);
     for (int i = 0; i < c->n_segments; i++) {
         const tide_sim_segment *g = &c->seg[i];
@@ -252,6 +255,7 @@ static int m_config(lua_State *L)
         set_num(L, "mix_weight", g->mix_weight), set_num(L, "mix_ratio", g->mix_ratio);
         set_num(L, "power_shape", g->power_shape);
         set_num(L, "branching", c->hawkes ? g->branching : 0), set_num(L, "beta", g->beta);
+        set_num(L, "branching_conc", g->branching_conc), set_num(L, "beta_shape", g->beta_shape);
         set_num(L, "churn_shape", g->churn_shape), set_num(L, "churn_rate", g->churn_rate);
         set_num(L, "react_shape", g->react_shape), set_num(L, "react_rate", g->react_rate);
         lua_rawseti(L, -2, i + 1);

@@ -39,7 +39,7 @@ local engine_keys = {
   horizon = 1, join_spread = 1, mean_pv = 1, p_click = 1, p_cart = 1, p_fav = 1, p_buy = 1,
   zipf_items = 1, zipf_categories = 1, dirichlet_conc = 1, stick = 1, drift = 1,
   price_median = 1, price_sigma = 1, dwell_median = 1, dwell_sigma = 1, hawkes = 1, churn = 1,
-  segments = 1,
+  join_visit = 1, segments = 1,
 }
 local other_keys = { out = 1, truth = 1, user_truth = 1, truth_tensors = 1, chunk = 1, level = 1,
                      funnel = 1 }
