@@ -76,50 +76,66 @@ local function evaluate(model, train, test)
   return r["NDCG@10"], r["HR@10"]
 end
 
--- picks the half-life with the best validation NDCG@10, then scores the test item
+-- picks the half-life (and the clock: the log's end or each user's last event) with the best
+-- validation NDCG@10, then scores the test item
+local REFS
 local function tuned(make, grid, s_val, s_test)
-  local best, bh = -1, grid[1]
-  for _, h in ipairs(grid) do
-    local nd = evaluate(make(h), s_val.train, s_val.test)
-    if nd > best then best, bh = nd, h end
+  local best, bh, br = -1, grid[1], REFS[1]
+  for _, ref in ipairs(REFS) do
+    for _, h in ipairs(grid) do
+      local nd = evaluate(make(h, ref), s_val.train, s_val.test)
+      if nd > best then best, bh, br = nd, h, ref end
+    end
   end
-  local nd, hr = evaluate(make(bh), s_test.train, s_test.test)
-  return nd, hr, bh
+  local nd, hr = evaluate(make(bh, br), s_test.train, s_test.test)
+  return nd, hr, ("%g (%s clock)"):format(bh, br)
+end
+
+-- share of test targets the user had already interacted with (repeat consumption)
+local function repeat_share(train, test)
+  local seen = {}
+  for e = 1, train.item:numel() do seen[train.user:get(e) * 1e7 + train.item:get(e)] = true end
+  local r = 0
+  for e = 1, test.item:numel() do if seen[test.user:get(e) * 1e7 + test.item:get(e)] then r = r + 1 end end
+  return r / math.max(test.item:numel(), 1)
 end
 
 local names = { ... }
 if #names == 0 then names = { "sim", "taobao", "movielens", "beauty", "sports", "toys", "video" } end
-print(("%-10s %-22s %8s %8s  %s"):format("data", "model", "NDCG@10", "HR@10", "half-life (tuned on valid)"))
+print(("%-10s %-26s %8s %8s  %s"):format("data", "model", "NDCG@10", "HR@10", "half-life (tuned on valid)"))
 for _, name in ipairs(names) do
   local ev, cfg = DATA[name]()
   if not ev then print(name .. ": data not found, skipped") else
     local t0 = os.clock()
     local s_test = tide.split.split(ev, { by = "leave_last", n_valid = 0, min_len = 3 })
     local s_val = tide.split.split(s_test.train, { by = "leave_last", n_valid = 0, min_len = 2 })
-    -- decayed models measure age from each user's last event ("user" clock): on logs spanning
-    -- years (MovieLens) a global "now" would age out every user but the latest ones
-    local u, ref = cfg.unit, "user"
+    -- decayed models measure age from the log's end ("global" clock) or from each user's last
+    -- event ("user"); order-index logs only have the latter
+    local u = cfg.unit
+    REFS = cfg.per_user and { "user" } or { "global", "user" }
     local rows = {}
     local nd, hr = evaluate(pop.new{ mode = "all" }, s_test.train, s_test.test)
     rows[#rows + 1] = { "popularity (all-time)", nd, hr, "" }
     if not cfg.per_user then -- order-index logs have no global clock: no time-aware popularity
-      local n1, h1 = evaluate(pop.new{ mode = "all", reference = ref }, s_test.train, s_test.test)
+      local n1, h1 = evaluate(pop.new{ mode = "all", reference = "user" }, s_test.train, s_test.test)
       rows[#rows + 1] = { "popularity (to user time)", n1, h1, "" }
-      local n2, h2, b2 = tuned(function(h) return pop.new{ mode = "recent", window = h, unit = u, reference = ref } end, cfg.grid, s_val, s_test)
-      rows[#rows + 1] = { "popularity (recent)", n2, h2, ("window %g"):format(b2) }
-      local n3, h3, b3 = tuned(function(h) return pop.new{ mode = "decay", half_life = h, unit = u, reference = ref } end, cfg.grid, s_val, s_test)
-      rows[#rows + 1] = { "popularity (decayed)", n3, h3, ("%g"):format(b3) }
+      local n2, h2, b2 = tuned(function(h, r) return pop.new{ mode = "recent", window = h, unit = u, reference = r } end, cfg.grid, s_val, s_test)
+      rows[#rows + 1] = { "popularity (recent)", n2, h2, "window " .. b2 }
+      local n3, h3, b3 = tuned(function(h, r) return pop.new{ mode = "decay", half_life = h, unit = u, reference = r } end, cfg.grid, s_val, s_test)
+      rows[#rows + 1] = { "popularity (decayed)", n3, h3, b3 }
     end
-    local n4, h4, b4 = tuned(function(h) return sar.new{ half_life = h, unit = u, reference = ref } end, cfg.grid, s_val, s_test)
-    rows[#rows + 1] = { "SAR (decayed)", n4, h4, ("%g"):format(b4) }
+    local n4, h4, b4 = tuned(function(h, r) return sar.new{ half_life = h, unit = u, reference = r } end, cfg.grid, s_val, s_test)
+    rows[#rows + 1] = { "SAR (decayed)", n4, h4, b4 }
     if ev.category then
-      local n5, h5, b5 = tuned(function(h) return profile.new{ half_life = h, pop_half_life = h, unit = u, reference = ref } end,
+      local n5, h5, b5 = tuned(function(h, r) return profile.new{ half_life = h, pop_half_life = h, unit = u, reference = r } end,
         cfg.grid, s_val, s_test)
-      rows[#rows + 1] = { "decayed category profile", n5, h5, ("%g"):format(b5) }
+      rows[#rows + 1] = { "decayed category profile", n5, h5, b5 }
     end
     for _, r in ipairs(rows) do
-      print(("%-10s %-22s %8.4f %8.4f  %s"):format(name, r[1], r[2], r[3], r[4]))
+      print(("%-10s %-26s %8.4f %8.4f  %s"):format(name, r[1], r[2], r[3], r[4]))
     end
-    print(("%-10s (%d users, %d items, %d events; unit %gs; %.1f s)"):format(name, ev.n_users, ev.n_items, ev.n, u, os.clock() - t0))
+    print(("%-10s (%d users, %d items, %d events; unit %gs; %.0f%% of test targets are repeats; %.1f s)"):format(name,
+      ev.n_users, ev.n_items, ev.n, u, 100 * repeat_share(s_test.train, s_test.test), os.clock() - t0))
+    io.stdout:flush()
   end
 end

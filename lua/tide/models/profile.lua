@@ -36,9 +36,9 @@ function M:fit(ev)
   end
   self.item_category = T.fromtable(cat, "i32")
   self.t_ref = seq.t_end(ev)
-  -- without a global clock (reference = "user") item popularity is not decayed
-  local p = tide.core.decay.popularity(ev.item, ev.time, nil, nil, s.n_items, self.t_ref,
-    self.reference == "user" and 0 or self.pop_half_life * self.unit, 0)
+  -- reference = "user": category interest and item popularity are both taken at each user's
+  -- own last event (popularity from events up to then only, see models/pop.lua)
+  local p = tide.core.decay.popularity(ev.item, ev.time, nil, nil, s.n_items, self.t_ref, self.pop_half_life * self.unit, 0)
   if self.reference == "user" then self.t_ref = seq.last_times(ev) end
   local mx = p:max():item()
   self.pop = mx > 0 and p / mx or p
@@ -66,7 +66,12 @@ function M:score(users)
     prof = T.zeros({ users:numel(), self.n_cat })
     for b = 1, users:numel() do prof:narrow(1, b, 1):copy(profile_rows(self, users:get(b), 1)) end
   end
-  return core.profile_scores(prof, self.item_category, self.pop, self.eps)
+  if self.reference ~= "user" then return core.profile_scores(prof, self.item_category, self.pop, self.eps) end
+  local ev = self.train_ev
+  local at = require("tide.decay.seq").last_times(ev):index_select(1, users)
+  local pu = core.popularity_at(ev.item, ev.time, nil, nil, self.n_items, at, self.pop_half_life * self.unit, 0)
+  local mx = pu:max():item()
+  return core.profile_scores(prof, self.item_category, nil, 0) + pu * (self.eps / (mx > 0 and mx or 1))
 end
 
 function M:topk(users, k, opts) return common.topk(self, users, k, opts) end

@@ -1,0 +1,22 @@
+-- tide.models — recommenders sharing one interface: m:fit(train_ev), m:score(users) ->
+-- f32 [#users, n_items], m:topk(users, k, {exclude_seen = true}) -> i32 item ids.
+-- Models load lazily from lua/tide/models/<name>.lua. A module returning a table with `new`
+-- can be called directly: tide.models.pop{mode = "decay", half_life = 7}.
+local M = {}
+setmetatable(M, {
+  __index = function(self, name)
+    if type(name) ~= "string" then return nil end
+    local path = "tide.models." .. name
+    local ok, mod = pcall(require, path)
+    if not ok then
+      if tostring(mod):find("module '" .. path .. "' not found", 1, true) then return nil end
+      error(mod, 2)
+    end
+    if type(mod) == "table" and mod.new and getmetatable(mod) == nil then
+      setmetatable(mod, { __call = function(cls, opts) return cls.new(opts) end })
+    end
+    rawset(self, name, mod)
+    return mod
+  end,
+})
+return M
