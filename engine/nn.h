@@ -26,19 +26,33 @@
 typedef enum { TIDE_ACT_NONE = 0, TIDE_ACT_RELU, TIDE_ACT_GELU, TIDE_ACT_TANH, TIDE_ACT_SIGMOID } tide_act;
 typedef enum { TIDE_REDUCE_MEAN = 0, TIDE_REDUCE_SUM, TIDE_REDUCE_NONE } tide_reduction;
 
-/* ---- nn_linear.c: y = act(x W^T + b) ----
+/* ---- nn_linear.c: y = residual + dropout(act(x W^T + b)) ----
+ * The epilogue (bias, activation, dropout, residual add) is fused into one pass over the
+ * sgemm result, so a transformer's "x + Dropout(Linear(h))" is one kernel and one tensor.
  * GELU is the exact erf form (Hendrycks & Gimpel 2016), as PyTorch's default nn.GELU. */
-/* out, pre: [N,O] (pre = x W^T + b, kept for the backward; may equal out when act is NONE)
- * x: [N,In]  w: [O,In]  b: [O] or NULL */
+typedef struct {
+    tide_act act;
+    float dropout_p;        /* applied after the activation; 0 = none */
+    uint64_t seed, counter; /* Philox stream of the dropout mask (half-word counter, see
+                             * tide_dropout_forward); element (r, j) is counter + r*O + j */
+} tide_linear_epi;
+/* out: [N,O]  pre: [N,O] = x W^T + b, saved for the backward (needed only when act != NONE;
+ * may be NULL otherwise)  x: [N,In]  w: [O,In]  b: [O] or NULL  residual: [N,O] or NULL
+ * e: NULL = no activation, no dropout */
 void tide_linear_forward(float *out, float *pre, const float *x, const float *w, const float *b,
-                         int64_t N, int64_t In, int64_t O, tide_act act);
-/* dx: [N,In] or NULL  dw: [O,In] or NULL  db: [O] or NULL  (all ADDED into)
- * dout: [N,O]  pre: [N,O] from the forward  x: [N,In]  w: [O,In]
- * scratch: [N,O] floats when act != NONE, else may be NULL */
+                         const float *residual, int64_t N, int64_t In, int64_t O,
+                         const tide_linear_epi *e);
+/* dx: [N,In]  dw: [O,In]  db: [O]  (NULL = not wanted; ADDED into; the residual's gradient is
+ * dout itself)  dout: [N,O]  pre: [N,O] from the forward  x: [N,In]  w: [O,In]
+ * scratch: [N,O] floats when act != NONE or dropout > 0 (may alias pre: consumed in place) */
 void tide_linear_backward(float *dx, float *dw, float *db, const float *dout, const float *pre,
                           const float *x, const float *w, int64_t N, int64_t In, int64_t O,
-                          tide_act act, float *scratch);
+                          const tide_linear_epi *e, float *scratch);
 tide_tensor *tide_nn_linear(tide_tensor *x, tide_tensor *w, tide_tensor *b, tide_act act);
+/* The fused form: dropout with probability p (training only: pass p = 0 otherwise) drawn
+ * from rng (NULL: default generator), and residual (NULL or the output's shape) added last. */
+tide_tensor *tide_nn_linear_ex(tide_tensor *x, tide_tensor *w, tide_tensor *b, tide_act act,
+                               double p, tide_rng *rng, tide_tensor *residual);
 /* elementwise activation of a buffer and its derivative helpers (shared with the layers) */
 void tide_act_forward(float *y, const float *x, int64_t n, tide_act act);
 /* dx[i] = dy[i] * act'(x[i]) where x is the pre-activation (written, not added) */
@@ -77,14 +91,15 @@ void tide_softmax_backward(float *dx, const float *dy, const float *y, int64_t N
 tide_tensor *tide_nn_softmax(tide_tensor *x, int log);
 
 /* ---- nn_dropout.c: inverted dropout, mask from Philox (rng.h) ----
- * Element i is kept iff word (counter + i) of stream `seed` is >= p * 2^32, so the backward
- * regenerates the mask instead of storing it and results do not depend on threads. */
+ * Element i is kept iff 16-bit half-word (counter + i) of stream `seed` is >= p * 2^16, so
+ * the backward regenerates the mask instead of storing it and results do not depend on
+ * threads. `counter` counts half-words (twice the tide_rng word counter). */
 void tide_dropout_forward(float *y, const float *x, int64_t n, float p, uint64_t seed,
                           uint64_t counter);
 void tide_dropout_backward(float *dx, const float *dy, int64_t n, float p, uint64_t seed,
                            uint64_t counter); /* ADDS */
 /* Identity (x retained) when !training or p == 0. rng NULL uses the default generator,
- * whose counter advances by numel(x) (rounded up to a Philox block). p in [0,1). */
+ * whose counter advances by numel(x)/2 words (rounded up to a Philox block). p in [0,1). */
 tide_tensor *tide_nn_dropout(tide_tensor *x, double p, int training, tide_rng *rng);
 /* Reserves n words of rng (NULL: default) and returns the first counter. */
 uint64_t tide_rng_reserve(tide_rng *rng, uint64_t n);

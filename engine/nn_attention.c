@@ -21,7 +21,7 @@ static void key_weights(const tide_attn_desc *d, int64_t b, float *kw)
     for (int64_t j = 0; j < d->S; j++) kw[j] = d->key_mask ? (float)d->key_mask[b * d->S + j] : 1.0f;
 }
 
-/* Philox word index of weight (b, h, i, 0): one word per weight, rows consecutive. */
+/* Philox element (half-word) index of weight (b, h, i, 0): rows consecutive. */
 static inline uint64_t drop_word(const tide_attn_desc *d, int64_t b, int64_t h, int64_t i)
 {
     return d->counter + (uint64_t)(((b * d->H + h) * d->T + i) * d->S);
@@ -65,11 +65,8 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *probs, c
             }
             const float *Pv = P;
             if (d->dropout_p > 0.0f) {
-                for (int64_t i = 0; i < T; i++) {
-                    float *pr = pd + i * S;
-                    tide_nnu_keep_mask(pr, S, d->seed, drop_word(d, b, h, i), d->dropout_p);
-                    for (int64_t j = 0; j < S; j++) pr[j] *= P[i * S + j];
-                }
+                tide_nnu_keep_mask(pd, T * S, d->seed, drop_word(d, b, h, 0), d->dropout_p);
+                for (int64_t x = 0; x < T * S; x++) pd[x] *= P[x];
                 Pv = pd;
             }
             nn_gemm(0, 0, T, dh, S, 1.0f, Pv, S, vh, d->v_ts, 0.0f, out + b * T * D + h * dh, D);
@@ -94,10 +91,8 @@ void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, floa
             const float *vh = v + b * d->v_bs + h * dh;
             const float *P = probs + (b * H + h) * T * S, *Pv = P;
             const float *dO = dout + b * T * D + h * dh;
-            if (drop) { /* pd holds the keep scales here, then P∘M */
-                for (int64_t i = 0; i < T; i++)
-                    tide_nnu_keep_mask(pd + i * S, S, d->seed, drop_word(d, b, h, i), d->dropout_p);
-            }
+            if (drop) /* pd holds the keep scales */
+                tide_nnu_keep_mask(pd, T * S, d->seed, drop_word(d, b, h, 0), d->dropout_p);
             if (dv) {
                 if (drop) {
                     float *tmp = dP; /* reuse as P∘M before dP is computed */
@@ -243,7 +238,7 @@ static void init_desc(tide_attn_desc *d, int64_t B, int64_t T, int64_t S, int64_
     if (p > 0.0) {
         if (!rng) rng = tide_rng_default();
         d->seed = rng->seed;
-        d->counter = tide_rng_reserve(rng, (uint64_t)(B * heads * T * S));
+        d->counter = 2 * tide_rng_reserve(rng, (uint64_t)(B * heads * T * S + 1) / 2);
     }
 }
 

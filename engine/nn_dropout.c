@@ -1,6 +1,7 @@
 /* nn_dropout.c — inverted dropout (Srivastava et al. 2014) with a counter-based mask: element
- * i is kept iff Philox word (counter + i) of `seed` is >= p*2^32, so the backward regenerates
- * the mask from two integers instead of storing it, and results never depend on threads. */
+ * i is kept iff 16-bit Philox half-word (counter + i) of `seed` is >= p*2^16 (see
+ * tide_nnu_keep_mask), so the backward regenerates the mask from two integers instead of
+ * storing it, and results never depend on threads. */
 #include <stdlib.h>
 
 #include "nn_internal.h"
@@ -58,7 +59,7 @@ tide_tensor *tide_nn_dropout(tide_tensor *x, double p, int training, tide_rng *r
     if (!training || p == 0.0) return tide_tensor_retain(x);
     if (!rng) rng = tide_rng_default();
     int64_t n = tide_tensor_numel(x);
-    uint64_t counter = tide_rng_reserve(rng, (uint64_t)n);
+    uint64_t counter = 2 * tide_rng_reserve(rng, (uint64_t)(n + 1) / 2);
     tide_tensor *xc = tide_tensor_contiguous(x);
     tide_tensor *out = xc ? tide_tensor_new(TIDE_F32, x->ndim, x->shape) : NULL;
     if (out) {

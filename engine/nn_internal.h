@@ -5,6 +5,13 @@
 #ifndef TIDE_NN_INTERNAL_H
 #define TIDE_NN_INTERNAL_H
 
+/* The kernels' elementwise loops use branch-free selects around divisions and exps; with the
+ * default -ftrapping-math gcc refuses to if-convert them and leaves the loops scalar. No
+ * kernel here relies on FP exceptions or errno, so turn both off for the nn_*.c files. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math", "no-math-errno")
+#endif
+
 #include <cblas.h>
 #undef I /* complex.h, pulled in by cblas.h, defines I */
 #include <math.h>
@@ -85,9 +92,11 @@ static inline float nn_gelu_gradf(float x)
     return cdf + x * 0.39894228040143268f * nn_expf(-0.5f * x * x);
 }
 
-/* Dropout keep test for word `idx` of Philox stream `seed`: kept iff word >= threshold.
- * Fills keep[i] (0 or scale) for n consecutive words starting at idx. */
-void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t idx, float p);
+/* Dropout keep mask. Element e of Philox stream `seed` is a 16-bit half-word: with g = e >> 5
+ * and r = e & 31, half (r >> 2) & 1 (0 = low) of word r >> 3 of block 4g + (r & 3). It is
+ * kept iff that half >= round(p * 65536), so P(keep) = 1-p to within 2^-16. Fills keep[i] (0 or 1/(1-p)) for elements e0 .. e0+n-1. A caller that
+ * reserved `words` 32-bit words of a tide_rng at counter c uses elements from e0 = 2c. */
+void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t e0, float p);
 
 /* ---- argument plumbing for the wrappers (nn_util.c) ---- */
 /* TIDE_OK if t is an f32 tensor, else an error "<op>: <what> must be f32, got i32". */

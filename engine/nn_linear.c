@@ -52,30 +52,56 @@ void tide_act_backward(float *dx, const float *dy, const float *x, int64_t n, ti
     }
 }
 
-/* out, pre: [N,O]  x: [N,In]  w: [O,In]  b: [O] or NULL.
- * Saves nothing itself; the backward needs x, w and (for an activation) pre. */
+/* out: [N,O]  pre: [N,O] or NULL  x: [N,In]  w: [O,In]  b: [O]/NULL  residual: [N,O]/NULL.
+ * Saves pre (= x W^T + b) when an activation needs it; the dropout mask is regenerated from
+ * (seed, counter) in the backward. */
 void tide_linear_forward(float *out, float *pre, const float *x, const float *w, const float *b,
-                         int64_t N, int64_t In, int64_t O, tide_act act)
+                         const float *residual, int64_t N, int64_t In, int64_t O,
+                         const tide_linear_epi *e)
 {
-    if (!pre) pre = out;
-    nn_gemm(0, 1, N, O, In, 1.0f, x, In, w, In, 0.0f, pre, O);
+    tide_act act = e ? e->act : TIDE_ACT_NONE;
+    float p = e ? e->dropout_p : 0.0f;
+    float *acc = pre ? pre : out;
+    nn_gemm(0, 1, N, O, In, 1.0f, x, In, w, In, 0.0f, acc, O);
+    float *keep = p > 0.0f ? malloc((size_t)O * sizeof *keep) : NULL;
     for (int64_t r = 0; r < N; r++) {
-        float *p = pre + r * O, *o = out + r * O;
+        float *a = acc + r * O, *o = out + r * O;
         if (b)
-            for (int64_t j = 0; j < O; j++) p[j] += b[j];
-        if (act != TIDE_ACT_NONE || o != p) tide_act_forward(o, p, O, act);
+            for (int64_t j = 0; j < O; j++) a[j] += b[j];
+        if (act != TIDE_ACT_NONE || o != a) tide_act_forward(o, a, O, act);
+        if (keep) {
+            tide_nnu_keep_mask(keep, O, e->seed, e->counter + (uint64_t)(r * O), p);
+            for (int64_t j = 0; j < O; j++) o[j] *= keep[j];
+        }
+        if (residual) {
+            const float *res = residual + r * O;
+            for (int64_t j = 0; j < O; j++) o[j] += res[j];
+        }
     }
+    free(keep);
 }
 
 /* dx: [N,In]  dw: [O,In]  db: [O]  (NULL = not wanted; ADDED into)
- * dout, pre: [N,O]  x: [N,In]  w: [O,In]  scratch: [N,O] when act != NONE */
+ * dout, pre: [N,O]  x: [N,In]  w: [O,In]  scratch: [N,O] (may alias pre)
+ * dpre = dout * keep * act'(pre); then dx = dpre W, dW = dpre^T x, db = colsum(dpre). */
 void tide_linear_backward(float *dx, float *dw, float *db, const float *dout, const float *pre,
                           const float *x, const float *w, int64_t N, int64_t In, int64_t O,
-                          tide_act act, float *scratch)
+                          const tide_linear_epi *e, float *scratch)
 {
+    tide_act act = e ? e->act : TIDE_ACT_NONE;
+    float p = e ? e->dropout_p : 0.0f;
     const float *dpre = dout;
-    if (act != TIDE_ACT_NONE) {
-        tide_act_backward(scratch, dout, pre, N * O, act);
+    if (act != TIDE_ACT_NONE || p > 0.0f) {
+        for (int64_t r = 0; r < N; r++) {
+            float *s = scratch + r * O;
+            const float *g = dout + r * O;
+            if (p > 0.0f) {
+                tide_nnu_keep_mask(s, O, e->seed, e->counter + (uint64_t)(r * O), p);
+                for (int64_t j = 0; j < O; j++) s[j] *= g[j];
+                g = s;
+            }
+            tide_act_backward(s, g, pre ? pre + r * O : NULL, O, act);
+        }
         dpre = scratch;
     }
     if (dx) nn_gemm(0, 0, N, In, O, 1.0f, dpre, O, w, In, 1.0f, dx, In);
@@ -87,32 +113,41 @@ void tide_linear_backward(float *dx, float *dw, float *db, const float *dout, co
         }
 }
 
-/* saved: [0] x contiguous, [1] pre (only with an activation); ints[0] = act */
+/* inputs x, w, b, residual (absent skipped); saved: [0] x contiguous, [1] pre (only with an
+ * activation); ints[0] = act, ints[1] = seed, ints[2] = counter; scalars[0] = dropout p */
 static int linear_backward(tide_node *node, const tide_tensor *grad_out)
 {
     tide_tensor *x = node->saved[0], *pre = node->nsaved > 1 ? node->saved[1] : NULL;
     tide_tensor *w = tide_nnu_input(node, 1), *b = tide_nnu_input(node, 2);
-    tide_act act = (tide_act)node->ints[0];
+    tide_linear_epi e = {(tide_act)node->ints[0], (float)node->scalars[0],
+                         (uint64_t)node->ints[1], (uint64_t)node->ints[2]};
     int64_t O = w->shape[0], In = w->shape[1], N = tide_tensor_numel(x) / (In ? In : 1);
+    if (!In) N = tide_tensor_numel(grad_out) / (O ? O : 1);
     tide_tensor *g = tide_nnu_grad(grad_out), *wc = tide_tensor_contiguous(w);
     tide_tensor *dx = tide_nnu_wants(node, 0) ? tide_nnu_zeros_like(x) : NULL;
     tide_tensor *dw = tide_nnu_wants(node, 1) ? tide_nnu_zeros_like(w) : NULL;
     tide_tensor *db = tide_nnu_wants(node, 2) ? tide_nnu_zeros_like(b) : NULL;
-    float *scratch = act != TIDE_ACT_NONE ? malloc((size_t)(N * O + 1) * sizeof(float)) : NULL;
+    int need = e.act != TIDE_ACT_NONE || e.dropout_p > 0.0f;
+    /* The node runs once and then frees what it saved, so an unshared `pre` can hold dpre. */
+    int reuse = pre && pre->refcount == 1 && pre->storage->refcount == 1;
+    float *owned = need && !reuse ? malloc((size_t)(N * O + 1) * sizeof(float)) : NULL;
+    float *scratch = reuse ? tide_f32(pre) : owned;
     int rc = TIDE_ERR;
-    if (!g || !wc || (act != TIDE_ACT_NONE && !scratch)) {
-        if (!scratch && act != TIDE_ACT_NONE) tide_errorf("linear backward: out of memory");
+    if (!g || !wc || (need && !scratch)) {
+        if (g && wc) tide_errorf("linear backward: out of memory");
         goto done;
     }
+    if (tide_nnu_wants(node, 3)) /* d residual = dout */
+        if (tide_ag_accumulate(tide_nnu_input(node, 3), g) != TIDE_OK) goto done;
     tide_linear_backward(dx ? tide_f32(dx) : NULL, dw ? tide_f32(dw) : NULL,
                          db ? tide_f32(db) : NULL, tide_f32(g), pre ? tide_f32(pre) : NULL,
-                         tide_f32(x), tide_f32(wc), N, In, O, act, scratch);
+                         tide_f32(x), tide_f32(wc), N, In, O, &e, scratch);
     rc = TIDE_OK;
     if (dx) rc |= tide_nnu_accum(tide_nnu_input(node, 0), dx), dx = NULL;
     if (dw) rc |= tide_nnu_accum(w, dw), dw = NULL;
     if (db) rc |= tide_nnu_accum(b, db), db = NULL;
 done:
-    free(scratch);
+    free(owned);
     tide_tensor_release(dx);
     tide_tensor_release(dw);
     tide_tensor_release(db);
@@ -123,9 +158,16 @@ done:
 
 tide_tensor *tide_nn_linear(tide_tensor *x, tide_tensor *w, tide_tensor *b, tide_act act)
 {
+    return tide_nn_linear_ex(x, w, b, act, 0.0, NULL, NULL);
+}
+
+tide_tensor *tide_nn_linear_ex(tide_tensor *x, tide_tensor *w, tide_tensor *b, tide_act act,
+                               double p, tide_rng *rng, tide_tensor *residual)
+{
     const char *op = "linear";
     if (tide_nnu_check_f32(x, op, "x") || tide_nnu_check_f32(w, op, "weight")) return NULL;
     if (b && tide_nnu_check_f32(b, op, "bias")) return NULL;
+    if (residual && tide_nnu_check_f32(residual, op, "residual")) return NULL;
     char s1[96], s2[96];
     if (w->ndim != 2 || x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[1]) {
         tide_errorf("%s: x %s does not match weight %s (want x [...,in], weight [out,in])", op,
@@ -138,26 +180,48 @@ tide_tensor *tide_nn_linear(tide_tensor *x, tide_tensor *w, tide_tensor *b, tide
                     (long long)O);
         return NULL;
     }
+    if (!(p >= 0.0 && p < 1.0)) {
+        tide_errorf("%s: dropout must be in [0, 1), got %g", op, p);
+        return NULL;
+    }
     int64_t shape[TIDE_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = O;
+    if (residual) {
+        int ok = residual->ndim == x->ndim;
+        for (int i = 0; ok && i < x->ndim; i++) ok = residual->shape[i] == shape[i];
+        if (!ok) {
+            tide_errorf("%s: residual %s must have the output's shape", op,
+                        tide_shape_str(residual, s1, sizeof s1));
+            return NULL;
+        }
+    }
+    tide_linear_epi e = {act, (float)p, 0, 0};
+    if (p > 0.0) {
+        if (!rng) rng = tide_rng_default();
+        e.seed = rng->seed;
+    }
     tide_tensor *xc = tide_tensor_contiguous(x), *wc = tide_tensor_contiguous(w);
     tide_tensor *bc = b ? tide_tensor_contiguous(b) : NULL;
+    tide_tensor *rc = residual ? tide_tensor_contiguous(residual) : NULL;
     tide_tensor *out = tide_tensor_new(TIDE_F32, x->ndim, shape);
     tide_tensor *pre = act != TIDE_ACT_NONE ? tide_tensor_new(TIDE_F32, x->ndim, shape) : NULL;
-    if (!xc || !wc || (b && !bc) || !out || (act != TIDE_ACT_NONE && !pre)) {
+    if (!xc || !wc || (b && !bc) || (residual && !rc) || !out || (act != TIDE_ACT_NONE && !pre)) {
         tide_tensor_release(out);
         out = NULL;
         goto done;
     }
-    int64_t N = In ? tide_tensor_numel(x) / In : 0;
-    if (!In) N = tide_tensor_numel(out) / (O ? O : 1);
+    int64_t N = tide_tensor_numel(out) / (O ? O : 1);
+    if (p > 0.0) e.counter = 2 * tide_rng_reserve(rng, (uint64_t)(N * O + 1) / 2);
     tide_linear_forward(tide_f32(out), pre ? tide_f32(pre) : NULL, tide_f32(xc), tide_f32(wc),
-                        bc ? tide_f32(bc) : NULL, N, In, O, act);
-    tide_tensor *in[3] = {x, w, b};
-    tide_node *node = tide_nnu_record(out, op, linear_backward, 3, in);
+                        bc ? tide_f32(bc) : NULL, rc ? tide_f32(rc) : NULL, N, In, O, &e);
+    tide_tensor *in[4] = {x, w, b, residual};
+    tide_node *node = tide_nnu_record(out, op, linear_backward, 4, in);
     if (node) {
         node->ints[0] = act;
+        node->ints[1] = (int64_t)e.seed;
+        node->ints[2] = (int64_t)e.counter;
+        node->scalars[0] = p;
         tide_ag_save(node, xc);
         if (pre) tide_ag_save(node, pre);
     }
@@ -165,6 +229,7 @@ done:
     tide_tensor_release(xc);
     tide_tensor_release(wc);
     tide_tensor_release(bc);
+    tide_tensor_release(rc);
     tide_tensor_release(pre);
     return out;
 }

@@ -4,18 +4,81 @@
 
 #include "nn_internal.h"
 
-void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t idx, float p)
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+/* The 32 16-bit draws of group g: Philox blocks 4g..4g+3; element r of the group is half
+ * (r >> 2) & 1 of word r >> 3 of block 4g + (r & 3). This order lets four blocks run in the
+ * four lanes of a vector and each (word, half) pair give four consecutive elements. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* lanes: lo and hi 32 bits of a * b for four unsigned 32-bit lanes */
+static inline void mulhilo4(__m128i a, __m128i m, __m128i *lo, __m128i *hi)
 {
-    /* keep iff the 32-bit word >= p * 2^32, so P(keep) = 1 - p up to 2^-32 */
-    uint32_t thr = (uint32_t)fmin((double)p * 4294967296.0, 4294967295.0);
+    const __m128i low = _mm_set1_epi64x(0xFFFFFFFFll);
+    __m128i even = _mm_mul_epu32(a, m);                        /* lanes 0, 2 */
+    __m128i odd = _mm_mul_epu32(_mm_srli_epi64(a, 32), m);     /* lanes 1, 3 */
+    *lo = _mm_or_si128(_mm_and_si128(even, low), _mm_slli_epi64(odd, 32));
+    *hi = _mm_or_si128(_mm_srli_epi64(even, 32), _mm_andnot_si128(low, odd));
+}
+
+static void philox_group(uint64_t seed, uint64_t g, uint32_t out[32])
+{
+    uint64_t b0 = 4 * g;
+    __m128i c0 = _mm_setr_epi32((int)(uint32_t)b0, (int)(uint32_t)(b0 + 1), (int)(uint32_t)(b0 + 2),
+                                (int)(uint32_t)(b0 + 3));
+    __m128i c1 = _mm_setr_epi32((int)(uint32_t)(b0 >> 32), (int)(uint32_t)((b0 + 1) >> 32),
+                                (int)(uint32_t)((b0 + 2) >> 32), (int)(uint32_t)((b0 + 3) >> 32));
+    __m128i c2 = _mm_setzero_si128(), c3 = _mm_setzero_si128();
+    const __m128i m0 = _mm_set1_epi32((int)PHILOX_M0), m1 = _mm_set1_epi32((int)PHILOX_M1);
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; r++) {
+        __m128i lo0, hi0, lo1, hi1;
+        mulhilo4(c0, m0, &lo0, &hi0);
+        mulhilo4(c2, m1, &lo1, &hi1);
+        __m128i n0 = _mm_xor_si128(_mm_xor_si128(hi1, c1), _mm_set1_epi32((int)k0));
+        __m128i n2 = _mm_xor_si128(_mm_xor_si128(hi0, c3), _mm_set1_epi32((int)k1));
+        c0 = n0, c1 = lo1, c2 = n2, c3 = lo0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    const __m128i mask16 = _mm_set1_epi32(0xFFFF);
+    __m128i w[4] = {c0, c1, c2, c3};
+    for (int k = 0; k < 4; k++) {
+        _mm_storeu_si128((__m128i *)(out + 8 * k), _mm_and_si128(w[k], mask16));
+        _mm_storeu_si128((__m128i *)(out + 8 * k + 4), _mm_srli_epi32(w[k], 16));
+    }
+}
+#else
+static void philox_group(uint64_t seed, uint64_t g, uint32_t out[32])
+{
+    for (int lane = 0; lane < 4; lane++) {
+        uint32_t w[4];
+        tide_philox(seed, 4 * g + (uint64_t)lane, w);
+        for (int k = 0; k < 4; k++) {
+            out[8 * k + lane] = w[k] & 0xFFFFu;
+            out[8 * k + 4 + lane] = w[k] >> 16;
+        }
+    }
+}
+#endif
+
+void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t e0, float p)
+{
+    double t = floor((double)p * 65536.0 + 0.5);
+    uint32_t thr = (uint32_t)(t > 65536.0 ? 65536.0 : t);
     float scale = 1.0f / (1.0f - p);
-    uint32_t w[4];
+    uint32_t h[32];
     int64_t i = 0;
     while (i < n) {
-        uint64_t word = idx + (uint64_t)i;
-        tide_philox(seed, word >> 2, w);
-        for (unsigned lane = (unsigned)(word & 3); lane < 4 && i < n; lane++, i++)
-            keep[i] = w[lane] >= thr ? scale : 0.0f;
+        uint64_t e = e0 + (uint64_t)i;
+        philox_group(seed, e >> 5, h);
+        int64_t r = (int64_t)(e & 31), m = 32 - r < n - i ? 32 - r : n - i;
+        for (int64_t j = 0; j < m; j++) keep[i + j] = h[r + j] >= thr ? scale : 0.0f;
+        i += m;
     }
 }
 

@@ -3,7 +3,8 @@
  * names and values) before calling the engine; shape errors come back from the engine with
  * the shapes named. Ids are 1-based as everywhere in Lua; masks are nonzero = real token.
  *
- *   linear(x, w [, b [, act]])                 act: "relu" | "gelu" | "tanh" | "sigmoid"
+ *   linear(x, w [, b [, act [, opts]]])        act: "relu" | "gelu" | "tanh" | "sigmoid";
+ *     opts: dropout = p (after act), residual = tensor (added last): one fused kernel
  *   embedding(w, ids [, padding_idx])
  *   layernorm(x [, gamma [, beta [, eps=1e-5]]])
  *   softmax(x), log_softmax(x)                 along the last dim
@@ -117,7 +118,10 @@ static int l_linear(lua_State *L)
     tide_tensor *x = lt_check_tensor(L, 1, fn), *w = lt_check_tensor(L, 2, fn);
     tide_tensor *b = lt_opt_tensor(L, 3, fn);
     tide_act act = check_act(L, 4, fn);
-    return lt_push_tensor(L, tide_nn_linear(x, w, b, act), fn);
+    check_opts(L, 5, fn);
+    double p = opt_num(L, 5, "dropout", 0.0, fn);
+    tide_tensor *res = opt_tensor(L, 5, "residual", fn);
+    return lt_push_tensor(L, tide_nn_linear_ex(x, w, b, act, p, NULL, res), fn);
 }
 
 static int l_embedding(lua_State *L)

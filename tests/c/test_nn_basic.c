@@ -14,14 +14,14 @@
 
 /* ---- linear ---- */
 typedef struct {
-    float *x, *w, *b, *pre;
+    float *x, *w, *b, *pre, *res;
     int64_t N, I, O;
-    tide_act act;
+    tide_linear_epi e;
 } lin_ctx;
 static void lin_fwd(void *c, float *out)
 {
     lin_ctx *l = c;
-    tide_linear_forward(out, l->pre, l->x, l->w, l->b, l->N, l->I, l->O, l->act);
+    tide_linear_forward(out, l->pre, l->x, l->w, l->b, l->res, l->N, l->I, l->O, &l->e);
 }
 
 static double ref_act(double v, tide_act act)
@@ -38,9 +38,14 @@ static double ref_act(double v, tide_act act)
 static void test_linear(void **state)
 {
     (void)state;
-    for (int act = TIDE_ACT_NONE; act <= TIDE_ACT_SIGMOID; act++) {
+    for (int act = TIDE_ACT_NONE; act <= TIDE_ACT_SIGMOID + 2; act++) {
         lin_ctx l = {0};
-        l.N = 5, l.I = 7, l.O = 4, l.act = (tide_act)act;
+        /* the last two rounds: GELU and no activation, each with dropout and a residual */
+        int fused = act > TIDE_ACT_SIGMOID;
+        l.N = 5, l.I = 7, l.O = 4;
+        l.e.act = fused ? (act == TIDE_ACT_SIGMOID + 1 ? TIDE_ACT_GELU : TIDE_ACT_NONE) : (tide_act)act;
+        l.e.dropout_p = fused ? 0.4f : 0.0f, l.e.seed = 5, l.e.counter = 64;
+        l.res = fused ? nnc_rand(l.N * l.O, -1, 1) : NULL;
         l.x = nnc_rand(l.N * l.I, -1.5, 1.5), l.w = nnc_rand(l.O * l.I, -1, 1);
         l.b = nnc_rand(l.O, -0.5, 0.5), l.pre = nnc_zeros(l.N * l.O);
         float *out = nnc_zeros(l.N * l.O), *R = nnc_rand(l.N * l.O, -1, 1);
@@ -50,18 +55,27 @@ static void test_linear(void **state)
             for (int64_t o = 0; o < l.O; o++) {
                 double s = l.b[o];
                 for (int64_t i = 0; i < l.I; i++) s += (double)l.x[n * l.I + i] * l.w[o * l.I + i];
-                ref[n * l.O + o] = ref_act(s, l.act);
+                double y = ref_act(s, l.e.act);
+                if (fused) { /* the mask from the documented Philox half-words */
+                    uint64_t el = l.e.counter + (uint64_t)(n * l.O + o), r = el & 31;
+                    uint32_t w[4];
+                    tide_philox(l.e.seed, 4 * (el >> 5) + (r & 3), w);
+                    uint32_t half = (w[r >> 3] >> (((r >> 2) & 1) * 16)) & 0xFFFF;
+                    y = half >= (uint32_t)floor(0.4 * 65536 + 0.5) ? y / 0.6 : 0.0;
+                    y += l.res[n * l.O + o];
+                }
+                ref[n * l.O + o] = y;
             }
         assert_true(nnc_maxdiff(out, ref, l.N * l.O) < 1e-5);
         float *dx = nnc_zeros(l.N * l.I), *dw = nnc_zeros(l.O * l.I), *db = nnc_zeros(l.O);
         float *scratch = nnc_zeros(l.N * l.O);
-        tide_linear_backward(dx, dw, db, R, l.pre, l.x, l.w, l.N, l.I, l.O, l.act, scratch);
+        tide_linear_backward(dx, dw, db, R, l.pre, l.x, l.w, l.N, l.I, l.O, &l.e, scratch);
         int64_t no = l.N * l.O;
         /* relu has a kink: inputs are away from it with probability ~1 at eps 1e-3 */
         assert_int_equal(nnc_fd("linear dx", lin_fwd, &l, l.x, l.N * l.I, dx, no, R, 1e-3, 2e-2), 0);
         assert_int_equal(nnc_fd("linear dw", lin_fwd, &l, l.w, l.O * l.I, dw, no, R, 1e-3, 2e-2), 0);
         assert_int_equal(nnc_fd("linear db", lin_fwd, &l, l.b, l.O, db, no, R, 1e-3, 2e-2), 0);
-        free(l.x), free(l.w), free(l.b), free(l.pre), free(out), free(R), free(ref);
+        free(l.x), free(l.w), free(l.b), free(l.pre), free(l.res), free(out), free(R), free(ref);
         free(dx), free(dw), free(db), free(scratch);
     }
 }
@@ -230,6 +244,17 @@ static void test_dropout(void **state)
     assert_true(kept > 14000 - 400 && kept < 14000 + 400);
     tide_dropout_backward(dx, ones, n, 0.3f, 42, 8);
     for (int64_t i = 0; i < n; i++) assert_true((dx[i] != 0.0f) == (y[i] != 0.0f));
+    /* the documented mask: element e is half (r>>2)&1 of word r>>3 of block 4(e>>5) + (r&3),
+     * r = e & 31 */
+    uint32_t thr = (uint32_t)floor(0.3 * 65536 + 0.5);
+    for (int64_t i = 0; i < 300; i++) {
+        uint64_t e = 8 + (uint64_t)i;
+        uint32_t w[4];
+        uint64_t r = e & 31;
+        tide_philox(42, 4 * (e >> 5) + (r & 3), w);
+        uint32_t half = (w[r >> 3] >> (((r >> 2) & 1) * 16)) & 0xFFFF;
+        assert_int_equal(half >= thr, y[i] != 0.0f);
+    }
     /* a chunk starting mid-stream sees the same mask as the whole */
     tide_dropout_forward(y2, x + 1001, 500, 0.3f, 42, 8 + 1001);
     for (int64_t i = 0; i < 500; i++) assert_true(y2[i] == y[1001 + i]);
@@ -243,7 +268,7 @@ static void test_dropout(void **state)
     tide_rng r;
     tide_rng_seed(&r, 7);
     tide_tensor *d1 = tide_nn_dropout(t, 0.5, 1, &r);
-    assert_true(r.counter >= (uint64_t)n);
+    assert_true(r.counter >= (uint64_t)n / 2);
     tide_tensor_release(d1), tide_tensor_release(same), tide_tensor_release(t);
     free(x), free(y), free(y2), free(dx), free(ones);
 }

@@ -5,6 +5,8 @@
 --   mask = [B,T] tensor  key padding mask, nonzero = real token
 --   kv = [B,S,D] tensor  cross-attention: keys and values come from kv instead of x
 --   weights = true       also return the attention weights [B,H,T,S] (for explanations)
+--   residual = tensor    added to the output projection (fused: x + Dropout(proj))
+--   out_dropout = p      dropout on the output projection before the residual (training)
 local tide = require "tide"
 local Module = require "tide.nn.module"
 local T = tide.tensor
@@ -42,7 +44,9 @@ function MHA:forward(x, opts)
     local qkv = nn.linear(x, self.in_proj_weight, self.in_proj_bias)
     out, w = nn.attention_qkv(qkv, self.heads, aopts)
   end
-  out = nn.linear(out, self.out_proj_weight, self.out_proj_bias)
+  local pout = self.training and opts.out_dropout or 0
+  out = nn.linear(out, self.out_proj_weight, self.out_proj_bias, nil,
+                  { dropout = pout, residual = opts.residual })
   if opts.weights then return out, w end
   return out
 end

@@ -34,28 +34,26 @@ function Block:init(dim, heads, opts)
   self:param("ff2_bias", T.zeros(dim):uniform_(-b2, b2))
 end
 
-local function drop(self, x)
-  if not self.training or self.p == 0 then return x end
-  return tide.core.nn.dropout(x, self.p, true)
-end
-
-function Block:ff(x)
+-- The dropouts and residual adds are fused into the linear kernels:
+-- Linear(h, {dropout = p, residual = x}) computes x + Dropout(h W^T + b) in one pass.
+function Block:ff(x, residual)
   local k = tide.core.nn
-  local h = drop(self, k.linear(x, self.ff1_weight, self.ff1_bias, self.activation))
-  return drop(self, k.linear(h, self.ff2_weight, self.ff2_bias))
+  local p = self.training and self.p or 0
+  local h = k.linear(x, self.ff1_weight, self.ff1_bias, self.activation, { dropout = p })
+  return k.linear(h, self.ff2_weight, self.ff2_bias, nil, { dropout = p, residual = residual })
 end
 
 function Block:forward(x, opts)
   opts = opts or {}
   local causal = opts.causal
   if causal == nil then causal = self.causal end
-  local aopts = { mask = opts.mask, causal = causal }
+  local p = self.training and self.p or 0
   if self.norm_first then
-    x = x + drop(self, self.attn(self.ln1(x), aopts))
-    return x + self:ff(self.ln2(x))
+    x = self.attn(self.ln1(x), { mask = opts.mask, causal = causal, residual = x, out_dropout = p })
+    return self:ff(self.ln2(x), x)
   end
-  x = self.ln1(x + drop(self, self.attn(x, aopts)))
-  return self.ln2(x + self:ff(x))
+  x = self.ln1(self.attn(x, { mask = opts.mask, causal = causal, residual = x, out_dropout = p }))
+  return self.ln2(self:ff(x, x))
 end
 
 function Block:extra_repr()
