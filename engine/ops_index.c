@@ -76,9 +76,9 @@ static int check_gather_shapes(const tide_tensor *a, int dim, const tide_tensor 
                            tide_shape_str(ix, s1, 96), tide_shape_str(a, s2, 96));
     for (int d = 0; d < a->ndim; d++) {
         if ((d != dim && ix->shape[d] > a->shape[d]) || (src && ix->shape[d] > src->shape[d]))
-            return tide_errorf("%s: index %s too large for input %s at dim %d", op,
-                               tide_shape_str(ix, s1, 96),
-                               tide_shape_str(src && ix->shape[d] > src->shape[d] ? src : a, s2, 96), d);
+            return tide_errorf("%s: index %s too large for %s %s", op, tide_shape_str(ix, s1, 96),
+                               src && ix->shape[d] > src->shape[d] ? "src" : "input",
+                               tide_shape_str(src && ix->shape[d] > src->shape[d] ? src : a, s2, 96));
     }
     if (src && src->dtype != a->dtype)
         return tide_errorf("%s: src dtype %s differs from input dtype %s", op,
@@ -188,9 +188,9 @@ int tide_index_add_(tide_tensor *a, int dim, const tide_tensor *index, const tid
     for (int d = 0; ok && d < a->ndim; d++)
         ok = src->shape[d] == (d == dim ? index->shape[0] : a->shape[d]);
     if (!ok)
-        return tide_errorf("index_add: src %s does not match input %s with %lld indices at dim %d",
+        return tide_errorf("index_add: src %s does not match input %s with %lld indices",
                            tide_shape_str(src, s1, 96), tide_shape_str(a, s2, 96),
-                           (long long)index->shape[0], dim);
+                           (long long)index->shape[0]);
     if (src->dtype != a->dtype)
         return tide_errorf("index_add: src dtype %s differs from input dtype %s",
                            tide_dtype_name(src->dtype), tide_dtype_name(a->dtype));
@@ -261,8 +261,9 @@ tide_tensor *tide_cat(const tide_tensor *const *ts, int n, int dim)
         for (int d = 0; bad < 0 && d < t0->ndim; d++)
             if (d != dim && t->shape[d] != t0->shape[d]) bad = d;
         if (bad >= 0)
-            return tide_errorf("cat: tensor %d has shape %s, incompatible with %s at dim %d", i + 1,
-                               tide_shape_str(t, s1, 96), tide_shape_str(t0, s2, 96), bad), NULL;
+            return tide_errorf("cat: tensor %d has shape %s, incompatible with %s (only the joined "
+                               "dim may differ)", i + 1, tide_shape_str(t, s1, 96),
+                               tide_shape_str(t0, s2, 96)), NULL;
         if (t->dtype != t0->dtype)
             return tide_errorf("cat: tensor %d has dtype %s, expected %s", i + 1,
                                tide_dtype_name(t->dtype), tide_dtype_name(t0->dtype)), NULL;

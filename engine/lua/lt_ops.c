@@ -129,9 +129,11 @@ static int f_where(lua_State *L)
     tide_tensor *c = lt_check_tensor(L, 1, "where");
     check_operand(L, 2, "where");
     check_operand(L, 3, "where");
-    tide_tensor *a = lt_to_tensor(L, 2, "where"); /* new references */
-    tide_tensor *b = lua_type(L, 3) == LUA_TNUMBER ? tide_tensor_scalar(TIDE_F32, lua_tonumber(L, 3))
-                                                   : tide_tensor_retain(lt_check_tensor(L, 3, "where"));
+    /* every check (incl. freed tensors) before the first allocation: nothing can leak */
+    tide_tensor *ta = lua_type(L, 2) == LUA_TNUMBER ? NULL : lt_check_tensor(L, 2, "where");
+    tide_tensor *tb = lua_type(L, 3) == LUA_TNUMBER ? NULL : lt_check_tensor(L, 3, "where");
+    tide_tensor *a = ta ? tide_tensor_retain(ta) : tide_tensor_scalar(TIDE_F32, lua_tonumber(L, 2));
+    tide_tensor *b = tb ? tide_tensor_retain(tb) : tide_tensor_scalar(TIDE_F32, lua_tonumber(L, 3));
     tide_tensor *r = a && b ? tide_ag_where(c, a, b) : NULL;
     tide_tensor_release(a);
     tide_tensor_release(b);

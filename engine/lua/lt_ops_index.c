@@ -143,7 +143,9 @@ int lt_m_topk(lua_State *L)
     int largest = 1;
     if (lua_istable(L, 3)) {
         lua_getfield(L, 3, "largest");
-        largest = lt_opt_bool(L, -1, 1, "topk", "largest");
+        if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+            luaL_error(L, "topk: option largest must be a boolean, got %s", luaL_typename(L, -1));
+        largest = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
         lua_pop(L, 1);
     } else if (!lua_isnoneornil(L, 3)) {
         luaL_error(L, "topk: options (argument #3) must be a table like {largest = false}, got %s",

@@ -37,6 +37,9 @@ static int check_dims(lua_State *L, int idx, int ndim, int *dims, const char *fn
         else
             luaL_error(L, "%s: dims[%d] = %d out of range for a %d-dim tensor (dims are 1-based)", fn,
                        i + 1, d, ndim);
+        for (int j = 0; j < i; j++)
+            if (dims[j] == dims[i])
+                luaL_error(L, "%s: dim %d given twice (dims[%d] = %d)", fn, dims[i] + 1, i + 1, d);
     }
     return n;
 }
