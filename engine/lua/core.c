@@ -9,6 +9,7 @@ static const struct {
     {"tensor", lt_open_tensor},   {"nn", lt_open_nn},         {"optim", lt_open_optim},
     {"checkpoint", lt_open_checkpoint}, {"data", lt_open_data}, {"sim", lt_open_sim},
     {"text", lt_open_text},       {"decay", lt_open_decay},   {"metrics", lt_open_metrics},
+    {"io", lt_open_io},
 };
 
 static int open_core(lua_State *L)

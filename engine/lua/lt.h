@@ -54,6 +54,8 @@ extern const luaL_Reg lt_tensor_methods_ops[];      /* lt_ops.c: elementwise, re
 extern const luaL_Reg lt_tensor_methods_autograd[]; /* lt_autograd.c: requires_grad, backward */
 /* Metamethods (__add, __sub, __mul, __div, __unm, __pow, __eq is NOT overloaded) from lt_ops.c */
 extern const luaL_Reg lt_tensor_meta_ops[];
+/* Module-level functions from lt_ops.c (T.where, T.cat, T.stack, T.matmul ...) */
+extern const luaL_Reg lt_tensor_funcs_ops[];
 
 /* Module openers: each pushes one table. Called by luaopen_tide_core (core.c). */
 int lt_open_tensor(lua_State *L);
@@ -65,5 +67,6 @@ int lt_open_sim(lua_State *L);
 int lt_open_text(lua_State *L);
 int lt_open_decay(lua_State *L);
 int lt_open_metrics(lua_State *L);
+int lt_open_io(lua_State *L);
 
 #endif

@@ -603,6 +603,7 @@ int lt_open_tensor(lua_State *L)
     lua_pop(L, 1);
     lua_newtable(L);
     lt_register(L, module_funcs);
+    lt_register(L, lt_tensor_funcs_ops);
     /* the method table doubles as T.methods, so Lua code can add methods */
     luaL_getmetatable(L, LT_TENSOR_MT);
     lua_getfield(L, -1, "__index");
