@@ -92,16 +92,17 @@ void tide_linear_backward(float *dx, float *dw, float *db, const float *dout, co
     float p = e ? e->dropout_p : 0.0f;
     const float *dpre = dout;
     if (act != TIDE_ACT_NONE || p > 0.0f) {
+        /* elementwise and index-aligned, so scratch may be pre itself */
+        float *keep = p > 0.0f ? malloc((size_t)O * sizeof *keep) : NULL;
         for (int64_t r = 0; r < N; r++) {
             float *s = scratch + r * O;
-            const float *g = dout + r * O;
-            if (p > 0.0f) {
-                tide_nnu_keep_mask(s, O, e->seed, e->counter + (uint64_t)(r * O), p);
-                for (int64_t j = 0; j < O; j++) s[j] *= g[j];
-                g = s;
+            tide_act_backward(s, dout + r * O, pre ? pre + r * O : NULL, O, act);
+            if (keep) {
+                tide_nnu_keep_mask(keep, O, e->seed, e->counter + (uint64_t)(r * O), p);
+                for (int64_t j = 0; j < O; j++) s[j] *= keep[j];
             }
-            tide_act_backward(s, g, pre ? pre + r * O : NULL, O, act);
         }
+        free(keep);
         dpre = scratch;
     }
     if (dx) nn_gemm(0, 0, N, In, O, 1.0f, dpre, O, w, In, 1.0f, dx, In);
