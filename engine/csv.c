@@ -258,6 +258,7 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
     int64_t field = 0, nl_extra = 0;
     int bad = -1, badcol = -1, blank = 0;
     const int64_t row = s->res->n;
+    s->nhdr = 0; /* a record re-parsed after a refill starts its header over */
     for (;;) {
         span_t sp = {p, p, 0};
         int quoted = 0;
@@ -344,7 +345,7 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
     int64_t line = s->line;
     s->line += 1 + nl_extra;
     s->res->lines = s->line - 1;
-    if (blank && bad < 0) {
+    if (blank) { /* an empty line; the empty "field" it held is not an error */
         s->res->blank++;
         return 1;
     }
@@ -402,7 +403,7 @@ static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t lin
         snprintf(msg, sizeof msg, "line %lld: column '%s': %s", (long long)line,
                  col_name(s, badcol, nb, sizeof nb), tide_csv_reason_names[bad]);
     if (s->o->strict) {
-        tide_errorf("%s:%s", s->path, msg + 4); /* "path: line N: ..." */
+        tide_errorf("%s: %s", s->path, msg);
         return -1;
     }
     if (!r->first_bad[0]) snprintf(r->first_bad, sizeof r->first_bad, "%s", msg);

@@ -58,6 +58,14 @@ static int read_all(int fd, void *p, uint64_t n)
 }
 
 static const char ZEROS[8] = {0};
+
+/* Reads n (< 8) padding bytes; they must be zero, so no byte of the file goes unchecked. */
+static int skip_pad(int fd, uint64_t n)
+{
+    char b[8];
+    if (n && read_all(fd, b, n)) return -1;
+    return n && memcmp(b, ZEROS, n) ? -1 : 0;
+}
 static uint64_t pad8(uint64_t n) { return (8 - (n & 7)) & 7; }
 
 static uint64_t elem_size(int kind) { return kind == TIDE_DS_F32 || kind == TIDE_DS_I32 ? 4 : kind == TIDE_DS_I64 ? 8 : 1; }
@@ -219,7 +227,7 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
         e[i].name[nl] = 0;
         e[i].kind = (int)kind;
         uint64_t hl = o + 20;
-        if (lseek(fd, (off_t)pad8(hl), SEEK_CUR) < 0) goto trunc;
+        if (skip_pad(fd, pad8(hl)) != 0) goto padbad;
         pos += hl + pad8(hl);
         uint64_t nb = count * elem_size((int)kind);
         if (count > fsize || nb > fsize - pos) {
@@ -243,7 +251,7 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
             tide_errorf("%s: corrupt dataset (entry '%s' checksum mismatch)", path, e[i].name);
             goto fail;
         }
-        if (lseek(fd, (off_t)pad8(nb), SEEK_CUR) < 0) goto trunc;
+        if (skip_pad(fd, pad8(nb)) != 0) goto padbad;
         pos += nb + pad8(nb);
     }
     char tr[8];
@@ -257,6 +265,9 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
     return TIDE_OK;
 trunc:
     tide_errorf("%s: truncated dataset (entry %u)", path, i + 1);
+    goto fail;
+padbad:
+    tide_errorf("%s: corrupt dataset (entry %u padding)", path, i + 1);
     goto fail;
 oom:
     tide_errorf("%s: out of memory loading dataset", path);
