@@ -184,6 +184,27 @@ function tests.decay_network_survival_loss()
   check.errors(function() net:fit(z, T.fromtable(tt), T.fromtable(et), { loss = "huber" }) end, "loss must be")
 end
 
+function tests.binding_errors()
+  local D = tide.core.decay
+  local off = T.fromtable({ 0, 2 }, "i64")
+  check.errors(function() D.fit("exponential", 2, off, { 1, 2 }, T.fromtable({ 1 }, "i32")) end, "event has 1 entries")
+  check.errors(function() D.fit("exponential", 2, off, { 1, 0 / 0 }, T.fromtable({ 1, 1 }, "i32")) end, "finite")
+  check.errors(function() D.fit("exponential", 2, T.fromtable({ 0, 3 }, "i64"), { 1, 2 }, T.fromtable({ 1, 1 }, "i32")) end, "ends at 3")
+  check.errors(function() D.fit("exponential", 2, off, { 1, 2 }, T.fromtable({ 1, 7 }, "i32")) end, "0 (censored) or 1")
+  check.errors(function() D.fit("mixture", 40, off, { 1, 2 }, T.fromtable({ 1, 1 }, "i32")) end, "1..16")
+  check.errors(function() D.gaps(off, T.fromtable({ 5, 1 }, "i64"), nil, 10) end, "not time-sorted")
+  check.errors(function() D.gaps(off, "x", nil, 10) end, "must be a tensor")
+  check.errors(function() D.interest({ theta = { 1 } }, off, T.fromtable({ 1, 9 }, "i32"), T.fromtable({ 1, 2 }, "i64"), nil, 3, 5) end,
+    "outside 1..3")
+  check.errors(function() D.interest({}, off, T.fromtable({ 1, 2 }, "i32"), T.fromtable({ 1, 2 }, "i64"), nil, 3, 5) end,
+    "theta is required")
+  check.errors(function() D.cooc(off, T.fromtable({ 1, 2 }, "i32"), 2, 0, 9) end, "kind must be")
+  check.errors(function() D.hawkes_prob({ mu = -1, alpha = 0, beta = 1 }, { 1 }, 2, 1) end, "mu > 0")
+  check.errors(function() tide.core.metrics.rank(T.zeros({ 2, 3 }), nil, nil, T.fromtable({ 0, 1 }, "i64"), T.fromtable({ 1 }, "i32")) end,
+    "offsets have 2 entries for 2 score rows")
+  check.errors(function() tide.core.metrics.rank(T.zeros({ 3 }), nil, nil, off, T.fromtable({ 1 }, "i32")) end, "[users, items]")
+end
+
 function tests.fit_errors()
   local ev = U.events { user = { 1, 1 }, time = { 0, 10 } }
   check.errors(function() tide.decay.fit(ev, { per = "nope" }) end, "per must be")
