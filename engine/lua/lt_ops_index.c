@@ -204,7 +204,7 @@ int lt_ops_cat(lua_State *L)
     lua_settop(L, 2); /* the scratch list goes above the arguments */
     int n = tensor_list(L, "cat", &ts);
     int d = lua_isnoneornil(L, 2) ? 0 : lt_check_dim(L, 2, ts[0]->ndim, "cat");
-    return lt_push_tensor(L, tide_cat(ts, n, d), "cat");
+    return lt_push_tensor(L, tide_ag_cat((tide_tensor *const *)ts, n, d), "cat");
 }
 
 int lt_ops_stack(lua_State *L)
@@ -213,5 +213,5 @@ int lt_ops_stack(lua_State *L)
     lua_settop(L, 2);
     int n = tensor_list(L, "stack", &ts);
     int d = lua_isnoneornil(L, 2) ? 0 : lt_check_dim(L, 2, ts[0]->ndim + 1, "stack");
-    return lt_push_tensor(L, tide_stack(ts, n, d), "stack");
+    return lt_push_tensor(L, tide_ag_stack((tide_tensor *const *)ts, n, d), "stack");
 }

@@ -220,6 +220,54 @@ function tests.cat_stack()
   check.errors(function() return T.cat({}) end, "cat: needs at least one tensor")
 end
 
+-- Every differentiable method must go through the tape: d/dx sum(f(x)) from backward equals
+-- a central finite difference of the same Lua call (f32, so eps and tol are loose).
+function tests.methods_record_autograd()
+  local x0 = {{0.3, -0.7, 1.2}, {0.9, 0.4, -1.1}}
+  local w = T.fromtable({{0.5, -1, 2}, {1.5, 0.25, -0.5}})
+  local idx = T.fromtable({{2, 1, 1}}, "i64")
+  local fs = {
+    add = function(x) return x:add(w) end, sub = function(x) return 2 - x end,
+    mul = function(x) return x * w end, div = function(x) return w / (x + 3) end,
+    pow = function(x) return (x + 2) ^ 1.5 end, neg = function(x) return -x end,
+    exp = function(x) return x:exp() end, tanh = function(x) return x:tanh() end,
+    sigmoid = function(x) return x:sigmoid() end, gelu = function(x) return x:gelu() end,
+    square = function(x) return x:square() end, log = function(x) return (x + 2):log() end,
+    clamp = function(x) return x:clamp(-0.5, 0.5) end,
+    maximum = function(x) return x:maximum(w) end,
+    where = function(x) return T.where(w:gt(0), x, x * 3) end,
+    sum = function(x) return x:sum(2) * w:sum(2) end, mean = function(x) return x:mean(1) end,
+    max = function(x) return (x:max(2)) end, logsumexp = function(x) return x:logsumexp(2) end,
+    var = function(x) return x:var(2) end, std = function(x) return x:std(1) end,
+    prod = function(x) return x:prod(2) end,
+    matmul = function(x) return x:matmul(w:t()) end,
+    gather = function(x) return x:gather(1, idx) end,
+    index_select = function(x) return x:index_select(2, {3, 1, 3}) end,
+    masked_fill = function(x) return x:masked_fill(w:lt(0), 0) * w end,
+    cumsum = function(x) return x:cumsum(2) * w end,
+    topk = function(x) return (x:topk(2)) end,
+    sort = function(x) return (x:sort(2)) * w end,
+    cat = function(x) return T.cat({x, x * 2}, 1) end,
+  }
+  for name, f in pairs(fs) do
+    local x = T.fromtable(x0)
+    x:requires_grad(true)
+    f(x):sum():backward()
+    local g = x:grad()
+    check.truthy(g, name .. ": no gradient reached x")
+    local eps = 1e-2
+    for i = 1, 2 do
+      for j = 1, 3 do
+        local xp, xm = T.fromtable(x0), T.fromtable(x0)
+        xp:set(i, j, x0[i][j] + eps)
+        xm:set(i, j, x0[i][j] - eps)
+        local fd = (f(xp):sum():item() - f(xm):sum():item()) / (2 * eps)
+        check.near(g:get(i, j), fd, 2e-2, name .. "[" .. i .. "," .. j .. "]")
+      end
+    end
+  end
+end
+
 function tests.argument_errors()
   local a = T.fromtable(A)
   check.errors(function() return a:add() end, "add: argument #2: expected tensor or number, got no value")
