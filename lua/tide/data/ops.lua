@@ -11,7 +11,7 @@ return function(M, Events)
   function M.take0(ev, idx)
     local out = {}
     for k, v in pairs(ev) do
-      if k ~= "stats" and k ~= "sorted" then out[k] = v end
+      if k ~= "sorted" then out[k] = v end
     end
     for _, f in ipairs(ORDER) do
       if ev[f] then out[f] = D.take(ev[f], idx) end

@@ -1,0 +1,265 @@
+-- test_data.lua — tide.data: read_events (schemas, presets, event mapping, bad rows, file
+-- errors), from_columns, subset/filter/time_window, sort, sequences (CSR), sessions, clean
+-- (each reason), compaction, save/load round trip and corrupt datasets.
+local tide = require "tide"
+local check = require "check"
+local data = tide.data
+local T = tide.tensor
+
+local tmpn = 0
+local function tmpfile(content, suffix)
+  tmpn = tmpn + 1
+  local p = os.tmpname() .. "_" .. tmpn .. (suffix or ".csv")
+  local f = assert(io.open(p, "wb")); f:write(content); f:close()
+  return p
+end
+
+local function gz(content)
+  local p = tmpfile(content)
+  assert(os.execute("gzip -f -n " .. p) == 0)
+  return p .. ".gz"
+end
+
+local LOG = "user_id,item_id,behavior,timestamp,price\n" ..
+            "u1,i1,pv,100,1.5\n" ..
+            "u2,i2,buy,50,2\n" ..
+            "u1,i2,cart,90,3\n" ..
+            "u1,i1,pv,100,1.5\n" ..      -- exact duplicate
+            "u2,i3,fav,60,\n" ..         -- missing price -> NaN (optional column)
+            "u3,i1,pv,oops,1\n"          -- bad timestamp
+local SCHEMA = { user = "user_id", item = "item_id", event = "behavior", time = "timestamp",
+                 price = "price", time_format = "epoch" }
+
+local t = {}
+
+function t.read_events_basic()
+  local ev = data.read_events(tmpfile(LOG), SCHEMA)
+  check.eq(ev.n, 5, "rows")
+  check.eq(ev.n_users, 2, "users (u3 only in a bad row)")
+  check.eq(ev.n_items, 3, "items")
+  check.eq(ev.user:dtype(), "i32", "user dtype")
+  check.eq(ev.time:dtype(), "i64", "time dtype")
+  check.eq(ev.users:name(1), "u1")
+  check.eq(ev.users:id("u2"), 2)
+  check.eq(ev.users:id("zz"), nil)
+  check.eq(ev.users:size(), 2)
+  -- pv -> browse(1), buy -> 5, cart -> 3, fav -> 4
+  check.all_near(ev.event, { 1, 5, 3, 1, 4 })
+  check.all_near(ev.time, { 100, 50, 90, 100, 60 })
+  check.truthy(ev.price:get(5) ~= ev.price:get(5), "empty price is NaN")
+  check.eq(ev.stats.dropped.bad_timestamp, 1)
+  check.eq(ev.stats.kept, 5)
+  check.truthy(ev.stats.first_bad:find("line 7", 1, true), ev.stats.first_bad)
+end
+
+function t.read_events_gzip_tsv_noheader()
+  local p = gz("a\tx\t1\nb\ty\t2\na\ty\t3\n")
+  local ev = data.read_events(p, { user = 1, item = 2, time = 3, header = false, sep = "\t" })
+  check.eq(ev.n, 3); check.eq(ev.n_users, 2)
+  check.all_near(ev.event, { 1, 1, 1 }, 0, "default event is browse")
+  local ev2 = data.read_events(p, { user = 1, item = 2, header = false, sep = "\t",
+                                    event_default = "buy" })
+  check.all_near(ev2.time, { 1, 2, 3 }, 0, "no time column: line numbers")
+  check.all_near(ev2.event, { 5, 5, 5 })
+end
+
+function t.event_map_and_unknown()
+  local p = tmpfile("u,i,e,t\n1,1,view,1\n1,2,weird,2\n1,3,order,3\n2,1,x9,4\n")
+  local ev = data.read_events(p, { user = "u", item = "i", event = "e", time = "t" })
+  check.eq(ev.n, 2, "unknown events dropped")
+  check.eq(ev.stats.dropped.unknown_event, 2)
+  check.all_near(ev.event, { 1, 5 })
+  local ev2 = data.read_events(p, { user = "u", item = "i", event = "e", time = "t",
+                                    event_map = { weird = "cart", x9 = 4 } })
+  check.eq(ev2.n, 4)
+  check.all_near(ev2.event, { 1, 3, 5, 4 })
+  check.errors(function()
+    data.read_events(p, { user = "u", item = "i", event = "e", time = "t", strict = true })
+  end, "unknown event names")
+end
+
+function t.read_events_errors()
+  check.errors(function() data.read_events("/nonexistent/x.csv", SCHEMA) end, "/nonexistent/x.csv")
+  check.errors(function() data.read_events(tmpfile(""), SCHEMA) end, "empty file")
+  check.errors(function() data.read_events(tmpfile("user_id,item_id\n1,2\n"), SCHEMA) end,
+    "missing column 'behavior'")
+  check.errors(function() data.read_events(tmpfile(LOG), { user = "user_id", bogus = 1 }) end,
+    "unknown schema key 'bogus'")
+  check.errors(function() data.read_events(tmpfile(LOG), "nosuchpreset") end, "unknown schema preset")
+  check.errors(function() data.read_events(42, SCHEMA) end, "path must be a string")
+  check.errors(function() data.read_events(tmpfile("user_id,item_id,behavior,timestamp,price\n"), SCHEMA) end,
+    "no valid rows")
+  local strict = {}
+  for k, v in pairs(SCHEMA) do strict[k] = v end
+  strict.strict = true
+  local p = tmpfile(LOG)
+  local err = check.errors(function() data.read_events(p, strict) end, "line 7")
+  check.truthy(err:find("timestamp", 1, true) and err:find(p, 1, true), err)
+  -- truncated gzip
+  local g = gz(LOG:rep(2000))
+  local f = io.open(g, "rb"); local bytes = f:read("*a"); f:close()
+  local g2 = tmpfile(bytes:sub(1, #bytes - 40), ".csv.gz")
+  check.errors(function() data.read_events(g2, SCHEMA) end, "truncated gzip")
+end
+
+function t.each_malformed_kind_counted()
+  local p = tmpfile("u,i,t,p\nok,a,1,1\nx,b,2\nx,c,3x,1\nx,d,4,1.2.3\nx,\195\40,5,1\n,e,6,1\n" ..
+                    "x,f,,1\nx,\"g\"z,8,1\nok,h,9,2\nx,\"open,10,1\n")
+  local ev = data.read_events(p, { user = "u", item = "i", time = "t", value = "p" })
+  local d = ev.stats.dropped
+  check.eq(ev.n, 2)
+  check.eq(d.field_count, 1); check.eq(d.bad_timestamp, 1); check.eq(d.invalid_utf8, 1)
+  check.eq(d.empty_id, 1); check.eq(d.missing_value, 1); check.eq(d.unterminated_quote, 2)
+  -- value is optional (NaN when empty) so "1.2.3" is the one bad number
+  check.eq(d.bad_number, 1)
+end
+
+function t.presets_on_shared_data()
+  local base = "../shared/data/"
+  local cases = {
+    { "taobao-userbehavior/UserBehavior_tail114users.csv", "taobao", 10000, 114 },
+    { "movielens-latest-small/ratings.csv.gz", "movielens", 100836, 610 },
+    { "cdnow/CDNOW_master.txt", "cdnow", 69659, 23570 },
+    { "movielens-1m/ratings_head_users1-20.dat", "ml1m", 2524, 20 },
+    { "uci-online-retail/online_retail.csv.gz", "retail", 406829, 4372 },
+  }
+  for _, c in ipairs(cases) do
+    local f = io.open(base .. c[1])
+    if f then
+      f:close()
+      local ev = data.read_events(base .. c[1], c[2])
+      check.eq(ev.n, c[3], c[1] .. " rows")
+      check.eq(ev.n_users, c[4], c[1] .. " users")
+    else
+      print("skip: " .. base .. c[1] .. " not present")
+    end
+  end
+end
+
+function t.from_columns_and_sequences()
+  local ev = data.from_columns { user = { 2, 1, 2, 1, 2 }, item = { 5, 1, 3, 2, 5 },
+                                 time = { 30, 20, 10, 10, 20 }, event = { "pv", "buy", 3, "cart", "fav" } }
+  check.eq(ev.n, 5); check.eq(ev.n_users, 2); check.eq(ev.n_items, 5)
+  check.eq(ev.users:name(2), "2", "integer ids keep their value")
+  local s = data.sequences(ev)
+  check.all_near(s.offsets, { 0, 2, 5 })
+  -- user 1: (t10, item2), (t20, item1); user 2: (t10,3), (t20,5), (t30,5)
+  check.all_near(s.item, { 2, 1, 3, 5, 5 })
+  check.all_near(s.time, { 10, 20, 10, 20, 30 })
+  check.all_near(s.event, { 3, 5, 3, 4, 1 })
+  check.eq(s.offsets:dtype(), "i64")
+  local sv = data.from_columns { user = { "b", "a", "b" }, item = { "x", "y", "x" } }
+  check.eq(sv.users:name(1), "b", "strings interned in order of appearance")
+  check.all_near(sv.user, { 1, 2, 1 })
+  check.all_near(sv.time, { 1, 2, 3 })
+  local tv = data.from_columns { user = T.fromtable({ 1, 3 }, "i32"), item = T.fromtable({ 1, 1 }, "i32"),
+                                 n_users = 4 }
+  check.eq(tv.n_users, 4, "n_users given explicitly")
+  check.errors(function() data.from_columns { user = { 1, 2 }, item = { 1 } } end, "item has 1 rows")
+  check.errors(function() data.from_columns { user = { 0, 1 } } end, "must be >= 1")
+  check.errors(function() data.from_columns { user = { 1 }, event = { 9 } } end, "1..5")
+  check.errors(function() data.from_columns { user = { 1 }, event = { "dance" } } end, "unknown event")
+  check.errors(function() data.from_columns { item = { 1 } } end, "'user' column is required")
+  check.errors(function() data.from_columns { user = { 3 }, n_users = 2 } end, "exceeds")
+end
+
+function t.subset_filter_window_sort()
+  local ev = data.from_columns { user = { 1, 2, 1, 2 }, item = { 1, 2, 3, 4 }, time = { 4, 3, 2, 1 },
+                                 price = { 1, 2, 3, 4 }, text = { "a", "b", "c", "d" } }
+  local s = data.subset(ev, { 4, 1 })
+  check.eq(s.n, 2); check.all_near(s.item, { 4, 1 }); check.eq(s.text[1], "d")
+  check.eq(s.n_users, 2, "same id space")
+  check.errors(function() data.subset(ev, { 5 }) end, "1..4")
+  local f = data.filter(ev, ev.price:gt(2))
+  check.all_near(f.item, { 3, 4 })
+  local w = data.time_window(ev, 2, 3)
+  check.all_near(w.item, { 2, 3 })
+  local so = ev:sort()
+  check.all_near(so.user, { 1, 1, 2, 2 }); check.all_near(so.time, { 2, 4, 1, 3 })
+  check.eq(so.text[1], "c")
+  local cu, ci = data.counts(ev)
+  check.all_near(cu, { 2, 2 }); check.all_near(ci, { 1, 1, 1, 1 })
+  check.all_near(data.weights(ev), { 1, 1, 1, 1 })
+end
+
+function t.sessions()
+  local ev = data.from_columns { user = { 1, 1, 1, 2, 2 }, item = { 1, 2, 3, 1, 2 },
+                                 time = { 0, 100, 5000, 10, 20 } }
+  local sid, s, ns = data.sessions(ev, { gap = 1800 })
+  check.eq(ns, 3)
+  check.all_near(sid, { 1, 1, 2, 3, 3 })
+  check.eq(s.n_sessions, 3)
+end
+
+function t.clean_reasons()
+  local ev = data.from_columns {
+    user  = { 1, 1, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3 },
+    item  = { 1, 1, 1, 2, 1, 2, 1, 2, 3, 1, 2, 3, 1, 2 },
+    event = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+    time  = { 10, 10, 15, 20, 5, 6, 1, 2, 3, 100, 200, 300, 400, 500 },
+    price = { 1, 1, 1, 1, 0 / 0, 1, 1, 1, 1, 1, 1, 1, 1, 1e9 },
+  }
+  local c, rep = data.clean(ev, { burst = 10, ranges = { price = { 0, 1000 } } })
+  check.eq(rep.dropped.missing_value, 1, "NaN price")
+  check.eq(rep.dropped.out_of_range, 1, "price 1e9")
+  check.eq(rep.dropped.duplicate, 1, "exact repeat")
+  check.eq(rep.dropped.burst, 1, "user 1 item 1 at t15 within 10 s of t10")
+  check.eq(rep.kept, 10)
+  check.eq(c.n, 10)
+  -- bots: user 3 has far more events than the others
+  local c2, rep2 = data.clean(ev, { bots = { max = 4 } })
+  check.eq(rep2.bot_users, 1)
+  check.eq(c2.n_users, 2, "ids compacted after removing the bot")
+  check.eq(c2.users:name(2), "2")
+  -- k-core 2: user 2 (2 events on items 1, 2) stays; check an independent count
+  local c3, rep3 = data.clean(ev, { kcore = { user = 3, item = 1 }, dedupe = false })
+  check.eq(rep3.dropped.kcore, 2, "user 2 has only 2 events")
+  check.eq(c3.n_users, 2)
+  local w = data.clean(ev, { time = { 6, 300 }, dedupe = false })
+  check.eq(w.n, 8) -- times 10,10,15,20,6,100,200,300
+  check.errors(function() data.clean(ev, { require = { "dwell" } }) end, "required column 'dwell'")
+  check.errors(function() data.clean({}, {}) end, "expected an event table")
+end
+
+function t.save_load_round_trip()
+  local ev = data.read_events(tmpfile(LOG), SCHEMA)
+  local c = data.clean(ev)
+  local p = os.tmpname() .. ".tds"
+  c:save(p, { note = "hi" })
+  local l = data.load(p)
+  check.eq(l.n, c.n); check.eq(l.n_users, c.n_users); check.eq(l.n_items, c.n_items)
+  check.all_near(l.user, c.user:totable()); check.all_near(l.time, c.time:totable())
+  check.all_near(l.event, c.event:totable())
+  check.eq(l.users:name(2), c.users:name(2))
+  check.eq(l.items:id("i3"), c.items:id("i3"))
+  check.eq(l.meta.note, "hi")
+  check.eq(l.stats.dropped.bad_timestamp, 1)
+  check.eq(l.clean_report.dropped.duplicate, 1)
+  -- corrupt: flip one byte in the middle, then truncate
+  local f = io.open(p, "rb"); local b = f:read("*a"); f:close()
+  local mid = math.floor(#b / 2)
+  local bad = tmpfile(b:sub(1, mid - 1) .. string.char((b:byte(mid) + 1) % 256) .. b:sub(mid + 1), ".tds")
+  check.errors(function() data.load(bad) end, "corrupt")
+  check.errors(function() data.load(tmpfile(b:sub(1, #b - 9), ".tds")) end, "truncated")
+  check.errors(function() data.load(tmpfile(LOG, ".tds")) end, "not a Tide dataset")
+  check.errors(function() data.load("/nonexistent.tds") end, "cannot open")
+  os.remove(p)
+end
+
+function t.interner_api()
+  local D = tide.core.data
+  local I = D.interner()
+  check.eq(I:add("x"), 1); check.eq(I:add(7), 2); check.eq(I:id("7"), 2); check.eq(I:id(7), 2)
+  check.eq(#I, 2)
+  local keys, offs = I:serialize()
+  local J = D.interner_from(keys, offs)
+  check.eq(J:name(2), "7")
+  check.eq(tostring(J), "Interner(2 ids)")
+  J:free(); J:free()
+  check.errors(function() J:size() end, "freed")
+  check.errors(function() I:id({}) end, "string or number")
+  check.eq(D.parse_time("2017-11-28T06:01:34Z"), 1511848894)
+  check.eq(D.parse_time("nope"), nil)
+end
+
+return t
