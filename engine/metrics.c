@@ -235,9 +235,19 @@ static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int6
         const float *x = scores + b * ld;
         mark_row(mark, b, seen_off, seen, NULL, NULL);
         int n = 0;
-        for (int64_t i = 0; i < I; i++) {
+        /* Items are scanned in increasing id, so once the heap is full a candidate must score
+         * strictly above the heap's worst (an equal score comes with a higher id: worse).
+         * Blocks of 16 with nothing above that threshold are skipped by one vectorised test. */
+        float thr = -INFINITY;
+        int64_t i = 0;
+        for (; i < I; i++) {
+            if (n == K && (i & 15) == 0 && i + 16 <= I) {
+                int any = 0;
+                for (int z = 0; z < 16; z++) any |= x[i + z] > thr;
+                if (!any) { i += 15; continue; }
+            }
             float s = x[i];
-            if (n == K && !worse(hs[0], hi[0], s, (int32_t)i)) continue; /* fast reject */
+            if (n == K && !(s > thr)) continue;
             if (mark[i] || isnan(s)) continue;
             if (n < K) { /* push: sift up */
                 int p = n++;
@@ -253,6 +263,7 @@ static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int6
                 hs[0] = s; hi[0] = (int32_t)i;
                 sift_down(hs, hi, n, 0);
             }
+            if (n == K) thr = hs[0];
         }
         clear_row(mark, b, seen_off, seen, NULL, NULL);
         /* pop worst-first into the tail */
