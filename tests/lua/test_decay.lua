@@ -53,6 +53,25 @@ function tests.per_user_shrinkage()
   check.truthy(e_eb < 0.8 * e_mle, ("EB error %.4g vs MLE %.4g"):format(e_eb, e_mle))
 end
 
+function tests.segments()
+  -- two segments with rates 0.5 and 0.05 per day; users 1..200 in segment 1, 201..400 in 2
+  local cols = U.simulate(400, 40, function(r, u) return -math.log(r()) / (u <= 200 and 0.5 or 0.05) end, 21)
+  local ev = U.events(cols)
+  local seg = {}
+  for u = 1, 400 do seg[u] = u <= 200 and 1 or 2 end
+  local segt = T.fromtable(seg, "i32")
+  local f = tide.decay.fit(ev, { per = "segment", segment = segt, t_end = 40 * 86400, shrink = false })
+  check.eq(f.n_series, 2)
+  check.truthy(math.abs(f.theta:get(1, 1) - 0.5) < 3 * f.se:get(1, 1), "segment 1 rate")
+  check.truthy(math.abs(f.theta:get(2, 1) - 0.05) < 3 * f.se:get(2, 1), "segment 2 rate")
+  -- per-user fits shrink towards their own segment's prior, not a global one
+  local fu = tide.decay.fit(ev, { per = "user", segment = segt, t_end = 40 * 86400 })
+  check.eq(#fu.prior.a, 2)
+  check.near(fu.prior.a[1] / fu.prior.b[1], 0.5, 0.15, "segment 1 prior mean")
+  check.near(fu.prior.a[2] / fu.prior.b[2], 0.05, 0.25, "segment 2 prior mean")
+  check.errors(function() tide.decay.fit(ev, { per = "segment" }) end, "needs opts.segment")
+end
+
 function tests.select_picks_true_family()
   local cols = U.simulate(1000, 90, function(r) return (-math.log(r())) ^ (1 / 0.5) / 0.15 end, 5)
   local ev = U.events(cols)
