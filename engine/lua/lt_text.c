@@ -257,13 +257,79 @@ static int l_ids(lua_State *L)
     return 2;
 }
 
+
+/* pad(ids i32, offsets i64, rows {1-based example numbers}, maxlen, shift [, minlen])
+ * -> X i32 [#rows, T] with X[b][t] = ids[offsets[r]+t] + shift (1 where padded), lengths i32
+ * [#rows]; T = max(minlen, longest row clipped to maxlen). Batches for sequence models. */
+static int l_pad(lua_State *L)
+{
+    const char *fn = "text.pad";
+    tide_tensor *ti = lt_check_tensor(L, 1, fn), *to = lt_check_tensor(L, 2, fn);
+    if (ti->dtype != TIDE_I32 || to->dtype != TIDE_I64 || ti->ndim != 1 || to->ndim != 1 ||
+        !tide_tensor_is_contiguous(ti) || !tide_tensor_is_contiguous(to))
+        return luaL_error(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    int64_t maxlen = lt_check_int(L, 4, fn, "maxlen"), shift = lt_check_int(L, 5, fn, "shift");
+    int64_t minlen = lua_isnoneornil(L, 6) ? 1 : lt_check_int(L, 6, fn, "minlen");
+    if (maxlen < 1 || minlen < 1) return luaL_error(L, "%s: maxlen and minlen must be >= 1", fn);
+    int64_t nex = to->shape[0] - 1, B = (int64_t)lua_objlen(L, 3), T = minlen;
+    const int64_t *off = tide_i64(to);
+    const int32_t *ids = tide_i32(ti);
+    for (int64_t b = 0; b < B; b++) {
+        lua_rawgeti(L, 3, (int)b + 1);
+        int64_t r = (int64_t)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (r < 1 || r > nex) return luaL_error(L, "%s: rows[%d] = %d outside 1..%d", fn, (int)b + 1, (int)r, (int)nex);
+        int64_t len = off[r] - off[r - 1];
+        if (len > maxlen) len = maxlen;
+        if (len > T) T = len;
+    }
+    int64_t shp[2] = {B, T};
+    tide_tensor *x = tide_tensor_full(TIDE_I32, 2, shp, 1.0);
+    tide_tensor *lens = tide_tensor_new(TIDE_I32, 1, &B);
+    if (!x || !lens) { tide_tensor_release(x); tide_tensor_release(lens); return lt_error(L, fn); }
+    int32_t *px = tide_i32(x), *pl = tide_i32(lens);
+    for (int64_t b = 0; b < B; b++) {
+        lua_rawgeti(L, 3, (int)b + 1);
+        int64_t r = (int64_t)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        int64_t len = off[r] - off[r - 1];
+        if (len > maxlen) len = maxlen;
+        for (int64_t t = 0; t < len; t++) px[b * T + t] = (int32_t)(ids[off[r - 1] + t] + shift);
+        pl[b] = (int32_t)len;
+    }
+    lt_push_tensor(L, x, fn);
+    lt_push_tensor(L, lens, fn);
+    return 2;
+}
+
+/* window_mask(lengths i32 [B], T, k) -> f32 [B, T-k+1]: 1 where a width-k window starting at
+ * t lies inside the first lengths[b] steps (valid positions of an unpadded convolution). */
+static int l_window_mask(lua_State *L)
+{
+    const char *fn = "text.window_mask";
+    tide_tensor *tl = lt_check_tensor(L, 1, fn);
+    int64_t T = lt_check_int(L, 2, fn, "T"), k = lt_check_int(L, 3, fn, "k");
+    if (tl->dtype != TIDE_I32 || tl->ndim != 1 || !tide_tensor_is_contiguous(tl))
+        return luaL_error(L, "%s: lengths must be a contiguous 1-d i32 tensor", fn);
+    if (k < 1 || T < k) return luaL_error(L, "%s: need 1 <= k <= T (k=%d, T=%d)", fn, (int)k, (int)T);
+    int64_t shp[2] = {tl->shape[0], T - k + 1};
+    tide_tensor *m = tide_tensor_new(TIDE_F32, 2, shp);
+    if (!m) return lt_error(L, fn);
+    for (int64_t b = 0; b < shp[0]; b++)
+        for (int64_t t = 0; t < shp[1]; t++)
+            tide_f32(m)[b * shp[1] + t] = (t + k <= tide_i32(tl)[b]) ? 1.0f : 0.0f;
+    return lt_push_tensor(L, m, fn);
+}
+
 static const luaL_Reg vocab_methods[] = {
     {"add", v_add}, {"add_texts", v_add_texts}, {"prune", v_prune}, {"size", v_size},
     {"id", v_id}, {"token", v_token}, {"save", v_save}, {"free", v_free}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {
     {"normalize", l_normalize}, {"units", l_units}, {"fnv1a", l_fnv1a},
-    {"vocab_new", l_vocab_new}, {"vocab_load", l_vocab_load}, {"ids", l_ids}, {NULL, NULL}};
+    {"vocab_new", l_vocab_new}, {"vocab_load", l_vocab_load}, {"ids", l_ids},
+    {"pad", l_pad}, {"window_mask", l_window_mask}, {NULL, NULL}};
 
 int lt_open_text(lua_State *L)
 {

@@ -42,7 +42,7 @@ function M.load(path)
   local magic = f:read(8) or ""
   f:close()
   if magic == "TIDEFT01" then return M.fasttext.load(path) end
-  if magic:sub(1, 7) == "TIDECNN" then return M.textcnn.load(path) end
+  if magic == "TIDECKPT" then return M.textcnn.load(path) end -- tide.checkpoint file
   error(("sentiment.load: %s is not a tide sentiment model"):format(path), 2)
 end
 

@@ -1,0 +1,140 @@
+-- tide.sentiment.textcnn — a TextCNN (Kim 2014, "Convolutional Neural Networks for Sentence
+-- Classification") over text units: CJK characters (so a character CNN for Chinese), words
+-- for Latin text. Built from tide.nn layers:
+--   Embedding(V+2, dim) -> Conv1d(dim, filters, k) + ReLU for k in widths -> max over valid
+--   time steps -> concat -> Dropout -> Linear(filters * #widths, classes) -> softmax.
+-- Row 1 is padding, rows 2..V+1 the vocabulary, row V+2 out-of-vocabulary.
+-- Trained with Adam on mini-batches in a seeded order; saved with tide.checkpoint.
+--   local m = tide.sentiment.textcnn.train(texts, labels, opts);  m:prob(texts);  m:save(p)
+local tide = require "tide"
+local nn = require "tide.nn"
+local text = require "tide.text"
+local T = tide.tensor
+local tcore = tide.core.text
+
+local M = {}
+M.defaults = { dim = 64, filters = 100, widths = { 2, 3, 4 }, dropout = 0.5, epochs = 4,
+               batch = 64, lr = 2e-3, maxlen = 200, min_count = 2, max_vocab = 30000, seed = 1 }
+
+local Net = nn.Module:extend("TextCNN")
+
+function Net:init(o)
+  self.o = o
+  self:add("emb", nn.Embedding(o.n_rows, o.dim, { padding_idx = 1, std = 0.1 }))
+  for i, k in ipairs(o.widths) do self:add("conv" .. i, nn.Conv1d(o.dim, o.filters, k)) end
+  self:add("drop", nn.Dropout(o.dropout))
+  -- Linear over the concatenation == sum of one Linear per width block (one bias)
+  for i = 1, #o.widths do self:add("out" .. i, nn.Linear(o.filters, o.classes, { bias = i == 1 })) end
+end
+
+-- x i32 [B,T] (1-based rows), lengths i32 [B] -> logits [B, classes]
+function Net:forward(x, lengths)
+  local e = self.emb(x)
+  local Tn = x:shape()[2]
+  local z
+  for i, k in ipairs(self.o.widths) do
+    local y = self["conv" .. i](e):relu()
+    local f = tide.core.nn.max_over_time(y, tcore.window_mask(lengths, Tn, k))
+    local zi = self["out" .. i](self.drop(f))
+    z = z and z + zi or zi
+  end
+  return z
+end
+
+local CNN = {}
+CNN.__index = CNN
+
+local function maxw(o) local m = 1; for _, k in ipairs(o.widths) do m = math.max(m, k) end; return m end
+
+function CNN:encode(texts) return tcore.ids(self.vocab, texts, 0, 1, 1) end
+
+-- Logits for rows of an encoded batch (eval mode, no graph).
+function CNN:logits(ids, off, rows)
+  local x, lens = tcore.pad(ids, off, rows, self.o.maxlen, 2, maxw(self.o))
+  return self.net(x, lens)
+end
+
+function CNN:predict(texts)
+  self.net:eval()
+  local ids, off = self:encode(texts)
+  local out = {}
+  require("tide.autograd").no_grad(function()
+    -- batches of similar length (little padding); results go back to input order
+    local offs, order = off:totable(), {}
+    for i = 1, #texts do order[i] = i end
+    table.sort(order, function(a, b)
+      local la, lb = offs[a + 1] - offs[a], offs[b + 1] - offs[b]
+      if la ~= lb then return la < lb end
+      return a < b
+    end)
+    local bs = 256
+    for s = 1, #texts, bs do
+      local rows = {}
+      for i = s, math.min(#texts, s + bs - 1) do rows[#rows + 1] = order[i] end
+      local p = tide.core.nn.softmax(self:logits(ids, off, rows)):totable()
+      for j, r in ipairs(p) do out[rows[j]] = r end
+    end
+  end)
+  return out
+end
+
+function CNN:prob(texts)
+  local p = self:predict(texts)
+  local out = {}
+  for i = 1, #p do out[i] = p[i][2] end
+  return out
+end
+
+-- Occlusion: contribution of unit i = log-odds(text) - log-odds(text with unit i replaced by
+-- the out-of-vocabulary row), all variants scored in one batch. Returns units,
+-- contributions and the full text's log-odds.
+function CNN:explain(s)
+  local toks = text.tokenize(s)
+  local ids = self:encode({ s })
+  local base, V = ids:totable(), self.vocab:size()
+  local n = #base
+  if n == 0 then
+    local p = self:prob({ s })[1]
+    return {}, {}, math.log(p / (1 - p))
+  end
+  local flat, offs, rows = {}, { 0 }, {}
+  for i = 0, n do
+    for j = 1, n do flat[#flat + 1] = (j == i) and V or base[j] end
+    offs[#offs + 1] = #flat
+    rows[#rows + 1] = i + 1
+  end
+  self.net:eval()
+  local z = require("tide.autograd").no_grad(function()
+    return self:logits(T.fromtable(flat, "i32"), T.fromtable(offs, "long"), rows):totable()
+  end)
+  local contrib = {}
+  for i = 1, n do contrib[i] = (z[1][2] - z[1][1]) - (z[i + 1][2] - z[i + 1][1]) end
+  return toks, contrib, z[1][2] - z[1][1]
+end
+
+function CNN:save(path)
+  local toks = {}
+  for i = 0, self.vocab:size() - 1 do toks[#toks + 1] = (self.vocab:token(i)) end
+  local o = self.o
+  tide.checkpoint.save_model(path, self.net, {
+    kind = "textcnn", dim = o.dim, filters = o.filters, widths = table.concat(o.widths, ","),
+    dropout = o.dropout, maxlen = o.maxlen, classes = o.classes, n_rows = o.n_rows,
+    vocab = table.concat(toks, "\n") })
+end
+
+function M.load(path)
+  local _, meta = tide.checkpoint.load(path)
+  if meta.kind ~= "textcnn" then error(("sentiment.textcnn.load: %s is not a TextCNN model"):format(path), 2) end
+  local v = tcore.vocab_new()
+  if meta.vocab ~= "" then for tok in (meta.vocab .. "\n"):gmatch("([^\n]*)\n") do v:add(tok, 1) end end
+  local widths = {}
+  for k in meta.widths:gmatch("%d+") do widths[#widths + 1] = tonumber(k) end
+  local o = { dim = meta.dim, filters = meta.filters, widths = widths, dropout = meta.dropout,
+              maxlen = meta.maxlen, classes = meta.classes, n_rows = meta.n_rows }
+  local self = setmetatable({ vocab = v, o = o, net = Net(o) }, CNN)
+  tide.checkpoint.load_model(path, self.net)
+  return self
+end
+
+M.train = require("tide.sentiment.textcnn_train")(M, Net, CNN)
+return M

@@ -1,0 +1,82 @@
+-- tide.sentiment.textcnn_train — the training loop of the TextCNN (see textcnn.lua): Adam on
+-- cross-entropy over mini-batches; the example order per epoch comes from a seeded
+-- Fisher-Yates shuffle and tide.tensor.manual_seed fixes initialisation and dropout, so a
+-- run is reproducible for a given seed and thread count.
+local tide = require "tide"
+local text = require "tide.text"
+local T = tide.tensor
+local tcore = tide.core.text
+
+return function(M, Net, CNN)
+  -- A 31-bit Park-Miller generator: only the shuffle order depends on it.
+  local function shuffler(seed)
+    local x = (seed % 2147483646) + 1
+    return function(n)
+      x = (x * 48271) % 2147483647
+      return x % n + 1
+    end
+  end
+
+  return function(texts, labels, opts)
+    opts = opts or {}
+    local o = {}
+    for k, v in pairs(M.defaults) do o[k] = v end
+    for k, v in pairs(opts) do o[k] = v end
+    if type(texts) ~= "table" or type(labels) ~= "table" or #texts ~= #labels then
+      error("sentiment.textcnn.train: need equal-length tables of texts and labels", 2)
+    end
+    o.classes = opts.classes or 2
+    for i, y in ipairs(labels) do
+      if type(y) ~= "number" or y % 1 ~= 0 or y < 0 or y >= o.classes then
+        error(("sentiment.textcnn.train: labels[%d] = %s, expected an integer in [0, %d)"):format(i, tostring(y), o.classes), 2)
+      end
+    end
+    T.manual_seed(o.seed)
+    local vocab = text.vocab(texts, { min_count = o.min_count, max_size = o.max_vocab })
+    o.n_rows = vocab:size() + 2
+    local self = setmetatable({ vocab = vocab, o = o, net = Net(o) }, CNN)
+    local ids, off = self:encode(texts)
+    local opt = tide.optim.Adam(self.net, { lr = o.lr })
+    local n, rnd = #texts, shuffler(o.seed)
+    local order = {}
+    for i = 1, n do order[i] = i end
+    local steps, total = 0, o.epochs * math.ceil(n / o.batch)
+    local offs = off:totable()
+    local function len(i) return math.min(o.maxlen, offs[i + 1] - offs[i]) end
+    for ep = 1, o.epochs do
+      for i = n, 2, -1 do local j = rnd(i); order[i], order[j] = order[j], order[i] end
+      -- length bucketing: sort windows of 32 batches by length so a batch pads little, then
+      -- visit the batches in a shuffled order
+      local win = 32 * o.batch
+      for s = 1, n, win do
+        local chunk = {}
+        for i = s, math.min(n, s + win - 1) do chunk[#chunk + 1] = order[i] end
+        table.sort(chunk, function(a, b) if len(a) ~= len(b) then return len(a) < len(b) end return a < b end)
+        for k, v in ipairs(chunk) do order[s + k - 1] = v end
+      end
+      local starts = {}
+      for s = 1, n, o.batch do starts[#starts + 1] = s end
+      for i = #starts, 2, -1 do local j = rnd(i); starts[i], starts[j] = starts[j], starts[i] end
+      self.net:train()
+      local sum, cnt = 0, 0
+      for _, s in ipairs(starts) do
+        local rows, ys = {}, {}
+        for i = s, math.min(n, s + o.batch - 1) do
+          rows[#rows + 1] = order[i]; ys[#ys + 1] = labels[order[i]] + 1
+        end
+        -- linear decay of the learning rate to 10 % over the run
+        opt.lr = o.lr * (1 - 0.9 * steps / total)
+        local logits = self:logits(ids, off, rows)
+        local loss = tide.core.nn.cross_entropy(logits, T.fromtable(ys, "i32"))
+        opt:zero_grad()
+        loss:backward()
+        opt:step()
+        steps = steps + 1
+        sum, cnt = sum + loss:item() * #rows, cnt + #rows
+      end
+      self.loss = sum / cnt
+      if o.progress then io.stderr:write(("textcnn epoch %d loss %.4f\n"):format(ep, self.loss)) end
+    end
+    return self
+  end
+end
