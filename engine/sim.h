@@ -119,11 +119,16 @@ typedef struct {
     int64_t t_min, t_max;   /* epoch seconds */
 } tide_sim_summary;
 
-/* Streams the log to path (gzip when it ends in ".gz", zlib level `gz_level` 1..9), written
- * through a buffer of chunk_bytes and renamed into place atomically. Output bytes do not
- * depend on chunk_bytes. Returns TIDE_OK / TIDE_ERR (message names the path). */
-int tide_sim_write(const tide_sim *s, const char *path, int64_t chunk_bytes, int gz_level,
-                   tide_sim_summary *sum);
+/* Writes the log to path (gzip when it ends in ".gz", zlib level gz_level 1..9) through a
+ * temporary file that is fsynced and renamed into place. Users are cut into blocks of
+ * block_users (0 = automatic: about 64k rows per block, from n_events / n_users); `threads`
+ * workers (0 = one per core, at most 8) generate and compress blocks while the caller's thread
+ * writes them in order. Memory is O(threads · block size), not O(log size). The CSV bytes do
+ * not depend on threads or block_users; with gzip each block is one gzip member, so the
+ * compressed bytes do not depend on threads and decompress to the same CSV for any
+ * block_users. Returns TIDE_OK / TIDE_ERR (message names the path). */
+int tide_sim_write(const tide_sim *s, const char *path, int gz_level, int threads,
+                   int64_t block_users, tide_sim_summary *sum);
 /* Writes the truth JSON (config, per segment priors, and per user rows when per_user != 0;
  * sum may be NULL). Atomic. */
 int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,

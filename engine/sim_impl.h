@@ -82,6 +82,18 @@ void sim_proc_init(const tide_sim *s, int64_t user, sim_proc *p, sim_rng *visits
 /* Next visit before t_end: returns 1 and sets *t / *kind; or 0 with the state moved to t_end. */
 int sim_proc_next(sim_proc *p, sim_rng *r, double t_end, double *t, int *kind);
 
+/* A growable text buffer; oom is set (and the append dropped) when realloc fails. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int oom;
+} sim_buf;
+
+int sim_buf_reserve(sim_buf *b, size_t need);
+/* Appends all rows of user u (0-based) to o and counts them into sum; cum is scratch of
+ * n_categories doubles. */
+void sim_emit_user(const tide_sim *s, int64_t u, double *cum, sim_buf *o, tide_sim_summary *sum);
+
 /* Truth plus the cumulative interest profile cum[C] (Dirichlet draw) of one user. */
 void sim_user_profile(const tide_sim *s, int64_t user, tide_sim_truth *t, double *cum);
 

@@ -2,7 +2,7 @@
  *
  * core.sim.new(cfg) -> a "tide.Sim" object built from a flat config table (the friendly
  * defaults and key checking live in lua/tide/sim.lua). Methods:
- *   s:write(path [, chunk_bytes [, gz_level]]) -> summary table
+ *   s:write(path [, gz_level [, threads [, block_users]]]) -> summary table
  *   s:write_truth(path [, per_user])            (uses the last write's summary when present)
  *   s:truth() -> per-user truth tensors         s:visits(user) -> times, kinds, alive
  *   s:future(users, treated|nil, effect, window) -> returned, first, visits tensors
@@ -186,12 +186,14 @@ static int m_write(lua_State *L)
 {
     lt_sim_ud *ud = check_sim(L, 1, "sim:write");
     const char *path = luaL_checkstring(L, 2);
-    int64_t chunk = lua_isnoneornil(L, 3) ? (1 << 20) : lt_check_int(L, 3, "sim:write", "chunk");
-    int64_t level = lua_isnoneornil(L, 4) ? 1 : lt_check_int(L, 4, "sim:write", "level");
+    int64_t level = lua_isnoneornil(L, 3) ? 1 : lt_check_int(L, 3, "sim:write", "level");
+    int64_t threads = lua_isnoneornil(L, 4) ? 0 : lt_check_int(L, 4, "sim:write", "threads");
+    int64_t block = lua_isnoneornil(L, 5) ? 0 : lt_check_int(L, 5, "sim:write", "block_users");
     if (level < 1 || level > 9) lt_errorf(L, "sim:write: gzip level must be 1..9, got %lld", (long long)level);
-    if (chunk < 256) lt_errorf(L, "sim:write: chunk must be >= 256 bytes");
+    if (threads < 0 || threads > 64) lt_errorf(L, "sim:write: threads must be 0..64 (0 = one per core)");
+    if (block < 0) lt_errorf(L, "sim:write: block_users must be >= 0 (0 = automatic)");
     double t0 = wall_seconds();
-    if (tide_sim_write(ud->s, path, chunk, (int)level, &ud->sum) != TIDE_OK) {
+    if (tide_sim_write(ud->s, path, (int)level, (int)threads, block, &ud->sum) != TIDE_OK) {
         ud->has_sum = 0;
         return lt_error(L, "sim");
     }

@@ -41,8 +41,8 @@ local engine_keys = {
   price_median = 1, price_sigma = 1, dwell_median = 1, dwell_sigma = 1, hawkes = 1, churn = 1,
   join_visit = 1, segments = 1,
 }
-local other_keys = { out = 1, truth = 1, user_truth = 1, truth_tensors = 1, chunk = 1, level = 1,
-                     funnel = 1 }
+local other_keys = { out = 1, truth = 1, user_truth = 1, truth_tensors = 1, level = 1,
+                     threads = 1, chunk_users = 1, funnel = 1 }
 
 -- Flattens the friendly options into the engine's config table.
 local function engine_config(opts, fn)
@@ -82,8 +82,10 @@ function M.truth_path(out)
 end
 
 --- sim.generate{users=, events=, seed=, decay="exponential"|"mixture"|"power", out="x.csv[.gz]",
----   truth=path|false, user_truth=true, chunk=bytes, level=1..9, funnel={click=,cart=,fav=,buy=},
+---   truth=path|false, user_truth=true, level=1..9 (gzip, default 1), threads=0 (one per core),
+---   chunk_users=0 (users per block, automatic), funnel={click=,cart=,fav=,buy=},
 ---   ...model options (see engine_keys)} -> summary, truth
+--- The CSV bytes never depend on threads or chunk_users; gzip bytes do not depend on threads.
 --- summary: rows, users, visits, behaviors{pv,click,cart,fav,buy}, bytes (CSV), path,
 ---   truth_path, seconds (wall: calibration + log; not the truth JSON), rows_per_second,
 ---   config (effective, after calibration).
@@ -100,7 +102,7 @@ function M.generate(opts)
     error("sim.generate: 'truth' must be a path or false", 2)
   end
   local s = guarded("sim.generate", core.new, cfg)
-  local ok, summary = pcall(s.write, s, opts.out, opts.chunk, opts.level)
+  local ok, summary = pcall(s.write, s, opts.out, opts.level, opts.threads, opts.chunk_users)
   if ok and truth_path then
     local tok, err = pcall(s.write_truth, s, truth_path, opts.user_truth ~= false)
     if not tok then ok, summary = false, err end

@@ -86,7 +86,9 @@ static tide_sim *make(tide_sim_config *c)
     return s;
 }
 
-/* ---- determinism ---- */
+/* ---- determinism ----
+ * CSV bytes: identical for any thread count and block size, and for a fresh simulator.
+ * gzip bytes: identical for any thread count; any block size decompresses to the same CSV. */
 static void test_determinism(void **state)
 {
     (void)state;
@@ -95,33 +97,41 @@ static void test_determinism(void **state)
     c.n_users = 400, c.n_events = 20000, c.seed = 7;
     tide_sim *s = make(&c);
     tide_sim_summary a, b;
-    assert_int_equal(tide_sim_write(s, path_of("a.csv"), 256, 1, &a), TIDE_OK);
-    assert_int_equal(tide_sim_write(s, path_of("b.csv"), 1 << 20, 1, &b), TIDE_OK);
-    assert_int_equal(tide_sim_write(s, path_of("a.csv.gz"), 300, 6, NULL), TIDE_OK);
-    assert_int_equal(tide_sim_write(s, path_of("b.csv.gz"), 1 << 22, 6, NULL), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("a.csv"), 1, 1, 7, &a), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("b.csv"), 1, 3, 0, &b), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("e.csv"), 1, 2, 1000, NULL), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("a.csv.gz"), 6, 1, 0, NULL), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("b.csv.gz"), 6, 4, 0, NULL), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("e.csv.gz"), 6, 2, 13, NULL), TIDE_OK);
     tide_sim_free(s);
     tide_sim *s2 = make(&c); /* a fresh simulator with the same seed */
-    assert_int_equal(tide_sim_write(s2, path_of("c.csv"), 4096, 1, NULL), TIDE_OK);
+    assert_int_equal(tide_sim_write(s2, path_of("c.csv"), 1, 2, 0, NULL), TIDE_OK);
     tide_sim_free(s2);
     c.seed = 8;
     tide_sim *s3 = make(&c);
-    assert_int_equal(tide_sim_write(s3, path_of("d.csv"), 4096, 1, NULL), TIDE_OK);
+    assert_int_equal(tide_sim_write(s3, path_of("d.csv"), 1, 2, 0, NULL), TIDE_OK);
     tide_sim_free(s3);
 
-    size_t na, nb, nc, nd, nga, ngb, rga, rgb;
+    size_t na, nb, nc, nd, ne, nga, ngb, nge, rga, rgb;
     char *fa = slurp_raw(path_of("a.csv"), &na), *fb = slurp_raw(path_of("b.csv"), &nb);
     char *fc = slurp_raw(path_of("c.csv"), &nc), *fd = slurp_raw(path_of("d.csv"), &nd);
+    char *fe = slurp_raw(path_of("e.csv"), &ne);
     char *ga = slurp(path_of("a.csv.gz"), &nga), *gb = slurp(path_of("b.csv.gz"), &ngb);
+    char *ge = slurp(path_of("e.csv.gz"), &nge);
     char *za = slurp_raw(path_of("a.csv.gz"), &rga), *zb = slurp_raw(path_of("b.csv.gz"), &rgb);
     assert_true(na == nb && !memcmp(fa, fb, na));
+    assert_true(na == ne && !memcmp(fa, fe, na));
     assert_true(na == nc && !memcmp(fa, fc, na));
     assert_true(nd != na || memcmp(fa, fd, na) != 0);
     assert_true(nga == na && !memcmp(ga, fa, na)); /* gzip reads back to the plain bytes */
     assert_true(ngb == na && !memcmp(gb, fa, na));
+    assert_true(nge == na && !memcmp(ge, fa, na)); /* many small gzip members */
     assert_true(rga == rgb && !memcmp(za, zb, rga)); /* compressed bytes too */
     assert_true(rga < na / 2);
     assert_int_equal((int64_t)na, a.bytes);
-    free(fa), free(fb), free(fc), free(fd), free(ga), free(gb), free(za), free(zb);
+    assert_memory_equal(&a, &b, sizeof a); /* summaries agree across thread counts */
+    free(fa), free(fb), free(fc), free(fd), free(fe), free(ga), free(gb), free(ge), free(za);
+    free(zb);
 }
 
 /* ---- counts and format ---- */
@@ -133,7 +143,7 @@ static void test_counts_and_format(void **state)
     c.n_users = 300, c.n_events = 30000, c.seed = 3;
     tide_sim *s = make(&c);
     tide_sim_summary sum;
-    assert_int_equal(tide_sim_write(s, path_of("f.csv"), 1 << 16, 1, &sum), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("f.csv"), 1, 0, 0, &sum), TIDE_OK);
     size_t n;
     char *f = slurp_raw(path_of("f.csv"), &n);
     f[n] = 0;
@@ -313,7 +323,7 @@ static void test_funnel_rates(void **state)
     c.p_click = 0.4, c.p_cart = 0.25, c.p_fav = 0.5, c.p_buy = 0.7;
     tide_sim *s = make(&c);
     tide_sim_summary sum;
-    assert_int_equal(tide_sim_write(s, path_of("funnel.csv"), 1 << 16, 1, &sum), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("funnel.csv"), 1, 0, 0, &sum), TIDE_OK);
     const double p[4] = {c.p_click, c.p_cart, c.p_fav, c.p_buy};
     for (int k = 0; k < 4; k++) {
         double n = (double)sum.by_behavior[k], x = (double)sum.by_behavior[k + 1];
@@ -388,7 +398,7 @@ static void test_truth_json(void **state)
     c.n_users = 50, c.n_events = 3000, c.law = TIDE_SIM_MIXTURE;
     tide_sim *s = make(&c);
     tide_sim_summary sum;
-    assert_int_equal(tide_sim_write(s, path_of("t.csv"), 4096, 1, &sum), TIDE_OK);
+    assert_int_equal(tide_sim_write(s, path_of("t.csv"), 1, 0, 0, &sum), TIDE_OK);
     assert_int_equal(tide_sim_write_truth(s, path_of("t.json"), 1, &sum), TIDE_OK);
     size_t n;
     char *j = slurp_raw(path_of("t.json"), &n);
@@ -433,9 +443,12 @@ static void test_errors(void **state)
     assert_int_equal(tide_sim_law_lookup("power"), TIDE_SIM_POWER);
     tide_sim_default_config(&c), c.n_users = 5;
     tide_sim *s = make(&c);
-    assert_int_equal(tide_sim_write(s, "/nonexistent_dir/x.csv", 4096, 1, NULL), TIDE_ERR);
+    assert_int_equal(tide_sim_write(s, "/nonexistent_dir/x.csv", 1, 0, 0, NULL), TIDE_ERR);
     assert_non_null(strstr(tide_error(), "/nonexistent_dir/x.csv"));
-    assert_int_equal(tide_sim_write(s, "", 4096, 1, NULL), TIDE_ERR);
+    assert_int_equal(tide_sim_write(s, "", 1, 0, 0, NULL), TIDE_ERR);
+    assert_int_equal(tide_sim_write(s, path_of("x.csv.gz"), 0, 0, 0, NULL), TIDE_ERR);
+    assert_non_null(strstr(tide_error(), "level"));
+    assert_int_equal(tide_sim_write(s, path_of("x.csv"), 1, 0, -1, NULL), TIDE_ERR);
     tide_sim_free(s);
     tide_sim_free(NULL);
 }

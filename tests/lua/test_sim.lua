@@ -35,20 +35,22 @@ local T = {}
 
 function T.determinism_and_gzip()
   local cfg = { users = 300, events = 15000, seed = 5, decay = "mixture" }
-  local function gen(out, chunk, seed)
+  local function gen(out, chunk_users, threads, seed)
     local o = {}
     for k, v in pairs(cfg) do o[k] = v end
-    o.out, o.chunk, o.truth, o.seed = out, chunk, false, seed or cfg.seed
+    o.out, o.chunk_users, o.threads, o.truth, o.seed = out, chunk_users, threads, false, seed or cfg.seed
     return (tide.sim.generate(o))
   end
-  gen(path("a.csv"), 256)
-  gen(path("b.csv"), 1048576)
-  gen(path("a.csv.gz"), 1000)
-  gen(path("b.csv.gz"), 4194304)
-  gen(path("c.csv"), 4096, 6)
+  gen(path("a.csv"), 5, 1)
+  gen(path("b.csv"), 0, 3)
+  gen(path("a.csv.gz"), 0, 1)
+  gen(path("b.csv.gz"), 0, 2)
+  gen(path("e.csv.gz"), 17, 2)
+  gen(path("c.csv"), 0, 0, 6)
   local a = slurp(path("a.csv"))
   check.truthy(#a > 100000, "file size")
-  check.truthy(a == slurp(path("b.csv")), "same bytes for different chunk sizes")
+  check.truthy(a == slurp(path("b.csv")), "same bytes for different chunk sizes and threads")
+  check.truthy(a == slurp(path("e.csv.gz"), true), "many gzip members read back whole")
   check.truthy(a ~= slurp(path("c.csv")), "another seed differs")
   check.truthy(a == slurp(path("a.csv.gz"), true), "gzip reads back to the plain bytes")
   check.truthy(slurp(path("a.csv.gz")) == slurp(path("b.csv.gz")), "same gzip bytes")
@@ -196,6 +198,8 @@ function T.errors()
   check.errors(function() g{ users = 10, events = 5, out = path("e.csv") } end, "too few")
   check.errors(function() g{ users = 10, segments = { 1 }, out = path("e.csv") } end, "segment 1")
   check.errors(function() g("x") end, "options table")
+  check.errors(function() g{ users = 10, out = path("e.csv"), level = 10 } end, "level")
+  check.errors(function() g{ users = 10, out = path("e.csv"), threads = -1 } end, "threads")
   check.errors(function() tide.sim.future({ users = 10 }, { users = { 11 } }) end, "out of range")
   check.errors(function() tide.sim.future({ users = 10 }, { users = { 1 }, effect = -2 }) end, "effect")
   check.errors(function() tide.sim.future({ users = 10 }, {}) end, "'users'")

@@ -13,7 +13,8 @@ and FILE.truth.json with the true per-segment and per-user parameters.
   --horizon DAYS      observed days (default 90)         --start EPOCH   (default 2024-01-01)
   --p-click P --p-cart P --p-fav P --p-buy P   funnel conversion rates (each conditional)
   --no-hawkes         no self-excitation                 --no-churn      users never churn
-  --level L           gzip level 1..9 (default 1)        --chunk BYTES   write buffer (1 MiB)
+  --level L           gzip level 1..9 (default 1)        --threads N     workers (0: one per core)
+  --chunk-users N     users per block (0: automatic; one gzip member per block)
   --truth PATH        truth JSON path (default next to the log)  --no-truth  skip it
   --no-user-truth     truth JSON without the per-user rows (for very large runs)
   --quiet             print nothing]]
@@ -21,7 +22,8 @@ and FILE.truth.json with the true per-segment and per-user parameters.
 local numeric = { users = "users", events = "events", seed = "seed", items = "items",
                   categories = "categories", horizon = "horizon", start = "start",
                   ["p-click"] = "p_click", ["p-cart"] = "p_cart", ["p-fav"] = "p_fav",
-                  ["p-buy"] = "p_buy", level = "level", chunk = "chunk" }
+                  ["p-buy"] = "p_buy", level = "level", threads = "threads",
+                  ["chunk-users"] = "chunk_users" }
 local flags = { ["no-hawkes"] = true, ["no-churn"] = true, ["no-truth"] = true,
                 ["no-user-truth"] = true, quiet = true }
 
