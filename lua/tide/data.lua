@@ -45,6 +45,12 @@ end
 function M.read_events(path, schema)
   if type(path) ~= "string" then error("read_events: path must be a string, got " .. type(path), 2) end
   local s = S.resolve(schema, "read_events")
+  if s.format and s.format ~= "csv" then
+    local F = require "tide.data.formats"
+    if not F[s.format] then error("read_events: unknown format '" .. tostring(s.format) .. "'", 2) end
+    return F[s.format](path, s)
+  end
+  if s.text then error("read_events: a text column needs format = \"jsonl\"", 2) end
   local interners, cols, slot = {}, {}, {}
   local function add(field, spec)
     cols[#cols + 1] = spec

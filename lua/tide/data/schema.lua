@@ -9,6 +9,7 @@
 -- Without an item column every row gets the one item "*"; without an event column every row
 -- gets event_default (default "browse"); without a time column, time = the file line number
 -- (so sequences keep file order, as in SASRec "user item" files).
+-- format = "csv" (default, native reader), "seqlines" or "jsonl" (tide.data.formats).
 local M = {}
 
 M.EVENT = { browse = 1, click = 2, cart = 3, fav = 4, buy = 5 }
@@ -43,6 +44,11 @@ M.presets = {
   -- UCI Online Retail: invoice lines; Quantity as value, UnitPrice as price
   retail = { user = "CustomerID", item = "StockCode", time = "InvoiceDate", price = "UnitPrice",
              value = "Quantity", time_format = "iso", event_default = "buy" },
+  -- S3-Rec / FMLP-Rec Amazon files: "user item item ..." per line, chronological
+  seqrec = { user = 1, item = 2, format = "seqlines", header = false, event_default = "buy" },
+  -- Amazon review dumps (json lines, e.g. All_Beauty_5.json.gz): a review is a purchase
+  amazon = { user = "reviewerID", item = "asin", time = "unixReviewTime", rating = "overall",
+             text = "reviewText", format = "jsonl", event_default = "buy" },
   -- SASRec-style "user item" lines in chronological order (no timestamps)
   sasrec = { user = 1, item = 2, sep = " ", header = false, event_default = "buy" },
   -- tide.sim logs (lua/tide/sim.lua LOG FORMAT)
@@ -55,7 +61,7 @@ M.presets.userbehavior = M.presets.taobao
 M.FIELDS = { "user", "item", "event", "time", "category", "price", "dwell", "rating", "value" }
 local known = { header = 1, sep = 1, whitespace = 1, quote = 1, strict = 1, time_format = 1,
                 event_map = 1, event_default = 1, max_rows = 1, progress = 1, chunk = 1,
-                preset = 1, nfields = 1 }
+                preset = 1, nfields = 1, format = 1, text = 1 }
 for _, f in ipairs(M.FIELDS) do known[f] = 1 end
 
 -- Resolves a schema argument (preset name, table with optional `preset`, or nil) into a
