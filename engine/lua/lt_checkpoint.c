@@ -1,7 +1,8 @@
 /* lt_checkpoint.c — Lua binding for checkpoint.c (require("tide").core.checkpoint).
  *
  *   save(path, tensors, meta)  tensors: {name = tensor}; meta: {key = number|string} or nil.
- *                              Entries are written in name order (deterministic files).
+ *                              Tensors and metadata are written in name order, so the
+ *                              same content always gives the same bytes.
  *   load(path) -> tensors, meta
  *
  * All argument checks happen before the engine is called; scratch arrays are Lua userdata
@@ -15,6 +16,11 @@
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const tide_ckpt_meta *)a)->key, ((const tide_ckpt_meta *)b)->key);
 }
 
 static int count_keys(lua_State *L, int idx)
@@ -70,6 +76,7 @@ static int l_save(lua_State *L)
             lua_pop(L, 1);
         }
     }
+    qsort(meta, (size_t)nmeta, sizeof *meta, by_key);
     if (tide_checkpoint_save(path, n, names, ts, nmeta, meta) != TIDE_OK) return lt_error(L, "checkpoint.save");
     return 0;
 }

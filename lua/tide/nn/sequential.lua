@@ -18,7 +18,6 @@ function Sequential:append(m)
 end
 
 function Sequential:get(i) return self[tostring(i)] end
-function Sequential:__len() return self.n end
 
 function Sequential:forward(x, ...)
   for i = 1, self.n do x = self[tostring(i)](x, ...) end
