@@ -1,0 +1,53 @@
+#!/bin/sh
+# bench_nn.sh — forward+backward of a 2-block transformer (dim 64, 2 heads, FFN 256, GELU,
+# dropout 0.1, causal, seq 200, batch 128) and of a GRU layer (64 -> 64, seq 200, batch 128):
+# Tide (bench_nn.lua) versus PyTorch CPU (bench_nn_torch.py) in the same run.
+# Both run at 1 and 2 threads (Tide: OpenBLAS threads; torch: set_num_threads) in interleaved
+# rounds, since the machine is shared; each side keeps its best time over all rounds and
+# thread settings, and the ratio is Tide's best over torch's best (goal: <= 0.5).
+# BENCH_ROUNDS (default 2) and BENCH_REPS (default 3) control the effort.
+cd "$(dirname "$0")/../.." || exit 1
+LUAJIT=${LUAJIT:-luajit}
+PY=/usr/bin/python3
+ROUNDS=${BENCH_ROUNDS:-2}
+REPS=${BENCH_REPS:-3}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+have_torch=1
+if ! "$PY" -c "import torch" 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "bench_nn: installing python3-torch"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null 2>&1
+  fi
+  "$PY" -c "import torch" 2>/dev/null || { have_torch=0; echo "bench_nn: PyTorch is not available; Tide's figures only"; }
+fi
+
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+  for th in 1 2; do
+    OPENBLAS_NUM_THREADS=$th "$LUAJIT" tests/bench/bench_nn.lua "$REPS" | sed -n "s/^RESULT /tide $th /p" >>"$out"
+    if [ "$have_torch" = 1 ]; then
+      OMP_NUM_THREADS=$th "$PY" tests/bench/bench_nn_torch.py "$th" "$REPS" | sed -n "s/^RESULT /torch $th /p" >>"$out"
+    fi
+  done
+  r=$((r + 1))
+done
+
+# columns: side threads model ms rss_mb
+awk '
+  { k = $1 " " $3
+    if (!(k in best) || $4 < best[k]) { best[k] = $4; th[k] = $2 }
+    if ($5 > rss[k]) rss[k] = $5 }
+  END {
+    printf "%-12s %16s %16s %8s %14s %14s\n", "model", "tide ms (thr)", "torch ms (thr)", "ratio", "tide peak MB", "torch peak MB"
+    n = split("transformer gru", models, " ")
+    for (i = 1; i <= n; i++) {
+      m = models[i]; t = "tide " m; p = "torch " m
+      if (!(t in best)) continue
+      if (p in best)
+        printf "%-12s %11.1f (%d) %11.1f (%d) %8.2f %14.0f %14.0f\n", m, best[t], th[t], best[p], th[p], best[t] / best[p], rss[t], rss[p]
+      else
+        printf "%-12s %11.1f (%d) %16s %8s %14.0f %14s\n", m, best[t], th[t], "-", "-", rss[t], "-"
+    }
+  }' "$out"
