@@ -17,7 +17,10 @@
  *    clear message instead of silently missing gradients, while tensors computed from it
  *    afterwards are plain constants. Memory therefore does not grow over training steps.
  *  - a leaf's ->grad is always a contiguous f32 tensor of the leaf's shape with storage of
- *    its own, so backward functions and optimizers may update it in place. */
+ *    its own, so backward functions and optimizers may update it in place. Repeated
+ *    accumulation into an intermediate adds in place once its grad is exclusively owned
+ *    (ag_writable_grad), so a tensor sliced T times (a Lua loop over time steps) costs
+ *    O(T x slice), not O(T x whole tensor). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,23 +156,44 @@ int tide_ag_accumulate(tide_tensor *t, const tide_tensor *g)
         t->grad = r;
         return TIDE_OK;
     }
-    if (leaf) { /* in place: t->grad is contiguous and ours */
-        tide_tensor *c = ag_contig(r);
-        tide_tensor_release(r);
-        if (!c) return TIDE_ERR;
-        float *d = tide_f32(t->grad);
-        const float *s = tide_f32(c);
-        int64_t n = tide_tensor_numel(c);
-        for (int64_t i = 0; i < n; i++) d[i] += s[i];
-        tide_tensor_release(c);
-        return TIDE_OK;
-    }
-    tide_tensor *sum = tide_binary(TIDE_ADD, t->grad, r);
+    tide_tensor *w = ag_writable_grad(t);
+    tide_tensor *c = w ? ag_contig(r) : NULL;
     tide_tensor_release(r);
-    if (!sum) return TIDE_ERR;
-    tide_tensor_release(t->grad);
-    t->grad = sum;
+    if (!c) return TIDE_ERR;
+    float *d = tide_f32(w);
+    const float *s = tide_f32(c);
+    int64_t n = tide_tensor_numel(c);
+    for (int64_t i = 0; i < n; i++) d[i] += s[i];
+    tide_tensor_release(c);
     return TIDE_OK;
+}
+
+/* Nobody but t can observe its grad: a leaf's grad by contract, an intermediate's when the
+ * header and storage have no other reference (backward functions may hand the same tensor
+ * to several inputs, in which case it is shared and must not be written). */
+static int grad_exclusive(const tide_tensor *t)
+{
+    const tide_tensor *g = t->grad;
+    if (t->node == NULL) return 1;
+    return g->refcount == 1 && g->storage->refcount == 1 && g->dtype == TIDE_F32 &&
+           tide_tensor_is_contiguous(g) && tide_same_shape(g, t);
+}
+
+tide_tensor *ag_writable_grad(tide_tensor *t)
+{
+    if (!t->grad) {
+        t->grad = tide_tensor_new(TIDE_F32, t->ndim, t->shape);
+        return t->grad;
+    }
+    if (grad_exclusive(t)) return t->grad;
+    tide_tensor *c = tide_tensor_new(TIDE_F32, t->ndim, t->shape);
+    if (!c || tide_tensor_copy(c, t->grad) != TIDE_OK) {
+        tide_tensor_release(c);
+        return NULL;
+    }
+    tide_tensor_release(t->grad);
+    t->grad = c;
+    return c;
 }
 
 /* ---- the sweep ---- */

@@ -29,6 +29,10 @@ static inline int ag_give(tide_tensor *t, tide_tensor *g)
     return rc;
 }
 
+/* t's gradient as a contiguous f32 tensor of t's shape that may be written in place:
+ * zeros when t has none yet, a private copy when the current one is shared. NULL on OOM. */
+tide_tensor *ag_writable_grad(tide_tensor *t);
+
 /* Wraps a raw result: records a node (when needed) and returns out, or NULL when out is NULL.
  * *node_out receives the node (NULL when none was needed). */
 static inline tide_tensor *ag_wrap(tide_tensor *out, const char *name, tide_backward_fn bw,

@@ -1,8 +1,8 @@
 /* autograd_views.c — differentiable views, contiguous, clone and cast.
  *
  * A view's backward maps the gradient back to the base's geometry: reshape/squeeze/
- * unsqueeze reshape it, transpose/permute apply the inverse permutation, narrow/select write
- * it into a zero tensor of the base's shape, expand lets tide_ag_accumulate sum the
+ * unsqueeze reshape it, transpose/permute apply the inverse permutation, narrow/select add
+ * it into the matching slice of the base's gradient in place, expand lets tide_ag_accumulate sum the
  * broadcast dims. contiguous of an already contiguous tensor returns the tensor itself, so
  * no node is recorded (tide_ag_record refuses out == input). */
 #include "autograd_internal.h"
@@ -97,18 +97,15 @@ static int bw_slice(tide_node *n, const tide_tensor *g)
 {
     tide_tensor *a = n->inputs[0];
     if (!tide_needs_grad(a)) return TIDE_OK;
-    tide_tensor *ga = tide_tensor_new(TIDE_F32, a->ndim, a->shape);
+    /* add g straight into the slice of a's gradient: no zero tensor of a's size per slice */
+    tide_tensor *ga = ag_writable_grad(a);
     if (!ga) return TIDE_ERR;
     int dim = (int)n->ints[0];
     tide_tensor *v = n->ints[2] ? tide_tensor_select(ga, dim, n->ints[1])
                                 : tide_tensor_narrow(ga, dim, n->ints[1], g->shape[dim]);
-    int rc = v ? tide_tensor_copy(v, g) : TIDE_ERR;
+    int rc = v ? tide_binary_out(v, TIDE_ADD, v, g) : TIDE_ERR;
     tide_tensor_release(v);
-    if (rc != TIDE_OK) {
-        tide_tensor_release(ga);
-        return rc;
-    }
-    return ag_give(a, ga);
+    return rc;
 }
 
 tide_tensor *tide_ag_narrow(tide_tensor *t, int dim, int64_t start, int64_t len)

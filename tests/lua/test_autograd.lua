@@ -206,6 +206,25 @@ function tests.views()
   gc("float", function(a) return a:float() * 2 end, { x })
 end
 
+function tests.loop_over_slices_of_an_intermediate()
+  -- a Lua loop over time steps: every select/narrow adds into the same gradient in place
+  T.manual_seed(12)
+  local w = T.uniform({ 3, 3 }, -1, 1)
+  gc("select loop", function(x)
+    local h = (x * 1.5):tanh()             -- intermediate [2, 4, 3]
+    local s = h:select(2, 1):matmul(w)
+    for t = 2, 4 do s = (s + h:select(2, t)):matmul(w) end
+    local both = h:narrow(2, 2, 2):sum() + h:narrow(2, 1, 3):mean()
+    return s * both
+  end, { leaf({ 2, 4, 3 }) })
+  -- the same tensor handed to two inputs (x + x) then sliced: the shared gradient is
+  -- copied before any in-place add
+  gc("shared then sliced", function(x)
+    local y = x + x
+    return y:select(1, 1) * y:select(1, 2) + y:narrow(1, 1, 1):squeeze(1)
+  end, { leaf({ 2, 3 }) })
+end
+
 function tests.composite_mlp()
   T.manual_seed(11)
   local X = T.uniform({ 5, 3 }, -1, 1)
