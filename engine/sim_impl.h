@@ -25,6 +25,8 @@ typedef struct {
     uint64_t key, block;
     uint32_t buf[4];
     int idx;
+    int has_spare;  /* Box-Muller makes normals in pairs: the second waits here */
+    double spare;
 } sim_rng;
 
 /* Independent streams of one user. */
@@ -38,6 +40,7 @@ static inline void sim_rng_init(sim_rng *r, uint64_t seed, uint64_t id, int stre
     r->key = (uint64_t)w[0] | ((uint64_t)w[1] << 32);
     r->block = 0;
     r->idx = 4;
+    r->has_spare = 0;
 }
 
 static inline uint32_t sim_u32(sim_rng *r)
@@ -60,8 +63,16 @@ static inline double sim_exp(sim_rng *r, double rate) { return -log(sim_unif(r))
 
 static inline double sim_normal(sim_rng *r)
 {
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return r->spare;
+    }
     double u1 = sim_unif(r), u2 = sim_unif(r);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    double rad = sqrt(-2.0 * log(u1)), s, c;
+    sincos(2.0 * M_PI * u2, &s, &c);
+    r->spare = rad * s;
+    r->has_spare = 1;
+    return rad * c;
 }
 
 double sim_gamma(sim_rng *r, double shape, double rate);

@@ -23,14 +23,30 @@ int sim_buf_reserve(sim_buf *b, size_t need)
 }
 
 /* ---- number formatting ---- */
+/* Two digits per division: "00".."99" */
+static const char digits2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 static inline char *put_u64(char *p, uint64_t v)
 {
     char tmp[24];
-    int n = 0;
-    do tmp[n++] = (char)('0' + v % 10), v /= 10;
-    while (v);
-    while (n) *p++ = tmp[--n];
-    return p;
+    int n = 24;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--n] = digits2[d + 1];
+        tmp[--n] = digits2[d];
+    }
+    if (v >= 10) {
+        tmp[--n] = digits2[v * 2 + 1];
+        tmp[--n] = digits2[v * 2];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    memcpy(p, tmp + n, (size_t)(24 - n));
+    return p + (24 - n);
 }
 
 static inline char *put_cents(char *p, int32_t c)
