@@ -209,6 +209,21 @@ function T.errors()
   check.errors(function() s:write(path("e.csv")) end, "freed")
 end
 
+-- the contract with tide.data: its `sim` preset reads these logs (skipped if tide.data is absent)
+function T.read_by_data_sim_preset()
+  local ok, data = pcall(function() return tide.data end)
+  if not ok or type(data) ~= "table" or not data.read_events then return end
+  local s = tide.sim.generate{ users = 120, events = 6000, seed = 4, out = path("d.csv.gz"), truth = false }
+  local ev = data.read_events(path("d.csv.gz"), "sim")
+  check.eq(ev.n, s.rows, "rows read")
+  check.eq(ev.n_users, 120, "users read")
+  local counts = { 0, 0, 0, 0, 0 }
+  for _, e in ipairs(ev.event:totable()) do counts[e] = counts[e] + 1 end
+  local names = { "pv", "click", "cart", "fav", "buy" }
+  for code = 1, 5 do check.eq(counts[code], s.behaviors[names[code]], "event code " .. code) end
+  check.truthy(ev.price and ev.dwell and ev.category, "price, dwell and category columns")
+end
+
 function T.zz_cleanup() os.execute("rm -rf '" .. dir .. "'") end
 
 return T
