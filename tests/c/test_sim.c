@@ -170,6 +170,7 @@ static void test_counts_and_format(void **state)
         for (int j = 0; j < 5; j++)
             if (!strcmp(beh, names[j])) k = j;
         assert_true(k >= 0);
+        assert_true(k <= 1 ? dwell >= 1 : dwell == 0); /* dwell on pv and click rows only */
         by[k]++;
         prev_user = u, prev_ts = ts, rows++;
     }
@@ -336,6 +337,57 @@ static void test_funnel_rates(void **state)
     tide_sim_free(s);
 }
 
+/* ---- item popularity: Zipf ranks that drift (new items enter at the top) ----
+ * With n_items = C · n every category holds n items; item (local j) has rank
+ * (j + ⌊drift · day⌋) mod n on a given day, and ranks are Zipf(s) distributed. */
+static void test_zipf_drift_and_prices(void **state)
+{
+    (void)state;
+    tide_sim_config c;
+    tide_sim_default_config(&c);
+    c.n_users = 1500, c.n_events = 100000, c.seed = 45, c.n_items = 2000, c.n_categories = 20;
+    c.drift = 1.0, c.zipf_items = 1.1, c.p_click = 0; /* pv rows only: a row's time is its visit's */
+    c.dwell_median = 1, c.dwell_sigma = 0; /* ...up to a second or so per pv */
+    tide_sim *s = make(&c);
+    assert_int_equal(tide_sim_write(s, path_of("zipf.csv"), 1, 0, 0, NULL), TIDE_OK);
+    tide_sim_free(s);
+    FILE *f = fopen(path_of("zipf.csv"), "r");
+    char line[256];
+    int n = 100;
+    double cnt[100] = {0}, total = 0;
+    static double price_of[2001];
+    int price_ok = 1;
+    assert_non_null(fgets(line, sizeof line, f));
+    while (fgets(line, sizeof line, f)) {
+        long long u, item, cat, ts, dwell;
+        double price;
+        char beh[8];
+        assert_int_equal(sscanf(line, "%lld,%lld,%lld,%7[a-z],%lld,%lf,%lld", &u, &item, &cat, beh,
+                                &ts, &price, &dwell), 7);
+        if (price_of[item] == 0) price_of[item] = price;
+        else if (price_of[item] != price) price_ok = 0;
+        double day = (double)(ts - c.t_start) / 86400.0;
+        long long j = (item - 1) / c.n_categories;
+        int rank = (int)((j + (long long)floor(c.drift * day)) % n);
+        cnt[rank]++, total++;
+    }
+    fclose(f);
+    assert_true(price_ok); /* an item keeps its price */
+    double H = 0;
+    for (int k = 1; k <= n; k++) H += pow(k, -c.zipf_items);
+    /* ranks 1, 2, 3, 10 and the tail 51..100 against Zipf; a few rows may cross midnight
+     * inside a visit and land one rank off, far below the tolerance */
+    int ks[5] = {0, 1, 2, 9, -1};
+    for (int i = 0; i < 5; i++) {
+        double p = 0, o = 0;
+        if (ks[i] >= 0) p = pow(ks[i] + 1, -c.zipf_items) / H, o = cnt[ks[i]];
+        else
+            for (int k = 50; k < n; k++) p += pow(k + 1, -c.zipf_items) / H, o += cnt[k];
+        double z = (o - total * p) / sqrt(total * p * (1 - p));
+        if (fabs(z) > 4) fail_msg("rank %d: %g of %g, Zipf %g (z %.2f)", ks[i] + 1, o, total, p, z);
+    }
+}
+
 /* ---- churn, reactivation and incentives ---- */
 static void test_future_incentive(void **state)
 {
@@ -459,7 +511,8 @@ int main(void)
         cmocka_unit_test(test_determinism),       cmocka_unit_test(test_counts_and_format),
         cmocka_unit_test(test_exponential_rate_mle), cmocka_unit_test(test_power_first_gap),
         cmocka_unit_test(test_mixture_first_gap), cmocka_unit_test(test_hawkes_counts),
-        cmocka_unit_test(test_funnel_rates),      cmocka_unit_test(test_future_incentive),
+        cmocka_unit_test(test_funnel_rates),      cmocka_unit_test(test_zipf_drift_and_prices),
+        cmocka_unit_test(test_future_incentive),
         cmocka_unit_test(test_truth_json),        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
