@@ -2,7 +2,9 @@
 -- (core.decay.group) and cached per table. Independent of tide.data.sequences so the decay
 -- code also works on hand-made tables {user=, item=, time=, event=, n_users=, n_items=}.
 local M = {}
-local cache = setmetatable({}, { __mode = "k" })
+-- weak keys AND values: an entry never outlives its event table, and a dropped entry is only
+-- recomputed (keys-only weakness would keep the tensors alive one GC cycle past the table)
+local cache = setmetatable({}, { __mode = "kv" })
 
 local function core() return require("tide").core.decay end
 
