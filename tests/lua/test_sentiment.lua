@@ -101,6 +101,33 @@ function T.score_output_and_explanation()
   check.errors(function() S.train("svm", {}, {}) end, "unknown model kind")
 end
 
+function T.textcnn_learns_deterministic_save_load()
+  local texts, labels = synth(600, 11)
+  local opts = { dim = 8, filters = 8, widths = { 1, 2 }, epochs = 6, batch = 32, lr = 1e-2,
+                 min_count = 1, seed = 5, dropout = 0.1 }
+  local a = S.train("textcnn", texts, labels, opts)
+  local b = S.train("textcnn", texts, labels, opts)
+  local tt, tl = synth(300, 77)
+  local q = S.evaluate(a, tt, tl)
+  check.truthy(q.accuracy > 0.95, "textcnn synthetic accuracy " .. q.accuracy)
+  local pa, pb = os.tmpname(), os.tmpname()
+  a:save(pa); b:save(pb)
+  check.truthy(read(pa) == read(pb), "same seed -> same checkpoint bytes")
+  local l = S.load(pa)
+  local p1, p2 = a:prob(tt), l:prob(tt)
+  for i = 1, #tt do check.near(p2[i], p1[i], 1e-6, "prediction after load " .. i) end
+  local r = S.score(l, { "f1 great f2", "f3 awful f4" }, { explain = 1 })
+  check.truthy(r[1].p > 0.7 and r[2].p < 0.3, "textcnn polarity")
+  check.eq(r[1].tokens[1][1], "great", "occlusion finds the label word")
+  check.truthy(r[1].tokens[1][2] > 0 and r[2].tokens[1][2] < 0, "signed occlusion")
+  check.eq(#l:prob({ "" }), 1, "empty text scores")
+  local s = read(pa)
+  local f = io.open(pa, "wb"); f:write(s:sub(1, #s - 9)); f:close()
+  check.errors(function() S.load(pa) end, pa)
+  os.remove(pa); os.remove(pb)
+  check.errors(function() S.train("textcnn", { "a" }, { 3 }) end, "labels[1]")
+end
+
 function T.aggregate_time_decay()
   local h = 100
   local rec = { user = { "u1", "u1", "u2", "u2" }, item = { "A", "A", "A", "B" },
