@@ -7,10 +7,19 @@
  *       -> user i32 [m], category i32 [m], f32 [m, FC], {names...}
  *   hash_bucket(keys, dim, seed) -> bucket i32 [n] (1..dim), sign f32 [n] (+-1)
  *       keys: an i32/i64 tensor of ids or a Lua array of strings/numbers (feature hashing,
- *       Weinberger et al. 2009: the sign makes collisions cancel in expectation) */
+ *       Weinberger et al. 2009: the sign makes collisions cancel in expectation)
+ *   onehot(index i32 [n], k, sign f32|nil) -> f32 [n, k] with sign[i] (or 1) at column
+ *       index[i] (1-based); index 0 (unknown) leaves the row zero
+ *   negatives(offsets, item, n_items, k, seed, weights|nil, per_user) -> i32 [rows, k], failed
+ *   permutation(n, seed) -> i32 [n]: a seeded random permutation of 1..n (Fisher-Yates)
+ *   pad_batch(offsets, item, users i32 [B], maxlen, shift) -> items i32 [B, maxlen] (left-
+ *       padded with 0, keeping each user's most recent maxlen items), lengths i32 [B], and
+ *       when shift: input = all but the last item, target i32 [B, maxlen] = the next items */
 #include <string.h>
 
 #include "intern.h"
+#include "negative.h"
+#include "rng.h"
 #include "lt_data.h"
 #include "rfm.h"
 
@@ -143,6 +152,113 @@ static int l_hash_bucket(lua_State *L)
     return 2;
 }
 
+static int l_onehot(lua_State *L)
+{
+    const char *fn = "onehot";
+    tide_tensor *ix = col(L, 1, TIDE_I32, -1, 0, fn, "index");
+    int64_t n = ix->shape[0], k = lt_check_int(L, 2, fn, "k");
+    tide_tensor *sg = col(L, 3, TIDE_F32, n, 1, fn, "sign");
+    if (k < 1) luaL_error(L, "%s: k must be >= 1", fn);
+    const int32_t *p = tide_i32(ix);
+    for (int64_t i = 0; i < n; i++)
+        if (p[i] < 0 || p[i] > k) luaL_error(L, "%s: index[%d] = %d outside 0..%d", fn, (int)i + 1, p[i], (int)k);
+    int64_t shape[2] = {n, k};
+    tide_tensor *out = tide_tensor_new(TIDE_F32, 2, shape);
+    lt_push_tensor(L, out, fn);
+    float *o = tide_f32(out);
+    for (int64_t i = 0; i < n; i++)
+        if (p[i]) o[i * k + p[i] - 1] = sg ? tide_f32(sg)[i] : 1.0f;
+    return 1;
+}
+
+static int l_negatives(lua_State *L)
+{
+    const char *fn = "negatives";
+    tide_tensor *o = col(L, 1, TIDE_I64, -1, 0, fn, "offsets");
+    int64_t nu = o->shape[0] - 1;
+    const int64_t *off = tide_i64(o);
+    if (nu < 0 || off[0] != 0) luaL_error(L, "%s: offsets must start at 0", fn);
+    for (int64_t u = 0; u < nu; u++)
+        if (off[u + 1] < off[u]) luaL_error(L, "%s: offsets decrease", fn);
+    tide_tensor *it = col(L, 2, TIDE_I32, off[nu], 0, fn, "item");
+    int64_t ni = lt_check_int(L, 3, fn, "n_items"), k = lt_check_int(L, 4, fn, "k");
+    uint64_t seed = (uint64_t)lt_check_int(L, 5, fn, "seed");
+    tide_tensor *w = col(L, 6, TIDE_F32, ni, 1, fn, "weights");
+    int per_user = lua_toboolean(L, 7);
+    if (ni < 1 || k < 0) luaL_error(L, "%s: need n_items >= 1 and k >= 0", fn);
+    int64_t shape[2] = {per_user ? nu : off[nu], k};
+    tide_tensor *out = tide_tensor_new(TIDE_I32, 2, shape);
+    lt_push_tensor(L, out, fn);
+    int64_t failed = tide_negative_sample(nu, off, tide_i32(it), ni, k, seed, w ? tide_f32(w) : NULL,
+                                          per_user, tide_i32(out));
+    if (failed < 0) return lt_error(L, fn);
+    lua_pushinteger(L, (lua_Integer)failed);
+    return 2;
+}
+
+static int l_permutation(lua_State *L)
+{
+    int64_t n = lt_check_int(L, 1, "permutation", "n");
+    uint64_t seed = (uint64_t)lt_check_int(L, 2, "permutation", "seed");
+    if (n < 0 || n > 0x7fffffff) luaL_error(L, "permutation: n must be in 0..2^31-1");
+    tide_tensor *out = tide_tensor_new(TIDE_I32, 1, &n);
+    lt_push_tensor(L, out, "permutation");
+    int32_t *p = tide_i32(out);
+    for (int64_t i = 0; i < n; i++) p[i] = (int32_t)(i + 1);
+    tide_rng r;
+    tide_rng_seed(&r, seed);
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)tide_rng_below(&r, (uint64_t)i + 1);
+        int32_t t = p[i];
+        p[i] = p[j];
+        p[j] = t;
+    }
+    return 1;
+}
+
+static int l_pad_batch(lua_State *L)
+{
+    const char *fn = "pad_batch";
+    tide_tensor *o = col(L, 1, TIDE_I64, -1, 0, fn, "offsets");
+    int64_t nu = o->shape[0] - 1;
+    const int64_t *off = tide_i64(o);
+    tide_tensor *it = col(L, 2, TIDE_I32, off[nu], 0, fn, "item");
+    tide_tensor *us = col(L, 3, TIDE_I32, -1, 0, fn, "users");
+    int64_t maxlen = lt_check_int(L, 4, fn, "maxlen"), B = us->shape[0];
+    int shift = lua_toboolean(L, 5);
+    if (maxlen < 1) luaL_error(L, "%s: maxlen must be >= 1", fn);
+    for (int64_t b = 0; b < B; b++)
+        if (tide_i32(us)[b] < 1 || tide_i32(us)[b] > nu)
+            luaL_error(L, "%s: user %d outside 1..%d", fn, tide_i32(us)[b], (int)nu);
+    int64_t shape[2] = {B, maxlen};
+    tide_tensor *x = tide_tensor_new(TIDE_I32, 2, shape);
+    lt_push_tensor(L, x, fn);
+    tide_tensor *len = tide_tensor_new(TIDE_I32, 1, &B);
+    lt_push_tensor(L, len, fn);
+    tide_tensor *y = NULL;
+    if (shift) {
+        y = tide_tensor_new(TIDE_I32, 2, shape);
+        lt_push_tensor(L, y, fn);
+    }
+    const int32_t *items = tide_i32(it);
+    for (int64_t b = 0; b < B; b++) {
+        int64_t u = tide_i32(us)[b] - 1, a = off[u], e = off[u + 1];
+        if (shift && e > a) e--; /* inputs stop one before the end; targets are shifted by one */
+        int64_t m = e - a < maxlen ? e - a : maxlen, start = e - m;
+        int32_t *xr = tide_i32(x) + b * maxlen;
+        for (int64_t j = 0; j < m; j++) xr[maxlen - m + j] = items[start + j];
+        if (y) {
+            int32_t *yr = tide_i32(y) + b * maxlen;
+            for (int64_t j = 0; j < m; j++) yr[maxlen - m + j] = items[start + j + 1];
+        }
+        tide_i32(len)[b] = (int32_t)m;
+    }
+    return shift ? 3 : 2;
+}
+
 const luaL_Reg lt_data_feat_funcs[] = {
+    {"permutation", l_permutation}, {"pad_batch", l_pad_batch},
+    {"negatives", l_negatives},
+    {"onehot", l_onehot},
     {"features_user", l_features_user}, {"features_user_cat", l_features_user_cat},
     {"hash_bucket", l_hash_bucket}, {NULL, NULL}};

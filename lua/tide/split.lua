@@ -56,4 +56,31 @@ function M.split(ev, opts)
   return out
 end
 
+--- negatives(ev, {k = 1, seed = 1, popularity = false, per_user = false, seen = ev})
+--- Seeded negative items that each user never interacted with in `seen` (default: ev
+--- itself; pass the full table so that validation/test items are excluded too). Uniform over
+--- the catalogue, or proportional to item popularity in `seen`. Returns i32 [rows, k]: one
+--- row per user (per_user) or per event of sequences(ev) (CSR order), and the count of
+--- entries left 0 because a user had seen every drawable item.
+function M.negatives(ev, opts)
+  opts = opts or {}
+  local seen = opts.seen or ev
+  if seen.n_items ~= ev.n_items or seen.n_users ~= ev.n_users then
+    error("negatives: seen must share ev's id space", 2)
+  end
+  local k = opts.k or 1
+  local w
+  if opts.popularity then w = D.counts(seen.item, seen.n_items):float() end
+  local ss = data.sequences(seen)
+  if seen == ev then
+    return D.negatives(ss.offsets, ss.item, ev.n_items, k, opts.seed or 1, w, opts.per_user)
+  end
+  -- draw against `seen`, then lay the rows out along ev's CSR order
+  local per = D.negatives(ss.offsets, ss.item, ev.n_items, k, opts.seed or 1, w, true)
+  if opts.per_user then return per, 0 end
+  local se = data.sequences(ev)
+  local out = per:index_select(1, se.user:long())
+  return out, 0
+end
+
 return M

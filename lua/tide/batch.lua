@@ -1,0 +1,58 @@
+-- tide.batch — mini-batches of per-user sequences for sequence models (GRU4Rec, SASRec,
+-- BERT4Rec style): each batch holds user ids and their item histories as i32 tensors,
+-- LEFT-padded with 0 to maxlen and truncated to the most recent maxlen items (the items a
+-- next-item model conditions on). With shift = true the input drops each user's last item
+-- and `target` holds the next item at every position (the standard causal training pair).
+-- Shuffling is seeded (Philox permutation), so an epoch order is reproducible.
+local tide = require "tide"
+local D = tide.core.data
+local T = tide.tensor
+local data = require "tide.data"
+
+local M = {}
+
+--- sequences(ev_or_seq, {batch = 128, maxlen = 50, shuffle = true, seed = 1, epoch = 1,
+---   shift = false, min_len = 1, users = nil (i32 tensor / array of user ids)})
+--- -> iterator yielding {users = i32 [B], items = i32 [B, maxlen], lengths = i32 [B],
+---    target = i32 [B, maxlen] (shift only)}, plus the number of batches as a second value
+function M.sequences(src, opts)
+  opts = opts or {}
+  if type(src) ~= "table" then error("batch.sequences: expected an event table or sequences", 2) end
+  local seq = src.offsets and src or data.sequences(src)
+  local bs, maxlen = opts.batch or 128, opts.maxlen or 50
+  if bs < 1 or maxlen < 1 then error("batch.sequences: batch and maxlen must be >= 1", 2) end
+  local min_len = opts.min_len or (opts.shift and 2 or 1)
+  local off = seq.offsets:totable()
+  local users = {}
+  if opts.users then
+    local list = T.is_tensor(opts.users) and opts.users:totable() or opts.users
+    for _, u in ipairs(list) do
+      if u < 1 or u > seq.n_users then error("batch.sequences: user " .. u .. " out of range", 2) end
+      if off[u + 1] - off[u] >= min_len then users[#users + 1] = u end
+    end
+  else
+    for u = 1, seq.n_users do
+      if off[u + 1] - off[u] >= min_len then users[#users + 1] = u end
+    end
+  end
+  if opts.shuffle ~= false and #users > 1 then
+    -- a different seeded order per epoch, identical across runs
+    local perm = D.permutation(#users, (opts.seed or 1) * 1000003 + (opts.epoch or 1)):totable()
+    local sh = {}
+    for i = 1, #users do sh[i] = users[perm[i]] end
+    users = sh
+  end
+  local nb = math.ceil(#users / bs)
+  local b = 0
+  return function()
+    b = b + 1
+    if b > nb then return nil end
+    local chunk = {}
+    for i = (b - 1) * bs + 1, math.min(b * bs, #users) do chunk[#chunk + 1] = users[i] end
+    local u = T.fromtable(chunk, "i32")
+    local x, len, y = D.pad_batch(seq.offsets, seq.item, u, maxlen, opts.shift)
+    return { users = u, items = x, lengths = len, target = y }
+  end, nb
+end
+
+return M
