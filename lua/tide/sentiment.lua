@@ -101,6 +101,32 @@ function M.score(model, texts, opts)
   return out
 end
 
+-- Scores the reviews of a tide.data event table (ev.text, with ev.user / ev.item / ev.time)
+-- and aggregates their intensities into E (see tide.sentiment.aggregate for opts). Rows with
+-- an empty text are skipped. Returns E plus the per-row intensities (0 for skipped rows).
+function M.from_events(model, ev, opts)
+  if type(ev) ~= "table" or type(ev.text) ~= "table" then
+    error("sentiment.from_events: the event table has no text column (read it with a text field)", 2)
+  end
+  local texts, rows = {}, {}
+  for i, s in ipairs(ev.text) do if s ~= "" then texts[#texts + 1] = s; rows[#rows + 1] = i end end
+  local it
+  if model == "lexicon" or model == nil then _, it = M.lexicon.score_all(texts)
+  else
+    it = model:prob(texts)
+    for i = 1, #it do it[i] = 2 * it[i] - 1 end
+  end
+  local function col(x) return type(x) == "userdata" and x:totable() or x end
+  local user, item, time = col(ev.user), col(ev.item), col(ev.time)
+  local rec, per_row = { user = {}, item = {}, time = {}, score = {} }, {}
+  for i = 1, #ev.text do per_row[i] = 0 end
+  for j, i in ipairs(rows) do
+    rec.user[j], rec.item[j], rec.time[j], rec.score[j] = user[i], item[i], time[i], it[j]
+    per_row[i] = it[j]
+  end
+  return M.aggregate(rec, opts), per_row
+end
+
 -- Quality of any scorer on labelled texts: accuracy, precision, recall, F1, AUC.
 function M.evaluate(model, texts, labels)
   local p

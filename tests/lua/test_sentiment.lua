@@ -128,6 +128,18 @@ function T.textcnn_learns_deterministic_save_load()
   check.errors(function() S.train("textcnn", { "a" }, { 3 }) end, "labels[1]")
 end
 
+function T.from_events()
+  local ev = tide.data.from_columns { user = { 1, 1, 2 }, item = { 1, 2, 1 }, time = { 0, 10, 10 },
+                                      text = { "good", "", "not good" } }
+  local e, per_row = S.from_events("lexicon", ev, { half_life = 10 })
+  local i1, i3 = S.lexicon.score("good").intensity, S.lexicon.score("not good").intensity
+  check.near(per_row[1], i1, 1e-12); check.eq(per_row[2], 0); check.near(per_row[3], i3, 1e-12)
+  check.eq(#e.item.item, 1, "the empty review is skipped")
+  check.near(e.item.sentiment[1], (0.5 * i1 + i3) / 1.5, 1e-12, "decayed item sentiment")
+  check.eq(#e.user_item.user, 2)
+  check.errors(function() S.from_events("lexicon", { user = {} }) end, "no text column")
+end
+
 function T.aggregate_time_decay()
   local h = 100
   local rec = { user = { "u1", "u1", "u2", "u2" }, item = { "A", "A", "A", "B" },
