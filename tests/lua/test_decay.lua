@@ -130,6 +130,24 @@ function tests.profiles_by_hand()
     "no category column")
 end
 
+function tests.profiles_with_per_user_fit()
+  -- user 1 decays fast (returns daily), user 2 slowly (every 20 days): a per-user fit drives
+  -- each user's own half-life in the profile; forecasting h ahead multiplies by e^(-λ_u h)
+  local cols = { user = {}, time = {}, item = {}, category = {} }
+  local function add(u, d, c) local n = #cols.user + 1; cols.user[n], cols.time[n], cols.item[n], cols.category[n] = u, d * 86400, c, c end
+  for d = 0, 40 do add(1, d, 1 + d % 2) end
+  for d = 0, 40, 20 do add(2, d, 1) end
+  local ev = U.events(cols)
+  local f = tide.decay.fit(ev, { family = "exponential", per = "user", shrink = false, t_end = 41 * 86400 })
+  check.truthy(f.half_life:get(1) < f.half_life:get(2), "fast user has the shorter half-life")
+  local now = tide.decay.profile(ev, { by = "category", fit = f, at = 41 * 86400, dense = true })
+  local later = tide.decay.profile(ev, { by = "category", fit = f, at = 41 * 86400, h = 3 * 86400, dense = true })
+  for u = 1, 2 do
+    local lam = f.theta:get(u, 1)
+    check.near(later:get(u, 1), now:get(u, 1) * math.exp(-lam * 3), 1e-4, "forecast user " .. u)
+  end
+end
+
 function tests.forecast_exponential_is_memoryless()
   local cols = U.simulate(300, 40, function(r) return -math.log(r()) / 0.3 end, 2)
   local f = tide.decay.fit(U.events(cols), { t_end = 40 * 86400 })
