@@ -8,6 +8,18 @@
 -- Sparse series are shrunk towards their pool: exponential rates by Gamma empirical Bayes
 -- (posterior mean (a + d) / (b + T)), other families by a Gaussian prior on the transformed
 -- parameters centred on the pooled fit (prior_prec).
+--
+-- opts: family ("exponential"; see tide.decay.families()), k (mixture components, 2),
+--   per ("global" | "user" | "category" | "item" | "segment"), segment (i32 [n_users] ids,
+--   for per = "segment", or to give per-user shrinkage one prior per segment), gaps_by
+--   ("category" | "item": gaps within (user, key) while pooling per = "global"/"user"),
+--   unit ("day" or seconds; rates are per unit), min_gap (seconds: an event closer than this
+--   to the previous one continues the same visit; default 0 — use ~1800 for click streams),
+--   t_end (end of the observation window, epoch seconds; default the last event), shrink
+--   (default true unless per = "global"), prior_prec (1), se (true).
+-- Result: theta [S, P], se [S, P], half_life [S], loglik [S], status [S], total_loglik, aic,
+--   bic, n_gaps, n_returns, prior, mle_theta/mle_se (before shrinkage); methods params(s),
+--   value(t, s).
 local seq = require("tide.decay.seq")
 local M = {}
 
