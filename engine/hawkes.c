@@ -119,7 +119,10 @@ int tide_hawkes_fit(int64_t S, const int64_t *off, const double *t, const double
         inv[4] = (H[0] * H[8] - H[2] * H[6]) / det;
         inv[8] = (H[0] * H[4] - H[1] * H[3]) / det;
         double th[3] = {p->mu, p->alpha, p->beta};
-        for (int i = 0; i < 3; i++) se[i] = det > 0 && inv[4 * i] > 0 ? th[i] * sqrt(inv[4 * i]) : NAN;
+        /* positive definite (Sylvester: leading minors > 0), else the optimum is not a strict
+         * maximum and no standard error is reported */
+        int pd = H[0] > 0 && H[0] * H[4] - H[1] * H[3] > 0 && det > 0;
+        for (int i = 0; i < 3; i++) se[i] = pd && inv[4 * i] > 0 ? th[i] * sqrt(inv[4 * i]) : NAN;
     }
     return st < 0 && st != TIDE_LBFGS_ELINESEARCH ? tide_errorf("hawkes_fit: %s", tide_lbfgs_status_name(st)) : st;
 }

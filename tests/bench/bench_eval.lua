@@ -54,7 +54,7 @@ local bias = T.fromtable(pop):log1p() * 0.05
 local t_load = now() - t0
 print(("data: %d interactions, %d users, %d items (load + prep %.2f s)"):format(n, U, I, t_load))
 
-local B = 1024
+local B = tonumber(os.getenv("BENCH_BLOCK") or 256)
 local t_score, t_metric, t_topk = 0, 0, 0
 local sums, used = { hr = 0, ndcg = 0, mrr = 0 }, 0
 for u0 = 1, U, B do
