@@ -8,6 +8,15 @@ local M = {}
 
 local function core() return require("tide").core.metrics end
 local function T() return require("tide").tensor end
+-- wall-clock seconds (os.clock is CPU time, which counts every thread)
+local wall = (function()
+  local ok, ffi = pcall(require, "ffi")
+  if not ok then return os.clock end
+  pcall(ffi.cdef, "typedef struct { long tv_sec; long tv_nsec; } tide_metrics_ts; int clock_gettime(int, tide_metrics_ts *);")
+  local ts = ffi.new("tide_metrics_ts")
+  return function() ffi.C.clock_gettime(1, ts); return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9 end
+end)()
+
 local function vec(x) return type(x) == "table" and T().fromtable(x) or x end
 
 function M.auc(score, y) return core().auc(vec(score), vec(y)) end
@@ -73,7 +82,7 @@ function M.evaluate(model, split, opts)
   local lists = {}
   local kmax = 0
   for _, k in ipairs(ks) do kmax = math.max(kmax, k) end
-  local t0 = os.clock()
+  local t0 = wall()
   for u0 = 1, n_users, B do
     local nb = math.min(B, n_users - u0 + 1)
     local users = T().arange(u0, u0 + nb, 1, "i32")
@@ -88,7 +97,7 @@ function M.evaluate(model, split, opts)
     if opts.beyond then lists[#lists + 1] = (core().topk(scores, so, sitem, kmax)) end
   end
   local r = setmetatable({ protocol = sampled and ("sampled-" .. (opts.n_neg or 100)) or "full",
-                           users = used, seconds = os.clock() - t0 }, Result)
+                           users = used, seconds = wall() - t0 }, Result)
   for _, k in ipairs(ks) do
     local s = sums[k]
     r["HR@" .. k], r["NDCG@" .. k], r["Recall@" .. k] = s.hr / used, s.ndcg / used, s.recall / used
