@@ -90,6 +90,11 @@ static int bw_binary(tide_node *n, const tide_tensor *g)
         if (nb) return op == TIDE_ADD ? tide_ag_accumulate(b, g) : ag_give(b, tide_unary(TIDE_NEG, g));
         return TIDE_OK;
     }
+    if (op == TIDE_MUL) { /* broadcasting raw products: no expanded copies of a or b */
+        if (na && ag_give(a, tide_binary(TIDE_MUL, g, b)) != TIDE_OK) return TIDE_ERR;
+        return nb ? ag_give(b, tide_binary(TIDE_MUL, g, a)) : TIDE_OK;
+    }
+    if (op == TIDE_DIV && !nb) return ag_give(a, tide_binary(TIDE_DIV, g, b));
     int nd = g->ndim;
     const int64_t *sh = g->shape;
     tide_tensor *ac = dense_f32(a, nd, sh), *bc = dense_f32(b, nd, sh);
