@@ -142,6 +142,12 @@ double tide_hawkes_prob_event(const tide_hawkes *p, int64_t n, const double *t, 
     return -expm1(-L);
 }
 
+void tide_hawkes_prob_batch(const tide_hawkes *p, int64_t S, const int64_t *off, const double *t,
+                            const double *at, double h, double *out)
+{
+    for (int64_t s = 0; s < S; s++) out[s] = tide_hawkes_prob_event(p, off[s + 1] - off[s], t + off[s], at[s], h);
+}
+
 int64_t tide_hawkes_simulate(const tide_hawkes *p, double T, tide_rng *r, double **out)
 {
     *out = NULL;

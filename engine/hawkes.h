@@ -30,6 +30,9 @@ double tide_hawkes_intensity(const tide_hawkes *p, int64_t n, const double *t, d
 /* P(at least one event in (at, at+h] | history up to at): without new events the intensity
  * evolves deterministically, so P = 1 − exp(−(μh + (α/β) Σ_{t_i <= at} e^(−β(at−t_i)) (1 − e^(−βh)))). */
 double tide_hawkes_prob_event(const tide_hawkes *p, int64_t n, const double *t, double at, double h);
+/* The same for S sequences at once (events t[off[s]..off[s+1]), reference times at[s]). */
+void tide_hawkes_prob_batch(const tide_hawkes *p, int64_t S, const int64_t *off, const double *t,
+                            const double *at, double h, double *out);
 /* Ogata thinning on [0, T]. *out is malloc'ed (free it); returns the count or -1 + error. */
 int64_t tide_hawkes_simulate(const tide_hawkes *p, double T, tide_rng *r, double **out);
 /* Time rescaling (Brown et al. 2002): tau_i = Λ(t_i) − Λ(t_{i−1}) (tau_0 from t0), i.i.d.

@@ -331,6 +331,24 @@ static int l_hawkes_prob(lua_State *L)
     return 1;
 }
 
+/* hawkes_prob_batch(params, times, off, at (list/tensor or number), h) -> f32 [S] */
+static int l_hawkes_prob_batch(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "decay.hawkes_prob_batch";
+    tide_hawkes p = check_hawkes(L, 1, fn);
+    seqs s = check_seqs(L, 2, 3, 4, 4, fn); /* t0 = t1 = at */
+    double h = luaL_checknumber(L, 5);
+    if (!(h >= 0)) luaL_error(L, "%s: horizon must be >= 0", fn);
+    double *out = la_scratch(L, (size_t)s.S * sizeof(double));
+    tide_hawkes_prob_batch(&p, s.S, s.off, s.t, s.t0, h, out);
+    int64_t sh[1] = {s.S};
+    tide_tensor *o = tide_tensor_new(TIDE_F32, 1, sh);
+    if (o)
+        for (int64_t i = 0; i < s.S; i++) tide_f32(o)[i] = (float)out[i];
+    return lt_push_tensor(L, o, fn);
+}
+
 static int l_hawkes_simulate(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
@@ -376,7 +394,8 @@ static const luaL_Reg funcs[] = {
     {"gaps", l_gaps},             {"fit", l_fit},
     {"gamma_eb", l_gamma_eb},     {"hawkes_fit", l_hawkes_fit},
     {"hawkes_loglik", l_hawkes_loglik}, {"hawkes_intensity", l_hawkes_intensity},
-    {"hawkes_prob", l_hawkes_prob}, {"hawkes_simulate", l_hawkes_simulate},
+    {"hawkes_prob", l_hawkes_prob}, {"hawkes_prob_batch", l_hawkes_prob_batch},
+    {"hawkes_simulate", l_hawkes_simulate},
     {"hawkes_gof", l_hawkes_gof}, {NULL, NULL}};
 
 extern const luaL_Reg lt_interest_funcs[]; /* lt_interest.c */

@@ -169,6 +169,21 @@ function tests.hawkes_fit_and_gof()
   check.truthy(p > 0 and p < 1, "probability in (0, 1)")
   check.near(h:prob({}, 0, 2), 1 - math.exp(-h.mu * 2), 1e-9)
   check.errors(function() tide.decay.hawkes.fit({ 3, 1, 2 }, { t0 = 0, t1 = 5 }) end, "not sorted")
+  -- per-user horizon probabilities from a law fitted on an event table agree with h:prob
+  local cols = { user = {}, time = {} }
+  for u = 1, 3 do
+    for _, v in ipairs(tide.decay.hawkes.simulate(truth, 60, u)) do
+      cols.user[#cols.user + 1] = u; cols.time[#cols.time + 1] = math.floor(v * 86400)
+    end
+  end
+  local ev = U.events(cols)
+  local hf = tide.decay.hawkes.fit_events(ev, { t_end = 60 * 86400 })
+  local probs, users = hf:prob_users(2)
+  check.eq(#users, 3)
+  local a, b = hf.off:get(1), hf.off:get(2)
+  local own = {}
+  for i = a + 1, b do own[#own + 1] = hf.times[i] end
+  check.near(probs:get(1), hf:prob(own, (60 * 86400 - hf.origin) / 86400, 2), 1e-6)
 end
 
 function tests.lbfgs_minimize()

@@ -63,7 +63,8 @@ function M.fit_events(ev, opts)
   end
   local T = require("tide").tensor
   local h = wrap(core().hawkes_fit(t, T.fromtable(off, "i64"), t0, t1, opts.init))
-  h.users, h.unit, h.origin = keep, unit, origin
+  h.users, h.unit, h.origin, h.t_end = keep, unit, origin, t_end
+  h.times, h.off = t, T.fromtable(off, "i64")
   return h
 end
 
@@ -76,6 +77,14 @@ function H:gof(times, t0)
   local D, p, tau = core().hawkes_gof(self, times, t0 or 0)
   return { ks = D, p_value = p, tau = tau }
 end
+-- For a law from fit_events: P(at least one visit within `horizon` units after the end of the
+-- log) for every fitted user; returns a tensor [#users] and the user ids (h.users).
+function H:prob_users(horizon, at)
+  if not self.off then error("hawkes: prob_users needs a fit from fit_events", 2) end
+  local now = at and (at - self.origin) / self.unit or (self.t_end - self.origin) / self.unit
+  return core().hawkes_prob_batch(self, self.times, self.off, now, horizon), self.users
+end
+
 function H:simulate(T, seed) return core().hawkes_simulate(self, T, seed or 1) end
 function H:loglik(times, t0, t1) return (core().hawkes_loglik(self, times, nil, t0, t1)) end
 
