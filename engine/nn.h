@@ -117,14 +117,16 @@ typedef struct {
     float dropout_p;           /* on the attention weights; 0 = none */
     uint64_t seed, counter;    /* Philox stream for the dropout mask */
 } tide_attn_desc;
-/* out: [B,T,D] contiguous  probs: [B,H,T,S] softmax weights (saved; rows with no visible key
- * are all zero and give a zero output, never NaN)  scratch: [T,S] floats */
-void tide_attention_forward(const tide_attn_desc *d, float *out, float *probs, const float *q,
-                            const float *k, const float *v, float *scratch);
+/* out: [B,T,D] contiguous  lse: [B,H,T] log-sum-exp of each row's scores (saved; INFINITY for
+ * a row with no visible key, whose weights and output are zero, never NaN)  probs: NULL or
+ * [B,H,T,S] zero-filled, receives the weights  scratch: 2*T*S + S floats. The backward
+ * recomputes the weights from the scores and lse instead of storing B*H*T*S floats. */
+void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, float *probs,
+                            const float *q, const float *k, const float *v, float *scratch);
 /* dq, dk, dv: laid out like q, k, v (same strides), ADDED into; any may be NULL.
- * scratch: 2*T*S floats */
+ * scratch: 3*T*S + S floats */
 void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, float *dv,
-                             const float *dout, const float *probs, const float *q,
+                             const float *dout, const float *lse, const float *q,
                              const float *k, const float *v, float *scratch);
 /* q [B,T,D], k/v [B,S,D]; key_mask NULL or [B,S]; weights (optional out) receives the
  * attention weights [B,H,T,S] (a non-differentiable new reference). */

@@ -1,13 +1,21 @@
 /* nn_attention.c — multi-head scaled dot-product attention (Vaswani et al. 2017) with a causal
- * mask, a key-padding mask and dropout on the weights, fused per (batch, head): two sgemms
- * forward (scores, weighted values) and four backward, with the softmax and its Jacobian in
- * between on a [T,S] tile that stays in cache. Heads are column blocks of the [B,T,D] inputs,
- * so nothing is transposed or copied to split them. */
+ * mask, a key-padding mask and dropout on the weights, fused per (batch, head) and per block
+ * of query rows: the scores of a block are one sgemm against only the keys it can see (so a
+ * causal model skips the upper triangle), the softmax runs on a tile that stays in cache, and
+ * the weighted values are one more sgemm. Nothing of size T*S is kept for the backward: it
+ * saves the log-sum-exp of each row and recomputes the weights tile by tile (as
+ * FlashAttention, Dao et al. 2022), which costs one sgemm but saves writing and re-reading
+ * B*H*T*S floats. Heads are column blocks of the [B,T,D] inputs, so nothing is transposed or
+ * copied to split them. */
 #include <stdlib.h>
 
 #include "nn_internal.h"
 
-/* Visible keys of query i: j < limit(i) and key_mask[j]. */
+/* Query rows per block. Smaller blocks skip more of a causal upper triangle (the mean fraction
+ * of keys computed is (1 + R/T)/2) but make smaller sgemms. */
+enum { ROWS = 32 };
+
+/* Keys visible to query i: j < limit(i) and key_mask[j]. */
 static inline int64_t visible_limit(const tide_attn_desc *d, int64_t i)
 {
     if (!d->causal) return d->S;
@@ -22,99 +30,149 @@ static void key_weights(const tide_attn_desc *d, int64_t b, float *kw)
 }
 
 /* Philox element (half-word) index of weight (b, h, i, 0): rows consecutive. */
-static inline uint64_t drop_word(const tide_attn_desc *d, int64_t b, int64_t h, int64_t i)
+static inline uint64_t drop_elem(const tide_attn_desc *d, int64_t b, int64_t h, int64_t i)
 {
     return d->counter + (uint64_t)(((b * d->H + h) * d->T + i) * d->S);
 }
 
-/* out: [B,T,D] contiguous  probs: [B,H,T,S] (saved)  q: [B,T,D] k, v: [B,S,D] (strided)
- * scratch: T*S + S floats. The scores are written into probs and normalised in place. */
-void tide_attention_forward(const tide_attn_desc *d, float *out, float *probs, const float *q,
-                            const float *k, const float *v, float *scratch)
+/* Scores of rows [i0, i1) against keys [0, kmax) into A (row stride S), scaled. */
+static void scores(const tide_attn_desc *d, float *A, const float *qh, const float *kh,
+                   int64_t i0, int64_t i1, int64_t kmax, int64_t dh)
+{
+    nn_gemm(0, 1, i1 - i0, kmax, dh, d->scale, qh + i0 * d->q_ts, d->q_ts, kh, d->k_ts, 0.0f, A,
+            d->S);
+}
+
+/* Softmax of one row in place over its visible keys; returns the log-sum-exp (INFINITY when
+ * no key is visible: the row becomes zeros). Entries in [lim, kmax) become 0. */
+static float softmax_row(float *restrict row, const float *restrict kw, int64_t lim, int64_t kmax)
+{
+    float m = -INFINITY;
+    for (int64_t j = 0; j < lim; j++) {
+        float sc = kw[j] != 0.0f ? row[j] : -INFINITY;
+        m = sc > m ? sc : m;
+    }
+    if (m == -INFINITY) {
+        memset(row, 0, (size_t)kmax * sizeof *row);
+        return INFINITY;
+    }
+    float sum = 0.0f;
+    for (int64_t j = 0; j < lim; j++) {
+        float e = nn_expf(row[j] - m) * kw[j];
+        row[j] = e;
+        sum += e;
+    }
+    for (int64_t j = lim; j < kmax; j++) row[j] = 0.0f;
+    float inv = 1.0f / sum;
+    for (int64_t j = 0; j < lim; j++) row[j] *= inv;
+    return m + logf(sum);
+}
+
+/* The weights of one row again from its scores and saved log-sum-exp. */
+static void weights_row(float *restrict row, const float *restrict kw, int64_t lim, int64_t kmax,
+                        float lse)
+{
+    if (lse == INFINITY) {
+        memset(row, 0, (size_t)kmax * sizeof *row);
+        return;
+    }
+    for (int64_t j = 0; j < lim; j++) row[j] = nn_expf(row[j] - lse) * kw[j];
+    for (int64_t j = lim; j < kmax; j++) row[j] = 0.0f;
+}
+
+/* out: [B,T,D] contiguous  lse: [B,H,T] (saved for the backward)  probs: [B,H,T,S] or NULL
+ * (filled with the weights when given; used for explanations, not by the backward)
+ * q: [B,T,D]  k, v: [B,S,D] (strided)  scratch: 2*ROWS*S + S floats */
+void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, float *probs,
+                            const float *q, const float *k, const float *v, float *scratch)
 {
     int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H;
-    float *kw = scratch + T * S, *pd = scratch;
+    int64_t R = d->causal ? ROWS : T;
+    if (R > T) R = T;
+    float *A = scratch, *keep = A + R * S, *kw = keep + R * S;
     for (int64_t b = 0; b < B; b++) {
         key_weights(d, b, kw);
         for (int64_t h = 0; h < H; h++) {
             const float *qh = q + b * d->q_bs + h * dh, *kh = k + b * d->k_bs + h * dh;
             const float *vh = v + b * d->v_bs + h * dh;
-            float *P = probs + (b * H + h) * T * S;
-            nn_gemm(0, 1, T, S, dh, d->scale, qh, d->q_ts, kh, d->k_ts, 0.0f, P, S);
-            for (int64_t i = 0; i < T; i++) {
-                float *row = P + i * S;
-                int64_t lim = visible_limit(d, i);
-                float m = -INFINITY;
-                for (int64_t j = 0; j < lim; j++) {
-                    float sc = kw[j] != 0.0f ? row[j] : -INFINITY;
-                    m = sc > m ? sc : m;
-                }
-                if (m == -INFINITY) { /* nothing visible: zero weights, zero output */
-                    memset(row, 0, (size_t)S * sizeof *row);
+            float *oh = out + b * T * D + h * dh, *lh = lse + (b * H + h) * T;
+            for (int64_t i0 = 0; i0 < T; i0 += R) {
+                int64_t i1 = i0 + R < T ? i0 + R : T, kmax = visible_limit(d, i1 - 1);
+                if (kmax == 0) { /* no row of the block sees a key */
+                    for (int64_t i = i0; i < i1; i++) {
+                        memset(oh + i * D, 0, (size_t)dh * sizeof *oh);
+                        lh[i] = INFINITY;
+                    }
                     continue;
                 }
-                float sum = 0.0f;
-                for (int64_t j = 0; j < lim; j++) {
-                    float e = nn_expf(row[j] - m) * kw[j];
-                    row[j] = e;
-                    sum += e;
+                scores(d, A, qh, kh, i0, i1, kmax, dh);
+                for (int64_t i = i0; i < i1; i++) {
+                    float *row = A + (i - i0) * S;
+                    lh[i] = softmax_row(row, kw, visible_limit(d, i), kmax);
+                    if (probs) memcpy(probs + ((b * H + h) * T + i) * S, row, (size_t)kmax * sizeof *row);
                 }
-                for (int64_t j = lim; j < S; j++) row[j] = 0.0f;
-                float inv = 1.0f / sum;
-                for (int64_t j = 0; j < lim; j++) row[j] *= inv;
+                if (d->dropout_p > 0.0f) {
+                    tide_nnu_keep_mask(keep, (i1 - i0) * S, d->seed, drop_elem(d, b, h, i0), d->dropout_p);
+                    for (int64_t i = 0; i < i1 - i0; i++)
+                        for (int64_t j = 0; j < kmax; j++) A[i * S + j] *= keep[i * S + j];
+                }
+                nn_gemm(0, 0, i1 - i0, dh, kmax, 1.0f, A, S, vh, d->v_ts, 0.0f, oh + i0 * D, D);
             }
-            const float *Pv = P;
-            if (d->dropout_p > 0.0f) {
-                tide_nnu_keep_mask(pd, T * S, d->seed, drop_word(d, b, h, 0), d->dropout_p);
-                for (int64_t x = 0; x < T * S; x++) pd[x] *= P[x];
-                Pv = pd;
-            }
-            nn_gemm(0, 0, T, dh, S, 1.0f, Pv, S, vh, d->v_ts, 0.0f, out + b * T * D + h * dh, D);
         }
     }
 }
 
 /* dq, dk, dv: strided like q, k, v, ADDED into (NULL = not wanted)
- * dout: [B,T,D] contiguous  probs: [B,H,T,S] from the forward  scratch: 2*T*S floats.
+ * dout: [B,T,D] contiguous  lse: [B,H,T] from the forward  scratch: 3*ROWS*S + S floats.
  * With O = (P∘M) V:  dV = (P∘M)^T dO,  dP = (dO V^T)∘M,  dS = P∘(dP - rowsum(P∘dP)),
- * dQ = scale dS K,  dK = scale dS^T Q. */
+ * dQ = scale dS K,  dK = scale dS^T Q; P is recomputed from the scores and lse. */
 void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, float *dv,
-                             const float *dout, const float *probs, const float *q,
+                             const float *dout, const float *lse, const float *q,
                              const float *k, const float *v, float *scratch)
 {
     int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H;
-    float *pd = scratch, *dP = scratch + T * S;
+    int64_t R = d->causal ? ROWS : T;
+    if (R > T) R = T;
+    float *P = scratch, *G = P + R * S, *keep = G + R * S, *kw = keep + R * S;
     int drop = d->dropout_p > 0.0f;
-    for (int64_t b = 0; b < B; b++)
+    for (int64_t b = 0; b < B; b++) {
+        key_weights(d, b, kw);
         for (int64_t h = 0; h < H; h++) {
             const float *qh = q + b * d->q_bs + h * dh, *kh = k + b * d->k_bs + h * dh;
             const float *vh = v + b * d->v_bs + h * dh;
-            const float *P = probs + (b * H + h) * T * S, *Pv = P;
-            const float *dO = dout + b * T * D + h * dh;
-            if (drop) /* pd holds the keep scales */
-                tide_nnu_keep_mask(pd, T * S, d->seed, drop_word(d, b, h, 0), d->dropout_p);
-            if (dv) {
-                if (drop) {
-                    float *tmp = dP; /* reuse as P∘M before dP is computed */
-                    for (int64_t x = 0; x < T * S; x++) tmp[x] = P[x] * pd[x];
-                    Pv = tmp;
+            const float *dO = dout + b * T * D + h * dh, *lh = lse + (b * H + h) * T;
+            for (int64_t i0 = 0; i0 < T; i0 += R) {
+                int64_t n = (i0 + R < T ? i0 + R : T) - i0, kmax = visible_limit(d, i0 + n - 1);
+                if (kmax == 0) continue;
+                scores(d, P, qh, kh, i0, i0 + n, kmax, dh);
+                for (int64_t i = 0; i < n; i++)
+                    weights_row(P + i * S, kw, visible_limit(d, i0 + i), kmax, lh[i0 + i]);
+                if (drop) tide_nnu_keep_mask(keep, n * S, d->seed, drop_elem(d, b, h, i0), d->dropout_p);
+                if (dv) {
+                    const float *Pv = P;
+                    if (drop) { /* G holds P∘M until dP overwrites it */
+                        for (int64_t i = 0; i < n; i++)
+                            for (int64_t j = 0; j < kmax; j++) G[i * S + j] = P[i * S + j] * keep[i * S + j];
+                        Pv = G;
+                    }
+                    nn_gemm(1, 0, kmax, dh, n, 1.0f, Pv, S, dO + i0 * D, D, 1.0f, dv + b * d->v_bs + h * dh, d->v_ts);
                 }
-                nn_gemm(1, 0, S, dh, T, 1.0f, Pv, S, dO, D, 1.0f, dv + b * d->v_bs + h * dh, d->v_ts);
+                if (!dq && !dk) continue;
+                nn_gemm(0, 1, n, kmax, dh, 1.0f, dO + i0 * D, D, vh, d->v_ts, 0.0f, G, S);
+                for (int64_t i = 0; i < n; i++) {
+                    float *restrict g = G + i * S;
+                    const float *restrict p = P + i * S;
+                    if (drop)
+                        for (int64_t j = 0; j < kmax; j++) g[j] *= keep[i * S + j];
+                    float dot = 0.0f;
+                    for (int64_t j = 0; j < kmax; j++) dot += p[j] * g[j];
+                    for (int64_t j = 0; j < kmax; j++) g[j] = p[j] * (g[j] - dot);
+                }
+                if (dq) nn_gemm(0, 0, n, dh, kmax, d->scale, G, S, kh, d->k_ts, 1.0f, dq + b * d->q_bs + h * dh + i0 * d->q_ts, d->q_ts);
+                if (dk) nn_gemm(1, 0, kmax, dh, n, d->scale, G, S, qh + i0 * d->q_ts, d->q_ts, 1.0f, dk + b * d->k_bs + h * dh, d->k_ts);
             }
-            if (!dq && !dk) continue;
-            nn_gemm(0, 1, T, S, dh, 1.0f, dO, D, vh, d->v_ts, 0.0f, dP, S);
-            for (int64_t i = 0; i < T; i++) {
-                float *g = dP + i * S;
-                const float *p = P + i * S;
-                if (drop)
-                    for (int64_t j = 0; j < S; j++) g[j] *= pd[i * S + j];
-                float dot = 0.0f;
-                for (int64_t j = 0; j < S; j++) dot += p[j] * g[j];
-                for (int64_t j = 0; j < S; j++) g[j] = p[j] * (g[j] - dot);
-            }
-            if (dq) nn_gemm(0, 0, T, dh, S, d->scale, dP, S, kh, d->k_ts, 1.0f, dq + b * d->q_bs + h * dh, d->q_ts);
-            if (dk) nn_gemm(1, 0, S, dh, T, d->scale, dP, S, qh, d->q_ts, 1.0f, dk + b * d->k_bs + h * dh, d->k_ts);
         }
+    }
 }
 
 /* ---- differentiable wrappers ---- */
@@ -130,9 +188,9 @@ static int attention_backward(tide_node *node, const tide_tensor *grad_out)
     attn_ctx *c = node->ctx;
     tide_attn_desc d = c->d;
     d.key_mask = node->ints[0] ? (const uint8_t *)(c + 1) : NULL;
-    tide_tensor *probs = node->saved[0];
+    tide_tensor *lse = node->saved[0];
     tide_tensor *g = tide_nnu_grad(grad_out);
-    float *scratch = malloc((size_t)(2 * d.T * d.S + 1) * sizeof(float));
+    float *scratch = malloc((size_t)(3 * d.T * d.S + d.S + 1) * sizeof(float));
     int rc = TIDE_ERR;
     if (!g || !scratch) {
         if (g) tide_errorf("attention backward: out of memory");
@@ -144,7 +202,7 @@ static int attention_backward(tide_node *node, const tide_tensor *grad_out)
         if (!dqkv) goto done;
         float *base = tide_f32(qkv), *dbase = tide_f32(dqkv);
         tide_attention_backward(&d, dbase, dbase + d.D, dbase + 2 * d.D, tide_f32(g),
-                                tide_f32(probs), base, base + d.D, base + 2 * d.D, scratch);
+                                tide_f32(lse), base, base + d.D, base + 2 * d.D, scratch);
         rc = tide_nnu_accum(node->inputs[0], dqkv);
     } else {
         tide_tensor *grads[3] = {NULL, NULL, NULL};
@@ -156,7 +214,7 @@ static int attention_backward(tide_node *node, const tide_tensor *grad_out)
         tide_attention_backward(&d, grads[0] ? tide_f32(grads[0]) : NULL,
                                 grads[1] ? tide_f32(grads[1]) : NULL,
                                 grads[2] ? tide_f32(grads[2]) : NULL, tide_f32(g),
-                                tide_f32(probs), tide_f32(node->saved[1]),
+                                tide_f32(lse), tide_f32(node->saved[1]),
                                 tide_f32(node->saved[2]), tide_f32(node->saved[3]), scratch);
         rc = TIDE_OK;
         for (int i = 0; i < 3; i++)
@@ -178,19 +236,23 @@ static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float
                                   tide_tensor **weights)
 {
     int64_t oshape[3] = {d->B, d->T, d->D}, pshape[4] = {d->B, d->H, d->T, d->S};
+    int64_t lshape[3] = {d->B, d->H, d->T};
     tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
-    tide_tensor *probs = tide_tensor_new(TIDE_F32, 4, pshape);
-    float *scratch = malloc((size_t)(d->T * d->S + d->S + 1) * sizeof(float));
-    if (!out || !probs || !scratch) {
-        if (out && probs) tide_errorf("attention: out of memory");
+    tide_tensor *lse = tide_tensor_new(TIDE_F32, 3, lshape);
+    tide_tensor *probs = weights ? tide_tensor_new(TIDE_F32, 4, pshape) : NULL;
+    float *scratch = malloc((size_t)(2 * d->T * d->S + d->S + 1) * sizeof(float));
+    if (!out || !lse || (weights && !probs) || !scratch) {
+        if (out && lse && (!weights || probs)) tide_errorf("attention: out of memory");
         tide_tensor_release(out);
+        tide_tensor_release(lse);
         tide_tensor_release(probs);
         free(scratch);
         free(mask);
         return NULL;
     }
     d->key_mask = mask;
-    tide_attention_forward(d, tide_f32(out), tide_f32(probs), q, k, v, scratch);
+    tide_attention_forward(d, tide_f32(out), tide_f32(lse), probs ? tide_f32(probs) : NULL, q, k,
+                           v, scratch);
     free(scratch);
     tide_node *node = tide_ag_record(out, "attention", attention_backward, nin, ins);
     if (node) {
@@ -199,6 +261,7 @@ static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float
         if (!c) {
             tide_errorf("attention: out of memory");
             tide_tensor_release(out);
+            tide_tensor_release(lse);
             tide_tensor_release(probs);
             free(mask);
             return NULL;
@@ -209,12 +272,12 @@ static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float
         if (mask) memcpy(c + 1, mask, mbytes);
         node->ctx = c;
         node->ints[0] = mask != NULL;
-        tide_ag_save(node, probs);
+        tide_ag_save(node, lse);
         for (int i = 0; i < (packed ? 1 : 3); i++) tide_ag_save(node, keep[i]);
     }
     free(mask);
+    tide_tensor_release(lse);
     if (weights) *weights = probs;
-    else tide_tensor_release(probs);
     return out;
 }
 

@@ -17,6 +17,36 @@ static inline const float *h_prev(const float *out, const float *h0, const float
     return h0 ? h0 + b * H : zeros;
 }
 
+/* One step of one row: gates from the projections xr (input) and hr (hidden, with b_hh),
+ * new state into o. restrict lets gcc vectorise across the five outputs. */
+static void gru_cell(float *restrict o, float *restrict gt, const float *restrict xr,
+                     const float *restrict hr, const float *restrict hp, int64_t H)
+{
+    for (int64_t j = 0; j < H; j++) {
+        float r = nn_sigmoidf(xr[j] + hr[j]), z = nn_sigmoidf(xr[H + j] + hr[H + j]);
+        float hn = hr[2 * H + j], n = nn_tanhf(xr[2 * H + j] + r * hn);
+        gt[j] = r, gt[H + j] = z, gt[2 * H + j] = n, gt[3 * H + j] = hn;
+        o[j] = n + z * (hp[j] - n);
+    }
+}
+
+/* Backward of one step of one row: d is dL/dh_t; fills the pre-activation gradients of the
+ * input side (gx) and hidden side (gh) and the direct part of dL/dh_{t-1} (dp). */
+static void gru_cell_backward(float *restrict gx, float *restrict gh, float *restrict dp,
+                              const float *restrict d, const float *restrict gt,
+                              const float *restrict hp, int64_t H)
+{
+    for (int64_t j = 0; j < H; j++) {
+        float r = gt[j], z = gt[H + j], n = gt[2 * H + j], hn = gt[3 * H + j];
+        float dn = d[j] * (1.0f - z), dz = d[j] * (hp[j] - n);
+        float dnp = dn * (1.0f - n * n);
+        float drp = dnp * hn * r * (1.0f - r), dzp = dz * z * (1.0f - z);
+        gx[j] = drp, gx[H + j] = dzp, gx[2 * H + j] = dnp;
+        gh[j] = drp, gh[H + j] = dzp, gh[2 * H + j] = dnp * r;
+        dp[j] = d[j] * z;
+    }
+}
+
 /* out: [B,T,H]  gates: [B,T,4H] saved (r, z, n, W_hn h + b_hn)  x: [B,T,In]  h0: [B,H]/NULL
  * w_ih: [3H,In]  w_hh: [3H,H]  b_ih, b_hh: [3H]/NULL  mask: [B,T]/NULL
  * scratch: B*T*3H + B*3H + H floats */
@@ -28,11 +58,20 @@ void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
     int64_t G = 3 * H;
     float *xg = scratch, *hg = xg + B * T * G, *zeros = hg + B * G;
     memset(zeros, 0, (size_t)H * sizeof *zeros);
-    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 0.0f, xg, G);
+    /* biases folded into the sgemm outputs (beta = 1 over rows preset to the bias), so the
+     * gate loop below is branch-free and vectorises */
+    for (int64_t r = 0; r < B * T; r++) {
+        if (b_ih) memcpy(xg + r * G, b_ih, (size_t)G * sizeof *xg);
+        else memset(xg + r * G, 0, (size_t)G * sizeof *xg);
+    }
+    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 1.0f, xg, G);
     for (int64_t t = 0; t < T; t++) {
-        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 0.0f, hg, G);
-        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 0.0f, hg, G);
-        else memset(hg, 0, (size_t)(B * G) * sizeof *hg);
+        for (int64_t b = 0; b < B; b++) {
+            if (b_hh) memcpy(hg + b * G, b_hh, (size_t)G * sizeof *hg);
+            else memset(hg + b * G, 0, (size_t)G * sizeof *hg);
+        }
+        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 1.0f, hg, G);
+        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 1.0f, hg, G);
         for (int64_t b = 0; b < B; b++) {
             const float *hp = h_prev(out, h0, zeros, b, t, T, H);
             float *o = out + (b * T + t) * H, *gt = gates + (b * T + t) * 4 * H;
@@ -41,16 +80,7 @@ void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
                 memset(gt, 0, (size_t)(4 * H) * sizeof *gt);
                 continue;
             }
-            const float *xr = xg + (b * T + t) * G, *hr = hg + b * G;
-            for (int64_t j = 0; j < H; j++) {
-                float ar = xr[j] + hr[j], az = xr[H + j] + hr[H + j], hn = hr[2 * H + j];
-                if (b_ih) ar += b_ih[j], az += b_ih[H + j];
-                if (b_hh) ar += b_hh[j], az += b_hh[H + j], hn += b_hh[2 * H + j];
-                float r = nn_sigmoidf(ar), z = nn_sigmoidf(az);
-                float n = nn_tanhf(xr[2 * H + j] + (b_ih ? b_ih[2 * H + j] : 0.0f) + r * hn);
-                gt[j] = r, gt[H + j] = z, gt[2 * H + j] = n, gt[3 * H + j] = hn;
-                o[j] = (1.0f - z) * n + z * hp[j];
-            }
+            gru_cell(o, gt, xg + (b * T + t) * G, hg + b * G, hp, H);
         }
     }
 }
@@ -83,16 +113,7 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
                 continue;
             }
             const float *hp = h_prev(out, h0, zeros, b, t, T, H);
-            const float *gt = gates + (b * T + t) * 4 * H;
-            for (int64_t j = 0; j < H; j++) {
-                float r = gt[j], z = gt[H + j], n = gt[2 * H + j], hn = gt[3 * H + j];
-                float dn = d[j] * (1.0f - z), dz = d[j] * (hp[j] - n);
-                float dnp = dn * (1.0f - n * n);
-                float drp = dnp * hn * r * (1.0f - r), dzp = dz * z * (1.0f - z);
-                gx[j] = drp, gx[H + j] = dzp, gx[2 * H + j] = dnp;
-                gh[j] = drp, gh[H + j] = dzp, gh[2 * H + j] = dnp * r;
-                dp[j] = d[j] * z;
-            }
+            gru_cell_backward(gx, gh, dp, d, gates + (b * T + t) * 4 * H, hp, H);
         }
         /* dh_{t-1} = direct part + dGh_t W_hh (padded rows have dGh = 0) */
         nn_gemm(0, 0, B, H, G, 1.0f, dgh + t * G, T * G, w_hh, H, 1.0f, dhp, H);

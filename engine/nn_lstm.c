@@ -15,6 +15,39 @@ static inline const float *prev_row(const float *seq, const float *init, const f
     return init ? init + b * H : zeros;
 }
 
+/* One step of one row: gt holds the input projection (with b_ih) and receives the gate
+ * activations; hr is the hidden projection (with b_hh). restrict lets gcc vectorise. */
+static void lstm_cell(float *restrict o, float *restrict c, float *restrict gt,
+                      const float *restrict hr, const float *restrict cp, int64_t H)
+{
+    for (int64_t j = 0; j < 2 * H; j++) gt[j] = nn_sigmoidf(gt[j] + hr[j]);
+    for (int64_t j = 2 * H; j < 3 * H; j++) gt[j] = nn_tanhf(gt[j] + hr[j]);
+    for (int64_t j = 3 * H; j < 4 * H; j++) gt[j] = nn_sigmoidf(gt[j] + hr[j]);
+    for (int64_t j = 0; j < H; j++) {
+        float cn = gt[H + j] * cp[j] + gt[j] * gt[2 * H + j];
+        c[j] = cn;
+        o[j] = gt[3 * H + j] * nn_tanhf(cn);
+    }
+}
+
+/* Backward of one step of one row: d = dL/dh_t, e = dL/dc_t (from later steps); writes the
+ * gate pre-activation gradients gr and dL/dc_{t-1} (ep). */
+static void lstm_cell_backward(float *restrict gr, float *restrict ep, const float *restrict d,
+                               const float *restrict e, const float *restrict gt,
+                               const float *restrict c, const float *restrict cp, int64_t H)
+{
+    for (int64_t j = 0; j < H; j++) {
+        float ig = gt[j], fg = gt[H + j], gg = gt[2 * H + j], og = gt[3 * H + j];
+        float tc = nn_tanhf(c[j]);
+        float dcj = e[j] + d[j] * og * (1.0f - tc * tc);
+        gr[j] = dcj * gg * ig * (1.0f - ig);
+        gr[H + j] = dcj * cp[j] * fg * (1.0f - fg);
+        gr[2 * H + j] = dcj * ig * (1.0f - gg * gg);
+        gr[3 * H + j] = d[j] * tc * og * (1.0f - og);
+        ep[j] = dcj * fg;
+    }
+}
+
 /* out: [B,T,H]  cell: [B,T,H] (c after each step, saved)  gates: [B,T,4H] (i,f,g,o, saved)
  * x: [B,T,In]  h0, c0: [B,H]/NULL  w_ih: [4H,In]  w_hh: [4H,H]  b_ih, b_hh: [4H]/NULL
  * mask: [B,T]/NULL  scratch: B*4H + H floats (gates doubles as the input projection) */
@@ -26,11 +59,18 @@ void tide_lstm_forward(float *out, float *cell, float *gates, const float *x, co
     int64_t G = 4 * H;
     float *hg = scratch, *zeros = hg + B * G;
     memset(zeros, 0, (size_t)H * sizeof *zeros);
-    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 0.0f, gates, G);
+    for (int64_t r = 0; r < B * T; r++) {
+        if (b_ih) memcpy(gates + r * G, b_ih, (size_t)G * sizeof *gates);
+        else memset(gates + r * G, 0, (size_t)G * sizeof *gates);
+    }
+    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 1.0f, gates, G);
     for (int64_t t = 0; t < T; t++) {
-        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 0.0f, hg, G);
-        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 0.0f, hg, G);
-        else memset(hg, 0, (size_t)(B * G) * sizeof *hg);
+        for (int64_t b = 0; b < B; b++) {
+            if (b_hh) memcpy(hg + b * G, b_hh, (size_t)G * sizeof *hg);
+            else memset(hg + b * G, 0, (size_t)G * sizeof *hg);
+        }
+        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 1.0f, hg, G);
+        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 1.0f, hg, G);
         for (int64_t b = 0; b < B; b++) {
             const float *hp = prev_row(out, h0, zeros, b, t, T, H);
             const float *cp = prev_row(cell, c0, zeros, b, t, T, H);
@@ -42,16 +82,7 @@ void tide_lstm_forward(float *out, float *cell, float *gates, const float *x, co
                 memset(gt, 0, (size_t)G * sizeof *gt);
                 continue;
             }
-            const float *hr = hg + b * G;
-            for (int64_t j = 0; j < G; j++) {
-                float a = gt[j] + hr[j] + (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
-                gt[j] = (j >= 2 * H && j < 3 * H) ? nn_tanhf(a) : nn_sigmoidf(a);
-            }
-            for (int64_t j = 0; j < H; j++) {
-                float cn = gt[H + j] * cp[j] + gt[j] * gt[2 * H + j];
-                c[j] = cn;
-                o[j] = gt[3 * H + j] * nn_tanhf(cn);
-            }
+            lstm_cell(o, c, gt, hg + b * G, cp, H);
         }
     }
 }
@@ -84,19 +115,9 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
                 memset(gr, 0, (size_t)G * sizeof *gr);
                 continue;
             }
-            const float *cp = prev_row(cell, c0, zeros, b, t, T, H);
-            const float *c = cell + (b * T + t) * H, *gt = gates + (b * T + t) * G;
-            for (int64_t j = 0; j < H; j++) {
-                float ig = gt[j], fg = gt[H + j], gg = gt[2 * H + j], og = gt[3 * H + j];
-                float tc = nn_tanhf(c[j]);
-                float dcj = e[j] + d[j] * og * (1.0f - tc * tc);
-                gr[j] = dcj * gg * ig * (1.0f - ig);
-                gr[H + j] = dcj * cp[j] * fg * (1.0f - fg);
-                gr[2 * H + j] = dcj * ig * (1.0f - gg * gg);
-                gr[3 * H + j] = d[j] * tc * og * (1.0f - og);
-                ep[j] = dcj * fg;
-                dp[j] = 0.0f;
-            }
+            lstm_cell_backward(gr, ep, d, e, gates + (b * T + t) * G, cell + (b * T + t) * H,
+                               prev_row(cell, c0, zeros, b, t, T, H), H);
+            memset(dp, 0, (size_t)H * sizeof *dp);
         }
         nn_gemm(0, 0, B, H, G, 1.0f, dg + t * G, T * G, w_hh, H, 1.0f, dhp, H);
         float *tmp = dh;

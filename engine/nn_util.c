@@ -66,15 +66,88 @@ static void philox_group(uint64_t seed, uint64_t g, uint32_t out[32])
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define NN_HAVE_AVX2_PATH 1
+
+static inline void mulhilo8(__m256i a, __m256i m, __m256i *lo, __m256i *hi)
+    __attribute__((target("avx2"), always_inline));
+static inline void mulhilo8(__m256i a, __m256i m, __m256i *lo, __m256i *hi)
+{
+    const __m256i low = _mm256_set1_epi64x(0xFFFFFFFFll);
+    __m256i even = _mm256_mul_epu32(a, m);
+    __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+    *lo = _mm256_or_si256(_mm256_and_si256(even, low), _mm256_slli_epi64(odd, 32));
+    *hi = _mm256_or_si256(_mm256_srli_epi64(even, 32), _mm256_andnot_si256(low, odd));
+}
+
+/* Groups g and g+1 (8 blocks, 64 elements) in the eight lanes of AVX2 registers; the same
+ * bits and order as two calls of philox_group. */
+__attribute__((target("avx2"))) static void philox_group2_avx2(uint64_t seed, uint64_t g,
+                                                               uint32_t out[64])
+{
+    uint64_t b0 = 4 * g;
+    uint32_t lo[8], hi[8];
+    for (int j = 0; j < 8; j++) lo[j] = (uint32_t)(b0 + (uint64_t)j), hi[j] = (uint32_t)((b0 + (uint64_t)j) >> 32);
+    __m256i c0 = _mm256_loadu_si256((const __m256i *)lo), c1 = _mm256_loadu_si256((const __m256i *)hi);
+    __m256i c2 = _mm256_setzero_si256(), c3 = _mm256_setzero_si256();
+    const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; r++) {
+        __m256i lo0, hi0, lo1, hi1;
+        mulhilo8(c0, m0, &lo0, &hi0);
+        mulhilo8(c2, m1, &lo1, &hi1);
+        __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
+        __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
+        c0 = n0, c1 = lo1, c2 = n2, c3 = lo0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    const __m256i mask16 = _mm256_set1_epi32(0xFFFF);
+    __m256i w[4] = {c0, c1, c2, c3};
+    for (int k = 0; k < 4; k++) {
+        __m256i l = _mm256_and_si256(w[k], mask16), h = _mm256_srli_epi32(w[k], 16);
+        _mm_storeu_si128((__m128i *)(out + 8 * k), _mm256_castsi256_si128(l));
+        _mm_storeu_si128((__m128i *)(out + 8 * k + 4), _mm256_castsi256_si128(h));
+        _mm_storeu_si128((__m128i *)(out + 32 + 8 * k), _mm256_extracti128_si256(l, 1));
+        _mm_storeu_si128((__m128i *)(out + 32 + 8 * k + 4), _mm256_extracti128_si256(h, 1));
+    }
+}
+
+/* The aligned 64-element chunks of a mask, 8 Philox blocks per AVX2 pass. */
+__attribute__((target("avx2"))) static void keep_chunks_avx2(float *keep, int64_t chunks,
+                                                             uint64_t seed, uint64_t g,
+                                                             uint32_t thr, float scale)
+{
+    uint32_t h[64];
+    for (int64_t c = 0; c < chunks; c++, keep += 64, g += 2) {
+        philox_group2_avx2(seed, g, h);
+        for (int j = 0; j < 64; j++) keep[j] = h[j] >= thr ? scale : 0.0f;
+    }
+}
+#endif
+
 void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t e0, float p)
 {
     double t = floor((double)p * 65536.0 + 0.5);
     uint32_t thr = (uint32_t)(t > 65536.0 ? 65536.0 : t);
     float scale = 1.0f / (1.0f - p);
+#ifdef NN_HAVE_AVX2_PATH
+    static int avx2 = -1; /* a benign race: every thread computes the same answer */
+    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
     uint32_t h[32];
     int64_t i = 0;
     while (i < n) {
         uint64_t e = e0 + (uint64_t)i;
+#ifdef NN_HAVE_AVX2_PATH
+        if (avx2 && (e & 63) == 0 && n - i >= 64) {
+            int64_t chunks = (n - i) / 64;
+            keep_chunks_avx2(keep + i, chunks, seed, e >> 5, thr, scale);
+            i += 64 * chunks;
+            continue;
+        }
+#endif
         philox_group(seed, e >> 5, h);
         int64_t r = (int64_t)(e & 31), m = 32 - r < n - i ? 32 - r : n - i;
         for (int64_t j = 0; j < m; j++) keep[i + j] = h[r + j] >= thr ? scale : 0.0f;

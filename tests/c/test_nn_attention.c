@@ -14,12 +14,12 @@
 
 typedef struct {
     tide_attn_desc d;
-    float *q, *k, *v, *probs, *scratch;
+    float *q, *k, *v, *lse, *probs, *scratch;
 } at_ctx;
 static void at_fwd(void *c, float *out)
 {
     at_ctx *a = c;
-    tide_attention_forward(&a->d, out, a->probs, a->q, a->k, a->v, a->scratch);
+    tide_attention_forward(&a->d, out, a->lse, a->probs, a->q, a->k, a->v, a->scratch);
 }
 
 /* naive reference: out[b,i,h*dh+c] */
@@ -30,7 +30,7 @@ static void ref_attention(const tide_attn_desc *d, const float *q, const float *
     for (int64_t b = 0; b < d->B; b++)
         for (int64_t h = 0; h < d->H; h++)
             for (int64_t i = 0; i < d->T; i++) {
-                double s[64], m = -INFINITY, z = 0;
+                double s[128], m = -INFINITY, z = 0;
                 for (int64_t j = 0; j < d->S; j++) {
                     int vis = (!d->causal || j <= i + d->S - d->T) &&
                               (!d->key_mask || d->key_mask[b * d->S + j]);
@@ -51,11 +51,15 @@ static void ref_attention(const tide_attn_desc *d, const float *q, const float *
             }
 }
 
-static void run_case(int causal, int use_mask, float dropout, int64_t H, int packed)
+static void run_case_t(int causal, int use_mask, float dropout, int64_t H, int packed, int64_t T)
 {
-    int64_t B = 2, T = 5, D = 6;
-    uint8_t mask[10] = {1, 1, 0, 1, 0, /* row 1: first key padded, so query 0 of a causal */
-                        0, 1, 1, 1, 1}; /* model sees nothing there */
+    int64_t B = 2, D = 6;
+    /* row 0: keys 2 and 4 padded; row 1: first key padded, so query 0 of a causal model
+     * sees nothing there; longer sequences repeat the pattern */
+    static const uint8_t pat[10] = {1, 1, 0, 1, 0, 0, 1, 1, 1, 1};
+    uint8_t mask[2 * 128];
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t t = 0; t < T; t++) mask[b * T + t] = t < 5 ? pat[b * 5 + t] : (uint8_t)(t % 7 != 3);
     at_ctx a = {0};
     tide_attn_desc *d = &a.d;
     d->B = B, d->T = T, d->S = T, d->D = D, d->H = H, d->causal = causal;
@@ -74,7 +78,8 @@ static void run_case(int causal, int use_mask, float dropout, int64_t H, int pac
         d->q_bs = d->k_bs = d->v_bs = T * D;
         d->q_ts = d->k_ts = d->v_ts = D;
     }
-    a.probs = nnc_zeros(B * H * T * T), a.scratch = nnc_zeros(T * T + T);
+    a.probs = NULL, a.scratch = nnc_zeros(2 * T * T + T);
+    a.lse = nnc_zeros(B * H * T);
     int64_t no = B * T * D;
     float *out = nnc_zeros(no), *R = nnc_rand(no, -1, 1);
     at_fwd(&a, out);
@@ -90,8 +95,8 @@ static void run_case(int causal, int use_mask, float dropout, int64_t H, int pac
     int64_t nin = packed ? B * T * 3 * D : B * T * D;
     float *g = nnc_zeros(packed ? nin : 3 * nin);
     float *dq = g, *dk = packed ? g + D : g + nin, *dv = packed ? g + 2 * D : g + 2 * nin;
-    float *scratch = nnc_zeros(2 * T * T);
-    tide_attention_backward(d, dq, dk, dv, R, a.probs, a.q, a.k, a.v, scratch);
+    float *scratch = nnc_zeros(3 * T * T + T);
+    tide_attention_backward(d, dq, dk, dv, R, a.lse, a.q, a.k, a.v, scratch);
     if (packed) {
         assert_int_equal(nnc_fd("attn dqkv", at_fwd, &a, base, nin, g, no, R, 1e-3, 2e-2), 0);
     } else {
@@ -100,7 +105,12 @@ static void run_case(int causal, int use_mask, float dropout, int64_t H, int pac
         assert_int_equal(nnc_fd("attn dv", at_fwd, &a, a.v, nin, dv, no, R, 1e-3, 2e-2), 0);
         free(a.q), free(a.k), free(a.v);
     }
-    free(base), free(a.probs), free(a.scratch), free(out), free(R), free(g), free(scratch);
+    free(base), free(a.probs), free(a.lse), free(a.scratch), free(out), free(R), free(g), free(scratch);
+}
+
+static void run_case(int causal, int use_mask, float dropout, int64_t H, int packed)
+{
+    run_case_t(causal, use_mask, dropout, H, packed, 5);
 }
 
 static void test_attention_plain(void **s) { (void)s; run_case(0, 0, 0.0f, 2, 0); }
@@ -109,6 +119,9 @@ static void test_attention_padding_mask(void **s) { (void)s; run_case(0, 1, 0.0f
 static void test_attention_causal_and_mask(void **s) { (void)s; run_case(1, 1, 0.0f, 3, 0); }
 static void test_attention_packed(void **s) { (void)s; run_case(1, 1, 0.0f, 2, 1); }
 static void test_attention_dropout(void **s) { (void)s; run_case(1, 0, 0.25f, 2, 1); }
+/* T = 70 > the 32-row blocks: causal blocks see growing key ranges */
+static void test_attention_long_causal_blocks(void **s) { (void)s; run_case_t(1, 1, 0.0f, 2, 1, 70); }
+static void test_attention_long_dropout(void **s) { (void)s; run_case_t(1, 0, 0.2f, 1, 0, 40); }
 
 static void test_attention_wrapper(void **state)
 {
@@ -155,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_attention_plain),           cmocka_unit_test(test_attention_causal),
         cmocka_unit_test(test_attention_padding_mask),    cmocka_unit_test(test_attention_causal_and_mask),
         cmocka_unit_test(test_attention_packed),          cmocka_unit_test(test_attention_dropout),
+        cmocka_unit_test(test_attention_long_causal_blocks), cmocka_unit_test(test_attention_long_dropout),
         cmocka_unit_test(test_attention_wrapper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
