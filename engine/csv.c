@@ -171,14 +171,43 @@ static int unescape(st_t *s, int c, span_t *sp)
     return TIDE_OK;
 }
 
-static void trim(const char **p, const char **e)
+static inline void trim(const char **p, const char **e)
 {
+    /* common case first: nothing to trim (every byte we strip is <= ' ') */
+    if (*p < *e && (unsigned char)**p > ' ' && (unsigned char)(*e)[-1] > ' ') return;
     while (*p < *e && (**p == ' ' || **p == '\t')) (*p)++;
     while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) (*e)--;
 }
 
+/* 1 if any byte of [p, e) has the high bit set (then the id needs full UTF-8 validation). */
+static inline int has_high(const char *p, const char *e)
+{
+    size_t n = (size_t)(e - p);
+    uint64_t acc = 0;
+    if (n >= 8) {
+        for (; n >= 8; p += 8, n -= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            acc |= w;
+        }
+        if (n) { /* overlapping last word */
+            uint64_t w;
+            memcpy(&w, e - 8, 8);
+            acc |= w;
+        }
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, e - 4, 4);
+        acc = a | b;
+    } else {
+        for (; p < e; p++) acc |= (unsigned char)*p;
+    }
+    return (acc & 0x8080808080808080ULL) != 0;
+}
+
 /* Converts field f of the current row into its column; returns a TIDE_BAD_* reason or -1. */
-static int convert(st_t *s, int c, span_t sp, int64_t row)
+static inline __attribute__((always_inline)) int convert(st_t *s, int c, span_t sp, int64_t row)
 {
     const tide_csv_col *col = &s->cols[c];
     const char *p = sp.p, *e = sp.e;
@@ -186,11 +215,7 @@ static int convert(st_t *s, int c, span_t sp, int64_t row)
     case TIDE_CSV_ID:
         s->idf[c] = sp;
         if (p == e) return TIDE_BAD_EMPTY_ID;
-        {
-            unsigned char hi = 0;
-            for (const char *q = p; q < e; q++) hi |= (unsigned char)*q;
-            if ((hi & 0x80) && !tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
-        }
+        if (has_high(p, e) && !tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
         return -1;
     case TIDE_CSV_INT: {
         trim(&p, &e);
@@ -356,6 +381,13 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
     return finish_row(s, field, bad, badcol, line);
 }
 
+static inline int same_key(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line)
 {
     tide_csv_result *r = s->res;
@@ -372,7 +404,7 @@ static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t lin
             if (s->cols[c].type == TIDE_CSV_ID) {
                 const char *k = s->idf[c].p;
                 size_t len = (size_t)(s->idf[c].e - k);
-                if ((int)len == s->last_len[c] && memcmp(s->last_key[c], k, len) == 0) {
+                if ((int)len == s->last_len[c] && same_key(s->last_key[c], k, len)) {
                     ((int32_t *)r->cols[c])[row] = s->last_id[c];
                     continue;
                 }

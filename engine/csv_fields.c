@@ -13,15 +13,20 @@ int tide_parse_i64(const char *p, const char *e, int64_t *out)
 {
     int neg = 0;
     if (p < e && (*p == '-' || *p == '+')) neg = *p++ == '-';
+    if (p == e) return 0;
     uint64_t v = 0;
-    const char *s = p;
+    const char *fast = e - p > 18 ? p + 18 : e; /* 18 digits cannot overflow: no check */
+    for (; p < fast; p++) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d > 9) return 0;
+        v = v * 10 + d;
+    }
     for (; p < e; p++) {
         unsigned d = (unsigned)(unsigned char)*p - '0';
         if (d > 9) return 0;
         if (v > (UINT64_C(9223372036854775807) - d) / 10) return 0; /* overflow */
         v = v * 10 + d;
     }
-    if (p == s) return 0;
     *out = neg ? -(int64_t)v : (int64_t)v;
     return 1;
 }
@@ -38,6 +43,8 @@ static double scale10(double m, int ex)
         while (ex > 22) { m *= 1e22; ex -= 22; }
         return m * pow10_tab[ex];
     }
+    /* exact division: a multiply by an inexact 1e-k would be cheaper but could miss the
+     * correctly rounded double; division latency is small next to the digit loop */
     while (ex < -22) { m /= 1e22; ex += 22; }
     return m / pow10_tab[-ex];
 }
@@ -48,9 +55,17 @@ int tide_parse_f64(const char *p, const char *e, double *out)
     if (p < e && (*p == '-' || *p == '+')) neg = *p++ == '-';
     uint64_t m = 0;
     int digits = 0, ex = 0, any = 0;
-    for (; p < e && (unsigned)(*p - '0') <= 9; p++, any = 1) {
-        if (digits < 19) { m = m * 10 + (unsigned)(*p - '0'); if (m) digits++; }
-        else ex++;
+    const char *ip = p;
+    while (p < e && (unsigned)(*p - '0') <= 9) p++;
+    any = p > ip;
+    if (p - ip <= 18) { /* the common short case: no digit cap needed */
+        for (const char *q = ip; q < p; q++) m = m * 10 + (unsigned)(*q - '0');
+        digits = (int)(p - ip);
+    } else {
+        for (const char *q = ip; q < p; q++) {
+            if (digits < 19) { m = m * 10 + (unsigned)(*q - '0'); if (m) digits++; }
+            else ex++;
+        }
     }
     if (p < e && *p == '.') {
         for (p++; p < e && (unsigned)(*p - '0') <= 9; p++, any = 1) {

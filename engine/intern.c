@@ -2,7 +2,8 @@
  *
  * Linear probing keeps lookups to one or two cache lines at load <= 1/2. Each slot holds
  * only the 32-bit id; the full hash is kept per id so a probe compares hashes before bytes
- * and a resize rehashes without touching the arena. */
+ * and a resize rehashes without touching the arena. Canonical decimal keys take a second
+ * table keyed by their value (see intern.h). */
 #include "intern.h"
 
 #include <stdlib.h>
@@ -38,7 +39,14 @@ uint64_t tide_hash_bytes(const char *p, size_t len)
         len -= 8;
     }
     uint64_t t = 0;
-    for (size_t i = 0; i < len; i++) t |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    if (len >= 4) { /* two overlapping 4-byte loads cover 4..7 tail bytes without a loop */
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+        t = (uint64_t)a | ((uint64_t)b << 32);
+    } else {
+        for (size_t i = 0; i < len; i++) t |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    }
     h = (h ^ t) * 0x2127599bf4325c37ULL;
     return mix(h);
 }
@@ -51,12 +59,14 @@ tide_intern *tide_intern_new(uint64_t expected)
     while (cap < 2 * expected) cap <<= 1;
     in->cap = cap;
     in->slots = calloc(cap, sizeof *in->slots);
+    in->icap = cap;
+    in->islots = calloc(cap, sizeof *in->islots);
     in->n_alloc = expected > 16 ? expected : 16;
     in->hashes = malloc(in->n_alloc * sizeof *in->hashes);
     in->offs = malloc((in->n_alloc + 1) * sizeof *in->offs);
     in->arena_cap = 1024;
     in->arena = malloc(in->arena_cap);
-    if (!in->slots || !in->hashes || !in->offs || !in->arena) goto oom;
+    if (!in->slots || !in->islots || !in->hashes || !in->offs || !in->arena) goto oom;
     in->offs[0] = 0;
     return in;
 oom:
@@ -69,6 +79,7 @@ void tide_intern_free(tide_intern *in)
 {
     if (!in) return;
     free(in->slots);
+    free(in->islots);
     free(in->hashes);
     free(in->offs);
     free(in->arena);
@@ -81,15 +92,51 @@ static int grow_table(tide_intern *in)
     uint32_t *s = calloc(cap, sizeof *s);
     if (!s) return tide_errorf("intern: out of memory growing the table to %llu slots",
                                (unsigned long long)cap);
-    for (uint64_t id = 1; id <= in->n; id++) {
+    for (uint64_t j = 0; j < in->cap; j++) { /* the old table holds exactly the string ids */
+        uint32_t id = in->slots[j];
+        if (!id) continue;
         uint64_t i = in->hashes[id - 1] & (cap - 1);
         while (s[i]) i = (i + 1) & (cap - 1);
-        s[i] = (uint32_t)id;
+        s[i] = id;
     }
     free(in->slots);
     in->slots = s;
     in->cap = cap;
     return TIDE_OK;
+}
+
+static inline uint64_t int_hash(uint64_t v) { return mix(v + 0x9e3779b97f4a7c15ULL); }
+
+static int grow_itable(tide_intern *in)
+{
+    uint64_t cap = in->icap * 2;
+    tide_intern_islot *s = calloc(cap, sizeof *s);
+    if (!s) return tide_errorf("intern: out of memory growing the table to %llu slots",
+                               (unsigned long long)cap);
+    for (uint64_t j = 0; j < in->icap; j++) {
+        if (!in->islots[j].id) continue;
+        uint64_t i = int_hash(in->islots[j].key) & (cap - 1);
+        while (s[i].id) i = (i + 1) & (cap - 1);
+        s[i] = in->islots[j];
+    }
+    free(in->islots);
+    in->islots = s;
+    in->icap = cap;
+    return TIDE_OK;
+}
+
+/* 1 and *v set if key is a canonical decimal of at most 18 digits. */
+static inline int canon_int(const char *key, size_t len, uint64_t *v)
+{
+    if (len == 0 || len > 18 || (key[0] == '0' && len > 1)) return 0;
+    uint64_t x = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)key[i] - '0';
+        if (d > 9) return 0;
+        x = x * 10 + d;
+    }
+    *v = x;
+    return 1;
 }
 
 static inline int key_eq(const tide_intern *in, uint32_t id, uint64_t h, const char *key,
@@ -106,6 +153,14 @@ static inline int key_eq(const tide_intern *in, uint32_t id, uint64_t h, const c
 
 int64_t tide_intern_find(const tide_intern *in, const char *key, size_t len)
 {
+    uint64_t v;
+    if (canon_int(key, len, &v)) {
+        uint64_t m = in->icap - 1;
+        for (uint64_t i = int_hash(v) & m;; i = (i + 1) & m) {
+            if (!in->islots[i].id) return 0;
+            if (in->islots[i].key == v) return in->islots[i].id;
+        }
+    }
     uint64_t h = tide_hash_bytes(key, len), m = in->cap - 1;
     for (uint64_t i = h & m;; i = (i + 1) & m) {
         uint32_t id = in->slots[i];
@@ -114,14 +169,9 @@ int64_t tide_intern_find(const tide_intern *in, const char *key, size_t len)
     }
 }
 
-int64_t tide_intern_add(tide_intern *in, const char *key, size_t len)
+/* Appends key as id n+1 (hash h kept for string-table rehashing). */
+static int64_t append_key(tide_intern *in, const char *key, size_t len, uint64_t h)
 {
-    uint64_t h = tide_hash_bytes(key, len), m = in->cap - 1, i = h & m;
-    for (;; i = (i + 1) & m) {
-        uint32_t id = in->slots[i];
-        if (!id) break;
-        if (key_eq(in, id, h, key, len)) return id;
-    }
     if (in->n >= 0x7fffffffULL) return tide_errorf("intern: more than 2^31-1 distinct ids");
     if (in->n == in->n_alloc) {
         uint64_t na = in->n_alloc * 2;
@@ -146,8 +196,35 @@ int64_t tide_intern_add(tide_intern *in, const char *key, size_t len)
     uint32_t id = (uint32_t)(++in->n);
     in->hashes[id - 1] = h;
     in->offs[id] = in->arena_len;
-    in->slots[i] = id;
-    if (2 * in->n > in->cap && grow_table(in) != TIDE_OK) return TIDE_ERR;
+    return id;
+}
+
+int64_t tide_intern_add(tide_intern *in, const char *key, size_t len)
+{
+    uint64_t v;
+    if (canon_int(key, len, &v)) {
+        uint64_t m = in->icap - 1, i = int_hash(v) & m;
+        for (;; i = (i + 1) & m) {
+            if (!in->islots[i].id) break;
+            if (in->islots[i].key == v) return in->islots[i].id;
+        }
+        int64_t id = append_key(in, key, len, 0);
+        if (id < 0) return id;
+        in->islots[i].key = v;
+        in->islots[i].id = (uint32_t)id;
+        if (2 * ++in->n_int > in->icap && grow_itable(in) != TIDE_OK) return TIDE_ERR;
+        return id;
+    }
+    uint64_t h = tide_hash_bytes(key, len), m = in->cap - 1, i = h & m;
+    for (;; i = (i + 1) & m) {
+        uint32_t id = in->slots[i];
+        if (!id) break;
+        if (key_eq(in, id, h, key, len)) return id;
+    }
+    int64_t id = append_key(in, key, len, h);
+    if (id < 0) return id;
+    in->slots[i] = (uint32_t)id;
+    if (2 * ++in->n_str > in->cap && grow_table(in) != TIDE_OK) return TIDE_ERR;
     return id;
 }
 
@@ -202,7 +279,7 @@ tide_intern *tide_intern_remap(const tide_intern *in, const int32_t *map)
     if (!out) return NULL;
     for (uint64_t j = 0; j < in->n; j++) {
         if (map[j] <= 0) continue;
-        size_t len;
+        size_t len = 0;
         const char *k = tide_intern_name(in, (int64_t)j + 1, &len);
         int64_t id = tide_intern_add(out, k, len);
         if (id != map[j]) {

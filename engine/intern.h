@@ -15,9 +15,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Slot of the integer table: canonical decimal keys ("0", "42"; no sign, no leading zero,
+ * at most 18 digits) are looked up by value, which is several times cheaper than hashing and
+ * comparing bytes. Their text still goes to the arena, so names and serialization are the
+ * same for both kinds. */
+typedef struct {
+    uint64_t key;
+    uint32_t id; /* 0 = empty */
+} tide_intern_islot;
+
 typedef struct tide_intern {
-    uint32_t *slots;   /* table of ids (0 = empty), cap entries */
+    uint32_t *slots;   /* string-key table of ids (0 = empty), cap entries */
     uint64_t cap;      /* power of two */
+    uint64_t n_str;    /* keys in the string table */
+    tide_intern_islot *islots; /* integer-key table, icap entries */
+    uint64_t icap, n_int;
     uint64_t n;        /* number of keys */
     uint64_t *hashes;  /* hash of key id-1, n_alloc entries */
     uint64_t *offs;    /* key id-1 spans arena[offs[id-1] .. offs[id]), n_alloc+1 entries */
