@@ -12,7 +12,13 @@
  * dtypes: sum/prod of integers give i64; max/min keep the dtype; mean/var/std/logsumexp give
  * f32; argmax/argmin give i64 0-based indices (first occurrence on ties, NaN counts as the
  * maximum and the minimum so it is never hidden). */
+/* lets the select-based loops below be if-converted (see ops_elementwise.c) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "ops.h"
@@ -59,25 +65,59 @@ typedef struct {
             for (int64_t j = 0; j < n; j++) acc[j * sa] *= (double)x[j * sx];                  \
             break;                                                                             \
         case K_MAX:                                                                            \
-            for (int64_t j = 0; j < n; j++) {                                                  \
-                double v = (double)x[j * sx];                                                  \
-                if (v > acc[j * sa] || v != v) acc[j * sa] = v;                                \
-            }                                                                                  \
+        case K_MIN: {                                                                          \
+            int mx = c->k == K_MAX;                                                            \
+            if (sa == 0) { /* one slot: 4 independent running extremes + a NaN flag */        \
+                double m0 = acc[0], m1 = m0, m2 = m0, m3 = m0;                                 \
+                int nan = m0 != m0;                                                            \
+                int64_t j = 0;                                                                 \
+                for (; j + 4 <= n; j += 4) {                                                   \
+                    double v0 = (double)x[j * sx], v1 = (double)x[(j + 1) * sx];               \
+                    double v2 = (double)x[(j + 2) * sx], v3 = (double)x[(j + 3) * sx];         \
+                    nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);                  \
+                    m0 = (mx ? v0 > m0 : v0 < m0) ? v0 : m0;                                   \
+                    m1 = (mx ? v1 > m1 : v1 < m1) ? v1 : m1;                                   \
+                    m2 = (mx ? v2 > m2 : v2 < m2) ? v2 : m2;                                   \
+                    m3 = (mx ? v3 > m3 : v3 < m3) ? v3 : m3;                                   \
+                }                                                                              \
+                for (; j < n; j++) {                                                           \
+                    double v = (double)x[j * sx];                                              \
+                    nan |= v != v;                                                             \
+                    m0 = (mx ? v > m0 : v < m0) ? v : m0;                                      \
+                }                                                                              \
+                if (mx) m0 = m0 > m1 ? m0 : m1, m2 = m2 > m3 ? m2 : m3, m0 = m0 > m2 ? m0 : m2; \
+                else m0 = m0 < m1 ? m0 : m1, m2 = m2 < m3 ? m2 : m3, m0 = m0 < m2 ? m0 : m2;   \
+                acc[0] = nan ? NAN : m0;                                                       \
+            } else                                                                             \
+                for (int64_t j = 0; j < n; j++) {                                              \
+                    double v = (double)x[j * sx];                                              \
+                    if ((mx ? v > acc[j * sa] : v < acc[j * sa]) || v != v) acc[j * sa] = v;   \
+                }                                                                              \
             break;                                                                             \
-        case K_MIN:                                                                            \
-            for (int64_t j = 0; j < n; j++) {                                                  \
-                double v = (double)x[j * sx];                                                  \
-                if (v < acc[j * sa] || v != v) acc[j * sa] = v;                                \
-            }                                                                                  \
-            break;                                                                             \
+        }                                                                                      \
         case K_ARGMAX:                                                                         \
         case K_ARGMIN: {                                                                       \
             int64_t *arg = c->arg + off[0], si = p->inner[2], i0 = off[2];                     \
             int mx = c->k == K_ARGMAX;                                                         \
-            for (int64_t j = 0; j < n; j++) {                                                  \
-                double v = (double)x[j * sx], b = acc[j * sa];                                 \
-                int better = arg[j * sa] < 0 || (b == b && (v != v || (mx ? v > b : v < b)));  \
-                if (better) { acc[j * sa] = v; arg[j * sa] = i0 + j * si; }                    \
+            int64_t jn = sa == 0 ? 1 : n; /* one slot: find the row's best first */           \
+            double rb = 0;                                                                     \
+            int64_t rj = 0;                                                                    \
+            if (sa == 0 && n > 0) {                                                            \
+                rb = (double)x[0];                                                             \
+                for (int64_t j = 1; j < n && rb == rb; j++) {                                  \
+                    double v = (double)x[j * sx];                                              \
+                    if (v != v || (mx ? v > rb : v < rb)) rb = v, rj = j;                      \
+                }                                                                              \
+            }                                                                                  \
+            for (int64_t j = 0; j < jn; j++) {                                                 \
+                double v = sa == 0 ? rb : (double)x[j * sx], b = acc[j * sa];                  \
+                int64_t id = i0 + (sa == 0 ? rj : j) * si, cur = arg[j * sa];                  \
+                int vn = v != v, bn = b != b, better;                                          \
+                if (cur < 0) better = 1;                                                       \
+                else if (vn != bn) better = vn; /* NaN wins */                                 \
+                else if (!vn && v != b) better = mx ? v > b : v < b;                           \
+                else better = id < cur; /* tie: the lower index */                             \
+                if (better) { acc[j * sa] = v; arg[j * sa] = id; }                             \
             }                                                                                  \
             break;                                                                             \
         }                                                                                      \
@@ -91,8 +131,23 @@ typedef struct {
         }                                                                                      \
         case K_SUMEXP: {                                                                       \
             const double *m = c->aux + off[0];                                                 \
-            for (int64_t j = 0; j < n; j++)                                                    \
-                if (isfinite(m[j * sa])) acc[j * sa] += exp((double)x[j * sx] - m[j * sa]);    \
+            /* x - m <= 0: libm's expf is as exact as the f32 result needs and cheaper than exp */    \
+            if (sa == 0) {                                                                     \
+                if (!isfinite(m[0])) break;                                                    \
+                double mm = m[0], s0 = 0, s1 = 0, s2 = 0, s3 = 0;                              \
+                int64_t j = 0;                                                                 \
+                for (; j + 4 <= n; j += 4) {                                                   \
+                    s0 += (double)expf((float)((double)x[j * sx] - mm));                  \
+                    s1 += (double)expf((float)((double)x[(j + 1) * sx] - mm));            \
+                    s2 += (double)expf((float)((double)x[(j + 2) * sx] - mm));            \
+                    s3 += (double)expf((float)((double)x[(j + 3) * sx] - mm));            \
+                }                                                                              \
+                for (; j < n; j++) s0 += (double)expf((float)((double)x[j * sx] - mm));   \
+                acc[0] += (s0 + s1) + (s2 + s3);                                               \
+            } else                                                                             \
+                for (int64_t j = 0; j < n; j++)                                                \
+                    if (isfinite(m[j * sa]))                                                   \
+                        acc[j * sa] += (double)expf((float)((double)x[j * sx] - m[j * sa])); \
             break;                                                                             \
         }                                                                                      \
         }                                                                                      \
@@ -104,18 +159,39 @@ REDUCE_ROW(i32)
 REDUCE_ROW(i64)
 
 /* One pass of kernel k over a into acc (and arg). */
+/* One pass of kernel k over a into acc (and arg). The walk follows a's memory order (dims
+ * sorted by decreasing stride, broadcast dims outermost), so reducing a transposed view
+ * streams through memory instead of striding; argmax/argmin break ties by index, so the
+ * walk order never changes which index wins. */
 static void fold(const tide_tensor *a, const int *red, const int64_t *accst, kctx *c)
 {
-    tide_plan p;
+    int nd = a->ndim, perm[TIDE_MAX_DIMS];
     int64_t idxst[TIDE_MAX_DIMS], st = 1;
-    for (int i = a->ndim - 1; i >= 0; i--) { /* running index: flat over the reduced dims */
+    for (int i = nd - 1; i >= 0; i--) { /* running index: flat over the reduced dims */
         idxst[i] = red[i] ? st : 0;
         if (red[i]) st *= a->shape[i];
     }
-    tide_plan_begin(&p, a->ndim, a->shape);
-    tide_plan_add_raw(&p, c->acc, 0, accst);
-    tide_plan_add(&p, a, "reduce");
-    tide_plan_add_raw(&p, NULL, 0, idxst);
+    for (int i = 0; i < nd; i++) { /* stable insertion sort of dims by memory stride */
+        int j = i;
+        uint64_t si = a->strides[i] == 0 ? UINT64_MAX : (uint64_t)llabs(a->strides[i]);
+        for (; j > 0; j--) {
+            int64_t pj = a->strides[perm[j - 1]];
+            uint64_t sj = pj == 0 ? UINT64_MAX : (uint64_t)llabs(pj);
+            if (sj >= si) break;
+            perm[j] = perm[j - 1];
+        }
+        perm[j] = i;
+    }
+    int64_t shape[TIDE_MAX_DIMS], sa[TIDE_MAX_DIMS], sx[TIDE_MAX_DIMS], si[TIDE_MAX_DIMS];
+    for (int i = 0; i < nd; i++) {
+        shape[i] = a->shape[perm[i]], sa[i] = accst[perm[i]];
+        sx[i] = a->strides[perm[i]], si[i] = idxst[perm[i]];
+    }
+    tide_plan p;
+    tide_plan_begin(&p, nd, shape);
+    tide_plan_add_raw(&p, c->acc, 0, sa);
+    tide_plan_add_raw(&p, a->storage->data, a->offset, sx);
+    tide_plan_add_raw(&p, NULL, 0, si);
     tide_plan_finish(&p);
     tide_plan_run(&p, a->dtype == TIDE_F32 ? row_float : a->dtype == TIDE_I32 ? row_i32 : row_i64, c);
 }

@@ -143,6 +143,35 @@ static void test_int_and_nan(void **state)
     tide_tensor_release(m), tide_tensor_release(am), tide_tensor_release(mn), tide_tensor_release(t);
 }
 
+/* reductions walk memory order; ties and NaNs must still resolve by the logical index */
+static void test_arg_ties_on_views(void **state)
+{
+    (void)state;
+    int64_t s[2] = {4, 5};
+    tide_tensor *t = tide_tensor_full(TIDE_F32, 2, s, 1.0);
+    tide_tensor *v = tide_tensor_transpose(t, 0, 1); /* [5,4], strides (1,5) */
+    int d0 = 0, d1 = 1;
+    tide_tensor *r0 = tide_reduce(TIDE_ARGMAX, v, &d0, 1, 0, 0), *r1 = tide_reduce(TIDE_ARGMIN, v, &d1, 1, 0, 0);
+    tide_tensor *ra = tide_reduce(TIDE_ARGMAX, v, NULL, 0, 0, 0);
+    for (int i = 0; i < 4; i++) assert_near(at(r0, i), 0, 0);
+    for (int i = 0; i < 5; i++) assert_near(at(r1, i), 0, 0);
+    assert_near(at(ra, 0), 0, 0);
+    tide_tensor_release(r0), tide_tensor_release(r1), tide_tensor_release(ra);
+    /* v[3][1] and v[1][2] are NaN: flat argmax is the first NaN in v's row-major order (1*4+2) */
+    tide_f32(t)[1 * 5 + 3] = NAN; /* t[1][3] = v[3][1] */
+    tide_f32(t)[2 * 5 + 1] = NAN; /* t[2][1] = v[1][2] */
+    tide_f32(t)[0] = 7;           /* v[0][0]: the max where no NaN */
+    ra = tide_reduce(TIDE_ARGMAX, v, NULL, 0, 0, 0);
+    assert_near(at(ra, 0), 1 * 4 + 2, 0);
+    r0 = tide_reduce(TIDE_ARGMAX, v, &d0, 1, 0, 0); /* per column of v */
+    assert_near(at(r0, 0), 0, 0), assert_near(at(r0, 1), 3, 0), assert_near(at(r0, 2), 1, 0);
+    tide_tensor *mx = tide_reduce(TIDE_MAX, v, &d1, 1, 0, 0);
+    assert_near(at(mx, 0), 7, 0);
+    assert_true(isnan(at(mx, 1)) && isnan(at(mx, 3)));
+    tide_tensor_release(mx), tide_tensor_release(r0), tide_tensor_release(ra);
+    tide_tensor_release(v), tide_tensor_release(t);
+}
+
 static void test_var_biased_and_single(void **state)
 {
     (void)state;
@@ -216,7 +245,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reductions_contiguous), cmocka_unit_test(test_reductions_views),
         cmocka_unit_test(test_sum_large_accuracy),    cmocka_unit_test(test_logsumexp_stable_and_edges),
-        cmocka_unit_test(test_int_and_nan),           cmocka_unit_test(test_var_biased_and_single),
+        cmocka_unit_test(test_int_and_nan),           cmocka_unit_test(test_arg_ties_on_views),
+                   cmocka_unit_test(test_var_biased_and_single),
         cmocka_unit_test(test_sum_to),                cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
