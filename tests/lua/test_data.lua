@@ -6,17 +6,20 @@ local check = require "check"
 local data = tide.data
 local T = tide.tensor
 
-local tmpn = 0
+local created = {} -- temp files, removed after each test (see the end of this file)
 local function tmpfile(content, suffix)
-  tmpn = tmpn + 1
-  local p = os.tmpname() .. "_" .. tmpn .. (suffix or ".csv")
+  local base = os.tmpname()
+  os.remove(base)
+  local p = base .. (suffix or ".csv")
   local f = assert(io.open(p, "wb")); f:write(content); f:close()
+  created[#created + 1] = p
   return p
 end
 
 local function gz(content)
   local p = tmpfile(content)
   assert(os.execute("gzip -f -n " .. p) == 0)
+  created[#created + 1] = p .. ".gz"
   return p .. ".gz"
 end
 
@@ -224,7 +227,7 @@ end
 function t.save_load_round_trip()
   local ev = data.read_events(tmpfile(LOG), SCHEMA)
   local c = data.clean(ev)
-  local p = os.tmpname() .. ".tds"
+  local p = tmpfile("", ".tds")
   c:save(p, { note = "hi" })
   local l = data.load(p)
   check.eq(l.n, c.n); check.eq(l.n_users, c.n_users); check.eq(l.n_items, c.n_items)
@@ -260,6 +263,48 @@ function t.interner_api()
   check.errors(function() I:id({}) end, "string or number")
   check.eq(D.parse_time("2017-11-28T06:01:34Z"), 1511848894)
   check.eq(D.parse_time("nope"), nil)
+end
+
+-- random and mutated inputs through the whole Lua path: an error or a table, never a crash
+function t.fuzz_read_events()
+  local seedlog = "user_id,item_id,behavior,timestamp,price\nu1,\"i,1\",pv,100,1.5\nu2,i2,buy,50,2\r\n"
+  local x = 12345
+  local function rnd(n) x = (x * 1103515245 + 12345) % 2147483648; return x % n end
+  local alpha = { "a", "1", ",", '"', "\n", "\r", ".", "-", "pv", "\255", "\195\169", ":", " " }
+  for iter = 1, 300 do
+    local s
+    if iter % 2 == 0 then
+      local parts = {}
+      for i = 1, rnd(60) do parts[i] = alpha[rnd(#alpha) + 1] end
+      s = table.concat(parts)
+    else
+      s = seedlog
+      for _ = 1, 1 + rnd(4) do
+        local pos = rnd(#s) + 1
+        s = s:sub(1, pos - 1) .. alpha[rnd(#alpha) + 1] .. s:sub(pos + 1)
+      end
+    end
+    local p = tmpfile(s)
+    local ok, ev = pcall(data.read_events, p, { user = "user_id", item = "item_id", event = "behavior",
+                                                time = "timestamp", price = "price", strict = iter % 3 == 0 })
+    if ok then
+      check.truthy(ev.n >= 1 and ev.user:numel() == ev.n)
+      local lo, hi = tide.core.data.minmax(ev.user)
+      check.truthy(lo >= 1 and hi <= ev.n_users)
+    else
+      check.truthy(type(ev) == "string" and ev:find("read_events", 1, true), tostring(ev))
+    end
+    os.remove(p)
+  end
+end
+
+for name, fn in pairs(t) do
+  t[name] = function()
+    local ok, err = pcall(fn)
+    for _, p in ipairs(created) do os.remove(p) end
+    created = {}
+    if not ok then error(err, 0) end
+  end
 end
 
 return t
