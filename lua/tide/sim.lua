@@ -174,4 +174,28 @@ function M.visits(cfg, user)
   return t, k, alive
 end
 
+--- sim.read_truth(path) -> the truth JSON as a table, plus t.user_table: one Lua array per
+--- user column (user_id, segment, rate, theta (arrays), mu, alpha, beta, branching, churn,
+--- react, visits, alive_at_end), indexed by user id.
+function M.read_truth(path)
+  if type(path) ~= "string" then error("sim.read_truth: path must be a string", 2) end
+  local f, err = io.open(path, "rb")
+  if not f then error("sim.read_truth: " .. tostring(err), 2) end
+  local text = f:read("*a")
+  f:close()
+  local ok, t = pcall(require("tide.data.json").decode, text)
+  if not ok or type(t) ~= "table" or t.format ~= "tide.sim.truth/1" then
+    error(("sim.read_truth: '%s' is not a tide.sim truth file (%s)"):format(path,
+      ok and "format mismatch" or tostring(t)), 2)
+  end
+  local cols = {}
+  for j, name in ipairs(t.user_columns or {}) do
+    local col = {}
+    for i, row in ipairs(t.users or {}) do col[i] = row[j] end
+    cols[name] = col
+  end
+  t.user_table = cols
+  return t
+end
+
 return M

@@ -82,6 +82,18 @@ function T.counts_and_format()
   f:close()
   local _, nrows = js:gsub("\n%[", "")
   check.eq(nrows, 250, "per-user rows in the truth JSON")
+  -- read back: same per-user values as the tensors (f32 there, 10 digits in the JSON)
+  local rt = tide.sim.read_truth(s.truth_path)
+  check.eq(rt.summary.rows, s.rows, "summary rows in the JSON")
+  check.eq(#rt.user_table.rate, 250, "user rows read back")
+  local rate, vis = truth.users.rate:totable(), truth.users.visits:totable()
+  for u = 1, 250 do
+    check.near(rt.user_table.rate[u], rate[u], 1e-6, "rate of user " .. u)
+    check.eq(rt.user_table.visits[u], vis[u], "visits of user " .. u)
+    check.eq(rt.user_table.user_id[u], u, "user id")
+  end
+  check.errors(function() tide.sim.read_truth(path("n.csv")) end, "not a tide.sim truth file")
+  check.errors(function() tide.sim.read_truth(path("missing.json")) end, "missing.json")
 end
 
 -- one row per visit: mean_pv = 1 and no clicks, so the CSV timestamps are the visit times
