@@ -74,21 +74,24 @@ static tide_tensor *index0(lua_State *L, int idx, int64_t size, int dim, int all
     return out;
 }
 
-/* f(a, dim, index [, src]) helpers: args are (self, dim, index [, src]) */
+/* f(a, dim, index [, src]) helpers: Lua args are (self, dim, index [, src]) */
 typedef tide_tensor *(*idx_fn)(tide_tensor *, int, tide_tensor *);
 typedef tide_tensor *(*idx_src_fn)(tide_tensor *, int, tide_tensor *, tide_tensor *);
+typedef int (*idx_inplace_fn)(tide_tensor *, int, const tide_tensor *, const tide_tensor *);
 
+/* exactly one of f, fs, fi is set */
 static int with_index(lua_State *L, const char *fn, int allow_table, idx_fn f, idx_src_fn fs,
-                      int in_place)
+                      idx_inplace_fn fi)
 {
     tide_tensor *a = lt_check_tensor(L, 1, fn);
     int d = lt_check_dim(L, 2, a->ndim, fn);
-    tide_tensor *src = fs ? lt_check_tensor(L, 4, fn) : NULL;
+    tide_tensor *src = f ? NULL : lt_check_tensor(L, 4, fn);
+    if (fi && tide_grad_enabled() && tide_needs_grad(a))
+        luaL_error(L, "%s: in-place update of a tensor that requires grad (the tape would miss it); "
+                      "use the out-of-place form", fn);
     tide_tensor *ix = index0(L, 3, a->shape[d], d, allow_table, fn);
-    if (in_place) {
-        int rc = f ? TIDE_ERR
-                   : (fs == tide_ag_scatter_add ? tide_scatter_add_(a, d, ix, src)
-                                                : tide_index_add_(a, d, ix, src));
+    if (fi) {
+        int rc = fi(a, d, ix, src);
         tide_tensor_release(ix);
         if (rc != TIDE_OK) return lt_error(L, fn);
         lua_settop(L, 1);
@@ -99,15 +102,18 @@ static int with_index(lua_State *L, const char *fn, int allow_table, idx_fn f, i
     return lt_push_tensor(L, r, fn);
 }
 
-int lt_m_gather(lua_State *L) { return with_index(L, "gather", 0, tide_ag_gather, NULL, 0); }
+int lt_m_gather(lua_State *L) { return with_index(L, "gather", 0, tide_ag_gather, NULL, NULL); }
 int lt_m_index_select(lua_State *L)
 {
-    return with_index(L, "index_select", 1, tide_ag_index_select, NULL, 0);
+    return with_index(L, "index_select", 1, tide_ag_index_select, NULL, NULL);
 }
-int lt_m_scatter_add(lua_State *L) { return with_index(L, "scatter_add", 0, NULL, tide_ag_scatter_add, 0); }
-int lt_m_scatter_add_(lua_State *L) { return with_index(L, "scatter_add_", 0, NULL, tide_ag_scatter_add, 1); }
-int lt_m_index_add(lua_State *L) { return with_index(L, "index_add", 1, NULL, tide_ag_index_add, 0); }
-int lt_m_index_add_(lua_State *L) { return with_index(L, "index_add_", 1, NULL, tide_ag_index_add, 1); }
+int lt_m_scatter_add(lua_State *L)
+{
+    return with_index(L, "scatter_add", 0, NULL, tide_ag_scatter_add, NULL);
+}
+int lt_m_scatter_add_(lua_State *L) { return with_index(L, "scatter_add_", 0, NULL, NULL, tide_scatter_add_); }
+int lt_m_index_add(lua_State *L) { return with_index(L, "index_add", 1, NULL, tide_ag_index_add, NULL); }
+int lt_m_index_add_(lua_State *L) { return with_index(L, "index_add_", 1, NULL, NULL, tide_index_add_); }
 
 int lt_m_masked_fill(lua_State *L)
 {

@@ -181,6 +181,10 @@ function tests.indexing_one_based()
   check.errors(function() return a:index_add(1, {1}, T.ones(2, 2)) end, "index_add: src [2,2] does not match")
   check.errors(function() return a:masked_fill(T.ones(2, 2), 0) end, "masked_fill: mask [2,2] does not broadcast")
   check.errors(function() return a:index_select(3, {1}) end, "index_select: dim 3 out of range")
+  local leaf = T.zeros(3)
+  leaf:requires_grad(true)
+  check.errors(function() return leaf:index_add_(1, {1}, T.ones(1)) end,
+    "index_add_: in-place update of a tensor that requires grad")
 end
 
 function tests.topk_sort_cumsum()
