@@ -14,7 +14,17 @@
 #include "tensor.h"
 
 /* A recorded operation. `backward` receives the node and the gradient of its output and
- * must add into the grads of its inputs via tide_ag_accumulate. */
+ * must add into the grads of its inputs via tide_ag_accumulate. Guarantees to backward
+ * functions (autograd.c):
+ *  - grad_out is a CONTIGUOUS f32 tensor of the output's shape;
+ *  - a leaf's ->grad, once it exists, is a contiguous f32 tensor of the leaf's shape with
+ *    storage of its own, so it may be updated in place (sparse row updates, optimizers);
+ *  - tide_ag_save(n, out) of the node's own output stores a history-free alias (no cycle);
+ *  - inputs may be NULL (optional operands) and are skipped by the sweep;
+ *  - backward runs with grad mode off; returning TIDE_ERR (message set) aborts the sweep
+ *    and the error is reported as "backward of <name>: <message>".
+ * After a sweep every node it used is "spent" (backward == NULL, inputs/saved released):
+ * a second backward through it fails with a clear message. */
 typedef struct tide_node tide_node;
 typedef int (*tide_backward_fn)(tide_node *n, const tide_tensor *grad_out);
 
