@@ -88,6 +88,9 @@ function tests.scalar_ops()
   gc("t^s", function(a) return a ^ 2.5 end, { x })
   gc("s^t", function(a) return 1.7 ^ a end, { x })
   gc("-t", function(a) return -a end, { x })
+  gc("maximum(t, s)", function(a) return a:maximum(1.1) end, { x })
+  gc("minimum(t, s)", function(a) return a:minimum(1.1) end, { x })
+  gc("scalar ops noncontig", function(a) return (a * 2 + 1) / 3 end, { leaf_t(3, 2, 0.5, 2) })
 end
 
 function tests.clamp_where_masked_fill()
