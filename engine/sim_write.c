@@ -156,10 +156,22 @@ static void drain(sim_pipe *p, int fd, tide_sim_summary *sum)
     }
 }
 
-/* Blocks of about 64k rows: block_users follows from the requested rows per user. */
-static int64_t auto_block_users(const tide_sim_config *c)
+/* Blocks of about 64k rows: block_users follows from the requested rows per user, or without
+ * a row target from the visits of up to 256 evenly spaced users (a pure function of the
+ * config, so block boundaries never depend on threads). */
+static int64_t auto_block_users(const tide_sim *s)
 {
-    double per_user = c->n_events > 0 ? (double)c->n_events / (double)c->n_users : 100;
+    const tide_sim_config *c = tide_sim_config_of(s);
+    double per_user;
+    if (c->n_events > 0) {
+        per_user = (double)c->n_events / (double)c->n_users;
+    } else {
+        int64_t k = c->n_users < 256 ? c->n_users : 256;
+        double v = 0;
+        for (int64_t i = 0; i < k; i++)
+            v += (double)tide_sim_user_visits(s, i * c->n_users / k, NULL, NULL, 0, NULL);
+        per_user = v / (double)k * c->mean_pv * tide_sim_rows_per_pv(c);
+    }
     double b = 65536.0 / (per_user > 1 ? per_user : 1);
     return b < 1 ? 1 : b > 65536 ? 65536 : (int64_t)b;
 }
@@ -179,7 +191,7 @@ int tide_sim_write(const tide_sim *s, const char *path, int gz_level, int thread
     sim_pipe p;
     memset(&p, 0, sizeof p);
     p.s = s, p.gz = ends_with(path, ".gz"), p.level = gz_level;
-    p.block_users = block_users ? block_users : auto_block_users(c);
+    p.block_users = block_users ? block_users : auto_block_users(s);
     p.n_blocks = (c->n_users + p.block_users - 1) / p.block_users;
     p.n_slots = 2 * threads;
     p.slots = calloc((size_t)p.n_slots, sizeof *p.slots);
