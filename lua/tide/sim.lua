@@ -90,7 +90,8 @@ end
 ---   truth_path, seconds (wall: calibration + log; not the truth JSON), rows_per_second,
 ---   config (effective, after calibration).
 --- truth: {decay, time_unit = "day", segments = {...}, users = {segment, rate, theta, mu, alpha,
----   beta, branching, churn, react, visits, alive} tensors (nil when truth_tensors = false)}.
+---   beta, branching, churn, react, visits, alive} tensors (nil when truth_tensors = false;
+---   the default is true up to a million users)}.
 function M.generate(opts)
   local cfg = engine_config(opts, "sim.generate")
   if type(opts.out) ~= "string" or opts.out == "" then
@@ -114,7 +115,9 @@ function M.generate(opts)
   summary.seconds = summary.seconds + summary.build_seconds -- wall: calibration + writing
   summary.rows_per_second = summary.seconds > 0 and summary.rows / summary.seconds or nil
   local truth = { decay = conf.decay, time_unit = "day", segments = conf.segments }
-  if opts.truth_tensors ~= false then truth.users = s:truth() end
+  local want = opts.truth_tensors
+  if want == nil then want = conf.users <= 1e6 end -- large runs: read the JSON instead
+  if want then truth.users = s:truth() end
   s:free()
   return summary, truth
 end
