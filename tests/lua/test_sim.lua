@@ -221,6 +221,29 @@ function T.errors()
   check.errors(function() s:write(path("e.csv")) end, "freed")
 end
 
+function T.visits_and_config()
+  local cfg = { users = 40, events = 3000, seed = 13, decay = "power" }
+  local t, k, alive = tide.sim.visits(cfg, 7)
+  check.truthy(#t >= 1 and #t == #k, "visit times and kinds")
+  check.eq(k[1], 0, "the first visit is the join")
+  for i = 2, #t do
+    check.truthy(t[i] >= t[i - 1], "visits sorted")
+    check.truthy(k[i] >= 1 and k[i] <= 3, "kind code")
+  end
+  check.eq(type(alive), "boolean", "alive flag")
+  local s = tide.sim.new(cfg)
+  local c = s:config()
+  local truth = s:truth()
+  s:free()
+  check.eq(c.decay, "power", "law")
+  check.truthy(c.mean_pv >= 1 and c.horizon > 0, "calibrated mean_pv and horizon")
+  check.eq(truth.visits:totable()[7], #t, "visits of user 7 agree")
+  check.eq(truth.theta:shape()[2], 2, "power law has (rate, shape)")
+  check.eq(truth.alive:totable()[7], alive and 1 or 0, "alive agrees")
+  local t2 = tide.sim.visits({ users = 40, seed = 13, decay = "power", join_visit = false }, 7)
+  check.truthy(#t2 == 0 or t2[1] > 0, "without a join visit the first visit comes later")
+end
+
 -- the contract with tide.data: its `sim` preset reads these logs (skipped if tide.data is absent)
 function T.read_by_data_sim_preset()
   local ok, data = pcall(function() return tide.data end)
