@@ -23,6 +23,9 @@
  *    ranks drifting (new items enter at the top, `drift` ranks per day); item prices
  *    log-normal around a per-category median; dwell log-normal (pv, click rows; 0 otherwise).
  * Times inside the model are days from the log start; the CSV has epoch seconds.
+ * What a fit can recover: with hawkes = 0 and churn = 0 the gaps between visits are i.i.d.
+ * S(t) (the last one censored at the horizon); with self-excitation they mix S with the short
+ * kernel gaps, and churn adds dormant spells. Item i (1-based) is in category (i − 1) % C + 1.
  *
  * Output CSV (header line, rows grouped by user, time-sorted within a user):
  *   user_id,item_id,category_id,behavior,timestamp,price,dwell
