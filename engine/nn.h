@@ -119,12 +119,12 @@ typedef struct {
 } tide_attn_desc;
 /* out: [B,T,D] contiguous  lse: [B,H,T] log-sum-exp of each row's scores (saved; INFINITY for
  * a row with no visible key, whose weights and output are zero, never NaN)  probs: NULL or
- * [B,H,T,S] zero-filled, receives the weights  scratch: 2*T*S + S floats. The backward
+ * [B,H,T,S] zero-filled, receives the weights  scratch: 2*T*(S+64) + S floats. The backward
  * recomputes the weights from the scores and lse instead of storing B*H*T*S floats. */
 void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, float *probs,
                             const float *q, const float *k, const float *v, float *scratch);
 /* dq, dk, dv: laid out like q, k, v (same strides), ADDED into; any may be NULL.
- * scratch: 3*T*S + S floats */
+ * scratch: 3*T*(S+64) + S floats */
 void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, float *dv,
                              const float *dout, const float *lse, const float *q,
                              const float *k, const float *v, float *scratch);

@@ -29,10 +29,26 @@ static void key_weights(const tide_attn_desc *d, int64_t b, float *kw)
     for (int64_t j = 0; j < d->S; j++) kw[j] = d->key_mask ? (float)d->key_mask[b * d->S + j] : 1.0f;
 }
 
-/* Philox element (half-word) index of weight (b, h, i, 0): rows consecutive. */
+/* Dropout: weight (b, h, i, j) is Philox element drop_elem(b, h, i) + j. Rows are padded to
+ * a multiple of 64 elements so each starts on a vector chunk and a causal row draws only the
+ * chunks covering its visible keys. */
+static inline int64_t padded_row(int64_t S) { return (S + 63) & ~(int64_t)63; }
 static inline uint64_t drop_elem(const tide_attn_desc *d, int64_t b, int64_t h, int64_t i)
 {
-    return d->counter + (uint64_t)(((b * d->H + h) * d->T + i) * d->S);
+    return d->counter + (uint64_t)(((b * d->H + h) * d->T + i) * padded_row(d->S));
+}
+
+/* P[i, :kmax] *= keep for n rows starting at query i0; keep: scratch of n*padded_row(S). */
+static void drop_rows(const tide_attn_desc *d, float *P, float *keep, int64_t b, int64_t h,
+                      int64_t i0, int64_t n, int64_t kmax, float *out)
+{
+    int64_t S = d->S, w = (kmax + 63) & ~(int64_t)63;
+    for (int64_t i = 0; i < n; i++) {
+        float *kr = keep + i * w;
+        tide_nnu_keep_mask(kr, w, d->seed, drop_elem(d, b, h, i0 + i), d->dropout_p);
+        float *o = out ? out + i * S : kr;
+        for (int64_t j = 0; j < kmax; j++) o[j] = P[i * S + j] * kr[j];
+    }
 }
 
 /* Scores of rows [i0, i1) against keys [0, kmax) into A (row stride S), scaled. */
@@ -45,7 +61,7 @@ static void scores(const tide_attn_desc *d, float *A, const float *qh, const flo
 
 /* Softmax of one row in place over its visible keys; returns the log-sum-exp (INFINITY when
  * no key is visible: the row becomes zeros). Entries in [lim, kmax) become 0. */
-static float softmax_row(float *restrict row, const float *restrict kw, int64_t lim, int64_t kmax)
+NN_VECTOR static float softmax_row(float *restrict row, const float *restrict kw, int64_t lim, int64_t kmax)
 {
     float m = -INFINITY;
     for (int64_t j = 0; j < lim; j++) {
@@ -69,7 +85,7 @@ static float softmax_row(float *restrict row, const float *restrict kw, int64_t 
 }
 
 /* The weights of one row again from its scores and saved log-sum-exp. */
-static void weights_row(float *restrict row, const float *restrict kw, int64_t lim, int64_t kmax,
+NN_VECTOR static void weights_row(float *restrict row, const float *restrict kw, int64_t lim, int64_t kmax,
                         float lse)
 {
     if (lse == INFINITY) {
@@ -82,14 +98,14 @@ static void weights_row(float *restrict row, const float *restrict kw, int64_t l
 
 /* out: [B,T,D] contiguous  lse: [B,H,T] (saved for the backward)  probs: [B,H,T,S] or NULL
  * (filled with the weights when given; used for explanations, not by the backward)
- * q: [B,T,D]  k, v: [B,S,D] (strided)  scratch: 2*ROWS*S + S floats */
+ * q: [B,T,D]  k, v: [B,S,D] (strided)  scratch: 2*T*(S+64) + S floats */
 void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, float *probs,
                             const float *q, const float *k, const float *v, float *scratch)
 {
     int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H;
     int64_t R = d->causal ? ROWS : T;
     if (R > T) R = T;
-    float *A = scratch, *keep = A + R * S, *kw = keep + R * S;
+    float *A = scratch, *keep = A + R * S, *kw = keep + R * padded_row(S);
     for (int64_t b = 0; b < B; b++) {
         key_weights(d, b, kw);
         for (int64_t h = 0; h < H; h++) {
@@ -111,11 +127,7 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, flo
                     lh[i] = softmax_row(row, kw, visible_limit(d, i), kmax);
                     if (probs) memcpy(probs + ((b * H + h) * T + i) * S, row, (size_t)kmax * sizeof *row);
                 }
-                if (d->dropout_p > 0.0f) {
-                    tide_nnu_keep_mask(keep, (i1 - i0) * S, d->seed, drop_elem(d, b, h, i0), d->dropout_p);
-                    for (int64_t i = 0; i < i1 - i0; i++)
-                        for (int64_t j = 0; j < kmax; j++) A[i * S + j] *= keep[i * S + j];
-                }
+                if (d->dropout_p > 0.0f) drop_rows(d, A, keep, b, h, i0, i1 - i0, kmax, A);
                 nn_gemm(0, 0, i1 - i0, dh, kmax, 1.0f, A, S, vh, d->v_ts, 0.0f, oh + i0 * D, D);
             }
         }
@@ -123,7 +135,7 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, flo
 }
 
 /* dq, dk, dv: strided like q, k, v, ADDED into (NULL = not wanted)
- * dout: [B,T,D] contiguous  lse: [B,H,T] from the forward  scratch: 3*ROWS*S + S floats.
+ * dout: [B,T,D] contiguous  lse: [B,H,T] from the forward  scratch: 3*T*(S+64) + S floats.
  * With O = (P∘M) V:  dV = (P∘M)^T dO,  dP = (dO V^T)∘M,  dS = P∘(dP - rowsum(P∘dP)),
  * dQ = scale dS K,  dK = scale dS^T Q; P is recomputed from the scores and lse. */
 void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, float *dv,
@@ -133,7 +145,7 @@ void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, floa
     int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H;
     int64_t R = d->causal ? ROWS : T;
     if (R > T) R = T;
-    float *P = scratch, *G = P + R * S, *keep = G + R * S, *kw = keep + R * S;
+    float *P = scratch, *G = P + R * S, *keep = G + R * S, *kw = keep + R * padded_row(S);
     int drop = d->dropout_p > 0.0f;
     for (int64_t b = 0; b < B; b++) {
         key_weights(d, b, kw);
@@ -147,14 +159,10 @@ void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, floa
                 scores(d, P, qh, kh, i0, i0 + n, kmax, dh);
                 for (int64_t i = 0; i < n; i++)
                     weights_row(P + i * S, kw, visible_limit(d, i0 + i), kmax, lh[i0 + i]);
-                if (drop) tide_nnu_keep_mask(keep, n * S, d->seed, drop_elem(d, b, h, i0), d->dropout_p);
+                int64_t kw64 = (kmax + 63) & ~(int64_t)63; /* keep row stride */
+                if (drop) drop_rows(d, P, keep, b, h, i0, n, kmax, G); /* G = P∘M, keep = M */
                 if (dv) {
-                    const float *Pv = P;
-                    if (drop) { /* G holds P∘M until dP overwrites it */
-                        for (int64_t i = 0; i < n; i++)
-                            for (int64_t j = 0; j < kmax; j++) G[i * S + j] = P[i * S + j] * keep[i * S + j];
-                        Pv = G;
-                    }
+                    const float *Pv = drop ? G : P;
                     nn_gemm(1, 0, kmax, dh, n, 1.0f, Pv, S, dO + i0 * D, D, 1.0f, dv + b * d->v_bs + h * dh, d->v_ts);
                 }
                 if (!dq && !dk) continue;
@@ -163,7 +171,7 @@ void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, floa
                     float *restrict g = G + i * S;
                     const float *restrict p = P + i * S;
                     if (drop)
-                        for (int64_t j = 0; j < kmax; j++) g[j] *= keep[i * S + j];
+                        for (int64_t j = 0; j < kmax; j++) g[j] *= keep[i * kw64 + j];
                     float dot = 0.0f;
                     for (int64_t j = 0; j < kmax; j++) dot += p[j] * g[j];
                     for (int64_t j = 0; j < kmax; j++) g[j] = p[j] * (g[j] - dot);
@@ -190,7 +198,7 @@ static int attention_backward(tide_node *node, const tide_tensor *grad_out)
     d.key_mask = node->ints[0] ? (const uint8_t *)(c + 1) : NULL;
     tide_tensor *lse = node->saved[0];
     tide_tensor *g = tide_nnu_grad(grad_out);
-    float *scratch = malloc((size_t)(3 * d.T * d.S + d.S + 1) * sizeof(float));
+    float *scratch = malloc((size_t)(3 * d.T * (d.S + 64) + d.S + 1) * sizeof(float));
     int rc = TIDE_ERR;
     if (!g || !scratch) {
         if (g) tide_errorf("attention backward: out of memory");
@@ -240,7 +248,7 @@ static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float
     tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
     tide_tensor *lse = tide_tensor_new(TIDE_F32, 3, lshape);
     tide_tensor *probs = weights ? tide_tensor_new(TIDE_F32, 4, pshape) : NULL;
-    float *scratch = malloc((size_t)(2 * d->T * d->S + d->S + 1) * sizeof(float));
+    float *scratch = malloc((size_t)(2 * d->T * (d->S + 64) + d->S + 1) * sizeof(float));
     if (!out || !lse || (weights && !probs) || !scratch) {
         if (out && lse && (!weights || probs)) tide_errorf("attention: out of memory");
         tide_tensor_release(out);
@@ -301,7 +309,7 @@ static void init_desc(tide_attn_desc *d, int64_t B, int64_t T, int64_t S, int64_
     if (p > 0.0) {
         if (!rng) rng = tide_rng_default();
         d->seed = rng->seed;
-        d->counter = 2 * tide_rng_reserve(rng, (uint64_t)(B * heads * T * S + 1) / 2);
+        d->counter = 2 * tide_rng_reserve(rng, (uint64_t)(B * heads * T * padded_row(S)) / 2);
     }
 }
 

@@ -19,7 +19,7 @@ static inline const float *h_prev(const float *out, const float *h0, const float
 
 /* One step of one row: gates from the projections xr (input) and hr (hidden, with b_hh),
  * new state into o. restrict lets gcc vectorise across the five outputs. */
-static void gru_cell(float *restrict o, float *restrict gt, const float *restrict xr,
+NN_VECTOR static void gru_cell(float *restrict o, float *restrict gt, const float *restrict xr,
                      const float *restrict hr, const float *restrict hp, int64_t H)
 {
     for (int64_t j = 0; j < H; j++) {
@@ -32,7 +32,7 @@ static void gru_cell(float *restrict o, float *restrict gt, const float *restric
 
 /* Backward of one step of one row: d is dL/dh_t; fills the pre-activation gradients of the
  * input side (gx) and hidden side (gh) and the direct part of dL/dh_{t-1} (dp). */
-static void gru_cell_backward(float *restrict gx, float *restrict gh, float *restrict dp,
+NN_VECTOR static void gru_cell_backward(float *restrict gx, float *restrict gh, float *restrict dp,
                               const float *restrict d, const float *restrict gt,
                               const float *restrict hp, int64_t H)
 {

@@ -12,6 +12,15 @@
 #pragma GCC optimize("no-trapping-math", "no-math-errno")
 #endif
 
+/* The elementwise hot loops (activations, softmax rows, recurrent cells) are compiled twice,
+ * for the baseline ISA and for x86-64-v3 (AVX2+FMA), and the loader picks one by CPU features: twice
+ * the vector width where the machine has it, still portable where it has not. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define NN_VECTOR __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NN_VECTOR
+#endif
+
 #include <cblas.h>
 #undef I /* complex.h, pulled in by cblas.h, defines I */
 #include <math.h>

@@ -3,7 +3,7 @@
 
 /* out: [N,D]  mean, rstd: [N] (saved for the backward)  x: [N,D]  gamma, beta: [D] or NULL.
  * Two passes per row (mean, then centred variance) so large offsets do not cancel. */
-void tide_layernorm_forward(float *out, float *mean, float *rstd, const float *x,
+NN_VECTOR void tide_layernorm_forward(float *out, float *mean, float *rstd, const float *x,
                             const float *gamma, const float *beta, int64_t N, int64_t D, float eps)
 {
     for (int64_t r = 0; r < N; r++) {
@@ -30,7 +30,7 @@ void tide_layernorm_forward(float *out, float *mean, float *rstd, const float *x
 /* dx: [N,D]  dgamma, dbeta: [D]  (NULL = not wanted; ADDED into)
  * dout, x: [N,D]  mean, rstd: [N] from the forward  gamma: [D] or NULL
  * dx = rstd * (dn - mean(dn) - n * mean(dn * n)) with n the normalised x and dn = dout*gamma. */
-void tide_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dout,
+NN_VECTOR void tide_layernorm_backward(float *dx, float *dgamma, float *dbeta, const float *dout,
                              const float *x, const float *mean, const float *rstd,
                              const float *gamma, int64_t N, int64_t D)
 {

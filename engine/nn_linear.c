@@ -4,7 +4,7 @@
 
 #include "nn_internal.h"
 
-void tide_act_forward(float *y, const float *x, int64_t n, tide_act act)
+NN_VECTOR void tide_act_forward(float *y, const float *x, int64_t n, tide_act act)
 {
     switch (act) {
     case TIDE_ACT_NONE:
@@ -25,7 +25,7 @@ void tide_act_forward(float *y, const float *x, int64_t n, tide_act act)
     }
 }
 
-void tide_act_backward(float *dx, const float *dy, const float *x, int64_t n, tide_act act)
+NN_VECTOR void tide_act_backward(float *dx, const float *dy, const float *x, int64_t n, tide_act act)
 {
     switch (act) {
     case TIDE_ACT_NONE:

@@ -81,15 +81,23 @@ static inline void mulhilo8(__m256i a, __m256i m, __m256i *lo, __m256i *hi)
     *hi = _mm256_or_si256(_mm256_srli_epi64(even, 32), _mm256_andnot_si256(low, odd));
 }
 
-/* Groups g and g+1 (8 blocks, 64 elements) in the eight lanes of AVX2 registers; the same
- * bits and order as two calls of philox_group. */
-__attribute__((target("avx2"))) static void philox_group2_avx2(uint64_t seed, uint64_t g,
-                                                               uint32_t out[64])
+/* The keep scales of groups g and g+1 (8 blocks, 64 elements) straight from the eight lanes
+ * of AVX2 registers: the same bits and order as philox_group on each group, with no
+ * round trip through memory (a 256-bit reload of two 128-bit stores stalls). */
+__attribute__((target("avx2"))) static void keep64_avx2(float *keep, uint64_t seed, uint64_t g,
+                                                        __m256i thr, __m256 scale)
 {
     uint64_t b0 = 4 * g;
-    uint32_t lo[8], hi[8];
-    for (int j = 0; j < 8; j++) lo[j] = (uint32_t)(b0 + (uint64_t)j), hi[j] = (uint32_t)((b0 + (uint64_t)j) >> 32);
-    __m256i c0 = _mm256_loadu_si256((const __m256i *)lo), c1 = _mm256_loadu_si256((const __m256i *)hi);
+    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)b0), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    /* the high word changes only if the 8 blocks straddle 2^32 */
+    uint32_t hi[8];
+    for (int j = 0; j < 8; j++) hi[j] = (uint32_t)((b0 + (uint64_t)j) >> 32);
+    __m256i c1 = _mm256_loadu_si256((const __m256i *)hi);
+    if ((uint32_t)b0 > 0xFFFFFFF7u) { /* low word wraps inside the group */
+        uint32_t lo[8];
+        for (int j = 0; j < 8; j++) lo[j] = (uint32_t)(b0 + (uint64_t)j);
+        c0 = _mm256_loadu_si256((const __m256i *)lo);
+    }
     __m256i c2 = _mm256_setzero_si256(), c3 = _mm256_setzero_si256();
     const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
     uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
@@ -106,24 +114,24 @@ __attribute__((target("avx2"))) static void philox_group2_avx2(uint64_t seed, ui
     const __m256i mask16 = _mm256_set1_epi32(0xFFFF);
     __m256i w[4] = {c0, c1, c2, c3};
     for (int k = 0; k < 4; k++) {
-        __m256i l = _mm256_and_si256(w[k], mask16), h = _mm256_srli_epi32(w[k], 16);
-        _mm_storeu_si128((__m128i *)(out + 8 * k), _mm256_castsi256_si128(l));
-        _mm_storeu_si128((__m128i *)(out + 8 * k + 4), _mm256_castsi256_si128(h));
-        _mm_storeu_si128((__m128i *)(out + 32 + 8 * k), _mm256_extracti128_si256(l, 1));
-        _mm_storeu_si128((__m128i *)(out + 32 + 8 * k + 4), _mm256_extracti128_si256(h, 1));
+        __m256i halves[2] = {_mm256_and_si256(w[k], mask16), _mm256_srli_epi32(w[k], 16)};
+        for (int hh = 0; hh < 2; hh++) {
+            /* halves < 2^16, so a signed compare is exact: keep iff half > thr - 1 */
+            __m256 kf = _mm256_and_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(halves[hh], thr)), scale);
+            _mm_storeu_ps(keep + 8 * k + 4 * hh, _mm256_castps256_ps128(kf));
+            _mm_storeu_ps(keep + 32 + 8 * k + 4 * hh, _mm256_extractf128_ps(kf, 1));
+        }
     }
 }
 
-/* The aligned 64-element chunks of a mask, 8 Philox blocks per AVX2 pass. */
+/* The aligned 64-element chunks of a mask. */
 __attribute__((target("avx2"))) static void keep_chunks_avx2(float *keep, int64_t chunks,
                                                              uint64_t seed, uint64_t g,
                                                              uint32_t thr, float scale)
 {
-    uint32_t h[64];
-    for (int64_t c = 0; c < chunks; c++, keep += 64, g += 2) {
-        philox_group2_avx2(seed, g, h);
-        for (int j = 0; j < 64; j++) keep[j] = h[j] >= thr ? scale : 0.0f;
-    }
+    __m256i t = _mm256_set1_epi32((int)thr - 1);
+    __m256 sc = _mm256_set1_ps(scale);
+    for (int64_t c = 0; c < chunks; c++, keep += 64, g += 2) keep64_avx2(keep, seed, g, t, sc);
 }
 #endif
 
