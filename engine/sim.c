@@ -200,8 +200,10 @@ tide_sim *tide_sim_new(const tide_sim_config *cfg)
     s->n_lo = cfg->n_items / C;
     s->cdf_lo = sim_zipf_cdf(s->n_lo, cfg->zipf_items);
     s->cdf_hi = sim_zipf_cdf(s->n_lo + 1, cfg->zipf_items);
+    s->guide_lo = s->cdf_lo ? sim_guide_table(s->cdf_lo, s->n_lo) : NULL;
+    s->guide_hi = s->cdf_hi ? sim_guide_table(s->cdf_hi, s->n_lo + 1) : NULL;
     s->price_cents = malloc((size_t)cfg->n_items * sizeof *s->price_cents);
-    if (!s->cdf_lo || !s->cdf_hi || !s->price_cents) {
+    if (!s->cdf_lo || !s->cdf_hi || !s->guide_lo || !s->guide_hi || !s->price_cents) {
         tide_sim_free(s);
         tide_errorf("sim: out of memory for %lld items", (long long)cfg->n_items);
         return NULL;
@@ -228,6 +230,8 @@ void tide_sim_free(tide_sim *s)
     if (!s) return;
     free(s->cdf_lo);
     free(s->cdf_hi);
+    free(s->guide_lo);
+    free(s->guide_hi);
     free(s->price_cents);
     free(s);
 }

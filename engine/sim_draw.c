@@ -44,6 +44,18 @@ double *sim_zipf_cdf(int64_t n, double s)
     return cdf;
 }
 
+int32_t *sim_guide_table(const double *cdf, int64_t n)
+{
+    int32_t *g = malloc((size_t)(n > 0 ? n : 1) * sizeof *g);
+    if (!g) return NULL;
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+        while (k < n - 1 && cdf[k] <= (double)i / (double)n) k++;
+        g[i] = (int32_t)k;
+    }
+    return g;
+}
+
 /* Draws the truth from stream r (fresh TRUTH stream of the user). Leaves r positioned for
  * the interest profile draws. Every draw is made whatever the toggles, so turning Hawkes or
  * churn off leaves the other parameters of every user unchanged. */

@@ -16,6 +16,7 @@ struct tide_sim {
      * n_lo + 1 items: two Zipf CDFs cover them all. */
     int64_t n_lo;
     double *cdf_lo, *cdf_hi; /* [n_lo], [n_lo + 1] */
+    int32_t *guide_lo, *guide_hi; /* guide tables for inversion (Chen & Asau 1974), same sizes */
     int32_t *price_cents;    /* [n_items] */
 };
 
@@ -110,5 +111,7 @@ void sim_user_profile(const tide_sim *s, int64_t user, tide_sim_truth *t, double
 
 /* Zipf CDF of n ranks with exponent s (caller frees) */
 double *sim_zipf_cdf(int64_t n, double s);
+/* Guide table of a CDF: g[i] = first k with cdf[k] > i / n (caller frees). */
+int32_t *sim_guide_table(const double *cdf, int64_t n);
 
 #endif

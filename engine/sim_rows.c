@@ -108,15 +108,13 @@ static int pick_category(const double *cum, int C, double u)
     return lo;
 }
 
-static int64_t pick_rank(const double *cdf, int64_t n, double u)
+/* First k with cdf[k] > u, found from the guide table's start: the same answer as a
+ * binary search, in about one comparison on average. */
+static inline int64_t pick_rank(const double *cdf, const int32_t *guide, int64_t n, double u)
 {
-    int64_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (cdf[mid] > u) hi = mid;
-        else lo = mid + 1;
-    }
-    return lo;
+    int64_t k = guide[(int64_t)(u * (double)n)];
+    while (k < n - 1 && cdf[k] <= u) k++;
+    return k;
 }
 
 /* All rows of one user: its visits, and within each visit 1 + Geometric pv rows, each
@@ -146,6 +144,7 @@ void sim_emit_user(const tide_sim *s, int64_t u, double *cum, sim_buf *o, tide_s
         prev_cat = k.cat;
         int64_t n_c = s->n_lo + (k.cat < rem);
         const double *cdf = k.cat < rem ? s->cdf_hi : s->cdf_lo;
+        const int32_t *guide = k.cat < rem ? s->guide_hi : s->guide_lo;
         int64_t shift = (int64_t)floor(c->drift * t) % n_c;
         int64_t extra = 0;
         if (log_q < 0) {
@@ -155,7 +154,7 @@ void sim_emit_user(const tide_sim *s, int64_t u, double *cum, sim_buf *o, tide_s
         int64_t ts = c->t_start + (int64_t)floor(t * 86400.0);
         if (ts <= last) ts = last + 1; /* a visit never starts before the previous one ends */
         for (int64_t v = 0; v <= extra; v++) {
-            int64_t rank = pick_rank(cdf, n_c, sim_unif(&rr));
+            int64_t rank = pick_rank(cdf, guide, n_c, sim_unif(&rr));
             k.item = ((rank + n_c - shift) % n_c) * C + k.cat;
             int64_t dw = draw_dwell(&rr, c->dwell_median, c->dwell_sigma);
             put_row(o, s, &k, 0, ts, dw, sum);
