@@ -76,7 +76,9 @@ typedef struct {
 typedef struct {
     int64_t n, cap;            /* kept rows */
     int ncols;
-    void **cols;               /* ncols buffers: int64_t* / float* / int32_t* by type */
+    void **cols;               /* ncols buffers: int64_t* / float* / int32_t* by type; each
+                                * from aligned_alloc(64, ...) with room for cap rows, so a
+                                * caller may take one over (set the pointer to NULL) */
     tide_csv_type *types;
     int64_t bad[TIDE_BAD_NREASONS];
     int64_t lines;             /* physical lines read */

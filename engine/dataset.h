@@ -8,7 +8,8 @@
  *           (elements) | u32 crc32 of the data | u32 crc32 of this entry header | zero pad to
  *           8 | data | zero pad to 8
  *   trailer "TIDEEND!"
- * A reader checks every size against the file size before allocating, and every CRC, so a
+ * Checksums are CRC-32C (Castagnoli). A reader checks every size against the file size before
+ * allocating, and every CRC, so a
  * truncated or corrupt file is refused with a message naming the file and the entry.
  * Writes go to "<path>.tmp.<pid>", are fsync'ed, then renamed over path (atomic on POSIX). */
 #ifndef TIDE_DATASET_H

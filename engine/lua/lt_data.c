@@ -9,6 +9,7 @@
  *                                            lines, blank, bytes, header_fields, first_bad}
  * Row indices exchanged with these internal kernels are 0-based i64 tensors. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -251,6 +252,31 @@ static tide_time_fmt time_fmt(lua_State *L, const char *s)
     return TIDE_TIME_AUTO;
 }
 
+/* A 1-D tensor of n elements over the reader's column buffer *buf (64-byte aligned, from
+ * aligned_alloc, so tensor storage can own and free() it): no copy of the column. On success
+ * *buf is set to NULL (ownership moved). */
+static tide_tensor *adopt(tide_dtype dt, int64_t n, void **buf, size_t nbytes)
+{
+    int64_t zero = 0;
+    tide_tensor *t = tide_tensor_new(dt, 1, &zero);
+    tide_storage *s = malloc(sizeof *s);
+    if (!t || !s) {
+        tide_tensor_release(t);
+        free(s);
+        tide_errorf("read_csv: out of memory");
+        return NULL;
+    }
+    s->data = *buf;
+    s->nbytes = nbytes;
+    s->refcount = 1;
+    tide_storage_release(t->storage);
+    t->storage = s;
+    t->shape[0] = n;
+    t->strides[0] = 1;
+    *buf = NULL;
+    return t;
+}
+
 static int l_read_csv(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -325,7 +351,8 @@ static int l_read_csv(lua_State *L)
     int64_t n = res.n;
     for (int c = 0; c < ncols; c++) {
         tide_dtype dt = res.types[c] == TIDE_CSV_ID ? TIDE_I32 : res.types[c] == TIDE_CSV_FLOAT ? TIDE_F32 : TIDE_I64;
-        ts[c] = n ? tide_tensor_from_data(dt, 1, &n, res.cols[c]) : tide_tensor_new(dt, 1, &n);
+        ts[c] = n ? adopt(dt, n, &res.cols[c], (size_t)res.cap * tide_dtype_size(dt))
+                  : tide_tensor_new(dt, 1, &n);
         if (!ts[c]) {
             for (int k = 0; k < c; k++) tide_tensor_release(ts[k]);
             tide_csv_result_free(&res);

@@ -140,9 +140,28 @@ static void test_write_errors(void **st)
     tide_tensor_release(a);
 }
 
+/* The stored data checksum is CRC-32C: "123456789" has the standard check value 0xE3069283
+ * (RFC 3720, appendix B.4). Entry 1 starts at byte 28: name length, "x", kind, count, crc. */
+static void test_crc32c_vector(void **st)
+{
+    (void)st;
+    snprintf(path, sizeof path, "/tmp/tide_test_crc_%d.tds", (int)getpid());
+    tide_ds_entry e = {"x", TIDE_DS_BYTES, NULL, "123456789", 9};
+    assert_int_equal(tide_dataset_write(path, &e, 1), TIDE_OK);
+    FILE *f = fopen(path, "rb");
+    unsigned char b[64];
+    assert_int_equal(fread(b, 1, 64, f), 64);
+    fclose(f);
+    uint32_t v;
+    memcpy(&v, b + 28 + 4 + 1 + 4 + 8, 4);
+    assert_int_equal(v, 0xE3069283u);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_corrupt), cmocka_unit_test(test_write_errors)};
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_corrupt), cmocka_unit_test(test_write_errors),
+        cmocka_unit_test(test_crc32c_vector)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
