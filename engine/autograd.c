@@ -156,16 +156,11 @@ int tide_ag_accumulate(tide_tensor *t, const tide_tensor *g)
         t->grad = r;
         return TIDE_OK;
     }
+    /* add in place; r may be any strided view (an expanded sum gradient is never copied) */
     tide_tensor *w = ag_writable_grad(t);
-    tide_tensor *c = w ? ag_contig(r) : NULL;
+    int rc = w ? tide_binary_out(w, TIDE_ADD, w, r) : TIDE_ERR;
     tide_tensor_release(r);
-    if (!c) return TIDE_ERR;
-    float *d = tide_f32(w);
-    const float *s = tide_f32(c);
-    int64_t n = tide_tensor_numel(c);
-    for (int64_t i = 0; i < n; i++) d[i] += s[i];
-    tide_tensor_release(c);
-    return TIDE_OK;
+    return rc;
 }
 
 /* Nobody but t can observe its grad: a leaf's grad by contract, an intermediate's when the
