@@ -1,6 +1,6 @@
 /* lt_fasttext.c — Lua binding for fasttext.h as "tide.FastText" userdata, registered into
  * core.text: fasttext_new(vocab|nil, dim, n_classes, flags, ngrams, buckets, seed),
- * fasttext_load(path); methods train, forward, predict, explain, save, info, free.
+ * fasttext_load(path); methods train, forward, predict, explain, vectors, save, info, free.
  * Class labels are 0-based integers (i32 tensors); probabilities are f32 [n, n_classes]. */
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +178,39 @@ static int m_explain(lua_State *L)
     return 3;
 }
 
+
+/* m:vectors(tokens) -> f32 [#tokens, dim]: the input embedding row of each token as a unit
+ * (its vocabulary row, or its hash bucket when out of vocabulary; zeros without either).
+ * Used to initialise other models (the TextCNN) from a trained fastText model. */
+static int m_vectors(lua_State *L)
+{
+    const char *fn = "fasttext:vectors";
+    tide_fasttext *m = check_ft(L, 1, fn);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    int64_t n = (int64_t)lua_objlen(L, 2);
+    for (int64_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, 2, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "%s: tokens[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+    int64_t shp[2] = {n, m->dim};
+    tide_tensor *out = tide_tensor_new(TIDE_F32, 2, shp);
+    if (!out) return lt_error(L, fn);
+    for (int64_t i = 0; i < n; i++) {
+        lua_rawgeti(L, 2, (int)i + 1);
+        size_t len;
+        const char *t = lua_tolstring(L, -1, &len);
+        int64_t id = tide_vocab_id(m->vocab, t, len);
+        if (id < 0 && m->ids.buckets > 0)
+            id = m->n_vocab + (int64_t)(tide_fnv1a64(t, len, TIDE_FNV_OFFSET) % (uint64_t)m->ids.buckets);
+        lua_pop(L, 1);
+        if (id >= 0)
+            memcpy(tide_f32(out) + i * m->dim, m->emb + id * m->dim, (size_t)m->dim * sizeof(float));
+    }
+    return lt_push_tensor(L, out, fn);
+}
+
 static int m_save(lua_State *L)
 {
     tide_fasttext *m = check_ft(L, 1, "fasttext:save");
@@ -209,7 +242,8 @@ static int m_free(lua_State *L)
 
 static const luaL_Reg methods[] = {
     {"train", m_train}, {"forward", m_forward}, {"predict", m_predict}, {"explain", m_explain},
-    {"save", m_save}, {"info", m_info}, {"free", m_free}, {NULL, NULL}};
+    {"save", m_save}, {"info", m_info}, {"vectors", m_vectors}, {"free", m_free},
+    {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {{"fasttext_new", l_new}, {"fasttext_load", l_load}, {NULL, NULL}};
 

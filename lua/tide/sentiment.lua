@@ -101,6 +101,26 @@ function M.score(model, texts, opts)
   return out
 end
 
+-- An ensemble of trained models: P = sigmoid(mean of the members' log-odds). Explanations
+-- come from the first member that has them.
+function M.ensemble(models)
+  if type(models) ~= "table" or #models == 0 then error("sentiment.ensemble: expected a list of models", 2) end
+  local e = { members = models }
+  function e.prob(_, texts)
+    local acc = {}
+    for _, m in ipairs(models) do
+      local p = m:prob(texts)
+      for i = 1, #p do acc[i] = (acc[i] or 0) + logit(p[i]) / #models end
+    end
+    for i = 1, #acc do acc[i] = 1 / (1 + math.exp(-acc[i])) end
+    return acc
+  end
+  for _, m in ipairs(models) do
+    if m.explain then e.explain = function(_, s) return m:explain(s) end; break end
+  end
+  return e
+end
+
 -- Scores the reviews of a tide.data event table (ev.text, with ev.user / ev.item / ev.time)
 -- and aggregates their intensities into E (see tide.sentiment.aggregate for opts). Rows with
 -- an empty text are skipped. Returns E plus the per-row intensities (0 for skipped rows).

@@ -50,7 +50,8 @@ for _, cp in ipairs(corpora) do
     local t2 = now()
     ft:predict(c.texts) -- prediction throughput over the whole corpus
     local rate = c.n / (now() - t2)
-    report(name, "fasttext", q, t1 - t0, rate)
+    local ft_train_s = t1 - t0
+    report(name, "fasttext", q, ft_train_s, rate)
     t0 = now()
     local ql = S.evaluate("lexicon", b.texts, b.labels)
     report(name, "lexicon", ql, 0, b.n / (now() - t0))
@@ -62,6 +63,9 @@ for _, cp in ipairs(corpora) do
         t1 = now()
         local qc = S.evaluate(cnn, b.texts, b.labels)
         report(name, "textcnn", qc, t1 - t0, b.n / (now() - t1))
+        local t2 = now()
+        local qe = S.evaluate(S.ensemble { ft, cnn }, b.texts, b.labels)
+        report(name, "ft+cnn", qe, t1 - t0 + ft_train_s, b.n / (now() - t2))
       else
         print("skip textcnn: " .. tostring(cnn_mod))
       end

@@ -140,6 +140,27 @@ function T.from_events()
   check.errors(function() S.from_events("lexicon", { user = {} }) end, "no text column")
 end
 
+function T.ensemble_and_vectors()
+  local texts, labels = synth(800, 21)
+  local a = S.train("fasttext", texts, labels, { epochs = 5, lr = 0.2, buckets = 4096, dim = 8, seed = 1 })
+  local b = S.train("fasttext", texts, labels, { epochs = 5, lr = 0.2, buckets = 4096, dim = 8, seed = 2 })
+  local e = S.ensemble { a, b }
+  local s = { "f1 great", "f2 awful f3" }
+  local pa, pb, pe = a:prob(s), b:prob(s), e:prob(s)
+  for i = 1, 2 do
+    local la, lb = math.log(pa[i] / (1 - pa[i])), math.log(pb[i] / (1 - pb[i]))
+    check.near(pe[i], sig((la + lb) / 2), 1e-9, "ensemble = sigmoid(mean log-odds)")
+  end
+  check.truthy(S.score(e, s, { explain = 1 })[1].tokens[1][1] == "great")
+  -- vectors: in-vocabulary units give their embedding rows; all-zero only for no row at all
+  local v = a.native:vectors({ "great", "never-seen-token" })
+  check.eq(#v:totable(), 2); check.eq(#v:totable()[1], 8)
+  local n2 = 0
+  for _, x in ipairs(v:totable()[2]) do n2 = n2 + x * x end
+  check.truthy(n2 > 0, "OOV token maps to its hash bucket row")
+  check.errors(function() S.ensemble {} end, "list of models")
+end
+
 function T.aggregate_time_decay()
   local h = 100
   local rec = { user = { "u1", "u1", "u2", "u2" }, item = { "A", "A", "A", "B" },
