@@ -74,8 +74,14 @@ function M.check(fn, inputs, opts)
   opts = opts or {}
   local eps, atol, rtol = opts.eps or 1e-3, opts.atol or 2e-3, opts.rtol or 2e-2
   local what = opts.what or "gradcheck"
-  for _, x in ipairs(inputs) do
-    if T.is_tensor(x) then x:zero_grad() end
+  local checked = {}
+  for n, x in ipairs(inputs) do
+    if T.is_tensor(x) then
+      -- only leaves keep a gradient: a view made outside fn would be skipped silently
+      assert(x:is_leaf(), ("%s: input %d is not a leaf; build views inside fn"):format(what, n))
+      x:zero_grad()
+      checked[n] = x:needs_grad()
+    end
   end
   local out = fn(unpack(inputs, 1, table.maxn(inputs)))
   assert(out:needs_grad(), what .. ": output does not depend on any input requiring grad")
@@ -83,7 +89,7 @@ function M.check(fn, inputs, opts)
   out:backward(w)
   local worst, worst_msg, maxerr = 0, nil, 0
   for n, x in ipairs(inputs) do
-    if T.is_tensor(x) and x:needs_grad() then
+    if checked[n] then
       local g = x:grad()
       assert(g, ("%s: input %d got no gradient"):format(what, n))
       for _, ix in ipairs(indices(x:shape())) do

@@ -228,6 +228,17 @@ function tests.loop_over_slices_of_an_intermediate()
   end, { leaf({ 2, 3 }) })
 end
 
+function tests.cat_stack()
+  T.manual_seed(13)
+  local a, b, c = leaf({ 2, 3 }), leaf({ 1, 3 }), leaf_t(3, 2)
+  gc("cat dim1", function(p, q) return T.cat({ p, q, p }, 1) end, { a, b })
+  gc("cat dim2 noncontig", function(p, q) return T.cat({ p, q:t() }, 2) end, { a, c })
+  local many = {}
+  for i = 1, 11 do many[i] = leaf({ 1, 2 }) end -- more inputs than one node holds
+  gc("cat 11", function(...) return T.cat({ ... }, 1) end, many)
+  gc("stack", function(p, q) return T.stack({ p, q }, 2) end, { a, leaf({ 2, 3 }) })
+end
+
 function tests.composite_mlp()
   T.manual_seed(11)
   local X = T.uniform({ 5, 3 }, -1, 1)
