@@ -17,7 +17,8 @@
 -- case; a file returns its class). Several classes in one file are listed in `aliases`.
 -- Everything differentiable inside forward gets gradients for free. Base methods:
 -- parameters(), named_parameters(), named_buffers(), children(), train(), eval(),
--- zero_grad(), state_dict(), load_state_dict(sd[, strict]), num_parameters(), __call.
+-- zero_grad(), state_dict(), load_state_dict(sd[, strict]), check_state_dict(sd), num_parameters(),
+-- modules(), apply(fn), requires_grad(on) (freeze/unfreeze), __call.
 local nn = {}
 
 nn.Module = require "tide.nn.module"

@@ -147,6 +147,27 @@ function tests.seeded_initialisation_is_reproducible()
   for name, t in pairs(a:state_dict()) do check.all_near(b:state_dict()[name], t:totable(), 0, name) end
 end
 
+function tests.apply_modules_and_freezing()
+  T.manual_seed(5)
+  local m = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Sequential(nn.Linear(3, 1)))
+  check.eq(#m:modules(), 5, "self + 4 descendants")
+  local n = 0
+  m:apply(function(mod) if mod.__name == "Linear" then nn.init.zeros(mod.weight); n = n + 1 end end)
+  check.eq(n, 2, "apply reached both Linear layers")
+  check.all_near(m:get(3):get(1).weight, { { 0, 0, 0 } }, 0, "nested init")
+  -- freeze the first layer: only the head trains
+  m:get(1):requires_grad(false)
+  local opt = tide.optim.SGD(m, { lr = 0.1 })
+  local w1 = m:get(1).bias:totable()
+  m(T.ones(4, 2)):sum():backward()
+  check.eq(m:get(1).bias:grad(), nil, "frozen parameter has no gradient")
+  opt:step()
+  check.all_near(m:get(1).bias, w1, 0, "frozen parameter unchanged")
+  check.truthy(m:get(3):get(1).bias:grad() ~= nil, "head trains")
+  m:requires_grad(true)
+  check.eq(m:get(1).bias:needs_grad(), true, "unfrozen")
+end
+
 function tests.tostring_tree()
   local s = tostring(nn.Sequential(nn.Linear(2, 3), nn.ReLU()))
   check.truthy(s:find("Sequential", 1, true) and s:find("(1): Linear(2 -> 3)", 1, true), s)

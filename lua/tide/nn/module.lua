@@ -107,6 +107,34 @@ function Module:zero_grad()
   return self
 end
 
+-- This module and all its descendants, depth first (parents before children).
+function Module:modules()
+  local out = {}
+  local function rec(m)
+    out[#out + 1] = m
+    for _, c in ipairs(m:children()) do rec(c) end
+  end
+  rec(self)
+  return out
+end
+
+-- Calls fn(m) on every module (e.g. custom initialisation by class name); returns self.
+function Module:apply(fn)
+  for _, m in ipairs(self:modules()) do fn(m) end
+  return self
+end
+
+-- Freezes (false) or unfreezes (true) every parameter, e.g. a pretrained encoder while a
+-- new head is fine-tuned. Frozen parameters get no gradient and optimizers skip them.
+function Module:requires_grad(on)
+  if on == nil then on = true end
+  for _, p in ipairs(self:parameters()) do
+    p:requires_grad(on and true or false)
+    if not on then p:zero_grad() end
+  end
+  return self
+end
+
 function Module:train(mode)
   if mode == nil then mode = true end
   self.training = mode and true or false
