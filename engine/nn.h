@@ -99,7 +99,7 @@ void tide_dropout_forward(float *y, const float *x, int64_t n, float p, uint64_t
 void tide_dropout_backward(float *dx, const float *dy, int64_t n, float p, uint64_t seed,
                            uint64_t counter); /* ADDS */
 /* Identity (x retained) when !training or p == 0. rng NULL uses the default generator,
- * whose counter advances by numel(x)/2 words (rounded up to a Philox block). p in [0,1). */
+ * whose counter advances by numel(x)/2 words (from a 64-word boundary). p in [0,1). */
 tide_tensor *tide_nn_dropout(tide_tensor *x, double p, int training, tide_rng *rng);
 /* Reserves n words of rng (NULL: default) and returns the first counter. */
 uint64_t tide_rng_reserve(tide_rng *rng, uint64_t n);

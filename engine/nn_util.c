@@ -133,6 +133,59 @@ __attribute__((target("avx2"))) static void keep_chunks_avx2(float *keep, int64_
     __m256 sc = _mm256_set1_ps(scale);
     for (int64_t c = 0; c < chunks; c++, keep += 64, g += 2) keep64_avx2(keep, seed, g, t, sc);
 }
+
+/* AVX-512: groups g .. g+3 (16 blocks, 128 elements) per pass, same bits and order. */
+__attribute__((target("avx512f"))) static void keep128_avx512(float *keep, uint64_t seed,
+                                                             uint64_t g, __m512i thr,
+                                                             __m512 scale)
+{
+    uint64_t b0 = 4 * g;
+    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)b0),
+                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    uint32_t hi[16];
+    for (int j = 0; j < 16; j++) hi[j] = (uint32_t)((b0 + (uint64_t)j) >> 32);
+    __m512i c1 = _mm512_loadu_si512(hi), c2 = _mm512_setzero_si512(), c3 = _mm512_setzero_si512();
+    const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M0), m1 = _mm512_set1_epi32((int)PHILOX_M1);
+    const __m512i low = _mm512_set1_epi64(0xFFFFFFFFll);
+    uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    for (int r = 0; r < 10; r++) {
+        __m512i e0 = _mm512_mul_epu32(c0, m0), o0 = _mm512_mul_epu32(_mm512_srli_epi64(c0, 32), m0);
+        __m512i e1 = _mm512_mul_epu32(c2, m1), o1 = _mm512_mul_epu32(_mm512_srli_epi64(c2, 32), m1);
+        __m512i lo0 = _mm512_or_si512(_mm512_and_si512(e0, low), _mm512_slli_epi64(o0, 32));
+        __m512i hi0 = _mm512_or_si512(_mm512_srli_epi64(e0, 32), _mm512_andnot_si512(low, o0));
+        __m512i lo1 = _mm512_or_si512(_mm512_and_si512(e1, low), _mm512_slli_epi64(o1, 32));
+        __m512i hi1 = _mm512_or_si512(_mm512_srli_epi64(e1, 32), _mm512_andnot_si512(low, o1));
+        __m512i n0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32((int)k0));
+        __m512i n2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32((int)k1));
+        c0 = n0, c1 = lo1, c2 = n2, c3 = lo0;
+        k0 += PHILOX_W0;
+        k1 += PHILOX_W1;
+    }
+    const __m512i mask16 = _mm512_set1_epi32(0xFFFF);
+    __m512i w[4] = {c0, c1, c2, c3};
+    for (int k = 0; k < 4; k++) {
+        __m512i halves[2] = {_mm512_and_si512(w[k], mask16), _mm512_srli_epi32(w[k], 16)};
+        for (int hh = 0; hh < 2; hh++) {
+            __mmask16 m = _mm512_cmpgt_epi32_mask(halves[hh], thr);
+            __m512 kf = _mm512_maskz_mov_ps(m, scale);
+            /* lanes 4q..4q+3 are group g+q */
+            float *o = keep + 8 * k + 4 * hh;
+            _mm_storeu_ps(o, _mm512_extractf32x4_ps(kf, 0));
+            _mm_storeu_ps(o + 32, _mm512_extractf32x4_ps(kf, 1));
+            _mm_storeu_ps(o + 64, _mm512_extractf32x4_ps(kf, 2));
+            _mm_storeu_ps(o + 96, _mm512_extractf32x4_ps(kf, 3));
+        }
+    }
+}
+
+__attribute__((target("avx512f"))) static void keep_chunks_avx512(float *keep, int64_t chunks,
+                                                                 uint64_t seed, uint64_t g,
+                                                                 uint32_t thr, float scale)
+{
+    __m512i t = _mm512_set1_epi32((int)thr - 1);
+    __m512 sc = _mm512_set1_ps(scale);
+    for (int64_t c = 0; c < chunks; c++, keep += 128, g += 4) keep128_avx512(keep, seed, g, t, sc);
+}
 #endif
 
 void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t e0, float p)
@@ -141,16 +194,23 @@ void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t e0, floa
     uint32_t thr = (uint32_t)(t > 65536.0 ? 65536.0 : t);
     float scale = 1.0f / (1.0f - p);
 #ifdef NN_HAVE_AVX2_PATH
-    static int avx2 = -1; /* a benign race: every thread computes the same answer */
-    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    static int isa = -1; /* a benign race: every thread computes the same answer */
+    if (isa < 0) isa = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
 #endif
     uint32_t h[32];
     int64_t i = 0;
     while (i < n) {
         uint64_t e = e0 + (uint64_t)i;
 #ifdef NN_HAVE_AVX2_PATH
-        if (avx2 && (e & 63) == 0 && n - i >= 64) {
-            int64_t chunks = (n - i) / 64;
+        if (isa == 2 && (e & 127) == 0 && n - i >= 128) {
+            int64_t chunks = (n - i) / 128;
+            keep_chunks_avx512(keep + i, chunks, seed, e >> 5, thr, scale);
+            i += 128 * chunks;
+            continue;
+        }
+        if (isa >= 1 && (e & 63) == 0 && n - i >= 64) {
+            /* with AVX-512, one 64-chunk only: it reaches the next 128 boundary */
+            int64_t chunks = isa == 2 ? 1 : (n - i) / 64;
             keep_chunks_avx2(keep + i, chunks, seed, e >> 5, thr, scale);
             i += 64 * chunks;
             continue;
@@ -166,8 +226,9 @@ void tide_nnu_keep_mask(float *keep, int64_t n, uint64_t seed, uint64_t e0, floa
 uint64_t tide_rng_reserve(tide_rng *rng, uint64_t n)
 {
     if (!rng) rng = tide_rng_default();
-    /* start on a block boundary so a mask never shares a Philox block with other draws */
-    uint64_t start = (rng->counter + 3) & ~(uint64_t)3;
+    /* start on a 64-word boundary: a mask never shares a Philox block with other draws, and
+     * its half-word elements start on a 128-element vector chunk */
+    uint64_t start = (rng->counter + 63) & ~(uint64_t)63;
     rng->counter = start + n;
     return start;
 }
