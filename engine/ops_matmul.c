@@ -19,12 +19,12 @@ static int blas_layout(const tide_tensor *t, int *trans, int *ld)
 {
     int64_t r = t->shape[0], c = t->shape[1];
     int64_t ldr = r == 1 ? (c > 1 ? c : 1) : t->strides[0];
-    if ((t->strides[1] == 1 || c == 1) && ldr >= (c > 1 ? c : 1)) {
+    if ((t->strides[1] == 1 || c == 1) && ldr >= (c > 1 ? c : 1) && ldr <= 0x7fffffff) {
         *trans = 0, *ld = (int)ldr;
         return 1;
     }
     int64_t ldc = c == 1 ? (r > 1 ? r : 1) : t->strides[1];
-    if ((t->strides[0] == 1 || r == 1) && ldc >= (r > 1 ? r : 1)) {
+    if ((t->strides[0] == 1 || r == 1) && ldc >= (r > 1 ? r : 1) && ldc <= 0x7fffffff) {
         *trans = 1, *ld = (int)ldc;
         return 1;
     }

@@ -41,15 +41,19 @@ awk '
 # ---- full-ranking topk: Tide from Lua versus torch.topk, both single-threaded kernels ----
 echo
 tl=$(mktemp); tp=$(mktemp); trap 'rm -f "$raw" "$lua" "$tl" "$tp"' EXIT
-"$LUAJIT" tests/bench/topk_bench.lua >"$tl" || exit 1
 PY=/usr/bin/python3
 if ! "$PY" -c 'import torch' 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null 2>&1
   fi
 fi
-if "$PY" -c 'import torch' 2>/dev/null; then
-  "$PY" - >"$tp" <<'PYEOF'
+have_torch=0; "$PY" -c 'import torch' 2>/dev/null && have_torch=1
+[ $have_torch = 1 ] || echo "bench_tensor: python3-torch unavailable, topk peer skipped"
+# three alternating rounds, best per k: other processes on the machine hit both sides alike
+for round in 1 2 3; do
+  "$LUAJIT" tests/bench/topk_bench.lua >>"$tl" || exit 1
+  [ $have_torch = 1 ] || continue
+  "$PY" - >>"$tp" <<'PYEOF'
 import time, torch
 torch.set_num_threads(1)
 torch.manual_seed(7)
@@ -66,12 +70,10 @@ for k in (10, 100, 1000):
         best = min(best, t / reps)
     print("torch_topk 1000 24000 %d %.6e" % (k, best))
 PYEOF
-else
-  echo "bench_tensor: python3-torch unavailable, topk peer skipped"
-fi
+done
 awk '
-  FNR == NR { tide[$4] = $5; rows = $2; items = $3; next }
-  { torch[$4] = $5 }
+  FNR == NR { if (!($4 in tide) || $5 < tide[$4]) tide[$4] = $5; rows = $2; items = $3; next }
+  { if (!($4 in torch) || $5 < torch[$4]) torch[$4] = $5 }
   END {
     printf "%-28s %14s %14s %8s\n", "topk [" rows "," items "]", "Tide us/row", "torch us/row", "speedup"
     n = split("10 100 1000", ks, " "); for (q = 1; q <= n; q++) { k = ks[q]; if (!(k in tide)) continue
