@@ -8,7 +8,9 @@
 -- weight_decay}; Adam / AdamW{lr, betas = {b1, b2}, eps, weight_decay}; Adagrad{lr,
 -- lr_decay, weight_decay, eps, initial_accumulator_value}; RMSprop{lr, alpha, eps,
 -- weight_decay, momentum, centered}. opt.lr may be changed between steps (see
--- tide.optim.schedule). tide.optim.lbfgs is tide.lbfgs (full-batch L-BFGS).
+-- tide.optim.schedule). Parameter groups: pass {{params = {...}, weight_decay =,
+-- lr_scale =}, ...} instead of a list (optim.param_groups(model) excludes biases and norm
+-- layers from weight decay). tide.optim.lbfgs is tide.lbfgs (full-batch L-BFGS).
 local tide = require "tide"
 local T = tide.tensor
 local core = tide.core.optim
@@ -27,20 +29,45 @@ local DEFAULTS = {
 }
 local NSTATE = { adam = 2, adamw = 2, adagrad = 1, rmsprop = 3 }
 
-local function param_list(params, fn)
+local function check_tensors(list, fn, what)
+  for i, p in ipairs(list) do
+    if not T.is_tensor(p) then error(("%s: %s %d is not a tensor"):format(fn, what, i), 4) end
+  end
+end
+
+-- params: a module, a list of tensors, or a list of groups {params = {...}, weight_decay =,
+-- lr_scale =} (see M.param_groups). Returns the flat parameter list and the groups.
+local function param_groups(params, fn)
   if type(params) == "table" and params.parameters then params = params:parameters() end
   if type(params) ~= "table" or #params == 0 then
     error(fn .. ": expected a module or a non-empty list of parameter tensors", 3)
   end
-  for i, p in ipairs(params) do
-    if not T.is_tensor(p) then error(("%s: parameter %d is not a tensor"):format(fn, i), 3) end
+  if T.is_tensor(params[1]) or type(params[1]) ~= "table" then
+    check_tensors(params, fn, "parameter")
+    return params, { { params = params, first = 1 } }
   end
-  return params
+  local flat, groups = {}, {}
+  for gi, g in ipairs(params) do
+    if type(g) ~= "table" or type(g.params) ~= "table" then
+      error(("%s: group %d must be a table with a params list"):format(fn, gi), 3)
+    end
+    for k in pairs(g) do
+      if k ~= "params" and k ~= "weight_decay" and k ~= "lr_scale" then
+        error(("%s: group %d: unknown option '%s' (groups set weight_decay, lr_scale)"):format(fn, gi, tostring(k)), 3)
+      end
+    end
+    check_tensors(g.params, fn, "parameter")
+    groups[gi] = { params = g.params, first = #flat + 1, weight_decay = g.weight_decay, lr_scale = g.lr_scale }
+    for _, p in ipairs(g.params) do flat[#flat + 1] = p end
+  end
+  if #flat == 0 then error(fn .. ": the groups hold no parameters", 3) end
+  return flat, groups
 end
 
 local function new(kind, params, opts)
   local fn = "optim." .. kind
-  params = param_list(params, fn)
+  local groups
+  params, groups = param_groups(params, fn)
   opts = opts or {}
   local cfg = {}
   for k, v in pairs(DEFAULTS[kind]) do cfg[k] = v end
@@ -49,7 +76,7 @@ local function new(kind, params, opts)
     cfg[k] = v
   end
   if cfg.betas then cfg.beta1, cfg.beta2 = cfg.betas[1], cfg.betas[2] end
-  local self = setmetatable({ kind = kind, params = params, cfg = cfg, lr = cfg.lr, t = 0 }, Optimizer)
+  local self = setmetatable({ kind = kind, params = params, groups = groups, cfg = cfg, lr = cfg.lr, t = 0 }, Optimizer)
   local ns = NSTATE[kind] or ((cfg.momentum or 0) > 0 and 1 or 0)
   self.state = {}
   for i, p in ipairs(params) do
@@ -58,14 +85,27 @@ local function new(kind, params, opts)
     if kind == "adagrad" and cfg.initial_accumulator_value ~= 0 then s[1]:fill(cfg.initial_accumulator_value) end
     self.state[i] = s
   end
+  for _, g in ipairs(groups) do -- per-group slices of the state list for the C call
+    g.state = {}
+    for i = 1, #g.params do g.state[i] = self.state[g.first + i - 1] end
+  end
   return self
 end
 
+-- One C call per group (one in total without groups).
 function Optimizer:step()
-  self.cfg.lr = self.lr
   self.t = self.t + 1
-  local ok, err = pcall(core.step, self.kind, self.cfg, self.params, self.state, self.t)
-  if not ok then self.t = self.t - 1; error(err, 2) end
+  for _, g in ipairs(self.groups) do
+    local cfg = self.cfg
+    if #self.groups > 1 or g.weight_decay or g.lr_scale then
+      cfg = {}
+      for k, v in pairs(self.cfg) do cfg[k] = v end
+      if g.weight_decay then cfg.weight_decay = g.weight_decay end
+    end
+    cfg.lr = self.lr * (g.lr_scale or 1)
+    local ok, err = pcall(core.step, self.kind, cfg, g.params, g.state, self.t)
+    if not ok then self.t = self.t - 1; error(err, 2) end
+  end
 end
 
 function Optimizer:zero_grad()
@@ -125,8 +165,26 @@ for name, kind in pairs(CLASS) do
   M[kind] = M[name]
 end
 
-function M.clip_grad_norm(params, max_norm) return core.clip_grad_norm(param_list(params, "clip_grad_norm"), max_norm) end
-function M.grad_norm(params) return core.grad_norm(param_list(params, "grad_norm")) end
+function M.clip_grad_norm(params, max_norm) return core.clip_grad_norm((param_groups(params, "clip_grad_norm")), max_norm) end
+function M.grad_norm(params) return core.grad_norm((param_groups(params, "grad_norm"))) end
+
+-- Splits a module's parameters into two groups: names matching any Lua pattern of
+-- opts.no_decay (default: biases and norm layers) get weight_decay 0, the rest keep the
+-- optimizer's. Usage: optim.AdamW(optim.param_groups(model), {weight_decay = 0.01}).
+function M.param_groups(model, opts)
+  assert(type(model) == "table" and model.named_parameters, "param_groups: expected a module")
+  local pats = (opts and opts.no_decay) or { "bias$", "norm", "^ln", "%.ln" }
+  local decay, plain = {}, {}
+  for _, np in ipairs(model:named_parameters()) do
+    local hit = false
+    for _, pat in ipairs(pats) do if np[1]:find(pat) then hit = true; break end end
+    if hit then plain[#plain + 1] = np[2] else decay[#decay + 1] = np[2] end
+  end
+  local groups = {}
+  if #decay > 0 then groups[#groups + 1] = { params = decay } end
+  if #plain > 0 then groups[#groups + 1] = { params = plain, weight_decay = 0 } end
+  return groups
+end
 
 setmetatable(M, {
   __index = function(self, k)
