@@ -130,6 +130,9 @@ for _, name in ipairs(names) do
       local n5, h5, b5 = tuned(function(h, r) return profile.new{ half_life = h, pop_half_life = h, unit = u, reference = r } end,
         cfg.grid, s_val, s_test)
       rows[#rows + 1] = { "decayed category profile", n5, h5, b5 }
+      local n6, h6, b6 = tuned(function(h, r) return profile.new{ half_life = h, pop_half_life = h, unit = u, reference = r, blend = 1 } end,
+        cfg.grid, s_val, s_test)
+      rows[#rows + 1] = { "decayed profile + pop blend", n6, h6, b6 }
     end
     for _, r in ipairs(rows) do
       print(("%-10s %-26s %8.4f %8.4f  %s"):format(name, r[1], r[2], r[3], r[4]))

@@ -8,13 +8,15 @@ local pop = require("tide.models.pop")
 local M = {}
 M.__index = M
 
+-- opts.blend (default nil): when set, score = interest/max_interest + blend·pop/max_pop per
+-- user, a soft mix instead of categories first with popularity as a tie-break (opts.eps).
 -- opts.half_life (in `unit`s, default days), opts.pop_half_life, opts.weights, opts.eps,
 -- opts.unit (seconds, default 86400), opts.reference = "global" | "user" (see models/sar.lua).
 function M.new(opts)
   opts = opts or {}
   return setmetatable({ half_life = opts.half_life or 14, pop_half_life = opts.pop_half_life or 7,
                         weights = opts.weights, eps = opts.eps or 1e-3, unit = opts.unit or 86400,
-                        reference = opts.reference or "global", name = "profile" }, M)
+                        reference = opts.reference or "global", blend = opts.blend, name = "profile" }, M)
 end
 
 function M:fit(ev)
@@ -66,12 +68,14 @@ function M:score(users)
     prof = T.zeros({ users:numel(), self.n_cat })
     for b = 1, users:numel() do prof:narrow(1, b, 1):copy(profile_rows(self, users:get(b), 1)) end
   end
-  if self.reference ~= "user" then return core.profile_scores(prof, self.item_category, self.pop, self.eps) end
+  if self.blend then prof = prof / (prof:max(2, true) + 1e-12) end
+  local w = self.blend or self.eps
+  if self.reference ~= "user" then return core.profile_scores(prof, self.item_category, self.pop, w) end
   local ev = self.train_ev
   local at = require("tide.decay.seq").last_times(ev):index_select(1, users)
   local pu = core.popularity_at(ev.item, ev.time, nil, nil, self.n_items, at, self.pop_half_life * self.unit, 0)
-  local mx = pu:max():item()
-  return core.profile_scores(prof, self.item_category, nil, 0) + pu * (self.eps / (mx > 0 and mx or 1))
+  local mx = self.blend and pu:max(2, true) + 1e-12 or math.max(pu:max():item(), 1e-12)
+  return core.profile_scores(prof, self.item_category, nil, 0) + pu / mx * w
 end
 
 function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
