@@ -121,6 +121,32 @@ function M.ensemble(models)
   return e
 end
 
+-- Chooses the weight w of the lexicon prior (score(..., {prior = w})) for a model kind
+-- without touching test data: trains on 90 % of the given training rows (every 10th row
+-- held out), and returns the w in `grid` (default {0, 0.05, 0.1, 0.2, 0.3, 0.5}) with the
+-- best held-out accuracy (ties -> smaller w), and that accuracy.
+function M.choose_prior(kind, texts, labels, opts, grid)
+  grid = grid or { 0, 0.05, 0.1, 0.2, 0.3, 0.5 }
+  local tt, tl, vt, vl = {}, {}, {}, {}
+  for i = 1, #texts do
+    if i % 10 == 0 then vt[#vt + 1], vl[#vl + 1] = texts[i], labels[i]
+    else tt[#tt + 1], tl[#tl + 1] = texts[i], labels[i] end
+  end
+  local m = M.train(kind, tt, tl, opts)
+  local p, lex = m:prob(vt), {}
+  for i, s in ipairs(vt) do lex[i] = M.lexicon.score(s).score end
+  local best_w, best = 0, -1
+  for _, w in ipairs(grid) do
+    local ok = 0
+    for i = 1, #vt do
+      local z = logit(p[i]) + w * lex[i]
+      if (z > 0 and 1 or 0) == vl[i] then ok = ok + 1 end
+    end
+    if ok / #vt > best then best_w, best = w, ok / #vt end
+  end
+  return best_w, best
+end
+
 -- Scores the reviews of a tide.data event table (ev.text, with ev.user / ev.item / ev.time)
 -- and aggregates their intensities into E (see tide.sentiment.aggregate for opts). Rows with
 -- an empty text are skipped. Returns E plus the per-row intensities (0 for skipped rows).

@@ -161,6 +161,20 @@ function T.ensemble_and_vectors()
   check.errors(function() S.ensemble {} end, "list of models")
 end
 
+function T.choose_prior_uses_validation()
+  -- labels follow the lexicon words only: the prior should get a positive weight
+  local texts, labels = {}, {}
+  local words = { "good", "bad", "great", "awful" }
+  for i = 1, 400 do
+    local y = (i * 7919) % 2
+    texts[i] = ("f%d %s f%d"):format(i % 13, words[(y == 1 and 1 or 2) + 2 * (i % 2)], i % 7)
+    labels[i] = y
+  end
+  local w, acc = S.choose_prior("fasttext", texts, labels, { epochs = 1, lr = 0.01, buckets = 64, dim = 4 })
+  check.truthy(w > 0, "prior weight " .. w)
+  check.truthy(acc > 0.95, "held-out accuracy " .. acc)
+end
+
 function T.aggregate_time_decay()
   local h = 100
   local rec = { user = { "u1", "u1", "u2", "u2" }, item = { "A", "A", "A", "B" },
