@@ -331,6 +331,11 @@ uint8_t *tide_nnu_mask(const tide_tensor *mask, int64_t B, int64_t T, const char
 tide_tensor *tide_nnu_grad(const tide_tensor *g)
 {
     if (g->dtype != TIDE_F32) return tide_tensor_cast(g, TIDE_F32);
+    int broadcast = !tide_tensor_is_contiguous(g);
+    for (int i = 0; broadcast && i < g->ndim; i++) broadcast = g->strides[i] == 0 || g->shape[i] == 1;
+    /* the gradient of a sum is one value expanded: fill instead of an element-wise copy */
+    if (broadcast && tide_tensor_numel(g) > 0)
+        return tide_tensor_full(TIDE_F32, g->ndim, g->shape, (double)tide_f32(g)[0]);
     return tide_tensor_contiguous((tide_tensor *)g);
 }
 
