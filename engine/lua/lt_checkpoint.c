@@ -46,7 +46,8 @@ static int l_save(lua_State *L)
             luaL_error(L, "checkpoint.save: tensor names must be strings, got a %s key", luaL_typename(L, -2));
         if (!lt_is_tensor(L, -1))
             luaL_error(L, "checkpoint.save: '%s' is not a tensor (got %s)", lua_tostring(L, -2), luaL_typename(L, -1));
-        lt_check_tensor(L, -1, "checkpoint.save"); /* refuses freed tensors */
+        if (!((lt_tensor_ud *)lua_touserdata(L, -1))->t)
+            luaL_error(L, "checkpoint.save: '%s' is a freed tensor", lua_tostring(L, -2));
         names[i++] = lua_tostring(L, -2);
         lua_pop(L, 1);
     }
@@ -54,7 +55,7 @@ static int l_save(lua_State *L)
     tide_tensor **ts = lua_newuserdata(L, (size_t)(n ? n : 1) * sizeof *ts);
     for (i = 0; i < n; i++) {
         lua_getfield(L, 2, names[i]);
-        ts[i] = lt_check_tensor(L, -1, "checkpoint.save");
+        ts[i] = ((lt_tensor_ud *)lua_touserdata(L, -1))->t; /* checked above */
         lua_pop(L, 1);
     }
     int nmeta = lua_isnil(L, 3) ? 0 : count_keys(L, 3);

@@ -48,7 +48,8 @@ static tide_tensor **param_list(lua_State *L, int idx, int *n, const char *fn)
         lua_rawgeti(L, idx, i + 1);
         if (!lt_is_tensor(L, -1))
             luaL_error(L, "%s: parameter %d is not a tensor (got %s)", fn, i + 1, luaL_typename(L, -1));
-        ps[i] = lt_check_tensor(L, -1, fn);
+        if (!(ps[i] = ((lt_tensor_ud *)lua_touserdata(L, -1))->t))
+            luaL_error(L, "%s: parameter %d is a freed tensor", fn, i + 1);
         lua_pop(L, 1);
     }
     return ps;
@@ -88,7 +89,11 @@ static int l_step(lua_State *L)
             st[i * TIDE_OPTIM_NSTATE + k] = NULL;
             if (k >= ns) continue;
             lua_rawgeti(L, -1, k + 1);
-            st[i * TIDE_OPTIM_NSTATE + k] = lt_opt_tensor(L, -1, "optim.step");
+            if (!lua_isnil(L, -1) && !lt_is_tensor(L, -1))
+                luaL_error(L, "optim.step: state %d.%d is not a tensor (got %s)", i + 1, k + 1, luaL_typename(L, -1));
+            st[i * TIDE_OPTIM_NSTATE + k] = lua_isnil(L, -1) ? NULL : ((lt_tensor_ud *)lua_touserdata(L, -1))->t;
+            if (!lua_isnil(L, -1) && !st[i * TIDE_OPTIM_NSTATE + k])
+                luaL_error(L, "optim.step: state %d.%d is a freed tensor", i + 1, k + 1);
             lua_pop(L, 1);
         }
         lua_pop(L, 1);

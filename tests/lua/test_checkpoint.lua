@@ -220,6 +220,9 @@ function tests.argument_errors()
   check.errors(function() ckpt.save(tmp("e.ckpt"), { [1] = T.ones(1) }) end, "names must be strings")
   check.errors(function() ckpt.save(tmp("e.ckpt"), { x = T.ones(1) }, { [2] = 1 }) end, "keys must be strings")
   check.errors(function() ckpt.save(tmp("e.ckpt"), { [""] = T.ones(1) }) end, "empty")
+  local freed = T.ones(1)
+  freed:free()
+  check.errors(function() ckpt.save(tmp("e.ckpt"), { w = freed }) end, "'w' is a freed tensor")
 end
 
 return tests

@@ -298,6 +298,12 @@ function tests.errors()
   check.eq(o.t, 0, "failed step does not count")
   check.errors(function() optim.SGD({ p }, { nesterov = true }):step() end, "nesterov")
   check.errors(function() optim.Adam({ p }, { betas = { 1.0, 0.9 } }):step() end, "beta1")
+  local f = T.zeros(2):requires_grad()
+  local of = optim.Adam({ f })
+  f:free()
+  check.errors(function() of:step() end, "parameter 1 is a freed tensor")
+  check.errors(function() tide.core.optim.step("adam", {}, { p }, { { 5 } }, 1) end, "state 1.1 is not a tensor")
+  check.errors(function() tide.core.optim.step("lamb", {}, {}, {}, 1) end, "invalid option 'lamb'")
 end
 
 return tests
