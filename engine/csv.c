@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "csv_internal.h"
 #include "error.h"
 
 const char *const tide_csv_reason_names[TIDE_BAD_NREASONS] = {
@@ -36,6 +37,11 @@ typedef struct {
     int fd;
     gzFile gz;
     uint64_t size, done;
+    /* a part of a parallel read (csv_par.c): `prefix` (the header line) is served first,
+     * then bytes [pos, stop) of the plain file; stop == 0 reads to the end */
+    const char *prefix;
+    size_t prefix_len, prefix_pos;
+    uint64_t pos, stop;
 } src_t;
 
 static int src_open(src_t *s, const char *path)
@@ -81,14 +87,25 @@ static int64_t src_read(src_t *s, char *buf, size_t n, const char *path)
         s->done = (uint64_t)gzoffset(s->gz);
         return r;
     }
+    if (s->prefix_pos < s->prefix_len) {
+        size_t k = s->prefix_len - s->prefix_pos < n ? s->prefix_len - s->prefix_pos : n;
+        memcpy(buf, s->prefix + s->prefix_pos, k);
+        s->prefix_pos += k;
+        return (int64_t)k;
+    }
+    if (s->stop) {
+        if (s->pos >= s->stop) return 0;
+        if (n > s->stop - s->pos) n = (size_t)(s->stop - s->pos);
+    }
     for (;;) {
-        ssize_t r = read(s->fd, buf, n);
+        ssize_t r = s->stop ? pread(s->fd, buf, n, (off_t)s->pos) : read(s->fd, buf, n);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             tide_errorf("%s: read error: %s", path, strerror(errno));
             return -1;
         }
         s->done += (uint64_t)r;
+        s->pos += (uint64_t)r;
         return r;
     }
 }
@@ -140,6 +157,7 @@ typedef struct {
     char last_key[64][24]; /* per id column: the previous row's key and its id, because logs */
     int last_len[64];      /* repeat user/event ids on consecutive rows */
     int32_t last_id[64];
+    int last_nl;           /* the last record ended at a newline (parallel parts check it) */
     char *scratch[64];
     size_t scratch_cap[64];
 } st_t;
@@ -378,6 +396,7 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
         field++;
         break;
     }
+    s->last_nl = p < end;
     if (p < end) p++; /* the '\n' */
     *next = p;
     int64_t line = s->line;
@@ -512,8 +531,8 @@ void tide_csv_result_free(tide_csv_result *res)
     res->types = NULL;
 }
 
-int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_col *cols, int ncols,
-                  tide_csv_result *res)
+int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_csv_col *cols, int ncols,
+                        tide_csv_result *res, tide_csv_range *rg)
 {
     memset(res, 0, sizeof *res);
     if (ncols < 1 || ncols > 64) return tide_errorf("csv: between 1 and 64 columns, got %d", ncols);
@@ -556,6 +575,14 @@ int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_co
     if (opts->whitespace && opts->quote == 0) { /* nothing */ }
     src_t src;
     if ((rc = src_open(&src, path)) != TIDE_OK) goto done;
+    uint64_t est_size = src.gz ? 0 : src.size;
+    if (rg) {
+        src.prefix = rg->prefix;
+        src.prefix_len = rg->prefix_len;
+        src.pos = rg->start;
+        src.stop = rg->stop;
+        est_size = rg->stop - rg->start + rg->prefix_len;
+    }
     size_t cap = opts->chunk ? opts->chunk : (size_t)4 << 20, len = 0;
     char *buf = malloc(cap);
     if (!buf) {
@@ -581,7 +608,7 @@ int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_co
         }
         first = 0;
         while (p < end) {
-            if (res->n >= res->cap && grow_rows(res, src.gz ? 0 : src.size) != TIDE_OK) {
+            if (res->n >= res->cap && grow_rows(res, est_size) != TIDE_OK) {
                 rc = TIDE_ERR;
                 goto out;
             }
@@ -592,7 +619,12 @@ int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_co
             p = next;
             if (opts->max_rows && res->n >= opts->max_rows) { eof = 1; p = end; break; }
         }
-        if (opts->progress) opts->progress(opts->progress_ud, src.done, src.size);
+        if (opts->progress) {
+            uint64_t done = src.done;
+            if (rg && rg->stop > rg->start) /* part 0 of n: scale to the whole file */
+                done = (uint64_t)((double)(src.pos - rg->start) / (double)(rg->stop - rg->start) * (double)src.size);
+            opts->progress(opts->progress_ud, done, src.size);
+        }
         if (eof && p >= end) break;
         len = (size_t)(end - p);
         memmove(buf, p, len);
@@ -604,6 +636,7 @@ int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_co
         }
     }
     if (s->in_header) rc = tide_errorf("%s: empty file (no header)", path);
+    if (rg) rg->last_nl = s->last_nl;
 out:
     free(buf);
     src_close(&src);

@@ -474,6 +474,85 @@ static void test_fuzz(void **st)
     }
 }
 
+/* A file large enough to be split across threads must read exactly as it does sequentially
+ * (TIDE_THREADS=1): same rows, ids in the same first-appearance order, line numbers, counts.
+ * The second file has quoted newlines everywhere, so splits land inside records and the
+ * reader must fall back to a sequential pass. */
+static void compare_threads(const char *p, int header)
+{
+    tide_csv_result r[2];
+    tide_intern *in[2][2];
+    for (int k = 0; k < 2; k++) {
+        setenv("TIDE_THREADS", k ? "4" : "1", 1);
+        in[k][0] = tide_intern_new(0);
+        in[k][1] = tide_intern_new(0);
+        tide_csv_col c[4] = {{header ? "user" : NULL, 0, TIDE_CSV_ID, 0, 0, in[k][0]},
+                             {header ? "item" : NULL, 1, TIDE_CSV_ID, 0, 0, in[k][1]},
+                             {header ? "ts" : NULL, 3, TIDE_CSV_TIME, TIDE_TIME_EPOCH, 0, NULL},
+                             {NULL, 0, TIDE_CSV_LINE, 0, 0, NULL}};
+        tide_csv_opts o;
+        tide_csv_opts_init(&o);
+        o.header = header;
+        assert_int_equal(tide_csv_read(p, &o, c, 4, &r[k]), TIDE_OK);
+    }
+    unsetenv("TIDE_THREADS");
+    assert_int_equal(r[0].n, r[1].n);
+    assert_int_equal(r[0].lines, r[1].lines);
+    assert_int_equal(r[0].blank, r[1].blank);
+    assert_true(r[0].bytes == r[1].bytes);
+    assert_string_equal(r[0].first_bad, r[1].first_bad);
+    for (int b = 0; b < TIDE_BAD_NREASONS; b++) assert_int_equal(r[0].bad[b], r[1].bad[b]);
+    assert_memory_equal(r[0].cols[0], r[1].cols[0], (size_t)r[0].n * 4);
+    assert_memory_equal(r[0].cols[1], r[1].cols[1], (size_t)r[0].n * 4);
+    assert_memory_equal(r[0].cols[2], r[1].cols[2], (size_t)r[0].n * 8);
+    assert_memory_equal(r[0].cols[3], r[1].cols[3], (size_t)r[0].n * 8);
+    for (int j = 0; j < 2; j++) {
+        assert_int_equal(tide_intern_size(in[0][j]), tide_intern_size(in[1][j]));
+        assert_int_equal(in[0][j]->arena_len, in[1][j]->arena_len);
+        assert_memory_equal(in[0][j]->arena, in[1][j]->arena, in[0][j]->arena_len);
+    }
+    for (int k = 0; k < 2; k++) {
+        tide_csv_result_free(&r[k]);
+        tide_intern_free(in[k][0]);
+        tide_intern_free(in[k][1]);
+    }
+}
+
+static void test_parallel_matches_sequential(void **st)
+{
+    (void)st;
+    snprintf(g_path, sizeof g_path, "/tmp/tide_test_par_XXXXXX");
+    int fd = mkstemp(g_path);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "user,item,x,ts\n");
+    uint64_t x = 7;
+    for (int i = 0; i < 700000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        if (x % 1000 == 0) fprintf(f, "bad,row\n");
+        else if (x % 1000 == 1) fprintf(f, "\n");
+        else if (x % 1000 == 2) fprintf(f, "u%d,i%d,z,12x\n", (int)(x % 5000), (int)(x % 300));
+        else fprintf(f, "u%d,i%d,%d,%d\n", (int)(x % 5000), (int)((x >> 8) % 3000), i, 1500000000 + i);
+    }
+    fclose(f);
+    compare_threads(g_path, 1);
+    unlink(g_path);
+    /* quoted newlines in every row: split points land inside records */
+    fd = mkstemp(strcpy(g_path, "/tmp/tide_test_parq_XXXXXX"));
+    f = fdopen(fd, "w");
+    fprintf(f, "user,item,note,ts\n");
+    for (int i = 0; i < 500000; i++) fprintf(f, "u%d,i%d,\"a\nb,%d\",%d\n", i % 997, i % 101, i, i);
+    fclose(f);
+    compare_threads(g_path, 1);
+    unlink(g_path);
+    /* no header: the field count comes from the first line */
+    fd = mkstemp(strcpy(g_path, "/tmp/tide_test_parn_XXXXXX"));
+    f = fdopen(fd, "w");
+    for (int i = 0; i < 800000; i++) fprintf(f, i % 777 ? "u%d,i%d,x,%d\n" : "u%d,i%d,%d\n", i % 991, i % 103, i);
+    fclose(f);
+    compare_threads(g_path, 0);
+    unlink(g_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_max_rows),       cmocka_unit_test(test_parse_numbers),
         cmocka_unit_test(test_days_from_civil), cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_utf8),           cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_parallel_matches_sequential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
