@@ -7,7 +7,7 @@
  *   dedupe(offsets, item, event|nil, time, window) -> kept row indices
  *   kcore(user, item, n_users, n_items, k_user, k_item) -> kept row indices, passes
  *   compact(ids i32, n_old)      -> new ids i32, map i32 [n_old], m
- *   lut(ids i32, table i32)      -> table[ids[i]] (ids 1-based; 0 where id is out of range)
+ *   lut(ids i32, table i32|f32)  -> table[ids[i]] (ids 1-based; 0 where id is out of range)
  *   range_idx(t, lo, hi)         -> indices of rows with lo <= t[i] <= hi (NaN never kept)
  *   nonzero(t)                   -> indices of nonzero entries
  *   counts(ids i32, n)           -> i64 [n] occurrences of each id 1..n
@@ -165,12 +165,21 @@ static int l_lut(lua_State *L)
 {
     const char *fn = "lut";
     tide_tensor *ids = col(L, 1, TIDE_I32, -1, fn, "ids");
-    tide_tensor *tab = col(L, 2, TIDE_I32, -1, fn, "table");
+    tide_tensor *tab = lt_check_tensor(L, 2, fn);
+    if ((tab->dtype != TIDE_I32 && tab->dtype != TIDE_F32) || tab->ndim != 1 || !tide_tensor_is_contiguous(tab))
+        luaL_error(L, "%s: table must be a contiguous 1-D i32 or f32 tensor", fn);
     int64_t n = ids->shape[0], k = tab->shape[0];
-    tide_tensor *out = new1(L, TIDE_I32, n, fn);
-    const int32_t *s = tide_i32(ids), *tb = tide_i32(tab);
-    int32_t *d = tide_i32(out);
-    for (int64_t i = 0; i < n; i++) d[i] = s[i] >= 1 && s[i] <= k ? tb[s[i] - 1] : 0;
+    tide_tensor *out = new1(L, tab->dtype, n, fn);
+    const int32_t *s = tide_i32(ids);
+    if (tab->dtype == TIDE_I32) {
+        const int32_t *tb = tide_i32(tab);
+        int32_t *d = tide_i32(out);
+        for (int64_t i = 0; i < n; i++) d[i] = s[i] >= 1 && s[i] <= k ? tb[s[i] - 1] : 0;
+    } else {
+        const float *tb = tide_f32(tab);
+        float *d = tide_f32(out);
+        for (int64_t i = 0; i < n; i++) d[i] = s[i] >= 1 && s[i] <= k ? tb[s[i] - 1] : 0.0f;
+    }
     return 1;
 }
 

@@ -183,6 +183,9 @@ function t.subset_filter_window_sort()
   local cu, ci = data.counts(ev)
   check.all_near(cu, { 2, 2 }); check.all_near(ci, { 1, 1, 1, 1 })
   check.all_near(data.weights(ev), { 1, 1, 1, 1 })
+  local ev2 = data.from_columns { user = { 1, 1, 1 }, event = { "buy", "cart", "pv" } }
+  check.all_near(ev2:weights(), { 5, 3, 1 })
+  check.all_near(data.weights(ev2, { 0.5, 0, 0, 0, 2 }), { 2, 0, 0.5 })
 end
 
 function t.sessions()

@@ -92,10 +92,9 @@ return function(M, Events)
   --- weights(ev [, w]) -> f32 [n] interest weight per row from its event code (w: 5 numbers).
   function M.weights(ev, w)
     w = w or M.WEIGHTS
-    local codes = ev.event:totable()
-    local out = {}
-    for i = 1, #codes do out[i] = w[codes[i]] or 0 end
-    return T.fromtable(#out > 0 and out or {}, "f32")
+    local tab = {}
+    for k = 1, 5 do tab[k] = w[k] or 0 end
+    return D.lut(ev.event, T.fromtable(tab, "f32"))
   end
 
   function M.split(ev, opts) return require("tide.split").split(ev, opts) end
