@@ -149,7 +149,7 @@ int tide_ag_accumulate(tide_tensor *t, const tide_tensor *g)
     if (!t->grad) {
         /* a leaf's grad must own its storage (optimizers update it in place) */
         if (leaf && (r == g || !tide_tensor_is_contiguous(r) || r->storage->refcount > 1)) {
-            tide_tensor *c = tide_tensor_clone(r);
+            tide_tensor *c = tide_tensor_is_contiguous(r) ? tide_tensor_clone(r) : ag_contig(r);
             tide_tensor_release(r);
             if (!(r = c)) return TIDE_ERR;
         }

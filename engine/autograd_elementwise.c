@@ -38,29 +38,35 @@ static int bw_unary(tide_node *n, const tide_tensor *g)
     float *d = tide_f32(dx);
     int64_t len = tide_tensor_numel(a);
     const float c = 0.7978845608028654f, k = 0.044715f; /* gelu: sqrt(2/pi), cubic coeff */
-    for (int64_t i = 0; i < len; i++) {
-        float v = x[i], gi = gy[i], r;
-        switch (op) {
-        case TIDE_NEG: r = -gi; break;
-        case TIDE_EXP: r = gi * y[i]; break;
-        case TIDE_LOG: r = gi / v; break;
-        case TIDE_LOG1P: r = gi / (1.0f + v); break;
-        case TIDE_SQRT: r = gi * 0.5f / y[i]; break;
-        case TIDE_TANH: r = gi * (1.0f - y[i] * y[i]); break;
-        case TIDE_SIGMOID: r = gi * y[i] * (1.0f - y[i]); break;
-        case TIDE_RELU: r = v > 0.0f ? gi : 0.0f; break;
-        case TIDE_GELU: {
-            float t = tanhf(c * (v + k * v * v * v));
-            r = gi * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * c * (1.0f + 3.0f * k * v * v));
-            break;
+    /* one loop per op (the switch outside), so each body vectorises */
+#define UNARY_LOOP(expr)                                                                    \
+    for (int64_t i = 0; i < len; i++) {                                                     \
+        const float v = x[i], gi = gy[i];                                                   \
+        (void)v;                                                                            \
+        d[i] = (expr);                                                                      \
+    }                                                                                       \
+    break
+    switch (op) {
+    case TIDE_NEG: UNARY_LOOP(-gi);
+    case TIDE_EXP: UNARY_LOOP(gi * y[i]);
+    case TIDE_LOG: UNARY_LOOP(gi / v);
+    case TIDE_LOG1P: UNARY_LOOP(gi / (1.0f + v));
+    case TIDE_SQRT: UNARY_LOOP(gi * 0.5f / y[i]);
+    case TIDE_TANH: UNARY_LOOP(gi * (1.0f - y[i] * y[i]));
+    case TIDE_SIGMOID: UNARY_LOOP(gi * y[i] * (1.0f - y[i]));
+    case TIDE_RELU: UNARY_LOOP(v > 0.0f ? gi : 0.0f);
+    case TIDE_GELU:
+        for (int64_t i = 0; i < len; i++) {
+            float v = x[i], t = tanhf(c * (v + k * v * v * v));
+            d[i] = gy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * c * (1.0f + 3.0f * k * v * v));
         }
-        case TIDE_ABS: r = v > 0.0f ? gi : v < 0.0f ? -gi : 0.0f; break;
-        case TIDE_SQUARE: r = 2.0f * v * gi; break;
-        case TIDE_RSQRT: r = -0.5f * gi * y[i] * y[i] * y[i]; break;
-        default: r = 0.0f; break; /* sign: zero almost everywhere */
-        }
-        d[i] = r;
+        break;
+    case TIDE_ABS: UNARY_LOOP(v > 0.0f ? gi : v < 0.0f ? -gi : 0.0f);
+    case TIDE_SQUARE: UNARY_LOOP(2.0f * v * gi);
+    case TIDE_RSQRT: UNARY_LOOP(-0.5f * gi * y[i] * y[i] * y[i]);
+    default: break; /* sign: zero almost everywhere (dx is zero-filled) */
     }
+#undef UNARY_LOOP
     tide_tensor_release(xc), tide_tensor_release(yc);
     return ag_give(a, dx);
 }

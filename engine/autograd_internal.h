@@ -12,11 +12,18 @@
 tide_tensor *tide_tensor_header(tide_tensor *base, int ndim, const int64_t *shape,
                                 const int64_t *strides, int64_t offset);
 
-/* The contiguous version of t (t itself retained when it already is). const is cast away:
- * contiguous never writes to t. */
+/* The contiguous version of t (t itself retained when it already is; f32 views are
+ * materialised through the broadcasting kernels, which handle stride-0 dims row by row). */
 static inline tide_tensor *ag_contig(const tide_tensor *t)
 {
-    return tide_tensor_contiguous((tide_tensor *)t);
+    if (tide_tensor_is_contiguous(t)) return tide_tensor_retain((tide_tensor *)t);
+    if (t->dtype != TIDE_F32) return tide_tensor_contiguous((tide_tensor *)t);
+    tide_tensor *c = tide_tensor_new(TIDE_F32, t->ndim, t->shape); /* zeros */
+    if (c && tide_binary_out(c, TIDE_ADD, c, t) != TIDE_OK) {
+        tide_tensor_release(c);
+        return NULL;
+    }
+    return c;
 }
 
 /* Accumulates g into t when t needs a gradient, then releases g (NULL-safe). A NULL g means
@@ -24,6 +31,12 @@ static inline tide_tensor *ag_contig(const tide_tensor *t)
 static inline int ag_give(tide_tensor *t, tide_tensor *g)
 {
     if (!g) return TIDE_ERR;
+    /* a fresh, unshared, contiguous gradient becomes t's grad as is (no copy) */
+    if (!t->grad && tide_needs_grad(t) && g->refcount == 1 && g->storage->refcount == 1 &&
+        g->dtype == TIDE_F32 && tide_tensor_is_contiguous(g) && tide_same_shape(g, t)) {
+        t->grad = g;
+        return TIDE_OK;
+    }
     int rc = tide_ag_accumulate(t, g);
     tide_tensor_release(g);
     return rc;
