@@ -118,8 +118,8 @@ static int bw_binary(tide_node *n, const tide_tensor *g)
         switch (op) {
         case TIDE_MUL: ru = gi * v, rv = gi * u; break;
         case TIDE_DIV: ru = gi / v, rv = -gi * u / (v * v); break;
-        case TIDE_POW:
-            ru = gi * v * pow(u, v - 1.0);
+        case TIDE_POW: /* d/da a^0 = 0 even at a = 0 (PyTorch's convention) */
+            ru = v == 0.0 ? 0.0 : gi * v * pow(u, v - 1.0);
             rv = u == 0.0 ? 0.0 : gi * pow(u, v) * log(u);
             break;
         case TIDE_MAXIMUM: ru = u > v ? gi : u == v ? 0.5 * gi : 0, rv = gi - ru; break;
@@ -172,7 +172,9 @@ static int bw_binary_scalar(tide_node *n, const tide_tensor *g)
         case TIDE_SUB: r = -gi; break; /* s - a */
         case TIDE_MUL: r = gi * s; break;
         case TIDE_DIV: r = rev ? -gi * s / (u * u) : gi / s; break;
-        case TIDE_POW: r = rev ? (s == 0.0 ? 0.0 : gi * pow(s, u) * ls) : gi * s * pow(u, s - 1.0); break;
+        case TIDE_POW:
+            r = rev ? (s == 0.0 ? 0.0 : gi * pow(s, u) * ls) : (s == 0.0 ? 0.0 : gi * s * pow(u, s - 1.0));
+            break;
         case TIDE_MAXIMUM: r = u > s ? gi : u == s ? 0.5 * gi : 0; break;
         case TIDE_MINIMUM: r = u < s ? gi : u == s ? 0.5 * gi : 0; break;
         default: break;

@@ -69,6 +69,22 @@ function tests.binary_broadcast()
   gc("minimum", function(p, q) return p:minimum(q) end, { a, b })
 end
 
+function tests.pow_edge_cases()
+  local x = T.fromtable({ 0, 2 }):requires_grad()
+  ;(x ^ 0):sum():backward()
+  check.all_near(x:grad(), { 0, 0 }, 0, "d/dx x^0 = 0, also at 0")
+  x:zero_grad()
+  local e = T.fromtable({ 0, 0 })
+  x:pow(e):sum():backward()
+  check.all_near(x:grad(), { 0, 0 }, 0, "tensor exponent 0")
+  x:zero_grad()
+  ;(x ^ 2):sum():backward()
+  check.all_near(x:grad(), { 0, 4 }, 0, "x^2 at 0")
+  local b = T.fromtable({ 0, 1 }):requires_grad()
+  T.fromtable({ 0, 3 }):pow(b):sum():backward()
+  check.all_near(b:grad(), { 0, 3 * math.log(3) }, 1e-6, "d/db 0^b = 0")
+end
+
 function tests.maximum_ties_split_evenly()
   local a = T.fromtable({ 1, 2 }):requires_grad()
   local b = T.fromtable({ 1, 3 }):requires_grad()
