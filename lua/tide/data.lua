@@ -117,6 +117,10 @@ function M.read_events(path, schema)
   else
     ev.event = T.full({ r.n }, default, "i32")
   end
+  if s.time_offset and s.time_offset ~= 0 then
+    -- naive local timestamps (no zone in the log): shift to UTC, e.g. -3600 for UTC+1
+    ev.time = ev.time + s.time_offset
+  end
   M.wrap(ev)
   if ev.n == 0 then
     error(("read_events: %s: no valid rows (%d lines; first problem: %s)"):format(

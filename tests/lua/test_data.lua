@@ -55,6 +55,17 @@ function t.read_events_basic()
   check.truthy(ev.stats.first_bad:find("line 7", 1, true), ev.stats.first_bad)
 end
 
+function t.time_formats_and_offset()
+  local p = tmpfile("u,i,t\na,x,2017-11-28T14:01:34+08:00\nb,y,2017-11-28 06:01:34\nc,z,1511848894\n")
+  local ev = data.read_events(p, { user = "u", item = "i", time = "t" })
+  check.all_near(ev.time, { 1511848894, 1511848894, 1511848894 }, 0, "zone, naive, epoch")
+  local ev2 = data.read_events(p, { user = "u", item = "i", time = "t", time_offset = -3600 })
+  check.all_near(ev2.time, { 1511845294, 1511845294, 1511845294 }, 0)
+  local ymd = data.read_events(tmpfile("u i d\n1 1 20000229\n"), { user = "u", item = "i", time = "d",
+                                       sep = " ", time_format = "ymd" })
+  check.eq(ymd.time:get(1), 951782400) -- date -u -d 2000-02-29 +%s
+end
+
 function t.read_events_gzip_tsv_noheader()
   local p = gz("a\tx\t1\nb\ty\t2\na\ty\t3\n")
   local ev = data.read_events(p, { user = 1, item = 2, time = 3, header = false, sep = "\t" })

@@ -9,9 +9,11 @@ return function(M, Events)
 
   -- Rows idx (0-based i64 tensor, engine convention) of ev, same id space and interners.
   function M.take0(ev, idx)
-    local out = {}
+    local out, cols = {}, {}
+    for _, f in ipairs(ORDER) do cols[f] = true end
     for k, v in pairs(ev) do
-      if k ~= "sorted" then out[k] = v end
+      -- per-row tensors outside the known columns (e.g. .session) would be stale: drop them
+      if k ~= "sorted" and k ~= "n_sessions" and not (T.is_tensor(v) and not cols[k]) then out[k] = v end
     end
     for _, f in ipairs(ORDER) do
       if ev[f] then out[f] = D.take(ev[f], idx) end

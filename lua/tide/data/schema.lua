@@ -4,7 +4,9 @@
 --     category = ..., price = ..., dwell = ..., rating = ..., value = ...,  -- optional
 --     header = true, sep = ",", whitespace = false, quote = '"', strict = false,
 --     time_format = "auto"|"epoch"|"epoch_ms"|"iso"|"ymd", event_map = {pv = "browse", ...},
---     event_default = "buy", max_rows = n }
+--     event_default = "buy", max_rows = n, time_offset = seconds }
+-- Times are epoch seconds UTC: ISO 8601 values with a zone are converted; naive local times
+-- (no zone in the log) are read as UTC and shifted by time_offset (e.g. -3600 for UTC+1).
 -- Column references are header names, or 1-based field indices when header = false.
 -- Without an item column every row gets the one item "*"; without an event column every row
 -- gets event_default (default "browse"); without a time column, time = the file line number
@@ -61,7 +63,7 @@ M.presets.userbehavior = M.presets.taobao
 M.FIELDS = { "user", "item", "event", "time", "category", "price", "dwell", "rating", "value" }
 local known = { header = 1, sep = 1, whitespace = 1, quote = 1, strict = 1, time_format = 1,
                 event_map = 1, event_default = 1, max_rows = 1, progress = 1, chunk = 1,
-                preset = 1, nfields = 1, format = 1, text = 1 }
+                preset = 1, nfields = 1, format = 1, text = 1, time_offset = 1 }
 for _, f in ipairs(M.FIELDS) do known[f] = 1 end
 
 -- Resolves a schema argument (preset name, table with optional `preset`, or nil) into a
