@@ -151,26 +151,27 @@ tide_tensor *tide_nn_lstm(tide_tensor *x, tide_tensor *h0, tide_tensor *c0, tide
                           tide_tensor *w_hh, tide_tensor *b_ih, tide_tensor *b_hh,
                           const tide_tensor *mask);
 /* raw GRU: out [B,T,H], gates [B,T,4H] saved (r,z,n, W_hn h + b_hn); scratch
- * B*T*3H + B*3H + H floats. Backward ADDS into any non-NULL gradient; scratch
- * 2*B*T*3H + B*T*H + 2*B*H + H floats. Other shapes as for tide_nn_gru. */
+ * B*T*3H + B*3H + H floats. Backward ADDS into any non-NULL gradient and CONSUMES gates
+ * (overwritten with the gate gradients); scratch B*T*H + 2*B*H + 5*H floats. Other shapes as
+ * for tide_nn_gru. */
 void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
                       const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
                       const uint8_t *mask, int64_t B, int64_t T, int64_t In, int64_t H,
                       float *scratch);
 void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
-                       float *db_hh, const float *dout, const float *out, const float *gates,
+                       float *db_hh, const float *dout, const float *out, float *gates,
                        const float *x, const float *h0, const float *w_ih, const float *w_hh,
                        const uint8_t *mask, int64_t B, int64_t T, int64_t In, int64_t H,
                        float *scratch);
 /* raw LSTM: out, cell [B,T,H] and gates [B,T,4H] (i,f,g,o activations) saved; scratch
- * B*4H + H floats forward, B*T*4H + B*T*H + 4*B*H + H backward. */
+ * B*4H + H floats forward, B*T*H + 4*B*H + 5*H backward, which CONSUMES gates. */
 void tide_lstm_forward(float *out, float *cell, float *gates, const float *x, const float *h0,
                        const float *c0, const float *w_ih, const float *w_hh, const float *b_ih,
                        const float *b_hh, const uint8_t *mask, int64_t B, int64_t T, int64_t In,
                        int64_t H, float *scratch);
 void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
                         float *db_ih, float *db_hh, const float *dout, const float *out,
-                        const float *cell, const float *gates, const float *x, const float *h0,
+                        const float *cell, float *gates, const float *x, const float *h0,
                         const float *c0, const float *w_ih, const float *w_hh,
                         const uint8_t *mask, int64_t B, int64_t T, int64_t In, int64_t H,
                         float *scratch);

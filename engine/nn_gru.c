@@ -30,19 +30,22 @@ NN_VECTOR static void gru_cell(float *restrict o, float *restrict gt, const floa
     }
 }
 
-/* Backward of one step of one row: d is dL/dh_t; fills the pre-activation gradients of the
- * input side (gx) and hidden side (gh) and the direct part of dL/dh_{t-1} (dp). */
-NN_VECTOR static void gru_cell_backward(float *restrict gx, float *restrict gh, float *restrict dp,
-                              const float *restrict d, const float *restrict gt,
-                              const float *restrict hp, int64_t H)
+/* Backward of one step of one row: d is dL/dh_t, gt the step's saved gates (r, z, n, hn).
+ * Writes, in place of the gates, the pre-activation gradients [dr, dz, dn_x, dn_h] (the r and
+ * z gradients are shared by the input and hidden sides; the n gate's differ by the factor r),
+ * and the direct part of dL/dh_{t-1} into dp. */
+static void gru_cell_backward(float *restrict gt, float *restrict dp, const float *restrict d,
+                              const float *restrict hp, float *restrict tmp, int64_t H)
 {
+    memcpy(tmp, gt, (size_t)(4 * H) * sizeof *tmp);
     for (int64_t j = 0; j < H; j++) {
-        float r = gt[j], z = gt[H + j], n = gt[2 * H + j], hn = gt[3 * H + j];
+        float r = tmp[j], z = tmp[H + j], n = tmp[2 * H + j], hn = tmp[3 * H + j];
         float dn = d[j] * (1.0f - z), dz = d[j] * (hp[j] - n);
         float dnp = dn * (1.0f - n * n);
-        float drp = dnp * hn * r * (1.0f - r), dzp = dz * z * (1.0f - z);
-        gx[j] = drp, gx[H + j] = dzp, gx[2 * H + j] = dnp;
-        gh[j] = drp, gh[H + j] = dzp, gh[2 * H + j] = dnp * r;
+        gt[j] = dnp * hn * r * (1.0f - r);
+        gt[H + j] = dz * z * (1.0f - z);
+        gt[2 * H + j] = dnp;
+        gt[3 * H + j] = dnp * r;
         dp[j] = d[j] * z;
     }
 }
@@ -87,17 +90,18 @@ void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
 
 /* dx: [B,T,In]  dh0: [B,H]  dw_ih: [3H,In]  dw_hh: [3H,H]  db_ih, db_hh: [3H]
  * (NULL = not wanted; all ADDED into)
- * dout, out: [B,T,H]  gates: [B,T,4H]  x, h0, w_ih, w_hh, mask: as in the forward
- * scratch: 2*B*T*3H + B*T*H + 2*B*H + H floats */
+ * dout, out: [B,T,H]  gates: [B,T,4H] from the forward, CONSUMED: overwritten with the gate
+ * gradients, so the backward needs no [B,T,3H] buffers of its own
+ * x, h0, w_ih, w_hh, mask: as in the forward  scratch: B*T*H + 2*B*H + 5*H floats */
 void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
-                       float *db_hh, const float *dout, const float *out, const float *gates,
+                       float *db_hh, const float *dout, const float *out, float *gates,
                        const float *x, const float *h0, const float *w_ih, const float *w_hh,
                        const uint8_t *mask, int64_t B, int64_t T, int64_t In, int64_t H,
                        float *scratch)
 {
-    int64_t G = 3 * H;
-    float *dgx = scratch, *dgh = dgx + B * T * G, *hprev = dgh + B * T * G;
-    float *dh = hprev + B * T * H, *dhp = dh + B * H, *zeros = dhp + B * H;
+    int64_t G = 3 * H, G4 = 4 * H;
+    float *hprev = scratch, *dh = hprev + B * T * H, *dhp = dh + B * H, *zeros = dhp + B * H;
+    float *tmp = zeros + H;
     memset(zeros, 0, (size_t)H * sizeof *zeros);
     memset(dh, 0, (size_t)(B * H) * sizeof *dh);
     for (int64_t t = T - 1; t >= 0; t--) {
@@ -105,37 +109,41 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
             float *d = dh + b * H, *dp = dhp + b * H;
             const float *go = dout + (b * T + t) * H;
             for (int64_t j = 0; j < H; j++) d[j] += go[j];
-            float *gx = dgx + (b * T + t) * G, *gh = dgh + (b * T + t) * G;
+            float *gt = gates + (b * T + t) * G4;
             if (mask && !mask[b * T + t]) {
                 memcpy(dp, d, (size_t)H * sizeof *dp);
-                memset(gx, 0, (size_t)G * sizeof *gx);
-                memset(gh, 0, (size_t)G * sizeof *gh);
+                memset(gt, 0, (size_t)G4 * sizeof *gt);
                 continue;
             }
-            const float *hp = h_prev(out, h0, zeros, b, t, T, H);
-            gru_cell_backward(gx, gh, dp, d, gates + (b * T + t) * 4 * H, hp, H);
+            gru_cell_backward(gt, dp, d, h_prev(out, h0, zeros, b, t, T, H), tmp, H);
         }
-        /* dh_{t-1} = direct part + dGh_t W_hh (padded rows have dGh = 0) */
-        nn_gemm(0, 0, B, H, G, 1.0f, dgh + t * G, T * G, w_hh, H, 1.0f, dhp, H);
-        float *tmp = dh;
-        dh = dhp, dhp = tmp;
+        /* dh_{t-1} = direct part + [dr, dz] W_h{r,z} + dn_h W_hn (padded rows contribute 0) */
+        nn_gemm(0, 0, B, H, 2 * H, 1.0f, gates + t * G4, T * G4, w_hh, H, 1.0f, dhp, H);
+        nn_gemm(0, 0, B, H, H, 1.0f, gates + t * G4 + 3 * H, T * G4, w_hh + 2 * H * H, H, 1.0f, dhp, H);
+        float *sw = dh;
+        dh = dhp, dhp = sw;
     }
     if (dh0)
         for (int64_t i = 0; i < B * H; i++) dh0[i] += dh[i];
-    if (dx) nn_gemm(0, 0, B * T, In, G, 1.0f, dgx, G, w_ih, In, 1.0f, dx, In);
-    if (dw_ih) nn_gemm(1, 0, G, In, B * T, 1.0f, dgx, G, x, In, 1.0f, dw_ih, In);
-    if (dw_hh) {
+    /* input side: columns [dr, dz, dn_x] of each row */
+    if (dx) nn_gemm(0, 0, B * T, In, G, 1.0f, gates, G4, w_ih, In, 1.0f, dx, In);
+    if (dw_ih) nn_gemm(1, 0, G, In, B * T, 1.0f, gates, G4, x, In, 1.0f, dw_ih, In);
+    if (dw_hh) { /* hidden side: [dr, dz] and dn_h against the previous states */
         for (int64_t b = 0; b < B; b++)
             for (int64_t t = 0; t < T; t++)
                 memcpy(hprev + (b * T + t) * H, h_prev(out, h0, zeros, b, t, T, H),
                        (size_t)H * sizeof *hprev);
-        nn_gemm(1, 0, G, H, B * T, 1.0f, dgh, G, hprev, H, 1.0f, dw_hh, H);
+        nn_gemm(1, 0, 2 * H, H, B * T, 1.0f, gates, G4, hprev, H, 1.0f, dw_hh, H);
+        nn_gemm(1, 0, H, H, B * T, 1.0f, gates + 3 * H, G4, hprev, H, 1.0f, dw_hh + 2 * H * H, H);
     }
     for (int64_t r = 0; r < B * T; r++) {
+        const float *g = gates + r * G4;
         if (db_ih)
-            for (int64_t j = 0; j < G; j++) db_ih[j] += dgx[r * G + j];
-        if (db_hh)
-            for (int64_t j = 0; j < G; j++) db_hh[j] += dgh[r * G + j];
+            for (int64_t j = 0; j < G; j++) db_ih[j] += g[j];
+        if (db_hh) {
+            for (int64_t j = 0; j < 2 * H; j++) db_hh[j] += g[j];
+            for (int64_t j = 0; j < H; j++) db_hh[2 * H + j] += g[3 * H + j];
+        }
     }
 }
 
@@ -154,7 +162,7 @@ static int gru_backward(tide_node *node, const tide_tensor *grad_out)
     tide_tensor *grads[6] = {0};
     static const int which[6] = {IN_X, IN_H0, IN_WIH, IN_WHH, IN_BIH, IN_BHH};
     int rc = TIDE_ERR;
-    float *scratch = malloc((size_t)(2 * B * T * 3 * H + B * T * H + 2 * B * H + H + 1) * sizeof(float));
+    float *scratch = malloc((size_t)(B * T * H + 2 * B * H + 5 * H + 1) * sizeof(float));
     if (!g || !scratch) {
         if (g) tide_errorf("gru backward: out of memory");
         goto done;
@@ -165,10 +173,15 @@ static int gru_backward(tide_node *node, const tide_tensor *grad_out)
             if (!grads[i]) goto done;
         }
 #define GP(i) (grads[i] ? tide_f32(grads[i]) : NULL)
+    /* the backward consumes the saved gates; they are ours unless someone else holds them */
+    tide_tensor *own = gates->refcount == 1 && gates->storage->refcount == 1
+                           ? tide_tensor_retain(gates) : tide_tensor_clone(gates);
+    if (!own) goto done;
     tide_gru_backward(GP(0), GP(1), GP(2), GP(3), GP(4), GP(5), tide_f32(g), tide_f32(out),
-                      tide_f32(gates), tide_f32(x), h0 ? tide_f32(h0) : NULL, tide_f32(wih),
+                      tide_f32(own), tide_f32(x), h0 ? tide_f32(h0) : NULL, tide_f32(wih),
                       tide_f32(whh), node->ints[0] ? (const uint8_t *)node->ctx : NULL, B, T, In,
                       H, scratch);
+    tide_tensor_release(own);
 #undef GP
     rc = TIDE_OK;
     for (int i = 0; i < 6; i++)

@@ -30,20 +30,22 @@ NN_VECTOR static void lstm_cell(float *restrict o, float *restrict c, float *res
     }
 }
 
-/* Backward of one step of one row: d = dL/dh_t, e = dL/dc_t (from later steps); writes the
- * gate pre-activation gradients gr and dL/dc_{t-1} (ep). */
-NN_VECTOR static void lstm_cell_backward(float *restrict gr, float *restrict ep, const float *restrict d,
-                               const float *restrict e, const float *restrict gt,
-                               const float *restrict c, const float *restrict cp, int64_t H)
+/* Backward of one step of one row: d = dL/dh_t, e = dL/dc_t (from later steps); gt holds the
+ * step's gate activations and is overwritten with the gate pre-activation gradients;
+ * dL/dc_{t-1} goes to ep. */
+static void lstm_cell_backward(float *restrict gt, float *restrict ep, const float *restrict d,
+                               const float *restrict e, const float *restrict c,
+                               const float *restrict cp, float *restrict tmp, int64_t H)
 {
+    memcpy(tmp, gt, (size_t)(4 * H) * sizeof *tmp);
     for (int64_t j = 0; j < H; j++) {
-        float ig = gt[j], fg = gt[H + j], gg = gt[2 * H + j], og = gt[3 * H + j];
+        float ig = tmp[j], fg = tmp[H + j], gg = tmp[2 * H + j], og = tmp[3 * H + j];
         float tc = nn_tanhf(c[j]);
         float dcj = e[j] + d[j] * og * (1.0f - tc * tc);
-        gr[j] = dcj * gg * ig * (1.0f - ig);
-        gr[H + j] = dcj * cp[j] * fg * (1.0f - fg);
-        gr[2 * H + j] = dcj * ig * (1.0f - gg * gg);
-        gr[3 * H + j] = d[j] * tc * og * (1.0f - og);
+        gt[j] = dcj * gg * ig * (1.0f - ig);
+        gt[H + j] = dcj * cp[j] * fg * (1.0f - fg);
+        gt[2 * H + j] = dcj * ig * (1.0f - gg * gg);
+        gt[3 * H + j] = d[j] * tc * og * (1.0f - og);
         ep[j] = dcj * fg;
     }
 }
@@ -88,18 +90,19 @@ void tide_lstm_forward(float *out, float *cell, float *gates, const float *x, co
 }
 
 /* dx: [B,T,In]  dh0, dc0: [B,H]  dw_ih: [4H,In]  dw_hh: [4H,H]  db_ih, db_hh: [4H]
- * (NULL = not wanted; ADDED into)  dout, out, cell: [B,T,H]  gates: [B,T,4H]
- * scratch: B*T*4H + B*T*H + 4*B*H + H floats */
+ * (NULL = not wanted; ADDED into)  dout, out, cell: [B,T,H]  gates: [B,T,4H] from the
+ * forward, CONSUMED (overwritten with the gate gradients)
+ * scratch: B*T*H + 4*B*H + 5*H floats */
 void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
                         float *db_ih, float *db_hh, const float *dout, const float *out,
-                        const float *cell, const float *gates, const float *x, const float *h0,
+                        const float *cell, float *gates, const float *x, const float *h0,
                         const float *c0, const float *w_ih, const float *w_hh,
                         const uint8_t *mask, int64_t B, int64_t T, int64_t In, int64_t H,
                         float *scratch)
 {
     int64_t G = 4 * H;
-    float *dg = scratch, *hprev = dg + B * T * G, *dh = hprev + B * T * H, *dhp = dh + B * H;
-    float *dc = dhp + B * H, *dcp = dc + B * H, *zeros = dcp + B * H;
+    float *dg = gates, *hprev = scratch, *dh = hprev + B * T * H, *dhp = dh + B * H;
+    float *dc = dhp + B * H, *dcp = dc + B * H, *zeros = dcp + B * H, *tmp = zeros + H;
     memset(zeros, 0, (size_t)H * sizeof *zeros);
     memset(dh, 0, (size_t)(B * H) * sizeof *dh);
     memset(dc, 0, (size_t)(B * H) * sizeof *dc);
@@ -115,14 +118,14 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
                 memset(gr, 0, (size_t)G * sizeof *gr);
                 continue;
             }
-            lstm_cell_backward(gr, ep, d, e, gates + (b * T + t) * G, cell + (b * T + t) * H,
-                               prev_row(cell, c0, zeros, b, t, T, H), H);
+            lstm_cell_backward(gr, ep, d, e, cell + (b * T + t) * H,
+                               prev_row(cell, c0, zeros, b, t, T, H), tmp, H);
             memset(dp, 0, (size_t)H * sizeof *dp);
         }
         nn_gemm(0, 0, B, H, G, 1.0f, dg + t * G, T * G, w_hh, H, 1.0f, dhp, H);
-        float *tmp = dh;
-        dh = dhp, dhp = tmp;
-        tmp = dc, dc = dcp, dcp = tmp;
+        float *sw = dh;
+        dh = dhp, dhp = sw;
+        sw = dc, dc = dcp, dcp = sw;
     }
     if (dh0)
         for (int64_t i = 0; i < B * H; i++) dh0[i] += dh[i];
@@ -160,7 +163,7 @@ static int lstm_backward(tide_node *node, const tide_tensor *grad_out)
     tide_tensor *g = tide_nnu_grad(grad_out);
     tide_tensor *grads[7] = {0};
     int rc = TIDE_ERR;
-    float *scratch = malloc((size_t)(B * T * 4 * H + B * T * H + 4 * B * H + H + 1) * sizeof(float));
+    float *scratch = malloc((size_t)(B * T * H + 4 * B * H + 5 * H + 1) * sizeof(float));
     if (!g || !scratch) {
         if (g) tide_errorf("lstm backward: out of memory");
         goto done;
@@ -171,11 +174,16 @@ static int lstm_backward(tide_node *node, const tide_tensor *grad_out)
             if (!grads[i]) goto done;
         }
 #define GP(i) (grads[i] ? tide_f32(grads[i]) : NULL)
+    /* the backward consumes the saved gates; they are ours unless someone else holds them */
+    tide_tensor *own = gates->refcount == 1 && gates->storage->refcount == 1
+                           ? tide_tensor_retain(gates) : tide_tensor_clone(gates);
+    if (!own) goto done;
     tide_lstm_backward(GP(0), GP(1), GP(2), GP(3), GP(4), GP(5), GP(6), tide_f32(g),
-                       tide_f32(out), tide_f32(cell), tide_f32(gates), tide_f32(x),
+                       tide_f32(out), tide_f32(cell), tide_f32(own), tide_f32(x),
                        h0 ? tide_f32(h0) : NULL, c0 ? tide_f32(c0) : NULL, tide_f32(wih),
                        tide_f32(whh), node->ints[0] ? (const uint8_t *)node->ctx : NULL, B, T,
                        In, H, scratch);
+    tide_tensor_release(own);
 #undef GP
     rc = TIDE_OK;
     for (int i = 0; i < 7; i++)
