@@ -69,12 +69,12 @@ static int validate(const tide_sim_config *c)
     if (c->n_categories < 1 || c->n_categories > TIDE_SIM_MAX_CATEGORIES)
         return tide_errorf("sim: categories must be in 1..%d (got %d)", TIDE_SIM_MAX_CATEGORIES,
                            c->n_categories);
-    if (c->n_items < c->n_categories || c->n_items > INT32_MAX)
-        return tide_errorf("sim: items (%lld) must be >= categories (%d) and < 2^31",
+    if (c->n_items < c->n_categories || c->n_items > 100000000)
+        return tide_errorf("sim: items (%lld) must be >= categories (%d) and <= 1e8",
                            (long long)c->n_items, c->n_categories);
     if ((unsigned)c->law > TIDE_SIM_POWER) return tide_errorf("sim: bad decay law %d", c->law);
-    if (BAD(c->horizon > 0 && isfinite(c->horizon)))
-        return tide_errorf("sim: horizon must be a positive number of days (got %g)", c->horizon);
+    if (BAD(c->horizon > 0 && c->horizon <= 1e5))
+        return tide_errorf("sim: horizon must be in (0, 1e5] days (got %g)", c->horizon);
     if (BAD(c->join_spread >= 0 && c->join_spread <= 1))
         return tide_errorf("sim: join_spread must be in [0, 1] (got %g)", c->join_spread);
     if (BAD(c->mean_pv >= 1 && c->mean_pv < 1e6))
@@ -87,8 +87,8 @@ static int validate(const tide_sim_config *c)
     if (BAD(c->zipf_items >= 0 && c->zipf_items < 10 && c->zipf_categories >= 0 &&
             c->zipf_categories < 10))
         return tide_errorf("sim: Zipf exponents must be in [0, 10)");
-    if (BAD(c->dirichlet_conc > 0 && c->drift >= 0 && isfinite(c->drift)))
-        return tide_errorf("sim: dirichlet_conc must be > 0 and drift >= 0");
+    if (BAD(c->dirichlet_conc > 0 && c->dirichlet_conc <= 1e6 && c->drift >= 0 && c->drift <= 1e6))
+        return tide_errorf("sim: dirichlet_conc must be in (0, 1e6] and drift in [0, 1e6]");
     if (BAD(c->price_median > 0 && c->price_median < 1e6 && c->price_sigma >= 0 &&
             c->price_sigma < 5 && c->dwell_median > 0 && c->dwell_median < 1e5 &&
             c->dwell_sigma >= 0 && c->dwell_sigma < 5))
@@ -103,16 +103,19 @@ static int validate(const tide_sim_config *c)
                         g->react_shape, g->react_rate, g->power_shape, g->branching_conc,
                         g->beta_shape};
         for (int j = 0; j < 10; j++)
-            if (BAD(pos[j] > 0 && isfinite(pos[j])))
+            if (BAD(pos[j] > 0 && pos[j] <= 1e12))
                 return tide_errorf("sim: segment %d: Gamma priors, beta, power_shape, "
-                                   "branching_conc and beta_shape must be positive and finite",
-                                   i + 1);
+                                   "branching_conc and beta_shape must be in (0, 1e12]", i + 1);
+        /* mean rates per day: beyond these a user's process never ends in practice */
+        if (g->rate_shape / g->rate_rate > 1e4 || g->beta > 1e6 ||
+            g->churn_shape / g->churn_rate > 1e6 || g->react_shape / g->react_rate > 1e6)
+            return tide_errorf("sim: segment %d: mean decay rate must be <= 1e4 per day, beta, "
+                               "churn and reactivation means <= 1e6 per day", i + 1);
         if (BAD(g->branching >= 0 && g->branching < 0.95))
             return tide_errorf("sim: segment %d: branching must be in [0, 0.95) (got %g)", i + 1,
                                g->branching);
-        if (BAD(g->mix_weight > 0 && g->mix_weight < 1 && g->mix_ratio >= 1 &&
-                isfinite(g->mix_ratio)))
-            return tide_errorf("sim: segment %d: mix_weight in (0, 1), mix_ratio >= 1", i + 1);
+        if (BAD(g->mix_weight > 0 && g->mix_weight < 1 && g->mix_ratio >= 1 && g->mix_ratio <= 1e6))
+            return tide_errorf("sim: segment %d: mix_weight in (0, 1), mix_ratio in [1, 1e6]", i + 1);
     }
     return TIDE_OK;
 }

@@ -87,9 +87,11 @@ typedef struct {
     double next_imm, churn_at, react_at;
     int alive;
     int started, join_visit;
+    int64_t n_visits;          /* stops at SIM_MAX_VISITS: a guard against absurd rates */
     double join;
 } sim_proc;
 
+#define SIM_MAX_VISITS 10000000
 void sim_proc_init(const tide_sim *s, int64_t user, sim_proc *p, sim_rng *visits_rng);
 /* Next visit before t_end: returns 1 and sets *t / *kind; or 0 with the state moved to t_end. */
 int sim_proc_next(sim_proc *p, sim_rng *r, double t_end, double *t, int *kind);

@@ -49,10 +49,21 @@ static double hazard_time(sim_proc *p, sim_rng *r, double h)
     return h > 0 ? p->t - log(u) / h : INFINITY;
 }
 
+static int sim_proc_step(sim_proc *p, sim_rng *r, double t_end, double *t, int *kind);
+
+/* A user's process ends after SIM_MAX_VISITS visits (10^7: far beyond any sane config, and it
+ * bounds the work when Gamma draws land on extreme rates). */
+int sim_proc_next(sim_proc *p, sim_rng *r, double t_end, double *t, int *kind)
+{
+    if (p->n_visits >= SIM_MAX_VISITS || !sim_proc_step(p, r, t_end, t, kind)) return 0;
+    p->n_visits++;
+    return 1;
+}
+
 /* Ogata (1981) thinning for the excitation part, whose intensity only decays between
  * visits, so its current value bounds it until the next visit; immigrant, churn and
  * reactivation times are drawn exactly and compete with the thinning proposals. */
-int sim_proc_next(sim_proc *p, sim_rng *r, double t_end, double *t, int *kind)
+static int sim_proc_step(sim_proc *p, sim_rng *r, double t_end, double *t, int *kind)
 {
     if (!p->started) {
         p->started = 1;

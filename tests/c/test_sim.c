@@ -490,6 +490,10 @@ static void test_errors(void **state)
     tide_sim_default_config(&c), c.seg[1].branching = 1, expect_bad(&c, "branching");
     tide_sim_default_config(&c), c.seg[0].rate_rate = -1, expect_bad(&c, "segment 1");
     tide_sim_default_config(&c), c.n_segments = 0, expect_bad(&c, "segments");
+    tide_sim_default_config(&c), c.horizon = 1e300, expect_bad(&c, "horizon"); /* never ends */
+    tide_sim_default_config(&c), c.seg[2].rate_rate = 1e-300, expect_bad(&c, "segment 3");
+    tide_sim_default_config(&c), c.drift = 1e300, expect_bad(&c, "drift");
+    tide_sim_default_config(&c), c.n_items = 2000000000, expect_bad(&c, "items");
     assert_int_equal(tide_sim_law_lookup("weibull"), -1);
     assert_non_null(strstr(tide_error(), "weibull"));
     assert_int_equal(tide_sim_law_lookup("power"), TIDE_SIM_POWER);

@@ -259,6 +259,29 @@ function T.read_by_data_sim_preset()
   check.truthy(ev.price and ev.dwell and ev.category, "price, dwell and category columns")
 end
 
+-- every option with hostile values: a clean Lua error or a valid result, never a crash or hang
+function T.hostile_options()
+  local keys = { "seed", "users", "events", "items", "categories", "start", "horizon",
+    "join_spread", "mean_pv", "p_click", "p_cart", "p_fav", "p_buy", "zipf_items",
+    "zipf_categories", "dirichlet_conc", "stick", "drift", "price_median", "price_sigma",
+    "dwell_median", "dwell_sigma", "hawkes", "churn", "join_visit", "decay", "segments" }
+  local values = { "x", 0 / 0, 1 / 0, -1 / 0, -1, 0, 1e300, 2 ^ 60, 1e5, true, {}, { {} }, 0.5 }
+  for _, k in ipairs(keys) do
+    for _, v in ipairs(values) do
+      local ok, err = pcall(tide.sim.generate, { users = 5, events = 100, [k] = v,
+        out = path("h.csv"), truth = false, truth_tensors = false })
+      check.truthy(ok or type(err) == "string", "error is a message for " .. k)
+    end
+  end
+  local seg_vals = { weight = 0, rate_shape = -1, branching = 0.99, beta = 0 / 0, mix_ratio = 0.5,
+                     power_shape = 1 / 0, branching_conc = 0, rate_rate = 1e-300, beta = 1e300,
+                     churn_rate = 1e-300, react_rate = 1e-300 }
+  for k, v in pairs(seg_vals) do
+    check.errors(function() tide.sim.new{ users = 5, segments = { { [k] = v } } } end, "segment 1")
+  end
+  check.errors(function() tide.sim.new{ users = 5, segments = { { name = 5 } } } end, "name")
+end
+
 function T.zz_cleanup() os.execute("rm -rf '" .. dir .. "'") end
 
 return T
