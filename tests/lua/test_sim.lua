@@ -4,9 +4,10 @@
 local tide = require "tide"
 local check = require "check"
 
-local dir = os.getenv("TMPDIR") or "/tmp"
-dir = ("%s/tide_lua_sim_%d_%d"):format(dir, os.time(), math.random(1e6))
-assert(os.execute("mkdir -p " .. dir) == 0 or true)
+-- a unique directory per run (os.tmpname makes a unique file; the directory goes next to it)
+local tmpfile = os.tmpname()
+local dir = tmpfile .. "_tide_sim"
+assert(os.execute("mkdir -p '" .. dir .. "'") == 0 or true)
 local function path(name) return dir .. "/" .. name end
 
 local function slurp(p, gz)
@@ -282,6 +283,9 @@ function T.hostile_options()
   check.errors(function() tide.sim.new{ users = 5, segments = { { name = 5 } } } end, "name")
 end
 
-function T.zz_cleanup() os.execute("rm -rf '" .. dir .. "'") end
+function T.zz_cleanup()
+  os.execute("rm -rf '" .. dir .. "'")
+  os.remove(tmpfile)
+end
 
 return T
