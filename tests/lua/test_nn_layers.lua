@@ -47,6 +47,11 @@ function tests.embedding_gradcheck_and_padding()
   check.all_near(w:grad():select(1, 3), { 0, 0, 0 }, 0, "padding row grad")
   check.all_near(w:grad():select(1, 1), { 2, 2, 2 }, 0, "row 1 used twice")
   check.all_near(w:grad():select(1, 4), { 0, 0, 0 }, 0, "untouched row")
+  -- a second backward adds into the existing grad in place, touching only the looked-up rows
+  K.embedding(w, ids({ 1, 4 })):sum():backward()
+  check.all_near(w:grad():select(1, 1), { 3, 3, 3 }, 0, "row 1 accumulated")
+  check.all_near(w:grad():select(1, 4), { 1, 1, 1 }, 0, "row 4 accumulated")
+  check.all_near(w:grad():select(1, 5), { 1, 1, 1 }, 0, "row 5 kept")
   w:zero_grad()
   check.errors(function() K.embedding(w, ids({ 0, 1 })) end, "outside [1, 5]")
   check.errors(function() K.embedding(w, T.ones(2)) end, "i32 or i64")
@@ -180,6 +185,13 @@ function tests.losses_gradcheck()
   local cand = ids({ { 9, 4, 7, 4, 1 }, { 2, 3, 4, 5, 6 }, { 1, 1, 8, 8, 8 }, { 5, 4, 3, 2, 1 } })
   local yc = ids({ 4, 6, 8, 5 })
   gradcheck.check(function(a) return K.cross_entropy(a, yc, { candidates = cand }) end, { l }, { what = "ce sampled" })
+  -- one candidate list shared by all rows, "sum" reduction
+  local shared = ids({ 10, 20, 30, 40, 50 })
+  local ys = ids({ 20, 50, 10, 30 })
+  gradcheck.check(function(a) return K.cross_entropy(a, ys, { candidates = shared, reduction = "sum" }) end,
+    { l }, { what = "ce shared candidates" })
+  local v = K.cross_entropy(T.zeros(1, 5), ids({ 30 }), { candidates = shared })
+  check.near(v:get(), math.log(5), 1e-6, "uniform over 5 candidates")
 end
 
 function tests.loss_values_and_stability()
