@@ -105,6 +105,8 @@ tide_vocab *tide_vocab_prune(const tide_vocab *v, int64_t min_count, int64_t max
 int64_t tide_vocab_size(const tide_vocab *v);
 /* 0-based id, or -1 if absent. */
 int64_t tide_vocab_id(const tide_vocab *v, const char *tok, size_t len);
+/* Same, given h = tide_fnv1a64(tok, len, TIDE_FNV_OFFSET) already computed. */
+int64_t tide_vocab_id_hashed(const tide_vocab *v, const char *tok, size_t len, uint64_t h);
 /* Token bytes and count of id (NULL if out of range). */
 const char *tide_vocab_token(const tide_vocab *v, int64_t id, size_t *len, int64_t *count);
 /* Text file "tide-vocab 1 <n>\n", then "<count>\t<token>\n" per id, then "crc32 <hex>\n";

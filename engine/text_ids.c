@@ -30,11 +30,28 @@ int64_t tide_units_ids(const tide_vocab *v, const tide_units *us, const tide_ids
     uint64_t nb = o->buckets > 0 ? (uint64_t)o->buckets : 0;
     size_t nu = us->n, start = *n;
     if (grow(ids, pos, *n + nu * (size_t)ng, cap) != TIDE_OK) return TIDE_ERR;
+    /* FNV-1a is sequential, so the hash of units [i, i+k) extends that of [i, i+k-1) by the
+     * separator and one unit: all n-gram hashes cost one pass per order over the bytes.
+     * The unigram hash is also the vocabulary's key hash. hs[k-1] holds order k for start i. */
+    uint64_t hs_stack[64 * 8], *hs = nu * (size_t)ng <= 64 * 8 ? hs_stack
+                                                                : malloc(nu * (size_t)ng * sizeof *hs);
+    if (!hs) return tide_errorf("text ids: out of memory (%zu units)", nu);
     for (size_t i = 0; i < nu; i++) {
-        int64_t id = v ? tide_vocab_id(v, tide_unit_str(us, i), us->u[i].len) : -1;
+        uint64_t h = tide_fnv1a64(tide_unit_str(us, i), us->u[i].len, TIDE_FNV_OFFSET);
+        hs[i * (size_t)ng] = h;
+        for (int k = 2; k <= ng && i + (size_t)k <= nu; k++) {
+            size_t last = i + (size_t)k - 1;
+            h = tide_fnv1a64("\x1f", 1, h);
+            h = tide_fnv1a64(tide_unit_str(us, last), us->u[last].len, h);
+            hs[i * (size_t)ng + (size_t)k - 1] = h;
+        }
+    }
+    for (size_t i = 0; i < nu; i++) {
+        uint64_t h = hs[i * (size_t)ng];
+        int64_t id = v ? tide_vocab_id_hashed(v, tide_unit_str(us, i), us->u[i].len, h) : -1;
         if (id < 0) {
             if (!nb) continue;
-            id = nv + (int64_t)(tide_units_hash(us, i, 1) % nb);
+            id = nv + (int64_t)(h % nb);
         }
         if (pos) (*pos)[*n] = (int32_t)(i * 8);
         (*ids)[(*n)++] = (int32_t)id;
@@ -43,10 +60,11 @@ int64_t tide_units_ids(const tide_vocab *v, const tide_units *us, const tide_ids
         for (int k = 2; k <= ng; k++) {
             for (size_t i = 0; i + (size_t)k <= nu; i++) {
                 if (pos) (*pos)[*n] = (int32_t)(i * 8 + (size_t)k - 1);
-                (*ids)[(*n)++] = (int32_t)(nv + (int64_t)(tide_units_hash(us, i, (size_t)k) % nb));
+                (*ids)[(*n)++] = (int32_t)(nv + (int64_t)(hs[i * (size_t)ng + (size_t)k - 1] % nb));
             }
         }
     }
+    if (hs != hs_stack) free(hs);
     return (int64_t)(*n - start);
 }
 

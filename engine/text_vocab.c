@@ -68,6 +68,12 @@ int64_t tide_vocab_id(const tide_vocab *v, const char *tok, size_t len)
     return find(v, tok, len, tide_fnv1a64(tok, len, TIDE_FNV_OFFSET), &where);
 }
 
+int64_t tide_vocab_id_hashed(const tide_vocab *v, const char *tok, size_t len, uint64_t h)
+{
+    size_t where;
+    return find(v, tok, len, h, &where);
+}
+
 static int rehash(tide_vocab *v)
 {
     size_t ns = v->nslot * 2;
