@@ -151,7 +151,7 @@ tide_tensor *tide_nn_lstm(tide_tensor *x, tide_tensor *h0, tide_tensor *c0, tide
                           tide_tensor *w_hh, tide_tensor *b_ih, tide_tensor *b_hh,
                           const tide_tensor *mask);
 /* raw GRU: out [B,T,H], gates [B,T,4H] saved (r,z,n, W_hn h + b_hn); scratch
- * B*T*3H + B*3H + H floats. Backward ADDS into any non-NULL gradient and CONSUMES gates
+ * B*3H + 10*H floats. Backward ADDS into any non-NULL gradient and CONSUMES gates
  * (overwritten with the gate gradients); scratch B*T*H + 2*B*H + 5*H floats. Other shapes as
  * for tide_nn_gru. */
 void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,

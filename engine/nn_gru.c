@@ -17,14 +17,19 @@ static inline const float *h_prev(const float *out, const float *h0, const float
     return h0 ? h0 + b * H : zeros;
 }
 
-/* One step of one row: gates from the projections xr (input) and hr (hidden, with b_hh),
- * new state into o. restrict lets gcc vectorise across the five outputs. */
-NN_VECTOR static void gru_cell(float *restrict o, float *restrict gt, const float *restrict xr,
-                     const float *restrict hr, const float *restrict hp, int64_t H)
+/* One step of one row: gt holds the input projection x W_ih^T (3H) on entry and the gates
+ * (r, z, n, W_hn h + b_hn) on exit; hr is the hidden projection h W_hh^T; bi, bh the biases
+ * (zeros when absent); the new state goes to o. restrict lets gcc vectorise. */
+NN_VECTOR static void gru_cell(float *restrict o, float *restrict gt, const float *restrict hr,
+                     const float *restrict bi, const float *restrict bh,
+                     const float *restrict hp, float *restrict xr, int64_t H)
 {
+    memcpy(xr, gt, (size_t)(3 * H) * sizeof *xr);
     for (int64_t j = 0; j < H; j++) {
-        float r = nn_sigmoidf(xr[j] + hr[j]), z = nn_sigmoidf(xr[H + j] + hr[H + j]);
-        float hn = hr[2 * H + j], n = nn_tanhf(xr[2 * H + j] + r * hn);
+        float r = nn_sigmoidf(xr[j] + bi[j] + hr[j] + bh[j]);
+        float z = nn_sigmoidf(xr[H + j] + bi[H + j] + hr[H + j] + bh[H + j]);
+        float hn = hr[2 * H + j] + bh[2 * H + j];
+        float n = nn_tanhf(xr[2 * H + j] + bi[2 * H + j] + r * hn);
         gt[j] = r, gt[H + j] = z, gt[2 * H + j] = n, gt[3 * H + j] = hn;
         o[j] = n + z * (hp[j] - n);
     }
@@ -34,7 +39,7 @@ NN_VECTOR static void gru_cell(float *restrict o, float *restrict gt, const floa
  * Writes, in place of the gates, the pre-activation gradients [dr, dz, dn_x, dn_h] (the r and
  * z gradients are shared by the input and hidden sides; the n gate's differ by the factor r),
  * and the direct part of dL/dh_{t-1} into dp. */
-static void gru_cell_backward(float *restrict gt, float *restrict dp, const float *restrict d,
+NN_VECTOR static void gru_cell_backward(float *restrict gt, float *restrict dp, const float *restrict d,
                               const float *restrict hp, float *restrict tmp, int64_t H)
 {
     memcpy(tmp, gt, (size_t)(4 * H) * sizeof *tmp);
@@ -50,40 +55,32 @@ static void gru_cell_backward(float *restrict gt, float *restrict dp, const floa
     }
 }
 
-/* out: [B,T,H]  gates: [B,T,4H] saved (r, z, n, W_hn h + b_hn)  x: [B,T,In]  h0: [B,H]/NULL
- * w_ih: [3H,In]  w_hh: [3H,H]  b_ih, b_hh: [3H]/NULL  mask: [B,T]/NULL
- * scratch: B*T*3H + B*3H + H floats */
+/* out: [B,T,H]  gates: [B,T,4H] saved (r, z, n, W_hn h + b_hn); they first hold the input
+ * projections of all steps (one sgemm)  x: [B,T,In]  h0: [B,H]/NULL  w_ih: [3H,In]
+ * w_hh: [3H,H]  b_ih, b_hh: [3H]/NULL  mask: [B,T]/NULL  scratch: B*3H + 10*H floats */
 void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
                       const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
                       const uint8_t *mask, int64_t B, int64_t T, int64_t In, int64_t H,
                       float *scratch)
 {
-    int64_t G = 3 * H;
-    float *xg = scratch, *hg = xg + B * T * G, *zeros = hg + B * G;
-    memset(zeros, 0, (size_t)H * sizeof *zeros);
-    /* biases folded into the sgemm outputs (beta = 1 over rows preset to the bias), so the
-     * gate loop below is branch-free and vectorises */
-    for (int64_t r = 0; r < B * T; r++) {
-        if (b_ih) memcpy(xg + r * G, b_ih, (size_t)G * sizeof *xg);
-        else memset(xg + r * G, 0, (size_t)G * sizeof *xg);
-    }
-    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 1.0f, xg, G);
+    int64_t G = 3 * H, G4 = 4 * H;
+    float *hg = scratch, *zeros = hg + B * G, *zb = zeros + H, *xr = zb + G;
+    memset(zeros, 0, (size_t)(H + G) * sizeof *zeros);
+    const float *bi = b_ih ? b_ih : zb, *bh = b_hh ? b_hh : zb;
+    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 0.0f, gates, G4);
     for (int64_t t = 0; t < T; t++) {
-        for (int64_t b = 0; b < B; b++) {
-            if (b_hh) memcpy(hg + b * G, b_hh, (size_t)G * sizeof *hg);
-            else memset(hg + b * G, 0, (size_t)G * sizeof *hg);
-        }
-        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 1.0f, hg, G);
-        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 1.0f, hg, G);
+        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 0.0f, hg, G);
+        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 0.0f, hg, G);
+        else memset(hg, 0, (size_t)(B * G) * sizeof *hg);
         for (int64_t b = 0; b < B; b++) {
             const float *hp = h_prev(out, h0, zeros, b, t, T, H);
-            float *o = out + (b * T + t) * H, *gt = gates + (b * T + t) * 4 * H;
+            float *o = out + (b * T + t) * H, *gt = gates + (b * T + t) * G4;
             if (mask && !mask[b * T + t]) {
                 memcpy(o, hp, (size_t)H * sizeof *o);
-                memset(gt, 0, (size_t)(4 * H) * sizeof *gt);
+                memset(gt, 0, (size_t)G4 * sizeof *gt);
                 continue;
             }
-            gru_cell(o, gt, xg + (b * T + t) * G, hg + b * G, hp, H);
+            gru_cell(o, gt, hg + b * G, bi, bh, hp, xr, H);
         }
     }
 }
@@ -211,7 +208,7 @@ tide_tensor *tide_nn_gru(tide_tensor *x, tide_tensor *h0, tide_tensor *w_ih, tid
     tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
     tide_tensor *gates = tide_tensor_new(TIDE_F32, 3, gshape);
     tide_tensor *oview = out ? tide_tensor_view(out, 3, oshape) : NULL;
-    float *scratch = malloc((size_t)(B * T * 3 * H + B * 3 * H + H + 1) * sizeof(float));
+    float *scratch = malloc((size_t)(B * 3 * H + 10 * H + 1) * sizeof(float));
     int ok = c[0] && (!h0 || c[1]) && c[2] && c[3] && (!b_ih || c[4]) && (!b_hh || c[5]) &&
              out && gates && oview && scratch;
     if (ok) {

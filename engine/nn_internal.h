@@ -82,23 +82,27 @@ static inline float nn_tanhf(float x)
     return ax < 0.1f ? small : big;
 }
 
-/* erf by Abramowitz & Stegun 7.1.26 (max abs error 1.5e-7). */
-static inline float nn_erff(float x)
+/* erf by Abramowitz & Stegun 7.1.26 (max abs error 1.5e-7), given e = exp(-x*x) so a caller
+ * that needs that exponential too (the GELU derivative) computes it once. */
+static inline float nn_erf_with(float x, float e)
 {
     float ax = x < 0 ? -x : x;
     float t = 1.0f / (1.0f + 0.3275911f * ax);
     float y = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f +
               t * (-1.453152027f + t * 1.061405429f))));
-    y = 1.0f - y * nn_expf(-ax * ax);
+    y = 1.0f - y * e;
     return x < 0 ? -y : y;
 }
+static inline float nn_erff(float x) { return nn_erf_with(x, nn_expf(-x * x)); }
 
-/* GELU(x) = x * Phi(x) and its derivative Phi(x) + x * phi(x). */
+/* GELU(x) = x * Phi(x) and its derivative Phi(x) + x * phi(x); Phi(x) = (1 + erf(x/sqrt2))/2
+ * and phi(x) = exp(-x^2/2)/sqrt(2 pi) share the exponential. */
 static inline float nn_geluf(float x) { return 0.5f * x * (1.0f + nn_erff(x * 0.70710678118654752f)); }
 static inline float nn_gelu_gradf(float x)
 {
-    float cdf = 0.5f * (1.0f + nn_erff(x * 0.70710678118654752f));
-    return cdf + x * 0.39894228040143268f * nn_expf(-0.5f * x * x);
+    float e = nn_expf(-0.5f * x * x);
+    float cdf = 0.5f * (1.0f + nn_erf_with(x * 0.70710678118654752f, e));
+    return cdf + x * 0.39894228040143268f * e;
 }
 
 /* Dropout keep mask. Element e of Philox stream `seed` is a 16-bit half-word: with g = e >> 5
