@@ -135,10 +135,13 @@ double tide_decay_loglik1(tide_decay_family fam, int k, const double *th, double
     case TIDE_DECAY_HYPERBOLIC: {
         double q = 1 + l * t;
         if (g) g[0] += event ? 1 / l - 2 * t / q : -t / q;
-        return event ? log(l) - 2 * log(q) : -log(q);
+        return event ? log(l) - 2 * log1p(l * t) : -log1p(l * t);
     }
     case TIDE_DECAY_POWER: {
-        double a = th[1], q = 1 + l * t, lq = log(q);
+        /* log1p, not log(1 + λt): when λt falls below the rounding of 1 + λt, log(q) is 0
+         * and the optimizer could grow a without paying for t (an unbounded fake likelihood
+         * in the exponential limit a -> inf, λ -> 0 with aλ fixed) */
+        double a = th[1], q = 1 + l * t, lq = log1p(l * t);
         if (event) {
             if (g) { g[0] += 1 / l - (a + 1) * t / q; g[1] += 1 / a - lq; }
             return log(a) + log(l) - (a + 1) * lq;

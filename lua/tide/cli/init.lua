@@ -52,7 +52,14 @@ function M.main(args)
   end
   local rest = { unpack(args, 2) }
   if rest[1] == "--help" or rest[1] == "-h" then print(cmd.help or cmd.summary); return 0 end
-  local ok, rc = xpcall(cmd.run, function(e) return e end, rest)
+  -- a failing user script (tide run) gets a traceback; other commands print the message only
+  local handler = function(e)
+    if name == "run" or os.getenv("TIDE_TRACEBACK") then return debug.traceback(tostring(e), 2) end
+    return e
+  end
+  io.stdout:flush()
+  local ok, rc = xpcall(cmd.run, handler, rest)
+  io.stdout:flush()
   if not ok then io.stderr:write("tide " .. name .. ": " .. tostring(rc) .. "\n"); return 1 end
   return rc or 0
 end
