@@ -23,17 +23,23 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
   "$PY" -c "import torch" 2>/dev/null || { have_torch=0; echo "bench_nn: PyTorch is not available; Tide's figures only"; }
 fi
 
+# one process per (side, model, threads), so each peak RSS belongs to one model
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-  for th in 1 2; do
-    OPENBLAS_NUM_THREADS=$th "$LUAJIT" tests/bench/bench_nn.lua "$REPS" | sed -n "s/^RESULT /tide $th /p" >>"$out"
-    if [ "$have_torch" = 1 ]; then
-      OMP_NUM_THREADS=$th "$PY" tests/bench/bench_nn_torch.py "$th" "$REPS" | sed -n "s/^RESULT /torch $th /p" >>"$out"
-    fi
+  for model in transformer gru; do
+    for th in 1 2; do
+      OPENBLAS_NUM_THREADS=$th "$LUAJIT" tests/bench/bench_nn.lua "$REPS" "$model" | sed -n "s/^RESULT /tide $th /p" >>"$out"
+      if [ "$have_torch" = 1 ]; then
+        OMP_NUM_THREADS=$th "$PY" tests/bench/bench_nn_torch.py "$th" "$REPS" "$model" | sed -n "s/^RESULT /torch $th /p" >>"$out"
+      fi
+    done
   done
   r=$((r + 1))
 done
 
+echo "config: transformer = 2 pre-norm blocks, dim 64, 2 heads, FFN 256 GELU, dropout 0.1, causal,"
+echo "        batch 128 x seq 200; GRU = 64 -> 64, batch 128 x seq 200; forward + backward of sum(out)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) on $(nproc 2>/dev/null) cores"
 # columns: side threads model ms rss_mb
 awk '
   { k = $1 " " $3
