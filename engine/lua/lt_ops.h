@@ -5,10 +5,6 @@
 
 #include "lt.h"
 
-/* Module-level functions (T.matmul, T.where, T.cat, T.stack). To be registered on the
- * tensor module table by lt_open_tensor (lt_register(L, lt_tensor_funcs_ops)). */
-extern const luaL_Reg lt_tensor_funcs_ops[];
-
 /* lt_ops_reduce.c: reductions and matmul */
 int lt_m_sum(lua_State *L);
 int lt_m_mean(lua_State *L);
