@@ -108,6 +108,9 @@ const tide_sim_config *tide_sim_config_of(const tide_sim *s);
 double tide_sim_rows_per_pv(const tide_sim_config *c);
 
 void tide_sim_user_truth(const tide_sim *s, int64_t user, tide_sim_truth *t); /* user 0-based */
+/* The user's category interest profile θ_u (n_categories probabilities summing to 1; the
+ * category of a decay-law return visit is drawn from it). Returns the top category, 0-based. */
+int tide_sim_user_profile(const tide_sim *s, int64_t user, double *prob);
 
 /* Visit times (days) of one user over [0, horizon]; kinds[i]: 0 join, 1 immigrant (decay-law
  * return), 2 self-excited, 3 reactivation. Fills at most cap entries (times/kinds may be NULL

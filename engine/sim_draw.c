@@ -120,3 +120,14 @@ void sim_user_profile(const tide_sim *s, int64_t user, tide_sim_truth *t, double
     for (int c = 0; c < C; c++) cum[c] = acc > 0 ? cum[c] / acc : (c + 1.0) / C;
     cum[C - 1] = 1;
 }
+
+int tide_sim_user_profile(const tide_sim *s, int64_t user, double *prob)
+{
+    tide_sim_truth t;
+    sim_user_profile(s, user, &t, prob);
+    int C = s->cfg.n_categories, top = 0;
+    for (int c = C - 1; c > 0; c--) prob[c] -= prob[c - 1]; /* cumulative -> probabilities */
+    for (int c = 1; c < C; c++)
+        if (prob[c] > prob[top]) top = c;
+    return top;
+}

@@ -2,6 +2,7 @@
  * priors and (optionally) one row per user. Written to a temporary name, fsynced, renamed. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -93,7 +94,13 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
     write_segments(f, c);
     fprintf(f, "\"user_columns\": [\"user_id\", \"segment\", \"rate\", \"theta\", \"mu\", "
                "\"alpha\", \"beta\", \"branching\", \"churn\", \"react\", \"visits\", "
-               "\"alive_at_end\"],\n\"users\": [");
+               "\"alive_at_end\", \"top_category\"],\n\"users\": [");
+    double *prob = per_user ? malloc(sizeof(double) * (size_t)c->n_categories) : NULL;
+    if (per_user && !prob) {
+        fclose(f);
+        unlink(tmp);
+        return tide_errorf("sim: out of memory");
+    }
     for (int64_t u = 0; per_user && u < c->n_users; u++) {
         tide_sim_truth t;
         int alive;
@@ -101,9 +108,11 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
         int64_t nv = tide_sim_user_visits(s, u, NULL, NULL, 0, &alive);
         fprintf(f, "%s\n[%lld, %d, %.10g, [", u ? "," : "", (long long)u + 1, t.segment + 1, t.rate);
         for (int j = 0; j < t.n_theta; j++) fprintf(f, "%s%.10g", j ? ", " : "", t.theta[j]);
-        fprintf(f, "], %.10g, %.10g, %.10g, %.10g, %.10g, %.10g, %lld, %s]", t.mu, t.alpha, t.beta,
-                t.alpha / t.beta, t.churn, t.react, (long long)nv, alive ? "true" : "false");
+        fprintf(f, "], %.10g, %.10g, %.10g, %.10g, %.10g, %.10g, %lld, %s, %d]", t.mu, t.alpha,
+                t.beta, t.alpha / t.beta, t.churn, t.react, (long long)nv, alive ? "true" : "false",
+                tide_sim_user_profile(s, u, prob) + 1);
     }
+    free(prob);
     fprintf(f, "]}\n");
     int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
     int e = errno;

@@ -5,6 +5,7 @@
  *   s:write(path [, gz_level [, threads [, block_users]]]) -> summary table
  *   s:write_truth(path [, per_user])            (uses the last write's summary when present)
  *   s:truth() -> per-user truth tensors         s:visits(user) -> times, kinds, alive
+ *   s:profile(user) -> θ_u (f32 [C]), top category
  *   s:future(users, treated|nil, effect, window) -> returned, first, visits tensors
  *   s:config() -> effective config (after calibration)      s:free()  (safe twice) */
 #include <math.h>
@@ -332,6 +333,30 @@ static int m_visits(lua_State *L)
     return 3;
 }
 
+/* s:profile(user) -> f32 tensor [n_categories] (θ_u), top category (1-based) */
+static int m_profile(lua_State *L)
+{
+    lt_sim_ud *ud = check_sim(L, 1, "sim:profile");
+    int64_t u = lt_check_int(L, 2, "sim:profile", "user");
+    const tide_sim_config *c = tide_sim_config_of(ud->s);
+    if (u < 1 || u > c->n_users)
+        lt_errorf(L, "sim:profile: user %lld out of range 1..%lld", (long long)u, (long long)c->n_users);
+    int64_t shape[1] = {c->n_categories};
+    tide_tensor *t = tide_tensor_new(TIDE_F32, 1, shape);
+    double *p = malloc(sizeof(double) * (size_t)c->n_categories);
+    if (!t || !p) {
+        tide_tensor_release(t);
+        free(p);
+        return lt_errorf(L, "sim:profile: out of memory");
+    }
+    int top = tide_sim_user_profile(ud->s, u - 1, p);
+    for (int i = 0; i < c->n_categories; i++) tide_f32(t)[i] = (float)p[i];
+    free(p);
+    lt_push_tensor(L, t, "sim:profile");
+    lua_pushinteger(L, top + 1);
+    return 2;
+}
+
 static int64_t tensor_int_at(const tide_tensor *t, int64_t i)
 {
     return t->dtype == TIDE_I64 ? tide_i64(t)[i] : t->dtype == TIDE_I32 ? tide_i32(t)[i]
@@ -409,6 +434,7 @@ static int m_tostring(lua_State *L)
 static const luaL_Reg methods[] = {
     {"write", m_write}, {"write_truth", m_write_truth}, {"config", m_config},
     {"truth", m_truth}, {"visits", m_visits},           {"future", m_future},
+    {"profile", m_profile},
     {"free", m_free},   {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {{"new", l_new}, {NULL, NULL}};

@@ -177,9 +177,19 @@ function M.visits(cfg, user)
   return t, k, alive
 end
 
+--- sim.profile(cfg, user) -> θ_u (f32 tensor [categories], sums to 1), top category (1-based):
+--- the category interest profile that decay-law return visits draw their category from.
+function M.profile(cfg, user)
+  local s = guarded("sim.profile", core.new, engine_config(cfg, "sim.profile"))
+  local ok, p, top = pcall(s.profile, s, user)
+  s:free()
+  if not ok then guarded("sim.profile", error, p, 0) end
+  return p, top
+end
+
 --- sim.read_truth(path) -> the truth JSON as a table, plus t.user_table: one Lua array per
 --- user column (user_id, segment, rate, theta (arrays), mu, alpha, beta, branching, churn,
---- react, visits, alive_at_end), indexed by user id.
+--- react, visits, alive_at_end, top_category), indexed by user id.
 function M.read_truth(path)
   if type(path) ~= "string" then error("sim.read_truth: path must be a string", 2) end
   local f, err = io.open(path, "rb")

@@ -388,6 +388,41 @@ static void test_zipf_drift_and_prices(void **state)
     }
 }
 
+/* ---- category interest profiles: without self-excitation every visit's category is a draw
+ * from θ_u; a chi-square over users × categories (df = U (C − 1)) checks the counts. ---- */
+static void test_category_profiles(void **state)
+{
+    (void)state;
+    tide_sim_config c;
+    tide_sim_default_config(&c);
+    c.n_users = 40, c.seed = 47, c.hawkes = 0, c.churn = 0, c.join_spread = 0, c.horizon = 2000;
+    c.mean_pv = 1, c.p_click = 0, c.n_categories = 10, c.n_items = 1000;
+    tide_sim *s = make(&c);
+    assert_int_equal(tide_sim_write(s, path_of("prof.csv"), 1, 0, 0, NULL), TIDE_OK);
+    static double cnt[40][10];
+    FILE *f = fopen(path_of("prof.csv"), "r");
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, f));
+    long long u, item, cat;
+    while (fgets(line, sizeof line, f) && sscanf(line, "%lld,%lld,%lld", &u, &item, &cat) == 3)
+        cnt[u - 1][cat - 1]++;
+    fclose(f);
+    double chi2 = 0;
+    int df = 0;
+    for (int i = 0; i < 40; i++) {
+        double p[10], n = 0, sum = 0;
+        int top = tide_sim_user_profile(s, i, p);
+        for (int k = 0; k < 10; k++) n += cnt[i][k], sum += p[k];
+        assert_true(fabs(sum - 1) < 1e-12 && top >= 0 && top < 10);
+        for (int k = 0; k < 10; k++) assert_true(p[k] <= p[top]);
+        for (int k = 0; k < 10; k++)
+            if (n * p[k] > 1e-9) chi2 += (cnt[i][k] - n * p[k]) * (cnt[i][k] - n * p[k]) / (n * p[k]), df++;
+        df--;
+    }
+    if (fabs(chi2 - df) > 5 * sqrt(2.0 * df)) fail_msg("chi-square %g with %d df", chi2, df);
+    tide_sim_free(s);
+}
+
 /* ---- churn, reactivation and incentives ---- */
 static void test_future_incentive(void **state)
 {
@@ -516,7 +551,7 @@ int main(void)
         cmocka_unit_test(test_exponential_rate_mle), cmocka_unit_test(test_power_first_gap),
         cmocka_unit_test(test_mixture_first_gap), cmocka_unit_test(test_hawkes_counts),
         cmocka_unit_test(test_funnel_rates),      cmocka_unit_test(test_zipf_drift_and_prices),
-        cmocka_unit_test(test_future_incentive),
+        cmocka_unit_test(test_category_profiles), cmocka_unit_test(test_future_incentive),
         cmocka_unit_test(test_truth_json),        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

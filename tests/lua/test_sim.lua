@@ -93,6 +93,11 @@ function T.counts_and_format()
     check.eq(rt.user_table.visits[u], vis[u], "visits of user " .. u)
     check.eq(rt.user_table.user_id[u], u, "user id")
   end
+  local prof, top = tide.sim.profile({ users = 250, events = 20000, seed = 9 }, 17)
+  check.near(prof:sum():item(), 1, 1e-5, "profile sums to 1")
+  check.eq(prof:shape()[1], 20, "one entry per category")
+  check.eq(top, rt.user_table.top_category[17], "top category in the JSON")
+  check.errors(function() tide.sim.profile({ users = 250 }, 251) end, "out of range")
   check.errors(function() tide.sim.read_truth(path("n.csv")) end, "not a tide.sim truth file")
   check.errors(function() tide.sim.read_truth(path("missing.json")) end, "missing.json")
 end
