@@ -14,7 +14,8 @@
 -- Rows are grouped by user (1, 2, ...) and time-sorted within a user, not globally sorted.
 -- TRUTH: <stem>.truth.json next to the log (x.csv.gz -> x.truth.json): config, per-segment
 -- priors, and one row per user [user_id, segment, rate, theta, mu, alpha, beta, branching,
--- churn, react, visits, alive_at_end]; rates per day; theta in decay.h's parameterisation.
+-- churn, react, visits, alive_at_end, top_category]; rates per day; theta in decay.h's
+-- parameterisation.
 -- See engine/sim.h for the generative model.
 local core = require("tide").core.sim
 local T = require("tide").tensor
