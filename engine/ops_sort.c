@@ -2,8 +2,13 @@
  *
  * Ordering: NaN counts as larger than every number (as in NumPy/PyTorch), equal values keep
  * their original order (ties go to the lower index), so results are deterministic.
- * sort is a bottom-up merge sort of indices (stable by construction) over a typed copy of
- * each line, so i64 keys stay exact. */
+ * f32 and i32 lines of 256+ entries are sorted by a stable LSD radix sort (4 passes of 8 bits,
+ * Knuth TAOCP vol. 3 §5.2.5) over order keys — the value's bits mapped so that unsigned
+ * order is numeric order (NaN canonicalised to the top, -0 folded into +0), complemented for
+ * descending; passes whose byte is the same for every key are skipped. i64 lines (exact
+ * 64-bit keys) and short lines use a bottom-up merge sort of indices, stable by construction.
+ * Output values are read back from the input by index, so they are bit-exact. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +61,62 @@ MERGE_SORT(float)
 MERGE_SORT(i32)
 MERGE_SORT(i64)
 
+static inline uint32_t key_f32(float v, int desc)
+{
+    if (v != v) v = NAN;  /* one NaN pattern, positive: above +inf */
+    if (v == 0) v = 0.0f; /* -0 ties with +0 */
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    b = (b >> 31) ? ~b : (b | 0x80000000u);
+    return desc ? ~b : b;
+}
+
+static inline uint32_t key_i32(int32_t v, int desc)
+{
+    uint32_t b = (uint32_t)v ^ 0x80000000u;
+    return desc ? ~b : b;
+}
+
+/* Stable LSD radix sort of the pairs (k[j], ix[j]) by k; k2/ix2 are scratch of n entries. */
+static void radix32(uint32_t *k, int64_t *ix, uint32_t *k2, int64_t *ix2, int64_t n)
+{
+    uint32_t *k0 = k;
+    int64_t *ix0 = ix;
+    for (int shift = 0; shift < 32; shift += 8) {
+        int64_t cnt[256] = {0};
+        for (int64_t j = 0; j < n; j++) cnt[(k[j] >> shift) & 255]++;
+        if (cnt[(k[0] >> shift) & 255] == n) continue; /* this byte never differs */
+        int64_t sum = 0;
+        for (int b = 0; b < 256; b++) {
+            int64_t c = cnt[b];
+            cnt[b] = sum, sum += c;
+        }
+        for (int64_t j = 0; j < n; j++) {
+            int64_t o = cnt[(k[j] >> shift) & 255]++;
+            k2[o] = k[j], ix2[o] = ix[j];
+        }
+        uint32_t *tk = k;
+        int64_t *ti = ix;
+        k = k2, ix = ix2, k2 = tk, ix2 = ti;
+    }
+    if (ix != ix0) memcpy(ix0, ix, (size_t)n * sizeof *ix), memcpy(k0, k, (size_t)n * sizeof *k);
+}
+
+#define RADIX_MIN 256
+
+#define RADIX_LINE(T, KEY)                                                                     \
+    static void radix_line_##T(const tide_tensor *a, int64_t pos, int64_t st, int64_t n,       \
+                               uint32_t *keys, int64_t *ix, int64_t *tmp, int desc, T *ov,     \
+                               int64_t ost, int64_t *oi)                                       \
+    {                                                                                          \
+        const T *x = (const T *)a->storage->data + pos;                                        \
+        for (int64_t j = 0; j < n; j++) keys[j] = KEY(x[j * st], desc), ix[j] = j;             \
+        radix32(keys, ix, keys + n, tmp, n);                                                   \
+        for (int64_t j = 0; j < n; j++) ov[j * ost] = x[ix[j] * st], oi[j * ost] = ix[j];      \
+    }
+RADIX_LINE(float, key_f32)
+RADIX_LINE(i32, key_i32)
+
 int tide_sort(const tide_tensor *a, int dim, int descending, tide_tensor **values,
               tide_tensor **indices)
 {
@@ -77,7 +138,11 @@ int tide_sort(const tide_tensor *a, int dim, int descending, tide_tensor **value
     line_iter(&ot, vo, dim);
     for (int64_t l = 0; l < lines; l++, tide_iter_next(&it), tide_iter_next(&ot)) {
         int64_t *oi = tide_i64(io) + ot.pos;
-        if (a->dtype == TIDE_F32)
+        if (n >= RADIX_MIN && a->dtype == TIDE_F32)
+            radix_line_float(a, it.pos, st, n, buf, ix, tmp, descending, tide_f32(vo) + ot.pos, ost, oi);
+        else if (n >= RADIX_MIN && a->dtype == TIDE_I32)
+            radix_line_i32(a, it.pos, st, n, buf, ix, tmp, descending, tide_i32(vo) + ot.pos, ost, oi);
+        else if (a->dtype == TIDE_F32)
             sort_line_float(a, it.pos, st, n, buf, ix, tmp, descending, tide_f32(vo) + ot.pos, ost, oi);
         else if (a->dtype == TIDE_I32)
             sort_line_i32(a, it.pos, st, n, buf, ix, tmp, descending, tide_i32(vo) + ot.pos, ost, oi);

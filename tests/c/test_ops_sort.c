@@ -163,6 +163,50 @@ static void test_sort_stable_any_dim(void **state)
     tide_tensor_release(z), tide_tensor_release(a);
 }
 
+/* long lines take the radix path: same order as the reference, ties stable, NaN/-0/inf */
+static void test_sort_radix_path(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    int64_t n = N;
+    tide_tensor *a = trand(1, &n, 115);
+    float *p = tide_f32(a);
+    for (int j = 0; j < N; j += 7) p[j] = 0.25f;    /* ties */
+    for (int j = 3; j < N; j += 101) p[j] = NAN;
+    for (int j = 5; j < N; j += 211) p[j] = -0.0f;
+    for (int j = 6; j < N; j += 223) p[j] = 0.0f;
+    p[10] = INFINITY, p[11] = -INFINITY;
+    static int64_t order[N];
+    for (int desc = 0; desc < 2; desc++) {
+        tide_tensor *v, *ix;
+        assert_int_equal(tide_sort(a, 0, desc, &v, &ix), TIDE_OK);
+        for (int j = 0; j < N; j++) order[j] = j;
+        cmp_base = p;
+        qsort(order, N, sizeof *order, desc ? cmp_desc : cmp_asc);
+        for (int j = 0; j < N; j++) {
+            assert_int_equal(tide_i64(ix)[j], order[j]);
+            float got = tide_f32(v)[j], want = p[order[j]];
+            assert_memory_equal(&got, &want, sizeof got); /* bit-exact, -0 kept */
+        }
+        tide_tensor_release(v), tide_tensor_release(ix);
+    }
+    /* i32, through a strided (transposed) view with 2 lines */
+    int64_t s2[2] = {N, 2};
+    tide_tensor *t = tide_tensor_new(TIDE_I32, 2, s2);
+    for (int j = 0; j < 2 * N; j++) tide_i32(t)[j] = (int32_t)((j * 7919) % 1000) - 500;
+    tide_tensor *tt = tide_tensor_transpose(t, 0, 1), *v, *ix;
+    assert_int_equal(tide_sort(tt, 1, 1, &v, &ix), TIDE_OK);
+    for (int r = 0; r < 2; r++)
+        for (int j = 1; j < N; j++) {
+            int32_t a0 = tide_i32(v)[r * N + j - 1], a1 = tide_i32(v)[r * N + j];
+            assert_true(a0 >= a1);
+            if (a0 == a1) assert_true(tide_i64(ix)[r * N + j - 1] < tide_i64(ix)[r * N + j]);
+            assert_int_equal(a1, tide_i32(t)[tide_i64(ix)[r * N + j] * 2 + r]);
+        }
+    tide_tensor_release(v), tide_tensor_release(ix), tide_tensor_release(tt), tide_tensor_release(t);
+    tide_tensor_release(a);
+}
+
 static void test_cumsum(void **state)
 {
     (void)state;
@@ -195,7 +239,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_topk_matches_sort), cmocka_unit_test(test_topk_filter_path),
         cmocka_unit_test(test_topk_smallest_strided_int),
-        cmocka_unit_test(test_sort_stable_any_dim), cmocka_unit_test(test_cumsum),
+        cmocka_unit_test(test_sort_stable_any_dim), cmocka_unit_test(test_sort_radix_path),
+         cmocka_unit_test(test_cumsum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
