@@ -68,7 +68,8 @@ void tide_embedding_backward(float *dw, const float *dout, const int64_t *ids, i
                              int64_t D, int64_t padding_idx);
 /* w [V,D], ids of any shape -> [ids..., D]. padding_idx is a raw id (before `base`) or
  * INT64_MIN for none. When w is a leaf whose ->grad already exists, the backward adds into
- * the touched rows of w->grad in place instead of materialising a dense [V,D] gradient. */
+ * the touched rows of w->grad in place instead of materialising a dense [V,D] gradient (and a
+ * first gradient is handed to the leaf, not copied). */
 tide_tensor *tide_nn_embedding(tide_tensor *w, const tide_tensor *ids, int64_t base,
                                int64_t padding_idx);
 

@@ -45,6 +45,13 @@ static int embedding_backward(tide_node *node, const tide_tensor *grad_out)
     tide_tensor *dw = tide_nnu_zeros_like(w);
     if (dw) tide_embedding_backward(tide_f32(dw), tide_f32(g), tide_i64(ids), N, D, node->ints[0]);
     tide_tensor_release(g);
+    if (dw && !w->node && !w->grad && w->requires_grad) {
+        /* a first gradient for a leaf table: ours is already a contiguous f32 tensor with its
+         * own storage (the leaf-grad contract of autograd.c), so hand it over instead of
+         * letting accumulate clone [V,D] */
+        w->grad = dw;
+        return TIDE_OK;
+    }
     return tide_nnu_accum(w, dw);
 }
 
