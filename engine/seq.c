@@ -84,7 +84,7 @@ int64_t tide_seq_sessions(int64_t n_users, const int64_t *offsets, const int64_t
 
 typedef struct {
     const int32_t *item, *event;
-    const int64_t *time;
+    const int64_t *key, *time;
 } dd_ctx;
 static _Thread_local dd_ctx g_dd;
 
@@ -93,19 +93,21 @@ static int dd_cmp(const void *pa, const void *pb)
     int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
     if (g_dd.item[a] != g_dd.item[b]) return g_dd.item[a] < g_dd.item[b] ? -1 : 1;
     if (g_dd.event && g_dd.event[a] != g_dd.event[b]) return g_dd.event[a] < g_dd.event[b] ? -1 : 1;
+    if (g_dd.key && g_dd.key[a] != g_dd.key[b]) return g_dd.key[a] < g_dd.key[b] ? -1 : 1;
     if (g_dd.time[a] != g_dd.time[b]) return g_dd.time[a] < g_dd.time[b] ? -1 : 1;
     return (a > b) - (a < b);
 }
 
 int64_t tide_seq_dedupe(int64_t n_users, const int64_t *offsets, const int32_t *item,
-                        const int32_t *event, const int64_t *time, int64_t window, uint8_t *keep)
+                        const int32_t *event, const int64_t *key, const int64_t *time, int64_t window,
+                        uint8_t *keep)
 {
     int64_t maxlen = 0, n = offsets[n_users], kept = 0;
     for (int64_t u = 0; u < n_users; u++)
         if (offsets[u + 1] - offsets[u] > maxlen) maxlen = offsets[u + 1] - offsets[u];
     int64_t *ix = malloc((size_t)(maxlen ? maxlen : 1) * sizeof *ix);
     if (!ix) return tide_errorf("seq: out of memory");
-    g_dd = (dd_ctx){item, event, time};
+    g_dd = (dd_ctx){item, event, key, time};
     memset(keep, 1, (size_t)n);
     for (int64_t u = 0; u < n_users; u++) {
         int64_t a = offsets[u], m = offsets[u + 1] - a;
@@ -116,7 +118,8 @@ int64_t tide_seq_dedupe(int64_t n_users, const int64_t *offsets, const int32_t *
         int64_t last = -1;
         for (int64_t i = 0; i < m; i++) {
             int64_t r = ix[i];
-            int same = last >= 0 && item[last] == item[r] && (!event || event[last] == event[r]);
+            int same = last >= 0 && item[last] == item[r] && (!event || event[last] == event[r]) &&
+                       (!key || key[last] == key[r]);
             if (same && time[r] - time[last] <= window) keep[r] = 0;
             else last = r;
         }

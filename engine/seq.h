@@ -23,10 +23,13 @@ int64_t tide_seq_sessions(int64_t n_users, const int64_t *offsets, const int64_t
                           int64_t max_gap, int32_t *session);
 
 /* Burst de-duplication over rows in CSR order: a row is dropped when an earlier KEPT row of
- * the same user, item (and event, if event != NULL) lies within `window` seconds before it
- * (window 0 drops exact repeats at the same second). keep[i] is set to 0/1; returns kept. */
+ * the same user, item (and event, if event != NULL, and key, if key != NULL) lies within
+ * `window` seconds before it (window 0 drops exact repeats at the same second; `key` is a
+ * per-row hash of the other columns, so exact duplicates must agree on them too).
+ * keep[i] is set to 0/1; returns kept. */
 int64_t tide_seq_dedupe(int64_t n_users, const int64_t *offsets, const int32_t *item,
-                        const int32_t *event, const int64_t *time, int64_t window, uint8_t *keep);
+                        const int32_t *event, const int64_t *key, const int64_t *time, int64_t window,
+                        uint8_t *keep);
 
 /* Iterative k-core: keeps rows whose user has >= k_user and whose item has >= k_item kept
  * rows, repeating until nothing changes. keep[i] 0/1 (rows with keep[i] == 0 on entry stay

@@ -4,7 +4,8 @@
  *   seq_order(user i32, time i64|nil, n_users) -> perm i64 [n], offsets i64 [n_users+1]
  *   take(t, idx)                 -> rows idx of the 1-D tensor t (any dtype)
  *   sessions(offsets, time, gap) -> session i32 [n] (1-based), n_sessions
- *   dedupe(offsets, item, event|nil, time, window) -> kept row indices
+ *   dedupe(offsets, item, event|nil, time, window, key|nil) -> kept row indices
+ *   row_hash({tensors...}) -> i64 [n]: a hash of each row's values in the given columns
  *   kcore(user, item, n_users, n_items, k_user, k_item) -> kept row indices, passes
  *   compact(ids i32, n_old)      -> new ids i32, map i32 [n_old], m
  *   lut(ids i32, table i32|f32)  -> table[ids[i]] (ids 1-based; 0 where id is out of range)
@@ -118,12 +119,49 @@ static int l_dedupe(lua_State *L)
     tide_tensor *ev = lua_isnil(L, 3) ? NULL : col(L, 3, TIDE_I32, n, fn, "event");
     tide_tensor *t = col(L, 4, TIDE_I64, n, fn, "time");
     int64_t w = lt_check_int(L, 5, fn, "window");
+    tide_tensor *key = lua_isnoneornil(L, 6) ? NULL : col(L, 6, TIDE_I64, n, fn, "key");
     check_offsets(L, o, n, fn);
     uint8_t *keep = lua_newuserdata(L, (size_t)(n ? n : 1));
     int64_t kept = tide_seq_dedupe(o->shape[0] - 1, tide_i64(o), tide_i32(it), ev ? tide_i32(ev) : NULL,
-                                   tide_i64(t), w, keep);
+                                   key ? tide_i64(key) : NULL, tide_i64(t), w, keep);
     if (kept < 0) return lt_error(L, fn);
     push_kept(L, keep, n, kept, fn);
+    return 1;
+}
+
+static int l_row_hash(lua_State *L)
+{
+    const char *fn = "row_hash";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int m = (int)lua_objlen(L, 1);
+    int64_t n = -1;
+    tide_tensor *cols[16];
+    if (m < 1 || m > 16) luaL_error(L, "%s: between 1 and 16 columns", fn);
+    for (int j = 0; j < m; j++) {
+        lua_rawgeti(L, 1, j + 1);
+        cols[j] = lt_check_tensor(L, -1, fn); /* anchored by the argument table */
+        lua_pop(L, 1);
+        if (cols[j]->ndim != 1 || !tide_tensor_is_contiguous(cols[j]))
+            luaL_error(L, "%s: column %d must be a contiguous 1-D tensor", fn, j + 1);
+        if (n >= 0 && cols[j]->shape[0] != n) luaL_error(L, "%s: columns differ in length", fn);
+        n = cols[j]->shape[0];
+    }
+    tide_tensor *out = new1(L, TIDE_I64, n, fn);
+    int64_t *h = tide_i64(out);
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t x = 0x9e3779b97f4a7c15ULL;
+        for (int j = 0; j < m; j++) {
+            uint64_t v = 0;
+            switch (cols[j]->dtype) { /* bit patterns: NaN == NaN here, as a duplicate should */
+            case TIDE_F32: { uint32_t b; memcpy(&b, tide_f32(cols[j]) + i, 4); v = b; break; }
+            case TIDE_I32: v = (uint32_t)tide_i32(cols[j])[i]; break;
+            default: v = (uint64_t)tide_i64(cols[j])[i]; break;
+            }
+            x = (x ^ v) * 0xff51afd7ed558ccdULL;
+            x ^= x >> 32;
+        }
+        h[i] = (int64_t)x;
+    }
     return 1;
 }
 
@@ -309,4 +347,4 @@ const luaL_Reg lt_data_seq_funcs[] = {
     {"seq_order", l_seq_order}, {"take", l_take},       {"sessions", l_sessions},
     {"dedupe", l_dedupe},       {"kcore", l_kcore},     {"compact", l_compact},
     {"lut", l_lut},             {"range_idx", l_range_idx}, {"nonzero", l_nonzero},
-    {"counts", l_counts},       {NULL, NULL}};
+    {"counts", l_counts},       {"row_hash", l_row_hash},   {NULL, NULL}};

@@ -103,15 +103,19 @@ static void test_dedupe(void **st)
     (void)st;
     csr();
     static uint8_t keep[N], ref[N];
+    static int64_t key[N];
+    for (int i = 0; i < N; i++) key[i] = (int64_t)(rnd() % 2);
     for (int w = 0; w <= 40; w += 20) {
-        for (int with_event = 0; with_event < 2; with_event++) {
-            int64_t kept = tide_seq_dedupe(NU, OFF, CI, with_event ? CE : NULL, CT, w, keep);
+        for (int mode = 0; mode < 3; mode++) { /* item; item+event; item+event+key */
+            const int32_t *ev = mode ? CE : NULL;
+            const int64_t *ky = mode == 2 ? key : NULL;
+            int64_t kept = tide_seq_dedupe(NU, OFF, CI, ev, ky, CT, w, keep);
             int64_t rk = 0;
             for (int i = 0; i < N; i++) { /* naive: any earlier kept duplicate within w */
                 ref[i] = 1;
                 for (int j = 0; j < i && ref[i]; j++)
-                    if (ref[j] && CU[j] == CU[i] && CI[j] == CI[i] && (!with_event || CE[j] == CE[i]) &&
-                        CT[i] - CT[j] <= w)
+                    if (ref[j] && CU[j] == CU[i] && CI[j] == CI[i] && (!ev || CE[j] == CE[i]) &&
+                        (!ky || key[j] == key[i]) && CT[i] - CT[j] <= w)
                         ref[i] = 0;
                 rk += ref[i];
             }

@@ -235,6 +235,10 @@ function t.clean_reasons()
   local w = data.clean(ev, { time = { 6, 300 }, dedupe = false })
   check.eq(w.n, 8) -- times 10,10,15,20,6,100,200,300
   check.errors(function() data.clean(ev, { require = { "dwell" } }) end, "required column 'dwell'")
+  -- same user, item, event and second but a different amount: two transactions, both kept
+  local tx = data.from_columns { user = { 1, 1, 1 }, time = { 5, 5, 5 }, event = { 5, 5, 5 }, price = { 10, 12, 10 } }
+  local ctx, rtx = data.clean(tx)
+  check.eq(ctx.n, 2); check.eq(rtx.dropped.duplicate, 1)
   check.errors(function() data.clean({}, {}) end, "expected an event table")
 end
 

@@ -1,7 +1,8 @@
 -- tide.data.clean — drops the rows a model should not see, counting each reason:
 --   out_of_range  time outside opts.time = {t0, t1}, or a value outside opts.ranges[col]
 --   missing_value NaN in a column named by opts.require (or limited by opts.ranges)
---   duplicate     exact repeats (same user, item, event and second)     (opts.dedupe ~= false)
+--   duplicate     exact repeats: same user, item, event, second and every other column
+--                 (opts.dedupe ~= false)
 --   burst         repeats of the same (user, item, event) within opts.burst seconds of the
 --                 last kept one (near-duplicate bursts: double clicks, page reloads)
 --   bot           users above the opts.bots.quantile of events per user (or opts.bots.max)
@@ -71,7 +72,14 @@ function M.clean(ev, opts)
   ev = data.sort(ev)
   local _, offsets = D.seq_order(ev.user, ev.time, ev.n_users)
   if opts.dedupe ~= false then
-    ev = step(ev, D.dedupe(offsets, ev.item, ev.event, ev.time, 0), report, "duplicate")
+    -- exact duplicates agree on every column, not only (user, item, event, second): two
+    -- same-day CDNOW purchases with different amounts are two transactions
+    local extra = {}
+    for _, f in ipairs({ "category", "price", "dwell", "rating", "value" }) do
+      if ev[f] then extra[#extra + 1] = ev[f] end
+    end
+    local key = #extra > 0 and D.row_hash(extra) or nil
+    ev = step(ev, D.dedupe(offsets, ev.item, ev.event, ev.time, 0, key), report, "duplicate")
     _, offsets = D.seq_order(ev.user, ev.time, ev.n_users)
   end
   if opts.burst and opts.burst > 0 then
