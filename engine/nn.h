@@ -116,7 +116,9 @@ typedef struct {
     const uint8_t *key_mask;   /* [B,S], 1 = real key, or NULL */
     float scale;               /* usually 1/sqrt(dh) */
     float dropout_p;           /* on the attention weights; 0 = none */
-    uint64_t seed, counter;    /* Philox stream for the dropout mask */
+    uint64_t seed, counter;    /* Philox stream of the dropout mask: weight (b,h,i,j) is
+                                * half-word counter + ((b*H+h)*T+i)*S64 + j, S64 = S rounded
+                                * up to 64 (see tide_nnu_keep_mask) */
 } tide_attn_desc;
 /* out: [B,T,D] contiguous  lse: [B,H,T] log-sum-exp of each row's scores (saved; INFINITY for
  * a row with no visible key, whose weights and output are zero, never NaN)  probs: NULL or
@@ -145,7 +147,9 @@ tide_tensor *tide_nn_attention_qkv(tide_tensor *qkv, int heads, int causal,
  * carried unchanged and the output repeats it, so left- and right-padded batches both work
  * and out[:, T-1] is every row's final state. h0 (and c0) [B,H] or NULL for zeros.
  * Returns out [B,T,H]. The input projection of all steps is one sgemm; each step is one sgemm
- * [B,H]x[H,G] for the batch; the backward (BPTT) does one sgemm per step plus three at the end. */
+ * [B,H]x[H,G] for the whole batch; the backward (BPTT) does one per step (two for the GRU,
+ * whose n gate has separate input and hidden gradients) and the weight gradients over all
+ * steps at the end. */
 tide_tensor *tide_nn_gru(tide_tensor *x, tide_tensor *h0, tide_tensor *w_ih, tide_tensor *w_hh,
                          tide_tensor *b_ih, tide_tensor *b_hh, const tide_tensor *mask);
 tide_tensor *tide_nn_lstm(tide_tensor *x, tide_tensor *h0, tide_tensor *c0, tide_tensor *w_ih,
