@@ -8,14 +8,9 @@
  * rejected row never creates an id. */
 #include "csv.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include "csv_internal.h"
 #include "error.h"
@@ -30,90 +25,6 @@ void tide_csv_opts_init(tide_csv_opts *o)
     o->sep = ',';
     o->quote = '"';
     o->chunk = (size_t)4 << 20;
-}
-
-/* ---- input source: plain file or gzip stream ---- */
-typedef struct {
-    int fd;
-    gzFile gz;
-    uint64_t size, done;
-    /* a part of a parallel read (csv_par.c): `prefix` (the header line) is served first,
-     * then bytes [pos, stop) of the plain file; stop == 0 reads to the end */
-    const char *prefix;
-    size_t prefix_len, prefix_pos;
-    uint64_t pos, stop;
-} src_t;
-
-static int src_open(src_t *s, const char *path)
-{
-    memset(s, 0, sizeof *s);
-    s->fd = open(path, O_RDONLY);
-    if (s->fd < 0) return tide_errorf("%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(s->fd, &st) == 0) s->size = (uint64_t)st.st_size;
-    if (S_ISDIR(st.st_mode)) {
-        close(s->fd);
-        return tide_errorf("%s: is a directory", path);
-    }
-    if (s->size == 0) {
-        close(s->fd);
-        return tide_errorf("%s: empty file", path);
-    }
-    unsigned char magic[2] = {0, 0};
-    ssize_t r = pread(s->fd, magic, 2, 0);
-    if (r == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-        s->gz = gzdopen(s->fd, "rb"); /* takes over fd */
-        if (!s->gz) {
-            close(s->fd);
-            return tide_errorf("%s: cannot open gzip stream", path);
-        }
-        gzbuffer(s->gz, 1 << 18);
-    }
-    return TIDE_OK;
-}
-
-/* Bytes read (0 at end) or -1 with the error set. */
-static int64_t src_read(src_t *s, char *buf, size_t n, const char *path)
-{
-    if (s->gz) {
-        int r = gzread(s->gz, buf, (unsigned)(n > (1u << 30) ? (1u << 30) : n));
-        int err = Z_OK;
-        const char *msg = gzerror(s->gz, &err);
-        if (r < 0 || (err != Z_OK && err != Z_STREAM_END)) {
-            tide_errorf("%s: corrupt or truncated gzip data (%s)", path,
-                        err == Z_BUF_ERROR ? "unexpected end of file" : msg);
-            return -1;
-        }
-        s->done = (uint64_t)gzoffset(s->gz);
-        return r;
-    }
-    if (s->prefix_pos < s->prefix_len) {
-        size_t k = s->prefix_len - s->prefix_pos < n ? s->prefix_len - s->prefix_pos : n;
-        memcpy(buf, s->prefix + s->prefix_pos, k);
-        s->prefix_pos += k;
-        return (int64_t)k;
-    }
-    if (s->stop) {
-        if (s->pos >= s->stop) return 0;
-        if (n > s->stop - s->pos) n = (size_t)(s->stop - s->pos);
-    }
-    for (;;) {
-        ssize_t r = s->stop ? pread(s->fd, buf, n, (off_t)s->pos) : read(s->fd, buf, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            tide_errorf("%s: read error: %s", path, strerror(errno));
-            return -1;
-        }
-        s->done += (uint64_t)r;
-        s->pos += (uint64_t)r;
-        return r;
-    }
-}
-
-static void src_close(src_t *s)
-{
-    if (s->gz) gzclose(s->gz);
-    else if (s->fd >= 0) close(s->fd);
 }
 
 /* First occurrence of sep in [p, e), or e. Eight bytes at a time with the "has zero byte"
@@ -573,8 +484,8 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         if (cols[c].index + 1 > s->nfmap) s->nfmap = cols[c].index + 1;
     }
     if (opts->whitespace && opts->quote == 0) { /* nothing */ }
-    src_t src;
-    if ((rc = src_open(&src, path)) != TIDE_OK) goto done;
+    tide_csv_src src;
+    if ((rc = tide_csv_src_open(&src, path)) != TIDE_OK) goto done;
     uint64_t est_size = src.gz ? 0 : src.size;
     if (rg) {
         src.prefix = rg->prefix;
@@ -586,14 +497,14 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
     size_t cap = opts->chunk ? opts->chunk : (size_t)4 << 20, len = 0;
     char *buf = malloc(cap);
     if (!buf) {
-        src_close(&src);
+        tide_csv_src_close(&src);
         rc = tide_errorf("csv: out of memory");
         goto done;
     }
     int eof = 0, first = 1;
     for (;;) {
         while (!eof && len < cap) {
-            int64_t r = src_read(&src, buf + len, cap - len, path);
+            int64_t r = tide_csv_src_read(&src, buf + len, cap - len, path);
             if (r < 0) { rc = TIDE_ERR; goto out; }
             if (r == 0) eof = 1;
             len += (size_t)r;
@@ -639,7 +550,7 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
     if (rg) rg->last_nl = s->last_nl;
 out:
     free(buf);
-    src_close(&src);
+    tide_csv_src_close(&src);
 done:
     for (int c = 0; c < 64; c++) free(s->scratch[c]);
     free(s->hdr);

@@ -1,7 +1,9 @@
-/* csv_internal.h — the reader's part-of-a-file entry point, shared by csv.c (which reads)
- * and csv_par.c (which splits a large plain file into parts read by threads). */
+/* csv_internal.h — pieces shared by the reader's files: the input source (csv_src.c) and the
+ * part-of-a-file entry point of csv.c, which csv_par.c runs on threads. */
 #ifndef TIDE_CSV_INTERNAL_H
 #define TIDE_CSV_INTERNAL_H
+
+#include <zlib.h>
 
 #include "csv.h"
 
@@ -11,6 +13,23 @@ typedef struct {
     uint64_t start, stop; /* byte range [start, stop) of a plain file */
     int last_nl;          /* out: the last record ended at a newline (clean split) */
 } tide_csv_range;
+
+/* Input source (csv_src.c). */
+typedef struct {
+    int fd;
+    gzFile gz;
+    uint64_t size, done;
+    /* a part of a parallel read (csv_par.c): `prefix` (the header line) is served first,
+     * then bytes [pos, stop) of the plain file; stop == 0 reads to the end */
+    const char *prefix;
+    size_t prefix_len, prefix_pos;
+    uint64_t pos, stop;
+} tide_csv_src;
+
+int tide_csv_src_open(tide_csv_src *s, const char *path);
+/* Bytes read (0 at the end) or -1 with the error set. */
+int64_t tide_csv_src_read(tide_csv_src *s, char *buf, size_t n, const char *path);
+void tide_csv_src_close(tide_csv_src *s);
 
 /* tide_csv_read over one range (rg != NULL) or the whole file (rg == NULL). */
 int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_csv_col *cols, int ncols,
