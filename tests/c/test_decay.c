@@ -279,6 +279,30 @@ static void test_batched(void **st)
     NEAR(ll1, ll[7], 1e-12);
 }
 
+/* free <-> natural parameter round trip, names, counts, and the vectorised evaluator */
+static void test_transforms_and_eval(void **st)
+{
+    (void)st;
+    for (int f = 0; f < TIDE_DECAY_NFAMILIES; f++) {
+        int k = f == TIDE_DECAY_MIXEXP ? 2 : 0, P = tide_decay_nparams(f, k);
+        double u[8], back[8];
+        assert_int_equal(tide_decay_to_free(f, k, TH[f], u), 0);
+        tide_decay_from_free(f, k, u, back);
+        for (int p = 0; p < P; p++) NEAR(back[p], TH[f][p], 1e-12);
+        assert_int_equal(tide_decay_lookup(tide_decay_name(f)), f);
+        assert_int_equal(tide_decay_nfree(f, k), f == TIDE_DECAY_MIXEXP ? 3 : P);
+    }
+    assert_int_equal(tide_decay_nparams(TIDE_DECAY_MIXEXP, 0), -1);
+    /* two series: exponential rates 0.5 and 2 */
+    double th[2] = {0.5, 2.0}, t[3] = {1, 1, 0.5}, out[3], g[3];
+    int32_t series[3] = {0, 1, 1};
+    assert_int_equal(tide_decay_eval(TIDE_DECAY_EXP, 0, 3, th, series, 2, t, out, g), 0);
+    NEAR(out[0], exp(-0.5), 1e-14); NEAR(out[1], exp(-2.0), 1e-14); NEAR(out[2], exp(-1.0), 1e-14);
+    NEAR(g[2], -0.5 * exp(-1.0), 1e-14);
+    int32_t bad[3] = {0, 2, 0};
+    assert_true(tide_decay_eval(TIDE_DECAY_EXP, 0, 3, th, bad, 2, t, out, NULL) < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,7 +310,7 @@ int main(void)
         cmocka_unit_test(test_mle_exponential),  cmocka_unit_test(test_mle_weibull_mixture),
         cmocka_unit_test(test_aic_choice),       cmocka_unit_test(test_linear_closed_form),
         cmocka_unit_test(test_gamma_eb),         cmocka_unit_test(test_gaps),
-        cmocka_unit_test(test_batched),
+        cmocka_unit_test(test_batched),          cmocka_unit_test(test_transforms_and_eval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
