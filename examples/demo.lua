@@ -73,8 +73,8 @@ for u = 1, 3 do
     lev.users:name(u), p.lambda, p.se_lambda, tr, p.half_life, tide.decay.forecast(fit, 1, 0, 7, u)))
   local ys, yt = {}, {}
   for _, d in ipairs(xs) do ys[#ys + 1] = math.exp(-p.lambda * d); yt[#yt + 1] = math.exp(-tr * d) end
-  curves[#curves + 1] = { name = "user " .. lev.users:name(u) .. " fitted", x = xs, y = ys }
-  curves[#curves + 1] = { name = "user " .. lev.users:name(u) .. " truth", x = xs, y = yt, dashed = true }
+  curves[#curves + 1] = { name = "user " .. lev.users:name(u) .. " fitted", x = xs, y = ys, color = u }
+  curves[#curves + 1] = { name = "user " .. lev.users:name(u) .. " truth", x = xs, y = yt, dashed = true, color = u }
 end
 R:section("2. Interest decay"):text(("Simulated log with exponential return gaps (%d users). Per-user exponential return-gap laws with Gamma empirical-Bayes shrinkage. RMSE of log rate against the simulator's truth: MLE %.3f, shrunk %.3f (%d users). Family chosen by AIC: %s."):format(lev.n_users,
   math.sqrt(e_mle / n), math.sqrt(e_eb / n), n, ranked[1].family))
@@ -88,14 +88,16 @@ local heat, rows = {}, {}
 for u = 1, 12 do
   local row = {}
   for c = 1, ev.n_categories do row[c] = 0 end
-  for _, kv in ipairs(prof:of(u)) do row[kv[1]] = kv[2] end
+  local top_u = prof:of(u)
+  for _, kv in ipairs(top_u) do row[kv[1]] = kv[2] / top_u[1][2] end -- share of the user's strongest
   heat[u], rows[u] = row, "user " .. ev.users:name(u)
 end
 local top = prof:of(1)
 local parts = {}
 for i = 1, math.min(5, #top) do parts[i] = ("cat %s %.2f"):format(ev.categories:name(top[i][1]), top[i][2]) end
 print("user " .. ev.users:name(1) .. " still interested in (θ = 0.05): " .. table.concat(parts, ", "))
-R:heatmap{ title = "Decayed category interest now (normalised, θ = 0.05), first 12 users", matrix = heat, row_labels = rows }
+R:heatmap{ title = "Decayed category interest now, relative to each user's strongest (θ = 0.05), first 12 users",
+           matrix = heat, row_labels = rows }
 
 print("\n== 3. Hawkes return intensity")
 local hk = tide.decay.hawkes.fit_events(ev, { unit = "day", min_gap = SESSION })
@@ -135,7 +137,7 @@ do
   end
   print(("RMSE of log rate vs truth: network from 3 features %.3f, EB per-user fit %.3f"):format(
     math.sqrt(e2 / nu), math.sqrt(m2 / nu)))
-  R:text(("Decay network (features → β via softplus MLP, censored exponential likelihood): RMSE of log rate vs truth %.3f."):format(math.sqrt(e2 / nu)))
+  R:section("4. Decay network"):text(("Decay network (features → β via softplus MLP, censored exponential likelihood): RMSE of log rate vs truth %.3f."):format(math.sqrt(e2 / nu)))
 end
 
 print("\n== 5. recommenders: time-decayed vs plain popularity (leave-last-out, full ranking)")

@@ -87,14 +87,14 @@ local function axes(s, xlo, xhi, ylo, yhi, sx, sy)
   s[#s + 1] = ('<rect x="%d" y="%d" width="%d" height="%d" class="f"/>'):format(L, T, W - L - Rm, H - T - B)
 end
 
--- series: {{name=, x=table|tensor, y=table|tensor, dashed=bool, points=bool}, ...}
+-- series: {{name=, x=table|tensor, y=table|tensor, dashed=bool, points=bool, color=index}, ...}
 function Report:lines(o)
   local xlo, xhi, ylo, yhi = math.huge, -math.huge, o.y_min or math.huge, o.y_max or -math.huge
   local series = {}
   for i, sr in ipairs(o.series) do
     local x, y = totable(sr.x), totable(sr.y)
     if #x ~= #y then error(("report.lines: series %d has %d x and %d y values"):format(i, #x, #y), 2) end
-    series[i] = { x = x, y = y, name = sr.name, dashed = sr.dashed, points = sr.points }
+    series[i] = { x = x, y = y, name = sr.name, dashed = sr.dashed, points = sr.points, color = sr.color }
     for j = 1, #x do
       if y[j] == y[j] and math.abs(y[j]) ~= math.huge then
         xlo, xhi = math.min(xlo, x[j]), math.max(xhi, x[j])
@@ -111,7 +111,7 @@ function Report:lines(o)
   local s = frame(o.title, o.x_label, o.y_label)
   axes(s, xlo, xhi, ylo, yhi, sx, sy)
   for i, sr in ipairs(series) do
-    local c, pts = PALETTE[(i - 1) % #PALETTE + 1], {}
+    local c, pts = PALETTE[((sr.color or i) - 1) % #PALETTE + 1], {}
     for j = 1, #sr.x do
       local y = math.max(ylo, math.min(yhi, sr.y[j]))
       if y == y then pts[#pts + 1] = ("%.1f,%.1f"):format(sx(sr.x[j]), sy(y)) end
