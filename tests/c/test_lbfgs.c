@@ -187,6 +187,30 @@ static void test_domain_and_reverse(void **st)
     tide_lbfgs_free(s);
 }
 
+/* one solver reused across problems after reset; counters restart */
+static void test_reset_reuse(void **st)
+{
+    (void)st;
+    quad_setup();
+    tide_lbfgs_opts o;
+    tide_lbfgs_default_opts(&o);
+    o.gtol = 1e-10;
+    tide_lbfgs *s = tide_lbfgs_new(2, &o);
+    for (int round = 0; round < 2; round++) {
+        tide_lbfgs_reset(s);
+        assert_int_equal(tide_lbfgs_iterations(s), 0);
+        double x[2] = {-1.2, 1.0}, g[2], f = rosen(x, g, 2, NULL);
+        int rc;
+        while ((rc = tide_lbfgs_step(s, x, &f, g)) == TIDE_LBFGS_NEED_EVAL) f = rosen(x, g, 2, NULL);
+        assert_true(rc >= 0);
+        assert_true(fabs(x[0] - 1) < 1e-4 && fabs(x[1] - 1) < 1e-4);
+        assert_true(tide_lbfgs_iterations(s) > 5);
+        assert_true(tide_lbfgs_evaluations(s) >= tide_lbfgs_iterations(s));
+    }
+    tide_lbfgs_free(s);
+    assert_string_equal(tide_lbfgs_status_name(TIDE_LBFGS_CONVERGED), "converged");
+}
+
 static void test_errors(void **st)
 {
     (void)st;
@@ -207,7 +231,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quadratic), cmocka_unit_test(test_rosenbrock),
         cmocka_unit_test(test_logistic), cmocka_unit_test(test_domain_and_reverse),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_reset_reuse), cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
