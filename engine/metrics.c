@@ -184,6 +184,12 @@ int tide_rank_metrics(int64_t B, const int64_t *tgt_off, const int64_t *rank, in
         used++;
         memcpy(r, rank + tgt_off[b], (size_t)nt * sizeof(int64_t));
         if (nt > 1) qsort(r, (size_t)nt, sizeof(int64_t), cmp_i64);
+        if (nt > 1) { /* a target listed twice is one relevant item (equal ranks) */
+            int64_t w = 1;
+            for (int64_t q = 1; q < nt; q++)
+                if (r[q] != r[w - 1]) r[w++] = r[q];
+            nt = w;
+        }
         for (int j = 0; j < nk; j++) {
             int64_t K = ks[j], hits = 0;
             double dcg = 0, idcg = 0, ap = 0;

@@ -32,7 +32,7 @@ int tide_rank_sampled(int64_t B, int64_t I, const float *scores, int64_t ld, con
 /* Accumulates per-user metrics from target ranks. For each of the nk cutoffs in ks, adds into
  * sums[j*6 + m] the user's m = 0 HR@K, 1 NDCG@K, 2 Recall@K, 3 Precision@K, 4 MAP@K (AP@K with
  * normaliser min(|T|, K)), 5 MRR (uncut, same for every K). Users without targets are
- * skipped; *n_users gets the count used. ranks of one user must be distinct (they are). */
+ * skipped; *n_users gets the count used. A target listed twice for a user counts once. */
 int tide_rank_metrics(int64_t B, const int64_t *tgt_off, const int64_t *rank, int nk, const int *ks,
                       double *sums, int64_t *n_users);
 

@@ -50,6 +50,21 @@ static void test_ranks_and_metrics(void **st)
     NEAR(s[5] / 2, (1 + 1.0 / 3) / 2);         /* MRR */
 }
 
+static void test_duplicate_targets(void **st)
+{
+    (void)st;
+    /* one row, target item 1 listed twice: same as listing it once (HR 1, AP 1, recall 1) */
+    float x[3] = {0.1f, 0.9f, 0.5f};
+    int64_t off[2] = {0, 2}, r[2];
+    int32_t tg[2] = {1, 1};
+    tide_rank_targets(1, 3, x, 3, NULL, NULL, off, tg, r);
+    int ks[1] = {2};
+    double s[6] = {0};
+    int64_t nu;
+    tide_rank_metrics(1, off, r, 1, ks, s, &nu);
+    NEAR(s[0], 1); NEAR(s[1], 1); NEAR(s[2], 1); NEAR(s[4], 1); NEAR(s[3], 0.5);
+}
+
 static void test_topk(void **st)
 {
     (void)st;
@@ -153,6 +168,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ranks_and_metrics), cmocka_unit_test(test_topk),
+        cmocka_unit_test(test_duplicate_targets),
         cmocka_unit_test(test_sampled), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_classification), cmocka_unit_test(test_beyond),
     };
