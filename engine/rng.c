@@ -90,12 +90,10 @@ static int check_fill(const tide_tensor *t, const char *op)
 }
 
 /* Element i consumes stream words base+4i .. base+4i+3 (one Philox block for aligned base),
- * so every element is a pure function of (seed, base, i). */
-int tide_rng_fill_uniform(tide_rng *r, tide_tensor *t, double lo, double hi)
+ * so every element is a pure function of (seed, base, i). normal != 0 draws N(a, b^2) by
+ * Box-Muller, otherwise U[a, b). */
+static void fill_blocks(tide_rng *r, tide_tensor *t, int normal, double a, double b)
 {
-    if (check_fill(t, "uniform") != TIDE_OK) return TIDE_ERR;
-    if (!(hi >= lo) || !isfinite(lo) || !isfinite(hi))
-        return tide_errorf("uniform: bounds [%g, %g) are not a finite range", lo, hi);
     if (!r) r = tide_rng_default();
     uint64_t block0 = (r->counter + 3) >> 2;
     int64_t n = tide_tensor_numel(t);
@@ -103,10 +101,25 @@ int tide_rng_fill_uniform(tide_rng *r, tide_tensor *t, double lo, double hi)
     for (int64_t i = 0; i < n; i++) {
         uint32_t w[4];
         tide_philox(r->seed, block0 + (uint64_t)i, w);
-        p[i] = (float)(lo + (hi - lo) * u53(w[0], w[1]));
-        if (p[i] >= (float)hi && hi > lo) p[i] = nextafterf((float)hi, (float)lo);
+        double u1 = u53(w[0], w[1]);
+        if (normal) {
+            double z = sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u53(w[2], w[3]));
+            p[i] = (float)(a + b * z);
+        } else {
+            p[i] = (float)(a + (b - a) * u1);
+            /* rounding to float can reach b; keep the interval half-open */
+            if (p[i] >= (float)b && b > a) p[i] = nextafterf((float)b, (float)a);
+        }
     }
     r->counter = (block0 + (uint64_t)n) << 2;
+}
+
+int tide_rng_fill_uniform(tide_rng *r, tide_tensor *t, double lo, double hi)
+{
+    if (check_fill(t, "uniform") != TIDE_OK) return TIDE_ERR;
+    if (!(hi >= lo) || !isfinite(lo) || !isfinite(hi))
+        return tide_errorf("uniform: bounds [%g, %g) are not a finite range", lo, hi);
+    fill_blocks(r, t, 0, lo, hi);
     return TIDE_OK;
 }
 
@@ -115,17 +128,6 @@ int tide_rng_fill_normal(tide_rng *r, tide_tensor *t, double mean, double std)
     if (check_fill(t, "randn") != TIDE_OK) return TIDE_ERR;
     if (!(std >= 0) || !isfinite(mean) || !isfinite(std))
         return tide_errorf("randn: mean %g / std %g must be finite, std >= 0", mean, std);
-    if (!r) r = tide_rng_default();
-    uint64_t block0 = (r->counter + 3) >> 2;
-    int64_t n = tide_tensor_numel(t);
-    float *p = tide_f32(t);
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t w[4];
-        tide_philox(r->seed, block0 + (uint64_t)i, w);
-        double u1 = u53(w[0], w[1]), u2 = u53(w[2], w[3]);
-        double z = sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2);
-        p[i] = (float)(mean + std * z);
-    }
-    r->counter = (block0 + (uint64_t)n) << 2;
+    fill_blocks(r, t, 1, mean, std);
     return TIDE_OK;
 }

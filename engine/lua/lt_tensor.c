@@ -402,21 +402,20 @@ static int m_free(lua_State *L)
 
 /* ---- views (through autograd so gradients flow) ---- */
 
-static int m_view(lua_State *L)
+/* t:view(shape) / t:reshape(shape) / t:expand(shape): one shape argument, one engine call */
+typedef tide_tensor *(*shape_fn)(tide_tensor *, int, const int64_t *);
+
+static int with_shape(lua_State *L, const char *name, shape_fn fn)
 {
-    tide_tensor *t = lt_check_tensor(L, 1, "view");
+    tide_tensor *t = lt_check_tensor(L, 1, name);
     int64_t shape[TIDE_MAX_DIMS];
-    int nd = lt_check_shape(L, 2, shape, "view");
-    return lt_push_tensor(L, tide_ag_view(t, nd, shape), "view");
+    int nd = lt_check_shape(L, 2, shape, name);
+    return lt_push_tensor(L, fn(t, nd, shape), name);
 }
 
-static int m_reshape(lua_State *L)
-{
-    tide_tensor *t = lt_check_tensor(L, 1, "reshape");
-    int64_t shape[TIDE_MAX_DIMS];
-    int nd = lt_check_shape(L, 2, shape, "reshape");
-    return lt_push_tensor(L, tide_ag_reshape(t, nd, shape), "reshape");
-}
+static int m_view(lua_State *L) { return with_shape(L, "view", tide_ag_view); }
+static int m_reshape(lua_State *L) { return with_shape(L, "reshape", tide_ag_reshape); }
+static int m_expand(lua_State *L) { return with_shape(L, "expand", tide_ag_expand); }
 
 /* transpose([d0, d1]) — defaults to the last two dims */
 static int m_transpose(lua_State *L)
@@ -464,14 +463,6 @@ static int m_select(lua_State *L)
     int64_t i = lt_check_int(L, 3, "select", "index");
     if (i < 0) i += t->shape[d] + 1;
     return lt_push_tensor(L, tide_ag_select(t, d, i - 1), "select");
-}
-
-static int m_expand(lua_State *L)
-{
-    tide_tensor *t = lt_check_tensor(L, 1, "expand");
-    int64_t shape[TIDE_MAX_DIMS];
-    int nd = lt_check_shape(L, 2, shape, "expand");
-    return lt_push_tensor(L, tide_ag_expand(t, nd, shape), "expand");
 }
 
 static int m_expand_as(lua_State *L)
