@@ -14,12 +14,15 @@ local data = require "tide.data"
 
 local M = {}
 
+-- CSR sequences of the rows at or before `now` (default: the last event). Rows after `now`
+-- are left out, so features "as of now" never see the future.
 local function prep(ev, opts, fn)
   if type(ev) ~= "table" or not ev.user then error(fn .. ": expected an event table", 3) end
-  local s = data.sequences(ev)
   local now = opts and opts.now
-  if now == nil then local _, hi = D.minmax(ev.time); now = hi or 0 end
-  return s, now
+  local _, hi = D.minmax(ev.time)
+  if now == nil then now = hi or 0
+  elseif hi and hi > now then ev = data.time_window(ev, nil, now) end
+  return data.sequences(ev), now
 end
 
 --- user(ev [, {now = t}]) -> {values = f32 [n_users, F], names = {...}, index = {name = col},

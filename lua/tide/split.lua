@@ -36,6 +36,16 @@ function M.split(ev, opts)
     tr, va, te = D.split_ratio(offsets, opts.ratio or 0.8, opts.valid or 0.1)
   elseif by == "time" then
     local at = opts.at
+    local function as_time(v, what)
+      if type(v) == "string" then
+        local t = D.parse_time(v)
+        if not t then error(("split: cannot parse %s '%s'"):format(what, v), 3) end
+        return t
+      end
+      return v
+    end
+    at = as_time(at, "at")
+    opts = setmetatable({ valid_at = as_time(opts.valid_at, "valid_at") }, { __index = opts })
     if at == nil then
       local q = opts.quantile or 0.8
       if not (q > 0 and q < 1) then error("split: quantile must be in (0, 1)", 2) end

@@ -90,6 +90,8 @@ function t.event_map_and_unknown()
   check.errors(function()
     data.read_events(p, { user = "u", item = "i", event = "e", time = "t", strict = true })
   end, "unknown event names")
+  local ev3 = data.read_events(p, { user = "u", item = "i", event = "e", time = "t", event_map = { weird = 9 } })
+  check.eq(ev3.stats.dropped.unknown_event, 2, "a code outside 1..5 is not an event")
 end
 
 function t.read_events_errors()

@@ -60,6 +60,14 @@ function t.user_category_features()
   check.errors(function() F.user_category(data.from_columns { user = { 1 } }) end, "no category")
 end
 
+function t.features_as_of_now_ignore_later_events()
+  -- as of day 2, user 1 has the browse (t=0) and the buy (t=1 day); the cart at day 3 is future
+  local f = F.user(log3(), { now = 2 * DAY })
+  check.eq(f.values:get(1, f.index.frequency), 2)
+  check.near(f.values:get(1, f.index.recency), 1, 1e-6)
+  check.eq(f.values:get(2, f.index.frequency), 1, "user 2's event at exactly now counts")
+end
+
 function t.features_only_from_train()
   -- the test event of user 1 (the latest) must not change train features
   local sp = data.split(log3(), { by = "leave_last", n_valid = 0 })

@@ -45,6 +45,9 @@ function t.time_cut()
   local s3 = data.split(ev4(), { by = "time", quantile = 0.5 })
   check.eq(s3.train.n, 4)
   check.errors(function() data.split(ev4(), { by = "time", quantile = 1.5 }) end, "quantile")
+  local s4 = data.split(ev4(), { by = "time", at = "1970-01-01T00:00:30Z" })
+  check.all_near(s4.test.item, { 5, 3, 1 })
+  check.errors(function() data.split(ev4(), { by = "time", at = "soon" }) end, "cannot parse")
   check.errors(function() data.split(ev4(), { by = "time", at = 10, valid_at = 20 }) end, "valid_at")
 end
 

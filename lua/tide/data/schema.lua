@@ -102,6 +102,7 @@ function M.event_code(name, map)
     if k and k >= 1 and k <= 5 and k == math.floor(k) then v = k end
   end
   if type(v) == "string" then v = M.ALIASES[v:lower()] end
+  if v ~= nil and not (v == 1 or v == 2 or v == 3 or v == 4 or v == 5) then return nil end
   return v
 end
 
