@@ -77,6 +77,24 @@ static void clear_row(uint8_t *mark, int64_t b, const int64_t *seen_off, const i
         for (int64_t p = seen_off[b]; p < seen_off[b + 1]; p++) mark[seen[p]] = M_NONE;
 }
 
+/* how many of row b's (distinct, non-target) seen items come before target j (score s) */
+static int64_t seen_before(uint8_t *mark, int64_t b, const int64_t *seen_off, const int32_t *seen, const float *x,
+                           float s, int64_t j)
+{
+    if (!seen) return 0;
+    int64_t r = 0;
+    for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++) {
+        int64_t i = seen[q];
+        if (mark[i] == M_SEEN) {
+            mark[i] = M_DONE; /* duplicates in the seen list count once */
+            r += before(x[i], i, s, j);
+        }
+    }
+    for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++) /* re-arm for the next target */
+        if (mark[seen[q]] == M_DONE) mark[seen[q]] = M_SEEN;
+    return r;
+}
+
 static int rank_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
                      const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int64_t *rank)
 {
@@ -93,19 +111,7 @@ static int rank_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int6
                 free(mark);
                 return tide_errorf("metrics: score of target item %lld for row %lld is NaN", (long long)j, (long long)b);
             }
-            int64_t r = count_before(x, I, j, s);
-            if (seen)
-                for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++) {
-                    int64_t i = seen[q];
-                    if (mark[i] == M_SEEN) {
-                        mark[i] = M_DONE; /* duplicates in the seen list count once */
-                        r -= before(x[i], i, s, j);
-                    }
-                }
-            if (seen) /* re-arm for the next target of this row */
-                for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++)
-                    if (mark[seen[q]] == M_DONE) mark[seen[q]] = M_SEEN;
-            rank[p] = r;
+            rank[p] = count_before(x, I, j, s) - seen_before(mark, b, seen_off, seen, x, s, j);
         }
         clear_row(mark, b, seen_off, seen, tgt_off, tgt);
     }
@@ -285,6 +291,101 @@ static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int6
     return TIDE_OK;
 }
 
+/* Heap push/replace for the top-K scan (items arrive in increasing id). */
+static void heap_offer(float *hs, int32_t *hi, int *n, int K, float sc, int32_t i)
+{
+    if (*n < K) {
+        int p = (*n)++;
+        hs[p] = sc; hi[p] = i;
+        while (p > 0) {
+            int q = (p - 1) / 2;
+            if (!worse(hs[p], hi[p], hs[q], hi[q])) break;
+            float ts = hs[p]; hs[p] = hs[q]; hs[q] = ts;
+            int32_t ti = hi[p]; hi[p] = hi[q]; hi[q] = ti;
+            p = q;
+        }
+    } else {
+        hs[0] = sc; hi[0] = i;
+        sift_down(hs, hi, *n, 0);
+    }
+}
+
+/* Ranks and top-K lists in ONE pass over each row: the score matrix is read once, which is
+ * what costs (a block of scores does not fit in cache). Per block of 16 scores: a vectorised
+ * count of scores above the first target's, and a vectorised "anything above the heap's
+ * worst?" test that skips the block for the top-K. Seen items are excluded from both; targets
+ * stay candidates, so rank < K <=> the target is in the list. Further targets of the same row
+ * (rare) get their own counting pass. */
+static int rank_topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld,
+                          const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                          const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals)
+{
+    uint8_t *mark = calloc((size_t)I, 1);
+    float *hs = malloc((size_t)K * sizeof(float));
+    int32_t *hi = malloc((size_t)K * sizeof(int32_t));
+    if (!mark || !hs || !hi) { free(mark); free(hs); free(hi); return tide_errorf("metrics: out of memory"); }
+    for (int64_t b = b0; b < B; b++) {
+        const float *x = scores + b * ld;
+        mark_row(mark, b, seen_off, seen, tgt_off, tgt);
+        int has_t = tgt_off[b + 1] > tgt_off[b];
+        int64_t j = has_t ? tgt[tgt_off[b]] : -1;
+        float st = has_t ? x[j] : 0;
+        if (has_t && isnan(st)) {
+            free(mark); free(hs); free(hi);
+            return tide_errorf("metrics: score of target item %lld for row %lld is NaN", (long long)j, (long long)b);
+        }
+        int64_t cnt = 0;
+        int n = 0;
+        float thr = -INFINITY;
+        for (int64_t i0 = 0; i0 < I; i0 += 16) {
+            int len = I - i0 < 16 ? (int)(I - i0) : 16;
+            const float *v = x + i0;
+            if (has_t) {
+                int c = 0, e = 0;
+                for (int z = 0; z < len; z++) { c += v[z] > st; e += v[z] == st; }
+                cnt += c;
+                if (e) /* equal scores come first only with a lower id */
+                    for (int z = 0; z < len; z++) cnt += v[z] == st && i0 + z < j;
+            }
+            if (n == K) {
+                int any = 0;
+                for (int z = 0; z < len; z++) any |= v[z] > thr;
+                if (!any) continue;
+            }
+            for (int z = 0; z < len; z++) {
+                float sc = v[z];
+                if (n == K && !(sc > thr)) continue;
+                int64_t i = i0 + z;
+                if (mark[i] == M_SEEN || isnan(sc)) continue;
+                heap_offer(hs, hi, &n, K, sc, (int32_t)i);
+                if (n == K) thr = hs[0];
+            }
+        }
+        if (has_t) {
+            rank[tgt_off[b]] = cnt - seen_before(mark, b, seen_off, seen, x, st, j);
+            for (int64_t p = tgt_off[b] + 1; p < tgt_off[b + 1]; p++) {
+                int64_t jj = tgt[p];
+                float s2 = x[jj];
+                if (isnan(s2)) {
+                    free(mark); free(hs); free(hi);
+                    return tide_errorf("metrics: score of target item %lld for row %lld is NaN", (long long)jj, (long long)b);
+                }
+                rank[p] = count_before(x, I, jj, s2) - seen_before(mark, b, seen_off, seen, x, s2, jj);
+            }
+        }
+        clear_row(mark, b, seen_off, seen, tgt_off, tgt);
+        for (int q = K - 1; q >= n; q--) { items[b * K + q] = -1; if (vals) vals[b * K + q] = NAN; }
+        for (int q = n - 1; q >= 0; q--) {
+            items[b * K + q] = hi[0];
+            if (vals) vals[b * K + q] = hs[0];
+            hs[0] = hs[q]; hi[0] = hi[q];
+            sift_down(hs, hi, q, 0);
+        }
+    }
+    free(mark); free(hs); free(hi);
+    return TIDE_OK;
+}
+
 /* ---- row-parallel drivers: the rows of a block are split across threads; each thread has
  * its own scratch and writes disjoint outputs, so results do not depend on the thread count.
  * Threads: TIDE_THREADS if set, else the online CPUs (at most 8). These kernels never run
@@ -306,8 +407,12 @@ typedef struct {
 static void *mjob_run(void *arg)
 {
     mjob *j = arg;
-    j->rc = j->topk ? topk_rows(j->b0, j->b1, j->I, j->scores, j->ld, j->seen_off, j->seen, j->K, j->items, j->vals)
-                    : rank_rows(j->b0, j->b1, j->I, j->scores, j->ld, j->seen_off, j->seen, j->tgt_off, j->tgt, j->rank);
+    if (j->topk == 2)
+        j->rc = rank_topk_rows(j->b0, j->b1, j->I, j->scores, j->ld, j->seen_off, j->seen, j->tgt_off, j->tgt,
+                               j->rank, j->K, j->items, j->vals);
+    else
+        j->rc = j->topk ? topk_rows(j->b0, j->b1, j->I, j->scores, j->ld, j->seen_off, j->seen, j->K, j->items, j->vals)
+                        : rank_rows(j->b0, j->b1, j->I, j->scores, j->ld, j->seen_off, j->seen, j->tgt_off, j->tgt, j->rank);
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
     return NULL;
 }
@@ -364,5 +469,17 @@ int tide_metrics_topk(int64_t B, int64_t I, const float *scores, int64_t ld, con
     mjob j = {0};
     j.topk = 1; j.I = I; j.ld = ld; j.scores = scores; j.seen_off = seen_off; j.seen = seen;
     j.K = K; j.items = items; j.vals = vals;
+    return run_jobs(&j, B);
+}
+
+int tide_rank_topk(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+                   const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int64_t *rank, int K,
+                   int32_t *items, float *vals)
+{
+    if (K < 1) return tide_errorf("topk: K must be >= 1, got %d", K);
+    if (check_args(B, I, ld, seen_off, seen, tgt_off, tgt) < 0) return TIDE_ERR;
+    mjob j = {0};
+    j.topk = 2; j.I = I; j.ld = ld; j.scores = scores; j.seen_off = seen_off; j.seen = seen;
+    j.tgt_off = tgt_off; j.tgt = tgt; j.rank = rank; j.K = K; j.items = items; j.vals = vals;
     return run_jobs(&j, B);
 }

@@ -41,6 +41,12 @@ int tide_rank_metrics(int64_t B, const int64_t *tgt_off, const int64_t *rank, in
 int tide_metrics_topk(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
               const int32_t *seen, int K, int32_t *items, float *vals);
 
+/* Ranks (as tide_rank_targets) and top-K lists (as tide_metrics_topk, except that a seen
+ * item which is also a target stays a candidate) in one pass over each row of scores. */
+int tide_rank_topk(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+                   const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int64_t *rank, int K,
+                   int32_t *items, float *vals);
+
 /* ---- metrics_cls.c ---- */
 /* AUC = P(score of a random positive > a random negative), ties counting 1/2 (Mann-Whitney
  * with mid-ranks). y in {0,1}. NaN if one class is empty. */

@@ -125,6 +125,31 @@ static int l_topk(lua_State *L)
     return 2;
 }
 
+/* rank_topk(scores, seen_off | nil, seen | nil, tgt_off, tgt, k) -> ranks i64 (0-based),
+ * items i32 [B, k] (1-based, 0 = none): one pass over the scores */
+static int l_rank_topk(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "metrics.rank_topk";
+    tide_tensor *s = check_scores(L, 1, fn);
+    int64_t B = s->shape[0], I = s->shape[1];
+    int64_t *so = NULL, *to;
+    int32_t *si = NULL, *ti;
+    if (!lua_isnoneornil(L, 2)) csr_slice(L, 2, 3, B, I, fn, "seen", &so, &si);
+    csr_slice(L, 4, 5, B, I, fn, "target", &to, &ti);
+    int64_t K = lt_check_int(L, 6, fn, "k");
+    if (K < 1) luaL_error(L, "%s: k must be >= 1, got %d", fn, (int)K);
+    int64_t sr[1] = {to[B]}, sk[2] = {B, K};
+    tide_tensor *r = tide_tensor_new(TIDE_I64, 1, sr);
+    lt_push_tensor(L, r, fn);
+    tide_tensor *it = tide_tensor_new(TIDE_I32, 2, sk);
+    lt_push_tensor(L, it, fn);
+    if (tide_rank_topk(B, I, tide_f32(s), s->strides[0], so, si, to, ti, tide_i64(r), (int)K, tide_i32(it), NULL) < 0)
+        return lt_error(L, fn);
+    for (int64_t i = 0; i < B * K; i++) tide_i32(it)[i] += 1;
+    return 2;
+}
+
 /* two same-length f32 vectors (scores/probabilities and labels) */
 static int64_t two_vectors(lua_State *L, const char *fn, float **a, float **y)
 {
@@ -225,7 +250,8 @@ static int l_beyond(lua_State *L)
 }
 
 static const luaL_Reg funcs[] = {
-    {"rank", l_rank}, {"from_ranks", l_from_ranks}, {"topk", l_topk},     {"auc", l_auc},
+    {"rank", l_rank}, {"from_ranks", l_from_ranks}, {"topk", l_topk},     {"rank_topk", l_rank_topk},
+    {"auc", l_auc},
     {"log_loss", l_log_loss}, {"binary", l_binary}, {"ece", l_ece}, {"beyond", l_beyond},
     {NULL, NULL}};
 

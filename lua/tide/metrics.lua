@@ -93,11 +93,18 @@ function M.evaluate(model, split, opts)
     local so = soff and soff:narrow(1, u0, nb + 1)
     local to = toff:narrow(1, u0, nb + 1)
     if ropts then ropts.user_base = u0 end
-    local ranks = core().rank(scores, so, sitem, to, titem, ropts)
+    local ranks
+    if opts.beyond and not ropts then -- ranks and top-K lists in one pass over the scores
+      local l
+      ranks, l = core().rank_topk(scores, so, sitem, to, titem, kmax)
+      lists[#lists + 1] = l
+    else
+      ranks = core().rank(scores, so, sitem, to, titem, ropts)
+      if opts.beyond then lists[#lists + 1] = (core().topk(scores, so, sitem, kmax)) end
+    end
     local part, n = core().from_ranks(to, ranks, ks)
     for _, k in ipairs(ks) do for m, v in pairs(part[k]) do sums[k][m] = sums[k][m] + v end end
     used = used + n
-    if opts.beyond then lists[#lists + 1] = (core().topk(scores, so, sitem, kmax)) end
   end
   local r = setmetatable({ protocol = sampled and ("sampled-" .. (opts.n_neg or 100)) or "full",
                            users = used, seconds = wall() - t0 }, Result)

@@ -98,6 +98,49 @@ static void test_topk(void **st)
     }
 }
 
+/* the fused pass equals rank_targets + topk on random rows with many ties, seen lists and
+ * several targets per row */
+static void test_fused_matches_separate(void **st)
+{
+    (void)st;
+    enum { B = 40, I = 300, K = 7 };
+    static float x[B * I];
+    static int64_t soff[B + 1], toff[B + 1];
+    static int32_t seen[B * 20], tgt[B * 3], it1[B * K], it2[B * K];
+    static int64_t r1[B * 3], r2[B * 3];
+    uint32_t h = 12345;
+#define NEXT() (h = h * 1664525u + 1013904223u, h >> 8)
+    int64_t ns = 0, nt = 0;
+    for (int b = 0; b < B; b++) {
+        soff[b] = ns; toff[b] = nt;
+        for (int i = 0; i < I; i++) x[b * I + i] = (float)(NEXT() % 13); /* heavy ties */
+        int m = (int)(NEXT() % 20);
+        for (int q = 0; q < m; q++) seen[ns++] = (int32_t)(NEXT() % I);
+        int t = (int)(NEXT() % 4);
+        for (int q = 0; q < t; q++) tgt[nt++] = (int32_t)(NEXT() % I);
+    }
+    soff[B] = ns; toff[B] = nt;
+#undef NEXT
+    assert_int_equal(tide_rank_targets(B, I, x, I, soff, seen, toff, tgt, r1), 0);
+    assert_int_equal(tide_rank_topk(B, I, x, I, soff, seen, toff, tgt, r2, K, it2, NULL), 0);
+    for (int64_t p = 0; p < nt; p++) assert_int_equal(r1[p], r2[p]);
+    /* top-K: equal to the separate top-K with the row's targets removed from the seen list */
+    static int32_t seen2[B * 20];
+    static int64_t soff2[B + 1];
+    int64_t m2 = 0;
+    for (int b = 0; b < B; b++) {
+        soff2[b] = m2;
+        for (int64_t q = soff[b]; q < soff[b + 1]; q++) {
+            int is_t = 0;
+            for (int64_t p = toff[b]; p < toff[b + 1]; p++) is_t |= tgt[p] == seen[q];
+            if (!is_t) seen2[m2++] = seen[q];
+        }
+    }
+    soff2[B] = m2;
+    assert_int_equal(tide_metrics_topk(B, I, x, I, soff2, seen2, K, it1, NULL), 0);
+    for (int i = 0; i < B * K; i++) assert_int_equal(it1[i], it2[i]);
+}
+
 static void test_sampled(void **st)
 {
     (void)st;
@@ -168,7 +211,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ranks_and_metrics), cmocka_unit_test(test_topk),
-        cmocka_unit_test(test_duplicate_targets),
+        cmocka_unit_test(test_duplicate_targets), cmocka_unit_test(test_fused_matches_separate),
         cmocka_unit_test(test_sampled), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_classification), cmocka_unit_test(test_beyond),
     };
