@@ -1,7 +1,7 @@
 -- bench_nn.lua — forward+backward time of (a) two pre-norm TransformerBlocks (dim 64, 2 heads,
 -- FFN 256, GELU, dropout 0.1, causal, seq 200, batch 128) and (b) one GRU layer (in 64,
 -- hidden 64, seq 200, batch 128), the shapes of bench_nn_torch.py. Prints one line per model:
---   RESULT <name> <best ms> <peak RSS MB>
+--   RESULT <name> <best wall ms> <peak RSS MB> <best CPU ms>
 -- Usage: luajit tests/bench/bench_nn.lua [reps] [which]   (which: all | transformer | gru)
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
@@ -27,16 +27,18 @@ local function peak_rss_mb()
   return (tonumber(s:match("VmHWM:%s*(%d+)")) or 0) / 1024
 end
 
+-- best wall and best CPU (os.clock: process CPU time, all threads) over reps, in ms
 local function best_of(step)
   step() -- warm-up (first-touch allocation, BLAS buffers)
-  local best = math.huge
+  local best, best_cpu = math.huge, math.huge
   for _ = 1, reps do
-    local t0 = now()
+    local t0, c0 = now(), os.clock()
     step()
     best = math.min(best, now() - t0)
+    best_cpu = math.min(best_cpu, os.clock() - c0)
     collectgarbage()
   end
-  return best * 1000
+  return best * 1000, best_cpu * 1000
 end
 
 local function params_of(mods)
@@ -51,21 +53,21 @@ if which == "all" or which == "transformer" then
                    nn.TransformerBlock(D, H, { ffn = 4 * D, dropout = 0.1, causal = true }) }
   local x = T.randn(B, L, D)
   local ps = params_of(blocks)
-  local ms = best_of(function()
+  local ms, cpu = best_of(function()
     for _, p in ipairs(ps) do p:zero_grad() end
     local y = x
     for _, b in ipairs(blocks) do y = b(y) end
     y:sum():backward()
   end)
-  print(("RESULT transformer %.1f %.0f"):format(ms, peak_rss_mb()))
+  print(("RESULT transformer %.1f %.0f %.1f"):format(ms, peak_rss_mb(), cpu))
 end
 if which == "all" or which == "gru" then
   local gru = nn.GRU(D, D)
   local x = T.randn(B, L, D)
-  local ms = best_of(function()
+  local ms, cpu = best_of(function()
     gru:zero_grad()
     local out = gru(x)
     out:sum():backward()
   end)
-  print(("RESULT gru %.1f %.0f"):format(ms, peak_rss_mb()))
+  print(("RESULT gru %.1f %.0f %.1f"):format(ms, peak_rss_mb(), cpu))
 end

@@ -2,7 +2,7 @@
 TransformerEncoderLayers (d_model 64, 2 heads, FFN 256, GELU, dropout 0.1, causal mask,
 seq 200, batch 128, batch_first) and the same GRU layer (64 -> 64, seq 200, batch 128),
 forward + backward of out.sum(), best of `reps` after a warm-up.
-Prints: RESULT <name> <best ms> <peak RSS MB>.  Usage: bench_nn_torch.py threads [reps] [which]"""
+Prints: RESULT <name> <best wall ms> <peak RSS MB> <best CPU ms>.  Usage: bench_nn_torch.py threads [reps] [which]"""
 import resource
 import sys
 import time
@@ -18,13 +18,15 @@ B, L, D, H = 128, 200, 64, 2
 
 
 def best_of(step):
+    """best wall and best process-CPU time over reps, in ms"""
     step()
-    best = float("inf")
+    best = best_cpu = float("inf")
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         best = min(best, time.perf_counter() - t0)
-    return best * 1000
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return best * 1000, best_cpu * 1000
 
 
 def rss_mb():
@@ -47,7 +49,8 @@ if which in ("all", "transformer"):
             y = layer(y, src_mask=causal)
         y.sum().backward()
 
-    print("RESULT transformer %.1f %.0f" % (best_of(step), rss_mb()), flush=True)
+    ms, cpu = best_of(step)
+    print("RESULT transformer %.1f %.0f %.1f" % (ms, rss_mb(), cpu), flush=True)
 
 if which in ("all", "gru"):
     gru = torch.nn.GRU(D, D, batch_first=True)
@@ -58,4 +61,5 @@ if which in ("all", "gru"):
         out, _ = gru(x)
         out.sum().backward()
 
-    print("RESULT gru %.1f %.0f" % (best_of(step), rss_mb()), flush=True)
+    ms, cpu = best_of(step)
+    print("RESULT gru %.1f %.0f %.1f" % (ms, rss_mb(), cpu), flush=True)
