@@ -227,6 +227,9 @@ function tests.transformer_block_gradcheck_pre_and_post_norm()
     blk:eval()
     local y1, y2 = blk(x, { mask = mask }), blk(x, { mask = mask })
     check.all_near(y1, y2:totable(), 0, "eval mode is deterministic")
+    local y3, w = blk(x, { mask = mask, weights = true })
+    check.all_near(y3, y1:totable(), 0, "asking for weights does not change the output")
+    check.eq(table.concat(w:shape(), ","), "2,2,3,3", "attention map shape")
   end
 end
 

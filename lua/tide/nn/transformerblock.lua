@@ -7,7 +7,8 @@
 --   norm_first = true    pre-norm (x + f(LN(x)), as GPT-2/SASRec); false: post-norm
 --                        (LN(x + f(x)), the original Transformer)
 --   causal = false       default causal masking (forward's opts.causal overrides)
--- forward(x [B,T,D], {mask = [B,T], causal = bool}) -> [B,T,D]
+-- forward(x [B,T,D], {mask = [B,T], causal = bool, weights = bool}) -> [B,T,D]
+--   (and the attention weights [B,H,T,T] when weights = true, e.g. for attention maps)
 local tide = require "tide"
 local nn = require "tide.nn"
 local Module = nn.Module
@@ -48,12 +49,18 @@ function Block:forward(x, opts)
   local causal = opts.causal
   if causal == nil then causal = self.causal end
   local p = self.training and self.p or 0
+  local aopts = { mask = opts.mask, causal = causal, residual = x, out_dropout = p, weights = opts.weights }
+  local w
   if self.norm_first then
-    x = self.attn(self.ln1(x), { mask = opts.mask, causal = causal, residual = x, out_dropout = p })
-    return self:ff(self.ln2(x), x)
+    x, w = self.attn(self.ln1(x), aopts)
+    x = self:ff(self.ln2(x), x)
+  else
+    x, w = self.attn(x, aopts)
+    x = self.ln1(x)
+    x = self.ln2(self:ff(x, x))
   end
-  x = self.ln1(self.attn(x, { mask = opts.mask, causal = causal, residual = x, out_dropout = p }))
-  return self.ln2(self:ff(x, x))
+  if opts.weights then return x, w end
+  return x
 end
 
 function Block:extra_repr()
