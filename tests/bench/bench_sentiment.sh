@@ -4,6 +4,8 @@
 # scikit-learn TF-IDF char 1-3-grams + logistic regression on the SAME split (temp files).
 # Goals: fastText within 1 point of sklearn or better, CNN above it; fastText training on
 # online_shopping_10_cats < 10 s; prediction >= 50k reviews/s. Set BENCH_CNN=0 to skip the CNN.
+# Extra rows: ft+lex = fastText log-odds + w * lexicon score (w chosen on a validation slice of
+# the training rows); ft+cnn = mean log-odds of fastText and the TextCNN.
 LUAJIT=${LUAJIT:-luajit}
 if [ ! -d ../shared/data/chinese-review-sentiment ]; then echo "skip: ../shared/data not found"; exit 0; fi
 TMP=$(mktemp -d /tmp/tide_bench_sentiment.XXXXXX) || exit 1
@@ -38,7 +40,8 @@ printf '%s\n%s\n' "$tide_out" "$peer" | awk '
       d = ""; s = names[i] SUBSEP "sklearn"
       if (models[j] != "sklearn" && (s in acc)) d = sprintf("%+.2f", 100 * (acc[k] - acc[s]))
       if (models[j] == "sklearn") d = "(C=" cc[names[i]] ")"
-      printf "%-10s %-9s %7.4f %7.4f %7.4f %9.2f %11.0f %s\n", names[i], models[j], acc[k], f1[k], auc[k], tr[k], pr[k], d }
+      rate = (pr[k] + 0 > 0) ? sprintf("%11.0f", pr[k]) : sprintf("%11s", "-")
+      printf "%-10s %-9s %7.4f %7.4f %7.4f %9.2f %s %s\n", names[i], models[j], acc[k], f1[k], auc[k], tr[k], rate, d }
     k = "shopping" SUBSEP "fasttext"
     if (k in tr) printf "goal: fastText training on online_shopping_10_cats %.2f s (< 10 s): %s; prediction %.0f reviews/s (>= 50k): %s\n",
       tr[k], (tr[k] + 0 < 10 ? "OK" : "SLOW"), pr[k], (pr[k] + 0 >= 50000 ? "OK" : "SLOW")
