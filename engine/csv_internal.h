@@ -15,9 +15,11 @@ typedef struct {
 } tide_csv_range;
 
 /* Input source (csv_src.c). */
+struct tide_gz_pipe; /* inflate-ahead thread for gzip input */
 typedef struct {
     int fd;
     gzFile gz;
+    struct tide_gz_pipe *pipe;
     uint64_t size, done;
     /* a part of a parallel read (csv_par.c): `prefix` (the header line) is served first,
      * then bytes [pos, stop) of the plain file; stop == 0 reads to the end */

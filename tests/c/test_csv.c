@@ -264,6 +264,19 @@ static void test_gzip(void **st)
     assert_int_equal(tide_intern_size(f.u), 97);
     assert_int_equal(I64(f, 2, 19999), 19999);
     assert_float_equal(F32(f, 3, 10), 10.5, 0);
+    /* the same without the inflate-ahead thread */
+    setenv("TIDE_THREADS", "1", 1);
+    fx_t g;
+    fx_init(&g);
+    g.o.chunk = 4096;
+    assert_int_equal(fx_read(&g, p), TIDE_OK);
+    unsetenv("TIDE_THREADS");
+    assert_int_equal(g.r.n, f.r.n);
+    assert_memory_equal(g.r.cols[0], f.r.cols[0], (size_t)f.r.n * 4);
+    assert_memory_equal(g.r.cols[2], f.r.cols[2], (size_t)f.r.n * 8);
+    tide_csv_result_free(&g.r);
+    tide_intern_free(g.u);
+    tide_intern_free(g.i);
     fx_free(&f);
     fx_init(&f);
     p = write_gz(buf, n, 300);
