@@ -340,12 +340,15 @@ static int rank_topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores,
         for (int64_t i0 = 0; i0 < I; i0 += 16) {
             int len = I - i0 < 16 ? (int)(I - i0) : 16;
             const float *v = x + i0;
-            if (has_t) {
-                int c = 0, e = 0;
-                for (int z = 0; z < len; z++) { c += v[z] > st; e += v[z] == st; }
+            if (has_t) { /* equal scores come first only with a lower id than the target */
+                int c = 0;
+                if (i0 + len <= j)
+                    for (int z = 0; z < len; z++) c += v[z] >= st;
+                else if (i0 > j)
+                    for (int z = 0; z < len; z++) c += v[z] > st;
+                else
+                    for (int z = 0; z < len; z++) c += i0 + z < j ? v[z] >= st : (i0 + z > j && v[z] > st);
                 cnt += c;
-                if (e) /* equal scores come first only with a lower id */
-                    for (int z = 0; z < len; z++) cnt += v[z] == st && i0 + z < j;
             }
             if (n == K) {
                 int any = 0;
