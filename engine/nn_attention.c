@@ -245,8 +245,8 @@ static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float
 {
     int64_t oshape[3] = {d->B, d->T, d->D}, pshape[4] = {d->B, d->H, d->T, d->S};
     int64_t lshape[3] = {d->B, d->H, d->T};
-    tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
-    tide_tensor *lse = tide_tensor_new(TIDE_F32, 3, lshape);
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, 3, oshape);
+    tide_tensor *lse = tide_tensor_empty(TIDE_F32, 3, lshape);
     tide_tensor *probs = weights ? tide_tensor_new(TIDE_F32, 4, pshape) : NULL;
     float *scratch = malloc((size_t)(2 * d->T * (d->S + 64) + d->S + 1) * sizeof(float));
     if (!out || !lse || (weights && !probs) || !scratch) {

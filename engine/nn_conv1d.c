@@ -149,7 +149,7 @@ tide_tensor *tide_nn_conv1d(tide_tensor *x, tide_tensor *w, tide_tensor *b, int6
     int64_t oshape[3] = {B, Tout, Cout};
     tide_tensor *xc = tide_tensor_contiguous(x), *wc = tide_tensor_contiguous(w);
     tide_tensor *bc = b ? tide_tensor_contiguous(b) : NULL;
-    tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, 3, oshape);
     float *col = malloc((size_t)(B * Tout * K * Cin + 1) * sizeof(float));
     if (xc && wc && (!b || bc) && out && col) {
         tide_conv1d_forward(tide_f32(out), tide_f32(xc), tide_f32(wc), bc ? tide_f32(bc) : NULL,
@@ -203,7 +203,7 @@ tide_tensor *tide_nn_max_over_time(tide_tensor *x, const tide_tensor *mask)
     uint8_t *m = tide_nnu_mask(mask, B, T, op, &err);
     if (err) return NULL;
     tide_tensor *xc = tide_tensor_contiguous(x);
-    tide_tensor *out = tide_tensor_new(TIDE_F32, 2, shape);
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, 2, shape);
     tide_tensor *arg = tide_tensor_new(TIDE_I64, 2, shape);
     if (xc && out && arg) {
         tide_max_over_time_forward(tide_f32(out), tide_i64(arg), tide_f32(xc), m, B, T, C);

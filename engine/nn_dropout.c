@@ -61,7 +61,7 @@ tide_tensor *tide_nn_dropout(tide_tensor *x, double p, int training, tide_rng *r
     int64_t n = tide_tensor_numel(x);
     uint64_t counter = 2 * tide_rng_reserve(rng, (uint64_t)(n + 1) / 2);
     tide_tensor *xc = tide_tensor_contiguous(x);
-    tide_tensor *out = xc ? tide_tensor_new(TIDE_F32, x->ndim, x->shape) : NULL;
+    tide_tensor *out = xc ? tide_tensor_empty(TIDE_F32, x->ndim, x->shape) : NULL;
     if (out) {
         tide_dropout_forward(tide_f32(out), tide_f32(xc), n, (float)p, rng->seed, counter);
         tide_node *node = tide_ag_record(out, op, dropout_backward, 1, &x);

@@ -84,7 +84,7 @@ tide_tensor *tide_nn_embedding(tide_tensor *w, const tide_tensor *ids, int64_t b
     memcpy(shape, ids->shape, (size_t)ids->ndim * sizeof *shape);
     shape[ids->ndim] = D;
     tide_tensor *wc = tide_tensor_contiguous(w);
-    tide_tensor *out = tide_tensor_new(TIDE_F32, ids->ndim + 1, shape);
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, ids->ndim + 1, shape);
     if (!wc || !out) goto fail;
     tide_embedding_forward(tide_f32(out), tide_f32(wc), idv, N, D);
     tide_tensor_release(wc);

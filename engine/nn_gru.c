@@ -205,8 +205,8 @@ tide_tensor *tide_nn_gru(tide_tensor *x, tide_tensor *h0, tide_tensor *w_ih, tid
                          b_ih ? tide_tensor_contiguous(b_ih) : NULL,
                          b_hh ? tide_tensor_contiguous(b_hh) : NULL};
     int64_t oshape[3] = {B, T, H}, gshape[3] = {B, T, 4 * H};
-    tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
-    tide_tensor *gates = tide_tensor_new(TIDE_F32, 3, gshape);
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, 3, oshape);
+    tide_tensor *gates = tide_tensor_empty(TIDE_F32, 3, gshape);
     tide_tensor *oview = out ? tide_tensor_view(out, 3, oshape) : NULL;
     float *scratch = malloc((size_t)(B * 3 * H + 10 * H + 1) * sizeof(float));
     int ok = c[0] && (!h0 || c[1]) && c[2] && c[3] && (!b_ih || c[4]) && (!b_hh || c[5]) &&

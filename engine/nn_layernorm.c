@@ -109,8 +109,9 @@ tide_tensor *tide_nn_layernorm(tide_tensor *x, tide_tensor *gamma, tide_tensor *
     tide_tensor *xc = tide_tensor_contiguous(x);
     tide_tensor *gc = gamma ? tide_tensor_contiguous(gamma) : NULL;
     tide_tensor *bc = beta ? tide_tensor_contiguous(beta) : NULL;
-    tide_tensor *out = tide_tensor_new(TIDE_F32, x->ndim, x->shape);
-    tide_tensor *mean = tide_tensor_new(TIDE_F32, 1, &N), *rstd = tide_tensor_new(TIDE_F32, 1, &N);
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, x->ndim, x->shape);
+    tide_tensor *mean = tide_tensor_empty(TIDE_F32, 1, &N);
+    tide_tensor *rstd = tide_tensor_empty(TIDE_F32, 1, &N);
     if (!xc || (gamma && !gc) || (beta && !bc) || !out || !mean || !rstd) {
         tide_tensor_release(out);
         out = NULL;

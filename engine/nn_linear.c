@@ -84,9 +84,21 @@ void tide_linear_forward(float *out, float *pre, const float *x, const float *w,
 /* dx: [N,In]  dw: [O,In]  db: [O]  (NULL = not wanted; ADDED into)
  * dout, pre: [N,O]  x: [N,In]  w: [O,In]  scratch: [N,O] (may alias pre)
  * dpre = dout * keep * act'(pre); then dx = dpre W, dW = dpre^T x, db = colsum(dpre). */
+/* dx_beta 0 lets the wrapper hand in an uninitialised dx (the sgemm overwrites it). */
+static void linear_backward(float *dx, float dx_beta, float *dw, float *db, const float *dout,
+                            const float *pre, const float *x, const float *w, int64_t N,
+                            int64_t In, int64_t O, const tide_linear_epi *e, float *scratch);
+
 void tide_linear_backward(float *dx, float *dw, float *db, const float *dout, const float *pre,
                           const float *x, const float *w, int64_t N, int64_t In, int64_t O,
                           const tide_linear_epi *e, float *scratch)
+{
+    linear_backward(dx, 1.0f, dw, db, dout, pre, x, w, N, In, O, e, scratch);
+}
+
+static void linear_backward(float *dx, float dx_beta, float *dw, float *db, const float *dout,
+                            const float *pre, const float *x, const float *w, int64_t N,
+                            int64_t In, int64_t O, const tide_linear_epi *e, float *scratch)
 {
     tide_act act = e ? e->act : TIDE_ACT_NONE;
     float p = e ? e->dropout_p : 0.0f;
@@ -105,7 +117,7 @@ void tide_linear_backward(float *dx, float *dw, float *db, const float *dout, co
         free(keep);
         dpre = scratch;
     }
-    if (dx) nn_gemm(0, 0, N, In, O, 1.0f, dpre, O, w, In, 1.0f, dx, In);
+    if (dx) nn_gemm(0, 0, N, In, O, 1.0f, dpre, O, w, In, dx_beta, dx, In);
     if (dw) nn_gemm(1, 0, O, In, N, 1.0f, dpre, O, x, In, 1.0f, dw, In);
     if (db)
         for (int64_t r = 0; r < N; r++) {
@@ -116,7 +128,7 @@ void tide_linear_backward(float *dx, float *dw, float *db, const float *dout, co
 
 /* inputs x, w, b, residual (absent skipped); saved: [0] x contiguous, [1] pre (only with an
  * activation); ints[0] = act, ints[1] = seed, ints[2] = counter; scalars[0] = dropout p */
-static int linear_backward(tide_node *node, const tide_tensor *grad_out)
+static int linear_node_backward(tide_node *node, const tide_tensor *grad_out)
 {
     tide_tensor *x = node->saved[0], *pre = node->nsaved > 1 ? node->saved[1] : NULL;
     tide_tensor *w = tide_nnu_input(node, 1), *b = tide_nnu_input(node, 2);
@@ -125,7 +137,9 @@ static int linear_backward(tide_node *node, const tide_tensor *grad_out)
     int64_t O = w->shape[0], In = w->shape[1], N = tide_tensor_numel(x) / (In ? In : 1);
     if (!In) N = tide_tensor_numel(grad_out) / (O ? O : 1);
     tide_tensor *g = tide_nnu_grad(grad_out), *wc = tide_tensor_contiguous(w);
-    tide_tensor *dx = tide_nnu_wants(node, 0) ? tide_nnu_zeros_like(x) : NULL;
+    /* dx is overwritten by its sgemm (beta 0): no need to zero it */
+    tide_tensor *dx = tide_nnu_wants(node, 0) ? tide_tensor_empty(TIDE_F32, x->ndim, x->shape)
+                                              : NULL;
     tide_tensor *dw = tide_nnu_wants(node, 1) ? tide_nnu_zeros_like(w) : NULL;
     tide_tensor *db = tide_nnu_wants(node, 2) ? tide_nnu_zeros_like(b) : NULL;
     int need = e.act != TIDE_ACT_NONE || e.dropout_p > 0.0f;
@@ -140,9 +154,9 @@ static int linear_backward(tide_node *node, const tide_tensor *grad_out)
     }
     if (tide_nnu_wants(node, 3)) /* d residual = dout */
         if (tide_ag_accumulate(tide_nnu_input(node, 3), g) != TIDE_OK) goto done;
-    tide_linear_backward(dx ? tide_f32(dx) : NULL, dw ? tide_f32(dw) : NULL,
-                         db ? tide_f32(db) : NULL, tide_f32(g), pre ? tide_f32(pre) : NULL,
-                         tide_f32(x), tide_f32(wc), N, In, O, &e, scratch);
+    linear_backward(dx ? tide_f32(dx) : NULL, 0.0f, dw ? tide_f32(dw) : NULL,
+                    db ? tide_f32(db) : NULL, tide_f32(g), pre ? tide_f32(pre) : NULL, tide_f32(x),
+                    tide_f32(wc), N, In, O, &e, scratch);
     rc = TIDE_OK;
     if (dx) rc |= tide_nnu_accum(tide_nnu_input(node, 0), dx), dx = NULL;
     if (dw) rc |= tide_nnu_accum(w, dw), dw = NULL;
@@ -205,8 +219,8 @@ tide_tensor *tide_nn_linear_ex(tide_tensor *x, tide_tensor *w, tide_tensor *b, t
     tide_tensor *xc = tide_tensor_contiguous(x), *wc = tide_tensor_contiguous(w);
     tide_tensor *bc = b ? tide_tensor_contiguous(b) : NULL;
     tide_tensor *rc = residual ? tide_tensor_contiguous(residual) : NULL;
-    tide_tensor *out = tide_tensor_new(TIDE_F32, x->ndim, shape);
-    tide_tensor *pre = act != TIDE_ACT_NONE ? tide_tensor_new(TIDE_F32, x->ndim, shape) : NULL;
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, x->ndim, shape);
+    tide_tensor *pre = act != TIDE_ACT_NONE ? tide_tensor_empty(TIDE_F32, x->ndim, shape) : NULL;
     if (!xc || !wc || (b && !bc) || (residual && !rc) || !out || (act != TIDE_ACT_NONE && !pre)) {
         tide_tensor_release(out);
         out = NULL;
@@ -217,7 +231,7 @@ tide_tensor *tide_nn_linear_ex(tide_tensor *x, tide_tensor *w, tide_tensor *b, t
     tide_linear_forward(tide_f32(out), pre ? tide_f32(pre) : NULL, tide_f32(xc), tide_f32(wc),
                         bc ? tide_f32(bc) : NULL, rc ? tide_f32(rc) : NULL, N, In, O, &e);
     tide_tensor *in[4] = {x, w, b, residual};
-    tide_node *node = tide_nnu_record(out, op, linear_backward, 4, in);
+    tide_node *node = tide_nnu_record(out, op, linear_node_backward, 4, in);
     if (node) {
         node->ints[0] = act;
         node->ints[1] = (int64_t)e.seed;

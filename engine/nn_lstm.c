@@ -213,9 +213,9 @@ tide_tensor *tide_nn_lstm(tide_tensor *x, tide_tensor *h0, tide_tensor *c0, tide
         if (src[i] && !c[i]) ok = 0;
     }
     int64_t oshape[3] = {B, T, H}, gshape[3] = {B, T, 4 * H};
-    tide_tensor *out = tide_tensor_new(TIDE_F32, 3, oshape);
-    tide_tensor *cell = tide_tensor_new(TIDE_F32, 3, oshape);
-    tide_tensor *gates = tide_tensor_new(TIDE_F32, 3, gshape);
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, 3, oshape);
+    tide_tensor *cell = tide_tensor_empty(TIDE_F32, 3, oshape);
+    tide_tensor *gates = tide_tensor_empty(TIDE_F32, 3, gshape);
     tide_tensor *oview = out ? tide_tensor_view(out, 3, oshape) : NULL;
     float *scratch = malloc((size_t)(B * 4 * H + H + 1) * sizeof(float));
     ok = ok && out && cell && gates && oview && scratch;

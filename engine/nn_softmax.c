@@ -72,7 +72,7 @@ tide_tensor *tide_nn_softmax(tide_tensor *x, int log)
     if (tide_nnu_check_f32(x, op, "x")) return NULL;
     int64_t D = x->ndim ? x->shape[x->ndim - 1] : 1, N = D ? tide_tensor_numel(x) / D : 0;
     tide_tensor *xc = tide_tensor_contiguous(x);
-    tide_tensor *out = xc ? tide_tensor_new(TIDE_F32, x->ndim, x->shape) : NULL;
+    tide_tensor *out = xc ? tide_tensor_empty(TIDE_F32, x->ndim, x->shape) : NULL;
     if (out) {
         tide_softmax_forward(tide_f32(out), tide_f32(xc), N, D, log);
         tide_node *node = tide_ag_record(out, op, softmax_backward, 1, &x);
