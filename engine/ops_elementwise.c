@@ -234,7 +234,7 @@ int tide_unary_out(tide_tensor *out, tide_unop op, const tide_tensor *a)
 tide_tensor *tide_unary(tide_unop op, const tide_tensor *a)
 {
     if ((unsigned)op >= TIDE_UNARY_COUNT) return tide_errorf("unary: bad op %d", (int)op), NULL;
-    tide_tensor *out = tide_tensor_new(is_float_unop(op) ? TIDE_F32 : a->dtype, a->ndim, a->shape);
+    tide_tensor *out = tide_tensor_empty(is_float_unop(op) ? TIDE_F32 : a->dtype, a->ndim, a->shape);
     if (out && unary_run(out, op, a) != TIDE_OK) {
         tide_tensor_release(out);
         return NULL;
@@ -283,7 +283,7 @@ tide_tensor *tide_binary(tide_binop op, const tide_tensor *a, const tide_tensor 
     int nd = tide_broadcast_shape(a, b, shape, tide_binop_name(op));
     if (nd < 0) return NULL;
     tide_dtype ct = binary_compute_dtype(op, a, b);
-    tide_tensor *out = tide_tensor_new(is_cmp(op) ? TIDE_I32 : ct, nd, shape);
+    tide_tensor *out = tide_tensor_empty(is_cmp(op) ? TIDE_I32 : ct, nd, shape);
     if (out && tide_binary_out(out, op, a, b) != TIDE_OK) {
         tide_tensor_release(out);
         return NULL;
@@ -339,7 +339,7 @@ tide_tensor *tide_clamp(const tide_tensor *a, double lo, double hi)
         c.lo = fmax(lo, -HUGE_VAL);
         c.hi = fmin(hi, HUGE_VAL);
     }
-    tide_tensor *out = tide_tensor_new(a->dtype, a->ndim, a->shape);
+    tide_tensor *out = tide_tensor_empty(a->dtype, a->ndim, a->shape);
     if (!out) return NULL;
     tide_plan p;
     tide_plan_begin(&p, a->ndim, a->shape);
@@ -382,7 +382,7 @@ tide_tensor *tide_where(const tide_tensor *cond, const tide_tensor *a, const tid
     const tide_tensor *cc = cond;
     if (cond->dtype != TIDE_I32) cc = tc = tide_binary_scalar(TIDE_NE, cond, 0.0, 0);
     const tide_tensor *ca = as_dtype(a, dt, &ta), *cb = as_dtype(b, dt, &tb);
-    if (cc && ca && cb) out = tide_tensor_new(dt, nd, shape);
+    if (cc && ca && cb) out = tide_tensor_empty(dt, nd, shape);
     if (out) {
         tide_plan p;
         tide_plan_begin(&p, nd, shape);

@@ -98,7 +98,7 @@ tide_tensor *tide_gather(const tide_tensor *a, int dim, const tide_tensor *index
 {
     if ((dim = tide_norm_dim(dim, a->ndim, "gather")) < 0) return NULL;
     if (check_gather_shapes(a, dim, index, NULL, "gather") != TIDE_OK) return NULL;
-    tide_tensor *out = tide_tensor_new(a->dtype, index->ndim, index->shape);
+    tide_tensor *out = tide_tensor_empty(a->dtype, index->ndim, index->shape);
     if (!out) return NULL;
     size_t es = tide_dtype_size(a->dtype);
     char *o = out->storage->data;
@@ -157,7 +157,7 @@ tide_tensor *tide_index_select(const tide_tensor *a, int dim, const tide_tensor 
     int64_t shape[TIDE_MAX_DIMS], k = index->shape[0];
     memcpy(shape, a->shape, sizeof shape);
     shape[dim] = k;
-    tide_tensor *out = tide_tensor_new(a->dtype, a->ndim, shape);
+    tide_tensor *out = tide_tensor_empty(a->dtype, a->ndim, shape);
     if (!out) return NULL;
     int64_t off = index->offset, ist = index->strides[0];
     if (dim == 0 && tide_tensor_is_contiguous(a)) { /* embedding lookup: copy whole rows */
@@ -269,7 +269,7 @@ tide_tensor *tide_cat(const tide_tensor *const *ts, int n, int dim)
                                tide_dtype_name(t->dtype), tide_dtype_name(t0->dtype)), NULL;
         shape[dim] += t->shape[dim];
     }
-    tide_tensor *out = tide_tensor_new(t0->dtype, t0->ndim, shape);
+    tide_tensor *out = tide_tensor_empty(t0->dtype, t0->ndim, shape);
     if (!out) return NULL;
     int64_t at = 0;
     for (int i = 0; i < n; i++) {
@@ -304,7 +304,7 @@ tide_tensor *tide_stack(const tide_tensor *const *ts, int n, int dim)
         if (ts[i]->dtype != ts[0]->dtype)
             return tide_errorf("stack: tensor %d has dtype %s, expected %s", i + 1,
                                tide_dtype_name(ts[i]->dtype), tide_dtype_name(ts[0]->dtype)), NULL;
-    tide_tensor *out = tide_tensor_new(ts[0]->dtype, nd, shape);
+    tide_tensor *out = tide_tensor_empty(ts[0]->dtype, nd, shape);
     if (!out) return NULL;
     for (int i = 0; i < n; i++) {
         tide_tensor d = slice(out, dim, i);

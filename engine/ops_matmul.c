@@ -155,7 +155,7 @@ tide_tensor *tide_matmul(const tide_tensor *a, const tide_tensor *b)
     for (int i = 0; i < nb; i++) oshape[ond++] = bshape[i];
     if (!drop_row) oshape[ond++] = n;
     if (!drop_col) oshape[ond++] = m;
-    tide_tensor *out = tide_tensor_new(TIDE_F32, ond, oshape);
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, ond, oshape);
     if (!out || nbatch == 0) return out;
     tide_tensor ov;
     ov = *out;

@@ -124,8 +124,8 @@ int tide_sort(const tide_tensor *a, int dim, int descending, tide_tensor **value
     if (a->ndim == 0) return tide_errorf("sort: input must have at least 1 dim");
     if ((dim = tide_norm_dim(dim, a->ndim, "sort")) < 0) return TIDE_ERR;
     int64_t n = a->shape[dim], st = a->strides[dim];
-    tide_tensor *vo = tide_tensor_new(a->dtype, a->ndim, a->shape);
-    tide_tensor *io = tide_tensor_new(TIDE_I64, a->ndim, a->shape);
+    tide_tensor *vo = tide_tensor_empty(a->dtype, a->ndim, a->shape);
+    tide_tensor *io = tide_tensor_empty(TIDE_I64, a->ndim, a->shape);
     int64_t *ix = malloc((size_t)(n ? n : 1) * sizeof *ix), *tmp = malloc((size_t)(n ? n : 1) * sizeof *tmp);
     void *buf = malloc((size_t)(n ? n : 1) * 8);
     if (!vo || !io || !ix || !tmp || !buf) {
@@ -161,7 +161,7 @@ tide_tensor *tide_cumsum(const tide_tensor *a, int dim)
     if (a->ndim == 0) return tide_errorf("cumsum: input must have at least 1 dim"), NULL;
     if ((dim = tide_norm_dim(dim, a->ndim, "cumsum")) < 0) return NULL;
     tide_dtype odt = a->dtype == TIDE_F32 ? TIDE_F32 : TIDE_I64;
-    tide_tensor *out = tide_tensor_new(odt, a->ndim, a->shape);
+    tide_tensor *out = tide_tensor_empty(odt, a->ndim, a->shape);
     if (!out) return NULL;
     int64_t n = a->shape[dim], st = a->strides[dim], ost = out->strides[dim];
     int64_t lines = n ? tide_tensor_numel(a) / n : 0;

@@ -164,8 +164,8 @@ int tide_topk(const tide_tensor *a, int64_t k, int largest, tide_tensor **values
     int64_t shape[TIDE_MAX_DIMS];
     memcpy(shape, a->shape, sizeof shape);
     shape[a->ndim - 1] = k;
-    tide_tensor *vo = tide_tensor_new(a->dtype, a->ndim, shape);
-    tide_tensor *io = tide_tensor_new(TIDE_I64, a->ndim, shape);
+    tide_tensor *vo = tide_tensor_empty(a->dtype, a->ndim, shape);
+    tide_tensor *io = tide_tensor_empty(TIDE_I64, a->ndim, shape);
     size_t nn = (size_t)(n ? n : 1);
     scratch s = {malloc(nn * sizeof(kv)), malloc(SAMPLE * sizeof(kv))};
     kv *best = malloc((size_t)(k ? k : 1) * sizeof *best);

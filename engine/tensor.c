@@ -10,7 +10,7 @@
 
 /* ---- storage ---- */
 
-tide_storage *tide_storage_new(size_t nbytes)
+static tide_storage *storage_alloc(size_t nbytes, int zero)
 {
     tide_storage *s = malloc(sizeof *s);
     if (!s) {
@@ -26,11 +26,14 @@ tide_storage *tide_storage_new(size_t nbytes)
         tide_errorf("out of memory allocating %zu bytes", nbytes);
         return NULL;
     }
-    memset(s->data, 0, padded);
+    if (zero) memset(s->data, 0, padded);
     s->nbytes = nbytes;
     s->refcount = 1;
     return s;
 }
+
+tide_storage *tide_storage_new(size_t nbytes) { return storage_alloc(nbytes, 1); }
+tide_storage *tide_storage_new_uninit(size_t nbytes) { return storage_alloc(nbytes, 0); }
 
 void tide_storage_retain(tide_storage *s) { s->refcount++; }
 
@@ -162,11 +165,11 @@ static int check_shape(int ndim, const int64_t *shape, int64_t *numel)
     return TIDE_OK;
 }
 
-tide_tensor *tide_tensor_new(tide_dtype dt, int ndim, const int64_t *shape)
+static tide_tensor *tensor_alloc(tide_dtype dt, int ndim, const int64_t *shape, int zero)
 {
-    int64_t numel;
+    int64_t numel = 0;
     if (check_shape(ndim, shape, &numel) != TIDE_OK) return NULL;
-    tide_storage *s = tide_storage_new((size_t)numel * tide_dtype_size(dt));
+    tide_storage *s = storage_alloc((size_t)numel * tide_dtype_size(dt), zero);
     if (!s) return NULL;
     int64_t strides[TIDE_MAX_DIMS];
     int64_t st = 1;
@@ -177,6 +180,16 @@ tide_tensor *tide_tensor_new(tide_dtype dt, int ndim, const int64_t *shape)
     tide_tensor *t = header_new(s, dt, ndim, shape, strides, 0);
     tide_storage_release(s);
     return t;
+}
+
+tide_tensor *tide_tensor_new(tide_dtype dt, int ndim, const int64_t *shape)
+{
+    return tensor_alloc(dt, ndim, shape, 1);
+}
+
+tide_tensor *tide_tensor_empty(tide_dtype dt, int ndim, const int64_t *shape)
+{
+    return tensor_alloc(dt, ndim, shape, 0);
 }
 
 tide_tensor *tide_tensor_empty_like(const tide_tensor *t)

@@ -45,6 +45,7 @@ typedef struct tide_tensor {
 
 /* ---- storage ---- */
 tide_storage *tide_storage_new(size_t nbytes); /* zero-filled; NULL + error on OOM */
+tide_storage *tide_storage_new_uninit(size_t nbytes); /* contents undefined: for outputs */
 void tide_storage_retain(tide_storage *s);
 void tide_storage_release(tide_storage *s);
 
@@ -57,6 +58,9 @@ void tide_tensor_release(tide_tensor *t);        /* NULL-safe */
 /* ---- creation (contiguous, new storage) ---- */
 tide_tensor *tide_tensor_new(tide_dtype dt, int ndim, const int64_t *shape); /* zeros */
 tide_tensor *tide_tensor_empty_like(const tide_tensor *t);                  /* zeros, same shape */
+/* Uninitialised contents: for op outputs that are fully written before anyone reads them
+ * (saves a pass over memory and, for big buffers, the page faults of zeroing). */
+tide_tensor *tide_tensor_empty(tide_dtype dt, int ndim, const int64_t *shape);
 tide_tensor *tide_tensor_full(tide_dtype dt, int ndim, const int64_t *shape, double v);
 tide_tensor *tide_tensor_scalar(tide_dtype dt, double v);                   /* 0-dim */
 tide_tensor *tide_tensor_arange(tide_dtype dt, double start, double stop, double step);

@@ -132,7 +132,7 @@ int tide_tensor_fill(tide_tensor *t, double v)
 
 tide_tensor *tide_tensor_cast(const tide_tensor *t, tide_dtype dt)
 {
-    tide_tensor *c = tide_tensor_new(dt, t->ndim, t->shape);
+    tide_tensor *c = tide_tensor_empty(dt, t->ndim, t->shape);
     if (c && tide_tensor_copy(c, t) != TIDE_OK) {
         tide_tensor_release(c);
         return NULL;

@@ -234,7 +234,7 @@ tide_tensor *tide_tensor_contiguous(tide_tensor *t)
 
 tide_tensor *tide_tensor_clone(const tide_tensor *t)
 {
-    tide_tensor *c = tide_tensor_new(t->dtype, t->ndim, t->shape);
+    tide_tensor *c = tide_tensor_empty(t->dtype, t->ndim, t->shape);
     if (c && tide_tensor_copy(c, t) != TIDE_OK) {
         tide_tensor_release(c);
         return NULL;

@@ -1,5 +1,8 @@
 /* core.c — luaopen_tide_core: the native half of `require "tide"`. Returns a table with one
  * sub-table per native module; lua/tide/init.lua exposes them with the Lua halves. */
+#include <malloc.h>
+#include <stdlib.h>
+
 #include "lt.h"
 
 static const struct {
@@ -12,8 +15,22 @@ static const struct {
     {"io", lt_open_io},
 };
 
+/* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with
+ * fresh mmaps (its mmap threshold is capped at 32 MB), so each one page-faults in again: a
+ * 64 MB matmul result cost more than the sgemm. Serving everything from the heap and not
+ * trimming it makes freed buffers reusable, the way framework caching allocators do.
+ * TIDE_MALLOC_DEFAULT=1 keeps glibc's defaults. */
+static void tune_allocator(void)
+{
+    const char *keep = getenv("TIDE_MALLOC_DEFAULT");
+    if (keep && *keep && *keep != '0') return;
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 static int open_core(lua_State *L)
 {
+    tune_allocator();
     lua_newtable(L);
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
         modules[i].open(L);
