@@ -27,21 +27,22 @@ void tide_csv_opts_init(tide_csv_opts *o)
     o->chunk = (size_t)4 << 20;
 }
 
-/* First occurrence of sep in [p, e), or e. Eight bytes at a time with the "has zero byte"
- * trick (Mycroft; see Hacker's Delight 6-1): fields are short, so this beats a memchr call. */
-static inline const char *scan_sep(const char *p, const char *e, char sep)
+/* First sep or newline in [p, e), or e. Eight bytes at a time with the "has zero byte"
+ * trick (Mycroft; Hacker's Delight 6-1) on both patterns: fields are short, so one fused scan
+ * beats a memchr for the line end plus a scan for the separator. */
+static inline const char *scan_sep_nl(const char *p, const char *e, char sep)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    const uint64_t pat = ones * (unsigned char)sep;
+    const uint64_t ps = ones * (unsigned char)sep, pn = ones * (unsigned char)'\n';
     while (e - p >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        w ^= pat;
-        uint64_t z = (w - ones) & ~w & highs;
+        uint64_t a = w ^ ps, b = w ^ pn;
+        uint64_t z = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
         if (z) return p + (__builtin_ctzll(z) >> 3);
         p += 8;
     }
-    while (p < e && *p != sep) p++;
+    while (p < e && *p != sep && *p != '\n') p++;
     return p;
 }
 
@@ -221,7 +222,6 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
 {
     const char sep = s->o->sep, quote = s->o->quote;
     const int ws = s->o->whitespace;
-    const char *eol = NULL;
     int64_t field = 0, nl_extra = 0;
     int bad = -1, badcol = -1, blank = 0;
     const int64_t row = s->res->n;
@@ -269,22 +269,15 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
                 if (p + 1 == end && !eof) return 0;
                 p++;
             }
-            eol = NULL;
         } else if (ws) {
             while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
             if (p == end && !eof) return 0;
             sp.e = p;
         } else {
-            if (!eol || eol < p) {
-                eol = memchr(p, '\n', (size_t)(end - p));
-                if (!eol) {
-                    if (!eof) return 0;
-                    eol = end;
-                }
-            }
-            p = scan_sep(p, eol, sep);
+            p = scan_sep_nl(p, end, sep);
+            if (p == end && !eof) return 0; /* the record continues past the buffer */
             sp.e = p;
-            if (p == eol && sp.e > sp.p && sp.e[-1] == '\r') sp.e--;
+            if ((p == end || *p == '\n') && sp.e > sp.p && sp.e[-1] == '\r') sp.e--;
         }
         if (s->in_header) {
             if (push_header_field(s, sp) != TIDE_OK) return -1;
