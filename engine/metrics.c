@@ -17,10 +17,18 @@
 #include "error.h"
 #include "rng.h"
 
+/* The scans below are compare-and-count loops: built for AVX2 as well as the baseline ISA and
+ * picked at load time (GCC function multiversioning), since the build targets x86-64-v2. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define HOT_SCAN __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT_SCAN
+#endif
+
 enum { M_NONE = 0, M_SEEN = 1, M_TARGET = 2, M_DONE = 3, M_DRAWN = 4 };
 
 /* items that come before item j (score s): higher score, or equal score and lower id */
-static int64_t count_before(const float *x, int64_t I, int64_t j, float s)
+HOT_SCAN static int64_t count_before(const float *x, int64_t I, int64_t j, float s)
 {
     int64_t c = 0;
     int32_t acc = 0;
@@ -236,7 +244,7 @@ static void sift_down(float *hs, int32_t *hi, int n, int p)
     }
 }
 
-static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
+HOT_SCAN static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
                      const int32_t *seen, int K, int32_t *items, float *vals)
 {
     uint8_t *mark = calloc((size_t)I, 1);
@@ -316,7 +324,7 @@ static void heap_offer(float *hs, int32_t *hi, int *n, int K, float sc, int32_t 
  * worst?" test that skips the block for the top-K. Seen items are excluded from both; targets
  * stay candidates, so rank < K <=> the target is in the list. Further targets of the same row
  * (rare) get their own counting pass. */
-static int rank_topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld,
+HOT_SCAN static int rank_topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld,
                           const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
                           const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals)
 {
