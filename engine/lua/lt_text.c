@@ -322,6 +322,45 @@ static int l_window_mask(lua_State *L)
     return lt_push_tensor(L, m, fn);
 }
 
+/* pad_bigrams(ids, offsets, rows, T, shift) -> i32 [#rows, T]: the hashed bigram ids of
+ * text.ids(nil, texts, flags, 2, buckets) aligned with the units: step t >= 1 holds the
+ * bigram (t-1, t) + shift, step 0 and padding hold 1. A text of n units has n unigram ids
+ * followed by n-1 bigram ids in that layout (text_ids.c). */
+static int l_pad_bigrams(lua_State *L)
+{
+    const char *fn = "text.pad_bigrams";
+    tide_tensor *ti = lt_check_tensor(L, 1, fn), *to = lt_check_tensor(L, 2, fn);
+    if (ti->dtype != TIDE_I32 || to->dtype != TIDE_I64 || ti->ndim != 1 || to->ndim != 1 ||
+        !tide_tensor_is_contiguous(ti) || !tide_tensor_is_contiguous(to))
+        return luaL_error(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    int64_t T = lt_check_int(L, 4, fn, "T"), shift = lt_check_int(L, 5, fn, "shift");
+    int64_t nex = to->shape[0] - 1, B = (int64_t)lua_objlen(L, 3);
+    const int64_t *off = tide_i64(to);
+    for (int64_t b = 0; b < B; b++) {
+        lua_rawgeti(L, 3, (int)b + 1);
+        int64_t r = (int64_t)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (r < 1 || r > nex) return luaL_error(L, "%s: rows[%d] = %d outside 1..%d", fn, (int)b + 1, (int)r, (int)nex);
+        int64_t len = off[r] - off[r - 1];
+        if (len > 0 && len % 2 == 0) return luaL_error(L, "%s: text %d does not hold n + (n-1) ids", fn, (int)r);
+    }
+    int64_t shp[2] = {B, T};
+    tide_tensor *x = tide_tensor_full(TIDE_I32, 2, shp, 1.0);
+    if (!x) return lt_error(L, fn);
+    int32_t *px = tide_i32(x);
+    const int32_t *ids = tide_i32(ti);
+    for (int64_t b = 0; b < B; b++) {
+        lua_rawgeti(L, 3, (int)b + 1);
+        int64_t r = (int64_t)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        int64_t len = off[r] - off[r - 1], n = (len + 1) / 2;
+        for (int64_t t = 1; t < n && t < T; t++)
+            px[b * T + t] = (int32_t)(ids[off[r - 1] + n + t - 1] + shift);
+    }
+    return lt_push_tensor(L, x, fn);
+}
+
 static const luaL_Reg vocab_methods[] = {
     {"add", v_add}, {"add_texts", v_add_texts}, {"prune", v_prune}, {"size", v_size},
     {"id", v_id}, {"token", v_token}, {"save", v_save}, {"free", v_free}, {NULL, NULL}};
@@ -329,7 +368,7 @@ static const luaL_Reg vocab_methods[] = {
 static const luaL_Reg funcs[] = {
     {"normalize", l_normalize}, {"units", l_units}, {"fnv1a", l_fnv1a},
     {"vocab_new", l_vocab_new}, {"vocab_load", l_vocab_load}, {"ids", l_ids},
-    {"pad", l_pad}, {"window_mask", l_window_mask}, {NULL, NULL}};
+    {"pad", l_pad}, {"window_mask", l_window_mask}, {"pad_bigrams", l_pad_bigrams}, {NULL, NULL}};
 
 int lt_open_text(lua_State *L)
 {

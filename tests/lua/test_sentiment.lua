@@ -126,6 +126,16 @@ function T.textcnn_learns_deterministic_save_load()
   check.errors(function() S.load(pa) end, pa)
   os.remove(pa); os.remove(pb)
   check.errors(function() S.train("textcnn", { "a" }, { 3 }) end, "labels[1]")
+  -- the optional hashed-bigram channel trains, saves and explains too
+  opts.bigrams, opts.seed = 64, 6
+  local c = S.train("textcnn", texts, labels, opts)
+  check.truthy(S.evaluate(c, tt, tl).accuracy > 0.9, "bigram channel accuracy")
+  c:save(pa)
+  local lc = S.load(pa)
+  check.eq(lc.o.bigrams, 64)
+  check.near(lc:prob({ "f1 great" })[1], c:prob({ "f1 great" })[1], 1e-6, "bigram model after load")
+  check.eq(S.score(lc, { "f1 great f2" }, { explain = 1 })[1].tokens[1][1], "great")
+  os.remove(pa)
 end
 
 function T.from_events()

@@ -14,22 +14,27 @@ local tcore = tide.core.text
 
 local M = {}
 M.defaults = { dim = 64, filters = 100, widths = { 2, 3, 4 }, dropout = 0.5, epochs = 4,
-               batch = 64, lr = 2e-3, maxlen = 200, min_count = 2, max_vocab = 30000, seed = 1 }
+               batch = 64, lr = 2e-3, maxlen = 200, min_count = 2, max_vocab = 30000, seed = 1,
+               bigrams = 0 }
 
 local Net = nn.Module:extend("TextCNN")
 
 function Net:init(o)
   self.o = o
   self:add("emb", nn.Embedding(o.n_rows, o.dim, { padding_idx = 1, std = 0.1 }))
+  if (o.bigrams or 0) > 0 then -- hashed character-bigram channel, added to the unit embedding
+    self:add("emb2", nn.Embedding(o.bigrams + 2, o.dim, { padding_idx = 1, std = 0.1 }))
+  end
   for i, k in ipairs(o.widths) do self:add("conv" .. i, nn.Conv1d(o.dim, o.filters, k)) end
   self:add("drop", nn.Dropout(o.dropout))
   -- Linear over the concatenation == sum of one Linear per width block (one bias)
   for i = 1, #o.widths do self:add("out" .. i, nn.Linear(o.filters, o.classes, { bias = i == 1 })) end
 end
 
--- x i32 [B,T] (1-based rows), lengths i32 [B] -> logits [B, classes]
-function Net:forward(x, lengths)
+-- x i32 [B,T] (1-based rows), lengths i32 [B] [, x2 bigram rows [B,T]] -> logits [B, classes]
+function Net:forward(x, lengths, x2)
   local e = self.emb(x)
+  if x2 then e = e + self.emb2(x2) end
   local Tn = x:shape()[2]
   local z
   for i, k in ipairs(self.o.widths) do
@@ -46,12 +51,23 @@ CNN.__index = CNN
 
 local function maxw(o) local m = 1; for _, k in ipairs(o.widths) do m = math.max(m, k) end; return m end
 
-function CNN:encode(texts) return tcore.ids(self.vocab, texts, 0, 1, 1) end
+-- Unit ids (and, with the bigram channel, hashed bigram ids) of texts.
+function CNN:encode(texts)
+  local ids, off = tcore.ids(self.vocab, texts, 0, 1, 1)
+  if (self.o.bigrams or 0) > 0 then
+    local b, bo = tcore.ids(nil, texts, 0, 2, self.o.bigrams)
+    return { ids = ids, bi = b, bo = bo }, off
+  end
+  return ids, off
+end
 
--- Logits for rows of an encoded batch (eval mode, no graph).
-function CNN:logits(ids, off, rows)
+-- Logits for rows of an encoded batch.
+function CNN:logits(enc, off, rows)
+  local ids = type(enc) == "table" and enc.ids or enc
   local x, lens = tcore.pad(ids, off, rows, self.o.maxlen, 2, maxw(self.o))
-  return self.net(x, lens)
+  local x2
+  if type(enc) == "table" then x2 = tcore.pad_bigrams(enc.bi, enc.bo, rows, x:shape()[2], 2) end
+  return self.net(x, lens, x2)
 end
 
 function CNN:predict(texts)
@@ -90,22 +106,29 @@ end
 -- contributions and the full text's log-odds.
 function CNN:explain(s)
   local toks = text.tokenize(s)
-  local ids = self:encode({ s })
-  local base, V = ids:totable(), self.vocab:size()
+  local enc = self:encode({ s })
+  local base, V = (type(enc) == "table" and enc.ids or enc):totable(), self.vocab:size()
   local n = #base
   if n == 0 then
     local p = self:prob({ s })[1]
     return {}, {}, math.log(p / (1 - p))
   end
-  local flat, offs, rows = {}, { 0 }, {}
+  local bl = type(enc) == "table" and enc.bi:totable() or nil
+  local flat, offs, rows, bflat, boffs = {}, { 0 }, {}, {}, { 0 }
   for i = 0, n do
     for j = 1, n do flat[#flat + 1] = (j == i) and V or base[j] end
     offs[#offs + 1] = #flat
     rows[#rows + 1] = i + 1
+    if bl then -- the bigram channel is kept as is: only the unit is occluded
+      for _, x in ipairs(bl) do bflat[#bflat + 1] = x end
+      boffs[#boffs + 1] = #bflat
+    end
   end
+  local venc = T.fromtable(flat, "i32")
+  if bl then venc = { ids = venc, bi = T.fromtable(bflat, "i32"), bo = T.fromtable(boffs, "long") } end
   self.net:eval()
   local z = require("tide.autograd").no_grad(function()
-    return self:logits(T.fromtable(flat, "i32"), T.fromtable(offs, "long"), rows):totable()
+    return self:logits(venc, T.fromtable(offs, "long"), rows):totable()
   end)
   local contrib = {}
   for i = 1, n do contrib[i] = (z[1][2] - z[1][1]) - (z[i + 1][2] - z[i + 1][1]) end
@@ -119,6 +142,7 @@ function CNN:save(path)
   tide.checkpoint.save_model(path, self.net, {
     kind = "textcnn", dim = o.dim, filters = o.filters, widths = table.concat(o.widths, ","),
     dropout = o.dropout, maxlen = o.maxlen, classes = o.classes, n_rows = o.n_rows,
+    bigrams = o.bigrams or 0,
     vocab = table.concat(toks, "\n") })
 end
 
@@ -130,7 +154,8 @@ function M.load(path)
   local widths = {}
   for k in meta.widths:gmatch("%d+") do widths[#widths + 1] = tonumber(k) end
   local o = { dim = meta.dim, filters = meta.filters, widths = widths, dropout = meta.dropout,
-              maxlen = meta.maxlen, classes = meta.classes, n_rows = meta.n_rows }
+              maxlen = meta.maxlen, classes = meta.classes, n_rows = meta.n_rows,
+              bigrams = meta.bigrams or 0 }
   local self = setmetatable({ vocab = v, o = o, net = Net(o) }, CNN)
   tide.checkpoint.load_model(path, self.net)
   return self
