@@ -3,7 +3,9 @@
 -- for Latin text. Built from tide.nn layers:
 --   Embedding(V+2, dim) -> Conv1d(dim, filters, k) + ReLU for k in widths -> max over valid
 --   time steps -> concat -> Dropout -> Linear(filters * #widths, classes) -> softmax.
--- Row 1 is padding, rows 2..V+1 the vocabulary, row V+2 out-of-vocabulary.
+-- Row 1 is padding, rows 2..V+1 the vocabulary, row V+2 out-of-vocabulary. With
+-- opts.bigrams = buckets > 0, a second embedding of the hashed (FNV-1a) bigram ending at each
+-- step is added to the unit embedding (measured: +1 point on hotel, -1.7 on waimai; off).
 -- Trained with Adam on mini-batches in a seeded order; saved with tide.checkpoint.
 --   local m = tide.sentiment.textcnn.train(texts, labels, opts);  m:prob(texts);  m:save(p)
 local tide = require "tide"
