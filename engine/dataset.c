@@ -4,9 +4,10 @@
  * runs at disk/memory speed instead of CSV-parse speed. */
 #include "dataset.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -107,31 +108,8 @@ static int skip_pad(int fd, uint64_t n)
 }
 static uint64_t pad8(uint64_t n) { return (8 - (n & 7)) & 7; }
 
-/* A 1-D tensor whose storage is NOT zero-filled (tide_tensor_new clears it; here every byte
- * is about to be overwritten by read(), so clearing would be a wasted pass over memory). */
-static tide_tensor *uninit_tensor(tide_dtype dt, int64_t n)
-{
-    int64_t zero = 0;
-    size_t nb = ((size_t)n * tide_dtype_size(dt) + 63) & ~(size_t)63;
-    tide_tensor *t = tide_tensor_new(dt, 1, &zero);
-    tide_storage *s = malloc(sizeof *s);
-    void *data = aligned_alloc(64, nb ? nb : 64);
-    if (!t || !s || !data) {
-        tide_tensor_release(t);
-        free(s);
-        free(data);
-        tide_errorf("dataset: out of memory for %lld elements", (long long)n);
-        return NULL;
-    }
-    s->data = data;
-    s->nbytes = (size_t)n * tide_dtype_size(dt);
-    s->refcount = 1;
-    tide_storage_release(t->storage);
-    t->storage = s;
-    t->shape[0] = n;
-    t->strides[0] = 1;
-    return t;
-}
+/* every byte is about to be overwritten by read(): no zero-filling pass */
+static tide_tensor *uninit_tensor(tide_dtype dt, int64_t n) { return tide_tensor_empty(dt, 1, &n); }
 
 static uint64_t elem_size(int kind) { return kind == TIDE_DS_F32 || kind == TIDE_DS_I32 ? 4 : kind == TIDE_DS_I64 ? 8 : 1; }
 
@@ -147,10 +125,9 @@ int tide_dataset_write(const char *path, const tide_ds_entry *e, int n)
             return tide_errorf("dataset: entry '%s' must be a contiguous tensor", e[i].name);
         if (strlen(e[i].name) > 4096) return tide_errorf("dataset: entry name too long");
     }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return tide_errorf("%s: cannot create: %s", tmp, strerror(errno));
+    tide_atomic_file af;
+    if (tide_atomic_open(&af, path) != TIDE_OK) return TIDE_ERR;
+    int fd = fileno(af.f); /* nothing is buffered in af.f: all writes go to the descriptor */
     /* total size first: the header records it so truncation is detected before parsing */
     uint64_t total = 28 + 8;
     for (int i = 0; i < n; i++) {
@@ -187,27 +164,12 @@ int tide_dataset_write(const char *path, const tide_ds_entry *e, int n)
               write_all(fd, ZEROS, pad8(nb));
     }
     if (!bad) bad = write_all(fd, TRAILER, 8);
-    if (!bad) bad = fsync(fd);
-    int cerr = close(fd);
-    if (bad || cerr) {
+    if (bad) {
         int en = errno;
-        unlink(tmp);
-        return tide_errorf("%s: write failed: %s", path, strerror(en));
+        tide_atomic_abort(&af);
+        return tide_errorf("%s: write failed: %s", path, strerror(en ? en : EIO));
     }
-    if (rename(tmp, path) != 0) {
-        int en = errno;
-        unlink(tmp);
-        return tide_errorf("%s: rename failed: %s", path, strerror(en));
-    }
-    /* make the rename itself durable */
-    char dirbuf[4200];
-    snprintf(dirbuf, sizeof dirbuf, "%s", path);
-    int dfd = open(dirname(dirbuf), O_RDONLY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return TIDE_OK;
+    return tide_atomic_commit(&af);
 }
 
 void tide_dataset_free(tide_ds_entry *e, int n)
