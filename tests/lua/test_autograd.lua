@@ -191,6 +191,11 @@ function tests.indexing()
   local s2 = leaf({ 3, 4 })
   gc("index_add", function(a, s) return a:index_add(1, rows, s) end, { x, s2 })
   gc("gather noncontig", function(a) return a:gather(2, idx:narrow(2, 1, 1)) end, { leaf_t(3, 4) })
+  gc("index_select noncontig", function(a) return a:index_select(2, rows) end, { leaf_t(3, 4) })
+  gc("index_add noncontig src", function(a, s) return a:index_add(1, rows, s) end, { x, leaf_t(3, 4) })
+  gc("scatter_add noncontig", function(a, s) return a:scatter_add(2, idx, s) end, { leaf_t(3, 4), leaf_t(3, 2) })
+  local mask2 = T.fromtable({ { 1, 0, 0, 1 }, { 0, 0, 1, 0 }, { 1, 1, 0, 0 } }):int()
+  gc("masked_fill noncontig", function(a) return a:masked_fill(mask2, -1) end, { leaf_t(3, 4) })
 end
 
 function tests.cumsum_topk_sort()
