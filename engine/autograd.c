@@ -181,11 +181,9 @@ tide_tensor *ag_writable_grad(tide_tensor *t)
         return t->grad;
     }
     if (grad_exclusive(t)) return t->grad;
-    tide_tensor *c = tide_tensor_new(TIDE_F32, t->ndim, t->shape);
-    if (!c || tide_tensor_copy(c, t->grad) != TIDE_OK) {
-        tide_tensor_release(c);
-        return NULL;
-    }
+    /* a private copy (strided views go through the broadcasting kernels, see ag_contig) */
+    tide_tensor *c = tide_tensor_is_contiguous(t->grad) ? tide_tensor_clone(t->grad) : ag_contig(t->grad);
+    if (!c) return NULL;
     tide_tensor_release(t->grad);
     t->grad = c;
     return c;
