@@ -55,6 +55,11 @@ void tide_fasttext_forward(const tide_fasttext *m, const int32_t *ids, int64_t n
 int tide_fasttext_predict_text(const tide_fasttext *m, const char *s, size_t len,
                                tide_units *scratch, float *prob);
 
+/* Probabilities for n raw texts into out [n, n_classes], split over threads (fasttext_batch.c;
+ * identical results for any thread count). TIDE_ERR naming the failing text. */
+int tide_fasttext_predict_batch(const tide_fasttext *m, const char *const *texts,
+                                const size_t *lens, int64_t n, float *out);
+
 /* Per-unit contributions to z_c - mean_k z_k for the text's units: each id contributes
  * (W_c - mean_k W_k) . emb[id] / n_ids (/ sqrt(n_ids) with TIDE_FT_SQRTN), shared equally among the units its n-gram covers.
  * They sum (with the bias term) to that centred logit. *contrib is malloc'd with one float

@@ -137,16 +137,22 @@ static int m_predict(lua_State *L)
     int64_t shp[2] = {n, m->n_classes};
     tide_tensor *p = tide_tensor_new(TIDE_F32, 2, shp);
     if (!p) return lt_error(L, fn);
-    tide_units u = {0};
+    /* the strings stay anchored by the table at argument 2 while the threads read them */
+    const char **texts = malloc((size_t)(n > 0 ? n : 1) * sizeof *texts);
+    size_t *lens = malloc((size_t)(n > 0 ? n : 1) * sizeof *lens);
+    if (!texts || !lens) {
+        free(texts); free(lens); tide_tensor_release(p);
+        return luaL_error(L, "%s: out of memory", fn);
+    }
     for (int64_t i = 0; i < n; i++) {
         lua_rawgeti(L, 2, (int)i + 1);
-        size_t len;
-        const char *s = lua_tolstring(L, -1, &len);
-        int rc = tide_fasttext_predict_text(m, s, len, &u, tide_f32(p) + i * m->n_classes);
+        texts[i] = lua_tolstring(L, -1, &lens[i]);
         lua_pop(L, 1);
-        if (rc != TIDE_OK) { tide_units_free(&u); tide_tensor_release(p); return lt_error(L, fn); }
     }
-    tide_units_free(&u);
+    int rc = tide_fasttext_predict_batch(m, texts, lens, n, tide_f32(p));
+    free(texts);
+    free(lens);
+    if (rc != TIDE_OK) { tide_tensor_release(p); return lt_error(L, fn); }
     return lt_push_tensor(L, p, fn);
 }
 

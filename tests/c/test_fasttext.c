@@ -2,7 +2,8 @@
  * of the cross-entropy measured by central finite differences; a synthetic learnable task
  * reaches high accuracy; same seed -> identical model bytes, another seed -> different;
  * save/load round trip; corrupt and truncated files refused; explanations add up to the
- * centred logit; bad input rejected with a message. */
+ * centred logit; threaded batch prediction equals the single-text loop; bad input rejected
+ * with a message. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +220,46 @@ static void test_deterministic_and_io(void **st)
     tide_fasttext_free(a); tide_fasttext_free(b); tide_fasttext_free(c);
 }
 
+static void test_predict_batch_threads(void **st)
+{
+    (void)st;
+    batch tr;
+    tide_vocab *v;
+    tide_fasttext *m = train_synth(3, &tr, &v);
+    enum { N = 3000 };
+    static char store[N][64];
+    const char *texts[N];
+    size_t lens[N];
+    for (int i = 0; i < N; i++) {
+        int lab;
+        snprintf(store[i], sizeof store[i], "%s", synth(50000 + (uint64_t)i, &lab));
+        texts[i] = store[i];
+        lens[i] = strlen(store[i]);
+    }
+    float *one = malloc(N * 2 * sizeof *one), *many = malloc(N * 2 * sizeof *many);
+    tide_units u = {0};
+    for (int i = 0; i < N; i++)
+        assert_int_equal(tide_fasttext_predict_text(m, texts[i], lens[i], &u, one + 2 * i), TIDE_OK);
+    setenv("TIDE_THREADS", "3", 1);
+    assert_int_equal(tide_fasttext_predict_batch(m, texts, lens, N, many), TIDE_OK);
+    assert_memory_equal(one, many, N * 2 * sizeof *one); /* identical for any thread count */
+    setenv("TIDE_THREADS", "1", 1);
+    assert_int_equal(tide_fasttext_predict_batch(m, texts, lens, N, many), TIDE_OK);
+    assert_memory_equal(one, many, N * 2 * sizeof *one);
+    /* a strict-UTF-8 model reports the failing text from whichever thread met it */
+    m->ids.flags |= TIDE_TEXT_STRICT;
+    store[2500][1] = (char)0xFF;
+    setenv("TIDE_THREADS", "2", 1);
+    assert_int_equal(tide_fasttext_predict_batch(m, texts, lens, N, many), TIDE_ERR);
+    assert_non_null(strstr(tide_error(), "text 2501"));
+    unsetenv("TIDE_THREADS");
+    free(one); free(many);
+    tide_units_free(&u);
+    free_batch(&tr);
+    tide_vocab_free(v);
+    tide_fasttext_free(m);
+}
+
 static void test_bad_input(void **st)
 {
     (void)st;
@@ -249,7 +290,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradient_mean),        cmocka_unit_test(test_gradient_sqrt),
         cmocka_unit_test(test_learns_synthetic),     cmocka_unit_test(test_deterministic_and_io),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_predict_batch_threads), cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
