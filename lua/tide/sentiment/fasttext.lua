@@ -1,7 +1,8 @@
 -- tide.sentiment.fasttext — the fastText-style review classifier (engine/fasttext.c: averaged
 -- or sqrt-pooled embeddings of units + hashed n-grams -> linear -> softmax, deterministic C SGD).
 --   local ft = tide.sentiment.fasttext.train(texts, labels, opts)   labels: 0/1 (or 0..k-1)
---   ft:prob(texts) -> {P(class 1)...};  ft:predict(texts) -> f32 [n, k];  ft:explain(text)
+--   ft:prob(texts) -> {P(class 1)...};  ft:predict(texts) -> f32 [n, k] (scored on TIDE_THREADS
+--   threads, default the online CPUs; results do not depend on the count);  ft:explain(text)
 --   ft:save(path);  tide.sentiment.fasttext.load(path)
 local text = require "tide.text"
 local T = require("tide").tensor
