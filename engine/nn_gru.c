@@ -36,9 +36,10 @@ NN_VECTOR static void gru_cell(float *restrict o, float *restrict gt, const floa
 }
 
 /* Backward of one step of one row: d is dL/dh_t, gt the step's saved gates (r, z, n, hn).
- * Writes, in place of the gates, the pre-activation gradients [dr, dz, dn_x, dn_h] (the r and
- * z gradients are shared by the input and hidden sides; the n gate's differ by the factor r),
- * and the direct part of dL/dh_{t-1} into dp. */
+ * Writes, in place of the gates, the pre-activation gradients [dr, dz, dn_h, dn_x] (the r and
+ * z gradients are shared by the input and hidden sides; the n gate's differ by the factor r;
+ * the hidden side's three come first so each step's dh_{t-1} is one sgemm), and the direct
+ * part of dL/dh_{t-1} into dp. */
 NN_VECTOR static void gru_cell_backward(float *restrict gt, float *restrict dp, const float *restrict d,
                               const float *restrict hp, float *restrict tmp, int64_t H)
 {
@@ -49,8 +50,8 @@ NN_VECTOR static void gru_cell_backward(float *restrict gt, float *restrict dp, 
         float dnp = dn * (1.0f - n * n);
         gt[j] = dnp * hn * r * (1.0f - r);
         gt[H + j] = dz * z * (1.0f - z);
-        gt[2 * H + j] = dnp;
-        gt[3 * H + j] = dnp * r;
+        gt[2 * H + j] = dnp * r;
+        gt[3 * H + j] = dnp;
         dp[j] = d[j] * z;
     }
 }
@@ -114,32 +115,36 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
             }
             gru_cell_backward(gt, dp, d, h_prev(out, h0, zeros, b, t, T, H), tmp, H);
         }
-        /* dh_{t-1} = direct part + [dr, dz] W_h{r,z} + dn_h W_hn (padded rows contribute 0) */
-        nn_gemm(0, 0, B, H, 2 * H, 1.0f, gates + t * G4, T * G4, w_hh, H, 1.0f, dhp, H);
-        nn_gemm(0, 0, B, H, H, 1.0f, gates + t * G4 + 3 * H, T * G4, w_hh + 2 * H * H, H, 1.0f, dhp, H);
+        /* dh_{t-1} = direct part + [dr, dz, dn_h] W_hh (padded rows contribute 0) */
+        nn_gemm(0, 0, B, H, G, 1.0f, gates + t * G4, T * G4, w_hh, H, 1.0f, dhp, H);
         float *sw = dh;
         dh = dhp, dhp = sw;
     }
     if (dh0)
         for (int64_t i = 0; i < B * H; i++) dh0[i] += dh[i];
-    /* input side: columns [dr, dz, dn_x] of each row */
-    if (dx) nn_gemm(0, 0, B * T, In, G, 1.0f, gates, G4, w_ih, In, 1.0f, dx, In);
-    if (dw_ih) nn_gemm(1, 0, G, In, B * T, 1.0f, gates, G4, x, In, 1.0f, dw_ih, In);
-    if (dw_hh) { /* hidden side: [dr, dz] and dn_h against the previous states */
+    /* input side: columns [dr, dz] and dn_x of each row */
+    if (dx) {
+        nn_gemm(0, 0, B * T, In, 2 * H, 1.0f, gates, G4, w_ih, In, 1.0f, dx, In);
+        nn_gemm(0, 0, B * T, In, H, 1.0f, gates + 3 * H, G4, w_ih + 2 * H * In, In, 1.0f, dx, In);
+    }
+    if (dw_ih) {
+        nn_gemm(1, 0, 2 * H, In, B * T, 1.0f, gates, G4, x, In, 1.0f, dw_ih, In);
+        nn_gemm(1, 0, H, In, B * T, 1.0f, gates + 3 * H, G4, x, In, 1.0f, dw_ih + 2 * H * In, In);
+    }
+    if (dw_hh) { /* hidden side: [dr, dz, dn_h] against the previous states */
         for (int64_t b = 0; b < B; b++)
             for (int64_t t = 0; t < T; t++)
                 memcpy(hprev + (b * T + t) * H, h_prev(out, h0, zeros, b, t, T, H),
                        (size_t)H * sizeof *hprev);
-        nn_gemm(1, 0, 2 * H, H, B * T, 1.0f, gates, G4, hprev, H, 1.0f, dw_hh, H);
-        nn_gemm(1, 0, H, H, B * T, 1.0f, gates + 3 * H, G4, hprev, H, 1.0f, dw_hh + 2 * H * H, H);
+        nn_gemm(1, 0, G, H, B * T, 1.0f, gates, G4, hprev, H, 1.0f, dw_hh, H);
     }
     for (int64_t r = 0; r < B * T; r++) {
         const float *g = gates + r * G4;
-        if (db_ih)
-            for (int64_t j = 0; j < G; j++) db_ih[j] += g[j];
-        if (db_hh) {
-            for (int64_t j = 0; j < 2 * H; j++) db_hh[j] += g[j];
-            for (int64_t j = 0; j < H; j++) db_hh[2 * H + j] += g[3 * H + j];
+        if (db_hh)
+            for (int64_t j = 0; j < G; j++) db_hh[j] += g[j];
+        if (db_ih) {
+            for (int64_t j = 0; j < 2 * H; j++) db_ih[j] += g[j];
+            for (int64_t j = 0; j < H; j++) db_ih[2 * H + j] += g[3 * H + j];
         }
     }
 }
