@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "atomic_file.h"
 #include "sim_impl.h"
 
 static void json_str(FILE *f, const char *s)
@@ -68,11 +69,9 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
                          const tide_sim_summary *sum)
 {
     if (!path || !*path) return tide_errorf("sim: truth path is empty");
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return tide_errorf("sim: path too long: '%s'", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return tide_errorf("sim: cannot create '%s': %s", path, strerror(errno));
+    tide_atomic_file af;
+    if (tide_atomic_open(&af, path) != TIDE_OK) return TIDE_ERR;
+    FILE *f = af.f;
     const tide_sim_config *c = &s->cfg;
     fprintf(f, "{\"format\": \"tide.sim.truth/1\", \"time_unit\": \"day\",\n"
                "\"columns\": [\"user_id\", \"item_id\", \"category_id\", \"behavior\", "
@@ -97,8 +96,7 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
                "\"alive_at_end\", \"top_category\"],\n\"users\": [");
     double *prob = per_user ? malloc(sizeof(double) * (size_t)c->n_categories) : NULL;
     if (per_user && !prob) {
-        fclose(f);
-        unlink(tmp);
+        tide_atomic_abort(&af);
         return tide_errorf("sim: out of memory");
     }
     for (int64_t u = 0; per_user && u < c->n_users; u++) {
@@ -114,13 +112,9 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
     }
     free(prob);
     fprintf(f, "]}\n");
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int e = errno;
-    if (fclose(f) != 0) bad = 1;
-    if (!bad && rename(tmp, path) != 0) bad = 1, e = errno;
-    if (bad) {
-        unlink(tmp);
-        return tide_errorf("sim: writing '%s' failed: %s", path, strerror(e));
+    if (tide_atomic_commit(&af) != TIDE_OK) {
+        tide_error_prefix("sim");
+        return TIDE_ERR;
     }
     return TIDE_OK;
 }

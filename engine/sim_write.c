@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "error.h"
+#include "atomic_file.h"
 #include "sim_impl.h"
 
 static const char csv_header[] = "user_id,item_id,category_id,behavior,timestamp,price,dwell\n";
@@ -196,17 +197,13 @@ int tide_sim_write(const tide_sim *s, const char *path, int gz_level, int thread
     p.n_slots = 2 * threads;
     p.slots = calloc((size_t)p.n_slots, sizeof *p.slots);
     if (!p.slots) return tide_errorf("sim: out of memory");
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+    tide_atomic_file af;
+    if (tide_atomic_open(&af, path) != TIDE_OK) {
         free(p.slots);
-        return tide_errorf("sim: path too long: '%s'", path);
+        tide_error_prefix("sim");
+        return TIDE_ERR;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(p.slots);
-        return tide_errorf("sim: cannot create '%s': %s", path, strerror(e));
-    }
+    int fd = fileno(af.f); /* blocks are written straight to the descriptor, never via af.f */
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
     pthread_t th[64];
@@ -229,13 +226,13 @@ int tide_sim_write(const tide_sim *s, const char *path, int gz_level, int thread
     for (int i = 0; i < p.n_slots; i++) free(p.slots[i].raw.data), free(p.slots[i].z);
     free(p.slots);
     if (sum->rows == 0) sum->t_min = sum->t_max = 0;
-    int bad = p.written < p.n_blocks;
-    if (!bad && fsync(fd) != 0) bad = 1, snprintf(p.err, sizeof p.err, "%s", strerror(errno));
-    if (close(fd) != 0 && !bad) bad = 1, snprintf(p.err, sizeof p.err, "%s", strerror(errno));
-    if (!bad && rename(tmp, path) != 0) bad = 1, snprintf(p.err, sizeof p.err, "%s", strerror(errno));
-    if (bad) {
-        unlink(tmp);
+    if (p.written < p.n_blocks) {
+        tide_atomic_abort(&af);
         return tide_errorf("sim: writing '%s' failed: %s", path, p.err[0] ? p.err : "I/O error");
+    }
+    if (tide_atomic_commit(&af) != TIDE_OK) {
+        tide_error_prefix("sim");
+        return TIDE_ERR;
     }
     return TIDE_OK;
 }
