@@ -88,5 +88,12 @@ static int l_is_grad_enabled(lua_State *L)
     return 1;
 }
 
-const luaL_Reg lt_autograd_funcs[] = {
+static const luaL_Reg funcs[] = {
     {"set_grad_enabled", l_set_grad_enabled}, {"is_grad_enabled", l_is_grad_enabled}, {NULL, NULL}};
+
+int lt_open_autograd(lua_State *L)
+{
+    lua_newtable(L);
+    lt_register(L, funcs);
+    return 1;
+}

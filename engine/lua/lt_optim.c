@@ -8,14 +8,12 @@
  *   grad_norm(params) -> global L2 norm of the params' gradients
  *   clip_grad_norm(params, max_norm) -> norm before clipping (gradients scaled in place)
  *
- * Also carries the grad-mode functions of lt_autograd.c as the sub-table `autograd` (core.c
- * has no autograd slot). Scratch arrays are Lua userdata, so a Lua error frees them. */
+ * Scratch arrays are Lua userdata, so a Lua error frees them. */
 #include <string.h>
 
 #include "lt.h"
 #include "optim.h"
 
-extern const luaL_Reg lt_autograd_funcs[];
 
 static double opt_num(lua_State *L, int t, const char *k, double def)
 {
@@ -135,8 +133,5 @@ int lt_open_optim(lua_State *L)
 {
     lua_newtable(L);
     lt_register(L, funcs);
-    lua_newtable(L);
-    lt_register(L, lt_autograd_funcs);
-    lua_setfield(L, -2, "autograd");
     return 1;
 }

@@ -2,7 +2,7 @@
 -- off / on and always restore the previous mode, even when the function errors.
 -- The tensor methods (requires_grad, backward, grad, zero_grad, detach, is_leaf, needs_grad)
 -- live on tensors themselves (engine/lua/lt_autograd.c).
-local core = require("tide").core.optim.autograd
+local core = require("tide").core.autograd
 
 local M = {
   set_grad_enabled = core.set_grad_enabled,   -- (bool) -> previous setting

@@ -6,6 +6,10 @@ local core = require("tide." .. core_name)
 
 local tide = { core = core, tensor = core.tensor, version = "0.1.0" }
 
+-- Grad mode (see tide.autograd): tide.no_grad(fn, ...) runs fn without recording a graph.
+function tide.no_grad(fn, ...) return require("tide.autograd").no_grad(fn, ...) end
+function tide.enable_grad(fn, ...) return require("tide.autograd").enable_grad(fn, ...) end
+
 -- Lazily loads lua/tide/<name>.lua the first time tide.<name> is read.
 setmetatable(tide, {
   __index = function(self, name)
