@@ -27,9 +27,9 @@
  * with the file name and byte offset. */
 #include "checkpoint.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,31 +138,16 @@ static int check_save_args(const char *path, int n, const char *const *names,
     return TIDE_OK;
 }
 
-/* fsync the directory holding path, so the rename itself is durable */
-static void sync_dir(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 int tide_checkpoint_save(const char *path, int n, const char *const *names,
                          tide_tensor *const *tensors, int nmeta, const tide_ckpt_meta *meta)
 {
     if (check_save_args(path, n, names, tensors, nmeta, meta) != TIDE_OK) return TIDE_ERR;
-    static int counter = 0;
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%d", path, (long)getpid(), counter++) >= (int)sizeof tmp)
-        return tide_errorf("checkpoint save %s: path too long", path);
-    wr w = {fopen(tmp, "wb"), crc32(0L, Z_NULL, 0), 0};
-    if (!w.f) return tide_errorf("checkpoint save %s: cannot create %s: %s", path, tmp, strerror(errno));
+    tide_atomic_file af;
+    if (tide_atomic_open(&af, path) != TIDE_OK) {
+        tide_error_prefix("checkpoint save");
+        return TIDE_ERR;
+    }
+    wr w = {af.f, crc32(0L, Z_NULL, 0), 0};
     put(&w, MAGIC, 8);
     put_u32(&w, TIDE_CKPT_VERSION);
     put_u32(&w, 0);
@@ -203,17 +188,16 @@ int tide_checkpoint_save(const char *path, int n, const char *const *names,
         }
     }
     put_u32(&w, (uint32_t)w.crc); /* (put updates crc afterwards; irrelevant) */
-    if (!w.err && fflush(w.f) != 0) w.err = errno ? errno : EIO;
-    if (!w.err && fsync(fileno(w.f)) != 0) w.err = errno ? errno : EIO;
-    if (fclose(w.f) != 0 && !w.err) w.err = errno ? errno : EIO;
-    if (!w.err && rename(tmp, path) != 0) w.err = errno ? errno : EIO;
     if (w.err) {
         char why[256];
         snprintf(why, sizeof why, "%s", w.err == ENOMEM ? tide_error() : strerror(w.err));
-        unlink(tmp);
+        tide_atomic_abort(&af);
         return tide_errorf("checkpoint save %s: %s", path, why);
     }
-    sync_dir(path);
+    if (tide_atomic_commit(&af) != TIDE_OK) {
+        tide_error_prefix("checkpoint save");
+        return TIDE_ERR;
+    }
     return TIDE_OK;
 }
 
