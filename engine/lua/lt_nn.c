@@ -23,29 +23,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__GLIBC__) || defined(__linux__)
-#include <malloc.h>
-#endif
 
 #include "lt.h"
 #include "nn.h"
-
-/* Training allocates and frees tensors of tens of MB on every step. By default glibc serves
- * blocks above a (dynamic) mmap threshold with fresh mmap()s and trims the heap top as soon as
- * it shrinks, so each step page-faults and zero-fills the same memory again: ~15% of a
- * transformer step here. Keeping freed memory in the heap (mmap only above 32 MB, the largest
- * threshold glibc accepts; trim only beyond 1 GB of free heap) lets a steady-state step reuse
- * the previous step's pages. Process-wide, so it is set once, when the nn module opens.
- * TIDE_MALLOC_DEFAULTS=1 in the environment keeps glibc's defaults. */
-static void tune_malloc(void)
-{
-#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
-    const char *keep = getenv("TIDE_MALLOC_DEFAULTS");
-    if (keep && keep[0] == '1') return;
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-}
 
 /* ---- option helpers (all raise before any engine allocation) ---- */
 
@@ -352,7 +332,6 @@ static const luaL_Reg funcs[] = {
 
 int lt_open_nn(lua_State *L)
 {
-    tune_malloc();
     lua_newtable(L);
     lt_register(L, funcs);
     return 1;
