@@ -84,7 +84,7 @@ int tide_ag_topk(tide_tensor *a, int64_t k, int largest, tide_tensor **values,
                  tide_tensor **indices);
 int tide_ag_sort(tide_tensor *a, int dim, int descending, tide_tensor **values,
                  tide_tensor **indices);
-/* cat/stack (ops_cat.h): any n >= 1; more than TIDE_NODE_MAX_INPUTS inputs are joined as a
+/* cat/stack (ops.h): any n >= 1; more than TIDE_NODE_MAX_INPUTS inputs are joined as a
  * tree of nodes. Gradients are the matching slices of the output gradient. */
 tide_tensor *tide_ag_cat(tide_tensor *const *ts, int n, int dim);
 tide_tensor *tide_ag_stack(tide_tensor *const *ts, int n, int dim);

@@ -1,4 +1,4 @@
-/* autograd_cat.c — differentiable cat and stack (raw ops in ops_cat.h).
+/* autograd_cat.c — differentiable cat and stack (raw ops in ops.h).
  *
  * A node holds at most TIDE_NODE_MAX_INPUTS inputs, so a cat of more tensors (an RNN's
  * per-step outputs, say) is built as a tree: groups of up to 8 are concatenated first and
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "autograd_internal.h"
-#include "ops_cat.h"
+#include "ops.h"
 
 /* ints[0] = dim */
 static int bw_cat(tide_node *n, const tide_tensor *g)

@@ -79,6 +79,10 @@ tide_tensor *tide_index_add(const tide_tensor *a, int dim, const tide_tensor *in
 int tide_index_add_(tide_tensor *a, int dim, const tide_tensor *index, const tide_tensor *src);
 int tide_scatter_add_(tide_tensor *a, int dim, const tide_tensor *index, const tide_tensor *src);
 tide_tensor *tide_masked_fill(const tide_tensor *a, const tide_tensor *mask, double v);
+/* Joins n >= 1 tensors of one dtype along an existing dim; all other dims must match. */
+tide_tensor *tide_cat(const tide_tensor *const *ts, int n, int dim);
+/* Joins n >= 1 tensors of one shape and dtype along a NEW dim (0..ndim). */
+tide_tensor *tide_stack(const tide_tensor *const *ts, int n, int dim);
 
 /* ---- sorting and scans (ops_sort.c) ----
  * topk along the last dim: values and i64 indices of shape [..., k], sorted. sort along

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "ops.h"
-#include "ops_cat.h"
 #include "ops_plan.h"
 
 static int64_t load_index(const tide_tensor *ix, int64_t off)

@@ -13,7 +13,7 @@
  * In-place forms (trailing _) do not record autograd history. */
 #include "autograd.h"
 #include "lt_ops.h"
-#include "ops_cat.h"
+#include "ops.h"
 
 static int64_t raw_index(const tide_tensor *ix, int64_t off)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "autograd.h"
-#include "ops_cat.h"
+#include "ops.h"
 
 static tide_tensor *vec(int64_t n, const float *v)
 {

@@ -1,6 +1,6 @@
 /* test_ops_index.c — gather, scatter_add(_), index_select, index_add(_), masked_fill, cat,
  * stack: values from naive loops, strided inputs, bounds checks that leave targets untouched. */
-#include "ops_cat.h"
+#include "ops.h"
 #include "ops_test_util.h"
 
 static tide_tensor *ti64(int ndim, const int64_t *shape, const int64_t *v)
