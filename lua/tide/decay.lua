@@ -115,6 +115,9 @@ end
 
 M.hawkes = require("tide.decay.hawkes")
 
+-- Least-squares fit of I(t) = I0·S(t; θ) to observed (t, y) points (tide.decay.curve).
+function M.curve_fit(t, y, opts) return require("tide.decay.curve").curve_fit(t, y, opts) end
+
 -- ŷ = α(z)·e^(−β(z)·t) with (α, β) = softplus(MLP(z)), trained end to end (tide.decay.net)
 function M.network(opts) return require("tide.decay.net").new(opts) end
 

@@ -236,6 +236,24 @@ function tests.decay_network_survival_loss()
   check.errors(function() net:fit(z, T.fromtable(tt), T.fromtable(et), { loss = "huber" }) end, "loss must be")
 end
 
+function tests.curve_fit_least_squares()
+  -- exact curves: the fit must return the generating I0 and parameters
+  local t, y = {}, {}
+  for i = 0, 20 do t[#t + 1] = i * 0.5; y[#y + 1] = 3 * math.exp(-0.4 * i * 0.5) end
+  local c = tide.decay.curve_fit(t, y, { family = "exponential" })
+  check.near(c.I0, 3, 1e-5); check.near(c.theta[1], 0.4, 1e-5)
+  check.near(c.half_life, math.log(2) / 0.4, 1e-4)
+  local ym = {}
+  for i = 1, #t do ym[i] = 2 * (0.3 * math.exp(-2 * t[i]) + 0.7 * math.exp(-0.1 * t[i])) end
+  local m = tide.decay.curve_fit(t, ym, { family = "mixture", k = 2 })
+  check.near(m.I0, 2, 1e-3); check.near(m.theta[1], 0.3, 1e-3); check.near(m.theta[3], 2, 1e-2); check.near(m.theta[4], 0.1, 1e-3)
+  local yw = {}
+  for i = 1, #t do yw[i] = 1.5 * math.exp(-((0.3 * t[i]) ^ 0.6)) end
+  local w = tide.decay.curve_fit(t, yw, { family = "weibull" })
+  check.near(w.theta[1], 0.3, 1e-3); check.near(w.theta[2], 0.6, 1e-3)
+  check.errors(function() tide.decay.curve_fit({ 1, 2 }, { 1 }) end, "equal length")
+end
+
 function tests.binding_errors()
   local D = tide.core.decay
   local off = T.fromtable({ 0, 2 }, "i64")
