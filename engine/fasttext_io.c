@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "atomic_file.h"
 #include "fasttext.h"
 
 #define MAGIC "TIDEFT01"
@@ -51,7 +52,7 @@ int tide_fasttext_save(const tide_fasttext *m, const char *path)
     uint32_t crc = crc_all(buf, (size_t)(p - buf));
     memcpy(p, &crc, 4);
     free(vb);
-    int rc = tide_text_write_atomic(path, buf, total);
+    int rc = tide_write_file_atomic(path, buf, total);
     free(buf);
     return rc;
 }

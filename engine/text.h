@@ -134,9 +134,6 @@ int64_t tide_text_ids(const tide_vocab *v, const char *s, size_t len, const tide
 int64_t tide_units_ids(const tide_vocab *v, const tide_units *us, const tide_ids_opts *o,
                        int32_t **ids, int32_t **pos, size_t *n, size_t *cap);
 
-/* Atomic write helper shared by the text and fastText savers: writes n bytes to path via a
- * temp file in the same directory, fsync, rename. */
-int tide_text_write_atomic(const char *path, const void *data, size_t n);
 /* Reads a whole file (malloc'd, caller frees); NULL + error naming the path. */
 char *tide_text_read_file(const char *path, size_t *n);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "atomic_file.h"
 #include "text.h"
 
 typedef struct {
@@ -259,7 +260,7 @@ int tide_vocab_save(const tide_vocab *v, const char *path)
     size_t n;
     char *b = tide_vocab_serialize(v, &n);
     if (!b) return TIDE_ERR;
-    int rc = tide_text_write_atomic(path, b, n);
+    int rc = tide_write_file_atomic(path, b, n);
     free(b);
     return rc;
 }

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "atomic_file.h"
 #include "fasttext.h"
 
 static double xent(const tide_fasttext *m, const int32_t *ids, int64_t n, int y)
@@ -204,13 +205,13 @@ static void test_deterministic_and_io(void **st)
     tide_fasttext_free(l);
     /* one flipped byte in the embeddings: refused */
     ba[na / 2] ^= 0x10;
-    assert_int_equal(tide_text_write_atomic(pa, ba, na), TIDE_OK);
+    assert_int_equal(tide_write_file_atomic(pa, ba, na), TIDE_OK);
     assert_null(tide_fasttext_load(pa));
     assert_non_null(strstr(tide_error(), "checksum"));
     ba[na / 2] ^= 0x10;
-    assert_int_equal(tide_text_write_atomic(pa, ba, na - 100), TIDE_OK);
+    assert_int_equal(tide_write_file_atomic(pa, ba, na - 100), TIDE_OK);
     assert_null(tide_fasttext_load(pa));
-    assert_int_equal(tide_text_write_atomic(pa, "TIDEFT", 6), TIDE_OK);
+    assert_int_equal(tide_write_file_atomic(pa, "TIDEFT", 6), TIDE_OK);
     assert_null(tide_fasttext_load(pa));
     assert_non_null(strstr(tide_error(), "not a tide fastText model"));
     free(ba); free(bb); free(bc);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "atomic_file.h"
 #include "text.h"
 
 static void norm_is(const char *in, size_t len, const char *want, int want_bad)
@@ -213,13 +214,13 @@ static void test_vocab_save_load(void **st)
     char *b = tide_text_read_file(path, &n);
     assert_non_null(b);
     b[20] ^= 1;
-    assert_int_equal(tide_text_write_atomic(path, b, n), TIDE_OK);
+    assert_int_equal(tide_write_file_atomic(path, b, n), TIDE_OK);
     assert_null(tide_vocab_load(path));
     assert_non_null(strstr(tide_error(), "checksum"));
     b[20] ^= 1;
-    assert_int_equal(tide_text_write_atomic(path, b, n - 10), TIDE_OK); /* truncated */
+    assert_int_equal(tide_write_file_atomic(path, b, n - 10), TIDE_OK); /* truncated */
     assert_null(tide_vocab_load(path));
-    assert_int_equal(tide_text_write_atomic(path, "hello\n", 6), TIDE_OK);
+    assert_int_equal(tide_write_file_atomic(path, "hello\n", 6), TIDE_OK);
     assert_null(tide_vocab_load(path));
     assert_non_null(strstr(tide_error(), "not a tide vocabulary"));
     free(b);
