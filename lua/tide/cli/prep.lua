@@ -73,14 +73,8 @@ local function build_schema(a)
 end
 
 local function write_atomic(path, text)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "wb")
-  if not f then error("prep: " .. err, 0) end
-  f:write(text)
-  f:flush()
-  f:close()
-  local ok, e2 = os.rename(tmp, path)
-  if not ok then error("prep: " .. e2, 0) end
+  local ok, err = pcall(require("tide").core.io.write_atomic, path, text)
+  if not ok then error("prep: " .. tostring(err), 0) end
 end
 
 local function run(args)

@@ -70,14 +70,19 @@ function cmds.predict(a)
   local c, idx = load_rows(a, "all")
   local m = get_model(a)
   local r = S.score(m, c.texts, { explain = num(a, "explain") or 3, prior = num(a, "prior") })
-  local out = a.out and assert(io.open(a.out, "w")) or io.stdout
-  out:write("row,p_positive,intensity,tokens\n")
+  local lines = { "row,p_positive,intensity,tokens" }
   for i, x in ipairs(r) do
     local toks = {}
     for _, t in ipairs(x.tokens or {}) do toks[#toks + 1] = ("%s:%.3f"):format(t[1], t[2]) end
-    out:write(("%d,%.6f,%.6f,%s\n"):format(idx[i], x.p, x.intensity, csv_field(table.concat(toks, " "))))
+    lines[#lines + 1] = ("%d,%.6f,%.6f,%s"):format(idx[i], x.p, x.intensity, csv_field(table.concat(toks, " ")))
   end
-  if a.out then out:close(); print(("wrote %d predictions to %s"):format(#r, a.out)) end
+  local text = table.concat(lines, "\n") .. "\n"
+  if a.out then
+    require("tide").core.io.write_atomic(a.out, text) -- never a half-written predictions file
+    print(("wrote %d predictions to %s"):format(#r, a.out))
+  else
+    io.stdout:write(text)
+  end
   return 0
 end
 
