@@ -95,7 +95,10 @@ tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn b
     n->name = name;
     n->backward = backward;
     n->ninputs = ninputs;
-    for (int i = 0; i < ninputs; i++) n->inputs[i] = tide_tensor_retain(inputs[i]);
+    for (int i = 0; i < ninputs; i++) {
+        n->inputs[i] = tide_tensor_retain(inputs[i]);
+        n->input_version[i] = inputs[i] ? inputs[i]->storage->version : 0;
+    }
     n->seq = ++clock_seq;
     out->node = n;
     out->requires_grad = 0;
@@ -111,6 +114,7 @@ void tide_ag_save(tide_node *n, tide_tensor *t)
         return;
     }
     /* saving the node's own output would make out -> node -> out: keep an alias instead */
+    n->saved_version[n->nsaved] = t->storage->version;
     n->saved[n->nsaved++] = t->node == n ? tide_detach(t) : tide_tensor_retain(t);
     TIDE_ASSERT(n->saved[n->nsaved - 1] != NULL);
 }
@@ -288,6 +292,40 @@ done:
     return TIDE_OK;
 }
 
+/* ---- in-place safety ---- */
+
+static int version_error(const tide_node *n, const char *what, int i, const tide_tensor *t,
+                         uint64_t expected)
+{
+    char s1[96];
+    return tide_errorf("backward: one of the tensors needed for gradient computation has been "
+                       "modified by an in-place operation: %s %s, %s %d of %s, is at version "
+                       "%llu; expected version %llu (copy, fill, set, a random fill, index_add_, "
+                       "an *_out op or an optimizer step wrote into it, or into a view of it, "
+                       "after the forward pass: clone() it first or recompute the forward)",
+                       tide_dtype_name(t->dtype), tide_shape_str(t, s1, sizeof s1), what, i + 1,
+                       n->name, (unsigned long long)t->storage->version,
+                       (unsigned long long)expected);
+}
+
+/* TIDE_OK when every input (except the value-free ones) and every saved tensor of n still
+ * has the storage version it had when the node captured it. */
+static int check_versions(const tide_node *n)
+{
+    for (int i = 0; i < n->ninputs; i++) {
+        const tide_tensor *t = n->inputs[i];
+        if (!t || (n->value_free >> i & 1u)) continue;
+        if (t->storage->version != n->input_version[i])
+            return version_error(n, "input", i, t, n->input_version[i]);
+    }
+    for (int i = 0; i < n->nsaved; i++) {
+        const tide_tensor *t = n->saved[i];
+        if (t && t->storage->version != n->saved_version[i])
+            return version_error(n, "saved tensor", i, t, n->saved_version[i]);
+    }
+    return TIDE_OK;
+}
+
 int tide_backward(tide_tensor *root, const tide_tensor *grad_out)
 {
     char s1[96], s2[96];
@@ -319,6 +357,16 @@ int tide_backward(tide_tensor *root, const tide_tensor *grad_out)
     size_t n = 0;
     int rc = collect(root, &list, &n);
     if (rc != TIDE_OK) {
+        tide_tensor_release(seed);
+        tide_set_grad_enabled(prev);
+        return rc;
+    }
+    /* every check before the first backward runs: a stale tensor fails the whole sweep with
+     * no gradient touched and the graph intact (PyTorch checks node by node instead) */
+    for (size_t j = 0; j < n && rc == TIDE_OK; j++) rc = check_versions(list[j]->node);
+    if (rc != TIDE_OK) {
+        for (size_t j = 0; j < n; j++) tide_tensor_release(list[j]);
+        free(list);
         tide_tensor_release(seed);
         tide_set_grad_enabled(prev);
         return rc;

@@ -23,6 +23,10 @@
  *  - inputs may be NULL (optional operands) and are skipped by the sweep;
  *  - backward runs with grad mode off; returning TIDE_ERR (message set) aborts the sweep
  *    and the error is reported as "backward of <name>: <message>".
+ *  - every input and saved tensor must be unchanged since it was captured: tide_backward
+ *    checks the storage versions of all reachable nodes BEFORE running any backward and
+ *    fails (no gradient touched) when something wrote into one in place (copy, fill, set,
+ *    random fills, index_add_, *_out, optimizer steps, also through a view);
  * After a sweep every node it used is "spent" (backward == NULL, inputs/saved released):
  * a second backward through it fails with a clear message. */
 typedef struct tide_node tide_node;
@@ -41,7 +45,13 @@ struct tide_node {
     double scalars[8];                              /* op parameters (dims, eps, ...) */
     int64_t ints[TIDE_MAX_DIMS * 2];
     void *ctx;                                      /* extra op state, freed with free() */
-    int64_t seq;                                    /* creation order on the tape */
+    int64_t seq;                                    /* creation order on the tape */    /* in-place safety (PyTorch's version counters): the storage version of every input and
+     * saved tensor when it was captured; tide_backward refuses to run when one changed.
+     * Inputs whose bit is set in value_free are not checked: the backward reads only their
+     * shape (add, sub, views, sum, ...), so writing into them later is harmless. */
+    uint64_t input_version[TIDE_NODE_MAX_INPUTS];
+    uint64_t saved_version[TIDE_NODE_MAX_SAVED];
+    unsigned value_free;
 };
 
 /* ---- grad mode ---- */

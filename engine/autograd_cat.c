@@ -34,6 +34,7 @@ tide_tensor *tide_ag_cat(tide_tensor *const *ts, int n, int dim)
         tide_tensor *out = ag_wrap(tide_cat((const tide_tensor *const *)ts, n, dim), "cat", bw_cat,
                                    n, ts, &nd);
         if (nd) nd->ints[0] = tide_norm_dim(dim, ts[0]->ndim, "cat");
+        ag_value_free(nd, 0xFFu); /* backward slices the gradient by the inputs' shapes */
         return out;
     }
     int ng = (n + TIDE_NODE_MAX_INPUTS - 1) / TIDE_NODE_MAX_INPUTS;

@@ -77,6 +77,7 @@ tide_tensor *tide_ag_unary(tide_unop op, tide_tensor *a)
     tide_tensor *out = ag_wrap(tide_unary(op, a), tide_unop_name(op), bw_unary, 1, &a, &n);
     if (n) {
         n->ints[0] = op;
+        if (op == TIDE_NEG || op == TIDE_SIGN) ag_value_free(n, 1u);
         if (op == TIDE_EXP || op == TIDE_SQRT || op == TIDE_TANH || op == TIDE_SIGMOID ||
             op == TIDE_RSQRT)
             tide_ag_save(n, out);
@@ -144,6 +145,7 @@ tide_tensor *tide_ag_binary(tide_binop op, tide_tensor *a, tide_tensor *b)
     tide_node *n;
     tide_tensor *out = ag_wrap(tide_binary(op, a, b), tide_binop_name(op), bw_binary, 2, in, &n);
     if (n) n->ints[0] = op; /* comparisons give i32 and are never recorded */
+    if (op == TIDE_ADD || op == TIDE_SUB) ag_value_free(n, 3u);
     return out;
 }
 
@@ -194,6 +196,7 @@ tide_tensor *tide_ag_binary_scalar(tide_binop op, tide_tensor *a, double s, int 
         n->ints[0] = op;
         n->ints[1] = reversed != 0;
         n->scalars[0] = s;
+        if (op == TIDE_ADD || op == TIDE_SUB) ag_value_free(n, 1u);
     }
     return out;
 }
@@ -244,7 +247,9 @@ tide_tensor *tide_ag_where(tide_tensor *cond, tide_tensor *a, tide_tensor *b)
 {
     tide_tensor *in[3] = {cond, a, b};
     tide_node *n;
-    return ag_wrap(tide_where(cond, a, b), "where", bw_where, 3, in, &n);
+    tide_tensor *out = ag_wrap(tide_where(cond, a, b), "where", bw_where, 3, in, &n);
+    ag_value_free(n, 6u); /* only cond's values select the gradient */
+    return out;
 }
 
 static int bw_masked_fill(tide_node *n, const tide_tensor *g)
@@ -258,6 +263,7 @@ tide_tensor *tide_ag_masked_fill(tide_tensor *a, tide_tensor *mask, double v)
 {
     tide_node *n;
     tide_tensor *out = ag_wrap(tide_masked_fill(a, mask, v), "masked_fill", bw_masked_fill, 1, &a, &n);
+    ag_value_free(n, 1u);
     tide_ag_save(n, mask);
     return out;
 }

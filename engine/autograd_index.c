@@ -97,6 +97,7 @@ tide_tensor *tide_ag_gather(tide_tensor *a, int dim, tide_tensor *index)
 {
     tide_node *n;
     tide_tensor *out = ag_wrap(tide_gather(a, dim, index), "gather", bw_gather, 1, &a, &n);
+    ag_value_free(n, 1u); /* only the saved index is read */
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "gather");
         tide_ag_save(n, index);
@@ -118,6 +119,7 @@ tide_tensor *tide_ag_scatter_add(tide_tensor *a, int dim, tide_tensor *index, ti
     tide_node *n;
     tide_tensor *out = ag_wrap(tide_scatter_add(a, dim, index, src), "scatter_add",
                                bw_scatter_add, 2, in, &n);
+    ag_value_free(n, 3u);
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "scatter_add");
         tide_ag_save(n, index);
@@ -145,6 +147,7 @@ tide_tensor *tide_ag_index_select(tide_tensor *a, int dim, tide_tensor *index)
     tide_node *n;
     tide_tensor *out = ag_wrap(tide_index_select(a, dim, index), "index_select", bw_index_select,
                                1, &a, &n);
+    ag_value_free(n, 1u);
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "index_select");
         tide_ag_save(n, index);
@@ -166,6 +169,7 @@ tide_tensor *tide_ag_index_add(tide_tensor *a, int dim, tide_tensor *index, tide
     tide_node *n;
     tide_tensor *out = ag_wrap(tide_index_add(a, dim, index, src), "index_add", bw_index_add, 2,
                                in, &n);
+    ag_value_free(n, 3u);
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "index_add");
         tide_ag_save(n, index);

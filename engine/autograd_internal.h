@@ -55,4 +55,11 @@ static inline tide_tensor *ag_wrap(tide_tensor *out, const char *name, tide_back
     return out;
 }
 
+/* Marks inputs (bit i = input i) whose VALUES the node's backward never reads, only their
+ * shape: tide_backward skips their in-place version check (NULL-safe). */
+static inline void ag_value_free(tide_node *n, unsigned mask)
+{
+    if (n) n->value_free |= mask;
+}
+
 #endif

@@ -140,6 +140,7 @@ tide_tensor *tide_ag_reduce(tide_redop op, tide_tensor *a, const int *dims, int 
     n->ints[1] = keepdim != 0;
     n->ints[2] = unbiased != 0;
     n->ints[3] = op;
+    if (op == TIDE_SUM || op == TIDE_MEAN) ag_value_free(n, 1u);
     if (op == TIDE_MAX || op == TIDE_MIN || op == TIDE_STD || op == TIDE_LOGSUMEXP)
         tide_ag_save(n, out);
     return out;
@@ -175,6 +176,7 @@ tide_tensor *tide_ag_cumsum(tide_tensor *a, int dim)
 {
     tide_node *n;
     tide_tensor *out = ag_wrap(tide_cumsum(a, dim), "cumsum", bw_cumsum, 1, &a, &n);
+    ag_value_free(n, 1u);
     if (n) n->ints[0] = tide_norm_dim(dim, a->ndim, "cumsum");
     return out;
 }
@@ -209,6 +211,7 @@ int tide_ag_topk(tide_tensor *a, int64_t k, int largest, tide_tensor **values,
 {
     if (tide_topk(a, k, largest, values, indices) != TIDE_OK) return TIDE_ERR;
     tide_node *n = tide_ag_record(*values, "topk", bw_scatter_back, 1, &a);
+    ag_value_free(n, 1u); /* the saved indices carry what backward needs */
     if (n) {
         n->ints[0] = a->ndim - 1;
         save_index_copy(n, *indices);
@@ -221,6 +224,7 @@ int tide_ag_sort(tide_tensor *a, int dim, int descending, tide_tensor **values,
 {
     if (tide_sort(a, dim, descending, values, indices) != TIDE_OK) return TIDE_ERR;
     tide_node *n = tide_ag_record(*values, "sort", bw_scatter_back, 1, &a);
+    ag_value_free(n, 1u);
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "sort");
         save_index_copy(n, *indices);

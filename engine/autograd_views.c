@@ -22,7 +22,9 @@ static int bw_identity(tide_node *n, const tide_tensor *g)
 static tide_tensor *rec1(tide_tensor *out, const char *name, tide_backward_fn bw, tide_tensor *a,
                          tide_node **n)
 {
-    return ag_wrap(out, name, bw, 1, &a, n);
+    out = ag_wrap(out, name, bw, 1, &a, n);
+    ag_value_free(*n, 1u); /* a view's backward only needs the base's geometry */
+    return out;
 }
 
 tide_tensor *tide_ag_view(tide_tensor *t, int ndim, const int64_t *shape)

@@ -228,6 +228,7 @@ static int unary_run(tide_tensor *out, tide_unop op, const tide_tensor *a)
 
 int tide_unary_out(tide_tensor *out, tide_unop op, const tide_tensor *a)
 {
+    tide_tensor_bump_version(out); /* autograd's in-place check */
     return unary_run(out, op, a);
 }
 
@@ -261,6 +262,7 @@ int tide_binary_out(tide_tensor *out, tide_binop op, const tide_tensor *a, const
     const tide_tensor *ca = as_dtype(a, ct, &ta), *cb = as_dtype(b, ct, &tb);
     int rc = TIDE_ERR;
     if (ca && cb) {
+        tide_tensor_bump_version(out); /* autograd's in-place check */
         tide_plan p;
         tide_plan_begin(&p, nd, shape);
         tide_plan_add(&p, out, name);

@@ -116,6 +116,7 @@ int tide_scatter_add_(tide_tensor *a, int dim, const tide_tensor *index, const t
 {
     if ((dim = tide_norm_dim(dim, a->ndim, "scatter_add")) < 0) return TIDE_ERR;
     if (check_gather_shapes(a, dim, index, src, "scatter_add") != TIDE_OK) return TIDE_ERR;
+    tide_tensor_bump_version(a); /* autograd's in-place check */
     tide_iter it;
     tide_iter_init(&it, index);
     int64_t n = tide_tensor_numel(index);
@@ -193,6 +194,7 @@ int tide_index_add_(tide_tensor *a, int dim, const tide_tensor *index, const tid
     if (src->dtype != a->dtype)
         return tide_errorf("index_add: src dtype %s differs from input dtype %s",
                            tide_dtype_name(src->dtype), tide_dtype_name(a->dtype));
+    tide_tensor_bump_version(a); /* autograd's in-place check */
     int64_t k = index->shape[0], off = index->offset, ist = index->strides[0];
     if (dim == 0 && a->dtype == TIDE_F32 && tide_tensor_is_contiguous(a) &&
         tide_tensor_is_contiguous(src) && a->storage != src->storage) {

@@ -50,6 +50,7 @@ int tide_gemm(tide_tensor *out, const tide_tensor *a, int trans_a, const tide_te
     if (m > 0x7fffffff || n > 0x7fffffff || k > 0x7fffffff)
         return tide_errorf("gemm: dimensions exceed BLAS int range");
     if (m == 0 || n == 0) return TIDE_OK;
+    tide_tensor_bump_version(out); /* autograd's in-place check */
     /* the output must be row-major with unit inner stride; otherwise compute into a copy */
     int to, ldo;
     if (!blas_layout(out, &to, &ldo) || to || (out->strides[0] == 0 && m > 1)) {

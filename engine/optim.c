@@ -198,6 +198,10 @@ int tide_optim_step(const tide_opt_config *c, int n, tide_tensor *const *params,
         tide_tensor *gc = tide_tensor_contiguous(grads[i]);
         if (!gc) return TIDE_ERR;
         tide_tensor *const *st = state + i * TIDE_OPTIM_NSTATE;
+        /* parameter and state are written in place: autograd's version check sees it */
+        tide_tensor_bump_version(params[i]);
+        for (int k = 0; k < TIDE_OPTIM_NSTATE; k++)
+            if (st[k]) tide_tensor_bump_version(st[k]);
         float *p = tide_f32(params[i]);
         const float *g = tide_f32(gc);
         int64_t len = tide_tensor_numel(params[i]);
@@ -245,6 +249,7 @@ int tide_clip_grad_norm(int n, tide_tensor *const *grads, double max_norm, doubl
     float scale = (float)(max_norm / (total + 1e-6));
     for (int i = 0; i < n; i++) {
         if (!grads[i]) continue;
+        tide_tensor_bump_version(grads[i]); /* scaled in place */
         float *g = tide_f32(grads[i]);
         int64_t len = tide_tensor_numel(grads[i]);
         for (int64_t j = 0; j < len; j++) g[j] *= scale;

@@ -119,6 +119,7 @@ int tide_rng_fill_uniform(tide_rng *r, tide_tensor *t, double lo, double hi)
     if (check_fill(t, "uniform") != TIDE_OK) return TIDE_ERR;
     if (!(hi >= lo) || !isfinite(lo) || !isfinite(hi))
         return tide_errorf("uniform: bounds [%g, %g) are not a finite range", lo, hi);
+    tide_tensor_bump_version(t); /* autograd's in-place check */
     fill_blocks(r, t, 0, lo, hi);
     return TIDE_OK;
 }
@@ -128,6 +129,7 @@ int tide_rng_fill_normal(tide_rng *r, tide_tensor *t, double mean, double std)
     if (check_fill(t, "randn") != TIDE_OK) return TIDE_ERR;
     if (!(std >= 0) || !isfinite(mean) || !isfinite(std))
         return tide_errorf("randn: mean %g / std %g must be finite, std >= 0", mean, std);
+    tide_tensor_bump_version(t); /* autograd's in-place check */
     fill_blocks(r, t, 1, mean, std);
     return TIDE_OK;
 }

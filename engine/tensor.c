@@ -29,6 +29,7 @@ static tide_storage *storage_alloc(size_t nbytes, int zero)
     if (zero) memset(s->data, 0, padded);
     s->nbytes = nbytes;
     s->refcount = 1;
+    s->version = 0;
     return s;
 }
 
@@ -285,6 +286,7 @@ double tide_tensor_get(const tide_tensor *t, const int64_t *idx)
 void tide_tensor_set(tide_tensor *t, const int64_t *idx, double v)
 {
     int64_t off = elem_offset(t, idx);
+    tide_tensor_bump_version(t);
     switch (t->dtype) {
     case TIDE_F32: ((float *)t->storage->data)[off] = (float)v; break;
     case TIDE_I32: ((int32_t *)t->storage->data)[off] = (int32_t)v; break;

@@ -25,6 +25,8 @@ typedef struct tide_storage {
     void *data;      /* 64-byte aligned, owned */
     size_t nbytes;
     int refcount;
+    /* bumped by every in-place write (autograd checks it, see autograd.h); starts at 0 */
+    uint64_t version;
 } tide_storage;
 
 struct tide_node; /* autograd.h */
@@ -48,6 +50,10 @@ tide_storage *tide_storage_new(size_t nbytes); /* zero-filled; NULL + error on O
 tide_storage *tide_storage_new_uninit(size_t nbytes); /* contents undefined: for outputs */
 void tide_storage_retain(tide_storage *s);
 void tide_storage_release(tide_storage *s);
+/* Records an in-place write into s (or t's storage): every engine function that writes into
+ * an existing tensor calls this, so autograd can tell a saved tensor was modified. */
+static inline void tide_storage_bump(tide_storage *s) { s->version++; }
+static inline void tide_tensor_bump_version(tide_tensor *t) { tide_storage_bump(t->storage); }
 
 /* ---- lifetime ---- */
 size_t tide_dtype_size(tide_dtype dt);

@@ -46,6 +46,7 @@ static void store(void *base, tide_dtype dt, int64_t off, double v)
 int tide_tensor_copy(tide_tensor *dst, const tide_tensor *src)
 {
     int64_t n = tide_tensor_numel(dst);
+    tide_tensor_bump_version(dst); /* autograd's in-place check */
     /* fast path: same dtype, same shape, both contiguous */
     if (dst->dtype == src->dtype && tide_same_shape(dst, src) && tide_tensor_is_contiguous(dst) &&
         tide_tensor_is_contiguous(src)) {
@@ -108,6 +109,7 @@ bad : {
 int tide_tensor_fill(tide_tensor *t, double v)
 {
     int64_t n = tide_tensor_numel(t);
+    tide_tensor_bump_version(t); /* autograd's in-place check */
     if (tide_tensor_is_contiguous(t)) {
         if (t->dtype == TIDE_F32) {
             float *p = tide_f32(t), fv = (float)v;
