@@ -1,7 +1,22 @@
-/* lt_io.c — small file helpers for Lua code: atomic whole-file writes (reports, JSON
- * summaries, CSV outputs). tide.core.io.write_atomic(path, string). */
+/* lt_io.c — small system helpers for Lua code: atomic whole-file writes (reports, JSON
+ * summaries, CSV outputs) and clocks for timing (os.clock is process CPU time only).
+ *   tide.core.io.write_atomic(path, string)
+ *   tide.core.io.wall() -> monotonic seconds;  tide.core.io.cpu() -> process CPU seconds */
+#include <time.h>
+
 #include "atomic_file.h"
 #include "lt.h"
+
+static int push_clock(lua_State *L, clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+    return 1;
+}
+
+static int l_wall(lua_State *L) { return push_clock(L, CLOCK_MONOTONIC); }
+static int l_cpu(lua_State *L) { return push_clock(L, CLOCK_PROCESS_CPUTIME_ID); }
 
 static int l_write_atomic(lua_State *L)
 {
@@ -13,7 +28,8 @@ static int l_write_atomic(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {{"write_atomic", l_write_atomic}, {NULL, NULL}};
+static const luaL_Reg funcs[] = {
+    {"write_atomic", l_write_atomic}, {"wall", l_wall}, {"cpu", l_cpu}, {NULL, NULL}};
 
 int lt_open_io(lua_State *L)
 {

@@ -9,16 +9,7 @@ local M = {}
 local function core() return require("tide").core.metrics end
 local function T() return require("tide").tensor end
 -- wall-clock seconds (os.clock is CPU time, which counts every thread)
-local wall = (function()
-  local ok, ffi = pcall(require, "ffi")
-  if not ok then return os.clock end
-  -- a private name for the libc symbol, so other cdefs of clock_gettime cannot clash
-  pcall(ffi.cdef, [[typedef struct { long tv_sec; long tv_nsec; } tide_metrics_ts;
-    int tide_metrics_clock(int, tide_metrics_ts *) __asm__("clock_gettime");]])
-  local ok2, ts = pcall(ffi.new, "tide_metrics_ts")
-  if not ok2 then return os.clock end
-  return function() ffi.C.tide_metrics_clock(1, ts); return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9 end
-end)()
+local function wall() return require("tide").core.io.wall() end
 
 local function vec(x) return type(x) == "table" and T().fromtable(x) or x end
 

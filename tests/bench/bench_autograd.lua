@@ -10,13 +10,7 @@ local T, optim = tide.tensor, tide.optim
 
 local reps = tonumber(arg[1]) or 3
 
-local ffi = require "ffi"
-pcall(ffi.cdef, "typedef struct { long tv_sec; long tv_nsec; } tide_ts; int clock_gettime(int, tide_ts *);")
-local function now()
-  local ts = ffi.new("tide_ts")
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
-end
+local now = require("tide").core.io.wall
 
 -- best over reps of (time of `inner` calls of step) / inner, in ms
 local function best_of(step, inner)

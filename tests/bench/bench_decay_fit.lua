@@ -4,10 +4,8 @@
 -- same Weibull model per user with scipy's L-BFGS-B on a subset and extrapolates.
 package.path = "lua/?.lua;lua/?/init.lua;tests/lua/?.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
-local ffi = require "ffi"
-ffi.cdef [[ typedef struct { long tv_sec; long tv_nsec; } ts_t2; int clock_gettime(int, ts_t2 *); ]]
-local function now() local t = ffi.new("ts_t2"); ffi.C.clock_gettime(1, t); return tonumber(t.tv_sec) + tonumber(t.tv_nsec) * 1e-9 end
 local tide = require "tide"
+local now = tide.core.io.wall
 local T = tide.tensor
 local rng = require("decay_util").rng(2024)
 local N, W, DAY = tonumber(arg and arg[1]) or 100000, 120, 86400

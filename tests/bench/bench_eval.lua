@@ -7,12 +7,10 @@
 -- exclusion + HR/NDCG/MRR), top-10 lists.
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
-local ffi = require "ffi"
-ffi.cdef [[ typedef struct { long tv_sec; long tv_nsec; } ts_t; int clock_gettime(int, ts_t *); ]]
-local function now() local t = ffi.new("ts_t"); ffi.C.clock_gettime(1, t); return tonumber(t.tv_sec) + tonumber(t.tv_nsec) * 1e-9 end
--- process CPU time (all threads): the work done, whatever else shares the machine
-local function cpu() local t = ffi.new("ts_t"); ffi.C.clock_gettime(2, t); return tonumber(t.tv_sec) + tonumber(t.tv_nsec) * 1e-9 end
 local tide = require "tide"
+local now = tide.core.io.wall
+-- process CPU time (all threads): the work done, whatever else shares the machine
+local cpu = tide.core.io.cpu
 local T = tide.tensor
 local path = arg[1] or "../shared/data/seqrec-amazon/Video.txt.gz"
 local D = 32

@@ -8,17 +8,11 @@ package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
 local ffi = require "ffi"
 ffi.cdef [[
-typedef struct { long tv_sec; long tv_nsec; } tide_timespec;
-int clock_gettime(int clk, tide_timespec *ts);
 void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a,
                  int lda, const float *b, int ldb, float beta, float *c, int ldc);
 ]]
 local blas = ffi.load("openblas")
-local ts = ffi.new("tide_timespec")
-local function now()
-  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
-  return tonumber(ts.tv_sec) + 1e-9 * tonumber(ts.tv_nsec)
-end
+local now = require("tide").core.io.wall -- CLOCK_MONOTONIC
 
 local function batch(f)
   local reps, t0, t = 0, now(), 0

@@ -5,10 +5,8 @@
 -- Usage: luajit tests/bench/bench_sentiment.lua OUTDIR [cnn]
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
-local ffi = require "ffi"
-ffi.cdef [[ typedef struct { long tv_sec; long tv_nsec; } bs_ts_t; int clock_gettime(int, bs_ts_t *); ]]
-local function now() local t = ffi.new("bs_ts_t"); ffi.C.clock_gettime(1, t); return tonumber(t.tv_sec) + tonumber(t.tv_nsec) * 1e-9 end
 local tide = require "tide"
+local now = tide.core.io.wall
 local S = tide.sentiment
 local outdir, with_cnn = arg[1] or "/tmp", arg[2] == "cnn"
 local D = "../shared/data/"

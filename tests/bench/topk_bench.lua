@@ -2,16 +2,7 @@
 -- scores (randn), per call over all rows. Prints "lua_topk <rows> <items> <k> <seconds>".
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
-local ffi = require "ffi"
-ffi.cdef [[
-typedef struct { long tv_sec; long tv_nsec; } tide_timespec;
-int clock_gettime(int clk, tide_timespec *ts);
-]]
-local ts = ffi.new("tide_timespec")
-local function now()
-  ffi.C.clock_gettime(1, ts)
-  return tonumber(ts.tv_sec) + 1e-9 * tonumber(ts.tv_nsec)
-end
+local now = require("tide").core.io.wall
 local function time_best(f)
   f()
   local best = math.huge

@@ -2,13 +2,7 @@
 -- --text/--label, default review/label; .gz accepted) or Amazon-style JSON Lines (--json).
 -- Splits are the fixed seeded 80/20 split of tide.sentiment.io.split (--split train|test|all).
 local S = require "tide.sentiment"
-local ffi = require "ffi"
-pcall(ffi.cdef, "typedef struct { long tv_sec; long tv_nsec; } tide_cli_ts; int clock_gettime(int, tide_cli_ts *);")
-local function wall()
-  local t = ffi.new("tide_cli_ts")
-  ffi.C.clock_gettime(1, t)
-  return tonumber(t.tv_sec) + tonumber(t.tv_nsec) * 1e-9
-end
+local wall = require("tide").core.io.wall
 
 local HELP = [[
 usage: tide sentiment train   --data FILE --out MODEL [--model fasttext|textcnn] [--split train|all]
