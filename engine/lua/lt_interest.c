@@ -148,28 +148,49 @@ static int l_interest(lua_State *L)
     return 3;
 }
 
+/* The event arguments shared by popularity and popularity_at:
+ * (item [n] (1-based), time i64 [n], type | nil, weights | nil, n_items) at stack 1..5. */
+typedef struct {
+    int64_t I, n, nw;
+    int32_t *item, *type;
+    tide_tensor *time;
+    float *w;
+} pop_args;
+
+static void check_pop_args(lua_State *L, const char *fn, pop_args *a)
+{
+    int64_t nt = 0;
+    a->I = lt_check_int(L, 5, fn, "n_items");
+    a->nw = 0;
+    a->item = la_ids0(L, 1, fn, "item", &a->n, a->I);
+    a->time = la_tensor(L, 2, TIDE_I64, 1, fn, "time");
+    if (tide_tensor_numel(a->time) != a->n) luaL_error(L, "%s: time and item lengths differ", fn);
+    a->w = NULL;
+    if (!lua_isnoneornil(L, 4)) {
+        double *wd = la_doubles(L, 4, fn, "weights", &a->nw, 1);
+        a->w = la_scratch(L, (size_t)a->nw * sizeof(float));
+        for (int64_t i = 0; i < a->nw; i++) a->w[i] = (float)wd[i];
+    }
+    a->type = NULL;
+    if (a->w && !lua_isnoneornil(L, 3)) {
+        a->type = la_ids0(L, 3, fn, "type", &nt, a->nw);
+        if (nt != a->n) luaL_error(L, "%s: type and item lengths differ", fn);
+    } else if (a->w && a->nw != 1) {
+        luaL_error(L, "%s: weights per type need the type column", fn);
+    }
+}
+
 /* popularity(item [n] (1-based), time i64 [n], type | nil, weights | nil, I, t_ref, half_life, window) */
 static int l_popularity(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.popularity";
-    int64_t I = lt_check_int(L, 5, fn, "n_items"), n, nt = 0, nw = 0;
-    int32_t *item = la_ids0(L, 1, fn, "item", &n, I);
-    tide_tensor *tt = la_tensor(L, 2, TIDE_I64, 1, fn, "time");
-    if (tide_tensor_numel(tt) != n) luaL_error(L, "%s: time and item lengths differ", fn);
-    float *w = NULL;
-    if (!lua_isnoneornil(L, 4)) {
-        double *wd = la_doubles(L, 4, fn, "weights", &nw, 1);
-        w = la_scratch(L, (size_t)nw * sizeof(float));
-        for (int64_t i = 0; i < nw; i++) w[i] = (float)wd[i];
-    }
-    int32_t *type = NULL;
-    if (w && !lua_isnoneornil(L, 3)) {
-        type = la_ids0(L, 3, fn, "type", &nt, nw);
-        if (nt != n) luaL_error(L, "%s: type and item lengths differ", fn);
-    } else if (w && nw != 1) {
-        luaL_error(L, "%s: weights per type need the type column", fn);
-    }
+    pop_args pa;
+    check_pop_args(L, fn, &pa);
+    int64_t I = pa.I, n = pa.n, nw = pa.nw;
+    int32_t *item = pa.item, *type = pa.type;
+    tide_tensor *tt = pa.time;
+    float *w = pa.w;
     int64_t t_ref = lt_check_int(L, 6, fn, "t_ref");
     double hl = luaL_optnumber(L, 7, 0), win = luaL_optnumber(L, 8, 0);
     int64_t sh[1] = {I};
@@ -185,23 +206,12 @@ static int l_popularity_at(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.popularity_at";
-    int64_t I = lt_check_int(L, 5, fn, "n_items"), n, nt = 0, nw = 0;
-    int32_t *item = la_ids0(L, 1, fn, "item", &n, I);
-    tide_tensor *tt = la_tensor(L, 2, TIDE_I64, 1, fn, "time");
-    if (tide_tensor_numel(tt) != n) luaL_error(L, "%s: time and item lengths differ", fn);
-    float *w = NULL;
-    if (!lua_isnoneornil(L, 4)) {
-        double *wd = la_doubles(L, 4, fn, "weights", &nw, 1);
-        w = la_scratch(L, (size_t)nw * sizeof(float));
-        for (int64_t i = 0; i < nw; i++) w[i] = (float)wd[i];
-    }
-    int32_t *type = NULL;
-    if (w && !lua_isnoneornil(L, 3)) {
-        type = la_ids0(L, 3, fn, "type", &nt, nw);
-        if (nt != n) luaL_error(L, "%s: type and item lengths differ", fn);
-    } else if (w && nw != 1) {
-        luaL_error(L, "%s: weights per type need the type column", fn);
-    }
+    pop_args pa;
+    check_pop_args(L, fn, &pa);
+    int64_t I = pa.I, n = pa.n, nw = pa.nw;
+    int32_t *item = pa.item, *type = pa.type;
+    tide_tensor *tt = pa.time;
+    float *w = pa.w;
     tide_tensor *at = la_tensor(L, 6, TIDE_I64, 1, fn, "at");
     int64_t B = tide_tensor_numel(at);
     if (B < 1) luaL_error(L, "%s: at is empty", fn);
