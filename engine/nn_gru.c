@@ -68,10 +68,12 @@ void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
     float *hg = scratch, *zeros = hg + B * G, *zb = zeros + H, *xr = zb + G;
     memset(zeros, 0, (size_t)(H + G) * sizeof *zeros);
     const float *bi = b_ih ? b_ih : zb, *bh = b_hh ? b_hh : zb;
-    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 0.0f, gates, G4);
+    /* the weights transposed once, so no step re-packs them (NULL: OpenBLAS does) */
+    float *wiht = tide_nnu_rnn_pack(w_ih, G, In), *whht = tide_nnu_rnn_pack(w_hh, G, H);
+    tide_nnu_rnn_gemm_wt(B * T, G, In, x, In, w_ih, wiht, 0.0f, gates, G4);
     for (int64_t t = 0; t < T; t++) {
-        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 0.0f, hg, G);
-        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 0.0f, hg, G);
+        if (t > 0) tide_nnu_rnn_gemm_wt(B, G, H, out + (t - 1) * H, T * H, w_hh, whht, 0.0f, hg, G);
+        else if (h0) tide_nnu_rnn_gemm_wt(B, G, H, h0, H, w_hh, whht, 0.0f, hg, G);
         else memset(hg, 0, (size_t)(B * G) * sizeof *hg);
         for (int64_t b = 0; b < B; b++) {
             const float *hp = h_prev(out, h0, zeros, b, t, T, H);
@@ -84,13 +86,16 @@ void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
             gru_cell(o, gt, hg + b * G, bi, bh, hp, xr, H);
         }
     }
+    free(wiht);
+    free(whht);
 }
 
 /* dx: [B,T,In]  dh0: [B,H]  dw_ih: [3H,In]  dw_hh: [3H,H]  db_ih, db_hh: [3H]
  * (NULL = not wanted; all ADDED into)
  * dout, out: [B,T,H]  gates: [B,T,4H] from the forward, CONSUMED: overwritten with the gate
  * gradients, so the backward needs no [B,T,3H] buffers of its own
- * x, h0, w_ih, w_hh, mask: as in the forward  scratch: B*T*H + 2*B*H + 5*H floats */
+ * x, h0, w_ih, w_hh, mask: as in the forward  scratch: 2*B*H + 5*H floats (nn.h promises
+ * callers B*T*H more; it is no longer used) */
 void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
                        float *db_hh, const float *dout, const float *out, float *gates,
                        const float *x, const float *h0, const float *w_ih, const float *w_hh,
@@ -98,7 +103,7 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
                        float *scratch)
 {
     int64_t G = 3 * H, G4 = 4 * H;
-    float *hprev = scratch, *dh = hprev + B * T * H, *dhp = dh + B * H, *zeros = dhp + B * H;
+    float *dh = scratch, *dhp = dh + B * H, *zeros = dhp + B * H;
     float *tmp = zeros + H;
     memset(zeros, 0, (size_t)H * sizeof *zeros);
     memset(dh, 0, (size_t)(B * H) * sizeof *dh);
@@ -116,7 +121,7 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
             gru_cell_backward(gt, dp, d, h_prev(out, h0, zeros, b, t, T, H), tmp, H);
         }
         /* dh_{t-1} = direct part + [dr, dz, dn_h] W_hh (padded rows contribute 0) */
-        nn_gemm(0, 0, B, H, G, 1.0f, gates + t * G4, T * G4, w_hh, H, 1.0f, dhp, H);
+        tide_nnu_rnn_gemm(0, B, H, G, gates + t * G4, T * G4, w_hh, H, 1.0f, dhp, H);
         float *sw = dh;
         dh = dhp, dhp = sw;
     }
@@ -124,19 +129,22 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
         for (int64_t i = 0; i < B * H; i++) dh0[i] += dh[i];
     /* input side: columns [dr, dz] and dn_x of each row */
     if (dx) {
-        nn_gemm(0, 0, B * T, In, 2 * H, 1.0f, gates, G4, w_ih, In, 1.0f, dx, In);
-        nn_gemm(0, 0, B * T, In, H, 1.0f, gates + 3 * H, G4, w_ih + 2 * H * In, In, 1.0f, dx, In);
+        tide_nnu_rnn_gemm(0, B * T, In, 2 * H, gates, G4, w_ih, In, 1.0f, dx, In);
+        tide_nnu_rnn_gemm(0, B * T, In, H, gates + 3 * H, G4, w_ih + 2 * H * In, In, 1.0f, dx, In);
     }
     if (dw_ih) {
-        nn_gemm(1, 0, 2 * H, In, B * T, 1.0f, gates, G4, x, In, 1.0f, dw_ih, In);
-        nn_gemm(1, 0, H, In, B * T, 1.0f, gates + 3 * H, G4, x, In, 1.0f, dw_ih + 2 * H * In, In);
+        tide_nnu_rnn_gemm(1, 2 * H, In, B * T, gates, G4, x, In, 1.0f, dw_ih, In);
+        tide_nnu_rnn_gemm(1, H, In, B * T, gates + 3 * H, G4, x, In, 1.0f, dw_ih + 2 * H * In, In);
     }
-    if (dw_hh) { /* hidden side: [dr, dz, dn_h] against the previous states */
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t t = 0; t < T; t++)
-                memcpy(hprev + (b * T + t) * H, h_prev(out, h0, zeros, b, t, T, H),
-                       (size_t)H * sizeof *hprev);
-        nn_gemm(1, 0, G, H, B * T, 1.0f, gates, G4, hprev, H, 1.0f, dw_hh, H);
+    if (dw_hh) {
+        /* hidden side: [dr, dz, dn_h] against the previous states. Within a row b, the state
+         * before step t >= 1 is out[b,t-1], so each row's steps 1..T-1 are one product
+         * against out read in place (no [B,T,H] copy of the previous states); step 0 pairs with h0 (zeros: nothing to add). */
+        if (T > 1)
+            for (int64_t b = 0; b < B; b++)
+                tide_nnu_rnn_gemm(1, G, H, T - 1, gates + (b * T + 1) * G4, G4, out + b * T * H, H,
+                                  1.0f, dw_hh, H);
+        if (h0) tide_nnu_rnn_gemm(1, G, H, B, gates, T * G4, h0, H, 1.0f, dw_hh, H);
     }
     for (int64_t r = 0; r < B * T; r++) {
         const float *g = gates + r * G4;
@@ -164,7 +172,7 @@ static int gru_backward(tide_node *node, const tide_tensor *grad_out)
     tide_tensor *grads[6] = {0};
     static const int which[6] = {IN_X, IN_H0, IN_WIH, IN_WHH, IN_BIH, IN_BHH};
     int rc = TIDE_ERR;
-    float *scratch = malloc((size_t)(B * T * H + 2 * B * H + 5 * H + 1) * sizeof(float));
+    float *scratch = malloc((size_t)(2 * B * H + 5 * H + 1) * sizeof(float));
     if (!g || !scratch) {
         if (g) tide_errorf("gru backward: out of memory");
         goto done;

@@ -148,4 +148,18 @@ int tide_nnu_rnn_check(const char *op, int G, const tide_tensor *x, const tide_t
                        const tide_tensor *c0, const tide_tensor *w_ih, const tide_tensor *w_hh,
                        const tide_tensor *b_ih, const tide_tensor *b_hh, int64_t *B, int64_t *T,
                        int64_t *In, int64_t *H);
+/* ---- the recurrent layers' sgemm (nn_rnn_gemm.c) ----
+ * Row-major C[M,N] = op(A) B + beta C with op(A) = A [M,K] (ta = 0) or A^T, A [K,M] (ta = 1),
+ * and B always [K,N] row-major. An AVX-512 kernel where the CPU has one, OpenBLAS otherwise. */
+void tide_nnu_rnn_gemm(int ta, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                       const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/* For products against a weight W [N,K] used transposed (x W^T): its transpose [K,N] in a
+ * malloc'd buffer (the caller frees it) when the kernel will use it, else NULL — also when
+ * out of memory: tide_nnu_rnn_gemm_wt then falls back to OpenBLAS, so NULL is never an error. */
+float *tide_nnu_rnn_pack(const float *w, int64_t N, int64_t K);
+/* C[M,N] = A[M,K] W^T + beta C, with wt = tide_nnu_rnn_pack(W) (or NULL). */
+void tide_nnu_rnn_gemm_wt(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                          const float *w, const float *wt, float beta, float *C, int64_t ldc);
+/* Tests only: nonzero routes tide_nnu_rnn_gemm to OpenBLAS even where AVX-512 exists. */
+void tide_nnu_rnn_gemm_force_blas(int on);
 #endif
