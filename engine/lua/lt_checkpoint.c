@@ -43,11 +43,11 @@ static int l_save(lua_State *L)
     lua_pushnil(L);
     while (lua_next(L, 2)) {
         if (lua_type(L, -2) != LUA_TSTRING)
-            luaL_error(L, "checkpoint.save: tensor names must be strings, got a %s key", luaL_typename(L, -2));
+            lt_errorf(L, "checkpoint.save: tensor names must be strings, got a %s key", luaL_typename(L, -2));
         if (!lt_is_tensor(L, -1))
-            luaL_error(L, "checkpoint.save: '%s' is not a tensor (got %s)", lua_tostring(L, -2), luaL_typename(L, -1));
+            lt_errorf(L, "checkpoint.save: '%s' is not a tensor (got %s)", lua_tostring(L, -2), luaL_typename(L, -1));
         if (!((lt_tensor_ud *)lua_touserdata(L, -1))->t)
-            luaL_error(L, "checkpoint.save: '%s' is a freed tensor", lua_tostring(L, -2));
+            lt_errorf(L, "checkpoint.save: '%s' is a freed tensor", lua_tostring(L, -2));
         names[i++] = lua_tostring(L, -2);
         lua_pop(L, 1);
     }
@@ -65,14 +65,14 @@ static int l_save(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 3)) {
             if (lua_type(L, -2) != LUA_TSTRING)
-                luaL_error(L, "checkpoint.save: metadata keys must be strings, got a %s key", luaL_typename(L, -2));
+                lt_errorf(L, "checkpoint.save: metadata keys must be strings, got a %s key", luaL_typename(L, -2));
             tide_ckpt_meta *m = &meta[i++];
             memset(m, 0, sizeof *m);
             m->key = (char *)lua_tostring(L, -2);
             if (lua_type(L, -1) == LUA_TNUMBER) m->num = lua_tonumber(L, -1);
             else if (lua_type(L, -1) == LUA_TSTRING) m->is_string = 1, m->str = (char *)lua_tostring(L, -1);
             else
-                luaL_error(L, "checkpoint.save: metadata '%s' must be a number or a string, got %s",
+                lt_errorf(L, "checkpoint.save: metadata '%s' must be a number or a string, got %s",
                            m->key, luaL_typename(L, -1));
             lua_pop(L, 1);
         }

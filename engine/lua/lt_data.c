@@ -21,8 +21,8 @@
 tide_intern *lt_check_intern(lua_State *L, int idx, const char *fn)
 {
     lt_intern_ud *u = luaL_testudata(L, idx, LT_INTERN_MT);
-    if (!u) luaL_error(L, "%s: argument #%d: expected an Interner, got %s", fn, idx, luaL_typename(L, idx));
-    if (!u->in) luaL_error(L, "%s: argument #%d: Interner was freed", fn, idx);
+    if (!u) lt_errorf(L, "%s: argument #%d: expected an Interner, got %s", fn, idx, luaL_typename(L, idx));
+    if (!u->in) lt_errorf(L, "%s: argument #%d: Interner was freed", fn, idx);
     return u->in;
 }
 
@@ -40,7 +40,7 @@ static const char *key_arg(lua_State *L, int idx, size_t *len, const char *fn)
 {
     int t = lua_type(L, idx);
     if (t != LUA_TSTRING && t != LUA_TNUMBER)
-        luaL_error(L, "%s: key must be a string or number, got %s", fn, luaL_typename(L, idx));
+        lt_errorf(L, "%s: key must be a string or number, got %s", fn, luaL_typename(L, idx));
     if (t == LUA_TNUMBER) {
         double v = lua_tonumber(L, idx);
         if (v == floor(v) && fabs(v) < 9e15) { /* integers by their decimal text, like the reader */
@@ -143,7 +143,7 @@ static int l_interner(lua_State *L)
 static int l_interner_range(lua_State *L)
 {
     int64_t n = lt_check_int(L, 1, "interner_range", "n");
-    if (n < 0 || n > 0x7fffffff) luaL_error(L, "interner_range: n must be in 0..2^31-1");
+    if (n < 0 || n > 0x7fffffff) lt_errorf(L, "interner_range: n must be in 0..2^31-1");
     tide_intern *in = tide_intern_new((uint64_t)n);
     for (int64_t i = 1; in && i <= n; i++)
         if (tide_intern_add_int(in, i) != i) {
@@ -159,12 +159,12 @@ static int l_interner_from(lua_State *L)
     const char *arena = luaL_checklstring(L, 1, &len);
     tide_tensor *o = lt_check_tensor(L, 2, "interner_from");
     if (o->dtype != TIDE_I64 || o->ndim != 1 || !tide_tensor_is_contiguous(o) || o->shape[0] < 1)
-        luaL_error(L, "interner_from: offsets must be a contiguous 1-D i64 tensor");
+        lt_errorf(L, "interner_from: offsets must be a contiguous 1-D i64 tensor");
     const int64_t *off = tide_i64(o);
     int64_t n = o->shape[0] - 1;
     for (int64_t i = 0; i < n; i++)
         if (off[i] < 0 || off[i + 1] < off[i] || (uint64_t)off[i + 1] > len)
-            luaL_error(L, "interner_from: offsets are not increasing within the key bytes");
+            lt_errorf(L, "interner_from: offsets are not increasing within the key bytes");
     return lt_push_intern(L, tide_intern_from_arena(arena, len, (const uint64_t *)off, (uint64_t)n),
                           "interner_from");
 }
@@ -175,7 +175,7 @@ static int l_interner_remap(lua_State *L)
     tide_intern *in = lt_check_intern(L, 1, "interner_remap");
     tide_tensor *m = lt_check_tensor(L, 2, "interner_remap");
     if (m->dtype != TIDE_I32 || !tide_tensor_is_contiguous(m) || tide_tensor_numel(m) != (int64_t)in->n)
-        luaL_error(L, "interner_remap: map must be a contiguous i32 tensor of %d entries", (int)in->n);
+        lt_errorf(L, "interner_remap: map must be a contiguous i32 tensor of %d entries", (int)in->n);
     return lt_push_intern(L, tide_intern_remap(in, tide_i32(m)), "interner_remap");
 }
 
@@ -218,7 +218,7 @@ static int64_t opt_int(lua_State *L, int t, const char *k, int64_t def)
     lua_getfield(L, t, k);
     int64_t v = def;
     if (!lua_isnil(L, -1)) {
-        if (!lua_isnumber(L, -1)) luaL_error(L, "read_csv: option '%s' must be a number", k);
+        if (!lua_isnumber(L, -1)) lt_errorf(L, "read_csv: option '%s' must be a number", k);
         v = (int64_t)lua_tonumber(L, -1);
     }
     lua_pop(L, 1);
@@ -232,7 +232,7 @@ static char opt_char(lua_State *L, int t, const char *k, char def)
     if (lua_isstring(L, -1)) {
         size_t n;
         const char *s = lua_tolstring(L, -1, &n);
-        if (n > 1) luaL_error(L, "read_csv: option '%s' must be a single byte, got '%s'", k, s);
+        if (n > 1) lt_errorf(L, "read_csv: option '%s' must be a single byte, got '%s'", k, s);
         c = n ? s[0] : 0;
     } else if (lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1)) {
         c = 0; /* quote = false */
@@ -248,7 +248,7 @@ static tide_time_fmt time_fmt(lua_State *L, const char *s)
     if (!strcmp(s, "epoch_ms") || !strcmp(s, "ms")) return TIDE_TIME_EPOCH_MS;
     if (!strcmp(s, "iso")) return TIDE_TIME_ISO;
     if (!strcmp(s, "ymd")) return TIDE_TIME_YMD;
-    luaL_error(L, "read_csv: unknown time format '%s' (auto, epoch, epoch_ms, iso, ymd)", s);
+    lt_errorf(L, "read_csv: unknown time format '%s' (auto, epoch, epoch_ms, iso, ymd)", s);
     return TIDE_TIME_AUTO;
 }
 
@@ -291,9 +291,9 @@ static int l_read_csv(lua_State *L)
     o.nfields = opt_int(L, 2, "nfields", 0);
     o.max_rows = opt_int(L, 2, "max_rows", 0);
     int64_t chunk = opt_int(L, 2, "chunk", 4 << 20);
-    if (chunk < 1) luaL_error(L, "read_csv: chunk must be >= 1");
+    if (chunk < 1) lt_errorf(L, "read_csv: chunk must be >= 1");
     o.chunk = (size_t)chunk;
-    if (o.sep == 0 && !o.whitespace) luaL_error(L, "read_csv: sep must be one byte");
+    if (o.sep == 0 && !o.whitespace) lt_errorf(L, "read_csv: sep must be one byte");
     progress_t prog = {path, 0, 0};
     if (opt_bool(L, 2, "progress", 0)) {
         o.progress = show_progress;
@@ -301,24 +301,24 @@ static int l_read_csv(lua_State *L)
     }
     lua_getfield(L, 2, "cols");
     int ct = lua_gettop(L);
-    if (!lua_istable(L, ct)) luaL_error(L, "read_csv: opts.cols must be a table of column specs");
+    if (!lua_istable(L, ct)) lt_errorf(L, "read_csv: opts.cols must be a table of column specs");
     int ncols = (int)lua_objlen(L, ct);
-    if (ncols < 1 || ncols > 64) luaL_error(L, "read_csv: between 1 and 64 columns, got %d", ncols);
+    if (ncols < 1 || ncols > 64) lt_errorf(L, "read_csv: between 1 and 64 columns, got %d", ncols);
     tide_csv_col cols[64];
     memset(cols, 0, sizeof cols);
     for (int c = 0; c < ncols; c++) {
         lua_rawgeti(L, ct, c + 1);
         int s = lua_gettop(L);
-        if (!lua_istable(L, s)) luaL_error(L, "read_csv: cols[%d] must be a table", c + 1);
+        if (!lua_istable(L, s)) lt_errorf(L, "read_csv: cols[%d] must be a table", c + 1);
         lua_getfield(L, s, "type");
         const char *ty = lua_tostring(L, -1);
-        if (!ty) luaL_error(L, "read_csv: cols[%d].type missing (id, int, float, time, line)", c + 1);
+        if (!ty) lt_errorf(L, "read_csv: cols[%d].type missing (id, int, float, time, line)", c + 1);
         if (!strcmp(ty, "id")) cols[c].type = TIDE_CSV_ID;
         else if (!strcmp(ty, "int")) cols[c].type = TIDE_CSV_INT;
         else if (!strcmp(ty, "float")) cols[c].type = TIDE_CSV_FLOAT;
         else if (!strcmp(ty, "time")) cols[c].type = TIDE_CSV_TIME;
         else if (!strcmp(ty, "line")) cols[c].type = TIDE_CSV_LINE;
-        else luaL_error(L, "read_csv: cols[%d].type '%s' unknown (id, int, float, time, line)", c + 1, ty);
+        else lt_errorf(L, "read_csv: cols[%d].type '%s' unknown (id, int, float, time, line)", c + 1, ty);
         lua_pop(L, 1);
         lua_getfield(L, s, "name");
         cols[c].name = lua_tostring(L, -1); /* anchored by opts.cols[c] */
@@ -326,7 +326,7 @@ static int l_read_csv(lua_State *L)
         lua_getfield(L, s, "index");
         if (lua_isnumber(L, -1)) cols[c].index = (int)lua_tointeger(L, -1) - 1;
         else if (!cols[c].name && cols[c].type != TIDE_CSV_LINE)
-            luaL_error(L, "read_csv: cols[%d] needs a name or a 1-based index", c + 1);
+            lt_errorf(L, "read_csv: cols[%d] needs a name or a 1-based index", c + 1);
         lua_pop(L, 1);
         lua_getfield(L, s, "time");
         cols[c].time_fmt = time_fmt(L, lua_tostring(L, -1));

@@ -19,20 +19,20 @@ static int l_ds_write(lua_State *L)
     for (int i = 0; i < n; i++) {
         lua_rawgeti(L, 2, i + 1); /* stays on the stack: anchors the name and bytes */
         int s = lua_gettop(L);
-        if (!lua_istable(L, s)) luaL_error(L, "%s: entry %d must be a table", fn, i + 1);
+        if (!lua_istable(L, s)) lt_errorf(L, "%s: entry %d must be a table", fn, i + 1);
         lua_getfield(L, s, "name");
         e[i].name = (char *)lua_tostring(L, -1);
-        if (!e[i].name) luaL_error(L, "%s: entry %d has no name", fn, i + 1);
+        if (!e[i].name) lt_errorf(L, "%s: entry %d has no name", fn, i + 1);
         lua_getfield(L, s, "tensor");
         if (!lua_isnil(L, -1)) {
             e[i].t = lt_check_tensor(L, lua_gettop(L), fn);
-            if (!tide_tensor_is_contiguous(e[i].t)) luaL_error(L, "%s: entry '%s' must be contiguous", fn, e[i].name);
+            if (!tide_tensor_is_contiguous(e[i].t)) lt_errorf(L, "%s: entry '%s' must be contiguous", fn, e[i].name);
             e[i].kind = e[i].t->dtype == TIDE_F32 ? TIDE_DS_F32 : e[i].t->dtype == TIDE_I32 ? TIDE_DS_I32 : TIDE_DS_I64;
         } else {
             lua_getfield(L, s, "bytes");
             size_t len;
             const char *b = lua_tolstring(L, -1, &len);
-            if (!b) luaL_error(L, "%s: entry '%s' needs a tensor or bytes", fn, e[i].name);
+            if (!b) lt_errorf(L, "%s: entry '%s' needs a tensor or bytes", fn, e[i].name);
             e[i].kind = TIDE_DS_BYTES;
             e[i].bytes = (char *)b;
             e[i].nbytes = len;
@@ -52,7 +52,7 @@ static int l_ds_read(lua_State *L)
     /* checkstack before pushing so no Lua error can strand the entries */
     if (!lua_checkstack(L, 8)) {
         tide_dataset_free(e, n);
-        return luaL_error(L, "%s: Lua stack exhausted", fn);
+        return lt_errorf(L, "%s: Lua stack exhausted", fn);
     }
     lua_createtable(L, 0, n);
     for (int i = 0; i < n; i++) {

@@ -28,8 +28,8 @@ static tide_tensor *col(lua_State *L, int idx, tide_dtype dt, int64_t n, int opt
     if (opt && lua_isnoneornil(L, idx)) return NULL;
     tide_tensor *t = lt_check_tensor(L, idx, fn);
     if (t->dtype != dt || t->ndim != 1 || !tide_tensor_is_contiguous(t))
-        luaL_error(L, "%s: %s must be a contiguous 1-D %s tensor", fn, what, tide_dtype_name(dt));
-    if (n >= 0 && t->shape[0] != n) luaL_error(L, "%s: %s has %d rows, expected %d", fn, what, (int)t->shape[0], (int)n);
+        lt_errorf(L, "%s: %s must be a contiguous 1-D %s tensor", fn, what, tide_dtype_name(dt));
+    if (n >= 0 && t->shape[0] != n) lt_errorf(L, "%s: %s has %d rows, expected %d", fn, what, (int)t->shape[0], (int)n);
     return t;
 }
 
@@ -43,9 +43,9 @@ static void get_args(lua_State *L, feat_args *a, int need_cat, const char *fn)
     a->off = col(L, 1, TIDE_I64, -1, 0, fn, "offsets");
     a->n_users = a->off->shape[0] - 1;
     const int64_t *o = tide_i64(a->off);
-    if (a->n_users < 0 || o[0] != 0) luaL_error(L, "%s: offsets must start at 0", fn);
+    if (a->n_users < 0 || o[0] != 0) lt_errorf(L, "%s: offsets must start at 0", fn);
     for (int64_t u = 0; u < a->n_users; u++)
-        if (o[u + 1] < o[u]) luaL_error(L, "%s: offsets decrease at %d", fn, (int)u + 2);
+        if (o[u + 1] < o[u]) lt_errorf(L, "%s: offsets decrease at %d", fn, (int)u + 2);
     a->n = o[a->n_users];
     a->time = col(L, 2, TIDE_I64, a->n, 0, fn, "time");
     a->event = col(L, 3, TIDE_I32, a->n, 0, fn, "event");
@@ -118,7 +118,7 @@ static int l_hash_bucket(lua_State *L)
     const char *fn = "hash_bucket";
     int64_t dim = lt_check_int(L, 2, fn, "dim");
     uint64_t seed = (uint64_t)luaL_optnumber(L, 3, 0);
-    if (dim < 1 || dim > 0x7fffffff) luaL_error(L, "%s: dim must be in 1..2^31-1", fn);
+    if (dim < 1 || dim > 0x7fffffff) lt_errorf(L, "%s: dim must be in 1..2^31-1", fn);
     int64_t n;
     int is_table = lua_istable(L, 1);
     tide_tensor *ids = NULL;
@@ -126,7 +126,7 @@ static int l_hash_bucket(lua_State *L)
     else {
         ids = lt_check_tensor(L, 1, fn);
         if ((ids->dtype != TIDE_I32 && ids->dtype != TIDE_I64) || ids->ndim != 1 || !tide_tensor_is_contiguous(ids))
-            luaL_error(L, "%s: keys must be a 1-D i32/i64 tensor or a table", fn);
+            lt_errorf(L, "%s: keys must be a 1-D i32/i64 tensor or a table", fn);
         n = ids->shape[0];
     }
     tide_tensor *b = tide_tensor_new(TIDE_I32, 1, &n);
@@ -139,7 +139,7 @@ static int l_hash_bucket(lua_State *L)
             lua_rawgeti(L, 1, (int)i + 1);
             size_t len;
             const char *k = lua_tolstring(L, -1, &len); /* numbers become their text */
-            if (!k) luaL_error(L, "%s: keys[%d] must be a string or number", fn, (int)i + 1);
+            if (!k) lt_errorf(L, "%s: keys[%d] must be a string or number", fn, (int)i + 1);
             h = tide_hash_bytes(k, len);
             lua_pop(L, 1);
         } else {
@@ -158,10 +158,10 @@ static int l_onehot(lua_State *L)
     tide_tensor *ix = col(L, 1, TIDE_I32, -1, 0, fn, "index");
     int64_t n = ix->shape[0], k = lt_check_int(L, 2, fn, "k");
     tide_tensor *sg = col(L, 3, TIDE_F32, n, 1, fn, "sign");
-    if (k < 1) luaL_error(L, "%s: k must be >= 1", fn);
+    if (k < 1) lt_errorf(L, "%s: k must be >= 1", fn);
     const int32_t *p = tide_i32(ix);
     for (int64_t i = 0; i < n; i++)
-        if (p[i] < 0 || p[i] > k) luaL_error(L, "%s: index[%d] = %d outside 0..%d", fn, (int)i + 1, p[i], (int)k);
+        if (p[i] < 0 || p[i] > k) lt_errorf(L, "%s: index[%d] = %d outside 0..%d", fn, (int)i + 1, p[i], (int)k);
     int64_t shape[2] = {n, k};
     tide_tensor *out = tide_tensor_new(TIDE_F32, 2, shape);
     lt_push_tensor(L, out, fn);
@@ -177,15 +177,15 @@ static int l_negatives(lua_State *L)
     tide_tensor *o = col(L, 1, TIDE_I64, -1, 0, fn, "offsets");
     int64_t nu = o->shape[0] - 1;
     const int64_t *off = tide_i64(o);
-    if (nu < 0 || off[0] != 0) luaL_error(L, "%s: offsets must start at 0", fn);
+    if (nu < 0 || off[0] != 0) lt_errorf(L, "%s: offsets must start at 0", fn);
     for (int64_t u = 0; u < nu; u++)
-        if (off[u + 1] < off[u]) luaL_error(L, "%s: offsets decrease", fn);
+        if (off[u + 1] < off[u]) lt_errorf(L, "%s: offsets decrease", fn);
     tide_tensor *it = col(L, 2, TIDE_I32, off[nu], 0, fn, "item");
     int64_t ni = lt_check_int(L, 3, fn, "n_items"), k = lt_check_int(L, 4, fn, "k");
     uint64_t seed = (uint64_t)lt_check_int(L, 5, fn, "seed");
     tide_tensor *w = col(L, 6, TIDE_F32, ni, 1, fn, "weights");
     int per_user = lua_toboolean(L, 7);
-    if (ni < 1 || k < 0) luaL_error(L, "%s: need n_items >= 1 and k >= 0", fn);
+    if (ni < 1 || k < 0) lt_errorf(L, "%s: need n_items >= 1 and k >= 0", fn);
     int64_t shape[2] = {per_user ? nu : off[nu], k};
     tide_tensor *out = tide_tensor_new(TIDE_I32, 2, shape);
     lt_push_tensor(L, out, fn);
@@ -200,7 +200,7 @@ static int l_permutation(lua_State *L)
 {
     int64_t n = lt_check_int(L, 1, "permutation", "n");
     uint64_t seed = (uint64_t)lt_check_int(L, 2, "permutation", "seed");
-    if (n < 0 || n > 0x7fffffff) luaL_error(L, "permutation: n must be in 0..2^31-1");
+    if (n < 0 || n > 0x7fffffff) lt_errorf(L, "permutation: n must be in 0..2^31-1");
     tide_tensor *out = tide_tensor_new(TIDE_I32, 1, &n);
     lt_push_tensor(L, out, "permutation");
     int32_t *p = tide_i32(out);
@@ -226,10 +226,10 @@ static int l_pad_batch(lua_State *L)
     tide_tensor *us = col(L, 3, TIDE_I32, -1, 0, fn, "users");
     int64_t maxlen = lt_check_int(L, 4, fn, "maxlen"), B = us->shape[0];
     int shift = lua_toboolean(L, 5);
-    if (maxlen < 1) luaL_error(L, "%s: maxlen must be >= 1", fn);
+    if (maxlen < 1) lt_errorf(L, "%s: maxlen must be >= 1", fn);
     for (int64_t b = 0; b < B; b++)
         if (tide_i32(us)[b] < 1 || tide_i32(us)[b] > nu)
-            luaL_error(L, "%s: user %d outside 1..%d", fn, tide_i32(us)[b], (int)nu);
+            lt_errorf(L, "%s: user %d outside 1..%d", fn, tide_i32(us)[b], (int)nu);
     int64_t shape[2] = {B, maxlen};
     tide_tensor *x = tide_tensor_new(TIDE_I32, 2, shape);
     lt_push_tensor(L, x, fn);

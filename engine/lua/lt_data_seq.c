@@ -31,10 +31,10 @@ static tide_tensor *col(lua_State *L, int idx, tide_dtype dt, int64_t n, const c
 {
     tide_tensor *t = lt_check_tensor(L, idx, fn);
     if (t->dtype != dt || t->ndim != 1 || !tide_tensor_is_contiguous(t))
-        luaL_error(L, "%s: %s must be a contiguous 1-D %s tensor, got %s [%d dims]", fn, what,
+        lt_errorf(L, "%s: %s must be a contiguous 1-D %s tensor, got %s [%d dims]", fn, what,
                    tide_dtype_name(dt), tide_dtype_name(t->dtype), t->ndim);
     if (n >= 0 && t->shape[0] != n)
-        luaL_error(L, "%s: %s has %d rows, expected %d", fn, what, (int)t->shape[0], (int)n);
+        lt_errorf(L, "%s: %s has %d rows, expected %d", fn, what, (int)t->shape[0], (int)n);
     return t;
 }
 
@@ -49,9 +49,9 @@ static void check_offsets(lua_State *L, tide_tensor *o, int64_t n, const char *f
 {
     const int64_t *p = tide_i64(o);
     int64_t m = o->shape[0];
-    if (m < 1 || p[0] != 0 || p[m - 1] != n) luaL_error(L, "%s: offsets must run from 0 to %d", fn, (int)n);
+    if (m < 1 || p[0] != 0 || p[m - 1] != n) lt_errorf(L, "%s: offsets must run from 0 to %d", fn, (int)n);
     for (int64_t i = 1; i < m; i++)
-        if (p[i] < p[i - 1]) luaL_error(L, "%s: offsets decrease at %d", fn, (int)i + 1);
+        if (p[i] < p[i - 1]) lt_errorf(L, "%s: offsets decrease at %d", fn, (int)i + 1);
 }
 
 static int l_seq_order(lua_State *L)
@@ -61,7 +61,7 @@ static int l_seq_order(lua_State *L)
     int64_t n = u->shape[0];
     tide_tensor *t = lua_isnil(L, 2) ? NULL : col(L, 2, TIDE_I64, n, fn, "time");
     int64_t nu = lt_check_int(L, 3, fn, "n_users");
-    if (nu < 0) luaL_error(L, "%s: n_users must be >= 0", fn);
+    if (nu < 0) lt_errorf(L, "%s: n_users must be >= 0", fn);
     tide_tensor *perm = new1(L, TIDE_I64, n, fn);
     tide_tensor *off = new1(L, TIDE_I64, nu + 1, fn);
     if (tide_seq_order(n, tide_i32(u), t ? tide_i64(t) : NULL, nu, tide_i64(perm), tide_i64(off)) != TIDE_OK)
@@ -73,12 +73,12 @@ static int l_take(lua_State *L)
 {
     const char *fn = "take";
     tide_tensor *t = lt_check_tensor(L, 1, fn);
-    if (t->ndim != 1 || !tide_tensor_is_contiguous(t)) luaL_error(L, "%s: expected a contiguous 1-D tensor", fn);
+    if (t->ndim != 1 || !tide_tensor_is_contiguous(t)) lt_errorf(L, "%s: expected a contiguous 1-D tensor", fn);
     tide_tensor *ix = col(L, 2, TIDE_I64, -1, fn, "index");
     int64_t m = ix->shape[0], n = t->shape[0];
     const int64_t *p = tide_i64(ix);
     for (int64_t i = 0; i < m; i++)
-        if (p[i] < 0 || p[i] >= n) luaL_error(L, "%s: row index %d out of range 0..%d", fn, (int)p[i], (int)n - 1);
+        if (p[i] < 0 || p[i] >= n) lt_errorf(L, "%s: row index %d out of range 0..%d", fn, (int)p[i], (int)n - 1);
     tide_tensor *out = new1(L, t->dtype, m, fn);
     switch (t->dtype) {
     case TIDE_F32: { const float *s = tide_f32(t); float *d = tide_f32(out); for (int64_t i = 0; i < m; i++) d[i] = s[p[i]]; break; }
@@ -136,14 +136,14 @@ static int l_row_hash(lua_State *L)
     int m = (int)lua_objlen(L, 1);
     int64_t n = -1;
     tide_tensor *cols[16];
-    if (m < 1 || m > 16) luaL_error(L, "%s: between 1 and 16 columns", fn);
+    if (m < 1 || m > 16) lt_errorf(L, "%s: between 1 and 16 columns", fn);
     for (int j = 0; j < m; j++) {
         lua_rawgeti(L, 1, j + 1);
         cols[j] = lt_check_tensor(L, -1, fn); /* anchored by the argument table */
         lua_pop(L, 1);
         if (cols[j]->ndim != 1 || !tide_tensor_is_contiguous(cols[j]))
-            luaL_error(L, "%s: column %d must be a contiguous 1-D tensor", fn, j + 1);
-        if (n >= 0 && cols[j]->shape[0] != n) luaL_error(L, "%s: columns differ in length", fn);
+            lt_errorf(L, "%s: column %d must be a contiguous 1-D tensor", fn, j + 1);
+        if (n >= 0 && cols[j]->shape[0] != n) lt_errorf(L, "%s: columns differ in length", fn);
         n = cols[j]->shape[0];
     }
     tide_tensor *out = new1(L, TIDE_I64, n, fn);
@@ -188,7 +188,7 @@ static int l_compact(lua_State *L)
     const char *fn = "compact";
     tide_tensor *ids = col(L, 1, TIDE_I32, -1, fn, "ids");
     int64_t nold = lt_check_int(L, 2, fn, "n_old");
-    if (nold < 0) luaL_error(L, "%s: n_old must be >= 0", fn);
+    if (nold < 0) lt_errorf(L, "%s: n_old must be >= 0", fn);
     int64_t n = ids->shape[0];
     tide_tensor *out = new1(L, TIDE_I32, n, fn);
     memcpy(tide_i32(out), tide_i32(ids), (size_t)n * 4);
@@ -205,7 +205,7 @@ static int l_lut(lua_State *L)
     tide_tensor *ids = col(L, 1, TIDE_I32, -1, fn, "ids");
     tide_tensor *tab = lt_check_tensor(L, 2, fn);
     if ((tab->dtype != TIDE_I32 && tab->dtype != TIDE_F32) || tab->ndim != 1 || !tide_tensor_is_contiguous(tab))
-        luaL_error(L, "%s: table must be a contiguous 1-D i32 or f32 tensor", fn);
+        lt_errorf(L, "%s: table must be a contiguous 1-D i32 or f32 tensor", fn);
     int64_t n = ids->shape[0], k = tab->shape[0];
     tide_tensor *out = new1(L, tab->dtype, n, fn);
     const int32_t *s = tide_i32(ids);
@@ -234,7 +234,7 @@ static int l_range_idx(lua_State *L)
 {
     const char *fn = "range_idx";
     tide_tensor *t = lt_check_tensor(L, 1, fn);
-    if (t->ndim != 1 || !tide_tensor_is_contiguous(t)) luaL_error(L, "%s: expected a contiguous 1-D tensor", fn);
+    if (t->ndim != 1 || !tide_tensor_is_contiguous(t)) lt_errorf(L, "%s: expected a contiguous 1-D tensor", fn);
     double lo = luaL_optnumber(L, 2, -HUGE_VAL), hi = luaL_optnumber(L, 3, HUGE_VAL);
     int64_t n = t->shape[0], kept = 0;
     uint8_t *keep = lua_newuserdata(L, (size_t)(n ? n : 1));
@@ -251,7 +251,7 @@ static int l_nonzero(lua_State *L)
 {
     const char *fn = "nonzero";
     tide_tensor *t = lt_check_tensor(L, 1, fn);
-    if (t->ndim != 1 || !tide_tensor_is_contiguous(t)) luaL_error(L, "%s: expected a contiguous 1-D tensor", fn);
+    if (t->ndim != 1 || !tide_tensor_is_contiguous(t)) lt_errorf(L, "%s: expected a contiguous 1-D tensor", fn);
     int64_t n = t->shape[0], kept = 0;
     uint8_t *keep = lua_newuserdata(L, (size_t)(n ? n : 1));
     for (int64_t i = 0; i < n; i++) kept += keep[i] = at(t, i) != 0;
@@ -264,12 +264,12 @@ static int l_counts(lua_State *L)
     const char *fn = "counts";
     tide_tensor *ids = col(L, 1, TIDE_I32, -1, fn, "ids");
     int64_t m = lt_check_int(L, 2, fn, "n");
-    if (m < 0) luaL_error(L, "%s: n must be >= 0", fn);
+    if (m < 0) lt_errorf(L, "%s: n must be >= 0", fn);
     tide_tensor *out = new1(L, TIDE_I64, m, fn);
     const int32_t *s = tide_i32(ids);
     int64_t *d = tide_i64(out);
     for (int64_t i = 0; i < ids->shape[0]; i++) {
-        if (s[i] < 1 || s[i] > m) luaL_error(L, "%s: id %d at row %d outside 1..%d", fn, s[i], (int)i + 1, (int)m);
+        if (s[i] < 1 || s[i] > m) lt_errorf(L, "%s: id %d at row %d outside 1..%d", fn, s[i], (int)i + 1, (int)m);
         d[s[i] - 1]++;
     }
     return 1;
@@ -278,7 +278,7 @@ static int l_counts(lua_State *L)
 static int l_minmax(lua_State *L)
 {
     tide_tensor *t = lt_check_tensor(L, 1, "minmax");
-    if (t->ndim != 1 || !tide_tensor_is_contiguous(t)) luaL_error(L, "minmax: expected a contiguous 1-D tensor");
+    if (t->ndim != 1 || !tide_tensor_is_contiguous(t)) lt_errorf(L, "minmax: expected a contiguous 1-D tensor");
     double lo = HUGE_VAL, hi = -HUGE_VAL;
     for (int64_t i = 0; i < t->shape[0]; i++) {
         double v = at(t, i);
@@ -307,7 +307,7 @@ static int l_split_tail(lua_State *L)
     tide_tensor *o = col(L, 1, TIDE_I64, -1, fn, "offsets");
     int64_t nv = lt_check_int(L, 2, fn, "n_valid"), nt = lt_check_int(L, 3, fn, "n_test");
     int64_t minlen = lt_check_int(L, 4, fn, "min_len");
-    if (nv < 0 || nt < 0) luaL_error(L, "%s: n_valid and n_test must be >= 0", fn);
+    if (nv < 0 || nt < 0) lt_errorf(L, "%s: n_valid and n_test must be >= 0", fn);
     const int64_t *off = tide_i64(o);
     int64_t nu = o->shape[0] - 1, n = off[nu];
     check_offsets(L, o, n, fn);
@@ -328,7 +328,7 @@ static int l_split_ratio(lua_State *L)
     const char *fn = "split_ratio";
     tide_tensor *o = col(L, 1, TIDE_I64, -1, fn, "offsets");
     double rt = luaL_checknumber(L, 2), rv = luaL_checknumber(L, 3);
-    if (!(rt >= 0 && rv >= 0 && rt + rv <= 1)) luaL_error(L, "%s: ratios must be >= 0 with sum <= 1", fn);
+    if (!(rt >= 0 && rv >= 0 && rt + rv <= 1)) lt_errorf(L, "%s: ratios must be >= 0 with sum <= 1", fn);
     const int64_t *off = tide_i64(o);
     int64_t nu = o->shape[0] - 1, n = off[nu];
     check_offsets(L, o, n, fn);

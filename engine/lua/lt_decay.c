@@ -18,7 +18,7 @@ static tide_decay_family check_family(lua_State *L, int idx, const char *fn)
 static int check_k(lua_State *L, int idx, tide_decay_family fam, const char *fn)
 {
     int k = (int)luaL_optinteger(L, idx, 2);
-    if (fam == TIDE_DECAY_MIXEXP && (k < 1 || k > 16)) luaL_error(L, "%s: mixture components must be 1..16, got %d", fn, k);
+    if (fam == TIDE_DECAY_MIXEXP && (k < 1 || k > 16)) lt_errorf(L, "%s: mixture components must be 1..16, got %d", fn, k);
     return k;
 }
 
@@ -52,15 +52,15 @@ static int l_eval(lua_State *L)
     int k = check_k(L, 2, f, fn), P = tide_decay_nparams(f, k);
     int64_t nth, n, ns = 0;
     double *th = la_doubles(L, 3, fn, "theta", &nth, 1);
-    if (nth < P || nth % P) luaL_error(L, "%s: theta has %d values, need a multiple of %d", fn, (int)nth, P);
+    if (nth < P || nth % P) lt_errorf(L, "%s: theta has %d values, need a multiple of %d", fn, (int)nth, P);
     double *t = la_doubles(L, 4, fn, "t", &n, 1);
     int32_t *series = NULL;
     if (!lua_isnoneornil(L, 5)) {
         series = la_ids0(L, 5, fn, "series", &ns, nth / P);
-        if (ns != n) luaL_error(L, "%s: series has %d entries, t has %d", fn, (int)ns, (int)n);
+        if (ns != n) lt_errorf(L, "%s: series has %d entries, t has %d", fn, (int)ns, (int)n);
     }
     for (int64_t i = 0; i < nth; i++)
-        if (!(th[i] > 0) || !isfinite(th[i])) luaL_error(L, "%s: theta[%d] = %g must be finite and > 0", fn, (int)i + 1, th[i]);
+        if (!(th[i] > 0) || !isfinite(th[i])) lt_errorf(L, "%s: theta[%d] = %g must be finite and > 0", fn, (int)i + 1, th[i]);
     double *out = la_scratch(L, (size_t)n * sizeof(double)), *g = la_scratch(L, (size_t)(n * P) * sizeof(double));
     if (tide_decay_eval(f, k, n, th, series, nth / P, t, out, g) < 0) return lt_error(L, fn);
     int64_t s1[1] = {n}, s2[2] = {n, P};
@@ -83,7 +83,7 @@ static int l_half_life(lua_State *L)
     int k = check_k(L, 2, f, fn), P = tide_decay_nparams(f, k);
     int64_t nth;
     double *th = la_doubles(L, 3, fn, "theta", &nth, 1);
-    if (nth < P || nth % P) luaL_error(L, "%s: theta has %d values, need a multiple of %d", fn, (int)nth, P);
+    if (nth < P || nth % P) lt_errorf(L, "%s: theta has %d values, need a multiple of %d", fn, (int)nth, P);
     int64_t S = nth / P, sh[1] = {S};
     tide_tensor *o = tide_tensor_new(TIDE_F32, 1, sh);
     if (o)
@@ -102,7 +102,7 @@ static int l_gaps(lua_State *L)
     n = tide_tensor_numel(tt);
     int64_t *off = la_offsets(L, 1, fn, "offsets", &U, n);
     int32_t *key = lua_isnoneornil(L, 3) ? NULL : la_ids0(L, 3, fn, "key", &nk, 0);
-    if (key && nk != n) luaL_error(L, "%s: key has %d entries, time has %d", fn, (int)nk, (int)n);
+    if (key && nk != n) lt_errorf(L, "%s: key has %d entries, time has %d", fn, (int)nk, (int)n);
     int64_t t_end = lt_check_int(L, 4, fn, "t_end");
     double min_gap = luaL_optnumber(L, 5, 0), unit = luaL_optnumber(L, 6, 1);
     double *g; uint8_t *e; int32_t *u, *ko;
@@ -122,7 +122,7 @@ static int l_gaps(lua_State *L)
     if (key) free(ko);
     if (!tg || !te || !tu || (key && !tk)) {
         tide_tensor_release(tg); tide_tensor_release(te); tide_tensor_release(tu); tide_tensor_release(tk);
-        return luaL_error(L, "%s: out of memory", fn);
+        return lt_errorf(L, "%s: out of memory", fn);
     }
     lt_push_tensor(L, tg, fn);
     lt_push_tensor(L, te, fn);
@@ -144,17 +144,17 @@ static int l_fit(lua_State *L)
     int64_t *off = la_offsets(L, 3, fn, "offsets", &S, n);
     tide_tensor *ev = la_tensor(L, 5, TIDE_I32, 1, fn, "event");
     ne = tide_tensor_numel(ev);
-    if (ne != n) luaL_error(L, "%s: event has %d entries, gap has %d", fn, (int)ne, (int)n);
+    if (ne != n) lt_errorf(L, "%s: event has %d entries, gap has %d", fn, (int)ne, (int)n);
     uint8_t *e8 = la_scratch(L, (size_t)n);
     for (int64_t i = 0; i < n; i++) {
         int32_t v = tide_i32(ev)[i];
-        if (v != 0 && v != 1) luaL_error(L, "%s: event[%d] = %d must be 0 (censored) or 1", fn, (int)i + 1, v);
+        if (v != 0 && v != 1) lt_errorf(L, "%s: event[%d] = %d must be 0 (censored) or 1", fn, (int)i + 1, v);
         e8[i] = (uint8_t)v;
     }
     tide_decay_fit_opts o;
     tide_decay_fit_default_opts(&o);
     int opt = 6;
-    if (!lua_isnoneornil(L, opt) && !lua_istable(L, opt)) luaL_error(L, "%s: opts must be a table", fn);
+    if (!lua_isnoneornil(L, opt) && !lua_istable(L, opt)) lt_errorf(L, "%s: opts must be a table", fn);
     o.max_iter = (int)la_optfield(L, opt, "max_iter", 200);
     o.prior_prec = la_optfield(L, opt, "prior_prec", 0);
     if (lua_istable(L, opt)) {
@@ -166,7 +166,7 @@ static int l_fit(lua_State *L)
             int64_t np;
             double *pu = la_doubles(L, lua_gettop(L), fn, "prior", &np, 1);
             if (np != F && np != S * F)
-                luaL_error(L, "%s: prior has %d values, need %d or %d (series x free params)", fn, (int)np, F, (int)(S * F));
+                lt_errorf(L, "%s: prior has %d values, need %d or %d (series x free params)", fn, (int)np, F, (int)(S * F));
             o.prior_u = pu;
             o.prior_shared = np == F;
         }
@@ -174,9 +174,9 @@ static int l_fit(lua_State *L)
         if (!lua_isnil(L, -1)) {
             int64_t ni;
             double *in = la_doubles(L, lua_gettop(L), fn, "init", &ni, 1);
-            if (ni != P) luaL_error(L, "%s: init has %d values, family needs %d", fn, (int)ni, P);
+            if (ni != P) lt_errorf(L, "%s: init has %d values, family needs %d", fn, (int)ni, P);
             for (int i = 0; i < P; i++)
-                if (!(in[i] > 0)) luaL_error(L, "%s: init[%d] must be > 0", fn, i + 1);
+                if (!(in[i] > 0)) lt_errorf(L, "%s: init[%d] must be > 0", fn, i + 1);
             o.init = in;
         }
     }
@@ -193,7 +193,7 @@ static int l_fit(lua_State *L)
         for (int64_t s = 0; s < S; s++) { tide_f32(tl)[s] = (float)ll[s]; tot += ll[s]; }
     } else {
         tide_tensor_release(tt); tide_tensor_release(ts); tide_tensor_release(tl); tide_tensor_release(tst);
-        return luaL_error(L, "%s: out of memory", fn);
+        return lt_errorf(L, "%s: out of memory", fn);
     }
     lt_push_tensor(L, tt, fn);
     lt_push_tensor(L, ts, fn);
@@ -210,11 +210,11 @@ static int l_gamma_eb(lua_State *L)
     const char *fn = "decay.gamma_eb";
     int64_t S, S2, S3 = 0;
     double *d = la_doubles(L, 1, fn, "d", &S, 1), *T = la_doubles(L, 2, fn, "T", &S2, 1);
-    if (S2 != S) luaL_error(L, "%s: d has %d entries, T has %d", fn, (int)S, (int)S2);
+    if (S2 != S) lt_errorf(L, "%s: d has %d entries, T has %d", fn, (int)S, (int)S2);
     int64_t G = lua_isnoneornil(L, 4) ? 1 : lt_check_int(L, 4, fn, "n_segments");
-    if (G < 1) luaL_error(L, "%s: n_segments must be >= 1", fn);
+    if (G < 1) lt_errorf(L, "%s: n_segments must be >= 1", fn);
     int32_t *seg = lua_isnoneornil(L, 3) ? NULL : la_ids0(L, 3, fn, "segment", &S3, G);
-    if (seg && S3 != S) luaL_error(L, "%s: segment has %d entries, d has %d", fn, (int)S3, (int)S);
+    if (seg && S3 != S) lt_errorf(L, "%s: segment has %d entries, d has %d", fn, (int)S3, (int)S);
     double *a = la_scratch(L, (size_t)G * sizeof(double)), *b = la_scratch(L, (size_t)G * sizeof(double));
     if (tide_decay_gamma_eb(S, d, T, seg, G, a, b) < 0) return lt_error(L, fn);
     lua_createtable(L, (int)G, 0);
@@ -232,7 +232,7 @@ static tide_hawkes check_hawkes(lua_State *L, int idx, const char *fn)
     luaL_checktype(L, idx, LUA_TTABLE);
     tide_hawkes p = {la_optfield(L, idx, "mu", NAN), la_optfield(L, idx, "alpha", NAN), la_optfield(L, idx, "beta", NAN)};
     if (!(p.mu > 0) || !(p.alpha >= 0) || !(p.beta > 0))
-        luaL_error(L, "%s: params need mu > 0, alpha >= 0, beta > 0 (got %g, %g, %g)", fn, p.mu, p.alpha, p.beta);
+        lt_errorf(L, "%s: params need mu > 0, alpha >= 0, beta > 0 (got %g, %g, %g)", fn, p.mu, p.alpha, p.beta);
     return p;
 }
 
@@ -262,7 +262,7 @@ static seqs check_seqs(lua_State *L, int it, int ioff, int it0, int it1, const c
             for (int64_t q = 0; q < s.S; q++) v[q] = lua_tonumber(L, idx);
         } else {
             v = la_doubles(L, idx, fn, w ? "t1" : "t0", &m, 1);
-            if (m != s.S) luaL_error(L, "%s: %s has %d entries for %d sequences", fn, w ? "t1" : "t0", (int)m, (int)s.S);
+            if (m != s.S) lt_errorf(L, "%s: %s has %d entries for %d sequences", fn, w ? "t1" : "t0", (int)m, (int)s.S);
         }
         if (w) s.t1 = v; else s.t0 = v;
     }
@@ -326,7 +326,7 @@ static int l_hawkes_prob(lua_State *L)
     tide_hawkes p = check_hawkes(L, 1, fn);
     int64_t n;
     double *t = la_doubles(L, 2, fn, "times", &n, 1), h = luaL_checknumber(L, 4);
-    if (!(h >= 0)) luaL_error(L, "%s: horizon must be >= 0", fn);
+    if (!(h >= 0)) lt_errorf(L, "%s: horizon must be >= 0", fn);
     lua_pushnumber(L, tide_hawkes_prob_event(&p, n, t, luaL_checknumber(L, 3), h));
     return 1;
 }
@@ -339,7 +339,7 @@ static int l_hawkes_prob_batch(lua_State *L)
     tide_hawkes p = check_hawkes(L, 1, fn);
     seqs s = check_seqs(L, 2, 3, 4, 4, fn); /* t0 = t1 = at */
     double h = luaL_checknumber(L, 5);
-    if (!(h >= 0)) luaL_error(L, "%s: horizon must be >= 0", fn);
+    if (!(h >= 0)) lt_errorf(L, "%s: horizon must be >= 0", fn);
     double *out = la_scratch(L, (size_t)s.S * sizeof(double));
     tide_hawkes_prob_batch(&p, s.S, s.off, s.t, s.t0, h, out);
     int64_t sh[1] = {s.S};
@@ -376,7 +376,7 @@ static int l_hawkes_gof(lua_State *L)
     tide_hawkes p = check_hawkes(L, 1, fn);
     int64_t n;
     double *t = la_doubles(L, 2, fn, "times", &n, 1), t0 = luaL_optnumber(L, 3, 0);
-    if (n < 1) luaL_error(L, "%s: need at least one event", fn);
+    if (n < 1) lt_errorf(L, "%s: need at least one event", fn);
     double *tau = la_scratch(L, (size_t)n * sizeof(double)), pv;
     tide_hawkes_rescale(&p, n, t, t0, tau);
     lua_createtable(L, (int)n, 0);

@@ -19,8 +19,8 @@ tide_vocab *lt_text_opt_vocab(lua_State *L, int idx, const char *fn); /* lt_text
 static tide_fasttext *check_ft(lua_State *L, int idx, const char *fn)
 {
     ft_ud *u = luaL_testudata(L, idx, FT_MT);
-    if (!u) luaL_error(L, "%s: argument #%d: expected fastText model, got %s", fn, idx, luaL_typename(L, idx));
-    if (!u->m) luaL_error(L, "%s: model was freed", fn);
+    if (!u) lt_errorf(L, "%s: argument #%d: expected fastText model, got %s", fn, idx, luaL_typename(L, idx));
+    if (!u->m) lt_errorf(L, "%s: model was freed", fn);
     return u->m;
 }
 
@@ -43,7 +43,7 @@ static int l_new(lua_State *L)
     tide_ids_opts o = {(int)lt_check_int(L, 4, fn, "flags"), (int)lt_check_int(L, 5, fn, "ngrams"),
                        lt_check_int(L, 6, fn, "buckets")};
     uint64_t seed = (uint64_t)lt_check_int(L, 7, fn, "seed");
-    if (o.ngrams < 1 || o.ngrams > 8) return luaL_error(L, "%s: ngrams must be in 1..8", fn);
+    if (o.ngrams < 1 || o.ngrams > 8) return lt_errorf(L, "%s: ngrams must be in 1..8", fn);
     return push_ft(L, tide_fasttext_new(v, &o, dim, nc, seed), fn);
 }
 
@@ -57,7 +57,7 @@ static tide_tensor *check_typed(lua_State *L, int idx, tide_dtype dt, const char
 {
     tide_tensor *t = lt_check_tensor(L, idx, fn);
     if (t->dtype != dt || t->ndim != 1 || !tide_tensor_is_contiguous(t))
-        luaL_error(L, "%s: %s must be a contiguous 1-d %s tensor (got %s, %d-d)", fn, what,
+        lt_errorf(L, "%s: %s must be a contiguous 1-d %s tensor (got %s, %d-d)", fn, what,
                    tide_dtype_name(dt), tide_dtype_name(t->dtype), t->ndim);
     return t;
 }
@@ -69,17 +69,17 @@ static int64_t check_batch(lua_State *L, tide_fasttext *m, int idx, const char *
     tide_tensor *ti = check_typed(L, idx, TIDE_I32, fn, "ids");
     tide_tensor *to = check_typed(L, idx + 1, TIDE_I64, fn, "offsets");
     int64_t n = to->shape[0] - 1;
-    if (n < 0) luaL_error(L, "%s: offsets must have at least one entry", fn);
+    if (n < 0) lt_errorf(L, "%s: offsets must have at least one entry", fn);
     const int64_t *o = tide_i64(to);
     const int32_t *x = tide_i32(ti);
     if (o[0] != 0 || o[n] != ti->shape[0])
-        luaL_error(L, "%s: offsets must start at 0 and end at #ids (%lld), got %lld..%lld", fn,
+        lt_errorf(L, "%s: offsets must start at 0 and end at #ids (%lld), got %lld..%lld", fn,
                    (long long)ti->shape[0], (long long)o[0], (long long)o[n]);
     for (int64_t i = 0; i < n; i++)
-        if (o[i + 1] < o[i]) luaL_error(L, "%s: offsets decrease at %lld", fn, (long long)i + 1);
+        if (o[i + 1] < o[i]) lt_errorf(L, "%s: offsets decrease at %lld", fn, (long long)i + 1);
     for (int64_t j = 0; j < ti->shape[0]; j++)
         if (x[j] < 0 || x[j] >= m->n_rows)
-            luaL_error(L, "%s: ids[%lld] = %d outside [0, %lld)", fn, (long long)j + 1, x[j],
+            lt_errorf(L, "%s: ids[%lld] = %d outside [0, %lld)", fn, (long long)j + 1, x[j],
                        (long long)m->n_rows);
     *ids = x;
     *off = o;
@@ -95,7 +95,7 @@ static int m_train(lua_State *L)
     const int64_t *off;
     int64_t n = check_batch(L, m, 2, fn, &ids, &off);
     tide_tensor *tl = check_typed(L, 4, TIDE_I32, fn, "labels");
-    if (tl->shape[0] != n) luaL_error(L, "%s: %lld labels for %lld examples", fn,
+    if (tl->shape[0] != n) lt_errorf(L, "%s: %lld labels for %lld examples", fn,
                                       (long long)tl->shape[0], (long long)n);
     int epochs = (int)lt_check_int(L, 5, fn, "epochs");
     double lr = luaL_checknumber(L, 6);
@@ -131,7 +131,7 @@ static int m_predict(lua_State *L)
     for (int64_t i = 1; i <= n; i++) {
         lua_rawgeti(L, 2, (int)i);
         if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "%s: texts[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
+            lt_errorf(L, "%s: texts[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
         lua_pop(L, 1);
     }
     int64_t shp[2] = {n, m->n_classes};
@@ -142,7 +142,7 @@ static int m_predict(lua_State *L)
     size_t *lens = malloc((size_t)(n > 0 ? n : 1) * sizeof *lens);
     if (!texts || !lens) {
         free(texts); free(lens); tide_tensor_release(p);
-        return luaL_error(L, "%s: out of memory", fn);
+        return lt_errorf(L, "%s: out of memory", fn);
     }
     for (int64_t i = 0; i < n; i++) {
         lua_rawgeti(L, 2, (int)i + 1);
@@ -197,7 +197,7 @@ static int m_vectors(lua_State *L)
     for (int64_t i = 1; i <= n; i++) {
         lua_rawgeti(L, 2, (int)i);
         if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "%s: tokens[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
+            lt_errorf(L, "%s: tokens[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
         lua_pop(L, 1);
     }
     int64_t shp[2] = {n, m->dim};

@@ -11,12 +11,12 @@ static int l_group(lua_State *L)
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.group";
     int64_t n, G = lt_check_int(L, 3, fn, "n_groups");
-    if (G < 0) luaL_error(L, "%s: n_groups must be >= 0", fn);
+    if (G < 0) lt_errorf(L, "%s: n_groups must be >= 0", fn);
     int32_t *key = la_ids0(L, 1, fn, "key", &n, G);
     const int64_t *time = NULL;
     if (!lua_isnoneornil(L, 2)) {
         tide_tensor *t = la_tensor(L, 2, TIDE_I64, 1, fn, "time");
-        if (tide_tensor_numel(t) != n) luaL_error(L, "%s: time has %d entries, key has %d", fn, (int)tide_tensor_numel(t), (int)n);
+        if (tide_tensor_numel(t) != n) lt_errorf(L, "%s: time has %d entries, key has %d", fn, (int)tide_tensor_numel(t), (int)n);
         time = tide_i64(t);
     }
     int64_t so[1] = {G + 1}, sp[1] = {n};
@@ -40,16 +40,16 @@ static void check_spec(lua_State *L, int idx, tide_interest_spec *sp, int64_t U,
     sp->fam = (tide_decay_family)f;
     sp->k = (int)la_optfield(L, idx, "k", 2);
     int P = tide_decay_nparams(sp->fam, sp->k);
-    if (P < 0) luaL_error(L, "%s: bad mixture size %d", fn, sp->k);
+    if (P < 0) lt_errorf(L, "%s: bad mixture size %d", fn, sp->k);
     sp->unit = la_optfield(L, idx, "unit", 86400);
-    if (!(sp->unit > 0)) luaL_error(L, "%s: unit must be > 0", fn);
+    if (!(sp->unit > 0)) lt_errorf(L, "%s: unit must be > 0", fn);
     lua_getfield(L, idx, "theta");
     int64_t nth;
-    if (lua_isnil(L, -1)) luaL_error(L, "%s: spec.theta is required", fn);
+    if (lua_isnil(L, -1)) lt_errorf(L, "%s: spec.theta is required", fn);
     double *th = la_doubles(L, lua_gettop(L), fn, "theta", &nth, 1);
-    if (nth != P && nth != U * P) luaL_error(L, "%s: theta has %d values, need %d or %d (users x params)", fn, (int)nth, P, (int)(U * P));
+    if (nth != P && nth != U * P) lt_errorf(L, "%s: theta has %d values, need %d or %d (users x params)", fn, (int)nth, P, (int)(U * P));
     for (int64_t i = 0; i < nth; i++)
-        if (!(th[i] > 0) || !isfinite(th[i])) luaL_error(L, "%s: theta[%d] = %g must be finite and > 0", fn, (int)i + 1, th[i]);
+        if (!(th[i] > 0) || !isfinite(th[i])) lt_errorf(L, "%s: theta[%d] = %g must be finite and > 0", fn, (int)i + 1, th[i]);
     sp->theta = th;
     sp->per_user = nth == U * P && U > 1;
     lua_getfield(L, idx, "weights");
@@ -75,7 +75,7 @@ static int64_t *check_at(lua_State *L, int idx, int64_t U, const char *fn)
         return at;
     }
     tide_tensor *t = la_tensor(L, idx, TIDE_I64, 1, fn, "at");
-    if (tide_tensor_numel(t) != U) luaL_error(L, "%s: at has %d entries for %d users", fn, (int)tide_tensor_numel(t), (int)U);
+    if (tide_tensor_numel(t) != U) lt_errorf(L, "%s: at has %d entries for %d users", fn, (int)tide_tensor_numel(t), (int)U);
     memcpy(at, tide_i64(t), (size_t)U * sizeof(int64_t));
     return at;
 }
@@ -93,16 +93,16 @@ static int l_interest(lua_State *L)
     int64_t *off = la_offsets(L, 2, fn, "offsets", &U, n);
     int64_t X = lt_check_int(L, 6, fn, "n_keys");
     int32_t *key = la_ids0(L, 3, fn, "key", &n, X);
-    if (n != tide_tensor_numel(tt)) luaL_error(L, "%s: key and time lengths differ", fn);
+    if (n != tide_tensor_numel(tt)) lt_errorf(L, "%s: key and time lengths differ", fn);
     tide_interest_spec sp;
     check_spec(L, 1, &sp, U, fn);
     int32_t *type = NULL;
     if (!lua_isnoneornil(L, 5)) {
         type = la_ids0(L, 5, fn, "type", &nt, sp.n_types > 0 ? sp.n_types : 0);
-        if (nt != n) luaL_error(L, "%s: type has %d entries, key has %d", fn, (int)nt, (int)n);
+        if (nt != n) lt_errorf(L, "%s: type has %d entries, key has %d", fn, (int)nt, (int)n);
         if (!sp.w) type = NULL; /* no weights: types do not matter */
     } else if (sp.w && sp.n_types > 1) {
-        luaL_error(L, "%s: weights given but no event types", fn);
+        lt_errorf(L, "%s: weights given but no event types", fn);
     }
     int64_t *at = check_at(L, 7, U, fn);
     int opt = 8;
@@ -114,7 +114,7 @@ static int l_interest(lua_State *L)
     }
     if (dense) {
         int64_t u0 = (int64_t)la_optfield(L, opt, "first", 1) - 1, B = (int64_t)la_optfield(L, opt, "count", (double)(U - u0));
-        if (u0 < 0 || B < 0 || u0 + B > U) luaL_error(L, "%s: rows %d..%d outside 1..%d", fn, (int)u0 + 1, (int)(u0 + B), (int)U);
+        if (u0 < 0 || B < 0 || u0 + B > U) lt_errorf(L, "%s: rows %d..%d outside 1..%d", fn, (int)u0 + 1, (int)(u0 + B), (int)U);
         int64_t sh[2] = {B, X};
         tide_tensor *o = tide_tensor_new(TIDE_F32, 2, sh);
         lt_push_tensor(L, o, fn);
@@ -127,7 +127,7 @@ static int l_interest(lua_State *L)
         const char *s = lua_tostring(L, -1);
         if (s && !strcmp(s, "sum")) norm = 1;
         else if (s && !strcmp(s, "max")) norm = 2;
-        else if (s && strcmp(s, "none")) luaL_error(L, "%s: norm must be 'sum', 'max' or 'none', got '%s'", fn, s);
+        else if (s && strcmp(s, "none")) lt_errorf(L, "%s: norm must be 'sum', 'max' or 'none', got '%s'", fn, s);
         lua_pop(L, 1);
     }
     double thr = la_optfield(L, opt, "threshold", 0);
@@ -140,7 +140,7 @@ static int l_interest(lua_State *L)
     free(oo); free(ok); free(ov);
     if (!a || !b || !c) {
         tide_tensor_release(a); tide_tensor_release(b); tide_tensor_release(c);
-        return luaL_error(L, "%s: out of memory", fn);
+        return lt_errorf(L, "%s: out of memory", fn);
     }
     lt_push_tensor(L, a, fn);
     lt_push_tensor(L, b, fn);
@@ -164,7 +164,7 @@ static void check_pop_args(lua_State *L, const char *fn, pop_args *a)
     a->nw = 0;
     a->item = la_ids0(L, 1, fn, "item", &a->n, a->I);
     a->time = la_tensor(L, 2, TIDE_I64, 1, fn, "time");
-    if (tide_tensor_numel(a->time) != a->n) luaL_error(L, "%s: time and item lengths differ", fn);
+    if (tide_tensor_numel(a->time) != a->n) lt_errorf(L, "%s: time and item lengths differ", fn);
     a->w = NULL;
     if (!lua_isnoneornil(L, 4)) {
         double *wd = la_doubles(L, 4, fn, "weights", &a->nw, 1);
@@ -174,9 +174,9 @@ static void check_pop_args(lua_State *L, const char *fn, pop_args *a)
     a->type = NULL;
     if (a->w && !lua_isnoneornil(L, 3)) {
         a->type = la_ids0(L, 3, fn, "type", &nt, a->nw);
-        if (nt != a->n) luaL_error(L, "%s: type and item lengths differ", fn);
+        if (nt != a->n) lt_errorf(L, "%s: type and item lengths differ", fn);
     } else if (a->w && a->nw != 1) {
-        luaL_error(L, "%s: weights per type need the type column", fn);
+        lt_errorf(L, "%s: weights per type need the type column", fn);
     }
 }
 
@@ -214,7 +214,7 @@ static int l_popularity_at(lua_State *L)
     float *w = pa.w;
     tide_tensor *at = la_tensor(L, 6, TIDE_I64, 1, fn, "at");
     int64_t B = tide_tensor_numel(at);
-    if (B < 1) luaL_error(L, "%s: at is empty", fn);
+    if (B < 1) lt_errorf(L, "%s: at is empty", fn);
     double hl = luaL_optnumber(L, 7, 0), win = luaL_optnumber(L, 8, 0);
     int64_t sh[2] = {B, I};
     tide_tensor *o = tide_tensor_new(TIDE_F32, 2, sh);
@@ -235,7 +235,7 @@ static int l_profile_scores(lua_State *L)
     const float *pop = NULL;
     if (!lua_isnoneornil(L, 3)) {
         tide_tensor *pt = la_tensor(L, 3, TIDE_F32, 1, fn, "popularity");
-        if (tide_tensor_numel(pt) != I) luaL_error(L, "%s: popularity has %d entries for %d items", fn, (int)tide_tensor_numel(pt), (int)I);
+        if (tide_tensor_numel(pt) != I) lt_errorf(L, "%s: popularity has %d entries for %d items", fn, (int)tide_tensor_numel(pt), (int)I);
         pop = tide_f32(pt);
     }
     float eps = (float)luaL_optnumber(L, 4, 1e-6);
@@ -256,7 +256,7 @@ static int l_cooc(lua_State *L)
     int64_t *off = la_offsets(L, 1, fn, "offsets", &U, n);
     int64_t max_nb = luaL_optinteger(L, 4, 0);
     int kind = (int)luaL_optinteger(L, 5, 1), drop = lua_isnoneornil(L, 6) ? 1 : lua_toboolean(L, 6);
-    if (kind < 0 || kind > 3) luaL_error(L, "%s: kind must be 0 (counts), 1 (jaccard), 2 (lift) or 3 (cosine)", fn);
+    if (kind < 0 || kind > 3) lt_errorf(L, "%s: kind must be 0 (counts), 1 (jaccard), 2 (lift) or 3 (cosine)", fn);
     int64_t *ro; int32_t *col; float *val;
     if (tide_cooc(U, off, item, I, max_nb, &ro, &col, &val) < 0) return lt_error(L, fn);
     tide_cooc_similarity(I, ro, col, val, kind, drop);
@@ -267,7 +267,7 @@ static int l_cooc(lua_State *L)
     free(ro); free(col); free(val);
     if (!a || !b || !c) {
         tide_tensor_release(a); tide_tensor_release(b); tide_tensor_release(c);
-        return luaL_error(L, "%s: out of memory", fn);
+        return lt_errorf(L, "%s: out of memory", fn);
     }
     lt_push_tensor(L, a, fn);
     lt_push_tensor(L, b, fn);
@@ -283,30 +283,30 @@ static int l_sparse_scores(lua_State *L)
     const char *fn = "decay.sparse_scores";
     tide_tensor *ao = la_tensor(L, 1, TIDE_I64, 1, fn, "affinity offsets");
     int64_t B = tide_tensor_numel(ao) - 1, I = lt_check_int(L, 4, fn, "n_items"), nac, S;
-    if (B < 0) luaL_error(L, "%s: affinity offsets are empty", fn);
+    if (B < 0) lt_errorf(L, "%s: affinity offsets are empty", fn);
     tide_tensor *ac = la_tensor(L, 2, TIDE_I32, 1, fn, "affinity cols");
     tide_tensor *av = la_tensor(L, 3, TIDE_F32, 1, fn, "affinity values");
     nac = tide_tensor_numel(ac);
-    if (tide_tensor_numel(av) != nac) luaL_error(L, "%s: affinity cols and values differ in length", fn);
+    if (tide_tensor_numel(av) != nac) lt_errorf(L, "%s: affinity cols and values differ in length", fn);
     const int64_t *a = tide_i64(ao);
-    if (a[0] < 0 || a[B] > nac) luaL_error(L, "%s: affinity offsets outside the %d entries", fn, (int)nac);
+    if (a[0] < 0 || a[B] > nac) lt_errorf(L, "%s: affinity offsets outside the %d entries", fn, (int)nac);
     int64_t a0 = a[0], na = a[B] - a0;
     int64_t *aoff = la_scratch(L, (size_t)(B + 1) * sizeof(int64_t));
     int32_t *acol = la_scratch(L, (size_t)na * sizeof(int32_t));
     for (int64_t b = 0; b <= B; b++) {
         aoff[b] = a[b] - a0;
-        if (b && aoff[b] < aoff[b - 1]) luaL_error(L, "%s: affinity offsets decrease", fn);
+        if (b && aoff[b] < aoff[b - 1]) lt_errorf(L, "%s: affinity offsets decrease", fn);
     }
     for (int64_t p = 0; p < na; p++) {
         int32_t c = tide_i32(ac)[a0 + p];
-        if (c < 1 || c > I) luaL_error(L, "%s: affinity item %d outside 1..%d", fn, c, (int)I);
+        if (c < 1 || c > I) lt_errorf(L, "%s: affinity item %d outside 1..%d", fn, c, (int)I);
         acol[p] = c - 1;
     }
     int64_t ns;
     tide_tensor *sv = la_tensor(L, 7, TIDE_F32, 1, fn, "similarity values");
     int32_t *scol = la_ids0(L, 6, fn, "similarity cols", &ns, I);
     int64_t *soff = la_offsets(L, 5, fn, "similarity offsets", &S, ns);
-    if (S != I || tide_tensor_numel(sv) != ns) luaL_error(L, "%s: similarity must be a CSR [%d, %d]", fn, (int)I, (int)I);
+    if (S != I || tide_tensor_numel(sv) != ns) lt_errorf(L, "%s: similarity must be a CSR [%d, %d]", fn, (int)I, (int)I);
     int64_t sh[2] = {B, I};
     tide_tensor *o = tide_tensor_new(TIDE_F32, 2, sh);
     lt_push_tensor(L, o, fn);

@@ -22,7 +22,7 @@ typedef struct {
 static lb_ud *check_lb(lua_State *L, int idx)
 {
     lb_ud *u = luaL_checkudata(L, idx, LBFGS_MT);
-    if (!u->s) luaL_error(L, "lbfgs: solver already freed");
+    if (!u->s) lt_errorf(L, "lbfgs: solver already freed");
     return u;
 }
 
@@ -42,9 +42,9 @@ static int l_lbfgs_new(lua_State *L)
     const char *fn = "lbfgs";
     int64_t n;
     double *x0 = la_doubles(L, 1, fn, "x0", &n, 1);
-    if (n < 1) luaL_error(L, "%s: x0 is empty", fn);
+    if (n < 1) lt_errorf(L, "%s: x0 is empty", fn);
     for (int64_t i = 0; i < n; i++)
-        if (!isfinite(x0[i])) luaL_error(L, "%s: x0[%d] is not finite", fn, (int)i + 1);
+        if (!isfinite(x0[i])) lt_errorf(L, "%s: x0[%d] is not finite", fn, (int)i + 1);
     tide_lbfgs_opts o;
     tide_lbfgs_default_opts(&o);
     o.m = (int)la_optfield(L, 2, "m", o.m);
@@ -62,7 +62,7 @@ static int l_lbfgs_new(lua_State *L)
     u->n = n;
     u->x = malloc((size_t)n * sizeof(double));
     u->g = malloc((size_t)n * sizeof(double));
-    if (!u->x || !u->g) luaL_error(L, "%s: out of memory", fn);
+    if (!u->x || !u->g) lt_errorf(L, "%s: out of memory", fn);
     memcpy(u->x, x0, (size_t)n * sizeof(double));
     u->s = tide_lbfgs_new(n, &o);
     if (!u->s) lt_error(L, fn);
@@ -83,12 +83,12 @@ static int lb_step(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     lb_ud *u = check_lb(L, 1);
-    if (u->done) luaL_error(L, "lbfgs: step after the solver stopped");
+    if (u->done) lt_errorf(L, "lbfgs: step after the solver stopped");
     double f = lua_type(L, 2) == LUA_TNUMBER ? lua_tonumber(L, 2) : NAN;
-    if (lua_type(L, 2) != LUA_TNUMBER) luaL_error(L, "lbfgs: objective must return a number, got %s", luaL_typename(L, 2));
+    if (lua_type(L, 2) != LUA_TNUMBER) lt_errorf(L, "lbfgs: objective must return a number, got %s", luaL_typename(L, 2));
     int64_t ng;
     double *g = la_doubles(L, 3, "lbfgs", "gradient", &ng, 1);
-    if (ng != u->n) luaL_error(L, "lbfgs: gradient has %d entries, x has %d", (int)ng, (int)u->n);
+    if (ng != u->n) lt_errorf(L, "lbfgs: gradient has %d entries, x has %d", (int)ng, (int)u->n);
     memcpy(u->g, g, (size_t)ng * sizeof(double));
     int st = tide_lbfgs_step(u->s, u->x, &f, u->g);
     if (st != TIDE_LBFGS_NEED_EVAL) u->done = 1;

@@ -13,19 +13,19 @@ static void csr_slice(lua_State *L, int ioff, int iids, int64_t B, int64_t I, co
     tide_tensor *o = la_tensor(L, ioff, TIDE_I64, 1, fn, what);
     tide_tensor *ids = la_tensor(L, iids, TIDE_I32, 1, fn, what);
     if (tide_tensor_numel(o) != B + 1)
-        luaL_error(L, "%s: %s offsets have %d entries for %d score rows (need rows + 1)", fn, what, (int)tide_tensor_numel(o), (int)B);
+        lt_errorf(L, "%s: %s offsets have %d entries for %d score rows (need rows + 1)", fn, what, (int)tide_tensor_numel(o), (int)B);
     const int64_t *a = tide_i64(o);
     int64_t n = tide_tensor_numel(ids);
-    if (a[0] < 0 || a[B] > n || a[B] < a[0]) luaL_error(L, "%s: %s offsets point outside the %d ids", fn, what, (int)n);
+    if (a[0] < 0 || a[B] > n || a[B] < a[0]) lt_errorf(L, "%s: %s offsets point outside the %d ids", fn, what, (int)n);
     int64_t *oo = la_scratch(L, (size_t)(B + 1) * sizeof(int64_t));
     int32_t *ii = la_scratch(L, (size_t)(a[B] - a[0]) * sizeof(int32_t));
     for (int64_t b = 0; b <= B; b++) {
         oo[b] = a[b] - a[0];
-        if (b && oo[b] < oo[b - 1]) luaL_error(L, "%s: %s offsets decrease at row %d", fn, what, (int)b);
+        if (b && oo[b] < oo[b - 1]) lt_errorf(L, "%s: %s offsets decrease at row %d", fn, what, (int)b);
     }
     for (int64_t p = 0; p < a[B] - a[0]; p++) {
         int32_t v = tide_i32(ids)[a[0] + p];
-        if (v < 1 || v > I) luaL_error(L, "%s: %s item %d outside 1..%d", fn, what, v, (int)I);
+        if (v < 1 || v > I) lt_errorf(L, "%s: %s item %d outside 1..%d", fn, what, v, (int)I);
         ii[p] = v - 1;
     }
     *off0 = oo;
@@ -35,7 +35,7 @@ static void csr_slice(lua_State *L, int ioff, int iids, int64_t B, int64_t I, co
 static tide_tensor *check_scores(lua_State *L, int idx, const char *fn)
 {
     tide_tensor *s = lt_check_tensor(L, idx, fn);
-    if (s->ndim != 2) luaL_error(L, "%s: scores must be [users, items], got %d dims", fn, s->ndim);
+    if (s->ndim != 2) lt_errorf(L, "%s: scores must be [users, items], got %d dims", fn, s->ndim);
     /* row views and broadcast rows (stride 0, e.g. popularity expanded over users) pass as is */
     if (s->dtype == TIDE_F32 && s->strides[1] == 1 && (s->strides[0] >= s->shape[1] || s->strides[0] == 0)) return s;
     return la_tensor(L, idx, TIDE_F32, 2, fn, "scores");
@@ -75,12 +75,12 @@ static int l_from_ranks(lua_State *L)
     tide_tensor *r = la_tensor(L, 2, TIDE_I64, 1, fn, "ranks");
     int64_t B = tide_tensor_numel(o) - 1;
     const int64_t *a = tide_i64(o);
-    if (B < 0 || a[B] - a[0] != tide_tensor_numel(r)) luaL_error(L, "%s: offsets and ranks do not match", fn);
+    if (B < 0 || a[B] - a[0] != tide_tensor_numel(r)) lt_errorf(L, "%s: offsets and ranks do not match", fn);
     int64_t *oo = la_scratch(L, (size_t)(B + 1) * sizeof(int64_t));
     for (int64_t b = 0; b <= B; b++) oo[b] = a[b] - a[0];
     luaL_checktype(L, 3, LUA_TTABLE);
     int nk = (int)lua_objlen(L, 3);
-    if (nk < 1 || nk > 64) luaL_error(L, "%s: give 1..64 cutoffs", fn);
+    if (nk < 1 || nk > 64) lt_errorf(L, "%s: give 1..64 cutoffs", fn);
     int ks[64];
     for (int j = 0; j < nk; j++) {
         lua_rawgeti(L, 3, j + 1);
@@ -113,7 +113,7 @@ static int l_topk(lua_State *L)
     int32_t *si = NULL;
     if (!lua_isnoneornil(L, 2)) csr_slice(L, 2, 3, B, I, fn, "seen", &so, &si);
     int64_t K = lt_check_int(L, 4, fn, "k");
-    if (K < 1) luaL_error(L, "%s: k must be >= 1, got %d", fn, (int)K);
+    if (K < 1) lt_errorf(L, "%s: k must be >= 1, got %d", fn, (int)K);
     int64_t sh[2] = {B, K};
     tide_tensor *it = tide_tensor_new(TIDE_I32, 2, sh);
     lt_push_tensor(L, it, fn);
@@ -138,7 +138,7 @@ static int l_rank_topk(lua_State *L)
     if (!lua_isnoneornil(L, 2)) csr_slice(L, 2, 3, B, I, fn, "seen", &so, &si);
     csr_slice(L, 4, 5, B, I, fn, "target", &to, &ti);
     int64_t K = lt_check_int(L, 6, fn, "k");
-    if (K < 1) luaL_error(L, "%s: k must be >= 1, got %d", fn, (int)K);
+    if (K < 1) lt_errorf(L, "%s: k must be >= 1, got %d", fn, (int)K);
     int64_t sr[1] = {to[B]}, sk[2] = {B, K};
     tide_tensor *r = tide_tensor_new(TIDE_I64, 1, sr);
     lt_push_tensor(L, r, fn);
@@ -156,12 +156,12 @@ static int64_t two_vectors(lua_State *L, const char *fn, float **a, float **y)
     tide_tensor *ta = la_tensor(L, 1, TIDE_F32, -1, fn, "scores");
     tide_tensor *ty = la_tensor(L, 2, TIDE_F32, -1, fn, "labels");
     int64_t n = tide_tensor_numel(ta);
-    if (tide_tensor_numel(ty) != n) luaL_error(L, "%s: %d scores but %d labels", fn, (int)n, (int)tide_tensor_numel(ty));
+    if (tide_tensor_numel(ty) != n) lt_errorf(L, "%s: %d scores but %d labels", fn, (int)n, (int)tide_tensor_numel(ty));
     *a = tide_f32(ta);
     *y = tide_f32(ty);
     for (int64_t i = 0; i < n; i++) {
-        if (isnan((*a)[i])) luaL_error(L, "%s: score %d is NaN", fn, (int)i + 1);
-        if ((*y)[i] != 0 && (*y)[i] != 1) luaL_error(L, "%s: label %d is %g, must be 0 or 1", fn, (int)i + 1, (*y)[i]);
+        if (isnan((*a)[i])) lt_errorf(L, "%s: score %d is NaN", fn, (int)i + 1);
+        if ((*y)[i] != 0 && (*y)[i] != 1) lt_errorf(L, "%s: label %d is %g, must be 0 or 1", fn, (int)i + 1, (*y)[i]);
     }
     return n;
 }
@@ -181,7 +181,7 @@ static int l_log_loss(lua_State *L)
     float *a, *y;
     int64_t n = two_vectors(L, "metrics.log_loss", &a, &y);
     for (int64_t i = 0; i < n; i++)
-        if (a[i] < 0 || a[i] > 1) luaL_error(L, "metrics.log_loss: probability %d is %g, not in [0, 1]", (int)i + 1, a[i]);
+        if (a[i] < 0 || a[i] > 1) lt_errorf(L, "metrics.log_loss: probability %d is %g, not in [0, 1]", (int)i + 1, a[i]);
     lua_pushnumber(L, tide_log_loss(n, a, y));
     return 1;
 }
@@ -205,7 +205,7 @@ static int l_ece(lua_State *L)
     float *a, *y;
     int64_t n = two_vectors(L, "metrics.ece", &a, &y);
     int nb = (int)luaL_optinteger(L, 3, 10);
-    if (nb < 1) luaL_error(L, "metrics.ece: bins must be >= 1");
+    if (nb < 1) lt_errorf(L, "metrics.ece: bins must be >= 1");
     lua_pushnumber(L, tide_ece(n, a, y, nb));
     return 1;
 }
@@ -221,27 +221,27 @@ static int l_beyond(lua_State *L)
     int32_t *items = la_scratch(L, (size_t)(B * K) * sizeof(int32_t));
     for (int64_t i = 0; i < B * K; i++) {
         int32_t v = tide_i32(it)[i];
-        if (v < 0 || v > I) luaL_error(L, "%s: item %d outside 0..%d", fn, v, (int)I);
+        if (v < 0 || v > I) lt_errorf(L, "%s: item %d outside 0..%d", fn, v, (int)I);
         items[i] = v - 1;
     }
     const float *pop = NULL, *emb = NULL;
     int64_t d = 0, nc;
     if (!lua_isnoneornil(L, 3)) {
         tide_tensor *p = la_tensor(L, 3, TIDE_F32, 1, fn, "popularity");
-        if (tide_tensor_numel(p) != I) luaL_error(L, "%s: popularity needs %d entries", fn, (int)I);
+        if (tide_tensor_numel(p) != I) lt_errorf(L, "%s: popularity needs %d entries", fn, (int)I);
         pop = tide_f32(p);
     }
     double nu = luaL_optnumber(L, 4, 1);
     if (!lua_isnoneornil(L, 5)) {
         tide_tensor *e = la_tensor(L, 5, TIDE_F32, 2, fn, "embeddings");
-        if (e->shape[0] != I) luaL_error(L, "%s: embeddings need %d rows", fn, (int)I);
+        if (e->shape[0] != I) lt_errorf(L, "%s: embeddings need %d rows", fn, (int)I);
         emb = tide_f32(e);
         d = e->shape[1];
     }
     int32_t *cat = NULL;
     if (!lua_isnoneornil(L, 6)) {
         cat = la_ids0(L, 6, fn, "category", &nc, 0);
-        if (nc != I) luaL_error(L, "%s: category needs %d entries", fn, (int)I);
+        if (nc != I) lt_errorf(L, "%s: category needs %d entries", fn, (int)I);
     }
     double o[3];
     if (tide_beyond_accuracy(B, (int)K, items, I, pop, nu, emb, d, cat, o) < 0) return lt_error(L, fn);

@@ -32,7 +32,7 @@
 static void check_opts(lua_State *L, int idx, const char *fn)
 {
     if (!lua_isnoneornil(L, idx) && !lua_istable(L, idx))
-        luaL_error(L, "%s: argument #%d (options) must be a table, got %s", fn, idx,
+        lt_errorf(L, "%s: argument #%d (options) must be a table, got %s", fn, idx,
                    luaL_typename(L, idx));
 }
 
@@ -49,7 +49,7 @@ static int opt_bool(lua_State *L, int idx, const char *key, int def, const char 
     int v = def;
     if (!lua_isnil(L, -1)) {
         if (!lua_isboolean(L, -1))
-            luaL_error(L, "%s: option '%s' must be a boolean, got %s", fn, key, luaL_typename(L, -1));
+            lt_errorf(L, "%s: option '%s' must be a boolean, got %s", fn, key, luaL_typename(L, -1));
         v = lua_toboolean(L, -1);
     }
     lua_pop(L, 1);
@@ -62,7 +62,7 @@ static double opt_num(lua_State *L, int idx, const char *key, double def, const 
     double v = def;
     if (!lua_isnil(L, -1)) {
         if (lua_type(L, -1) != LUA_TNUMBER)
-            luaL_error(L, "%s: option '%s' must be a number, got %s", fn, key, luaL_typename(L, -1));
+            lt_errorf(L, "%s: option '%s' must be a number, got %s", fn, key, luaL_typename(L, -1));
         v = lua_tonumber(L, -1);
     }
     lua_pop(L, 1);
@@ -76,7 +76,7 @@ static tide_tensor *opt_tensor(lua_State *L, int idx, const char *key, const cha
     tide_tensor *t = NULL;
     if (!lua_isnil(L, -1)) {
         if (!lt_is_tensor(L, -1))
-            luaL_error(L, "%s: option '%s' must be a tensor, got %s", fn, key, luaL_typename(L, -1));
+            lt_errorf(L, "%s: option '%s' must be a tensor, got %s", fn, key, luaL_typename(L, -1));
         t = lt_check_tensor(L, lua_gettop(L), fn);
     }
     lua_pop(L, 1);
@@ -92,7 +92,7 @@ static tide_reduction opt_reduction(lua_State *L, int idx, const char *fn)
         if (!strcmp(s, "mean")) r = TIDE_REDUCE_MEAN;
         else if (!strcmp(s, "sum")) r = TIDE_REDUCE_SUM;
         else if (!strcmp(s, "none")) r = TIDE_REDUCE_NONE;
-        else luaL_error(L, "%s: reduction must be \"mean\", \"sum\" or \"none\"", fn);
+        else lt_errorf(L, "%s: reduction must be \"mean\", \"sum\" or \"none\"", fn);
     }
     lua_pop(L, 1);
     return r;
@@ -107,7 +107,7 @@ static tide_act check_act(lua_State *L, int idx, const char *fn)
     if (!strcmp(s, "gelu")) return TIDE_ACT_GELU;
     if (!strcmp(s, "tanh")) return TIDE_ACT_TANH;
     if (!strcmp(s, "sigmoid")) return TIDE_ACT_SIGMOID;
-    luaL_error(L, "%s: activation must be \"relu\", \"gelu\", \"tanh\", \"sigmoid\" or nil", fn);
+    lt_errorf(L, "%s: activation must be \"relu\", \"gelu\", \"tanh\", \"sigmoid\" or nil", fn);
     return TIDE_ACT_NONE;
 }
 
@@ -165,7 +165,7 @@ static int l_dropout(lua_State *L)
 static int check_heads(lua_State *L, int idx, const char *fn)
 {
     int64_t h = lt_check_int(L, idx, fn, "heads");
-    if (h < 1 || h > (1 << 20)) luaL_error(L, "%s: heads must be >= 1, got %d", fn, (int)h);
+    if (h < 1 || h > (1 << 20)) lt_errorf(L, "%s: heads must be >= 1, got %d", fn, (int)h);
     return (int)h;
 }
 
@@ -216,7 +216,7 @@ static tide_tensor *rnn_mask(lua_State *L, int idx, int64_t T, int *owned, const
     tide_tensor *mask = opt_tensor(L, idx, "mask", fn);
     tide_tensor *lengths = opt_tensor(L, idx, "lengths", fn);
     int left = opt_bool(L, idx, "left", 0, fn);
-    if (mask && lengths) luaL_error(L, "%s: give either 'mask' or 'lengths', not both", fn);
+    if (mask && lengths) lt_errorf(L, "%s: give either 'mask' or 'lengths', not both", fn);
     if (!lengths) return mask;
     tide_tensor *m = tide_nn_lengths_mask(lengths, T, left);
     if (!m) lt_error(L, fn);
@@ -232,7 +232,7 @@ static int l_rnn(lua_State *L, int lstm)
     tide_tensor *bih = lt_opt_tensor(L, 4, fn), *bhh = lt_opt_tensor(L, 5, fn);
     check_opts(L, 6, fn);
     tide_tensor *h0 = opt_tensor(L, 6, "h0", fn), *c0 = lstm ? opt_tensor(L, 6, "c0", fn) : NULL;
-    if (x->ndim != 3) luaL_error(L, "%s: x must be [B,T,in], got %d dims", fn, x->ndim);
+    if (x->ndim != 3) lt_errorf(L, "%s: x must be [B,T,in], got %d dims", fn, x->ndim);
     int owned;
     tide_tensor *mask = rnn_mask(L, 6, x->shape[1], &owned, fn);
     tide_tensor *out = lstm ? tide_nn_lstm(x, h0, c0, wih, whh, bih, bhh, mask)

@@ -16,7 +16,7 @@ int lt_opt_bool(lua_State *L, int idx, int def, const char *fn, const char *what
 {
     if (lua_isnoneornil(L, idx)) return def;
     if (!lua_isboolean(L, idx))
-        luaL_error(L, "%s: %s (argument #%d) must be a boolean, got %s", fn, what, idx,
+        lt_errorf(L, "%s: %s (argument #%d) must be a boolean, got %s", fn, what, idx,
                    luaL_typename(L, idx));
     return lua_toboolean(L, idx);
 }
@@ -30,7 +30,7 @@ void lt_one_based(tide_tensor *t)
 static void check_operand(lua_State *L, int idx, const char *fn)
 {
     if (lua_type(L, idx) != LUA_TNUMBER && !lt_is_tensor(L, idx))
-        luaL_error(L, "%s: argument #%d: expected tensor or number, got %s", fn, idx,
+        lt_errorf(L, "%s: argument #%d: expected tensor or number, got %s", fn, idx,
                    luaL_typename(L, idx));
 }
 
@@ -42,7 +42,7 @@ static int binop(lua_State *L, tide_binop op)
     check_operand(L, 1, fn);
     check_operand(L, 2, fn);
     if (lua_type(L, 1) == LUA_TNUMBER) {
-        if (lua_type(L, 2) == LUA_TNUMBER) luaL_error(L, "%s: needs at least one tensor", fn);
+        if (lua_type(L, 2) == LUA_TNUMBER) lt_errorf(L, "%s: needs at least one tensor", fn);
         tide_tensor *b = lt_check_tensor(L, 2, fn);
         double s = lua_tonumber(L, 1);
         return lt_push_tensor(L, cmp ? tide_binary_scalar(op, b, s, 1)
@@ -106,10 +106,10 @@ static double opt_bound(lua_State *L, int idx, double def, const char *what)
 {
     if (lua_isnoneornil(L, idx)) return def;
     if (lua_type(L, idx) != LUA_TNUMBER)
-        luaL_error(L, "clamp: %s (argument #%d) must be a number or nil, got %s", what, idx,
+        lt_errorf(L, "clamp: %s (argument #%d) must be a number or nil, got %s", what, idx,
                    luaL_typename(L, idx));
     double v = lua_tonumber(L, idx);
-    if (v != v) luaL_error(L, "clamp: %s is NaN", what);
+    if (v != v) lt_errorf(L, "clamp: %s is NaN", what);
     return v;
 }
 
@@ -118,7 +118,7 @@ static int m_clamp(lua_State *L)
 {
     tide_tensor *a = lt_check_tensor(L, 1, "clamp");
     if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
-        luaL_error(L, "clamp: give a lower bound, an upper bound, or both");
+        lt_errorf(L, "clamp: give a lower bound, an upper bound, or both");
     double lo = opt_bound(L, 2, -INFINITY, "lo"), hi = opt_bound(L, 3, INFINITY, "hi");
     return lt_push_tensor(L, tide_ag_clamp(a, lo, hi), "clamp");
 }

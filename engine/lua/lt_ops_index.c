@@ -27,7 +27,7 @@ static void bad_index(lua_State *L, const char *fn, double v, int dim, int64_t s
     char msg[160];
     snprintf(msg, sizeof msg, "index %.17g out of range for dim %d of size %lld (indices are 1-based)",
              v, dim + 1, (long long)size);
-    luaL_error(L, "%s: %s", fn, msg);
+    lt_errorf(L, "%s: %s", fn, msg);
 }
 
 /* The 1-based index at idx (tensor, or table when allow_table) as a NEW 0-based i64 tensor.
@@ -42,7 +42,7 @@ static tide_tensor *index0(lua_State *L, int idx, int64_t size, int dim, int all
             lua_rawgeti(L, idx, (int)i);
             double v = lua_tonumber(L, -1);
             if (lua_type(L, -1) != LUA_TNUMBER || v != (double)(int64_t)v)
-                luaL_error(L, "%s: index[%d] must be an integer, got %s", fn, (int)i,
+                lt_errorf(L, "%s: index[%d] must be an integer, got %s", fn, (int)i,
                            luaL_typename(L, -1));
             if (v < 1 || v > (double)size) bad_index(L, fn, v, dim, size);
             lua_pop(L, 1);
@@ -56,11 +56,11 @@ static tide_tensor *index0(lua_State *L, int idx, int64_t size, int dim, int all
         return out;
     }
     if (!lt_is_tensor(L, idx))
-        luaL_error(L, "%s: index (argument #%d) must be an i32/i64 tensor%s, got %s", fn, idx,
+        lt_errorf(L, "%s: index (argument #%d) must be an i32/i64 tensor%s, got %s", fn, idx,
                    allow_table ? " or a table of integers" : "", luaL_typename(L, idx));
     tide_tensor *ix = lt_check_tensor(L, idx, fn);
     if (ix->dtype != TIDE_I32 && ix->dtype != TIDE_I64)
-        luaL_error(L, "%s: index must be an i32 or i64 tensor, got %s", fn, tide_dtype_name(ix->dtype));
+        lt_errorf(L, "%s: index must be an i32 or i64 tensor, got %s", fn, tide_dtype_name(ix->dtype));
     int64_t n = tide_tensor_numel(ix);
     tide_iter it;
     tide_iter_init(&it, ix);
@@ -87,7 +87,7 @@ static int with_index(lua_State *L, const char *fn, int allow_table, idx_fn f, i
     int d = lt_check_dim(L, 2, a->ndim, fn);
     tide_tensor *src = f ? NULL : lt_check_tensor(L, 4, fn);
     if (fi && tide_grad_enabled() && tide_needs_grad(a))
-        luaL_error(L, "%s: in-place update of a tensor that requires grad (the tape would miss it); "
+        lt_errorf(L, "%s: in-place update of a tensor that requires grad (the tape would miss it); "
                       "use the out-of-place form", fn);
     tide_tensor *ix = index0(L, 3, a->shape[d], d, allow_table, fn);
     if (fi) {
@@ -120,7 +120,7 @@ int lt_m_masked_fill(lua_State *L)
     tide_tensor *a = lt_check_tensor(L, 1, "masked_fill");
     tide_tensor *m = lt_check_tensor(L, 2, "masked_fill");
     if (lua_type(L, 3) != LUA_TNUMBER)
-        luaL_error(L, "masked_fill: value (argument #3) must be a number, got %s", luaL_typename(L, 3));
+        lt_errorf(L, "masked_fill: value (argument #3) must be a number, got %s", luaL_typename(L, 3));
     return lt_push_tensor(L, tide_ag_masked_fill(a, m, lua_tonumber(L, 3)), "masked_fill");
 }
 
@@ -150,11 +150,11 @@ int lt_m_topk(lua_State *L)
     if (lua_istable(L, 3)) {
         lua_getfield(L, 3, "largest");
         if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
-            luaL_error(L, "topk: option largest must be a boolean, got %s", luaL_typename(L, -1));
+            lt_errorf(L, "topk: option largest must be a boolean, got %s", luaL_typename(L, -1));
         largest = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
         lua_pop(L, 1);
     } else if (!lua_isnoneornil(L, 3)) {
-        luaL_error(L, "topk: options (argument #3) must be a table like {largest = false}, got %s",
+        lt_errorf(L, "topk: options (argument #3) must be a table like {largest = false}, got %s",
                    luaL_typename(L, 3));
     }
     tide_tensor *v = NULL, *i = NULL;
@@ -165,7 +165,7 @@ int lt_m_topk(lua_State *L)
 static int sort_common(lua_State *L, const char *fn, int want_values)
 {
     tide_tensor *a = lt_check_tensor(L, 1, fn);
-    if (a->ndim == 0) luaL_error(L, "%s: input must have at least 1 dim", fn);
+    if (a->ndim == 0) lt_errorf(L, "%s: input must have at least 1 dim", fn);
     int d = lua_isnoneornil(L, 2) ? a->ndim - 1 : lt_check_dim(L, 2, a->ndim, fn);
     int desc = lt_opt_bool(L, 3, 0, fn, "descending");
     tide_tensor *v = NULL, *i = NULL;
@@ -180,7 +180,7 @@ int lt_m_cumsum(lua_State *L)
 {
     tide_tensor *a = lt_check_tensor(L, 1, "cumsum");
     if (lua_isnoneornil(L, 2) && a->ndim != 1)
-        luaL_error(L, "cumsum: give a dim for a %d-dim tensor", a->ndim);
+        lt_errorf(L, "cumsum: give a dim for a %d-dim tensor", a->ndim);
     int d = lua_isnoneornil(L, 2) ? 0 : lt_check_dim(L, 2, a->ndim, "cumsum");
     return lt_push_tensor(L, tide_ag_cumsum(a, d), "cumsum");
 }
@@ -189,14 +189,14 @@ int lt_m_cumsum(lua_State *L)
 static int tensor_list(lua_State *L, const char *fn, const tide_tensor ***out)
 {
     if (!lua_istable(L, 1))
-        luaL_error(L, "%s: argument #1 must be a table of tensors, got %s", fn, luaL_typename(L, 1));
+        lt_errorf(L, "%s: argument #1 must be a table of tensors, got %s", fn, luaL_typename(L, 1));
     int n = (int)lua_objlen(L, 1);
-    if (n < 1) luaL_error(L, "%s: needs at least one tensor", fn);
+    if (n < 1) lt_errorf(L, "%s: needs at least one tensor", fn);
     const tide_tensor **ts = lua_newuserdata(L, (size_t)n * sizeof *ts); /* freed by the GC */
     for (int i = 0; i < n; i++) {
         lua_rawgeti(L, 1, i + 1);
         if (!lt_is_tensor(L, -1))
-            luaL_error(L, "%s: element %d is not a tensor (got %s)", fn, i + 1, luaL_typename(L, -1));
+            lt_errorf(L, "%s: element %d is not a tensor (got %s)", fn, i + 1, luaL_typename(L, -1));
         ts[i] = lt_check_tensor(L, lua_gettop(L), fn);
         lua_pop(L, 1);
     }

@@ -20,26 +20,26 @@ static int check_dims(lua_State *L, int idx, int ndim, int *dims, const char *fn
         return 1;
     }
     if (!lua_istable(L, idx))
-        luaL_error(L, "%s: dim (argument #%d) must be an integer or a table of integers, got %s", fn,
+        lt_errorf(L, "%s: dim (argument #%d) must be an integer or a table of integers, got %s", fn,
                    idx, luaL_typename(L, idx));
     int n = (int)lua_objlen(L, idx);
     if (n == 0 || n > ndim)
-        luaL_error(L, "%s: %d dims given for a %d-dim tensor", fn, n, ndim);
+        lt_errorf(L, "%s: %d dims given for a %d-dim tensor", fn, n, ndim);
     for (int i = 0; i < n; i++) {
         lua_rawgeti(L, idx, i + 1);
         double v = lua_tonumber(L, -1);
         if (lua_type(L, -1) != LUA_TNUMBER || v != (double)(int)v)
-            luaL_error(L, "%s: dims[%d] must be an integer, got %s", fn, i + 1, luaL_typename(L, -1));
+            lt_errorf(L, "%s: dims[%d] must be an integer, got %s", fn, i + 1, luaL_typename(L, -1));
         int d = (int)v;
         lua_pop(L, 1);
         if (d >= 1 && d <= ndim) dims[i] = d - 1;
         else if (d < 0 && d >= -ndim) dims[i] = ndim + d;
         else
-            luaL_error(L, "%s: dims[%d] = %d out of range for a %d-dim tensor (dims are 1-based)", fn,
+            lt_errorf(L, "%s: dims[%d] = %d out of range for a %d-dim tensor (dims are 1-based)", fn,
                        i + 1, d, ndim);
         for (int j = 0; j < i; j++)
             if (dims[j] == dims[i])
-                luaL_error(L, "%s: dim %d given twice (dims[%d] = %d)", fn, dims[i] + 1, i + 1, d);
+                lt_errorf(L, "%s: dim %d given twice (dims[%d] = %d)", fn, dims[i] + 1, i + 1, d);
     }
     return n;
 }
@@ -67,7 +67,7 @@ static int argreduce(lua_State *L, tide_redop op)
 {
     const char *fn = tide_redop_name(op);
     tide_tensor *a = lt_check_tensor(L, 1, fn);
-    if (lua_istable(L, 2)) luaL_error(L, "%s: takes a single dim, not a table", fn);
+    if (lua_istable(L, 2)) lt_errorf(L, "%s: takes a single dim, not a table", fn);
     int dims[1];
     int nd = check_dims(L, 2, a->ndim, dims, fn);
     int keep = lt_opt_bool(L, 3, 0, fn, "keepdim");
@@ -85,10 +85,10 @@ static int maxmin(lua_State *L, tide_redop op, tide_redop argop)
     const char *fn = tide_redop_name(op);
     tide_tensor *a = lt_check_tensor(L, 1, fn);
     if (lt_is_tensor(L, 2))
-        luaL_error(L, "%s: got a tensor as dim; use %s for the elementwise form", fn,
+        lt_errorf(L, "%s: got a tensor as dim; use %s for the elementwise form", fn,
                    op == TIDE_MAX ? "maximum" : "minimum");
     if (lua_isnoneornil(L, 2)) return lt_push_tensor(L, tide_ag_reduce(op, a, NULL, 0, 0, 0), fn);
-    if (lua_istable(L, 2)) luaL_error(L, "%s: takes a single dim, not a table", fn);
+    if (lua_istable(L, 2)) lt_errorf(L, "%s: takes a single dim, not a table", fn);
     int d = lt_check_dim(L, 2, a->ndim, fn);
     int keep = lt_opt_bool(L, 3, 0, fn, "keepdim");
     tide_tensor *v = tide_ag_reduce(op, a, &d, 1, keep, 0);
@@ -113,10 +113,10 @@ int lt_ops_matmul(lua_State *L)
     tide_tensor *out = lt_opt_tensor(L, 3, "matmul");
     if (!out) return lt_push_tensor(L, tide_ag_matmul(a, b), "matmul");
     if (a->ndim != 2 || b->ndim != 2)
-        luaL_error(L, "matmul: the out= form takes 2-D operands, got %d-D and %d-D", a->ndim, b->ndim);
+        lt_errorf(L, "matmul: the out= form takes 2-D operands, got %d-D and %d-D", a->ndim, b->ndim);
     if (a->shape[1] != b->shape[0]) {
         char s1[96], s2[96];
-        luaL_error(L, "matmul: shapes %s and %s do not align", tide_shape_str(a, s1, 96),
+        lt_errorf(L, "matmul: shapes %s and %s do not align", tide_shape_str(a, s1, 96),
                    tide_shape_str(b, s2, 96));
     }
     if (tide_gemm(out, a, 0, b, 0, 1.0f, 0.0f) != TIDE_OK) return lt_error(L, "matmul");

@@ -21,7 +21,7 @@ static double opt_num(lua_State *L, int t, const char *k, double def)
     double v = def;
     if (!lua_isnil(L, -1)) {
         if (lua_type(L, -1) != LUA_TNUMBER)
-            luaL_error(L, "optim: option '%s' must be a number, got %s", k, luaL_typename(L, -1));
+            lt_errorf(L, "optim: option '%s' must be a number, got %s", k, luaL_typename(L, -1));
         v = lua_tonumber(L, -1);
     }
     lua_pop(L, 1);
@@ -45,9 +45,9 @@ static tide_tensor **param_list(lua_State *L, int idx, int *n, const char *fn)
     for (int i = 0; i < *n; i++) {
         lua_rawgeti(L, idx, i + 1);
         if (!lt_is_tensor(L, -1))
-            luaL_error(L, "%s: parameter %d is not a tensor (got %s)", fn, i + 1, luaL_typename(L, -1));
+            lt_errorf(L, "%s: parameter %d is not a tensor (got %s)", fn, i + 1, luaL_typename(L, -1));
         if (!(ps[i] = ((lt_tensor_ud *)lua_touserdata(L, -1))->t))
-            luaL_error(L, "%s: parameter %d is a freed tensor", fn, i + 1);
+            lt_errorf(L, "%s: parameter %d is a freed tensor", fn, i + 1);
         lua_pop(L, 1);
     }
     return ps;
@@ -82,16 +82,16 @@ static int l_step(lua_State *L)
         gs[i] = ps[i]->grad;
         lua_rawgeti(L, 4, i + 1);
         if (!lua_istable(L, -1))
-            luaL_error(L, "optim.step: state %d must be a table of tensors, got %s", i + 1, luaL_typename(L, -1));
+            lt_errorf(L, "optim.step: state %d must be a table of tensors, got %s", i + 1, luaL_typename(L, -1));
         for (int k = 0; k < TIDE_OPTIM_NSTATE; k++) {
             st[i * TIDE_OPTIM_NSTATE + k] = NULL;
             if (k >= ns) continue;
             lua_rawgeti(L, -1, k + 1);
             if (!lua_isnil(L, -1) && !lt_is_tensor(L, -1))
-                luaL_error(L, "optim.step: state %d.%d is not a tensor (got %s)", i + 1, k + 1, luaL_typename(L, -1));
+                lt_errorf(L, "optim.step: state %d.%d is not a tensor (got %s)", i + 1, k + 1, luaL_typename(L, -1));
             st[i * TIDE_OPTIM_NSTATE + k] = lua_isnil(L, -1) ? NULL : ((lt_tensor_ud *)lua_touserdata(L, -1))->t;
             if (!lua_isnil(L, -1) && !st[i * TIDE_OPTIM_NSTATE + k])
-                luaL_error(L, "optim.step: state %d.%d is a freed tensor", i + 1, k + 1);
+                lt_errorf(L, "optim.step: state %d.%d is a freed tensor", i + 1, k + 1);
             lua_pop(L, 1);
         }
         lua_pop(L, 1);

@@ -20,8 +20,8 @@ int lt_fasttext_register(lua_State *L); /* lt_fasttext.c */
 tide_vocab *lt_text_check_vocab(lua_State *L, int idx, const char *fn)
 {
     vocab_ud *u = luaL_testudata(L, idx, VOCAB_MT);
-    if (!u) luaL_error(L, "%s: argument #%d: expected vocabulary, got %s", fn, idx, luaL_typename(L, idx));
-    if (!u->v) luaL_error(L, "%s: argument #%d: vocabulary was freed", fn, idx);
+    if (!u) lt_errorf(L, "%s: argument #%d: expected vocabulary, got %s", fn, idx, luaL_typename(L, idx));
+    if (!u->v) lt_errorf(L, "%s: argument #%d: vocabulary was freed", fn, idx);
     return u->v;
 }
 
@@ -53,7 +53,7 @@ static size_t check_texts(lua_State *L, int idx, const char *fn)
     for (size_t i = 1; i <= n; i++) {
         lua_rawgeti(L, idx, (int)i);
         if (lua_type(L, -1) != LUA_TSTRING)
-            luaL_error(L, "%s: texts[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
+            lt_errorf(L, "%s: texts[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
         lua_pop(L, 1);
     }
     return n;
@@ -224,8 +224,8 @@ static int l_ids(lua_State *L)
     tide_ids_opts o = {flags_arg(L, 3, fn),
                        lua_isnoneornil(L, 4) ? 1 : (int)lt_check_int(L, 4, fn, "ngrams"),
                        lua_isnoneornil(L, 5) ? 0 : lt_check_int(L, 5, fn, "buckets")};
-    if (o.ngrams < 1 || o.ngrams > 8) return luaL_error(L, "%s: ngrams must be in 1..8", fn);
-    if (o.buckets < 0) return luaL_error(L, "%s: buckets must be >= 0", fn);
+    if (o.ngrams < 1 || o.ngrams > 8) return lt_errorf(L, "%s: ngrams must be in 1..8", fn);
+    if (o.buckets < 0) return lt_errorf(L, "%s: buckets must be >= 0", fn);
     int64_t shp = (int64_t)n + 1;
     tide_tensor *off = tide_tensor_new(TIDE_I64, 1, &shp);
     if (!off) return lt_error(L, fn);
@@ -267,11 +267,11 @@ static int l_pad(lua_State *L)
     tide_tensor *ti = lt_check_tensor(L, 1, fn), *to = lt_check_tensor(L, 2, fn);
     if (ti->dtype != TIDE_I32 || to->dtype != TIDE_I64 || ti->ndim != 1 || to->ndim != 1 ||
         !tide_tensor_is_contiguous(ti) || !tide_tensor_is_contiguous(to))
-        return luaL_error(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
+        return lt_errorf(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
     luaL_checktype(L, 3, LUA_TTABLE);
     int64_t maxlen = lt_check_int(L, 4, fn, "maxlen"), shift = lt_check_int(L, 5, fn, "shift");
     int64_t minlen = lua_isnoneornil(L, 6) ? 1 : lt_check_int(L, 6, fn, "minlen");
-    if (maxlen < 1 || minlen < 1) return luaL_error(L, "%s: maxlen and minlen must be >= 1", fn);
+    if (maxlen < 1 || minlen < 1) return lt_errorf(L, "%s: maxlen and minlen must be >= 1", fn);
     int64_t nex = to->shape[0] - 1, B = (int64_t)lua_objlen(L, 3), T = minlen;
     const int64_t *off = tide_i64(to);
     const int32_t *ids = tide_i32(ti);
@@ -279,7 +279,7 @@ static int l_pad(lua_State *L)
         lua_rawgeti(L, 3, (int)b + 1);
         int64_t r = (int64_t)lua_tointeger(L, -1);
         lua_pop(L, 1);
-        if (r < 1 || r > nex) return luaL_error(L, "%s: rows[%d] = %d outside 1..%d", fn, (int)b + 1, (int)r, (int)nex);
+        if (r < 1 || r > nex) return lt_errorf(L, "%s: rows[%d] = %d outside 1..%d", fn, (int)b + 1, (int)r, (int)nex);
         int64_t len = off[r] - off[r - 1];
         if (len > maxlen) len = maxlen;
         if (len > T) T = len;
@@ -311,8 +311,8 @@ static int l_window_mask(lua_State *L)
     tide_tensor *tl = lt_check_tensor(L, 1, fn);
     int64_t T = lt_check_int(L, 2, fn, "T"), k = lt_check_int(L, 3, fn, "k");
     if (tl->dtype != TIDE_I32 || tl->ndim != 1 || !tide_tensor_is_contiguous(tl))
-        return luaL_error(L, "%s: lengths must be a contiguous 1-d i32 tensor", fn);
-    if (k < 1 || T < k) return luaL_error(L, "%s: need 1 <= k <= T (k=%d, T=%d)", fn, (int)k, (int)T);
+        return lt_errorf(L, "%s: lengths must be a contiguous 1-d i32 tensor", fn);
+    if (k < 1 || T < k) return lt_errorf(L, "%s: need 1 <= k <= T (k=%d, T=%d)", fn, (int)k, (int)T);
     int64_t shp[2] = {tl->shape[0], T - k + 1};
     tide_tensor *m = tide_tensor_new(TIDE_F32, 2, shp);
     if (!m) return lt_error(L, fn);
@@ -332,7 +332,7 @@ static int l_pad_bigrams(lua_State *L)
     tide_tensor *ti = lt_check_tensor(L, 1, fn), *to = lt_check_tensor(L, 2, fn);
     if (ti->dtype != TIDE_I32 || to->dtype != TIDE_I64 || ti->ndim != 1 || to->ndim != 1 ||
         !tide_tensor_is_contiguous(ti) || !tide_tensor_is_contiguous(to))
-        return luaL_error(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
+        return lt_errorf(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
     luaL_checktype(L, 3, LUA_TTABLE);
     int64_t T = lt_check_int(L, 4, fn, "T"), shift = lt_check_int(L, 5, fn, "shift");
     int64_t nex = to->shape[0] - 1, B = (int64_t)lua_objlen(L, 3);
@@ -341,9 +341,9 @@ static int l_pad_bigrams(lua_State *L)
         lua_rawgeti(L, 3, (int)b + 1);
         int64_t r = (int64_t)lua_tointeger(L, -1);
         lua_pop(L, 1);
-        if (r < 1 || r > nex) return luaL_error(L, "%s: rows[%d] = %d outside 1..%d", fn, (int)b + 1, (int)r, (int)nex);
+        if (r < 1 || r > nex) return lt_errorf(L, "%s: rows[%d] = %d outside 1..%d", fn, (int)b + 1, (int)r, (int)nex);
         int64_t len = off[r] - off[r - 1];
-        if (len > 0 && len % 2 == 0) return luaL_error(L, "%s: text %d does not hold n + (n-1) ids", fn, (int)r);
+        if (len > 0 && len % 2 == 0) return lt_errorf(L, "%s: text %d does not hold n + (n-1) ids", fn, (int)r);
     }
     int64_t shp[2] = {B, T};
     tide_tensor *x = tide_tensor_full(TIDE_I32, 2, shp, 1.0);
