@@ -1,6 +1,9 @@
 /* test_nn_rnn.c — GRU and LSTM over padded batches: forwards against naive double
  * recurrences (left- and right-padded rows, carried state), BPTT backwards by finite
- * differences for every input and parameter, the lengths mask helper, wrapper errors. */
+ * differences for every input and parameter (on both matmul paths: the AVX-512 kernel of
+ * nn_rnn_gemm.c and OpenBLAS), the kernel itself against a naive product over shapes with
+ * full tiles, edges and several K blocks, the two paths against each other at sizes that use
+ * the full tiles, the lengths mask helper, wrapper errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +14,7 @@
 
 #include "nn.h"
 #include "nn_check.h"
+#include "nn_internal.h"
 
 enum { B = 3, T = 4, IN = 3, H = 2 };
 /* row 0 full, row 1 right-padded (len 2), row 2 left-padded (len 3) */
@@ -122,6 +126,110 @@ static void test_gru_full(void **s) { (void)s; run_rnn(0, 0, 0); }
 static void test_gru_masked_h0(void **s) { (void)s; run_rnn(0, 1, 1); }
 static void test_lstm_full(void **s) { (void)s; run_rnn(1, 0, 0); }
 static void test_lstm_masked_h0(void **s) { (void)s; run_rnn(1, 1, 1); }
+/* the same through OpenBLAS only (the path of CPUs without AVX-512) */
+static void test_blas_path(void **s)
+{
+    (void)s;
+    tide_nnu_rnn_gemm_force_blas(1);
+    run_rnn(0, 0, 0), run_rnn(0, 1, 1), run_rnn(1, 0, 0), run_rnn(1, 1, 1);
+    tide_nnu_rnn_gemm_force_blas(0);
+}
+
+/* tide_nnu_rnn_gemm against a double-precision triple loop: both op(A), beta 0 / 1 / 0.5,
+ * padded leading dimensions, M and N with and without edges (tiles are 8 x 32), K across
+ * several 256-blocks; and the packed-weight form against OpenBLAS's x W^T. */
+static void test_rnn_gemm(void **state)
+{
+    (void)state;
+    static const int64_t Ms[] = {1, 8, 13, 24}, Ns[] = {5, 32, 45, 96}, Ks[] = {1, 7, 300, 530};
+    static const float betas[] = {0.0f, 1.0f, 0.5f};
+    for (int ta = 0; ta < 2; ta++)
+        for (int mi = 0; mi < 4; mi++)
+            for (int ni = 0; ni < 4; ni++)
+                for (int ki = 0; ki < 4; ki++) {
+                    int64_t M = Ms[mi], N = Ns[ni], K = Ks[ki], lda = (ta ? M : K) + 3,
+                            ldb = N + 2, ldc = N + 1;
+                    float beta = betas[(mi + ni + ki) % 3];
+                    float *A = nnc_rand((ta ? K : M) * lda, -1, 1), *Bm = nnc_rand(K * ldb, -1, 1);
+                    float *C = nnc_rand(M * ldc, -1, 1);
+                    double *want = calloc((size_t)(M * ldc), sizeof *want);
+                    for (int64_t i = 0; i < M; i++)
+                        for (int64_t j = 0; j < ldc; j++) {
+                            double acc = j < N ? (beta == 0.0f ? 0.0 : beta * (double)C[i * ldc + j])
+                                               : C[i * ldc + j]; /* past N: untouched */
+                            for (int64_t k = 0; j < N && k < K; k++)
+                                acc += (double)(ta ? A[k * lda + i] : A[i * lda + k]) * Bm[k * ldb + j];
+                            want[i * ldc + j] = acc;
+                        }
+                    tide_nnu_rnn_gemm(ta, M, N, K, A, lda, Bm, ldb, beta, C, ldc);
+                    double err = nnc_maxdiff(C, want, M * ldc);
+                    if (!(err < 1e-4 * (double)K + 1e-5))
+                        fail_msg("ta %d M %lld N %lld K %lld: max error %g", ta, (long long)M,
+                                 (long long)N, (long long)K, err);
+                    free(A), free(Bm), free(C), free(want);
+                }
+    /* x W^T with the packed transpose (NULL where the kernel is off: OpenBLAS) */
+    int64_t M = 19, N = 70, K = 33;
+    float *A = nnc_rand(M * K, -1, 1), *W = nnc_rand(N * K, -1, 1), *C = nnc_zeros(M * N);
+    double *want = calloc((size_t)(M * N), sizeof *want);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++)
+            for (int64_t k = 0; k < K; k++) want[i * N + j] += (double)A[i * K + k] * W[j * K + k];
+    float *wt = tide_nnu_rnn_pack(W, N, K);
+    tide_nnu_rnn_gemm_wt(M, N, K, A, K, W, wt, 0.0f, C, N);
+    assert_true(nnc_maxdiff(C, want, M * N) < 1e-4);
+    free(wt), free(A), free(W), free(C), free(want);
+}
+
+/* Forward and backward of both layers at sizes where the kernel runs full tiles as well as
+ * edges (B*T and 3H/4H not multiples of 8 / 32, H0, a mask), once per matmul path: outputs
+ * and every gradient must agree (the small exact tests above pin both paths to the maths). */
+static void run_paths(int lstm)
+{
+    enum { PB = 9, PT = 7, PI = 20, PH = 40 };
+    int G = lstm ? 4 : 3;
+    float *x = nnc_rand(PB * PT * PI, -1, 1), *h0 = nnc_rand(PB * PH, -1, 1), *c0 = nnc_rand(PB * PH, -1, 1);
+    float *wih = nnc_rand(G * PH * PI, -0.3, 0.3), *whh = nnc_rand(G * PH * PH, -0.3, 0.3);
+    float *bih = nnc_rand(G * PH, -0.3, 0.3), *bhh = nnc_rand(G * PH, -0.3, 0.3);
+    float *R = nnc_rand(PB * PT * PH, -1, 1);
+    uint8_t mask[PB * PT];
+    for (int i = 0; i < PB * PT; i++) mask[i] = (i % PT) < PT - (i / PT) % 3; /* right padding */
+    int64_t n_out = PB * PT * PH, n_g[7] = {PB * PT * PI, PB * PH, PB * PH, G * PH * PI, G * PH * PH, G * PH, G * PH};
+    float *res[2][8];
+    for (int path = 0; path < 2; path++) {
+        tide_nnu_rnn_gemm_force_blas(path);
+        float *out = nnc_zeros(n_out), *cell = nnc_zeros(n_out), *gates = nnc_zeros(PB * PT * 4 * PH);
+        float *scratch = nnc_zeros(2 * PB * PT * 4 * PH + PB * PT * PH + 4 * PB * PH + 10 * PH);
+        float **g = res[path];
+        for (int i = 0; i < 7; i++) g[i] = nnc_zeros(n_g[i]);
+        if (lstm) {
+            tide_lstm_forward(out, cell, gates, x, h0, c0, wih, whh, bih, bhh, mask, PB, PT, PI, PH, scratch);
+            tide_lstm_backward(g[0], g[1], g[2], g[3], g[4], g[5], g[6], R, out, cell, gates, x, h0, c0,
+                               wih, whh, mask, PB, PT, PI, PH, scratch);
+        } else {
+            tide_gru_forward(out, gates, x, h0, wih, whh, bih, bhh, mask, PB, PT, PI, PH, scratch);
+            tide_gru_backward(g[0], g[1], g[3], g[4], g[5], g[6], R, out, gates, x, h0, wih, whh,
+                              mask, PB, PT, PI, PH, scratch);
+        }
+        g[7] = out;
+        free(cell), free(gates), free(scratch);
+    }
+    tide_nnu_rnn_gemm_force_blas(0);
+    for (int i = 0; i < 8; i++) {
+        int64_t n = i < 7 ? n_g[i] : n_out;
+        double scale = 1e-3, err = 0;
+        for (int64_t k = 0; k < n; k++) {
+            double d = fabs((double)res[0][i][k] - res[1][i][k]), a = fabs((double)res[1][i][k]);
+            err = d > err ? d : err;
+            scale = a > scale ? a : scale;
+        }
+        if (!(err <= 1e-4 * scale)) fail_msg("%s result %d: paths differ by %g (scale %g)", lstm ? "lstm" : "gru", i, err, scale);
+        free(res[0][i]), free(res[1][i]);
+    }
+    free(x), free(h0), free(c0), free(wih), free(whh), free(bih), free(bhh), free(R);
+}
+static void test_gru_paths(void **s) { (void)s; run_paths(0); }
+static void test_lstm_paths(void **s) { (void)s; run_paths(1); }
 
 static void test_lengths_mask_and_wrapper(void **state)
 {
@@ -167,6 +275,8 @@ int main(void)
         cmocka_unit_test(test_gru_full),  cmocka_unit_test(test_gru_masked_h0),
         cmocka_unit_test(test_lstm_full), cmocka_unit_test(test_lstm_masked_h0),
         cmocka_unit_test(test_lengths_mask_and_wrapper),
+        cmocka_unit_test(test_blas_path), cmocka_unit_test(test_rnn_gemm),
+        cmocka_unit_test(test_gru_paths), cmocka_unit_test(test_lstm_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
