@@ -42,6 +42,9 @@ int lt_check_shape(lua_State *L, int idx, int64_t *shape, const char *fn);
 int64_t lt_check_int(lua_State *L, int idx, const char *fn, const char *what);
 /* A Lua 1-based dim (negative counts from the end) to a 0-based one for a tensor of ndim. */
 int lt_check_dim(lua_State *L, int idx, int ndim, const char *fn);
+/* Length of the Lua array of strings at idx, every entry checked before anything is
+ * allocated ("fn: what[3] is number, expected string"). */
+int64_t lt_check_strings(lua_State *L, int idx, const char *fn, const char *what);
 /* Optional dtype name: "f32"|"float" / "i32"|"int" / "i64"|"long". */
 tide_dtype lt_opt_dtype(lua_State *L, int idx, tide_dtype def, const char *fn);
 

@@ -126,14 +126,7 @@ static int m_predict(lua_State *L)
 {
     const char *fn = "fasttext:predict";
     tide_fasttext *m = check_ft(L, 1, fn);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    int64_t n = (int64_t)lua_objlen(L, 2);
-    for (int64_t i = 1; i <= n; i++) {
-        lua_rawgeti(L, 2, (int)i);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            lt_errorf(L, "%s: texts[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
-        lua_pop(L, 1);
-    }
+    int64_t n = lt_check_strings(L, 2, fn, "texts");
     int64_t shp[2] = {n, m->n_classes};
     tide_tensor *p = tide_tensor_new(TIDE_F32, 2, shp);
     if (!p) return lt_error(L, fn);
@@ -192,14 +185,7 @@ static int m_vectors(lua_State *L)
 {
     const char *fn = "fasttext:vectors";
     tide_fasttext *m = check_ft(L, 1, fn);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    int64_t n = (int64_t)lua_objlen(L, 2);
-    for (int64_t i = 1; i <= n; i++) {
-        lua_rawgeti(L, 2, (int)i);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            lt_errorf(L, "%s: tokens[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
-        lua_pop(L, 1);
-    }
+    int64_t n = lt_check_strings(L, 2, fn, "tokens");
     int64_t shp[2] = {n, m->dim};
     tide_tensor *out = tide_tensor_new(TIDE_F32, 2, shp);
     if (!out) return lt_error(L, fn);

@@ -155,6 +155,21 @@ int lt_check_shape(lua_State *L, int idx, int64_t *shape, const char *fn)
     return n;
 }
 
+int64_t lt_check_strings(lua_State *L, int idx, const char *fn, const char *what)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        lt_errorf(L, "%s: %s (argument #%d) must be a table of strings, got %s", fn, what, idx,
+                  luaL_typename(L, idx));
+    int64_t n = (int64_t)lua_objlen(L, idx);
+    for (int64_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, (int)i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            lt_errorf(L, "%s: %s[%d] is %s, expected string", fn, what, (int)i, luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+    return n;
+}
+
 tide_dtype lt_opt_dtype(lua_State *L, int idx, tide_dtype def, const char *fn)
 {
     if (lua_isnoneornil(L, idx)) return def;

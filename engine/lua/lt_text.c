@@ -48,15 +48,7 @@ static int flags_arg(lua_State *L, int idx, const char *fn)
 /* The texts of a Lua array, checked up front (before any allocation). */
 static size_t check_texts(lua_State *L, int idx, const char *fn)
 {
-    luaL_checktype(L, idx, LUA_TTABLE);
-    size_t n = lua_objlen(L, idx);
-    for (size_t i = 1; i <= n; i++) {
-        lua_rawgeti(L, idx, (int)i);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            lt_errorf(L, "%s: texts[%d] is %s, expected string", fn, (int)i, luaL_typename(L, -1));
-        lua_pop(L, 1);
-    }
-    return n;
+    return (size_t)lt_check_strings(L, idx, fn, "texts");
 }
 
 static int l_normalize(lua_State *L)
