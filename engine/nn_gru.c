@@ -1,7 +1,8 @@
 /* nn_gru.c — GRU layer (Cho et al. 2014, PyTorch's gate layout r, z, n) over padded batches,
  * with backpropagation through time. All input projections are one sgemm; each step is one
  * sgemm [B,H]x[H,3H] for the whole batch; the backward adds one sgemm per step and three at
- * the end (dx, dW_ih, dW_hh over all steps at once).
+ * the end (dx, dW_ih, dW_hh over all steps at once). The products go through
+ * tide_nnu_rnn_gemm (nn_rnn_gemm.c: AVX-512 where available, weights transposed once).
  *   r = σ(W_ir x + b_ir + W_hr h + b_hr)     z = σ(W_iz x + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn))     h' = (1 - z) ∘ n + z ∘ h
  * A padded step (mask 0) carries h unchanged and outputs it. */

@@ -1,6 +1,7 @@
 /* nn_lstm.c — LSTM layer (Hochreiter & Schmidhuber 1997 with forget gate, PyTorch's gate
  * layout i, f, g, o) over padded batches, with backpropagation through time. Same structure
- * as nn_gru.c: one sgemm for all input projections, one per step, three at the end.
+ * as nn_gru.c: one sgemm for all input projections, one per step, three at the end, all
+ * through tide_nnu_rnn_gemm (nn_rnn_gemm.c).
  *   i = σ(.)  f = σ(.)  g = tanh(.)  o = σ(.)   (each W_i* x + b_i* + W_h* h + b_h*)
  *   c' = f ∘ c + i ∘ g      h' = o ∘ tanh(c')
  * A padded step (mask 0) carries h and c unchanged and outputs h. */
@@ -65,14 +66,16 @@ void tide_lstm_forward(float *out, float *cell, float *gates, const float *x, co
         if (b_ih) memcpy(gates + r * G, b_ih, (size_t)G * sizeof *gates);
         else memset(gates + r * G, 0, (size_t)G * sizeof *gates);
     }
-    nn_gemm(0, 1, B * T, G, In, 1.0f, x, In, w_ih, In, 1.0f, gates, G);
+    /* the weights transposed once, so no step re-packs them (NULL: OpenBLAS does) */
+    float *wiht = tide_nnu_rnn_pack(w_ih, G, In), *whht = tide_nnu_rnn_pack(w_hh, G, H);
+    tide_nnu_rnn_gemm_wt(B * T, G, In, x, In, w_ih, wiht, 1.0f, gates, G);
     for (int64_t t = 0; t < T; t++) {
         for (int64_t b = 0; b < B; b++) {
             if (b_hh) memcpy(hg + b * G, b_hh, (size_t)G * sizeof *hg);
             else memset(hg + b * G, 0, (size_t)G * sizeof *hg);
         }
-        if (t > 0) nn_gemm(0, 1, B, G, H, 1.0f, out + (t - 1) * H, T * H, w_hh, H, 1.0f, hg, G);
-        else if (h0) nn_gemm(0, 1, B, G, H, 1.0f, h0, H, w_hh, H, 1.0f, hg, G);
+        if (t > 0) tide_nnu_rnn_gemm_wt(B, G, H, out + (t - 1) * H, T * H, w_hh, whht, 1.0f, hg, G);
+        else if (h0) tide_nnu_rnn_gemm_wt(B, G, H, h0, H, w_hh, whht, 1.0f, hg, G);
         for (int64_t b = 0; b < B; b++) {
             const float *hp = prev_row(out, h0, zeros, b, t, T, H);
             const float *cp = prev_row(cell, c0, zeros, b, t, T, H);
@@ -87,12 +90,14 @@ void tide_lstm_forward(float *out, float *cell, float *gates, const float *x, co
             lstm_cell(o, c, gt, hg + b * G, cp, H);
         }
     }
+    free(wiht);
+    free(whht);
 }
 
 /* dx: [B,T,In]  dh0, dc0: [B,H]  dw_ih: [4H,In]  dw_hh: [4H,H]  db_ih, db_hh: [4H]
  * (NULL = not wanted; ADDED into)  dout, out, cell: [B,T,H]  gates: [B,T,4H] from the
  * forward, CONSUMED (overwritten with the gate gradients)
- * scratch: B*T*H + 4*B*H + 5*H floats */
+ * scratch: 4*B*H + 5*H floats (nn.h promises callers B*T*H more; it is no longer used) */
 void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
                         float *db_ih, float *db_hh, const float *dout, const float *out,
                         const float *cell, float *gates, const float *x, const float *h0,
@@ -101,7 +106,7 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
                         float *scratch)
 {
     int64_t G = 4 * H;
-    float *dg = gates, *hprev = scratch, *dh = hprev + B * T * H, *dhp = dh + B * H;
+    float *dg = gates, *dh = scratch, *dhp = dh + B * H;
     float *dc = dhp + B * H, *dcp = dc + B * H, *zeros = dcp + B * H, *tmp = zeros + H;
     memset(zeros, 0, (size_t)H * sizeof *zeros);
     memset(dh, 0, (size_t)(B * H) * sizeof *dh);
@@ -122,7 +127,7 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
                                prev_row(cell, c0, zeros, b, t, T, H), tmp, H);
             memset(dp, 0, (size_t)H * sizeof *dp);
         }
-        nn_gemm(0, 0, B, H, G, 1.0f, dg + t * G, T * G, w_hh, H, 1.0f, dhp, H);
+        tide_nnu_rnn_gemm(0, B, H, G, dg + t * G, T * G, w_hh, H, 1.0f, dhp, H);
         float *sw = dh;
         dh = dhp, dhp = sw;
         sw = dc, dc = dcp, dcp = sw;
@@ -131,14 +136,16 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
         for (int64_t i = 0; i < B * H; i++) dh0[i] += dh[i];
     if (dc0)
         for (int64_t i = 0; i < B * H; i++) dc0[i] += dc[i];
-    if (dx) nn_gemm(0, 0, B * T, In, G, 1.0f, dg, G, w_ih, In, 1.0f, dx, In);
-    if (dw_ih) nn_gemm(1, 0, G, In, B * T, 1.0f, dg, G, x, In, 1.0f, dw_ih, In);
+    if (dx) tide_nnu_rnn_gemm(0, B * T, In, G, dg, G, w_ih, In, 1.0f, dx, In);
+    if (dw_ih) tide_nnu_rnn_gemm(1, G, In, B * T, dg, G, x, In, 1.0f, dw_ih, In);
     if (dw_hh) {
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t t = 0; t < T; t++)
-                memcpy(hprev + (b * T + t) * H, prev_row(out, h0, zeros, b, t, T, H),
-                       (size_t)H * sizeof *hprev);
-        nn_gemm(1, 0, G, H, B * T, 1.0f, dg, G, hprev, H, 1.0f, dw_hh, H);
+        /* the state before step t >= 1 of row b is out[b,t-1]: each row's steps 1..T-1 are
+         * one product against out read in place; step 0 pairs with h0 (zeros: nothing) */
+        if (T > 1)
+            for (int64_t b = 0; b < B; b++)
+                tide_nnu_rnn_gemm(1, G, H, T - 1, dg + (b * T + 1) * G, G, out + b * T * H, H,
+                                  1.0f, dw_hh, H);
+        if (h0) tide_nnu_rnn_gemm(1, G, H, B, dg, T * G, h0, H, 1.0f, dw_hh, H);
     }
     for (int64_t r = 0; r < B * T; r++) {
         if (db_ih)
@@ -163,7 +170,7 @@ static int lstm_backward(tide_node *node, const tide_tensor *grad_out)
     tide_tensor *g = tide_nnu_grad(grad_out);
     tide_tensor *grads[7] = {0};
     int rc = TIDE_ERR;
-    float *scratch = malloc((size_t)(B * T * H + 4 * B * H + 5 * H + 1) * sizeof(float));
+    float *scratch = malloc((size_t)(4 * B * H + 5 * H + 1) * sizeof(float));
     if (!g || !scratch) {
         if (g) tide_errorf("lstm backward: out of memory");
         goto done;
