@@ -21,7 +21,7 @@ static inline const float *h_prev(const float *out, const float *h0, const float
 /* One step of one row: gt holds the input projection x W_ih^T (3H) on entry and the gates
  * (r, z, n, W_hn h + b_hn) on exit; hr is the hidden projection h W_hh^T; bi, bh the biases
  * (zeros when absent); the new state goes to o. restrict lets gcc vectorise. */
-NN_VECTOR static void gru_cell(float *restrict o, float *restrict gt, const float *restrict hr,
+NN_VECTOR_WIDE static void gru_cell(float *restrict o, float *restrict gt, const float *restrict hr,
                      const float *restrict bi, const float *restrict bh,
                      const float *restrict hp, float *restrict xr, int64_t H)
 {
@@ -41,7 +41,7 @@ NN_VECTOR static void gru_cell(float *restrict o, float *restrict gt, const floa
  * z gradients are shared by the input and hidden sides; the n gate's differ by the factor r;
  * the hidden side's three come first so each step's dh_{t-1} is one sgemm), and the direct
  * part of dL/dh_{t-1} into dp. */
-NN_VECTOR static void gru_cell_backward(float *restrict gt, float *restrict dp, const float *restrict d,
+NN_VECTOR_WIDE static void gru_cell_backward(float *restrict gt, float *restrict dp, const float *restrict d,
                               const float *restrict hp, float *restrict tmp, int64_t H)
 {
     memcpy(tmp, gt, (size_t)(4 * H) * sizeof *tmp);

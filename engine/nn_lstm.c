@@ -18,7 +18,7 @@ static inline const float *prev_row(const float *seq, const float *init, const f
 
 /* One step of one row: gt holds the input projection (with b_ih) and receives the gate
  * activations; hr is the hidden projection (with b_hh). restrict lets gcc vectorise. */
-NN_VECTOR static void lstm_cell(float *restrict o, float *restrict c, float *restrict gt,
+NN_VECTOR_WIDE static void lstm_cell(float *restrict o, float *restrict c, float *restrict gt,
                       const float *restrict hr, const float *restrict cp, int64_t H)
 {
     for (int64_t j = 0; j < 2 * H; j++) gt[j] = nn_sigmoidf(gt[j] + hr[j]);
@@ -34,7 +34,7 @@ NN_VECTOR static void lstm_cell(float *restrict o, float *restrict c, float *res
 /* Backward of one step of one row: d = dL/dh_t, e = dL/dc_t (from later steps); gt holds the
  * step's gate activations and is overwritten with the gate pre-activation gradients;
  * dL/dc_{t-1} goes to ep. */
-static void lstm_cell_backward(float *restrict gt, float *restrict ep, const float *restrict d,
+NN_VECTOR_WIDE static void lstm_cell_backward(float *restrict gt, float *restrict ep, const float *restrict d,
                                const float *restrict e, const float *restrict c,
                                const float *restrict cp, float *restrict tmp, int64_t H)
 {
