@@ -1,8 +1,9 @@
 -- bench_nn.lua — forward+backward time of (a) two pre-norm TransformerBlocks (dim 64, 2 heads,
 -- FFN 256, GELU, dropout 0.1, causal, seq 200, batch 128) and (b) one GRU layer (in 64,
--- hidden 64, seq 200, batch 128), the shapes of bench_nn_torch.py. Prints one line per model:
+-- hidden 64, seq 200, batch 128) and (c) the same as an LSTM layer, the shapes of
+-- bench_nn_torch.py. Prints one line per model:
 --   RESULT <name> <best wall ms> <peak RSS MB> <best CPU ms>
--- Usage: luajit tests/bench/bench_nn.lua [reps] [which]   (which: all | transformer | gru)
+-- Usage: luajit tests/bench/bench_nn.lua [reps] [which]   (which: all | transformer | gru | lstm)
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
 local tide = require "tide"
@@ -70,4 +71,14 @@ if which == "all" or which == "gru" then
     out:sum():backward()
   end)
   print(("RESULT gru %.1f %.0f %.1f"):format(ms, peak_rss_mb(), cpu))
+end
+if which == "all" or which == "lstm" then
+  local lstm = nn.LSTM(D, D)
+  local x = T.randn(B, L, D)
+  local ms, cpu = best_of(function()
+    lstm:zero_grad()
+    local out = lstm(x)
+    out:sum():backward()
+  end)
+  print(("RESULT lstm %.1f %.0f %.1f"):format(ms, peak_rss_mb(), cpu))
 end

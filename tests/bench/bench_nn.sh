@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench_nn.sh — forward+backward of a 2-block transformer (dim 64, 2 heads, FFN 256, GELU,
-# dropout 0.1, causal, seq 200, batch 128) and of a GRU layer (64 -> 64, seq 200, batch 128):
+# dropout 0.1, causal, seq 200, batch 128), of a GRU layer (64 -> 64, seq 200, batch 128) and
+# of the same as an LSTM layer:
 # Tide (bench_nn.lua) versus PyTorch CPU (bench_nn_torch.py) in the same run.
 # Both run at 1 and 2 threads (Tide: OpenBLAS threads; torch: set_num_threads) in interleaved
 # rounds, since the machine is shared; each side keeps its best time over all rounds and
@@ -26,7 +27,7 @@ fi
 # one process per (side, model, threads), so each peak RSS belongs to one model
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-  for model in transformer gru; do
+  for model in transformer gru lstm; do
     for th in 1 2; do
       OPENBLAS_NUM_THREADS=$th "$LUAJIT" tests/bench/bench_nn.lua "$REPS" "$model" | sed -n "s/^RESULT /tide $th /p" >>"$out"
       if [ "$have_torch" = 1 ]; then
@@ -38,7 +39,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 done
 
 echo "config: transformer = 2 pre-norm blocks, dim 64, 2 heads, FFN 256 GELU, dropout 0.1, causal,"
-echo "        batch 128 x seq 200; GRU = 64 -> 64, batch 128 x seq 200; forward + backward of sum(out)"
+echo "        batch 128 x seq 200; GRU, LSTM = 64 -> 64, batch 128 x seq 200; forward + backward of sum(out)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) on $(nproc 2>/dev/null) cores"
 # columns: side threads model wall_ms rss_mb cpu_ms. The wall ratio is the goal's measure; the
 # CPU ratio (process CPU time, all threads) is printed too because it moves far less with the
@@ -51,7 +52,7 @@ awk '
   END {
     printf "%-12s %15s %15s %6s %11s %11s %6s %9s %9s\n", "model", "tide ms (thr)", "torch ms (thr)", "ratio",
       "tide cpu ms", "torch cpu", "ratio", "tide MB", "torch MB"
-    n = split("transformer gru", models, " ")
+    n = split("transformer gru lstm", models, " ")
     for (i = 1; i <= n; i++) {
       m = models[i]; t = "tide " m; p = "torch " m
       if (!(t in best)) continue

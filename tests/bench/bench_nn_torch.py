@@ -1,6 +1,7 @@
 """bench_nn_torch.py — the PyTorch CPU peer of bench_nn.lua: the same two pre-norm
 TransformerEncoderLayers (d_model 64, 2 heads, FFN 256, GELU, dropout 0.1, causal mask,
-seq 200, batch 128, batch_first) and the same GRU layer (64 -> 64, seq 200, batch 128),
+seq 200, batch 128, batch_first), the same GRU layer (64 -> 64, seq 200, batch 128) and
+the same as an LSTM layer,
 forward + backward of out.sum(), best of `reps` after a warm-up.
 Prints: RESULT <name> <best wall ms> <peak RSS MB> <best CPU ms>.  Usage: bench_nn_torch.py threads [reps] [which]"""
 import resource
@@ -63,3 +64,15 @@ if which in ("all", "gru"):
 
     ms, cpu = best_of(step)
     print("RESULT gru %.1f %.0f %.1f" % (ms, rss_mb(), cpu), flush=True)
+
+if which in ("all", "lstm"):
+    lstm = torch.nn.LSTM(D, D, batch_first=True)
+    x = torch.randn(B, L, D)
+
+    def step():
+        lstm.zero_grad(set_to_none=True)
+        out, _ = lstm(x)
+        out.sum().backward()
+
+    ms, cpu = best_of(step)
+    print("RESULT lstm %.1f %.0f %.1f" % (ms, rss_mb(), cpu), flush=True)
