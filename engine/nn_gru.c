@@ -18,41 +18,43 @@ static inline const float *h_prev(const float *out, const float *h0, const float
     return h0 ? h0 + b * H : zeros;
 }
 
-/* One step of one row: gt holds the input projection x W_ih^T (3H) on entry and the gates
- * (r, z, n, W_hn h + b_hn) on exit; hr is the hidden projection h W_hh^T; bi, bh the biases
- * (zeros when absent); the new state goes to o. restrict lets gcc vectorise. */
-NN_VECTOR_WIDE static void gru_cell(float *restrict o, float *restrict gt, const float *restrict hr,
-                     const float *restrict bi, const float *restrict bh,
-                     const float *restrict hp, float *restrict xr, int64_t H)
+/* One step of one row: the row's gates are four H-slots g0..g3 (disjoint parts of one
+ * buffer, so restrict holds and gcc vectorises without copying them aside); g0..g2 hold the
+ * input projection x W_ih^T on entry and (r, z, n, W_hn h + b_hn) on exit; hr is the hidden
+ * projection h W_hh^T; bi, bh the biases (zeros when absent); the new state goes to o. */
+NN_VECTOR_WIDE static void gru_cell(float *restrict o, float *restrict g0, float *restrict g1,
+                                    float *restrict g2, float *restrict g3,
+                                    const float *restrict hr, const float *restrict bi,
+                                    const float *restrict bh, const float *restrict hp, int64_t H)
 {
-    memcpy(xr, gt, (size_t)(3 * H) * sizeof *xr);
     for (int64_t j = 0; j < H; j++) {
-        float r = nn_sigmoidf(xr[j] + bi[j] + hr[j] + bh[j]);
-        float z = nn_sigmoidf(xr[H + j] + bi[H + j] + hr[H + j] + bh[H + j]);
+        float r = nn_sigmoidf(g0[j] + bi[j] + hr[j] + bh[j]);
+        float z = nn_sigmoidf(g1[j] + bi[H + j] + hr[H + j] + bh[H + j]);
         float hn = hr[2 * H + j] + bh[2 * H + j];
-        float n = nn_tanhf(xr[2 * H + j] + bi[2 * H + j] + r * hn);
-        gt[j] = r, gt[H + j] = z, gt[2 * H + j] = n, gt[3 * H + j] = hn;
+        float n = nn_tanhf(g2[j] + bi[2 * H + j] + r * hn);
+        g0[j] = r, g1[j] = z, g2[j] = n, g3[j] = hn;
         o[j] = n + z * (hp[j] - n);
     }
 }
 
-/* Backward of one step of one row: d is dL/dh_t, gt the step's saved gates (r, z, n, hn).
+/* Backward of one step of one row: d is dL/dh_t, g0..g3 the step's saved gates (r, z, n, hn).
  * Writes, in place of the gates, the pre-activation gradients [dr, dz, dn_h, dn_x] (the r and
  * z gradients are shared by the input and hidden sides; the n gate's differ by the factor r;
  * the hidden side's three come first so each step's dh_{t-1} is one sgemm), and the direct
  * part of dL/dh_{t-1} into dp. */
-NN_VECTOR_WIDE static void gru_cell_backward(float *restrict gt, float *restrict dp, const float *restrict d,
-                              const float *restrict hp, float *restrict tmp, int64_t H)
+NN_VECTOR_WIDE static void gru_cell_backward(float *restrict g0, float *restrict g1,
+                                             float *restrict g2, float *restrict g3,
+                                             float *restrict dp, const float *restrict d,
+                                             const float *restrict hp, int64_t H)
 {
-    memcpy(tmp, gt, (size_t)(4 * H) * sizeof *tmp);
     for (int64_t j = 0; j < H; j++) {
-        float r = tmp[j], z = tmp[H + j], n = tmp[2 * H + j], hn = tmp[3 * H + j];
+        float r = g0[j], z = g1[j], n = g2[j], hn = g3[j];
         float dn = d[j] * (1.0f - z), dz = d[j] * (hp[j] - n);
         float dnp = dn * (1.0f - n * n);
-        gt[j] = dnp * hn * r * (1.0f - r);
-        gt[H + j] = dz * z * (1.0f - z);
-        gt[2 * H + j] = dnp * r;
-        gt[3 * H + j] = dnp;
+        g0[j] = dnp * hn * r * (1.0f - r);
+        g1[j] = dz * z * (1.0f - z);
+        g2[j] = dnp * r;
+        g3[j] = dnp;
         dp[j] = d[j] * z;
     }
 }
@@ -66,7 +68,7 @@ void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
                       float *scratch)
 {
     int64_t G = 3 * H, G4 = 4 * H;
-    float *hg = scratch, *zeros = hg + B * G, *zb = zeros + H, *xr = zb + G;
+    float *hg = scratch, *zeros = hg + B * G, *zb = zeros + H;
     memset(zeros, 0, (size_t)(H + G) * sizeof *zeros);
     const float *bi = b_ih ? b_ih : zb, *bh = b_hh ? b_hh : zb;
     /* the weights transposed once, so no step re-packs them (NULL: OpenBLAS does) */
@@ -84,7 +86,7 @@ void tide_gru_forward(float *out, float *gates, const float *x, const float *h0,
                 memset(gt, 0, (size_t)G4 * sizeof *gt);
                 continue;
             }
-            gru_cell(o, gt, hg + b * G, bi, bh, hp, xr, H);
+            gru_cell(o, gt, gt + H, gt + 2 * H, gt + 3 * H, hg + b * G, bi, bh, hp, H);
         }
     }
     free(wiht);
@@ -105,7 +107,6 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
 {
     int64_t G = 3 * H, G4 = 4 * H;
     float *dh = scratch, *dhp = dh + B * H, *zeros = dhp + B * H;
-    float *tmp = zeros + H;
     memset(zeros, 0, (size_t)H * sizeof *zeros);
     memset(dh, 0, (size_t)(B * H) * sizeof *dh);
     for (int64_t t = T - 1; t >= 0; t--) {
@@ -119,7 +120,8 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
                 memset(gt, 0, (size_t)G4 * sizeof *gt);
                 continue;
             }
-            gru_cell_backward(gt, dp, d, h_prev(out, h0, zeros, b, t, T, H), tmp, H);
+            gru_cell_backward(gt, gt + H, gt + 2 * H, gt + 3 * H, dp, d,
+                              h_prev(out, h0, zeros, b, t, T, H), H);
         }
         /* dh_{t-1} = direct part + [dr, dz, dn_h] W_hh (padded rows contribute 0) */
         tide_nnu_rnn_gemm(0, B, H, G, gates + t * G4, T * G4, w_hh, H, 1.0f, dhp, H);

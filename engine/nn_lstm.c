@@ -31,22 +31,24 @@ NN_VECTOR_WIDE static void lstm_cell(float *restrict o, float *restrict c, float
     }
 }
 
-/* Backward of one step of one row: d = dL/dh_t, e = dL/dc_t (from later steps); gt holds the
- * step's gate activations and is overwritten with the gate pre-activation gradients;
- * dL/dc_{t-1} goes to ep. */
-NN_VECTOR_WIDE static void lstm_cell_backward(float *restrict gt, float *restrict ep, const float *restrict d,
-                               const float *restrict e, const float *restrict c,
-                               const float *restrict cp, float *restrict tmp, int64_t H)
+/* Backward of one step of one row: d = dL/dh_t, e = dL/dc_t (from later steps); the row's
+ * gate slots g0..g3 (i, f, g, o: disjoint H-parts of one buffer, so restrict holds) hold the
+ * step's activations and are overwritten with the pre-activation gradients; dL/dc_{t-1}
+ * goes to ep. */
+NN_VECTOR_WIDE static void lstm_cell_backward(float *restrict g0, float *restrict g1,
+                                              float *restrict g2, float *restrict g3,
+                                              float *restrict ep, const float *restrict d,
+                                              const float *restrict e, const float *restrict c,
+                                              const float *restrict cp, int64_t H)
 {
-    memcpy(tmp, gt, (size_t)(4 * H) * sizeof *tmp);
     for (int64_t j = 0; j < H; j++) {
-        float ig = tmp[j], fg = tmp[H + j], gg = tmp[2 * H + j], og = tmp[3 * H + j];
+        float ig = g0[j], fg = g1[j], gg = g2[j], og = g3[j];
         float tc = nn_tanhf(c[j]);
         float dcj = e[j] + d[j] * og * (1.0f - tc * tc);
-        gt[j] = dcj * gg * ig * (1.0f - ig);
-        gt[H + j] = dcj * cp[j] * fg * (1.0f - fg);
-        gt[2 * H + j] = dcj * ig * (1.0f - gg * gg);
-        gt[3 * H + j] = d[j] * tc * og * (1.0f - og);
+        g0[j] = dcj * gg * ig * (1.0f - ig);
+        g1[j] = dcj * cp[j] * fg * (1.0f - fg);
+        g2[j] = dcj * ig * (1.0f - gg * gg);
+        g3[j] = d[j] * tc * og * (1.0f - og);
         ep[j] = dcj * fg;
     }
 }
@@ -107,7 +109,7 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
 {
     int64_t G = 4 * H;
     float *dg = gates, *dh = scratch, *dhp = dh + B * H;
-    float *dc = dhp + B * H, *dcp = dc + B * H, *zeros = dcp + B * H, *tmp = zeros + H;
+    float *dc = dhp + B * H, *dcp = dc + B * H, *zeros = dcp + B * H;
     memset(zeros, 0, (size_t)H * sizeof *zeros);
     memset(dh, 0, (size_t)(B * H) * sizeof *dh);
     memset(dc, 0, (size_t)(B * H) * sizeof *dc);
@@ -123,8 +125,8 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
                 memset(gr, 0, (size_t)G * sizeof *gr);
                 continue;
             }
-            lstm_cell_backward(gr, ep, d, e, cell + (b * T + t) * H,
-                               prev_row(cell, c0, zeros, b, t, T, H), tmp, H);
+            lstm_cell_backward(gr, gr + H, gr + 2 * H, gr + 3 * H, ep, d, e, cell + (b * T + t) * H,
+                               prev_row(cell, c0, zeros, b, t, T, H), H);
             memset(dp, 0, (size_t)H * sizeof *dp);
         }
         tide_nnu_rnn_gemm(0, B, H, G, dg + t * G, T * G, w_hh, H, 1.0f, dhp, H);
