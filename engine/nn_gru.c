@@ -41,20 +41,21 @@ NN_VECTOR_WIDE static void gru_cell(float *restrict o, float *restrict g0, float
  * Writes, in place of the gates, the pre-activation gradients [dr, dz, dn_h, dn_x] (the r and
  * z gradients are shared by the input and hidden sides; the n gate's differ by the factor r;
  * the hidden side's three come first so each step's dh_{t-1} is one sgemm), and the direct
- * part of dL/dh_{t-1} into dp. */
+ * part of dL/dh_{t-1} into dp; adds the four gradients to acc [4H] (the bias gradients,
+ * summed while the row is in L1 instead of re-reading all gates at the end). */
 NN_VECTOR_WIDE static void gru_cell_backward(float *restrict g0, float *restrict g1,
                                              float *restrict g2, float *restrict g3,
                                              float *restrict dp, const float *restrict d,
-                                             const float *restrict hp, int64_t H)
+                                             const float *restrict hp, float *restrict acc,
+                                             int64_t H)
 {
     for (int64_t j = 0; j < H; j++) {
         float r = g0[j], z = g1[j], n = g2[j], hn = g3[j];
         float dn = d[j] * (1.0f - z), dz = d[j] * (hp[j] - n);
         float dnp = dn * (1.0f - n * n);
-        g0[j] = dnp * hn * r * (1.0f - r);
-        g1[j] = dz * z * (1.0f - z);
-        g2[j] = dnp * r;
-        g3[j] = dnp;
+        float dr = dnp * hn * r * (1.0f - r), dzp = dz * z * (1.0f - z), dnh = dnp * r;
+        g0[j] = dr, g1[j] = dzp, g2[j] = dnh, g3[j] = dnp;
+        acc[j] += dr, acc[H + j] += dzp, acc[2 * H + j] += dnh, acc[3 * H + j] += dnp;
         dp[j] = d[j] * z;
     }
 }
@@ -106,8 +107,8 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
                        float *scratch)
 {
     int64_t G = 3 * H, G4 = 4 * H;
-    float *dh = scratch, *dhp = dh + B * H, *zeros = dhp + B * H;
-    memset(zeros, 0, (size_t)H * sizeof *zeros);
+    float *dh = scratch, *dhp = dh + B * H, *zeros = dhp + B * H, *acc = zeros + H;
+    memset(zeros, 0, (size_t)(5 * H) * sizeof *zeros);
     memset(dh, 0, (size_t)(B * H) * sizeof *dh);
     for (int64_t t = T - 1; t >= 0; t--) {
         for (int64_t b = 0; b < B; b++) {
@@ -121,7 +122,7 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
                 continue;
             }
             gru_cell_backward(gt, gt + H, gt + 2 * H, gt + 3 * H, dp, d,
-                              h_prev(out, h0, zeros, b, t, T, H), H);
+                              h_prev(out, h0, zeros, b, t, T, H), acc, H);
         }
         /* dh_{t-1} = direct part + [dr, dz, dn_h] W_hh (padded rows contribute 0) */
         tide_nnu_rnn_gemm(0, B, H, G, gates + t * G4, T * G4, w_hh, H, 1.0f, dhp, H);
@@ -142,21 +143,19 @@ void tide_gru_backward(float *dx, float *dh0, float *dw_ih, float *dw_hh, float 
     if (dw_hh) {
         /* hidden side: [dr, dz, dn_h] against the previous states. Within a row b, the state
          * before step t >= 1 is out[b,t-1], so each row's steps 1..T-1 are one product
-         * against out read in place (no [B,T,H] copy of the previous states); step 0 pairs with h0 (zeros: nothing to add). */
+         * against out read in place (no [B,T,H] copy of the previous states); step 0 pairs
+         * with h0 (zeros: nothing to add). */
         if (T > 1)
             for (int64_t b = 0; b < B; b++)
                 tide_nnu_rnn_gemm(1, G, H, T - 1, gates + (b * T + 1) * G4, G4, out + b * T * H, H,
                                   1.0f, dw_hh, H);
         if (h0) tide_nnu_rnn_gemm(1, G, H, B, gates, T * G4, h0, H, 1.0f, dw_hh, H);
     }
-    for (int64_t r = 0; r < B * T; r++) {
-        const float *g = gates + r * G4;
-        if (db_hh)
-            for (int64_t j = 0; j < G; j++) db_hh[j] += g[j];
-        if (db_ih) {
-            for (int64_t j = 0; j < 2 * H; j++) db_ih[j] += g[j];
-            for (int64_t j = 0; j < H; j++) db_ih[2 * H + j] += g[3 * H + j];
-        }
+    if (db_hh)
+        for (int64_t j = 0; j < G; j++) db_hh[j] += acc[j];
+    if (db_ih) {
+        for (int64_t j = 0; j < 2 * H; j++) db_ih[j] += acc[j];
+        for (int64_t j = 0; j < H; j++) db_ih[2 * H + j] += acc[3 * H + j];
     }
 }
 

@@ -33,22 +33,24 @@ NN_VECTOR_WIDE static void lstm_cell(float *restrict o, float *restrict c, float
 
 /* Backward of one step of one row: d = dL/dh_t, e = dL/dc_t (from later steps); the row's
  * gate slots g0..g3 (i, f, g, o: disjoint H-parts of one buffer, so restrict holds) hold the
- * step's activations and are overwritten with the pre-activation gradients; dL/dc_{t-1}
- * goes to ep. */
+ * step's activations and are overwritten with the pre-activation gradients, which are also
+ * added to acc [4H] (the bias gradient, summed while the row is in L1); dL/dc_{t-1} goes to
+ * ep. */
 NN_VECTOR_WIDE static void lstm_cell_backward(float *restrict g0, float *restrict g1,
                                               float *restrict g2, float *restrict g3,
                                               float *restrict ep, const float *restrict d,
                                               const float *restrict e, const float *restrict c,
-                                              const float *restrict cp, int64_t H)
+                                              const float *restrict cp, float *restrict acc,
+                                              int64_t H)
 {
     for (int64_t j = 0; j < H; j++) {
         float ig = g0[j], fg = g1[j], gg = g2[j], og = g3[j];
         float tc = nn_tanhf(c[j]);
         float dcj = e[j] + d[j] * og * (1.0f - tc * tc);
-        g0[j] = dcj * gg * ig * (1.0f - ig);
-        g1[j] = dcj * cp[j] * fg * (1.0f - fg);
-        g2[j] = dcj * ig * (1.0f - gg * gg);
-        g3[j] = d[j] * tc * og * (1.0f - og);
+        float di = dcj * gg * ig * (1.0f - ig), df = dcj * cp[j] * fg * (1.0f - fg);
+        float dgg = dcj * ig * (1.0f - gg * gg), dog = d[j] * tc * og * (1.0f - og);
+        g0[j] = di, g1[j] = df, g2[j] = dgg, g3[j] = dog;
+        acc[j] += di, acc[H + j] += df, acc[2 * H + j] += dgg, acc[3 * H + j] += dog;
         ep[j] = dcj * fg;
     }
 }
@@ -109,8 +111,8 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
 {
     int64_t G = 4 * H;
     float *dg = gates, *dh = scratch, *dhp = dh + B * H;
-    float *dc = dhp + B * H, *dcp = dc + B * H, *zeros = dcp + B * H;
-    memset(zeros, 0, (size_t)H * sizeof *zeros);
+    float *dc = dhp + B * H, *dcp = dc + B * H, *zeros = dcp + B * H, *acc = zeros + H;
+    memset(zeros, 0, (size_t)(5 * H) * sizeof *zeros);
     memset(dh, 0, (size_t)(B * H) * sizeof *dh);
     memset(dc, 0, (size_t)(B * H) * sizeof *dc);
     for (int64_t t = T - 1; t >= 0; t--) {
@@ -126,7 +128,7 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
                 continue;
             }
             lstm_cell_backward(gr, gr + H, gr + 2 * H, gr + 3 * H, ep, d, e, cell + (b * T + t) * H,
-                               prev_row(cell, c0, zeros, b, t, T, H), H);
+                               prev_row(cell, c0, zeros, b, t, T, H), acc, H);
             memset(dp, 0, (size_t)H * sizeof *dp);
         }
         tide_nnu_rnn_gemm(0, B, H, G, dg + t * G, T * G, w_hh, H, 1.0f, dhp, H);
@@ -149,12 +151,8 @@ void tide_lstm_backward(float *dx, float *dh0, float *dc0, float *dw_ih, float *
                                   1.0f, dw_hh, H);
         if (h0) tide_nnu_rnn_gemm(1, G, H, B, dg, T * G, h0, H, 1.0f, dw_hh, H);
     }
-    for (int64_t r = 0; r < B * T; r++) {
-        if (db_ih)
-            for (int64_t j = 0; j < G; j++) db_ih[j] += dg[r * G + j];
-        if (db_hh)
-            for (int64_t j = 0; j < G; j++) db_hh[j] += dg[r * G + j];
-    }
+    for (int64_t j = 0; db_ih && j < G; j++) db_ih[j] += acc[j];
+    for (int64_t j = 0; db_hh && j < G; j++) db_hh[j] += acc[j];
 }
 
 /* ---- differentiable wrapper ----
