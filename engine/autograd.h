@@ -48,7 +48,8 @@ struct tide_node {
     int64_t seq;                                    /* creation order on the tape */    /* in-place safety (PyTorch's version counters): the storage version of every input and
      * saved tensor when it was captured; tide_backward refuses to run when one changed.
      * Inputs whose bit is set in value_free are not checked: the backward reads only their
-     * shape (add, sub, views, sum, ...), so writing into them later is harmless. */
+     * shape (add, sub, views, sum, ...) or only for another input's gradient when that
+     * input needs none (x in x * c), so writing into them later is harmless. */
     uint64_t input_version[TIDE_NODE_MAX_INPUTS];
     uint64_t saved_version[TIDE_NODE_MAX_SAVED];
     unsigned value_free;

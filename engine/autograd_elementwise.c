@@ -146,6 +146,10 @@ tide_tensor *tide_ag_binary(tide_binop op, tide_tensor *a, tide_tensor *b)
     tide_tensor *out = ag_wrap(tide_binary(op, a, b), tide_binop_name(op), bw_binary, 2, in, &n);
     if (n) n->ints[0] = op; /* comparisons give i32 and are never recorded */
     if (op == TIDE_ADD || op == TIDE_SUB) ag_value_free(n, 3u);
+    /* d(a*b)/da = b and d(a/b)/da = 1/b: an operand's own value is needed only for the
+     * other operand's gradient (as PyTorch saves `self` only when `other` requires grad) */
+    if ((op == TIDE_MUL || op == TIDE_DIV) && !tide_needs_grad(b)) ag_value_free(n, 1u);
+    if (op == TIDE_MUL && !tide_needs_grad(a)) ag_value_free(n, 2u);
     return out;
 }
 
@@ -196,7 +200,9 @@ tide_tensor *tide_ag_binary_scalar(tide_binop op, tide_tensor *a, double s, int 
         n->ints[0] = op;
         n->ints[1] = reversed != 0;
         n->scalars[0] = s;
-        if (op == TIDE_ADD || op == TIDE_SUB) ag_value_free(n, 1u);
+        /* a linear map of a: the gradient does not depend on a's values */
+        if (op == TIDE_ADD || op == TIDE_SUB || op == TIDE_MUL || (op == TIDE_DIV && !reversed))
+            ag_value_free(n, 1u);
     }
     return out;
 }

@@ -75,7 +75,11 @@ tide_tensor *tide_ag_matmul(tide_tensor *a, tide_tensor *b)
 {
     tide_tensor *in[2] = {a, b};
     tide_node *n;
-    return ag_wrap(tide_matmul(a, b), "matmul", bw_matmul, 2, in, &n);
+    tide_tensor *out = ag_wrap(tide_matmul(a, b), "matmul", bw_matmul, 2, in, &n);
+    /* dA = dC B^T reads B, dB = A^T dC reads A: each is needed only for the other's grad */
+    if (!tide_needs_grad(b)) ag_value_free(n, 1u);
+    if (!tide_needs_grad(a)) ag_value_free(n, 2u);
+    return out;
 }
 
 /* ---- gather / scatter_add ---- ints[0] = dim, saved[0] = index */

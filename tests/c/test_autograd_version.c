@@ -233,6 +233,48 @@ static void test_value_free_inputs_and_outside_tensors_ok(void **state)
     tide_tensor_release(other), tide_tensor_release(b), tide_tensor_release(x);
 }
 
+static void test_operand_needed_only_for_the_other_gradient(void **state)
+{
+    (void)state;
+    /* x * c with constant c: dx = g c never reads x, so x may change (PyTorch agrees) */
+    float xv[2] = {1, 2}, cv[2] = {3, 5};
+    tide_tensor *x = leaf(2, xv), *c = vec(2, cv);
+    tide_tensor *y = tide_ag_binary(TIDE_MUL, x, c), *l = sum(y);
+    tide_tensor_fill(x, 9);
+    assert_int_equal(tide_backward(l, NULL), TIDE_OK);
+    assert_true(tide_f32(x->grad)[0] == 3.0f && tide_f32(x->grad)[1] == 5.0f);
+    tide_tensor_release(l), tide_tensor_release(y);
+    tide_zero_grad(x);
+    /* ... but both are needed when both require grad */
+    tide_tensor *z = leaf(2, cv);
+    y = tide_ag_binary(TIDE_MUL, x, z), l = sum(y);
+    tide_tensor_fill(x, 1);
+    expect_stale(l, "input 1 of mul");
+    assert_null(x->grad), assert_null(z->grad);
+    tide_tensor_release(l), tide_tensor_release(y);
+    /* scalar ops that are linear in x, and matmul's operand whose partner is constant */
+    y = tide_ag_binary_scalar(TIDE_MUL, x, 4.0, 0), l = sum(y);
+    tide_tensor_fill(x, 2);
+    assert_int_equal(tide_backward(l, NULL), TIDE_OK);
+    assert_true(tide_f32(x->grad)[0] == 4.0f);
+    tide_tensor_release(l), tide_tensor_release(y);
+    tide_zero_grad(x);
+    int64_t sh[2] = {2, 1};
+    tide_tensor *m = tide_tensor_view(c, 2, sh); /* [2,1], constant */
+    y = tide_ag_matmul(x, m), l = sum(y);         /* [2] x [2,1]: dx = m^T reads m only */
+    tide_tensor_fill(x, 0);
+    assert_int_equal(tide_backward(l, NULL), TIDE_OK);
+    assert_true(tide_f32(x->grad)[0] == 3.0f && tide_f32(x->grad)[1] == 5.0f);
+    tide_tensor_release(l), tide_tensor_release(y), tide_tensor_release(m);
+    tide_zero_grad(x);
+    y = tide_ag_matmul(x, c), l = sum(y); /* dot product; now c changes: needed for dx */
+    tide_tensor_fill(c, 0);
+    expect_stale(l, "input 2 of matmul");
+    assert_null(x->grad);
+    tide_tensor_release(l), tide_tensor_release(y);
+    tide_tensor_release(z), tide_tensor_release(c), tide_tensor_release(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_saved_grad_overwritten_by_accumulation),
         cmocka_unit_test(test_rng_and_out_ops_detected),
         cmocka_unit_test(test_value_free_inputs_and_outside_tensors_ok),
+        cmocka_unit_test(test_operand_needed_only_for_the_other_gradient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,6 +120,23 @@ function tests.value_free_inputs_and_outside_tensors_ok()
   check.all_near(x2:grad(), { 2, 2, 2 }, 0, "clone shields the graph")
 end
 
+function tests.operand_only_needed_for_the_others_gradient()
+  -- x * c with constant c: dx = c never reads x, so x may change (PyTorch agrees)
+  local x = T.fromtable({ 1, 2 }):requires_grad()
+  local c = T.fromtable({ 3, 5 })
+  local loss = (x * c):sum() + (x * 2):sum() + x:matmul(c:view(2, 1)):sum()
+  x:fill(100)
+  loss:backward()
+  check.all_near(x:grad(), { 3 + 2 + 3, 5 + 2 + 5 }, 0, "grad")
+  -- when both need gradients each value is needed
+  local a = T.fromtable({ 1, 2 }):requires_grad()
+  local b = T.fromtable({ 3, 4 }):requires_grad()
+  local l2 = (a * b):sum()
+  a:copy(T.fromtable({ 0, 0 }))
+  stale(l2, "input 1 of mul")
+  check.eq(b:grad(), nil, "b grad")
+end
+
 function tests.leaf_grad_reused_then_accumulated_fails()
   local w = T.fromtable({ 1, 2 }):requires_grad()
   local x = T.fromtable({ 3, 4 }):requires_grad()
