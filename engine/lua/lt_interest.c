@@ -5,6 +5,25 @@
 #include "interest.h"
 #include "lt_args.h"
 
+/* Pushes an engine-allocated CSR (off [rows+1], 0-based col, val; all malloc'd, freed here) as
+ * three tensors: off i64, col i32 made 1-based, val f32. */
+static int push_csr(lua_State *L, const char *fn, int64_t rows, int64_t *off, int32_t *col, float *val)
+{
+    int64_t m = off[rows], s1[1] = {rows + 1}, s2[1] = {m};
+    for (int64_t i = 0; i < m; i++) col[i] += 1;
+    tide_tensor *a = tide_tensor_from_data(TIDE_I64, 1, s1, off), *b = tide_tensor_from_data(TIDE_I32, 1, s2, col),
+                *c = tide_tensor_from_data(TIDE_F32, 1, s2, val);
+    free(off); free(col); free(val);
+    if (!a || !b || !c) {
+        tide_tensor_release(a); tide_tensor_release(b); tide_tensor_release(c);
+        return lt_errorf(L, "%s: out of memory", fn);
+    }
+    lt_push_tensor(L, a, fn);
+    lt_push_tensor(L, b, fn);
+    lt_push_tensor(L, c, fn);
+    return 3;
+}
+
 /* group(key (1-based) [n], time i64 [n] | nil, G) -> off i64 [G+1], perm i32 [n] (1-based) */
 static int l_group(lua_State *L)
 {
@@ -133,19 +152,7 @@ static int l_interest(lua_State *L)
     double thr = la_optfield(L, opt, "threshold", 0);
     int64_t *oo; int32_t *ok; float *ov;
     if (tide_interest_sparse(&sp, U, off, key, tide_i64(tt), type, X, at, norm, thr, &oo, &ok, &ov) < 0) return lt_error(L, fn);
-    int64_t m = oo[U], s1[1] = {U + 1}, s2[1] = {m};
-    for (int64_t i = 0; i < m; i++) ok[i] += 1;
-    tide_tensor *a = tide_tensor_from_data(TIDE_I64, 1, s1, oo), *b = tide_tensor_from_data(TIDE_I32, 1, s2, ok),
-                *c = tide_tensor_from_data(TIDE_F32, 1, s2, ov);
-    free(oo); free(ok); free(ov);
-    if (!a || !b || !c) {
-        tide_tensor_release(a); tide_tensor_release(b); tide_tensor_release(c);
-        return lt_errorf(L, "%s: out of memory", fn);
-    }
-    lt_push_tensor(L, a, fn);
-    lt_push_tensor(L, b, fn);
-    lt_push_tensor(L, c, fn);
-    return 3;
+    return push_csr(L, fn, U, oo, ok, ov);
 }
 
 /* The event arguments shared by popularity and popularity_at:
@@ -260,19 +267,7 @@ static int l_cooc(lua_State *L)
     int64_t *ro; int32_t *col; float *val;
     if (tide_cooc(U, off, item, I, max_nb, &ro, &col, &val) < 0) return lt_error(L, fn);
     tide_cooc_similarity(I, ro, col, val, kind, drop);
-    int64_t m = ro[I], s1[1] = {I + 1}, s2[1] = {m};
-    for (int64_t i = 0; i < m; i++) col[i] += 1;
-    tide_tensor *a = tide_tensor_from_data(TIDE_I64, 1, s1, ro), *b = tide_tensor_from_data(TIDE_I32, 1, s2, col),
-                *c = tide_tensor_from_data(TIDE_F32, 1, s2, val);
-    free(ro); free(col); free(val);
-    if (!a || !b || !c) {
-        tide_tensor_release(a); tide_tensor_release(b); tide_tensor_release(c);
-        return lt_errorf(L, "%s: out of memory", fn);
-    }
-    lt_push_tensor(L, a, fn);
-    lt_push_tensor(L, b, fn);
-    lt_push_tensor(L, c, fn);
-    return 3;
+    return push_csr(L, fn, I, ro, col, val);
 }
 
 /* sparse_scores(aoff i64 [B+1] (any start), acol (1-based), aval f32, I, soff, scol (1-based), sval)
