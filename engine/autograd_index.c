@@ -84,7 +84,7 @@ tide_tensor *tide_ag_matmul(tide_tensor *a, tide_tensor *b)
 
 /* ---- gather / scatter_add ---- ints[0] = dim, saved[0] = index */
 
-static int bw_gather(tide_node *n, const tide_tensor *g)
+int ag_bw_scatter_back(tide_node *n, const tide_tensor *g)
 {
     tide_tensor *a = n->inputs[0];
     if (!tide_needs_grad(a)) return TIDE_OK;
@@ -100,7 +100,7 @@ static int bw_gather(tide_node *n, const tide_tensor *g)
 tide_tensor *tide_ag_gather(tide_tensor *a, int dim, tide_tensor *index)
 {
     tide_node *n;
-    tide_tensor *out = ag_wrap(tide_gather(a, dim, index), "gather", bw_gather, 1, &a, &n);
+    tide_tensor *out = ag_wrap(tide_gather(a, dim, index), "gather", ag_bw_scatter_back, 1, &a, &n);
     ag_value_free(n, 1u); /* only the saved index is read */
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "gather");

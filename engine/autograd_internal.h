@@ -46,6 +46,10 @@ static inline int ag_give(tide_tensor *t, tide_tensor *g)
  * zeros when t has none yet, a private copy when the current one is shared. NULL on OOM. */
 tide_tensor *ag_writable_grad(tide_tensor *t);
 
+/* Backward of ops whose output picks elements of input 0 by an index tensor (saved[0]) along
+ * dim ints[0] — gather, and the values of topk/sort: g is scattered back (autograd_index.c). */
+int ag_bw_scatter_back(tide_node *n, const tide_tensor *g);
+
 /* Wraps a raw result: records a node (when needed) and returns out, or NULL when out is NULL.
  * *node_out receives the node (NULL when none was needed). */
 static inline tide_tensor *ag_wrap(tide_tensor *out, const char *name, tide_backward_fn bw,

@@ -183,19 +183,6 @@ tide_tensor *tide_ag_cumsum(tide_tensor *a, int dim)
 
 /* ---- topk / sort: scatter g back through the indices ---- */
 
-static int bw_scatter_back(tide_node *n, const tide_tensor *g)
-{
-    tide_tensor *a = n->inputs[0];
-    if (!tide_needs_grad(a)) return TIDE_OK;
-    tide_tensor *ga = tide_tensor_new(TIDE_F32, a->ndim, a->shape);
-    if (!ga) return TIDE_ERR;
-    if (tide_scatter_add_(ga, (int)n->ints[0], n->saved[0], g) != TIDE_OK) {
-        tide_tensor_release(ga);
-        return TIDE_ERR;
-    }
-    return ag_give(a, ga);
-}
-
 /* The caller owns the returned indices and may rewrite them (the Lua binding makes them
  * 1-based in place), so the node keeps its own copy. */
 static void save_index_copy(tide_node *n, tide_tensor *idx)
@@ -210,7 +197,7 @@ int tide_ag_topk(tide_tensor *a, int64_t k, int largest, tide_tensor **values,
                  tide_tensor **indices)
 {
     if (tide_topk(a, k, largest, values, indices) != TIDE_OK) return TIDE_ERR;
-    tide_node *n = tide_ag_record(*values, "topk", bw_scatter_back, 1, &a);
+    tide_node *n = tide_ag_record(*values, "topk", ag_bw_scatter_back, 1, &a);
     ag_value_free(n, 1u); /* the saved indices carry what backward needs */
     if (n) {
         n->ints[0] = a->ndim - 1;
@@ -223,7 +210,7 @@ int tide_ag_sort(tide_tensor *a, int dim, int descending, tide_tensor **values,
                  tide_tensor **indices)
 {
     if (tide_sort(a, dim, descending, values, indices) != TIDE_OK) return TIDE_ERR;
-    tide_node *n = tide_ag_record(*values, "sort", bw_scatter_back, 1, &a);
+    tide_node *n = tide_ag_record(*values, "sort", ag_bw_scatter_back, 1, &a);
     ag_value_free(n, 1u);
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "sort");
