@@ -25,7 +25,10 @@
 #define HOT_SCAN
 #endif
 
-enum { M_NONE = 0, M_SEEN = 1, M_TARGET = 2, M_DONE = 3, M_DRAWN = 4 };
+/* M_SEEN_TARGET: a target the user had already seen. With seen items excluded it is excluded
+ * too (a miss, rank = I): keeping it as the one seen item left among the candidates would tell
+ * a model that scores the history high exactly which item is held out. */
+enum { M_NONE = 0, M_SEEN = 1, M_TARGET = 2, M_DONE = 3, M_DRAWN = 4, M_SEEN_TARGET = 5, M_DONE_T = 6 };
 
 /* items that come before item j (score s): higher score, or equal score and lower id */
 HOT_SCAN static int64_t count_before(const float *x, int64_t I, int64_t j, float s)
@@ -71,8 +74,14 @@ static int64_t mark_row(uint8_t *mark, int64_t b, const int64_t *seen_off, const
     if (tgt)
         for (int64_t p = tgt_off[b]; p < tgt_off[b + 1]; p++) mark[tgt[p]] = M_TARGET;
     if (seen)
-        for (int64_t p = seen_off[b]; p < seen_off[b + 1]; p++)
-            if (mark[seen[p]] == M_NONE) { mark[seen[p]] = M_SEEN; excl++; }
+        for (int64_t p = seen_off[b]; p < seen_off[b + 1]; p++) {
+            if (mark[seen[p]] == M_NONE) {
+                mark[seen[p]] = M_SEEN;
+                excl++;
+            } else if (mark[seen[p]] == M_TARGET) {
+                mark[seen[p]] = M_SEEN_TARGET;
+            }
+        }
     return excl;
 }
 
@@ -85,7 +94,7 @@ static void clear_row(uint8_t *mark, int64_t b, const int64_t *seen_off, const i
         for (int64_t p = seen_off[b]; p < seen_off[b + 1]; p++) mark[seen[p]] = M_NONE;
 }
 
-/* how many of row b's (distinct, non-target) seen items come before target j (score s) */
+/* how many of row b's distinct seen items (seen targets included) come before target j */
 static int64_t seen_before(uint8_t *mark, int64_t b, const int64_t *seen_off, const int32_t *seen, const float *x,
                            float s, int64_t j)
 {
@@ -93,13 +102,15 @@ static int64_t seen_before(uint8_t *mark, int64_t b, const int64_t *seen_off, co
     int64_t r = 0;
     for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++) {
         int64_t i = seen[q];
-        if (mark[i] == M_SEEN) {
-            mark[i] = M_DONE; /* duplicates in the seen list count once */
+        if (mark[i] == M_SEEN || mark[i] == M_SEEN_TARGET) {
+            mark[i] = mark[i] == M_SEEN ? M_DONE : M_DONE_T; /* duplicates count once */
             r += before(x[i], i, s, j);
         }
     }
-    for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++) /* re-arm for the next target */
+    for (int64_t q = seen_off[b]; q < seen_off[b + 1]; q++) { /* re-arm for the next target */
         if (mark[seen[q]] == M_DONE) mark[seen[q]] = M_SEEN;
+        else if (mark[seen[q]] == M_DONE_T) mark[seen[q]] = M_SEEN_TARGET;
+    }
     return r;
 }
 
@@ -119,7 +130,8 @@ static int rank_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int6
                 free(mark);
                 return tide_errorf("metrics: score of target item %lld for row %lld is NaN", (long long)j, (long long)b);
             }
-            rank[p] = count_before(x, I, j, s) - seen_before(mark, b, seen_off, seen, x, s, j);
+            rank[p] = mark[j] == M_SEEN_TARGET ? I
+                                               : count_before(x, I, j, s) - seen_before(mark, b, seen_off, seen, x, s, j);
         }
         clear_row(mark, b, seen_off, seen, tgt_off, tgt);
     }
@@ -167,7 +179,7 @@ int tide_rank_sampled(int64_t B, int64_t I, const float *scores, int64_t ld, con
             }
             int64_t rk = 0;
             for (int q = 0; q < m; q++) rk += before(x[drawn[q]], drawn[q], s, j);
-            rank[p] = rk;
+            rank[p] = mark[j] == M_SEEN_TARGET ? I : rk;
         }
         clear_row(mark, b, seen_off, seen, tgt_off, tgt);
     }
@@ -367,13 +379,13 @@ HOT_SCAN static int rank_topk_rows(int64_t b0, int64_t B, int64_t I, const float
                 float sc = v[z];
                 if (n == K && !(sc > thr)) continue;
                 int64_t i = i0 + z;
-                if (mark[i] == M_SEEN || isnan(sc)) continue;
+                if (mark[i] == M_SEEN || mark[i] == M_SEEN_TARGET || isnan(sc)) continue;
                 heap_offer(hs, hi, &n, K, sc, (int32_t)i);
                 if (n == K) thr = hs[0];
             }
         }
         if (has_t) {
-            rank[tgt_off[b]] = cnt - seen_before(mark, b, seen_off, seen, x, st, j);
+            rank[tgt_off[b]] = mark[j] == M_SEEN_TARGET ? I : cnt - seen_before(mark, b, seen_off, seen, x, st, j);
             for (int64_t p = tgt_off[b] + 1; p < tgt_off[b + 1]; p++) {
                 int64_t jj = tgt[p];
                 float s2 = x[jj];
@@ -381,7 +393,8 @@ HOT_SCAN static int rank_topk_rows(int64_t b0, int64_t B, int64_t I, const float
                     free(mark); free(hs); free(hi);
                     return tide_errorf("metrics: score of target item %lld for row %lld is NaN", (long long)jj, (long long)b);
                 }
-                rank[p] = count_before(x, I, jj, s2) - seen_before(mark, b, seen_off, seen, x, s2, jj);
+                rank[p] = mark[jj] == M_SEEN_TARGET ? I
+                                                    : count_before(x, I, jj, s2) - seen_before(mark, b, seen_off, seen, x, s2, jj);
             }
         }
         clear_row(mark, b, seen_off, seen, tgt_off, tgt);

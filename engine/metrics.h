@@ -6,9 +6,12 @@
  * (every row is the same vector, e.g. popularity broadcast over users). Rows are split across
  * threads (TIDE_THREADS, default the online CPUs); results do not depend on the thread count.
  * Full ranking: a target's rank is the number of CANDIDATE items placed before it, where the
- * candidates are all items except the user's seen ones (targets are never excluded, even when
- * seen before: a repeat purchase must stay rankable). Ties are broken by the lower item id,
- * the same rule tide_metrics_topk uses, so rank < K  <=>  the target is in the top-K list.
+ * candidates are all items except the user's seen ones. A target the user has already seen is
+ * excluded with them and counts as a miss (rank I): leaving it as the only seen item among the
+ * candidates would leak which item is held out to any model that ranks the history high. To
+ * evaluate repeat consumption, pass no seen list (no exclusion). Ties are broken by the lower
+ * item id, the same rule tide_metrics_topk uses, so rank < K  <=>  the target is in the
+ * top-K list.
  * Sampled protocol (tide_rank_sampled): the rank among n_neg uniformly drawn unseen negatives.
  * It exists only to compare with papers that report it; it overstates quality.
  *
@@ -41,8 +44,8 @@ int tide_rank_metrics(int64_t B, const int64_t *tgt_off, const int64_t *rank, in
 int tide_metrics_topk(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
               const int32_t *seen, int K, int32_t *items, float *vals);
 
-/* Ranks (as tide_rank_targets) and top-K lists (as tide_metrics_topk, except that a seen
- * item which is also a target stays a candidate) in one pass over each row of scores. */
+/* Ranks (as tide_rank_targets) and top-K lists (as tide_metrics_topk) in one pass over each
+ * row of scores. */
 int tide_rank_topk(int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
                    const int32_t *seen, const int64_t *tgt_off, const int32_t *tgt, int64_t *rank, int K,
                    int32_t *items, float *vals);

@@ -50,6 +50,10 @@ end
 -- evaluate(model, split_or_targets, opts)
 --   split: {train=, valid=, test=} -> targets = test, seen = train (+ valid); or an event table
 --   of targets with opts.seen = {tables...} (default: the model's training table).
+--   Seen items are excluded from the candidates, and a target the user had already seen counts
+--   as a miss (it cannot be recommended as new). opts.exclude_seen = false ranks against every
+--   item instead, for repeat consumption; the two are never mixed, since unmasking only the held-
+--   out seen item would tell a history-favouring model which one it is.
 --   opts.k = {10, 20}; opts.protocol = "full" | "sampled" (opts.n_neg = 100, opts.seed);
 --   opts.exclude_seen (default true); opts.block (users per scoring block, default 512);
 --   opts.beyond = true adds coverage/novelty/ILD of the top-max(k) lists.
