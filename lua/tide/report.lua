@@ -163,7 +163,7 @@ function Report:heatmap(o)
   for i = 1, nr do for j = 1, nc do lo, hi = math.min(lo, m[i][j]), math.max(hi, m[i][j]) end end
   if hi <= lo then hi = lo + 1 end
   local cell = math.max(4, math.min(24, math.floor(480 / math.max(nr, nc, 1))))
-  local w, h = 90 + nc * cell + 10, 40 + nr * cell + 10
+  local w, h = math.max(W, 90 + nc * cell + 10), 40 + nr * cell + 10 -- wide enough for the title
   local s = { ('<svg viewBox="0 0 %d %d" width="%d" height="%d" role="img">'):format(w, h, w, h),
               ('<text x="10" y="18" class="t">%s (%s .. %s)</text>'):format(esc(o.title or ""), num(lo), num(hi)) }
   for i = 1, nr do
