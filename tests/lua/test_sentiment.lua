@@ -76,6 +76,30 @@ function T.fasttext_learns_and_is_deterministic()
   os.remove(pa); os.remove(pb)
 end
 
+-- epochs = "auto": chosen on every 10th training row among the candidates, refit on all rows;
+-- the choice must equal the one made by hand with the same slice, and be deterministic.
+function T.fasttext_auto_epochs_uses_validation_slice()
+  local texts, labels = synth(600, 11)
+  local base = { lr = 0.05, buckets = 4096, dim = 8, seed = 3 }
+  local function with(t) local o = {}; for k, v in pairs(base) do o[k] = v end; for k, v in pairs(t) do o[k] = v end; return o end
+  local m = S.train("fasttext", texts, labels, with { epochs = "auto", auto_epochs = { 1, 8 } })
+  local tt, tl, vt, vl = {}, {}, {}, {}
+  for i = 1, #texts do
+    if i % 10 == 0 then vt[#vt + 1], vl[#vl + 1] = texts[i], labels[i]
+    else tt[#tt + 1], tl[#tl + 1] = texts[i], labels[i] end
+  end
+  local a1 = S.evaluate(S.train("fasttext", tt, tl, with { epochs = 1 }), vt, vl).accuracy
+  local a8 = S.evaluate(S.train("fasttext", tt, tl, with { epochs = 8 }), vt, vl).accuracy
+  check.eq(m.epochs, a8 > a1 and 8 or 1, "chosen epochs")
+  check.near(m.val_acc, math.max(a1, a8), 1e-12, "validation accuracy")
+  local ref = S.train("fasttext", texts, labels, with { epochs = m.epochs })
+  local p1, p2 = m:prob(vt), ref:prob(vt)
+  for i = 1, #vt do check.eq(p1[i], p2[i], "refit on all rows, prediction " .. i) end
+  local few = S.train("fasttext", { "good", "bad" }, { 1, 0 }, with { epochs = "auto", auto_epochs = { 2, 9 } })
+  check.eq(few.epochs, 2, "few rows -> first candidate")
+  check.errors(function() S.train("fasttext", texts, labels, with { epochs = "many" }) end, "epochs must be")
+end
+
 function T.score_output_and_explanation()
   local texts, labels = synth(1500, 5)
   local m = S.train("fasttext", texts, labels, { epochs = 5, lr = 0.2, buckets = 4096, dim = 8 })

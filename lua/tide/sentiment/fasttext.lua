@@ -12,8 +12,9 @@ local FT = {}
 FT.__index = FT
 
 -- Defaults measured on online_shopping_10_cats (see tests/bench/bench_sentiment.sh).
-M.defaults = { dim = 32, ngrams = 3, buckets = 2 ^ 19, epochs = 3, lr = 0.1, seed = 1,
+M.defaults = { dim = 32, ngrams = 3, buckets = 2 ^ 19, epochs = "auto", lr = 0.1, seed = 1,
                min_count = 1, pool = "sqrt" }
+M.auto_epochs = { 3, 6 }
 
 local SQRTN = 256 -- TIDE_FT_SQRTN (fasttext.h)
 
@@ -36,11 +37,44 @@ local function check_labels(labels, n, k)
   end
 end
 
+-- epochs = "auto": the number of epochs is chosen from M.auto_epochs by accuracy on a
+-- deterministic validation slice of the training rows (every 10th row), then the model is
+-- refit on all rows (ties go to fewer epochs). With few rows (< 200) the first candidate.
+local function choose_epochs(texts, labels, opts)
+  local cands = opts.auto_epochs or M.auto_epochs
+  if #texts < 200 then return cands[1] end
+  local tt, tl, vt, vl = {}, {}, {}, {}
+  for i = 1, #texts do
+    if i % 10 == 0 then vt[#vt + 1], vl[#vl + 1] = texts[i], labels[i]
+    else tt[#tt + 1], tl[#tl + 1] = texts[i], labels[i] end
+  end
+  local o = {}
+  for key, v in pairs(opts) do o[key] = v end
+  local best, best_acc = cands[1], -1
+  for _, e in ipairs(cands) do
+    o.epochs = e
+    local p = M.train(tt, tl, o):predict(vt):totable()
+    local ok = 0
+    for i = 1, #vt do
+      local arg = 1
+      for c = 2, #p[i] do if p[i][c] > p[i][arg] then arg = c end end
+      if arg - 1 == vl[i] then ok = ok + 1 end
+    end
+    if ok > best_acc then best, best_acc = e, ok end
+  end
+  return best, best_acc / #vt
+end
+
 function M.train(texts, labels, opts)
   opts = opts or {}
   if type(texts) ~= "table" then error("sentiment.fasttext.train: texts must be a table of strings", 2) end
   local k = opts.classes or 2
   check_labels(labels, #texts, k)
+  local epochs, val_acc = opt(opts, "epochs"), nil
+  if epochs == "auto" then epochs, val_acc = choose_epochs(texts, labels, opts)
+  elseif type(epochs) ~= "number" then
+    error("sentiment.fasttext.train: epochs must be a number or 'auto'", 2)
+  end
   local flags = text.flags(opts)
   if opt(opts, "pool") == "sqrt" then flags = flags + SQRTN
   elseif opt(opts, "pool") ~= "mean" then error("sentiment.fasttext.train: pool must be 'sqrt' or 'mean'", 2) end
@@ -50,8 +84,8 @@ function M.train(texts, labels, opts)
   local ids, off = text.core.ids(vocab, texts, flags, ng, nb)
   local native = text.core.fasttext_new(vocab, opt(opts, "dim"), k, flags, ng, nb, opt(opts, "seed"))
   vocab:free()
-  local self = setmetatable({ native = native, classes = k }, FT)
-  self.loss = native:train(ids, off, T.fromtable(labels, "i32"), opt(opts, "epochs"), opt(opts, "lr"),
+  local self = setmetatable({ native = native, classes = k, epochs = epochs, val_acc = val_acc }, FT)
+  self.loss = native:train(ids, off, T.fromtable(labels, "i32"), epochs, opt(opts, "lr"),
                            opt(opts, "seed") + 1)
   return self
 end

@@ -1,0 +1,59 @@
+-- tune_sentiment.lua — model selection for the sentiment models WITHOUT the test split:
+-- K-fold cross-validation over the TRAINING rows of tide.sentiment.io.split (fold of training
+-- row j = j % K), mean validation accuracy per corpus for each option set given.
+-- Usage: luajit tests/bench/tune_sentiment.lua KIND K 'OPTS1' ['OPTS2' ...]
+--   KIND: fasttext | textcnn;  OPTS: a Lua table literal, e.g. '{epochs = 5, dim = 64}'
+--   env TUNE_CORPORA=hotel,waimai limits the corpora; TUNE_FOLDS=1 runs only the first fold.
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "lua/?.so;" .. package.cpath
+local tide = require "tide"
+local S = tide.sentiment
+local now = tide.core.io.wall
+local kind, K = arg[1], tonumber(arg[2])
+local D = "../shared/data/"
+local corpora = {
+  { "hotel", D .. "chinese-review-sentiment/ChnSentiCorp_htl_all.csv.gz" },
+  { "waimai", D .. "chinese-review-sentiment/waimai_10k.csv" },
+  { "shopping", D .. "chinese-review-sentiment/online_shopping_10_cats.csv.gz" },
+  { "beauty_en", D .. "amazon-all-beauty-5core/All_Beauty_5.json.gz" },
+}
+local want = os.getenv("TUNE_CORPORA")
+local nfold = tonumber(os.getenv("TUNE_FOLDS") or K)
+local data = {}
+for _, cp in ipairs(corpora) do
+  if not want or want:find(cp[1], 1, true) then
+    local c = cp[2]:match("%.json") and S.io.read_amazon(cp[2]) or S.io.read_csv(cp[2])
+    local tr = S.io.split(c.n)
+    data[#data + 1] = { cp[1], S.io.subset(c, tr) }
+  end
+end
+for a = 3, #arg do
+  local opts = assert(loadstring("return " .. arg[a]))()
+  local line, sum = {}, 0
+  for _, d in ipairs(data) do
+    local name, c = d[1], d[2]
+    local acc, t0 = 0, now()
+    for f = 0, nfold - 1 do
+      local tt, tl, vt, vl = {}, {}, {}, {}
+      for j = 1, c.n do
+        if j % K == f then vt[#vt + 1], vl[#vl + 1] = c.texts[j], c.labels[j]
+        else tt[#tt + 1], tl[#tl + 1] = c.texts[j], c.labels[j] end
+      end
+      local m
+      if opts.bag then -- experiment: mean log-odds of models trained with seeds 1..bag
+        local ms = {}
+        for b = 1, opts.bag do
+          local o = {}; for k, v in pairs(opts) do o[k] = v end
+          o.bag, o.seed = nil, b * 7919
+          ms[b] = S.train(kind, tt, tl, o)
+        end
+        m = S.ensemble(ms)
+      else m = S.train(kind, tt, tl, opts) end
+      acc = acc + S.evaluate(m, vt, vl).accuracy / nfold
+    end
+    line[#line + 1] = ("%s %.4f (%.0fs)"):format(name, acc, now() - t0)
+    sum = sum + acc
+  end
+  print(("%-50s mean %.4f | %s"):format(arg[a], sum / #data, table.concat(line, "  ")))
+  io.stdout:flush()
+end
