@@ -50,6 +50,10 @@ for _, cp in ipairs(corpora) do
     local rate = c.n / (now() - t2)
     local ft_train_s = t1 - t0
     report(name, "fasttext", q, ft_train_s, rate)
+    if ft.val_acc then
+      print(("%s fasttext: epochs %d chosen on the validation slice of the training rows (val acc %.4f); train_s includes the selection"):format(
+        name, ft.epochs, ft.val_acc))
+    end
     -- the lexicon as a prior on the fastText log-odds, its weight chosen on a validation
     -- slice of the training rows (tide.sentiment.choose_prior)
     t0 = now()

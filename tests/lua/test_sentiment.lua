@@ -162,6 +162,23 @@ function T.textcnn_learns_deterministic_save_load()
   os.remove(pa)
 end
 
+-- min_steps raises the epoch count to ceil(min_steps / batches per epoch) and is otherwise the
+-- same run: 600 rows / batch 32 = 19 batches, min_steps 100 -> 6 epochs.
+function T.textcnn_min_steps()
+  local texts, labels = synth(600, 11)
+  local function run(e, ms)
+    return S.train("textcnn", texts, labels, { dim = 8, filters = 4, widths = { 2 }, epochs = e,
+      batch = 32, lr = 1e-2, min_count = 1, seed = 5, min_steps = ms })
+  end
+  local a, b, c = run(2, 100), run(6, 0), run(2, 0)
+  check.eq(a.o.epochs, 6, "raised to 6 epochs")
+  check.eq(c.o.epochs, 2, "min_steps 0 keeps epochs")
+  local tt = synth(50, 3)
+  local pa, pb = a:prob(tt), b:prob(tt)
+  for i = 1, #tt do check.eq(pa[i], pb[i], "same run as epochs = 6, text " .. i) end
+  check.errors(function() run(2, -1) end, "min_steps")
+end
+
 function T.from_events()
   local ev = tide.data.from_columns { user = { 1, 1, 2 }, item = { 1, 2, 1 }, time = { 0, 10, 10 },
                                       text = { "good", "", "not good" } }

@@ -40,7 +40,13 @@ return function(M, Net, CNN)
     local n, rnd = #texts, shuffler(o.seed)
     local order = {}
     for i = 1, n do order[i] = i end
-    local steps, total = 0, o.epochs * math.ceil(n / o.batch)
+    if type(o.min_steps) ~= "number" or o.min_steps < 0 then
+      error("sentiment.textcnn.train: min_steps must be a number >= 0", 2)
+    end
+    -- min_steps: small corpora get more epochs so the run makes at least that many updates
+    local per = math.ceil(n / o.batch)
+    o.epochs = math.max(o.epochs, math.ceil(o.min_steps / per))
+    local steps, total = 0, o.epochs * per
     local offs = off:totable()
     local function len(i) return math.min(o.maxlen, offs[i + 1] - offs[i]) end
     for ep = 1, o.epochs do
