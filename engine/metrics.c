@@ -256,6 +256,22 @@ static void sift_down(float *hs, int32_t *hi, int n, int p)
     }
 }
 
+/* Empties a min-heap of n <= K entries into a best-first list of K (-1 / NaN past n). */
+static void heap_drain(float *hs, int32_t *hi, int n, int K, int32_t *items, float *vals)
+{
+    for (int q = K - 1; q >= n; q--) {
+        items[q] = -1;
+        if (vals) vals[q] = NAN;
+    }
+    for (int q = n - 1; q >= 0; q--) {
+        items[q] = hi[0];
+        if (vals) vals[q] = hs[0];
+        hs[0] = hs[q];
+        hi[0] = hi[q];
+        sift_down(hs, hi, q, 0);
+    }
+}
+
 HOT_SCAN static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *scores, int64_t ld, const int64_t *seen_off,
                      const int32_t *seen, int K, int32_t *items, float *vals)
 {
@@ -298,14 +314,8 @@ HOT_SCAN static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *sco
             if (n == K) thr = hs[0];
         }
         clear_row(mark, b, seen_off, seen, NULL, NULL);
-        /* pop worst-first into the tail */
-        for (int q = K - 1; q >= n; q--) { items[b * K + q] = -1; if (vals) vals[b * K + q] = NAN; }
-        for (int q = n - 1; q >= 0; q--) {
-            items[b * K + q] = hi[0];
-            if (vals) vals[b * K + q] = hs[0];
-            hs[0] = hs[q]; hi[0] = hi[q];
-            sift_down(hs, hi, q, 0);
-        }
+        /* best-first list from the heap */
+        heap_drain(hs, hi, n, K, items + b * K, vals ? vals + b * K : NULL);
     }
     free(mark); free(hs); free(hi);
     return TIDE_OK;
@@ -398,13 +408,7 @@ HOT_SCAN static int rank_topk_rows(int64_t b0, int64_t B, int64_t I, const float
             }
         }
         clear_row(mark, b, seen_off, seen, tgt_off, tgt);
-        for (int q = K - 1; q >= n; q--) { items[b * K + q] = -1; if (vals) vals[b * K + q] = NAN; }
-        for (int q = n - 1; q >= 0; q--) {
-            items[b * K + q] = hi[0];
-            if (vals) vals[b * K + q] = hs[0];
-            hs[0] = hs[q]; hi[0] = hi[q];
-            sift_down(hs, hi, q, 0);
-        }
+        heap_drain(hs, hi, n, K, items + b * K, vals ? vals + b * K : NULL);
     }
     free(mark); free(hs); free(hi);
     return TIDE_OK;
