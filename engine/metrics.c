@@ -256,6 +256,25 @@ static void sift_down(float *hs, int32_t *hi, int n, int p)
     }
 }
 
+/* Heap push/replace for the top-K scan (items arrive in increasing id). */
+static void heap_offer(float *hs, int32_t *hi, int *n, int K, float sc, int32_t i)
+{
+    if (*n < K) {
+        int p = (*n)++;
+        hs[p] = sc; hi[p] = i;
+        while (p > 0) {
+            int q = (p - 1) / 2;
+            if (!worse(hs[p], hi[p], hs[q], hi[q])) break;
+            float ts = hs[p]; hs[p] = hs[q]; hs[q] = ts;
+            int32_t ti = hi[p]; hi[p] = hi[q]; hi[q] = ti;
+            p = q;
+        }
+    } else {
+        hs[0] = sc; hi[0] = i;
+        sift_down(hs, hi, *n, 0);
+    }
+}
+
 /* Empties a min-heap of n <= K entries into a best-first list of K (-1 / NaN past n). */
 static void heap_drain(float *hs, int32_t *hi, int n, int K, int32_t *items, float *vals)
 {
@@ -297,20 +316,7 @@ HOT_SCAN static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *sco
             float s = x[i];
             if (n == K && !(s > thr)) continue;
             if (mark[i] || isnan(s)) continue;
-            if (n < K) { /* push: sift up */
-                int p = n++;
-                hs[p] = s; hi[p] = (int32_t)i;
-                while (p > 0) {
-                    int q = (p - 1) / 2;
-                    if (!worse(hs[p], hi[p], hs[q], hi[q])) break;
-                    float ts = hs[p]; hs[p] = hs[q]; hs[q] = ts;
-                    int32_t ti = hi[p]; hi[p] = hi[q]; hi[q] = ti;
-                    p = q;
-                }
-            } else {
-                hs[0] = s; hi[0] = (int32_t)i;
-                sift_down(hs, hi, n, 0);
-            }
+            heap_offer(hs, hi, &n, K, s, (int32_t)i);
             if (n == K) thr = hs[0];
         }
         clear_row(mark, b, seen_off, seen, NULL, NULL);
@@ -321,24 +327,6 @@ HOT_SCAN static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *sco
     return TIDE_OK;
 }
 
-/* Heap push/replace for the top-K scan (items arrive in increasing id). */
-static void heap_offer(float *hs, int32_t *hi, int *n, int K, float sc, int32_t i)
-{
-    if (*n < K) {
-        int p = (*n)++;
-        hs[p] = sc; hi[p] = i;
-        while (p > 0) {
-            int q = (p - 1) / 2;
-            if (!worse(hs[p], hi[p], hs[q], hi[q])) break;
-            float ts = hs[p]; hs[p] = hs[q]; hs[q] = ts;
-            int32_t ti = hi[p]; hi[p] = hi[q]; hi[q] = ti;
-            p = q;
-        }
-    } else {
-        hs[0] = sc; hi[0] = i;
-        sift_down(hs, hi, *n, 0);
-    }
-}
 
 /* Ranks and top-K lists in ONE pass over each row: the score matrix is read once, which is
  * what costs (a block of scores does not fit in cache). Per block of 16 scores: a vectorised

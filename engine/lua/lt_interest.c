@@ -192,18 +192,15 @@ static int l_popularity(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.popularity";
-    pop_args pa;
-    check_pop_args(L, fn, &pa);
-    int64_t I = pa.I, n = pa.n, nw = pa.nw;
-    int32_t *item = pa.item, *type = pa.type;
-    tide_tensor *tt = pa.time;
-    float *w = pa.w;
+    pop_args a;
+    check_pop_args(L, fn, &a);
     int64_t t_ref = lt_check_int(L, 6, fn, "t_ref");
     double hl = luaL_optnumber(L, 7, 0), win = luaL_optnumber(L, 8, 0);
-    int64_t sh[1] = {I};
+    int64_t sh[1] = {a.I};
     tide_tensor *o = tide_tensor_new(TIDE_F32, 1, sh);
     lt_push_tensor(L, o, fn);
-    if (tide_item_popularity(n, item, tide_i64(tt), type, w, (int)nw, I, t_ref, hl, win, tide_f32(o)) < 0)
+    if (tide_item_popularity(a.n, a.item, tide_i64(a.time), a.type, a.w, (int)a.nw, a.I, t_ref, hl, win,
+                             tide_f32(o)) < 0)
         return lt_error(L, fn);
     return 1;
 }
@@ -213,20 +210,17 @@ static int l_popularity_at(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "decay.popularity_at";
-    pop_args pa;
-    check_pop_args(L, fn, &pa);
-    int64_t I = pa.I, n = pa.n, nw = pa.nw;
-    int32_t *item = pa.item, *type = pa.type;
-    tide_tensor *tt = pa.time;
-    float *w = pa.w;
+    pop_args a;
+    check_pop_args(L, fn, &a);
     tide_tensor *at = la_tensor(L, 6, TIDE_I64, 1, fn, "at");
     int64_t B = tide_tensor_numel(at);
     if (B < 1) lt_errorf(L, "%s: at is empty", fn);
     double hl = luaL_optnumber(L, 7, 0), win = luaL_optnumber(L, 8, 0);
-    int64_t sh[2] = {B, I};
+    int64_t sh[2] = {B, a.I};
     tide_tensor *o = tide_tensor_new(TIDE_F32, 2, sh);
     lt_push_tensor(L, o, fn);
-    if (tide_item_popularity_at(n, item, tide_i64(tt), type, w, (int)nw, I, hl, win, B, tide_i64(at), tide_f32(o)) < 0)
+    if (tide_item_popularity_at(a.n, a.item, tide_i64(a.time), a.type, a.w, (int)a.nw, a.I, hl, win, B,
+                                tide_i64(at), tide_f32(o)) < 0)
         return lt_error(L, fn);
     return 1;
 }
