@@ -250,17 +250,25 @@ static int l_ids(lua_State *L)
 }
 
 
+/* Arguments 1-3 of the padding functions: contiguous i32 ids, i64 offsets, a table of rows. */
+static void check_ids_offsets(lua_State *L, const char *fn, tide_tensor **ti, tide_tensor **to)
+{
+    *ti = lt_check_tensor(L, 1, fn);
+    *to = lt_check_tensor(L, 2, fn);
+    if ((*ti)->dtype != TIDE_I32 || (*to)->dtype != TIDE_I64 || (*ti)->ndim != 1 || (*to)->ndim != 1 ||
+        !tide_tensor_is_contiguous(*ti) || !tide_tensor_is_contiguous(*to))
+        lt_errorf(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
+    luaL_checktype(L, 3, LUA_TTABLE);
+}
+
 /* pad(ids i32, offsets i64, rows {1-based example numbers}, maxlen, shift [, minlen])
  * -> X i32 [#rows, T] with X[b][t] = ids[offsets[r]+t] + shift (1 where padded), lengths i32
  * [#rows]; T = max(minlen, longest row clipped to maxlen). Batches for sequence models. */
 static int l_pad(lua_State *L)
 {
     const char *fn = "text.pad";
-    tide_tensor *ti = lt_check_tensor(L, 1, fn), *to = lt_check_tensor(L, 2, fn);
-    if (ti->dtype != TIDE_I32 || to->dtype != TIDE_I64 || ti->ndim != 1 || to->ndim != 1 ||
-        !tide_tensor_is_contiguous(ti) || !tide_tensor_is_contiguous(to))
-        return lt_errorf(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
-    luaL_checktype(L, 3, LUA_TTABLE);
+    tide_tensor *ti, *to;
+    check_ids_offsets(L, fn, &ti, &to);
     int64_t maxlen = lt_check_int(L, 4, fn, "maxlen"), shift = lt_check_int(L, 5, fn, "shift");
     int64_t minlen = lua_isnoneornil(L, 6) ? 1 : lt_check_int(L, 6, fn, "minlen");
     if (maxlen < 1 || minlen < 1) return lt_errorf(L, "%s: maxlen and minlen must be >= 1", fn);
@@ -321,11 +329,8 @@ static int l_window_mask(lua_State *L)
 static int l_pad_bigrams(lua_State *L)
 {
     const char *fn = "text.pad_bigrams";
-    tide_tensor *ti = lt_check_tensor(L, 1, fn), *to = lt_check_tensor(L, 2, fn);
-    if (ti->dtype != TIDE_I32 || to->dtype != TIDE_I64 || ti->ndim != 1 || to->ndim != 1 ||
-        !tide_tensor_is_contiguous(ti) || !tide_tensor_is_contiguous(to))
-        return lt_errorf(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
-    luaL_checktype(L, 3, LUA_TTABLE);
+    tide_tensor *ti, *to;
+    check_ids_offsets(L, fn, &ti, &to);
     int64_t T = lt_check_int(L, 4, fn, "T"), shift = lt_check_int(L, 5, fn, "shift");
     int64_t nex = to->shape[0] - 1, B = (int64_t)lua_objlen(L, 3);
     const int64_t *off = tide_i64(to);
