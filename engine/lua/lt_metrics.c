@@ -41,18 +41,33 @@ static tide_tensor *check_scores(lua_State *L, int idx, const char *fn)
     return la_tensor(L, idx, TIDE_F32, 2, fn, "scores");
 }
 
+/* Arguments 1-5 shared by rank and rank_topk: scores [B, I], seen CSR (or nil), target CSR. */
+typedef struct {
+    tide_tensor *s;
+    int64_t B, I, *so, *to;
+    int32_t *si, *ti;
+} rank_args;
+
+static void check_rank_args(lua_State *L, const char *fn, rank_args *a)
+{
+    a->s = check_scores(L, 1, fn);
+    a->B = a->s->shape[0], a->I = a->s->shape[1];
+    a->so = NULL, a->si = NULL;
+    if (!lua_isnoneornil(L, 2)) csr_slice(L, 2, 3, a->B, a->I, fn, "seen", &a->so, &a->si);
+    csr_slice(L, 4, 5, a->B, a->I, fn, "target", &a->to, &a->ti);
+}
+
 /* rank(scores [B, I], seen_off | nil, seen | nil, tgt_off, tgt, opts) -> i64 [n_targets] (0-based)
  * opts.sampled = n_neg switches to the sampled protocol (opts.seed, opts.user_base). */
 static int l_rank(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "metrics.rank";
-    tide_tensor *s = check_scores(L, 1, fn);
-    int64_t B = s->shape[0], I = s->shape[1];
-    int64_t *so = NULL, *to;
-    int32_t *si = NULL, *ti;
-    if (!lua_isnoneornil(L, 2)) csr_slice(L, 2, 3, B, I, fn, "seen", &so, &si);
-    csr_slice(L, 4, 5, B, I, fn, "target", &to, &ti);
+    rank_args a;
+    check_rank_args(L, fn, &a);
+    tide_tensor *s = a.s;
+    int64_t B = a.B, I = a.I, *so = a.so, *to = a.to;
+    int32_t *si = a.si, *ti = a.ti;
     int n_neg = (int)la_optfield(L, 6, "sampled", 0);
     uint64_t seed = (uint64_t)la_optfield(L, 6, "seed", 1);
     int64_t base = (int64_t)la_optfield(L, 6, "user_base", 0);
@@ -131,12 +146,11 @@ static int l_rank_topk(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
     const char *fn = "metrics.rank_topk";
-    tide_tensor *s = check_scores(L, 1, fn);
-    int64_t B = s->shape[0], I = s->shape[1];
-    int64_t *so = NULL, *to;
-    int32_t *si = NULL, *ti;
-    if (!lua_isnoneornil(L, 2)) csr_slice(L, 2, 3, B, I, fn, "seen", &so, &si);
-    csr_slice(L, 4, 5, B, I, fn, "target", &to, &ti);
+    rank_args a;
+    check_rank_args(L, fn, &a);
+    tide_tensor *s = a.s;
+    int64_t B = a.B, I = a.I, *so = a.so, *to = a.to;
+    int32_t *si = a.si, *ti = a.ti;
     int64_t K = lt_check_int(L, 6, fn, "k");
     if (K < 1) lt_errorf(L, "%s: k must be >= 1, got %d", fn, (int)K);
     int64_t sr[1] = {to[B]}, sk[2] = {B, K};
