@@ -179,6 +179,86 @@ function T.textcnn_min_steps()
   check.errors(function() run(2, -1) end, "min_steps")
 end
 
+-- Mean pooling counts only the valid windows: a text padded inside a batch with a longer
+-- one gets the same logits as alone, and those logits equal a forward written with plain
+-- (unmasked) max and mean over its own steps.
+function T.textcnn_mean_pool_ignores_padding()
+  local texts, labels = synth(300, 21)
+  local m = S.train("textcnn", texts, labels, { dim = 6, filters = 5, widths = { 1, 3 },
+    min_count = 1, seed = 3, pool = "maxmean", min_steps = 20, epochs = 1 })
+  m.net:eval()
+  local long = "f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 great"
+  local enc, off = m:encode({ "f3 awful f9", long })
+  local nog = tide.autograd.no_grad
+  local both = nog(function() return m:logits(enc, off, { 1, 2 }):totable() end)
+  local e1, o1 = m:encode({ "f3 awful f9" })
+  local alone = nog(function() return m:logits(e1, o1, { 1 }):totable() end)
+  for c = 1, 2 do check.near(both[1][c], alone[1][c], 1e-5, "padded == alone, class " .. c) end
+  -- independent forward: no mask, Tensor:max / Tensor:mean over the whole (unpadded) row
+  local ids = e1:totable()
+  for i = 1, #ids do ids[i] = ids[i] + 2 end
+  local z = nog(function()
+    local e = m.net.emb(tide.tensor.fromtable({ ids }, "i32"))
+    local acc
+    for i = 1, 2 do
+      local y = m.net["conv" .. i](e):relu()
+      local zi = m.net["out" .. i]((y:max(2))) + m.net["outm" .. i](y:mean(2))
+      acc = acc and acc + zi or zi
+    end
+    return acc:totable()
+  end)
+  for c = 1, 2 do check.near(alone[1][c], z[1][c], 1e-5, "masked pooling == plain pooling, class " .. c) end
+end
+
+-- The masked mean is a composition of differentiable ops: finite differences agree.
+function T.textcnn_masked_mean_gradcheck()
+  local gradcheck = require "gradcheck"
+  local TT = tide.tensor
+  TT.manual_seed(4)
+  local y = TT.randn({ 3, 4, 2 }):requires_grad(true)
+  local mask = TT.fromtable({ { 1, 1, 0, 0 }, { 1, 1, 1, 1 }, { 0, 0, 0, 0 } }, "f32")
+  gradcheck.check(function(a) return S.textcnn.masked_mean(a, mask) end, { y }, { what = "masked_mean" })
+  local r = S.textcnn.masked_mean(y, mask):totable()
+  check.near(r[1][1], (y:get(1, 1, 1) + y:get(1, 2, 1)) / 2, 1e-6, "mean of the 2 valid steps")
+  check.eq(r[3][2], 0, "no valid step -> 0")
+end
+
+-- avg = f returns the mean of the weights after each of the last ceil(f * total) updates.
+function T.textcnn_weight_averaging()
+  local texts, labels = synth(200, 5)
+  local snaps = {}
+  local o = { dim = 4, filters = 3, widths = { 2 }, min_count = 1, seed = 9, epochs = 1,
+    batch = 50, min_steps = 8, avg = 0.5 }
+  o.on_step = function(self, step) snaps[step] = self.net.conv1.weight:totable() end
+  local m = S.train("textcnn", texts, labels, o)
+  check.eq(#snaps, 8, "8 updates")
+  local w = m.net.conv1.weight:totable()
+  for a = 1, 3 do for b = 1, 2 do for c = 1, 4 do
+    local mean = (snaps[5][a][b][c] + snaps[6][a][b][c] + snaps[7][a][b][c] + snaps[8][a][b][c]) / 4
+    check.near(w[a][b][c], mean, 1e-5, "averaged weight")
+  end end end
+  check.truthy(math.abs(w[1][1][1] - snaps[8][1][1][1]) > 1e-7, "differs from the last weights")
+end
+
+function T.textcnn_options_checked_and_saved()
+  local texts, labels = synth(200, 8)
+  for k, v in pairs({ pool = "avg", emb_dropout = 1, avg = -0.1, weight_decay = -1, maxlen = 0 }) do
+    check.errors(function() S.train("textcnn", texts, labels, { [k] = v }) end, "opts." .. k)
+  end
+  local o = { dim = 4, filters = 3, widths = { 2 }, min_count = 1, seed = 2, min_steps = 10,
+    pool = "maxmean", emb_dropout = 0.1, avg = 0.3, weight_decay = 0.01, maxlen = 50 }
+  local a, b = S.train("textcnn", texts, labels, o), S.train("textcnn", texts, labels, o)
+  local pa, pb = os.tmpname(), os.tmpname()
+  a:save(pa); b:save(pb)
+  check.truthy(read(pa) == read(pb), "same seed -> same bytes with the new options")
+  local l = S.load(pa)
+  check.eq(l.o.pool, "maxmean"); check.eq(l.o.maxlen, 50)
+  local tt = synth(40, 1)
+  local p1, p2 = a:prob(tt), l:prob(tt)
+  for i = 1, #tt do check.eq(p2[i], p1[i], "exact after load " .. i) end
+  os.remove(pa); os.remove(pb)
+end
+
 function T.from_events()
   local ev = tide.data.from_columns { user = { 1, 1, 2 }, item = { 1, 2, 1 }, time = { 0, 10, 10 },
                                       text = { "good", "", "not good" } }

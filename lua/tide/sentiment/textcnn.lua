@@ -20,7 +20,14 @@ local tcore = tide.core.text
 local M = {}
 M.defaults = { dim = 64, filters = 100, widths = { 2, 3, 4 }, dropout = 0.5, epochs = 4,
                batch = 64, lr = 2e-3, maxlen = 200, min_count = 2, max_vocab = 30000, seed = 1,
-               bigrams = 0, min_steps = 800 }
+               bigrams = 0, min_steps = 800, pool = "max", emb_dropout = 0, avg = 0,
+               weight_decay = 0 }
+
+-- Mean of y [B,T,C] over the steps where mask [B,T] is 1 -> [B,C] (0 for a row with none):
+-- sum(y * mask) / max(1, #valid), differentiable in y.
+function M.masked_mean(y, mask)
+  return (y * mask:unsqueeze(3)):sum(2) / mask:sum(2, true):clamp(1, nil)
+end
 
 local Net = nn.Module:extend("TextCNN")
 
@@ -32,20 +39,30 @@ function Net:init(o)
   end
   for i, k in ipairs(o.widths) do self:add("conv" .. i, nn.Conv1d(o.dim, o.filters, k)) end
   self:add("drop", nn.Dropout(o.dropout))
+  if (o.emb_dropout or 0) > 0 then self:add("edrop", nn.Dropout(o.emb_dropout)) end
   -- Linear over the concatenation == sum of one Linear per width block (one bias)
   for i = 1, #o.widths do self:add("out" .. i, nn.Linear(o.filters, o.classes, { bias = i == 1 })) end
+  if o.pool == "maxmean" then -- a second block per width reads the mean-pooled features
+    for i = 1, #o.widths do self:add("outm" .. i, nn.Linear(o.filters, o.classes, { bias = false })) end
+  end
 end
 
 -- x i32 [B,T] (1-based rows), lengths i32 [B] [, x2 bigram rows [B,T]] -> logits [B, classes]
 function Net:forward(x, lengths, x2)
   local e = self.emb(x)
   if x2 then e = e + self.emb2(x2) end
+  if (self.o.emb_dropout or 0) > 0 then e = self.edrop(e) end
   local Tn = x:shape()[2]
   local z
   for i, k in ipairs(self.o.widths) do
     local y = self["conv" .. i](e):relu()
-    local f = tide.core.nn.max_over_time(y, tcore.window_mask(lengths, Tn, k))
+    local m = tcore.window_mask(lengths, Tn, k)
+    local f = tide.core.nn.max_over_time(y, m)
     local zi = self["out" .. i](self.drop(f))
+    if self.o.pool == "maxmean" then
+      -- mean over the valid windows only: sum(y * mask) / max(1, #valid)
+      zi = zi + self["outm" .. i](self.drop(M.masked_mean(y, m)))
+    end
     z = z and z + zi or zi
   end
   return z
@@ -147,7 +164,7 @@ function CNN:save(path)
   tide.checkpoint.save_model(path, self.net, {
     kind = "textcnn", dim = o.dim, filters = o.filters, widths = table.concat(o.widths, ","),
     dropout = o.dropout, maxlen = o.maxlen, classes = o.classes, n_rows = o.n_rows,
-    bigrams = o.bigrams or 0,
+    bigrams = o.bigrams or 0, pool = o.pool, emb_dropout = o.emb_dropout or 0,
     vocab = table.concat(toks, "\n") })
 end
 
@@ -160,7 +177,8 @@ function M.load(path)
   for k in meta.widths:gmatch("%d+") do widths[#widths + 1] = tonumber(k) end
   local o = { dim = meta.dim, filters = meta.filters, widths = widths, dropout = meta.dropout,
               maxlen = meta.maxlen, classes = meta.classes, n_rows = meta.n_rows,
-              bigrams = meta.bigrams or 0 }
+              bigrams = meta.bigrams or 0, pool = meta.pool or "max",
+              emb_dropout = meta.emb_dropout or 0 }
   local self = setmetatable({ vocab = v, o = o, net = Net(o) }, CNN)
   tide.checkpoint.load_model(path, self.net)
   return self

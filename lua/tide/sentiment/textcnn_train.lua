@@ -6,6 +6,7 @@ local tide = require "tide"
 local text = require "tide.text"
 local T = tide.tensor
 local tcore = tide.core.text
+local autograd = require "tide.autograd"
 
 return function(M, Net, CNN)
   -- A 31-bit Park-Miller generator: only the shuffle order depends on it.
@@ -26,6 +27,16 @@ return function(M, Net, CNN)
       error("sentiment.textcnn.train: need equal-length tables of texts and labels", 2)
     end
     o.classes = opts.classes or 2
+    local function bad(k, want) error(("sentiment.textcnn.train: opts.%s = %s, expected %s"):format(k, tostring(o[k]), want), 3) end
+    if o.pool ~= "max" and o.pool ~= "maxmean" then bad("pool", '"max" or "maxmean"') end
+    local function num(k, lo, hi, want)
+      if type(o[k]) ~= "number" or o[k] ~= o[k] or o[k] < lo or o[k] > hi then bad(k, want) end
+    end
+    num("emb_dropout", 0, 0.99, "a number in [0, 1)")
+    num("avg", 0, 1, "a fraction in [0, 1]")
+    num("weight_decay", 0, math.huge, "a number >= 0")
+    num("maxlen", 1, math.huge, "an integer >= 1")
+    if o.maxlen % 1 ~= 0 then bad("maxlen", "an integer >= 1") end
     for i, y in ipairs(labels) do
       if type(y) ~= "number" or y % 1 ~= 0 or y < 0 or y >= o.classes then
         error(("sentiment.textcnn.train: labels[%d] = %s, expected an integer in [0, %d)"):format(i, tostring(y), o.classes), 2)
@@ -36,7 +47,9 @@ return function(M, Net, CNN)
     o.n_rows = vocab:size() + 2
     local self = setmetatable({ vocab = vocab, o = o, net = Net(o) }, CNN)
     local ids, off = self:encode(texts)
-    local opt = tide.optim.Adam(self.net, { lr = o.lr })
+    -- weight_decay > 0: decoupled decay (AdamW, Loshchilov & Hutter 2019)
+    local opt = o.weight_decay > 0 and tide.optim.AdamW(self.net, { lr = o.lr, weight_decay = o.weight_decay })
+      or tide.optim.Adam(self.net, { lr = o.lr })
     local n, rnd = #texts, shuffler(o.seed)
     local order = {}
     for i = 1, n do order[i] = i end
@@ -47,6 +60,10 @@ return function(M, Net, CNN)
     local per = math.ceil(n / o.batch)
     o.epochs = math.max(o.epochs, math.ceil(o.min_steps / per))
     local steps, total = 0, o.epochs * per
+    -- avg = f > 0: the returned weights are the running mean of the weights after each of the
+    -- last ceil(f * total) updates (Polyak-Ruppert averaging; SWA, Izmailov et al. 2018)
+    local params, avg, navg = self.net:parameters(), nil, 0
+    local avg_from = total - math.ceil(o.avg * total)
     local offs = off:totable()
     local function len(i) return math.min(o.maxlen, offs[i + 1] - offs[i]) end
     for ep = 1, o.epochs do
@@ -78,11 +95,24 @@ return function(M, Net, CNN)
         loss:backward()
         opt:step()
         steps = steps + 1
+        if o.on_step then o.on_step(self, steps) end -- (tests: watch the weights per update)
+        if o.avg > 0 and steps > avg_from then
+          navg = navg + 1
+          autograd.no_grad(function()
+            if not avg then
+              avg = {}
+              for i, p in ipairs(params) do avg[i] = p:detach():clone() end
+            else
+              for i, p in ipairs(params) do avg[i]:copy(avg[i] + (p:detach() - avg[i]) * (1 / navg)) end
+            end
+          end)
+        end
         sum, cnt = sum + loss:item() * #rows, cnt + #rows
       end
       self.loss = sum / cnt
       if o.progress then io.stderr:write(("textcnn epoch %d loss %.4f\n"):format(ep, self.loss)) end
     end
+    if avg then autograd.no_grad(function() for i, p in ipairs(params) do p:copy(avg[i]) end end) end
     return self
   end
 end
