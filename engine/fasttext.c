@@ -51,12 +51,27 @@ tide_fasttext *tide_fasttext_new(const tide_vocab *vocab, const tide_ids_opts *i
         tide_fasttext_free(m);
         return NULL;
     }
-    tide_rng r;
-    tide_rng_seed(&r, seed);
-    float a = 1.0f / (float)dim;
-    size_t ne = (size_t)m->n_rows * (size_t)dim;
-    for (size_t i = 0; i < ne; i++) m->emb[i] = (float)(tide_rng_uniform(&r) * 2.0 - 1.0) * a;
+    m->init_seed = seed;
+    for (int64_t r = 0; r < m->n_rows; r++)
+        tide_fasttext_init_row(seed, r, dim, m->emb + (size_t)r * (size_t)dim);
     return m;
+}
+
+void tide_fasttext_init_row(uint64_t seed, int64_t row, int dim, float *out)
+{
+    /* Element j is tide_rng_uniform at word 2 (row dim + j) of the stream, i.e. the same
+     * numbers as one sequential fill of all rows. A Philox block holds four words = two
+     * uniforms, so each block is computed once (tide_rng_uniform would compute it per word):
+     * this loop dominates loading and saving a model (fasttext_io.c). */
+    float a = 1.0f / (float)dim;
+    uint64_t c = (uint64_t)row * (uint64_t)dim * 2u, blk = UINT64_MAX;
+    uint32_t w[4];
+    for (int j = 0; j < dim; j++, c += 2) {
+        if (c >> 2 != blk) tide_philox(seed, blk = c >> 2, w);
+        uint32_t hi = w[c & 3], lo = w[(c & 3) + 1];
+        double u = (double)(((uint64_t)(hi >> 5) << 26) | (lo >> 6)) * (1.0 / 9007199254740992.0);
+        out[j] = (float)(u * 2.0 - 1.0) * a;
+    }
 }
 
 void tide_fasttext_free(tide_fasttext *m)

@@ -10,8 +10,10 @@
  * and deterministic (same data + seed -> the same bytes), no Hogwild.
  *
  * A model owns its vocabulary and tokenizer options, so it can score raw UTF-8 text.
- * Files: "TIDEFT01" magic, header, vocabulary (text.h format), float arrays, CRC-32 trailer;
- * written atomically; a truncated or corrupt file is refused with a message. */
+ * Files (fasttext_io.c): "TIDEFT01" magic, a format word, header, deflated body, CRC-32
+ * trailer; written atomically; a truncated or corrupt file is refused with a message naming
+ * it. Format 2 stores only the embedding rows that differ from their seeded initialisation
+ * (fasttext_rows.c), so a file grows with what was learned, not with the bucket count. */
 #ifndef TIDE_FASTTEXT_H
 #define TIDE_FASTTEXT_H
 
@@ -33,7 +35,13 @@ typedef struct {
     float *emb;         /* [n_rows, dim] input embeddings */
     float *w;           /* [n_classes, dim] output weights */
     float *b;           /* [n_classes] output bias */
+    uint64_t init_seed; /* seed of the initial embeddings (tide_fasttext_init_row) */
 } tide_fasttext;
+
+/* The initial value of embedding row `row` for a model created with `seed`: uniform in
+ * (-1/dim, 1/dim), element j drawn from Philox counter 2 (row dim + j), so any row can be
+ * regenerated on its own (the file format relies on it). */
+void tide_fasttext_init_row(uint64_t seed, int64_t row, int dim, float *out);
 
 /* A new model over a copy of vocab (may be NULL: every unit hashed). Embeddings start
  * uniform in (-1/dim, 1/dim) from seed, the output layer at zero (as fastText does). */
@@ -67,7 +75,17 @@ int tide_fasttext_predict_batch(const tide_fasttext *m, const char *const *texts
 int64_t tide_fasttext_explain(const tide_fasttext *m, const char *s, size_t len, int c,
                               tide_units *scratch, float **contrib);
 
+/* How save stores the changed embedding rows. F32 is lossless: load(save(m)) predicts
+ * bit-identically to m. INT8 (opt-in, lossy) stores each changed row's difference from its
+ * initial value as int8 codes with one f32 scale per row (max |delta| / 127), as in
+ * FastText.zip (Joulin et al. 2016) without product quantization. */
+typedef enum { TIDE_FT_ROWS_F32 = 0, TIDE_FT_ROWS_INT8 = 1 } tide_ft_rows;
+
+/* Writes the model atomically (format 2). TIDE_ERR with a message naming path on failure. */
 int tide_fasttext_save(const tide_fasttext *m, const char *path);
+int tide_fasttext_save_as(const tide_fasttext *m, const char *path, tide_ft_rows codec);
+/* Reads format 2 (and the original raw format 1). Truncated, corrupt, foreign or
+ * newer-format files give NULL and a message naming path. */
 tide_fasttext *tide_fasttext_load(const char *path);
 
 #endif

@@ -1,17 +1,32 @@
 /* fasttext_io.c — the fastText model file: atomic write, checksummed, refused when corrupt.
  *
- * Layout (little-endian host order, checked by a byte-order word):
- *   "TIDEFT01" | u32 0x01020304 | i32 dim, n_classes, flags, ngrams | i64 buckets, n_vocab,
- *   vocab_bytes | vocabulary (text.h format) | f32 emb[n_rows*dim], w[n_classes*dim],
- *   b[n_classes] | u32 CRC-32 (zlib) of every byte before it. */
+ * All integers little-endian host order, checked by the format word. Every file starts with
+ * the family magic "TIDEFT01" (tide.sentiment.load dispatches on it), then a u32 format word:
+ *
+ * Format 2 (written now), word 0xF7F70002:
+ *   header (80 bytes, below) | zlib stream of the body | u32 CRC-32 (zlib) of every byte
+ *   before it. Body: vocabulary (text.h format) | bitmap of stored embedding rows
+ *   (ceil(n_rows/8) bytes, bit r = row r) | rows (fasttext_rows.h codec) | f32 w[n_classes*dim]
+ *   | f32 b[n_classes]. Unstored rows are regenerated from init_seed, so the file grows with
+ *   the rows training touched: with the default 2^19 buckets x dim 32 (64 MiB of f32), the
+ *   bench corpora's lossless files are 8-51 MB, int8 ones 1-13 MB (table in
+ *   lua/tide/sentiment/fasttext.lua, measured by tests/bench/bench_fasttext_size.lua).
+ *
+ * Format 1 (read only), word 0x01020304: i32 dim, n_classes, flags, ngrams | i64 buckets,
+ *   n_vocab, vocab_bytes | vocabulary | f32 emb[n_rows*dim], w, b | u32 CRC-32. */
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "atomic_file.h"
-#include "fasttext.h"
+#include "fasttext_rows.h"
 
 #define MAGIC "TIDEFT01"
+#define FORMAT1 0x01020304u
+#define FORMAT2 0xF7F70002u
+#define SWAP32(x) (((x) >> 24) | (((x) >> 8) & 0xFF00u) | (((x) << 8) & 0xFF0000u) | ((x) << 24))
+/* deflate level 6 vs 1 on the shopping model: 3 % smaller, ~2.5x slower; 1 is enough */
+#define DEFLATE_LEVEL 1
 
 static uint32_t crc_all(const unsigned char *p, size_t n)
 {
@@ -28,33 +43,177 @@ static uint32_t crc_all(const unsigned char *p, size_t n)
 typedef struct {
     int32_t dim, n_classes, flags, ngrams;
     int64_t buckets, n_vocab, vocab_bytes;
-} header;
+} header1;
+
+typedef struct {
+    int32_t dim, n_classes, flags, ngrams;
+    int64_t buckets, n_vocab, vocab_bytes;
+    uint64_t init_seed;
+    int32_t codec, reserved;
+    int64_t n_stored, raw_bytes, z_bytes;
+} header2;
+
+_Static_assert(sizeof(header2) == 80, "header2 has no padding");
 
 int tide_fasttext_save(const tide_fasttext *m, const char *path)
 {
-    size_t vn;
+    return tide_fasttext_save_as(m, path, TIDE_FT_ROWS_F32);
+}
+
+int tide_fasttext_save_as(const tide_fasttext *m, const char *path, tide_ft_rows codec)
+{
+    if (codec != TIDE_FT_ROWS_F32 && codec != TIDE_FT_ROWS_INT8)
+        return tide_errorf("%s: unknown row codec %d", path, (int)codec);
+    size_t vn, nbm = (size_t)(m->n_rows + 7) / 8;
+    size_t nw = (size_t)m->n_classes * (size_t)m->dim, nb = (size_t)m->n_classes;
     char *vb = tide_vocab_serialize(m->vocab, &vn);
     if (!vb) return TIDE_ERR;
-    header h = {m->dim, m->n_classes, m->ids.flags, m->ids.ngrams, m->ids.buckets, m->n_vocab,
-                (int64_t)vn};
-    size_t ne = (size_t)m->n_rows * (size_t)m->dim, nw = (size_t)m->n_classes * (size_t)m->dim;
-    size_t total = 8 + 4 + sizeof h + vn + (ne + nw + (size_t)m->n_classes) * 4 + 4;
-    unsigned char *buf = malloc(total), *p = buf;
-    if (!buf) { free(vb); return tide_errorf("%s: out of memory (%zu bytes)", path, total); }
-    uint32_t bom = 0x01020304;
-    memcpy(p, MAGIC, 8); p += 8;
-    memcpy(p, &bom, 4); p += 4;
-    memcpy(p, &h, sizeof h); p += sizeof h;
+    uint8_t *bm = calloc(nbm, 1);
+    unsigned char *raw = NULL, *file = NULL;
+    int rc = TIDE_ERR;
+    if (!bm) { tide_errorf("%s: out of memory", path); goto out; }
+    int64_t k = tide_ft_rows_changed(m, bm);
+    if (k < 0) goto out;
+    size_t nr = tide_ft_rows_bytes(codec, k, m->dim);
+    size_t raw_n = vn + nbm + nr + (nw + nb) * 4;
+    raw = malloc(raw_n);
+    uLongf zcap = compressBound((uLong)raw_n);
+    size_t head = 12 + sizeof(header2);
+    file = malloc(head + zcap + 4);
+    if (!raw || !file) { tide_errorf("%s: out of memory (%zu bytes)", path, raw_n); goto out; }
+    unsigned char *p = raw;
     memcpy(p, vb, vn); p += vn;
-    memcpy(p, m->emb, ne * 4); p += ne * 4;
+    memcpy(p, bm, nbm); p += nbm;
+    tide_ft_rows_encode(m, bm, k, codec, p); p += nr;
     memcpy(p, m->w, nw * 4); p += nw * 4;
-    memcpy(p, m->b, (size_t)m->n_classes * 4); p += (size_t)m->n_classes * 4;
-    uint32_t crc = crc_all(buf, (size_t)(p - buf));
-    memcpy(p, &crc, 4);
-    free(vb);
-    int rc = tide_write_file_atomic(path, buf, total);
-    free(buf);
+    memcpy(p, m->b, nb * 4);
+    if (compress2(file + head, &zcap, raw, (uLong)raw_n, DEFLATE_LEVEL) != Z_OK) {
+        tide_errorf("%s: deflate failed", path);
+        goto out;
+    }
+    header2 h = {m->dim, m->n_classes, m->ids.flags, m->ids.ngrams, m->ids.buckets, m->n_vocab,
+                 (int64_t)vn, m->init_seed, (int32_t)codec, 0, k, (int64_t)raw_n, (int64_t)zcap};
+    uint32_t word = FORMAT2;
+    memcpy(file, MAGIC, 8);
+    memcpy(file + 8, &word, 4);
+    memcpy(file + 12, &h, sizeof h);
+    uint32_t crc = crc_all(file, head + zcap);
+    memcpy(file + head + zcap, &crc, 4);
+    rc = tide_write_file_atomic(path, file, head + zcap + 4);
+out:
+    free(vb); free(bm); free(raw); free(file);
     return rc;
+}
+
+/* The vocabulary at p must hold exactly n_vocab units. */
+static tide_vocab *read_vocab(const unsigned char *p, int64_t nbytes, int64_t n_vocab,
+                              const char *path)
+{
+    tide_vocab *v = tide_vocab_parse((const char *)p, (size_t)nbytes, path);
+    if (v && tide_vocab_size(v) != n_vocab) {
+        tide_errorf("%s: vocabulary size %lld does not match header %lld", path,
+                    (long long)tide_vocab_size(v), (long long)n_vocab);
+        tide_vocab_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* Shape fields shared by both formats; sizes are bounded before anything is multiplied. */
+static int header_ok(int32_t dim, int32_t nc, int32_t ngrams, int64_t buckets, int64_t nv,
+                     int64_t vbytes)
+{
+    return dim >= 1 && dim <= 4096 && nc >= 2 && nc <= 65536 && ngrams >= 1 && ngrams <= 8 &&
+           buckets >= 0 && buckets <= ((int64_t)1 << 28) && nv >= 0 && nv <= INT32_MAX &&
+           nv + buckets <= INT32_MAX && vbytes >= 0 && (uint64_t)vbytes <= (uint64_t)1 << 40;
+}
+
+static tide_fasttext *load_v1(const unsigned char *buf, size_t n, const char *path)
+{
+    header1 h;
+    if (n < 12 + sizeof h + 4) { tide_errorf("%s: truncated (%zu bytes)", path, n); return NULL; }
+    memcpy(&h, buf + 12, sizeof h);
+    if (!header_ok(h.dim, h.n_classes, h.ngrams, h.buckets, h.n_vocab, h.vocab_bytes)) {
+        tide_errorf("%s: invalid header", path);
+        return NULL;
+    }
+    size_t ne = (size_t)(h.n_vocab + h.buckets) * (size_t)h.dim;
+    size_t nw = (size_t)h.n_classes * (size_t)h.dim;
+    size_t want = 12 + sizeof h + (size_t)h.vocab_bytes + (ne + nw + (size_t)h.n_classes) * 4 + 4;
+    if (want != n) {
+        tide_errorf("%s: size %zu does not match header (%zu)", path, n, want);
+        return NULL;
+    }
+    const unsigned char *p = buf + 12 + sizeof h;
+    tide_vocab *v = read_vocab(p, h.vocab_bytes, h.n_vocab, path);
+    if (!v) return NULL;
+    tide_ids_opts o = {h.flags, h.ngrams, h.buckets};
+    /* format 1 did not record the seed: every row is overwritten below, and a later save
+     * compares against seed 0, i.e. stores all rows (still lossless) */
+    tide_fasttext *m = tide_fasttext_new(v, &o, h.dim, h.n_classes, 0);
+    tide_vocab_free(v);
+    if (!m) return NULL;
+    p += h.vocab_bytes;
+    memcpy(m->emb, p, ne * 4); p += ne * 4;
+    memcpy(m->w, p, nw * 4); p += nw * 4;
+    memcpy(m->b, p, (size_t)h.n_classes * 4);
+    return m;
+}
+
+static tide_fasttext *load_v2(const unsigned char *buf, size_t n, const char *path)
+{
+    header2 h;
+    size_t head = 12 + sizeof h;
+    if (n < head + 4) { tide_errorf("%s: truncated (%zu bytes)", path, n); return NULL; }
+    memcpy(&h, buf + 12, sizeof h);
+    if (!header_ok(h.dim, h.n_classes, h.ngrams, h.buckets, h.n_vocab, h.vocab_bytes) ||
+        (h.codec != TIDE_FT_ROWS_F32 && h.codec != TIDE_FT_ROWS_INT8) || h.n_stored < 0 ||
+        h.n_stored > h.n_vocab + h.buckets || h.z_bytes < 0) {
+        tide_errorf("%s: invalid header", path);
+        return NULL;
+    }
+    int64_t n_rows = h.n_vocab + h.buckets;
+    size_t nbm = (size_t)(n_rows + 7) / 8;
+    size_t want_raw = (size_t)h.vocab_bytes + nbm + tide_ft_rows_bytes(h.codec, h.n_stored, h.dim) +
+                      ((size_t)h.n_classes * (size_t)h.dim + (size_t)h.n_classes) * 4;
+    if ((size_t)h.z_bytes != n - head - 4 || (size_t)h.raw_bytes != want_raw) {
+        tide_errorf("%s: sizes in the header do not match the file (%zu bytes)", path, n);
+        return NULL;
+    }
+    unsigned char *raw = malloc(want_raw ? want_raw : 1);
+    if (!raw) { tide_errorf("%s: out of memory (%zu bytes)", path, want_raw); return NULL; }
+    uLongf got = (uLongf)want_raw;
+    tide_fasttext *m = NULL;
+    if (uncompress(raw, &got, buf + head, (uLong)h.z_bytes) != Z_OK || got != want_raw) {
+        tide_errorf("%s: body does not inflate to its %zu bytes (file corrupt)", path, want_raw);
+        goto out;
+    }
+    const unsigned char *p = raw;
+    tide_vocab *v = read_vocab(p, h.vocab_bytes, h.n_vocab, path);
+    if (!v) goto out;
+    p += h.vocab_bytes;
+    const uint8_t *bm = p;
+    int64_t k = 0;
+    for (int64_t r = 0; r < n_rows; r++) k += bm[r >> 3] >> (r & 7) & 1;
+    if (k != h.n_stored || (n_rows % 8 && bm[nbm - 1] >> (n_rows % 8))) {
+        tide_errorf("%s: row bitmap does not match the header (%lld rows marked, %lld stored)",
+                    path, (long long)k, (long long)h.n_stored);
+        tide_vocab_free(v);
+        goto out;
+    }
+    p += nbm;
+    tide_ids_opts o = {h.flags, h.ngrams, h.buckets};
+    m = tide_fasttext_new(v, &o, h.dim, h.n_classes, h.init_seed);
+    tide_vocab_free(v);
+    if (!m) goto out;
+    tide_ft_rows_decode(m, bm, k, h.codec, p);
+    p += tide_ft_rows_bytes(h.codec, k, h.dim);
+    memcpy(m->w, p, (size_t)h.n_classes * (size_t)h.dim * 4);
+    p += (size_t)h.n_classes * (size_t)h.dim * 4;
+    memcpy(m->b, p, (size_t)h.n_classes * 4);
+out:
+    free(raw);
+    return m;
 }
 
 tide_fasttext *tide_fasttext_load(const char *path)
@@ -63,49 +222,26 @@ tide_fasttext *tide_fasttext_load(const char *path)
     unsigned char *buf = (unsigned char *)tide_text_read_file(path, &n);
     if (!buf) return NULL;
     tide_fasttext *m = NULL;
-    header h;
-    uint32_t bom, crc;
-    if (n < 8 + 4 + sizeof h + 4 || memcmp(buf, MAGIC, 8) != 0) {
+    uint32_t word, crc;
+    if (n < 12 || memcmp(buf, MAGIC, 8) != 0) {
         tide_errorf("%s: not a tide fastText model (bad magic or too short)", path);
         goto out;
     }
-    memcpy(&bom, buf + 8, 4);
-    if (bom != 0x01020304) { tide_errorf("%s: model written with another byte order", path); goto out; }
+    memcpy(&word, buf + 8, 4);
+    if (word != FORMAT1 && word != FORMAT2) {
+        if (word == SWAP32(FORMAT1) || word == SWAP32(FORMAT2))
+            tide_errorf("%s: model written with another byte order", path);
+        else
+            tide_errorf("%s: unknown fastText format word 0x%08x (this build reads formats 1 "
+                        "and 2; re-train or save with format 2)", path, (unsigned)word);
+        goto out;
+    }
     memcpy(&crc, buf + n - 4, 4);
-    if (crc_all(buf, n - 4) != crc) {
+    if (n < 16 || crc_all(buf, n - 4) != crc) {
         tide_errorf("%s: checksum mismatch (file corrupt or truncated)", path);
         goto out;
     }
-    memcpy(&h, buf + 12, sizeof h);
-    if (h.dim < 1 || h.n_classes < 2 || h.buckets < 0 || h.n_vocab < 0 || h.vocab_bytes < 0 ||
-        h.ngrams < 1 || h.ngrams > 8) {
-        tide_errorf("%s: invalid header", path);
-        goto out;
-    }
-    size_t ne = (size_t)(h.n_vocab + h.buckets) * (size_t)h.dim;
-    size_t nw = (size_t)h.n_classes * (size_t)h.dim;
-    size_t want = 12 + sizeof h + (size_t)h.vocab_bytes + (ne + nw + (size_t)h.n_classes) * 4 + 4;
-    if (want != n) {
-        tide_errorf("%s: size %zu does not match header (%zu)", path, n, want);
-        goto out;
-    }
-    const unsigned char *p = buf + 12 + sizeof h;
-    tide_vocab *v = tide_vocab_parse((const char *)p, (size_t)h.vocab_bytes, path);
-    if (!v) goto out;
-    if (tide_vocab_size(v) != h.n_vocab) {
-        tide_errorf("%s: vocabulary size %lld does not match header %lld", path,
-                    (long long)tide_vocab_size(v), (long long)h.n_vocab);
-        tide_vocab_free(v);
-        goto out;
-    }
-    tide_ids_opts o = {h.flags, h.ngrams, h.buckets};
-    m = tide_fasttext_new(v, &o, h.dim, h.n_classes, 0);
-    tide_vocab_free(v);
-    if (!m) goto out;
-    p += h.vocab_bytes;
-    memcpy(m->emb, p, ne * 4); p += ne * 4;
-    memcpy(m->w, p, nw * 4); p += nw * 4;
-    memcpy(m->b, p, (size_t)h.n_classes * 4);
+    m = word == FORMAT1 ? load_v1(buf, n, path) : load_v2(buf, n, path);
 out:
     free(buf);
     return m;

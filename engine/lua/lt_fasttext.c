@@ -1,6 +1,7 @@
 /* lt_fasttext.c — Lua binding for fasttext.h as "tide.FastText" userdata, registered into
  * core.text: fasttext_new(vocab|nil, dim, n_classes, flags, ngrams, buckets, seed),
- * fasttext_load(path); methods train, forward, predict, explain, vectors, save, info, free.
+ * fasttext_load(path); methods train, forward, predict, explain, vectors, save(path [, rows]),
+ * info, free.
  * Class labels are 0-based integers (i32 tensors); probabilities are f32 [n, n_classes]. */
 #include <stdlib.h>
 #include <string.h>
@@ -203,10 +204,18 @@ static int m_vectors(lua_State *L)
     return lt_push_tensor(L, out, fn);
 }
 
+/* m:save(path [, rows]) with rows "f32" (default, lossless) or "int8" (fasttext.h) */
 static int m_save(lua_State *L)
 {
-    tide_fasttext *m = check_ft(L, 1, "fasttext:save");
-    if (tide_fasttext_save(m, luaL_checkstring(L, 2)) != TIDE_OK) return lt_error(L, "fasttext:save");
+    const char *fn = "fasttext:save";
+    tide_fasttext *m = check_ft(L, 1, fn);
+    const char *path = luaL_checkstring(L, 2);
+    const char *rows = luaL_optstring(L, 3, "f32");
+    tide_ft_rows codec;
+    if (strcmp(rows, "f32") == 0) codec = TIDE_FT_ROWS_F32;
+    else if (strcmp(rows, "int8") == 0) codec = TIDE_FT_ROWS_INT8;
+    else return lt_errorf(L, "%s: rows must be 'f32' or 'int8', got '%s'", fn, rows);
+    if (tide_fasttext_save_as(m, path, codec) != TIDE_OK) return lt_error(L, fn);
     return 0;
 }
 

@@ -7,6 +7,7 @@ local wall = require("tide").core.io.wall
 local HELP = [[
 usage: tide sentiment train   --data FILE --out MODEL [--model fasttext|textcnn] [--split train|all]
                               [--epochs N] [--lr X] [--dim N] [--ngrams N] [--buckets N] [--seed N]
+                              [--quantize int8]  (fastText: int8 rows, ~4x smaller file, lossy)
        tide sentiment predict --data FILE [--model MODEL|lexicon] [--out FILE.csv] [--explain K]
                               [--prior W] [--split all|test|train]
        tide sentiment eval    --data FILE [--model MODEL|lexicon] [--split test|all|train]
@@ -52,9 +53,13 @@ function cmds.train(a)
   if not c.labels then error(a.data .. ": no label column", 0) end
   local opts = { epochs = num(a, "epochs"), lr = num(a, "lr"), dim = num(a, "dim"),
                  ngrams = num(a, "ngrams"), buckets = num(a, "buckets"), seed = num(a, "seed") }
+  local q = a.quantize
+  if q and (q ~= "int8" or (a.model or "fasttext") ~= "fasttext") then
+    error("--quantize: only 'int8', for --model fasttext", 0)
+  end
   local t0 = wall()
   local m = S.train(a.model or "fasttext", c.texts, c.labels, opts)
-  m:save(a.out)
+  if q then m:save(a.out, { quantize = q }) else m:save(a.out) end
   print(("trained %s on %d reviews in %.2f s; saved %s"):format(a.model or "fasttext", c.n,
     wall() - t0, a.out))
   return 0
