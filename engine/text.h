@@ -4,11 +4,15 @@
  *   1. tide_text_normalize32: UTF-8 bytes -> code points. Invalid UTF-8 becomes U+FFFD (or an
  *      error with TIDE_TEXT_STRICT); U+FEFF/BOM, other format (Cf) characters, zero-width
  *      characters, variation selectors and control characters are removed (tab/newline become
- *      spaces); then NFKC + case folding through utf8proc; whitespace runs collapse to one
- *      U+0020 and ends are trimmed.
+ *      spaces) — except ZWJ, U+FE0F and tag characters inside an emoji sequence (ZWJ between
+ *      two pictographs, VS16 after a pictograph or in a keycap, tags after U+1F3F4); then
+ *      NFKC + case folding through utf8proc; whitespace runs collapse to one U+0020 and ends
+ *      are trimmed.
  *   2. tide_text_units: normalised code points -> "units": one unit per CJK character (Han,
  *      kana), one per word of letters/digits (internal ' - joining letters, . , joining
- *      digits), one per number, one per punctuation/symbol character, one per emoji.
+ *      digits), one per number, one per punctuation/symbol character, one per emoji — an
+ *      emoji sequence (ZWJ family/profession, skin tone, VS16, keycap, regional-indicator
+ *      flag pair, tag flag) is one unit: its extended grapheme cluster (UAX #29, GB9-GB13).
  *   3. tide_vocab: unit strings -> dense 0-based ids, built with min-count and max-size.
  *   4. tide_text_ids: units -> vocabulary ids plus hashed ids of the n-grams of consecutive
  *      units (fastText-style bucket hashing, Joulin et al. 2016 "Bag of Tricks"): for CJK the
@@ -56,6 +60,9 @@ int64_t tide_text_normalize32(const char *s, size_t len, int flags, tide_u32buf 
 
 /* Same, as a NUL-terminated malloc'd UTF-8 string (caller frees); NULL + error on failure. */
 char *tide_text_normalize(const char *s, size_t len, int flags, size_t *out_len, int *n_invalid);
+
+/* 1 if cp has the Extended_Pictographic property (UTS #51; via utf8proc's boundclass). */
+int tide_text_ext_pict(int32_t cp);
 
 /* Encodes one code point as UTF-8 into buf (>= 4 bytes); returns the byte count. */
 int tide_utf8_encode(int32_t cp, char *buf);

@@ -72,7 +72,8 @@ static int utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
 
 /* Characters removed before normalisation: BOM/U+FEFF and every other format character
  * (zero-width space/joiners, bidi marks, soft hyphen, word joiner, tags), variation selectors
- * (they only pick a glyph), noncharacters. Returns 1 to drop, 2 to turn into a space. */
+ * (they only pick a glyph), noncharacters. Returns 1 to drop, 2 to turn into a space. The
+ * caller overrides the drop for ZWJ / VS16 / tags inside an emoji sequence (keep_in_emoji). */
 static int filter_class(int32_t cp)
 {
     if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
@@ -85,6 +86,38 @@ static int filter_class(int32_t cp)
     if ((cp & 0xFFFE) == 0xFFFE || (cp >= 0xFDD0 && cp <= 0xFDEF)) return 1;
     const utf8proc_property_t *p = utf8proc_get_property(cp);
     if (p->category == UTF8PROC_CATEGORY_CF) return 1;
+    return 0;
+}
+
+/* ---- emoji sequences (UTS #51 / UAX #29 GB9-GB11) ----
+ * Zero-width joiners, U+FE0F and tag characters are otherwise removed, but inside an emoji
+ * sequence they are part of the character the writer meant (a family, a profession, a
+ * subdivision flag), so they are kept there and tokenised as one grapheme cluster
+ * (text_token.c). */
+int tide_text_ext_pict(int32_t cp)
+{
+    return cp >= 0xA9 &&
+           utf8proc_get_property(cp)->boundclass == UTF8PROC_BOUNDCLASS_EXTENDED_PICTOGRAPHIC;
+}
+
+static int is_tag(int32_t cp) { return cp >= 0xE0020 && cp <= 0xE007F; }
+
+/* 1 if cp (ZWJ, VS16 or a tag character) continues the emoji sequence ending in `last` (the
+ * last code point written, 0 if none or a space is pending), with `next` the following input
+ * code point (-1 at the end): ZWJ only between a pictograph (with its modifier, VS16 or
+ * other extenders) and a pictograph (GB11); VS16 after a pictograph or on a keycap base
+ * before U+20E3; tags after U+1F3F4 (subdivision flags) or another tag. */
+static int keep_in_emoji(int32_t cp, int32_t last, int32_t next)
+{
+    if (last <= 0) return 0;
+    if (cp == 0x200D)
+        return tide_text_ext_pict(next) &&
+               (tide_text_ext_pict(last) || (last >= 0x1F3FB && last <= 0x1F3FF) ||
+                last == 0xFE0F || last == 0x20E3 || is_tag(last));
+    if (cp == 0xFE0F)
+        return tide_text_ext_pict(last) ||
+               (next == 0x20E3 && ((last >= '0' && last <= '9') || last == '#' || last == '*'));
+    if (is_tag(cp)) return last == 0x1F3F4 || is_tag(last);
     return 0;
 }
 
@@ -139,6 +172,12 @@ int64_t tide_text_normalize32(const char *s, size_t len, int flags, tide_u32buf 
         }
         i += (size_t)k;
         int f = filter_class(cp);
+        if (f == 1 && (cp == 0x200D || cp == 0xFE0F || is_tag(cp))) {
+            int32_t next = -1;
+            if (i < len && utf8_decode(u + i, len - i, &next) == 0) next = 0xFFFD;
+            int32_t last = space_pending || out->n == 0 ? 0 : out->cp[out->n - 1];
+            if (keep_in_emoji(cp, last, next)) f = 0;
+        }
         if (f == 1) continue;
         if (f == 2 || is_space(cp)) { space_pending = 1; continue; }
         if (space_pending && out->n > 0) out->cp[out->n++] = ' ';

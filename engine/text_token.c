@@ -4,7 +4,13 @@
  * Chinese and Japanese are written without spaces, so each Han/kana character is a unit and
  * the classifier sees words through character n-grams (as fastText does for Chinese); Latin,
  * Cyrillic, Hangul etc. are split at non-letters into words. Apostrophes and hyphens join two
- * letters ("don't", "e-mail"), '.' and ',' join two digits ("3.5", "1,000"). */
+ * letters ("don't", "e-mail"), '.' and ',' join two digits ("3.5", "1,000").
+ *
+ * An emoji sequence is one unit: from a pictograph, a regional indicator or a keycap base
+ * ([0-9#*] (U+FE0F) U+20E3), the unit runs to the next extended grapheme cluster boundary
+ * found by utf8proc_grapheme_break_stateful (UAX #29: GB9 extenders and skin-tone modifiers,
+ * GB11 ZWJ sequences, GB12/GB13 flag pairs). The normaliser keeps the ZWJ/VS16/tags these
+ * sequences need (text_norm.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -48,6 +54,28 @@ static int char_class(int32_t cp)
     default:
         return C_SEP;
     }
+}
+
+static int is_keycap_at(const int32_t *cp, size_t n, size_t i)
+{
+    int32_t c = cp[i];
+    if (!((c >= '0' && c <= '9') || c == '#' || c == '*')) return 0;
+    return (i + 1 < n && cp[i + 1] == 0x20E3) ||
+           (i + 2 < n && cp[i + 1] == 0xFE0F && cp[i + 2] == 0x20E3);
+}
+
+/* Code points in the emoji sequence starting at i (its grapheme cluster), or 0 if none
+ * starts there. */
+static size_t emoji_cluster(const int32_t *cp, size_t n, size_t i)
+{
+    int32_t c = cp[i];
+    if (!(c >= 0xA9 && (tide_text_ext_pict(c) || (c >= 0x1F1E6 && c <= 0x1F1FF))) &&
+        !is_keycap_at(cp, n, i))
+        return 0;
+    utf8proc_int32_t state = 0;
+    size_t j = i + 1;
+    while (j < n && !utf8proc_grapheme_break_stateful(cp[j - 1], cp[j], &state)) j++;
+    return j - i;
 }
 
 static int is_word_joiner(int32_t cp) { return cp == '\'' || cp == 0x2019 || cp == '-'; }
@@ -101,13 +129,22 @@ int64_t tide_text_units(const char *s, size_t len, int flags, tide_units *o)
     /* byte offset of each code point is implicit: we encode as we scan */
     while (i < n) {
         int c = char_class(cp[i]);
-        if (c == C_SEP || c == C_SKIP) { i++; continue; }
         uint32_t off = (uint32_t)o->text_len;
+        size_t el = emoji_cluster(cp, n, i);
+        if (el > 1 || (el == 1 && c == C_EMOJI)) {
+            for (size_t k = i; k < i + el; k++)
+                o->text_len += (size_t)tide_utf8_encode(cp[k], o->text + o->text_len);
+            if (push_unit(o, off, (uint32_t)(o->text_len - off), TIDE_UNIT_EMOJI)) return TIDE_ERR;
+            i += el;
+            continue;
+        }
+        if (c == C_SEP || c == C_SKIP) { i++; continue; }
         if (c == C_LETTER || c == C_DIGIT) {
             int has_letter = 0;
             size_t j = i;
             while (j < n) {
                 int cj = char_class(cp[j]);
+                if (j > i && is_keycap_at(cp, n, j)) break; /* "12⃣": 1, then the keycap 2⃣ */
                 if (cj == C_LETTER || cj == C_DIGIT) {
                     has_letter |= cj == C_LETTER;
                 } else if (j > i && j + 1 < n) {

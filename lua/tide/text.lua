@@ -34,14 +34,15 @@ local function check_string(s, fn)
   if type(s) ~= "string" then error(("tide.text.%s: argument #1: expected string, got %s"):format(fn, type(s)), 3) end
 end
 
--- NFKC + case folding; BOM/U+FEFF, zero-width, format and control characters removed;
--- whitespace collapsed. Returns the text and the number of invalid byte sequences replaced.
+-- NFKC + case folding; BOM/U+FEFF, zero-width, format and control characters removed (ZWJ,
+-- U+FE0F and tags kept inside emoji sequences); whitespace collapsed. Returns the text and the number of invalid byte sequences replaced.
 function M.normalize(s, opts)
   check_string(s, "normalize")
   return core.normalize(s, M.flags(opts))
 end
 
--- Tokens of s: CJK characters, words, numbers, punctuation, emoji (in text order), followed,
+-- Tokens of s: CJK characters, words, numbers, punctuation, emoji (in text order; an emoji
+-- sequence — ZWJ family, skin tone, VS16, keycap, flag — is one token), followed,
 -- when opts.ngrams = n >= 2, by the character 2..n-grams of each CJK run.
 -- With opts.kinds = true also returns the kind of each token
 -- ("word", "num", "cjk", "punct", "emoji", "ngram").

@@ -77,7 +77,9 @@ static void test_nfkc_casefold(void **st)
      * a + U+0323 + U+0307 both give U+1EA1 (ạ) + U+0307 */
     NORM("a\xCC\x87\xCC\xA3", "\xE1\xBA\xA1\xCC\x87", 0);
     NORM("a\xCC\xA3\xCC\x87", "\xE1\xBA\xA1\xCC\x87", 0);
-    NORM("\xE2\x9D\xA4\xEF\xB8\x8F", "\xE2\x9D\xA4", 0);        /* ❤ + VS16 -> ❤ */
+    /* VS16 belongs to the emoji before it (kept, test_text_emoji.c); elsewhere removed */
+    NORM("\xE2\x9D\xA4\xEF\xB8\x8F", "\xE2\x9D\xA4\xEF\xB8\x8F", 0); /* U+2764 U+FE0F */
+    NORM("a\xEF\xB8\x8F" "b", "ab", 0);                     /* a U+FE0F b */
 }
 
 static void units_are(const char *in, int flags, const char **want, const int *kinds, int n)
@@ -110,9 +112,9 @@ static void test_units_latin(void **st)
 static void test_units_cjk_emoji(void **st)
 {
     (void)st;
-    /* iPhone6很好用😀👍🏽 (skin tone dropped) */
+    /* iPhone6很好用😀👍🏽 (thumbs up + skin tone U+1F3FD: one grapheme cluster) */
     const char *w[] = {"iphone6", "\xE5\xBE\x88", "\xE5\xA5\xBD", "\xE7\x94\xA8",
-                       "\xF0\x9F\x98\x80", "\xF0\x9F\x91\x8D"};
+                       "\xF0\x9F\x98\x80", "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD"};
     const int k[] = {TIDE_UNIT_WORD, TIDE_UNIT_CJK, TIDE_UNIT_CJK, TIDE_UNIT_CJK, TIDE_UNIT_EMOJI,
                      TIDE_UNIT_EMOJI};
     units_are("iPhone6\xE5\xBE\x88\xE5\xA5\xBD\xE7\x94\xA8\xF0\x9F\x98\x80\xF0\x9F\x91\x8D"

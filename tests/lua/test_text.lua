@@ -1,6 +1,6 @@
--- test_text.lua — tide.text from Lua: normalisation edge cases (full-width, U+FEFF, emoji,
--- invalid bytes, empty text, mixed scripts), tokenisation with CJK n-grams and options,
--- round trips, vocab build/save/load/corrupt, ids + offsets, error paths.
+-- test_text.lua — tide.text from Lua: normalisation edge cases (full-width, U+FEFF, emoji
+-- sequences as one token, invalid bytes, empty text, mixed scripts), tokenisation with CJK
+-- n-grams and options, round trips, vocab build/save/load/corrupt, ids + offsets, error paths.
 -- Expected strings are written by hand from the Unicode tables.
 local tide = require "tide"
 local check = require "check"
@@ -52,6 +52,49 @@ function T.tokenize_round_trip()
   local s = "质量很好，物流也快"
   local toks = text.tokenize(s)
   check.eq(table.concat(toks), text.normalize(s), "CJK round trip")
+end
+
+-- Emoji sequences are one token each (UAX #29 extended grapheme clusters). Expectations are
+-- written as code points (\u{...}) from the Unicode emoji sequence data files.
+function T.tokenize_emoji_sequences()
+  local ZWJ, VS16 = "\u{200D}", "\u{FE0F}"
+  local family = "\u{1F468}" .. ZWJ .. "\u{1F469}" .. ZWJ .. "\u{1F467}"
+  local thumbs = "\u{1F44D}\u{1F3FD}"
+  local cn, us = "\u{1F1E8}\u{1F1F3}", "\u{1F1FA}\u{1F1F8}"
+  local keycap = "1" .. VS16 .. "\u{20E3}"
+  local cases = {
+    { family, { family } },
+    { thumbs, { thumbs } },
+    { cn .. us, { cn, us } },
+    { keycap, { keycap } },
+    { "好" .. thumbs .. "great" .. family .. "棒", { "好", thumbs, "great", family, "棒" } },
+    { "Nice" .. keycap .. "很好", { "nice", keycap, "很", "好" } },
+    { "a" .. ZWJ .. "b", { "ab" } },                       -- lone ZWJ between letters: removed
+    { "\u{1F468}" .. ZWJ .. "x", { "\u{1F468}", "x" } },   -- ZWJ not followed by a pictograph
+  }
+  for _, c in ipairs(cases) do
+    local toks, kinds = text.tokenize(c[1], { kinds = true })
+    check.eq(table.concat(toks, "|"), table.concat(c[2], "|"), "tokens of " .. c[1])
+    for i, t in ipairs(toks) do
+      if t:byte(1) >= 0xF0 or t == keycap then check.eq(kinds[i], "emoji", "kind of " .. t) end
+    end
+  end
+  -- invalid bytes around and inside a sequence
+  local toks, bad = text.tokenize("\255" .. thumbs .. "\254")
+  check.eq(table.concat(toks, "|"), thumbs, "bad bytes around")
+  check.eq(bad, 2, "bad count")
+  toks, bad = text.tokenize("\u{1F468}" .. ZWJ .. "\192\u{1F469}")
+  check.eq(table.concat(toks, "|"), "\u{1F468}|\u{1F469}", "bad byte after ZWJ splits")
+  check.eq(bad, 1, "bad count inside")
+  -- emoji-only text round-trips: normalised unchanged, tokens concatenate back
+  local s = family .. thumbs .. cn .. us .. keycap .. "\u{2764}" .. VS16
+  check.eq(text.normalize(s), s, "emoji text is normal")
+  local round = text.tokenize(s)
+  check.eq(table.concat(round), s, "emoji round trip")
+  -- the vocabulary counts a family as one entry
+  local v = text.vocab({ family .. " " .. family, thumbs })
+  check.eq(v:size(), 2, "vocab entries")
+  check.eq(v:id(family), 0, "family id")
 end
 
 function T.vocab_build_save_load()
