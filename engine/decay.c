@@ -224,3 +224,33 @@ int tide_decay_eval(tide_decay_family fam, int k, int64_t n, const double *theta
     }
     return TIDE_OK;
 }
+
+int tide_decay_weights(tide_decay_family fam, int k, const double *theta, double half_life,
+                       int64_t n, const double *age, double *out)
+{
+    int P = tide_decay_nparams(fam, k);
+    if (P < 0) return tide_errorf("decay weights: bad family %d / components %d", (int)fam, k);
+    if (half_life != 0) {
+        if (fam != TIDE_DECAY_EXP || !(half_life > 0) || !isfinite(half_life))
+            return tide_errorf("decay weights: half_life %g needs the exponential family and a "
+                               "finite value > 0", half_life);
+    } else {
+        double wsum = 0;
+        for (int i = 0; i < P; i++) {
+            if (!(theta[i] > 0) || !isfinite(theta[i]))
+                return tide_errorf("decay weights: %s parameter %d = %g must be finite and > 0",
+                                   tide_decay_name(fam), i + 1, theta[i]);
+            if (fam == TIDE_DECAY_MIXEXP && i < k) wsum += theta[i];
+        }
+        if (fam == TIDE_DECAY_MIXEXP && fabs(wsum - 1) > 1e-4)
+            return tide_errorf("decay weights: mixture weights sum to %g, not 1", wsum);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double a = age[i];
+        if (isnan(a)) return tide_errorf("decay weights: age %lld is NaN", (long long)i + 1);
+        if (a < 0) out[i] = 0;
+        else if (half_life > 0) out[i] = pow(2.0, -a / half_life);
+        else out[i] = tide_decay_survival(fam, k, theta, a, NULL);
+    }
+    return TIDE_OK;
+}

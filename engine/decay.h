@@ -56,6 +56,14 @@ int tide_decay_eval(tide_decay_family fam, int k, int64_t n, const double *theta
                     const int32_t *series, int64_t n_series, const double *t, double *out,
                     double *grad);
 
+/* Weights of events of ages age[i] (time units) under one law: out[i] = S(age[i]; θ), and 0
+ * for age < 0 (an event after the evaluation time carries no weight). With half_life > 0
+ * (fam must be EXP; θ unused) S = 2^(−age / half_life) evaluated as pow(2, −age/half_life),
+ * the half-life form of the same curve. θ entries must be finite and > 0, mixture weights
+ * must sum to 1 (± 1e-4). TIDE_ERR + message on a NaN age or bad parameters. */
+int tide_decay_weights(tide_decay_family fam, int k, const double *theta, double half_life,
+                       int64_t n, const double *age, double *out);
+
 /* ---- fitting (decay_fit.c) ---- */
 typedef struct {
     int max_iter;          /* L-BFGS iterations per series (default 200) */

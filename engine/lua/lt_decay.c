@@ -1,5 +1,5 @@
 /* lt_decay.c — Lua binding of decay.h and hawkes.h: core.decay.{families, eval, half_life,
- * gaps, fit, gamma_eb, hawkes_*}. Profiles, popularity and co-occurrence are in
+ * weights, gaps, fit, gamma_eb, hawkes_*}. Profiles, popularity and co-occurrence are in
  * lt_interest.c and merged into the same table. Lua ids are 1-based. */
 #include <stdlib.h>
 
@@ -89,6 +89,32 @@ static int l_half_life(lua_State *L)
     if (o)
         for (int64_t s = 0; s < S; s++) tide_f32(o)[s] = (float)tide_decay_half_life(f, k, th + s * P);
     return lt_push_tensor(L, o, fn);
+}
+
+/* weights(family, k, theta [P], ages [n], half_life | nil) -> Lua array of n doubles:
+ * S(age) under the law (0 for negative ages), or 2^(-age/half_life) when half_life is given
+ * (tide_decay_weights; full double precision, unlike eval's f32 tensors). */
+static int l_weights(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "decay.weights";
+    tide_decay_family f = check_family(L, 1, fn);
+    int k = check_k(L, 2, f, fn), P = tide_decay_nparams(f, k);
+    int64_t nth = 0, n;
+    double *th = NULL, hl = 0;
+    if (!lua_isnoneornil(L, 5)) {
+        hl = luaL_checknumber(L, 5);
+        if (!(hl > 0) || !isfinite(hl)) return lt_errorf(L, "%s: half_life must be finite and > 0, got %g", fn, hl);
+    } else {
+        th = la_doubles(L, 3, fn, "theta", &nth, 1);
+        if (nth != P) return lt_errorf(L, "%s: %s needs %d parameters, got %d", fn, tide_decay_name(f), P, (int)nth);
+    }
+    double *age = la_doubles(L, 4, fn, "ages", &n, 1);
+    double *out = la_scratch(L, (size_t)n * sizeof(double));
+    if (tide_decay_weights(f, k, th, hl, n, age, out) != TIDE_OK) return lt_error(L, fn);
+    lua_createtable(L, (int)n, 0);
+    for (int64_t i = 0; i < n; i++) { lua_pushnumber(L, out[i]); lua_rawseti(L, -2, (int)i + 1); }
+    return 1;
 }
 
 /* gaps(off i64 [U+1], time i64 [n], key (1-based) | nil, t_end, min_gap, unit)
@@ -391,6 +417,7 @@ static int l_hawkes_gof(lua_State *L)
 static const luaL_Reg funcs[] = {
     {"families", l_families},     {"nparams", l_nparams},
     {"eval", l_eval},             {"half_life", l_half_life},
+    {"weights", l_weights},
     {"gaps", l_gaps},             {"fit", l_fit},
     {"gamma_eb", l_gamma_eb},     {"hawkes_fit", l_hawkes_fit},
     {"hawkes_loglik", l_hawkes_loglik}, {"hawkes_intensity", l_hawkes_intensity},
