@@ -180,6 +180,13 @@ static tide_fasttext *load_v2(const unsigned char *buf, size_t n, const char *pa
         tide_errorf("%s: sizes in the header do not match the file (%zu bytes)", path, n);
         return NULL;
     }
+    /* deflate cannot expand more than 1032:1: refuse before allocating for a body that
+     * small a stream could never hold */
+    if (want_raw / 1032 > (size_t)h.z_bytes + 64) {
+        tide_errorf("%s: a %lld-byte body cannot inflate to %zu bytes (file corrupt)", path,
+                    (long long)h.z_bytes, want_raw);
+        return NULL;
+    }
     unsigned char *raw = malloc(want_raw ? want_raw : 1);
     if (!raw) { tide_errorf("%s: out of memory (%zu bytes)", path, want_raw); return NULL; }
     uLongf got = (uLongf)want_raw;

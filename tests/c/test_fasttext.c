@@ -481,6 +481,20 @@ static void test_every_truncation_refused(void **st)
         write_raw(bad, b, n);
         assert_null(tide_fasttext_load(bad));
         assert_non_null(strstr(tide_error(), "inflate"));
+        if (codec == 0) {
+            /* a consistent header claiming 2^26 buckets over a tiny body: refused before
+             * allocating (deflate expands at most 1032:1) */
+            memcpy(b + 12 + 80, "\x78", 1); /* (body stays corrupt; the size check is first) */
+            int64_t buckets = (int64_t)1 << 26, nv = file_i64((char *)b, 12 + 24);
+            int64_t vbytes = file_i64((char *)b, 12 + 32), ks = file_i64((char *)b, 12 + 56);
+            int64_t raw = vbytes + (nv + buckets + 7) / 8 + ks * 4 * 4 + (2 * 4 + 2) * 4;
+            memcpy(b + 12 + 16, &buckets, 8);
+            memcpy(b + 12 + 64, &raw, 8);
+            fix_crc(b, n);
+            write_raw(bad, b, n);
+            assert_null(tide_fasttext_load(bad));
+            assert_non_null(strstr(tide_error(), "cannot inflate"));
+        }
         free(b);
     }
     unlink(path); unlink(bad);

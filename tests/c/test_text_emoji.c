@@ -101,6 +101,14 @@ static void test_zwj_family_and_profession(void **st)
     const int32_t fire[] = {0x2764, VS16, ZWJ, 0x1F525, END};
     const want_unit w3[] = {{E, {0x2764, VS16, ZWJ, 0x1F525, END}}};
     units_are(fire, w3, 1, 0);
+    /* rainbow flag: white flag VS16 ZWJ rainbow */
+    const int32_t rb[] = {0x1F3F3, VS16, ZWJ, 0x1F308, END};
+    const want_unit w4[] = {{E, {0x1F3F3, VS16, ZWJ, 0x1F308, END}}};
+    units_are(rb, w4, 1, 0);
+    /* people holding hands, two skin tones: 1F9D1 1F3FF ZWJ 1F91D ZWJ 1F9D1 1F3FB */
+    const int32_t hands[] = {0x1F9D1, 0x1F3FF, ZWJ, 0x1F91D, ZWJ, 0x1F9D1, 0x1F3FB, END};
+    const want_unit w5[] = {{E, {0x1F9D1, 0x1F3FF, ZWJ, 0x1F91D, ZWJ, 0x1F9D1, 0x1F3FB, END}}};
+    units_are(hands, w5, 1, 0);
 }
 
 static void test_skin_tone_and_vs16(void **st)
