@@ -25,7 +25,8 @@
 #define FORMAT1 0x01020304u
 #define FORMAT2 0xF7F70002u
 #define SWAP32(x) (((x) >> 24) | (((x) >> 8) & 0xFF00u) | (((x) << 8) & 0xFF0000u) | ((x) << 24))
-/* deflate level 6 vs 1 on the shopping model: 3 % smaller, ~2.5x slower; 1 is enough */
+/* deflate of the shopping model rows: level 1 50.9 MB in 0.95 s, 6 50.0 MB in 1.9 s, 9 49.7 MB
+ * in 10.9 s; 1 is enough */
 #define DEFLATE_LEVEL 1
 
 static uint32_t crc_all(const unsigned char *p, size_t n)
