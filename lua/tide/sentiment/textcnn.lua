@@ -16,12 +16,13 @@ local nn = require "tide.nn"
 local text = require "tide.text"
 local T = tide.tensor
 local tcore = tide.core.text
+local BI = require "tide.sentiment.textcnn_bigrams"
 
 local M = {}
 M.defaults = { dim = 64, filters = 100, widths = { 2, 3, 4 }, dropout = 0.5, epochs = 4,
                batch = 64, lr = 2e-3, maxlen = 200, min_count = 2, max_vocab = 30000, seed = 1,
                bigrams = 0, min_steps = 800, pool = "max", emb_dropout = 0, avg = 0,
-               weight_decay = 0 }
+               weight_decay = 0, bigram_min = 0, bigram_dim = 32, bigram_max = 100000 }
 
 -- Mean of y [B,T,C] over the steps where mask [B,T] is 1 -> [B,C] (0 for a row with none):
 -- sum(y * mask) / max(1, #valid), differentiable in y.
@@ -37,7 +38,12 @@ function Net:init(o)
   if (o.bigrams or 0) > 0 then -- hashed character-bigram channel, added to the unit embedding
     self:add("emb2", nn.Embedding(o.bigrams + 2, o.dim, { padding_idx = 1, std = 0.1 }))
   end
-  for i, k in ipairs(o.widths) do self:add("conv" .. i, nn.Conv1d(o.dim, o.filters, k)) end
+  local cin = o.dim
+  if (o.n_bi or 0) > 0 then -- min-count bigram channel, concatenated to the unit embedding
+    self:add("embb", nn.Embedding(o.n_bi + 2, o.bigram_dim, { padding_idx = 1, std = 0.1 }))
+    cin = cin + o.bigram_dim
+  end
+  for i, k in ipairs(o.widths) do self:add("conv" .. i, nn.Conv1d(cin, o.filters, k)) end
   self:add("drop", nn.Dropout(o.dropout))
   if (o.emb_dropout or 0) > 0 then self:add("edrop", nn.Dropout(o.emb_dropout)) end
   -- Linear over the concatenation == sum of one Linear per width block (one bias)
@@ -47,10 +53,12 @@ function Net:init(o)
   end
 end
 
--- x i32 [B,T] (1-based rows), lengths i32 [B] [, x2 bigram rows [B,T]] -> logits [B, classes]
-function Net:forward(x, lengths, x2)
+-- x i32 [B,T] (1-based rows), lengths i32 [B] [, x2 hashed bigram rows [B,T] [, xb bigram
+-- vocabulary rows [B,T]]] -> logits [B, classes]
+function Net:forward(x, lengths, x2, xb)
   local e = self.emb(x)
   if x2 then e = e + self.emb2(x2) end
+  if xb then e = T.cat({ e, self.embb(xb) }, 3) end
   if (self.o.emb_dropout or 0) > 0 then e = self.edrop(e) end
   local Tn = x:shape()[2]
   local z
@@ -73,23 +81,29 @@ CNN.__index = CNN
 
 local function maxw(o) local m = 1; for _, k in ipairs(o.widths) do m = math.max(m, k) end; return m end
 
--- Unit ids (and, with the bigram channel, hashed bigram ids) of texts.
+-- Unit ids (and, with a bigram channel, hashed / vocabulary bigram ids) of texts.
 function CNN:encode(texts)
   local ids, off = tcore.ids(self.vocab, texts, 0, 1, 1)
+  local enc
   if (self.o.bigrams or 0) > 0 then
     local b, bo = tcore.ids(nil, texts, 0, 2, self.o.bigrams)
-    return { ids = ids, bi = b, bo = bo }, off
+    enc = { ids = ids, bi = b, bo = bo }
   end
-  return ids, off
+  if self.bmap then
+    enc = enc or { ids = ids }
+    enc.vb, enc.vbo = BI.encode(self.bmap, texts)
+  end
+  return enc or ids, off
 end
 
 -- Logits for rows of an encoded batch.
 function CNN:logits(enc, off, rows)
   local ids = type(enc) == "table" and enc.ids or enc
   local x, lens = tcore.pad(ids, off, rows, self.o.maxlen, 2, maxw(self.o))
-  local x2
-  if type(enc) == "table" then x2 = tcore.pad_bigrams(enc.bi, enc.bo, rows, x:shape()[2], 2) end
-  return self.net(x, lens, x2)
+  local x2, xb
+  if type(enc) == "table" and enc.bi then x2 = tcore.pad_bigrams(enc.bi, enc.bo, rows, x:shape()[2], 2) end
+  if type(enc) == "table" and enc.vb then xb = tcore.pad_bigrams(enc.vb, enc.vbo, rows, x:shape()[2], 2) end
+  return self.net(x, lens, x2, xb)
 end
 
 function CNN:predict(texts)
@@ -135,7 +149,7 @@ function CNN:explain(s)
     local p = self:prob({ s })[1]
     return {}, {}, math.log(p / (1 - p))
   end
-  local bl = type(enc) == "table" and enc.bi:totable() or nil
+  local bl = type(enc) == "table" and enc.bi and enc.bi:totable() or nil
   local flat, offs, rows, bflat, boffs = {}, { 0 }, {}, {}, { 0 }
   for i = 0, n do
     for j = 1, n do flat[#flat + 1] = (j == i) and V or base[j] end
@@ -148,6 +162,15 @@ function CNN:explain(s)
   end
   local venc = T.fromtable(flat, "i32")
   if bl then venc = { ids = venc, bi = T.fromtable(bflat, "i32"), bo = T.fromtable(boffs, "long") } end
+  if type(enc) == "table" and enc.vb then -- the bigram vocabulary channel is kept as is too
+    local vb, f, o2 = enc.vb:totable(), {}, { 0 }
+    for _ = 0, n do
+      for _, x in ipairs(vb) do f[#f + 1] = x end
+      o2[#o2 + 1] = #f
+    end
+    if type(venc) ~= "table" then venc = { ids = venc } end
+    venc.vb, venc.vbo = T.fromtable(f, "i32"), T.fromtable(o2, "long")
+  end
   self.net:eval()
   local z = require("tide.autograd").no_grad(function()
     return self:logits(venc, T.fromtable(offs, "long"), rows):totable()
@@ -165,6 +188,7 @@ function CNN:save(path)
     kind = "textcnn", dim = o.dim, filters = o.filters, widths = table.concat(o.widths, ","),
     dropout = o.dropout, maxlen = o.maxlen, classes = o.classes, n_rows = o.n_rows,
     bigrams = o.bigrams or 0, pool = o.pool, emb_dropout = o.emb_dropout or 0,
+    n_bi = o.n_bi or 0, bigram_dim = o.bigram_dim, bigram_vocab = self.blist and BI.dump(self.blist) or "",
     vocab = table.concat(toks, "\n") })
 end
 
@@ -178,8 +202,10 @@ function M.load(path)
   local o = { dim = meta.dim, filters = meta.filters, widths = widths, dropout = meta.dropout,
               maxlen = meta.maxlen, classes = meta.classes, n_rows = meta.n_rows,
               bigrams = meta.bigrams or 0, pool = meta.pool or "max",
-              emb_dropout = meta.emb_dropout or 0 }
+              emb_dropout = meta.emb_dropout or 0, n_bi = meta.n_bi or 0,
+              bigram_dim = meta.bigram_dim }
   local self = setmetatable({ vocab = v, o = o, net = Net(o) }, CNN)
+  if o.n_bi > 0 then self.blist = BI.parse(meta.bigram_vocab); self.bmap = BI.index(self.blist) end
   tide.checkpoint.load_model(path, self.net)
   return self
 end

@@ -7,6 +7,7 @@ local text = require "tide.text"
 local T = tide.tensor
 local tcore = tide.core.text
 local autograd = require "tide.autograd"
+local BI = require "tide.sentiment.textcnn_bigrams"
 
 return function(M, Net, CNN)
   -- A 31-bit Park-Miller generator: only the shuffle order depends on it.
@@ -35,6 +36,7 @@ return function(M, Net, CNN)
     num("emb_dropout", 0, 0.99, "a number in [0, 1)")
     num("avg", 0, 1, "a fraction in [0, 1]")
     num("weight_decay", 0, math.huge, "a number >= 0")
+    num("bigram_min", 0, math.huge, "a count >= 0 (0 = no bigram channel)")
     num("maxlen", 1, math.huge, "an integer >= 1")
     if o.maxlen % 1 ~= 0 then bad("maxlen", "an integer >= 1") end
     for i, y in ipairs(labels) do
@@ -45,7 +47,13 @@ return function(M, Net, CNN)
     T.manual_seed(o.seed)
     local vocab = text.vocab(texts, { min_count = o.min_count, max_size = o.max_vocab })
     o.n_rows = vocab:size() + 2
+    local blist
+    if o.bigram_min > 0 then
+      blist = BI.build(texts, o.bigram_min, o.bigram_max)
+      o.n_bi = #blist
+    end
     local self = setmetatable({ vocab = vocab, o = o, net = Net(o) }, CNN)
+    if blist then self.blist, self.bmap = blist, BI.index(blist) end
     local ids, off = self:encode(texts)
     -- weight_decay > 0: decoupled decay (AdamW, Loshchilov & Hutter 2019)
     local opt = o.weight_decay > 0 and tide.optim.AdamW(self.net, { lr = o.lr, weight_decay = o.weight_decay })
