@@ -259,6 +259,32 @@ function T.textcnn_options_checked_and_saved()
   os.remove(pa); os.remove(pb)
 end
 
+-- The min-count bigram channel: vocabulary = bigrams seen >= bigram_min times in training
+-- (counted here by hand), saved with the model, exact after load, explanations still work.
+function T.textcnn_bigram_vocabulary()
+  local texts, labels = {}, {}
+  for i = 1, 120 do
+    texts[i] = (i % 2 == 0 and "很好" or "很差") .. (i % 3 == 0 and "房间" or "早餐")
+    labels[i] = i % 2 == 0 and 1 or 0
+  end
+  -- bigrams: 很好/很差 (60 each), 好房/差房/好早/差早 (20 each), 房间 (40), 早餐 (80)
+  local o = { dim = 4, filters = 3, widths = { 2 }, min_count = 1, seed = 2, min_steps = 100,
+    lr = 1e-2, bigram_min = 41, bigram_dim = 3 }
+  local m = S.train("textcnn", texts, labels, o)
+  check.eq(m.o.n_bi, 3, "很好, 很差 and 早餐 occur more than 40 times")
+  local pa = os.tmpname()
+  m:save(pa)
+  local l = S.load(pa)
+  check.eq(l.o.n_bi, 3)
+  local tt = { "很好早餐", "很差", "房间很好", "" }
+  local p1, p2 = m:prob(tt), l:prob(tt)
+  for i = 1, #tt do check.eq(p2[i], p1[i], "exact after load " .. i) end
+  check.truthy(p1[1] > 0.5 and p1[2] < 0.5, "bigram model polarity")
+  check.eq(#S.score(l, { "很好早餐" }, { explain = 2 })[1].tokens, 2, "explains")
+  os.remove(pa)
+  check.errors(function() S.train("textcnn", texts, labels, { bigram_min = -1 }) end, "opts.bigram_min")
+end
+
 function T.from_events()
   local ev = tide.data.from_columns { user = { 1, 1, 2 }, item = { 1, 2, 1 }, time = { 0, 10, 10 },
                                       text = { "good", "", "not good" } }
