@@ -4,6 +4,8 @@
 -- Usage: luajit tests/bench/tune_sentiment.lua KIND K 'OPTS1' ['OPTS2' ...]
 --   KIND: fasttext | textcnn;  OPTS: a Lua table literal, e.g. '{epochs = 5, dim = 64}'
 --   env TUNE_CORPORA=hotel,waimai limits the corpora; TUNE_FOLDS=1 runs only the first fold.
+--   TUNE_PEER=1 also prints the scikit-learn peer (bench_sentiment_sklearn.py) on the same
+--   folds, so a model can be compared with it without the test split.
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
 local tide = require "tide"
@@ -27,6 +29,45 @@ for _, cp in ipairs(corpora) do
     data[#data + 1] = { cp[1], S.io.subset(c, tr) }
   end
 end
+-- the folds as CSV files (label,review), for the peer
+local function write_fold(path, t, l)
+  local f = assert(io.open(path, "w"))
+  f:write("label,review\n")
+  for i = 1, #t do f:write(l[i], ',"', (t[i]:gsub('"', '""')), '"\n') end
+  f:close()
+end
+
+local function folds(c, f)
+  local tt, tl, vt, vl = {}, {}, {}, {}
+  for j = 1, c.n do
+    if j % K == f then vt[#vt + 1], vl[#vl + 1] = c.texts[j], c.labels[j]
+    else tt[#tt + 1], tl[#tl + 1] = c.texts[j], c.labels[j] end
+  end
+  return tt, tl, vt, vl
+end
+
+if os.getenv("TUNE_PEER") == "1" then
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir) == 0)
+  local line, sum = {}, 0
+  for _, d in ipairs(data) do
+    local acc = 0
+    for f = 0, nfold - 1 do
+      local tt, tl, vt, vl = folds(d[2], f)
+      write_fold(dir .. "/tr.csv", tt, tl); write_fold(dir .. "/va.csv", vt, vl)
+      local p = io.popen("/usr/bin/python3 tests/bench/bench_sentiment_sklearn.py x " .. dir .. "/tr.csv " .. dir .. "/va.csv")
+      local out = p:read("*a"); p:close()
+      acc = acc + assert(tonumber(out:match("acc=([%d.]+)")), "peer failed: " .. out) / nfold
+    end
+    line[#line + 1] = ("%s %.4f"):format(d[1], acc)
+    sum = sum + acc
+  end
+  os.execute("rm -rf " .. dir)
+  print(("%-50s mean %.4f | %s"):format("sklearn peer", sum / #data, table.concat(line, "  ")))
+  io.stdout:flush()
+end
+
 for a = 3, #arg do
   local opts = assert(loadstring("return " .. arg[a]))()
   local line, sum = {}, 0
@@ -34,11 +75,7 @@ for a = 3, #arg do
     local name, c = d[1], d[2]
     local acc, t0 = 0, now()
     for f = 0, nfold - 1 do
-      local tt, tl, vt, vl = {}, {}, {}, {}
-      for j = 1, c.n do
-        if j % K == f then vt[#vt + 1], vl[#vl + 1] = c.texts[j], c.labels[j]
-        else tt[#tt + 1], tl[#tl + 1] = c.texts[j], c.labels[j] end
-      end
+      local tt, tl, vt, vl = folds(c, f)
       local m
       if opts.bag then -- experiment: mean log-odds of models trained with seeds 1..bag
         local ms = {}
