@@ -5,6 +5,7 @@
 
 #include "lt.h"
 
+int lt_open_sgns(lua_State *L); /* lt_sgns.c: not in lt.h, which belongs to the lead */
 static const struct {
     const char *name;
     int (*open)(lua_State *L);
@@ -13,6 +14,7 @@ static const struct {
     {"checkpoint", lt_open_checkpoint}, {"data", lt_open_data}, {"sim", lt_open_sim},
     {"text", lt_open_text},       {"decay", lt_open_decay},   {"metrics", lt_open_metrics},
     {"io", lt_open_io},           {"autograd", lt_open_autograd},
+    {"sgns", lt_open_sgns}, /* lt_sgns.c (prototype above the table) */
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with
