@@ -29,8 +29,9 @@ static int l_train(lua_State *L)
         return lt_errorf(L, "%s: expected contiguous i32 ids and non-empty i64 offsets", fn);
     int64_t V = lt_check_int(L, 3, fn, "V");
     if (V < 1 || V > INT32_MAX) return lt_errorf(L, "%s: V = %lld must be in 1..2^31-1", fn, (long long)V);
-    if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
-    else lua_newtable(L), lua_replace(L, 4);
+    lua_settop(L, 4); /* a missing options table reads as {} */
+    if (lua_isnil(L, 4)) lua_newtable(L), lua_replace(L, 4);
+    luaL_checktype(L, 4, LUA_TTABLE);
     tide_sgns_opts o = {(int)opt_num(L, 4, "dim", 64), (int)opt_num(L, 4, "window", 5),
                         (int)opt_num(L, 4, "neg", 5), (int)opt_num(L, 4, "epochs", 5),
                         (float)opt_num(L, 4, "lr", 0.025), (float)opt_num(L, 4, "sample", 1e-4),

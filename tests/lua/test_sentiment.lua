@@ -285,6 +285,32 @@ function T.textcnn_bigram_vocabulary()
   check.errors(function() S.train("textcnn", texts, labels, { bigram_min = -1 }) end, "opts.bigram_min")
 end
 
+-- core.sgns.train (engine/text_sgns.c) from Lua: shape, argument errors; the TextCNN's
+-- pretrain option stays deterministic and its model reloads exactly.
+function T.sgns_binding_and_pretrain()
+  local TT, sg = tide.tensor, tide.core.sgns
+  local ids, off = TT.fromtable({ 0, 1, 2, 1, 0, 2 }, "i32"), TT.fromtable({ 0, 3, 6 }, "long")
+  local E = sg.train(ids, off, 3, { dim = 5, epochs = 2 })
+  check.eq(E:shape()[1], 3); check.eq(E:shape()[2], 5)
+  check.errors(function() sg.train(off, off, 3) end, "i32 ids")
+  check.errors(function() sg.train(ids, TT.fromtable({ 0, 4, 3 }, "long"), 3) end, "offsets")
+  check.errors(function() sg.train(ids, TT.fromtable({ 0, 3, 7 }, "long"), 3) end, "offsets")
+  check.errors(function() sg.train(ids, off, 0) end, "V")
+  check.errors(function() sg.train(ids, off, 3, { dim = "x" }) end, "opts.dim")
+  check.errors(function() sg.train(ids, off, 3, { lr = 0 }) end, "lr")
+  local texts, labels = synth(300, 4)
+  local o = { dim = 6, filters = 4, widths = { 2 }, min_count = 1, seed = 2, min_steps = 20, pretrain = 2 }
+  local a, b = S.train("textcnn", texts, labels, o), S.train("textcnn", texts, labels, o)
+  local pa, pb = os.tmpname(), os.tmpname()
+  a:save(pa); b:save(pb)
+  check.truthy(read(pa) == read(pb), "pretrained runs are deterministic")
+  local tt = synth(30, 2)
+  local p1, p2 = a:prob(tt), S.load(pa):prob(tt)
+  for i = 1, #tt do check.eq(p2[i], p1[i], "exact after load " .. i) end
+  os.remove(pa); os.remove(pb)
+  check.errors(function() S.train("textcnn", texts, labels, { pretrain = -1 }) end, "opts.pretrain")
+end
+
 function T.from_events()
   local ev = tide.data.from_columns { user = { 1, 1, 2 }, item = { 1, 2, 1 }, time = { 0, 10, 10 },
                                       text = { "good", "", "not good" } }

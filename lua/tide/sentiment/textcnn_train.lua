@@ -37,6 +37,7 @@ return function(M, Net, CNN)
     num("avg", 0, 1, "a fraction in [0, 1]")
     num("weight_decay", 0, math.huge, "a number >= 0")
     num("bigram_min", 0, math.huge, "a count >= 0 (0 = no bigram channel)")
+    num("pretrain", 0, 1000, "a number of skip-gram epochs in 0..1000 (0 = off)")
     num("maxlen", 1, math.huge, "an integer >= 1")
     if o.maxlen % 1 ~= 0 then bad("maxlen", "an integer >= 1") end
     for i, y in ipairs(labels) do
@@ -54,6 +55,19 @@ return function(M, Net, CNN)
     end
     local self = setmetatable({ vocab = vocab, o = o, net = Net(o) }, CNN)
     if blist then self.blist, self.bmap = blist, BI.index(blist) end
+    if o.pretrain > 0 then
+      -- unsupervised init of the unit embeddings: skip-gram with negative sampling (Mikolov
+      -- et al. 2013, engine/text_sgns.c) on the training texts, rescaled to the random init's
+      -- std (0.1) so the convolutions see inputs of the usual size
+      local V = vocab:size()
+      local uid, uoff = tcore.ids(vocab, texts, 0, 1, 1)
+      local E = tide.core.sgns.train(uid, uoff, V, { dim = o.dim, epochs = o.pretrain, seed = o.seed,
+        window = 5, neg = 5, sample = 1e-4 })
+      local sd = E:std():item()
+      autograd.no_grad(function()
+        self.net.emb.weight:narrow(1, 2, V):copy(E * (0.1 / math.max(sd, 1e-12)))
+      end)
+    end
     local ids, off = self:encode(texts)
     -- weight_decay > 0: decoupled decay (AdamW, Loshchilov & Hutter 2019)
     local opt = o.weight_decay > 0 and tide.optim.AdamW(self.net, { lr = o.lr, weight_decay = o.weight_decay })
