@@ -242,11 +242,13 @@ end
 
 function T.textcnn_options_checked_and_saved()
   local texts, labels = synth(200, 8)
-  for k, v in pairs({ pool = "avg", emb_dropout = 1, avg = -0.1, weight_decay = -1, maxlen = 0 }) do
+  for k, v in pairs({ pool = "avg", emb_dropout = 1, avg = -0.1, weight_decay = -1, maxlen = 0,
+                      smoothing = 0.7 }) do
     check.errors(function() S.train("textcnn", texts, labels, { [k] = v }) end, "opts." .. k)
   end
   local o = { dim = 4, filters = 3, widths = { 2 }, min_count = 1, seed = 2, min_steps = 10,
-    pool = "maxmean", emb_dropout = 0.1, avg = 0.3, weight_decay = 0.01, maxlen = 50 }
+    pool = "maxmean", emb_dropout = 0.1, avg = 0.3, weight_decay = 0.01, maxlen = 50,
+    smoothing = 0.1 }
   local a, b = S.train("textcnn", texts, labels, o), S.train("textcnn", texts, labels, o)
   local pa, pb = os.tmpname(), os.tmpname()
   a:save(pa); b:save(pb)

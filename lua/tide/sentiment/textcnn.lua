@@ -22,7 +22,7 @@ M.defaults = { dim = 64, filters = 100, widths = { 2, 3, 4 }, dropout = 0.5, epo
                batch = 64, lr = 2e-3, maxlen = 200, min_count = 2, max_vocab = 30000, seed = 1,
                bigrams = 0, min_steps = 800, pool = "max", emb_dropout = 0, avg = 0,
                weight_decay = 0, bigram_min = 0, bigram_dim = 32, bigram_max = 100000,
-               pretrain = 0 }
+               pretrain = 0, smoothing = 0 }
 
 -- Mean of y [B,T,C] over the steps where mask [B,T] is 1 -> [B,C] (0 for a row with none):
 -- sum(y * mask) / max(1, #valid), differentiable in y.

@@ -37,6 +37,7 @@ return function(M, Net, CNN)
     num("avg", 0, 1, "a fraction in [0, 1]")
     num("weight_decay", 0, math.huge, "a number >= 0")
     num("bigram_min", 0, math.huge, "a count >= 0 (0 = no bigram channel)")
+    num("smoothing", 0, 0.5, "a number in [0, 0.5]")
     num("pretrain", 0, 1000, "a number of skip-gram epochs in 0..1000 (0 = off)")
     num("maxlen", 1, math.huge, "an integer >= 1")
     if o.maxlen % 1 ~= 0 then bad("maxlen", "an integer >= 1") end
@@ -113,6 +114,12 @@ return function(M, Net, CNN)
         opt.lr = o.lr * (1 - 0.9 * steps / total)
         local logits = self:logits(ids, off, rows)
         local loss = tide.core.nn.cross_entropy(logits, T.fromtable(ys, "i32"))
+        if o.smoothing > 0 then
+          -- label smoothing (Szegedy et al. 2016): cross-entropy against (1-e) one-hot + e
+          -- uniform = (1-e) CE + e mean_b(logsumexp(z_b) - mean_c z_bc)
+          local u = (logits:logsumexp(2) - logits:mean(2)):mean()
+          loss = loss * (1 - o.smoothing) + u * o.smoothing
+        end
         opt:zero_grad()
         loss:backward()
         opt:step()
