@@ -74,6 +74,8 @@ for _, cp in ipairs(corpora) do
         t1 = now()
         local qc = S.evaluate(cnn, b.texts, b.labels)
         report(name, "textcnn", qc, t1 - t0, b.n / (now() - t1))
+        print(("%s textcnn: defaults (%d epochs, maxlen %d, emb_dropout %g, weights averaged over the last %g of updates)"):format(
+          name, cnn.o.epochs, cnn.o.maxlen, cnn.o.emb_dropout, cnn.o.avg))
         local t2 = now()
         local qe = S.evaluate(S.ensemble { ft, cnn }, b.texts, b.labels)
         report(name, "ft+cnn", qe, t1 - t0 + ft_train_s, b.n / (now() - t2))
