@@ -79,6 +79,13 @@ for _, cp in ipairs(corpora) do
         local t2 = now()
         local qe = S.evaluate(S.ensemble { ft, cnn }, b.texts, b.labels)
         report(name, "ft+cnn", qe, t1 - t0 + ft_train_s, b.n / (now() - t2))
+        -- "TextCNN x 2": the unit CNN above plus one with the bigram channel (S.textcnn_pair
+        -- trains both; here the first is reused), mean log-odds; train_s counts both
+        t2 = now()
+        local cnn_b = S.train("textcnn", a.texts, a.labels, { bigram_min = 5 })
+        local t3 = now()
+        local q2 = S.evaluate(S.ensemble { cnn, cnn_b }, b.texts, b.labels)
+        report(name, "cnn_x2", q2, t1 - t0 + t3 - t2, b.n / (now() - t3))
       else
         print("skip textcnn: " .. tostring(cnn_mod))
       end

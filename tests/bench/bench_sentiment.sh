@@ -5,7 +5,8 @@
 # Goals: fastText within 1 point of sklearn or better, CNN above it; fastText training on
 # online_shopping_10_cats < 10 s; prediction >= 50k reviews/s. Set BENCH_CNN=0 to skip the CNN.
 # Extra rows: ft+lex = fastText log-odds + w * lexicon score (w chosen on a validation slice of
-# the training rows); ft+cnn = mean log-odds of fastText and the TextCNN.
+# the training rows); ft+cnn = mean log-odds of fastText and the TextCNN; cnn_x2 = "TextCNN x 2",
+# mean log-odds of the TextCNN and a second one with the bigram channel (S.textcnn_pair).
 LUAJIT=${LUAJIT:-luajit}
 if [ ! -d ../shared/data/chinese-review-sentiment ]; then echo "skip: ../shared/data not found"; exit 0; fi
 TMP=$(mktemp -d /tmp/tide_bench_sentiment.XXXXXX) || exit 1

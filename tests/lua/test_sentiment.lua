@@ -313,6 +313,22 @@ function T.sgns_binding_and_pretrain()
   check.errors(function() S.train("textcnn", texts, labels, { pretrain = -1 }) end, "opts.pretrain")
 end
 
+-- "textcnn2": the default TextCNN plus one with the bigram channel, mean log-odds.
+function T.textcnn_pair()
+  local texts, labels = synth(300, 6)
+  local o = { dim = 6, filters = 4, widths = { 2 }, min_count = 1, seed = 2, min_steps = 30 }
+  local e = S.train("textcnn2", texts, labels, o)
+  check.eq(#e.members, 2)
+  check.eq(e.members[1].o.n_bi or 0, 0, "first member: units only")
+  check.truthy(e.members[2].o.n_bi > 0, "second member: bigram channel")
+  check.eq(o.bigram_min, nil, "caller's options untouched")
+  local tt = synth(20, 9)
+  local p, p1, p2 = e:prob(tt), e.members[1]:prob(tt), e.members[2]:prob(tt)
+  local function lo(x) return math.log(x / (1 - x)) end
+  for i = 1, #tt do check.near(p[i], sig((lo(p1[i]) + lo(p2[i])) / 2), 1e-9, "mean log-odds " .. i) end
+  check.errors(function() e:save("/tmp/x") end, "not saved as one file")
+end
+
 function T.from_events()
   local ev = tide.data.from_columns { user = { 1, 1, 2 }, item = { 1, 2, 1 }, time = { 0, 10, 10 },
                                       text = { "good", "", "not good" } }
