@@ -5,7 +5,6 @@
 
 #include "lt.h"
 
-int lt_open_sgns(lua_State *L); /* lt_sgns.c: not in lt.h, which belongs to the lead */
 static const struct {
     const char *name;
     int (*open)(lua_State *L);
@@ -13,8 +12,7 @@ static const struct {
     {"tensor", lt_open_tensor},   {"nn", lt_open_nn},         {"optim", lt_open_optim},
     {"checkpoint", lt_open_checkpoint}, {"data", lt_open_data}, {"sim", lt_open_sim},
     {"text", lt_open_text},       {"decay", lt_open_decay},   {"metrics", lt_open_metrics},
-    {"io", lt_open_io},           {"autograd", lt_open_autograd},
-    {"sgns", lt_open_sgns}, /* lt_sgns.c (prototype above the table) */
+    {"io", lt_open_io},           {"autograd", lt_open_autograd}, {"sgns", lt_open_sgns},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with
