@@ -112,8 +112,7 @@ static int l_weights(lua_State *L)
     double *age = la_doubles(L, 4, fn, "ages", &n, 1);
     double *out = la_scratch(L, (size_t)n * sizeof(double));
     if (tide_decay_weights(f, k, th, hl, n, age, out) != TIDE_OK) return lt_error(L, fn);
-    lua_createtable(L, (int)n, 0);
-    for (int64_t i = 0; i < n; i++) { lua_pushnumber(L, out[i]); lua_rawseti(L, -2, (int)i + 1); }
+    lt_push_doubles(L, out, n);
     return 1;
 }
 
@@ -329,8 +328,7 @@ static int l_hawkes_loglik(lua_State *L)
     seqs s = check_seqs(L, 2, 3, 4, 5, fn);
     double g[3];
     lua_pushnumber(L, tide_hawkes_loglik(&p, s.S, s.off, s.t, s.t0, s.t1, g));
-    lua_createtable(L, 3, 0);
-    for (int i = 0; i < 3; i++) { lua_pushnumber(L, g[i]); lua_rawseti(L, -2, i + 1); }
+    lt_push_doubles(L, g, 3);
     return 2;
 }
 
@@ -389,8 +387,7 @@ static int l_hawkes_simulate(lua_State *L)
     double *v = lua_newuserdata(L, (size_t)(n > 0 ? n : 1) * sizeof(double)); /* an OOM here leaks t (tiny) */
     memcpy(v, t, (size_t)n * sizeof(double));
     free(t); /* from here on only GC-owned memory */
-    lua_createtable(L, (int)n, 0);
-    for (int64_t i = 0; i < n; i++) { lua_pushnumber(L, v[i]); lua_rawseti(L, -2, (int)i + 1); }
+    lt_push_doubles(L, v, n);
     return 1;
 }
 
@@ -405,8 +402,7 @@ static int l_hawkes_gof(lua_State *L)
     if (n < 1) lt_errorf(L, "%s: need at least one event", fn);
     double *tau = la_scratch(L, (size_t)n * sizeof(double)), pv;
     tide_hawkes_rescale(&p, n, t, t0, tau);
-    lua_createtable(L, (int)n, 0);
-    for (int64_t i = 0; i < n; i++) { lua_pushnumber(L, tau[i]); lua_rawseti(L, -2, (int)i + 1); }
+    lt_push_doubles(L, tau, n);
     double D = tide_ks_exp1(n, tau, &pv);
     lua_pushnumber(L, D);
     lua_pushnumber(L, pv);

@@ -82,6 +82,15 @@ tide_tensor *lt_to_tensor(lua_State *L, int idx, const char *fn)
  * loop creating large temporaries would hold gigabytes of dead tensors. */
 static size_t pending_bytes;
 
+void lt_push_doubles(lua_State *L, const double *v, int64_t n)
+{
+    lua_createtable(L, (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        lua_pushnumber(L, v[i]);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+}
+
 int lt_push_tensor(lua_State *L, tide_tensor *t, const char *fn)
 {
     if (!t) return lt_error(L, fn);

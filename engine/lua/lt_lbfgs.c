@@ -73,8 +73,7 @@ static int l_lbfgs_new(lua_State *L)
 static int lb_x(lua_State *L)
 {
     lb_ud *u = check_lb(L, 1);
-    lua_createtable(L, (int)u->n, 0);
-    for (int64_t i = 0; i < u->n; i++) { lua_pushnumber(L, u->x[i]); lua_rawseti(L, -2, (int)i + 1); }
+    lt_push_doubles(L, u->x, u->n);
     return 1;
 }
 
