@@ -9,86 +9,65 @@ local tide = require "tide"
 local now = tide.core.io.wall
 local S = tide.sentiment
 local outdir, with_cnn = arg[1] or "/tmp", arg[2] == "cnn"
-local D = "../shared/data/"
-local corpora = {
-  { "hotel", D .. "chinese-review-sentiment/ChnSentiCorp_htl_all.csv.gz" },
-  { "waimai", D .. "chinese-review-sentiment/waimai_10k.csv" },
-  { "shopping", D .. "chinese-review-sentiment/online_shopping_10_cats.csv.gz" },
-  { "beauty_en", D .. "amazon-all-beauty-5core/All_Beauty_5.json.gz" },
-}
-
-local function write_split(c, idx, path)
-  local f = assert(io.open(path, "w"))
-  f:write("label,review\n")
-  for _, i in ipairs(idx) do f:write(c.labels[i], ',"', (c.texts[i]:gsub('"', '""')), '"\n') end
-  f:close()
-end
+local corpora = dofile("tests/bench/sentiment_corpora.lua")
 
 local function report(name, model, q, train_s, rate)
   print(("RESULT %s model=%s acc=%.4f f1=%.4f auc=%.4f train_s=%.2f pred_per_s=%.0f"):format(
     name, model, q.accuracy, q.f1, q.auc, train_s, rate))
 end
 
-for _, cp in ipairs(corpora) do
-  local name, path = cp[1], cp[2]
-  local fh = io.open(path, "rb")
-  if not fh then print("skip " .. name .. ": " .. path .. " not found") else
-    fh:close()
-    local c = path:match("%.json") and S.io.read_amazon(path) or S.io.read_csv(path)
-    local tr, te = S.io.split(c.n)
-    write_split(c, tr, outdir .. "/" .. name .. "_train.csv")
-    write_split(c, te, outdir .. "/" .. name .. "_test.csv")
-    local a, b = S.io.subset(c, tr), S.io.subset(c, te)
-    print(("corpus %s: %d rows (train %d, test %d, positive %.1f %%)"):format(name, c.n, a.n, b.n,
-      100 * (function() local s = 0; for _, y in ipairs(c.labels) do s = s + y end; return s / c.n end)()))
-    local t0 = now()
-    local ft = S.train("fasttext", a.texts, a.labels)
-    local t1 = now()
-    local q = S.evaluate(ft, b.texts, b.labels)
-    local t2 = now()
-    ft:predict(c.texts) -- prediction throughput over the whole corpus
-    local rate = c.n / (now() - t2)
-    local ft_train_s = t1 - t0
-    report(name, "fasttext", q, ft_train_s, rate)
-    if ft.val_acc then
-      print(("%s fasttext: epochs %d chosen on the validation slice of the training rows (val acc %.4f); train_s includes the selection"):format(
-        name, ft.epochs, ft.val_acc))
-    end
-    -- the lexicon as a prior on the fastText log-odds, its weight chosen on a validation
-    -- slice of the training rows (tide.sentiment.choose_prior)
-    t0 = now()
-    local w = S.choose_prior("fasttext", a.texts, a.labels)
-    local pl = {}
-    for i, r in ipairs(S.score(ft, b.texts, { prior = w, explain = 0 })) do pl[i] = r.p end
-    print(("RESULT %s model=ft+lex acc=%.4f f1=%.4f auc=%.4f train_s=%.2f pred_per_s=%.0f prior=%g"):format(
-      name, S.metrics.binary(b.labels, pl).accuracy, S.metrics.binary(b.labels, pl).f1,
-      S.metrics.binary(b.labels, pl).auc, ft_train_s + now() - t0, 0, w))
-    t0 = now()
-    local ql = S.evaluate("lexicon", b.texts, b.labels)
-    report(name, "lexicon", ql, 0, b.n / (now() - t0))
-    if with_cnn then
-      local ok, cnn_mod = pcall(function() return S.textcnn end)
-      if ok and cnn_mod then
-        t0 = now()
-        local cnn = S.train("textcnn", a.texts, a.labels)
-        t1 = now()
-        local qc = S.evaluate(cnn, b.texts, b.labels)
-        report(name, "textcnn", qc, t1 - t0, b.n / (now() - t1))
-        print(("%s textcnn: defaults (%d epochs, maxlen %d, emb_dropout %g, weights averaged over the last %g of updates)"):format(
-          name, cnn.o.epochs, cnn.o.maxlen, cnn.o.emb_dropout, cnn.o.avg))
-        local t2 = now()
-        local qe = S.evaluate(S.ensemble { ft, cnn }, b.texts, b.labels)
-        report(name, "ft+cnn", qe, t1 - t0 + ft_train_s, b.n / (now() - t2))
-        -- "TextCNN x 2": the unit CNN above plus one with the bigram channel (S.textcnn_pair
-        -- trains both; here the first is reused), mean log-odds; train_s counts both
-        t2 = now()
-        local cnn_b = S.train("textcnn", a.texts, a.labels, { bigram_min = 5 })
-        local t3 = now()
-        local q2 = S.evaluate(S.ensemble { cnn, cnn_b }, b.texts, b.labels)
-        report(name, "cnn_x2", q2, t1 - t0 + t3 - t2, b.n / (now() - t3))
-      else
-        print("skip textcnn: " .. tostring(cnn_mod))
-      end
+for name, c, a, b in corpora.each() do
+  corpora.write_csv(outdir .. "/" .. name .. "_train.csv", a.texts, a.labels)
+  corpora.write_csv(outdir .. "/" .. name .. "_test.csv", b.texts, b.labels)
+  print(("corpus %s: %d rows (train %d, test %d, positive %.1f %%)"):format(name, c.n, a.n, b.n,
+    100 * (function() local s = 0; for _, y in ipairs(c.labels) do s = s + y end; return s / c.n end)()))
+  local t0 = now()
+  local ft = S.train("fasttext", a.texts, a.labels)
+  local t1 = now()
+  local q = S.evaluate(ft, b.texts, b.labels)
+  local t2 = now()
+  ft:predict(c.texts) -- prediction throughput over the whole corpus
+  local rate = c.n / (now() - t2)
+  local ft_train_s = t1 - t0
+  report(name, "fasttext", q, ft_train_s, rate)
+  if ft.val_acc then
+    print(("%s fasttext: epochs %d chosen on the validation slice of the training rows (val acc %.4f); train_s includes the selection"):format(
+      name, ft.epochs, ft.val_acc))
+  end
+  -- the lexicon as a prior on the fastText log-odds, its weight chosen on a validation
+  -- slice of the training rows (tide.sentiment.choose_prior)
+  t0 = now()
+  local w = S.choose_prior("fasttext", a.texts, a.labels)
+  local pl = {}
+  for i, r in ipairs(S.score(ft, b.texts, { prior = w, explain = 0 })) do pl[i] = r.p end
+  print(("RESULT %s model=ft+lex acc=%.4f f1=%.4f auc=%.4f train_s=%.2f pred_per_s=%.0f prior=%g"):format(
+    name, S.metrics.binary(b.labels, pl).accuracy, S.metrics.binary(b.labels, pl).f1,
+    S.metrics.binary(b.labels, pl).auc, ft_train_s + now() - t0, 0, w))
+  t0 = now()
+  local ql = S.evaluate("lexicon", b.texts, b.labels)
+  report(name, "lexicon", ql, 0, b.n / (now() - t0))
+  if with_cnn then
+    local ok, cnn_mod = pcall(function() return S.textcnn end)
+    if ok and cnn_mod then
+      t0 = now()
+      local cnn = S.train("textcnn", a.texts, a.labels)
+      t1 = now()
+      local qc = S.evaluate(cnn, b.texts, b.labels)
+      report(name, "textcnn", qc, t1 - t0, b.n / (now() - t1))
+      print(("%s textcnn: defaults (%d epochs, maxlen %d, emb_dropout %g, weights averaged over the last %g of updates)"):format(
+        name, cnn.o.epochs, cnn.o.maxlen, cnn.o.emb_dropout, cnn.o.avg))
+      local t2 = now()
+      local qe = S.evaluate(S.ensemble { ft, cnn }, b.texts, b.labels)
+      report(name, "ft+cnn", qe, t1 - t0 + ft_train_s, b.n / (now() - t2))
+      -- "TextCNN x 2": the unit CNN above plus one with the bigram channel (S.textcnn_pair
+      -- trains both; here the first is reused), mean log-odds; train_s counts both
+      t2 = now()
+      local cnn_b = S.train("textcnn", a.texts, a.labels, { bigram_min = 5 })
+      local t3 = now()
+      local q2 = S.evaluate(S.ensemble { cnn, cnn_b }, b.texts, b.labels)
+      report(name, "cnn_x2", q2, t1 - t0 + t3 - t2, b.n / (now() - t3))
+    else
+      print("skip textcnn: " .. tostring(cnn_mod))
     end
   end
 end

@@ -12,30 +12,11 @@ local tide = require "tide"
 local S = tide.sentiment
 local now = tide.core.io.wall
 local kind, K = arg[1], tonumber(arg[2])
-local D = "../shared/data/"
-local corpora = {
-  { "hotel", D .. "chinese-review-sentiment/ChnSentiCorp_htl_all.csv.gz" },
-  { "waimai", D .. "chinese-review-sentiment/waimai_10k.csv" },
-  { "shopping", D .. "chinese-review-sentiment/online_shopping_10_cats.csv.gz" },
-  { "beauty_en", D .. "amazon-all-beauty-5core/All_Beauty_5.json.gz" },
-}
+local corpora = dofile("tests/bench/sentiment_corpora.lua")
 local want = os.getenv("TUNE_CORPORA")
 local nfold = tonumber(os.getenv("TUNE_FOLDS") or K)
 local data = {}
-for _, cp in ipairs(corpora) do
-  if not want or want:find(cp[1], 1, true) then
-    local c = cp[2]:match("%.json") and S.io.read_amazon(cp[2]) or S.io.read_csv(cp[2])
-    local tr = S.io.split(c.n)
-    data[#data + 1] = { cp[1], S.io.subset(c, tr) }
-  end
-end
--- the folds as CSV files (label,review), for the peer
-local function write_fold(path, t, l)
-  local f = assert(io.open(path, "w"))
-  f:write("label,review\n")
-  for i = 1, #t do f:write(l[i], ',"', (t[i]:gsub('"', '""')), '"\n') end
-  f:close()
-end
+for name, _, train in corpora.each(want) do data[#data + 1] = { name, train } end
 
 local function folds(c, f)
   local tt, tl, vt, vl = {}, {}, {}, {}
@@ -55,7 +36,7 @@ if os.getenv("TUNE_PEER") == "1" then
     local acc = 0
     for f = 0, nfold - 1 do
       local tt, tl, vt, vl = folds(d[2], f)
-      write_fold(dir .. "/tr.csv", tt, tl); write_fold(dir .. "/va.csv", vt, vl)
+      corpora.write_csv(dir .. "/tr.csv", tt, tl); corpora.write_csv(dir .. "/va.csv", vt, vl)
       local p = io.popen("/usr/bin/python3 tests/bench/bench_sentiment_sklearn.py x " .. dir .. "/tr.csv " .. dir .. "/va.csv")
       local out = p:read("*a"); p:close()
       acc = acc + assert(tonumber(out:match("acc=([%d.]+)")), "peer failed: " .. out) / nfold
