@@ -17,6 +17,7 @@ M.fasttext = require "tide.sentiment.fasttext"
 M.lexicon = require "tide.sentiment.lexicon"
 M.metrics = require "tide.sentiment.metrics"
 local agg = require "tide.sentiment.aggregate"
+local ensemble_file = require "tide.sentiment.ensemble_file"
 M.aggregate, M.item_series = agg.aggregate, agg.item_series
 
 -- The TextCNN needs tide.nn; loaded on first use so the rest works without it.
@@ -44,6 +45,7 @@ function M.load(path)
   f:close()
   if magic == "TIDEFT01" then return M.fasttext.load(path) end
   if magic == "TIDECKPT" then return M.textcnn.load(path) end -- tide.checkpoint file
+  if magic == ensemble_file.magic then return M.ensemble(ensemble_file.load(path, M.load)) end
   error(("sentiment.load: %s is not a tide sentiment model"):format(path), 2)
 end
 
@@ -103,7 +105,8 @@ function M.score(model, texts, opts)
 end
 
 -- An ensemble of trained models: P = sigmoid(mean of the members' log-odds). Explanations
--- come from the first member that has them.
+-- come from the first member that has them; e:save(path) writes one file (ensemble_file.lua)
+-- that M.load reads back.
 function M.ensemble(models)
   if type(models) ~= "table" or #models == 0 then error("sentiment.ensemble: expected a list of models", 2) end
   local e = { members = models }
@@ -119,6 +122,7 @@ function M.ensemble(models)
   for _, m in ipairs(models) do
     if m.explain then e.explain = function(_, s) return m:explain(s) end; break end
   end
+  function e.save(_, path, opts) ensemble_file.save(path, models, opts) end
   return e
 end
 
@@ -127,14 +131,12 @@ end
 -- (bigram_min = 5). Chosen by cross-validation on training rows (tests/bench/
 -- tune_sentiment.lua folds): waimai 5 folds .8888 (one CNN) -> .8923 (pair); hotel 2 folds
 -- .8896 -> .8948; two seeds of the same CNN instead: .8904 / .8896 (diversity, not seeds, is
--- what helps). Costs two trainings. Not saveable as one file: save the members.
+-- what helps). Costs two trainings; e:save(path) writes both into one file.
 function M.textcnn_pair(texts, labels, opts)
   local o2 = {}
   for k, v in pairs(opts or {}) do o2[k] = v end
   o2.bigram_min = o2.bigram_min or 5
-  local e = M.ensemble({ M.textcnn.train(texts, labels, opts), M.textcnn.train(texts, labels, o2) })
-  function e.save() error("sentiment: a TextCNN pair is not saved as one file; save e.members[1] and [2]", 2) end
-  return e
+  return M.ensemble({ M.textcnn.train(texts, labels, opts), M.textcnn.train(texts, labels, o2) })
 end
 
 -- Chooses the weight w of the lexicon prior (score(..., {prior = w})) for a model kind

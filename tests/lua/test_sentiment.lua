@@ -326,7 +326,41 @@ function T.textcnn_pair()
   local p, p1, p2 = e:prob(tt), e.members[1]:prob(tt), e.members[2]:prob(tt)
   local function lo(x) return math.log(x / (1 - x)) end
   for i = 1, #tt do check.near(p[i], sig((lo(p1[i]) + lo(p2[i])) / 2), 1e-9, "mean log-odds " .. i) end
-  check.errors(function() e:save("/tmp/x") end, "not saved as one file")
+  -- one file holds both members; load gives the same probabilities bit for bit
+  local path = os.tmpname()
+  e:save(path)
+  local l = S.load(path)
+  check.eq(#l.members, 2)
+  local pl = l:prob(tt)
+  for i = 1, #tt do check.eq(pl[i], p[i], "exact after load " .. i) end
+  os.remove(path)
+end
+
+-- An ensemble file of mixed members (fastText + TextCNN); every truncation, trailing bytes, a
+-- damaged length and a damaged member are refused with the file named.
+function T.ensemble_file_round_trip_and_corruption()
+  local texts, labels = synth(200, 3)
+  local ft = S.train("fasttext", texts, labels, { epochs = 3, buckets = 2 ^ 10, dim = 8 })
+  local cnn = S.train("textcnn", texts, labels,
+    { dim = 6, filters = 4, widths = { 2 }, min_count = 1, seed = 2, min_steps = 20 })
+  local e, path = S.ensemble { ft, cnn }, os.tmpname()
+  e:save(path)
+  local tt = synth(15, 4)
+  local p, q = e:prob(tt), S.load(path):prob(tt)
+  for i = 1, #tt do check.eq(q[i], p[i], "exact after load " .. i) end
+  local f = assert(io.open(path, "rb")); local bytes = f:read("*a"); f:close()
+  local bad = path .. ".bad"
+  local function refused(b, what)
+    local g = assert(io.open(bad, "wb")); g:write(b); g:close()
+    check.errors(function() S.load(bad) end, bad, what)
+  end
+  for _, n in ipairs({ 8, 11, 12, 19, 20, 100, #bytes - 1 }) do refused(bytes:sub(1, n), "truncated to " .. n) end
+  refused(bytes .. "x", "trailing byte")
+  refused(bytes:sub(1, 12) .. string.char(bytes:byte(13) + 1) .. bytes:sub(14), "damaged length")
+  local mid = 21 + 40 -- inside the first member's header
+  refused(bytes:sub(1, mid - 1) .. string.char((bytes:byte(mid) + 1) % 256) .. bytes:sub(mid + 1), "damaged member")
+  os.remove(path); os.remove(bad)
+  check.errors(function() S.ensemble({ { prob = function() return {} end } }):save(path) end, "no save method")
 end
 
 function T.from_events()

@@ -5,7 +5,7 @@ local S = require "tide.sentiment"
 local wall = require("tide").core.io.wall
 
 local HELP = [[
-usage: tide sentiment train   --data FILE --out MODEL [--model fasttext|textcnn] [--split train|all]
+usage: tide sentiment train   --data FILE --out MODEL [--model fasttext|textcnn|textcnn2] [--split train|all]
                               [--epochs N] [--lr X] [--dim N] [--ngrams N] [--buckets N] [--seed N]
                               [--quantize int8]  (fastText: int8 rows, ~4x smaller file, lossy)
        tide sentiment predict --data FILE [--model MODEL|lexicon] [--out FILE.csv] [--explain K]
