@@ -237,7 +237,7 @@ end
 print("\n== 7. review sentiment (fastText-style, Chinese food-delivery slice, seeded 80/20 split)")
 local S = tide.sentiment
 local c = S.io.read_csv(DATA .. "chinese-review-sentiment/waimai_10k_slice.csv")
-local tr, te = S.io.split(c.n)
+local tr, te = S.io.split(c.n, { texts = c.texts })
 local train, test = S.io.subset(c, tr), S.io.subset(c, te)
 local ft = S.train("fasttext", train.texts, train.labels)
 local q = S.evaluate(ft, test.texts, test.labels)

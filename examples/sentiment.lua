@@ -12,7 +12,7 @@ local A = "../shared/data/amazon-all-beauty-5core/All_Beauty_5.json.gz"
 if not io.open(W) or not io.open(A) then print("examples/sentiment.lua: ../shared/data not found"); return end
 
 local c = S.io.read_csv(W)
-local tr, te = S.io.split(c.n)
+local tr, te = S.io.split(c.n, { texts = c.texts })
 local train, test = S.io.subset(c, tr), S.io.subset(c, te)
 local ft = S.train("fasttext", train.texts, train.labels)
 local q = S.evaluate(ft, test.texts, test.labels)
@@ -25,7 +25,7 @@ end
 
 -- English reviews with users, items and times: train on the split, score everything, aggregate
 local a = S.io.read_amazon(A)
-local atr = S.io.split(a.n)
+local atr = S.io.split(a.n, { texts = a.texts })
 local at = S.io.subset(a, atr)
 local en = S.train("fasttext", at.texts, at.labels)
 local p = en:prob(a.texts)

@@ -457,6 +457,18 @@ function T.csv_and_split()
   check.eq(#te, #te2); check.eq(te[17], te2[17])
   check.truthy(math.abs(#te - 2000) < 150, "about 20 % test: " .. #te)
   check.eq(#tr + #te, 10000)
+  -- repeated texts stay on one side; distinct texts keep exactly the row split
+  local texts = {}
+  for i = 1, 10000 do texts[i] = "t" .. (i <= 5000 and i or i % 50 + 1) end
+  local gtr, gte = S.io.split(10000, { texts = texts })
+  local side = {}
+  for _, i in ipairs(gtr) do side[i] = "train" end
+  for _, i in ipairs(gte) do side[i] = "test" end
+  for i = 5001, 10000 do check.eq(side[i], side[i % 50 + 1], "copy of row " .. (i % 50 + 1)) end
+  local row = {}
+  for _, i in ipairs(te) do row[i] = true end
+  for i = 1, 5000 do check.eq(side[i] == "test", row[i] == true, "distinct row " .. i) end
+  check.errors(function() S.io.split(3, { texts = { "a" } }) end, "opts.texts must be a table of 3 texts")
 end
 
 function T.real_corpus_when_present()

@@ -27,7 +27,7 @@ local function load_rows(a, default_split)
     for i = 1, c.n do idx[i] = i end
     return S.io.subset(c, idx), idx
   end
-  local tr, te = S.io.split(c.n, { seed = tonumber(a["seed-split"]), test_pct = tonumber(a["test-pct"]) })
+  local tr, te = S.io.split(c.n, { seed = tonumber(a["seed-split"]), test_pct = tonumber(a["test-pct"]), texts = c.texts })
   if which == "train" then return S.io.subset(c, tr), tr end
   if which == "test" then return S.io.subset(c, te), te end
   error("--split must be train, test or all", 0)
