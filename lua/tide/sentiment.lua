@@ -30,11 +30,15 @@ setmetatable(M, { __index = function(self, k)
 end })
 
 function M.train(kind, texts, labels, opts)
-  if kind == "fasttext" then return M.fasttext.train(texts, labels, opts)
-  elseif kind == "textcnn" or kind == "cnn" then return M.textcnn.train(texts, labels, opts)
-  elseif kind == "textcnn2" then return M.textcnn_pair(texts, labels, opts)
-  elseif kind == "lexicon" then return "lexicon" end
-  error("sentiment.train: unknown model kind '" .. tostring(kind) .. "' (fasttext, textcnn, textcnn2, lexicon)", 2)
+  if kind == "lexicon" then return "lexicon" end
+  local known = { fasttext = true, textcnn = true, cnn = true, textcnn2 = true }
+  if not known[kind] then
+    error("sentiment.train: unknown model kind '" .. tostring(kind) .. "' (fasttext, textcnn, textcnn2, lexicon)", 2)
+  end
+  if type(texts) == "table" and #texts == 0 then error("sentiment.train: no reviews to train on", 2) end
+  if kind == "fasttext" then return M.fasttext.train(texts, labels, opts) end
+  if kind == "textcnn2" then return M.textcnn_pair(texts, labels, opts) end
+  return M.textcnn.train(texts, labels, opts)
 end
 
 -- Loads a model file written by :save (the kind is read from the file's magic bytes).

@@ -486,4 +486,23 @@ function T.real_corpus_when_present()
   check.truthy(ql.auc > 0.8, "lexicon AUC " .. ql.auc)
 end
 
+-- CLI: a file that is not a model, a truncated ensemble and an empty training file fail with
+-- a message naming the file (no Lua source position), exit status 1.
+function T.cli_errors_name_the_file()
+  local csv, model = os.tmpname(), os.tmpname()
+  local f = assert(io.open(csv, "w")); f:write("label,review\n"); f:close()
+  local function run(args)
+    local p = io.popen("luajit scripts/tide sentiment " .. args .. " 2>&1; echo rc=$?")
+    local out = p:read("*a"); p:close()
+    return out
+  end
+  local out = run("train --data " .. csv .. " --out " .. model)
+  check.truthy(out:find(csv .. ": no reviews to train on", 1, true) and out:find("rc=1", 1, true), out)
+  out = run("eval --model " .. csv .. " --data " .. csv)
+  check.truthy(out:find(csv .. " is not a tide sentiment model", 1, true), out)
+  check.truthy(not out:find("%.lua:%d+:"), "no source position: " .. out)
+  check.errors(function() S.train("fasttext", {}, {}) end, "no reviews to train on")
+  os.remove(csv); os.remove(model)
+end
+
 return T

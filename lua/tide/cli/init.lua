@@ -55,7 +55,8 @@ function M.main(args)
   -- a failing user script (tide run) gets a traceback; other commands print the message only
   local handler = function(e)
     if name == "run" or os.getenv("TIDE_TRACEBACK") then return debug.traceback(tostring(e), 2) end
-    return e
+    -- the message names the user's file, line or option; our own source position is noise
+    return (tostring(e):gsub("^[^\n]-%.lua:%d+: ", ""))
   end
   io.stdout:flush()
   local ok, rc = xpcall(cmd.run, handler, rest)

@@ -51,6 +51,7 @@ function cmds.train(a)
   if not a.out then error("--out MODEL is required", 0) end
   local c = load_rows(a, "train")
   if not c.labels then error(a.data .. ": no label column", 0) end
+  if c.n == 0 then error(a.data .. ": no reviews to train on (--split " .. (a.split or "train") .. ")", 0) end
   local opts = { epochs = num(a, "epochs"), lr = num(a, "lr"), dim = num(a, "dim"),
                  ngrams = num(a, "ngrams"), buckets = num(a, "buckets"), seed = num(a, "seed") }
   local q = a.quantize
