@@ -29,16 +29,21 @@ setmetatable(M, { __index = function(self, k)
   end
 end })
 
+local trainers = {
+  fasttext = function(...) return M.fasttext.train(...) end,
+  textcnn = function(...) return M.textcnn.train(...) end,
+  textcnn2 = function(...) return M.textcnn_pair(...) end,
+}
+trainers.cnn = trainers.textcnn
+
 function M.train(kind, texts, labels, opts)
   if kind == "lexicon" then return "lexicon" end
-  local known = { fasttext = true, textcnn = true, cnn = true, textcnn2 = true }
-  if not known[kind] then
+  local train = trainers[kind]
+  if not train then
     error("sentiment.train: unknown model kind '" .. tostring(kind) .. "' (fasttext, textcnn, textcnn2, lexicon)", 2)
   end
   if type(texts) == "table" and #texts == 0 then error("sentiment.train: no reviews to train on", 2) end
-  if kind == "fasttext" then return M.fasttext.train(texts, labels, opts) end
-  if kind == "textcnn2" then return M.textcnn_pair(texts, labels, opts) end
-  return M.textcnn.train(texts, labels, opts)
+  return train(texts, labels, opts)
 end
 
 -- Loads a model file written by :save (the kind is read from the file's magic bytes).
