@@ -33,6 +33,14 @@ static int l_families(lua_State *L)
     return 1;
 }
 
+/* theta at idx: S parameter rows of P doubles each (S >= 1), flattened; *nth = S * P. */
+static double *check_thetas(lua_State *L, int idx, const char *fn, int P, int64_t *nth)
+{
+    double *th = la_doubles(L, idx, fn, "theta", nth, 1);
+    if (*nth < P || *nth % P) lt_errorf(L, "%s: theta has %d values, need a multiple of %d", fn, (int)*nth, P);
+    return th;
+}
+
 static int l_nparams(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
@@ -51,8 +59,7 @@ static int l_eval(lua_State *L)
     tide_decay_family f = check_family(L, 1, fn);
     int k = check_k(L, 2, f, fn), P = tide_decay_nparams(f, k);
     int64_t nth, n, ns = 0;
-    double *th = la_doubles(L, 3, fn, "theta", &nth, 1);
-    if (nth < P || nth % P) lt_errorf(L, "%s: theta has %d values, need a multiple of %d", fn, (int)nth, P);
+    double *th = check_thetas(L, 3, fn, P, &nth);
     double *t = la_doubles(L, 4, fn, "t", &n, 1);
     int32_t *series = NULL;
     if (!lua_isnoneornil(L, 5)) {
@@ -82,8 +89,7 @@ static int l_half_life(lua_State *L)
     tide_decay_family f = check_family(L, 1, fn);
     int k = check_k(L, 2, f, fn), P = tide_decay_nparams(f, k);
     int64_t nth;
-    double *th = la_doubles(L, 3, fn, "theta", &nth, 1);
-    if (nth < P || nth % P) lt_errorf(L, "%s: theta has %d values, need a multiple of %d", fn, (int)nth, P);
+    double *th = check_thetas(L, 3, fn, P, &nth);
     int64_t S = nth / P, sh[1] = {S};
     tide_tensor *o = tide_tensor_new(TIDE_F32, 1, sh);
     if (o)
