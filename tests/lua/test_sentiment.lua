@@ -195,7 +195,7 @@ function T.textcnn_mean_pool_ignores_padding()
   local alone = nog(function() return m:logits(e1, o1, { 1 }):totable() end)
   for c = 1, 2 do check.near(both[1][c], alone[1][c], 1e-5, "padded == alone, class " .. c) end
   -- independent forward: no mask, Tensor:max / Tensor:mean over the whole (unpadded) row
-  local ids = e1:totable()
+  local ids = e1.ids:totable()
   for i = 1, #ids do ids[i] = ids[i] + 2 end
   local z = nog(function()
     local e = m.net.emb(tide.tensor.fromtable({ ids }, "i32"))
@@ -285,6 +285,49 @@ function T.textcnn_bigram_vocabulary()
   check.eq(#S.score(l, { "很好早餐" }, { explain = 2 })[1].tokens, 2, "explains")
   os.remove(pa)
   check.errors(function() S.train("textcnn", texts, labels, { bigram_min = -1 }) end, "opts.bigram_min")
+end
+
+-- The n-gram channels are aligned with the units: position t holds the n-gram ENDING at unit
+-- t (-1 before the first full one, 0 out of vocabulary). Trigram vocabulary counted by hand;
+-- a model with both channels reloads exactly and explains.
+function T.textcnn_trigram_channel()
+  local NG = require "tide.sentiment.textcnn_ngrams"
+  local texts, labels = {}, {}
+  for i = 1, 90 do
+    texts[i] = (i % 2 == 0 and "很好吃" or "很难吃") .. (i % 3 == 0 and "了" or "")
+    labels[i] = i % 2 == 0 and 1 or 0
+  end
+  -- trigrams: 很好吃 / 很难吃 45 each; 好吃了 / 难吃了 15 each
+  local list = NG.build(texts, 3, 16, 100)
+  check.eq(#list, 2, "only 很好吃 and 很难吃 occur more than 15 times")
+  check.eq(#NG.build(texts, 3, 15, 100), 4, "min_count is inclusive")
+  check.eq(#NG.build(texts, 3, 15, 3), 3, "max_size caps the vocabulary")
+  local map = NG.index(list)
+  local probe = { "很好吃了", "吃", "", "很难吃很好吃" }
+  local _, uoff = tide.core.text.ids(nil, probe, 0, 1, 1)
+  local g = NG.encode(map, 3, probe, uoff):totable()
+  -- the id of each known trigram, found from a one-text encoding
+  local function id_of(s) return NG.encode(map, 3, { s }, select(2, tide.core.text.ids(nil, { s }, 0, 1, 1))):totable()[3] end
+  local good, bad = id_of("很好吃"), id_of("很难吃")
+  check.truthy(good > 0 and bad > 0 and good ~= bad, "both trigrams in the vocabulary")
+  local want = { -1, -1, good, 0, -1, -1, -1, bad, 0, 0, good }
+  check.eq(#g, #want)
+  for i = 1, #want do check.eq(g[i], want[i], "aligned to the unit that ends each trigram, " .. i) end
+  local o = { dim = 4, filters = 3, widths = { 2 }, min_count = 1, seed = 2, min_steps = 100,
+    lr = 1e-2, bigram_min = 20, trigram_min = 16, trigram_dim = 3 }
+  local m = S.train("textcnn", texts, labels, o)
+  check.eq(m.o.n_tri, 2)
+  local pa = os.tmpname()
+  m:save(pa)
+  local l = S.load(pa)
+  check.eq(l.o.n_tri, 2); check.eq(l.o.n_bi, m.o.n_bi)
+  local tt = { "很好吃", "很难吃了", "吃", "" }
+  local p1, p2 = m:prob(tt), l:prob(tt)
+  for i = 1, #tt do check.eq(p2[i], p1[i], "exact after load " .. i) end
+  check.truthy(p1[1] > 0.5 and p1[2] < 0.5, "trigram model polarity")
+  check.eq(#S.score(l, { "很好吃" }, { explain = 3 })[1].tokens, 3, "explains")
+  os.remove(pa)
+  check.errors(function() S.train("textcnn", texts, labels, { trigram_min = 0 / 0 }) end, "opts.trigram_min")
 end
 
 -- core.sgns.train (engine/text_sgns.c) from Lua: shape, argument errors; the TextCNN's

@@ -1,9 +1,9 @@
 -- tide.sentiment.textcnn — a TextCNN (Kim 2014, "Convolutional Neural Networks for Sentence
 -- Classification") over text units: CJK characters (so a character CNN for Chinese), words
 -- for Latin text. Built from tide.nn layers:
---   Embedding(V+2, dim) [-> Dropout(emb_dropout)] -> Conv1d(dim, filters, k) + ReLU for k in
---   widths -> max over valid time steps -> concat -> Dropout -> Linear(filters * #widths,
---   classes) -> softmax.
+--   Embedding(V+2, dim) [concatenated with the n-gram channels] [-> Dropout(emb_dropout)] ->
+--   Conv1d(dim, filters, k) + ReLU for k in widths -> max over valid time steps -> concat ->
+--   Dropout -> Linear(filters * #widths, classes) -> softmax.
 -- Row 1 is padding, rows 2..V+1 the vocabulary, row V+2 out-of-vocabulary. Trained with Adam
 -- on mini-batches in a seeded order; saved with tide.checkpoint.
 -- Defaults chosen by 5-fold cross-validation on the TRAINING rows only (tests/bench/
@@ -24,19 +24,25 @@
 -- lr 1e-3 / 4e-3, dim 128, widths 1-4, dropout 0.6, smoothing (label smoothing), and
 -- 3 seeds bagged (shopping .9248). opts.bigrams = buckets > 0 adds a hashed-bigram embedding
 -- to the unit embedding (older experiment: +1 point on hotel, -1.7 on waimai; off).
+-- trigram_min (a min-count character-trigram channel, textcnn_ngrams.lua; with bigram_min 5):
+-- shopping fold 0 .9260 vs .9217 for the defaults in the same run, but hotel / waimai 2 folds
+-- .8759 / .8857: off. Also no gain: filters 300 (.8912 / .8872), adversarial training on the
+-- embeddings (Miyato et al. 2017; relative step .02 / .05 / .15: .8904 / .8901, .8875 / .8891,
+-- .8702 / .8893), mean pooling scaled by 1/sqrt(length) (.8819 / .8849), epochs 2 / 8 on
+-- shopping (.9198 / .9207).
 --   local m = tide.sentiment.textcnn.train(texts, labels, opts);  m:prob(texts);  m:save(p)
 local tide = require "tide"
 local nn = require "tide.nn"
 local T = tide.tensor
 local tcore = tide.core.text
-local BI = require "tide.sentiment.textcnn_bigrams"
+local NG = require "tide.sentiment.textcnn_ngrams"
 
 local M = {}
 M.defaults = { dim = 64, filters = 100, widths = { 2, 3, 4 }, dropout = 0.5, epochs = 4,
                batch = 64, lr = 2e-3, maxlen = 800, min_count = 2, max_vocab = 30000, seed = 1,
                bigrams = 0, min_steps = 500, pool = "max", emb_dropout = 0.2, avg = 0.25,
                weight_decay = 0, bigram_min = 0, bigram_dim = 32, bigram_max = 100000,
-               pretrain = 0, smoothing = 0 }
+               trigram_min = 0, trigram_dim = 32, trigram_max = 200000, pretrain = 0, smoothing = 0 }
 
 -- Mean of y [B,T,C] over the steps where mask [B,T] is 1 -> [B,C] (0 for a row with none):
 -- sum(y * mask) / max(1, #valid), differentiable in y.
@@ -53,9 +59,11 @@ function Net:init(o)
     self:add("emb2", nn.Embedding(o.bigrams + 2, o.dim, { padding_idx = 1, std = 0.1 }))
   end
   local cin = o.dim
-  if (o.n_bi or 0) > 0 then -- min-count bigram channel, concatenated to the unit embedding
-    self:add("embb", nn.Embedding(o.n_bi + 2, o.bigram_dim, { padding_idx = 1, std = 0.1 }))
-    cin = cin + o.bigram_dim
+  for _, c in ipairs(NG.CHANNELS) do -- min-count n-gram channels, concatenated to the units
+    if (o[c.n] or 0) > 0 then
+      self:add(c.layer, nn.Embedding(o[c.n] + 2, o[c.dim], { padding_idx = 1, std = 0.1 }))
+      cin = cin + o[c.dim]
+    end
   end
   for i, k in ipairs(o.widths) do self:add("conv" .. i, nn.Conv1d(cin, o.filters, k)) end
   self:add("drop", nn.Dropout(o.dropout))
@@ -67,12 +75,16 @@ function Net:init(o)
   end
 end
 
--- x i32 [B,T] (1-based rows), lengths i32 [B] [, x2 hashed bigram rows [B,T] [, xb bigram
--- vocabulary rows [B,T]]] -> logits [B, classes]
-function Net:forward(x, lengths, x2, xb)
+-- x i32 [B,T] (1-based rows), lengths i32 [B], x2 hashed bigram rows [B,T] or nil, grams
+-- {[channel] = n-gram vocabulary rows [B,T]} -> logits [B, classes]
+function Net:forward(x, lengths, x2, grams)
   local e = self.emb(x)
   if x2 then e = e + self.emb2(x2) end
-  if xb then e = T.cat({ e, self.embb(xb) }, 3) end
+  local parts = { e }
+  for i, c in ipairs(NG.CHANNELS) do
+    if grams[i] then parts[#parts + 1] = self[c.layer](grams[i]) end
+  end
+  if #parts > 1 then e = T.cat(parts, 3) end
   if (self.o.emb_dropout or 0) > 0 then e = self.edrop(e) end
   local Tn = x:shape()[2]
   local z
@@ -95,29 +107,26 @@ CNN.__index = CNN
 
 local function maxw(o) local m = 1; for _, k in ipairs(o.widths) do m = math.max(m, k) end; return m end
 
--- Unit ids (and, with a bigram channel, hashed / vocabulary bigram ids) of texts.
+-- Encoded texts: {ids = unit ids, grams = {[channel] = aligned n-gram ids}, bi, bo = hashed
+-- bigram ids (opts.bigrams)}, and the unit offsets.
 function CNN:encode(texts)
   local ids, off = tcore.ids(self.vocab, texts, 0, 1, 1)
-  local enc
-  if (self.o.bigrams or 0) > 0 then
-    local b, bo = tcore.ids(nil, texts, 0, 2, self.o.bigrams)
-    enc = { ids = ids, bi = b, bo = bo }
+  local enc = { ids = ids, grams = {} }
+  if (self.o.bigrams or 0) > 0 then enc.bi, enc.bo = tcore.ids(nil, texts, 0, 2, self.o.bigrams) end
+  for i, c in ipairs(NG.CHANNELS) do
+    if self.maps[i] then enc.grams[i] = NG.encode(self.maps[i], c.k, texts, off) end
   end
-  if self.bmap then
-    enc = enc or { ids = ids }
-    enc.vb, enc.vbo = BI.encode(self.bmap, texts)
-  end
-  return enc or ids, off
+  return enc, off
 end
 
 -- Logits for rows of an encoded batch.
 function CNN:logits(enc, off, rows)
-  local ids = type(enc) == "table" and enc.ids or enc
-  local x, lens = tcore.pad(ids, off, rows, self.o.maxlen, 2, maxw(self.o))
-  local x2, xb
-  if type(enc) == "table" and enc.bi then x2 = tcore.pad_bigrams(enc.bi, enc.bo, rows, x:shape()[2], 2) end
-  if type(enc) == "table" and enc.vb then xb = tcore.pad_bigrams(enc.vb, enc.vbo, rows, x:shape()[2], 2) end
-  return self.net(x, lens, x2, xb)
+  local mw = maxw(self.o)
+  local x, lens = tcore.pad(enc.ids, off, rows, self.o.maxlen, 2, mw)
+  local x2, grams = nil, {}
+  if enc.bi then x2 = tcore.pad_bigrams(enc.bi, enc.bo, rows, x:shape()[2], 2) end
+  for i, g in pairs(enc.grams) do grams[i] = tcore.pad(g, off, rows, self.o.maxlen, 2, mw) end
+  return self.net(x, lens, x2, grams)
 end
 
 function CNN:predict(texts)
@@ -158,12 +167,15 @@ function CNN:save(path)
   local toks = {}
   for i = 0, self.vocab:size() - 1 do toks[#toks + 1] = (self.vocab:token(i)) end
   local o = self.o
-  tide.checkpoint.save_model(path, self.net, {
+  local meta = {
     kind = "textcnn", dim = o.dim, filters = o.filters, widths = table.concat(o.widths, ","),
     dropout = o.dropout, maxlen = o.maxlen, classes = o.classes, n_rows = o.n_rows,
     bigrams = o.bigrams or 0, pool = o.pool, emb_dropout = o.emb_dropout or 0,
-    n_bi = o.n_bi or 0, bigram_dim = o.bigram_dim, bigram_vocab = self.blist and BI.dump(self.blist) or "",
-    vocab = table.concat(toks, "\n") })
+    vocab = table.concat(toks, "\n") }
+  for i, c in ipairs(NG.CHANNELS) do
+    meta[c.n], meta[c.dim], meta[c.meta] = o[c.n] or 0, o[c.dim], self.lists[i] and NG.dump(self.lists[i]) or ""
+  end
+  tide.checkpoint.save_model(path, self.net, meta)
 end
 
 function M.load(path)
@@ -176,10 +188,13 @@ function M.load(path)
   local o = { dim = meta.dim, filters = meta.filters, widths = widths, dropout = meta.dropout,
               maxlen = meta.maxlen, classes = meta.classes, n_rows = meta.n_rows,
               bigrams = meta.bigrams or 0, pool = meta.pool or "max",
-              emb_dropout = meta.emb_dropout or 0, n_bi = meta.n_bi or 0,
-              bigram_dim = meta.bigram_dim }
-  local self = setmetatable({ vocab = v, o = o, net = Net(o) }, CNN)
-  if o.n_bi > 0 then self.blist = BI.parse(meta.bigram_vocab); self.bmap = BI.index(self.blist) end
+              emb_dropout = meta.emb_dropout or 0 }
+  local self = setmetatable({ vocab = v, o = o, lists = {}, maps = {} }, CNN)
+  for i, c in ipairs(NG.CHANNELS) do
+    o[c.n], o[c.dim] = meta[c.n] or 0, meta[c.dim]
+    if o[c.n] > 0 then self.lists[i] = NG.parse(meta[c.meta]); self.maps[i] = NG.index(self.lists[i]) end
+  end
+  self.net = Net(o)
   tide.checkpoint.load_model(path, self.net)
   return self
 end

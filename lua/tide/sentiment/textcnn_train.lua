@@ -7,7 +7,7 @@ local text = require "tide.text"
 local T = tide.tensor
 local tcore = tide.core.text
 local autograd = require "tide.autograd"
-local BI = require "tide.sentiment.textcnn_bigrams"
+local NG = require "tide.sentiment.textcnn_ngrams"
 
 return function(M, Net, CNN)
   -- A 31-bit Park-Miller generator: only the shuffle order depends on it.
@@ -37,6 +37,7 @@ return function(M, Net, CNN)
     num("avg", 0, 1, "a fraction in [0, 1]")
     num("weight_decay", 0, math.huge, "a number >= 0")
     num("bigram_min", 0, math.huge, "a count >= 0 (0 = no bigram channel)")
+    num("trigram_min", 0, math.huge, "a count >= 0 (0 = no trigram channel)")
     num("smoothing", 0, 0.5, "a number in [0, 0.5]")
     num("pretrain", 0, 1000, "a number of skip-gram epochs in 0..1000 (0 = off)")
     num("maxlen", 1, math.huge, "an integer >= 1")
@@ -49,13 +50,14 @@ return function(M, Net, CNN)
     T.manual_seed(o.seed)
     local vocab = text.vocab(texts, { min_count = o.min_count, max_size = o.max_vocab })
     o.n_rows = vocab:size() + 2
-    local blist
-    if o.bigram_min > 0 then
-      blist = BI.build(texts, o.bigram_min, o.bigram_max)
-      o.n_bi = #blist
+    local self = setmetatable({ vocab = vocab, o = o, lists = {}, maps = {} }, CNN)
+    for i, c in ipairs(NG.CHANNELS) do
+      if o[c.min] > 0 then
+        self.lists[i] = NG.build(texts, c.k, o[c.min], o[c.max])
+        self.maps[i], o[c.n] = NG.index(self.lists[i]), #self.lists[i]
+      end
     end
-    local self = setmetatable({ vocab = vocab, o = o, net = Net(o) }, CNN)
-    if blist then self.blist, self.bmap = blist, BI.index(blist) end
+    self.net = Net(o)
     if o.pretrain > 0 then
       -- unsupervised init of the unit embeddings: skip-gram with negative sampling (Mikolov
       -- et al. 2013, engine/text_sgns.c) on the training texts, rescaled to the random init's
