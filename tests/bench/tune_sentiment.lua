@@ -1,6 +1,6 @@
 -- tune_sentiment.lua — model selection for the sentiment models WITHOUT the test split:
--- K-fold cross-validation over the TRAINING rows of tide.sentiment.io.split (fold of training
--- row j = j % K), mean validation accuracy per corpus for each option set given.
+-- K-fold cross-validation over the TRAINING rows of tide.sentiment.io.split (folds below),
+-- mean validation accuracy per corpus for each option set given.
 -- Usage: luajit tests/bench/tune_sentiment.lua KIND K 'OPTS1' ['OPTS2' ...]
 --   KIND: fasttext | textcnn;  OPTS: a Lua table literal, e.g. '{epochs = 5, dim = 64}'
 --   env TUNE_CORPORA=hotel,waimai limits the corpora; TUNE_FOLDS=1 runs only the first fold.
@@ -18,10 +18,17 @@ local nfold = tonumber(os.getenv("TUNE_FOLDS") or K)
 local data = {}
 for name, _, train in corpora.each(want) do data[#data + 1] = { name, train } end
 
+-- fold of training row j = (first row with the same text) % K, so a text repeated over rows
+-- (beauty_en repeats reviews across product variants) never sits on both sides of a fold
 local function folds(c, f)
+  if not c.first then
+    local seen = {}
+    c.first = {}
+    for j = 1, c.n do seen[c.texts[j]] = seen[c.texts[j]] or j; c.first[j] = seen[c.texts[j]] end
+  end
   local tt, tl, vt, vl = {}, {}, {}, {}
   for j = 1, c.n do
-    if j % K == f then vt[#vt + 1], vl[#vl + 1] = c.texts[j], c.labels[j]
+    if c.first[j] % K == f then vt[#vt + 1], vl[#vl + 1] = c.texts[j], c.labels[j]
     else tt[#tt + 1], tl[#tl + 1] = c.texts[j], c.labels[j] end
   end
   return tt, tl, vt, vl

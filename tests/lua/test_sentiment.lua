@@ -451,6 +451,10 @@ function T.choose_prior_uses_validation()
   local w, acc = S.choose_prior("fasttext", texts, labels, { epochs = 1, lr = 0.01, buckets = 64, dim = 4 })
   check.truthy(w > 0, "prior weight " .. w)
   check.truthy(acc > 0.95, "held-out accuracy " .. acc)
+  -- one text repeated: it cannot be on both sides, so nothing can be held out
+  local same, ys = {}, {}
+  for i = 1, 50 do same[i], ys[i] = "good", i % 2 end
+  check.errors(function() S.choose_prior("fasttext", same, ys) end, "too few distinct texts")
 end
 
 function T.aggregate_time_decay()
