@@ -24,7 +24,10 @@
  * The per-tensor CRC says WHICH tensor is damaged; the trailing CRC covers the structure.
  * The reader checks every length against the bytes left in the file before allocating, so a
  * corrupt count or size cannot trigger a huge allocation, and it reports the first problem
- * with the file name and byte offset. */
+ * with the file name and byte offset.
+ *
+ * The same writer and reader serve files and memory (tide_checkpoint_encode / _parse), so a
+ * checkpoint embedded in another file is byte for byte the file save would write. */
 #include "checkpoint.h"
 
 #include "atomic_file.h"
@@ -47,16 +50,43 @@ static int host_is_le(void)
 
 /* ---- writer ---- */
 
+/* The writer streams to a FILE (the atomic file) or, with f == NULL, appends to a growing
+ * memory buffer (tide_checkpoint_encode): one code path, so both give the same bytes. */
 typedef struct {
     FILE *f;
+    uint8_t *buf; /* memory sink (owned until handed out) */
+    size_t len, cap;
     uLong crc; /* running CRC of everything written */
     int err;
 } wr;
 
+static int grow(wr *w, size_t n)
+{
+    if (n <= w->cap - w->len) return 1;
+    size_t cap = w->cap ? w->cap : 4096;
+    while (cap - w->len < n) {
+        if (cap > SIZE_MAX / 2) return 0;
+        cap *= 2;
+    }
+    uint8_t *b = realloc(w->buf, cap);
+    if (!b) return 0;
+    w->buf = b;
+    w->cap = cap;
+    return 1;
+}
+
 static void put(wr *w, const void *p, size_t n)
 {
     if (w->err || n == 0) return;
-    if (fwrite(p, 1, n, w->f) != n) w->err = errno ? errno : EIO;
+    if (w->f) {
+        if (fwrite(p, 1, n, w->f) != n) w->err = errno ? errno : EIO;
+    } else if (grow(w, n)) {
+        memcpy(w->buf + w->len, p, n);
+        w->len += n;
+    } else {
+        tide_errorf("out of memory (%zu bytes)", w->len + n);
+        w->err = ENOMEM;
+    }
     w->crc = crc32(w->crc, p, (uInt)n);
 }
 
@@ -138,6 +168,60 @@ static int check_save_args(const char *path, int n, const char *const *names,
     return TIDE_OK;
 }
 
+/* Everything after the argument checks: header, tensors, metadata, trailing CRC. */
+static void write_all(wr *w, int n, const char *const *names, tide_tensor *const *tensors,
+                      int nmeta, const tide_ckpt_meta *meta)
+{
+    put(w, MAGIC, 8);
+    put_u32(w, TIDE_CKPT_VERSION);
+    put_u32(w, 0);
+    put_u32(w, (uint32_t)n);
+    put_u32(w, (uint32_t)nmeta);
+    for (int i = 0; i < n && !w->err; i++) {
+        tide_tensor *c = tide_tensor_contiguous(tensors[i]);
+        if (!c) {
+            w->err = ENOMEM;
+            break;
+        }
+        size_t nbytes = (size_t)tide_tensor_numel(c) * tide_dtype_size(c->dtype);
+        uint32_t len = (uint32_t)strlen(names[i]);
+        put_u32(w, len);
+        put(w, names[i], len);
+        put_u32(w, (uint32_t)c->dtype);
+        put_u32(w, (uint32_t)c->ndim);
+        for (int d = 0; d < c->ndim; d++) put_u64(w, (uint64_t)c->shape[d]);
+        put_u64(w, (uint64_t)nbytes);
+        put_u32(w, data_crc(c, nbytes));
+        put_data(w, c, nbytes);
+        tide_tensor_release(c);
+    }
+    for (int i = 0; i < nmeta && !w->err; i++) {
+        uint32_t len = (uint32_t)strlen(meta[i].key);
+        put_u32(w, len);
+        put(w, meta[i].key, len);
+        uint8_t type = meta[i].is_string ? 1 : 0;
+        put(w, &type, 1);
+        if (meta[i].is_string) {
+            uint32_t sl = (uint32_t)strlen(meta[i].str);
+            put_u32(w, sl);
+            put(w, meta[i].str, sl);
+        } else {
+            uint64_t bits;
+            memcpy(&bits, &meta[i].num, 8);
+            put_u64(w, bits);
+        }
+    }
+    put_u32(w, (uint32_t)w->crc); /* (put updates crc afterwards; irrelevant) */
+}
+
+/* ENOMEM carries the engine's message (tensor copy or buffer growth); others are errno. */
+static int write_error(const wr *w, const char *name)
+{
+    char why[256];
+    snprintf(why, sizeof why, "%s", w->err == ENOMEM ? tide_error() : strerror(w->err));
+    return tide_errorf("checkpoint save %s: %s", name, why);
+}
+
 int tide_checkpoint_save(const char *path, int n, const char *const *names,
                          tide_tensor *const *tensors, int nmeta, const tide_ckpt_meta *meta)
 {
@@ -147,57 +231,36 @@ int tide_checkpoint_save(const char *path, int n, const char *const *names,
         tide_error_prefix("checkpoint save");
         return TIDE_ERR;
     }
-    wr w = {af.f, crc32(0L, Z_NULL, 0), 0};
-    put(&w, MAGIC, 8);
-    put_u32(&w, TIDE_CKPT_VERSION);
-    put_u32(&w, 0);
-    put_u32(&w, (uint32_t)n);
-    put_u32(&w, (uint32_t)nmeta);
-    for (int i = 0; i < n && !w.err; i++) {
-        tide_tensor *c = tide_tensor_contiguous(tensors[i]);
-        if (!c) {
-            w.err = ENOMEM;
-            break;
-        }
-        size_t nbytes = (size_t)tide_tensor_numel(c) * tide_dtype_size(c->dtype);
-        uint32_t len = (uint32_t)strlen(names[i]);
-        put_u32(&w, len);
-        put(&w, names[i], len);
-        put_u32(&w, (uint32_t)c->dtype);
-        put_u32(&w, (uint32_t)c->ndim);
-        for (int d = 0; d < c->ndim; d++) put_u64(&w, (uint64_t)c->shape[d]);
-        put_u64(&w, (uint64_t)nbytes);
-        put_u32(&w, data_crc(c, nbytes));
-        put_data(&w, c, nbytes);
-        tide_tensor_release(c);
-    }
-    for (int i = 0; i < nmeta && !w.err; i++) {
-        uint32_t len = (uint32_t)strlen(meta[i].key);
-        put_u32(&w, len);
-        put(&w, meta[i].key, len);
-        uint8_t type = meta[i].is_string ? 1 : 0;
-        put(&w, &type, 1);
-        if (meta[i].is_string) {
-            uint32_t sl = (uint32_t)strlen(meta[i].str);
-            put_u32(&w, sl);
-            put(&w, meta[i].str, sl);
-        } else {
-            uint64_t bits;
-            memcpy(&bits, &meta[i].num, 8);
-            put_u64(&w, bits);
-        }
-    }
-    put_u32(&w, (uint32_t)w.crc); /* (put updates crc afterwards; irrelevant) */
+    wr w = {af.f, NULL, 0, 0, crc32(0L, Z_NULL, 0), 0};
+    write_all(&w, n, names, tensors, nmeta, meta);
     if (w.err) {
-        char why[256];
-        snprintf(why, sizeof why, "%s", w.err == ENOMEM ? tide_error() : strerror(w.err));
+        write_error(&w, path);
         tide_atomic_abort(&af);
-        return tide_errorf("checkpoint save %s: %s", path, why);
+        return TIDE_ERR;
     }
     if (tide_atomic_commit(&af) != TIDE_OK) {
         tide_error_prefix("checkpoint save");
         return TIDE_ERR;
     }
+    return TIDE_OK;
+}
+
+int tide_checkpoint_encode(const char *name, int n, const char *const *names,
+                           tide_tensor *const *tensors, int nmeta, const tide_ckpt_meta *meta,
+                           uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (!name || !*name) name = "(memory)";
+    if (check_save_args(name, n, names, tensors, nmeta, meta) != TIDE_OK) return TIDE_ERR;
+    wr w = {NULL, NULL, 0, 0, crc32(0L, Z_NULL, 0), 0};
+    write_all(&w, n, names, tensors, nmeta, meta);
+    if (w.err) {
+        free(w.buf);
+        return write_error(&w, name);
+    }
+    *out = w.buf;
+    *len = w.len;
     return TIDE_OK;
 }
 
@@ -360,6 +423,20 @@ static int parse(rd *r, tide_checkpoint *c)
     return TIDE_OK;
 }
 
+tide_checkpoint *tide_checkpoint_parse(const void *buf, size_t len, const char *name)
+{
+    if (!name || !*name) name = "(memory)";
+    if (!buf && len) return tide_errorf("checkpoint %s: no bytes", name), NULL;
+    tide_checkpoint *c = calloc(1, sizeof *c);
+    if (!c) return tide_errorf("checkpoint %s: out of memory", name), NULL;
+    rd r = {name, buf, len, 0};
+    if (parse(&r, c) != TIDE_OK) {
+        tide_checkpoint_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 tide_checkpoint *tide_checkpoint_load(const char *path)
 {
     if (!path || !*path) return tide_errorf("checkpoint load: empty path"), NULL;
@@ -383,18 +460,8 @@ tide_checkpoint *tide_checkpoint_load(const char *path)
         free(buf);
         return tide_errorf("checkpoint %s: read error", path), NULL;
     }
-    tide_checkpoint *c = calloc(1, sizeof *c);
-    if (!c) {
-        free(buf);
-        return tide_errorf("checkpoint %s: out of memory", path), NULL;
-    }
-    rd r = {path, buf, len, 0};
-    int rc = parse(&r, c);
+    tide_checkpoint *c = tide_checkpoint_parse(buf, len, path);
     free(buf);
-    if (rc != TIDE_OK) {
-        tide_checkpoint_free(c);
-        return NULL;
-    }
     return c;
 }
 

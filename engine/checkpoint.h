@@ -10,6 +10,7 @@
 #ifndef TIDE_CHECKPOINT_H
 #define TIDE_CHECKPOINT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tensor.h"
@@ -38,8 +39,19 @@ typedef struct {
 int tide_checkpoint_save(const char *path, int n, const char *const *names,
                          tide_tensor *const *tensors, int nmeta, const tide_ckpt_meta *meta);
 
+/* The exact bytes tide_checkpoint_save would write, into a NEW malloc'd buffer (*out, *len;
+ * the caller frees), e.g. to embed a model in another file (tide.sentiment ensembles).
+ * `name` (NULL: "(memory)") only names the bytes in error messages. TIDE_ERR on bad
+ * arguments or out of memory (*out NULL). */
+int tide_checkpoint_encode(const char *name, int n, const char *const *names,
+                           tide_tensor *const *tensors, int nmeta, const tide_ckpt_meta *meta,
+                           uint8_t **out, size_t *len);
+
 /* Reads a checkpoint; NEW object owned by the caller, or NULL + message naming the path. */
 tide_checkpoint *tide_checkpoint_load(const char *path);
+/* The same validation and result from the len bytes of a checkpoint file at buf (not kept);
+ * errors name `name` (NULL: "(memory)"). tide_checkpoint_load reads the file and calls this. */
+tide_checkpoint *tide_checkpoint_parse(const void *buf, size_t len, const char *name);
 void tide_checkpoint_free(tide_checkpoint *c); /* NULL-safe */
 
 #endif

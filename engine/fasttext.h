@@ -17,6 +17,7 @@
 #ifndef TIDE_FASTTEXT_H
 #define TIDE_FASTTEXT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "text.h"
@@ -87,5 +88,12 @@ int tide_fasttext_save_as(const tide_fasttext *m, const char *path, tide_ft_rows
 /* Reads format 2 (and the original raw format 1). Truncated, corrupt, foreign or
  * newer-format files give NULL and a message naming path. */
 tide_fasttext *tide_fasttext_load(const char *path);
+
+/* In memory: encode returns the exact bytes save_as writes, in a NEW malloc'd buffer of *n
+ * bytes (NULL on failure); parse reads a model from the n bytes of a model file at buf (not
+ * kept), with the same checks as load. `name` (NULL: "(memory)") names the bytes in errors. */
+unsigned char *tide_fasttext_encode(const tide_fasttext *m, tide_ft_rows codec, const char *name,
+                                    size_t *n);
+tide_fasttext *tide_fasttext_parse(const void *buf, size_t n, const char *name);
 
 #endif

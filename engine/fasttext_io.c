@@ -12,6 +12,10 @@
  *   bench corpora's lossless files are 8-51 MB, int8 ones 1-13 MB (table in
  *   lua/tide/sentiment/fasttext.lua, measured by tests/bench/bench_fasttext_size.lua).
  *
+ * The bytes are built in memory (tide_fasttext_encode) and parsed from memory
+ * (tide_fasttext_parse); save and load only add the atomic write and the file read, so a
+ * model embedded in another file (tide.sentiment ensembles) is byte for byte its own file.
+ *
  * Format 1 (read only), word 0x01020304: i32 dim, n_classes, flags, ngrams | i64 buckets,
  *   n_vocab, vocab_bytes | vocabulary | f32 emb[n_rows*dim], w, b | u32 CRC-32. */
 #include <stdlib.h>
@@ -61,27 +65,30 @@ int tide_fasttext_save(const tide_fasttext *m, const char *path)
     return tide_fasttext_save_as(m, path, TIDE_FT_ROWS_F32);
 }
 
-int tide_fasttext_save_as(const tide_fasttext *m, const char *path, tide_ft_rows codec)
+/* The file's bytes in one malloc'd buffer (save_as writes exactly these). */
+unsigned char *tide_fasttext_encode(const tide_fasttext *m, tide_ft_rows codec, const char *name,
+                                    size_t *n_out)
 {
+    *n_out = 0;
+    if (!name || !*name) name = "(memory)";
     if (codec != TIDE_FT_ROWS_F32 && codec != TIDE_FT_ROWS_INT8)
-        return tide_errorf("%s: unknown row codec %d", path, (int)codec);
+        return tide_errorf("%s: unknown row codec %d", name, (int)codec), NULL;
     size_t vn, nbm = (size_t)(m->n_rows + 7) / 8;
     size_t nw = (size_t)m->n_classes * (size_t)m->dim, nb = (size_t)m->n_classes;
     char *vb = tide_vocab_serialize(m->vocab, &vn);
-    if (!vb) return TIDE_ERR;
+    if (!vb) return NULL;
     uint8_t *bm = calloc(nbm, 1);
     unsigned char *raw = NULL, *file = NULL;
-    int rc = TIDE_ERR;
-    if (!bm) { tide_errorf("%s: out of memory", path); goto out; }
+    if (!bm) { tide_errorf("%s: out of memory", name); goto fail; }
     int64_t k = tide_ft_rows_changed(m, bm);
-    if (k < 0) goto out;
+    if (k < 0) goto fail;
     size_t nr = tide_ft_rows_bytes(codec, k, m->dim);
     size_t raw_n = vn + nbm + nr + (nw + nb) * 4;
     raw = malloc(raw_n);
     uLongf zcap = compressBound((uLong)raw_n);
     size_t head = 12 + sizeof(header2);
     file = malloc(head + zcap + 4);
-    if (!raw || !file) { tide_errorf("%s: out of memory (%zu bytes)", path, raw_n); goto out; }
+    if (!raw || !file) { tide_errorf("%s: out of memory (%zu bytes)", name, raw_n); goto fail; }
     unsigned char *p = raw;
     memcpy(p, vb, vn); p += vn;
     memcpy(p, bm, nbm); p += nbm;
@@ -89,8 +96,8 @@ int tide_fasttext_save_as(const tide_fasttext *m, const char *path, tide_ft_rows
     memcpy(p, m->w, nw * 4); p += nw * 4;
     memcpy(p, m->b, nb * 4);
     if (compress2(file + head, &zcap, raw, (uLong)raw_n, DEFLATE_LEVEL) != Z_OK) {
-        tide_errorf("%s: deflate failed", path);
-        goto out;
+        tide_errorf("%s: deflate failed", name);
+        goto fail;
     }
     header2 h = {m->dim, m->n_classes, m->ids.flags, m->ids.ngrams, m->ids.buckets, m->n_vocab,
                  (int64_t)vn, m->init_seed, (int32_t)codec, 0, k, (int64_t)raw_n, (int64_t)zcap};
@@ -100,9 +107,22 @@ int tide_fasttext_save_as(const tide_fasttext *m, const char *path, tide_ft_rows
     memcpy(file + 12, &h, sizeof h);
     uint32_t crc = crc_all(file, head + zcap);
     memcpy(file + head + zcap, &crc, 4);
-    rc = tide_write_file_atomic(path, file, head + zcap + 4);
-out:
+    free(vb); free(bm); free(raw);
+    *n_out = head + zcap + 4;
+    unsigned char *fit = realloc(file, *n_out); /* give back the unused compressBound slack */
+    return fit ? fit : file;
+fail:
     free(vb); free(bm); free(raw); free(file);
+    return NULL;
+}
+
+int tide_fasttext_save_as(const tide_fasttext *m, const char *path, tide_ft_rows codec)
+{
+    size_t n;
+    unsigned char *file = tide_fasttext_encode(m, codec, path, &n);
+    if (!file) return TIDE_ERR;
+    int rc = tide_write_file_atomic(path, file, n);
+    free(file);
     return rc;
 }
 
@@ -224,16 +244,14 @@ out:
     return m;
 }
 
-tide_fasttext *tide_fasttext_load(const char *path)
+tide_fasttext *tide_fasttext_parse(const void *bytes, size_t n, const char *path)
 {
-    size_t n;
-    unsigned char *buf = (unsigned char *)tide_text_read_file(path, &n);
-    if (!buf) return NULL;
-    tide_fasttext *m = NULL;
+    const unsigned char *buf = bytes;
     uint32_t word, crc;
-    if (n < 12 || memcmp(buf, MAGIC, 8) != 0) {
+    if (!path || !*path) path = "(memory)";
+    if (!buf || n < 12 || memcmp(buf, MAGIC, 8) != 0) {
         tide_errorf("%s: not a tide fastText model (bad magic or too short)", path);
-        goto out;
+        return NULL;
     }
     memcpy(&word, buf + 8, 4);
     if (word != FORMAT1 && word != FORMAT2) {
@@ -242,15 +260,26 @@ tide_fasttext *tide_fasttext_load(const char *path)
         else
             tide_errorf("%s: unknown fastText format word 0x%08x (this build reads formats 1 "
                         "and 2; re-train or save with format 2)", path, (unsigned)word);
-        goto out;
+        return NULL;
+    }
+    if (n < 16) {
+        tide_errorf("%s: checksum mismatch (file corrupt or truncated)", path);
+        return NULL;
     }
     memcpy(&crc, buf + n - 4, 4);
-    if (n < 16 || crc_all(buf, n - 4) != crc) {
+    if (crc_all(buf, n - 4) != crc) {
         tide_errorf("%s: checksum mismatch (file corrupt or truncated)", path);
-        goto out;
+        return NULL;
     }
-    m = word == FORMAT1 ? load_v1(buf, n, path) : load_v2(buf, n, path);
-out:
+    return word == FORMAT1 ? load_v1(buf, n, path) : load_v2(buf, n, path);
+}
+
+tide_fasttext *tide_fasttext_load(const char *path)
+{
+    size_t n;
+    unsigned char *buf = (unsigned char *)tide_text_read_file(path, &n);
+    if (!buf) return NULL;
+    tide_fasttext *m = tide_fasttext_parse(buf, n, path);
     free(buf);
     return m;
 }

@@ -1,13 +1,14 @@
 /* lt_fasttext.c — Lua binding for fasttext.h as "tide.FastText" userdata, registered into
  * core.text: fasttext_new(vocab|nil, dim, n_classes, flags, ngrams, buckets, seed),
- * fasttext_load(path); methods train, forward, predict, explain, vectors, save(path [, rows]),
- * info, free.
+ * fasttext_load(path), fasttext_load_bytes(bytes [, name]); methods train, forward, predict,
+ * explain, vectors, save(path [, rows]), to_bytes([rows]) (the bytes save writes), info, free.
  * Class labels are 0-based integers (i32 tensors); probabilities are f32 [n, n_classes]. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fasttext.h"
 #include "lt.h"
+#include "lt_bytes.h"
 
 #define FT_MT "tide.FastText"
 
@@ -51,6 +52,15 @@ static int l_new(lua_State *L)
 static int l_load(lua_State *L)
 {
     return push_ft(L, tide_fasttext_load(luaL_checkstring(L, 1)), "text.fasttext_load");
+}
+
+/* fasttext_load_bytes(bytes [, name]): a model from the bytes of a model file */
+static int l_load_bytes(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    const char *name = luaL_optstring(L, 2, "(memory)");
+    return push_ft(L, tide_fasttext_parse(s, n, name), "text.fasttext_load_bytes");
 }
 
 static tide_tensor *check_typed(lua_State *L, int idx, tide_dtype dt, const char *fn,
@@ -204,19 +214,37 @@ static int m_vectors(lua_State *L)
     return lt_push_tensor(L, out, fn);
 }
 
+static tide_ft_rows check_rows(lua_State *L, int idx, const char *fn)
+{
+    const char *rows = luaL_optstring(L, idx, "f32");
+    if (strcmp(rows, "f32") == 0) return TIDE_FT_ROWS_F32;
+    if (strcmp(rows, "int8") == 0) return TIDE_FT_ROWS_INT8;
+    return lt_errorf(L, "%s: rows must be 'f32' or 'int8', got '%s'", fn, rows), TIDE_FT_ROWS_F32;
+}
+
 /* m:save(path [, rows]) with rows "f32" (default, lossless) or "int8" (fasttext.h) */
 static int m_save(lua_State *L)
 {
     const char *fn = "fasttext:save";
     tide_fasttext *m = check_ft(L, 1, fn);
     const char *path = luaL_checkstring(L, 2);
-    const char *rows = luaL_optstring(L, 3, "f32");
-    tide_ft_rows codec;
-    if (strcmp(rows, "f32") == 0) codec = TIDE_FT_ROWS_F32;
-    else if (strcmp(rows, "int8") == 0) codec = TIDE_FT_ROWS_INT8;
-    else return lt_errorf(L, "%s: rows must be 'f32' or 'int8', got '%s'", fn, rows);
+    tide_ft_rows codec = check_rows(L, 3, fn);
     if (tide_fasttext_save_as(m, path, codec) != TIDE_OK) return lt_error(L, fn);
     return 0;
+}
+
+/* m:to_bytes([rows]) -> the string m:save(path, rows) writes */
+static int m_to_bytes(lua_State *L)
+{
+    const char *fn = "fasttext:to_bytes";
+    tide_fasttext *m = check_ft(L, 1, fn);
+    tide_ft_rows codec = check_rows(L, 2, fn);
+    lua_settop(L, 2);
+    void **box = lt_bytes_box(L);
+    size_t n;
+    if (!(*box = tide_fasttext_encode(m, codec, fn, &n))) return lt_error(L, fn);
+    lt_bytes_push(L, box, n);
+    return 1;
 }
 
 static int m_info(lua_State *L)
@@ -243,10 +271,13 @@ static int m_free(lua_State *L)
 
 static const luaL_Reg methods[] = {
     {"train", m_train}, {"forward", m_forward}, {"predict", m_predict}, {"explain", m_explain},
-    {"save", m_save}, {"info", m_info}, {"vectors", m_vectors}, {"free", m_free},
+    {"save", m_save}, {"to_bytes", m_to_bytes}, {"info", m_info}, {"vectors", m_vectors}, {"free", m_free},
     {NULL, NULL}};
 
-static const luaL_Reg funcs[] = {{"fasttext_new", l_new}, {"fasttext_load", l_load}, {NULL, NULL}};
+static const luaL_Reg funcs[] = {{"fasttext_new", l_new},
+                                  {"fasttext_load", l_load},
+                                  {"fasttext_load_bytes", l_load_bytes},
+                                  {NULL, NULL}};
 
 int lt_fasttext_register(lua_State *L)
 {

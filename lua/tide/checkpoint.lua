@@ -4,6 +4,10 @@
 --   tide.checkpoint.save(path, tensors, meta)      tensors {name = tensor}, meta {k = num|str}
 --   local tensors, meta = tide.checkpoint.load(path)
 --   tide.checkpoint.save_model(path, model, meta)  /  meta = load_model(path, model)
+--   In memory (the same bytes as the file, e.g. to embed a model in another file):
+--   s = tide.checkpoint.to_bytes(tensors, meta);  tensors, meta = from_bytes(s, name)
+--   s = tide.checkpoint.model_to_bytes(model, meta)
+--   load_state(name, model, tensors [, strict]) loads tensors already read (checked first)
 --   tide.checkpoint.save_training(path, {model = m, optimizer = o, meta = {...}})
 --   meta = tide.checkpoint.load_training(path, {model = m, optimizer = o})
 --
@@ -25,6 +29,23 @@ function M.load(path)
   return core.load(path)
 end
 
+-- name: what errors call the bytes (e.g. "model.ens member 2"); default "(memory)".
+function M.to_bytes(tensors, meta, name)
+  if type(tensors) ~= "table" then error("checkpoint.to_bytes: tensors must be a table", 2) end
+  return core.save_bytes(tensors, meta, name)
+end
+
+function M.from_bytes(s, name)
+  if type(s) ~= "string" then error("checkpoint.from_bytes: bytes must be a string, got " .. type(s), 2) end
+  if name ~= nil and type(name) ~= "string" then error("checkpoint.from_bytes: name must be a string", 2) end
+  return core.load_bytes(s, name)
+end
+
+function M.model_to_bytes(model, meta)
+  assert(type(model) == "table" and model.state_dict, "model_to_bytes: expected a module")
+  return core.save_bytes(model:state_dict(), meta)
+end
+
 function M.save_model(path, model, meta)
   assert(type(model) == "table" and model.state_dict, "save_model: expected a module")
   core.save(path, model:state_dict(), meta)
@@ -41,6 +62,15 @@ function M.load_model(path, model, strict)
   if #problems > 0 then refuse(path, "model", problems) end
   model:load_state_dict(tensors, strict)
   return meta
+end
+
+-- Tensors already read (load / from_bytes) into a model, all names and shapes checked first;
+-- errors name `name` (the file or the bytes).
+function M.load_state(name, model, tensors, strict)
+  assert(type(model) == "table" and model.load_state_dict, "load_state: expected a module")
+  local problems = model:check_state_dict(tensors, strict)
+  if #problems > 0 then refuse(name, "model", problems) end
+  model:load_state_dict(tensors, strict)
 end
 
 function M.save_training(path, parts)

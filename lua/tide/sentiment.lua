@@ -54,8 +54,20 @@ function M.load(path)
   f:close()
   if magic == "TIDEFT01" then return M.fasttext.load(path) end
   if magic == "TIDECKPT" then return M.textcnn.load(path) end -- tide.checkpoint file
-  if magic == ensemble_file.magic then return M.ensemble(ensemble_file.load(path, M.load)) end
+  if magic == ensemble_file.magic then return M.ensemble(ensemble_file.load(path, M.from_bytes)) end
   error(("sentiment.load: %s is not a tide sentiment model"):format(path), 2)
+end
+
+-- The same from the bytes of a model file (m:to_bytes()), in memory; errors name `name`.
+-- Ensemble members are read this way.
+function M.from_bytes(s, name)
+  if type(s) ~= "string" then error("sentiment.from_bytes: bytes must be a string, got " .. type(s), 2) end
+  name = name or "(memory)"
+  local magic = s:sub(1, 8)
+  if magic == "TIDEFT01" then return M.fasttext.from_bytes(s, name) end
+  if magic == "TIDECKPT" then return M.textcnn.from_bytes(s, name) end
+  if magic == ensemble_file.magic then return M.ensemble(ensemble_file.from_bytes(s, name, M.from_bytes)) end
+  error(("sentiment.load: %s is not a tide sentiment model"):format(name), 2)
 end
 
 local function logit(p)

@@ -225,4 +225,43 @@ function tests.argument_errors()
   check.errors(function() ckpt.save(tmp("e.ckpt"), { w = freed }) end, "'w' is a freed tensor")
 end
 
+-- In memory: to_bytes is the file save writes, byte for byte; from_bytes gives the same
+-- tensors; every truncation and byte change is refused naming the given name; a model
+-- goes through model_to_bytes / load_state like through a file.
+function tests.bytes_equal_file_and_round_trip()
+  local p = tmp("bytes.ckpt")
+  local src, meta = sample(), { epoch = 3, name = "x y" }
+  ckpt.save(p, src, meta)
+  local s = ckpt.to_bytes(src, meta)
+  check.truthy(s == read_bytes(p), "to_bytes == file bytes")
+  local got, gmeta = ckpt.from_bytes(s, "blob")
+  check.truthy(ckpt.to_bytes(got, gmeta) == s, "bytes -> tensors -> same bytes")
+  check.all_near(got.nc, { { 1, 4 }, { 2, 5 }, { 3, 6 } }, 0, "values")
+  check.eq(gmeta.name, "x y")
+  local small = ckpt.to_bytes({ x = T.fromtable({ 1, 2 }), y = T.fromtable({ 5 }):int() }, { e = 1 })
+  for len = 0, #small - 1 do
+    check.errors(function() ckpt.from_bytes(small:sub(1, len), "blob#2") end, "blob#2", "cut at " .. len)
+  end
+  for i = 1, #small do
+    local b = small:sub(1, i - 1) .. string.char((small:byte(i) + 1) % 256) .. small:sub(i + 1)
+    check.errors(function() ckpt.from_bytes(b, "blob#2") end, "blob#2", "byte " .. i)
+  end
+  check.errors(function() ckpt.from_bytes(small .. "x", "blob#2") end, "unexpected bytes")
+  check.errors(function() ckpt.from_bytes(nil) end, "bytes must be a string")
+  check.errors(function() ckpt.from_bytes(small, 3) end, "name must be a string")
+  check.errors(function() ckpt.to_bytes({ [1] = T.ones(1) }) end, "names must be strings")
+  -- a model
+  local m = nn.MLP{ sizes = { 2, 3, 1 }, activation = "tanh" }
+  local mp = tmp("model.ckpt")
+  ckpt.save_model(mp, m, { k = 1 })
+  local mb = ckpt.model_to_bytes(m, { k = 1 })
+  check.truthy(mb == read_bytes(mp), "model_to_bytes == save_model file")
+  local m2 = nn.MLP{ sizes = { 2, 3, 1 }, activation = "tanh" }
+  ckpt.load_state("mem", m2, (ckpt.from_bytes(mb, "mem")))
+  for name, t in pairs(m:state_dict()) do check.all_near(m2:state_dict()[name], t:totable(), 0, name) end
+  local other = nn.MLP{ sizes = { 2, 4, 1 }, activation = "tanh" }
+  check.errors(function() ckpt.load_state("mem#1", other, (ckpt.from_bytes(mb, "mem#1"))) end,
+    "checkpoint mem#1: cannot load into the model")
+end
+
 return tests

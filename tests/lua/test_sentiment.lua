@@ -552,4 +552,117 @@ function T.cli_errors_name_the_file()
   os.remove(csv); os.remove(model)
 end
 
+-- Models in memory: m:to_bytes(opts) is exactly the file m:save(path, opts) writes (fastText
+-- lossless and int8, TextCNN with and without the bigram channel), and from_bytes gives a
+-- model that scores exactly like the loaded file.
+local function le(v, n) -- little-endian unsigned, written independently of ensemble_file.lua
+  local t = {}
+  for i = 1, n do t[i] = string.char(v % 256); v = (v - v % 256) / 256 end
+  return table.concat(t)
+end
+local function write(path, s) local f = assert(io.open(path, "wb")); f:write(s); f:close() end
+local CNN_SMALL = { dim = 6, filters = 4, widths = { 2 }, min_count = 1, seed = 2, min_steps = 20 }
+
+function T.model_bytes_equal_file_bytes()
+  local texts, labels = synth(200, 11)
+  local tt, path = synth(15, 12), os.tmpname()
+  local ft = S.train("fasttext", texts, labels, { epochs = 2, buckets = 2 ^ 10, dim = 8 })
+  for _, o in ipairs({ {}, { quantize = "int8" } }) do
+    ft:save(path, o)
+    local s = ft:to_bytes(o)
+    check.truthy(s == read(path), "fastText bytes == file, quantize " .. tostring(o.quantize))
+    local a, b, c = S.fasttext.from_bytes(s, "x"):prob(tt), S.load(path):prob(tt), S.from_bytes(s):prob(tt)
+    for i = 1, #tt do check.eq(a[i], b[i], "from_bytes == load " .. i); check.eq(c[i], b[i], "dispatch " .. i) end
+  end
+  check.truthy(ft:to_bytes() == ft:to_bytes({ quantize = false }), "quantize = false is lossless")
+  check.errors(function() ft:to_bytes({ quantize = "int4" }) end, "to_bytes: quantize must be")
+  check.errors(function() ft:to_bytes({ level = 1 }) end, "unknown option 'level'")
+  for _, bm in ipairs({ 0, 2 }) do
+    local o = {}
+    for k, v in pairs(CNN_SMALL) do o[k] = v end
+    o.bigram_min = bm
+    local cnn = S.train("textcnn", texts, labels, o)
+    check.eq((cnn.o.n_bi or 0) > 0, bm > 0, "bigram channel with bigram_min " .. bm)
+    cnn:save(path)
+    local s = cnn:to_bytes()
+    check.truthy(s == read(path), "TextCNN bytes == file, bigram_min " .. bm)
+    local p0 = cnn:prob(tt)
+    local a, b, c = S.textcnn.from_bytes(s, "x"):prob(tt), S.load(path):prob(tt), S.from_bytes(s, "y"):prob(tt)
+    for i = 1, #tt do
+      check.eq(a[i], p0[i], "from_bytes exact " .. i); check.eq(b[i], p0[i], "load exact " .. i)
+      check.eq(c[i], p0[i], "dispatch exact " .. i)
+    end
+  end
+  os.remove(path)
+end
+
+-- from_bytes of every truncation and every changed byte is refused with the given name; a
+-- checkpoint that is not a TextCNN and foreign bytes are refused too.
+function T.from_bytes_refuses_damage()
+  local texts, labels = synth(120, 13)
+  local ft = S.train("fasttext", texts, labels, { epochs = 1, buckets = 64, dim = 4 })
+  local cnn = S.train("textcnn", texts, labels, CNN_SMALL)
+  for _, c in ipairs({ { "fastText", ft:to_bytes(), S.fasttext.from_bytes },
+                       { "TextCNN", cnn:to_bytes(), S.textcnn.from_bytes },
+                       { "dispatch", cnn:to_bytes(), S.from_bytes } }) do
+    local what, s, from = c[1], c[2], c[3]
+    check.truthy(#s > 100, what .. " size")
+    for len = 0, #s - 1 do
+      check.errors(function() from(s:sub(1, len), "model.ens (member 2)") end, "model.ens (member 2)",
+        what .. " cut at " .. len)
+    end
+    for i = 1, #s do
+      local b = s:sub(1, i - 1) .. string.char((s:byte(i) + 1) % 256) .. s:sub(i + 1)
+      check.errors(function() from(b, "model.ens (member 2)") end, "model.ens (member 2)", what .. " byte " .. i)
+    end
+    check.errors(function() from(s .. "z", "m2") end, "m2", what .. " trailing byte")
+  end
+  local other = tide.checkpoint.to_bytes({ w = tide.tensor.ones(2) }, { kind = "mlp" })
+  check.errors(function() S.textcnn.from_bytes(other, "nm") end, "nm is not a TextCNN model")
+  check.errors(function() S.from_bytes("hello", "nm2") end, "nm2 is not a tide sentiment model")
+  check.errors(function() S.from_bytes(nil) end, "bytes must be a string")
+  check.errors(function() S.fasttext.from_bytes(false) end, "bytes must be a string")
+end
+
+-- An ensemble file laid out by hand from the members' own files (as the code before in-memory
+-- members wrote it) loads exactly and equals what e:save writes now; save and load use no
+-- temporary file; a nested ensemble round-trips; a damaged member names file and member.
+function T.ensemble_file_by_hand_and_no_temp_files()
+  local texts, labels = synth(200, 14)
+  local ft = S.train("fasttext", texts, labels, { epochs = 2, buckets = 2 ^ 10, dim = 8 })
+  local cnn = S.train("textcnn", texts, labels, CNN_SMALL)
+  local e, tt = S.ensemble { ft, cnn }, synth(15, 15)
+  local pe = e:prob(tt)
+  local pa, pb, path, path2 = os.tmpname(), os.tmpname(), os.tmpname(), os.tmpname()
+  ft:save(pa, { quantize = "int8" }); cnn:save(pb)
+  local a, b = read(pa), read(pb)
+  local by_hand = "TIDEENS1" .. le(2, 4) .. le(#a, 8) .. a .. le(#b, 8) .. b
+  write(path, by_hand)
+  local l = S.load(path)
+  local pq = S.ensemble({ S.load(pa), cnn }):prob(tt)
+  local pl = l:prob(tt)
+  for i = 1, #tt do check.eq(pl[i], pq[i], "hand-made file loads exactly " .. i) end
+  local tmpname = os.tmpname
+  os.tmpname = function() error("temporary file used") end
+  local ok, err = pcall(function()
+    e:save(path2, { quantize = "int8" })
+    check.truthy(read(path2) == by_hand, "e:save writes the same bytes as the hand-made file")
+    e:save(path2)
+    local pl2 = S.load(path2):prob(tt)
+    for i = 1, #tt do check.eq(pl2[i], pe[i], "exact after load " .. i) end
+    S.ensemble({ S.ensemble { ft, cnn }, ft }):save(path2)
+    local nested = S.load(path2)
+    check.eq(#nested.members, 2); check.eq(#nested.members[1].members, 2)
+    local pn, want = nested:prob(tt), S.ensemble({ e, ft }):prob(tt)
+    for i = 1, #tt do check.eq(pn[i], want[i], "nested ensemble exact " .. i) end
+  end)
+  os.tmpname = tmpname
+  if not ok then error(err, 0) end
+  local pos = 13 + 8 + #a + 8 + 50 -- inside member 2
+  write(path2, by_hand:sub(1, pos - 1) .. string.char((by_hand:byte(pos) + 1) % 256) .. by_hand:sub(pos + 1))
+  local msg = check.errors(function() S.load(path2) end, path2 .. ": member 2:")
+  check.truthy(msg:find(path2 .. " (member 2)", 1, true), "the member's own error names it: " .. msg)
+  for _, p in ipairs({ pa, pb, path, path2 }) do os.remove(p) end
+end
+
 return T

@@ -4,6 +4,7 @@
 --   ft:prob(texts) -> {P(class 1)...};  ft:predict(texts) -> f32 [n, k] (scored on TIDE_THREADS
 --   threads, default the online CPUs; results do not depend on the count);  ft:explain(text)
 --   ft:save(path [, {quantize = "int8"}]);  tide.sentiment.fasttext.load(path)
+--   ft:to_bytes([opts]) -> the file's bytes;  tide.sentiment.fasttext.from_bytes(s, name)
 local text = require "tide.text"
 local T = require("tide").tensor
 
@@ -113,21 +114,39 @@ end
 --   beauty_en   7.8 MB   1.0 MB     0.9772 -> 0.9772        0.9802 -> 0.9802
 -- (format 1 files were 67.5-68.3 MB for every corpus.)
 local save_keys = { quantize = true }
-function FT:save(path, opts)
-  if type(path) ~= "string" then error("sentiment.fasttext:save: path must be a string", 2) end
+local function rows_codec(opts, fn)
   if opts ~= nil and type(opts) ~= "table" then
-    error("sentiment.fasttext:save: opts must be a table, got " .. type(opts), 2)
+    error(("sentiment.fasttext:%s: opts must be a table, got %s"):format(fn, type(opts)), 3)
   end
   opts = opts or {}
   for k in pairs(opts) do
-    if not save_keys[k] then error(("sentiment.fasttext:save: unknown option '%s'"):format(tostring(k)), 2) end
+    if not save_keys[k] then error(("sentiment.fasttext:%s: unknown option '%s'"):format(fn, tostring(k)), 3) end
   end
   local q = opts.quantize
   if q ~= nil and q ~= false and q ~= "int8" then
-    error(("sentiment.fasttext:save: quantize must be \"int8\" or false, got %s"):format(tostring(q)), 2)
+    error(("sentiment.fasttext:%s: quantize must be \"int8\" or false, got %s"):format(fn, tostring(q)), 3)
   end
-  self.native:save(path, q == "int8" and "int8" or "f32")
+  return q == "int8" and "int8" or "f32"
 end
+
+function FT:save(path, opts)
+  if type(path) ~= "string" then error("sentiment.fasttext:save: path must be a string", 2) end
+  self.native:save(path, rows_codec(opts, "save"))
+end
+
+-- The bytes :save(path, opts) writes, as a string (no file); from_bytes reads them back.
+function FT:to_bytes(opts)
+  return self.native:to_bytes(rows_codec(opts, "to_bytes"))
+end
+
+-- A model from the bytes of a model file; errors name `name` (default "(memory)").
+function M.from_bytes(s, name)
+  if type(s) ~= "string" then error("sentiment.fasttext.from_bytes: bytes must be a string, got " .. type(s), 2) end
+  if name ~= nil and type(name) ~= "string" then error("sentiment.fasttext.from_bytes: name must be a string", 2) end
+  local native = text.core.fasttext_load_bytes(s, name)
+  return setmetatable({ native = native, classes = native:info().n_classes }, FT)
+end
+
 function FT:info() return self.native:info() end
 
 -- f32 [#texts, classes] probabilities.

@@ -1,0 +1,131 @@
+/* test_fasttext_bytes.c — fastText models in memory: tide_fasttext_encode gives exactly the
+ * bytes tide_fasttext_save_as writes (both row codecs), tide_fasttext_parse reads them back
+ * like tide_fasttext_load, and every prefix and every flipped byte of the bytes is refused
+ * with the given name, never a crash (each candidate sits in a buffer of exactly its size,
+ * so the sanitizer run catches reads past the end). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fasttext.h"
+
+static tide_fasttext *tiny_trained(void)
+{
+    tide_vocab *v = tide_vocab_new();
+    tide_units u = {0};
+    const char *texts[] = {"great stay", "awful room", "great food awful bed", "很好吃"};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(tide_vocab_add_text(v, texts[i], strlen(texts[i]), 0, &u), TIDE_OK);
+    tide_ids_opts o = {0, 2, 32};
+    tide_fasttext *m = tide_fasttext_new(v, &o, 4, 2, 5);
+    assert_non_null(m);
+    int32_t *ids = NULL;
+    int64_t off[5] = {0};
+    size_t k = 0, cap = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_true(tide_text_ids(v, texts[i], strlen(texts[i]), &o, &u, &ids, &k, &cap) >= 0);
+        off[i + 1] = (int64_t)k;
+    }
+    const int32_t y[] = {1, 0, 1, 1};
+    assert_true(tide_fasttext_train(m, ids, off, 4, y, 3, 0.3, 6) >= 0);
+    free(ids);
+    tide_units_free(&u);
+    tide_vocab_free(v);
+    return m;
+}
+
+static void tmp_path(char *p, const char *tag)
+{
+    snprintf(p, 64, "/tmp/tide_ftbytes_%ld_%s.bin", (long)getpid(), tag);
+}
+
+static void same_params(const tide_fasttext *a, const tide_fasttext *b)
+{
+    assert_int_equal(a->dim, b->dim);
+    assert_int_equal(a->n_rows, b->n_rows);
+    assert_int_equal(a->n_vocab, b->n_vocab);
+    assert_memory_equal(a->emb, b->emb, (size_t)a->n_rows * (size_t)a->dim * sizeof(float));
+    assert_memory_equal(a->w, b->w, (size_t)a->n_classes * (size_t)a->dim * sizeof(float));
+    assert_memory_equal(a->b, b->b, (size_t)a->n_classes * sizeof(float));
+}
+
+static void test_encode_equals_file(void **st)
+{
+    (void)st;
+    tide_fasttext *m = tiny_trained();
+    char path[64];
+    tmp_path(path, "eq");
+    for (int codec = 0; codec < 2; codec++) {
+        assert_int_equal(tide_fasttext_save_as(m, path, (tide_ft_rows)codec), TIDE_OK);
+        size_t nf, nm;
+        char *file = tide_text_read_file(path, &nf);
+        assert_non_null(file);
+        unsigned char *mem = tide_fasttext_encode(m, (tide_ft_rows)codec, "mem", &nm);
+        assert_non_null(mem);
+        assert_int_equal(nm, nf);
+        assert_memory_equal(mem, file, nf);
+        tide_fasttext *a = tide_fasttext_parse(mem, nm, "mem"), *b = tide_fasttext_load(path);
+        assert_non_null(a);
+        assert_non_null(b);
+        same_params(a, b);
+        if (codec == TIDE_FT_ROWS_F32) same_params(a, m); /* lossless */
+        tide_fasttext_free(a); tide_fasttext_free(b);
+        free(mem); free(file);
+    }
+    size_t n = 7;
+    assert_null(tide_fasttext_encode(m, (tide_ft_rows)9, "blob", &n));
+    assert_int_equal(n, 0);
+    assert_non_null(strstr(tide_error(), "blob: unknown row codec 9"));
+    assert_null(tide_fasttext_parse(NULL, 0, NULL));
+    assert_non_null(strstr(tide_error(), "(memory)"));
+    unlink(path);
+    tide_fasttext_free(m);
+}
+
+static void test_parse_every_truncation_and_flip(void **st)
+{
+    (void)st;
+    tide_fasttext *m = tiny_trained();
+    for (int codec = 0; codec < 2; codec++) {
+        size_t n;
+        unsigned char *mem = tide_fasttext_encode(m, (tide_ft_rows)codec, NULL, &n);
+        assert_non_null(mem);
+        assert_true(n > 100);
+        for (size_t len = 0; len < n; len++) {
+            unsigned char *cut = malloc(len ? len : 1);
+            memcpy(cut, mem, len);
+            assert_null(tide_fasttext_parse(cut, len, "ens member 2"));
+            assert_non_null(strstr(tide_error(), "ens member 2"));
+            free(cut);
+        }
+        unsigned char *mod = malloc(n);
+        for (size_t i = 0; i < n; i++) {
+            memcpy(mod, mem, n);
+            mod[i] ^= 0x01;
+            assert_null(tide_fasttext_parse(mod, n, "ens member 2"));
+            assert_non_null(strstr(tide_error(), "ens member 2"));
+        }
+        unsigned char *longer = malloc(n + 1);
+        memcpy(longer, mem, n);
+        longer[n] = 0;
+        assert_null(tide_fasttext_parse(longer, n + 1, "ens member 2"));
+        free(longer); free(mod); free(mem);
+    }
+    tide_fasttext_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_encode_equals_file),
+        cmocka_unit_test(test_parse_every_truncation_and_flip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
