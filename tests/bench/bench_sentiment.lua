@@ -1,7 +1,8 @@
 -- bench_sentiment.lua — sentiment quality and speed on each corpus's fixed held-out split
 -- (tide.sentiment.io.split: FNV-1a of "<seed>:<row>", 20 % test, seed 20261123).
 -- Writes the split to OUTDIR/<name>_{train,test}.csv so the scikit-learn peer reads the very
--- same rows. Prints one RESULT line per corpus and model.
+-- same rows, and each model's test probabilities to OUTDIR/<name>_<model>.p. Prints one
+-- RESULT line per corpus and model.
 -- Usage: luajit tests/bench/bench_sentiment.lua OUTDIR [cnn]
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
@@ -16,6 +17,16 @@ local function report(name, model, q, train_s, rate)
     name, model, q.accuracy, q.f1, q.auc, train_s, rate))
 end
 
+-- Test-split probabilities of a model (or a list of them), kept in OUTDIR/<name>_<model>.p
+-- for the paired comparison with the peer (sentiment_paired.lua); returns the metrics.
+local function evaluate(name, mname, model, b)
+  local p = type(model) == "table" and model.prob and model:prob(b.texts) or model
+  local f = assert(io.open(("%s/%s_%s.p"):format(outdir, name, mname), "w"))
+  for i = 1, #p do f:write(("%.9g\n"):format(p[i])) end
+  f:close()
+  return S.metrics.binary(b.labels, p)
+end
+
 for name, c, a, b in corpora.each() do
   corpora.write_csv(outdir .. "/" .. name .. "_train.csv", a.texts, a.labels)
   corpora.write_csv(outdir .. "/" .. name .. "_test.csv", b.texts, b.labels)
@@ -24,7 +35,7 @@ for name, c, a, b in corpora.each() do
   local t0 = now()
   local ft = S.train("fasttext", a.texts, a.labels)
   local t1 = now()
-  local q = S.evaluate(ft, b.texts, b.labels)
+  local q = evaluate(name, "fasttext", ft, b)
   local t2 = now()
   ft:predict(c.texts) -- prediction throughput over the whole corpus
   local rate = c.n / (now() - t2)
@@ -40,11 +51,11 @@ for name, c, a, b in corpora.each() do
   local w = S.choose_prior("fasttext", a.texts, a.labels)
   local pl = {}
   for i, r in ipairs(S.score(ft, b.texts, { prior = w, explain = 0 })) do pl[i] = r.p end
+  local qp = evaluate(name, "ft+lex", pl, b)
   print(("RESULT %s model=ft+lex acc=%.4f f1=%.4f auc=%.4f train_s=%.2f pred_per_s=%.0f prior=%g"):format(
-    name, S.metrics.binary(b.labels, pl).accuracy, S.metrics.binary(b.labels, pl).f1,
-    S.metrics.binary(b.labels, pl).auc, ft_train_s + now() - t0, 0, w))
+    name, qp.accuracy, qp.f1, qp.auc, ft_train_s + now() - t0, 0, w))
   t0 = now()
-  local ql = S.evaluate("lexicon", b.texts, b.labels)
+  local ql = evaluate(name, "lexicon", (S.lexicon.score_all(b.texts)), b)
   report(name, "lexicon", ql, 0, b.n / (now() - t0))
   if with_cnn then
     local ok, cnn_mod = pcall(function() return S.textcnn end)
@@ -52,19 +63,19 @@ for name, c, a, b in corpora.each() do
       t0 = now()
       local cnn = S.train("textcnn", a.texts, a.labels)
       t1 = now()
-      local qc = S.evaluate(cnn, b.texts, b.labels)
+      local qc = evaluate(name, "textcnn", cnn, b)
       report(name, "textcnn", qc, t1 - t0, b.n / (now() - t1))
       print(("%s textcnn: defaults (%d epochs, maxlen %d, emb_dropout %g, weights averaged over the last %g of updates)"):format(
         name, cnn.o.epochs, cnn.o.maxlen, cnn.o.emb_dropout, cnn.o.avg))
       local t2 = now()
-      local qe = S.evaluate(S.ensemble { ft, cnn }, b.texts, b.labels)
+      local qe = evaluate(name, "ft+cnn", S.ensemble { ft, cnn }, b)
       report(name, "ft+cnn", qe, t1 - t0 + ft_train_s, b.n / (now() - t2))
       -- "TextCNN x 2": the unit CNN above plus one with the bigram channel (S.textcnn_pair
       -- trains both; here the first is reused), mean log-odds; train_s counts both
       t2 = now()
       local cnn_b = S.train("textcnn", a.texts, a.labels, { bigram_min = 5 })
       local t3 = now()
-      local q2 = S.evaluate(S.ensemble { cnn, cnn_b }, b.texts, b.labels)
+      local q2 = evaluate(name, "cnn_x2", S.ensemble { cnn, cnn_b }, b)
       report(name, "cnn_x2", q2, t1 - t0 + t3 - t2, b.n / (now() - t3))
     else
       print("skip textcnn: " .. tostring(cnn_mod))

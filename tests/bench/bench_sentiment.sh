@@ -7,6 +7,8 @@
 # Extra rows: ft+lex = fastText log-odds + w * lexicon score (w chosen on a validation slice of
 # the training rows); ft+cnn = mean log-odds of fastText and the TextCNN; cnn_x2 = "TextCNN x 2",
 # mean log-odds of the TextCNN and a second one with the bigram channel (S.textcnn_pair).
+# Last, each model is paired with the peer row by row (sentiment_paired.lua): difference with
+# a 95 % interval and McNemar's exact p.
 LUAJIT=${LUAJIT:-luajit}
 if [ ! -d ../shared/data/chinese-review-sentiment ]; then echo "skip: ../shared/data not found"; exit 0; fi
 TMP=$(mktemp -d /tmp/tide_bench_sentiment.XXXXXX) || exit 1
@@ -22,7 +24,7 @@ if /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
   for n in hotel waimai shopping beauty_en; do
     [ -f "$TMP/${n}_train.csv" ] || continue
     peer="$peer
-$(/usr/bin/python3 tests/bench/bench_sentiment_sklearn.py "$n" "$TMP/${n}_train.csv" "$TMP/${n}_test.csv")"
+$(/usr/bin/python3 tests/bench/bench_sentiment_sklearn.py "$n" "$TMP/${n}_train.csv" "$TMP/${n}_test.csv" "$TMP/${n}_sklearn.p")"
   done
 else
   echo "peer skipped: no python3-sklearn (apt-get install python3-sklearn)"
@@ -47,3 +49,5 @@ printf '%s\n%s\n' "$tide_out" "$peer" | awk '
     if (k in tr) printf "goal: fastText training on online_shopping_10_cats %.2f s (< 10 s): %s; prediction %.0f reviews/s (>= 50k): %s\n",
       tr[k], (tr[k] + 0 < 10 ? "OK" : "SLOW"), pr[k], (pr[k] + 0 >= 50000 ? "OK" : "SLOW")
   }'
+echo "paired with the peer on the same test rows (a difference whose interval contains 0 is noise):"
+$LUAJIT tests/bench/sentiment_paired.lua "$TMP"

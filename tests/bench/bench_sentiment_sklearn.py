@@ -2,7 +2,8 @@
 1-3-grams (sublinear tf, min_df 2) + logistic regression (liblinear), C chosen from {1, 4, 16}
 on a validation slice of the training file (every 10th row), then refit on all of it.
 Reads the SAME train/test CSV files (label,review) that bench_sentiment.lua wrote.
-Usage: bench_sentiment_sklearn.py NAME TRAIN.csv TEST.csv -> one RESULT line."""
+Usage: bench_sentiment_sklearn.py NAME TRAIN.csv TEST.csv [PROBS] -> one RESULT line; with
+PROBS, the test probabilities one per line (for the paired comparison, sentiment_paired.lua)."""
 import csv
 import sys
 import time
@@ -44,6 +45,8 @@ def main():
     t2 = time.time()
     p = m.predict_proba(vec.transform(xb))[:, 1]
     t3 = time.time()
+    if len(sys.argv) > 4:
+        np.savetxt(sys.argv[4], p, fmt="%.9g")
     print("RESULT %s acc=%.4f f1=%.4f auc=%.4f train_s=%.2f select_s=%.2f pred_per_s=%.0f C=%g" % (
         name, accuracy_score(yb, p > 0.5), f1_score(yb, p > 0.5), roc_auc_score(yb, p),
         t2 - t1, t1 - t0, len(xb) / (t3 - t2), best_c))
