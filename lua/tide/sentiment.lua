@@ -161,16 +161,18 @@ function M.textcnn_pair(texts, labels, opts)
 end
 
 -- Chooses the weight w of the lexicon prior (score(..., {prior = w})) for a model kind
--- without touching test data: trains on ~90 % of the given training rows and holds out the
--- rest (tide.sentiment.io.split with 10 %: a repeated text stays on one side), and returns
--- the w in `grid` (default {0, 0.05, 0.1, 0.2, 0.3, 0.5}) with the best held-out accuracy
--- (ties -> smaller w), and that accuracy.
+-- without touching test data: trains on 90 % of the given training rows and holds out fold 0
+-- of tide.sentiment.io.folds(texts, 10) (every 10th row; a repeated text stays on one side),
+-- and returns the w in `grid` (default {0, 0.05, 0.1, 0.2, 0.3, 0.5}) with the best held-out
+-- accuracy (ties -> smaller w), and that accuracy.
 function M.choose_prior(kind, texts, labels, opts, grid)
   grid = grid or { 0, 0.05, 0.1, 0.2, 0.3, 0.5 }
-  local tr, va = M.io.split(#texts, { texts = texts, test_pct = 10, seed = 1 })
+  local fold = M.io.folds(texts, 10)
   local tt, tl, vt, vl = {}, {}, {}, {}
-  for _, i in ipairs(tr) do tt[#tt + 1], tl[#tl + 1] = texts[i], labels[i] end
-  for _, i in ipairs(va) do vt[#vt + 1], vl[#vl + 1] = texts[i], labels[i] end
+  for i = 1, #texts do
+    if fold[i] == 0 then vt[#vt + 1], vl[#vl + 1] = texts[i], labels[i]
+    else tt[#tt + 1], tl[#tl + 1] = texts[i], labels[i] end
+  end
   if #vt == 0 or #tt == 0 then
     error(("sentiment.choose_prior: the %d rows hold too few distinct texts to hold some out"):format(#texts), 2)
   end

@@ -18,17 +18,13 @@ local nfold = tonumber(os.getenv("TUNE_FOLDS") or K)
 local data = {}
 for name, _, train in corpora.each(want) do data[#data + 1] = { name, train } end
 
--- fold of training row j = (first row with the same text) % K, so a text repeated over rows
--- (beauty_en repeats reviews across product variants) never sits on both sides of a fold
+-- folds by tide.sentiment.io.folds: a text repeated over rows (beauty_en repeats reviews
+-- across product variants) never sits on both sides of a fold
 local function folds(c, f)
-  if not c.first then
-    local seen = {}
-    c.first = {}
-    for j = 1, c.n do seen[c.texts[j]] = seen[c.texts[j]] or j; c.first[j] = seen[c.texts[j]] end
-  end
+  c.fold = c.fold or S.io.folds(c.texts, K)
   local tt, tl, vt, vl = {}, {}, {}, {}
   for j = 1, c.n do
-    if c.first[j] % K == f then vt[#vt + 1], vl[#vl + 1] = c.texts[j], c.labels[j]
+    if c.fold[j] == f then vt[#vt + 1], vl[#vl + 1] = c.texts[j], c.labels[j]
     else tt[#tt + 1], tl[#tl + 1] = c.texts[j], c.labels[j] end
   end
   return tt, tl, vt, vl

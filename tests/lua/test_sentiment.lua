@@ -665,4 +665,17 @@ function T.ensemble_file_by_hand_and_no_temp_files()
   for _, p in ipairs({ pa, pb, path, path2 }) do os.remove(p) end
 end
 
+-- io.folds: row i % K without repeats; a repeated text follows its first row (so the
+-- hold-outs of choose_prior, fastText's epoch choice and the CV tuner never split a text).
+function T.io_folds_keep_repeated_texts_together()
+  local texts = { "a", "b", "c", "a", "d", "b", "e" }
+  local f = S.io.folds(texts, 3)
+  local want = { 1, 2, 0, 1, 2, 2, 1 } -- "a" -> row 1, "b" -> row 2
+  for i = 1, #want do check.eq(f[i], want[i], "fold of row " .. i) end
+  local plain = S.io.folds({ "x", "y", "z", "w" }, 2)
+  for i = 1, 4 do check.eq(plain[i], i % 2) end
+  check.errors(function() S.io.folds(texts, 1) end, "K must be an integer >= 2")
+  check.errors(function() S.io.folds("abc", 3) end, "texts must be a table")
+end
+
 return T

@@ -188,6 +188,16 @@ function M.split(n, opts)
   return train, test
 end
 
+-- Folds for model selection inside training rows: fold[i] = (first row with texts[i]) % K,
+-- 0..K-1 — row i % K when no text repeats, and a repeated text never on two sides.
+function M.folds(texts, K)
+  if type(texts) ~= "table" then error("sentiment.io.folds: texts must be a table", 2) end
+  if type(K) ~= "number" or K < 2 or K % 1 ~= 0 then error("sentiment.io.folds: K must be an integer >= 2", 2) end
+  local first, fold = {}, {}
+  for i, s in ipairs(texts) do first[s] = first[s] or i; fold[i] = first[s] % K end
+  return fold
+end
+
 -- Picks rows idx of a corpus table (texts/labels and any parallel columns).
 function M.subset(c, idx)
   local out = { n = #idx, path = c.path }
