@@ -82,6 +82,20 @@ tide_tensor *lt_to_tensor(lua_State *L, int idx, const char *fn)
  * loop creating large temporaries would hold gigabytes of dead tensors. */
 static size_t pending_bytes;
 
+double lt_opt_number(lua_State *L, int idx, const char *fn, const char *key, double def)
+{
+    if (!lua_istable(L, idx)) return def;
+    lua_getfield(L, idx, key);
+    double v = def;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            lt_errorf(L, "%s: opts.%s must be a number, got %s", fn, key, luaL_typename(L, -1));
+        v = lua_tonumber(L, -1);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
 void lt_push_doubles(lua_State *L, const double *v, int64_t n)
 {
     lua_createtable(L, (int)n, 0);

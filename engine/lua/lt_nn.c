@@ -56,19 +56,6 @@ static int opt_bool(lua_State *L, int idx, const char *key, int def, const char 
     return v;
 }
 
-static double opt_num(lua_State *L, int idx, const char *key, double def, const char *fn)
-{
-    get_opt(L, idx, key);
-    double v = def;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TNUMBER)
-            lt_errorf(L, "%s: option '%s' must be a number, got %s", fn, key, luaL_typename(L, -1));
-        v = lua_tonumber(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
 /* opts[key] as a tensor (borrowed: the options table keeps it alive) or NULL */
 static tide_tensor *opt_tensor(lua_State *L, int idx, const char *key, const char *fn)
 {
@@ -120,7 +107,7 @@ static int l_linear(lua_State *L)
     tide_tensor *b = lt_opt_tensor(L, 3, fn);
     tide_act act = check_act(L, 4, fn);
     check_opts(L, 5, fn);
-    double p = opt_num(L, 5, "dropout", 0.0, fn);
+    double p = lt_opt_number(L, 5, fn, "dropout", 0.0);
     tide_tensor *res = opt_tensor(L, 5, "residual", fn);
     return lt_push_tensor(L, tide_nn_linear_ex(x, w, b, act, p, NULL, res), fn);
 }
@@ -190,7 +177,7 @@ static int l_attention(lua_State *L)
     int heads = check_heads(L, 4, fn);
     check_opts(L, 5, fn);
     int causal = opt_bool(L, 5, "causal", 0, fn), want = opt_bool(L, 5, "weights", 0, fn);
-    double p = opt_num(L, 5, "dropout", 0.0, fn);
+    double p = lt_opt_number(L, 5, fn, "dropout", 0.0);
     tide_tensor *mask = opt_tensor(L, 5, "mask", fn), *w = NULL;
     tide_tensor *out = tide_nn_attention(q, k, v, heads, causal, mask, p, NULL, want ? &w : NULL);
     return push_attention(L, out, w, want, fn);
@@ -203,7 +190,7 @@ static int l_attention_qkv(lua_State *L)
     int heads = check_heads(L, 2, fn);
     check_opts(L, 3, fn);
     int causal = opt_bool(L, 3, "causal", 0, fn), want = opt_bool(L, 3, "weights", 0, fn);
-    double p = opt_num(L, 3, "dropout", 0.0, fn);
+    double p = lt_opt_number(L, 3, fn, "dropout", 0.0);
     tide_tensor *mask = opt_tensor(L, 3, "mask", fn), *w = NULL;
     tide_tensor *out = tide_nn_attention_qkv(qkv, heads, causal, mask, p, NULL, want ? &w : NULL);
     return push_attention(L, out, w, want, fn);

@@ -14,18 +14,9 @@
 #include "lt.h"
 #include "optim.h"
 
-
 static double opt_num(lua_State *L, int t, const char *k, double def)
 {
-    lua_getfield(L, t, k);
-    double v = def;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TNUMBER)
-            lt_errorf(L, "optim: option '%s' must be a number, got %s", k, luaL_typename(L, -1));
-        v = lua_tonumber(L, -1);
-    }
-    lua_pop(L, 1);
-    return v;
+    return lt_opt_number(L, t, "optim", k, def);
 }
 
 static int opt_bool(lua_State *L, int t, const char *k)

@@ -6,17 +6,11 @@
 #include "tensor.h"
 #include "text_sgns.h"
 
+/* opts.key (lt_opt_number), and not NaN */
 static double opt_num(lua_State *L, int idx, const char *key, double def)
 {
-    lua_getfield(L, idx, key);
-    double v = def;
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TNUMBER)
-            lt_errorf(L, "sgns.train: opts.%s must be a number, got %s", key, luaL_typename(L, -1));
-        v = lua_tonumber(L, -1);
-        if (v != v) lt_errorf(L, "sgns.train: opts.%s is NaN", key);
-    }
-    lua_pop(L, 1);
+    double v = lt_opt_number(L, idx, "sgns.train", key, def);
+    if (v != v) lt_errorf(L, "sgns.train: opts.%s is NaN", key);
     return v;
 }
 
