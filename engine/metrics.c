@@ -327,7 +327,6 @@ HOT_SCAN static int topk_rows(int64_t b0, int64_t B, int64_t I, const float *sco
     return TIDE_OK;
 }
 
-
 /* Ranks and top-K lists in ONE pass over each row: the score matrix is read once, which is
  * what costs (a block of scores does not fit in cache). Per block of 16 scores: a vectorised
  * count of scores above the first target's, and a vectorised "anything above the heap's

@@ -130,7 +130,7 @@ int64_t tide_text_units(const char *s, size_t len, int flags, tide_units *o)
     while (i < n) {
         int c = char_class(cp[i]);
         uint32_t off = (uint32_t)o->text_len;
-        size_t el = emoji_cluster(cp, n, i);
+        size_t el = c == C_CJK ? 0 : emoji_cluster(cp, n, i); /* no emoji starts at a CJK unit */
         if (el > 1 || (el == 1 && c == C_EMOJI)) {
             for (size_t k = i; k < i + el; k++)
                 o->text_len += (size_t)tide_utf8_encode(cp[k], o->text + o->text_len);
