@@ -51,16 +51,23 @@ function M.save_model(path, model, meta)
   core.save(path, model:state_dict(), meta)
 end
 
-local function refuse(path, what, problems)
-  error(("checkpoint %s: cannot load into the %s: %s"):format(path, what, table.concat(problems, "; ")), 3)
+-- level: of the error, counted from refuse (default 3: the caller of refuse's caller)
+local function refuse(path, what, problems, level)
+  error(("checkpoint %s: cannot load into the %s: %s"):format(path, what, table.concat(problems, "; ")), level or 3)
+end
+
+-- Checks every name and shape, then loads; errors name `name` and point at the caller of the
+-- public function that called this.
+local function install(name, model, tensors, strict)
+  local problems = model:check_state_dict(tensors, strict)
+  if #problems > 0 then refuse(name, "model", problems, 4) end
+  model:load_state_dict(tensors, strict)
 end
 
 function M.load_model(path, model, strict)
   assert(type(model) == "table" and model.load_state_dict, "load_model: expected a module")
   local tensors, meta = core.load(path)
-  local problems = model:check_state_dict(tensors, strict)
-  if #problems > 0 then refuse(path, "model", problems) end
-  model:load_state_dict(tensors, strict)
+  install(path, model, tensors, strict)
   return meta
 end
 
@@ -68,9 +75,7 @@ end
 -- errors name `name` (the file or the bytes).
 function M.load_state(name, model, tensors, strict)
   assert(type(model) == "table" and model.load_state_dict, "load_state: expected a module")
-  local problems = model:check_state_dict(tensors, strict)
-  if #problems > 0 then refuse(name, "model", problems) end
-  model:load_state_dict(tensors, strict)
+  install(name, model, tensors, strict)
 end
 
 function M.save_training(path, parts)
