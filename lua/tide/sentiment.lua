@@ -46,15 +46,27 @@ function M.train(kind, texts, labels, opts)
   return train(texts, labels, opts)
 end
 
+local ensembles = {
+  load = function(path) return M.ensemble(ensemble_file.load(path, M.from_bytes)) end,
+  from_bytes = function(s, name) return M.ensemble(ensemble_file.from_bytes(s, name, M.from_bytes)) end,
+}
+
+-- The model kinds by the magic bytes that start their files: each has load(path) and
+-- from_bytes(s, name). Looked up on use (the TextCNN module loads lazily).
+local kinds = {
+  TIDEFT01 = function() return M.fasttext end,
+  TIDECKPT = function() return M.textcnn end, -- tide.checkpoint file
+  [ensemble_file.magic] = function() return ensembles end,
+}
+
 -- Loads a model file written by :save (the kind is read from the file's magic bytes).
 function M.load(path)
   local f, err = io.open(path, "rb")
   if not f then error("sentiment.load: " .. tostring(err), 2) end
   local magic = f:read(8) or ""
   f:close()
-  if magic == "TIDEFT01" then return M.fasttext.load(path) end
-  if magic == "TIDECKPT" then return M.textcnn.load(path) end -- tide.checkpoint file
-  if magic == ensemble_file.magic then return M.ensemble(ensemble_file.load(path, M.from_bytes)) end
+  local kind = kinds[magic]
+  if kind then return kind().load(path) end
   error(("sentiment.load: %s is not a tide sentiment model"):format(path), 2)
 end
 
@@ -63,10 +75,8 @@ end
 function M.from_bytes(s, name)
   if type(s) ~= "string" then error("sentiment.from_bytes: bytes must be a string, got " .. type(s), 2) end
   name = name or "(memory)"
-  local magic = s:sub(1, 8)
-  if magic == "TIDEFT01" then return M.fasttext.from_bytes(s, name) end
-  if magic == "TIDECKPT" then return M.textcnn.from_bytes(s, name) end
-  if magic == ensemble_file.magic then return M.ensemble(ensemble_file.from_bytes(s, name, M.from_bytes)) end
+  local kind = kinds[s:sub(1, 8)]
+  if kind then return kind().from_bytes(s, name) end
   error(("sentiment.load: %s is not a tide sentiment model"):format(name), 2)
 end
 
