@@ -1,5 +1,5 @@
 /* lt_decay.c — Lua binding of decay.h and hawkes.h: core.decay.{families, eval, half_life,
- * weights, gaps, fit, gamma_eb, hawkes_*}. Profiles, popularity and co-occurrence are in
+ * family, weights, gaps, fit, gamma_eb, hawkes_*}. Profiles, popularity and co-occurrence are in
  * lt_interest.c and merged into the same table. Lua ids are 1-based. */
 #include <stdlib.h>
 
@@ -30,6 +30,13 @@ static int l_families(lua_State *L)
         lua_pushstring(L, tide_decay_name(i));
         lua_rawseti(L, -2, i + 1);
     }
+    return 1;
+}
+
+/* family(name) -> the canonical family name (aliases such as "exp" or "stretched" resolved) */
+static int l_family(lua_State *L)
+{
+    lua_pushstring(L, tide_decay_name(check_family(L, 1, "decay.family")));
     return 1;
 }
 
@@ -417,7 +424,7 @@ static int l_hawkes_gof(lua_State *L)
 }
 
 static const luaL_Reg funcs[] = {
-    {"families", l_families},     {"nparams", l_nparams},
+    {"families", l_families},     {"family", l_family},         {"nparams", l_nparams},
     {"eval", l_eval},             {"half_life", l_half_life},
     {"weights", l_weights},
     {"gaps", l_gaps},             {"fit", l_fit},

@@ -78,6 +78,9 @@ function T.exponential_default_equals_closed_form()
   -- the same law spelled as a table gives the same numbers
   local e2 = S.aggregate(rec, { law = { family = "exponential", half_life = 30, unit = "day" }, now = latest })
   same_items(e2.item, e.item, 1e-13, "law table, days")
+  -- the engine's aliases name the same family ("exp": exponential, lambda = ln 2 / half-life)
+  local e3 = S.aggregate(rec, { law = { family = "EXP", lambda = math.log(2) / 30, unit = "day" }, now = latest })
+  same_items(e3.item, e.item, 1e-12, "alias exp")
 end
 
 function T.item_series_default_matches_direct_sums()

@@ -19,8 +19,6 @@ local function core() return require("tide").core.decay end
 local UNITS = { second = 1, minute = 60, hour = 3600, day = 86400, week = 604800 }
 local PARAMS = { exponential = { "lambda" }, linear = { "lambda" }, logarithmic = { "lambda" },
                  hyperbolic = { "lambda" }, power = { "lambda", "a" }, weibull = { "lambda", "k" } }
-local ALIASES = { exp = "exponential", log = "logarithmic", powerlaw = "power",
-                  ["power-law"] = "power", stretched = "weibull", mixexp = "mixture" }
 
 local function positive(v, what, fn)
   if type(v) ~= "number" or not (v > 0) or v == math.huge then
@@ -41,7 +39,10 @@ end
 
 local function from_table(t, fn)
   if type(t.family) ~= "string" then error(fn .. ": law.family must be a string", 4) end
-  local fam = ALIASES[t.family:lower()] or t.family:lower()
+  local ok, fam = pcall(core().family, t.family) -- the engine's names and aliases ("exp", ...)
+  if not ok then
+    error(("%s: unknown law family '%s' (exponential, linear, logarithmic, hyperbolic, power, weibull, mixture)"):format(fn, t.family), 4)
+  end
   local allowed = { family = true, unit = true, theta = true, k = fam == "mixture" or nil }
   local law = { family = fam, k = 2 }
   local u = t.unit or 1
@@ -65,12 +66,8 @@ local function from_table(t, fn)
     if t.lambda ~= nil then error(fn .. ": give the exponential law half_life or lambda, not both", 4) end
     law.half_life = positive(t.half_life, "law.half_life", fn)
   else
-    local names = PARAMS[fam]
-    if not names then
-      error(("%s: unknown law family '%s' (exponential, linear, logarithmic, hyperbolic, power, weibull, mixture)"):format(fn, t.family), 4)
-    end
     law.theta = {}
-    for i, nm in ipairs(names) do
+    for i, nm in ipairs(PARAMS[fam]) do
       allowed[nm] = true
       law.theta[i] = positive(t[nm], "law." .. nm, fn)
     end
