@@ -26,9 +26,10 @@ M.CHANNELS = {
 -- order-k n-gram of every text in the tcore.ids(nil, texts, 0, k, B) layout: a text of n units
 -- holds n unigram ids, then n-1 bigram ids, ..., then n-k+1 order-k ids (by start position).
 local function each_gram(off, k, fn)
+  -- ids a text of m units holds: m + (m-1) + ... + (m-k+1), no term below 0
+  local function size(m) local s = 0; for j = 1, k do s = s + math.max(0, m - j + 1) end; return s end
   for i = 1, #off - 1 do
     local len, n = off[i + 1] - off[i], 0
-    local function size(m) local s = 0; for j = 1, k do s = s + math.max(0, m - j + 1) end; return s end
     while size(n) < len do n = n + 1 end
     local first = off[i] + size(n) - math.max(0, n - k + 1)
     for s = 0, n - k do fn(i, s + k - 1, first + s + 1) end

@@ -5,7 +5,6 @@
 local tide = require "tide"
 local text = require "tide.text"
 local T = tide.tensor
-local tcore = tide.core.text
 local autograd = require "tide.autograd"
 local NG = require "tide.sentiment.textcnn_ngrams"
 
@@ -58,20 +57,19 @@ return function(M, Net, CNN)
       end
     end
     self.net = Net(o)
+    local ids, off = self:encode(texts)
     if o.pretrain > 0 then
       -- unsupervised init of the unit embeddings: skip-gram with negative sampling (Mikolov
       -- et al. 2013, engine/text_sgns.c) on the training texts, rescaled to the random init's
       -- std (0.1) so the convolutions see inputs of the usual size
       local V = vocab:size()
-      local uid, uoff = tcore.ids(vocab, texts, 0, 1, 1)
-      local E = tide.core.sgns.train(uid, uoff, V, { dim = o.dim, epochs = o.pretrain, seed = o.seed,
+      local E = tide.core.sgns.train(ids.ids, off, V, { dim = o.dim, epochs = o.pretrain, seed = o.seed,
         window = 5, neg = 5, sample = 1e-4 })
       local sd = E:std():item()
       autograd.no_grad(function()
         self.net.emb.weight:narrow(1, 2, V):copy(E * (0.1 / math.max(sd, 1e-12)))
       end)
     end
-    local ids, off = self:encode(texts)
     -- weight_decay > 0: decoupled decay (AdamW, Loshchilov & Hutter 2019)
     local opt = o.weight_decay > 0 and tide.optim.AdamW(self.net, { lr = o.lr, weight_decay = o.weight_decay })
       or tide.optim.Adam(self.net, { lr = o.lr })
