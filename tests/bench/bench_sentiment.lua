@@ -17,8 +17,9 @@ local function report(name, model, q, train_s, rate)
     name, model, q.accuracy, q.f1, q.auc, train_s, rate))
 end
 
--- Test-split probabilities of a model (or a list of them), kept in OUTDIR/<name>_<model>.p
--- for the paired comparison with the peer (sentiment_paired.lua); returns the metrics.
+-- Test-split probabilities of a model (or the list of them itself), kept in
+-- OUTDIR/<name>_<model>.p for the paired comparison with the peer (sentiment_paired.lua);
+-- returns the metrics.
 local function evaluate(name, mname, model, b)
   local p = type(model) == "table" and model.prob and model:prob(b.texts) or model
   local f = assert(io.open(("%s/%s_%s.p"):format(outdir, name, mname), "w"))

@@ -21,7 +21,8 @@ end
 
 print(("%-10s %-9s %8s %17s %6s %6s %9s"):format("corpus", "model", "vs sk", "95 % interval", "only", "only", "McNemar"))
 print(("%-10s %-9s %8s %17s %6s %6s %9s"):format("", "", "(points)", "", "model", "sk", "p"))
-for _, name in ipairs({ "hotel", "waimai", "shopping", "beauty_en" }) do
+for _, cp in ipairs(dofile("tests/bench/sentiment_corpora.lua").list) do
+  local name = cp[1]
   local sk = read_probs(("%s/%s_sklearn.p"):format(dir, name))
   if sk then
     local y = S.io.read_csv(("%s/%s_test.csv"):format(dir, name)).labels

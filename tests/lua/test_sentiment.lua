@@ -11,6 +11,18 @@ local T = {}
 
 local function sig(x) return 1 / (1 + math.exp(-x)) end
 
+-- Saves m, reads it back with S.load and checks that the copy's probabilities on tt are
+-- bit-identical; returns the copy and m's probabilities.
+local function reload_exact(m, tt)
+  local path = os.tmpname()
+  m:save(path)
+  local l = S.load(path)
+  os.remove(path)
+  local p1, p2 = m:prob(tt), l:prob(tt)
+  for i = 1, #tt do check.eq(p2[i], p1[i], "exact after load " .. i) end
+  return l, p1
+end
+
 function T.lexicon_rules()
   local cases = {
     { "good", 1.5 }, { "very good", 1.5 * 1.5 }, { "not good", 1.5 * -0.5 }, { "not bad", -2 * -0.5 },
@@ -274,16 +286,10 @@ function T.textcnn_bigram_vocabulary()
     lr = 1e-2, bigram_min = 41, bigram_dim = 3 }
   local m = S.train("textcnn", texts, labels, o)
   check.eq(m.o.n_bi, 3, "很好, 很差 and 早餐 occur more than 40 times")
-  local pa = os.tmpname()
-  m:save(pa)
-  local l = S.load(pa)
+  local l, p1 = reload_exact(m, { "很好早餐", "很差", "房间很好", "" })
   check.eq(l.o.n_bi, 3)
-  local tt = { "很好早餐", "很差", "房间很好", "" }
-  local p1, p2 = m:prob(tt), l:prob(tt)
-  for i = 1, #tt do check.eq(p2[i], p1[i], "exact after load " .. i) end
   check.truthy(p1[1] > 0.5 and p1[2] < 0.5, "bigram model polarity")
   check.eq(#S.score(l, { "很好早餐" }, { explain = 2 })[1].tokens, 2, "explains")
-  os.remove(pa)
   check.errors(function() S.train("textcnn", texts, labels, { bigram_min = -1 }) end, "opts.bigram_min")
 end
 
@@ -317,16 +323,10 @@ function T.textcnn_trigram_channel()
     lr = 1e-2, bigram_min = 20, trigram_min = 16, trigram_dim = 3 }
   local m = S.train("textcnn", texts, labels, o)
   check.eq(m.o.n_tri, 2)
-  local pa = os.tmpname()
-  m:save(pa)
-  local l = S.load(pa)
+  local l, p1 = reload_exact(m, { "很好吃", "很难吃了", "吃", "" })
   check.eq(l.o.n_tri, 2); check.eq(l.o.n_bi, m.o.n_bi)
-  local tt = { "很好吃", "很难吃了", "吃", "" }
-  local p1, p2 = m:prob(tt), l:prob(tt)
-  for i = 1, #tt do check.eq(p2[i], p1[i], "exact after load " .. i) end
   check.truthy(p1[1] > 0.5 and p1[2] < 0.5, "trigram model polarity")
   check.eq(#S.score(l, { "很好吃" }, { explain = 3 })[1].tokens, 3, "explains")
-  os.remove(pa)
   check.errors(function() S.train("textcnn", texts, labels, { trigram_min = 0 / 0 }) end, "opts.trigram_min")
 end
 
@@ -370,13 +370,7 @@ function T.textcnn_pair()
   local function lo(x) return math.log(x / (1 - x)) end
   for i = 1, #tt do check.near(p[i], sig((lo(p1[i]) + lo(p2[i])) / 2), 1e-9, "mean log-odds " .. i) end
   -- one file holds both members; load gives the same probabilities bit for bit
-  local path = os.tmpname()
-  e:save(path)
-  local l = S.load(path)
-  check.eq(#l.members, 2)
-  local pl = l:prob(tt)
-  for i = 1, #tt do check.eq(pl[i], p[i], "exact after load " .. i) end
-  os.remove(path)
+  check.eq(#reload_exact(e, tt).members, 2)
 end
 
 -- An ensemble file of mixed members (fastText + TextCNN); every truncation, trailing bytes, a
