@@ -32,6 +32,9 @@ tide_tensor *lt_to_tensor(lua_State *L, int idx, const char *fn);
 int lt_push_tensor(lua_State *L, tide_tensor *t, const char *fn);
 /* Pushes a new Lua array {v[0], ..., v[n-1]} of numbers. */
 void lt_push_doubles(lua_State *L, const double *v, int64_t n);
+/* Arguments 1 and 2 as contiguous 1-D i32 ids and i64 offsets (core.text.ids output); a Lua
+ * error naming fn otherwise. */
+void lt_check_ids_offsets(lua_State *L, const char *fn, tide_tensor **ids, tide_tensor **off);
 /* opts[key] of the options table at idx: def when the table or the key is absent, a Lua error
  * "<fn>: opts.<key> must be a number" when it holds anything else. */
 double lt_opt_number(lua_State *L, int idx, const char *fn, const char *key, double def);

@@ -82,6 +82,15 @@ tide_tensor *lt_to_tensor(lua_State *L, int idx, const char *fn)
  * loop creating large temporaries would hold gigabytes of dead tensors. */
 static size_t pending_bytes;
 
+void lt_check_ids_offsets(lua_State *L, const char *fn, tide_tensor **ids, tide_tensor **off)
+{
+    *ids = lt_check_tensor(L, 1, fn);
+    *off = lt_check_tensor(L, 2, fn);
+    if ((*ids)->dtype != TIDE_I32 || (*off)->dtype != TIDE_I64 || (*ids)->ndim != 1 || (*off)->ndim != 1 ||
+        !tide_tensor_is_contiguous(*ids) || !tide_tensor_is_contiguous(*off))
+        lt_errorf(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
+}
+
 double lt_opt_number(lua_State *L, int idx, const char *fn, const char *key, double def)
 {
     if (!lua_istable(L, idx)) return def;

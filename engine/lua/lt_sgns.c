@@ -17,10 +17,9 @@ static double opt_num(lua_State *L, int idx, const char *key, double def)
 static int l_train(lua_State *L)
 {
     const char *fn = "sgns.train";
-    tide_tensor *ti = lt_check_tensor(L, 1, fn), *to = lt_check_tensor(L, 2, fn);
-    if (ti->dtype != TIDE_I32 || to->dtype != TIDE_I64 || ti->ndim != 1 || to->ndim != 1 ||
-        !tide_tensor_is_contiguous(ti) || !tide_tensor_is_contiguous(to) || to->shape[0] < 1)
-        return lt_errorf(L, "%s: expected contiguous i32 ids and non-empty i64 offsets", fn);
+    tide_tensor *ti, *to;
+    lt_check_ids_offsets(L, fn, &ti, &to);
+    if (to->shape[0] < 1) return lt_errorf(L, "%s: offsets must not be empty", fn);
     int64_t V = lt_check_int(L, 3, fn, "V");
     if (V < 1 || V > INT32_MAX) return lt_errorf(L, "%s: V = %lld must be in 1..2^31-1", fn, (long long)V);
     lua_settop(L, 4); /* a missing options table reads as {} */

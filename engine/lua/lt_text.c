@@ -253,11 +253,7 @@ static int l_ids(lua_State *L)
 /* Arguments 1-3 of the padding functions: contiguous i32 ids, i64 offsets, a table of rows. */
 static void check_ids_offsets(lua_State *L, const char *fn, tide_tensor **ti, tide_tensor **to)
 {
-    *ti = lt_check_tensor(L, 1, fn);
-    *to = lt_check_tensor(L, 2, fn);
-    if ((*ti)->dtype != TIDE_I32 || (*to)->dtype != TIDE_I64 || (*ti)->ndim != 1 || (*to)->ndim != 1 ||
-        !tide_tensor_is_contiguous(*ti) || !tide_tensor_is_contiguous(*to))
-        lt_errorf(L, "%s: expected contiguous i32 ids and i64 offsets", fn);
+    lt_check_ids_offsets(L, fn, ti, to);
     luaL_checktype(L, 3, LUA_TTABLE);
 }
 
