@@ -3,7 +3,7 @@
 -- Scorers (all give, per review, P(positive), a signed intensity in [-1, 1] and the tokens
 -- that drove it):
 --   tide.sentiment.fasttext   fastText-style bag of units + hashed n-grams (engine/fasttext.c)
---   tide.sentiment.textcnn    a character CNN on tide.nn layers
+--   tide.sentiment.textcnn    a character CNN on tide.nn layers, with a wide n-gram path
 --   tide.sentiment.lexicon    lexicon + negation/degree rules (cold start, intensity prior)
 -- Aggregation into E: tide.sentiment.aggregate (per (user, item) and per item, time-decayed).
 --

@@ -356,6 +356,63 @@ function T.sgns_binding_and_pretrain()
   check.errors(function() S.train("textcnn", texts, labels, { pretrain = -1 }) end, "opts.pretrain")
 end
 
+-- The wide path (textcnn_wide.lua): document frequencies, smoothed idf and the L2-normalised
+-- sublinear TF-IDF weights worked out by hand; occlusion copies drop exactly the n-grams over
+-- the occluded unit; a model with it trains deterministically, reloads exactly and explains.
+function T.textcnn_wide_path()
+  local W = require "tide.sentiment.textcnn_wide"
+  local function bucket(s, k) -- the hashed id of the whole text s as one order-k n-gram
+    local ids = tide.core.text.ids(nil, { s }, 0, k, W.BUCKETS):totable()
+    return ids[#ids]
+  end
+  local fs = W.build({ "好好", "好差", "差" }, 2, 1, 100)
+  -- unigrams 好 (df 2), 差 (df 2); bigrams 好好, 好差 (df 1 each)
+  check.eq(#fs.list, 4)
+  check.eq(fs.list[1], math.min(bucket("好", 1), bucket("差", 1)), "most frequent first, ties by bucket")
+  check.eq(#W.build({ "好好", "好差", "差" }, 2, 2, 100).list, 2, "min_df is inclusive")
+  check.eq(#W.build({ "好好", "好差", "差" }, 2, 1, 3).list, 3, "max_size caps the set")
+  local enc = W.encode(fs, { "好好", "差", "未见" })
+  local R, Wt = enc.rows:totable(), enc.w:totable()
+  local r_good, r_gg = fs.row[bucket("好", 1)], fs.row[bucket("好好", 2)]
+  local w_good = (1 + math.log(2)) * (math.log(4 / 3) + 1) -- tf 2, df 2 of n = 3
+  local w_gg = math.log(4 / 2) + 1                          -- tf 1, df 1
+  local norm = math.sqrt(w_good ^ 2 + w_gg ^ 2)
+  check.eq(enc.off[2], 2, "two features in text 1"); check.eq(enc.off[3], 3); check.eq(enc.off[4], 3)
+  for j = 1, 2 do
+    check.near(Wt[j], (R[j] == r_good and w_good or R[j] == r_gg and w_gg or 0 / 0) / norm, 1e-6, "tf-idf weight " .. j)
+  end
+  check.near(Wt[3], 1, 1e-6, "one feature: weight 1 after normalisation")
+  local br, bw, owner = W.batch(enc, { 3, 2, 1 })
+  check.eq(#owner, 3, "text 3 has none (unseen n-grams are dropped)")
+  check.eq(owner[1], 2); check.eq(owner[3], 3)
+  check.eq(br:totable()[1], R[3]); check.near(bw:totable()[1], 1, 1e-6)
+  check.eq(W.batch(enc, { 3 }), nil, "a batch without features")
+  -- occluding unit 2 of 好好差 (k = 2) leaves 好 (unit 1), 差 and nothing spanning unit 2
+  local fs2 = W.build({ "好好差" }, 2, 1, 100)
+  local occ = W.occlusions(fs2, "好好差", 3).off
+  check.eq(#occ, 5, "4 copies")
+  check.eq(occ[2] - occ[1], 4, "好, 差, 好好, 好差")
+  check.eq(occ[4] - occ[3], 2, "without unit 2: 好 and 差")
+  check.eq(occ[5] - occ[4], 2, "without unit 3: 好 and 好好")
+
+  local texts, labels = synth(300, 5)
+  local o = { dim = 6, filters = 4, widths = { 2 }, min_count = 1, seed = 2, min_steps = 30, wide = 2 }
+  local a, b = S.train("textcnn", texts, labels, o), S.train("textcnn", texts, labels, o)
+  check.truthy(a.o.n_wide > 0 and a.o.n_wide == #a.wide.list)
+  local tt = synth(20, 8)
+  local pa, pb = a:prob(tt), b:prob(tt)
+  for i = 1, #tt do check.eq(pb[i], pa[i], "deterministic " .. i) end
+  local l = reload_exact(a, tt)
+  check.eq(#l.wide.list, #a.wide.list); check.eq(l.wide.n, 300)
+  for i, x in ipairs(a.wide.df) do check.eq(l.wide.df[i], x, "df restored " .. i) end
+  local toks, contrib, lo = a:explain(tt[1])
+  check.eq(#contrib, #toks)
+  check.near(lo, math.log(pa[1] / (1 - pa[1])), 1e-4, "log-odds of the whole text")
+  for _, bad in ipairs({ { wide = -1 }, { wide = 1.5 }, { wide = 2, wide_min = 0 }, { wide = 2, wide_lr = 0 } }) do
+    check.errors(function() S.train("textcnn", texts, labels, bad) end, "opts.wide")
+  end
+end
+
 -- "textcnn2": the default TextCNN plus one with the bigram channel, mean log-odds.
 function T.textcnn_pair()
   local texts, labels = synth(300, 6)
@@ -543,6 +600,9 @@ function T.cli_errors_name_the_file()
   check.truthy(out:find(csv .. " is not a tide sentiment model", 1, true), out)
   check.truthy(not out:find("%.lua:%d+:"), "no source position: " .. out)
   check.errors(function() S.train("fasttext", {}, {}) end, "no reviews to train on")
+  f = assert(io.open(csv, "w")); f:write("label,review\n1,好\n0,差\n"); f:close()
+  out = run("train --split all --data " .. csv .. " --out " .. model .. " --wide 2")
+  check.truthy(out:find("--wide: only for --model textcnn", 1, true) and out:find("rc=1", 1, true), out)
   os.remove(csv); os.remove(model)
 end
 

@@ -8,6 +8,7 @@ local HELP = [[
 usage: tide sentiment train   --data FILE --out MODEL [--model fasttext|textcnn|textcnn2] [--split train|all]
                               [--epochs N] [--lr X] [--dim N] [--ngrams N] [--buckets N] [--seed N]
                               [--quantize int8]  (fastText: int8 rows, ~4x smaller file, lossy)
+                              [--wide K]  (TextCNN: n-gram order of the wide path, default 3; 0 = off)
        tide sentiment predict --data FILE [--model MODEL|lexicon] [--out FILE.csv] [--explain K]
                               [--prior W] [--split all|test|train]
        tide sentiment eval    --data FILE [--model MODEL|lexicon] [--split test|all|train]
@@ -53,7 +54,9 @@ function cmds.train(a)
   if not c.labels then error(a.data .. ": no label column", 0) end
   if c.n == 0 then error(a.data .. ": no reviews to train on (--split " .. (a.split or "train") .. ")", 0) end
   local opts = { epochs = num(a, "epochs"), lr = num(a, "lr"), dim = num(a, "dim"),
-                 ngrams = num(a, "ngrams"), buckets = num(a, "buckets"), seed = num(a, "seed") }
+                 ngrams = num(a, "ngrams"), buckets = num(a, "buckets"), seed = num(a, "seed"),
+                 wide = num(a, "wide") }
+  if a.wide and not (a.model or ""):match("^textcnn") then error("--wide: only for --model textcnn or textcnn2", 0) end
   local q = a.quantize
   if q and (q ~= "int8" or (a.model or "fasttext") ~= "fasttext") then
     error("--quantize: only 'int8', for --model fasttext", 0)

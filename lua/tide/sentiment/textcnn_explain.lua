@@ -3,6 +3,7 @@
 local tide = require "tide"
 local text = require "tide.text"
 local T = tide.tensor
+local WIDE = require "tide.sentiment.textcnn_wide"
 
 return function(CNN)
   -- Occlusion: contribution of unit i = log-odds(text) - log-odds(text with unit i replaced by
@@ -31,6 +32,8 @@ return function(CNN)
     venc.ids, offs = copies(enc.ids, true)
     if enc.bi then venc.bi, venc.bo = copies(enc.bi) end
     for i, g in pairs(enc.grams) do venc.grams[i] = copies(g) end
+    -- the wide path (opts.wide) loses the n-grams that cover the occluded unit
+    if self.wide then venc.wide = WIDE.occlusions(self.wide, s, n) end
     local rows = {}
     for i = 0, n do rows[#rows + 1] = i + 1 end
     self.net:eval()

@@ -1,9 +1,11 @@
 -- tide.sentiment.textcnn_io — saving and loading the TextCNN (textcnn.lua): a tide.checkpoint
 -- file (or the same bytes in a string) holding the weights plus metadata with the
--- hyper-parameters, the unit vocabulary and the n-gram channel vocabularies.
+-- hyper-parameters, the unit vocabulary and the n-gram channel vocabularies (the wide
+-- path's feature set is in the buffers wide_buckets / wide_df).
 local tide = require "tide"
 local tcore = tide.core.text
 local NG = require "tide.sentiment.textcnn_ngrams"
+local WIDE = require "tide.sentiment.textcnn_wide"
 
 return function(M, Net, CNN)
   -- The checkpoint metadata of a saved model (hyper-parameters, vocabulary, n-gram lists).
@@ -15,7 +17,7 @@ return function(M, Net, CNN)
       kind = "textcnn", dim = o.dim, filters = o.filters, widths = table.concat(o.widths, ","),
       dropout = o.dropout, maxlen = o.maxlen, classes = o.classes, n_rows = o.n_rows,
       bigrams = o.bigrams or 0, pool = o.pool, emb_dropout = o.emb_dropout or 0,
-      vocab = table.concat(toks, "\n") }
+      vocab = table.concat(toks, "\n"), n_wide = o.n_wide or 0, wide = o.wide or 0, wide_n = self.wide and self.wide.n or 0 }
     for i, c in ipairs(NG.CHANNELS) do
       meta[c.n], meta[c.dim], meta[c.meta] = o[c.n] or 0, o[c.dim], self.lists[i] and NG.dump(self.lists[i]) or ""
     end
@@ -42,8 +44,12 @@ return function(M, Net, CNN)
       o[c.n], o[c.dim] = meta[c.n] or 0, meta[c.dim]
       if o[c.n] > 0 then self.lists[i] = NG.parse(meta[c.meta]); self.maps[i] = NG.index(self.lists[i]) end
     end
+    o.n_wide, o.wide = meta.n_wide or 0, meta.wide or 0
     self.net = Net(o)
     tide.checkpoint.load_state(name, self.net, tensors)
+    if o.n_wide > 0 then
+      self.wide = WIDE.from_tensors(o.wide, meta.wide_n, self.net.wide_buckets, self.net.wide_df)
+    end
     return self
   end
 

@@ -7,6 +7,7 @@ local text = require "tide.text"
 local T = tide.tensor
 local autograd = require "tide.autograd"
 local NG = require "tide.sentiment.textcnn_ngrams"
+local WIDE = require "tide.sentiment.textcnn_wide"
 
 return function(M, Net, CNN)
   -- A 31-bit Park-Miller generator: only the shuffle order depends on it.
@@ -39,6 +40,12 @@ return function(M, Net, CNN)
     num("trigram_min", 0, math.huge, "a count >= 0 (0 = no trigram channel)")
     num("smoothing", 0, 0.5, "a number in [0, 0.5]")
     num("pretrain", 0, 1000, "a number of skip-gram epochs in 0..1000 (0 = off)")
+    num("wide", 0, 5, "an n-gram order in 0..5 (0 = no wide path)")
+    if o.wide % 1 ~= 0 then bad("wide", "an n-gram order in 0..5 (0 = no wide path)") end
+    num("wide_min", 1, math.huge, "a document count >= 1")
+    num("wide_max", 1, math.huge, "a feature count >= 1")
+    num("wide_lr", 1e-9, math.huge, "a learning-rate scale > 0")
+    num("wide_decay", 0, math.huge, "a number >= 0")
     num("maxlen", 1, math.huge, "an integer >= 1")
     if o.maxlen % 1 ~= 0 then bad("maxlen", "an integer >= 1") end
     for i, y in ipairs(labels) do
@@ -56,7 +63,15 @@ return function(M, Net, CNN)
         self.maps[i], o[c.n] = NG.index(self.lists[i]), #self.lists[i]
       end
     end
+    if o.wide > 0 then
+      self.wide = WIDE.build(texts, o.wide, o.wide_min, o.wide_max)
+      o.n_wide = #self.wide.list
+    end
     self.net = Net(o)
+    if self.wide then
+      local b, d = WIDE.tensors(self.wide)
+      self.net.wide_buckets:copy(b); self.net.wide_df:copy(d)
+    end
     local ids, off = self:encode(texts)
     if o.pretrain > 0 then
       -- unsupervised init of the unit embeddings: skip-gram with negative sampling (Mikolov
@@ -71,8 +86,16 @@ return function(M, Net, CNN)
       end)
     end
     -- weight_decay > 0: decoupled decay (AdamW, Loshchilov & Hutter 2019)
-    local opt = o.weight_decay > 0 and tide.optim.AdamW(self.net, { lr = o.lr, weight_decay = o.weight_decay })
-      or tide.optim.Adam(self.net, { lr = o.lr })
+    local groups = self.net
+    if self.wide then -- the wide path's own learning-rate scale and (L2) decay
+      local deep = {}
+      for _, np in ipairs(self.net:named_parameters()) do
+        if np[1] ~= "wide.weight" then deep[#deep + 1] = np[2] end
+      end
+      groups = { { params = deep }, { params = { self.net.wide.weight }, lr_scale = o.wide_lr, weight_decay = o.wide_decay } }
+    end
+    local opt = o.weight_decay > 0 and tide.optim.AdamW(groups, { lr = o.lr, weight_decay = o.weight_decay })
+      or tide.optim.Adam(groups, { lr = o.lr })
     local n, rnd = #texts, shuffler(o.seed)
     local order = {}
     for i = 1, n do order[i] = i end
