@@ -197,7 +197,7 @@ end
 function T.textcnn_mean_pool_ignores_padding()
   local texts, labels = synth(300, 21)
   local m = S.train("textcnn", texts, labels, { dim = 6, filters = 5, widths = { 1, 3 },
-    min_count = 1, seed = 3, pool = "maxmean", min_steps = 20, epochs = 1 })
+    min_count = 1, seed = 3, pool = "maxmean", min_steps = 20, epochs = 1, wide = 0 })
   m.net:eval()
   local long = "f1 f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 great"
   local enc, off = m:encode({ "f3 awful f9", long })

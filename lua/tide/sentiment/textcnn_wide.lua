@@ -124,7 +124,8 @@ function M.batch(enc, sel)
     for j = off[i] + 1, off[i + 1] do pos[#pos + 1] = j; owner[#owner + 1] = b end
   end
   if #pos == 0 then return nil end
-  return enc.rows:index_select(1, pos), enc.w:index_select(1, pos), owner
+  local ix = T.fromtable(pos, "i32") -- converted once, used twice
+  return enc.rows:index_select(1, ix), enc.w:index_select(1, ix), owner
 end
 
 -- The feature set as two i32 tensors (buckets, document frequencies) for the checkpoint
