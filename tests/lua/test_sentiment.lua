@@ -394,22 +394,32 @@ function T.textcnn_wide_path()
   check.eq(occ[2] - occ[1], 4, "好, 差, 好好, 好差")
   check.eq(occ[4] - occ[3], 2, "without unit 2: 好 and 差")
   check.eq(occ[5] - occ[4], 2, "without unit 3: 好 and 好好")
+  -- character n-grams of words (wide_chars = 2): " ab " gives " a", "a", "ab", "b", "b "
+  -- (the lone padding space is skipped); CJK units get none
+  check.eq(#W.build({ "ab" }, 1, 1, 100, 2).list, 1 + 5)
+  check.eq(#W.build({ "ab ab" }, 1, 1, 100, 2).list, 1 + 5, "repeats share buckets")
+  check.eq(#W.build({ "好好" }, 1, 1, 100, 2).list, 1)
+  local fs3 = W.build({ "ab cd" }, 1, 1, 100, 2)
+  check.eq(#fs3.list, 2 + 10)
+  occ = W.occlusions(fs3, "ab cd", 2).off
+  check.eq(occ[3] - occ[2], 6, "without word 1: cd and its 5 character n-grams")
 
   local texts, labels = synth(300, 5)
-  local o = { dim = 6, filters = 4, widths = { 2 }, min_count = 1, seed = 2, min_steps = 30, wide = 2 }
+  local o = { dim = 6, filters = 4, widths = { 2 }, min_count = 1, seed = 2, min_steps = 30, wide = 2, wide_chars = 3 }
   local a, b = S.train("textcnn", texts, labels, o), S.train("textcnn", texts, labels, o)
-  check.truthy(a.o.n_wide > 0 and a.o.n_wide == #a.wide.list)
+  check.truthy(a.o.n_wide > 0 and a.o.n_wide == a.wide.buckets:numel())
   local tt = synth(20, 8)
   local pa, pb = a:prob(tt), b:prob(tt)
   for i = 1, #tt do check.eq(pb[i], pa[i], "deterministic " .. i) end
   local l = reload_exact(a, tt)
-  check.eq(#l.wide.list, #a.wide.list); check.eq(l.wide.n, 300)
+  check.eq(#l.wide.list, #a.wide.list, "lookups rebuilt after release"); check.eq(l.wide.n, 300)
   for i, x in ipairs(a.wide.df) do check.eq(l.wide.df[i], x, "df restored " .. i) end
   local toks, contrib, lo = a:explain(tt[1])
   check.eq(#contrib, #toks)
   check.near(lo, math.log(pa[1] / (1 - pa[1])), 1e-4, "log-odds of the whole text")
-  for _, bad in ipairs({ { wide = -1 }, { wide = 1.5 }, { wide = 2, wide_min = 0 }, { wide = 2, wide_lr = 0 } }) do
-    check.errors(function() S.train("textcnn", texts, labels, bad) end, "opts.wide")
+  check.eq(l.wide.chars, 3, "wide_chars restored")
+  for _, bad in ipairs({ { wide = -1 }, { wide = 1.5 }, { wide = 2, wide_min = 0 }, { wide = 2, wide_lr = 0 }, { wide_chars = 0.5 } }) do
+    check.errors(function() S.train("textcnn", texts, labels, bad) end, "opts.wide") -- (wide_min, wide_chars, ...)
   end
 end
 

@@ -14,8 +14,13 @@
 --   sklearn peer                  .8968 / .8917 / .9631 (5 folds); shop .9342
 -- wide 1 / 2: .9643 / .9634 on beauty_en, .8988 / .8883 for 2 on hotel / waimai; wide_lr 3 /
 -- 30: .8988 / .8922, .8960 / .8815; wide_decay 1e-4: .8952 / .8911; with bigram_min 5:
--- .8968 / .8914. The wide path lifts the Chinese corpora by 0.3 to 1.2 points and costs
--- beauty_en (English, word n-grams, 2 % negatives) 0.4: on by default.
+-- .8968 / .8914. The wide path lifts the Chinese corpora by 0.3 to 1.2 points but cost
+-- beauty_en (English: word n-grams) 0.4, which the character n-grams of words win back
+-- (wide_chars = c: orders 1..c inside each space-padded word, as scikit-learn's char_wb):
+--   wide_chars 3 / 4 / 5          beauty_en .9659 / .9683 / .9670
+--                                 hotel / waimai .9004 / .8917, .9000 / .8927, .9017 / .8909
+--                                 (shop .9360 with 5)
+-- so wide = 3 with wide_chars = 4 by default.
 -- Row 1 is padding, rows 2..V+1 the vocabulary, row V+2 out-of-vocabulary. Trained with Adam
 -- on mini-batches in a seeded order; saved with tide.checkpoint.
 -- Defaults chosen by 5-fold cross-validation on the TRAINING rows only (tests/bench/
@@ -60,7 +65,8 @@ M.defaults = { dim = 64, filters = 100, widths = { 2, 3, 4 }, dropout = 0.5, epo
                bigrams = 0, min_steps = 500, pool = "max", emb_dropout = 0.2, avg = 0.25,
                weight_decay = 0, bigram_min = 0, bigram_dim = 32, bigram_max = 100000,
                trigram_min = 0, trigram_dim = 32, trigram_max = 200000, pretrain = 0, smoothing = 0,
-               wide = 3, wide_min = 2, wide_max = 2000000, wide_lr = 10, wide_decay = 0 }
+               wide = 3, wide_min = 2, wide_max = 2000000, wide_lr = 10, wide_decay = 0,
+               wide_chars = 4 }
 
 -- Mean of y [B,T,C] over the steps where mask [B,T] is 1 -> [B,C] (0 for a row with none):
 -- sum(y * mask) / max(1, #valid), differentiable in y.

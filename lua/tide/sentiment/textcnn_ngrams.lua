@@ -49,6 +49,7 @@ function M.build(texts, k, min_count, max_size)
     return a < b
   end)
   for i = #list, max_size + 1, -1 do list[i] = nil end
+  h, count = nil, nil -- free what the closure captured (textcnn_wide.lua: unpin)
   return list
 end
 
@@ -66,7 +67,9 @@ function M.encode(map, k, texts, uoff)
   local h, uo, out = ids:totable(), uoff:totable(), {}
   for j = 1, uo[#uo] do out[j] = -1 end
   each_gram(off:totable(), k, function(i, t, j) out[uo[i] + t + 1] = map[h[j]] or 0 end)
-  return T.fromtable(out, "i32")
+  local ids_out = T.fromtable(out, "i32")
+  h, uo, out = nil, nil, nil -- free what the closure captured (textcnn_wide.lua: unpin)
+  return ids_out
 end
 
 -- Checkpoint form: bucket ids as a comma-separated string, and back.

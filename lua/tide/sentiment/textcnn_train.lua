@@ -46,6 +46,8 @@ return function(M, Net, CNN)
     num("wide_max", 1, math.huge, "a feature count >= 1")
     num("wide_lr", 1e-9, math.huge, "a learning-rate scale > 0")
     num("wide_decay", 0, math.huge, "a number >= 0")
+    num("wide_chars", 0, 8, "a character n-gram order in 0..8 (0 = none)")
+    if o.wide_chars % 1 ~= 0 then bad("wide_chars", "a character n-gram order in 0..8 (0 = none)") end
     num("maxlen", 1, math.huge, "an integer >= 1")
     if o.maxlen % 1 ~= 0 then bad("maxlen", "an integer >= 1") end
     for i, y in ipairs(labels) do
@@ -64,8 +66,9 @@ return function(M, Net, CNN)
       end
     end
     if o.wide > 0 then
-      self.wide = WIDE.build(texts, o.wide, o.wide_min, o.wide_max)
+      self.wide = WIDE.build(texts, o.wide, o.wide_min, o.wide_max, o.wide_chars)
       o.n_wide = #self.wide.list
+      if o.n_wide == 0 then self.wide = nil end -- no n-gram in wide_min texts: no wide path
     end
     self.net = Net(o)
     if self.wide then
@@ -73,6 +76,7 @@ return function(M, Net, CNN)
       self.net.wide_buckets:copy(b); self.net.wide_df:copy(d)
     end
     local ids, off = self:encode(texts)
+    if self.wide then WIDE.release(self.wide, self.net.wide_buckets, self.net.wide_df) end
     if o.pretrain > 0 then
       -- unsupervised init of the unit embeddings: skip-gram with negative sampling (Mikolov
       -- et al. 2013, engine/text_sgns.c) on the training texts, rescaled to the random init's

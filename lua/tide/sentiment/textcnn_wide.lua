@@ -15,22 +15,57 @@ local tcore = tide.core.text
 local M = {}
 M.BUCKETS = 2 ^ 24
 
--- Calls fn(text index, bucket) for every n-gram of every text (orders 1..k).
-local function each_text(texts, k, fn)
+-- Character n-grams of orders 1..c of each word (Latin) unit, padded with a space on both
+-- sides as scikit-learn's "char_wb" analyzer does (the lone padding space is skipped), for
+-- morphology the word n-grams miss (disappoint/ed/ing). Hashed by a polynomial over the
+-- bytes mod a prime below 2^31 (exact in doubles) into buckets 2^24 .. 2^25 - 1, apart from
+-- the unit n-grams. Appends to list; owner[j] = the unit an appended entry belongs to.
+local P = 2147483629
+local function char_grams(s, c, list, owner)
+  local toks, kinds = tcore.units(s, 0, 1)
+  for u, t in ipairs(toks) do
+    if kinds[u] == "word" then
+      local ch = {}
+      for x in (" " .. t .. " "):gmatch("[%z\1-\127\194-\244][\128-\191]*") do ch[#ch + 1] = x end
+      for a = 1, #ch do
+        local h = 7
+        for b = a, math.min(#ch, a + c - 1) do
+          for q = 1, #ch[b] do h = (h * 257 + ch[b]:byte(q)) % P end
+          if not (b == a and ch[a] == " ") then
+            list[#list + 1] = M.BUCKETS + (h * 31 + b - a) % M.BUCKETS
+            owner[#list] = u
+          end
+        end
+      end
+    end
+  end
+end
+
+-- unpin: a big table captured by a closure that runs in a hot loop is set to nil once done.
+-- A LuaJIT trace compiled for the closure keeps the closure (so its upvalues) alive until the
+-- trace is flushed; every garbage-collector cycle then walks the dead table, and the tensor
+-- bindings force a cycle per 64 MB allocated, so training steps slowed by half.
+
+-- Calls fn(text index, list, owner) for every text: list = the buckets of its unit n-grams
+-- of orders 1..k (tide.core.text.ids layout: the n unigrams, then the n-1 bigrams, ... by
+-- start position), then its words' character n-grams when c > 0 (owner: see char_grams).
+local function each_text(texts, k, c, fn)
   local ids, off = tcore.ids(nil, texts, 0, k, M.BUCKETS)
   local h, o = ids:totable(), off:totable()
   for i = 1, #o - 1 do
-    local list = {}
+    local list, owner = {}, {}
     for j = o[i] + 1, o[i + 1] do list[#list + 1] = h[j] end
-    fn(i, list)
+    if c > 0 then char_grams(texts[i], c, list, owner) end
+    fn(i, list, owner)
   end
 end
 
 -- The feature set of the training texts: {k =, list = bucket ids (row = index + 1; row 1 is
 -- padding), df = document frequencies (same order), n = number of training texts}.
-function M.build(texts, k, min_df, max_size)
+function M.build(texts, k, min_df, max_size, chars)
   local df = {}
-  each_text(texts, k, function(_, list)
+  chars = chars or 0
+  each_text(texts, k, chars, function(_, list)
     local seen = {}
     for _, b in ipairs(list) do
       if not seen[b] then seen[b] = true; df[b] = (df[b] or 0) + 1 end
@@ -45,11 +80,13 @@ function M.build(texts, k, min_df, max_size)
   for i = #list, max_size + 1, -1 do list[i] = nil end
   local dfs = {}
   for i, b in ipairs(list) do dfs[i] = df[b] end
-  return M.index({ k = k, list = list, df = dfs, n = #texts })
+  df = nil -- (see unpin)
+  return M.index({ k = k, chars = chars, list = list, df = dfs, n = #texts })
 end
 
 -- Adds the lookup tables (bucket -> row, row -> idf) to a feature set.
 function M.index(fs)
+  if not fs.list then fs.list, fs.df = fs.buckets:totable(), fs.dft:totable() end
   fs.row, fs.idf = {}, {}
   for i, b in ipairs(fs.list) do
     fs.row[b] = i + 1
@@ -90,29 +127,38 @@ end
 
 -- The features of texts, flat (see flatten).
 function M.encode(fs, texts)
+  if not fs.row then M.index(fs) end
   local lists = {}
-  each_text(texts, fs.k, function(i, list) lists[i] = { features(fs, list) } end)
-  return flatten(lists)
+  each_text(texts, fs.k, fs.chars, function(i, list) lists[i] = { features(fs, list) } end)
+  local out = flatten(lists)
+  lists = nil -- (see unpin)
+  return out
 end
 
 -- Occlusion copies of one text of n units (for explanations), flat: copy 1 is the whole
 -- text, copy u + 1 drops every n-gram that covers unit u. The ids layout holds, per text of
 -- n units, the n unigrams, then the n-1 bigrams, ... by start position.
 function M.occlusions(fs, s, n)
+  if not fs.row then M.index(fs) end
   local lists = {}
-  each_text({ s }, fs.k, function(_, list)
+  each_text({ s }, fs.k, fs.chars, function(_, list, owner)
     local span, start = {}, {}
     local j = 0
     for order = 1, fs.k do
       for st = 1, n - order + 1 do j = j + 1; start[j], span[j] = st, order end
     end
-    assert(j == #list, "textcnn_wide.occlusions: unit count differs from the tokenizer's")
+    local extra = 0
+    for _ in pairs(owner) do extra = extra + 1 end
+    assert(j + extra == #list, "textcnn_wide.occlusions: unit count differs from the tokenizer's")
+    for q = j + 1, #list do start[q], span[q] = owner[q], 1 end
     lists[1] = { features(fs, list) }
     for u = 1, n do
       lists[u + 1] = { features(fs, list, function(q) return start[q] <= u and u < start[q] + span[q] end) }
     end
   end)
-  return flatten(lists)
+  local out = flatten(lists)
+  lists = nil -- (see unpin)
+  return out
 end
 
 -- The features of the texts sel (indices into enc) as one flat batch: rows, weights and the
@@ -131,8 +177,17 @@ end
 -- The feature set as two i32 tensors (buckets, document frequencies) for the checkpoint
 -- (TextCNN buffers wide_buckets / wide_df), and back with k and the training-text count.
 function M.tensors(fs) return T.fromtable(fs.list, "i32"), T.fromtable(fs.df, "i32") end
-function M.from_tensors(k, n, buckets, df)
-  return M.index({ k = k, n = n, list = buckets:totable(), df = df:totable() })
+function M.from_tensors(k, chars, n, buckets, df)
+  return { k = k, chars = chars, n = n, buckets = buckets, dft = df }
+end
+
+-- Drops the Lua lookup tables, keeping the feature set in its tensors (the model's buffers);
+-- the next encode rebuilds them. Training calls it once the training texts are encoded, so
+-- the garbage collector does not walk these tables (one entry per n-gram, 400k on
+-- online_shopping) in every cycle of the training loop.
+function M.release(fs, buckets, df)
+  fs.buckets, fs.dft = buckets, df
+  fs.list, fs.df, fs.row, fs.idf = nil, nil, nil, nil
 end
 
 return M
