@@ -8,6 +8,7 @@
 -- texts kept (most frequent first, at most max_size), weighted (1 + ln tf) * idf with
 -- idf = ln((1 + n) / (1 + df)) + 1 and L2-normalised per text (sublinear, smoothed TF-IDF as
 -- in Salton & Buckley 1988 / scikit-learn's TfidfVectorizer). Unseen n-grams are dropped.
+-- With chars = c > 0 the character n-grams of each word unit join the features (char_grams).
 local tide = require "tide"
 local T = tide.tensor
 local tcore = tide.core.text
