@@ -17,8 +17,8 @@ return function(M, Net, CNN)
       kind = "textcnn", dim = o.dim, filters = o.filters, widths = table.concat(o.widths, ","),
       dropout = o.dropout, maxlen = o.maxlen, classes = o.classes, n_rows = o.n_rows,
       bigrams = o.bigrams or 0, pool = o.pool, emb_dropout = o.emb_dropout or 0,
-      vocab = table.concat(toks, "\n"), n_wide = o.n_wide or 0, wide = o.wide or 0, wide_n = self.wide and self.wide.n or 0,
-      wide_chars = self.wide and self.wide.chars or 0 }
+      vocab = table.concat(toks, "\n"), n_wide = o.n_wide or 0, wide = o.wide or 0,
+      wide_n = self.wide and self.wide.n or 0, wide_chars = self.wide and self.wide.chars or 0 }
     for i, c in ipairs(NG.CHANNELS) do
       meta[c.n], meta[c.dim], meta[c.meta] = o[c.n] or 0, o[c.dim], self.lists[i] and NG.dump(self.lists[i]) or ""
     end
@@ -49,7 +49,8 @@ return function(M, Net, CNN)
     self.net = Net(o)
     tide.checkpoint.load_state(name, self.net, tensors)
     if o.n_wide > 0 then
-      self.wide = WIDE.from_tensors(o.wide, meta.wide_chars or 0, meta.wide_n, self.net.wide_buckets, self.net.wide_df)
+      self.wide = WIDE.from_tensors(o.wide, meta.wide_chars or 0, meta.wide_n,
+                                    self.net.wide_buckets, self.net.wide_df)
     end
     return self
   end

@@ -96,7 +96,8 @@ return function(M, Net, CNN)
       for _, np in ipairs(self.net:named_parameters()) do
         if np[1] ~= "wide.weight" then deep[#deep + 1] = np[2] end
       end
-      groups = { { params = deep }, { params = { self.net.wide.weight }, lr_scale = o.wide_lr, weight_decay = o.wide_decay } }
+      groups = { { params = deep },
+                 { params = { self.net.wide.weight }, lr_scale = o.wide_lr, weight_decay = o.wide_decay } }
     end
     local opt = o.weight_decay > 0 and tide.optim.AdamW(groups, { lr = o.lr, weight_decay = o.weight_decay })
       or tide.optim.Adam(groups, { lr = o.lr })
