@@ -235,6 +235,23 @@ function T.textcnn_masked_mean_gradcheck()
   check.eq(r[3][2], 0, "no valid step -> 0")
 end
 
+-- The wide path inside the model's forward: finite differences agree with backward for its
+-- weight table (a tiny model, eval mode so dropout is off).
+function T.textcnn_wide_gradcheck()
+  local gradcheck = require "gradcheck"
+  local texts = { "很好", "很差 bad", "good 好", "差" }
+  local m = S.train("textcnn", texts, { 1, 0, 1, 0 }, { dim = 3, filters = 2, widths = { 2 },
+    min_count = 1, seed = 1, min_steps = 2, wide = 2, wide_min = 1, wide_chars = 2 })
+  m.net:eval()
+  local enc, off = m:encode(texts)
+  local w0 = m.net.wide.weight:detach():clone():requires_grad(true)
+  check.truthy(w0:shape()[1] > 10, "a feature table to check")
+  gradcheck.check(function(w)
+    m.net.wide.weight = w
+    return m:logits(enc, off, { 1, 2, 3, 4 })
+  end, { w0 }, { what = "textcnn wide path" })
+end
+
 -- avg = f returns the mean of the weights after each of the last ceil(f * total) updates.
 function T.textcnn_weight_averaging()
   local texts, labels = synth(200, 5)
