@@ -42,6 +42,14 @@ function M.build(texts, k, min_count, max_size)
   local ids, off = tcore.ids(nil, texts, 0, k, M.BUCKETS)
   local h, count = ids:totable(), {}
   each_gram(off:totable(), k, function(_, _, j) local b = h[j]; count[b] = (count[b] or 0) + 1 end)
+  local list = M.top(count, min_count, max_size)
+  h, count = nil, nil -- free what the closure captured (textcnn_wide.lua: unpin)
+  return list
+end
+
+-- The keys of count (bucket -> count) with count >= min_count, most frequent first (ties by
+-- bucket id), at most max_size of them.
+function M.top(count, min_count, max_size)
   local list = {}
   for b, c in pairs(count) do if c >= min_count then list[#list + 1] = b end end
   table.sort(list, function(a, b)
@@ -49,7 +57,6 @@ function M.build(texts, k, min_count, max_size)
     return a < b
   end)
   for i = #list, max_size + 1, -1 do list[i] = nil end
-  h, count = nil, nil -- free what the closure captured (textcnn_wide.lua: unpin)
   return list
 end
 

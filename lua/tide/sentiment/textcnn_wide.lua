@@ -12,6 +12,7 @@
 local tide = require "tide"
 local T = tide.tensor
 local tcore = tide.core.text
+local NG = require "tide.sentiment.textcnn_ngrams"
 
 local M = {}
 M.BUCKETS = 2 ^ 24
@@ -72,13 +73,7 @@ function M.build(texts, k, min_df, max_size, chars)
       if not seen[b] then seen[b] = true; df[b] = (df[b] or 0) + 1 end
     end
   end)
-  local list = {}
-  for b, c in pairs(df) do if c >= min_df then list[#list + 1] = b end end
-  table.sort(list, function(a, b)
-    if df[a] ~= df[b] then return df[a] > df[b] end
-    return a < b
-  end)
-  for i = #list, max_size + 1, -1 do list[i] = nil end
+  local list = NG.top(df, min_df, max_size)
   local dfs = {}
   for i, b in ipairs(list) do dfs[i] = df[b] end
   df = nil -- (see unpin)
