@@ -59,7 +59,7 @@ $(LIBTIDE): $(ENGINE_OBJ)
 $(CORE_SO): $(BIND_OBJ) $(LIBTIDE)
 	$(CC) -shared $(SAN) -o $@ $(BIND_OBJ) $(LIBTIDE) $(BLAS_LIBS) $(EXTRA_LIBS)
 
-$(B)/tests/c/%: tests/c/%.c $(LIBTIDE)
+$(B)/tests/c/%: tests/c/%.c $(wildcard tests/c/*.h) $(LIBTIDE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(LIBTIDE) -lcmocka $(BLAS_LIBS) $(EXTRA_LIBS)
 

@@ -22,6 +22,7 @@
 
 #include "atomic_file.h"
 #include "fasttext.h"
+#include "fasttext_test_util.h"
 #include "rng.h"
 
 static double xent(const tide_fasttext *m, const int32_t *ids, int64_t n, int y)
@@ -420,26 +421,9 @@ static void test_roundtrip_f32_and_int8(void **st)
 
 static tide_fasttext *small_trained(void)
 {
-    tide_vocab *v = tide_vocab_new();
-    tide_units u = {0};
     const char *texts[] = {"good hotel", "bad room", "good food bad bed"};
-    for (int i = 0; i < 3; i++)
-        assert_int_equal(tide_vocab_add_text(v, texts[i], strlen(texts[i]), 0, &u), TIDE_OK);
-    tide_ids_opts o = {0, 2, 40};
-    tide_fasttext *m = tide_fasttext_new(v, &o, 4, 2, 3);
-    int32_t *ids = NULL;
-    int64_t off[4] = {0};
-    size_t k = 0, cap = 0;
-    for (int i = 0; i < 3; i++) {
-        assert_true(tide_text_ids(v, texts[i], strlen(texts[i]), &o, &u, &ids, &k, &cap) >= 0);
-        off[i + 1] = (int64_t)k;
-    }
     const int32_t y[] = {1, 0, 1};
-    assert_true(tide_fasttext_train(m, ids, off, 3, y, 2, 0.3, 4) >= 0);
-    free(ids);
-    tide_units_free(&u);
-    tide_vocab_free(v);
-    return m;
+    return ftt_train_small(texts, y, 3, 40, 3, 2, 4);
 }
 
 /* Every prefix of a model file and every single flipped byte is refused with the path. */

@@ -15,30 +15,13 @@
 #include <cmocka.h>
 
 #include "fasttext.h"
+#include "fasttext_test_util.h"
 
 static tide_fasttext *tiny_trained(void)
 {
-    tide_vocab *v = tide_vocab_new();
-    tide_units u = {0};
     const char *texts[] = {"great stay", "awful room", "great food awful bed", "很好吃"};
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(tide_vocab_add_text(v, texts[i], strlen(texts[i]), 0, &u), TIDE_OK);
-    tide_ids_opts o = {0, 2, 32};
-    tide_fasttext *m = tide_fasttext_new(v, &o, 4, 2, 5);
-    assert_non_null(m);
-    int32_t *ids = NULL;
-    int64_t off[5] = {0};
-    size_t k = 0, cap = 0;
-    for (int i = 0; i < 4; i++) {
-        assert_true(tide_text_ids(v, texts[i], strlen(texts[i]), &o, &u, &ids, &k, &cap) >= 0);
-        off[i + 1] = (int64_t)k;
-    }
     const int32_t y[] = {1, 0, 1, 1};
-    assert_true(tide_fasttext_train(m, ids, off, 4, y, 3, 0.3, 6) >= 0);
-    free(ids);
-    tide_units_free(&u);
-    tide_vocab_free(v);
-    return m;
+    return ftt_train_small(texts, y, 4, 32, 5, 3, 6);
 }
 
 static void tmp_path(char *p, const char *tag)
