@@ -57,6 +57,10 @@ M.presets = {
   sim = { user = "user_id", item = "item_id", category = "category_id", event = "behavior",
           time = "timestamp", price = "price", dwell = "dwell", time_format = "epoch" },
 }
+-- tide.sim logs written with p_review > 0 (an extra rating column)
+M.presets.sim_reviews = { user = "user_id", item = "item_id", category = "category_id", event = "behavior",
+                          time = "timestamp", price = "price", dwell = "dwell", rating = "rating",
+                          time_format = "epoch" }
 M.presets.ratings = M.presets.movielens
 M.presets.userbehavior = M.presets.taobao
 
