@@ -36,13 +36,25 @@ local function kind_of(head)
   end
 end
 
---- load(path) -> the model saved at path, by file magic (logistic or gbdt)
+--- load(path) -> the model saved at path, by file magic (logistic or gbdt); for a bundle
+--- written by activation.save_bundle (the CLI's model files): model, {names, frame, kind}
 function M.load(path)
   if type(path) ~= "string" then error("activation.load: path must be a string, got " .. type(path), 2) end
   local f, err = io.open(path, "rb")
   if not f then error("activation.load: " .. tostring(err), 2) end
   local head = f:read(64) or ""
   f:close()
+  if head:sub(1, 8) == "TIDECKPT" then
+    -- a tide.checkpoint file: its meta.kind names the module that wrote it
+    local ok, _, meta = pcall(require("tide").checkpoint.load, path)
+    if not ok then error("activation.load: " .. tostring(_):gsub("^[^:]*%.lua:%d+: ", ""), 2) end
+    if meta.kind == require("tide.activation.bundle").KIND then return require("tide.activation.bundle").load(path) end
+    for _, kind in ipairs({ "logistic", "gbdt" }) do
+      local mok, mod = pcall(require, KINDS[kind])
+      if mok and mod.KIND == meta.kind then return mod.load(path) end
+    end
+    error(("activation.load: '%s' is a checkpoint of kind '%s', not an activation model"):format(path, tostring(meta.kind)), 2)
+  end
   local _, mod = kind_of(head)
   if mod then return mod.load(path) end
   -- a module without a declared magic: the first loader that accepts the file
@@ -57,5 +69,9 @@ function M.load(path)
   end
   error("activation.load: '" .. path .. "' is not a saved activation model (" .. table.concat(why, "; ") .. ")", 2)
 end
+
+--- save_bundle(path, model, kind, info) -> writes one file holding the model and how to frame
+--- data for it (info: {names, frame options, ...}); see tide.activation.bundle
+function M.save_bundle(path, model, kind, info) return require("tide.activation.bundle").save(path, model, kind, info) end
 
 return M
