@@ -95,12 +95,11 @@ function tests.bad_options_are_errors()
   check.errors(function() tide.sim.new{ users = 10, sentiment = 0 / 0 } end, "sentiment strength")
 end
 
--- Penalised logistic regression on standardised log1p features: tide.activation.logistic.
+-- Penalised logistic regression on standardised sign·log1p features: tide.activation.logistic.
 local function fit_predict(Xtr, ytr, Xte)
-  local lg = tide.features.log1p()
   local enc = tide.features.standardize()
-  local a = enc:fit_transform(lg:transform(Xtr))
-  local b = enc:transform(lg:transform(Xte))
+  local a = enc:fit_transform(A.slog1p(Xtr))
+  local b = enc:transform(A.slog1p(Xte))
   if pcall(require, "tide.activation.logistic") then
     local m = A.logistic{ l2 = 1 }
     m:fit(a, ytr)
@@ -124,7 +123,7 @@ end
 -- and a paired bootstrap of the AUC difference over users' rows.
 local function sentiment_gain(strength)
   local out = path("s.csv")
-  tide.sim.generate{ users = 3000, mean_pv = 1.5, seed = 21, out = out, truth = false, p_review = 0.8,
+  tide.sim.generate{ users = 5000, mean_pv = 1.2, seed = 21, out = out, truth = false, p_review = 0.8,
                      sentiment = strength, horizon = 120, funnel = { click = 0.6, cart = 0.6, fav = 0.8, buy = 0.8 } }
   local ev = tide.data.read_events(out, "sim_reviews")
   os.remove(out)
@@ -161,8 +160,9 @@ function tests.sentiment_features_help_only_when_they_carry_signal()
   check.truthy(lo1 > 0, ("strength 1.5: AUC gain %.4f, 95%% CI [%.4f, %.4f] excludes 0 (n = %d)"):format(g1, lo1, hi1, n1))
   local g0, lo0, hi0, n0 = sentiment_gain(0)
   if os.getenv("TIDE_VERBOSE") then print(("strength 0: gain %.4f [%.4f, %.4f] n=%d"):format(g0, lo0, hi0, n0)) end
-  check.truthy(lo0 < 0 and hi0 > 0 and math.abs(g0) < 0.02,
-    ("strength 0: AUC gain %.4f, 95%% CI [%.4f, %.4f] contains 0 (n = %d)"):format(g0, lo0, hi0, n0))
+  -- no signal: no significant gain (three pure-noise columns may cost a little AUC)
+  check.truthy(lo0 < 0 and g0 < 0.005,
+    ("strength 0: AUC gain %.4f, 95%% CI [%.4f, %.4f] shows no gain (n = %d)"):format(g0, lo0, hi0, n0))
   check.truthy(g1 > g0 + 0.02, "signal gain exceeds the no-signal gain")
 end
 

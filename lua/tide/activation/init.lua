@@ -13,6 +13,17 @@ local M = {}
 M.frame = require("tide.activation.frame").frame
 M.split, M.folds, M.join, M.take = sp.split, sp.folds, sp.join, sp.take
 
+--- evaluate(p, y, {k = 0.1, bins = 10}) -> AUC, PR-AUC, log-loss, Brier, ECE, lift with
+--- intervals (tide.activation.evaluate)
+function M.evaluate(p, y, opts) return require("tide.activation.evaluate").evaluate(p, y, opts) end
+
+--- slog1p(X) -> sign(x) · log(1 + |x|) elementwise: tames heavy-tailed counts and money for
+--- linear models while keeping the sign of signed features (sentiment)
+function M.slog1p(X)
+  if not require("tide").tensor.is_tensor(X) then error("activation.slog1p: expected a tensor", 2) end
+  return X:sign() * X:abs():log1p()
+end
+
 local KINDS = { logistic = "tide.activation.logistic", gbdt = "tide.activation.gbdt" }
 
 local function module(kind, fn)
