@@ -23,8 +23,10 @@
  *    ranks drifting (new items enter at the top, `drift` ranks per day); item prices
  *    log-normal around a per-category median; dwell log-normal (pv, click rows; 0 otherwise);
  *  - review sentiment (optional): a latent z_u ~ N(0, 1) from the user's own stream. With
- *    `sentiment` = s != 0 it multiplies the decay-law return rate and the reactivation hazard
- *    by e^(s z_u) (s = 0: no effect, the log is byte-identical); with p_review > 0 each buy row
+ *    `sentiment` = s != 0 the reactivation hazard is multiplied and the churn hazard divided
+ *    by e^(s z_u) (s = 0: no effect, the log is byte-identical). Activity while active does not
+ *    reveal z_u (the decay-law rate is untouched), so reviews carry information about returns
+ *    that behaviour alone does not. With p_review > 0 each buy row
  *    carries, with probability p_review, a rating round(3 + 1.5 z_u + review_noise · N(0, 1))
  *    clamped to 1..5 in an extra `rating` column (empty on other rows), drawn from a separate
  *    stream so every other field is unchanged.
@@ -81,7 +83,7 @@ typedef struct {
     int join_visit;        /* 1: a user's first visit is at its join time (every user appears
                               in the log); 0: the process starts empty at the join time, as a
                               plain Hawkes process would (users may have no visits) */
-    double sentiment;      /* strength s: return and reactivation hazards × e^(s z_u); 0 = off */
+    double sentiment;      /* strength s: reactivation × e^(s z_u), churn ÷ e^(s z_u); 0 = off */
     double p_review;       /* probability that a buy row carries a rating; 0 = no rating column */
     double review_noise;   /* sd of the rating noise around 3 + 1.5 z_u */
 } tide_sim_config;

@@ -83,7 +83,7 @@ static void draw_truth(const tide_sim_config *c, sim_rng *r, tide_sim_truth *t, 
     /* review sentiment drives returns: e^(s z) is exactly 1 when s = 0 */
     double m = exp(c->sentiment * z);
     t->sentiment = z;
-    t->rate *= m;
+    t->churn /= m;
     t->react *= m;
     double l = t->rate;
     switch (c->law) {

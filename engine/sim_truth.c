@@ -80,7 +80,7 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
                "\"timestamp\", \"price\", \"dwell\"%s],\n"
                "\"notes\": \"theta uses decay.h natural parameters: exponential [rate]; mixture "
                "[w_fast, w_slow, rate_fast, rate_slow]; power [rate, a] with S=(1+rate t)^-a. "
-               "rate and react include the sentiment multiplier e^(strength sentiment). "
+               "churn and react include the sentiment multiplier m = e^(strength sentiment): churn / m, react * m. "
                "mu = 1/E[return gap] (the Hawkes background rate; = rate for exponential). "
                "Hawkes kernel alpha exp(-beta t), branching = alpha/beta. Hazards per day.\",\n",
             c->p_review > 0 ? ", \"rating\"" : "");

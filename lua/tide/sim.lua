@@ -14,8 +14,9 @@
 --   rating       only when p_review > 0: 1..5 on reviewed buy rows, empty elsewhere (read it
 --                with the `sim_reviews` schema preset). Review sentiment: each user has a
 --                latent z ~ N(0, 1); rating = round(3 + 1.5 z + review_noise·N(0, 1)) clamped
---                to 1..5; with sentiment = s the return and reactivation hazards are
---                multiplied by e^(s z), so s = 0 means reviews carry no signal about returns
+--                to 1..5; with sentiment = s the reactivation hazard is multiplied and the
+--                churn hazard divided by e^(s z), so s = 0 means reviews carry no signal
+--                about returns
 -- Rows are grouped by user (1, 2, ...) and time-sorted within a user, not globally sorted.
 -- TRUTH: <stem>.truth.json next to the log (x.csv.gz -> x.truth.json): config, per-segment
 -- priors, and one row per user [user_id, segment, rate, theta, mu, alpha, beta, branching,
