@@ -115,6 +115,7 @@ end
 
 M.hawkes = require("tide.decay.hawkes")
 M.response = require("tide.decay.response")
+M.online = require("tide.decay.online")
 
 -- Least-squares fit of I(t) = I0·S(t; θ) to observed (t, y) points (tide.decay.curve).
 function M.curve_fit(t, y, opts) return require("tide.decay.curve").curve_fit(t, y, opts) end
