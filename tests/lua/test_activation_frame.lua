@@ -90,10 +90,10 @@ function tests.sentiment_feature_closed_form()
   check.all_near(col(fr, "sentiment_weight"), { w1 + w2, 0, w4 }, 1e-5, "total weight")
   check.all_near(col(fr, "sentiment_n"), { 2, 0, 1 }, 0, "review counts before the cut")
   -- a rating column is used as reviews by default: (rating - 3) / 2 on a 1..5 scale
-  local c = { user = { 1, 1, 2 }, time = { T0, T0 + DAY, T0 + 2 * DAY }, rating = { 5, 0 / 0, 2 } }
+  local c = { user = { 1, 1, 2, 3 }, time = { T0, T0 + DAY, T0 + 2 * DAY, T0 }, rating = { 5, 0 / 0, 2, 0 / 0 } }
   local ev2 = tide.data.from_columns(c)
   local f2 = A.frame(ev2, { cut = T0 + 3 * DAY, horizon = 5, groups = { "sentiment" }, sentiment_prior = 0 })
-  check.all_near(col(f2, "sentiment_mean"), { 1, -0.5 }, 1e-6, "ratings as scores")
+  check.all_near(col(f2, "sentiment_mean"), { 1, -0.5, 0 }, 1e-6, "ratings as scores; no review -> 0 even with prior 0")
 end
 
 -- columns of an event table as Lua arrays

@@ -133,7 +133,9 @@ function M.sentiment(pre, cut, o)
     sws = sws:index_add(1, uu, T.fromtable(ui.sentiment) * w) -- aggregate's prior is 0
     n = n:index_add(1, uu, T.fromtable(ui.n))
   end
-  return { { "sentiment_mean", sws / (sw + o.sentiment_prior) }, { "sentiment_weight", sw },
+  local mean = sws / (sw + o.sentiment_prior)
+  mean = T.where(sw:gt(0), mean, 0) -- no review before the cut: neutral (also with prior 0)
+  return { { "sentiment_mean", mean }, { "sentiment_weight", sw },
            { "sentiment_n", n } }
 end
 

@@ -28,7 +28,14 @@ local KINDS = { logistic = "tide.activation.logistic", gbdt = "tide.activation.g
 
 local function module(kind, fn)
   local name = KINDS[kind] or error(fn .. ": unknown model kind '" .. tostring(kind) .. "' (logistic, gbdt)", 3)
-  return require(name)
+  local ok, mod = pcall(require, name)
+  if not ok then
+    if tostring(mod):find("module '" .. name .. "' not found", 1, true) then
+      error(fn .. ": the " .. kind .. " model (" .. name .. ") is not installed", 3)
+    end
+    error(mod, 0)
+  end
+  return mod
 end
 
 --- logistic(opts) -> a new logistic-regression model (tide.activation.logistic.new)
