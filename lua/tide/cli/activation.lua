@@ -218,6 +218,11 @@ return {
     if not cmds[sub] then fail("unknown subcommand '%s' (train, predict, eval; see tide activation --help)", tostring(sub)) end
     local rest = { unpack(args, 2) }
     if rest[1] == "--help" or rest[1] == "-h" then print(HELP[sub]); return 0 end
-    return cmds[sub](require("tide.cli").parse(rest))
+    local ok, rc = pcall(cmds[sub], require("tide.cli").parse(rest))
+    -- scripts/tide ends with os.exit, which skips lua_close: free the frames and models now
+    -- (every native buffer is released by __gc), so leak checkers see a clean exit
+    collectgarbage(); collectgarbage()
+    if not ok then error(rc, 0) end
+    return rc
   end,
 }
