@@ -1,5 +1,5 @@
 /* lt_glm.c — Lua binding of glm.h: core.glm.{fit, predict, objective, isotonic_fit,
- * isotonic_apply, pack_f64, unpack_f64}. Coefficient vectors travel as Lua arrays of doubles
+ * isotonic_apply, pack_f64, unpack_f64, erfc}. Coefficient vectors travel as Lua arrays of doubles
  * (exact); the fitted model is held in a GC-owned box while it is copied out, so no Lua error
  * can leak it. Labels and options are checked here before the engine allocates. */
 #include <stdlib.h>
@@ -47,13 +47,46 @@ static int opt_bool(lua_State *L, int idx, const char *key, int def)
     return v;
 }
 
+/* Row weights times opts.class_weight ("balanced": n / (2 n_class), sklearn's rule; or
+ * {[0] = w0, [1] = w1}); w itself when there is none. */
+static const float *class_weights(lua_State *L, int opts, const char *fn, int64_t n, const float *y, const float *w,
+                                  int soft)
+{
+    lua_getfield(L, opts, "class_weight");
+    if (lua_isnil(L, -1)) { lua_pop(L, 1); return w; }
+    if (soft) lt_errorf(L, "%s: opts.class_weight needs 0/1 labels", fn);
+    double cw[2];
+    if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "balanced")) {
+        double npos = 0;
+        for (int64_t i = 0; i < n; i++) npos += y[i];
+        cw[0] = (double)n / (2 * ((double)n - npos)), cw[1] = (double)n / (2 * npos);
+    } else if (lua_istable(L, -1)) {
+        for (int c = 0; c < 2; c++) {
+            lua_rawgeti(L, -1, c);
+            if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
+                lt_errorf(L, "%s: opts.class_weight[%d] must be a number > 0", fn, c);
+            cw[c] = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+    } else {
+        lt_errorf(L, "%s: opts.class_weight must be 'balanced' or {[0] = w0, [1] = w1}, got %s", fn, luaL_typename(L, -1));
+    }
+    lua_pop(L, 1);
+    float *out = la_scratch(L, (size_t)n * sizeof(float));
+    for (int64_t i = 0; i < n; i++) out[i] = (float)((w ? w[i] : 1) * cw[y[i] == 1]);
+    return out;
+}
+
 /* fit(X [n, d], y [n], w [n] | nil, opts) -> {beta, mean, sd, cov | nil, converged, iterations,
  * objective, grad_inf, solver, message}. opts: l2, l1, standardize, solver ("auto" | "irls" |
- * "lbfgs"), max_iter, tol, cov (default true), soft (targets in [0, 1] instead of labels), names. */
+ * "lbfgs"), max_iter, tol, cov (default true), soft (targets in [0, 1] instead of labels), names,
+ * class_weight. */
 static int l_fit(lua_State *L)
 {
     const char *fn = "logistic.fit";
     lua_settop(L, 4);
+    if (lua_isnil(L, 4)) { lua_newtable(L); lua_replace(L, 4); }
+    luaL_checktype(L, 4, LUA_TTABLE);
     tide_tensor *X = check_X(L, 1, fn);
     int64_t n = X->shape[0], d = X->shape[1];
     tide_tensor *ty = la_tensor(L, 2, TIDE_F32, -1, fn, "y");
@@ -96,6 +129,7 @@ static int l_fit(lua_State *L)
         }
         if (npos == 0 || npos == n) lt_errorf(L, "%s: y has only one class (%lld of %lld rows are 1)", fn, (long long)npos, (long long)n);
     }
+    w = class_weights(L, 4, fn, n, y, w, soft);
     tide_glm_model *m = lua_newuserdata(L, sizeof *m);
     memset(m, 0, sizeof *m);
     luaL_getmetatable(L, FIT_MT);
@@ -244,7 +278,14 @@ static int l_unpack_f64(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {{"fit", l_fit},
+/* erfc(x): two-sided normal p-values are erfc(|z| / sqrt 2) */
+static int l_erfc(lua_State *L)
+{
+    lua_pushnumber(L, erfc(luaL_checknumber(L, 1)));
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {{"erfc", l_erfc},{"fit", l_fit},
                                  {"predict", l_predict},
                                  {"objective", l_objective},
                                  {"isotonic_fit", l_isotonic_fit},
