@@ -233,8 +233,8 @@ static int check_input(int64_t n, int64_t d, const float *X, const float *t, con
                            (long long)d);
     int64_t r, col;
     if (!tide_glm_check_finite(n, d, X, &r, &col))
-        return tide_errorf("logistic fit: feature row %lld column %lld is %g", (long long)r + 1, (long long)col + 1,
-                           X[r * d + col]);
+        return tide_errorf("logistic fit: feature row %lld column %lld is %s", (long long)r + 1, (long long)col + 1,
+                           isnan(X[r * d + col]) ? "NaN" : X[r * d + col] > 0 ? "inf" : "-inf");
     *W = 0;
     for (int64_t i = 0; i < n; i++) {
         if (!(t[i] >= 0 && t[i] <= 1)) return tide_errorf("logistic fit: target %lld is %g, not in [0, 1]", (long long)i + 1, t[i]);
@@ -282,7 +282,14 @@ int tide_glm_fit(int64_t n, int64_t d, const float *X, const float *t, const flo
                                      : lbfgs_fit(&c, o->max_iter ? o->max_iter : 1000, o->tol, m->beta, m);
     if (rc < 0) return TIDE_ERR;
     m->iterations = rc;
-    if (!m->converged && o->l2 == 0 && o->l1 == 0) {
+    if (m->converged && o->l2 == 0 && o->l1 == 0 && m->objective < 1e-6 * W) {
+        /* the gradient vanishes as |beta| -> infinity on completely separated data, so the test
+         * passes with meaningless coefficients; a near-zero loss gives it away (statsmodels
+         * checks the same way) */
+        m->converged = 0;
+        snprintf(m->message, sizeof m->message, "classes are perfectly separated: the unpenalised MLE does not "
+                 "exist (coefficients diverge); use l2 > 0");
+    } else if (!m->converged && o->l2 == 0 && o->l1 == 0) {
         size_t k = strlen(m->message);
         snprintf(m->message + k, sizeof m->message - k, "; without a penalty the classes may be separable, try l2 > 0");
     }

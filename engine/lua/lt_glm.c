@@ -118,7 +118,9 @@ static int l_fit(lua_State *L)
     if (!tide_glm_check_finite(n, d, tide_f32(X), &row, &col)) {
         char nm[160];
         col_name(L, 4, col, nm, sizeof nm);
-        lt_errorf(L, "%s: X row %lld %s is %g (features must be finite)", fn, (long long)row + 1, nm, tide_f32(X)[row * d + col]);
+        float v = tide_f32(X)[row * d + col];
+        lt_errorf(L, "%s: X row %lld %s is %s (features must be finite)", fn, (long long)row + 1, nm,
+                  isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf");
     }
     const float *y = tide_f32(ty);
     if (!soft) {
@@ -180,7 +182,7 @@ static int l_predict(lua_State *L)
     double *mean, *sd, *beta;
     check_coefs(L, 2, d, fn, &mean, &sd, &beta);
     if (!tide_glm_check_finite(n, d, tide_f32(X), &row, &col))
-        lt_errorf(L, "%s: X row %lld column %lld is %g", fn, (long long)row + 1, (long long)col + 1, tide_f32(X)[row * d + col]);
+        lt_errorf(L, "%s: X row %lld column %lld is not finite", fn, (long long)row + 1, (long long)col + 1);
     int want = lua_toboolean(L, 5);
     int64_t sp[1] = {n}, sc[2] = {n, d};
     tide_tensor *pr = tide_tensor_new(TIDE_F32, 1, sp);
