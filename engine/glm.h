@@ -2,13 +2,16 @@
  *
  * Data: X [n, d] row-major f32 (converted to double block by block, never stored in double),
  * targets t [n] in [0, 1] (0/1 labels, or soft targets such as Platt's smoothed labels), row
- * weights w [n] (NULL = 1). Features are optionally standardised, z_j = (x_j - mean_j) / sd_j
- * with the population sd (ddof 0, as sklearn's StandardScaler; sd 0 becomes 1). The model is
+ * weights w [n] (NULL = 1). The fit always works on standardised features z_j = (x_j - mean_j)
+ * / sd_j with the population sd (ddof 0, as sklearn's StandardScaler; sd 0 becomes 1), which
+ * keeps Newton and L-BFGS well conditioned whatever the raw scales. The model is
  * eta = beta_0 + sum_j beta_j z_j, p = sigmoid(eta); coefficients live on the z scale,
- * intercept first (p = d + 1 of them).
+ * intercept first (p = d + 1 of them); raw-scale ones are beta_j / sd_j and
+ * beta_0 - sum_j beta_j mean_j / sd_j. `standardize` decides where the penalty acts: on the z
+ * coefficients (1) or on the raw ones (0; weights l2 / sd_j^2 and l1 / sd_j on the z scale).
  *
- * Objective (a SUM over rows, the scaling sklearn uses):
- *     F(beta) = sum_i w_i [softplus(eta_i) - t_i eta_i] + l2/2 ||beta_1:||^2 + l1 ||beta_1:||_1
+ * Objective (a SUM over rows, the scaling sklearn uses), with b the penalised coefficients:
+ *     F(beta) = sum_i w_i [softplus(eta_i) - t_i eta_i] + l2/2 ||b_1:||^2 + l1 ||b_1:||_1
  * so l2 = 1/C reproduces sklearn's LogisticRegression(C=C) (penalty='l2'), and for
  * penalty='elasticnet' with l1_ratio r: l2 = (1 - r)/C, l1 = r/C. The intercept is never
  * penalised (sklearn's lbfgs/newton-cg solvers do the same).
@@ -34,7 +37,7 @@ typedef enum { TIDE_GLM_AUTO = 0, TIDE_GLM_IRLS = 1, TIDE_GLM_LBFGS = 2 } tide_g
 
 typedef struct {
     double l2, l1;   /* penalties on the slopes (>= 0) */
-    int standardize; /* 1: fit on z = (x - mean)/sd */
+    int standardize; /* 1: penalise the z-scale coefficients; 0: the raw-scale ones */
     int solver;      /* tide_glm_solver */
     int max_iter;    /* 0: 100 for Newton, 1000 for L-BFGS */
     double tol;      /* see above (default 1e-8) */
@@ -65,7 +68,7 @@ int tide_glm_fit(int64_t n, int64_t d, const float *X, const float *t, const flo
                  tide_glm_model *m);
 void tide_glm_model_free(tide_glm_model *m); /* NULL-safe, idempotent */
 
-/* Smooth part of F (loss + l2 term, WITHOUT the l1 term) at beta [d + 1] (z scale), its
+/* Loss + l2/2 ||beta_1:||^2 (z-scale penalty, no l1 term) at beta [d + 1] (z scale), its
  * gradient g [d + 1] (may be NULL) and Hessian H [(d + 1)^2] row-major (may be NULL). */
 double tide_glm_objective(int64_t n, int64_t d, const float *X, const float *t, const float *w, const double *mean,
                           const double *sd, double l2, const double *beta, double *g, double *H);

@@ -16,18 +16,27 @@ typedef struct {
     int64_t n, d, p;
     const float *X, *t, *w;
     const double *mean, *sd;
-    double l2, l1, W; /* W = total weight, the scale of the convergence test */
+    const double *p2, *p1; /* per-coefficient l2 and l1 weights on the z scale (index 0: 0) */
+    double l1, W;          /* l1 > 0 selects proximal Newton; W = total weight, the test's scale */
 } fit_ctx;
 
+/* loss + sum_j p2_j beta_j^2 / 2 */
 static double smooth(const fit_ctx *c, const double *beta, double *g, double *H)
 {
-    return tide_glm_objective(c->n, c->d, c->X, c->t, c->w, c->mean, c->sd, c->l2, beta, g, H);
+    double f = tide_glm_objective(c->n, c->d, c->X, c->t, c->w, c->mean, c->sd, 0, beta, g, H);
+    for (int64_t j = 1; j < c->p; j++) {
+        f += 0.5 * c->p2[j] * beta[j] * beta[j];
+        if (g) g[j] += c->p2[j] * beta[j];
+        if (H) H[j * c->p + j] += c->p2[j];
+    }
+    return f;
 }
 
-static double l1_norm(int64_t p, const double *b)
+/* sum_j p1_j |beta_j| */
+static double l1_norm(const fit_ctx *c, const double *b)
 {
     double s = 0;
-    for (int64_t j = 1; j < p; j++) s += fabs(b[j]);
+    for (int64_t j = 1; j < c->p; j++) s += c->p1[j] * fabs(b[j]);
     return s;
 }
 
@@ -37,7 +46,7 @@ static double subgrad_inf(const fit_ctx *c, const double *beta, const double *g)
     double m = fabs(g[0]);
     for (int64_t j = 1; j < c->p; j++) {
         double v = g[j];
-        if (c->l1 > 0) v = beta[j] != 0 ? g[j] + copysign(c->l1, beta[j]) : fmax(fabs(g[j]) - c->l1, 0);
+        if (c->l1 > 0) v = beta[j] != 0 ? g[j] + copysign(c->p1[j], beta[j]) : fmax(fabs(g[j]) - c->p1[j], 0);
         m = fmax(m, fabs(v));
     }
     return m;
@@ -49,7 +58,7 @@ static double backtrack(const fit_ctx *c, double *beta, const double *dir, doubl
 {
     for (double s = 1; s > 1e-12; s *= 0.5) {
         for (int64_t j = 0; j < c->p; j++) trial[j] = beta[j] + s * dir[j];
-        double Ft = smooth(c, trial, NULL, NULL) + c->l1 * l1_norm(c->p, trial);
+        double Ft = smooth(c, trial, NULL, NULL) + l1_norm(c, trial);
         if (Ft <= F + 1e-4 * s * slope) {
             memcpy(beta, trial, (size_t)c->p * sizeof(double));
             return Ft;
@@ -89,7 +98,7 @@ static void cd_quadratic(const fit_ctx *c, const double *beta, const double *g, 
             if (j == 0) {
                 nd = -cj / a;
             } else { /* soft threshold: new coefficient z = S(beta_j - cj / a, l1 / a) */
-                double z = beta[j] - cj / a, thr = c->l1 / a;
+                double z = beta[j] - cj / a, thr = c->p1[j] / a;
                 z = z > thr ? z - thr : z < -thr ? z + thr : 0;
                 nd = z - beta[j];
             }
@@ -113,7 +122,7 @@ static int newton(const fit_ctx *c, int max_iter, double tol, double *beta, tide
     int it;
     double F = 0, gi = 0;
     for (it = 0;; it++) {
-        F = smooth(c, beta, g, H) + c->l1 * l1_norm(p, beta);
+        F = smooth(c, beta, g, H) + l1_norm(c, beta);
         gi = subgrad_inf(c, beta, g);
         if (gi <= tol * c->W) { m->converged = 1; snprintf(m->message, sizeof m->message, "converged"); break; }
         if (it >= max_iter) { snprintf(m->message, sizeof m->message, "not converged after %d iterations", it); break; }
@@ -123,7 +132,7 @@ static int newton(const fit_ctx *c, int max_iter, double tol, double *beta, tide
             for (int64_t j = 0; j < p; j++) trial[j] = beta[j] + dir[j];
             slope = 0;
             for (int64_t j = 0; j < p; j++) slope += g[j] * dir[j];
-            slope += c->l1 * (l1_norm(p, trial) - l1_norm(p, beta)); /* Tseng & Yun's Δ, <= 0 */
+            slope += l1_norm(c, trial) - l1_norm(c, beta); /* Tseng & Yun's Δ, <= 0 */
         } else {
             if (factor(p, H, L) < 0) { snprintf(m->message, sizeof m->message, "Hessian not positive definite"); break; }
             for (int64_t j = 0; j < p; j++) dir[j] = -g[j];
@@ -258,19 +267,27 @@ int tide_glm_fit(int64_t n, int64_t d, const float *X, const float *t, const flo
     m->sd = malloc((size_t)(d ? d : 1) * sizeof(double));
     m->beta = calloc((size_t)p, sizeof(double));
     if (!m->mean || !m->sd || !m->beta) return tide_errorf("logistic fit: out of memory");
-    for (int64_t j = 0; j < d; j++) m->sd[j] = 1;
-    if (o->standardize) { /* two passes in double: mean, then population sd */
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < d; j++) m->mean[j] += X[i * d + j];
-        for (int64_t j = 0; j < d; j++) m->mean[j] /= (double)n, m->sd[j] = 0;
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < d; j++) m->sd[j] += (X[i * d + j] - m->mean[j]) * (X[i * d + j] - m->mean[j]);
-        for (int64_t j = 0; j < d; j++) {
-            m->sd[j] = sqrt(m->sd[j] / (double)n);
-            if (!(m->sd[j] > 0)) m->sd[j] = 1; /* constant column, as StandardScaler */
-        }
+    /* The optimisation always runs on centred and scaled features, which keeps Newton and
+     * L-BFGS well conditioned whatever the raw scales; `standardize` only decides where the
+     * penalty applies. On raw coefficients (beta_raw_j = beta_j / sd_j) it becomes a penalty
+     * with weights l2 / sd_j^2 and l1 / sd_j on the z scale. */
+    for (int64_t i = 0; i < n; i++) /* two passes in double: mean, then population sd */
+        for (int64_t j = 0; j < d; j++) m->mean[j] += X[i * d + j];
+    for (int64_t j = 0; j < d; j++) m->mean[j] /= (double)n, m->sd[j] = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < d; j++) m->sd[j] += (X[i * d + j] - m->mean[j]) * (X[i * d + j] - m->mean[j]);
+    for (int64_t j = 0; j < d; j++) {
+        m->sd[j] = sqrt(m->sd[j] / (double)n);
+        if (!(m->sd[j] > 0)) m->sd[j] = 1; /* constant column, as StandardScaler */
     }
-    fit_ctx c = {n, d, p, X, t, w, m->mean, m->sd, o->l2, o->l1, W};
+    double *pen = malloc((size_t)(2 * p) * sizeof(double));
+    if (!pen) return tide_errorf("logistic fit: out of memory");
+    pen[0] = pen[p] = 0;
+    for (int64_t j = 1; j < p; j++) {
+        double s = o->standardize ? 1 : m->sd[j - 1];
+        pen[j] = o->l2 / (s * s), pen[p + j] = o->l1 / s;
+    }
+    fit_ctx c = {n, d, p, X, t, w, m->mean, m->sd, pen, pen + p, o->l1, W};
     double tw = 0; /* start at the intercept-only optimum (for l2 = l1 = 0 and centred z) */
     for (int64_t i = 0; i < n; i++) tw += (w ? w[i] : 1) * t[i];
     double pbar = fmin(fmax(tw / W, 1e-10), 1 - 1e-10);
@@ -280,7 +297,7 @@ int tide_glm_fit(int64_t n, int64_t d, const float *X, const float *t, const flo
     m->solver = solver;
     int rc = solver == TIDE_GLM_IRLS ? newton(&c, o->max_iter ? o->max_iter : 100, o->tol, m->beta, m)
                                      : lbfgs_fit(&c, o->max_iter ? o->max_iter : 1000, o->tol, m->beta, m);
-    if (rc < 0) return TIDE_ERR;
+    if (rc < 0) { free(pen); return TIDE_ERR; }
     m->iterations = rc;
     if (m->converged && o->l2 == 0 && o->l1 == 0 && m->objective < 1e-6 * W) {
         /* the gradient vanishes as |beta| -> infinity on completely separated data, so the test
@@ -293,6 +310,7 @@ int tide_glm_fit(int64_t n, int64_t d, const float *X, const float *t, const flo
         size_t k = strlen(m->message);
         snprintf(m->message + k, sizeof m->message - k, "; without a penalty the classes may be separable, try l2 > 0");
     }
-    if (o->want_cov && p <= MAX_HESSIAN_P) return covariance(&c, m->beta, m);
-    return TIDE_OK;
+    if (o->want_cov && p <= MAX_HESSIAN_P) rc = covariance(&c, m->beta, m);
+    free(pen);
+    return rc < 0 ? TIDE_ERR : TIDE_OK;
 }

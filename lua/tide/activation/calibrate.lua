@@ -53,7 +53,9 @@ function M.platt(score, y, opts)
   local r = glm().fit(score:reshape({ n, 1 }), t, w, { l2 = 0, standardize = false, soft = true, cov = false,
                                                        solver = "irls" })
   if not r.converged then error(fn .. ": the sigmoid fit did not converge: " .. r.message, 2) end
-  return setmetatable({ method = "platt", a = -r.beta[2], b = -r.beta[1] }, Platt)
+  -- the engine fits on the centred, scaled score; back to the raw score's slope and intercept
+  local slope = r.beta[2] / r.sd[1]
+  return setmetatable({ method = "platt", a = -slope, b = -(r.beta[1] - slope * r.mean[1]) }, Platt)
 end
 
 --- c:apply(score) -> f32 tensor of calibrated probabilities

@@ -9,9 +9,11 @@
 --
 -- Objective: sum_i w_i logloss_i + l2/2 ||beta||^2 + l1 ||beta||_1 (intercept unpenalised), so
 -- l2 = 1/C gives sklearn's LogisticRegression(C) coefficients (elastic net: l2 = (1-r)/C,
--- l1 = r/C). With standardize = true (default) the penalty acts on the standardised features
--- z = (x - mean)/sd (population sd), i.e. it matches sklearn fitted on StandardScaler output;
--- standardize = false matches sklearn on raw X. Standard errors: inverse penalised Hessian.
+-- l1 = r/C). The fit always runs on standardised features z = (x - mean)/sd (population sd;
+-- mean and sd are stored in the model). With standardize = true (default) the penalty acts on
+-- the z coefficients, i.e. it matches sklearn fitted on StandardScaler output; with
+-- standardize = false it acts on the raw coefficients and matches sklearn on raw X.
+-- Standard errors: inverse penalised Hessian at the optimum.
 local M = {}
 local Model = {}
 Model.__index = Model
