@@ -10,6 +10,7 @@ stores it). Prints one line per case, "name v0 v1 ... vd" (intercept first, %.12
   weighted_C1   sample_weight=w, raw X
   enet_C0.2    saga, elasticnet l1_ratio 0.5 on scaled X  -> l2 = l1 = 0.5 / 0.2
   l1_C0.1      saga, l1 on scaled X                       -> l1 = 1 / 0.1, l2 = 0
+  l1raw_C0.2    saga, l1 on raw X                          -> l1 = 1 / 0.2, l2 = 0, standardize = false
   unpen         penalty=None, raw X; se_unpen: sqrt(diag(inv(X'VX))) at that optimum (the
                 statsmodels Logit closed form); se_C1: sqrt(diag(inv(X'VX + I'))) at raw_C1
 """
@@ -50,6 +51,7 @@ out["balanced_C1"] = fit(X, class_weight="balanced")
 out["weighted_C1"] = fit(X, sample_weight=w)
 out["enet_C0.2"] = fit(Z, 0.2, "saga", penalty="elasticnet", l1_ratio=0.5)
 out["l1_C0.1"] = fit(Z, 0.1, "saga", penalty="l1")
+out["l1raw_C0.2"] = fit(X, 0.2, "saga", penalty="l1")
 out["unpen"] = fit(X, penalty=None)
 out["se_unpen"] = se(out["unpen"], 0)
 out["se_C1"] = se(out["raw_C1"], 1)
