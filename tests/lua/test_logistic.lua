@@ -243,6 +243,8 @@ function tests.refusals()
   local two = { unpack(D.Y) }
   two[7] = 2
   check.errors(function() logistic.new():fit(D.X, two) end, "label 7 is 2")
+  check.errors(function() logistic.new():fit({ { 1 }, { 2 } }, { true, false }) end, "y must be an array of numbers")
+  check.errors(function() logistic.new():fit({ { 1 }, { 2, 3 } }, { 1, 0 }) end, "equal-length rows")
   check.errors(function() logistic.new { lambda = 1 } end, "unknown option 'lambda'")
   check.errors(function() logistic.new { l2 = "big" } end, "opts.l2 must be a number")
   check.errors(function() logistic.new { l2 = -1 }:fit(D.X, D.Y) end, "must be finite and >= 0")

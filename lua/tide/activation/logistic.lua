@@ -39,7 +39,11 @@ local function matrix(X, fn)
 end
 
 local function vector(y, fn, what)
-  if type(y) == "table" then return T().fromtable(y) end
+  if type(y) == "table" then
+    local ok, t = pcall(T().fromtable, y)
+    if not ok then error(("%s: %s must be an array of numbers (%s)"):format(fn, what, tostring(t)), 3) end
+    return t
+  end
   if not T().is_tensor(y) then error(("%s: %s must be a tensor or a table of numbers, got %s"):format(fn, what, type(y)), 3) end
   return y
 end
