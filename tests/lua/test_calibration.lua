@@ -75,6 +75,16 @@ function tests.reliability_bins_match_calibration_curve()
   check.errors(function() metrics.reliability({ 1.5 }, { 1 }) end, "not in [0, 1]")
 end
 
+-- the existing metrics.ece is the count-weighted gap of the uniform reliability bins (no
+-- probability sits on a bin edge here, where the two differ in which side is closed)
+function tests.ece_agrees_with_reliability_bins()
+  local p = {}
+  for i = 1, #S do p[i] = S[i] * 0.98 + 0.003 end
+  local e = 0
+  for _, b in ipairs(metrics.reliability(p, Y, { bins = 10 })) do e = e + b.count / #S * math.abs(b.frac_pos - b.mean_pred) end
+  check.near(metrics.ece(p, Y, 10), e, 1e-9)
+end
+
 function tests.lift_and_gain()
   -- top ceil(0.2 * 40) = 8 rows hold 7 positives; base rate 25/40
   local lift, prec, cap = metrics.lift_at(S, Y, 0.2)

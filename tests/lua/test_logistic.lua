@@ -226,6 +226,21 @@ function tests.non_convergence_is_reported()
   check.eq(l.converged, false)
 end
 
+function tests.wide_data_use_lbfgs_and_agree_with_newton()
+  T.manual_seed(5)
+  local n, d = 300, 240
+  local X = T.randn(n, d)
+  local y = (T.rand(n) - (X:narrow(2, 1, 1):reshape({ n }) * 2):sigmoid()):lt(0):mul(1.0)
+  local a = logistic.new { l2 = 5 }:fit(X, y)
+  check.eq(a.solver, "lbfgs", "auto picks L-BFGS beyond 200 coefficients")
+  local b = logistic.new { l2 = 5, solver = "irls" }:fit(X, y)
+  check.truthy(a.converged and b.converged, "both converge")
+  local m = 0
+  for i = 1, d + 1 do m = math.max(m, math.abs(a.beta[i] - b.beta[i])) end
+  check.truthy(m < 1e-5, "L-BFGS = Newton to " .. m)
+  check.eq(#a:coef(), d + 1)
+end
+
 function tests.refusals()
   local bad = {}
   for i = 1, 80 do bad[i] = { unpack(D.X[i]) } end
