@@ -66,7 +66,7 @@ int tide_clv_predict(tide_clv_model m, tide_clv_quantity q, const double *th, co
     for (int64_t i = 0; i < d->n; i++) {
         double ti = (q == TIDE_CLV_COND_EXPECTED || q == TIDE_CLV_EXPECTED) ? t[nt == 1 ? 0 : i] : 0;
         int uncond = q == TIDE_CLV_EXPECTED;
-        double x = uncond ? 0 : d->x[i], tx = uncond ? 0 : d->tx[i], T = uncond ? 0 : d->T[i];
+        double x = uncond ? 0 : d->x[i], tx = uncond ? 0 : d->tx[i], T = uncond || !d->T ? 0 : d->T[i];
         int e = m == TIDE_CLV_MBGNBD;
         switch (m) {
         case TIDE_CLV_BGNBD:

@@ -114,7 +114,7 @@ static int l_fit(lua_State *L)
  * "expected", x/tx/T may be nil and the result has one entry per t. */
 static int l_predict(lua_State *L)
 {
-    lua_settop(L, 7);
+    lua_settop(L, 8); /* #8 = the (absent) weights column read by check_data */
     const char *fn = "clv.predict";
     tide_clv_model m = check_model(L, 1, fn);
     static const char *const whats[] = {"p_alive", "conditional_expected", "expected", "conditional_value", NULL};
