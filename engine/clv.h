@@ -76,7 +76,7 @@ int tide_clv_predict(tide_clv_model m, tide_clv_quantity q, const double *theta,
  * receives dF/da, dF/db, dF/dc, dF/dz, accumulated term by term (d/da log (a)_k = sum_{j<k}
  * 1/(a+j)). TIDE_ERR if it has not converged within 500000 terms or overflows. */
 int tide_clv_hyp2f1(double a, double b, double c, double z, double *f, double d[4]);
-/* Digamma psi(x), x > 0: upward recurrence to x >= 6, then the asymptotic series
+/* Digamma psi(x), x > 0: upward recurrence to x >= 10, then the asymptotic series
  * (Abramowitz & Stegun 6.3.18). */
 double tide_clv_digamma(double x);
 

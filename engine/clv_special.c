@@ -27,7 +27,7 @@ const char *tide_clv_param_name(tide_clv_model m, int i) { return PNAMES[m][i]; 
 double tide_clv_digamma(double x)
 {
     double r = 0;
-    while (x < 6) { /* psi(x) = psi(x+1) - 1/x */
+    while (x < 10) { /* psi(x) = psi(x+1) - 1/x; at x >= 10 the series below is exact to 1e-16 */
         r -= 1 / x;
         x += 1;
     }

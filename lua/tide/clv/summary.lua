@@ -25,7 +25,8 @@ local function to_seconds(v, what)
     return v
   end
   if type(v) == "string" then
-    local s = require("tide").core.data.parse_time(v, "auto")
+    -- 8 digits are a YYYYMMDD date (the reader's "auto" would take them for epoch seconds)
+    local s = require("tide").core.data.parse_time(v, v:match("^%d%d%d%d%d%d%d%d$") and "ymd" or "auto")
     if s then return s end
     error(("clv.summary: %s '%s' is not a date (YYYY-MM-DD, YYYYMMDD, ISO 8601 or epoch seconds)"):format(what, v), 4)
   end
