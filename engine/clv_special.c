@@ -33,7 +33,7 @@ double tide_clv_digamma(double x)
     }
     double f = 1 / (x * x);
     /* A&S 6.3.18: ln x - 1/2x - sum B_2n / (2n x^2n) */
-    double t = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
+    double t = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132 - f * (691.0 / 32760 - f / 12))))));
     return r + log(x) - 0.5 / x - t;
 }
 
