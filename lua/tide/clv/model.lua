@@ -114,27 +114,61 @@ function Model:conditional_value(f, m)
   return vec(self, "conditional_value", "conditional_value", nil, f, m, nil)
 end
 
---- model:save(path) — atomic, checksummed file; clv.load(path) restores it exactly
-function Model:save(path)
+-- checkpoint meta entries of one model under a key prefix ("" or "spend.")
+local function to_meta(m, meta, pre)
+  meta[pre .. "kind"], meta[pre .. "loglik"] = m.kind, m.ll
+  meta[pre .. "converged"], meta[pre .. "reason"] = m.converged and 1 or 0, m.reason or ""
+  meta[pre .. "n"], meta[pre .. "unit"] = m.n or 0, m.unit or ""
+  for i = 1, #m.names do meta[pre .. "theta" .. i], meta[pre .. "se" .. i] = m.theta[i], m.se[i] end
+end
+
+local function from_meta(meta, pre, path)
+  if not KINDS[meta[pre .. "kind"]] then error("clv.load: " .. path .. " is not a tide.clv model", 3) end
+  local m = M.new(meta[pre .. "kind"])
+  m.theta, m.se = {}, {}
+  for i = 1, #m.names do
+    m.theta[i], m.se[i] = meta[pre .. "theta" .. i], meta[pre .. "se" .. i]
+    if type(m.theta[i]) ~= "number" then error("clv.load: " .. path .. ": parameter " .. m.names[i] .. " missing", 3) end
+  end
+  m.ll, m.converged, m.reason = meta[pre .. "loglik"], meta[pre .. "converged"] == 1, meta[pre .. "reason"]
+  m.n, m.unit = meta[pre .. "n"], meta[pre .. "unit"] ~= "" and meta[pre .. "unit"] or nil
+  return m
+end
+
+--- model:save(path [, extra]) — atomic, checksummed file; clv.load(path) restores it exactly.
+--- extra (optional): {spend = a fitted gammagamma model stored alongside, meta = {key =
+--- string|number} (e.g. the calibration end and column names the CLI needs to predict)}
+function Model:save(path, extra)
   fitted(self, "save")
   if type(path) ~= "string" then error(self.kind .. ":save: path must be a string", 2) end
-  local meta = { format = "tide.clv", kind = self.kind, loglik = self.ll, converged = self.converged and 1 or 0,
-                 reason = self.reason or "", n = self.n or 0, unit = self.unit or "" }
-  for i = 1, #self.names do meta["theta" .. i], meta["se" .. i] = self.theta[i], self.se[i] end
+  extra = extra or {}
+  local meta = { format = "tide.clv" }
+  to_meta(self, meta, "")
+  if extra.spend then
+    if getmetatable(extra.spend) ~= Model or extra.spend.kind ~= "gammagamma" or not extra.spend.theta then
+      error(self.kind .. ":save: extra.spend must be a fitted gammagamma model", 2)
+    end
+    to_meta(extra.spend, meta, "spend.")
+  end
+  for k, v in pairs(extra.meta or {}) do
+    if type(v) ~= "string" and type(v) ~= "number" then error(self.kind .. ":save: extra.meta." .. tostring(k) .. " must be a string or number", 2) end
+    meta["user." .. k] = v
+  end
   require("tide").checkpoint.save(path, {}, meta)
 end
 
---- load(path) -> model
+--- load(path) -> model, {spend = gammagamma model or nil, meta = {...}}
 function M.load(path)
   if type(path) ~= "string" then error("clv.load: path must be a string", 2) end
   local _, meta = require("tide").checkpoint.load(path)
-  if meta.format ~= "tide.clv" or not KINDS[meta.kind] then error("clv.load: " .. path .. " is not a tide.clv model", 2) end
-  local m = M.new(meta.kind)
-  m.theta, m.se = {}, {}
-  for i = 1, #m.names do m.theta[i], m.se[i] = meta["theta" .. i], meta["se" .. i] end
-  m.ll, m.converged, m.reason = meta.loglik, meta.converged == 1, meta.reason
-  m.n, m.unit = meta.n, meta.unit ~= "" and meta.unit or nil
-  return m
+  if meta.format ~= "tide.clv" then error("clv.load: " .. path .. " is not a tide.clv model", 2) end
+  local extra = { meta = {} }
+  if meta["spend.kind"] then extra.spend = from_meta(meta, "spend.", path) end
+  for k, v in pairs(meta) do
+    local u = k:match("^user%.(.+)$")
+    if u then extra.meta[u] = v end
+  end
+  return from_meta(meta, "", path), extra
 end
 
 return M
