@@ -7,8 +7,8 @@ usage: tide clv fit     --data TX.csv --customer COL --date COL [--value COL] --
                         [--model bgnbd|paretonbd|mbgnbd] [--unit week|day] --out MODEL
        tide clv predict --model MODEL --data TX.csv --horizon N [--discount D] [--out FILE.csv]
                         (--customer/--date/--value default to the columns used at fit time)
-common: --quiet (no report on stdout)  --sep C (default ,)  --time-format auto|iso|ymd|epoch|epoch_ms (default auto; use ymd
-        for YYYYMMDD dates)
+common: --quiet (no report on stdout)  --sep C (default ,)
+        --time-format auto|iso|ymd|epoch|epoch_ms (default auto; use ymd for YYYYMMDD dates)
 fit: builds the Fader-Hardie summary (repeat purchase days up to --calibration-end, recency and
   age T in --unit, default week), fits the count model by maximum likelihood and, with --value,
   Gamma-Gamma spend on the repeat customers; prints parameters with standard errors. A fit that
