@@ -154,6 +154,20 @@ function tests.kpss_and_auto_arima()
   check.eq(r.order.d, 1, "random walk differenced once")
 end
 
+function tests.save_load_exact()
+  local m = F.arima(arma11(), { p = 1, q = 1 })
+  local path = os.tmpname()
+  m:save(path)
+  local l = F.load_arima(path)
+  os.remove(path)
+  for i = 1, 3 do check.eq(l.params[i], m.params[i]); check.eq(l.se[i], m.se[i]) end
+  check.eq(l.sigma2, m.sigma2)
+  check.eq(#l.x, #m.x)
+  local a, b = m:forecast(4), l:forecast(4)
+  for h = 1, 4 do check.eq(a.mean[h], b.mean[h]); check.eq(a.upper[h], b.upper[h]) end
+  check.errors(function() F.load_arima("/nonexistent.arima") end, "nonexistent")
+end
+
 function tests.bad_input()
   check.errors(function() F.arima({ 1, 2, 3 }, { p = 1 }) end, "too few")
   check.errors(function() F.arima({ 1, 0 / 0, 3 }, {}) end, "series[2] must be a finite number")

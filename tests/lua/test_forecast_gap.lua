@@ -36,6 +36,13 @@ function tests.gru_learns_alternating_gaps()
   -- the previous gap is always the other value: its error is |a - b| >= 5
   check.truthy(last >= 5, "last-gap baseline error " .. last)
   check.truthy(mae < 1.5, ("GRU MAE %.3f (last gap %.3f)"):format(mae, last))
+  -- exact reload
+  local path = os.tmpname()
+  m:save(path)
+  local l = F.load_gru_gap(path)
+  os.remove(path)
+  local q = l:predict(hist)
+  for u = 1, #hist do check.eq(q[u], p[u], "reloaded prediction") end
   check.errors(function() F.gru_gap({ { 1 } }) end, "no sequence has 2 or more gaps")
   check.errors(function() F.gru_gap({ { 1, -2 } }) end, "gap 2 must be a finite number >= 0")
   check.errors(function() m:predict({ {} }) end, "has no gap")

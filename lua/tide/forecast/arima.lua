@@ -100,6 +100,36 @@ function A:residuals()
   return e
 end
 
+--- model:save(path) — atomic, checksummed (tide.checkpoint); the series is kept (as %.17g
+--- text, exact) because forecasts condition on it. forecast.load_arima(path) restores it.
+function A:save(path)
+  if type(path) ~= "string" then error("arima:save: path must be a string", 2) end
+  local o, xs = self.order, {}
+  for i, v in ipairs(self.x) do xs[i] = ("%.17g"):format(v) end
+  local meta = { format = "tide.arima", p = o.p, d = o.d, q = o.q, cond = o.cond, mean = o.mean and 1 or 0,
+                 sigma2 = self.sigma2, loglik = self.loglik, aic = self.aic, nobs = self.nobs,
+                 converged = self.converged and 1 or 0, stationary = self.stationary and 1 or 0,
+                 invertible = self.invertible and 1 or 0, reason = self.reason, series = table.concat(xs, ",") }
+  for i = 1, #self.params do meta["param" .. i], meta["se" .. i] = self.params[i], self.se[i] end
+  require("tide").checkpoint.save(path, {}, meta)
+end
+
+--- load(path) -> ARIMA model saved by model:save
+function M.load(path)
+  if type(path) ~= "string" then error("forecast.load_arima: path must be a string", 2) end
+  local _, meta = require("tide").checkpoint.load(path)
+  if meta.format ~= "tide.arima" then error("forecast.load_arima: " .. path .. " is not a tide ARIMA model", 2) end
+  local o = { p = meta.p, d = meta.d, q = meta.q, cond = meta.cond, mean = meta.mean == 1 }
+  local m = setmetatable({ order = o, x = {}, params = {}, se = {}, sigma2 = meta.sigma2, loglik = meta.loglik,
+    aic = meta.aic, nobs = meta.nobs, converged = meta.converged == 1, stationary = meta.stationary == 1,
+    invertible = meta.invertible == 1, reason = meta.reason }, A)
+  for v in meta.series:gmatch("[^,]+") do m.x[#m.x + 1] = tonumber(v) end
+  for i = 1, o.p + o.q + (o.mean and 1 or 0) do m.params[i], m.se[i] = meta["param" .. i], meta["se" .. i] end
+  m.phi, m.theta = { unpack(m.params, 1, o.p) }, { unpack(m.params, o.p + 1, o.p + o.q) }
+  m.mu = o.mean and m.params[o.p + o.q + 1] or nil
+  return m
+end
+
 --- kpss(series [, lags]) -> statistic, lags. Level-stationarity KPSS statistic
 --- eta = sum S_t^2 / (n^2 s^2(l)) with the Bartlett-weighted long-run variance, l =
 --- floor(4 (n/100)^(1/4)) by default; reject stationarity at 5 % when eta > 0.463.

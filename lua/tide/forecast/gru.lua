@@ -121,4 +121,23 @@ function Model:predict(seqs)
   return out
 end
 
+--- model:save(path) — weights + standardisation in one checkpoint (atomic, exact);
+--- forecast.load_gru_gap(path) restores it
+function Model:save(path)
+  if type(path) ~= "string" then error("gru_gap:save: path must be a string", 2) end
+  tide.checkpoint.save_model(path, self, { format = "tide.gru_gap", hidden = self.gru.hidden, maxlen = self.maxlen,
+                                           mean = self.mean, sd = self.sd })
+end
+
+--- load(path) -> model saved by model:save
+function M.load(path)
+  if type(path) ~= "string" then error("forecast.load_gru_gap: path must be a string", 2) end
+  local _, meta = tide.checkpoint.load(path)
+  if meta.format ~= "tide.gru_gap" then error("forecast.load_gru_gap: " .. path .. " is not a GRU gap model", 2) end
+  local m = Model(meta.hidden)
+  tide.checkpoint.load_model(path, m)
+  m.maxlen, m.mean, m.sd = meta.maxlen, meta.mean, meta.sd
+  return m
+end
+
 return M
