@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arima.h"
+#include "arima_internal.h"
 #include "error.h"
 #include "lbfgs.h"
 
@@ -101,32 +102,16 @@ static double css_obj(const double *par, double *g, int64_t K, void *vc)
     return ss * c->scale;
 }
 
-/* Hessian of the concentrated log-likelihood -nobs/2 log(S/nobs) by central differences of
- * the analytic gradient; SEs = sqrt(diag(H^-1)), inverted by Gauss-Jordan. 0 if not PD. */
-static int hessian_se(css_ctx *c, const double *par, int K, double *se)
+/* diag of H^-1 into diag[K] by Gauss-Jordan elimination with partial pivoting (H [K*K] is
+ * destroyed); 0 if H is singular or an entry of the diagonal is not positive (H not positive
+ * definite along that axis). */
+int tide_arima_inverse_diag(double *H, int K, double *diag)
 {
-    double *H = calloc((size_t)K * K * 2 + (size_t)K * 3, sizeof(double));
-    if (!H) return 0;
-    double *A = H + K * K, *pp = A + K * K, *gp = pp + K, *gm = gp + K;
-    double nobs = (double)(c->n - c->cond), ss0, save = c->scale;
-    c->scale = 1;
-    double tmp[MAXP];
-    ss0 = css_obj(par, tmp, K, c);
-    int ok = isfinite(ss0) && ss0 > 0;
-    for (int j = 0; j < K && ok; j++) {
-        double h = 1e-5 * fmax(1, fabs(par[j]));
-        memcpy(pp, par, (size_t)K * sizeof(double));
-        pp[j] += h;
-        ok &= isfinite(css_obj(pp, gp, K, c));
-        pp[j] -= 2 * h;
-        ok &= isfinite(css_obj(pp, gm, K, c));
-        /* d2/dpj dpi of nobs/2 log S = nobs/2 (S_ij / S - S_i S_j / S^2); at the minimum S_i = 0 */
-        for (int i = 0; i < K; i++) H[i * K + j] = nobs / 2 * (gp[i] - gm[i]) / (2 * h) / ss0;
-    }
-    c->scale = save;
-    for (int i = 0; i < K && ok; i++)
-        for (int j = 0; j < K; j++) A[i * K + j] = i == j;
-    for (int col = 0; col < K && ok; col++) { /* Gauss-Jordan with partial pivoting */
+    double *A = calloc((size_t)K * K, sizeof(double));
+    if (!A) return 0;
+    int ok = 1;
+    for (int i = 0; i < K; i++) A[i * K + i] = 1;
+    for (int col = 0; col < K && ok; col++) {
         int piv = col;
         for (int r = col + 1; r < K; r++)
             if (fabs(H[r * K + col]) > fabs(H[piv * K + col])) piv = r;
@@ -143,8 +128,37 @@ static int hessian_se(css_ctx *c, const double *par, int K, double *se)
             for (int k = 0; k < K; k++) H[r * K + k] -= f * H[col * K + k], A[r * K + k] -= f * A[col * K + k];
         }
     }
-    for (int i = 0; i < K && ok; i++) ok &= A[i * K + i] > 0;
-    for (int i = 0; i < K; i++) se[i] = ok ? sqrt(A[i * K + i]) : NAN;
+    for (int i = 0; i < K && ok; i++) ok = A[i * K + i] > 0;
+    for (int i = 0; i < K; i++) diag[i] = A[i * K + i];
+    free(A);
+    return ok;
+}
+
+/* Hessian of the concentrated log-likelihood -nobs/2 log(S/nobs) by central differences of
+ * the analytic gradient; SEs = sqrt(diag(H^-1)). 0 if not positive definite. */
+static int hessian_se(css_ctx *c, const double *par, int K, double *se)
+{
+    double *H = calloc((size_t)K * K + (size_t)K * 4, sizeof(double));
+    if (!H) return 0;
+    double *A = H + K * K, *pp = A + K, *gp = pp + K, *gm = gp + K;
+    double nobs = (double)(c->n - c->cond), ss0, save = c->scale;
+    c->scale = 1;
+    double tmp[MAXP];
+    ss0 = css_obj(par, tmp, K, c);
+    int ok = isfinite(ss0) && ss0 > 0;
+    for (int j = 0; j < K && ok; j++) {
+        double h = 1e-5 * fmax(1, fabs(par[j]));
+        memcpy(pp, par, (size_t)K * sizeof(double));
+        pp[j] += h;
+        ok &= isfinite(css_obj(pp, gp, K, c));
+        pp[j] -= 2 * h;
+        ok &= isfinite(css_obj(pp, gm, K, c));
+        /* d2/dpj dpi of nobs/2 log S = nobs/2 (S_ij / S - S_i S_j / S^2); at the minimum S_i = 0 */
+        for (int i = 0; i < K; i++) H[i * K + j] = nobs / 2 * (gp[i] - gm[i]) / (2 * h) / ss0;
+    }
+    c->scale = save;
+    if (ok) ok = tide_arima_inverse_diag(H, K, A);
+    for (int i = 0; i < K; i++) se[i] = ok ? sqrt(A[i]) : NAN;
     free(H);
     return ok;
 }

@@ -46,4 +46,24 @@ int tide_arima_psi(const double *phi, int p, int d, const double *theta, int q, 
 int tide_arima_forecast(const double *x, int64_t n, int p, int d, int q, int with_mean, int cond, const double *params,
                         double sigma2, int h, double *mean, double *se);
 
+
+
+/* ---- exact Gaussian likelihood (arima_ml.c) ----
+ * The ARMA(p, q) part in Harvey's state-space form (state dimension r = max(p, q + 1) <= 12;
+ * Hamilton 1994, sec. 13.1-13.4): the Kalman filter gives the one-step prediction errors v_t
+ * and their variances F_t sigma^2, with the initial state covariance solving P = T P T' + R R'
+ * (the stationary distribution). sigma^2 is concentrated out:
+ *   sigma^2 = (1/n) sum v_t^2 / F_t,   loglik = -n/2 (log(2 pi sigma^2) + 1) - 1/2 sum log F_t. */
+/* Exact log-likelihood of the (already differenced) w[n] at params (phi, theta, mu order as
+ * above); *sigma2 (may be NULL) receives the concentrated variance. TIDE_ERR if the AR part is
+ * not stationary or r > 12. */
+int tide_arima_exact_loglik(const double *w, int64_t n, int p, int q, int with_mean, const double *params,
+                            double *loglik, double *sigma2);
+/* Maximum likelihood fit of x[n] (differenced d times inside) over a parameterisation that
+ * keeps the AR part stationary and the MA part invertible (partial autocorrelations
+ * tanh(u), mapped by the Durbin-Levinson recursion: Jones 1980, Monahan 1984), started from
+ * the CSS estimate when that is stationary and invertible. L-BFGS with central-difference
+ * gradients; SEs from the numerical Hessian of the log-likelihood in the natural parameters.
+ * res->nobs = n - d, aic = -2 loglik + 2 (p + q + with_mean + 1). */
+int tide_arima_fit_ml(const double *x, int64_t n, int p, int d, int q, int with_mean, tide_arima_fit_result *res);
 #endif

@@ -1,13 +1,14 @@
-/* lt_arima.c — Lua binding of arima.h: core.arima.{css, fit, forecast, psi, stable}. Series
+/* lt_arima.c — Lua binding of arima.h: core.arima.{css, fit, exact_loglik, forecast, psi, stable}. Series
  * arrive as tensors or Lua arrays of numbers; results are Lua numbers/arrays (double). */
 #include "arima.h"
 #include "lt_args.h"
 
 typedef struct {
-    int p, d, q, mean, cond;
+    int p, d, q, mean, cond, ml;
 } orders;
 
-/* opts table at idx: p, d, q (default 0), mean (boolean, default true when d == 0), cond */
+/* opts table at idx: p, d, q (default 0), mean (boolean, default true when d == 0), cond,
+ * method ("css" | "ml") */
 static orders check_orders(lua_State *L, int idx, const char *fn)
 {
     orders o;
@@ -18,6 +19,11 @@ static orders check_orders(lua_State *L, int idx, const char *fn)
     o.cond = (int)lt_opt_number(L, idx, fn, "cond", 0);
     lua_getfield(L, idx, "mean");
     o.mean = lua_isnil(L, -1) ? o.d == 0 : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    lua_getfield(L, idx, "method");
+    const char *m = lua_isnil(L, -1) ? "css" : lua_tostring(L, -1);
+    if (!m || (strcmp(m, "css") && strcmp(m, "ml"))) lt_errorf(L, "%s: method must be 'css' or 'ml'", fn);
+    o.ml = !strcmp(m, "ml");
     lua_pop(L, 1);
     if (o.p < 0 || o.p > 30 || o.q < 0 || o.q > 30 || o.d < 0 || o.d > 3 || o.cond < 0)
         lt_errorf(L, "%s: orders p = %d, d = %d, q = %d must be within 0..30, 0..3, 0..30", fn, o.p, o.d, o.q);
@@ -62,7 +68,8 @@ static int l_fit(lua_State *L)
     double *x = la_doubles(L, 1, fn, "series", &n, 1);
     orders o = check_orders(L, 2, fn);
     tide_arima_fit_result r;
-    if (tide_arima_fit(x, n, o.p, o.d, o.q, o.mean, o.cond, &r)) lt_error(L, fn);
+    if (o.ml ? tide_arima_fit_ml(x, n, o.p, o.d, o.q, o.mean, &r) : tide_arima_fit(x, n, o.p, o.d, o.q, o.mean, o.cond, &r))
+        lt_error(L, fn);
     int K = o.p + o.q + o.mean;
     lua_newtable(L);
     lt_push_doubles(L, r.params, K);
@@ -78,6 +85,23 @@ static int l_fit(lua_State *L)
     lua_pushboolean(L, r.stationary), lua_setfield(L, -2, "stationary");
     lua_pushboolean(L, r.invertible), lua_setfield(L, -2, "invertible");
     return 1;
+}
+
+/* exact_loglik(w, orders, params) -> loglik, sigma2 (w already differenced; Kalman filter) */
+static int l_exact_loglik(lua_State *L)
+{
+    lua_settop(L, 3);
+    const char *fn = "arima.exact_loglik";
+    int64_t n;
+    double *w = la_doubles(L, 1, fn, "series", &n, 1);
+    orders o = check_orders(L, 2, fn);
+    double *par = check_params(L, 3, &o, fn);
+    if (n < 1) lt_errorf(L, "%s: empty series", fn);
+    double ll, s2;
+    if (tide_arima_exact_loglik(w, n, o.p, o.q, o.mean, par, &ll, &s2)) lt_error(L, fn);
+    lua_pushnumber(L, ll);
+    lua_pushnumber(L, s2);
+    return 2;
 }
 
 /* forecast(x, orders, params, sigma2, h) -> mean[h], se[h] */
@@ -128,7 +152,7 @@ static int l_stable(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {{"css", l_css}, {"fit", l_fit}, {"forecast", l_forecast}, {"psi", l_psi}, {"stable", l_stable}, {NULL, NULL}};
+static const luaL_Reg funcs[] = {{"css", l_css}, {"fit", l_fit}, {"exact_loglik", l_exact_loglik}, {"forecast", l_forecast}, {"psi", l_psi}, {"stable", l_stable}, {NULL, NULL}};
 
 int lt_open_arima(lua_State *L)
 {

@@ -23,9 +23,13 @@ local function series_of(x, fn)
   error(fn .. ": series must be a Lua array or a tensor, got " .. type(x), 3)
 end
 
-local KNOWN = { p = true, d = true, q = true, mean = true, cond = true, strict = true }
+local KNOWN = { p = true, d = true, q = true, mean = true, cond = true, strict = true, method = true }
 
---- arima(series, {p = 0, d = 0, q = 0, mean = (d == 0), cond = p, strict = true}) -> model
+--- arima(series, {p = 0, d = 0, q = 0, mean = (d == 0), cond = p, method = "css", strict = true})
+--- -> model. method "css": conditional sum of squares (conditioning on the first cond values);
+--- "ml": exact Gaussian likelihood by the Kalman filter, stationary and invertible by
+--- construction (engine/arima_ml.c; forecasts then use the CSS residual recursion at the ML
+--- estimates).
 --- model.phi, model.theta, model.mu, model.se (same order: phi, theta, mu), sigma2, loglik,
 --- aic, converged, reason, stationary, invertible. strict: a fit that does not converge
 --- raises an error saying why (false: keep it, model.converged = false).
@@ -42,6 +46,9 @@ function M.arima(series, opts)
     end
   end
   if opts.mean == nil then o.mean = o.d == 0 else o.mean = not not opts.mean end
+  o.method = opts.method or "css"
+  if o.method ~= "css" and o.method ~= "ml" then error("forecast.arima: opts.method must be 'css' or 'ml'", 2) end
+  if o.method == "ml" then o.cond = o.p end
   local ok, r = pcall(core().fit, x, o)
   if not ok then error("forecast.arima: " .. tostring(r):gsub("^arima%.fit: ", ""), 2) end
   local m = setmetatable(r, A)
@@ -106,7 +113,7 @@ function A:save(path)
   if type(path) ~= "string" then error("arima:save: path must be a string", 2) end
   local o, xs = self.order, {}
   for i, v in ipairs(self.x) do xs[i] = ("%.17g"):format(v) end
-  local meta = { format = "tide.arima", p = o.p, d = o.d, q = o.q, cond = o.cond, mean = o.mean and 1 or 0,
+  local meta = { format = "tide.arima", p = o.p, d = o.d, q = o.q, cond = o.cond, mean = o.mean and 1 or 0, method = o.method,
                  sigma2 = self.sigma2, loglik = self.loglik, aic = self.aic, nobs = self.nobs,
                  converged = self.converged and 1 or 0, stationary = self.stationary and 1 or 0,
                  invertible = self.invertible and 1 or 0, reason = self.reason, series = table.concat(xs, ",") }
@@ -119,7 +126,7 @@ function M.load(path)
   if type(path) ~= "string" then error("forecast.load_arima: path must be a string", 2) end
   local _, meta = require("tide").checkpoint.load(path)
   if meta.format ~= "tide.arima" then error("forecast.load_arima: " .. path .. " is not a tide ARIMA model", 2) end
-  local o = { p = meta.p, d = meta.d, q = meta.q, cond = meta.cond, mean = meta.mean == 1 }
+  local o = { p = meta.p, d = meta.d, q = meta.q, cond = meta.cond, mean = meta.mean == 1, method = meta.method }
   local m = setmetatable({ order = o, x = {}, params = {}, se = {}, sigma2 = meta.sigma2, loglik = meta.loglik,
     aic = meta.aic, nobs = meta.nobs, converged = meta.converged == 1, stationary = meta.stationary == 1,
     invertible = meta.invertible == 1, reason = meta.reason }, A)
