@@ -1,6 +1,7 @@
 /* test_arima.c — the CSS ARIMA engine (arima.h): AR(1) estimates equal the OLS closed form,
  * the analytic CSS gradient matches central differences, the step-down stability test agrees
- * with known roots, psi weights and forecasts match closed forms, bad input fails clearly. */
+ * with known roots, psi weights and forecasts match closed forms, the Kalman-filter exact
+ * likelihood equals the AR(1) closed form and its ML fit is a maximum, bad input fails. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,6 +96,35 @@ static void test_stability_psi_forecast(void **st)
     for (int h = 0; h < 3; h++) NEAR(mean[h], 1.5 + pow(0.5, h + 1) * (X[N - 1] - 1.5), 1e-13);
 }
 
+/* AR(1) exact likelihood in closed form (Hamilton 5.2.9 with sigma^2 concentrated):
+ * S = (1 - phi^2)(x_1 - mu)^2 + sum (x_t - mu - phi (x_{t-1} - mu))^2, sigma^2 = S / n,
+ * LL = -n/2 (log(2 pi sigma^2) + 1) + 1/2 log(1 - phi^2) */
+static void test_exact_ar1(void **st)
+{
+    (void)st;
+    double phi = 0.45, mu = 1.4, S = (1 - phi * phi) * (X[0] - mu) * (X[0] - mu);
+    for (int t = 1; t < N; t++) {
+        double v = X[t] - mu - phi * (X[t - 1] - mu);
+        S += v * v;
+    }
+    double want = -0.5 * N * (log(2 * M_PI * S / N) + 1) + 0.5 * log(1 - phi * phi), ll, s2;
+    assert_int_equal(tide_arima_exact_loglik(X, N, 1, 0, 1, (double[]){phi, mu}, &ll, &s2), TIDE_OK);
+    NEAR(ll, want, 1e-12);
+    NEAR(s2, S / N, 1e-12);
+    /* the ML fit maximises it: no neighbour is better, and the estimate is stationary */
+    tide_arima_fit_result r;
+    assert_int_equal(tide_arima_fit_ml(X, N, 1, 0, 1, 1, &r), TIDE_OK);
+    assert_true(r.converged && r.stationary && r.invertible);
+    for (int k = 0; k < 3; k++)
+        for (int sgn = -1; sgn <= 1; sgn += 2) {
+            double q[3] = {r.params[0], r.params[1], r.params[2]};
+            q[k] += sgn * 1e-3;
+            assert_int_equal(tide_arima_exact_loglik(X, N, 1, 1, 1, q, &ll, NULL), TIDE_OK);
+            assert_true(ll <= r.loglik + 1e-9);
+        }
+    assert_int_equal(tide_arima_exact_loglik(X, N, 1, 0, 1, (double[]){1.0, 0}, &ll, NULL), TIDE_ERR);
+}
+
 static void test_bad_input(void **st)
 {
     (void)st;
@@ -113,7 +143,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ar1_is_ols), cmocka_unit_test(test_css_gradient),
-        cmocka_unit_test(test_stability_psi_forecast), cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_stability_psi_forecast), cmocka_unit_test(test_exact_ar1),
+        cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
