@@ -23,8 +23,10 @@ static double *check_theta(lua_State *L, int idx, tide_clv_model m, const char *
     return th;
 }
 
-/* Columns x, tx, T (T may be nil for gammagamma) and optional weights, at idx..idx+3. */
-static void check_data(lua_State *L, int idx, tide_clv_model m, const char *fn, tide_clv_data *d)
+/* Columns x, tx, T (T may be nil for gammagamma) and optional weights, at idx..idx+3.
+ * predicting: a Gamma-Gamma mean spend of 0 is a valid history to predict from (it only
+ * cannot be fitted: its likelihood has log m). */
+static void check_data(lua_State *L, int idx, tide_clv_model m, const char *fn, tide_clv_data *d, int predicting)
 {
     int64_t nx, ntx, nT = -1, nw = -1;
     d->x = la_doubles(L, idx, fn, "frequency", &nx, 1);
@@ -36,7 +38,15 @@ static void check_data(lua_State *L, int idx, tide_clv_model m, const char *fn, 
         lt_errorf(L, "%s: columns differ in length (frequency %d, %s %d%s)", fn, (int)nx,
                   m == TIDE_CLV_GAMMAGAMMA ? "monetary" : "recency", (int)ntx, d->T && nT != nx ? ", T differs" : "");
     d->n = nx;
-    if (tide_clv_check(m, d)) lt_error(L, fn);
+    if (predicting && m == TIDE_CLV_GAMMAGAMMA) {
+        for (int64_t i = 0; i < nx; i++) {
+            if (!isfinite(d->x[i]) || d->x[i] < 0 || d->x[i] != floor(d->x[i]))
+                lt_errorf(L, "%s: customer %d: frequency %g must be a non-negative integer", fn, (int)i + 1, d->x[i]);
+            if (!isfinite(d->tx[i]) || d->tx[i] < 0)
+                lt_errorf(L, "%s: customer %d: monetary value %g must be finite and >= 0", fn, (int)i + 1, d->tx[i]);
+        }
+    } else if (tide_clv_check(m, d))
+        lt_error(L, fn);
 }
 
 static int l_nparams(lua_State *L)
@@ -60,7 +70,7 @@ static int l_loglik(lua_State *L)
     tide_clv_model m = check_model(L, 1, fn);
     double *th = check_theta(L, 2, m, fn);
     tide_clv_data d;
-    check_data(L, 3, m, fn, &d);
+    check_data(L, 3, m, fn, &d, 0);
     double ll, g[4];
     if (tide_clv_loglik(m, th, &d, &ll, g)) lt_error(L, fn);
     lua_pushnumber(L, ll);
@@ -76,7 +86,7 @@ static int l_fit(lua_State *L)
     const char *fn = "clv.fit";
     tide_clv_model m = check_model(L, 1, fn);
     tide_clv_data d;
-    check_data(L, 2, m, fn, &d);
+    check_data(L, 2, m, fn, &d, 0);
     double *init = NULL;
     if (lua_istable(L, 6)) {
         lua_getfield(L, 6, "init");
@@ -127,7 +137,7 @@ static int l_predict(lua_State *L)
     if ((q == TIDE_CLV_COND_EXPECTED || q == TIDE_CLV_EXPECTED) && nt == 0) lt_errorf(L, "%s: %s needs a horizon t", fn, whats[q]);
     tide_clv_data d = {0};
     if (q == TIDE_CLV_EXPECTED && lua_isnil(L, 5)) d.n = nt; /* one new customer per horizon */
-    else check_data(L, 5, m, fn, &d);
+    else check_data(L, 5, m, fn, &d, 1);
     double *out = la_scratch(L, (size_t)d.n * sizeof(double));
     if (tide_clv_predict(m, (tide_clv_quantity)q, th, t, nt, &d, out)) lt_error(L, fn);
     lt_push_doubles(L, out, d.n);

@@ -133,6 +133,21 @@ function tests.non_convergence_is_reported()
   check.truthy(m2.reason ~= "", "reason")
 end
 
+function tests.zero_spend_customers()
+  -- a repeat customer whose repeat purchases were free: cannot enter the Gamma-Gamma likelihood
+  -- (log m), but can be predicted from, and can be left out of the fit on request
+  local s = U.subset(U.cdnow(), 300)
+  s.frequency[1], s.monetary[1] = 3, 0
+  local err = check.errors(function() clv.gammagamma():fit(s) end, "monetary value 0")
+  check.truthy(err:find("skip_zero_spend", 1, true), "the error names the way out")
+  local g = clv.gammagamma():fit(s, { skip_zero_spend = true })
+  check.eq(g.skipped, 1)
+  local p = g:params()
+  local v = g:conditional_value(3, 0)
+  check.near(v, p.p * p.gamma / (3 * p.p + p.q - 1), 1e-14, "E[spend | x = 3, m = 0] = p g / (p x + q - 1)")
+  check.errors(function() g:conditional_value({ 3 }, { -1 }) end, "must be finite and >= 0")
+end
+
 function tests.bad_input()
   local ok = { frequency = { 1, 0 }, recency = { 2, 0 }, T = { 5, 5 } }
   local m = clv.bgnbd()

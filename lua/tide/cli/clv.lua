@@ -71,8 +71,8 @@ function cmds.fit(a)
   print(show(m))
   local spend
   if cols.value ~= "" then
-    spend = clv.gammagamma():fit(s)
-    print(show(spend))
+    spend = clv.gammagamma():fit(s, { skip_zero_spend = true })
+    print(show(spend) .. (spend.skipped > 0 and ("  (%d repeat customers with spend <= 0 left out)"):format(spend.skipped) or ""))
   end
   m:save(a.out, { spend = spend, meta = { calibration_end = s.calibration_end, unit = unit, customer = cols.customer,
                                           date = cols.date, value = cols.value } })

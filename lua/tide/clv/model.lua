@@ -41,12 +41,30 @@ end
 --- model:fit(summary, opts) -> model. opts: init (array of starting parameters, default all
 --- 1), max_iter (500), gtol (1e-9), weights (array: customers per summary row), strict
 --- (default true: a fit that does not converge raises an error that says why; false keeps
---- the end point with model.converged = false and model.reason set).
+--- the end point with model.converged = false and model.reason set), skip_zero_spend
+--- (gammagamma: leave out repeat customers whose mean spend is <= 0 instead of failing;
+--- model.skipped counts them).
 function Model:fit(summary, opts)
   opts = opts or {}
   local x, tx, T = cols(self, summary, "fit")
+  if self.kind == "gammagamma" and opts.skip_zero_spend then
+    local fx, fm, w = {}, {}, opts.weights and {} or nil
+    for i = 1, #x do
+      if not (x[i] > 0 and not (tx[i] > 0)) then
+        fx[#fx + 1], fm[#fm + 1] = x[i], tx[i]
+        if w then w[#w + 1] = opts.weights[i] end
+      end
+    end
+    self.skipped = #x - #fx
+    x, tx = fx, fm
+    opts = setmetatable({ weights = w }, { __index = opts })
+  end
   local ok, r = pcall(core().fit, self.kind, x, tx, T, opts.weights, { init = opts.init, max_iter = opts.max_iter, gtol = opts.gtol })
-  if not ok then error(self.kind .. ":fit: " .. tostring(r):gsub("^clv%.fit: ", ""), 2) end
+  if not ok then
+    local msg = tostring(r):gsub("^clv%.fit: ", "")
+    if msg:find("monetary value", 1, true) then msg = msg .. " (skip_zero_spend = true leaves such customers out)" end
+    error(self.kind .. ":fit: " .. msg, 2)
+  end
   self.theta, self.se, self.ll = r.theta, r.se, r.loglik
   self.converged, self.reason, self.iterations = r.converged, r.reason, r.iterations
   self.n, self.unit = #x, summary.unit
