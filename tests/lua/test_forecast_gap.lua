@@ -104,4 +104,20 @@ function tests.compare_on_periodic_users()
   check.errors(function() F.compare(ev, { min_visits = 50 }) end, "no user has enough visits")
 end
 
+function tests.arima_fallback_on_short_histories()
+  -- daily visits at days 0..3 (midnight): the history's daily series {1, 1, 1} is too short for
+  -- any ARIMA candidate, so the mean rate 1/day is used; ln 2 is reached during the first day
+  -- after the cutoff, whose start is 1 day after it
+  local user, time = {}, {}
+  for u = 1, 2 do
+    for k = 0, 3 do user[#user + 1], time[#time + 1] = u, (10 * u + k) * DAY end
+  end
+  local r = F.compare(tide.data.from_columns({ user = user, time = time }), { gru = { epochs = 1 }, horizon = 30 })
+  check.eq(r.arima_fitted, 0)
+  for _, row in ipairs(r.rows) do
+    check.near(row.arima, 1, 1e-12)
+    check.near(row.truth, 1, 1e-12)
+  end
+end
+
 return tests
