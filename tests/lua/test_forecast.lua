@@ -150,6 +150,9 @@ function tests.kpss_and_auto_arima()
   for _, c in ipairs(m.candidates) do check.truthy(m.aic <= c.aic + 1e-9, "minimum AIC") end
   check.eq(m.order.p, 2, "AR(2) chosen")
   check.eq(m.order.q, 0)
+  local ml = F.auto_arima(ar2(), { max_p = 2, max_q = 1, method = "ml" })
+  check.eq(ml.order.method, "ml")
+  check.eq(ml.order.p, 2, "AR(2) chosen by exact-likelihood AIC")
   local r = F.auto_arima(rw, { max_p = 1, max_q = 1 })
   check.eq(r.order.d, 1, "random walk differenced once")
 end

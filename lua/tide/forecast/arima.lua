@@ -162,7 +162,8 @@ function M.kpss(series, lags)
   return eta / (n * n * lrv), l
 end
 
---- auto_arima(series, {max_p = 3, max_q = 3, max_d = 2, mean}) -> best model by AIC, with
+--- auto_arima(series, {max_p = 3, max_q = 3, max_d = 2, mean, method = "css"|"ml"}) -> best
+--- model by AIC (CSS candidates all condition on the first max_p values), with
 --- model.candidates = {{p, d, q, aic}, ...} and model.kpss = {statistic per d tried}
 function M.auto_arima(series, opts)
   opts = opts or {}
@@ -180,7 +181,8 @@ function M.auto_arima(series, opts)
   local best, cands = nil, {}
   for p = 0, max_p do
     for q = 0, max_q do
-      local ok, m = pcall(M.arima, x, { p = p, d = d, q = q, cond = max_p, mean = opts.mean, strict = false })
+      local ok, m = pcall(M.arima, x, { p = p, d = d, q = q, cond = max_p, mean = opts.mean, strict = false,
+                                        method = opts.method })
       if ok and m.converged then
         cands[#cands + 1] = { p = p, d = d, q = q, aic = m.aic }
         if not best or m.aic < best.aic then best = m end
