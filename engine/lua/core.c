@@ -14,6 +14,7 @@ static const struct {
     {"text", lt_open_text},       {"decay", lt_open_decay},   {"metrics", lt_open_metrics},
     {"io", lt_open_io},           {"autograd", lt_open_autograd}, {"sgns", lt_open_sgns},
     {"glm", lt_open_glm},
+    {"clv", lt_open_clv}, {"arima", lt_open_arima},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with

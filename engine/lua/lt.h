@@ -82,5 +82,7 @@ int lt_open_io(lua_State *L);
 int lt_open_autograd(lua_State *L);
 int lt_open_sgns(lua_State *L);
 int lt_open_glm(lua_State *L);
+int lt_open_clv(lua_State *L);
+int lt_open_arima(lua_State *L);
 
 #endif
