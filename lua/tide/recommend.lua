@@ -124,7 +124,7 @@ function M.new(opts)
   self.seen = sources.seen(ex.seen, self.models)
   self.blocked = ex.blocked and sources.ids(ex.blocked, "exclude.blocked")
   self.out_of_stock = ex.out_of_stock and sources.ids(ex.out_of_stock, "exclude.out_of_stock")
-  self.mask = sources.mask({ self.blocked, self.out_of_stock }, self.n_items)
+  self.mask = sources.mask({ self.blocked or false, self.out_of_stock or false }, self.n_items)
   if opts.mmr then
     local l, sim = opts.mmr.lambda or 0.7, opts.mmr.similarity or "category"
     if type(l) ~= "number" or not (l >= 0 and l <= 1) then fail("mmr.lambda must be in [0, 1], got %s", tostring(l)) end

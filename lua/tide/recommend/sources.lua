@@ -11,14 +11,14 @@ local function fail(fmt, ...) error(FN .. ": " .. fmt:format(...), 4) end
 function M.ids(x, what)
   if T().is_tensor(x) then return x:contiguous():view({ -1 }):cast("i32") end
   if type(x) ~= "table" then fail("%s must be a set, an array of ids or a tensor, got %s", what, type(x)) end
-  local out = {}
-  if #x > 0 then
-    for i, v in ipairs(x) do out[i] = v end
+  -- a set has boolean values ({[id] = true}); anything else is an array of ids
+  local out, is_set = {}, false
+  for _, v in pairs(x) do if type(v) == "boolean" then is_set = true; break end end
+  if is_set then
+    for k, v in pairs(x) do if v then out[#out + 1] = k end end
+    table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
   else
-    for k, v in pairs(x) do
-      if v then out[#out + 1] = k end
-    end
-    table.sort(out)
+    for i, v in ipairs(x) do out[i] = v end
   end
   for i, v in ipairs(out) do
     if type(v) ~= "number" or v ~= math.floor(v) or v < 1 then
@@ -108,13 +108,13 @@ function M.seen(x, models)
   fail("exclude.seen must be true, an event table or {off=, item=}, got %s", type(x))
 end
 
---- sources.mask(blocked, oos, n_items) -> f32 [1, n_items] with NaN at excluded items (the C
+--- sources.mask({ids or false, ...}, n_items) -> f32 [1, n_items] with NaN at excluded items (the C
 --- top-K skips NaN scores) and 0 elsewhere, or nil when nothing is excluded
 function M.mask(lists, n_items)
   local any = false
   local m = T().zeros({ n_items })
   for _, ids in ipairs(lists) do
-    if ids:numel() > 0 then
+    if ids and ids:numel() > 0 then
       local mx = ids:max():item()
       if mx > n_items then fail("excluded item id %d is outside 1..%d", mx, n_items) end
       m:index_add_(1, ids, T().full({ ids:numel() }, 0 / 0))
