@@ -24,7 +24,8 @@
 -- w_s·signal_s for weights, f(sig) − f(sig with signal s set to 0) for a score function — or
 -- "model" when none contributes (the item is there because a model proposed it). Per-user
 -- signals never are the reason: they cannot put one item above another.
--- A score function gets sig = {model=, interest=, sentiment=, activation=, <names>=, item=, user=}.
+-- A score function gets sig = {model=, interest=, sentiment=, activation=, <names>=, item=, user=}
+-- (one table reused for every candidate: copy it to keep it).
 -- rec:save(path) / tide.recommend.load(path): models, signals and exclusions in one file;
 -- functions cannot be saved (a scripted score is saved as its script path).
 local sources = require("tide.recommend.sources")

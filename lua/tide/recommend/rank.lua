@@ -1,6 +1,7 @@
 -- tide.recommend.rank — rec:topk: users in blocks; per block candidates (C top-K), signals
--- and the weighted score as tensor ops; then, per user, a Lua pass over that user's few
--- candidates only: scripted scores, ordering (plain or MMR), reasons.
+-- and the weighted score as tensor ops, the final top-k by the C top-K again; Lua touches
+-- only the k chosen entries per user (reasons), or, for scripted scores and MMR, each user's
+-- few candidates.
 local candidates = require("tide.recommend.candidates")
 local signals = require("tide.recommend.signals")
 local mmr = require("tide.recommend.mmr")
@@ -51,43 +52,79 @@ return function(M, R)
     return out
   end
 
-  local function rank_block(self, users, items, sig, k)
-    local b, W = items:shape()[1], items:shape()[2]
+  -- the signals of candidate (r, j) as the table a score function and a reason read
+  local function sig_of(s, norm, user, r, j, id, u)
+    s.item, s.user = id, u
+    for name, x in pairs(norm) do s[name] = x[r][j] end
+    for name, x in pairs(user) do s[name] = x[r] end
+    return s
+  end
+
+  -- Per user, the chosen candidate positions j (best first) and their scores, in Lua: scripted
+  -- scores are called once per candidate; MMR walks each user's candidates.
+  local function pick_lua(self, users, items, sig, k, comb)
+    local t = require("tide").tensor
     local it = items:totable()
-    local comb = self.weights and weighted(self, sig, b, W):totable()
-    local norm, raw, user = totables(sig.norm), totables(sig.raw), totables(sig.user)
-    local out = {}
-    for r = 1, b do
+    local norm, user = totables(sig.norm), totables(sig.user)
+    local scratch = {} -- one table reused for every candidate's scripted score
+    local P, V = {}, {}
+    for r = 1, #it do
       local u = users:get(r)
       local cands = {}
       for j, id in ipairs(it[r]) do
         if id > 0 then
-          local s = { item = id, user = u }
-          for name, x in pairs(norm) do s[name] = x[r][j] end
-          for name, x in pairs(user) do s[name] = x[r] end
-          local c = { item = id, j = j, sig = s }
-          c.score = comb and comb[r][j] or call(self, s, u, id)
-          cands[#cands + 1] = c
+          local sc = comb and comb[r][j] or call(self, sig_of(scratch, norm, user, r, j, id, u), u, id)
+          cands[#cands + 1] = { item = id, j = j, score = sc }
         end
       end
-      local picked
+      local picked = cands
       if self.mmr then
         local ids = {}
         for i, c in ipairs(cands) do ids[i] = c.item end
         picked = mmr.select(cands, k, self.mmr.lambda, mmr.similarity(self.mmr.similarity, self, ids))
       else
         table.sort(cands, function(x, y) if x.score ~= y.score then return x.score > y.score end return x.j < y.j end)
-        picked = {}
-        for i = 1, math.min(k, #cands) do picked[i] = cands[i] end
       end
-      local list = {}
-      for i, c in ipairs(picked) do
-        local rv = {}
-        for name, x in pairs(raw) do rv[name] = x[r][c.j] end
-        for name, x in pairs(user) do rv[name] = x[r] end
-        local shown = {}
-        for name, v in pairs(c.sig) do if name ~= "item" and name ~= "user" then shown[name] = v end end
-        list[i] = { item = c.item, score = c.score, reason = reason(self, c.sig, c.score), signals = shown, raw = rv }
+      P[r], V[r] = {}, {}
+      for q = 1, k do P[r][q], V[r][q] = picked[q] and picked[q].j or 0, picked[q] and picked[q].score or 0 end
+    end
+    return t.fromtable(P, "i32"), V
+  end
+
+  local function rank_block(self, users, items, sig, k)
+    local t = require("tide").tensor
+    local b, W = items:shape()[1], items:shape()[2]
+    local P, scores
+    if self.weights and not self.mmr then
+      -- weighted score, no MMR: the C top-K over the [b, W] scores (ties: earlier candidate)
+      local C = t.where(sig.V, weighted(self, sig, b, W), 0 / 0)
+      local vals
+      P, vals = require("tide").core.metrics.topk(C, nil, nil, k)
+      scores = vals:totable()
+    else
+      P, scores = pick_lua(self, users, items, sig, k, self.weights and weighted(self, sig, b, W):totable())
+    end
+    -- everything else is read at the k chosen positions only
+    local Pc = t.where(P:gt(0), P, 1):cast("i32")
+    local at = function(x) return x:gather(2, Pc):totable() end
+    local pos, ids = P:totable(), at(items)
+    local norm, raw = {}, {}
+    for name, x in pairs(sig.norm) do norm[name] = at(x) end
+    for name, x in pairs(sig.raw) do raw[name] = at(x) end
+    local user = totables(sig.user)
+    local out = {}
+    for r = 1, b do
+      local u, list = users:get(r), {}
+      for q = 1, k do
+        if pos[r][q] > 0 then
+          local rv = {}
+          for name, x in pairs(raw) do rv[name] = x[r][q] end
+          for name, x in pairs(user) do rv[name] = x[r] end
+          local s = sig_of({}, norm, user, r, q, ids[r][q], u)
+          local why = reason(self, s, scores[r][q])
+          s.item, s.user = nil, nil
+          list[#list + 1] = { item = ids[r][q], score = scores[r][q], reason = why, signals = s, raw = rv }
+        end
       end
       out[r] = list
     end
