@@ -67,6 +67,12 @@ local function interest_of(self, v, by)
   elseif type(v) == "table" and v.off and v.key and v.val then I = { kind = "sparse", src = v, by = by or v.by or "category" }
   else fail("signals.interest must be a profile model, a tide.decay.profile, a tensor or a function") end
   if I.by == "category" and not self.item_category then fail("signals.interest by category needs item_category") end
+  if I.kind == "dense" then
+    local sh, X = I.src:shape(), I.by == "category" and self.item_category:max():item() or self.n_items
+    if #sh ~= 2 or (self.n_users and sh[1] < self.n_users) or sh[2] < X then
+      fail("signals.interest: a dense profile must be [n_users, %d] (%s), got [%s]", X, I.by, table.concat(sh, ", "))
+    end
+  end
   if I.by and I.by ~= "category" and I.by ~= "item" then fail("interest_by must be 'category' or 'item'") end
   return I
 end
@@ -81,13 +87,23 @@ function M.new(opts)
   local m1 = self.models[1] or {}
   self.n_items = opts.n_items or m1.n_items or fail("n_items is required with a candidates function")
   self.n_users = opts.n_users or m1.n_users
+  for i, m in ipairs(self.models) do
+    if m.n_items ~= self.n_items then fail("candidates[%d] scores %d items, candidates[1] %d", i, m.n_items, self.n_items) end
+  end
   self.item_category = opts.item_category
   for _, m in ipairs(self.models) do self.item_category = self.item_category or m.item_category end
+  local ic = self.item_category
+  if ic ~= nil and (not require("tide").tensor.is_tensor(ic) or ic:dim() ~= 1 or ic:numel() < self.n_items) then
+    fail("item_category must be an id tensor [n_items = %d]", self.n_items)
+  end
   local sg = opts.signals or {}
   self.interest = interest_of(self, sg.interest, opts.interest_by)
   if sg.activation ~= nil then
     self.activation = type(sg.activation) == "function" and sg.activation
       or sources.vector(sg.activation, self.n_users or fail("activation as a table needs n_users"), "signals.activation")
+    if type(self.activation) ~= "function" and (self.activation:min():item() < 0 or self.activation:max():item() > 1) then
+      fail("signals.activation must be probabilities in [0, 1]")
+    end
   end
   if sg.sentiment ~= nil then self.sentiment = sources.sentiment(sg.sentiment, self.n_items) end
   for name, f in pairs(sg) do

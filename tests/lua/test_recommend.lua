@@ -259,6 +259,11 @@ function tests.errors_are_clear()
   check.errors(function() bad:topk({ 1, 2 }, 3) end, "signal 'price' must be a tensor")
   local nan = tide.recommend.new{ candidates = sar, signals = { price = function(u, it) return T.full(it:shape(), 0 / 0) end } }
   check.errors(function() nan:topk({ 1 }, 3) end, "signal 'price' has NaN")
+  check.errors(function() tide.recommend.new{ candidates = { sar, tide.models.pop{}:fit(U.events{ user = { 1 }, item = { 3 }, time = { 0 } }) } } end,
+    "candidates[2] scores 3 items")
+  check.errors(function() tide.recommend.new{ candidates = sar, signals = { activation = T.full({ 150 }, 2) } } end, "probabilities in [0, 1]")
+  check.errors(function() tide.recommend.new{ candidates = sar, item_category = T.ones({ 3 }, "i32") } end, "item_category must be")
+  check.errors(function() tide.recommend.new{ candidates = sar, signals = { interest = T.ones({ 150, 3 }) } } end, "a dense profile must be")
   local fc = tide.recommend.new{ candidates = function() return T.fromtable({ { 500 } }, "i32") end, n_items = 10 }
   check.errors(function() fc:topk({ 1 }, 1) end, "outside 1..10")
 end

@@ -173,6 +173,25 @@ function tests.rerank_at_risk_lists()
   check.errors(function() load("rerank_at_risk"):run(c2.users, c2) end, "needs opts.models")
 end
 
+function tests.activation_model_and_missing_users()
+  local ev = R.log()
+  -- a stand-in activation model: P(return) = the single feature; frame rows for some users
+  local model = { predict = function(_, X) return X:select(2, 1) end }
+  local rows, X = { 9, 2, 150, 40 }, T.fromtable({ { 0.1 }, { 0.2 }, { 0.3 }, { 0.4 } })
+  local ctx = tide.strategy.ctx(ev, { activation = model, features = { X = X, users = rows }, missing = 0.5 })
+  check.near(ctx.p_return[9], 0.1, 1e-7, "row 1 -> user 9"); check.near(ctx.p_return[150], 0.3, 1e-7, "row 3 -> user 150")
+  check.near(ctx.p_return[1], 0.5, 0, "a user without a row takes opts.missing")
+  check.near(ctx.risk[40], 0.6, 1e-7, "risk = 1 − P(return)")
+  local strict = tide.strategy.ctx(ev, { activation = model, features = { X = X, users = rows } })
+  check.errors(function() return strict.p_return end, "activation has no value for user 1")
+  check.errors(function() return tide.strategy.ctx(ev, { activation = model }).p_return end, "needs opts.features")
+  local all = T.full({ ev.n_users, 1 }, 0.25)
+  check.near(tide.strategy.ctx(ev, { activation = model, features = all }).p_return[77], 0.25, 1e-7, "X for users 1..n")
+  check.errors(function() return tide.strategy.ctx(ev, { activation = T.full({ ev.n_users }, 1.5) }).p_return end,
+    "is not a probability")
+  check.errors(function() return tide.strategy.ctx(ev, { uplift = { 0.1 } }).uplift end, "uplift has no value for user 2")
+end
+
 -- a strategy file with the given select body
 local function write(name, body, header)
   local p = R.path(name .. ".lua")

@@ -4,8 +4,9 @@
 --   ctx.t, ctx.users, ctx.n_users, ctx.budget, ctx.cost, ctx.value, ctx.params, ctx.ev;
 --   ctx:with(defaults) merges ctx.params over a strategy's defaults
 --   ctx.p_return   P(return): opts.activation (tensor/table [U], function(users) -> probs, or a
---                  model with :predict(opts.features)), else the forecast's P(visit within
---                  opts.window = 30 days)
+--                  model with :predict(X), X = opts.features or a frame {X=, users=}), else the
+--                  forecast's P(visit within opts.window = 30 days). Users without a value in
+--                  a given table take opts.missing, or it is an error.
 --   ctx.risk       1 − p_return (or opts.risk as given)
 --   ctx.interest   current decayed interest Σ_c interest(u, c, t) (tide.decay.profile; opts.interest
 --                  = a profile, a dense [U, C] tensor, or a decay fit giving the law; default
@@ -22,17 +23,39 @@ local forecast = require("tide.strategy.forecast")
 local function T() return require("tide").tensor end
 local DAY = 86400
 
--- a per-user input (tensor, array, map, function) as a Lua array over 1..n
-local function per_user(x, n, what, users)
+-- a per-user input (tensor, array, map, function) as a Lua array over 1..n; a user without a
+-- value takes `missing` (opts.missing) or is an error naming the input
+local function per_user(x, n, what, users, missing)
   if type(x) == "function" then x = x(users) end
   if T().is_tensor(x) then x = x:contiguous():view({ -1 }):cast("f32"):totable() end
   if type(x) ~= "table" then error(("strategy.ctx: %s must be a tensor, a table or a function, got %s"):format(what, type(x)), 4) end
   local out = {}
   for u = 1, n do
-    local v = x[u] or 0
+    local v = x[u]
+    if v == nil then
+      v = missing
+      if v == nil then error(("strategy.ctx: %s has no value for user %d (give users 1..%d, or opts.missing)"):format(what, u, n), 4) end
+    end
     if type(v) ~= "number" or v ~= v then error(("strategy.ctx: %s[%d] is not a number (%s)"):format(what, u, tostring(v)), 4) end
     out[u] = v
   end
+  return out
+end
+
+-- P(return) from an activation model: opts.features is its X (one row per user 1..n) or a
+-- frame {X =, users =} from tide.activation.frame (rows for those users)
+local function predicted(c, m)
+  local f = c.opts.features
+  if f == nil then error("strategy.ctx: an activation model needs opts.features (X or a frame {X=, users=})", 4) end
+  local X, rows = f, nil
+  if type(f) == "table" and not T().is_tensor(f) and f.X then X, rows = f.X, f.users end
+  local p = m:predict(X)
+  if not rows then return p end
+  p = T().is_tensor(p) and p:contiguous():view({ -1 }):totable() or p
+  rows = T().is_tensor(rows) and rows:totable() or rows
+  if #p ~= #rows then error(("strategy.ctx: the activation model gave %d probabilities for %d frame rows"):format(#p, #rows), 4) end
+  local out = {}
+  for i, u in ipairs(rows) do out[u] = p[i] end
   return out
 end
 
@@ -42,18 +65,19 @@ function lazy.p_return(c)
   local o = c.opts
   if o.activation ~= nil then
     local a = o.activation
-    if type(a) == "table" and type(a.predict) == "function" then
-      if not o.features then error("strategy.ctx: an activation model needs opts.features (its X, one row per user)", 3) end
-      a = a:predict(o.features)
+    if type(a) == "table" and type(a.predict) == "function" then a = predicted(c, a) end
+    local p = per_user(a, c.n_users, "activation", T().fromtable(c.users, "i32"), o.missing)
+    for u, v in ipairs(p) do
+      if v < 0 or v > 1 then error(("strategy.ctx: activation[%d] = %g is not a probability"):format(u, v), 3) end
     end
-    return per_user(a, c.n_users, "activation", T().fromtable(c.users, "i32"))
+    return p
   end
   if o.forecast then return c:return_prob(o.window or 30) end
   error("strategy.ctx: P(return) needs opts.activation (probabilities or a model) or opts.forecast", 3)
 end
 
 function lazy.risk(c)
-  if c.opts.risk ~= nil then return per_user(c.opts.risk, c.n_users, "risk", T().fromtable(c.users, "i32")) end
+  if c.opts.risk ~= nil then return per_user(c.opts.risk, c.n_users, "risk", T().fromtable(c.users, "i32"), c.opts.missing) end
   local out = {}
   for u, p in ipairs(c.p_return) do out[u] = 1 - p end
   return out
@@ -82,7 +106,7 @@ end
 
 function lazy.uplift(c)
   if c.opts.uplift == nil then error("strategy.ctx: ctx.uplift needs opts.uplift", 3) end
-  return per_user(c.opts.uplift, c.n_users, "uplift", T().fromtable(c.users, "i32"))
+  return per_user(c.opts.uplift, c.n_users, "uplift", T().fromtable(c.users, "i32"), c.opts.missing)
 end
 
 function lazy.idle(c)
