@@ -67,6 +67,9 @@ local function interest_of(self, v, by)
   elseif type(v) == "table" and v.off and v.key and v.val then I = { kind = "sparse", src = v, by = by or v.by or "category" }
   else fail("signals.interest must be a profile model, a tide.decay.profile, a tensor or a function") end
   if I.by == "category" and not self.item_category then fail("signals.interest by category needs item_category") end
+  if I.kind == "sparse" and self.n_users and (I.src.n_users or 0) < self.n_users then
+    fail("signals.interest: the profile covers %s users, the models %d", tostring(I.src.n_users), self.n_users)
+  end
   if I.kind == "dense" then
     local sh, X = I.src:shape(), I.by == "category" and self.item_category:max():item() or self.n_items
     if #sh ~= 2 or (self.n_users and sh[1] < self.n_users) or sh[2] < X then

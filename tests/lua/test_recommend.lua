@@ -161,6 +161,14 @@ function tests.scripted_score_reasons()
   check.errors(function() hand(function() return "x" end):topk({ 1 }, 2) end, "returned x for user 1")
 end
 
+function tests.normalise_per_user()
+  local sg = require "tide.recommend.signals"
+  local raw = T.fromtable({ { 2, 4, 6, 99 }, { 5, 5, 5, 0 }, { 1, 0 / 0, 3, 2 } })
+  local V = T.fromtable({ { 1, 1, 1, 0 }, { 1, 1, 1, 0 }, { 1, 1, 1, 1 } }, "i32")
+  -- row 1: (x − 2)/4 over the valid slots; row 2: constant -> 0; row 3: NaN -> 0, (x − 1)/2
+  check.all_near(sg.normalise(raw, V), { { 0, 0.5, 1, 0 }, { 0, 0, 0, 0 }, { 0, 0, 1, 0.5 } }, 1e-7, "min-max")
+end
+
 function tests.mmr_hand_worked()
   local mmr = require "tide.recommend.mmr"
   local cands = { { score = 1, item = 1 }, { score = 0.9, item = 2 }, { score = 0.5, item = 3 } }

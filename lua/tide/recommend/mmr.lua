@@ -27,11 +27,15 @@ function M.similarity(spec, rec, items)
       return s
     end
   end
-  -- embeddings: unit rows of the candidates, one matrix product for all pairs
+  -- embeddings: unit rows of the candidates; select asks for sim(·, b) with one b at a time
+  -- (the item just picked), so one column E·e_b per pick: k matrix-vector products per user
   local E = spec:index_select(1, T().fromtable(items, "i32"))
   E = E / (E:square():sum(2, true):sqrt() + 1e-12)
-  local S = E:matmul(E:t()):totable()
-  return function(a, b) return S[a][b] end
+  local col, colb
+  return function(a, b)
+    if b ~= colb then col, colb = E:matmul(E:narrow(1, b, 1):t()):view({ -1 }):totable(), b end
+    return col[a]
+  end
 end
 
 --- mmr.select(cands, k, lambda, sim) -> up to k entries of cands (array of {score=...},
