@@ -78,6 +78,15 @@ function tests.decay_fits_reload_exactly()
   check.eq(g:value(3.5, 17), f:value(3.5, 17), "S(t) of a series")
   check.eq(g:params(4).half_life, f:params(4).half_life, "params")
   check.eq(tide.decay.forecast(g, 2, 1, 3, 5), tide.decay.forecast(f, 2, 1, 3, 5), "forecast")
+  -- one Gamma prior per segment
+  local seg = {}
+  for u = 1, ev.n_users do seg[u] = 1 + u % 3 end
+  local fs = tide.decay.fit(ev, { family = "exponential", per = "user", segment = T.fromtable(seg, "i32"), n_segments = 3 })
+  fs:save(R.path("fseg.tm"))
+  local gs = tide.decay.load(R.path("fseg.tm"))
+  check.eq(#gs.prior.a, 3, "three priors")
+  for i = 1, 3 do check.eq(gs.prior.a[i], fs.prior.a[i]); check.eq(gs.prior.b[i], fs.prior.b[i]) end
+  check.truthy(R.same(fs.theta, gs.theta), "per-segment shrinkage")
   -- profiles weighted by the reloaded global law equal those from the original
   local w = tide.decay.fit(ev, { family = "weibull", per = "category", min_gap = 1800 })
   w:save(R.path("fweib.tm"))

@@ -248,6 +248,40 @@ function tests.save_load_recommender()
   check.errors(function() tide.recommend.load(R.path("fexp_missing.tm")) end, "recommend.load")
 end
 
+function tests.paths_agree_and_edge_cases()
+  local ev = R.log()
+  local sar = tide.models.sar{ half_life = 10 }:fit(ev)
+  local pop = tide.models.pop{ mode = "decay" }:fit(ev)
+  local users = T.arange(1, 151, 1, "i32")
+  local sg = { interest = tide.decay.profile(ev, { half_life = 7 }) }
+  local cat = tide.models.profile{}:fit(ev).item_category
+  -- the weighted score (C top-K over the [B, W] scores) and the same score as a function
+  -- (Lua sort) give the same lists and reasons
+  local w = { sar = 1, ["pop-decay"] = 0.4, interest = 0.7 }
+  local f = function(s) return s.sar + 0.4 * s["pop-decay"] + 0.7 * s.interest end
+  local a = tide.recommend.new{ candidates = { sar, pop }, score = w, signals = sg, item_category = cat, exclude = { seen = true } }:topk(users, 10)
+  local b = tide.recommend.new{ candidates = { sar, pop }, score = f, signals = sg, item_category = cat, exclude = { seen = true } }:topk(users, 10)
+  local named = 0
+  for u = 1, 150 do
+    check.eq(#b[u], #a[u], "length")
+    for r = 1, #a[u] do
+      check.eq(b[u][r].item, a[u][r].item, "item"); check.eq(b[u][r].reason, a[u][r].reason, "reason")
+      check.near(b[u][r].score, a[u][r].score, 1e-5, "score")
+      check.truthy(a[u][r].reason ~= "model", "weights name the models, so reasons do too")
+      if a[u][r].reason == "sar" or a[u][r].reason == "pop-decay" then named = named + 1 end
+    end
+  end
+  check.truthy(named > 0, "per-model reasons occur")
+  -- everything blocked: empty lists; k beyond the candidates: shorter lists; no users: {}
+  local all = {}
+  for i = 1, ev.n_items do all[i] = i end
+  local none = tide.recommend.new{ candidates = sar, exclude = { blocked = all } }:topk({ 1, 2 }, 5)
+  check.eq(#none[1] + #none[2], 0, "nothing left to recommend")
+  local few = tide.recommend.new{ candidates = sar, n_candidates = 3 }:topk({ 4 }, 10)
+  check.eq(#few[1], 3, "at most n_candidates items")
+  check.eq(#tide.recommend.new{ candidates = sar }:topk({}, 5), 0, "no users")
+end
+
 function tests.errors_are_clear()
   local ev = R.log()
   local sar = tide.models.sar{}:fit(ev)
