@@ -150,6 +150,33 @@ function tests.push_timing_decay_fit_closed_form()
   check.errors(function() bad:lapse(0.5) end, "per = 'user' or 'global'")
 end
 
+function tests.decision_time_inside_the_log()
+  local ev = R.log()
+  local t_end = require("tide.decay.seq").t_end(ev)
+  local t = t_end - 20 * 86400
+  local ctx = tide.strategy.ctx(ev, { t = t, forecast = tide.decay.fit(ev, { per = "user" }) })
+  -- brute force over the rows: the last event at or before t
+  local last = {}
+  for e = 1, ev.user:numel() do
+    local u, tt = ev.user:get(e), ev.time:get(e)
+    if tt <= t and (last[u] == nil or tt > last[u]) then last[u] = tt end
+  end
+  local before = 0
+  for u = 1, ev.n_users do
+    if last[u] then check.near(ctx.idle[u], (t - last[u]) / 86400, 1e-9, "idle of user " .. u); before = before + 1
+    else check.eq(ctx.idle[u], math.huge, "no event by t") ; check.eq(ctx:level(1)[u], 0, "no level before a first visit") end
+  end
+  check.truthy(before > 0, "users active before t")
+  -- interest at t ignores later events: equals the profile of the rows up to t
+  local keep = {}
+  for e = 1, ev.user:numel() do if ev.time:get(e) <= t then keep[#keep + 1] = e end end
+  local idx = T.fromtable(keep, "i32")
+  local past = { user = ev.user:index_select(1, idx), item = ev.item:index_select(1, idx), time = ev.time:index_select(1, idx),
+                 category = ev.category:index_select(1, idx), n_users = ev.n_users, n_items = ev.n_items, n_categories = ev.n_categories }
+  local dense = tide.decay.profile(past, { half_life = 7, at = t, dense = true }):sum(2):totable()
+  for u = 1, ev.n_users do check.near(ctx.interest[u], dense[u], 1e-4, "interest at t, user " .. u) end
+end
+
 function tests.rerank_at_risk_lists()
   local ev = R.log()
   local risk = numbers(ev.n_users, 9)

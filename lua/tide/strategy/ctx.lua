@@ -12,7 +12,7 @@
 --                  = a profile, a dense [U, C] tensor, or a decay fit giving the law; default
 --                  exponential, half-life opts.half_life = 7 days)
 --   ctx.uplift     opts.uplift as an array (predicted treatment effect per user)
---   ctx.idle       days since each user's last event
+--   ctx.idle       days since each user's last event at or before t (math.huge: none)
 --   ctx:return_prob(h) / ctx:level(tau) / ctx:lapse(threshold [, horizon]) — forecasts from
 --                  opts.forecast (tide.decay.hawkes.fit_events result or a per-user/global decay fit)
 --   ctx:recommend(users, k [, score]) — tide.recommend lists from opts.models with the context's
@@ -109,9 +109,17 @@ function lazy.uplift(c)
   return per_user(c.opts.uplift, c.n_users, "uplift", T().fromtable(c.users, "i32"), c.opts.missing)
 end
 
+-- days from each user's last event at or before t to t (math.huge: no event by t); events
+-- after t are the future of a decision taken at t and never count
 function lazy.idle(c)
-  local last, out = require("tide.decay.seq").last_times(c.ev):totable(), {}
-  for u = 1, c.n_users do out[u] = (c.t - last[u]) / DAY end
+  local s, out = require("tide.decay.seq").of(c.ev), {}
+  for u = 1, c.n_users do
+    out[u] = math.huge
+    for p = s.off:get(u + 1), s.off:get(u) + 1, -1 do
+      local tt = s.time:get(p)
+      if tt <= c.t then out[u] = (c.t - tt) / DAY; break end
+    end
+  end
   return out
 end
 

@@ -56,13 +56,13 @@ local function ratio(c, f, x)
   local n = c.n_users
   for u = 1, n do
     local s = f.per == "user" and u or 1
-    ages[u] = c.idle[u] * DAY / f.unit
+    ages[u] = c.idle[u] < math.huge and c.idle[u] * DAY / f.unit or 0 -- no visit yet: level 0 below
     t[u], t[n + u] = ages[u], ages[u] + (type(x) == "table" and x[u] or x)
     series[u], series[n + u] = s, s
   end
   local v = core.eval(f.family, f.k, f.theta, t, require("tide").tensor.fromtable(series, "i32")):totable()
   local out = {}
-  for u = 1, n do out[u] = v[u] > 0 and v[n + u] / v[u] or 0 end
+  for u = 1, n do out[u] = (v[u] > 0 and c.idle[u] < math.huge) and v[n + u] / v[u] or 0 end
   return out
 end
 
