@@ -81,5 +81,8 @@ int lt_open_metrics(lua_State *L);
 int lt_open_io(lua_State *L);
 int lt_open_autograd(lua_State *L);
 int lt_open_sgns(lua_State *L);
+int lt_open_glm(lua_State *L);
+int lt_open_clv(lua_State *L);
+int lt_open_arima(lua_State *L);
 
 #endif
