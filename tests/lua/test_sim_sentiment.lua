@@ -95,28 +95,12 @@ function tests.bad_options_are_errors()
   check.errors(function() tide.sim.new{ users = 10, sentiment = 0 / 0 } end, "sentiment strength")
 end
 
--- Penalised logistic regression on standardised sign·log1p features: tide.activation.logistic.
+-- Penalised logistic regression (tide.activation.logistic, l2 = 1 on standardised columns) on
+-- sign·log1p features.
 local function fit_predict(Xtr, ytr, Xte)
-  local enc = tide.features.standardize()
-  local a = enc:fit_transform(A.slog1p(Xtr))
-  local b = enc:transform(A.slog1p(Xte))
-  if pcall(require, "tide.activation.logistic") then
-    local m = A.logistic{ l2 = 1 }
-    m:fit(a, ytr)
-    return m:predict(b)
-  end
-  -- TEMPORARY until tide.activation.logistic is merged: the same objective by L-BFGS,
-  -- sum of log-losses + l2/2 |w|^2 with the intercept unpenalised
-  local n, d = a:size(1), a:size(2)
-  local Xb = T.cat({ a, T.ones({ n, 1 }) }, 2)
-  local mask = T.cat({ T.ones({ d }), T.zeros({ 1 }) }, 1)
-  local w = tide.lbfgs.minimize(function(wv)
-    local p = Xb:matmul(wv:view({ d + 1, 1 })):view({ n }):sigmoid():clamp(1e-12, 1 - 1e-7)
-    local ll = -(ytr * p:log() + (1 - ytr) * (1 - p):log()):sum():item()
-    local g = Xb:t():matmul((p - ytr):view({ n, 1 })):view({ d + 1 }) + wv * mask
-    return ll + 0.5 * (wv * wv * mask):sum():item(), g
-  end, T.zeros({ d + 1 }), { max_iter = 300 })
-  return T.cat({ b, T.ones({ b:size(1), 1 }) }, 2):matmul(w:view({ d + 1, 1 })):view({ b:size(1) }):sigmoid()
+  local m = A.logistic{ l2 = 1 }
+  m:fit(A.slog1p(Xtr), ytr)
+  return m:predict(A.slog1p(Xte))
 end
 
 -- Out-of-fold predictions (5 folds grouped by user) with and without the sentiment columns,
