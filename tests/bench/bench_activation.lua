@@ -99,24 +99,27 @@ for _, kind in ipairs({ "logistic", "gbdt" }) do
 end
 
 -- AUC gain of feature groups: the same rows and split with and without the groups.
-local function gain(label, extra, without, with, opts)
-  local o = { cut = SCUT, horizon = 30, label = label }
+local function gain(where, ev, cut, horizon, label, extra, without, with, opts)
+  local o = { cut = cut, horizon = horizon, label = label }
   for k, v in pairs(opts or {}) do o[k] = v end
   local res = {}
   for i, groups in ipairs({ without, with }) do
     o.groups = groups
-    local fr = A.frame(sev, o)
+    local fr = A.frame(ev, o)
     local s = A.split(fr, { valid = 0, test = 0.3, seed = 1 })
     local m = fit("logistic", A.slog1p(s.train.X), s.train.y, fr.names)
     res[i] = auc(m, A.slog1p(s.test.X), s.test.y)
   end
-  print(("NOTE sim %s: logistic test AUC %.4f without %s, %.4f with (gain %+.4f)"):format(label, res[1], extra,
+  print(("NOTE %s %s: logistic test AUC %.4f without %s, %.4f with (gain %+.4f)"):format(where, label, res[1], extra,
     res[2], res[2] - res[1]))
 end
+local DEC = "decay/hawkes/interest"
+gain("uci", uci, "2011-09-09", 90, "return", DEC, { "rfm", "gaps" }, { "rfm", "gaps", "interest", "decay", "hawkes" })
+gain("uci", uci, "2011-09-09", 90, "reactivation", DEC, { "rfm", "gaps" }, { "rfm", "gaps", "interest", "decay", "hawkes" })
 local basic = { "rfm", "dwell", "gaps", "mix", "category" }
-gain("return", "decay/hawkes/interest", basic, { "rfm", "dwell", "gaps", "mix", "category", "interest", "decay", "hawkes" })
 local nodec = { "rfm", "dwell", "gaps", "mix", "category", "interest", "decay", "hawkes" }
-gain("return", "sentiment", nodec, { "rfm", "dwell", "gaps", "mix", "category", "interest", "decay", "hawkes", "sentiment" })
-gain("reactivation", "sentiment", nodec, { "rfm", "dwell", "gaps", "mix", "category", "interest", "decay", "hawkes", "sentiment" },
-  { dormant = 20 })
+local all = { "rfm", "dwell", "gaps", "mix", "category", "interest", "decay", "hawkes", "sentiment" }
+gain("sim", sev, SCUT, 30, "return", DEC, basic, nodec)
+gain("sim", sev, SCUT, 30, "return", "sentiment", nodec, all)
+gain("sim", sev, SCUT, 30, "reactivation", "sentiment", nodec, all, { dormant = 20 })
 os.remove(simlog)
