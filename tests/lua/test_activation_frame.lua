@@ -89,6 +89,18 @@ function tests.sentiment_feature_closed_form()
     "decay-weighted mean sentiment with prior 1")
   check.all_near(col(fr, "sentiment_weight"), { w1 + w2, 0, w4 }, 1e-5, "total weight")
   check.all_near(col(fr, "sentiment_n"), { 2, 0, 1 }, 0, "review counts before the cut")
+  -- a tide.sentiment.aggregate result made before the cut: the same per-user means (with
+  -- prior 0 an exponential law's reference time only rescales a user's weights)
+  local pre = { user = { 1, 1, 4 }, time = { T0 + 2 * DAY, T0 + 8 * DAY, T0 + 9 * DAY }, score = { 1, -0.5, 0.25 },
+                item = { 1, 2, 1 } }
+  local agg = tide.sentiment.aggregate(pre, { half_life = 30 * DAY, now = T0 + 9 * DAY })
+  local fa = A.frame(ev, { cut = CUT, horizon = 5, groups = { "sentiment" }, reviews = agg, sentiment_prior = 0 })
+  local fr0 = A.frame(ev, { cut = CUT, horizon = 5, groups = { "sentiment" }, reviews = reviews, sentiment_prior = 0 })
+  check.all_near(col(fa, "sentiment_mean"), col(fr0, "sentiment_mean"), 1e-5, "aggregate input")
+  check.all_near(col(fa, "sentiment_n"), { 2, 0, 1 }, 0, "aggregate counts")
+  local late = tide.sentiment.aggregate(pre, { half_life = 30 * DAY, now = CUT })
+  check.errors(function() A.frame(ev, { cut = CUT, groups = { "sentiment" }, reviews = late }) end, "not before cut")
+  check.errors(function() A.frame(ev, { cut = CUT, groups = "rfm" }) end, "option 'groups' must be a list")
   -- a rating column is used as reviews by default: (rating - 3) / 2 on a 1..5 scale
   local c = { user = { 1, 1, 2, 3 }, time = { T0, T0 + DAY, T0 + 2 * DAY, T0 }, rating = { 5, 0 / 0, 2, 0 / 0 } }
   local ev2 = tide.data.from_columns(c)

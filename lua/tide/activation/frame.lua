@@ -48,12 +48,31 @@ local function as_cut(v)
   return v
 end
 
+-- tide.sentiment.aggregate output -> {aggregate = {user = dense ids, sentiment, weight, n},
+-- now}: weights already decayed to `now`, which must precede every cut.
+local function aggregate_of(r, ev)
+  local ui = r.user_item
+  if type(ui) ~= "table" or type(ui.user) ~= "table" or type(r.now) ~= "number" then
+    bad("option 'reviews': an aggregate needs user_item.user and now (tide.sentiment.aggregate with user ids)")
+  end
+  local a = { user = {}, sentiment = {}, weight = {}, n = {} }
+  for i, u in ipairs(ui.user) do
+    local id = type(u) == "string" and ev.users:id(u) or u
+    if type(id) == "number" and id >= 1 and id <= ev.n_users then
+      local k = #a.user + 1
+      a.user[k], a.sentiment[k], a.weight[k], a.n[k] = id, ui.sentiment[i], ui.weight[i], ui.n[i]
+    end
+  end
+  return { aggregate = a, now = r.now }
+end
+
 -- Review records -> {user i32, item i32, time i64, score f32} in the log's id space.
 local function reviews_of(r, ev)
   if r == nil then
     if not ev.rating then return nil end
     return "rating"
   end
+  if type(r) == "table" and r.user_item ~= nil then return aggregate_of(r, ev) end
   if type(r) ~= "table" or r.user == nil or r.time == nil or (r.score == nil and r.intensity == nil) then
     bad("option 'reviews' must be {user=, time=, score= [, item=]} (arrays or tensors)")
   end
@@ -116,6 +135,14 @@ local function options(ev, opts)
   o.reviews = reviews_of(opts.reviews, ev)
   if o.reviews == "rating" then o.reviews = rating_reviews(ev, scale) end
   o.groups = opts.groups or FF.default_groups(ev, o.reviews ~= nil)
+  if type(o.groups) ~= "table" then bad("option 'groups' must be a list of feature group names") end
+  if o.reviews and o.reviews.now then
+    for _, c in ipairs(o.cuts) do
+      if o.reviews.now >= c then
+        bad(("the sentiment aggregate is as of %d, not before cut %d (it would see reviews from after the cut: pass the review records instead)"):format(o.reviews.now, c))
+      end
+    end
+  end
   local seen = {}
   for _, g in ipairs(o.groups) do
     if type(g) ~= "string" or not GROUP[g] then bad("unknown feature group '" .. tostring(g) .. "' (" .. table.concat(ORDER, ", ") .. ")") end
@@ -157,7 +184,8 @@ end
 ---   how a saved model reframes new data), reviews = {user, time, score [, item]} (default:
 ---   rows with a rating, scored by rating_scale = {1, 5}), half_life = 30 (days, interest
 ---   profile), sentiment_half_life = 30, sentiment_prior = 1, min_gap = 1800 (seconds: one
----   visit)}) -> {X = f32 [n, d], names, y = f32 [n], users = i32 [n], ids = {...} (original
+---   visit)}); reviews may also be a tide.sentiment.aggregate result (with user ids) computed
+---   at a `now` before every cut: its per-(user, item) weights are pooled per user as they are -> {X = f32 [n, d], names, y = f32 [n], users = i32 [n], ids = {...} (original
 ---   ids), cut = {cuts}, cut_index = i32 [n], n, d, options (plain, for saving), stats}
 function M.frame(ev, opts)
   local o = options(ev, opts)

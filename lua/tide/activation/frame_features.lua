@@ -115,13 +115,20 @@ function M.hawkes(pre, cut, o)
   return { { "hawkes_prob", full } }
 end
 
--- Review records {user, time, score [, item]} -> per-user weighted sums before the cut.
+-- Review records {user, time, score [, item]} -> per-user weighted sums before the cut (or a
+-- ready aggregate, checked by frame to predate every cut).
 function M.sentiment(pre, cut, o)
   local r = o.reviews
-  local keep = D.range_idx(r.time, nil, cut - 1)
   local sw, n = T.zeros({ o.n_users }), T.zeros({ o.n_users })
   local sws = T.zeros({ o.n_users })
-  if keep:numel() > 0 then
+  local keep = r.aggregate and T.zeros({ 0 }, "i64") or D.range_idx(r.time, nil, cut - 1)
+  if r.aggregate and #r.aggregate.user > 0 then
+    local a = r.aggregate
+    local uu, w = T.fromtable(a.user, "i32"), T.fromtable(a.weight)
+    sw = sw:index_add(1, uu, w)
+    sws = sws:index_add(1, uu, T.fromtable(a.sentiment) * w)
+    n = n:index_add(1, uu, T.fromtable(a.n))
+  elseif keep:numel() > 0 then
     local u, t = D.take(r.user, keep), D.take(r.time, keep)
     local a = tide.sentiment.aggregate(
       { user = u, item = D.take(r.item, keep), time = t, score = D.take(r.score, keep) },
