@@ -1,0 +1,203 @@
+-- tide.abtest.experiment_run — runs a validated experiment (tide.abtest.experiment): on the
+-- simulator (strategies, replicates, true effects) or on a live test's log (arms from a
+-- column, SRM check, Welch / bootstrap BCa / CUPED / delta-method ratio per arm and metric);
+-- multiple-comparison adjustment over the primary rows; a plain-text table; JSON output.
+local stats = require("tide.abtest.stats")
+local multiple = require("tide.abtest.multiple")
+
+local M = {}
+
+local function names(list) local t = {} for i, m in ipairs(list) do t[i] = m.name end return t end
+
+local function adjust(rows, method)
+  local p, idx = {}, {}
+  for i, r in ipairs(rows) do
+    if not r.guardrail and r.p == r.p then p[#p + 1] = r.p; idx[#idx + 1] = i end
+  end
+  if #p == 0 then return end
+  local adj = multiple.adjust(p, method)
+  for k, i in ipairs(idx) do rows[i].p_adj = adj[k] end
+end
+
+local function run_sim(e)
+  local a, ml = e.analysis, e.metric_list
+  local metrics, primary, guard = names(ml.primary), {}, {}
+  for _, m in ipairs(metrics) do primary[m] = true end
+  for _, g in ipairs(ml.guardrails) do
+    if not primary[g.name] then guard[g.name] = true; metrics[#metrics + 1] = g.name end
+  end
+  local res = require("tide.abtest.simulate").simulate(e.population.sim, {
+    strategies = e.strategies, replicates = a.replicates or 20, effect = a.effect, window = a.window,
+    population = e.population.filter, cost = a.cost, value_per_visit = a.value_per_visit,
+    metrics = metrics, level = 1 - (a.alpha or 0.05), cuped = a.cuped or nil, dormant_days = a.dormant_days,
+    salt = e.name })
+  local rows = {}
+  for _, r in ipairs(res.rows) do
+    rows[#rows + 1] = { name = r.strategy, metric = r.metric, estimate = r.estimate, lo = r.lo, hi = r.hi,
+                        p = r.p, true_effect = r.true_effect, coverage = r.coverage,
+                        treated_share = r.treated_share, guardrail = guard[r.metric] or false }
+  end
+  return { rows = rows, replicates = res.replicates, users = res.users,
+           notes = ("%d simulator replicates of %d users; effect = %g, window = %g days; intervals over replicates")
+             :format(res.replicates, math.floor(res.users + 0.5), res.effect, res.window) }
+end
+
+-- minimal CSV (header, comma-separated, no quoted commas): columns by name
+local function read_csv(path)
+  local f, err = io.open(path, "rb")
+  if not f then error("abtest experiment: cannot open " .. tostring(err), 0) end
+  local header, cols, n = nil, {}, 0
+  local ln = 0
+  for line in f:lines() do
+    ln = ln + 1
+    line = line:gsub("\r$", "")
+    if line ~= "" then
+      local cells = {}
+      for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c:match("^%s*(.-)%s*$") end
+      if not header then
+        header = cells
+        for _, h in ipairs(header) do cols[h] = {} end
+      else
+        if #cells ~= #header then
+          f:close()
+          error(("%s:%d: %d fields, the header has %d"):format(path, ln, #cells, #header), 0)
+        end
+        n = n + 1
+        for j, h in ipairs(header) do cols[h][n] = cells[j] end
+        cols._line = cols._line or {}
+        cols._line[n] = ln
+      end
+    end
+  end
+  f:close()
+  if not header or n == 0 then error(("%s: no data rows"):format(path), 0) end
+  return cols, n
+end
+
+local function column(cols, name, path, field)
+  local c = cols[name]
+  if not c then error(("%s: field '%s' names a column '%s' that %s does not have"):format(path, field, name, path), 0) end
+  return c
+end
+
+local function numeric(cols, name, path, field, rows)
+  local c, out = column(cols, name, path, field), {}
+  for k, i in ipairs(rows) do
+    local v = tonumber(c[i])
+    if not v or v ~= v then
+      error(("%s:%d: column '%s' = '%s' is not a number"):format(path, cols._line[i], name, tostring(c[i])), 0)
+    end
+    out[k] = v
+  end
+  return out
+end
+
+local function run_log(e)
+  local d, a, ml = e.data, e.analysis, e.metric_list
+  local cols, n = read_csv(d.path)
+  local armc = column(cols, d.arm or "arm", e.file, "data.arm")
+  local control = d.control or "control"
+  local by, order = {}, {}
+  for i = 1, n do
+    local k = armc[i]
+    if not by[k] then by[k] = {}; order[#order + 1] = k end
+    table.insert(by[k], i)
+  end
+  if not by[control] then error(("%s: field 'data.control': arm '%s' does not occur in %s"):format(e.file, control, d.path), 0) end
+  table.sort(order)
+  local counts, shares = {}, {}
+  for _, k in ipairs(order) do counts[k] = #by[k]; shares[k] = a.weights and a.weights[k] or 1 end
+  for _, k in ipairs(order) do
+    if type(shares[k]) ~= "number" then error(("%s: field 'analysis.weights' has no share for arm '%s'"):format(e.file, k), 0) end
+  end
+  local srm = #order >= 2 and require("tide.abtest.assign").srm(counts, shares) or nil
+  local level = 1 - (a.alpha or 0.05)
+  local rows = {}
+  local all = {}
+  for _, m in ipairs(ml.primary) do all[#all + 1] = { m = m, guard = false } end
+  for _, m in ipairs(ml.guardrails) do all[#all + 1] = { m = m, guard = true } end
+  for _, k in ipairs(order) do
+    if k ~= control then
+      for _, it in ipairs(all) do
+        local m = it.m
+        local ya, yb = numeric(cols, m.column, d.path, "metrics", by[control]), numeric(cols, m.column, d.path, "metrics", by[k])
+        local col = function(name, field, arm) return numeric(cols, name, d.path, field, by[arm]) end
+        local ok, r = pcall(function()
+          if m.den then
+            return stats.ratio(ya, col(m.den, "metrics", control), yb, col(m.den, "metrics", k), { level = level })
+          elseif a.cuped then
+            return require("tide.abtest.cuped").cuped(ya, col(a.cuped, "analysis.cuped", control), yb,
+              col(a.cuped, "analysis.cuped", k), { level = level })
+          end
+          local w = stats.welch(ya, yb, { level = level })
+          if a.bootstrap then
+            local bs = require("tide.abtest.bootstrap").bootstrap(ya, yb, { replicates = a.bootstrap, seed = a.seed or 1, level = level })
+            w.lo, w.hi = bs.bca.lo, bs.bca.hi
+          end
+          return w
+        end)
+        if not ok then error(("%s: arm '%s', metric '%s': %s"):format(e.file, k, m.name, tostring(r)), 0) end
+        rows[#rows + 1] = { name = k, metric = m.name, estimate = r.estimate, lo = r.lo, hi = r.hi, p = r.p,
+                            guardrail = it.guard, n_a = #by[control], n_b = #by[k] }
+      end
+    end
+  end
+  return { rows = rows, srm = srm, arms = counts,
+           notes = ("%d units from %s; control arm '%s'"):format(n, d.path, control) }
+end
+
+--- run(e) -> {name, mode, rows = {{name, metric, estimate, lo, hi, p, p_adj, true_effect?,
+---   guardrail, ...}}, srm (log), notes, alpha, correction}
+function M.run(e)
+  local res = e.mode == "sim" and run_sim(e) or run_log(e)
+  res.name, res.mode, res.alpha = e.name, e.mode, e.analysis.alpha or 0.05
+  res.correction = e.analysis.correction or "holm"
+  adjust(res.rows, res.correction)
+  return res
+end
+
+local function fmt(v, w)
+  if v == nil then return ("%" .. w .. "s"):format("-") end
+  if v ~= v then return ("%" .. w .. "s"):format("nan") end
+  return ("%" .. w .. "s"):format(("%.4g"):format(v))
+end
+
+--- table(results) -> plain-text table (one line per arm/strategy and metric)
+function M.table(res)
+  local sim = res.mode == "sim"
+  local lines = { ("experiment %s (%s)"):format(res.name, res.notes or res.mode),
+    ("%-16s %-13s %10s %10s %10s %9s %9s%s"):format("arm", "metric", "estimate", "lo", "hi", "p",
+      "p_adj", sim and "      true  covered" or "") }
+  for _, r in ipairs(res.rows) do
+    local flag = r.guardrail and (r.hi < 0 and "  GUARDRAIL HARMED" or "  (guardrail)") or
+      ((r.p_adj or 1) < res.alpha and "  *" or "")
+    lines[#lines + 1] = ("%-16s %-13s %s %s %s %s %s%s%s"):format(r.name, r.metric, fmt(r.estimate, 10), fmt(r.lo, 10),
+      fmt(r.hi, 10), fmt(r.p, 9), fmt(r.p_adj, 9),
+      sim and (" " .. fmt(r.true_effect, 9) .. ("  %6.0f%%"):format(100 * (r.coverage or 0))) or "", flag)
+  end
+  if res.srm then
+    lines[#lines + 1] = ("sample-ratio check: chi2 = %.3f, df = %d, p = %.3g%s"):format(res.srm.chi2, res.srm.df, res.srm.p,
+      res.srm.p < 0.001 and "  MISMATCH: do not trust these results" or "")
+  end
+  lines[#lines + 1] = ("%d%% intervals; p_adj: %s over primary metrics; * significant at alpha = %g")
+    :format(math.floor(100 * (1 - res.alpha) + 0.5), res.correction, res.alpha)
+  return table.concat(lines, "\n")
+end
+
+--- write_json(results, path): the report rows and settings as JSON, written atomically
+function M.write_json(res, path)
+  local json = require("tide.data.json")
+  local clean = function(v) return (type(v) == "number" and (v ~= v or math.abs(v) == math.huge)) and nil or v end
+  local rows = {}
+  for i, r in ipairs(res.rows) do
+    rows[i] = {}
+    for k, v in pairs(r) do rows[i][k] = clean(v) end
+  end
+  local doc = { format = "tide.abtest.results/1", name = res.name, mode = res.mode, alpha = res.alpha,
+                correction = res.correction, notes = res.notes, srm = res.srm, rows = rows }
+  local ok, err = pcall(require("tide").core.io.write_atomic, path, json.encode(doc, "  ") .. "\n")
+  if not ok then error("abtest: cannot write " .. path .. ": " .. tostring(err), 0) end
+  return path
+end
+
+return M
