@@ -23,6 +23,10 @@ function tests.curve_hand_worked()
   check.near(c.auuc_random, 0, 1e-15)
   local up, m = U.at_k({ 4, 3, 2, 1 }, { 1, 0, 0, 1 }, { 1, 0, 1, 0 }, 0.5)
   check.eq(m, 2); check.near(up, 1, 1e-15)
+  -- the curve feeds tide.report's Qini plot
+  local R = tide.report.new("uplift")
+  R:qini { curves = { { name = "model", x = c.x, y = c.qini } } }
+  check.truthy(R:html():find("Qini", 1, true), "Qini plot drawn")
   -- tied scores are one step: the constant score gives just the end point
   local t = U.curve({ 1, 1, 1, 1 }, { 1, 0, 0, 1 }, { 1, 0, 1, 0 })
   check.eq(#t.x, 2)
