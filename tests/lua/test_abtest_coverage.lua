@@ -126,6 +126,18 @@ function tests.sequential_keeps_level_under_peeking()
   end
   check.truthy(found >= 34, "power of the sequential test " .. found .. "/40")
   check.errors(function() ab.sequential.new {} end, "'tau'")
+  -- batches may be empty or uneven; a large common offset does not change the answer
+  local m1, m2 = ab.sequential.new { tau = 1 }, ab.sequential.new { tau = 1 }
+  m1:update({}, { 1e6 + 1, 1e6 + 2 })
+  local s1 = m1:update({ 1e6 + 0.5, 1e6 + 0.1, 1e6 + 0.7 }, { 1e6 + 1.5 })
+  m2:update({}, { 1, 2 })
+  local s2 = m2:update({ 0.5, 0.1, 0.7 }, { 1.5 })
+  check.near(s1.estimate, s2.estimate, 1e-9); check.near(s1.se, s2.se, 1e-9); check.near(s1.p, s2.p, 1e-9)
+  -- the closed form at one look: Λ = sqrt(s²/(s²+τ²)) exp(τ² Δ² / (2 s² (s² + τ²)))
+  local w = ab.welch({ 0.5, 0.1, 0.7 }, { 1, 2, 1.5 })
+  local s2v, t2 = w.se ^ 2, 1
+  check.near(s2.p, math.min(1, 1 / (math.sqrt(s2v / (s2v + t2)) * math.exp(t2 * w.estimate ^ 2 / (2 * s2v * (s2v + t2))))), 1e-12)
+  check.errors(function() m1:update({ 0 / 0 }, {}) end, "a_batch[1] must be a finite number")
 end
 
 return tests

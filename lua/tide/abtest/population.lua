@@ -11,7 +11,8 @@ M.FEATURES = { "recency", "frequency", "tenure", "recent" }
 ---   visits = function(id) -> visit times (days)}
 --- s: a tide.sim object; opts.recent_days (default 30) sets the `recent` window;
 --- opts.filter: nil | function(row) -> bool | {min_recency=, max_recency=, min_frequency=}
---- (row: {id, recency, frequency, tenure, recent}) picks the population.
+--- (row: {id, recency, frequency, tenure, recent}) picks the population. Users without any
+--- visit before the decision are left out (nothing about them is observable).
 function M.build(s, opts)
   local conf = s:config()
   local H, win = conf.horizon, opts.recent_days or 30

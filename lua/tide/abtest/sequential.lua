@@ -33,12 +33,10 @@ function M.new(opts)
   return setmetatable(s, Seq)
 end
 
--- running sums (the variance from sums is fine at these scales; values are centred on the
--- first observation to keep cancellation small)
-local function add(self, arm, x, fn)
-  x = util.numbers(x, fn, arm == 1 and "a_batch" or "b_batch")
-  if not self.shift then self.shift = x[1] end
-  local sh = self.shift or 0
+-- running sums; values are centred on the first observation seen (either arm) so the
+-- variance from sums does not cancel catastrophically for metrics with a large mean
+local function add(self, arm, x)
+  local sh = self.shift
   for i = 1, #x do
     local v = x[i] - sh
     self.n[arm], self.sum[arm], self.sum2[arm] = self.n[arm] + 1, self.sum[arm] + v, self.sum2[arm] + v * v
@@ -49,8 +47,10 @@ end
 ---   {estimate, se, p (always valid), lo, hi (confidence sequence), rejected, looks, n_a, n_b}
 function Seq:update(a, b)
   local fn = "abtest.sequential:update"
-  add(self, 1, a, fn)
-  add(self, 2, b, fn)
+  a, b = util.numbers(a, fn, "a_batch"), util.numbers(b, fn, "b_batch")
+  if not self.shift then self.shift = a[1] or b[1] end
+  add(self, 1, a)
+  add(self, 2, b)
   local na, nb = self.n[1], self.n[2]
   if na < 2 or nb < 2 then return self:state() end
   local ma, mb = self.sum[1] / na, self.sum[2] / nb
