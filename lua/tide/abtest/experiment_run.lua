@@ -184,6 +184,21 @@ function M.table(res)
   return table.concat(lines, "\n")
 end
 
+--- add_to_report(results, R): a section with the notes, the table and a forest plot of the
+---   rows (estimate, interval, the simulator's true effect when known) on a tide.report
+function M.add_to_report(res, R)
+  local sec = require("tide.abtest.experiment").report_section(res)
+  R:section("Experiment: " .. tostring(res.name))
+  if res.notes then R:text(res.notes) end
+  R:pre(M.table(res))
+  local rows = {}
+  for _, r in ipairs(sec.rows) do
+    if r.estimate == r.estimate and r.lo == r.lo and r.hi == r.hi then rows[#rows + 1] = r end
+  end
+  if #rows > 0 then R:forest { title = "effects (treatment - control)", rows = rows } end
+  return R
+end
+
 --- write_json(results, path): the report rows and settings as JSON, written atomically
 function M.write_json(res, path)
   local json = require("tide.data.json")

@@ -103,6 +103,7 @@ end
 --- or {select = function(users, ctx)} or a path; ctx = {users, features (recency, frequency,
 --- tenure, recent arrays aligned with users), X (rows of those), visits(id), horizon, window,
 --- replicate, seed}; the answer: see tide.abtest.population.doses.
+--- With replicates = 1 the interval and p are that replicate's Welch (or CUPED) ones.
 --- results: {rows = {{strategy, metric, estimate, lo, hi, p, true_effect, true_lo, true_hi,
 ---   coverage, treated_share, replicates}}, by = {[strategy][metric] = row}, replicates,
 ---   users (mean population size), effect, window, per_replicate = {...}}
@@ -124,6 +125,10 @@ function M.simulate(cfg, opts)
         share = share + rep[name].treated_share / c.R
       end
       local se, st = summary(est, c.level), summary(tru, c.level)
+      if c.R == 1 then -- one replicate: its own A/B interval (no spread across replicates yet)
+        local e = reps[1][name][m]
+        se.lo, se.hi, se.p = e.lo, e.hi, e.p
+      end
       local row = { strategy = name, metric = m, estimate = se.mean, lo = se.lo, hi = se.hi, p = se.p,
                     true_effect = st.mean, true_lo = st.lo, true_hi = st.hi, coverage = cov / c.R,
                     treated_share = share, replicates = c.R, sd = se.sd }

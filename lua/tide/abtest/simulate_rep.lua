@@ -86,7 +86,7 @@ local function replicate(cfg, r, c)
           if c.cuped then return require("tide.abtest.cuped").cuped(a, xa, b, xb, { level = c.level }) end
           return stats.welch(a, b, { level = c.level })
         end)
-        if okw then e.estimate, e.lo, e.hi = w.estimate, w.lo, w.hi
+        if okw then e.estimate, e.lo, e.hi, e.p = w.estimate, w.lo, w.hi, w.p
         else e.estimate, e.lo, e.hi = 0 / 0, 0 / 0, 0 / 0; e.error = tostring(w) end
         e.covered = e.lo <= e.truth and e.truth <= e.hi
         res[m] = e

@@ -4,9 +4,10 @@ local FILE_HELP = require("tide.abtest.experiment").FILE_HELP
 
 return {
   summary = "run an experiment file: strategy evaluation on the simulator or analysis of an A/B log",
-  help = [[usage: tide ab EXPERIMENT.lua [--json PATH] [--replicates N] [--quiet]
+  help = [[usage: tide ab EXPERIMENT.lua [--json PATH] [--report PATH.html] [--replicates N] [--quiet]
   --json PATH       also write the results (rows: name, metric, estimate, lo, hi, p, p_adj,
                     true_effect, guardrail) as JSON, atomically, for tide.report's forest plot
+  --report PATH     write an HTML report section (table + forest plot), atomically
   --replicates N    override analysis.replicates (simulator experiments)
   --quiet           no table on stdout
 
@@ -16,7 +17,7 @@ return {
     local o = cli.parse(args, { quiet = true })
     local path = o._[1] or error("ab: missing EXPERIMENT.lua (tide ab --help)", 0)
     for k in pairs(o) do
-      if k ~= "_" and k ~= "json" and k ~= "replicates" and k ~= "quiet" then
+      if k ~= "_" and k ~= "json" and k ~= "report" and k ~= "replicates" and k ~= "quiet" then
         error("ab: unknown option --" .. k .. " (tide ab --help)", 0)
       end
     end
@@ -35,6 +36,13 @@ return {
       if o.json == true then error("ab: --json needs a path", 0) end
       run.write_json(res, o.json)
       if not o.quiet then print("wrote " .. o.json) end
+    end
+    if o.report then
+      if o.report == true then error("ab: --report needs a path", 0) end
+      local R = require("tide").report.new("tide ab: " .. res.name)
+      run.add_to_report(res, R)
+      R:save(o.report)
+      if not o.quiet then print("wrote " .. o.report) end
     end
     return 0
   end,
