@@ -94,6 +94,9 @@ int tide_ab_boot_ci(double *reps, int64_t B, double est, int n_groups, const int
     if (B < 2) return tide_errorf("bootstrap: need at least 2 replicates (got %lld)", (long long)B);
     if (!(level > 0 && level < 1)) return tide_errorf("bootstrap: level must be in (0, 1) (got %g)", level);
     if (!isfinite(est)) return tide_errorf("bootstrap: the estimate is not finite");
+    if (jack)
+        for (int g = 0; g < n_groups; g++)
+            if (group_n[g] < 2) return tide_errorf("bootstrap: jackknife group %d has %lld values (need >= 2)", g + 1, (long long)group_n[g]);
     double below = 0, mean = 0, ss = 0;
     for (int64_t k = 0; k < B; k++) {
         if (!isfinite(reps[k])) return tide_errorf("bootstrap: replicate %lld is not finite", (long long)k + 1);

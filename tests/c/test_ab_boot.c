@@ -108,6 +108,10 @@ static void test_errors(void **st)
     assert_int_equal(tide_ab_boot_mean_diff_ci(b, 3, b, 3, 100, 1, 1.5, &iv), TIDE_ERR);
     assert_non_null(strstr(tide_error(), "level"));
     assert_int_equal(tide_ab_boot_mean_diff(b, 3, b, 3, 1, 1, r), TIDE_ERR);
+    int64_t gn[1] = {1};
+    double reps[3] = {1, 2, 3};
+    assert_int_equal(tide_ab_boot_ci(reps, 3, 2, 1, gn, b, 0.9, &iv), TIDE_ERR);
+    assert_non_null(strstr(tide_error(), "jackknife group 1"));
 }
 
 int main(void)
