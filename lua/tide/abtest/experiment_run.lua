@@ -4,6 +4,8 @@
 -- multiple-comparison adjustment over the primary rows; a plain-text table; JSON output.
 local stats = require("tide.abtest.stats")
 local multiple = require("tide.abtest.multiple")
+local csv = require("tide.abtest.log")
+local read_csv, column, numeric = csv.read, csv.column, csv.numeric
 
 local M = {}
 
@@ -40,56 +42,6 @@ local function run_sim(e)
   return { rows = rows, replicates = res.replicates, users = res.users,
            notes = ("%d simulator replicates of %d users; effect = %g, window = %g days; intervals over replicates")
              :format(res.replicates, math.floor(res.users + 0.5), res.effect, res.window) }
-end
-
--- minimal CSV (header, comma-separated, no quoted commas): columns by name
-local function read_csv(path)
-  local f, err = io.open(path, "rb")
-  if not f then error("abtest experiment: cannot open " .. tostring(err), 0) end
-  local header, cols, n = nil, {}, 0
-  local ln = 0
-  for line in f:lines() do
-    ln = ln + 1
-    line = line:gsub("\r$", "")
-    if line ~= "" then
-      local cells = {}
-      for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c:match("^%s*(.-)%s*$") end
-      if not header then
-        header = cells
-        for _, h in ipairs(header) do cols[h] = {} end
-      else
-        if #cells ~= #header then
-          f:close()
-          error(("%s:%d: %d fields, the header has %d"):format(path, ln, #cells, #header), 0)
-        end
-        n = n + 1
-        for j, h in ipairs(header) do cols[h][n] = cells[j] end
-        cols._line = cols._line or {}
-        cols._line[n] = ln
-      end
-    end
-  end
-  f:close()
-  if not header or n == 0 then error(("%s: no data rows"):format(path), 0) end
-  return cols, n
-end
-
-local function column(cols, name, path, field)
-  local c = cols[name]
-  if not c then error(("%s: field '%s' names a column '%s' that %s does not have"):format(path, field, name, path), 0) end
-  return c
-end
-
-local function numeric(cols, name, path, field, rows)
-  local c, out = column(cols, name, path, field), {}
-  for k, i in ipairs(rows) do
-    local v = tonumber(c[i])
-    if not v or v ~= v then
-      error(("%s:%d: column '%s' = '%s' is not a number"):format(path, cols._line[i], name, tostring(c[i])), 0)
-    end
-    out[k] = v
-  end
-  return out
 end
 
 local function run_log(e)
