@@ -143,10 +143,15 @@ function tests.bad_files_name_the_field_or_line()
   local p = write(tmp .. "_log.csv", "user_id,arm,revenue\n1,control,3\n2,treat,4\n3,control,abc\n4,treat,5\n")
   check.errors(function() run.run(X.validate({ data = { path = p }, metrics = { "revenue" } }, "e.lua")) end,
     tmp .. "_log.csv:4: column 'revenue' = 'abc' is not a number")
-  check.errors(function() run.run(X.validate({ data = { path = p }, metrics = { "spend" } }, "e.lua")) end, "field 'metrics' names a column 'spend'")
+  check.errors(function() run.run(X.validate({ data = { path = p }, metrics = { "spend" } }, "e.lua")) end, "_log.csv: no column 'spend' (named by field 'metrics')")
   check.errors(function() run.run(X.validate({ data = { path = p, control = "ctl" }, metrics = { "revenue" } }, "e.lua")) end,
     "field 'data.control': arm 'ctl' does not occur")
-  os.remove(tmp .. "_bad.lua"); os.remove(p)
+  local p2 = write(tmp .. "_dup.csv", "user_id,arm,revenue\n1,control,3\n2,treat,4\n1,treat,5\n")
+  check.errors(function() run.run(X.validate({ data = { path = p2, unit = "user_id" }, metrics = { "revenue" } }, "e.lua")) end,
+    tmp .. "_dup.csv:4: unit '1' already appeared on line 2")
+  check.errors(function() run.run(X.validate({ data = { path = p2, unit = "uid" }, metrics = { "revenue" } }, "e.lua")) end,
+    "no column 'uid' (named by field 'data.unit')")
+  os.remove(tmp .. "_bad.lua"); os.remove(p); os.remove(p2)
 end
 
 function tests.cli_ab()

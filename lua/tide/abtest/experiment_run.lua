@@ -47,7 +47,16 @@ end
 local function run_log(e)
   local d, a, ml = e.data, e.analysis, e.metric_list
   local cols, n = read_csv(d.path)
-  local armc = column(cols, d.arm or "arm", e.file, "data.arm")
+  local armc = column(cols, d.arm or "arm", "data.arm")
+  if d.unit then -- one row per randomisation unit: a repeated id means a broken export
+    local ids, seen = column(cols, d.unit, "data.unit"), {}
+    for i = 1, n do
+      if seen[ids[i]] then
+        error(("%s:%d: unit '%s' already appeared on line %d (one row per unit)"):format(d.path, cols._line[i], ids[i], seen[ids[i]]), 0)
+      end
+      seen[ids[i]] = cols._line[i]
+    end
+  end
   local control = d.control or "control"
   local by, order = {}, {}
   for i = 1, n do
@@ -72,8 +81,8 @@ local function run_log(e)
     if k ~= control then
       for _, it in ipairs(all) do
         local m = it.m
-        local ya, yb = numeric(cols, m.column, d.path, "metrics", by[control]), numeric(cols, m.column, d.path, "metrics", by[k])
-        local col = function(name, field, arm) return numeric(cols, name, d.path, field, by[arm]) end
+        local ya, yb = numeric(cols, m.column, "metrics", by[control]), numeric(cols, m.column, "metrics", by[k])
+        local col = function(name, field, arm) return numeric(cols, name, field, by[arm]) end
         local ok, r = pcall(function()
           if m.den then
             return stats.ratio(ya, col(m.den, "metrics", control), yb, col(m.den, "metrics", k), { level = level })

@@ -33,20 +33,22 @@ function M.read(path)
   end
   f:close()
   if not header or n == 0 then error(("%s: no data rows"):format(path), 0) end
+  cols._path = path
   return cols, n
 end
 
---- log.column(cols, name, path, field) -> the column, or an error naming the field
-function M.column(cols, name, path, field)
+--- log.column(cols, name, field) -> the column, or an error naming the log and the field
+function M.column(cols, name, field)
   local c = cols[name]
-  if not c then error(("%s: field '%s' names a column '%s' that %s does not have"):format(path, field, name, path), 0) end
+  if not c then error(("%s: no column '%s' (named by field '%s')"):format(cols._path, name, field), 0) end
   return c
 end
 
---- log.numeric(cols, name, path, field, rows) -> numbers of the rows, or an error naming
+--- log.numeric(cols, name, field, rows) -> numbers of the rows, or an error naming
 --- the file line of a bad cell
-function M.numeric(cols, name, path, field, rows)
-  local c, out = M.column(cols, name, path, field), {}
+function M.numeric(cols, name, field, rows)
+  local path = cols._path
+  local c, out = M.column(cols, name, field), {}
   for k, i in ipairs(rows) do
     local v = tonumber(c[i])
     if not v or v ~= v then
