@@ -110,6 +110,20 @@ function tests.holm_bh_hand_worked()
   check.all_near(ab.bh({ 0.01, 0.04, 0.03, 0.2 }), { 0.04, 0.16 / 3, 0.16 / 3, 0.2 }, 1e-15)
   check.all_near(ab.bonferroni({ 0.3, 0.01 }), { 0.6, 0.02 }, 1e-15)
   check.all_near(ab.holm({ 0.5, 0.9 }), { 1, 1 }, 1e-15) -- 2(.5) capped at 1, then monotone
+  -- properties on random p-values: p <= BH <= Holm <= Bonferroni (i (m - i + 1) >= m), and the
+  -- adjustment keeps the order of the raw p-values
+  T.manual_seed(77)
+  for _ = 1, 50 do
+    local p = T.rand(12):totable()
+    for i = 1, 4 do p[i] = p[i] * 1e-3 end
+    local h, b, f = ab.holm(p), ab.bh(p), ab.bonferroni(p)
+    for i = 1, 12 do
+      check.truthy(p[i] <= b[i] + 1e-15 and b[i] <= h[i] + 1e-15 and h[i] <= f[i] + 1e-15, "p <= BH <= Holm <= Bonferroni")
+      for j = 1, 12 do
+        if p[i] < p[j] then check.truthy(h[i] <= h[j] and b[i] <= b[j], "order kept") end
+      end
+    end
+  end
   check.errors(function() ab.holm({ 0.1, 1.5 }) end, "p[2] = 1.5 is not in [0, 1]")
   check.errors(function() ab.adjust({ 0.1 }, "sidak") end, "method must be")
 end
