@@ -114,6 +114,24 @@ function tests.log_experiment_matches_direct_calls()
     if r.name == "coupon" and r.metric == "revenue" then check.near(r.lo, b.bca.lo, 1e-12) end
   end
   check.truthy(run.table(res):find("sample-ratio check", 1, true), "table reports SRM")
+  -- always-valid monitoring replayed in time order (user_id as the clock): wider than Welch,
+  -- and with one look it is the closed-form mixture test on the whole sample
+  local sq = run.run(log_experiment({ sequential = { tau = 1, time = "user_id", looks = 10 } }))
+  local one = run.run(log_experiment({ sequential = { tau = 1, time = "user_id", looks = 1 } }))
+  for i, r in ipairs(sq.rows) do
+    if r.metric == "revenue" then
+      check.truthy(r.lo_seq <= r.estimate and r.estimate <= r.hi_seq, "estimate in the confidence sequence")
+      check.truthy(r.hi_seq - r.lo_seq > r.hi - r.lo, "a confidence sequence is wider than a fixed-n interval")
+      check.truthy(r.p_seq <= one.rows[i].p_seq + 1e-12, "more looks: running minimum")
+      if r.name == "coupon" then
+        local w2, t2 = w.se ^ 2, 1
+        local lr = math.sqrt(w2 / (w2 + t2)) * math.exp(t2 * w.estimate ^ 2 / (2 * w2 * (w2 + t2)))
+        check.near(one.rows[i].p_seq, math.min(1, 1 / lr), 1e-9, "one look = the closed form")
+      end
+    elseif r.metric == "revenue/orders" then
+      check.eq(r.p_seq, nil, "no sequential test for a ratio metric")
+    end
+  end
 end
 
 local function load_err(text, pattern)
@@ -138,6 +156,7 @@ function tests.bad_files_name_the_field_or_line()
   load_err("return { population = { sim = {} }, strategies = { s = 1 }, metrics = {'retention'} }", "field 'population.sim'")
   load_err("return { data = { path = '/nonexistent.csv' }, metrics = {'x'} }", "field 'data.path' names a file that does not exist")
   load_err("return { data = 'warehouse', metrics = {'x'} }", "field 'data' must be 'sim' or a table")
+  load_err("return {" .. base .. "metrics = {'retention'}, analysis = {sequential = {tau = 1, time = 't'}} }", "field 'analysis.sequential' applies to data from a log")
   check.errors(function() X.load("/nonexistent/exp.lua") end, "cannot open experiment file")
   -- log data: a bad cell names the file and line, a missing column names the field
   local p = write(tmp .. "_log.csv", "user_id,arm,revenue\n1,control,3\n2,treat,4\n3,control,abc\n4,treat,5\n")

@@ -32,6 +32,9 @@ An experiment file is a Lua script returning a table:
       bootstrap = false,                     -- log: replicates for BCa intervals instead of Welch
       seed = 1,                              -- log: bootstrap seed
       weights = nil,                         -- log: designed arm shares for the SRM check
+      sequential = nil,                      -- log: {tau = effect scale, time = "ts", looks = 20}:
+                                             --   the always-valid p (p_seq) and confidence sequence
+                                             --   (lo_seq, hi_seq) of monitoring in time order
     },
   }
 Results: a table (stdout), and with --json PATH a JSON file (written atomically) whose rows are
@@ -39,7 +42,8 @@ Results: a table (stdout), and with --json PATH a JSON file (written atomically)
 
 local TOP = { name = 1, description = 1, data = 1, population = 1, strategies = 1, metrics = 1, analysis = 1 }
 local ANALYSIS = { alpha = 1, correction = 1, replicates = 1, effect = 1, window = 1, cost = 1,
-                   value_per_visit = 1, cuped = 1, bootstrap = 1, seed = 1, weights = 1, dormant_days = 1 }
+                   value_per_visit = 1, cuped = 1, bootstrap = 1, seed = 1, weights = 1, dormant_days = 1,
+                   sequential = 1 }
 local SIM_METRICS = { retention = 1, reactivation = 1, visits = 1, revenue = 1 }
 
 local function fail(file, field, msg) error(("%s: field '%s' %s"):format(file, field, msg), 0) end
@@ -112,6 +116,17 @@ local function check_analysis(a, file, sim)
   if a.cuped ~= nil and a.cuped ~= false and type(a.cuped) ~= "string" then fail(file, "analysis.cuped", "must be a name or false") end
   if sim and a.cuped and not ({ recency = 1, frequency = 1, tenure = 1, recent = 1 })[a.cuped] then
     fail(file, "analysis.cuped", "must name a pre-period feature: recency, frequency, tenure or recent")
+  end
+  local sq = a.sequential
+  if sq ~= nil and sq ~= false then
+    if sim then fail(file, "analysis.sequential", "applies to data from a log") end
+    if type(sq) ~= "table" then fail(file, "analysis.sequential", "must be a table {tau=, time=, looks=}") end
+    keys(sq, { tau = 1, time = 1, looks = 1 }, file, "analysis.sequential.")
+    if type(sq.tau) ~= "number" or not (sq.tau > 0) then fail(file, "analysis.sequential.tau", "must be a positive number (effect scale)") end
+    if type(sq.time) ~= "string" then fail(file, "analysis.sequential.time", "must name the log's time column") end
+    if sq.looks ~= nil and (type(sq.looks) ~= "number" or sq.looks < 1 or sq.looks ~= math.floor(sq.looks)) then
+      fail(file, "analysis.sequential.looks", "must be an integer >= 1")
+    end
   end
   if a.weights ~= nil and type(a.weights) ~= "table" then fail(file, "analysis.weights", "must be a table {arm = share}") end
   return a
