@@ -44,29 +44,6 @@ local function run_sim(e)
              :format(res.replicates, math.floor(res.users + 0.5), res.effect, res.window) }
 end
 
--- The always-valid test replayed over the log in time order: `looks` equal slices of the
--- merged timeline, one mixture-SPRT update per slice (tide.abtest.sequential). The result is
--- what continuous monitoring of this test would have reported at its end.
-local function sequential_replay(o, ta, ya, tb, yb, alpha)
-  local ev = {}
-  for i = 1, #ya do ev[#ev + 1] = { ta[i], 1, ya[i] } end
-  for i = 1, #yb do ev[#ev + 1] = { tb[i], 2, yb[i] } end
-  table.sort(ev, function(x, y) return x[1] < y[1] end)
-  local mon = require("tide.abtest.sequential").new { tau = o.tau, alpha = alpha }
-  local looks, pos = o.looks or 20, 1
-  for l = 1, looks do
-    local stop = math.floor(#ev * l / looks)
-    local ba, bb = {}, {}
-    for i = pos, stop do
-      local e = ev[i]
-      if e[2] == 1 then ba[#ba + 1] = e[3] else bb[#bb + 1] = e[3] end
-    end
-    pos = stop + 1
-    mon:update(ba, bb)
-  end
-  return mon:state()
-end
-
 local function run_log(e)
   local d, a, ml = e.data, e.analysis, e.metric_list
   local cols, n = read_csv(d.path)
@@ -124,7 +101,7 @@ local function run_log(e)
         local row = { name = k, metric = m.name, estimate = r.estimate, lo = r.lo, hi = r.hi, p = r.p,
                       guardrail = it.guard, n_a = #by[control], n_b = #by[k] }
         if a.sequential and not m.den then
-          local sq = sequential_replay(a.sequential, col(a.sequential.time, "analysis.sequential.time", control),
+          local sq = require("tide.abtest.sequential").replay(a.sequential, col(a.sequential.time, "analysis.sequential.time", control),
             ya, col(a.sequential.time, "analysis.sequential.time", k), yb, a.alpha or 0.05)
           row.p_seq, row.lo_seq, row.hi_seq, row.looks = sq.p, sq.lo, sq.hi, sq.looks
         end

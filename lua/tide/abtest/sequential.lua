@@ -78,4 +78,27 @@ function Seq:state()
            rejected = self.rejected, looks = self.looks, n_a = self.n[1], n_b = self.n[2] }
 end
 
+--- sequential.replay({tau=, looks = 20}, t_a, y_a, t_b, y_b, alpha) -> the final state of a
+---   monitor fed the observations in time order (t: timestamps), in `looks` equal slices of the
+---   merged timeline: what continuous monitoring of a logged test would have reported.
+function M.replay(o, ta, ya, tb, yb, alpha)
+  local ev = {}
+  for i = 1, #ya do ev[#ev + 1] = { ta[i], 1, ya[i] } end
+  for i = 1, #yb do ev[#ev + 1] = { tb[i], 2, yb[i] } end
+  table.sort(ev, function(x, y) return x[1] < y[1] end)
+  local mon = M.new { tau = o.tau, alpha = alpha }
+  local looks, pos = o.looks or 20, 1
+  for l = 1, looks do
+    local stop = math.floor(#ev * l / looks)
+    local ba, bb = {}, {}
+    for i = pos, stop do
+      local e = ev[i]
+      if e[2] == 1 then ba[#ba + 1] = e[3] else bb[#bb + 1] = e[3] end
+    end
+    pos = stop + 1
+    mon:update(ba, bb)
+  end
+  return mon:state()
+end
+
 return M
