@@ -64,13 +64,38 @@ function tests.answer_forms_agree_and_doses_scale()
     mask = function(u, ctx) local m = {} for i in ipairs(u) do m[i] = ctx.features.recency[i] >= 14 end return m end,
     tensor = function(u, ctx) local m = {} for i in ipairs(u) do m[i] = ctx.features.recency[i] >= 14 and 1 or 0 end return T.fromtable(m, "i32") end,
     wrapped = { select = function(u, ctx) return { treated = pick(u, ctx) } end },
+    actions = function(u, ctx) local s = {} for _, id in ipairs(pick(u, ctx)) do s[id] = { action = "coupon", value = 5 } end return s end,
     double = function(u, ctx) local s = {} for _, id in ipairs(pick(u, ctx)) do s[id] = 2 end return s end,
   }
   local res = ab.simulate(CFG, { strategies = forms, replicates = 2, effect = 0.5, metrics = { "retention" } })
   local t = res.by.ids.retention.true_effect
-  for _, k in ipairs({ "set", "mask", "tensor", "wrapped" }) do check.near(res.by[k].retention.true_effect, t, 0, k) end
+  for _, k in ipairs({ "set", "mask", "tensor", "wrapped", "actions" }) do check.near(res.by[k].retention.true_effect, t, 0, k) end
   check.truthy(res.by.double.retention.true_effect > t, "a double dose has a larger effect")
   check.truthy(res.by.ids.retention.treated_share > 0.1 and res.by.ids.retention.treated_share < 0.9, "a subset is treated")
+end
+
+function tests.context_hook_and_observable_log()
+  -- a context builder replaces the default ctx; info.events() is the replicate's own log
+  local seen = {}
+  local res = ab.simulate({ users = 300, seed = 5, churn = true }, { replicates = 2, metrics = { "retention" },
+    context = function(info)
+      local ev = info.events()
+      check.eq(ev.n_users, 300)
+      seen[info.replicate] = ev.n
+      return { idle = info.features.recency, users = info.users }
+    end,
+    strategies = { idle = function(users, ctx)
+      local out = {}
+      for i, u in ipairs(users) do if ctx.idle[i] > 20 then out[#out + 1] = u end end
+      return out
+    end } })
+  check.truthy(seen[1] > 0 and seen[2] > 0 and seen[1] ~= seen[2], "each replicate has its own log")
+  check.truthy(res.by.idle.retention.treated_share > 0, "the strategy read the built context")
+  check.errors(function() ab.simulate(CFG, { strategies = { s = everyone }, context = 3 }) end, "'context' must be a function")
+  check.errors(function() ab.simulate(CFG, { strategies = { s = everyone }, replicates = 1, context = function() error("no model") end }) end,
+    "context failed in replicate 1: ")
+  check.errors(function() ab.simulate(CFG, { strategies = { s = function() return { [3] = { value = 5 } } end }, replicates = 1 }) end,
+    "a per-user action needs a string 'action' field")
 end
 
 function tests.simulate_errors()

@@ -46,6 +46,12 @@ end
 
 local function dose_value(v, where)
   if v == true then return 1 elseif v == false or v == nil then return 0 end
+  -- a per-user action (tide.strategy: {action = "coupon", value = 5, ...}) is the standard
+  -- incentive, or `dose` times it when the action says so
+  if type(v) == "table" and not require("tide").tensor.is_tensor(v) then
+    if type(v.action) ~= "string" then error(("%s: a per-user action needs a string 'action' field"):format(where), 0) end
+    v = v.dose == nil and 1 or v.dose
+  end
   if type(v) ~= "number" or v ~= v or v < 0 or v == math.huge then
     error(("%s: a dose must be true/false or a finite number >= 0, got %s"):format(where, tostring(v)), 0)
   end
@@ -54,7 +60,8 @@ end
 
 --- population.doses(answer, users, where) -> Lua array of doses aligned with users (0 = not
 --- treated, 1 = the standard incentive, other numbers scale it).
---- answer: a list of ids {7, 3, ...}; a set {[7] = true} or {[7] = dose}; a mask aligned with
+--- answer: a list of ids {7, 3, ...}; a set {[7] = true} or {[7] = dose} or {[7] = {action = ...,
+--- dose = 1}} (tide.strategy actions; any action counts as the incentive); a mask aligned with
 --- users (a tensor, or a list of booleans of the same length); or {treated = any of these}.
 --- A list of numbers is read as ids; a table with non-sequence keys as a set.
 function M.doses(answer, users, where)

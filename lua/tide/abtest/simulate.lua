@@ -40,7 +40,8 @@ function M.strategy(s, name)
 end
 
 local OPTS = { strategies = 1, replicates = 1, effect = 1, window = 1, population = 1, recent_days = 1,
-               value_per_visit = 1, cost = 1, dormant_days = 1, level = 1, salt = 1, metrics = 1, cuped = 1 }
+               value_per_visit = 1, cost = 1, dormant_days = 1, level = 1, salt = 1, metrics = 1, cuped = 1,
+               context = 1 }
 
 local function check(cfg, o)
   local fn = "abtest.simulate"
@@ -102,14 +103,20 @@ end
 --- cfg: the tide.sim config (its seed is the first replicate's). strategy: function(users, ctx)
 --- or {select = function(users, ctx)} or a path; ctx = {users, features (recency, frequency,
 --- tenure, recent arrays aligned with users), X (rows of those), visits(id), horizon, window,
---- replicate, seed}; the answer: see tide.abtest.population.doses.
+--- replicate, seed, cfg, events() -> the replicate's observable log as tide.data events}; with
+--- context = function(info) -> ctx, strategies get that ctx instead (info is the table above),
+--- e.g. function(i) return tide.strategy.ctx(i.events(), {...}) end for tide.strategy files.
+--- The answer: see tide.abtest.population.doses.
 --- With replicates = 1 the interval and p are that replicate's Welch (or CUPED) ones.
 --- results: {rows = {{strategy, metric, estimate, lo, hi, p, true_effect, true_lo, true_hi,
 ---   coverage, treated_share, replicates}}, by = {[strategy][metric] = row}, replicates,
 ---   users (mean population size), effect, window, per_replicate = {...}}
 function M.simulate(cfg, opts)
   local c = check(cfg, opts)
-  c.population, c.recent_days = opts.population, opts.recent_days
+  c.population, c.recent_days, c.context = opts.population, opts.recent_days, opts.context
+  if c.context ~= nil and type(c.context) ~= "function" then
+    error("abtest.simulate: 'context' must be a function(info) -> ctx", 2)
+  end
   local reps = {}
   for r = 1, c.R do reps[r] = run_replicate(cfg, r, c) end
   local rows, by, users = {}, {}, 0

@@ -57,11 +57,36 @@ local function replicate(cfg, r, c)
     local r0, _, v0 = s:future(ids_t, nil, 0, c.window)
     local base = { ret = r0:totable(), vis = v0:totable() }
     local value = c.value or default_value(s:config())
+    -- the replicate's observable log as tide.data events, written and read on first use
+    local ev_cache
+    local function events()
+      if not ev_cache then
+        local path = os.tmpname()
+        os.remove(path)
+        path = path .. ".csv"
+        local g = {}
+        for k, v in pairs(cr) do g[k] = v end
+        g.out, g.truth, g.threads = path, false, 1
+        local okg, err = pcall(function()
+          require("tide").sim.generate(g)
+          ev_cache = require("tide").data.read_events(path, "sim")
+        end)
+        os.remove(path)
+        if not okg then error(err, 0) end
+      end
+      return ev_cache
+    end
     local arms = assign.assign(pop.users, { salt = c.salt .. "#" .. r, arms = { "control", unpack(c.names) } })
     local out = { n = n }
     for _, name in ipairs(c.names) do
-      local ctx = { users = pop.users, features = pop, X = pop.X, visits = pop.visits, horizon = pop.horizon,
-                    window = c.window, replicate = r, seed = cr.seed }
+      local info = { users = pop.users, features = pop, X = pop.X, visits = pop.visits, horizon = pop.horizon,
+                     window = c.window, replicate = r, seed = cr.seed, cfg = cr, events = events }
+      local ctx = info
+      if c.context then
+        local okc, cx = pcall(c.context, info)
+        if not okc then error(("abtest.simulate: context failed in replicate %d: %s"):format(r, tostring(cx)), 0) end
+        ctx = cx
+      end
       local users = {}
       for i, u in ipairs(pop.users) do users[i] = u end
       local okk, ans = pcall(c.strategies[name].select, users, ctx)
