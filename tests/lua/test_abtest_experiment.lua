@@ -185,6 +185,13 @@ function tests.cli_ab()
   check.truthy(html:find("Experiment: winback", 1, true) and html:find("<svg", 1, true), "report section with a plot")
   os.remove(out .. ".html")
   check.errors(function() cmd.run({}) end, "missing EXPERIMENT.lua")
+  -- through the dispatcher, a syntax error keeps the experiment file's line
+  local bad = write(tmp .. "_syntax.lua", "return {\n  metrics = { 'retention'\n}\n")
+  local errf = tmp .. "_stderr"
+  local rc = os.execute(("scripts/tide ab %s 2> %s"):format(bad, errf))
+  check.truthy(rc ~= 0 and rc ~= true, "non-zero exit")
+  check.truthy(io.open(errf):read("*a"):find(bad .. ":4:", 1, true), "stderr names file:line")
+  os.remove(bad); os.remove(errf)
   check.errors(function() cmd.run({ "examples/experiments/winback.lua", "--replicate", "1" }) end, "unknown option --replicate")
   check.errors(function() cmd.run({ "examples/experiments/winback.lua", "--replicates", "0" }) end, "--replicates must be")
 end

@@ -24,7 +24,10 @@ return {
     require "tide"
     local X = require "tide.abtest.experiment"
     local run = require "tide.abtest.experiment_run"
-    local e = X.load(path)
+    -- the dispatcher strips a leading "x.lua:N: " as its own source position; an experiment
+    -- file's syntax or runtime error must keep it, so load errors are printed here
+    local okl, e = pcall(X.load, path)
+    if not okl then io.stderr:write("tide ab: " .. tostring(e) .. "\n"); return 1 end
     if o.replicates then
       local r = tonumber(o.replicates)
       if not r or r < 1 or r ~= math.floor(r) then error("ab: --replicates must be an integer >= 1", 0) end
