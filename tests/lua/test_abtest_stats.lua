@@ -89,6 +89,21 @@ function tests.proportions_newcombe_published()
   local z = 0.2 / math.sqrt(pb * (1 - pb) * (1 / 80 + 1 / 70))
   check.near(r.z, z, 1e-12)
   check.near(r.lift.estimate, 0.8 / 0.6 - 1, 1e-12)
+  -- the delta-method se of the lift matches the spread of simulated lifts (n = 800 vs 700)
+  T.manual_seed(12)
+  local u = T.rand(3000, 1500):totable()
+  local lifts = {}
+  for k = 1, 3000 do
+    local xa, xb = 0, 0
+    for i = 1, 800 do if u[k][i] < 0.6 then xa = xa + 1 end end
+    for i = 801, 1500 do if u[k][i] < 0.8 then xb = xb + 1 end end
+    lifts[k] = (xb / 700) / (xa / 800) - 1
+  end
+  local m, v = 0, 0
+  for _, l in ipairs(lifts) do m = m + l / #lifts end
+  for _, l in ipairs(lifts) do v = v + (l - m) ^ 2 / (#lifts - 1) end
+  local d = ab.proportions(480, 800, 560, 700).lift
+  check.truthy(math.abs(d.se / math.sqrt(v) - 1) < 0.06, ("delta se %.5f vs simulated %.5f"):format(d.se, math.sqrt(v)))
   check.errors(function() ab.proportions(90, 80, 1, 10) end, "exceed")
   check.errors(function() ab.proportions(1, 10, 1, 10, { method = "exact" }) end, "method must be")
 end
@@ -99,6 +114,24 @@ function tests.ratio_delta_method()
   check.near(r.ratio_b, 5.071428571428571, 1e-12)
   check.near(r.se, 0.784736106948196, 1e-12)
   check.near(r.p, 0.21148611269427797, 1e-10)
+  -- the delta-method se against the spread of the ratio difference over 2000 simulated tests
+  -- (per user: visits 1..3, revenue = visits x U(1, 3) plus a per-user U(0, 4), 150 per arm)
+  T.manual_seed(8)
+  local u = T.rand(2000, 4, 300):totable()
+  local diffs, ses = {}, 0
+  for k = 1, 2000 do
+    local ya, xa, yb, xb = {}, {}, {}, {}
+    for i = 1, 150 do
+      xa[i] = 1 + math.floor(3 * u[k][1][i]); ya[i] = xa[i] * (1 + 2 * u[k][2][i]) + 4 * u[k][3][i]
+      xb[i] = 1 + math.floor(3 * u[k][1][150 + i]); yb[i] = xb[i] * (1 + 2 * u[k][2][150 + i]) + 4 * u[k][4][i]
+    end
+    local q = ab.ratio(ya, xa, yb, xb)
+    diffs[k], ses = q.estimate, ses + q.se / 2000
+  end
+  local m, v = 0, 0
+  for _, d in ipairs(diffs) do m = m + d / 2000 end
+  for _, d in ipairs(diffs) do v = v + (d - m) ^ 2 / 1999 end
+  check.truthy(math.abs(ses / math.sqrt(v) - 1) < 0.06, ("delta se %.4f vs simulated sd %.4f"):format(ses, math.sqrt(v)))
   check.errors(function() ab.ratio({ 1, 2 }, { 0, 0 }, { 1, 2 }, { 1, 1 }) end, "denominator sums to 0")
   check.errors(function() ab.ratio({ 1, 2, 3 }, { 1, 1 }, { 1, 2 }, { 1, 1 }) end, "lengths differ")
 end
