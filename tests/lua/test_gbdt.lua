@@ -1,0 +1,218 @@
+-- test_gbdt.lua — tide.activation.gbdt from Lua: an XOR interaction learned (held-out AUC near
+-- 1) where logistic regression stays at chance, the missing-value direction, early stopping,
+-- importance ranking a pure-noise feature last, threads 1 vs 2 and save/load bit-identical, a
+-- squared-loss regressor for an activation trend, and refused inputs.
+package.path = "tests/lua/?.lua;" .. package.path
+local tide = require "tide"
+local check = require "check"
+local gbdt = require "tide.activation.gbdt"
+local T = tide.tensor
+local tests = {}
+
+-- rows of d uniform(-1, 1) features from a seeded generator, as a Lua table and an f32 tensor
+local function uniform_rows(n, d, seed)
+  T.manual_seed(seed)
+  local X = T.rand({ n, d }) * 2 - 1
+  return X:totable(), X
+end
+
+-- XOR-like: y = 1 when x1 and x2 have the same sign (5% of labels flipped); x3, x4 noise.
+local function xor_data(n, seed)
+  local rows, X = uniform_rows(n, 4, seed)
+  T.manual_seed(seed + 1)
+  local flip = T.rand({ n }):totable()
+  local y = {}
+  for i = 1, n do
+    local same = (rows[i][1] > 0) == (rows[i][2] > 0)
+    if flip[i] < 0.05 then same = not same end
+    y[i] = same and 1 or 0
+  end
+  return X, T.fromtable(y), rows, y
+end
+
+-- Plain logistic regression on all columns (intercept included), fitted with tide.lbfgs.
+local function logreg_auc(rows, y, rows_te, y_te)
+  local d = #rows[1]
+  local function f(w)
+    local loss, g = 0, {}
+    for j = 1, d + 1 do g[j] = 0 end
+    for i = 1, #rows do
+      local z = w[d + 1]
+      for j = 1, d do z = z + w[j] * rows[i][j] end
+      local p = 1 / (1 + math.exp(-z))
+      loss = loss + math.log(1 + math.exp(z)) - y[i] * z
+      for j = 1, d do g[j] = g[j] + (p - y[i]) * rows[i][j] end
+      g[d + 1] = g[d + 1] + p - y[i]
+    end
+    return loss, g
+  end
+  local w0 = {}
+  for j = 1, d + 1 do w0[j] = 0 end
+  local w = tide.lbfgs.minimize(f, w0, { max_iter = 100 })
+  local s = {}
+  for i = 1, #rows_te do
+    local z = w[d + 1]
+    for j = 1, d do z = z + w[j] * rows_te[i][j] end
+    s[i] = z
+  end
+  return tide.metrics.auc(T.fromtable(s), T.fromtable(y_te))
+end
+
+function tests.xor_interaction_beats_logistic_regression()
+  local X, y, rows, ly = xor_data(3000, 1)
+  local Xte, yte, rows_te, lyte = xor_data(2000, 7)
+  local m = gbdt.new { n_trees = 60, max_leaves = 8, threads = 1 }
+  m:fit(X, y)
+  local auc = tide.metrics.auc(m:predict(Xte), yte)
+  check.truthy(auc > 0.93, "GBDT held-out AUC " .. auc) -- 5% label noise caps it near 0.95
+  local lr = logreg_auc(rows, ly, rows_te, lyte)
+  check.truthy(math.abs(lr - 0.5) < 0.06, "logistic regression AUC stays at chance: " .. lr)
+  local p = m:predict(Xte)
+  check.eq(p:dtype(), "f32")
+  check.eq(p:numel(), 2000)
+  check.truthy(p:min():item() > 0 and p:max():item() < 1, "probabilities in (0, 1)")
+  -- predict is the logistic function of predict_raw
+  local r = m:predict_raw(Xte)
+  check.near(p:get(5), 1 / (1 + math.exp(-r:get(5))), 1e-6)
+end
+
+function tests.importance_ranks_noise_last()
+  -- y depends strongly on x1, weakly on x2, not at all on x3
+  local rows, X = uniform_rows(4000, 3, 21)
+  T.manual_seed(22)
+  local u = T.rand({ 4000 }):totable()
+  local y = {}
+  for i = 1, 4000 do
+    local z = 3 * rows[i][1] + 1 * rows[i][2]
+    y[i] = u[i] < 1 / (1 + math.exp(-z)) and 1 or 0
+  end
+  local m = gbdt.new { n_trees = 40, max_leaves = 8 }
+  m:fit(X, T.fromtable(y), { names = { "recency", "frequency", "noise" } })
+  local imp = m:importance()
+  check.eq(#imp, 3)
+  check.eq(imp[1].name, "recency")
+  check.eq(imp[2].name, "frequency")
+  check.eq(imp[3].name, "noise")
+  check.near(imp[1].gain + imp[2].gain + imp[3].gain, 1, 1e-9, "normalised")
+  check.truthy(imp[3].gain < 0.1, "noise gain small: " .. imp[3].gain)
+end
+
+function tests.missing_value_direction()
+  -- x2 is missing for a third of the rows, and those rows are mostly positives
+  local rows = uniform_rows(3000, 2, 31)
+  T.manual_seed(32)
+  local u = T.rand({ 3000 }):totable()
+  local y = {}
+  for i = 1, 3000 do
+    local miss = i % 3 == 0
+    if miss then rows[i][2] = 0 / 0 end
+    y[i] = u[i] < (miss and 0.85 or 0.15) and 1 or 0
+  end
+  local m = gbdt.new { n_trees = 30, max_leaves = 4 }
+  m:fit(T.fromtable(rows), T.fromtable(y))
+  local p = m:predict(T.fromtable({ { 0.2, 0 / 0 }, { 0.2, 0.5 }, { -0.7, 0 / 0 } }))
+  check.truthy(p:get(1) > 0.75 and p:get(3) > 0.75, "missing -> positive side")
+  check.truthy(p:get(2) < 0.25, "present -> negative side")
+end
+
+function tests.early_stopping_keeps_best_iteration()
+  local X, y = xor_data(2000, 41)
+  local Xv, yv = xor_data(1000, 43)
+  local m = gbdt.new { n_trees = 400, learning_rate = 0.5, max_leaves = 31, min_samples_leaf = 2,
+    early_stopping = { rounds = 5 } }
+  m:fit(X, y, { valid = { Xv, yv } })
+  check.truthy(m.n_iter < 400, "stopped early: " .. m.n_iter)
+  check.eq(m.n_iter, m.n_trees + 5)
+  local best = math.huge
+  for _, v in ipairs(m.valid_loss) do best = math.min(best, v) end
+  check.eq(m.valid_loss[m.n_trees + 1], best, "kept the best round")
+  -- without a valid set (and validation_fraction 0) all rounds are grown
+  local m2 = gbdt.new { n_trees = 12 }
+  m2:fit(X, y)
+  check.eq(m2.n_trees, 12)
+  check.eq(m2.valid_loss, nil)
+  -- validation_fraction: a seeded hold-out drives early stopping
+  local m3 = gbdt.new { n_trees = 400, learning_rate = 0.5, min_samples_leaf = 2, validation_fraction = 0.2,
+    early_stopping = { rounds = 5 }, seed = 3 }
+  m3:fit(X, y)
+  check.truthy(m3.n_iter < 400 and m3.n_iter == m3.n_trees + 5, "hold-out early stopping")
+end
+
+function tests.threads_identical_and_save_load_exact()
+  local X, y = xor_data(40000, 51) -- several histogram row chunks, parallel tasks
+  local a = gbdt.new { n_trees = 10, threads = 1 }:fit(X, y)
+  local b = gbdt.new { n_trees = 10, threads = 2 }:fit(X, y)
+  local pa, pb = a:predict(X), b:predict(X)
+  check.eq((pa - pb):abs():max():item(), 0, "threads 1 vs 2")
+  local path = os.tmpname()
+  a:save(path)
+  local c = gbdt.load(path)
+  local pc = c:predict(X)
+  check.eq((pa - pc):abs():max():item(), 0, "reload")
+  check.eq((a:predict_raw(X) - c:predict_raw(X)):abs():max():item(), 0, "reload raw")
+  check.eq(c.n_trees, 10)
+  check.eq(c.opts.n_trees, 10)
+  local ia, ic = a:importance(), c:importance()
+  for i = 1, 4 do
+    check.eq(ic[i].name, ia[i].name)
+    check.eq(ic[i].gain, ia[i].gain)
+  end
+  -- a damaged file is refused, and so is a checkpoint of another kind
+  local f = io.open(path, "rb")
+  local s = f:read("*a")
+  f:close()
+  f = io.open(path, "wb")
+  f:write(s:sub(1, 100) .. string.char((s:byte(101) + 1) % 256) .. s:sub(102))
+  f:close()
+  check.errors(function() gbdt.load(path) end, path)
+  tide.checkpoint.save(path, { w = T.zeros({ 2 }) }, { kind = "logistic" })
+  check.errors(function() gbdt.load(path) end, "not a GBDT model file")
+  os.remove(path)
+end
+
+-- A regressor: the chance a user comes back within a week decays with days since the last
+-- visit (e^(-t/20)), twice as fast in one category; squared loss recovers the curve.
+function tests.squared_regressor_activation_trend()
+  local n = 4000
+  T.manual_seed(61)
+  local u = T.rand({ n, 3 }):totable()
+  local rows, y = {}, {}
+  for i = 1, n do
+    local t, cat = u[i][1] * 60, u[i][2] < 0.5 and 1 or 2
+    rows[i] = { t, cat }
+    y[i] = math.exp(-t * cat / 20) + 0.05 * (u[i][3] - 0.5)
+  end
+  local m = gbdt.new { loss = "squared", n_trees = 150, max_leaves = 16 }
+  m:fit(T.fromtable(rows), T.fromtable(y), { names = { "days_since", "category" } })
+  local q = { { 5, 1 }, { 5, 2 }, { 30, 1 }, { 50, 2 } }
+  local p = m:predict(T.fromtable(q))
+  for i, r in ipairs(q) do
+    check.near(p:get(i), math.exp(-r[1] * r[2] / 20), 0.03, "trend at t=" .. r[1] .. " cat " .. r[2])
+  end
+  check.eq(m:importance()[1].name, "days_since")
+end
+
+function tests.refuses_bad_input()
+  local X = T.fromtable({ { 1 }, { 2 }, { 3 }, { 4 } })
+  local m = gbdt.new()
+  check.errors(function() gbdt.new { depth = 3 } end, "unknown option 'depth'")
+  check.errors(function() gbdt.new { loss = "poisson" } end, "opts.loss")
+  check.errors(function() gbdt.new { max_depth = "6" } end, "opts.max_depth must be a number")
+  check.errors(function() gbdt.new { max_leaves = 2.5 } end, "opts.max_leaves must be an integer")
+  check.errors(function() gbdt.new { early_stopping = { round = 3 } } end, "early_stopping.round")
+  check.errors(function() gbdt.new { max_bins = 300 }:fit(X, T.fromtable({ 0, 1, 0, 1 })) end, "max_bins")
+  check.errors(function() m:fit(X, T.fromtable({ 0, 0 / 0, 1, 1 })) end, "gbdt.fit: y[2] is NaN")
+  check.errors(function() m:fit(X, T.fromtable({ 0, 2, 1, 1 })) end, "labels must be 0 or 1")
+  check.errors(function() m:fit(X, T.fromtable({ 1, 1, 1, 1 })) end, "single class")
+  check.errors(function() m:fit(X, T.fromtable({ 0, 1, 1 })) end, "y has 3 entries, X has 4 rows")
+  check.errors(function() m:fit(T.zeros({ 0, 3 }), T.zeros({ 0 })) end, "X is empty")
+  check.errors(function() m:fit({ 1, 2 }, T.zeros({ 2 })) end, "X must be a tensor")
+  check.errors(function() m:fit(X, T.fromtable({ 0, 1, 0, 1 }), { weights = 1 }) end, "unknown option 'weights'")
+  check.errors(function() m:fit(X, T.fromtable({ 0, 1, 0, 1 }), { names = { "a", "b" } }) end, "names must be")
+  check.errors(function() m:predict(X) end, "not fitted")
+  m:fit(X, T.fromtable({ 0, 1, 0, 1 }))
+  check.errors(function() m:predict(T.zeros({ 2, 3 })) end, "X has 3 columns, the model was fit on 1")
+  check.errors(function() gbdt.load(os.tmpname() .. "-missing") end, "missing")
+end
+
+return tests
