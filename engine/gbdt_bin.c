@@ -130,14 +130,15 @@ int gbdt_bin_fit(gbdt_binner *b, gbdt_pool *p, int64_t n, int d, const float *X,
 int gbdt_bin_of(const gbdt_binner *b, int f, float x)
 {
     if (isnan(x)) return b->max_bins;
-    const float *e = b->edges + (int64_t)f * b->max_bins;
-    int lo = 0, hi = b->n_bins[f] - 1; /* answer in [lo, hi]: first edge >= x, or the last bin */
-    while (lo < hi) {
-        int mid = (lo + hi) >> 1;
-        if (x <= e[mid]) hi = mid;
-        else lo = mid + 1;
+    const float *e = b->edges + (int64_t)f * b->max_bins, *base = e;
+    int len = b->n_bins[f] - 1; /* edges; the answer is how many are < x (branch-free search) */
+    if (len == 0) return 0;
+    while (len > 1) {
+        int half = len >> 1;
+        base = base[half] < x ? base + half : base;
+        len -= half;
     }
-    return lo;
+    return (int)(base - e) + (*base < x);
 }
 
 typedef struct {
@@ -154,10 +155,8 @@ static void apply_block(void *arg, int t)
     apply_job *j = arg;
     int d = j->b->d;
     int64_t i0 = (int64_t)t * BIN_BLOCK, i1 = i0 + BIN_BLOCK < j->n ? i0 + BIN_BLOCK : j->n;
-    for (int f = 0; f < d; f++) {
-        uint8_t *col = j->bins + (int64_t)f * j->n;
-        for (int64_t i = i0; i < i1; i++) col[i] = (uint8_t)gbdt_bin_of(j->b, f, j->X[i * d + f]);
-    }
+    for (int64_t i = i0; i < i1; i++)
+        for (int f = 0; f < d; f++) j->bins[i * d + f] = (uint8_t)gbdt_bin_of(j->b, f, j->X[i * d + f]);
 }
 
 void gbdt_bin_apply(const gbdt_binner *b, gbdt_pool *p, int64_t n, const float *X, uint8_t *bins)

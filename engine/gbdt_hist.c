@@ -1,19 +1,22 @@
-/* gbdt_hist.c — gradient/hessian histograms of a leaf's rows, per feature.
+/* gbdt_hist.c — gradient/hessian histograms of a leaf's rows, all features at once.
  *
- * Work is split into (feature, row chunk) tasks. The chunk length depends only on the number
- * of rows in the leaf, never on the thread count; each task fills its own partial histogram
- * and the partials of a feature are then added chunk by chunk in order. Hence a histogram is
- * bit-identical for any number of threads. Gradients of the leaf's rows are first gathered in
- * row order (LightGBM's "ordered gradients") so the inner loop reads them sequentially. */
+ * Bins are stored row-major ([n][d] bytes), and histograms are built row by row (LightGBM's
+ * "row-wise" mode): each row of the leaf costs one read of its gradient pair and one cache line
+ * of bins, however scattered the leaf's rows are, where a feature-by-feature pass would touch
+ * every row once per feature.
+ *
+ * Determinism: the leaf's rows are cut into chunks whose length depends only on the number of
+ * rows, never on the thread count; each chunk fills its own partial histogram and the partials
+ * are added feature by feature in chunk order. A histogram is therefore bit-identical for any
+ * number of threads. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "gbdt_internal.h"
 
-#define MIN_CHUNK 32768
-#define MAX_CHUNKS 32
-#define GATHER_BLOCK 65536
+#define MIN_CHUNK 16384
+#define MAX_CHUNKS 16
 
 static int64_t chunk_len(int64_t m)
 {
@@ -29,71 +32,57 @@ typedef struct {
     gbdt_stat *out; /* final histogram [d * stride] */
 } build_job;
 
-static void fill(const gbdt_hist_ctx *c, const int32_t *idx, int f, int64_t a, int64_t b, gbdt_stat *H)
+/* rows a..b-1 of the leaf (idx NULL: rows a..b-1 of the data) into H [d * stride]. */
+static void fill(const gbdt_hist_ctx *c, const int32_t *idx, int64_t a, int64_t b, gbdt_stat *H)
 {
-    memset(H, 0, (size_t)c->stride * sizeof *H);
-    const uint8_t *col = c->bins + (int64_t)f * c->n;
-    if (idx) {
-        const float *og = c->og, *oh = c->oh;
-        for (int64_t i = a; i < b; i++) {
-            gbdt_stat *s = H + col[idx[i]];
-            s->g += og[i];
-            s->h += oh[i];
-            s->n++;
-        }
-    } else {
-        const float *g = c->g, *h = c->h;
-        for (int64_t i = a; i < b; i++) {
-            gbdt_stat *s = H + col[i];
-            s->g += g[i];
-            s->h += h[i];
+    int d = c->d, S = c->stride;
+    memset(H, 0, (size_t)d * S * sizeof *H);
+    const float *g = c->g, *h = c->h;
+    for (int64_t i = a; i < b; i++) {
+        int64_t r = idx ? idx[i] : i;
+        const uint8_t *bin = c->bins + r * d;
+        double gi = g[r], hi = h[r];
+        gbdt_stat *Hf = H;
+        for (int f = 0; f < d; f++, Hf += S) {
+            gbdt_stat *s = Hf + bin[f];
+            s->g += gi;
+            s->h += hi;
             s->n++;
         }
     }
 }
 
-/* task t = feature t / nchunks, chunk t % nchunks */
-static void build_task(void *arg, int t)
+static void build_task(void *arg, int k)
 {
     build_job *j = arg;
     gbdt_hist_ctx *c = j->c;
-    int f = t / j->nchunks, k = t % j->nchunks;
     int64_t a = k * j->clen, b = a + j->clen < j->m ? a + j->clen : j->m;
-    gbdt_stat *H = j->nchunks == 1 ? j->out + (int64_t)f * c->stride : c->partial + (int64_t)t * c->stride;
-    fill(c, j->idx, f, a, b, H);
+    gbdt_stat *H = j->nchunks == 1 ? j->out : c->partial + (int64_t)k * c->d * c->stride;
+    fill(c, j->idx, a, b, H);
 }
 
+/* feature f of the partials, summed in chunk order */
 static void reduce_task(void *arg, int f)
 {
     build_job *j = arg;
     int S = j->c->stride;
+    int64_t step = (int64_t)j->c->d * S;
     gbdt_stat *H = j->out + (int64_t)f * S;
-    const gbdt_stat *P = j->c->partial + (int64_t)f * j->nchunks * S;
+    const gbdt_stat *P = j->c->partial + (int64_t)f * S;
     memcpy(H, P, (size_t)S * sizeof *H);
     for (int k = 1; k < j->nchunks; k++)
         for (int b = 0; b < S; b++) {
-            H[b].g += P[(int64_t)k * S + b].g;
-            H[b].h += P[(int64_t)k * S + b].h;
-            H[b].n += P[(int64_t)k * S + b].n;
+            const gbdt_stat *q = P + k * step + b;
+            H[b].g += q->g;
+            H[b].h += q->h;
+            H[b].n += q->n;
         }
-}
-
-static void gather_task(void *arg, int t)
-{
-    build_job *j = arg;
-    gbdt_hist_ctx *c = j->c;
-    int64_t a = (int64_t)t * GATHER_BLOCK, b = a + GATHER_BLOCK < j->m ? a + GATHER_BLOCK : j->m;
-    for (int64_t i = a; i < b; i++) {
-        c->og[i] = c->g[j->idx[i]];
-        c->oh[i] = c->h[j->idx[i]];
-    }
 }
 
 int gbdt_hist_build(gbdt_hist_ctx *c, const int32_t *idx, int64_t m, gbdt_stat *hist)
 {
-    build_job j = {c, idx, m, chunk_len(m), 0, hist};
+    build_job j = {c, idx, m, chunk_len(m), 1, hist};
     j.nchunks = m > 0 ? (int)((m + j.clen - 1) / j.clen) : 1;
-    int parallel = m * c->d >= 65536; /* below that, waking workers costs more than it saves */
     if (j.nchunks > 1) {
         int64_t need = (int64_t)c->d * j.nchunks * c->stride;
         if (need > c->partial_cap) {
@@ -103,9 +92,8 @@ int gbdt_hist_build(gbdt_hist_ctx *c, const int32_t *idx, int64_t m, gbdt_stat *
             c->partial_cap = need;
         }
     }
-    if (idx) gbdt_pool_run(c->pool, (int)((m + GATHER_BLOCK - 1) / GATHER_BLOCK), gather_task, &j, parallel);
-    gbdt_pool_run(c->pool, c->d * j.nchunks, build_task, &j, parallel);
-    if (j.nchunks > 1) gbdt_pool_run(c->pool, c->d, reduce_task, &j, parallel);
+    gbdt_pool_run(c->pool, j.nchunks, build_task, &j, 1);
+    if (j.nchunks > 1) gbdt_pool_run(c->pool, c->d, reduce_task, &j, 1);
     return TIDE_OK;
 }
 

@@ -29,7 +29,7 @@ typedef struct {
 /* Edges from a seeded sample of at most `sample` rows (all rows when n <= sample). */
 int gbdt_bin_fit(gbdt_binner *b, gbdt_pool *p, int64_t n, int d, const float *X, int max_bins,
                  int64_t sample, uint64_t seed);
-/* bins [d][n] (feature-major) of X [n, d]. */
+/* bins [n][d] (row-major, one byte per value) of X [n, d]. */
 void gbdt_bin_apply(const gbdt_binner *b, gbdt_pool *p, int64_t n, const float *X, uint8_t *bins);
 void gbdt_bin_free(gbdt_binner *b);
 /* The bin of one value (exposed for tests). */
@@ -44,9 +44,8 @@ typedef struct {
 typedef struct {
     int d, stride;             /* stride = max_bins + 1 */
     int64_t n;                 /* training rows */
-    const uint8_t *bins;       /* [d][n] */
+    const uint8_t *bins;       /* [n][d] */
     const float *g, *h;        /* [n] gradients, hessians (weights folded in) */
-    float *og, *oh;            /* [n] scratch: gradients in leaf-row order */
     gbdt_stat *partial;        /* scratch for row-chunk partial histograms */
     int64_t partial_cap;       /* entries */
     gbdt_pool *pool;

@@ -2,8 +2,13 @@
  *
  * A fit runs thousands of small parallel steps (one histogram per leaf); starting threads for
  * each would cost more than the work, so workers live for the whole fit and sleep on a
- * condition variable between jobs. Tasks are handed out by an atomic counter: which thread
- * runs which task varies, but every task writes its own output, so results do not. */
+ * condition variable between jobs. Tasks are handed out by an atomic ticket: which thread
+ * runs which task varies, but every task writes its own output, so results do not.
+ *
+ * The caller works on its own job too and waits only for the tasks, not for every worker to
+ * wake: on a loaded machine a descheduled worker would otherwise stall each of the thousands
+ * of steps. The ticket carries the job's generation in its high 32 bits, so a worker that wakes
+ * late cannot take a task of a newer job with the older job's function. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -18,14 +23,14 @@ struct gbdt_pool {
     int threads; /* including the caller */
     pthread_t th[POOL_MAX];
     pthread_mutex_t mu;
-    pthread_cond_t wake, done;
-    uint64_t generation; /* bumped per job */
-    int busy;            /* workers still inside the current job */
+    pthread_cond_t wake, finished;
+    uint32_t generation; /* bumped per job */
     int stop;
     void (*fn)(void *, int);
     void *ctx;
     int ntasks;
-    atomic_int next;
+    _Atomic uint64_t ticket; /* generation << 32 | next task */
+    atomic_int done;         /* tasks finished in the current job */
 };
 
 int gbdt_threads(int requested)
@@ -40,28 +45,37 @@ int gbdt_threads(int requested)
     return (int)t;
 }
 
-static void drain(gbdt_pool *p)
+/* Runs tasks of job `gen` (fn, ctx, ntasks as read for it) until none is left. */
+static void drain(gbdt_pool *p, uint32_t gen, void (*fn)(void *, int), void *ctx, int ntasks)
 {
     for (;;) {
-        int t = atomic_fetch_add(&p->next, 1);
-        if (t >= p->ntasks) break;
-        p->fn(p->ctx, t);
+        uint64_t t = atomic_load(&p->ticket);
+        if ((uint32_t)(t >> 32) != gen || (int)(uint32_t)t >= ntasks) return;
+        if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1)) continue;
+        fn(ctx, (int)(uint32_t)t);
+        if (atomic_fetch_add(&p->done, 1) + 1 == ntasks) {
+            pthread_mutex_lock(&p->mu); /* the caller checks `done` under the lock: no lost wake-up */
+            pthread_cond_signal(&p->finished);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
 static void *worker(void *arg)
 {
     gbdt_pool *p = arg;
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
         if (p->stop) break;
         seen = p->generation;
+        void (*fn)(void *, int) = p->fn;
+        void *ctx = p->ctx;
+        int ntasks = p->ntasks;
         pthread_mutex_unlock(&p->mu);
-        drain(p);
+        drain(p, seen, fn, ctx, ntasks);
         pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0) pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -73,7 +87,7 @@ gbdt_pool *gbdt_pool_new(int threads)
     if (!p) { tide_errorf("gbdt: out of memory for the thread pool"); return NULL; }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->finished, NULL);
     p->threads = 1;
     int want = gbdt_threads(threads);
     for (int k = 1; k < want; k++) {
@@ -91,17 +105,17 @@ void gbdt_pool_run(gbdt_pool *p, int ntasks, void (*fn)(void *, int), void *ctx,
         return;
     }
     pthread_mutex_lock(&p->mu);
+    uint32_t gen = ++p->generation;
     p->fn = fn;
     p->ctx = ctx;
     p->ntasks = ntasks;
-    atomic_store(&p->next, 0);
-    p->busy = p->threads - 1;
-    p->generation++;
+    atomic_store(&p->done, 0);
+    atomic_store(&p->ticket, (uint64_t)gen << 32);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    drain(p);
+    drain(p, gen, fn, ctx, ntasks);
     pthread_mutex_lock(&p->mu);
-    while (p->busy > 0) pthread_cond_wait(&p->done, &p->mu);
+    while (atomic_load(&p->done) < ntasks) pthread_cond_wait(&p->finished, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -115,6 +129,6 @@ void gbdt_pool_free(gbdt_pool *p)
     for (int k = 1; k < p->threads; k++) pthread_join(p->th[k], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->finished);
     free(p);
 }

@@ -13,11 +13,13 @@
 
 #include "gbdt_internal.h"
 
-double gbdt_split_gain(gbdt_stat l, gbdt_stat r, double l2)
+static inline double gain_of(gbdt_stat l, gbdt_stat r, double l2)
 {
     double G = l.g + r.g, H = l.h + r.h;
     return 0.5 * (l.g * l.g / (l.h + l2) + r.g * r.g / (r.h + l2) - G * G / (H + l2));
 }
+
+double gbdt_split_gain(gbdt_stat l, gbdt_stat r, double l2) { return gain_of(l, r, l2); }
 
 static gbdt_stat sub(gbdt_stat a, gbdt_stat b) { return (gbdt_stat){a.g - b.g, a.h - b.h, a.n - b.n}; }
 static gbdt_stat add(gbdt_stat a, gbdt_stat b) { return (gbdt_stat){a.g + b.g, a.h + b.h, a.n + b.n}; }
@@ -30,14 +32,16 @@ typedef struct {
     gbdt_split *res; /* [d] */
 } find_job;
 
-static void consider(const gbdt_split_opts *o, gbdt_split *best, gbdt_stat l, gbdt_stat r, int f, int bin,
-                     int miss_left)
+/* During the search best->gain holds the score GL²/(HL+λ) + GR²/(HR+λ); the parent's term and
+ * the factor 1/2 are constant for the node and applied once at the end. */
+static inline void consider(const gbdt_split_opts *o, gbdt_split *best, gbdt_stat l, gbdt_stat r, int f, int bin,
+                            int miss_left)
 {
     if (l.n < o->min_samples_leaf || r.n < o->min_samples_leaf) return;
     if (l.h < o->min_child_weight || r.h < o->min_child_weight) return;
-    double gain = gbdt_split_gain(l, r, o->l2);
-    if (!(gain > best->gain)) return;
-    best->gain = gain;
+    double score = l.g * l.g / (l.h + o->l2) + r.g * r.g / (r.h + o->l2);
+    if (!(score > best->gain)) return;
+    best->gain = score;
     best->feat = f;
     best->bin = bin;
     best->miss_left = miss_left;
@@ -45,28 +49,37 @@ static void consider(const gbdt_split_opts *o, gbdt_split *best, gbdt_stat l, gb
     best->r = r;
 }
 
+/* Bins without rows are skipped: they leave the left side unchanged, so their cut repeats the
+ * previous one, which already won any tie. The scan stops once the right side is too small. */
 static gbdt_split search(const find_job *j, int f)
 {
     const gbdt_split_opts *o = j->o;
     int B = j->b->max_bins, nb = j->b->n_bins[f];
     const gbdt_stat *H = j->hist + (int64_t)f * (B + 1);
-    gbdt_stat miss = H[B], zero = {0, 0, 0}, l = zero;
-    gbdt_split best = {.gain = o->min_split_gain, .feat = -1};
+    gbdt_stat miss = H[B], tot = j->tot, l = {0, 0, 0};
+    double parent = tot.g * tot.g / (tot.h + o->l2);
+    gbdt_split best = {.gain = parent + 2 * o->min_split_gain, .feat = -1};
     for (int b = 0; b < nb - 1; b++) { /* missing right */
+        if (H[b].n == 0) continue;
         l = add(l, H[b]);
-        consider(o, &best, l, sub(j->tot, l), f, b, 0);
+        if (tot.n - l.n < o->min_samples_leaf) break;
+        consider(o, &best, l, sub(tot, l), f, b, 0);
     }
     if (miss.n > 0) {
-        consider(o, &best, sub(j->tot, miss), miss, f, nb - 1, 0); /* missing alone on the right */
+        consider(o, &best, sub(tot, miss), miss, f, nb - 1, 0); /* missing alone on the right */
         l = miss;
         for (int b = 0; b < nb - 1; b++) { /* missing left */
+            if (H[b].n == 0) continue;
             l = add(l, H[b]);
-            consider(o, &best, l, sub(j->tot, l), f, b, 1);
+            if (tot.n - l.n < o->min_samples_leaf) break;
+            consider(o, &best, l, sub(tot, l), f, b, 1);
         }
     }
     if (best.feat >= 0) {
+        best.gain = gain_of(best.l, best.r, o->l2);
         best.thr = best.bin == nb - 1 ? INFINITY : j->b->edges[(int64_t)f * B + best.bin];
         if (miss.n == 0) best.miss_left = best.l.n > best.r.n;
+        if (!(best.gain > o->min_split_gain)) best = (gbdt_split){.gain = 0, .feat = -1}; /* rounding */
     }
     return best;
 }

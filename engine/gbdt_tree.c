@@ -57,9 +57,7 @@ gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt
     gr->spare = calloc((size_t)o->max_leaves + 1, sizeof *gr->spare);
     gr->all = calloc((size_t)o->max_leaves + 1, sizeof *gr->all);
     gr->hc = (gbdt_hist_ctx){.d = d, .stride = b->max_bins + 1, .n = n, .bins = bins, .pool = p};
-    gr->hc.og = malloc((size_t)n * sizeof(float));
-    gr->hc.oh = malloc((size_t)n * sizeof(float));
-    if (!gr->rows || !gr->tmp || !gr->leaves || !gr->spare || !gr->all || !gr->hc.og || !gr->hc.oh) {
+    if (!gr->rows || !gr->tmp || !gr->leaves || !gr->spare || !gr->all) {
         gbdt_grower_free(gr);
         tide_errorf("gbdt: out of memory for %lld rows", (long long)n);
         return NULL;
@@ -72,7 +70,7 @@ void gbdt_grower_free(gbdt_grower *gr)
     if (!gr) return;
     for (int i = 0; i < gr->nbufs; i++) free(gr->all[i]);
     free(gr->rows); free(gr->tmp); free(gr->leaves); free(gr->spare); free(gr->all);
-    free(gr->hc.og); free(gr->hc.oh); free(gr->hc.partial);
+    free(gr->hc.partial);
     free(gr);
 }
 
@@ -105,15 +103,19 @@ static void prepare(gbdt_grower *gr, leaf *lf)
 static int64_t partition(gbdt_grower *gr, const leaf *lf)
 {
     const gbdt_split *s = &lf->split;
-    const uint8_t *col = gr->bins + (int64_t)s->feat * gr->n;
-    int miss = gr->b->max_bins;
+    const uint8_t *col = gr->bins + s->feat;
+    int miss = gr->b->max_bins, d = gr->d;
     int32_t *r = gr->rows + lf->start;
     int64_t nl = 0, nr = 0;
-    for (int64_t i = 0; i < lf->cnt; i++) {
-        int bin = col[r[i]];
+    int32_t *tmp = gr->tmp;
+    for (int64_t i = 0; i < lf->cnt; i++) { /* branch-free: the side is a coin flip to the CPU */
+        int32_t ri = r[i];
+        int bin = col[(int64_t)ri * d];
         int left = bin == miss ? s->miss_left : bin <= s->bin;
-        if (left) r[nl++] = r[i];
-        else gr->tmp[nr++] = r[i];
+        r[nl] = ri; /* nl <= i: that slot was already read */
+        tmp[nr] = ri;
+        nl += left;
+        nr += !left;
     }
     memcpy(r + nl, gr->tmp, (size_t)nr * sizeof *r);
     return nl;

@@ -1,0 +1,30 @@
+#!/bin/sh
+# bench_gbdt — Tide's histogram GBDT vs scikit-learn's HistGradientBoostingClassifier on the
+# same deterministic synthetic data (200k x 20 train, 50k test; bench_gbdt.lua writes it, both
+# read it), matched settings, no early stopping. Prints held-out AUC and train time of each,
+# Tide at 1 and 2 threads, the peer at 2 (OMP_NUM_THREADS), and the ratio at 2 threads.
+# Goal (issue 14): Tide trains >= 2x faster at equal AUC. The load average is printed with the
+# figures: on a shared machine timings move with it. BENCH_GBDT_N overrides the train rows.
+LUAJIT=${LUAJIT:-luajit}
+TMP=$(mktemp -d /tmp/tide_bench_gbdt.XXXXXX) || exit 1
+trap 'rm -rf "$TMP"' EXIT
+echo "load average before: $(cat /proc/loadavg)"
+tide_out=$($LUAJIT tests/bench/bench_gbdt.lua "$TMP" "${BENCH_GBDT_N:-200000}") || { echo "$tide_out"; exit 1; }
+echo "$tide_out"
+if /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+  peer=$(OMP_NUM_THREADS=2 /usr/bin/python3 tests/bench/bench_gbdt.py "$TMP/data.ckpt" 2) || { echo "$peer"; exit 1; }
+  echo "$peer"
+else
+  echo "peer skipped: no python3-sklearn (apt-get install python3-sklearn)"; exit 0
+fi
+echo "load average after: $(cat /proc/loadavg)"
+printf '%s\n%s\n' "$tide_out" "$peer" | awk '
+  function val(s, k) { if (match(s, k "=[^ ]*")) return substr(s, RSTART + length(k) + 1, RLENGTH - length(k) - 1); return "" }
+  /^RESULT tide threads=1/ { t1 = val($0, "train_s") }
+  /^RESULT tide threads=2/ { t2 = val($0, "train_s"); a2 = val($0, "auc") }
+  /^RESULT sklearn/ { ts = val($0, "train_s"); as = val($0, "auc") }
+  END {
+    printf "tide threads 1 -> 2: %.2fx faster\n", t1 / t2
+    printf "train time sklearn / tide (2 threads): %.2fx; AUC tide %.4f vs sklearn %.4f (%+.4f)\n", ts / t2, a2, as, a2 - as
+    printf "goal >= 2x faster at equal AUC: %s\n", (ts / t2 >= 2 && a2 >= as - 0.002) ? "OK" : "NOT MET"
+  }'
