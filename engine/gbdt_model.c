@@ -76,13 +76,33 @@ static inline float tree_value(const tide_gbdt *m, int64_t node, const float *x)
 
 #define PRED_BLOCK 256
 
+/* One node in one cache-friendly record for prediction (the model keeps separate arrays). */
+typedef struct {
+    float thr;     /* leaf: its value */
+    int32_t feat;  /* -1 at a leaf */
+    int32_t left, right;
+    int32_t miss_left;
+} pnode;
+
 typedef struct {
     const tide_gbdt *m;
+    const pnode *nodes;
     int64_t n;
     const float *X;
     int raw;
     float *out;
 } pred_job;
+
+static inline float pnode_value(const pnode *t, int64_t node, const float *x)
+{
+    while (t[node].feat >= 0) {
+        const pnode *p = &t[node];
+        float v = x[p->feat];
+        int left = isnan(v) ? p->miss_left : v <= p->thr;
+        node = left ? p->left : p->right;
+    }
+    return t[node].thr;
+}
 
 static void pred_task(void *arg, int t)
 {
@@ -91,8 +111,8 @@ static void pred_task(void *arg, int t)
     int64_t i0 = (int64_t)t * PRED_BLOCK, i1 = i0 + PRED_BLOCK < j->n ? i0 + PRED_BLOCK : j->n;
     double acc[PRED_BLOCK];
     for (int64_t i = i0; i < i1; i++) acc[i - i0] = m->baseline;
-    for (int k = 0; k < m->n_trees; k++)
-        for (int64_t i = i0; i < i1; i++) acc[i - i0] += (double)tree_value(m, m->tree_off[k], j->X + i * m->d);
+    for (int k = 0; k < m->n_trees; k++) /* tree-major inside a block: one tree stays in cache */
+        for (int64_t i = i0; i < i1; i++) acc[i - i0] += (double)pnode_value(j->nodes, m->tree_off[k], j->X + i * m->d);
     for (int64_t i = i0; i < i1; i++) {
         double r = acc[i - i0];
         if (!j->raw && m->loss == TIDE_GBDT_LOGISTIC) r = r >= 0 ? 1.0 / (1.0 + exp(-r)) : exp(r) / (1.0 + exp(r));
@@ -103,12 +123,17 @@ static void pred_task(void *arg, int t)
 int tide_gbdt_predict(const tide_gbdt *m, int64_t n, const float *X, int raw, float *out, int threads)
 {
     if (!m || n < 0 || (n > 0 && (!X || !out))) return tide_errorf("gbdt predict: bad arguments");
+    pnode *nodes = malloc((size_t)(m->n_nodes ? m->n_nodes : 1) * sizeof *nodes);
+    if (!nodes) return tide_errorf("gbdt predict: out of memory for %lld nodes", (long long)m->n_nodes);
+    for (int64_t i = 0; i < m->n_nodes; i++)
+        nodes[i] = (pnode){m->feat[i] >= 0 ? m->thr[i] : m->value[i], m->feat[i], m->left[i], m->right[i], m->miss_left[i]};
     int ntasks = (int)((n + PRED_BLOCK - 1) / PRED_BLOCK);
-    pred_job j = {m, n, X, raw, out};
+    pred_job j = {m, nodes, n, X, raw, out};
     int par = n * (int64_t)(m->n_trees + 1) >= 200000 && gbdt_threads(threads) > 1;
     gbdt_pool *p = par ? gbdt_pool_new(threads) : NULL; /* NULL: run here */
     gbdt_pool_run(p, ntasks, pred_task, &j, 1);
     gbdt_pool_free(p);
+    free(nodes);
     return TIDE_OK;
 }
 
