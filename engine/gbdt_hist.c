@@ -8,7 +8,8 @@
  * Determinism: the leaf's rows are cut into chunks whose length depends only on the number of
  * rows, never on the thread count; each chunk fills its own partial histogram and the partials
  * are added feature by feature in chunk order. A histogram is therefore bit-identical for any
- * number of threads. */
+ * number of threads. A leaf of one chunk is split into feature blocks instead (their number
+ * may follow the thread count: each feature is still summed over the same rows in order). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,22 +29,23 @@ typedef struct {
     gbdt_hist_ctx *c;
     const int32_t *idx;
     int64_t m, clen;
-    int nchunks;
-    gbdt_stat *out; /* final histogram [d * stride] */
+    int nchunks, nblocks; /* nblocks: feature blocks of a single-chunk build */
+    gbdt_stat *out;       /* final histogram [d * stride] */
 } build_job;
 
-/* rows a..b-1 of the leaf (idx NULL: rows a..b-1 of the data) into H [d * stride]. */
-static void fill(const gbdt_hist_ctx *c, const int32_t *idx, int64_t a, int64_t b, gbdt_stat *H)
+/* Features f0..f1-1 of rows a..b-1 of the leaf (idx NULL: rows a..b-1 of the data) into
+ * H [d * stride]. Each feature's bins are summed over the rows in order, whatever f0, f1. */
+static void fill(const gbdt_hist_ctx *c, const int32_t *idx, int64_t a, int64_t b, int f0, int f1, gbdt_stat *H)
 {
     int d = c->d, S = c->stride;
-    memset(H, 0, (size_t)d * S * sizeof *H);
+    memset(H + (int64_t)f0 * S, 0, (size_t)(f1 - f0) * S * sizeof *H);
     const float *g = c->g, *h = c->h;
     for (int64_t i = a; i < b; i++) {
         int64_t r = idx ? idx[i] : i;
         const uint8_t *bin = c->bins + r * d;
         double gi = g[r], hi = h[r];
-        gbdt_stat *Hf = H;
-        for (int f = 0; f < d; f++, Hf += S) {
+        gbdt_stat *Hf = H + (int64_t)f0 * S;
+        for (int f = f0; f < f1; f++, Hf += S) {
             gbdt_stat *s = Hf + bin[f];
             s->g += gi;
             s->h += hi;
@@ -56,9 +58,12 @@ static void build_task(void *arg, int k)
 {
     build_job *j = arg;
     gbdt_hist_ctx *c = j->c;
+    if (j->nchunks == 1) { /* one chunk: feature block k of all rows, straight into out */
+        fill(c, j->idx, 0, j->m, c->d * k / j->nblocks, c->d * (k + 1) / j->nblocks, j->out);
+        return;
+    }
     int64_t a = k * j->clen, b = a + j->clen < j->m ? a + j->clen : j->m;
-    gbdt_stat *H = j->nchunks == 1 ? j->out : c->partial + (int64_t)k * c->d * c->stride;
-    fill(c, j->idx, a, b, H);
+    fill(c, j->idx, a, b, 0, c->d, c->partial + (int64_t)k * c->d * c->stride);
 }
 
 /* feature f of the partials, summed in chunk order */
@@ -81,8 +86,14 @@ static void reduce_task(void *arg, int f)
 
 int gbdt_hist_build(gbdt_hist_ctx *c, const int32_t *idx, int64_t m, gbdt_stat *hist)
 {
-    build_job j = {c, idx, m, chunk_len(m), 1, hist};
+    build_job j = {c, idx, m, chunk_len(m), 1, 1, hist};
     j.nchunks = m > 0 ? (int)((m + j.clen - 1) / j.clen) : 1;
+    /* A small leaf is split by features instead (same sums: the split does not change any
+     * feature's order of addition), when it is worth waking the workers. */
+    if (j.nchunks == 1 && m * c->d >= 65536) {
+        j.nblocks = 2 * gbdt_pool_threads(c->pool);
+        if (j.nblocks > c->d) j.nblocks = c->d;
+    }
     if (j.nchunks > 1) {
         int64_t need = (int64_t)c->d * j.nchunks * c->stride;
         if (need > c->partial_cap) {
@@ -92,7 +103,7 @@ int gbdt_hist_build(gbdt_hist_ctx *c, const int32_t *idx, int64_t m, gbdt_stat *
             c->partial_cap = need;
         }
     }
-    gbdt_pool_run(c->pool, j.nchunks, build_task, &j, 1);
+    gbdt_pool_run(c->pool, j.nchunks > 1 ? j.nchunks : j.nblocks, build_task, &j, 1);
     if (j.nchunks > 1) gbdt_pool_run(c->pool, c->d, reduce_task, &j, 1);
     return TIDE_OK;
 }

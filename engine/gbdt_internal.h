@@ -17,6 +17,7 @@ gbdt_pool *gbdt_pool_new(int threads);         /* NULL + message on failure */
 /* parallel == 0 runs everything here (small jobs: waking workers costs more). */
 void gbdt_pool_run(gbdt_pool *p, int ntasks, void (*fn)(void *ctx, int t), void *ctx, int parallel);
 void gbdt_pool_free(gbdt_pool *p);             /* NULL-safe */
+int gbdt_pool_threads(const gbdt_pool *p);     /* threads including the caller (NULL: 1) */
 
 /* ---- bins: feature f's non-missing values fall in bins 0..n_bins[f]-1 with upper edges
  * edges[f * max_bins + b] (x <= edge, strictly increasing); NaN goes to bin max_bins. */

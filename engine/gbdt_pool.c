@@ -119,6 +119,8 @@ void gbdt_pool_run(gbdt_pool *p, int ntasks, void (*fn)(void *, int), void *ctx,
     pthread_mutex_unlock(&p->mu);
 }
 
+int gbdt_pool_threads(const gbdt_pool *p) { return p ? p->threads : 1; }
+
 void gbdt_pool_free(gbdt_pool *p)
 {
     if (!p) return;
