@@ -58,6 +58,24 @@ local function logreg_auc(rows, y, rows_te, y_te)
   return tide.metrics.auc(T.fromtable(s), T.fromtable(y_te))
 end
 
+-- Hand-worked stumps (one split, learning rate 1). Squared, x = 1..4, y = {1, 2, 5, 6}, l2 = 1:
+-- baseline 3.5, g = {2.5, 1.5, -1.5, -2.5}, h = 1; the cut between 2 and 3 (threshold 2.5) gains
+-- 0.5 (4²/3 + 4²/3) = 16/3 against 2.34375 for the others; leaves -G/(H+1) = ∓4/3.
+-- Logistic, y = {0, 0, 1, 1}, l2 = 0: baseline 0, g = ±0.5, h = 0.25; leaves -G/H = ∓2.
+function tests.hand_computed_stumps()
+  local X = T.fromtable({ { 1 }, { 2 }, { 3 }, { 4 } })
+  local q = T.fromtable({ { 2.5 }, { 2.6 }, { 0 / 0 } })
+  local o = { n_trees = 1, max_leaves = 2, learning_rate = 1, min_child_weight = 0, min_samples_leaf = 1 }
+  o.loss, o.l2 = "squared", 1
+  local m = gbdt.new(o):fit(X, T.fromtable({ 1, 2, 5, 6 }))
+  check.all_near(m:predict(q), { 3.5 - 4 / 3, 3.5 + 4 / 3, 3.5 + 4 / 3 }, 1e-6)
+  check.eq(m:importance()[1].gain, 1)
+  o.loss, o.l2 = "logistic", 0
+  m = gbdt.new(o):fit(X, T.fromtable({ 0, 0, 1, 1 }))
+  check.all_near(m:predict_raw(q), { -2, 2, 2 }, 1e-6)
+  check.near(m:predict(q):get(1), 1 / (1 + math.exp(2)), 1e-6)
+end
+
 function tests.xor_interaction_beats_logistic_regression()
   local X, y, rows, ly = xor_data(3000, 1)
   local Xte, yte, rows_te, lyte = xor_data(2000, 7)
