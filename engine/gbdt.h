@@ -69,11 +69,13 @@ typedef struct {
 } tide_gbdt;
 
 /* Fits a model on n rows of d features (X row-major [n, d], NaN = missing), labels y [n] (0/1
- * for logistic, real for squared), optional non-negative weights w [n]. When Xv is given
- * (nv rows, labels yv, weights wv or NULL) or o->validation_fraction > 0 and o->es_rounds > 0,
- * boosting stops after es_rounds rounds without improvement of the validation loss and the
- * model keeps the best number of trees. NEW model, or NULL + a message naming the problem
- * (bad option, empty X, NaN or non-0/1 labels, a single class, bad weights). */
+ * for logistic, real for squared), optional non-negative weights w [n]. The validation set is
+ * Xv (nv rows, labels yv, weights wv or NULL) or, when nv == 0, o->validation_fraction > 0 and
+ * o->es_rounds > 0, a seeded hold-out of the rows. Its loss is recorded after every round;
+ * with o->es_rounds > 0, boosting stops after es_rounds rounds without an improvement larger
+ * than es_tol and the model keeps the best number of trees (possibly 0: the baseline alone).
+ * NEW model, or NULL + a message naming the problem (bad option, empty X, NaN or non-0/1
+ * labels, a single class, bad weights). */
 tide_gbdt *tide_gbdt_fit(const tide_gbdt_opts *o, int64_t n, int d, const float *X, const float *y,
                          const float *w, int64_t nv, const float *Xv, const float *yv, const float *wv);
 

@@ -156,6 +156,28 @@ function tests.early_stopping_keeps_best_iteration()
   check.truthy(m3.n_iter < 400 and m3.n_iter == m3.n_trees + 5, "hold-out early stopping")
 end
 
+-- Validation labels opposite to the training ones: the first tree already hurts, so early
+-- stopping keeps zero trees and the model predicts the training log-odds; it saves and loads.
+function tests.early_stopping_can_keep_zero_trees()
+  local rows, X = uniform_rows(500, 1, 71)
+  local y, yv = {}, {}
+  for i = 1, 500 do y[i] = rows[i][1] > 0 and 1 or 0; yv[i] = 1 - y[i] end
+  local m = gbdt.new { n_trees = 50, early_stopping = { rounds = 3 } }
+  m:fit(X, T.fromtable(y), { valid = { X = X, y = T.fromtable(yv) } })
+  check.eq(m.n_trees, 0)
+  check.eq(m.n_iter, 3)
+  local pos = 0
+  for i = 1, 500 do pos = pos + y[i] end
+  check.near(m:predict_raw(X):get(1), math.log(pos / (500 - pos)), 1e-6)
+  local path = os.tmpname()
+  m:save(path)
+  local c = gbdt.load(path)
+  os.remove(path)
+  check.eq(c.n_trees, 0)
+  check.eq((c:predict(X) - m:predict(X)):abs():max():item(), 0)
+  check.eq(c:importance()[1].gain, 0)
+end
+
 function tests.threads_identical_and_save_load_exact()
   local X, y = xor_data(40000, 51) -- several histogram row chunks, parallel tasks
   local a = gbdt.new { n_trees = 10, threads = 1 }:fit(X, y)
@@ -225,6 +247,7 @@ function tests.refuses_bad_input()
   check.errors(function() m:fit(X, T.fromtable({ 0, 1, 1 })) end, "y has 3 entries, X has 4 rows")
   check.errors(function() m:fit(T.zeros({ 0, 3 }), T.zeros({ 0 })) end, "X is empty")
   check.errors(function() m:fit({ 1, 2 }, T.zeros({ 2 })) end, "X must be a tensor")
+  check.errors(function() m:fit(T.zeros({ 4 }), T.zeros({ 4 })) end, "X must be a 2-D tensor")
   check.errors(function() m:fit(X, T.fromtable({ 0, 1, 0, 1 }), { weights = 1 }) end, "unknown option 'weights'")
   check.errors(function() m:fit(X, T.fromtable({ 0, 1, 0, 1 }), { names = { "a", "b" } }) end, "names must be")
   check.errors(function() m:predict(X) end, "not fitted")

@@ -102,8 +102,9 @@ function Model:fit(X, y, fopts)
     check_tensor("gbdt.fit", "valid y", vy)
     if vw ~= nil then check_tensor("gbdt.fit", "valid weight", vw) end
   end
+  if X:dim() ~= 2 then error(("gbdt.fit: X must be a 2-D tensor [n, d], got %d dims"):format(X:dim()), 2) end
   local o = self.opts
-  local d = X:dim() == 2 and X:size(2) or 0
+  local d = X:size(2)
   local names = fopts.names
   if names ~= nil then
     if type(names) ~= "table" or #names ~= d then
