@@ -30,7 +30,7 @@ typedef struct {
     int max_depth;           /* 0: unlimited */
     int max_leaves;          /* >= 2 */
     int max_bins;            /* non-missing bins per feature, 2..255 */
-    double learning_rate;    /* shrinkage, (0, 1] */
+    double learning_rate;    /* shrinkage, > 0 (typically 0.01..0.3) */
     double l2;               /* L2 penalty on leaf values, >= 0 */
     double min_child_weight; /* least hessian sum in a child, >= 0 */
     int64_t min_samples_leaf;/* least rows in a child, >= 1 */

@@ -36,9 +36,12 @@ static void radix_sort(uint32_t *a, uint32_t *tmp, int64_t m)
 {
     for (int shift = 0; shift < 32; shift += 8) {
         int64_t cnt[257] = {0};
-        for (int64_t i = 0; i < m; i++) cnt[((a[i] >> shift) & 255) + 1]++;
-        for (int k = 0; k < 256; k++) cnt[k + 1] += cnt[k];
-        for (int64_t i = 0; i < m; i++) tmp[cnt[(a[i] >> shift) & 255]++] = a[i];
+        for (int64_t i = 0; i < m; i++)
+            cnt[((a[i] >> shift) & 255) + 1]++;
+        for (int k = 0; k < 256; k++)
+            cnt[k + 1] += cnt[k];
+        for (int64_t i = 0; i < m; i++)
+            tmp[cnt[(a[i] >> shift) & 255]++] = a[i];
         memcpy(a, tmp, (size_t)m * sizeof *a);
     }
 }
@@ -64,7 +67,10 @@ static void fit_feature(void *arg, int f)
 {
     fit_job *j = arg;
     uint32_t *v = malloc((size_t)(j->m ? j->m : 1) * 2 * sizeof *v);
-    if (!v) { j->failed = 1; return; }
+    if (!v) {
+        j->failed = 1;
+        return;
+    }
     int64_t m = 0;
     for (int64_t i = 0; i < j->m; i++) {
         float x = j->X[j->rows[i] * j->d + f];
@@ -74,7 +80,8 @@ static void fit_feature(void *arg, int f)
     int B = j->b->max_bins, nb = 0;
     float *e = j->b->edges + (int64_t)f * B;
     int64_t distinct = m > 0;
-    for (int64_t i = 1; i < m; i++) distinct += v[i] != v[i - 1];
+    for (int64_t i = 1; i < m; i++)
+        distinct += v[i] != v[i - 1];
     if (distinct <= B) {
         for (int64_t i = 1; i < m; i++)
             if (v[i] != v[i - 1]) e[nb++] = mid_edge(kfloat(v[i - 1]), kfloat(v[i]));
@@ -109,7 +116,8 @@ int gbdt_bin_fit(gbdt_binner *b, gbdt_pool *p, int64_t n, int d, const float *X,
         return tide_errorf("gbdt: out of memory for bin edges (%d features)", d);
     }
     if (m == n) {
-        for (int64_t i = 0; i < n; i++) rows[i] = i;
+        for (int64_t i = 0; i < n; i++)
+            rows[i] = i;
     } else { /* Knuth's Algorithm S: each row kept with probability (left to pick)/(left to see) */
         tide_rng r;
         tide_rng_seed(&r, seed ^ 0x9e3779b97f4a7c15ull);
@@ -156,7 +164,8 @@ static void apply_block(void *arg, int t)
     int d = j->b->d;
     int64_t i0 = (int64_t)t * BIN_BLOCK, i1 = i0 + BIN_BLOCK < j->n ? i0 + BIN_BLOCK : j->n;
     for (int64_t i = i0; i < i1; i++)
-        for (int f = 0; f < d; f++) j->bins[i * d + f] = (uint8_t)gbdt_bin_of(j->b, f, j->X[i * d + f]);
+        for (int f = 0; f < d; f++)
+            j->bins[i * d + f] = (uint8_t)gbdt_bin_of(j->b, f, j->X[i * d + f]);
 }
 
 void gbdt_bin_apply(const gbdt_binner *b, gbdt_pool *p, int64_t n, const float *X, uint8_t *bins)

@@ -18,8 +18,8 @@ static inline double sigmoid(double r)
 
 static inline double softplus(double r) { return r > 0 ? r + log1p(exp(-r)) : log1p(exp(r)); }
 
-void tide_gbdt_grad(tide_gbdt_loss loss, int64_t n, const double *raw, const float *y, const float *w,
-                    float *g, float *h)
+void tide_gbdt_grad(tide_gbdt_loss loss, int64_t n, const double *raw, const float *y, const float *w, float *g,
+                    float *h)
 {
     if (loss == TIDE_GBDT_LOGISTIC) {
         for (int64_t i = 0; i < n; i++) {
@@ -41,8 +41,10 @@ double tide_gbdt_loss_value(tide_gbdt_loss loss, int64_t n, const double *raw, c
     double s = 0, sw = 0;
     for (int64_t i = 0; i < n; i++) {
         double wi = w ? w[i] : 1.0, l;
-        if (loss == TIDE_GBDT_LOGISTIC) l = softplus(raw[i]) - y[i] * raw[i];
-        else l = 0.5 * (raw[i] - y[i]) * (raw[i] - y[i]);
+        if (loss == TIDE_GBDT_LOGISTIC)
+            l = softplus(raw[i]) - y[i] * raw[i];
+        else
+            l = 0.5 * (raw[i] - y[i]) * (raw[i] - y[i]);
         s += wi * l;
         sw += wi;
     }

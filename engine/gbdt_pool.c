@@ -67,7 +67,8 @@ static void *worker(void *arg)
     uint32_t seen = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
+        while (!p->stop && p->generation == seen)
+            pthread_cond_wait(&p->wake, &p->mu);
         if (p->stop) break;
         seen = p->generation;
         void (*fn)(void *, int) = p->fn;
@@ -84,7 +85,10 @@ static void *worker(void *arg)
 gbdt_pool *gbdt_pool_new(int threads)
 {
     gbdt_pool *p = calloc(1, sizeof *p);
-    if (!p) { tide_errorf("gbdt: out of memory for the thread pool"); return NULL; }
+    if (!p) {
+        tide_errorf("gbdt: out of memory for the thread pool");
+        return NULL;
+    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->finished, NULL);
@@ -101,7 +105,8 @@ void gbdt_pool_run(gbdt_pool *p, int ntasks, void (*fn)(void *, int), void *ctx,
 {
     if (ntasks <= 0) return;
     if (!p || p->threads == 1 || !parallel || ntasks == 1) {
-        for (int t = 0; t < ntasks; t++) fn(ctx, t);
+        for (int t = 0; t < ntasks; t++)
+            fn(ctx, t);
         return;
     }
     pthread_mutex_lock(&p->mu);
@@ -115,7 +120,8 @@ void gbdt_pool_run(gbdt_pool *p, int ntasks, void (*fn)(void *, int), void *ctx,
     pthread_mutex_unlock(&p->mu);
     drain(p, gen, fn, ctx, ntasks);
     pthread_mutex_lock(&p->mu);
-    while (atomic_load(&p->done) < ntasks) pthread_cond_wait(&p->finished, &p->mu);
+    while (atomic_load(&p->done) < ntasks)
+        pthread_cond_wait(&p->finished, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -128,7 +134,8 @@ void gbdt_pool_free(gbdt_pool *p)
     p->stop = 1;
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    for (int k = 1; k < p->threads; k++) pthread_join(p->th[k], NULL);
+    for (int k = 1; k < p->threads; k++)
+        pthread_join(p->th[k], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->finished);

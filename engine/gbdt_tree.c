@@ -33,17 +33,20 @@ struct gbdt_grower {
     const uint8_t *bins;
     int32_t *rows, *tmp; /* [n] */
     gbdt_hist_ctx hc;
-    leaf *leaves;         /* [max_leaves] */
-    gbdt_stat **spare;    /* histogram buffers not in use */
+    leaf *leaves;      /* [max_leaves] */
+    gbdt_stat **spare; /* histogram buffers not in use */
     int nspare, nbufs;
-    gbdt_stat **all;      /* every buffer, to free */
+    gbdt_stat **all; /* every buffer, to free */
 };
 
 gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt_pool *p, int64_t n, int d,
                              const uint8_t *bins)
 {
     gbdt_grower *gr = calloc(1, sizeof *gr);
-    if (!gr) { tide_errorf("gbdt: out of memory"); return NULL; }
+    if (!gr) {
+        tide_errorf("gbdt: out of memory");
+        return NULL;
+    }
     gr->o = *o;
     gr->so = (gbdt_split_opts){o->l2, o->min_child_weight, o->min_split_gain, o->min_samples_leaf};
     gr->b = b;
@@ -68,8 +71,13 @@ gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt
 void gbdt_grower_free(gbdt_grower *gr)
 {
     if (!gr) return;
-    for (int i = 0; i < gr->nbufs; i++) free(gr->all[i]);
-    free(gr->rows); free(gr->tmp); free(gr->leaves); free(gr->spare); free(gr->all);
+    for (int i = 0; i < gr->nbufs; i++)
+        free(gr->all[i]);
+    free(gr->rows);
+    free(gr->tmp);
+    free(gr->leaves);
+    free(gr->spare);
+    free(gr->all);
     free(gr->hc.partial);
     free(gr);
 }
@@ -154,7 +162,8 @@ int gbdt_grower_grow(gbdt_grower *gr, const float *g, const float *h, tide_gbdt 
 {
     gr->hc.g = g;
     gr->hc.h = h;
-    for (int64_t i = 0; i < gr->n; i++) gr->rows[i] = (int32_t)i;
+    for (int64_t i = 0; i < gr->n; i++)
+        gr->rows[i] = (int32_t)i;
     int64_t root = gbdt_model_add_node(m);
     if (root < 0) return TIDE_ERR;
     leaf *lf = &gr->leaves[0];
@@ -171,7 +180,8 @@ int gbdt_grower_grow(gbdt_grower *gr, const float *g, const float *h, tide_gbdt 
     while (nleaves < gr->o.max_leaves) {
         int k = -1;
         for (int i = 0; i < nleaves; i++)
-            if (gr->leaves[i].split.feat >= 0 && (k < 0 || gr->leaves[i].split.gain > gr->leaves[k].split.gain)) k = i;
+            if (gr->leaves[i].split.feat >= 0 && (k < 0 || gr->leaves[i].split.gain > gr->leaves[k].split.gain))
+                k = i;
         if (k < 0) break;
         if (split_leaf(gr, m, k, &nleaves) < 0) return TIDE_ERR;
     }
@@ -181,7 +191,8 @@ int gbdt_grower_grow(gbdt_grower *gr, const float *g, const float *h, tide_gbdt 
         double den = lf->tot.h + gr->o.l2;
         float v = den > 0 ? (float)(-lf->tot.g / den * gr->o.learning_rate) : 0.0f;
         m->value[lf->node] = v;
-        for (int64_t j = lf->start; j < lf->start + lf->cnt; j++) raw[gr->rows[j]] += (double)v;
+        for (int64_t j = lf->start; j < lf->start + lf->cnt; j++)
+            raw[gr->rows[j]] += (double)v;
     }
     return TIDE_OK;
 }

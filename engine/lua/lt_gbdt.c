@@ -54,7 +54,8 @@ static tide_gbdt_loss check_loss(lua_State *L, const char *name, const char *fn)
 static double opt_int(lua_State *L, int idx, const char *fn, const char *key, double def)
 {
     double v = lt_opt_number(L, idx, fn, key, def);
-    if (v != floor(v) || fabs(v) > 9007199254740992.0) lt_errorf(L, "%s: opts.%s must be an integer, got %g", fn, key, v);
+    if (v != floor(v) || fabs(v) > 9007199254740992.0)
+        lt_errorf(L, "%s: opts.%s must be an integer, got %g", fn, key, v);
     return v;
 }
 
@@ -75,7 +76,8 @@ static const float *check_vec(lua_State *L, int idx, const char *fn, const char 
     if (optional && lua_isnoneornil(L, idx)) return NULL;
     tide_tensor *t = la_tensor(L, idx, TIDE_F32, -1, fn, what);
     if (tide_tensor_numel(t) != n)
-        lt_errorf(L, "%s: %s has %lld entries, X has %lld rows", fn, what, (long long)tide_tensor_numel(t), (long long)n);
+        lt_errorf(L, "%s: %s has %lld entries, X has %lld rows", fn, what, (long long)tide_tensor_numel(t),
+                  (long long)n);
     return tide_f32(t);
 }
 
@@ -156,12 +158,18 @@ static int m_info(lua_State *L)
 {
     tide_gbdt *m = check_model(L, 1, "gbdt.info");
     lua_createtable(L, 0, 7);
-    lua_pushinteger(L, m->d); lua_setfield(L, -2, "d");
-    lua_pushstring(L, m->loss == TIDE_GBDT_LOGISTIC ? "logistic" : "squared"); lua_setfield(L, -2, "loss");
-    lua_pushnumber(L, m->baseline); lua_setfield(L, -2, "baseline");
-    lua_pushinteger(L, m->n_trees); lua_setfield(L, -2, "n_trees");
-    lua_pushnumber(L, (double)m->n_nodes); lua_setfield(L, -2, "n_nodes");
-    lua_pushinteger(L, m->n_iter); lua_setfield(L, -2, "n_iter");
+    lua_pushinteger(L, m->d);
+    lua_setfield(L, -2, "d");
+    lua_pushstring(L, m->loss == TIDE_GBDT_LOGISTIC ? "logistic" : "squared");
+    lua_setfield(L, -2, "loss");
+    lua_pushnumber(L, m->baseline);
+    lua_setfield(L, -2, "baseline");
+    lua_pushinteger(L, m->n_trees);
+    lua_setfield(L, -2, "n_trees");
+    lua_pushnumber(L, (double)m->n_nodes);
+    lua_setfield(L, -2, "n_nodes");
+    lua_pushinteger(L, m->n_iter);
+    lua_setfield(L, -2, "n_iter");
     if (m->valid_loss) {
         lt_push_doubles(L, m->valid_loss, m->n_iter + 1);
         lua_setfield(L, -2, "valid_loss");
@@ -182,7 +190,8 @@ static int m_export(lua_State *L)
     tide_gbdt *m = check_model(L, 1, "gbdt.export");
     int64_t nn = m->n_nodes;
     int32_t *ml = la_scratch(L, (size_t)(nn ? nn : 1) * sizeof *ml);
-    for (int64_t i = 0; i < nn; i++) ml[i] = m->miss_left[i];
+    for (int64_t i = 0; i < nn; i++)
+        ml[i] = m->miss_left[i];
     lua_createtable(L, 0, 8);
     set_copy(L, "tree_off", TIDE_I64, m->n_trees + 1, m->tree_off);
     set_copy(L, "feat", TIDE_I32, nn, m->feat);
@@ -205,7 +214,8 @@ static const void *array_field(lua_State *L, int idx, const char *key, tide_dtyp
     if (t->dtype != dt || t->ndim != 1 || !tide_tensor_is_contiguous(t))
         lt_errorf(L, "%s: model array '%s' has the wrong type or shape", fn, key);
     if (*n >= 0 && t->shape[0] != *n)
-        lt_errorf(L, "%s: model array '%s' has %lld entries, expected %lld", fn, key, (long long)t->shape[0], (long long)*n);
+        lt_errorf(L, "%s: model array '%s' has %lld entries, expected %lld", fn, key, (long long)t->shape[0],
+                  (long long)*n);
     *n = t->shape[0];
     lua_pop(L, 1); /* still referenced by the table at idx */
     return tide_tensor_data(t);
@@ -224,12 +234,18 @@ static int l_import(lua_State *L)
     const int64_t *off = array_field(L, 1, "tree_off", TIDE_I64, &nt);
     if (nt < 1 || nt - 1 > INT32_MAX) return lt_errorf(L, "%s: model array 'tree_off' is empty", fn);
     const int32_t *feat = array_field(L, 1, "feat", TIDE_I32, &nn);
-    if (off[nt - 1] != nn) return lt_errorf(L, "%s: tree_off ends at %lld, there are %lld nodes", fn, (long long)off[nt - 1], (long long)nn);
-    const int32_t *ml = array_field(L, 1, "miss_left", TIDE_I32, &nn), *left = array_field(L, 1, "left", TIDE_I32, &nn),
+    if (off[nt - 1] != nn)
+        return lt_errorf(L, "%s: tree_off ends at %lld, there are %lld nodes", fn, (long long)off[nt - 1],
+                         (long long)nn);
+    const int32_t *ml = array_field(L, 1, "miss_left", TIDE_I32, &nn),
+                  *left = array_field(L, 1, "left", TIDE_I32, &nn),
                   *right = array_field(L, 1, "right", TIDE_I32, &nn);
     const float *thr = array_field(L, 1, "thr", TIDE_F32, &nn), *value = array_field(L, 1, "value", TIDE_F32, &nn),
                 *gain = array_field(L, 1, "gain", TIDE_F32, &nn);
-    return push_model(L, tide_gbdt_from_arrays((int)d, loss, baseline, (int)(nt - 1), off, feat, thr, ml, left, right, value, gain), fn);
+    return push_model(
+        L,
+        tide_gbdt_from_arrays((int)d, loss, baseline, (int)(nt - 1), off, feat, thr, ml, left, right, value, gain),
+        fn);
 }
 
 static int m_free(lua_State *L)
@@ -240,8 +256,9 @@ static int m_free(lua_State *L)
     return 0;
 }
 
-static const luaL_Reg methods[] = {{"predict", m_predict}, {"importance", m_importance}, {"info", m_info},
-                                   {"export", m_export},   {"free", m_free},             {NULL, NULL}};
+static const luaL_Reg methods[] = {{"predict", m_predict}, {"importance", m_importance},
+                                   {"info", m_info},       {"export", m_export},
+                                   {"free", m_free},       {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {{"fit", l_fit}, {"import", l_import}, {NULL, NULL}};
 

@@ -16,7 +16,7 @@
 #include "gbdt_internal.h"
 #include "rng.h"
 
-#define NEAR(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol) * fmax(1, fabs((double)(b))))
+#define NEAR(a, b, tol) assert_true(fabs((double)(a) - (double)(b)) <= (tol)*fmax(1, fabs((double)(b))))
 
 static tide_gbdt_opts stump_opts(tide_gbdt_loss loss, double l2)
 {
@@ -113,7 +113,9 @@ static void test_loss_derivatives_fd(void **st)
                 tide_gbdt_grad(loss, 1, &rp2, &y, w, &gp, &hp);
                 tide_gbdt_grad(loss, 1, &rm2, &y, w, &gm, &hm);
                 /* loss_value is the weighted mean: with one row, times w gives the row's loss */
-                double fd = w[0] * (tide_gbdt_loss_value(loss, 1, &rp, &y, w) - tide_gbdt_loss_value(loss, 1, &rm, &y, w)) / (2 * e);
+                double fd =
+                    w[0] * (tide_gbdt_loss_value(loss, 1, &rp, &y, w) - tide_gbdt_loss_value(loss, 1, &rm, &y, w)) /
+                    (2 * e);
                 NEAR(g, fd, 1e-5);
                 NEAR(h, (gp - gm) / (2 * e2), 1e-4);
             }
@@ -139,22 +141,27 @@ static void test_bins(void **st)
     float *Y = malloc((size_t)n * sizeof *Y);
     tide_rng r;
     tide_rng_seed(&r, 5);
-    for (int64_t i = 0; i < n; i++) Y[i] = (float)tide_rng_normal(&r);
+    for (int64_t i = 0; i < n; i++)
+        Y[i] = (float)tide_rng_normal(&r);
     assert_int_equal(gbdt_bin_fit(&b, NULL, n, 1, Y, 16, 200000, 0), TIDE_OK);
     assert_int_equal(b.n_bins[0], 16);
     int64_t cnt[16] = {0};
     for (int64_t i = 0; i < n; i++) {
         int k = gbdt_bin_of(&b, 0, Y[i]);
         cnt[k]++;
-        for (int e = 0; e < 15; e++) assert_true((k <= e) == (Y[i] <= b.edges[e]));
+        for (int e = 0; e < 15; e++)
+            assert_true((k <= e) == (Y[i] <= b.edges[e]));
     }
-    for (int k = 0; k < 16; k++) assert_true(llabs(cnt[k] - n / 16) <= 2); /* exact quantiles */
+    for (int k = 0; k < 16; k++)
+        assert_true(llabs(cnt[k] - n / 16) <= 2); /* exact quantiles */
     gbdt_bin_free(&b);
     /* a seeded sample of 5000 rows: edges differ a little, bins still near equal-count */
     assert_int_equal(gbdt_bin_fit(&b, NULL, n, 1, Y, 16, 5000, 3), TIDE_OK);
     memset(cnt, 0, sizeof cnt);
-    for (int64_t i = 0; i < n; i++) cnt[gbdt_bin_of(&b, 0, Y[i])]++;
-    for (int k = 0; k < 16; k++) assert_true(cnt[k] > n / 16 * 0.8 && cnt[k] < n / 16 * 1.2);
+    for (int64_t i = 0; i < n; i++)
+        cnt[gbdt_bin_of(&b, 0, Y[i])]++;
+    for (int k = 0; k < 16; k++)
+        assert_true(cnt[k] > n / 16 * 0.8 && cnt[k] < n / 16 * 1.2);
     gbdt_bin_free(&b);
     free(Y);
 }
@@ -187,7 +194,8 @@ static void test_missing_direction(void **st)
     tide_gbdt_predict(m, 2, q, 0, p, 1);
     assert_true(p[0] > 0.8 && p[1] < 0.2);
     tide_gbdt_free(m);
-    free(X); free(y);
+    free(X);
+    free(y);
 }
 
 /* y = 2 [x > 0.3] + [x > 0.7] + noise, x on the grid k/100 (100 distinct values: one bin each,
@@ -233,15 +241,20 @@ static void test_squared_step_and_early_stopping(void **st)
     assert_non_null(m);
     assert_true(m->n_iter < 500);
     assert_int_equal(m->n_iter, m->n_trees + 10);
-    for (int k = 0; k <= m->n_iter; k++) assert_true(m->valid_loss[m->n_trees] <= m->valid_loss[k]);
+    for (int k = 0; k <= m->n_iter; k++)
+        assert_true(m->valid_loss[m->n_trees] <= m->valid_loss[k]);
     /* the kept trees predict exactly the tracked best validation loss */
     double *raw = malloc((size_t)nv * sizeof *raw);
     float *pr = malloc((size_t)nv * sizeof *pr);
     tide_gbdt_predict(m, nv, X + 2 * n, 1, pr, 1);
-    for (int64_t i = 0; i < nv; i++) raw[i] = pr[i];
+    for (int64_t i = 0; i < nv; i++)
+        raw[i] = pr[i];
     NEAR(tide_gbdt_loss_value(TIDE_GBDT_SQUARED, nv, raw, y + n, NULL), m->valid_loss[m->n_trees], 1e-5);
     tide_gbdt_free(m);
-    free(raw); free(pr); free(X); free(y);
+    free(raw);
+    free(pr);
+    free(X);
+    free(y);
 }
 
 /* Large enough for several row chunks per histogram and parallel tasks: 1 and 2 threads give
@@ -255,7 +268,8 @@ static void test_threads_identical(void **st)
     tide_rng r;
     tide_rng_seed(&r, 9);
     for (int64_t i = 0; i < n; i++) {
-        for (int f = 0; f < d; f++) X[i * d + f] = tide_rng_uniform(&r) < 0.05 ? NAN : (float)tide_rng_normal(&r);
+        for (int f = 0; f < d; f++)
+            X[i * d + f] = tide_rng_uniform(&r) < 0.05 ? NAN : (float)tide_rng_normal(&r);
         double s = sin(3 * X[i * d]) + X[i * d + 1] * X[i * d + 2];
         y[i] = tide_rng_uniform(&r) < 1 / (1 + exp(-(isnan(s) ? 1 : s)));
     }
@@ -276,8 +290,12 @@ static void test_threads_identical(void **st)
     tide_gbdt_predict(a, n, X, 0, pa, 1);
     tide_gbdt_predict(b, n, X, 0, pb, 2);
     assert_memory_equal(pa, pb, (size_t)n * sizeof *pa);
-    tide_gbdt_free(a); tide_gbdt_free(b);
-    free(pa); free(pb); free(X); free(y);
+    tide_gbdt_free(a);
+    tide_gbdt_free(b);
+    free(pa);
+    free(pb);
+    free(X);
+    free(y);
 }
 
 /* Rebuilding from arrays copies exactly; broken structures are refused. */
@@ -330,13 +348,17 @@ static void test_refusals(void **st)
     tide_gbdt_opts b = o;
     b.max_bins = 256;
     expect_refused(&b, 4, X, y, NULL, "max_bins");
-    b = o; b.learning_rate = 0;
+    b = o;
+    b.learning_rate = 0;
     expect_refused(&b, 4, X, y, NULL, "learning_rate");
-    b = o; b.max_leaves = 1;
+    b = o;
+    b.max_leaves = 1;
     expect_refused(&b, 4, X, y, NULL, "max_leaves");
-    b = o; b.validation_fraction = 1;
+    b = o;
+    b.validation_fraction = 1;
     expect_refused(&b, 4, X, y, NULL, "validation_fraction");
-    b = o; b.min_samples_leaf = 0;
+    b = o;
+    b.min_samples_leaf = 0;
     expect_refused(&b, 4, X, y, NULL, "min_samples_leaf");
     o.loss = TIDE_GBDT_SQUARED; /* real labels are fine for the squared loss, NaN is not */
     tide_gbdt *m = tide_gbdt_fit(&o, 4, 1, X, y2, NULL, 0, NULL, NULL, NULL);
@@ -367,18 +389,25 @@ static void test_validation_fraction(void **st)
     assert_true(a->n_iter < 300);
     assert_int_equal(a->n_nodes, b->n_nodes);
     assert_memory_equal(a->value, b->value, (size_t)a->n_nodes * sizeof(float));
-    tide_gbdt_free(a); tide_gbdt_free(b);
-    free(X); free(y);
+    tide_gbdt_free(a);
+    tide_gbdt_free(b);
+    free(X);
+    free(y);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stump_squared),      cmocka_unit_test(test_stump_logistic),
-        cmocka_unit_test(test_baseline),           cmocka_unit_test(test_loss_derivatives_fd),
-        cmocka_unit_test(test_bins),               cmocka_unit_test(test_missing_direction),
-        cmocka_unit_test(test_squared_step_and_early_stopping), cmocka_unit_test(test_threads_identical),
-        cmocka_unit_test(test_from_arrays),        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_stump_squared),
+        cmocka_unit_test(test_stump_logistic),
+        cmocka_unit_test(test_baseline),
+        cmocka_unit_test(test_loss_derivatives_fd),
+        cmocka_unit_test(test_bins),
+        cmocka_unit_test(test_missing_direction),
+        cmocka_unit_test(test_squared_step_and_early_stopping),
+        cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_from_arrays),
+        cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_validation_fraction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
