@@ -1,5 +1,6 @@
--- test_gbdt.lua — tide.activation.gbdt from Lua: an XOR interaction learned (held-out AUC near
--- 1) where logistic regression stays at chance, the missing-value direction, early stopping,
+-- test_gbdt.lua — tide.activation.gbdt from Lua: hand-worked stumps, predictions equal to
+-- scikit-learn's HistGradientBoosting on the same data, an XOR interaction learned (held-out AUC
+-- near 1) where logistic regression stays at chance, the missing-value direction, early stopping,
 -- importance ranking a pure-noise feature last, threads 1 vs 2 and save/load bit-identical, a
 -- squared-loss regressor for an activation trend, and refused inputs.
 package.path = "tests/lua/?.lua;" .. package.path
@@ -74,6 +75,32 @@ function tests.hand_computed_stumps()
   m = gbdt.new(o):fit(X, T.fromtable({ 0, 0, 1, 1 }))
   check.all_near(m:predict_raw(q), { -2, 2, 2 }, 1e-6)
   check.near(m:predict(q):get(1), 1 / (1 + math.exp(2)), 1e-6)
+end
+
+-- Same data and settings as scikit-learn 1.2.1's HistGradientBoosting{Regressor,Classifier}
+-- (max_iter 5, learning_rate 0.5, max_leaf_nodes 4, min_samples_leaf 5, early_stopping False;
+-- l2_regularization 0 / 1), expected values computed at test-writing time with
+--   i = np.arange(200); x1 = (i*37 % 101)/101; x2 = (i*53 % 97)/97; X = float32 [x1, x2]
+--   y = sin(6 x1) + x2²; yc = y > 0.6; q = float32 [[.1,.2], [.5,.5], [.9,.1], [.33,.77]]
+--   reg.predict(q); clf.decision_function(q)
+function tests.matches_sklearn_hist_gradient_boosting()
+  local rows, y, yc = {}, {}, {}
+  for i = 0, 199 do
+    local x1, x2 = (i * 37 % 101) / 101, (i * 53 % 97) / 97
+    rows[i + 1] = { x1, x2 }
+    y[i + 1] = math.sin(6 * x1) + x2 ^ 2
+    yc[i + 1] = y[i + 1] > 0.6 and 1 or 0
+  end
+  local X = T.fromtable(rows)
+  local q = T.fromtable({ { 0.1, 0.2 }, { 0.5, 0.5 }, { 0.9, 0.1 }, { 0.33, 0.77 } })
+  local o = { n_trees = 5, learning_rate = 0.5, max_leaves = 4, max_depth = 0, min_samples_leaf = 5 }
+  o.loss, o.l2 = "squared", 0
+  local r = gbdt.new(o):fit(X, T.fromtable(y))
+  check.all_near(r:predict(q), { 0.75969987, 0.54547927, -0.57685808, 1.28618326 }, 1e-6)
+  o.loss, o.l2 = "logistic", 1
+  local c = gbdt.new(o):fit(X, T.fromtable(yc))
+  check.all_near(c:predict_raw(q), { 1.38991376, -0.95716779, -3.27834955, 2.9485909 }, 1e-6)
+  check.all_near(c:predict(q), { 0.80057847, 0.27744561, 0.03632144, 0.95019685 }, 1e-6)
 end
 
 function tests.xor_interaction_beats_logistic_regression()
