@@ -103,6 +103,24 @@ function tests.matches_sklearn_hist_gradient_boosting()
   check.all_near(c:predict(q), { 0.80057847, 0.27744561, 0.03632144, 0.95019685 }, 1e-6)
 end
 
+-- With missing values (scikit-learn 1.2.1, same way): 300 rows, x2 = NaN when i % 7 == 0 and
+-- then yc = (i % 3 != 0); HistGradientBoostingClassifier(max_iter 8, learning_rate 0.3,
+-- max_leaf_nodes 6, min_samples_leaf 4, l2_regularization 0.5, early_stopping False)
+-- .decision_function([[.1,.2], [.5,nan], [.9,.1], [.33,nan]]).
+function tests.matches_sklearn_with_missing_values()
+  local rows, yc = {}, {}
+  for i = 0, 299 do
+    local x1, x2 = (i * 37 % 101) / 101, (i * 53 % 97) / 97
+    local y = (math.sin(6 * x1) + x2 ^ 2) > 0.6 and 1 or 0
+    if i % 7 == 0 then y, x2 = (i % 3 ~= 0) and 1 or 0, 0 / 0 end
+    rows[i + 1], yc[i + 1] = { x1, x2 }, y
+  end
+  local q = T.fromtable({ { 0.1, 0.2 }, { 0.5, 0 / 0 }, { 0.9, 0.1 }, { 0.33, 0 / 0 } })
+  local c = gbdt.new { n_trees = 8, learning_rate = 0.3, max_leaves = 6, max_depth = 0, min_samples_leaf = 4, l2 = 0.5 }
+  c:fit(T.fromtable(rows), T.fromtable(yc))
+  check.all_near(c:predict_raw(q), { -1.11329717, -0.38876696, -3.11641674, 1.38027007 }, 1e-6)
+end
+
 function tests.xor_interaction_beats_logistic_regression()
   local X, y, rows, ly = xor_data(3000, 1)
   local Xte, yte, rows_te, lyte = xor_data(2000, 7)
