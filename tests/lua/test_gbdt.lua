@@ -121,6 +121,30 @@ function tests.matches_sklearn_with_missing_values()
   check.all_near(c:predict_raw(q), { -1.11329717, -0.38876696, -3.11641674, 1.38027007 }, 1e-6)
 end
 
+-- An integer weight acts as that many copies of the row (gradient and hessian sums, baseline;
+-- row-count limits set to 1 and bins one per distinct value, so nothing else differs).
+function tests.weights_equal_duplicated_rows()
+  local rows, y, w, drows, dy = {}, {}, {}, {}, {}
+  for i = 0, 59 do
+    local x = (i * 7 % 60) / 60
+    rows[i + 1], y[i + 1], w[i + 1] = { x }, (x > 0.4 and 1 or 0) + 0.1 * (i % 3), 1 + i % 3
+    for _ = 1, w[i + 1] do drows[#drows + 1], dy[#dy + 1] = { x }, y[i + 1] end
+  end
+  local q = T.fromtable({ { 0.05 }, { 0.41 }, { 0.95 } })
+  for _, loss in ipairs({ "squared", "logistic" }) do
+    local yy, ddy = y, dy
+    if loss == "logistic" then
+      yy, ddy = {}, {}
+      for i, v in ipairs(y) do yy[i] = v >= 1 and 1 or 0 end
+      for i, v in ipairs(dy) do ddy[i] = v >= 1 and 1 or 0 end
+    end
+    local o = { loss = loss, n_trees = 10, max_leaves = 4, min_samples_leaf = 1, min_child_weight = 0 }
+    local a = gbdt.new(o):fit(T.fromtable(rows), T.fromtable(yy), { weight = T.fromtable(w) })
+    local b = gbdt.new(o):fit(T.fromtable(drows), T.fromtable(ddy))
+    check.all_near(a:predict_raw(q), b:predict_raw(q):totable(), 1e-5, loss)
+  end
+end
+
 function tests.xor_interaction_beats_logistic_regression()
   local X, y, rows, ly = xor_data(3000, 1)
   local Xte, yte, rows_te, lyte = xor_data(2000, 7)
