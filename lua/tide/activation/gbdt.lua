@@ -4,8 +4,14 @@
 -- squared loss for real targets (decay and activation trends). X is an f32 tensor [n, d];
 -- NaN marks a missing value (each split learns where missing values go).
 --
+--   local m = gbdt.new { n_trees = 300, learning_rate = 0.05, early_stopping = { rounds = 20 } }
+--   m:fit(X, y, { names = cols, valid = { Xv, yv } })     -- keeps the best number of trees
+--   local p = m:predict(Xnew); m:save("reactivation.gbdt")
+--   local trend = gbdt.new { loss = "squared" }:fit(X, days_to_return)   -- a regressor
+--
 -- Files are tide checkpoints (atomic, CRC-checked) whose metadata says kind = "gbdt"
--- (M.KIND); load refuses any other kind.
+-- (M.KIND) and format = 1; load refuses any other kind. Predictions after load are
+-- bit-identical: thresholds are stored as the raw floats the trees compare against.
 local M = { KIND = "gbdt", FORMAT = 1 }
 
 local function tide() return require("tide") end
