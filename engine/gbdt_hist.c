@@ -42,6 +42,11 @@ static void fill(const gbdt_hist_ctx *c, const int32_t *idx, int64_t a, int64_t 
     const float *g = c->g, *h = c->h;
     for (int64_t i = a; i < b; i++) {
         int64_t r = idx ? idx[i] : i;
+        if (idx && i + 16 < b) { /* a leaf's rows are scattered: fetch ahead */
+            __builtin_prefetch(c->bins + (int64_t)idx[i + 16] * d);
+            __builtin_prefetch(g + idx[i + 16]);
+            __builtin_prefetch(h + idx[i + 16]);
+        }
         const uint8_t *bin = c->bins + r * d;
         double gi = g[r], hi = h[r];
         gbdt_stat *Hf = H + (int64_t)f0 * S;

@@ -118,6 +118,7 @@ static int64_t partition(gbdt_grower *gr, const leaf *lf)
     int32_t *tmp = gr->tmp;
     for (int64_t i = 0; i < lf->cnt; i++) { /* branch-free: the side is a coin flip to the CPU */
         int32_t ri = r[i];
+        if (i + 16 < lf->cnt) __builtin_prefetch(col + (int64_t)r[i + 16] * d);
         int bin = col[(int64_t)ri * d];
         int left = bin == miss ? s->miss_left : bin <= s->bin;
         r[nl] = ri; /* nl <= i: that slot was already read */

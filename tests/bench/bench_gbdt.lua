@@ -12,7 +12,7 @@ local T = tide.tensor
 
 local dir, n_train = arg[1], tonumber(arg[2] or 200000)
 local n_test, d = 50000, 20
-local wall = tide.core.io.wall
+local wall, cpu = tide.core.io.wall, tide.core.io.cpu
 
 -- logit = 1.5 tanh(2 x1) + x2 x3 + |x4| - 0.8 + 1.2 [x5 > 0.5] x6 + 0.5 x7² - x8 x9 + 0.3 x10
 local function make(n, seed)
@@ -34,11 +34,11 @@ print(("data: %d train / %d test rows x %d features, positive rate %.3f"):format
 for _, threads in ipairs({ 1, 2 }) do
   local m = gbdt.new { n_trees = 100, learning_rate = 0.1, max_leaves = 31, max_depth = 0, max_bins = 255,
     min_samples_leaf = 20, l2 = 0, threads = threads }
-  local t0 = wall()
+  local t0, c0 = wall(), cpu()
   m:fit(X, y)
-  local t1 = wall()
+  local t1, c1 = wall(), cpu()
   local p = m:predict(Xt)
   local t2 = wall()
-  print(("RESULT tide threads=%d train_s=%.3f auc=%.5f pred_s=%.3f"):format(threads, t1 - t0,
-    tide.metrics.auc(p, yt), t2 - t1))
+  print(("RESULT tide threads=%d train_s=%.3f cpu_s=%.3f auc=%.5f pred_s=%.3f"):format(threads, t1 - t0,
+    c1 - c0, tide.metrics.auc(p, yt), t2 - t1))
 end
