@@ -142,15 +142,16 @@ static int boost(const tide_gbdt_opts *o, const data *D, int d, gbdt_pool *pool,
     int64_t n = D->n, nv = D->nv;
     gbdt_binner bn;
     if (gbdt_bin_fit(&bn, pool, n, d, D->X, o->max_bins, o->bin_sample, o->seed) < 0) return TIDE_ERR;
-    uint8_t *bins = malloc((size_t)n * (size_t)d);
+    uint8_t *bins = malloc((size_t)n * (size_t)d), *cols = malloc((size_t)n * (size_t)d);
     double *raw = malloc((size_t)n * sizeof *raw), *rawv = malloc((size_t)(nv ? nv : 1) * sizeof *rawv);
     float *g = malloc((size_t)n * sizeof *g), *h = malloc((size_t)n * sizeof *h);
     m->valid_loss = nv ? malloc((size_t)(o->n_trees + 1) * sizeof(double)) : NULL;
     gbdt_grower *gr =
-        bins && raw && rawv && g && h && (!nv || m->valid_loss) ? gbdt_grower_new(o, &bn, pool, n, d, bins) : NULL;
+        bins && cols && raw && rawv && g && h && (!nv || m->valid_loss) ? gbdt_grower_new(o, &bn, pool, n, d, bins, cols)
+                                                                          : NULL;
     int rc = gr ? TIDE_OK : tide_errorf("gbdt: out of memory for %lld rows x %d features", (long long)n, d);
     if (rc == TIDE_OK) {
-        gbdt_bin_apply(&bn, pool, n, D->X, bins);
+        gbdt_bin_apply(&bn, pool, n, D->X, bins, cols);
         for (int64_t i = 0; i < n; i++)
             raw[i] = m->baseline;
         for (int64_t i = 0; i < nv; i++)
@@ -183,6 +184,7 @@ static int boost(const tide_gbdt_opts *o, const data *D, int d, gbdt_pool *pool,
     gbdt_grower_free(gr);
     gbdt_bin_free(&bn);
     free(bins);
+    free(cols);
     free(raw);
     free(rawv);
     free(g);

@@ -153,7 +153,7 @@ typedef struct {
     const gbdt_binner *b;
     const float *X;
     int64_t n;
-    uint8_t *bins;
+    uint8_t *rows, *cols;
 } apply_job;
 
 #define BIN_BLOCK 8192
@@ -165,12 +165,14 @@ static void apply_block(void *arg, int t)
     int64_t i0 = (int64_t)t * BIN_BLOCK, i1 = i0 + BIN_BLOCK < j->n ? i0 + BIN_BLOCK : j->n;
     for (int64_t i = i0; i < i1; i++)
         for (int f = 0; f < d; f++)
-            j->bins[i * d + f] = (uint8_t)gbdt_bin_of(j->b, f, j->X[i * d + f]);
+            j->rows[i * d + f] = (uint8_t)gbdt_bin_of(j->b, f, j->X[i * d + f]);
+    for (int f = 0; f < d; f++)
+        for (int64_t i = i0; i < i1; i++) j->cols[f * j->n + i] = j->rows[i * d + f];
 }
 
-void gbdt_bin_apply(const gbdt_binner *b, gbdt_pool *p, int64_t n, const float *X, uint8_t *bins)
+void gbdt_bin_apply(const gbdt_binner *b, gbdt_pool *p, int64_t n, const float *X, uint8_t *rows, uint8_t *cols)
 {
-    apply_job j = {b, X, n, bins};
+    apply_job j = {b, X, n, rows, cols};
     gbdt_pool_run(p, (int)((n + BIN_BLOCK - 1) / BIN_BLOCK), apply_block, &j, 1);
 }
 

@@ -30,8 +30,9 @@ typedef struct {
 /* Edges from a seeded sample of at most `sample` rows (all rows when n <= sample). */
 int gbdt_bin_fit(gbdt_binner *b, gbdt_pool *p, int64_t n, int d, const float *X, int max_bins,
                  int64_t sample, uint64_t seed);
-/* bins [n][d] (row-major, one byte per value) of X [n, d]. */
-void gbdt_bin_apply(const gbdt_binner *b, gbdt_pool *p, int64_t n, const float *X, uint8_t *bins);
+/* The bins of X [n, d], one byte per value, twice: rows [n][d] (histograms read a row's bins
+ * together) and cols [d][n] (a split reads one feature of a leaf's rows). */
+void gbdt_bin_apply(const gbdt_binner *b, gbdt_pool *p, int64_t n, const float *X, uint8_t *rows, uint8_t *cols);
 void gbdt_bin_free(gbdt_binner *b);
 /* The bin of one value (exposed for tests). */
 int gbdt_bin_of(const gbdt_binner *b, int f, float x);
@@ -82,7 +83,7 @@ double gbdt_split_gain(gbdt_stat l, gbdt_stat r, double l2);
  * raw scores of its rows. */
 typedef struct gbdt_grower gbdt_grower;
 gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt_pool *p, int64_t n, int d,
-                             const uint8_t *bins);
+                             const uint8_t *bins, const uint8_t *cols);
 int gbdt_grower_grow(gbdt_grower *gr, const float *g, const float *h, tide_gbdt *m, double *raw);
 void gbdt_grower_free(gbdt_grower *gr);
 

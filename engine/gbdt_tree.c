@@ -30,8 +30,8 @@ struct gbdt_grower {
     gbdt_pool *pool;
     int64_t n;
     int d;
-    const uint8_t *bins;
-    int32_t *rows, *tmp; /* [n] */
+    const uint8_t *bins, *cols; /* [n][d] for histograms, [d][n] for partitions */
+    int32_t *rows, *tmp;        /* [n] */
     gbdt_hist_ctx hc;
     leaf *leaves;      /* [max_leaves] */
     gbdt_stat **spare; /* histogram buffers not in use */
@@ -40,7 +40,7 @@ struct gbdt_grower {
 };
 
 gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt_pool *p, int64_t n, int d,
-                             const uint8_t *bins)
+                             const uint8_t *bins, const uint8_t *cols)
 {
     gbdt_grower *gr = calloc(1, sizeof *gr);
     if (!gr) {
@@ -54,6 +54,7 @@ gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt
     gr->n = n;
     gr->d = d;
     gr->bins = bins;
+    gr->cols = cols;
     gr->rows = malloc((size_t)n * sizeof *gr->rows);
     gr->tmp = malloc((size_t)n * sizeof *gr->tmp);
     gr->leaves = calloc((size_t)o->max_leaves, sizeof *gr->leaves);
@@ -111,15 +112,14 @@ static void prepare(gbdt_grower *gr, leaf *lf)
 static int64_t partition(gbdt_grower *gr, const leaf *lf)
 {
     const gbdt_split *s = &lf->split;
-    const uint8_t *col = gr->bins + s->feat;
-    int miss = gr->b->max_bins, d = gr->d;
+    const uint8_t *col = gr->cols + (int64_t)s->feat * gr->n; /* one feature: 1 byte per row, cache-dense */
+    int miss = gr->b->max_bins;
     int32_t *r = gr->rows + lf->start;
     int64_t nl = 0, nr = 0;
     int32_t *tmp = gr->tmp;
     for (int64_t i = 0; i < lf->cnt; i++) { /* branch-free: the side is a coin flip to the CPU */
         int32_t ri = r[i];
-        if (i + 16 < lf->cnt) __builtin_prefetch(col + (int64_t)r[i + 16] * d);
-        int bin = col[(int64_t)ri * d];
+        int bin = col[ri];
         int left = bin == miss ? s->miss_left : bin <= s->bin;
         r[nl] = ri; /* nl <= i: that slot was already read */
         tmp[nr] = ri;
