@@ -98,12 +98,18 @@ static void release_hist(gbdt_grower *gr, leaf *lf)
     lf->hist = NULL;
 }
 
+/* Whether a leaf could still be split: depth and size allow it and the tree has leaves to spare. */
+static int splittable(const gbdt_grower *gr, const leaf *lf, int nleaves)
+{
+    int deep = gr->o.max_depth > 0 && lf->depth >= gr->o.max_depth;
+    return !deep && lf->cnt >= 2 * gr->o.min_samples_leaf && nleaves < gr->o.max_leaves;
+}
+
 /* Finds the leaf's best split if it may be split; otherwise (or if none) makes it final. */
-static void prepare(gbdt_grower *gr, leaf *lf)
+static void prepare(gbdt_grower *gr, leaf *lf, int nleaves)
 {
     lf->split = (gbdt_split){.gain = 0, .feat = -1};
-    int deep = gr->o.max_depth > 0 && lf->depth >= gr->o.max_depth;
-    if (!deep && lf->cnt >= 2 * gr->o.min_samples_leaf)
+    if (lf->hist && splittable(gr, lf, nleaves))
         lf->split = gbdt_split_find(gr->b, gr->pool, &gr->so, lf->hist, lf->tot, lf->cnt * gr->d >= 65536);
     if (lf->split.feat < 0) release_hist(gr, lf);
 }
@@ -132,7 +138,7 @@ static int64_t partition(gbdt_grower *gr, const leaf *lf)
 
 static int split_leaf(gbdt_grower *gr, tide_gbdt *m, int k, int *nleaves)
 {
-    leaf P = gr->leaves[k];
+    leaf P = gr->leaves[k]; /* a copy: its slot becomes the left child */
     const gbdt_split *s = &P.split;
     int64_t ln = gbdt_model_add_node(m), rn = ln < 0 ? -1 : gbdt_model_add_node(m);
     if (rn < 0) return TIDE_ERR;
@@ -147,13 +153,18 @@ static int split_leaf(gbdt_grower *gr, tide_gbdt *m, int k, int *nleaves)
     leaf L = {P.start, nl, ln, P.depth + 1, s->l, NULL, {.feat = -1}};
     leaf R = {P.start + nl, P.cnt - nl, rn, P.depth + 1, s->r, NULL, {.feat = -1}};
     leaf *small = L.cnt <= R.cnt ? &L : &R, *big = small == &L ? &R : &L;
-    small->hist = take_hist(gr);
-    if (!small->hist) return tide_errorf("gbdt: out of memory for histograms");
-    if (gbdt_hist_build(&gr->hc, gr->rows + small->start, small->cnt, small->hist) < 0) return TIDE_ERR;
-    big->hist = P.hist;
-    gbdt_hist_subtract(big->hist, small->hist, (int64_t)gr->d * gr->hc.stride);
-    prepare(gr, &L);
-    prepare(gr, &R);
+    int n_after = *nleaves + 1;
+    if (splittable(gr, &L, n_after) || splittable(gr, &R, n_after)) { /* else no histogram is needed */
+        small->hist = take_hist(gr);
+        if (!small->hist) return tide_errorf("gbdt: out of memory for histograms");
+        if (gbdt_hist_build(&gr->hc, gr->rows + small->start, small->cnt, small->hist) < 0) return TIDE_ERR;
+        big->hist = P.hist;
+        gbdt_hist_subtract(big->hist, small->hist, (int64_t)gr->d * gr->hc.stride);
+    } else {
+        release_hist(gr, &P);
+    }
+    prepare(gr, &L, n_after);
+    prepare(gr, &R, n_after);
     gr->leaves[k] = L;
     gr->leaves[(*nleaves)++] = R;
     return TIDE_OK;
@@ -176,7 +187,7 @@ int gbdt_grower_grow(gbdt_grower *gr, const float *g, const float *h, tide_gbdt 
         lf->tot.h += lf->hist[b].h;
         lf->tot.n += lf->hist[b].n;
     }
-    prepare(gr, lf);
+    prepare(gr, lf, 1);
     int nleaves = 1;
     while (nleaves < gr->o.max_leaves) {
         int k = -1;
