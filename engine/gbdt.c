@@ -146,9 +146,8 @@ static int boost(const tide_gbdt_opts *o, const data *D, int d, gbdt_pool *pool,
     double *raw = malloc((size_t)n * sizeof *raw), *rawv = malloc((size_t)(nv ? nv : 1) * sizeof *rawv);
     float *g = malloc((size_t)n * sizeof *g), *h = malloc((size_t)n * sizeof *h);
     m->valid_loss = nv ? malloc((size_t)(o->n_trees + 1) * sizeof(double)) : NULL;
-    gbdt_grower *gr =
-        bins && cols && raw && rawv && g && h && (!nv || m->valid_loss) ? gbdt_grower_new(o, &bn, pool, n, d, bins, cols)
-                                                                          : NULL;
+    int unit_h = o->loss == TIDE_GBDT_SQUARED && !D->w, ok = bins && cols && raw && rawv && g && h;
+    gbdt_grower *gr = ok && (!nv || m->valid_loss) ? gbdt_grower_new(o, &bn, pool, n, d, bins, cols, unit_h) : NULL;
     int rc = gr ? TIDE_OK : tide_errorf("gbdt: out of memory for %lld rows x %d features", (long long)n, d);
     if (rc == TIDE_OK) {
         gbdt_bin_apply(&bn, pool, n, D->X, bins, cols);

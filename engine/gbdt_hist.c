@@ -34,29 +34,42 @@ typedef struct {
 } build_job;
 
 /* Features f0..f1-1 of rows a..b-1 of the leaf (idx NULL: rows a..b-1 of the data) into
- * H [d * stride]. Each feature's bins are summed over the rows in order, whatever f0, f1. */
+ * H [d * stride]. Each feature's bins are summed over the rows in order, whatever f0, f1.
+ * The loop is bound by its stores; COUNT 0 leaves the counts alone (one store an update
+ * instead of two) when they are known otherwise: the root's never change, and with unit
+ * hessians they equal the hessian sums. */
+#define FILL(NAME, COUNT)                                                                                    \
+    static void NAME(const gbdt_hist_ctx *c, const int32_t *idx, int64_t a, int64_t b, int f0, int f1,      \
+                     gbdt_stat *H)                                                                           \
+    {                                                                                                        \
+        int d = c->d, S = c->stride;                                                                         \
+        memset(H + (int64_t)f0 * S, 0, (size_t)(f1 - f0) * S * sizeof *H);                                   \
+        const float *g = c->g, *h = c->h;                                                                    \
+        for (int64_t i = a; i < b; i++) {                                                                    \
+            int64_t r = idx ? idx[i] : i;                                                                    \
+            if (idx && i + 16 < b) { /* a leaf's rows are scattered: fetch ahead */                          \
+                __builtin_prefetch(c->bins + (int64_t)idx[i + 16] * d);                                      \
+                __builtin_prefetch(g + idx[i + 16]);                                                         \
+                __builtin_prefetch(h + idx[i + 16]);                                                         \
+            }                                                                                                \
+            const uint8_t *bin = c->bins + r * d;                                                            \
+            double gi = g[r], hi = h[r];                                                                     \
+            gbdt_stat *Hf = H + (int64_t)f0 * S;                                                             \
+            for (int f = f0; f < f1; f++, Hf += S) {                                                         \
+                gbdt_stat *s = Hf + bin[f];                                                                  \
+                s->g += gi;                                                                                  \
+                s->h += hi;                                                                                  \
+                if (COUNT) s->n++;                                                                           \
+            }                                                                                                \
+        }                                                                                                    \
+    }
+FILL(fill_counted, 1)
+FILL(fill_uncounted, 0)
+
 static void fill(const gbdt_hist_ctx *c, const int32_t *idx, int64_t a, int64_t b, int f0, int f1, gbdt_stat *H)
 {
-    int d = c->d, S = c->stride;
-    memset(H + (int64_t)f0 * S, 0, (size_t)(f1 - f0) * S * sizeof *H);
-    const float *g = c->g, *h = c->h;
-    for (int64_t i = a; i < b; i++) {
-        int64_t r = idx ? idx[i] : i;
-        if (idx && i + 16 < b) { /* a leaf's rows are scattered: fetch ahead */
-            __builtin_prefetch(c->bins + (int64_t)idx[i + 16] * d);
-            __builtin_prefetch(g + idx[i + 16]);
-            __builtin_prefetch(h + idx[i + 16]);
-        }
-        const uint8_t *bin = c->bins + r * d;
-        double gi = g[r], hi = h[r];
-        gbdt_stat *Hf = H + (int64_t)f0 * S;
-        for (int f = f0; f < f1; f++, Hf += S) {
-            gbdt_stat *s = Hf + bin[f];
-            s->g += gi;
-            s->h += hi;
-            s->n++;
-        }
-    }
+    if ((!idx && c->all_counts) || c->unit_hessian) fill_uncounted(c, idx, a, b, f0, f1, H);
+    else fill_counted(c, idx, a, b, f0, f1, H);
 }
 
 static void build_task(void *arg, int k)
@@ -108,8 +121,17 @@ int gbdt_hist_build(gbdt_hist_ctx *c, const int32_t *idx, int64_t m, gbdt_stat *
             c->partial_cap = need;
         }
     }
+    int cached = !idx && c->all_counts && m == c->n;
     gbdt_pool_run(c->pool, j.nchunks > 1 ? j.nchunks : j.nblocks, build_task, &j, 1);
     if (j.nchunks > 1) gbdt_pool_run(c->pool, c->d, reduce_task, &j, 1);
+    int64_t E = (int64_t)c->d * c->stride;
+    if (c->unit_hessian) { /* sums of ones: exact integers in double */
+        for (int64_t e = 0; e < E; e++) hist[e].n = (int64_t)hist[e].h;
+    } else if (cached) {
+        for (int64_t e = 0; e < E; e++) hist[e].n = c->all_counts[e];
+    } else if (!idx && m == c->n && (c->all_counts = malloc((size_t)E * sizeof *c->all_counts))) {
+        for (int64_t e = 0; e < E; e++) c->all_counts[e] = hist[e].n; /* kept for the next roots */
+    }
     return TIDE_OK;
 }
 

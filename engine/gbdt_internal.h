@@ -50,6 +50,8 @@ typedef struct {
     const float *g, *h;        /* [n] gradients, hessians (weights folded in) */
     gbdt_stat *partial;        /* scratch for row-chunk partial histograms */
     int64_t partial_cap;       /* entries */
+    int64_t *all_counts;       /* [d * stride] row counts of the whole data (NULL until built) */
+    int unit_hessian;          /* every h is 1 (squared loss, no weights): counts are the h sums */
     gbdt_pool *pool;
 } gbdt_hist_ctx;
 
@@ -83,7 +85,7 @@ double gbdt_split_gain(gbdt_stat l, gbdt_stat r, double l2);
  * raw scores of its rows. */
 typedef struct gbdt_grower gbdt_grower;
 gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt_pool *p, int64_t n, int d,
-                             const uint8_t *bins, const uint8_t *cols);
+                             const uint8_t *bins, const uint8_t *cols, int unit_hessian);
 int gbdt_grower_grow(gbdt_grower *gr, const float *g, const float *h, tide_gbdt *m, double *raw);
 void gbdt_grower_free(gbdt_grower *gr);
 

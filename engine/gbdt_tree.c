@@ -40,7 +40,7 @@ struct gbdt_grower {
 };
 
 gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt_pool *p, int64_t n, int d,
-                             const uint8_t *bins, const uint8_t *cols)
+                             const uint8_t *bins, const uint8_t *cols, int unit_hessian)
 {
     gbdt_grower *gr = calloc(1, sizeof *gr);
     if (!gr) {
@@ -60,7 +60,8 @@ gbdt_grower *gbdt_grower_new(const tide_gbdt_opts *o, const gbdt_binner *b, gbdt
     gr->leaves = calloc((size_t)o->max_leaves, sizeof *gr->leaves);
     gr->spare = calloc((size_t)o->max_leaves + 1, sizeof *gr->spare);
     gr->all = calloc((size_t)o->max_leaves + 1, sizeof *gr->all);
-    gr->hc = (gbdt_hist_ctx){.d = d, .stride = b->max_bins + 1, .n = n, .bins = bins, .pool = p};
+    gr->hc = (gbdt_hist_ctx){.d = d, .stride = b->max_bins + 1, .n = n, .bins = bins, .pool = p,
+                             .unit_hessian = unit_hessian};
     if (!gr->rows || !gr->tmp || !gr->leaves || !gr->spare || !gr->all) {
         gbdt_grower_free(gr);
         tide_errorf("gbdt: out of memory for %lld rows", (long long)n);
@@ -80,6 +81,7 @@ void gbdt_grower_free(gbdt_grower *gr)
     free(gr->spare);
     free(gr->all);
     free(gr->hc.partial);
+    free(gr->hc.all_counts);
     free(gr);
 }
 
