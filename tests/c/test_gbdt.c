@@ -298,6 +298,66 @@ static void test_threads_identical(void **st)
     free(y);
 }
 
+/* Every leaf of every tree holds at least min_samples_leaf training rows and at most
+ * max_leaves leaves per tree and depth <= max_depth: row counts stay exact whether they are
+ * counted, cached from the first root (logistic) or read off unit hessians (squared). */
+static int64_t leaf_of(const tide_gbdt *m, int k, const float *x, int *depth)
+{
+    int64_t node = m->tree_off[k];
+    *depth = 0;
+    while (m->feat[node] >= 0) {
+        float v = x[m->feat[node]];
+        node = (isnan(v) ? m->miss_left[node] : v <= m->thr[node]) ? m->left[node] : m->right[node];
+        ++*depth;
+    }
+    return node;
+}
+
+static void test_leaf_constraints(void **st)
+{
+    (void)st;
+    int64_t n = 40000;
+    int d = 3;
+    float *X = malloc((size_t)n * d * sizeof *X), *y = malloc((size_t)n * sizeof *y);
+    tide_rng r;
+    tide_rng_seed(&r, 13);
+    for (int64_t i = 0; i < n; i++) {
+        for (int f = 0; f < d; f++) X[i * d + f] = tide_rng_uniform(&r) < 0.1 ? NAN : (float)tide_rng_normal(&r);
+        y[i] = (float)(tide_rng_uniform(&r) < 0.3 + 0.4 * (X[i * d] > 0));
+    }
+    for (int L = 0; L < 2; L++) {
+        tide_gbdt_opts o;
+        tide_gbdt_opts_default(&o);
+        o.loss = (tide_gbdt_loss)L;
+        o.n_trees = 6;
+        o.max_leaves = 12;
+        o.max_depth = 4;
+        o.min_samples_leaf = 700;
+        o.threads = 2;
+        tide_gbdt *m = tide_gbdt_fit(&o, n, d, X, y, NULL, 0, NULL, NULL, NULL);
+        assert_non_null(m);
+        int64_t *cnt = calloc((size_t)m->n_nodes, sizeof *cnt);
+        for (int k = 0; k < m->n_trees; k++)
+            for (int64_t i = 0; i < n; i++) {
+                int depth;
+                cnt[leaf_of(m, k, X + i * d, &depth)]++;
+                assert_true(depth <= 4);
+            }
+        for (int k = 0; k < m->n_trees; k++) {
+            int leaves = 0;
+            for (int64_t j = m->tree_off[k]; j < m->tree_off[k + 1]; j++)
+                if (m->feat[j] < 0) {
+                    leaves++;
+                    assert_true(cnt[j] >= 700);
+                }
+            assert_true(leaves >= 2 && leaves <= 12);
+        }
+        free(cnt);
+        tide_gbdt_free(m);
+    }
+    free(X); free(y);
+}
+
 /* Rebuilding from arrays copies exactly; broken structures are refused. */
 static void test_from_arrays(void **st)
 {
@@ -408,7 +468,7 @@ int main(void)
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_from_arrays),
         cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_validation_fraction),
+        cmocka_unit_test(test_validation_fraction), cmocka_unit_test(test_leaf_constraints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
