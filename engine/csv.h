@@ -83,6 +83,8 @@ typedef struct {
     int64_t bad[TIDE_BAD_NREASONS];
     int64_t lines;             /* physical lines read */
     int64_t blank;             /* empty lines skipped (not errors) */
+    int64_t quoted_lines;      /* line breaks inside kept or dropped records' quoted fields:
+                                * lines = header + n + dropped + blank + quoted_lines */
     uint64_t bytes;            /* uncompressed bytes parsed */
     int64_t header_fields;     /* number of header fields (0 without header) */
     char first_bad[256];       /* "line N: column 'x': reason" of the first skipped row */

@@ -41,7 +41,8 @@ end
 
 --- read_events(path, schema) -> event table. schema: a table (see tide.data.schema) or a
 --- preset name ("taobao", "movielens", "ml1m", "cdnow", "retail", "sasrec", "sim").
---- ev.stats = {lines, bytes, kept, dropped = {reason = count}, first_bad}.
+--- ev.stats = {lines, bytes, kept, dropped = {reason = count}, n_dropped, blank, quoted_lines
+--- (line breaks inside quoted fields), first_bad}.
 function M.read_events(path, schema)
   if type(path) ~= "string" then error("read_events: path must be a string, got " .. type(path), 2) end
   local s = S.resolve(schema, "read_events")
@@ -129,7 +130,7 @@ function M.read_events(path, schema)
   local nd = 0
   for _, v in pairs(dropped) do nd = nd + v end
   ev.stats = { lines = r.lines, bytes = r.bytes, kept = ev.n, dropped = dropped, n_dropped = nd,
-               first_bad = r.first_bad, path = path }
+               blank = r.blank, quoted_lines = r.quoted_lines, first_bad = r.first_bad, path = path }
   return ev
 end
 
