@@ -58,8 +58,8 @@ typedef struct {
     const tide_csv_col *cols;
     int ncols;
     tide_csv_result *res;
-    int fmap[64];  /* field index -> column, -1 unused; fields >= nfmap unused */
-    int nfmap;
+    int *fmap;     /* field index -> column, -1 unused; fields >= nfmap unused */
+    int64_t nfmap;
     int64_t expect;
     int64_t line;
     int in_header;
@@ -223,6 +223,9 @@ static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t lin
  * stray, which also bounds the buffer a stray quote can make the reader hold. */
 #define MAX_QUOTED ((size_t)16 << 20)
 
+/* Field indices beyond this (without a header) are taken as a mistake, not a wide file. */
+#define MAX_FIELD (1 << 20)
+
 /* Gives up on the record at rec, whose quote opened at qopen (field `field`) does not end
  * where a record should: only its first physical line is dropped (unterminated_quote) and
  * reading resumes on the next line, so one stray quote costs one row, not every row up to
@@ -367,7 +370,7 @@ static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t lin
     tide_csv_result *r = s->res;
     if (bad != TIDE_BAD_QUOTE) {
         if (s->expect == 0 && nfields >= s->nfmap) s->expect = nfields;
-        if (nfields != s->expect) {
+        if (nfields != s->expect || nfields < s->nfmap) { /* a short row never keeps stale values */
             bad = TIDE_BAD_FIELDS;
             badcol = -1;
         }
@@ -436,21 +439,56 @@ static int hdr_eq(const st_t *s, span_t h, const char *name)
     return k == n;
 }
 
+/* Builds the field -> column map from each column's field index (fld[c], -1 for line
+ * columns). A field selected twice is an error, and so is an expected field count (nfields)
+ * that a selected field lies beyond: every row would be dropped or, worse, kept without it. */
+static int build_fmap(st_t *s, const int64_t *fld)
+{
+    int64_t n = 0;
+    for (int c = 0; c < s->ncols; c++)
+        if (fld[c] + 1 > n) n = fld[c] + 1;
+    free(s->fmap);
+    s->fmap = malloc((size_t)(n ? n : 1) * sizeof *s->fmap);
+    if (!s->fmap) return tide_errorf("csv: out of memory");
+    for (int64_t i = 0; i < n; i++) s->fmap[i] = -1;
+    s->nfmap = n;
+    char nb[24], nb2[24];
+    for (int c = 0; c < s->ncols; c++) {
+        if (fld[c] < 0) continue;
+        if (s->fmap[fld[c]] >= 0)
+            return tide_errorf("%s: field %lld selected twice (columns '%s' and '%s')", s->path,
+                               (long long)fld[c] + 1, col_name(s, s->fmap[fld[c]], nb, sizeof nb),
+                               col_name(s, c, nb2, sizeof nb2));
+        s->fmap[fld[c]] = c;
+        if (s->o->nfields && fld[c] >= s->o->nfields)
+            return tide_errorf("%s: column '%s' is field %lld but nfields = %lld, so no row has it",
+                               s->path, col_name(s, c, nb, sizeof nb), (long long)fld[c] + 1,
+                               (long long)s->o->nfields);
+    }
+    return TIDE_OK;
+}
+
 static int finish_header(st_t *s)
 {
     s->res->header_fields = s->nhdr;
     if (!s->o->nfields) s->expect = s->nhdr;
-    s->nfmap = 0;
+    int64_t fld[64];
     for (int c = 0; c < s->ncols; c++) {
+        fld[c] = -1;
         if (s->cols[c].type == TIDE_CSV_LINE) continue;
         int64_t f = -1;
         if (s->cols[c].name) {
-            for (int64_t i = 0; i < s->nhdr && f < 0; i++)
-                if (hdr_eq(s, s->hdr[i], s->cols[c].name)) f = i;
+            for (int64_t i = 0; i < s->nhdr; i++) {
+                if (!hdr_eq(s, s->hdr[i], s->cols[c].name)) continue;
+                if (f >= 0) /* which one did the user mean? */
+                    return tide_errorf("%s: the header names '%s' twice (fields %lld and %lld)", s->path,
+                                       s->cols[c].name, (long long)f + 1, (long long)i + 1);
+                f = i;
+            }
         } else if (s->cols[c].index < s->nhdr) {
             f = s->cols[c].index;
         }
-        if (f < 0 || f >= 64) {
+        if (f < 0) {
             char have[160] = "";
             size_t k = 0;
             for (int64_t i = 0; i < s->nhdr && k + 2 < sizeof have; i++) {
@@ -463,11 +501,9 @@ static int finish_header(st_t *s)
             return tide_errorf("%s: missing column '%s' (header has: %s)", s->path,
                                col_name(s, c, nb, sizeof nb), have);
         }
-        if (s->fmap[f] >= 0) return tide_errorf("%s: field %lld selected twice", s->path, (long long)f + 1);
-        s->fmap[f] = c;
-        if (f + 1 > s->nfmap) s->nfmap = (int)f + 1;
+        fld[c] = f;
     }
-    return TIDE_OK;
+    return build_fmap(s, fld);
 }
 
 void tide_csv_result_free(tide_csv_result *res)
@@ -502,27 +538,23 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
     s->line = 1;
     s->expect = opts->nfields;
     s->in_header = opts->header;
-    for (int i = 0; i < 64; i++) s->fmap[i] = -1;
     int rc = TIDE_OK;
+    int64_t fld[64];
     for (int c = 0; c < ncols; c++) {
         res->types[c] = cols[c].type;
+        fld[c] = -1;
         if (cols[c].type == TIDE_CSV_ID && !cols[c].intern) {
             rc = tide_errorf("csv: id column %d has no interner", c + 1);
             goto done;
         }
         if (cols[c].type == TIDE_CSV_LINE || opts->header) continue;
-        if (cols[c].name || cols[c].index < 0 || cols[c].index >= 64) {
-            rc = tide_errorf("csv: column %d needs a field index in 0..63 without a header", c + 1);
+        if (cols[c].name || cols[c].index < 0 || cols[c].index >= MAX_FIELD) {
+            rc = tide_errorf("csv: column %d needs a field index in 0..%d without a header", c + 1, MAX_FIELD - 1);
             goto done;
         }
-        if (s->fmap[cols[c].index] >= 0) {
-            rc = tide_errorf("csv: field %d selected twice", cols[c].index + 1);
-            goto done;
-        }
-        s->fmap[cols[c].index] = c;
-        if (cols[c].index + 1 > s->nfmap) s->nfmap = cols[c].index + 1;
+        fld[c] = cols[c].index;
     }
-    if (opts->whitespace && opts->quote == 0) { /* nothing */ }
+    if (!opts->header && (rc = build_fmap(s, fld)) != TIDE_OK) goto done;
     tide_csv_src src;
     if ((rc = tide_csv_src_open(&src, path)) != TIDE_OK) goto done;
     uint64_t est_size = src.gz ? 0 : src.size;
@@ -592,6 +624,7 @@ out:
     tide_csv_src_close(&src);
 done:
     for (int c = 0; c < 64; c++) free(s->scratch[c]);
+    free(s->fmap);
     free(s->hdr);
     free(s);
     return rc;

@@ -12,7 +12,7 @@
 #include "error.h"
 
 /* Writes n bytes to a fresh temp file; the path lives in a static buffer until the next call. */
-static const char *csvt_write(const char *data, size_t n)
+static inline const char *csvt_write(const char *data, size_t n)
 {
     static char path[64];
     snprintf(path, sizeof path, "/tmp/tide_test_csvt_XXXXXX");
@@ -32,7 +32,7 @@ typedef struct {
     tide_csv_result r;
 } csvt_t;
 
-static void csvt_init(csvt_t *f, int header)
+static inline void csvt_init(csvt_t *f, int header)
 {
     memset(f, 0, sizeof *f);
     f->u = tide_intern_new(0);
@@ -44,16 +44,16 @@ static void csvt_init(csvt_t *f, int header)
     f->o.header = header;
 }
 
-static int csvt_read(csvt_t *f, const char *path) { return tide_csv_read(path, &f->o, f->cols, 3, &f->r); }
+static inline int csvt_read(csvt_t *f, const char *path) { return tide_csv_read(path, &f->o, f->cols, 3, &f->r); }
 
-static void csvt_free(csvt_t *f)
+static inline void csvt_free(csvt_t *f)
 {
     tide_csv_result_free(&f->r);
     tide_intern_free(f->u);
     tide_intern_free(f->i);
 }
 
-static int64_t csvt_dropped(const tide_csv_result *r)
+static inline int64_t csvt_dropped(const tide_csv_result *r)
 {
     int64_t n = 0;
     for (int k = 0; k < TIDE_BAD_NREASONS; k++) n += r->bad[k];
@@ -61,7 +61,7 @@ static int64_t csvt_dropped(const tide_csv_result *r)
 }
 
 /* The key of id `id` as a NUL-terminated string (static buffer). */
-static const char *csvt_name(tide_intern *in, int64_t id)
+static inline const char *csvt_name(tide_intern *in, int64_t id)
 {
     static char buf[256];
     size_t len;
