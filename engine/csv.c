@@ -618,7 +618,10 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         }
     }
     if (s->in_header) rc = tide_errorf("%s: empty file (no header)", path);
-    if (rg) rg->last_nl = s->last_nl && !s->quote_open;
+    if (rg) {
+        rg->last_nl = s->last_nl && !s->quote_open;
+        rg->expect = s->expect;
+    }
 out:
     free(buf);
     tide_csv_src_close(&src);

@@ -12,6 +12,7 @@ typedef struct {
     size_t prefix_len;
     uint64_t start, stop; /* byte range [start, stop) of a plain file */
     int last_nl;          /* out: the last record ended at a newline (clean split) */
+    int64_t expect;       /* out: the field count rows were checked against at the end */
 } tide_csv_range;
 
 /* Input source (csv_src.c). */
