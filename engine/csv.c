@@ -17,7 +17,7 @@
 
 const char *const tide_csv_reason_names[TIDE_BAD_NREASONS] = {
     "field_count", "unterminated_quote", "bad_number", "bad_timestamp",
-    "invalid_utf8", "empty_id", "missing_value"};
+    "invalid_utf8", "empty_id", "missing_value", "nul_byte"};
 
 void tide_csv_opts_init(tide_csv_opts *o)
 {
@@ -27,13 +27,13 @@ void tide_csv_opts_init(tide_csv_opts *o)
     o->chunk = (size_t)4 << 20;
 }
 
-/* First sep or newline in [p, e), or e. Eight bytes at a time with the "has zero byte"
+/* First sep or line end nl in [p, e), or e. Eight bytes at a time with the "has zero byte"
  * trick (Mycroft; Hacker's Delight 6-1) on both patterns: fields are short, so one fused scan
  * beats a memchr for the line end plus a scan for the separator. */
-static inline const char *scan_sep_nl(const char *p, const char *e, char sep)
+static inline const char *scan_sep_nl(const char *p, const char *e, char sep, char nl)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    const uint64_t ps = ones * (unsigned char)sep, pn = ones * (unsigned char)'\n';
+    const uint64_t ps = ones * (unsigned char)sep, pn = ones * (unsigned char)nl;
     while (e - p >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -42,14 +42,15 @@ static inline const char *scan_sep_nl(const char *p, const char *e, char sep)
         if (z) return p + (__builtin_ctzll(z) >> 3);
         p += 8;
     }
-    while (p < e && *p != sep && *p != '\n') p++;
+    while (p < e && *p != sep && *p != nl) p++;
     return p;
 }
 
 /* ---- parser state ---- */
 typedef struct {
     const char *p, *e;
-    int esc; /* contains doubled quotes to collapse */
+    int esc;    /* contains doubled quotes to collapse */
+    int quoted; /* was quoted: an id keeps its blanks */
 } span_t;
 
 typedef struct {
@@ -73,6 +74,7 @@ typedef struct {
     int quote_open;        /* some quote ran to the end of the input (a parallel part whose
                             * range ends inside a quoted field must not be trusted) */
     int64_t quote_line;    /* line where the quote of the row being dropped opened, or 0 */
+    char nl;               /* the line end: '\n' (LF or CRLF files) or '\r' (CR-only files) */
     char *scratch[64];
     size_t scratch_cap[64];
 } st_t;
@@ -112,31 +114,32 @@ static inline void trim(const char **p, const char **e)
     while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) (*e)--;
 }
 
-/* 1 if any byte of [p, e) has the high bit set (then the id needs full UTF-8 validation). */
-static inline int has_high(const char *p, const char *e)
+/* Which bytes [p, e) holds: bit 0 some byte >= 0x80 (then the id needs full UTF-8
+ * validation), bit 1 some NUL byte. Eight bytes at a time; the zero-byte test is exact for
+ * "any zero" (Hacker's Delight 6-1). */
+static inline unsigned id_bytes(const char *p, const char *e)
 {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     size_t n = (size_t)(e - p);
-    uint64_t acc = 0;
+    uint64_t hi = 0, zero = 0, w;
     if (n >= 8) {
         for (; n >= 8; p += 8, n -= 8) {
-            uint64_t w;
             memcpy(&w, p, 8);
-            acc |= w;
+            hi |= w;
+            zero |= (w - ones) & ~w & highs;
         }
         if (n) { /* overlapping last word */
-            uint64_t w;
             memcpy(&w, e - 8, 8);
-            acc |= w;
+            hi |= w;
+            zero |= (w - ones) & ~w & highs;
         }
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, p, 4);
-        memcpy(&b, e - 4, 4);
-        acc = a | b;
     } else {
-        for (; p < e; p++) acc |= (unsigned char)*p;
+        for (; p < e; p++) {
+            hi |= (unsigned char)*p;
+            zero |= *p == 0;
+        }
     }
-    return (acc & 0x8080808080808080ULL) != 0;
+    return ((hi & highs) != 0) | (unsigned)(zero != 0) << 1;
 }
 
 /* Converts field f of the current row into its column; returns a TIDE_BAD_* reason or -1. */
@@ -145,11 +148,15 @@ static inline __attribute__((always_inline)) int convert(st_t *s, int c, span_t 
     const tide_csv_col *col = &s->cols[c];
     const char *p = sp.p, *e = sp.e;
     switch (col->type) {
-    case TIDE_CSV_ID:
-        s->idf[c] = sp;
+    case TIDE_CSV_ID: {
+        if (!sp.quoted) trim(&p, &e); /* "u1 " is "u1", as for every other field */
+        s->idf[c] = (span_t){p, e, 0, 0};
         if (p == e) return TIDE_BAD_EMPTY_ID;
-        if (has_high(p, e) && !tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
+        unsigned b = id_bytes(p, e);
+        if (b & 2) return TIDE_BAD_NUL;
+        if ((b & 1) && !tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
         return -1;
+    }
     case TIDE_CSV_INT: {
         trim(&p, &e);
         if (p == e) return TIDE_BAD_MISSING;
@@ -216,6 +223,23 @@ static int push_header_field(st_t *s, span_t sp)
     return TIDE_OK;
 }
 
+/* Decides the line end from the first one in [p, end): '\r' not followed by '\n' makes a
+ * CR-only file (classic Mac exports; pandas reads them too). Returns 1 once known. */
+static int detect_nl(st_t *s, const char *p, const char *end, int eof)
+{
+    for (; p < end; p++) {
+        if (*p == '\n') break;
+        if (*p == '\r') {
+            if (p + 1 == end && !eof) return 0;
+            s->nl = p + 1 < end && p[1] == '\n' ? '\n' : '\r';
+            return 1;
+        }
+    }
+    if (p == end && !eof) return 0;
+    s->nl = '\n';
+    return 1;
+}
+
 static int finish_header(st_t *s);
 static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line);
 
@@ -233,10 +257,10 @@ static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t lin
 static int resync(st_t *s, const char *rec, const char *qopen, const char *end, int eof, int64_t field,
                   const char **next)
 {
-    const char *nl = memchr(rec, '\n', (size_t)(end - rec));
+    const char *nl = memchr(rec, s->nl, (size_t)(end - rec));
     if (!nl && !eof) return 0;
     int64_t line = s->line, opened = line;
-    for (const char *z = rec; (z = memchr(z, '\n', (size_t)(qopen - z))); z++) opened++;
+    for (const char *z = rec; (z = memchr(z, s->nl, (size_t)(qopen - z))); z++) opened++;
     if (s->in_header)
         return tide_errorf("%s: line %lld: the header's quote in field %lld never closes", s->path,
                            (long long)opened, (long long)field + 1);
@@ -252,7 +276,8 @@ static int resync(st_t *s, const char *rec, const char *qopen, const char *end, 
  * -1 (error set). */
 static int parse_record(st_t *s, const char *p, const char *end, int eof, const char **next)
 {
-    const char sep = s->o->sep, quote = s->o->quote;
+    const char sep = s->o->sep, quote = s->o->quote, nl = s->nl;
+    const char cr = nl == '\r' ? ' ' : '\r'; /* a CR before the line end is a blank */
     const int ws = s->o->whitespace;
     const char *const rec = p, *qspan = NULL; /* qspan: a quoted field that spans lines */
     int64_t field = 0, nl_extra = 0, qfield = 0;
@@ -260,12 +285,12 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
     const int64_t row = s->res->n;
     s->nhdr = 0; /* a record re-parsed after a refill starts its header over */
     for (;;) {
-        span_t sp = {p, p, 0};
+        span_t sp = {p, p, 0, 0};
         int quoted = 0;
         if (ws) {
-            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+            while (p < end && (*p == ' ' || *p == '\t' || *p == cr)) p++;
             if (p == end && !eof) return 0;
-            if (p == end || *p == '\n') { /* no more fields */
+            if (p == end || *p == nl) { /* no more fields */
                 if (field == 0) blank = 1;
                 break;
             }
@@ -288,32 +313,33 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
             }
             sp.p = p + 1;
             sp.e = q;
+            sp.quoted = 1;
             int64_t nq = 0;
-            for (const char *z = sp.p; (z = memchr(z, '\n', (size_t)(q - z))); z++) nq++;
+            for (const char *z = sp.p; (z = memchr(z, nl, (size_t)(q - z))); z++) nq++;
             if (nq && !qspan) { qspan = p; qfield = field; }
             nl_extra += nq;
             p = q + 1;
-            if (p < end && *p != '\n' && (ws ? (*p != ' ' && *p != '\t' && *p != '\r') : *p != sep) &&
-                !(*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
+            if (p < end && *p != nl && (ws ? (*p != ' ' && *p != '\t' && *p != cr) : *p != sep) &&
+                !(*p == cr && (p + 1 == end || p[1] == nl))) {
                 /* stray text after the closing quote: skip to the field's end */
                 if (bad < 0) { bad = TIDE_BAD_QUOTE; badcol = (int)field; }
                 if (nq) { qspan = sp.p - 1; qfield = field; }
-                while (p < end && *p != '\n' && *p != sep) p++;
+                while (p < end && *p != nl && *p != sep) p++;
                 if (p == end && !eof) return 0;
             }
-            if (p < end && *p == '\r' && !ws) {
+            if (p < end && *p == cr && !ws) {
                 if (p + 1 == end && !eof) return 0;
                 p++;
             }
         } else if (ws) {
-            while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
+            while (p < end && *p != ' ' && *p != '\t' && *p != cr && *p != nl) p++;
             if (p == end && !eof) return 0;
             sp.e = p;
         } else {
-            p = scan_sep_nl(p, end, sep);
+            p = scan_sep_nl(p, end, sep, nl);
             if (p == end && !eof) return 0; /* the record continues past the buffer */
             sp.e = p;
-            if ((p == end || *p == '\n') && sp.e > sp.p && sp.e[-1] == '\r') sp.e--;
+            if ((p == end || *p == nl) && sp.e > sp.p && sp.e[-1] == cr) sp.e--;
         }
         if (s->in_header) {
             if (push_header_field(s, sp) != TIDE_OK) return -1;
@@ -341,7 +367,7 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
     if (qspan && !s->in_header && (bad == TIDE_BAD_QUOTE || (s->expect && field != s->expect)))
         return resync(s, rec, qspan, end, eof, qfield, next);
     s->last_nl = p < end;
-    if (p < end) p++; /* the '\n' */
+    if (p < end) p++; /* the line end */
     *next = p;
     int64_t line = s->line;
     s->line += 1 + nl_extra;
@@ -572,7 +598,7 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         rc = tide_errorf("csv: out of memory");
         goto done;
     }
-    int eof = 0, first = 1;
+    int eof = 0, first = 1, ready = 0;
     for (;;) {
         while (!eof && len < cap) {
             int64_t r = tide_csv_src_read(&src, buf + len, cap - len, path);
@@ -583,13 +609,17 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
             if (r > 0 && !src.gz) break; /* parse what we have; plain reads are large */
         }
         const char *p = buf, *end = buf + len;
-        if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
         if (first && eof && p == end) {
             rc = tide_errorf("%s: empty file (no data)", path);
             goto out;
         }
-        first = 0;
-        while (p < end) {
+        /* nothing is parsed before the BOM and the line end are known (tiny chunks) */
+        if (!ready && (len >= 3 || eof)) {
+            if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+            first = 0;
+            ready = detect_nl(s, p, end, eof);
+        }
+        while (ready && p < end) {
             if (res->n >= res->cap && grow_rows(res, est_size) != TIDE_OK) {
                 rc = TIDE_ERR;
                 goto out;

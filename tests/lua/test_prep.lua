@@ -43,7 +43,8 @@ function t.prep_every_bundled_set()
         + (summary.dropped.empty_id or 0) + (summary.dropped.bad_timestamp or 0)
         + (summary.dropped.bad_number or 0) + (summary.dropped.missing_value or 0)
         + (summary.dropped.unterminated_quote or 0) + (summary.dropped.invalid_utf8 or 0)
-        + (summary.dropped.unknown_event or 0) + (summary.dropped.bad_json or 0), s[1] .. " accounting")
+        + (summary.dropped.unknown_event or 0) + (summary.dropped.bad_json or 0)
+        + (summary.dropped.nul_byte or 0), s[1] .. " accounting")
       os.remove(out); os.remove(out .. ".summary.json")
       ran = ran + 1
     else
