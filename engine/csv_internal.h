@@ -15,11 +15,20 @@ typedef struct {
     int64_t expect;       /* out: the field count rows were checked against at the end */
 } tide_csv_range;
 
+/* Gzip decoding over a descriptor (csv_gz.c). open takes over fd and the npre bytes
+ * already read from it (the magic); read returns bytes (0 at the end) or -1 with msg set. */
+typedef struct tide_gz tide_gz;
+tide_gz *tide_gz_open(int fd, const unsigned char *pre, size_t npre);
+int64_t tide_gz_read(tide_gz *g, char *buf, size_t n, char *msg, size_t msgn);
+uint64_t tide_gz_offset(const tide_gz *g); /* compressed bytes consumed */
+void tide_gz_close(tide_gz *g);            /* also closes fd */
+
 /* Input source (csv_src.c). */
 struct tide_gz_pipe; /* inflate-ahead thread for gzip input */
 typedef struct {
     int fd;
-    gzFile gz;
+    tide_gz *gz;
+    unsigned char magic[2]; /* the first bytes, read to sniff gzip, served back first */
     struct tide_gz_pipe *pipe;
     uint64_t size, done;
     /* a part of a parallel read (csv_par.c): `prefix` (the header line) is served first,

@@ -63,9 +63,11 @@ static int plan(const char *path, const tide_csv_opts *o, int64_t nfmap, uint64_
     if (o->strict || o->max_rows || o->whitespace || o->sep == 0) return 1;
     int want = n_threads();
     if (want < 2) return 1;
+    struct stat st;
+    /* stat before open: opening a fifo here would take the writer's data from the real read */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 1;
     int fd = open(path, O_RDONLY);
     if (fd < 0) return 1;
-    struct stat st;
     int n = 1;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) goto out;
     *size = (uint64_t)st.st_size;
