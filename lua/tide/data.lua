@@ -1,5 +1,5 @@
 -- tide.data — columnar event tables: reading logs, building tables from columns, subsets,
--- per-user CSR sequences. Contract: notes/data_api.md. Cleaning lives in tide.data.clean,
+-- per-user CSR sequences. Contract: lua/tide/doc/data.md. Cleaning lives in tide.data.clean,
 -- splits in tide.split, schemas and presets in tide.data.schema.
 local tide = require "tide"
 local D = tide.core.data
