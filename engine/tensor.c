@@ -218,6 +218,8 @@ tide_tensor *tide_tensor_arange(tide_dtype dt, double start, double stop, double
     if (step == 0 || !isfinite(start) || !isfinite(stop) || !isfinite(step))
         return tide_errorf("arange: step must be nonzero and bounds finite"), NULL;
     double span = (stop - start) / step;
+    if (!(span < 0x1p59)) /* also catches an infinite span; a double past int64 is UB to convert */
+        return tide_errorf("arange: %g elements requested, too large", span), NULL;
     int64_t n = span > 0 ? (int64_t)ceil(span - 1e-9) : 0;
     tide_tensor *t = tide_tensor_new(dt, 1, &n);
     if (!t) return NULL;

@@ -261,6 +261,8 @@ static void test_huge_shapes_refused(void **state)
     assert_null(tide_tensor_expand(s, 3, wide));
     assert_non_null(strstr(tide_error(), "too large"));
     tide_tensor_release(s);
+    assert_null(tide_tensor_arange(TIDE_F32, 0, 1e300, 1)); /* was a double -> int64 overflow */
+    assert_non_null(strstr(tide_error(), "too large"));
     /* the same shape in a checkpoint: an empty {0, 3, 5} tensor with 3, 5 patched to 2^40 */
     int64_t sh[3] = {0, 3, 5};
     tide_tensor *z = tide_tensor_new(TIDE_F32, 3, sh);
