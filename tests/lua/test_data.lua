@@ -126,6 +126,26 @@ function t.unknown_event_rows_leave_no_ids()
   check.all_near(ev.item, { 1, 2, 2 })
 end
 
+-- Issue 13 item 6: pipes and /dev/stdin were "empty file" (csv) or lost their first bytes
+-- (jsonl, whose gzip sniff reopened the path).
+function t.read_events_from_a_pipe()
+  local function fifo(content)
+    local p = tmpfile("")
+    os.remove(p)
+    assert(os.execute("mkfifo " .. p) == 0)
+    local src = tmpfile(content, ".src")
+    assert(os.execute(("(cat %s > %s) &"):format(src, p)) == 0)
+    return p
+  end
+  local ev = data.read_events(fifo(LOG), SCHEMA)
+  check.eq(ev.n, 5)
+  check.eq(ev.n_users, 2)
+  local jl = '{"u":"a","i":"x","t":5}\n{"u":"b","i":"y","t":6}\n'
+  local ej = data.read_events(fifo(jl), { user = "u", item = "i", time = "t", format = "jsonl" })
+  check.eq(ej.n, 2)
+  check.eq(ej.users:name(1), "a")
+end
+
 function t.read_events_errors()
   check.errors(function() data.read_events("/nonexistent/x.csv", SCHEMA) end, "/nonexistent/x.csv")
   check.errors(function() data.read_events(tmpfile(""), SCHEMA) end, "empty file")
