@@ -133,6 +133,13 @@ static inline unsigned id_bytes(const char *p, const char *e)
             hi |= w;
             zero |= (w - ones) & ~w & highs;
         }
+    } else if (n >= 4) { /* two overlapping words */
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, e - 4, 4);
+        hi = a | b;
+        zero = ((a - 0x01010101u) & ~a) | ((b - 0x01010101u) & ~b);
+        zero &= 0x80808080u;
     } else {
         for (; p < e; p++) {
             hi |= (unsigned char)*p;
@@ -241,7 +248,7 @@ static int detect_nl(st_t *s, const char *p, const char *end, int eof)
 }
 
 static int finish_header(st_t *s);
-static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line);
+static inline int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line);
 
 /* The longest quoted field, in bytes. A quote that has not closed within it is taken as
  * stray, which also bounds the buffer a stray quote can make the reader hold. */
@@ -279,6 +286,8 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
     const char sep = s->o->sep, quote = s->o->quote, nl = s->nl;
     const char cr = nl == '\r' ? ' ' : '\r'; /* a CR before the line end is a blank */
     const int ws = s->o->whitespace;
+    const int *const fmap = s->fmap; /* locals: stores into the columns may alias s */
+    const int64_t nfmap = s->nfmap;
     const char *const rec = p, *qspan = NULL; /* qspan: a quoted field that spans lines */
     int64_t field = 0, nl_extra = 0, qfield = 0;
     int bad = -1, badcol = -1, blank = 0;
@@ -343,8 +352,8 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
         }
         if (s->in_header) {
             if (push_header_field(s, sp) != TIDE_OK) return -1;
-        } else if (field < s->nfmap && s->fmap[field] >= 0 && bad < 0) {
-            int c = s->fmap[field];
+        } else if (field < nfmap && fmap[field] >= 0 && bad < 0) {
+            int c = fmap[field];
             if (sp.esc && s->cols[c].type == TIDE_CSV_ID && unescape(s, c, &sp) != TIDE_OK) return -1;
             int r = convert(s, c, sp, row);
             if (r >= 0) { bad = r; badcol = c; }
@@ -391,7 +400,8 @@ static inline int same_key(const char *a, const char *b, size_t n)
     return 1;
 }
 
-static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line)
+static inline __attribute__((always_inline)) int finish_row(st_t *s, int64_t nfields, int bad, int badcol,
+                                                            int64_t line)
 {
     tide_csv_result *r = s->res;
     if (bad != TIDE_BAD_QUOTE) {
