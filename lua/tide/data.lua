@@ -95,6 +95,7 @@ function M.read_events(path, schema)
       add(f, c)
     end
   end
+  if s.strict and s.event ~= nil then add("line", { type = "line" }) end -- names a bad event's line
   local ok, r = pcall(D.read_csv, path, {
     cols = cols, header = s.header, sep = s.sep, quote = s.quote, whitespace = s.whitespace,
     strict = s.strict, max_rows = s.max_rows, chunk = s.chunk, nfields = s.nfields,
@@ -128,8 +129,10 @@ function M.read_events(path, schema)
     ev.event_names = E
     if #unknown > 0 then
       if s.strict then
-        error(("read_events: %s: unknown event names: %s (map them with schema.event_map)"):format(
-          path, table.concat(unknown, ", ")), 2)
+        local row = D.range_idx(ev.event, 0, 0):get(1) + 1
+        error(("read_events: %s: line %d: column '%s': unknown event '%s' (all unknown: %s; map them "
+               .. "with schema.event_map)"):format(path, r.cols[slot.line]:get(row), tostring(s.event),
+               E:name(r.cols[slot.event]:get(row)), table.concat(unknown, ", ")), 2)
       end
       local keep = D.range_idx(ev.event, 1, 5)
       dropped.unknown_event = r.n - keep:numel()
