@@ -182,6 +182,11 @@ static int merge(part_t *parts, int n, const tide_csv_col *cols, int ncols, int 
                 snprintf(res->first_bad, sizeof res->first_bad, "line %lld%s", ln + (long long)base, pr->first_bad + used);
             else
                 snprintf(res->first_bad, sizeof res->first_bad, "%s", pr->first_bad);
+            char *op = strstr(res->first_bad, "opened on line "); /* the other line number in it */
+            long long ol;
+            if (k && op && sscanf(op, "opened on line %lld", &ol) == 1)
+                snprintf(op, sizeof res->first_bad - (size_t)(op - res->first_bad), "opened on line %lld)",
+                         ol + (long long)base);
         }
         lines_before += pr->lines - (k && header ? 1 : 0);
         row += pr->n;
