@@ -84,7 +84,10 @@ local function removed_report(report)
     if v > 0 then reasons[#reasons + 1] = k; total = total + v end
   end
   if total == 0 then return "prep: nothing removed\n" end
-  table.sort(reasons, function(x, y) return report.dropped[x] > report.dropped[y] end)
+  table.sort(reasons, function(x, y)
+    local a, b = report.dropped[x], report.dropped[y]
+    return a > b or (a == b and x < y)
+  end)
   local parts = {}
   for k, r in ipairs(reasons) do parts[k] = ("%s %d"):format(r, report.dropped[r]) end
   local seen = report.kept + total
