@@ -46,48 +46,8 @@ static inline const char *scan_sep_nl(const char *p, const char *e, char sep, ch
     return p;
 }
 
-/* ---- parser state ---- */
-typedef struct {
-    const char *p, *e;
-    int esc;    /* contains doubled quotes to collapse */
-    int quoted; /* was quoted: an id keeps its blanks */
-} span_t;
-
-typedef struct {
-    const char *path;
-    const tide_csv_opts *o;
-    const tide_csv_col *cols;
-    int ncols;
-    tide_csv_result *res;
-    int *fmap;     /* field index -> column, -1 unused; fields >= nfmap unused */
-    int64_t nfmap;
-    int64_t expect;
-    int64_t line;
-    int in_header;
-    span_t *hdr;   /* header fields while in_header */
-    int64_t nhdr, hdr_cap;
-    span_t idf[64]; /* id fields of the current row */
-    char last_key[64][24]; /* per id column: the previous row's key and its id, because logs */
-    int last_len[64];      /* repeat user/event ids on consecutive rows */
-    int32_t last_id[64];
-    int last_nl;           /* the last record ended at a newline (parallel parts check it) */
-    int quote_open;        /* some quote ran to the end of the input (a parallel part whose
-                            * range ends inside a quoted field must not be trusted) */
-    int64_t quote_line;    /* line where the quote of the row being dropped opened, or 0 */
-    char nl;               /* the line end: '\n' (LF or CRLF files) or '\r' (CR-only files) */
-    char *scratch[64];
-    size_t scratch_cap[64];
-} st_t;
-
-static const char *col_name(const st_t *s, int c, char *buf, size_t n)
-{
-    if (s->cols[c].name) return s->cols[c].name;
-    snprintf(buf, n, "#%d", s->cols[c].index + 1);
-    return buf;
-}
-
 /* Collapses doubled quotes of span into the column's scratch buffer. */
-static int unescape(st_t *s, int c, span_t *sp)
+static int unescape(tide_csv_state *s, int c, tide_csv_span *sp)
 {
     size_t n = (size_t)(sp->e - sp->p);
     if (s->scratch_cap[c] < n + 1) {
@@ -104,14 +64,6 @@ static int unescape(st_t *s, int c, span_t *sp)
     sp->p = s->scratch[c];
     sp->e = d;
     return TIDE_OK;
-}
-
-static inline void trim(const char **p, const char **e)
-{
-    /* common case first: nothing to trim (every byte we strip is <= ' ') */
-    if (*p < *e && (unsigned char)**p > ' ' && (unsigned char)(*e)[-1] > ' ') return;
-    while (*p < *e && (**p == ' ' || **p == '\t')) (*p)++;
-    while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) (*e)--;
 }
 
 /* Which bytes [p, e) holds: bit 0 some byte >= 0x80 (then the id needs full UTF-8
@@ -150,14 +102,14 @@ static inline unsigned id_bytes(const char *p, const char *e)
 }
 
 /* Converts field f of the current row into its column; returns a TIDE_BAD_* reason or -1. */
-static inline __attribute__((always_inline)) int convert(st_t *s, int c, span_t sp, int64_t row)
+static inline __attribute__((always_inline)) int convert(tide_csv_state *s, int c, tide_csv_span sp, int64_t row)
 {
     const tide_csv_col *col = &s->cols[c];
     const char *p = sp.p, *e = sp.e;
     switch (col->type) {
     case TIDE_CSV_ID: {
-        if (!sp.quoted) trim(&p, &e); /* "u1 " is "u1", as for every other field */
-        s->idf[c] = (span_t){p, e, 0, 0};
+        if (!sp.quoted) tide_csv_trim(&p, &e); /* "u1 " is "u1", as for every other field */
+        s->idf[c] = (tide_csv_span){p, e, 0, 0};
         if (p == e) return TIDE_BAD_EMPTY_ID;
         unsigned b = id_bytes(p, e);
         if (b & 2) return TIDE_BAD_NUL;
@@ -165,12 +117,12 @@ static inline __attribute__((always_inline)) int convert(st_t *s, int c, span_t 
         return -1;
     }
     case TIDE_CSV_INT: {
-        trim(&p, &e);
+        tide_csv_trim(&p, &e);
         if (p == e) return TIDE_BAD_MISSING;
         return tide_parse_i64(p, e, &((int64_t *)s->res->cols[c])[row]) ? -1 : TIDE_BAD_NUMBER;
     }
     case TIDE_CSV_FLOAT: {
-        trim(&p, &e);
+        tide_csv_trim(&p, &e);
         double v;
         if (p == e) {
             if (!col->optional) return TIDE_BAD_MISSING;
@@ -182,7 +134,7 @@ static inline __attribute__((always_inline)) int convert(st_t *s, int c, span_t 
         return -1;
     }
     case TIDE_CSV_TIME: {
-        trim(&p, &e);
+        tide_csv_trim(&p, &e);
         if (p == e) return TIDE_BAD_MISSING;
         return tide_parse_time(p, e, col->time_fmt, &((int64_t *)s->res->cols[c])[row])
                    ? -1 : TIDE_BAD_TIME;
@@ -217,22 +169,9 @@ static int grow_rows(tide_csv_result *r, uint64_t file_size)
     return TIDE_OK;
 }
 
-static int push_header_field(st_t *s, span_t sp)
-{
-    if (s->nhdr == s->hdr_cap) {
-        int64_t cap = s->hdr_cap ? s->hdr_cap * 2 : 16;
-        span_t *h = realloc(s->hdr, (size_t)cap * sizeof *h);
-        if (!h) return tide_errorf("csv: out of memory");
-        s->hdr = h;
-        s->hdr_cap = cap;
-    }
-    s->hdr[s->nhdr++] = sp;
-    return TIDE_OK;
-}
-
 /* Decides the line end from the first one in [p, end): '\r' not followed by '\n' makes a
  * CR-only file (classic Mac exports; pandas reads them too). Returns 1 once known. */
-static int detect_nl(st_t *s, const char *p, const char *end, int eof)
+static int detect_nl(tide_csv_state *s, const char *p, const char *end, int eof)
 {
     for (; p < end; p++) {
         if (*p == '\n') break;
@@ -247,8 +186,7 @@ static int detect_nl(st_t *s, const char *p, const char *end, int eof)
     return 1;
 }
 
-static int finish_header(st_t *s);
-static inline int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line);
+static inline int finish_row(tide_csv_state *s, int64_t nfields, int bad, int badcol, int64_t line);
 
 /* The longest quoted field, in bytes. A quote that has not closed within it is taken as
  * stray, which also bounds the buffer a stray quote can make the reader hold. */
@@ -261,7 +199,7 @@ static inline int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int6
  * where a record should: only its first physical line is dropped (unterminated_quote) and
  * reading resumes on the next line, so one stray quote costs one row, not every row up to
  * the next quote (pandas would raise "EOF inside string"; silently merging lines is worse). */
-static int resync(st_t *s, const char *rec, const char *qopen, const char *end, int eof, int64_t field,
+static int resync(tide_csv_state *s, const char *rec, const char *qopen, const char *end, int eof, int64_t field,
                   const char **next)
 {
     const char *nl = memchr(rec, s->nl, (size_t)(end - rec));
@@ -281,7 +219,7 @@ static int resync(st_t *s, const char *rec, const char *qopen, const char *end, 
 
 /* Parses one record at p. Returns 1 (record consumed, *next set), 0 (need more input),
  * -1 (error set). */
-static int parse_record(st_t *s, const char *p, const char *end, int eof, const char **next)
+static int parse_record(tide_csv_state *s, const char *p, const char *end, int eof, const char **next)
 {
     const char sep = s->o->sep, quote = s->o->quote, nl = s->nl;
     const char cr = nl == '\r' ? ' ' : '\r'; /* a CR before the line end is a blank */
@@ -294,7 +232,7 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
     const int64_t row = s->res->n;
     s->nhdr = 0; /* a record re-parsed after a refill starts its header over */
     for (;;) {
-        span_t sp = {p, p, 0, 0};
+        tide_csv_span sp = {p, p, 0, 0};
         int quoted = 0;
         if (ws) {
             while (p < end && (*p == ' ' || *p == '\t' || *p == cr)) p++;
@@ -351,7 +289,7 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
             if ((p == end || *p == nl) && sp.e > sp.p && sp.e[-1] == cr) sp.e--;
         }
         if (s->in_header) {
-            if (push_header_field(s, sp) != TIDE_OK) return -1;
+            if (tide_csv_push_header_field(s, sp) != TIDE_OK) return -1;
         } else if (field < nfmap && fmap[field] >= 0 && bad < 0) {
             int c = fmap[field];
             if (sp.esc && s->cols[c].type == TIDE_CSV_ID && unescape(s, c, &sp) != TIDE_OK) return -1;
@@ -388,7 +326,7 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
     }
     if (s->in_header) {
         s->in_header = 0;
-        return finish_header(s) == TIDE_OK ? 1 : -1;
+        return tide_csv_finish_header(s) == TIDE_OK ? 1 : -1;
     }
     return finish_row(s, field, bad, badcol, line);
 }
@@ -400,7 +338,7 @@ static inline int same_key(const char *a, const char *b, size_t n)
     return 1;
 }
 
-static inline __attribute__((always_inline)) int finish_row(st_t *s, int64_t nfields, int bad, int badcol,
+static inline __attribute__((always_inline)) int finish_row(tide_csv_state *s, int64_t nfields, int bad, int badcol,
                                                             int64_t line)
 {
     tide_csv_result *r = s->res;
@@ -454,92 +392,13 @@ static inline __attribute__((always_inline)) int finish_row(st_t *s, int64_t nfi
                  tide_csv_reason_names[bad]);
     else
         snprintf(msg, sizeof msg, "line %lld: column '%s': %s", (long long)line,
-                 col_name(s, badcol, nb, sizeof nb), tide_csv_reason_names[bad]);
+                 tide_csv_col_name(s, badcol, nb, sizeof nb), tide_csv_reason_names[bad]);
     if (s->o->strict) {
         tide_errorf("%s: %s", s->path, msg);
         return -1;
     }
     snprintf(r->first_bad, sizeof r->first_bad, "%s", msg);
     return 1;
-}
-
-static int hdr_eq(const st_t *s, span_t h, const char *name)
-{
-    const char *p = h.p, *e = h.e;
-    trim(&p, &e);
-    size_t k = 0, n = strlen(name);
-    for (; p < e; p++, k++) {
-        if (k >= n || *p != name[k]) return 0;
-        if (h.esc && *p == s->o->quote && p + 1 < e && p[1] == s->o->quote) p++;
-    }
-    return k == n;
-}
-
-/* Builds the field -> column map from each column's field index (fld[c], -1 for line
- * columns). A field selected twice is an error, and so is an expected field count (nfields)
- * that a selected field lies beyond: every row would be dropped or, worse, kept without it. */
-static int build_fmap(st_t *s, const int64_t *fld)
-{
-    int64_t n = 0;
-    for (int c = 0; c < s->ncols; c++)
-        if (fld[c] + 1 > n) n = fld[c] + 1;
-    free(s->fmap);
-    s->fmap = malloc((size_t)(n ? n : 1) * sizeof *s->fmap);
-    if (!s->fmap) return tide_errorf("csv: out of memory");
-    for (int64_t i = 0; i < n; i++) s->fmap[i] = -1;
-    s->nfmap = n;
-    char nb[24], nb2[24];
-    for (int c = 0; c < s->ncols; c++) {
-        if (fld[c] < 0) continue;
-        if (s->fmap[fld[c]] >= 0)
-            return tide_errorf("%s: field %lld selected twice (columns '%s' and '%s')", s->path,
-                               (long long)fld[c] + 1, col_name(s, s->fmap[fld[c]], nb, sizeof nb),
-                               col_name(s, c, nb2, sizeof nb2));
-        s->fmap[fld[c]] = c;
-        if (s->o->nfields && fld[c] >= s->o->nfields)
-            return tide_errorf("%s: column '%s' is field %lld but nfields = %lld, so no row has it",
-                               s->path, col_name(s, c, nb, sizeof nb), (long long)fld[c] + 1,
-                               (long long)s->o->nfields);
-    }
-    return TIDE_OK;
-}
-
-static int finish_header(st_t *s)
-{
-    s->res->header_fields = s->nhdr;
-    if (!s->o->nfields) s->expect = s->nhdr;
-    int64_t fld[64];
-    for (int c = 0; c < s->ncols; c++) {
-        fld[c] = -1;
-        if (s->cols[c].type == TIDE_CSV_LINE) continue;
-        int64_t f = -1;
-        if (s->cols[c].name) {
-            for (int64_t i = 0; i < s->nhdr; i++) {
-                if (!hdr_eq(s, s->hdr[i], s->cols[c].name)) continue;
-                if (f >= 0) /* which one did the user mean? */
-                    return tide_errorf("%s: the header names '%s' twice (fields %lld and %lld)", s->path,
-                                       s->cols[c].name, (long long)f + 1, (long long)i + 1);
-                f = i;
-            }
-        } else if (s->cols[c].index < s->nhdr) {
-            f = s->cols[c].index;
-        }
-        if (f < 0) {
-            char have[160] = "";
-            size_t k = 0;
-            for (int64_t i = 0; i < s->nhdr && k + 2 < sizeof have; i++) {
-                int w = snprintf(have + k, sizeof have - k, "%s%.*s", i ? "," : "",
-                                 (int)(s->hdr[i].e - s->hdr[i].p), s->hdr[i].p);
-                if (w < 0) break;
-                k += (size_t)w;
-            }
-            char nb[24];
-            return tide_errorf("%s: missing column '%s' (header has: %s)", s->path,
-                               col_name(s, c, nb, sizeof nb), have);
-        }
-        fld[c] = f;
-    }
-    return build_fmap(s, fld);
 }
 
 void tide_csv_result_free(tide_csv_result *res)
@@ -558,7 +417,7 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
 {
     memset(res, 0, sizeof *res);
     if (ncols < 1 || ncols > 64) return tide_errorf("csv: between 1 and 64 columns, got %d", ncols);
-    st_t *s = calloc(1, sizeof *s);
+    tide_csv_state *s = calloc(1, sizeof *s);
     res->cols = calloc((size_t)ncols, sizeof *res->cols);
     res->types = calloc((size_t)ncols, sizeof *res->types);
     if (!s || !res->cols || !res->types) {
@@ -590,7 +449,7 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         }
         fld[c] = cols[c].index;
     }
-    if (!opts->header && (rc = build_fmap(s, fld)) != TIDE_OK) goto done;
+    if (!opts->header && (rc = tide_csv_build_fmap(s, fld)) != TIDE_OK) goto done;
     tide_csv_src src;
     if ((rc = tide_csv_src_open(&src, path)) != TIDE_OK) goto done;
     uint64_t est_size = src.gz ? 0 : src.size;
