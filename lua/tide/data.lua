@@ -39,25 +39,6 @@ local function ref(v, what)
     what, tostring(v)), 3)
 end
 
--- schema.event_map says what the raw event `name` means (by string or number key).
-local function mapped(map, name)
-  return map ~= nil and (map[name] ~= nil or (tonumber(name) ~= nil and map[tonumber(name)] ~= nil))
-end
-
--- Numbers in the event column are somebody else's codes (0/1/2/3 in many exports): reading
--- them as Tide's 1..5 turned buys into browses without a word, so they need a map.
-local function numeric_codes_error(path, s, numeric)
-  table.sort(numeric, function(a, b) return tonumber(a) < tonumber(b) end)
-  local shown = {}
-  for k = 1, math.min(#numeric, 20) do shown[k] = numeric[k] end
-  local ex = {}
-  for k = 1, math.min(#numeric, 2) do ex[k] = ('["%s"] = "%s"'):format(numeric[k], k == 1 and "browse" or "buy") end
-  error(("read_events: %s: column '%s' holds numeric event codes (%s%s) and schema.event_map does "
-         .. "not say what they mean; map each to browse, click, cart, fav or buy, e.g. event_map = "
-         .. "{ %s }"):format(path, tostring(s.event), table.concat(shown, ", "),
-         #numeric > 20 and ", ..." or "", table.concat(ex, ", ")), 3)
-end
-
 --- read_events(path, schema) -> event table. schema: a table (see tide.data.schema) or a
 --- preset name ("taobao", "movielens", "ml1m", "cdnow", "retail", "sasrec", "sim").
 --- ev.stats = {lines, bytes, kept, dropped = {reason = count}, n_dropped, blank, quoted_lines
@@ -120,11 +101,11 @@ function M.read_events(path, schema)
     local E = interners.event
     local codes, unknown, numeric = {}, {}, {}
     for i, name in ipairs(E:names()) do
-      if tonumber(name) and not mapped(s.event_map, name) then numeric[#numeric + 1] = name end
+      if tonumber(name) and not S.mapped(s.event_map, name) then numeric[#numeric + 1] = name end
       codes[i] = S.event_code(name, s.event_map) or 0
       if codes[i] == 0 then unknown[#unknown + 1] = name end
     end
-    if #numeric > 0 then numeric_codes_error(path, s, numeric) end
+    if #numeric > 0 then error("read_events: " .. S.numeric_codes_message(path, s.event, numeric), 2) end
     ev.event = D.lut(r.cols[slot.event], T.fromtable(#codes > 0 and codes or { 0 }, "i32"))
     ev.event_names = E
     if #unknown > 0 then
