@@ -46,7 +46,7 @@ print(("%d customers active in the 90 days before the cut; arms: popularity %d, 
 print(("bought a listed product within 14 days: popularity %.1f %%, decay-aware %.1f %%; difference %+.1f points, 95 %% interval [%+.1f, %+.1f] (Newcombe), [%+.1f, %+.1f] (BCa bootstrap)"):format(
   100 * log_ab.rate_a, 100 * log_ab.rate_b, 100 * pr.estimate, 100 * pr.lo, 100 * pr.hi, 100 * bs.bca.lo, 100 * bs.bca.hi))
 for _, e in ipairs(log_ab.examples) do print("  " .. e) end
-S.R:section("Recommendations and an offline A/B on the retail log")
+S.R:section("10. Recommendations and an offline A/B on the retail log")
   :text(("Customers active in the 90 days before a cut 14 days from the log's end were split 50/50 by a salted hash (%d / %d; sample-ratio p = %.2f). Outcome replayed from the log: a purchase of a listed product in the 14 days after the cut (nobody saw the lists, so this measures anticipation, not causal effect)."):format(
     log_ab.n_arm.popularity, log_ab.n_arm.decay_aware, log_ab.srm.p))
   :forest{ title = "Decay-aware lists minus popularity: share of customers who bought a listed product", x_label = "difference in proportion (95 % interval)",
@@ -76,7 +76,7 @@ for _, x in ipairs(d) do sd = sd + (x - md) ^ 2 end
 sd = math.sqrt(sd / (#d - 1))
 local q = tide.core.ab.t_ppf(0.975, #d - 1) -- t interval over replicates (paired: same populations)
 local lo, hi = md - q * sd / math.sqrt(#d), md + q * sd / math.sqrt(#d)
-S.R:section("Win-back strategies on the simulator")
+S.R:section("11. Win-back strategies on the simulator")
   :text(("Churn model: logistic regression, held-out AUC %.3f. Each of %d replicate populations (%d users) is split into a control arm and one arm per strategy; both strategies treat 20 %% of their arm. Estimates are arm minus control over a 30-day window; the true effect is known from the simulator's paired futures."):format(
     info.auc, sim_ab.replicates, math.floor(sim_ab.users)))
   :forest{ title = "Effect of each strategy (estimate, 95 % interval; ◇ = true effect)", rows = forest }

@@ -36,7 +36,7 @@ return function(S)
   S.fmt_table({ "feature", "beta", "se", "p" }, crow)
   local rel, mp, fp = tide.metrics.reliability(lr:predict(sp.test.X), sp.test.y, { bins = 8, strategy = "quantile" }), {}, {}
   for i, b in ipairs(rel) do mp[i], fp[i] = b.mean_pred, b.frac_pos end
-  S.R:section("Activation: who buys again (UCI Online Retail)")
+  S.R:section("8. Activation: who buys again (UCI Online Retail)")
     :text(("Framed at %s: features from the %d customers' history before the cut, label = a purchase in the 90 days after it. Fitted on %d customers, scored on %d held-out customers (user-level split)."):format(
       cut, fr.n, sp.train.n, sp.test.n))
     :table({ "model", "AUC [95 %]", "PR-AUC", "Brier", "ECE", "lift@10%" }, rows)

@@ -17,7 +17,7 @@ return function(S)
   local total = 0
   for _, x in ipairs(v) do total = total + x end
   print(("12-month CLV at 1 %%/month: mean $%.2f per customer"):format(total / #v))
-  S.R:section("Customer base (CDNOW sample)")
+  S.R:section("9. Customer base (CDNOW sample)")
     :text(("BG/NBD fitted by maximum likelihood: r %.3f, α %.3f, a %.3f, b %.3f; Fader, Hardie & Lee (2005) publish 0.243, 4.414, 0.793, 2.426. Holdout (weeks 40-78): %d repeat purchases, %.0f predicted. 12-month CLV (BG/NBD × Gamma-Gamma, 1 %%/month discount): mean $%.2f per customer."):format(
       p.r, p.alpha, p.a, p.b, h.actual_total, h.predicted_total, total / #v))
   clv.holdout_plot(S.R, h, "BG/NBD: holdout repeat purchases by calibration frequency")
