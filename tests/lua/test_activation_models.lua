@@ -13,7 +13,7 @@ local tests = {}
 
 -- Expected values: /usr/bin/python3 with sklearn.metrics (roc_auc_score,
 -- average_precision_score, log_loss, brier_score_loss) and numpy for the intervals
--- (Hanley-McNeil SE; per-row loss sd with ddof = 1; binomial top-k precision), at test-writing time.
+-- (Hanley-McNeil SE; per-row loss sd with ddof = 1), at test-writing time.
 function tests.evaluate_matches_sklearn_and_hand_intervals()
   local p = T.fromtable({ 0.9, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2, 0.1 })
   local y = T.fromtable({ 1, 1, 0, 1, 0, 1, 0, 0 })
@@ -29,8 +29,11 @@ function tests.evaluate_matches_sklearn_and_hand_intervals()
   check.near(r.brier, 0.175, 1e-6, "Brier")
   check.near(r.brier_lo, 0.03400514407577809, 1e-4, "Brier lower")
   check.near(r.lift, 1.5, 1e-6, "lift at 50%")
-  check.near(r.lift_lo, 0.6513106994428712, 1e-5, "lift lower")
-  check.near(r.lift_hi, 2.3486893005571288, 1e-5, "lift upper")
+  -- Wilson interval of the top-4 precision 3/4 over the base rate 1/2 (scipy norm.ppf, by hand)
+  check.near(r.lift_lo, 0.6012836851648037, 1e-5, "lift lower (Wilson)")
+  check.near(r.lift_hi, 1.908825478380599, 1e-5, "lift upper (Wilson)")
+  local all = A.evaluate(T.fromtable({ 0.9, 0.8, 0.2, 0.1 }), T.fromtable({ 1, 1, 0, 0 }), { k = 0.5 })
+  check.truthy(all.lift_hi > all.lift_lo, "an all-positive top k still has a non-empty interval")
   check.truthy(A.evaluate and require("tide.activation.evaluate").format(r):find("AUC       0.8125", 1, true), "format")
   check.errors(function() A.evaluate(p, T.zeros({ 8 })) end, "one class only")
   check.errors(function() A.evaluate(p, T.zeros({ 3 })) end, "same length")

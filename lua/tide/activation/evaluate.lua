@@ -5,7 +5,8 @@
 --     SE² = [A(1 − A) + (n₁ − 1)(Q₁ − A²) + (n₀ − 1)(Q₂ − A²)] / (n₁ n₀),
 --     Q₁ = A / (2 − A), Q₂ = 2A² / (1 + A);
 --   log-loss, Brier: the mean of per-row losses ± 1.96 sd / √n;
---   lift: the top-k precision as a binomial proportion (base rate taken as known).
+--   lift: the top-k precision as a binomial proportion with a Wilson interval (base rate
+--   taken as known).
 local tide = require "tide"
 local T = tide.tensor
 local metrics = require "tide.metrics"
@@ -51,9 +52,13 @@ function M.evaluate(p, y, opts)
   local k = opts.k or 0.1
   local lift, prec = metrics.lift_at(p, y, k)
   local top = math.ceil(k * n)
-  local ps = math.sqrt(prec * (1 - prec) / top)
+  -- Wilson score interval (Wilson 1927): unlike Wald's, it does not collapse to zero width
+  -- when every one of the top-k rows is positive (or none is)
+  local z2 = Z * Z / top
+  local centre = (prec + z2 / 2) / (1 + z2)
+  local half = Z * math.sqrt(prec * (1 - prec) / top + z2 / (4 * top)) / (1 + z2)
   r.k, r.lift = k, lift
-  r.lift_lo, r.lift_hi = math.max(0, (prec - Z * ps) / r.base_rate), (prec + Z * ps) / r.base_rate
+  r.lift_lo, r.lift_hi = math.max(0, centre - half) / r.base_rate, math.min(1, centre + half) / r.base_rate
   return r
 end
 
