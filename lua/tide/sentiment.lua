@@ -14,6 +14,7 @@ local M = {}
 
 M.io = require "tide.sentiment.io"
 M.fasttext = require "tide.sentiment.fasttext"
+M.linear = require "tide.sentiment.linear"
 M.lexicon = require "tide.sentiment.lexicon"
 M.metrics = require "tide.sentiment.metrics"
 local agg = require "tide.sentiment.aggregate"
@@ -30,7 +31,10 @@ setmetatable(M, { __index = function(self, k)
 end })
 
 local trainers = {
+  linear = function(...) return M.linear.train(...) end,
   fasttext = function(...) return M.fasttext.train(...) end,
+  ensemble = function(...) return M.train_ensemble(...) end,
+  default = function(...) return M.train_default(...) end,
   textcnn = function(...) return M.textcnn.train(...) end,
   textcnn2 = function(...) return M.textcnn_pair(...) end,
 }
@@ -40,7 +44,7 @@ function M.train(kind, texts, labels, opts)
   if kind == "lexicon" then return "lexicon" end
   local train = trainers[kind]
   if not train then
-    error("sentiment.train: unknown model kind '" .. tostring(kind) .. "' (fasttext, textcnn, textcnn2, lexicon)", 2)
+    error("sentiment.train: unknown model kind '" .. tostring(kind) .. "' (default, linear, fasttext, textcnn, textcnn2, ensemble, lexicon)", 2)
   end
   if type(texts) == "table" and #texts == 0 then error("sentiment.train: no reviews to train on", 2) end
   return train(texts, labels, opts)
@@ -55,6 +59,7 @@ local ensembles = {
 -- from_bytes(s, name). Looked up on use (the TextCNN module loads lazily).
 local kinds = {
   TIDEFT01 = function() return M.fasttext end,
+  [M.linear.magic] = function() return M.linear end,
   TIDECKPT = function() return M.textcnn end, -- tide.checkpoint file
   [ensemble_file.magic] = function() return ensembles end,
 }
@@ -155,6 +160,45 @@ function M.ensemble(models)
   end
   function e.save(_, path, opts) ensemble_file.save(path, models, opts) end
   return e
+end
+
+-- The default model (`tide sentiment train` without --model): the members below, mean
+-- log-odds. Chosen by 2-fold cross-validation on the training rows (tests/bench/
+-- tune_sentiment.lua; figures in tests/bench/bench_sentiment.sh's header).
+M.default_kind = "default"
+M.default_members = { { "linear", {} }, { "fasttext", {} } }
+
+--- train_default(texts, labels, {seed = s}) -> the default model (M.default_members)
+function M.train_default(texts, labels, opts)
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "seed" then error(("sentiment.train: the default model takes only 'seed', got '%s'"):format(tostring(k)), 3) end
+  end
+  local members = {}
+  for i, spec in ipairs(M.default_members) do
+    local o = {}
+    for k, v in pairs(spec[2]) do o[k] = v end
+    o.seed = opts.seed or o.seed
+    members[i] = { spec[1], o }
+  end
+  return M.train_ensemble(texts, labels, { members = members })
+end
+
+--- train_ensemble(texts, labels, {members = {{kind, opts}, ...}}) -> ensemble of the members
+-- (each trained on all rows with its own options; mean log-odds, see M.ensemble).
+function M.train_ensemble(texts, labels, opts)
+  local members = opts and opts.members
+  if type(members) ~= "table" or #members == 0 then
+    error("sentiment.train: kind 'ensemble' needs opts.members = {{kind, opts}, ...}", 3)
+  end
+  local ms = {}
+  for i, spec in ipairs(members) do
+    if type(spec) ~= "table" or type(spec[1]) ~= "string" or spec[1] == "ensemble" or spec[1] == "lexicon" then
+      error(("sentiment.train: members[%d] must be {kind, opts} with a trained kind"):format(i), 3)
+    end
+    ms[i] = M.train(spec[1], texts, labels, spec[2])
+  end
+  return M.ensemble(ms)
 end
 
 -- "TextCNN x 2": the mean log-odds of two independently trained TextCNNs that see the text
