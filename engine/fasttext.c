@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fasttext.h"
+#include "fasttext_rows.h"
 #include "rng.h"
 
 static tide_vocab *vocab_copy(const tide_vocab *v)
@@ -17,8 +17,29 @@ static tide_vocab *vocab_copy(const tide_vocab *v)
     return c;
 }
 
+typedef struct {
+    uint64_t seed;
+    int dim;
+    float *emb;
+    const uint8_t *skip;
+} init_ctx;
+
+static void init_rows(void *p, int64_t lo, int64_t hi)
+{
+    init_ctx *c = p;
+    for (int64_t r = lo; r < hi; r++)
+        if (!c->skip || !(c->skip[r >> 3] >> (r & 7) & 1))
+            tide_fasttext_init_row(c->seed, r, c->dim, c->emb + (size_t)r * (size_t)c->dim);
+}
+
 tide_fasttext *tide_fasttext_new(const tide_vocab *vocab, const tide_ids_opts *ids, int dim,
                                  int n_classes, uint64_t seed)
+{
+    return tide_ft_new_except(vocab, ids, dim, n_classes, seed, NULL);
+}
+
+tide_fasttext *tide_ft_new_except(const tide_vocab *vocab, const tide_ids_opts *ids, int dim,
+                                 int n_classes, uint64_t seed, const uint8_t *skip)
 {
     if (dim < 1 || dim > 4096) { tide_errorf("fasttext: dim %d out of range [1, 4096]", dim); return NULL; }
     if (n_classes < 2 || n_classes > 65536) {
@@ -52,8 +73,9 @@ tide_fasttext *tide_fasttext_new(const tide_vocab *vocab, const tide_ids_opts *i
         return NULL;
     }
     m->init_seed = seed;
-    for (int64_t r = 0; r < m->n_rows; r++)
-        tide_fasttext_init_row(seed, r, dim, m->emb + (size_t)r * (size_t)dim);
+    /* every row is independent: the fill (most of a model load) runs on the batch threads */
+    init_ctx c = {seed, dim, m->emb, skip};
+    tide_parallel_for(m->n_rows, 1 << 14, init_rows, &c);
     return m;
 }
 

@@ -80,7 +80,11 @@ int64_t tide_fasttext_explain(const tide_fasttext *m, const char *s, size_t len,
  * bit-identically to m. INT8 (opt-in, lossy) stores each changed row's difference from its
  * initial value as int8 codes with one f32 scale per row (max |delta| / 127), as in
  * FastText.zip (Joulin et al. 2016) without product quantization. */
-typedef enum { TIDE_FT_ROWS_F32 = 0, TIDE_FT_ROWS_INT8 = 1 } tide_ft_rows;
+/* PLAIN (lossless, the default since issue 17) stores the changed rows' values as they are, in
+ * byte planes, so a load regenerates only the rows training never touched: loading the
+ * 50 MB online_shopping_10_cats model no longer recomputes 16 M seeded values (see
+ * lua/tide/sentiment/fasttext.lua for the measured load times). */
+typedef enum { TIDE_FT_ROWS_F32 = 0, TIDE_FT_ROWS_INT8 = 1, TIDE_FT_ROWS_PLAIN = 2 } tide_ft_rows;
 
 /* Writes the model atomically (format 2). TIDE_ERR with a message naming path on failure. */
 int tide_fasttext_save(const tide_fasttext *m, const char *path);

@@ -149,6 +149,11 @@ typedef int (*tide_text_job)(void *ctx, int64_t i, tide_units *scratch);
  * "<what>: text <i>: ..." naming the first failing text of a chunk. */
 int tide_text_batch(int64_t n, tide_text_job fn, void *ctx, const char *what);
 
+/* fn(ctx, lo, hi) handles indices [lo, hi). tide_parallel_for splits [0, n) into contiguous
+ * ranges over the same threads (one thread below 2 * min_per_thread); fn must not fail. */
+typedef void (*tide_range_job)(void *ctx, int64_t lo, int64_t hi);
+void tide_parallel_for(int64_t n, int64_t min_per_thread, tide_range_job fn, void *ctx);
+
 /* Reads a whole file (malloc'd, caller frees); NULL + error naming the path. */
 char *tide_text_read_file(const char *path, size_t *n);
 

@@ -216,13 +216,15 @@ static int m_vectors(lua_State *L)
 
 static tide_ft_rows check_rows(lua_State *L, int idx, const char *fn)
 {
-    const char *rows = luaL_optstring(L, idx, "f32");
+    const char *rows = luaL_optstring(L, idx, "plain");
+    if (strcmp(rows, "plain") == 0) return TIDE_FT_ROWS_PLAIN;
     if (strcmp(rows, "f32") == 0) return TIDE_FT_ROWS_F32;
     if (strcmp(rows, "int8") == 0) return TIDE_FT_ROWS_INT8;
-    return lt_errorf(L, "%s: rows must be 'f32' or 'int8', got '%s'", fn, rows), TIDE_FT_ROWS_F32;
+    return lt_errorf(L, "%s: rows must be 'plain', 'f32' or 'int8', got '%s'", fn, rows), TIDE_FT_ROWS_PLAIN;
 }
 
-/* m:save(path [, rows]) with rows "f32" (default, lossless) or "int8" (fasttext.h) */
+/* m:save(path [, rows]) with rows "plain" (default, lossless), "f32" (lossless, XOR with the
+ * seeded values: smaller, slower to load) or "int8" (lossy) (fasttext.h) */
 static int m_save(lua_State *L)
 {
     const char *fn = "fasttext:save";

@@ -166,7 +166,11 @@ end
 -- log-odds. Chosen by 2-fold cross-validation on the training rows (tests/bench/
 -- tune_sentiment.lua; figures in tests/bench/bench_sentiment.sh's header).
 M.default_kind = "default"
-M.default_members = { { "linear", {} }, { "fasttext", {} } }
+M.default_members = {
+  { "linear", { C = 16 } },                                         -- TF-IDF (sublinear tf) char 1-3-grams
+  { "linear", { C = 8, nb = true, idf = false, tf = "binary" } },   -- NB-weighted binary (NBSVM-style)
+  { "fasttext", { epochs = 5 } },                                   -- embeddings of units + n-grams
+}
 
 --- train_default(texts, labels, {seed = s}) -> the default model (M.default_members)
 function M.train_default(texts, labels, opts)

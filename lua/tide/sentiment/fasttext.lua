@@ -128,7 +128,7 @@ local function rows_codec(opts, fn)
   if q ~= nil and q ~= false and q ~= "int8" then
     error(("sentiment.fasttext:%s: quantize must be \"int8\" or false, got %s"):format(fn, tostring(q)), 3)
   end
-  return q == "int8" and "int8" or "f32"
+  return q == "int8" and "int8" or "plain"
 end
 
 function FT:save(path, opts)
