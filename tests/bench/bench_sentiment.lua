@@ -45,14 +45,38 @@ local function run(name, kind, a, b, c, opts)
   return m, t1 - t0
 end
 
+-- Saves m (with save_arg) and prints the file size and the best of 3 load times
+-- (tide.sentiment.load, what `tide sentiment predict/eval` does first).
+local function load_time(name, label, m, save)
+  local path = ("%s/%s_%s.model"):format(outdir, name, label)
+  save(m, path)
+  local best = math.huge
+  for _ = 1, 3 do
+    collectgarbage()
+    local t0 = now()
+    S.load(path)
+    best = math.min(best, now() - t0)
+  end
+  local f = io.open(path, "rb")
+  local size = f:seek("end")
+  f:close()
+  os.remove(path)
+  print(("LOAD %s %-22s %6.1f MB  load %.3f s"):format(name, label, size / 1e6, best))
+end
+
 for name, c, a, b in corpora.each(os.getenv("BENCH_CORPORA")) do
   corpora.write_csv(outdir .. "/" .. name .. "_train.csv", a.texts, a.labels)
   corpora.write_csv(outdir .. "/" .. name .. "_test.csv", b.texts, b.labels)
   print(("corpus %s: %d rows (stratified split: train %d, test %d, positive %.1f %%)"):format(name, c.n, a.n, b.n,
     100 * (function() local s = 0; for _, y in ipairs(c.labels) do s = s + y end; return s / c.n end)()))
-  run(name, "default", a, b, c)
+  local def = run(name, "default", a, b, c)
+  load_time(name, "default", def, function(m, p) m:save(p) end)
+  def = nil
   run(name, "linear", a, b, c)
   local ft, ft_train_s = run(name, "fasttext", a, b, c)
+  -- fastText loading: the XOR codec (the default before issue 17) against PLAIN (now)
+  load_time(name, "fasttext f32 (XOR, before)", ft, function(m, p) m.native:save(p, "f32") end)
+  load_time(name, "fasttext plain (now)", ft, function(m, p) m:save(p) end)
   if ft.val_acc then
     print(("%s fasttext: epochs %d chosen on the validation slice of the training rows (val acc %.4f); train_s includes the selection"):format(
       name, ft.epochs, ft.val_acc))
