@@ -17,7 +17,7 @@
  * negative reviews (NBSVM: Wang & Manning, "Baselines and bigrams", ACL 2012); then each
  * review is L2-normalised:
  *   x_j = t_j s_j / sqrt(sum_{k in review} t_k^2 s_k^2)    z = b + sum_j w_j x_j, P = sigmoid(z).
- * The model keeps u_j = w_j s_j and q_j = s_j^2 per row, so scoring a review is one pass
+ * The model keeps u_j = w_j s_j and q_j = s_j^2 per row (side by side), so scoring a review is one pass
  * over its sorted ids. Files (linear_io.c): "TIDELN01", format word, header, deflated
  * body, CRC-32; written atomically. */
 #ifndef TIDE_LINEAR_H
@@ -56,8 +56,8 @@ typedef struct {
     tide_ids_opts ids; /* tokenizer flags, n-gram order, buckets (no vocabulary) */
     tide_linear_feat feat;
     int loss;          /* tide_linear_loss it was trained with (SVM scores are margins) */
-    float *u;          /* [buckets] w_j r_j */
-    float *q;          /* [buckets] r_j^2 (1 for rows seen in training without nb, 0 unseen) */
+    float *uq;         /* [buckets][2]: u_j = w_j s_j, q_j = s_j^2 (0 for rows unseen in
+                        * training); interleaved so scoring an id touches one cache line */
     float bias;
 } tide_linear;
 
@@ -68,8 +68,8 @@ tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat 
                                const tide_linear_opts *o);
 void tide_linear_free(tide_linear *m);
 
-/* The decision value z of one review's ids (sorted in place); 0-length -> bias. */
-double tide_linear_score_ids(const tide_linear *m, int32_t *ids, int64_t n);
+/* The decision value z of one review's ids (any order, repeats counted); 0-length -> bias. */
+double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n);
 
 /* Scores n raw texts into z[n] on several threads (text_batch.c); results do not depend on
  * the thread count. TIDE_ERR naming the failing text. */

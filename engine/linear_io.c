@@ -43,7 +43,7 @@ unsigned char *tide_linear_encode(const tide_linear *m, const char *name, size_t
     *n_out = 0;
     if (!name || !*name) name = "(memory)";
     int64_t B = m->ids.buckets, k = 0;
-    for (int64_t j = 0; j < B; j++) k += m->q[j] > 0;
+    for (int64_t j = 0; j < B; j++) k += m->uq[2 * j + 1] > 0;
     size_t nbm = (size_t)(B + 7) / 8, raw_n = nbm + (size_t)k * 8, head = 12 + sizeof(header);
     uLongf zcap = compressBound((uLong)raw_n);
     unsigned char *raw = calloc(raw_n ? raw_n : 1, 1), *file = malloc(head + zcap + 4);
@@ -54,10 +54,10 @@ unsigned char *tide_linear_encode(const tide_linear *m, const char *name, size_t
     unsigned char *u = raw + nbm, *q = u + 4 * (size_t)k; /* memcpy: nbm % 4 may not be 0 */
     int64_t s = 0;
     for (int64_t j = 0; j < B; j++) {
-        if (!(m->q[j] > 0)) continue;
+        if (!(m->uq[2 * j + 1] > 0)) continue;
         raw[j >> 3] |= (unsigned char)(1u << (j & 7));
-        memcpy(u + 4 * s, &m->u[j], 4);
-        memcpy(q + 4 * s, &m->q[j], 4);
+        memcpy(u + 4 * s, &m->uq[2 * j], 4);
+        memcpy(q + 4 * s, &m->uq[2 * j + 1], 4);
         s++;
     }
     if (compress2(file + head, &zcap, raw, (uLong)raw_n, 1) != Z_OK) {
@@ -115,10 +115,9 @@ tide_linear *tide_linear_parse(const void *bytes, size_t n, const char *name)
     tide_linear *m = calloc(1, sizeof *m);
     unsigned char *raw = malloc(want ? want : 1);
     if (m) {
-        m->u = calloc((size_t)h.buckets, sizeof *m->u);
-        m->q = calloc((size_t)h.buckets, sizeof *m->q);
+        m->uq = calloc((size_t)h.buckets * 2, sizeof *m->uq);
     }
-    if (!m || !raw || !m->u || !m->q) {
+    if (!m || !raw || !m->uq) {
         tide_errorf("%s: out of memory (%lld buckets)", name, (long long)h.buckets);
         goto fail;
     }
@@ -138,8 +137,8 @@ tide_linear *tide_linear_parse(const void *bytes, size_t n, const char *name)
     int64_t s = 0;
     for (int64_t j = 0; j < h.buckets; j++) {
         if (!(raw[j >> 3] >> (j & 7) & 1)) continue;
-        memcpy(&m->u[j], u + 4 * s, 4);
-        memcpy(&m->q[j], q + 4 * s, 4);
+        memcpy(&m->uq[2 * j], u + 4 * s, 4);
+        memcpy(&m->uq[2 * j + 1], q + 4 * s, 4);
         s++;
     }
     m->ids = (tide_ids_opts){h.flags, h.ngrams, h.buckets};

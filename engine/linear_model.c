@@ -10,8 +10,7 @@
 void tide_linear_free(tide_linear *m)
 {
     if (!m) return;
-    free(m->u);
-    free(m->q);
+    free(m->uq);
     free(m);
 }
 
@@ -69,12 +68,11 @@ tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat 
     m->ids = *ids;
     m->feat = *f;
     m->loss = o->loss;
-    m->u = calloc((size_t)B, sizeof *m->u);
-    m->q = calloc((size_t)B, sizeof *m->q);
+    m->uq = calloc((size_t)B * 2, sizeof *m->uq);
     val = malloc((size_t)(offsets[n] > 0 ? offsets[n] : 1) * sizeof *val);
     int64_t nnz = val ? dedupe(tok, offsets, n, B, idx, val, off) : -1; /* val holds counts */
     pc = calloc((size_t)B * 2, sizeof *pc); /* document counts: [0, B) positive, [B, 2B) negative */
-    if (!m->u || !m->q || nnz < 0 || !val || !pc) goto oom;
+    if (!m->uq || nnz < 0 || !val || !pc) goto oom;
     for (int64_t i = 0; i < n; i++)
         for (int64_t k = off[i]; k < off[i + 1]; k++) pc[(labels[i] ? 0 : B) + idx[k]] += 1;
     /* s_j = r_j (NB: log((p_j / |p|_1) / (q_j / |q|_1)), p = 1 + positive document counts
@@ -88,21 +86,21 @@ tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat 
         double r = f->nb ? log((1 + pc[j]) / sp) - log((1 + pc[B + j]) / sn) : 1.0;
         if (f->idf) r *= log((1.0 + (double)n) / (1 + df)) + 1;
         if (r == 0) r = 1e-12; /* keep the row marked as seen */
-        m->u[j] = (float)r; /* s_j for now; becomes w_j s_j below */
-        m->q[j] = (float)(r * r);
+        m->uq[2 * j] = (float)r; /* s_j for now; becomes w_j s_j below */
+        m->uq[2 * j + 1] = (float)(r * r);
     }
     for (int64_t i = 0; i < n; i++) {
         double s = 0;
         for (int64_t k = off[i]; k < off[i + 1]; k++) {
             double t = tf_weight(f->tf, val[k]);
-            s += t * t * m->q[idx[k]];
+            s += t * t * m->uq[2 * idx[k] + 1];
         }
         double inv = s > 0 ? 1 / sqrt(s) : 0;
         for (int64_t k = off[i]; k < off[i + 1]; k++)
-            val[k] = (float)(tf_weight(f->tf, val[k]) * m->u[idx[k]] * inv);
+            val[k] = (float)(tf_weight(f->tf, val[k]) * m->uq[2 * idx[k]] * inv);
     }
     if (tide_linear_dcd(off, idx, val, n, (int32_t)B, labels, o, w) < 0) goto fail;
-    for (int64_t j = 0; j < B; j++) m->u[j] = (float)(w[j] * m->u[j]);
+    for (int64_t j = 0; j < B; j++) m->uq[2 * j] = (float)(w[j] * m->uq[2 * j]);
     m->bias = (float)w[B];
     free(idx); free(off); free(val); free(w); free(pc);
     return m;
@@ -128,20 +126,52 @@ static double score_sorted(const tide_linear *m, const int32_t *s, int64_t n, do
         int64_t e = k + 1;
         while (e < n && s[e] == s[k]) e++;
         double t = tf_weight(m->feat.tf, (double)(e - k));
-        z += t * m->u[s[k]];
-        nq += t * t * m->q[s[k]];
+        z += t * m->uq[2 * s[k]];
+        nq += t * t * m->uq[2 * s[k] + 1];
         k = e;
     }
     *norm = nq > 0 ? sqrt(nq) : 0;
     return z;
 }
 
-/* Sorts ids in place. */
-double tide_linear_score_ids(const tide_linear *m, int32_t *ids, int64_t n)
+/* Sums over the distinct ids of ids[0..n) counted in an open-addressing table (Fibonacci
+ * hashing, linear probing): no sort, one pass, for the scoring hot path. */
+double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n)
 {
-    qsort(ids, (size_t)n, sizeof *ids, cmp_i32);
-    double norm, z = score_sorted(m, ids, n, &norm);
-    return m->bias + (norm > 0 ? z / norm : 0);
+    int bits = 4;
+    while (((int64_t)1 << bits) < 2 * n) bits++;
+    size_t cap = (size_t)1 << bits;
+    int32_t kb[1024], cb[1024], *key = kb, *cnt = cb;
+    if (cap > 1024) {
+        key = malloc(cap * sizeof *key);
+        cnt = malloc(cap * sizeof *cnt);
+        if (!key || !cnt) { /* out of memory: the sorted path needs none */
+            free(key); free(cnt);
+            int32_t *s = malloc((size_t)n * sizeof *s);
+            if (!s) return NAN;
+            memcpy(s, ids, (size_t)n * sizeof *s);
+            qsort(s, (size_t)n, sizeof *s, cmp_i32);
+            double norm, z = score_sorted(m, s, n, &norm);
+            free(s);
+            return m->bias + (norm > 0 ? z / norm : 0);
+        }
+    }
+    memset(key, 0xff, cap * sizeof *key); /* -1: empty */
+    for (int64_t t = 0; t < n; t++) {
+        size_t h = ((uint32_t)ids[t] * 2654435761u) >> (32 - bits);
+        while (key[h] >= 0 && key[h] != ids[t]) h = (h + 1) & (cap - 1);
+        if (key[h] < 0) { key[h] = ids[t]; cnt[h] = 1; }
+        else cnt[h]++;
+    }
+    double z = 0, nq = 0;
+    for (size_t h = 0; h < cap; h++) {
+        if (key[h] < 0) continue;
+        double t = tf_weight(m->feat.tf, (double)cnt[h]);
+        z += t * m->uq[2 * key[h]];
+        nq += t * t * m->uq[2 * key[h] + 1];
+    }
+    if (key != kb) { free(key); free(cnt); }
+    return m->bias + (nq > 0 ? z / sqrt(nq) : 0);
 }
 
 typedef struct {
@@ -190,7 +220,7 @@ int64_t tide_linear_explain(const tide_linear *m, const char *s, size_t len, tid
         while (lo > sorted && lo[-1] == ids[t]) lo--;
         size_t c = 0;
         while (lo + c < sorted + n && lo[c] == ids[t]) c++;
-        float z = (float)(tf_weight(m->feat.tf, (double)c) * m->u[ids[t]] * inv / (double)c);
+        float z = (float)(tf_weight(m->feat.tf, (double)c) * m->uq[2 * ids[t]] * inv / (double)c);
         int first = pos[t] / 8, span = pos[t] % 8 + 1;
         for (int k = 0; k < span; k++) out[first + k] += z / (float)span;
     }

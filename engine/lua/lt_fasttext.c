@@ -26,6 +26,9 @@ static tide_fasttext *check_ft(lua_State *L, int idx, const char *fn)
     return u->m;
 }
 
+/* For other bindings (lt_linear.c's ensemble scorer): the model at idx or a Lua error. */
+tide_fasttext *lt_fasttext_check(lua_State *L, int idx, const char *fn) { return check_ft(L, idx, fn); }
+
 static int push_ft(lua_State *L, tide_fasttext *m, const char *fn)
 {
     if (!m) return lt_error(L, fn);

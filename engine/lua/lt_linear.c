@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linear.h"
+#include "linear_mix.h"
 #include "lt.h"
 #include "lt_bytes.h"
 
@@ -221,7 +221,7 @@ static int m_info(lua_State *L)
 {
     tide_linear *m = check_lin(L, 1, "linear:info");
     int64_t seen = 0;
-    for (int64_t j = 0; j < m->ids.buckets; j++) seen += m->q[j] > 0;
+    for (int64_t j = 0; j < m->ids.buckets; j++) seen += m->uq[2 * j + 1] > 0;
     lua_createtable(L, 0, 8);
     lua_pushinteger(L, m->ids.flags); lua_setfield(L, -2, "flags");
     lua_pushinteger(L, m->ids.ngrams); lua_setfield(L, -2, "ngrams");
@@ -247,7 +247,47 @@ static const luaL_Reg methods[] = {{"score", m_score}, {"explain", m_explain}, {
                                    {"to_bytes", m_to_bytes}, {"info", m_info}, {"free", m_free},
                                    {NULL, NULL}};
 
-static const luaL_Reg funcs[] = {{"dcd", l_dcd}, {"train", l_train}, {"load", l_load},
+tide_fasttext *lt_fasttext_check(lua_State *L, int idx, const char *fn); /* lt_fasttext.c */
+
+/* mix_score({linear models}, {fastText models}, texts) -> {z...}: the mean clamped log-odds
+ * of the members, one tokenization per text (linear_mix.h) */
+static int l_mix_score(lua_State *L)
+{
+    const char *fn = "linear.mix_score";
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    int nl = (int)lua_objlen(L, 1), nf = (int)lua_objlen(L, 2);
+    int64_t n = lt_check_strings(L, 3, fn, "texts");
+    /* GC-owned scratch; the models and strings stay anchored by the argument tables */
+    const tide_linear **lin = lua_newuserdata(L, (size_t)(nl + 1) * sizeof *lin);
+    const tide_fasttext **ft = lua_newuserdata(L, (size_t)(nf + 1) * sizeof *ft);
+    for (int i = 0; i < nl; i++) {
+        lua_rawgeti(L, 1, i + 1);
+        lin[i] = check_lin(L, lua_gettop(L), fn);
+        lua_pop(L, 1);
+    }
+    for (int i = 0; i < nf; i++) {
+        lua_rawgeti(L, 2, i + 1);
+        ft[i] = lt_fasttext_check(L, lua_gettop(L), fn);
+        lua_pop(L, 1);
+    }
+    tide_text_mix x = {lin, nl, ft, nf};
+    if (tide_text_mix_check(&x) != TIDE_OK) return lt_error(L, fn);
+    size_t k = (size_t)(n > 0 ? n : 1);
+    const char **texts = lua_newuserdata(L, k * sizeof *texts);
+    size_t *lens = lua_newuserdata(L, k * sizeof *lens);
+    double *z = lua_newuserdata(L, k * sizeof *z);
+    for (int64_t i = 0; i < n; i++) {
+        lua_rawgeti(L, 3, (int)i + 1);
+        texts[i] = lua_tolstring(L, -1, &lens[i]);
+        lua_pop(L, 1);
+    }
+    if (tide_text_mix_score(&x, texts, lens, n, z) != TIDE_OK) return lt_error(L, fn);
+    lt_push_doubles(L, z, n);
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {{"dcd", l_dcd}, {"train", l_train}, {"load", l_load}, {"mix_score", l_mix_score},
                                  {"load_bytes", l_load_bytes}, {NULL, NULL}};
 
 int lt_open_linear(lua_State *L)

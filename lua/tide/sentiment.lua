@@ -155,6 +155,22 @@ function M.ensemble(models)
     for i = 1, #acc do acc[i] = 1 / (1 + math.exp(-acc[i])) end
     return acc
   end
+  -- linear and binary fastText members that tokenize alike are scored in one C pass per
+  -- text (engine/linear_mix.c: one normalisation for all members), same mean log-odds
+  local lin, ft = {}, {}
+  for _, m in ipairs(models) do
+    if m.kind == "linear" then lin[#lin + 1] = m.native
+    elseif m.kind == "fasttext" and m.classes == 2 then ft[#ft + 1] = m.native
+    else lin = nil; break end
+  end
+  local mix = require("tide").core.linear.mix_score
+  if lin and pcall(mix, lin, ft, {}) then
+    function e.prob(_, texts)
+      local z = mix(lin, ft, texts)
+      for i = 1, #z do z[i] = 1 / (1 + math.exp(-z[i])) end
+      return z
+    end
+  end
   for _, m in ipairs(models) do
     if m.explain then e.explain = function(_, s) return m:explain(s) end; break end
   end

@@ -9,7 +9,7 @@ local text = require "tide.text"
 local T = require("tide").tensor
 
 local M = {}
-local FT = {}
+local FT = { kind = "fasttext" }
 FT.__index = FT
 
 -- Defaults measured on online_shopping_10_cats (see tests/bench/bench_sentiment.sh). epochs =

@@ -10,7 +10,7 @@ local T = require("tide").tensor
 local core = require("tide").core.linear
 
 local M = {}
-local LM = {}
+local LM = { kind = "linear" }
 LM.__index = LM
 
 -- Defaults chosen by 2-fold cross-validation on the training rows of the stratified 80/20
