@@ -116,6 +116,31 @@ function T.default_model()
   check.errors(function() S.train("ensemble", texts, labels, {}) end, "needs opts.members")
 end
 
+-- an ensemble of linear and fastText members is scored in one C pass (linear_mix.c); it must
+-- equal the mean of the members' clamped log-odds computed here from their own :prob, also
+-- when the members tokenize differently (then the Lua path is used)
+function T.fused_ensemble_equals_mean_log_odds()
+  local texts, labels = synth(500, 6)
+  local tt = synth(100, 7)
+  tt[#tt + 1] = ""
+  local lin = S.linear.train(texts, labels, { buckets = 2 ^ 12 })
+  local lin2 = S.linear.train(texts, labels, { buckets = 2 ^ 12, punct = false })
+  local ft = S.fasttext.train(texts, labels, { epochs = 3, buckets = 2 ^ 12, dim = 8 })
+  local function lg(p) p = math.min(math.max(p, 1e-7), 1 - 1e-7); return math.log(p / (1 - p)) end
+  for _, ms in ipairs({ { lin, ft }, { lin, lin, ft }, { lin2, ft } }) do
+    local want = {}
+    for i = 1, #tt do want[i] = 0 end
+    for _, m in ipairs(ms) do
+      local p = m:prob(tt)
+      for i = 1, #tt do want[i] = want[i] + lg(p[i]) / #ms end
+    end
+    local got = S.ensemble(ms):prob(tt)
+    for i = 1, #tt do check.near(got[i], 1 / (1 + math.exp(-want[i])), 1e-12, "row " .. i) end
+  end
+  check.errors(function() tide.core.linear.mix_score({ lin2.native }, { ft.native }, { "x" }) end, "tokenize differently")
+  check.errors(function() tide.core.linear.mix_score({ ft.native }, {}, { "x" }) end, "expected linear model")
+end
+
 -- stratified split: per class round(20 %) of the rows (counted here), deterministic, a
 -- repeated text on one side only
 function T.stratified_split()
