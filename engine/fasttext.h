@@ -40,7 +40,16 @@ typedef struct {
     float *w;           /* [n_classes, dim] output weights */
     float *b;           /* [n_classes] output bias */
     uint64_t init_seed; /* seed of the initial embeddings (tide_fasttext_init_row) */
+    uint8_t *lazy;      /* NULL, or a bitmap of rows still at their initial value and not yet
+                         * written to emb (a loaded model expands them on demand) */
 } tide_fasttext;
+
+/* Row id of the embeddings: a pointer into emb, or, for a lazy row, buf (dim floats) filled
+ * with its initial value. Read-only: safe from several threads. */
+const float *tide_fasttext_row(const tide_fasttext *m, int64_t id, float *buf);
+
+/* Writes every lazy row into emb (training and whole-table uses call it first). */
+void tide_fasttext_materialize(tide_fasttext *m);
 
 /* The initial value of embedding row `row` for a model created with `seed`: uniform in
  * (-1/dim, 1/dim), element j drawn from Philox counter 2 (row dim + j), so any row can be

@@ -231,10 +231,23 @@ static tide_fasttext *load_v2(const unsigned char *buf, size_t n, const char *pa
     }
     p += nbm;
     tide_ids_opts o = {h.flags, h.ngrams, h.buckets};
-    /* PLAIN rows carry their values: only the others need their seeded initial value */
-    m = tide_ft_new_except(v, &o, h.dim, h.n_classes, h.init_seed, h.codec == TIDE_FT_ROWS_PLAIN ? bm : NULL);
-    tide_vocab_free(v);
-    if (!m) goto out;
+    /* Rows not stored keep their seeded initial value: they stay lazy (computed when a text
+     * hits them, tide_fasttext_row), so a load costs what the file holds, not the bucket
+     * count. Stored rows need their initial value first for the XOR / int8 codecs. */
+    {
+        uint8_t *none = calloc(nbm, 1), *lazy = malloc(nbm);
+        if (!none || !lazy) {
+            free(none); free(lazy); tide_vocab_free(v);
+            tide_errorf("%s: out of memory", path);
+            goto out;
+        }
+        for (size_t i = 0; i < nbm; i++) lazy[i] = (uint8_t)~bm[i];
+        m = tide_ft_new_rows(v, &o, h.dim, h.n_classes, h.init_seed, h.codec == TIDE_FT_ROWS_PLAIN ? none : bm);
+        free(none);
+        tide_vocab_free(v);
+        if (!m) { free(lazy); goto out; }
+        m->lazy = lazy;
+    }
     tide_ft_rows_decode(m, bm, k, h.codec, p);
     p += tide_ft_rows_bytes(h.codec, k, h.dim);
     memcpy(m->w, p, (size_t)h.n_classes * (size_t)h.dim * 4);

@@ -16,6 +16,7 @@ int64_t tide_ft_rows_changed(const tide_fasttext *m, uint8_t *bitmap)
     if (!init) return tide_errorf("fasttext save: out of memory");
     int64_t k = 0;
     for (int64_t r = 0; r < m->n_rows; r++) {
+        if (m->lazy && (m->lazy[r >> 3] >> (r & 7) & 1)) continue; /* still its initial value */
         tide_fasttext_init_row(m->init_seed, r, d, init);
         if (memcmp(init, m->emb + (size_t)r * (size_t)d, (size_t)d * sizeof *init) != 0) {
             bitmap[r >> 3] |= (uint8_t)(1u << (r & 7));

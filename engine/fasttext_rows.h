@@ -31,8 +31,9 @@ void tide_ft_rows_encode(const tide_fasttext *m, const uint8_t *bitmap, int64_t 
 void tide_ft_rows_decode(tide_fasttext *m, const uint8_t *bitmap, int64_t k, int codec,
                          const unsigned char *in);
 
-/* tide_fasttext_new, except that rows marked in skip (may be NULL) are left uninitialised. */
-tide_fasttext *tide_ft_new_except(const tide_vocab *vocab, const tide_ids_opts *ids, int dim,
-                                  int n_classes, uint64_t seed, const uint8_t *skip);
+/* tide_fasttext_new, except that only the rows marked in `only` (NULL: all) get their initial
+ * value; the others are left unwritten (the loader decodes or marks them lazy). */
+tide_fasttext *tide_ft_new_rows(const tide_vocab *vocab, const tide_ids_opts *ids, int dim,
+                                int n_classes, uint64_t seed, const uint8_t *only);
 
 #endif

@@ -212,6 +212,7 @@ static int m_vectors(lua_State *L)
             id = m->n_vocab + (int64_t)(tide_fnv1a64(t, len, TIDE_FNV_OFFSET) % (uint64_t)m->ids.buckets);
         lua_pop(L, 1);
         if (id >= 0)
+            tide_fasttext_materialize(m), /* whole-table use: expand lazy rows once */
             memcpy(tide_f32(out) + i * m->dim, m->emb + id * m->dim, (size_t)m->dim * sizeof(float));
     }
     return lt_push_tensor(L, out, fn);
