@@ -1,7 +1,7 @@
 -- bench_sentiment.lua — sentiment quality and speed on each corpus's stratified 80/20 split
 -- (tide.sentiment.io.stratified_split: per class, 20 % by FNV-1a of "<seed>:<row>", seed
--- 20261123; repeated texts on one side). Models: the default (tide.sentiment.default_members),
--- its linear and fastText members alone, the lexicon, and with `cnn` the TextCNNs.
+-- 20261123; repeated texts on one side). Models: the default (tide.sentiment.linear), "mix"
+-- (tide.sentiment.mix_members), fastText alone, the lexicon, and with `cnn` the TextCNNs.
 -- env BENCH_CORPORA=hotel,waimai limits the corpora; BENCH_PRIOR=1 adds ft+lex.
 -- Writes the split to OUTDIR/<name>_{train,test}.csv so the scikit-learn peer reads the very
 -- same rows, and each model's test probabilities to OUTDIR/<name>_<model>.p. Prints one
@@ -71,8 +71,9 @@ for name, c, a, b in corpora.each(os.getenv("BENCH_CORPORA")) do
     100 * (function() local s = 0; for _, y in ipairs(c.labels) do s = s + y end; return s / c.n end)()))
   local def = run(name, "default", a, b, c)
   load_time(name, "default", def, function(m, p) m:save(p) end)
+  def = run(name, "mix", a, b, c)
+  load_time(name, "mix", def, function(m, p) m:save(p) end)
   def = nil
-  run(name, "linear", a, b, c)
   local ft, ft_train_s = run(name, "fasttext", a, b, c)
   -- fastText loading: the XOR codec (the default before issue 17) against PLAIN (now)
   load_time(name, "fasttext f32 (XOR, before)", ft, function(m, p) m.native:save(p, "f32") end)

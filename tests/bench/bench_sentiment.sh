@@ -1,8 +1,8 @@
 #!/bin/sh
 # bench_sentiment — each Chinese review corpus (and the English beauty reviews) on a
 # stratified 80/20 split (tide.sentiment.io.stratified_split, written to temp files): Tide's
-# default model (tide.sentiment.default_members), its members alone (linear, fasttext), the
-# lexicon and optionally the TextCNNs, against the scikit-learn peer (TF-IDF char 1-3-grams +
+# default model (tide.sentiment.linear), "mix" (it + an NB-weighted linear model + fastText),
+# fastText alone, the lexicon and optionally the TextCNNs, against the scikit-learn peer (TF-IDF char 1-3-grams +
 # liblinear logistic regression, C chosen on the training rows) run here on the SAME files.
 # Per model: accuracy, F1, AUC, train time, in-process predictions/s over the whole corpus.
 # Then each model is paired with the peer row by row (sentiment_paired.lua): difference with

@@ -39,8 +39,8 @@ local train, model = dir .. "/train.csv", dir .. "/m.bin"
 write_csv(train, 300, 1)
 
 function T.train_and_eval_use_whole_files()
-  local out = run(("train --model linear --data %s --out %s"):format(train, model))
-  check.truthy(out:find("trained linear on 300 reviews", 1, true) and out:find("rc=0", 1, true), out)
+  local out = run(("train --data %s --out %s"):format(train, model))
+  check.truthy(out:find("trained default on 300 reviews", 1, true) and out:find("rc=0", 1, true), out)
   check.truthy(not out:find("holdout"), "no split unless asked: " .. out)
   out = run(("eval --data %s --model %s"):format(train, model))
   check.truthy(out:find("n=300 accuracy=", 1, true), "eval scores the whole file: " .. out)

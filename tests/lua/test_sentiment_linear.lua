@@ -100,12 +100,15 @@ function T.dcd_binding_optimum()
     Tn.fromtable(val, "f32"), Tn.fromtable(y, "i32"), 2, {}) end, "outside [0, 2)")
 end
 
--- the default model: an ensemble of the default members that saves to one file
-function T.default_model()
+-- the default model is the linear model; "mix" an ensemble of the mix members in one file
+function T.default_and_mix_models()
   local texts, labels = synth(600, 4)
   local tt, tl = synth(200, 5)
-  local m = S.train("default", texts, labels)
-  check.eq(#m.members, #S.default_members, "members")
+  local d = S.train("default", texts, labels)
+  check.eq(d.kind, "linear", "default kind")
+  check.eq(d:info().buckets, 2 ^ 21, "linear defaults")
+  local m = S.train("mix", texts, labels, { seed = 3 })
+  check.eq(#m.members, #S.mix_members, "members")
   check.truthy(S.evaluate(m, tt, tl).accuracy > 0.9, "learns")
   local path = os.tmpname()
   m:save(path)
@@ -113,6 +116,7 @@ function T.default_model()
   for i = 1, #tt do check.near(b[i], a[i], 1e-12, "reload " .. i) end
   os.remove(path)
   check.errors(function() S.train("default", texts, labels, { epochs = 3 }) end, "takes only 'seed'")
+  check.errors(function() S.train("mix", texts, labels, { C = 3 }) end, "takes only 'seed'")
   check.errors(function() S.train("ensemble", texts, labels, {}) end, "needs opts.members")
 end
 

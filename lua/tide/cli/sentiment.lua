@@ -9,7 +9,7 @@ local rows = require "tide.sentiment.cli_rows"
 local wall = require("tide").core.io.wall
 
 local HELP = [[
-usage: tide sentiment train   --data FILE --out MODEL [--model default|linear|fasttext|textcnn|textcnn2]
+usage: tide sentiment train   --data FILE --out MODEL [--model default|linear|mix|fasttext|textcnn|textcnn2]
                               [--holdout PCT] [--C X] (linear) [--epochs N] [--lr X] [--dim N]
                               [--ngrams N] [--buckets N] [--seed N]  (fastText/TextCNN)
                               [--quantize int8]  (fastText: int8 rows, ~4x smaller file, lossy)
@@ -21,8 +21,8 @@ common: --text COL (default review)  --label COL (default label)  --json (Amazon
         ratings 4-5 positive, 1-2 negative, 3 dropped, duplicates removed)
         --holdout PCT: hold out a stratified PCT % (0 < PCT < 100) of the file (--seed-split N,
         default 20261123); train reports accuracy on it, eval/predict score only those rows.
-Labels must be 0 (negative) or 1 (positive). The default model is the mean log-odds of two
-linear n-gram models (TF-IDF, NB-weighted) and a fastText-style model (tide.sentiment.default_members). predict writes CSV: row,p_positive,intensity (+ tokens with --explain K).
+Labels must be 0 (negative) or 1 (positive). The default model is a TF-IDF n-gram logistic
+regression (tide.sentiment.linear); mix = mean log-odds of it, an NB-weighted one and fastText. predict writes CSV: row,p_positive,intensity (+ tokens with --explain K).
 Invalid UTF-8 in reviews is replaced by U+FFFD; the count is reported on stderr.]]
 
 local function get_model(a)

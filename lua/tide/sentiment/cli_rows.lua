@@ -54,12 +54,12 @@ local takes = {
   fasttext = { epochs = true, lr = true, dim = true, ngrams = true, buckets = true, seed = true, quantize = true },
   textcnn = { epochs = true, lr = true, dim = true, seed = true, wide = true },
 }
-takes.textcnn2, takes.cnn, takes.default = takes.textcnn, takes.textcnn, { seed = true }
+takes.textcnn2, takes.cnn, takes.default, takes.mix = takes.textcnn, takes.textcnn, { seed = true }, { seed = true }
 
 --- train_opts(a, kind) -> the training options for S.train(kind, ...), each checked.
 function M.train_opts(a, kind)
   local ok = takes[kind]
-  if not ok then error(("--model must be default, linear, fasttext, textcnn or textcnn2, got '%s'"):format(kind), 0) end
+  if not ok then error(("--model must be default, linear, mix, fasttext, textcnn or textcnn2, got '%s'"):format(kind), 0) end
   for k in pairs(per_cmd.train) do
     if k ~= "out" and a[k] ~= nil and not ok[k] then
       error(("--%s: not an option of --model %s"):format(k, kind), 0)
