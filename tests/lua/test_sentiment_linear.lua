@@ -44,6 +44,77 @@ function T.linear_learns_reloads_exactly()
   end
 end
 
+-- The whole TF-IDF pipeline (sublinear tf, smooth idf, L2 rows, regularised bias, dual CD)
+-- against scikit-learn on a corpus of space-separated words (one unit each, unigrams, no
+-- hash collisions among its 9 words). Expected decision values computed with
+--   TfidfVectorizer(analyzer=str.split, sublinear_tf=True, smooth_idf=True, norm="l2")
+--   LogisticRegression(C=4, solver="liblinear", tol=1e-12, intercept_scaling=1)
+-- (/usr/bin/python3, scikit-learn 1.2.1); unseen words are ignored by both.
+function T.tfidf_matches_sklearn()
+  local tr = { "good great fine good", "bad awful", "good fine", "awful bad bad poor", "great good love",
+               "bad poor hate", "fine great", "poor awful hate hate", "love good", "meh bad" }
+  local y = { 1, 0, 1, 0, 1, 0, 1, 0, 1, 0 }
+  local m = S.linear.train(tr, y, { ngrams = 1, C = 4, min_df = 1, eps = 1e-10, max_iter = 100000 })
+  check.eq(m:info().n_features, 9, "9 words, no collision")
+  local z = m:score({ "good good bad", "love awful unknown", "fine", "hate meh great" })
+  check.all_near(z, { 0.43049848, -0.01502092, 1.10654946, -0.49965188 }, 1e-6, "decision values")
+end
+
+-- NB weighting (binary features x_j = r_j / |r_review|, r_j = log((1 + p_j) / (B + sum p)) -
+-- log((1 + q_j) / (B + sum q)) from document counts p, q per class over all B buckets): the
+-- model's scores equal those of the bare solver (checked against scipy above) on features
+-- built here from the words' bucket ids.
+function T.nb_features_by_hand()
+  local tr = { "good great fine good", "bad awful", "good fine", "awful bad bad poor", "great good love",
+               "bad poor hate", "fine great", "poor awful hate hate", "love good", "meh bad" }
+  local y = { 1, 0, 1, 0, 1, 0, 1, 0, 1, 0 }
+  local B, C = 2 ^ 16, 2
+  local m = S.linear.train(tr, y, { ngrams = 1, buckets = B, C = C, min_df = 1, nb = true, idf = false,
+                                    tf = "binary", eps = 1e-10, max_iter = 100000 })
+  local function ids_of(s)
+    local seen, out = {}, {}
+    for w in s:gmatch("%S+") do
+      local id = tide.core.text.ids(nil, { w }, 0, 1, B):totable()[1]
+      if not seen[id] then seen[id] = true; out[#out + 1] = id end
+    end
+    return out
+  end
+  local cnt, tot = { [0] = {}, [1] = {} }, { [0] = 0, [1] = 0 }
+  local docs = {}
+  for i, s in ipairs(tr) do
+    docs[i] = ids_of(s)
+    for _, id in ipairs(docs[i]) do cnt[y[i]][id] = (cnt[y[i]][id] or 0) + 1; tot[y[i]] = tot[y[i]] + 1 end
+  end
+  local function r(id)
+    return math.log((1 + (cnt[1][id] or 0)) / (B + tot[1])) - math.log((1 + (cnt[0][id] or 0)) / (B + tot[0]))
+  end
+  local function feats(ids)
+    local idx, val, ss = {}, {}, 0
+    for _, id in ipairs(ids) do
+      if cnt[0][id] or cnt[1][id] then idx[#idx + 1] = id; ss = ss + r(id) ^ 2 end
+    end
+    for k, id in ipairs(idx) do val[k] = r(id) / math.sqrt(ss) end
+    return idx, val
+  end
+  local off, idx, val = { 0 }, {}, {}
+  for i, d in ipairs(docs) do
+    local a, b = feats(d)
+    for k = 1, #a do idx[#idx + 1] = a[k]; val[#val + 1] = b[k] end
+    off[i + 1] = #idx
+  end
+  local Tn = tide.tensor
+  local w = tide.core.linear.dcd(Tn.fromtable(off, "i64"), Tn.fromtable(idx, "i32"), Tn.fromtable(val, "f32"),
+    Tn.fromtable(y, "i32"), B, { C = C, eps = 1e-10, max_iter = 100000 })
+  local probe = { "good good bad", "love awful unknown", "fine", "hate meh great" }
+  local z = m:score(probe)
+  for i, s in ipairs(probe) do
+    local a, b = feats(ids_of(s))
+    local want = w[B + 1]
+    for k = 1, #a do want = want + w[a[k] + 1] * b[k] end
+    check.near(z[i], want, 1e-5, "score of '" .. s .. "'")
+  end
+end
+
 -- contributions of the units sum with the bias to the log-odds; the sentiment word leads
 function T.linear_explains()
   local texts, labels = synth(800, 2)
