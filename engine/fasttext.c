@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fasttext.h"
+#include "fasttext_rows.h"
 #include "rng.h"
 
 static tide_vocab *vocab_copy(const tide_vocab *v)
@@ -17,8 +17,47 @@ static tide_vocab *vocab_copy(const tide_vocab *v)
     return c;
 }
 
+typedef struct {
+    uint64_t seed;
+    int dim;
+    float *emb;
+    const uint8_t *only; /* NULL: every row */
+} init_ctx;
+
+static void init_rows(void *p, int64_t lo, int64_t hi)
+{
+    init_ctx *c = p;
+    for (int64_t r = lo; r < hi; r++)
+        if (!c->only || (c->only[r >> 3] >> (r & 7) & 1))
+            tide_fasttext_init_row(c->seed, r, c->dim, c->emb + (size_t)r * (size_t)c->dim);
+}
+
+const float *tide_fasttext_row(const tide_fasttext *m, int64_t id, float *buf)
+{
+    if (m->lazy && (m->lazy[id >> 3] >> (id & 7) & 1)) {
+        tide_fasttext_init_row(m->init_seed, id, m->dim, buf);
+        return buf;
+    }
+    return m->emb + (size_t)id * (size_t)m->dim;
+}
+
+void tide_fasttext_materialize(tide_fasttext *m)
+{
+    if (!m->lazy) return;
+    init_ctx c = {m->init_seed, m->dim, m->emb, m->lazy};
+    tide_parallel_for(m->n_rows, 1 << 14, init_rows, &c);
+    free(m->lazy);
+    m->lazy = NULL;
+}
+
 tide_fasttext *tide_fasttext_new(const tide_vocab *vocab, const tide_ids_opts *ids, int dim,
                                  int n_classes, uint64_t seed)
+{
+    return tide_ft_new_rows(vocab, ids, dim, n_classes, seed, NULL);
+}
+
+tide_fasttext *tide_ft_new_rows(const tide_vocab *vocab, const tide_ids_opts *ids, int dim,
+                                 int n_classes, uint64_t seed, const uint8_t *only)
 {
     if (dim < 1 || dim > 4096) { tide_errorf("fasttext: dim %d out of range [1, 4096]", dim); return NULL; }
     if (n_classes < 2 || n_classes > 65536) {
@@ -52,8 +91,9 @@ tide_fasttext *tide_fasttext_new(const tide_vocab *vocab, const tide_ids_opts *i
         return NULL;
     }
     m->init_seed = seed;
-    for (int64_t r = 0; r < m->n_rows; r++)
-        tide_fasttext_init_row(seed, r, dim, m->emb + (size_t)r * (size_t)dim);
+    /* every row is independent: the fill (most of a model load) runs on the batch threads */
+    init_ctx c = {seed, dim, m->emb, only};
+    tide_parallel_for(m->n_rows, 1 << 14, init_rows, &c);
     return m;
 }
 
@@ -78,6 +118,7 @@ void tide_fasttext_free(tide_fasttext *m)
 {
     if (!m) return;
     tide_vocab_free(m->vocab);
+    free(m->lazy);
     free(m->emb);
     free(m->w);
     free(m->b);
@@ -88,6 +129,8 @@ void tide_fasttext_free(tide_fasttext *m)
 static void hidden(const tide_fasttext *m, const int32_t *ids, int64_t n, float *h)
 {
     int d = m->dim;
+    float rb[256], *buf = m->lazy && d > 256 ? malloc((size_t)d * sizeof *buf) : rb;
+    TIDE_ASSERT(buf != NULL); /* dim <= 4096: 16 KiB */
     memset(h, 0, (size_t)d * sizeof *h);
     for (int64_t i = 0; i < n; i++) {
         /* rows are scattered over a table larger than the caches: fetch a few rows ahead */
@@ -95,9 +138,10 @@ static void hidden(const tide_fasttext *m, const int32_t *ids, int64_t n, float 
             const char *q = (const char *)(m->emb + (size_t)ids[i + 8] * (size_t)d);
             for (int b = 0; b < d * 4; b += 64) __builtin_prefetch(q + b);
         }
-        const float *e = m->emb + (size_t)ids[i] * (size_t)d;
+        const float *e = tide_fasttext_row(m, ids[i], buf);
         for (int j = 0; j < d; j++) h[j] += e[j];
     }
+    if (buf != rb) free(buf);
     if (n > 0) {
         float s = (m->ids.flags & TIDE_FT_SQRTN) ? 1.0f / sqrtf((float)n) : 1.0f / (float)n;
         for (int j = 0; j < d; j++) h[j] *= s;
@@ -148,6 +192,7 @@ double tide_fasttext_train(tide_fasttext *m, const int32_t *ids, const int64_t *
         if (ids[j] < 0 || ids[j] >= m->n_rows)
             return tide_errorf("fasttext train: id %d at position %lld outside [0, %lld)", ids[j],
                                (long long)j + 1, (long long)m->n_rows);
+    tide_fasttext_materialize(m); /* SGD writes rows in place */
     int d = m->dim, c = m->n_classes;
     int64_t *order = malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
     float *h = malloc((size_t)d * sizeof *h), *gh = malloc((size_t)d * sizeof *gh);
@@ -235,15 +280,20 @@ int64_t tide_fasttext_explain(const tide_fasttext *m, const char *s, size_t len,
         for (int k = 0; k < m->n_classes; k++) mean += m->w[(size_t)k * (size_t)d + (size_t)j];
         dw[j] = m->w[(size_t)c * (size_t)d + (size_t)j] - mean / (float)m->n_classes;
     }
+    float *rb = malloc((size_t)d * sizeof *rb);
+    if (!rb) {
+        free(ids); free(pos); free(out); free(dw);
+        return tide_errorf("fasttext explain: out of memory");
+    }
     for (size_t t = 0; t < n; t++) {
-        const float *e = m->emb + (size_t)ids[t] * (size_t)d;
+        const float *e = tide_fasttext_row(m, ids[t], rb);
         float z = 0;
         for (int j = 0; j < d; j++) z += dw[j] * e[j];
         z *= (m->ids.flags & TIDE_FT_SQRTN) ? 1.0f / sqrtf((float)n) : 1.0f / (float)n;
         int first = pos[t] / 8, span = pos[t] % 8 + 1;
         for (int k = 0; k < span; k++) out[first + k] += z / (float)span;
     }
-    free(ids); free(pos); free(dw);
+    free(ids); free(pos); free(dw); free(rb);
     *contrib = out;
     return (int64_t)nu;
 }

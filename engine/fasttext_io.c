@@ -62,7 +62,7 @@ _Static_assert(sizeof(header2) == 80, "header2 has no padding");
 
 int tide_fasttext_save(const tide_fasttext *m, const char *path)
 {
-    return tide_fasttext_save_as(m, path, TIDE_FT_ROWS_F32);
+    return tide_fasttext_save_as(m, path, TIDE_FT_ROWS_PLAIN);
 }
 
 /* The file's bytes in one malloc'd buffer (save_as writes exactly these). */
@@ -71,7 +71,7 @@ unsigned char *tide_fasttext_encode(const tide_fasttext *m, tide_ft_rows codec, 
 {
     *n_out = 0;
     if (!name || !*name) name = "(memory)";
-    if (codec != TIDE_FT_ROWS_F32 && codec != TIDE_FT_ROWS_INT8)
+    if (codec != TIDE_FT_ROWS_F32 && codec != TIDE_FT_ROWS_INT8 && codec != TIDE_FT_ROWS_PLAIN)
         return tide_errorf("%s: unknown row codec %d", name, (int)codec), NULL;
     size_t vn, nbm = (size_t)(m->n_rows + 7) / 8;
     size_t nw = (size_t)m->n_classes * (size_t)m->dim, nb = (size_t)m->n_classes;
@@ -188,7 +188,7 @@ static tide_fasttext *load_v2(const unsigned char *buf, size_t n, const char *pa
     if (n < head + 4) { tide_errorf("%s: truncated (%zu bytes)", path, n); return NULL; }
     memcpy(&h, buf + 12, sizeof h);
     if (!header_ok(h.dim, h.n_classes, h.ngrams, h.buckets, h.n_vocab, h.vocab_bytes) ||
-        (h.codec != TIDE_FT_ROWS_F32 && h.codec != TIDE_FT_ROWS_INT8) || h.n_stored < 0 ||
+        (h.codec != TIDE_FT_ROWS_F32 && h.codec != TIDE_FT_ROWS_INT8 && h.codec != TIDE_FT_ROWS_PLAIN) || h.n_stored < 0 ||
         h.n_stored > h.n_vocab + h.buckets || h.z_bytes < 0) {
         tide_errorf("%s: invalid header", path);
         return NULL;
@@ -231,9 +231,23 @@ static tide_fasttext *load_v2(const unsigned char *buf, size_t n, const char *pa
     }
     p += nbm;
     tide_ids_opts o = {h.flags, h.ngrams, h.buckets};
-    m = tide_fasttext_new(v, &o, h.dim, h.n_classes, h.init_seed);
-    tide_vocab_free(v);
-    if (!m) goto out;
+    /* Rows not stored keep their seeded initial value: they stay lazy (computed when a text
+     * hits them, tide_fasttext_row), so a load costs what the file holds, not the bucket
+     * count. Stored rows need their initial value first for the XOR / int8 codecs. */
+    {
+        uint8_t *none = calloc(nbm, 1), *lazy = malloc(nbm);
+        if (!none || !lazy) {
+            free(none); free(lazy); tide_vocab_free(v);
+            tide_errorf("%s: out of memory", path);
+            goto out;
+        }
+        for (size_t i = 0; i < nbm; i++) lazy[i] = (uint8_t)~bm[i];
+        m = tide_ft_new_rows(v, &o, h.dim, h.n_classes, h.init_seed, h.codec == TIDE_FT_ROWS_PLAIN ? none : bm);
+        free(none);
+        tide_vocab_free(v);
+        if (!m) { free(lazy); goto out; }
+        m->lazy = lazy;
+    }
     tide_ft_rows_decode(m, bm, k, h.codec, p);
     p += tide_ft_rows_bytes(h.codec, k, h.dim);
     memcpy(m->w, p, (size_t)h.n_classes * (size_t)h.dim * 4);

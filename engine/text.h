@@ -141,6 +141,19 @@ int64_t tide_text_ids(const tide_vocab *v, const char *s, size_t len, const tide
 int64_t tide_units_ids(const tide_vocab *v, const tide_units *us, const tide_ids_opts *o,
                        int32_t **ids, int32_t **pos, size_t *n, size_t *cap);
 
+/* ---- batches (text_batch.c) ---- */
+/* fn(ctx, i, scratch) scores text i (0-based) with a per-thread tokenizer scratch. */
+typedef int (*tide_text_job)(void *ctx, int64_t i, tide_units *scratch);
+/* Calls fn for i in [0, n) split into contiguous chunks over TIDE_THREADS threads (default
+ * the online CPUs, at most 8; one thread below 2048 texts). TIDE_ERR with a message
+ * "<what>: text <i>: ..." naming the first failing text of a chunk. */
+int tide_text_batch(int64_t n, tide_text_job fn, void *ctx, const char *what);
+
+/* fn(ctx, lo, hi) handles indices [lo, hi). tide_parallel_for splits [0, n) into contiguous
+ * ranges over the same threads (one thread below 2 * min_per_thread); fn must not fail. */
+typedef void (*tide_range_job)(void *ctx, int64_t lo, int64_t hi);
+void tide_parallel_for(int64_t n, int64_t min_per_thread, tide_range_job fn, void *ctx);
+
 /* Reads a whole file (malloc'd, caller frees); NULL + error naming the path. */
 char *tide_text_read_file(const char *path, size_t *n);
 

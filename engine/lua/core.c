@@ -17,6 +17,7 @@ static const struct {
     {"clv", lt_open_clv}, {"arima", lt_open_arima},
     {"ab", lt_open_ab},
     {"gbdt", lt_open_gbdt},
+    {"linear", lt_open_linear},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with

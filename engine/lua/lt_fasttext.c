@@ -26,6 +26,9 @@ static tide_fasttext *check_ft(lua_State *L, int idx, const char *fn)
     return u->m;
 }
 
+/* For other bindings (lt_linear.c's ensemble scorer): the model at idx or a Lua error. */
+tide_fasttext *lt_fasttext_check(lua_State *L, int idx, const char *fn) { return check_ft(L, idx, fn); }
+
 static int push_ft(lua_State *L, tide_fasttext *m, const char *fn)
 {
     if (!m) return lt_error(L, fn);
@@ -209,6 +212,7 @@ static int m_vectors(lua_State *L)
             id = m->n_vocab + (int64_t)(tide_fnv1a64(t, len, TIDE_FNV_OFFSET) % (uint64_t)m->ids.buckets);
         lua_pop(L, 1);
         if (id >= 0)
+            tide_fasttext_materialize(m), /* whole-table use: expand lazy rows once */
             memcpy(tide_f32(out) + i * m->dim, m->emb + id * m->dim, (size_t)m->dim * sizeof(float));
     }
     return lt_push_tensor(L, out, fn);
@@ -216,13 +220,15 @@ static int m_vectors(lua_State *L)
 
 static tide_ft_rows check_rows(lua_State *L, int idx, const char *fn)
 {
-    const char *rows = luaL_optstring(L, idx, "f32");
+    const char *rows = luaL_optstring(L, idx, "plain");
+    if (strcmp(rows, "plain") == 0) return TIDE_FT_ROWS_PLAIN;
     if (strcmp(rows, "f32") == 0) return TIDE_FT_ROWS_F32;
     if (strcmp(rows, "int8") == 0) return TIDE_FT_ROWS_INT8;
-    return lt_errorf(L, "%s: rows must be 'f32' or 'int8', got '%s'", fn, rows), TIDE_FT_ROWS_F32;
+    return lt_errorf(L, "%s: rows must be 'plain', 'f32' or 'int8', got '%s'", fn, rows), TIDE_FT_ROWS_PLAIN;
 }
 
-/* m:save(path [, rows]) with rows "f32" (default, lossless) or "int8" (fasttext.h) */
+/* m:save(path [, rows]) with rows "plain" (default, lossless), "f32" (lossless, XOR with the
+ * seeded values: smaller, slower to load) or "int8" (lossy) (fasttext.h) */
 static int m_save(lua_State *L)
 {
     const char *fn = "fasttext:save";

@@ -1,5 +1,8 @@
--- bench_sentiment.lua — sentiment quality and speed on each corpus's fixed held-out split
--- (tide.sentiment.io.split: FNV-1a of "<seed>:<row>", 20 % test, seed 20261123).
+-- bench_sentiment.lua — sentiment quality and speed on each corpus's stratified 80/20 split
+-- (tide.sentiment.io.stratified_split: per class, 20 % by FNV-1a of "<seed>:<row>", seed
+-- 20261123; repeated texts on one side). Models: the default (tide.sentiment.linear), "mix"
+-- (tide.sentiment.mix_members), fastText alone, the lexicon, and with `cnn` the TextCNNs.
+-- env BENCH_CORPORA=hotel,waimai limits the corpora; BENCH_PRIOR=1 adds ft+lex.
 -- Writes the split to OUTDIR/<name>_{train,test}.csv so the scikit-learn peer reads the very
 -- same rows, and each model's test probabilities to OUTDIR/<name>_<model>.p. Prints one
 -- RESULT line per corpus and model.
@@ -28,33 +31,70 @@ local function evaluate(name, mname, model, b)
   return S.metrics.binary(b.labels, p)
 end
 
-for name, c, a, b in corpora.each() do
+-- Trains kind on the training rows, scores the test rows, and measures the in-process
+-- prediction rate over the whole corpus (m:prob on all texts, the CLI's path).
+local function run(name, kind, a, b, c, opts)
+  collectgarbage()
+  local t0 = now()
+  local m = S.train(kind, a.texts, a.labels, opts)
+  local t1 = now()
+  local q = evaluate(name, kind, m, b)
+  local t2 = now()
+  m:prob(c.texts)
+  report(name, kind, q, t1 - t0, c.n / (now() - t2))
+  return m, t1 - t0
+end
+
+-- Saves m (with save_arg) and prints the file size and the best of 3 load times
+-- (tide.sentiment.load, what `tide sentiment predict/eval` does first).
+local function load_time(name, label, m, save)
+  local path = ("%s/%s_%s.model"):format(outdir, name, label)
+  save(m, path)
+  local best = math.huge
+  for _ = 1, 3 do
+    collectgarbage()
+    local t0 = now()
+    S.load(path)
+    best = math.min(best, now() - t0)
+  end
+  local f = io.open(path, "rb")
+  local size = f:seek("end")
+  f:close()
+  os.remove(path)
+  print(("LOAD %s %-22s %6.1f MB  load %.3f s"):format(name, label, size / 1e6, best))
+end
+
+for name, c, a, b in corpora.each(os.getenv("BENCH_CORPORA")) do
   corpora.write_csv(outdir .. "/" .. name .. "_train.csv", a.texts, a.labels)
   corpora.write_csv(outdir .. "/" .. name .. "_test.csv", b.texts, b.labels)
-  print(("corpus %s: %d rows (train %d, test %d, positive %.1f %%)"):format(name, c.n, a.n, b.n,
+  print(("corpus %s: %d rows (stratified split: train %d, test %d, positive %.1f %%)"):format(name, c.n, a.n, b.n,
     100 * (function() local s = 0; for _, y in ipairs(c.labels) do s = s + y end; return s / c.n end)()))
-  local t0 = now()
-  local ft = S.train("fasttext", a.texts, a.labels)
-  local t1 = now()
-  local q = evaluate(name, "fasttext", ft, b)
-  local t2 = now()
-  ft:predict(c.texts) -- prediction throughput over the whole corpus
-  local rate = c.n / (now() - t2)
-  local ft_train_s = t1 - t0
-  report(name, "fasttext", q, ft_train_s, rate)
+  local def = run(name, "default", a, b, c)
+  load_time(name, "default", def, function(m, p) m:save(p) end)
+  def = run(name, "mix", a, b, c)
+  load_time(name, "mix", def, function(m, p) m:save(p) end)
+  def = nil
+  local ft, ft_train_s = run(name, "fasttext", a, b, c)
+  -- fastText loading: the XOR codec (the default file format before issue 17) against PLAIN
+  -- (now); both load with lazily expanded rows (before issue 17 the XOR file of shopping took
+  -- 0.77-1.03 s to load at load average 7-12, every row regenerated)
+  load_time(name, "fasttext XOR codec", ft, function(m, p) m.native:save(p, "f32") end)
+  load_time(name, "fasttext PLAIN (default)", ft, function(m, p) m:save(p) end)
   if ft.val_acc then
     print(("%s fasttext: epochs %d chosen on the validation slice of the training rows (val acc %.4f); train_s includes the selection"):format(
       name, ft.epochs, ft.val_acc))
   end
-  -- the lexicon as a prior on the fastText log-odds, its weight chosen on a validation
-  -- slice of the training rows (tide.sentiment.choose_prior)
-  t0 = now()
-  local w = S.choose_prior("fasttext", a.texts, a.labels)
-  local pl = {}
-  for i, r in ipairs(S.score(ft, b.texts, { prior = w, explain = 0 })) do pl[i] = r.p end
-  local qp = evaluate(name, "ft+lex", pl, b)
-  print(("RESULT %s model=ft+lex acc=%.4f f1=%.4f auc=%.4f train_s=%.2f pred_per_s=%.0f prior=%g"):format(
-    name, qp.accuracy, qp.f1, qp.auc, ft_train_s + now() - t0, 0, w))
+  local t0 = now()
+  if os.getenv("BENCH_PRIOR") == "1" then
+    -- the lexicon as a prior on the fastText log-odds, its weight chosen on a validation
+    -- slice of the training rows (tide.sentiment.choose_prior)
+    local w = S.choose_prior("fasttext", a.texts, a.labels)
+    local pl = {}
+    for i, r in ipairs(S.score(ft, b.texts, { prior = w, explain = 0 })) do pl[i] = r.p end
+    local qp = evaluate(name, "ft+lex", pl, b)
+    print(("RESULT %s model=ft+lex acc=%.4f f1=%.4f auc=%.4f train_s=%.2f pred_per_s=%.0f prior=%g"):format(
+      name, qp.accuracy, qp.f1, qp.auc, ft_train_s + now() - t0, 0, w))
+  end
   t0 = now()
   local ql = evaluate(name, "lexicon", (S.lexicon.score_all(b.texts)), b)
   report(name, "lexicon", ql, 0, b.n / (now() - t0))

@@ -1,19 +1,21 @@
 #!/bin/sh
-# bench_sentiment — accuracy, F1 and AUC on each review corpus's fixed held-out split (20 %,
-# seeded hash of the row index), Tide's fastText-style model, TextCNN and lexicon scorer versus
-# scikit-learn TF-IDF char 1-3-grams + logistic regression on the SAME split (temp files).
-# Goals: fastText within 1 point of sklearn or better, CNN above it; fastText training on
-# online_shopping_10_cats < 10 s; prediction >= 50k reviews/s. Set BENCH_CNN=0 to skip the CNN.
-# Extra rows: ft+lex = fastText log-odds + w * lexicon score (w chosen on a validation slice of
-# the training rows); ft+cnn = mean log-odds of fastText and the TextCNN; cnn_x2 = "TextCNN x 2",
-# mean log-odds of the TextCNN and a second one with the bigram channel (S.textcnn_pair).
-# Last, each model is paired with the peer row by row (sentiment_paired.lua): difference with
+# bench_sentiment — each Chinese review corpus (and the English beauty reviews) on a
+# stratified 80/20 split (tide.sentiment.io.stratified_split, written to temp files): Tide's
+# default model (tide.sentiment.linear), "mix" (it + an NB-weighted linear model + fastText),
+# fastText alone, the lexicon and optionally the TextCNNs, against the scikit-learn peer (TF-IDF char 1-3-grams +
+# liblinear logistic regression, C chosen on the training rows) run here on the SAME files.
+# Per model: accuracy, F1, AUC, train time, in-process predictions/s over the whole corpus.
+# Then each model is paired with the peer row by row (sentiment_paired.lua): difference with
 # a 95 % interval and McNemar's exact p.
+# Goals (issue 17): the default >= 1 accuracy point above the peer on each Chinese corpus,
+# training < 30 s on online_shopping_10_cats on two cores, >= 50,000 predictions/s.
+# BENCH_CNN=1 adds the TextCNNs (minutes); BENCH_CORPORA=hotel,waimai limits the corpora.
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 LUAJIT=${LUAJIT:-luajit}
 if [ ! -d ../shared/data/chinese-review-sentiment ]; then echo "skip: ../shared/data not found"; exit 0; fi
 TMP=$(mktemp -d /tmp/tide_bench_sentiment.XXXXXX) || exit 1
 trap 'rm -rf "$TMP"' EXIT
-cnn=cnn; [ "${BENCH_CNN:-1}" = 0 ] && cnn=
+cnn=; [ "${BENCH_CNN:-0}" = 1 ] && cnn=cnn
 tide_out=$($LUAJIT tests/bench/bench_sentiment.lua "$TMP" $cnn) || { echo "$tide_out"; exit 1; }
 echo "$tide_out" | grep -v '^RESULT'
 if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
@@ -45,9 +47,10 @@ printf '%s\n%s\n' "$tide_out" "$peer" | awk '
       if (models[j] == "sklearn") d = "(C=" cc[names[i]] ")"
       rate = (pr[k] + 0 > 0) ? sprintf("%11.0f", pr[k]) : sprintf("%11s", "-")
       printf "%-10s %-9s %7.4f %7.4f %7.4f %9.2f %s %s\n", names[i], models[j], acc[k], f1[k], auc[k], tr[k], rate, d }
-    k = "shopping" SUBSEP "fasttext"
-    if (k in tr) printf "goal: fastText training on online_shopping_10_cats %.2f s (< 10 s): %s; prediction %.0f reviews/s (>= 50k): %s\n",
-      tr[k], (tr[k] + 0 < 10 ? "OK" : "SLOW"), pr[k], (pr[k] + 0 >= 50000 ? "OK" : "SLOW")
+    k = "shopping" SUBSEP "default"
+    if (k in tr) printf "goal: default model training on online_shopping_10_cats %.2f s (< 30 s): %s; prediction %.0f reviews/s (>= 50k): %s\n",
+      tr[k], (tr[k] + 0 < 30 ? "OK" : "SLOW"), pr[k], (pr[k] + 0 >= 50000 ? "OK" : "SLOW")
   }'
 echo "paired with the peer on the same test rows (a difference whose interval contains 0 is noise):"
 $LUAJIT tests/bench/sentiment_paired.lua "$TMP"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

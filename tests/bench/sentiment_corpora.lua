@@ -1,5 +1,6 @@
 -- sentiment_corpora.lua — the review corpora the sentiment benches and the tuner share, and
--- their fixed held-out split (tide.sentiment.io.split: 20 % test by a seeded hash of the row; repeated texts stay together).
+-- their fixed held-out split: stratified 80/20 (tide.sentiment.io.stratified_split: within each
+-- class, 20 % of the rows by a seeded hash of the row; repeated texts stay together).
 --   local C = dofile("tests/bench/sentiment_corpora.lua")
 --   for name, c, train, test in C.each(filter) do ... end   (missing files print "skip ...")
 --   C.write_csv(path, texts, labels)                         (label,review; for the peer)
@@ -24,7 +25,7 @@ function M.each(filter)
         if not fh then print("skip " .. name .. ": " .. path .. " not found") else
           fh:close()
           local c = path:match("%.json") and S.io.read_amazon(path) or S.io.read_csv(path)
-          local tr, te = S.io.split(c.n, { texts = c.texts })
+          local tr, te = S.io.stratified_split(c.labels, { texts = c.texts })
           coroutine.yield(name, c, S.io.subset(c, tr), S.io.subset(c, te))
         end
       end

@@ -8,7 +8,7 @@ package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
 local S = require("tide").sentiment
 local dir = arg[1] or "/tmp"
-local models = { "fasttext", "ft+lex", "lexicon", "textcnn", "cnn_x2", "ft+cnn" }
+local models = { "default", "mix", "fasttext", "ft+lex", "lexicon", "textcnn", "cnn_x2", "ft+cnn" }
 
 local function read_probs(path)
   local f = io.open(path)

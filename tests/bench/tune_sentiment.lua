@@ -1,8 +1,9 @@
 -- tune_sentiment.lua — model selection for the sentiment models WITHOUT the test split:
--- K-fold cross-validation over the TRAINING rows of tide.sentiment.io.split (folds below),
--- mean validation accuracy per corpus for each option set given.
+-- K-fold cross-validation over the TRAINING rows of the bench's stratified 80/20 split
+-- (sentiment_corpora.lua; folds below), mean validation accuracy per corpus for each option set.
 -- Usage: luajit tests/bench/tune_sentiment.lua KIND K 'OPTS1' ['OPTS2' ...]
---   KIND: fasttext | textcnn;  OPTS: a Lua table literal, e.g. '{epochs = 5, dim = 64}'
+--   KIND: default | linear | fasttext | textcnn | ensemble;  OPTS: a Lua table literal, e.g.
+--   '{epochs = 5, dim = 64}', or for ensemble '{members = {{"linear", {C = 16}}, {"fasttext"}}}'
 --   env TUNE_CORPORA=hotel,waimai limits the corpora; TUNE_FOLDS=1 runs only the first fold.
 --   TUNE_PEER=1 also prints the scikit-learn peer (bench_sentiment_sklearn.py) on the same
 --   folds, so a model can be compared with it without the test split.

@@ -352,6 +352,14 @@ static void test_only_changed_rows_stored(void **st)
     assert_true(n < 1024);
     tide_fasttext *l = tide_fasttext_load(path);
     assert_non_null(l);
+    assert_non_null(l->lazy); /* the unstored rows are expanded on demand */
+    /* a lazy row reads as its initial value, then materialize writes exactly that */
+    float rb[16], init[16];
+    tide_fasttext_init_row(l->init_seed, 5, 16, init);
+    assert_memory_equal(tide_fasttext_row(l, 5, rb), init, sizeof init);
+    assert_ptr_equal(tide_fasttext_row(l, 3, rb), l->emb + 3 * 16); /* a stored row */
+    tide_fasttext_materialize(l);
+    assert_null(l->lazy);
     assert_memory_equal(l->emb, m->emb, (size_t)m->n_rows * 16 * sizeof(float));
     assert_memory_equal(l->w, m->w, 2 * 16 * sizeof(float));
     assert_memory_equal(l->b, m->b, 2 * sizeof(float));
@@ -363,6 +371,7 @@ static void test_only_changed_rows_stored(void **st)
     assert_int_equal(file_i64(b, 12 + 56), 0);
     tide_fasttext_free(l);
     l = tide_fasttext_load(path);
+    tide_fasttext_materialize(l);
     assert_memory_equal(l->emb, u->emb, (size_t)u->n_rows * 16 * sizeof(float));
     free(b);
     unlink(path);
@@ -382,6 +391,7 @@ static void test_roundtrip_f32_and_int8(void **st)
     assert_int_equal(tide_fasttext_save_as(m, path, TIDE_FT_ROWS_F32), TIDE_OK);
     tide_fasttext *l = tide_fasttext_load(path);
     assert_non_null(l);
+    tide_fasttext_materialize(l);
     size_t ne = (size_t)m->n_rows * (size_t)m->dim;
     assert_memory_equal(l->emb, m->emb, ne * sizeof(float));
     assert_memory_equal(l->w, m->w, (size_t)m->n_classes * (size_t)m->dim * sizeof(float));
@@ -390,6 +400,7 @@ static void test_roundtrip_f32_and_int8(void **st)
     assert_int_equal(tide_fasttext_save_as(m, path, TIDE_FT_ROWS_INT8), TIDE_OK);
     l = tide_fasttext_load(path);
     assert_non_null(l);
+    tide_fasttext_materialize(l);
     int d = m->dim, touched = 0;
     for (int64_t r = 0; r < m->n_rows; r++) {
         float init[8];

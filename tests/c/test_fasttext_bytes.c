@@ -29,8 +29,11 @@ static void tmp_path(char *p, const char *tag)
     snprintf(p, 64, "/tmp/tide_ftbytes_%ld_%s.bin", (long)getpid(), tag);
 }
 
-static void same_params(const tide_fasttext *a, const tide_fasttext *b)
+/* Loaded models expand their unstored rows lazily: materialize before comparing tables. */
+static void same_params(tide_fasttext *a, tide_fasttext *b)
 {
+    tide_fasttext_materialize(a);
+    tide_fasttext_materialize(b);
     assert_int_equal(a->dim, b->dim);
     assert_int_equal(a->n_rows, b->n_rows);
     assert_int_equal(a->n_vocab, b->n_vocab);
@@ -45,7 +48,7 @@ static void test_encode_equals_file(void **st)
     tide_fasttext *m = tiny_trained();
     char path[64];
     tmp_path(path, "eq");
-    for (int codec = 0; codec < 2; codec++) {
+    for (int codec = 0; codec < 3; codec++) {
         assert_int_equal(tide_fasttext_save_as(m, path, (tide_ft_rows)codec), TIDE_OK);
         size_t nf, nm;
         char *file = tide_text_read_file(path, &nf);
@@ -58,7 +61,7 @@ static void test_encode_equals_file(void **st)
         assert_non_null(a);
         assert_non_null(b);
         same_params(a, b);
-        if (codec == TIDE_FT_ROWS_F32) same_params(a, m); /* lossless */
+        if (codec != TIDE_FT_ROWS_INT8) same_params(a, m); /* lossless */
         tide_fasttext_free(a); tide_fasttext_free(b);
         free(mem); free(file);
     }
@@ -76,7 +79,7 @@ static void test_parse_every_truncation_and_flip(void **st)
 {
     (void)st;
     tide_fasttext *m = tiny_trained();
-    for (int codec = 0; codec < 2; codec++) {
+    for (int codec = 0; codec < 3; codec++) {
         size_t n;
         unsigned char *mem = tide_fasttext_encode(m, (tide_ft_rows)codec, NULL, &n);
         assert_non_null(mem);

@@ -60,7 +60,8 @@ end
 M.parse_csv = parse_csv
 
 -- read_csv(path, {text = "review", label = "label"}) -> {texts = {...}, labels = {...} (numbers
--- or nil when the column is absent), n = rows, path}. Raises "path:line: ..." on bad rows.
+-- or nil when the column is absent), lines = {file line of each row}, n = rows, path}.
+-- Raises "path:line: ..." on bad rows.
 function M.read_csv(path, opts)
   opts = opts or {}
   local f = open(path)
@@ -73,7 +74,7 @@ function M.read_csv(path, opts)
   local tcol = col[opts.text or "review"] or col.text or col.review
   if not tcol then error(("%s: no text column '%s' in header"):format(path, opts.text or "review"), 2) end
   local lcol = col[opts.label or "label"]
-  local texts, labels = {}, lcol and {} or nil
+  local texts, labels, at = {}, lcol and {} or nil, {}
   for r = 2, #rows do
     local row = rows[r]
     if not (#row == 1 and row[1] == "") then -- skip blank lines
@@ -81,6 +82,7 @@ function M.read_csv(path, opts)
         error(("%s:%d: %d fields, header has %d"):format(path, lines[r], #row, #header), 2)
       end
       texts[#texts + 1] = row[tcol]
+      at[#texts] = lines[r]
       if lcol then
         local v = tonumber(row[lcol])
         if not v then error(("%s:%d: label '%s' is not a number"):format(path, lines[r], row[lcol]), 2) end
@@ -88,7 +90,20 @@ function M.read_csv(path, opts)
       end
     end
   end
-  return { texts = texts, labels = labels, n = #texts, path = path }
+  return { texts = texts, labels = labels, lines = at, n = #texts, path = path }
+end
+
+--- check_labels(c) -> c: every label of a corpus table (read_csv / read_amazon) is 0 or 1;
+-- otherwise an error "path:line: label 2 is not 0 or 1 ..." naming the first bad row.
+function M.check_labels(c)
+  if not c.labels then error(("%s: no label column"):format(c.path or "(data)"), 2) end
+  for i, y in ipairs(c.labels) do
+    if y ~= 0 and y ~= 1 then
+      error(("%s:%s: label %s is not 0 or 1 (binary sentiment: 1 = positive, 0 = negative; map star ratings or scores to 0/1 first)"):format(
+        c.path or "(data)", c.lines and c.lines[i] or ("row " .. i), tostring(y)), 2)
+    end
+  end
+  return c
 end
 
 -- Decodes one JSON string literal starting at s[i] == '"'; returns the string and the next index.
@@ -185,6 +200,52 @@ function M.split(n, opts)
     local h = fnv(seed .. ":" .. key)
     if tonumber(h:sub(-6), 16) % 100 < pct then test[#test + 1] = i else train[#train + 1] = i end
   end
+  return train, test
+end
+
+--- stratified_split(labels, {seed = 20261123, test_pct = 20, texts = nil}) -> train, test
+-- A stratified split: within each class, rows are ordered by FNV-1a-64("<seed>:<row>") and
+-- the first round(test_pct % of the class's rows) go to test, so both sides keep the class
+-- proportions (as sklearn's train_test_split(stratify = y), but deterministic across tools).
+-- With opts.texts, rows sharing a text form one group that follows its first row (its
+-- class and hash), so a repeated review never sits on both sides. Returns sorted row lists.
+function M.stratified_split(labels, opts)
+  opts = opts or {}
+  if type(labels) ~= "table" then error("sentiment.io.stratified_split: labels must be a table", 2) end
+  local n, seed, pct, texts = #labels, opts.seed or 20261123, opts.test_pct or 20, opts.texts
+  if type(pct) ~= "number" or pct < 0 or pct > 100 then
+    error(("sentiment.io.stratified_split: test_pct must be in [0, 100], got %s"):format(tostring(pct)), 2)
+  end
+  if texts ~= nil and (type(texts) ~= "table" or #texts ~= n) then
+    error(("sentiment.io.stratified_split: opts.texts must be a table of %d texts"):format(n), 2)
+  end
+  local fnv = require("tide").core.text.fnv1a
+  local first, members, groups, size = {}, {}, {}, {} -- groups[class] = {first rows}
+  for i = 1, n do
+    local g = i
+    if texts then g = first[texts[i]] or i; first[texts[i]] = g end
+    if g == i then
+      local c = labels[i]
+      groups[c] = groups[c] or {}
+      table.insert(groups[c], i)
+      members[i] = {}
+    end
+    table.insert(members[g], i)
+    size[labels[g]] = (size[labels[g]] or 0) + 1
+  end
+  local key = {}
+  local train, test, is_test = {}, {}, {}
+  for c, gs in pairs(groups) do
+    for _, g in ipairs(gs) do key[g] = tonumber(fnv(seed .. ":" .. g):sub(-12), 16) end
+    table.sort(gs, function(a, b) if key[a] ~= key[b] then return key[a] < key[b] end return a < b end)
+    local want, got = math.floor(size[c] * pct / 100 + 0.5), 0
+    for _, g in ipairs(gs) do
+      if got >= want then break end
+      for _, i in ipairs(members[g]) do is_test[i] = true end
+      got = got + #members[g]
+    end
+  end
+  for i = 1, n do if is_test[i] then test[#test + 1] = i else train[#train + 1] = i end end
   return train, test
 end
 

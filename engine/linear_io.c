@@ -1,0 +1,164 @@
+/* linear_io.c — the linear text model file: atomic write, checksummed, refused when corrupt.
+ *
+ *   "TIDELN01" | u32 format word 0x1E1E0001 (little-endian host order) | header (56 bytes) |
+ *   zlib stream of the body | u32 CRC-32 (zlib) of every byte before it.
+ *   Body: bitmap of the stored rows (ceil(buckets/8) bytes, bit j = row j, the rows training
+ *   saw: q_j > 0) | f32 u[k] | f32 q[k] for the k stored rows in row order.
+ * Unstored rows are zero in both arrays, so a file grows with the n-grams seen in training,
+ * not with the bucket count. f32 values are copied bit for bit: load(save(m)) scores exactly
+ * as m does. */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "atomic_file.h"
+#include "linear.h"
+
+#define MAGIC "TIDELN01"
+#define FORMAT 0x1E1E0001u
+
+typedef struct {
+    int32_t flags, ngrams, feat, loss; /* feat: bit 0 tf, 1 idf, 2 nb */
+    int64_t buckets, n_stored, raw_bytes, z_bytes;
+    float bias;
+    int32_t reserved;
+} header;
+
+_Static_assert(sizeof(header) == 56, "header has no padding");
+
+static uint32_t crc_all(const unsigned char *p, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) {
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, p, k);
+        p += k;
+        n -= k;
+    }
+    return (uint32_t)c;
+}
+
+unsigned char *tide_linear_encode(const tide_linear *m, const char *name, size_t *n_out)
+{
+    *n_out = 0;
+    if (!name || !*name) name = "(memory)";
+    int64_t B = m->ids.buckets, k = 0;
+    for (int64_t j = 0; j < B; j++) k += m->uq[2 * j + 1] > 0;
+    size_t nbm = (size_t)(B + 7) / 8, raw_n = nbm + (size_t)k * 8, head = 12 + sizeof(header);
+    uLongf zcap = compressBound((uLong)raw_n);
+    unsigned char *raw = calloc(raw_n ? raw_n : 1, 1), *file = malloc(head + zcap + 4);
+    if (!raw || !file) {
+        free(raw); free(file);
+        return tide_errorf("%s: out of memory (%zu bytes)", name, raw_n), NULL;
+    }
+    unsigned char *u = raw + nbm, *q = u + 4 * (size_t)k; /* memcpy: nbm % 4 may not be 0 */
+    int64_t s = 0;
+    for (int64_t j = 0; j < B; j++) {
+        if (!(m->uq[2 * j + 1] > 0)) continue;
+        raw[j >> 3] |= (unsigned char)(1u << (j & 7));
+        memcpy(u + 4 * s, &m->uq[2 * j], 4);
+        memcpy(q + 4 * s, &m->uq[2 * j + 1], 4);
+        s++;
+    }
+    if (compress2(file + head, &zcap, raw, (uLong)raw_n, 1) != Z_OK) {
+        free(raw); free(file);
+        return tide_errorf("%s: deflate failed", name), NULL;
+    }
+    header h = {m->ids.flags, m->ids.ngrams, m->feat.tf | m->feat.idf << 1 | m->feat.nb << 2, m->loss, B, k, (int64_t)raw_n, (int64_t)zcap,
+                m->bias, 0};
+    uint32_t word = FORMAT;
+    memcpy(file, MAGIC, 8);
+    memcpy(file + 8, &word, 4);
+    memcpy(file + 12, &h, sizeof h);
+    uint32_t crc = crc_all(file, head + zcap);
+    memcpy(file + head + zcap, &crc, 4);
+    free(raw);
+    *n_out = head + zcap + 4;
+    unsigned char *fit = realloc(file, *n_out);
+    return fit ? fit : file;
+}
+
+int tide_linear_save(const tide_linear *m, const char *path)
+{
+    size_t n;
+    unsigned char *file = tide_linear_encode(m, path, &n);
+    if (!file) return TIDE_ERR;
+    int rc = tide_write_file_atomic(path, file, n);
+    free(file);
+    return rc;
+}
+
+tide_linear *tide_linear_parse(const void *bytes, size_t n, const char *name)
+{
+    const unsigned char *buf = bytes;
+    header h;
+    size_t head = 12 + sizeof h;
+    uint32_t word, crc;
+    if (!name || !*name) name = "(memory)";
+    if (!buf || n < 12 || memcmp(buf, MAGIC, 8) != 0)
+        return tide_errorf("%s: not a tide linear model (bad magic or too short)", name), NULL;
+    memcpy(&word, buf + 8, 4);
+    if (word != FORMAT)
+        return tide_errorf("%s: unknown linear model format word 0x%08x", name, (unsigned)word), NULL;
+    if (n < head + 4) return tide_errorf("%s: truncated (%zu bytes)", name, n), NULL;
+    memcpy(&crc, buf + n - 4, 4);
+    if (crc_all(buf, n - 4) != crc)
+        return tide_errorf("%s: checksum mismatch (file corrupt or truncated)", name), NULL;
+    memcpy(&h, buf + 12, sizeof h);
+    if (h.ngrams < 1 || h.ngrams > 8 || h.buckets < 1 || h.buckets > ((int64_t)1 << 30) ||
+        h.n_stored < 0 || h.n_stored > h.buckets || (h.feat & ~7) ||
+        (h.loss != TIDE_LINEAR_LR && h.loss != TIDE_LINEAR_SVM))
+        return tide_errorf("%s: invalid header", name), NULL;
+    size_t nbm = (size_t)(h.buckets + 7) / 8, want = nbm + (size_t)h.n_stored * 8;
+    if ((size_t)h.raw_bytes != want || h.z_bytes < 0 || (size_t)h.z_bytes != n - head - 4)
+        return tide_errorf("%s: sizes in the header do not match the file (%zu bytes)", name, n), NULL;
+    tide_linear *m = calloc(1, sizeof *m);
+    unsigned char *raw = malloc(want ? want : 1);
+    if (m) {
+        m->uq = calloc((size_t)h.buckets * 2, sizeof *m->uq);
+    }
+    if (!m || !raw || !m->uq) {
+        tide_errorf("%s: out of memory (%lld buckets)", name, (long long)h.buckets);
+        goto fail;
+    }
+    uLongf got = (uLongf)want;
+    if (uncompress(raw, &got, buf + head, (uLong)h.z_bytes) != Z_OK || got != want) {
+        tide_errorf("%s: body does not inflate to its %zu bytes (file corrupt)", name, want);
+        goto fail;
+    }
+    int64_t k = 0;
+    for (int64_t j = 0; j < h.buckets; j++) k += raw[j >> 3] >> (j & 7) & 1;
+    if (k != h.n_stored) {
+        tide_errorf("%s: row bitmap marks %lld rows, header says %lld", name, (long long)k,
+                    (long long)h.n_stored);
+        goto fail;
+    }
+    const unsigned char *u = raw + nbm, *q = u + 4 * (size_t)k;
+    int64_t s = 0;
+    for (int64_t j = 0; j < h.buckets; j++) {
+        if (!(raw[j >> 3] >> (j & 7) & 1)) continue;
+        memcpy(&m->uq[2 * j], u + 4 * s, 4);
+        memcpy(&m->uq[2 * j + 1], q + 4 * s, 4);
+        s++;
+    }
+    m->ids = (tide_ids_opts){h.flags, h.ngrams, h.buckets};
+    m->feat = (tide_linear_feat){h.feat & 1, h.feat >> 1 & 1, h.feat >> 2 & 1, 0}; /* min_df acts in training only */
+    m->loss = h.loss;
+    m->bias = h.bias;
+    free(raw);
+    return m;
+fail:
+    free(raw);
+    tide_linear_free(m);
+    return NULL;
+}
+
+tide_linear *tide_linear_load(const char *path)
+{
+    size_t n;
+    unsigned char *buf = (unsigned char *)tide_text_read_file(path, &n);
+    if (!buf) return NULL;
+    tide_linear *m = tide_linear_parse(buf, n, path);
+    free(buf);
+    return m;
+}

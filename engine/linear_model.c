@@ -1,0 +1,233 @@
+/* linear_model.c — the sparse linear text classifier of linear.h: feature construction
+ * (distinct hashed n-grams, NB log-count ratios, L2 row normalisation), training through
+ * linear_dcd.c, scoring and per-unit explanations. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linear.h"
+
+void tide_linear_free(tide_linear *m)
+{
+    if (!m) return;
+    free(m->uq);
+    free(m);
+}
+
+/* Distinct ids of every review in first-seen order, with their counts: stamp[j] holds the
+ * slot review i gave row j (or a slot of an earlier review), so one pass, no sort. */
+static int64_t dedupe(const int32_t *tok, const int64_t *off, int64_t n, int64_t rows,
+                      int32_t *out, float *cnt, int64_t *out_off)
+{
+    int64_t *stamp = malloc((size_t)rows * sizeof *stamp), k = 0;
+    if (!stamp) return -1;
+    for (int64_t j = 0; j < rows; j++) stamp[j] = -1;
+    out_off[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t t = off[i]; t < off[i + 1]; t++) {
+            int64_t s = stamp[tok[t]];
+            if (s >= out_off[i]) { cnt[s] += 1; continue; }
+            stamp[tok[t]] = k;
+            cnt[k] = 1;
+            out[k++] = tok[t];
+        }
+        out_off[i + 1] = k;
+    }
+    free(stamp);
+    return k;
+}
+
+/* The term weight of a feature seen c times in a review. */
+static double tf_weight(int tf, double c) { return tf ? 1 + log(c) : 1; }
+
+tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat *f, const int32_t *tok,
+                               const int64_t *offsets, int64_t n, const int32_t *labels,
+                               const tide_linear_opts *o)
+{
+    int64_t B = ids->buckets;
+    if (B < 1 || B > INT32_MAX - 1)
+        return tide_errorf("linear train: buckets must be in [1, 2^31 - 1), got %lld", (long long)B), NULL;
+    if (n < 1) return tide_errorf("linear train: no reviews"), NULL;
+    int64_t npos = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (labels[i] != 0 && labels[i] != 1)
+            return tide_errorf("linear train: label %lld is %d, expected 0 or 1", (long long)i + 1, labels[i]), NULL;
+        npos += labels[i];
+    }
+    if (npos == 0 || npos == n)
+        return tide_errorf("linear train: all %lld labels are %d; need both classes", (long long)n, labels[0]), NULL;
+    for (int64_t t = 0; t < offsets[n]; t++)
+        if (tok[t] < 0 || tok[t] >= B)
+            return tide_errorf("linear train: id %d outside [0, %lld)", tok[t], (long long)B), NULL;
+    tide_linear *m = calloc(1, sizeof *m);
+    int32_t *idx = malloc((size_t)(offsets[n] > 0 ? offsets[n] : 1) * sizeof *idx);
+    int64_t *off = malloc((size_t)(n + 1) * sizeof *off);
+    float *val = NULL;
+    double *w = malloc((size_t)(B + 1) * sizeof *w), *pc = NULL;
+    if (!m || !idx || !off || !w) goto oom;
+    m->ids = *ids;
+    m->feat = *f;
+    m->loss = o->loss;
+    m->uq = calloc((size_t)B * 2, sizeof *m->uq);
+    val = malloc((size_t)(offsets[n] > 0 ? offsets[n] : 1) * sizeof *val);
+    int64_t nnz = val ? dedupe(tok, offsets, n, B, idx, val, off) : -1; /* val holds counts */
+    pc = calloc((size_t)B * 2, sizeof *pc); /* document counts: [0, B) positive, [B, 2B) negative */
+    if (!m->uq || nnz < 0 || !val || !pc) goto oom;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t k = off[i]; k < off[i + 1]; k++) pc[(labels[i] ? 0 : B) + idx[k]] += 1;
+    /* s_j = r_j (NB: log((p_j / |p|_1) / (q_j / |q|_1)), p = 1 + positive document counts
+     * over all B rows) times idf_j = ln((1 + n) / (1 + df_j)) + 1 (sklearn's smooth idf).
+     * q_j = s_j^2 also marks the rows seen in training: unseen rows never enter a norm. */
+    double sp = (double)B, sn = (double)B;
+    for (int64_t j = 0; j < B; j++) { sp += pc[j]; sn += pc[B + j]; }
+    for (int64_t j = 0; j < B; j++) {
+        double df = pc[j] + pc[B + j];
+        if (df == 0 || df < f->min_df) continue;
+        double r = f->nb ? log((1 + pc[j]) / sp) - log((1 + pc[B + j]) / sn) : 1.0;
+        if (f->idf) r *= log((1.0 + (double)n) / (1 + df)) + 1;
+        if (r == 0) r = 1e-12; /* keep the row marked as seen */
+        m->uq[2 * j] = (float)r; /* s_j for now; becomes w_j s_j below */
+        m->uq[2 * j + 1] = (float)(r * r);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double s = 0;
+        for (int64_t k = off[i]; k < off[i + 1]; k++) {
+            double t = tf_weight(f->tf, val[k]);
+            s += t * t * m->uq[2 * idx[k] + 1];
+        }
+        double inv = s > 0 ? 1 / sqrt(s) : 0;
+        for (int64_t k = off[i]; k < off[i + 1]; k++)
+            val[k] = (float)(tf_weight(f->tf, val[k]) * m->uq[2 * idx[k]] * inv);
+    }
+    if (tide_linear_dcd(off, idx, val, n, (int32_t)B, labels, o, w) < 0) goto fail;
+    for (int64_t j = 0; j < B; j++) m->uq[2 * j] = (float)(w[j] * m->uq[2 * j]);
+    m->bias = (float)w[B];
+    free(idx); free(off); free(val); free(w); free(pc);
+    return m;
+oom:
+    tide_errorf("linear train: out of memory (%lld reviews, %lld buckets)", (long long)n, (long long)B);
+fail:
+    free(idx); free(off); free(val); free(w); free(pc);
+    tide_linear_free(m);
+    return NULL;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* z and the squared norm over the distinct ids of sorted ids s[0..n). */
+static double score_sorted(const tide_linear *m, const int32_t *s, int64_t n, double *norm)
+{
+    double z = 0, nq = 0;
+    for (int64_t k = 0; k < n;) {
+        int64_t e = k + 1;
+        while (e < n && s[e] == s[k]) e++;
+        double t = tf_weight(m->feat.tf, (double)(e - k));
+        z += t * m->uq[2 * s[k]];
+        nq += t * t * m->uq[2 * s[k] + 1];
+        k = e;
+    }
+    *norm = nq > 0 ? sqrt(nq) : 0;
+    return z;
+}
+
+/* Sums over the distinct ids of ids[0..n) counted in an open-addressing table (Fibonacci
+ * hashing, linear probing): no sort, one pass, for the scoring hot path. */
+double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n)
+{
+    int bits = 4;
+    while (((int64_t)1 << bits) < 2 * n) bits++;
+    size_t cap = (size_t)1 << bits;
+    int32_t kb[1024], cb[1024], *key = kb, *cnt = cb;
+    if (cap > 1024) {
+        key = malloc(cap * sizeof *key);
+        cnt = malloc(cap * sizeof *cnt);
+        if (!key || !cnt) { /* out of memory: the sorted path needs none */
+            free(key); free(cnt);
+            int32_t *s = malloc((size_t)n * sizeof *s);
+            if (!s) return NAN;
+            memcpy(s, ids, (size_t)n * sizeof *s);
+            qsort(s, (size_t)n, sizeof *s, cmp_i32);
+            double norm, z = score_sorted(m, s, n, &norm);
+            free(s);
+            return m->bias + (norm > 0 ? z / norm : 0);
+        }
+    }
+    memset(key, 0xff, cap * sizeof *key); /* -1: empty */
+    for (int64_t t = 0; t < n; t++) {
+        size_t h = ((uint32_t)ids[t] * 2654435761u) >> (32 - bits);
+        while (key[h] >= 0 && key[h] != ids[t]) h = (h + 1) & (cap - 1);
+        if (key[h] < 0) { key[h] = ids[t]; cnt[h] = 1; }
+        else cnt[h]++;
+    }
+    double z = 0, nq = 0;
+    for (size_t h = 0; h < cap; h++) {
+        if (key[h] < 0) continue;
+        double t = tf_weight(m->feat.tf, (double)cnt[h]);
+        z += t * m->uq[2 * key[h]];
+        nq += t * t * m->uq[2 * key[h] + 1];
+    }
+    if (key != kb) { free(key); free(cnt); }
+    return m->bias + (nq > 0 ? z / sqrt(nq) : 0);
+}
+
+typedef struct {
+    const tide_linear *m;
+    const char *const *texts;
+    const size_t *lens;
+    double *z;
+} score_job;
+
+static int score_one(void *ctx, int64_t i, tide_units *u)
+{
+    score_job *j = ctx;
+    size_t n = 0;
+    if (tide_text_ids(NULL, j->texts[i], j->lens[i], &j->m->ids, u, &u->ids, &n, &u->ids_cap) < 0)
+        return TIDE_ERR;
+    j->z[i] = tide_linear_score_ids(j->m, u->ids, (int64_t)n);
+    return TIDE_OK;
+}
+
+int tide_linear_score_batch(const tide_linear *m, const char *const *texts, const size_t *lens,
+                            int64_t n, double *z)
+{
+    score_job j = {m, texts, lens, z};
+    return tide_text_batch(n, score_one, &j, "linear score");
+}
+
+int64_t tide_linear_explain(const tide_linear *m, const char *s, size_t len, tide_units *scratch,
+                            float **contrib)
+{
+    if (tide_text_units(s, len, m->ids.flags, scratch) < 0) return TIDE_ERR;
+    int32_t *ids = NULL, *pos = NULL, *sorted = NULL;
+    size_t n = 0, cap = 0, nu = scratch->n;
+    float *out = NULL;
+    if (tide_units_ids(NULL, scratch, &m->ids, &ids, &pos, &n, &cap) < 0) goto fail;
+    sorted = malloc((n ? n : 1) * sizeof *sorted);
+    out = calloc(nu ? nu : 1, sizeof *out);
+    if (!sorted || !out) { tide_errorf("linear explain: out of memory"); goto fail; }
+    memcpy(sorted, ids, n * sizeof *ids);
+    qsort(sorted, n, sizeof *sorted, cmp_i32);
+    double norm;
+    score_sorted(m, sorted, (int64_t)n, &norm);
+    double inv = norm > 0 ? 1 / norm : 0;
+    for (size_t t = 0; t < n; t++) {
+        /* an id repeated c times adds tf(c) u_j / norm, shared among its c occurrences */
+        int32_t *lo = bsearch(&ids[t], sorted, n, sizeof *sorted, cmp_i32);
+        while (lo > sorted && lo[-1] == ids[t]) lo--;
+        size_t c = 0;
+        while (lo + c < sorted + n && lo[c] == ids[t]) c++;
+        float z = (float)(tf_weight(m->feat.tf, (double)c) * m->uq[2 * ids[t]] * inv / (double)c);
+        int first = pos[t] / 8, span = pos[t] % 8 + 1;
+        for (int k = 0; k < span; k++) out[first + k] += z / (float)span;
+    }
+    free(ids); free(pos); free(sorted);
+    *contrib = out;
+    return (int64_t)nu;
+fail:
+    free(ids); free(pos); free(sorted); free(out);
+    return TIDE_ERR;
+}
