@@ -411,6 +411,31 @@ static int l_hawkes_gof(lua_State *L)
     return 3;
 }
 
+/* hawkes_gof_pooled(params, times, off, t0, t1) -> ks, p_value, tau (table): the pooled
+ * time-rescaling test over many sequences (tide_hawkes_rescale_pooled) */
+static int l_hawkes_gof_pooled(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "decay.hawkes_gof_pooled";
+    tide_hawkes p = check_hawkes(L, 1, fn);
+    seqs s = check_seqs(L, 2, 3, 4, 5, fn);
+    if (s.n < 1) lt_errorf(L, "%s: need at least one event", fn);
+    for (int64_t q = 0; q < s.S; q++) {
+        if (!(s.t1[q] >= s.t0[q])) lt_errorf(L, "%s: sequence %d has an empty window [%g, %g]", fn, (int)q + 1, s.t0[q], s.t1[q]);
+        for (int64_t i = s.off[q]; i < s.off[q + 1]; i++)
+            if (!(s.t[i] >= (i > s.off[q] ? s.t[i - 1] : s.t0[q])) || !(s.t[i] <= s.t1[q]))
+                lt_errorf(L, "%s: event %d at %g is unsorted or outside its window [%g, %g]", fn, (int)i + 1, s.t[i], s.t0[q], s.t1[q]);
+    }
+    double *tau = la_scratch(L, (size_t)s.n * sizeof(double)), pv;
+    int64_t n = tide_hawkes_rescale_pooled(&p, s.S, s.off, s.t, s.t0, s.t1, tau);
+    lt_push_doubles(L, tau, n);
+    double D = tide_ks_exp1(n, tau, &pv);
+    lua_pushnumber(L, D);
+    lua_pushnumber(L, pv);
+    lua_pushvalue(L, -3);
+    return 3;
+}
+
 static const luaL_Reg funcs[] = {
     {"families", l_families},     {"family", l_family},         {"nparams", l_nparams},
     {"eval", l_eval},             {"half_life", l_half_life},
@@ -420,7 +445,7 @@ static const luaL_Reg funcs[] = {
     {"hawkes_loglik", l_hawkes_loglik}, {"hawkes_intensity", l_hawkes_intensity},
     {"hawkes_prob", l_hawkes_prob}, {"hawkes_prob_batch", l_hawkes_prob_batch},
     {"hawkes_simulate", l_hawkes_simulate},
-    {"hawkes_gof", l_hawkes_gof}, {NULL, NULL}};
+    {"hawkes_gof", l_hawkes_gof}, {"hawkes_gof_pooled", l_hawkes_gof_pooled}, {NULL, NULL}};
 
 extern const luaL_Reg lt_interest_funcs[]; /* lt_interest.c */
 extern const luaL_Reg lt_lbfgs_funcs[];    /* lt_lbfgs.c */
