@@ -209,7 +209,15 @@ static int l_fit(lua_State *L)
     double *th = la_scratch(L, (size_t)(S * P) * sizeof(double)), *se = la_scratch(L, (size_t)(S * P) * sizeof(double));
     double *ll = la_scratch(L, (size_t)S * sizeof(double));
     int32_t *st = la_scratch(L, (size_t)S * sizeof(int32_t));
-    if (tide_decay_fit(f, k, S, off, gap, e8, &o, th, se, ll, st) < 0) return lt_error(L, fn);
+    int shared = 0;
+    if (lua_istable(L, opt)) {
+        lua_getfield(L, opt, "shared_shape");
+        shared = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    if (shared ? tide_decay_fit_shared(f, S, off, gap, e8, o.prior_prec, o.max_iter, o.want_se, th, se, ll, st) < 0
+               : tide_decay_fit(f, k, S, off, gap, e8, &o, th, se, ll, st) < 0)
+        return lt_error(L, fn);
     int64_t s2[2] = {S, P}, s1[1] = {S};
     tide_tensor *tt = tide_tensor_new(TIDE_F32, 2, s2), *ts = tide_tensor_new(TIDE_F32, 2, s2),
                 *tl = tide_tensor_new(TIDE_F32, 1, s1), *tst = tide_tensor_from_data(TIDE_I32, 1, s1, st);
