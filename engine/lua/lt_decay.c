@@ -444,6 +444,29 @@ static int l_hawkes_gof_pooled(lua_State *L)
     return 3;
 }
 
+/* rows_topk(off i64 [U+1], key i32 [n], val f32 [n], k) -> off, key, val: each row's k largest */
+static int l_rows_topk(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "decay.rows_topk";
+    tide_tensor *tk = la_tensor(L, 2, TIDE_I32, 1, fn, "key"), *tv = la_tensor(L, 3, TIDE_F32, 1, fn, "val");
+    int64_t n = tide_tensor_numel(tk), U;
+    if (tide_tensor_numel(tv) != n) lt_errorf(L, "%s: val has %d entries, key has %d", fn, (int)tide_tensor_numel(tv), (int)n);
+    int64_t *off = la_offsets(L, 1, fn, "offsets", &U, n);
+    int64_t k = lt_check_int(L, 4, fn, "k");
+    if (k < 1) lt_errorf(L, "%s: k must be an integer >= 1, got %d", fn, (int)k);
+    int64_t *oo = la_scratch(L, (size_t)(U + 1) * sizeof(int64_t));
+    int32_t *ok = la_scratch(L, (size_t)(n ? n : 1) * sizeof(int32_t));
+    float *ov = la_scratch(L, (size_t)(n ? n : 1) * sizeof(float));
+    int64_t m = tide_decay_rows_topk(U, off, tide_i32(tk), tide_f32(tv), k, oo, ok, ov);
+    if (m < 0) return lt_error(L, fn);
+    int64_t s1[1] = {U + 1}, s2[1] = {m};
+    la_push_copy(L, TIDE_I64, 1, s1, oo, fn);
+    la_push_copy(L, TIDE_I32, 1, s2, ok, fn);
+    la_push_copy(L, TIDE_F32, 1, s2, ov, fn);
+    return 3;
+}
+
 static const luaL_Reg funcs[] = {
     {"families", l_families},     {"family", l_family},         {"nparams", l_nparams},
     {"eval", l_eval},             {"half_life", l_half_life},
@@ -453,7 +476,8 @@ static const luaL_Reg funcs[] = {
     {"hawkes_loglik", l_hawkes_loglik}, {"hawkes_intensity", l_hawkes_intensity},
     {"hawkes_prob", l_hawkes_prob}, {"hawkes_prob_batch", l_hawkes_prob_batch},
     {"hawkes_simulate", l_hawkes_simulate},
-    {"hawkes_gof", l_hawkes_gof}, {"hawkes_gof_pooled", l_hawkes_gof_pooled}, {NULL, NULL}};
+    {"hawkes_gof", l_hawkes_gof}, {"hawkes_gof_pooled", l_hawkes_gof_pooled},
+    {"rows_topk", l_rows_topk}, {NULL, NULL}};
 
 extern const luaL_Reg lt_interest_funcs[]; /* lt_interest.c */
 extern const luaL_Reg lt_lbfgs_funcs[];    /* lt_lbfgs.c */
