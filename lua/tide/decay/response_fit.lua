@@ -162,5 +162,6 @@ return function(M, Fit, h)
     return out
   end
 
+  require("tide.decay.response_io")(M, Fit, wrap)
   return M
 end

@@ -25,12 +25,19 @@ function M.new(opts)
                         tiebreak = opts.tiebreak or 1e-6, name = "interest" }, M)
 end
 
-function M:fit(ev)
+-- fields derived from the training events alone (shared by fit and from_state)
+local function attach(self, ev)
   local seq = require("tide.decay.seq")
   local s = seq.of(ev)
   self.train_ev, self.n_users, self.n_items = ev, s.n_users, s.n_items
   self.seen = { off = s.off, item = s.item }
   self.t_ref = seq.t_end(ev)
+  self.cache = nil
+  return s
+end
+
+function M:fit(ev)
+  local s = attach(self, ev)
   if not self.law then
     local R = require("tide.decay.response")
     local family = self.family
@@ -89,5 +96,33 @@ function M:score_at(users, t)
 end
 
 function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
+
+--- m:save(path) — the fitted response kernel (the law), the training events it scores from and
+--- the popularity tie-break; tide.models.load(path) restores a model that scores identically
+function M:save(path) common.save(self, path) end
+
+--- m:state() -> tensors, meta (what save writes; tide.models.io)
+function M:state()
+  if not self.law or not self.train_ev then error("interest:save: fit the model first", 3) end
+  local io = require("tide.models.io")
+  local t, m = { pop = self.pop }, { kind = "interest", family = self.family, horizon = self.horizon,
+                                      target = self.target, max_hist = self.max_hist, tiebreak = self.tiebreak,
+                                      k = self.k }
+  local lt, lm = self.law:state()
+  io.nest(t, m, "law.", lt, lm)
+  io.put_events(t, m, "ev.", self.train_ev)
+  return t, m
+end
+
+--- interest.from_state(tensors, meta) -> a fitted model (tide.models.load calls this)
+function M.from_state(t, m)
+  local io = require("tide.models.io")
+  local lt, lm = io.unnest(t, m, "law.")
+  local self = M.new{ family = m.family, horizon = m.horizon, target = m.target, max_hist = m.max_hist,
+                      tiebreak = m.tiebreak, k = m.k, law = require("tide.decay.response").from_state(lt, lm) }
+  attach(self, io.get_events(t, m, "ev."))
+  self.pop = t.pop
+  return self
+end
 
 return M
