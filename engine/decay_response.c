@@ -228,6 +228,54 @@ static void auto_init(const tide_response_data *d, tide_decay_family fam, int k,
     }
 }
 
+/* one L-BFGS run from par (natural parameters, updated); returns the status, *f the objective */
+static int fit_from(fit_ctx *c, int F, double *par, double *u, double *f, int max_iter)
+{
+    tide_response_to_free(c->fam, c->k, c->d->n_types, par, u);
+    tide_lbfgs_opts lo;
+    tide_lbfgs_default_opts(&lo);
+    lo.max_iter = max_iter;
+    lo.gtol = 1e-7;
+    int st = tide_lbfgs_minimize(neg_obj, c, F, u, f, &lo);
+    tide_response_from_free(c->fam, c->k, c->d->n_types, u, par);
+    return st;
+}
+
+/* Mixture starts. A mixture started with both rates near one value stays there (the two
+ * components are exchangeable, the gradient that separates them is ~0), so it is started from
+ * the fitted exponential kernel spread apart in several ways — a fast component at the
+ * exponential rate with a slow one 10, 100 or 1000 times slower, and a symmetric spread —
+ * and the best likelihood wins. Type weights and μ start from the exponential fit. */
+static int fit_mixture(fit_ctx *c, int F, const tide_response_opts *o, double *par, double *u, double *f)
+{
+    const tide_response_data *d = c->d;
+    int C = d->n_types, k = c->k;
+    double pe[MAXR], ue[MAXR], fe;
+    tide_response_opts oe = *o;
+    oe.prior_free = NULL; oe.init = NULL;
+    fit_ctx ce = {d, TIDE_DECAY_EXP, 1, &oe};
+    auto_init(d, TIDE_DECAY_EXP, 1, pe);
+    fit_from(&ce, 2 + C, pe, ue, &fe, o->max_iter);
+    double le = pe[1 + C], spreads[4][2] = {{1, 0.1}, {1, 0.01}, {1, 0.001}, {3, 1.0 / 3}};
+    double best = INFINITY, bp[MAXR];
+    int bst = TIDE_LBFGS_ELINESEARCH;
+    for (int s = 0; s < 4; s++) {
+        double p[MAXR], uu[MAXR], fs;
+        memcpy(p, pe, sizeof(double) * (1 + C));
+        double *th = p + 1 + C;
+        for (int i = 0; i < k; i++) { /* rates spread geometrically between the two ends */
+            double r = k == 1 ? 0 : (double)i / (k - 1);
+            th[i] = 1.0 / k;
+            th[k + i] = le * spreads[s][0] * pow(spreads[s][1] / spreads[s][0], r);
+        }
+        int st = fit_from(c, F, p, uu, &fs, o->max_iter);
+        if (fs < best) { best = fs; bst = st; memcpy(bp, p, sizeof(double) * (1 + C + 2 * k)); memcpy(u, uu, sizeof(double) * F); }
+    }
+    memcpy(par, bp, sizeof(double) * (1 + C + 2 * k));
+    *f = best;
+    return bst;
+}
+
 int tide_response_fit(const tide_response_data *d, tide_decay_family fam, int k,
                       const tide_response_opts *opts, double *par, double *se, double *ll,
                       int32_t *status)
@@ -241,18 +289,19 @@ int tide_response_fit(const tide_response_data *d, tide_decay_family fam, int k,
                            tide_decay_name(fam));
     if (check_data(d) != TIDE_OK) return TIDE_ERR;
     int F = nfree(fam, k, d->n_types);
-    double u[MAXR];
-    if (o.init) memcpy(par, o.init, sizeof(double) * N); else auto_init(d, fam, k, par);
-    tide_response_to_free(fam, k, d->n_types, par, u);
-    if (o.prior_free && !o.init) memcpy(u, o.prior_free, sizeof(double) * F);
-    tide_lbfgs_opts lo;
-    tide_lbfgs_default_opts(&lo);
-    lo.max_iter = o.max_iter;
-    lo.gtol = 1e-7;
+    double u[MAXR], f;
     fit_ctx c = {d, fam, k, &o};
-    double f;
-    int st = tide_lbfgs_minimize(neg_obj, &c, F, u, &f, &lo);
-    tide_response_from_free(fam, k, d->n_types, u, par);
+    int st;
+    if (fam == TIDE_DECAY_MIXEXP && !o.init && !o.prior_free) {
+        st = fit_mixture(&c, F, &o, par, u, &f);
+    } else {
+        if (o.init) memcpy(par, o.init, sizeof(double) * N); else auto_init(d, fam, k, par);
+        tide_response_to_free(fam, k, d->n_types, par, u);
+        if (o.prior_free && !o.init) {
+            tide_response_from_free(fam, k, d->n_types, o.prior_free, par);
+        }
+        st = fit_from(&c, F, par, u, &f, o.max_iter);
+    }
     if (ll) *ll = loglik_nat(d, fam, k, par, NULL);
     if (se) { if (o.want_se) std_errors(&c, u, F, N, se); else for (int i = 0; i < N; i++) se[i] = NAN; }
     if (status) *status = st;
