@@ -70,6 +70,35 @@ static double surv(tide_decay_family fam, int k, const double *th, double a, dou
     return tide_decay_survival(fam, k, th, a < 0 ? 0 : a, ds);
 }
 
+/* S(a) − S(b), 0 <= a <= b (b may be +inf), and its gradient dm/dθ. Exponential components
+ * use e^(−λa)·(−expm1(−λ(b − a))): the plain difference cancels to 0 for a slow component
+ * (λ·(b − a) below ~1e-16), which would make the compensator vanish while the intensity stays
+ * positive — an optimiser then drives the rate to 0 and the weight to infinity on a fake
+ * likelihood gain. */
+static double mass(tide_decay_family fam, int k, const double *th, double a, double b, double *dm, int P)
+{
+    if (fam != TIDE_DECAY_EXP && fam != TIDE_DECAY_MIXEXP) {
+        double d0[MAXR], d1[MAXR];
+        double m = surv(fam, k, th, a, dm ? d0 : NULL, P) - surv(fam, k, th, b, dm ? d1 : NULL, P);
+        if (dm) for (int q = 0; q < P; q++) dm[q] = d0[q] - d1[q];
+        return m;
+    }
+    int K = fam == TIDE_DECAY_EXP ? 1 : k;
+    double m = 0;
+    for (int i = 0; i < K; i++) {
+        double wi = fam == TIDE_DECAY_EXP ? 1 : th[i], l = fam == TIDE_DECAY_EXP ? th[0] : th[k + i];
+        double ea = exp(-l * a), eb = isinf(b) ? 0 : exp(-l * b);
+        double mi = isinf(b) ? ea : ea * -expm1(-l * (b - a));
+        m += wi * mi;
+        if (dm) {
+            double dl = -a * mi + (isinf(b) ? 0 : (b - a) * eb); /* d(e^(−λa) − e^(−λb))/dλ */
+            if (fam == TIDE_DECAY_EXP) dm[0] = dl;
+            else { dm[i] = mi; dm[k + i] = wi * dl; }
+        }
+    }
+    return m;
+}
+
 /* end of interaction i's active span: the max_hist-th later event of the pair, or +inf */
 static double active_until(const tide_response_data *d, int64_t i, int64_t end)
 {
@@ -83,7 +112,7 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
 {
     int C = d->n_types, P = tide_decay_nparams(fam, k), N = 1 + C + P;
     const double mu = par[0], *w = par + 1, *th = par + 1 + C;
-    double ll = 0, dg[MAXR], ds0[MAXR], ds1[MAXR], dl[MAXR];
+    double ll = 0, dg[MAXR], ds0[MAXR], dl[MAXR];
     if (gn) memset(gn, 0, sizeof(double) * N);
     for (int64_t p = 0; p < d->n_pairs; p++) {
         int64_t a = d->off[p], b = d->off[p + 1];
@@ -112,12 +141,11 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
             double ti = d->time[i], hi = fmin(d->t1, active_until(d, i, b)), lo = fmax(start, ti);
             if (!(hi > lo)) continue;
             int c = d->type[i];
-            double s0 = surv(fam, k, th, lo - ti, gn ? ds0 : NULL, P);
-            double s1 = surv(fam, k, th, hi - ti, gn ? ds1 : NULL, P);
-            ll -= w[c] * (s0 - s1);
+            double m = mass(fam, k, th, lo - ti, hi - ti, gn ? ds0 : NULL, P);
+            ll -= w[c] * m;
             if (gn) {
-                gn[1 + c] -= s0 - s1;
-                for (int q = 0; q < P; q++) gn[1 + C + q] -= w[c] * (ds0[q] - ds1[q]);
+                gn[1 + c] -= m;
+                for (int q = 0; q < P; q++) gn[1 + C + q] -= w[c] * ds0[q];
             }
         }
     }
@@ -358,7 +386,7 @@ int tide_response_expected(const tide_response_data *d, tide_decay_family fam, i
         int64_t lo = d->max_hist > 0 && e - d->max_hist > a ? e - d->max_hist : a;
         for (int64_t i = lo; i < e; i++) {
             double age = t - d->time[i];
-            v += w[d->type[i]] * (surv(fam, k, th, age, NULL, 0) - surv(fam, k, th, age + h, NULL, 0));
+            v += w[d->type[i]] * mass(fam, k, th, age, age + h, NULL, 0);
         }
         out[p] = v;
     }

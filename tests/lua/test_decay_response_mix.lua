@@ -71,4 +71,19 @@ function tests.mixture_kernel_recovers_fast_and_slow_components()
   check.truthy(f.aic < e.aic - 20, ("AIC mixture %.1f < exponential %.1f"):format(f.aic, e.aic))
 end
 
+function tests.a_slow_component_keeps_its_compensator()
+  -- rate 1e-200 with weights c/1e-200: each interaction adds a constant rate c forever, so the
+  -- log-likelihood is the constant-rate closed form (the plain S(a) − S(b) used to cancel to 0
+  -- and hide the compensator, a fake gain the mixture fit ran to). One pair: browse at 0,
+  -- cart at 1, buy at 2, buy at 5, window [0, 10].
+  local d = { off = T.fromtable({ 0, 4 }, "i64"), time = { 0, 1, 2, 5 }, type = T.fromtable({ 1, 2, 3, 3 }, "i32"),
+              target = T.fromtable({ 0, 0, 1, 1 }, "i32"), n_types = 3, t0 = 0, t1 = 10 }
+  local mu, c1, c2, c3, r = 0.01, 0.1, 0.3, 0.2, 1e-200
+  local want = math.log(mu + c1 + c2) + math.log(mu + c1 + c2 + c3) - mu * 10 - (c1 * 10 + c2 * 9 + c3 * 8 + c3 * 5)
+  local got = tide.core.decay.response_loglik("exponential", 1, d, { mu, c1 / r, c2 / r, c3 / r, r })
+  check.near(got, want, 1e-9)
+  got = tide.core.decay.response_loglik("mixture", 2, d, { mu, c1 / r, c2 / r, c3 / r, 1e-300, 1, 5, r })
+  check.near(got, want, 1e-9, "mixture with the slow component")
+end
+
 return tests
