@@ -18,6 +18,7 @@ print(("%s: %d events, %d users, %d items; test window the last %d days (load av
 print(("%-26s %4s %10s %8s %8s %8s %8s %6s"):format("method", "k", "threshold", "val F1", "F1", "prec", "recall", "sec"))
 local runs = { { "none" }, { "gap" }, { "response", "auto" }, { "response", "exponential" }, { "response", "mixture" },
                { "popularity" }, { "sar" } }
+if key ~= "item" then runs[#runs], runs[#runs - 1] = nil, nil end -- item recommenders
 for _, r in ipairs(runs) do
   local rows = E.evaluate(ev, { methods = { r[1] }, family = r[2], horizon = H, key = key, target = "buy" })
   local x = rows[1]
