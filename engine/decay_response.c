@@ -128,9 +128,9 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
             if (gn) memset(dl, 0, sizeof(double) * N), dl[0] = 1;
             int64_t lo = d->max_hist > 0 && j - d->max_hist > a ? j - d->max_hist : a;
             for (int64_t i = lo; i < j; i++) {
-                if (d->time[i] >= s) break;
+                if (d->time[i] >= s || s - d->time[i] < d->delay) break; /* later ones are younger */
                 int c = d->type[i];
-                double g = kernel(fam, k, th, s - d->time[i], gn ? dg : NULL, P);
+                double g = kernel(fam, k, th, s - d->time[i] - d->delay, gn ? dg : NULL, P);
                 lam += w[c] * g;
                 if (gn) { dl[1 + c] += g; for (int q = 0; q < P; q++) dl[1 + C + q] += w[c] * dg[q]; }
             }
@@ -138,7 +138,8 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
             if (gn) for (int q = 0; q < N; q++) gn[q] += dl[q] / lam;
         }
         for (int64_t i = a; i < b; i++) { /* compensator of each interaction's excitation */
-            double ti = d->time[i], hi = fmin(d->t1, active_until(d, i, b)), lo = fmax(start, ti);
+            double ti = d->time[i] + d->delay; /* the excitation starts after the delay */
+            double hi = fmin(d->t1, active_until(d, i, b)), lo = fmax(start, ti);
             if (!(hi > lo)) continue;
             int c = d->type[i];
             double m = mass(fam, k, th, lo - ti, hi - ti, gn ? ds0 : NULL, P);
@@ -385,8 +386,8 @@ int tide_response_expected(const tide_response_data *d, tide_decay_family fam, i
         while (e < b && d->time[e] < t) e++;
         int64_t lo = d->max_hist > 0 && e - d->max_hist > a ? e - d->max_hist : a;
         for (int64_t i = lo; i < e; i++) {
-            double age = t - d->time[i];
-            v += w[d->type[i]] * mass(fam, k, th, age, age + h, NULL, 0);
+            double age = t - d->time[i] - d->delay; /* < 0: the excitation has not started yet */
+            if (age + h > 0) v += w[d->type[i]] * mass(fam, k, th, fmax(age, 0), age + h, NULL, 0);
         }
         out[p] = v;
     }

@@ -17,11 +17,12 @@ print(("%s: %d events, %d users, %d items; test window the last %d days (load av
   ev.n_users, ev.n_items, H, io.open("/proc/loadavg"):read("*l"):match("^%S+")))
 print(("%-26s %4s %10s %8s %8s %8s %8s %6s"):format("method", "k", "threshold", "val F1", "F1", "prec", "recall", "sec"))
 local runs = { { "none" }, { "gap" }, { "response", "auto" }, { "response", "exponential" }, { "response", "mixture" },
-               { "popularity" }, { "sar" } }
+               { "response", "mixture", 1 / 48 }, { "popularity" }, { "sar" } }
 if key ~= "item" then runs[#runs], runs[#runs - 1] = nil, nil end -- item recommenders
 for _, r in ipairs(runs) do
-  local rows = E.evaluate(ev, { methods = { r[1] }, family = r[2], horizon = H, key = key, target = "buy" })
+  local rows = E.evaluate(ev, { methods = { r[1] }, family = r[2], horizon = H, key = key, target = "buy", delay = r[3] })
   local x = rows[1]
-  print(("%-26s %4d %10.4g %8.4f %8.4f %8.4f %8.4f %6.1f"):format(x.method .. (x.detail and " (" .. x.detail .. ")" or ""),
+  print(("%-26s %4d %10.4g %8.4f %8.4f %8.4f %8.4f %6.1f"):format(x.method .. (x.detail and " (" .. x.detail .. ")" or "")
+    .. (r[3] and ", delay 30 min" or ""),
     x.k, x.threshold, x.val_f1, x.f1, x.precision, x.recall, x.seconds))
 end

@@ -47,4 +47,42 @@ function tests.a_slow_component_keeps_its_compensator()
   check.near(got, want, 1e-9, "mixture with the slow component")
 end
 
+function tests.delay_shifts_the_kernel_by_hand_and_in_the_gradient()
+  -- browse 0, cart 1, buy 2, buy 5 on [0, 10]; exponential g(a) = b e^(−b a) from t_i + 0.5 on
+  local d = { off = T.fromtable({ 0, 4 }, "i64"), time = { 0, 1, 2, 5 }, type = T.fromtable({ 1, 2, 3, 3 }, "i32"),
+              target = T.fromtable({ 0, 0, 1, 1 }, "i32"), n_types = 3, t0 = 0, t1 = 10, delay = 0.5 }
+  local mu, w1, w2, w3, b = 0.05, 0.4, 0.9, 0.3, 0.7
+  local g = function(a) return b * math.exp(-b * a) end
+  local l2 = mu + w1 * g(1.5) + w2 * g(0.5)
+  local l5 = mu + w1 * g(4.5) + w2 * g(3.5) + w3 * g(2.5)
+  local comp = mu * 10
+  for _, x in ipairs({ { 0, w1 }, { 1, w2 }, { 2, w3 }, { 5, w3 } }) do comp = comp + x[2] * (1 - math.exp(-b * (10 - x[1] - 0.5))) end
+  local D = tide.core.decay
+  check.near(D.response_loglik("exponential", 1, d, { mu, w1, w2, w3, b }), math.log(l2) + math.log(l5) - comp, 1e-12)
+  -- an interaction younger than the delay does not excite yet: buy at 2.3 after cart at 2
+  d.time, d.delay = { 0, 2, 2.3, 5 }, 0.5
+  local l23 = mu + w1 * g(1.8)
+  local l5b = mu + w1 * g(4.5) + w2 * g(2.5) + w3 * g(2.2)
+  comp = mu * 10
+  for _, x in ipairs({ { 0, w1 }, { 2, w2 }, { 2.3, w3 }, { 5, w3 } }) do comp = comp + x[2] * (1 - math.exp(-b * (10 - x[1] - 0.5))) end
+  check.near(D.response_loglik("exponential", 1, d, { mu, w1, w2, w3, b }), math.log(l23) + math.log(l5b) - comp, 1e-12)
+  -- gradient of the mixture with a delay against central differences (free parameters)
+  local par = { 0.05, 0.4, 0.9, 0.3, 0.3, 0.7, 2.0, 0.2 }
+  local _, grad = D.response_loglik("mixture", 2, d, par)
+  local u = { math.log(par[1]), math.log(par[2]), math.log(par[3]), math.log(par[4]), math.log(0.3 / 0.7), math.log(2.0), math.log(0.2) }
+  local function at(v)
+    local e1 = math.exp(v[5])
+    return (D.response_loglik("mixture", 2, d, { math.exp(v[1]), math.exp(v[2]), math.exp(v[3]), math.exp(v[4]),
+      e1 / (1 + e1), 1 / (1 + e1), math.exp(v[6]), math.exp(v[7]) }))
+  end
+  for i = 1, #u do
+    local up, dn = { unpack(u) }, { unpack(u) }
+    up[i], dn[i] = u[i] + 1e-6, u[i] - 1e-6
+    check.near(grad[i], (at(up) - at(dn)) / 2e-6, 1e-6, "d/du" .. i)
+  end
+  check.errors(function() d.delay = -1; D.response_loglik("exponential", 1, d, { mu, w1, w2, w3, b }) end, "delay must be")
+  check.errors(function() R.fit(simulate(5, 30, 0.01, { [1] = 0.1, [3] = 0.5, [5] = 0.3 }, 1, 1, 1, 3), { delay = "x" }) end,
+    "delay must be a number")
+end
+
 return tests

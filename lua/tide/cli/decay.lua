@@ -14,6 +14,8 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
   --key K            item | category: what the response is about (default item) [response]
   --target E         the action modelled: buy (default), cart, fav, click, browse
   --k N              mixture components (default 2); --max-hist N (default 50)
+  --delay D          dead time in units before an interaction excites (e.g. 0.02 day: keeps a
+                     session's own view-cart-buy funnel out of the kernel)
   --edges LIST       age bins of the nonparametric curve, e.g. 0,1,2,4,7,14,30,60
   --holdout D        days held out for --family auto (default 14)
   --out FILE         save the response fit (tide.decay.load reads it)
@@ -43,7 +45,7 @@ local function response(o)
   local R = tide.decay.response
   local ev = read(o)
   local base = { key = o.key or "item", target = o.target or "buy", unit = o.unit or "day", k = tonumber(o.k),
-                 max_hist = tonumber(o["max-hist"]) }
+                 max_hist = tonumber(o["max-hist"]), delay = tonumber(o.delay) }
   local fam = o.family or "auto"
   local ok, f = pcall(function()
     if fam == "auto" then
@@ -90,7 +92,8 @@ local function evaluate(o)
   local E = require "tide.decay.response_eval"
   local ev = read(o)
   local ok, rows = pcall(E.evaluate, ev, { key = o.key, target = o.target, horizon = tonumber(o.horizon or 14),
-    family = o.family, methods = o.methods and list(o.methods), k = tonumber(o.k), max_hist = tonumber(o["max-hist"]) })
+    family = o.family, methods = o.methods and list(o.methods), k = tonumber(o.k), max_hist = tonumber(o["max-hist"]),
+    delay = tonumber(o.delay) })
   if not ok then fail(rows) end
   print(("(user, %s) pairs with a %s in the last %s days; k and threshold chosen on the %s days before"):format(
     o.key or "item", o.target or "buy", o.horizon or 14, o.horizon or 14))

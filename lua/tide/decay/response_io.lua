@@ -4,7 +4,7 @@
 -- checksummed, exact doubles). Installed into tide.decay.response by response_fit.lua.
 return function(M, Fit, wrap)
   local io_ = function() return require("tide.models.io") end
-  local NUMS = { "k", "unit", "origin", "max_hist", "heldout" }
+  local NUMS = { "k", "unit", "origin", "max_hist", "heldout", "delay" }
   local STRS = { "family", "key", "target" }
 
   local function put(meta, pre, f)
@@ -32,7 +32,7 @@ return function(M, Fit, wrap)
     local f = wrap(p, meta[pre .. "family"], meta[pre .. "k"], io.get_numbers(meta, pre .. "par"),
                    io.get_numbers(meta, pre .. "se"), meta[pre .. "loglik"], meta[pre .. "status"], w[1], w[2],
                    meta[pre .. "max_hist"])
-    f.heldout = meta[pre .. "heldout"]
+    f.heldout, f.delay = meta[pre .. "heldout"], meta[pre .. "delay"] or 0
     return f
   end
 
