@@ -62,10 +62,11 @@ typedef struct {
     int index;           /* 0-based field index when name == NULL */
     tide_csv_type type;
     tide_time_fmt time_fmt;
-    const char *time_pattern; /* TIDE_TIME_PATTERN: e.g. "%m-%d" (borrowed) */
-    int default_year;    /* TIDE_TIME_PATTERN without %Y / %y: the year of every date */
     int optional;        /* FLOAT: empty -> NaN instead of a MISSING row */
     tide_intern *intern; /* ID: interner to use (borrowed, required) */
+    const char *time_pattern; /* TIDE_TIME_PATTERN: e.g. "%m-%d" (borrowed); last, so that */
+    int default_year;    /* positional initialisers of the fields above stay valid; the year
+                          * of every date for a pattern without %Y / %y */
 } tide_csv_col;
 
 typedef struct {
