@@ -136,7 +136,9 @@ static inline __attribute__((always_inline)) int convert(tide_csv_state *s, int 
     case TIDE_CSV_TIME: {
         tide_csv_trim(&p, &e);
         if (p == e) return TIDE_BAD_MISSING;
-        return tide_parse_time(p, e, col->time_fmt, &((int64_t *)s->res->cols[c])[row])
+        int64_t *t = &((int64_t *)s->res->cols[c])[row];
+        return (col->time_fmt == TIDE_TIME_PATTERN ? tide_parse_time_pattern(p, e, col->time_pattern, col->default_year, t)
+                                                   : tide_parse_time(p, e, col->time_fmt, t))
                    ? -1 : TIDE_BAD_TIME;
     }
     default: return -1;

@@ -39,7 +39,8 @@ typedef enum {
     TIDE_TIME_EPOCH,    /* integer (or fractional, truncated) seconds since 1970-01-01 UTC */
     TIDE_TIME_EPOCH_MS, /* milliseconds */
     TIDE_TIME_ISO,      /* YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|(+|-)HH[:]MM] */
-    TIDE_TIME_YMD       /* YYYYMMDD */
+    TIDE_TIME_YMD,      /* YYYYMMDD */
+    TIDE_TIME_PATTERN   /* strptime-style tide_csv_col.time_pattern (csv_timefmt.c) */
 } tide_time_fmt;
 
 /* Why a row was skipped. */
@@ -63,6 +64,9 @@ typedef struct {
     tide_time_fmt time_fmt;
     int optional;        /* FLOAT: empty -> NaN instead of a MISSING row */
     tide_intern *intern; /* ID: interner to use (borrowed, required) */
+    const char *time_pattern; /* TIDE_TIME_PATTERN: e.g. "%m-%d" (borrowed); last, so that */
+    int default_year;    /* positional initialisers of the fields above stay valid; the year
+                          * of every date for a pattern without %Y / %y */
 } tide_csv_col;
 
 typedef struct {
@@ -109,6 +113,12 @@ void tide_csv_result_free(tide_csv_result *res);
 int tide_parse_i64(const char *p, const char *e, int64_t *out);
 int tide_parse_f64(const char *p, const char *e, double *out);
 int tide_parse_time(const char *p, const char *e, tide_time_fmt fmt, int64_t *out);
+/* strptime-style patterns (csv_timefmt.c): check a pattern (TIDE_ERR naming the problem:
+ * unknown directive, no year and default_year <= 0) and parse [p, e) with it. */
+int tide_time_pattern_check(const char *fmt, int default_year);
+int tide_parse_time_pattern(const char *p, const char *e, const char *fmt, int default_year, int64_t *out);
+/* 1 if (y, m, d) is a calendar date. */
+int tide_valid_date(int y, int mo, int d);
 /* Days since 1970-01-01 of a proleptic Gregorian date (any year). */
 int64_t tide_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* 1 if [p, p+n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */

@@ -114,7 +114,7 @@ static int ndig(const char **pp, const char *e, int n, int *out)
     return 1;
 }
 
-static int valid_date(int y, int mo, int d)
+int tide_valid_date(int y, int mo, int d)
 {
     static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (mo < 1 || mo > 12 || d < 1) return 0;
@@ -128,7 +128,7 @@ static int parse_iso(const char *p, const char *e, int64_t *out)
     if (!ndig(&p, e, 4, &y) || p == e || *p++ != '-' || !ndig(&p, e, 2, &mo) || p == e ||
         *p++ != '-' || !ndig(&p, e, 2, &d))
         return 0;
-    if (!valid_date(y, mo, d)) return 0;
+    if (!tide_valid_date(y, mo, d)) return 0;
     int64_t off = 0;
     if (p < e) {
         if (*p != 'T' && *p != ' ') return 0;
@@ -175,7 +175,7 @@ int tide_parse_time(const char *p, const char *e, tide_time_fmt fmt, int64_t *ou
     case TIDE_TIME_YMD: {
         int y, mo, d;
         if (e - p != 8 || !ndig(&p, e, 4, &y) || !ndig(&p, e, 2, &mo) || !ndig(&p, e, 2, &d)) return 0;
-        if (!valid_date(y, mo, d)) return 0;
+        if (!tide_valid_date(y, mo, d)) return 0;
         *out = tide_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400;
         return 1;
     }

@@ -86,6 +86,21 @@ int tide_decay_fit(tide_decay_family fam, int k, int64_t n_series, const int64_t
                    const double *t, const uint8_t *ev, const tide_decay_fit_opts *opts,
                    double *theta, double *se, double *loglik, int32_t *status);
 
+/* One shape shared by all series, a rate per series (decay_shared.c): fam EXP (rates only),
+ * POWER (shared a) or WEIBULL (shared k); prec > 0 shrinks log λ_s toward their fitted mean.
+ * Same outputs as tide_decay_fit (theta [S, P], se [S, P] (shape se repeated per row; may be
+ * NULL), loglik [S] without the prior, status [S], 3 = no observed return and prec = 0: rate
+ * 0.5/exposure reported). TIDE_ERR on bad gaps, an unsupported family or no returns at all. */
+int tide_decay_fit_shared(tide_decay_family fam, int64_t n_series, const int64_t *off, const double *t,
+                          const uint8_t *ev, double prec, int max_iter, int want_se, double *theta,
+                          double *se, double *loglik, int32_t *status);
+
+/* Each row's k largest entries of a CSR matrix (off [U+1], key/val [off[U]]), strongest first,
+ * ties by smaller key (decay_topk.c). oo [U+1], ok/ov [off[U]] caller-owned; returns the kept
+ * count or -1 + error (k < 1, decreasing offsets, out of memory). */
+int64_t tide_decay_rows_topk(int64_t U, const int64_t *off, const int32_t *key, const float *val, int64_t k,
+                             int64_t *oo, int32_t *ok, float *ov);
+
 /* Transformed (unconstrained) parameters of θ: log rates, mixture logits (last = 0 dropped). */
 int tide_decay_to_free(tide_decay_family fam, int k, const double *theta, double *u);
 void tide_decay_from_free(tide_decay_family fam, int k, const double *u, double *theta);

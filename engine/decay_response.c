@@ -70,6 +70,35 @@ static double surv(tide_decay_family fam, int k, const double *th, double a, dou
     return tide_decay_survival(fam, k, th, a < 0 ? 0 : a, ds);
 }
 
+/* S(a) − S(b), 0 <= a <= b (b may be +inf), and its gradient dm/dθ. Exponential components
+ * use e^(−λa)·(−expm1(−λ(b − a))): the plain difference cancels to 0 for a slow component
+ * (λ·(b − a) below ~1e-16), which would make the compensator vanish while the intensity stays
+ * positive — an optimiser then drives the rate to 0 and the weight to infinity on a fake
+ * likelihood gain. */
+static double mass(tide_decay_family fam, int k, const double *th, double a, double b, double *dm, int P)
+{
+    if (fam != TIDE_DECAY_EXP && fam != TIDE_DECAY_MIXEXP) {
+        double d0[MAXR], d1[MAXR];
+        double m = surv(fam, k, th, a, dm ? d0 : NULL, P) - surv(fam, k, th, b, dm ? d1 : NULL, P);
+        if (dm) for (int q = 0; q < P; q++) dm[q] = d0[q] - d1[q];
+        return m;
+    }
+    int K = fam == TIDE_DECAY_EXP ? 1 : k;
+    double m = 0;
+    for (int i = 0; i < K; i++) {
+        double wi = fam == TIDE_DECAY_EXP ? 1 : th[i], l = fam == TIDE_DECAY_EXP ? th[0] : th[k + i];
+        double ea = exp(-l * a), eb = isinf(b) ? 0 : exp(-l * b);
+        double mi = isinf(b) ? ea : ea * -expm1(-l * (b - a));
+        m += wi * mi;
+        if (dm) {
+            double dl = -a * mi + (isinf(b) ? 0 : (b - a) * eb); /* d(e^(−λa) − e^(−λb))/dλ */
+            if (fam == TIDE_DECAY_EXP) dm[0] = dl;
+            else { dm[i] = mi; dm[k + i] = wi * dl; }
+        }
+    }
+    return m;
+}
+
 /* end of interaction i's active span: the max_hist-th later event of the pair, or +inf */
 static double active_until(const tide_response_data *d, int64_t i, int64_t end)
 {
@@ -83,7 +112,7 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
 {
     int C = d->n_types, P = tide_decay_nparams(fam, k), N = 1 + C + P;
     const double mu = par[0], *w = par + 1, *th = par + 1 + C;
-    double ll = 0, dg[MAXR], ds0[MAXR], ds1[MAXR], dl[MAXR];
+    double ll = 0, dg[MAXR], ds0[MAXR], dl[MAXR];
     if (gn) memset(gn, 0, sizeof(double) * N);
     for (int64_t p = 0; p < d->n_pairs; p++) {
         int64_t a = d->off[p], b = d->off[p + 1];
@@ -99,9 +128,9 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
             if (gn) memset(dl, 0, sizeof(double) * N), dl[0] = 1;
             int64_t lo = d->max_hist > 0 && j - d->max_hist > a ? j - d->max_hist : a;
             for (int64_t i = lo; i < j; i++) {
-                if (d->time[i] >= s) break;
+                if (d->time[i] >= s || s - d->time[i] < d->delay) break; /* later ones are younger */
                 int c = d->type[i];
-                double g = kernel(fam, k, th, s - d->time[i], gn ? dg : NULL, P);
+                double g = kernel(fam, k, th, s - d->time[i] - d->delay, gn ? dg : NULL, P);
                 lam += w[c] * g;
                 if (gn) { dl[1 + c] += g; for (int q = 0; q < P; q++) dl[1 + C + q] += w[c] * dg[q]; }
             }
@@ -109,15 +138,15 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
             if (gn) for (int q = 0; q < N; q++) gn[q] += dl[q] / lam;
         }
         for (int64_t i = a; i < b; i++) { /* compensator of each interaction's excitation */
-            double ti = d->time[i], hi = fmin(d->t1, active_until(d, i, b)), lo = fmax(start, ti);
+            double ti = d->time[i] + d->delay; /* the excitation starts after the delay */
+            double hi = fmin(d->t1, active_until(d, i, b)), lo = fmax(start, ti);
             if (!(hi > lo)) continue;
             int c = d->type[i];
-            double s0 = surv(fam, k, th, lo - ti, gn ? ds0 : NULL, P);
-            double s1 = surv(fam, k, th, hi - ti, gn ? ds1 : NULL, P);
-            ll -= w[c] * (s0 - s1);
+            double m = mass(fam, k, th, lo - ti, hi - ti, gn ? ds0 : NULL, P);
+            ll -= w[c] * m;
             if (gn) {
-                gn[1 + c] -= s0 - s1;
-                for (int q = 0; q < P; q++) gn[1 + C + q] -= w[c] * (ds0[q] - ds1[q]);
+                gn[1 + c] -= m;
+                for (int q = 0; q < P; q++) gn[1 + C + q] -= w[c] * ds0[q];
             }
         }
     }
@@ -228,6 +257,54 @@ static void auto_init(const tide_response_data *d, tide_decay_family fam, int k,
     }
 }
 
+/* one L-BFGS run from par (natural parameters, updated); returns the status, *f the objective */
+static int fit_from(fit_ctx *c, int F, double *par, double *u, double *f, int max_iter)
+{
+    tide_response_to_free(c->fam, c->k, c->d->n_types, par, u);
+    tide_lbfgs_opts lo;
+    tide_lbfgs_default_opts(&lo);
+    lo.max_iter = max_iter;
+    lo.gtol = 1e-7;
+    int st = tide_lbfgs_minimize(neg_obj, c, F, u, f, &lo);
+    tide_response_from_free(c->fam, c->k, c->d->n_types, u, par);
+    return st;
+}
+
+/* Mixture starts. A mixture started with both rates near one value stays there (the two
+ * components are exchangeable, the gradient that separates them is ~0), so it is started from
+ * the fitted exponential kernel spread apart in several ways — a fast component at the
+ * exponential rate with a slow one 10, 100 or 1000 times slower, and a symmetric spread —
+ * and the best likelihood wins. Type weights and μ start from the exponential fit. */
+static int fit_mixture(fit_ctx *c, int F, const tide_response_opts *o, double *par, double *u, double *f)
+{
+    const tide_response_data *d = c->d;
+    int C = d->n_types, k = c->k;
+    double pe[MAXR], ue[MAXR], fe;
+    tide_response_opts oe = *o;
+    oe.prior_free = NULL; oe.init = NULL;
+    fit_ctx ce = {d, TIDE_DECAY_EXP, 1, &oe};
+    auto_init(d, TIDE_DECAY_EXP, 1, pe);
+    fit_from(&ce, 2 + C, pe, ue, &fe, o->max_iter);
+    double le = pe[1 + C], spreads[4][2] = {{1, 0.1}, {1, 0.01}, {1, 0.001}, {3, 1.0 / 3}};
+    double best = INFINITY, bp[MAXR];
+    int bst = TIDE_LBFGS_ELINESEARCH;
+    for (int s = 0; s < 4; s++) {
+        double p[MAXR], uu[MAXR], fs;
+        memcpy(p, pe, sizeof(double) * (1 + C));
+        double *th = p + 1 + C;
+        for (int i = 0; i < k; i++) { /* rates spread geometrically between the two ends */
+            double r = k == 1 ? 0 : (double)i / (k - 1);
+            th[i] = 1.0 / k;
+            th[k + i] = le * spreads[s][0] * pow(spreads[s][1] / spreads[s][0], r);
+        }
+        int st = fit_from(c, F, p, uu, &fs, o->max_iter);
+        if (fs < best) { best = fs; bst = st; memcpy(bp, p, sizeof(double) * (1 + C + 2 * k)); memcpy(u, uu, sizeof(double) * F); }
+    }
+    memcpy(par, bp, sizeof(double) * (1 + C + 2 * k));
+    *f = best;
+    return bst;
+}
+
 int tide_response_fit(const tide_response_data *d, tide_decay_family fam, int k,
                       const tide_response_opts *opts, double *par, double *se, double *ll,
                       int32_t *status)
@@ -241,18 +318,19 @@ int tide_response_fit(const tide_response_data *d, tide_decay_family fam, int k,
                            tide_decay_name(fam));
     if (check_data(d) != TIDE_OK) return TIDE_ERR;
     int F = nfree(fam, k, d->n_types);
-    double u[MAXR];
-    if (o.init) memcpy(par, o.init, sizeof(double) * N); else auto_init(d, fam, k, par);
-    tide_response_to_free(fam, k, d->n_types, par, u);
-    if (o.prior_free && !o.init) memcpy(u, o.prior_free, sizeof(double) * F);
-    tide_lbfgs_opts lo;
-    tide_lbfgs_default_opts(&lo);
-    lo.max_iter = o.max_iter;
-    lo.gtol = 1e-7;
+    double u[MAXR], f;
     fit_ctx c = {d, fam, k, &o};
-    double f;
-    int st = tide_lbfgs_minimize(neg_obj, &c, F, u, &f, &lo);
-    tide_response_from_free(fam, k, d->n_types, u, par);
+    int st;
+    if (fam == TIDE_DECAY_MIXEXP && !o.init && !o.prior_free) {
+        st = fit_mixture(&c, F, &o, par, u, &f);
+    } else {
+        if (o.init) memcpy(par, o.init, sizeof(double) * N); else auto_init(d, fam, k, par);
+        tide_response_to_free(fam, k, d->n_types, par, u);
+        if (o.prior_free && !o.init) {
+            tide_response_from_free(fam, k, d->n_types, o.prior_free, par);
+        }
+        st = fit_from(&c, F, par, u, &f, o.max_iter);
+    }
     if (ll) *ll = loglik_nat(d, fam, k, par, NULL);
     if (se) { if (o.want_se) std_errors(&c, u, F, N, se); else for (int i = 0; i < N; i++) se[i] = NAN; }
     if (status) *status = st;
@@ -308,8 +386,8 @@ int tide_response_expected(const tide_response_data *d, tide_decay_family fam, i
         while (e < b && d->time[e] < t) e++;
         int64_t lo = d->max_hist > 0 && e - d->max_hist > a ? e - d->max_hist : a;
         for (int64_t i = lo; i < e; i++) {
-            double age = t - d->time[i];
-            v += w[d->type[i]] * (surv(fam, k, th, age, NULL, 0) - surv(fam, k, th, age + h, NULL, 0));
+            double age = t - d->time[i] - d->delay; /* < 0: the excitation has not started yet */
+            if (age + h > 0) v += w[d->type[i]] * mass(fam, k, th, fmax(age, 0), age + h, NULL, 0);
         }
         out[p] = v;
     }

@@ -34,6 +34,10 @@ typedef struct {
     int n_types;
     double t0, t1;         /* window whose target actions are fitted */
     int max_hist;          /* most recent interactions that excite an event; 0 = all */
+    double delay;          /* dead time: interaction i excites from t_i + delay on, with
+                            * g(t − t_i − delay) (0 = none); e.g. half an hour keeps a
+                            * session's own funnel (view, cart, buy in minutes) out of a kernel
+                            * meant for interest over days */
 } tide_response_data;
 
 /* Number of parameters: 1 (μ) + n_types (w) + family parameters. */

@@ -188,6 +188,31 @@ void tide_hawkes_rescale(const tide_hawkes *p, int64_t n, const double *t, doubl
     }
 }
 
+int64_t tide_hawkes_rescale_pooled(const tide_hawkes *p, int64_t S, const int64_t *off, const double *t,
+                                   const double *t0, const double *t1, double *tau)
+{
+    double carry = 0, ab = p->alpha / p->beta; /* compensator mass not yet ended by an event */
+    int64_t m = 0;
+    for (int64_t s = 0; s < S; s++) {
+        double A = 0, prev = t0[s]; /* A: excitation just before the current event, excluding it */
+        for (int64_t i = off[s]; i < off[s + 1]; i++) {
+            double d = t[i] - prev;
+            if (i == off[s]) {
+                tau[m++] = carry + p->mu * d;
+                carry = 0;
+            } else {
+                double e = exp(-p->beta * d);
+                tau[m++] = p->mu * d + ab * (1 + A) * (1 - e);
+                A = e * (1 + A);
+            }
+            prev = t[i];
+        }
+        double d = t1[s] - prev; /* the open interval after the last event (or the whole window) */
+        carry += p->mu * d + (off[s + 1] > off[s] ? ab * (1 + A) * -expm1(-p->beta * d) : 0);
+    }
+    return m;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -38,6 +38,15 @@ int64_t tide_hawkes_simulate(const tide_hawkes *p, double T, tide_rng *r, double
 /* Time rescaling (Brown et al. 2002): tau_i = Λ(t_i) − Λ(t_{i−1}) (tau_0 from t0), i.i.d.
  * Exp(1) under the model. tau has n entries. */
 void tide_hawkes_rescale(const tide_hawkes *p, int64_t n, const double *t, double t0, double *tau);
+/* Pooled time rescaling for S sequences sharing the law (sequence s: events t[off[s]..off[s+1])
+ * on the window [t0[s], t1[s]]). Each sequence's compensator increments are laid end to end:
+ * the increment that straddles two sequences joins the open interval after s's last event,
+ * Λ_s(t1[s]) − Λ_s(t_last) (the whole Λ_s(t1) − Λ_s(t0) = μ(t1 − t0) for a sequence without
+ * events), with the wait to the next sequence's first event. Independent unit-rate Poisson
+ * processes laid end to end form one, so under the model the n = off[S] increments are i.i.d.
+ * Exp(1); the open interval of the last sequence is censored and left out. Returns n. */
+int64_t tide_hawkes_rescale_pooled(const tide_hawkes *p, int64_t S, const int64_t *off, const double *t,
+                                   const double *t0, const double *t1, double *tau);
 /* Kolmogorov-Smirnov statistic of x against Exp(1) and its asymptotic p-value (Stephens'
  * small-sample correction). x is sorted in place. */
 double tide_ks_exp1(int64_t n, double *x, double *pvalue);

@@ -249,7 +249,9 @@ static tide_time_fmt time_fmt(lua_State *L, const char *s)
     if (!strcmp(s, "epoch_ms") || !strcmp(s, "ms")) return TIDE_TIME_EPOCH_MS;
     if (!strcmp(s, "iso")) return TIDE_TIME_ISO;
     if (!strcmp(s, "ymd")) return TIDE_TIME_YMD;
-    lt_errorf(L, "read_csv: unknown time format '%s' (auto, epoch, epoch_ms, iso, ymd)", s);
+    if (strchr(s, '%')) return TIDE_TIME_PATTERN;
+    lt_errorf(L, "read_csv: unknown time format '%s' (auto, epoch, epoch_ms, iso, ymd, or a strptime-style "
+                 "pattern such as \"%%m-%%d\" with default_year)", s);
     return TIDE_TIME_AUTO;
 }
 
@@ -331,7 +333,15 @@ static int l_read_csv(lua_State *L)
         lua_pop(L, 1);
         lua_getfield(L, s, "time");
         cols[c].time_fmt = time_fmt(L, lua_tostring(L, -1));
+        cols[c].time_pattern = lua_tostring(L, -1); /* anchored by opts.cols[c] */
         lua_pop(L, 1);
+        if (cols[c].time_fmt == TIDE_TIME_PATTERN) {
+            lua_getfield(L, s, "default_year");
+            if (!lua_isnil(L, -1) && !lua_isnumber(L, -1)) lt_errorf(L, "read_csv: default_year must be a number");
+            cols[c].default_year = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            if (tide_time_pattern_check(cols[c].time_pattern, cols[c].default_year) < 0) return lt_error(L, "read_csv");
+        }
         cols[c].optional = opt_bool(L, s, "optional", 0);
         if (cols[c].type == TIDE_CSV_ID) {
             lua_getfield(L, s, "intern");
@@ -391,14 +401,17 @@ static int l_read_csv(lua_State *L)
     return 1;
 }
 
-/* parse_time(string [, fmt]) -> epoch seconds or nil (exposes the reader's date parser) */
+/* parse_time(string [, fmt [, default_year]]) -> epoch seconds or nil (the reader's parser) */
 static int l_parse_time(lua_State *L)
 {
     size_t n;
-    const char *s = luaL_checklstring(L, 1, &n);
-    tide_time_fmt f = time_fmt(L, luaL_optstring(L, 2, "auto"));
+    const char *s = luaL_checklstring(L, 1, &n), *fs = luaL_optstring(L, 2, "auto");
+    tide_time_fmt f = time_fmt(L, fs);
+    int dy = (int)luaL_optinteger(L, 3, 0);
+    if (f == TIDE_TIME_PATTERN && tide_time_pattern_check(fs, dy) < 0) return lt_error(L, "parse_time");
     int64_t v;
-    if (tide_parse_time(s, s + n, f, &v)) lua_pushnumber(L, (lua_Number)v);
+    if (f == TIDE_TIME_PATTERN ? tide_parse_time_pattern(s, s + n, fs, dy, &v) : tide_parse_time(s, s + n, f, &v))
+        lua_pushnumber(L, (lua_Number)v);
     else lua_pushnil(L);
     return 1;
 }

@@ -209,7 +209,15 @@ static int l_fit(lua_State *L)
     double *th = la_scratch(L, (size_t)(S * P) * sizeof(double)), *se = la_scratch(L, (size_t)(S * P) * sizeof(double));
     double *ll = la_scratch(L, (size_t)S * sizeof(double));
     int32_t *st = la_scratch(L, (size_t)S * sizeof(int32_t));
-    if (tide_decay_fit(f, k, S, off, gap, e8, &o, th, se, ll, st) < 0) return lt_error(L, fn);
+    int shared = 0;
+    if (lua_istable(L, opt)) {
+        lua_getfield(L, opt, "shared_shape");
+        shared = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    if (shared ? tide_decay_fit_shared(f, S, off, gap, e8, o.prior_prec, o.max_iter, o.want_se, th, se, ll, st) < 0
+               : tide_decay_fit(f, k, S, off, gap, e8, &o, th, se, ll, st) < 0)
+        return lt_error(L, fn);
     int64_t s2[2] = {S, P}, s1[1] = {S};
     tide_tensor *tt = tide_tensor_new(TIDE_F32, 2, s2), *ts = tide_tensor_new(TIDE_F32, 2, s2),
                 *tl = tide_tensor_new(TIDE_F32, 1, s1), *tst = tide_tensor_from_data(TIDE_I32, 1, s1, st);
@@ -411,6 +419,54 @@ static int l_hawkes_gof(lua_State *L)
     return 3;
 }
 
+/* hawkes_gof_pooled(params, times, off, t0, t1) -> ks, p_value, tau (table): the pooled
+ * time-rescaling test over many sequences (tide_hawkes_rescale_pooled) */
+static int l_hawkes_gof_pooled(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "decay.hawkes_gof_pooled";
+    tide_hawkes p = check_hawkes(L, 1, fn);
+    seqs s = check_seqs(L, 2, 3, 4, 5, fn);
+    if (s.n < 1) lt_errorf(L, "%s: need at least one event", fn);
+    for (int64_t q = 0; q < s.S; q++) {
+        if (!(s.t1[q] >= s.t0[q])) lt_errorf(L, "%s: sequence %d has an empty window [%g, %g]", fn, (int)q + 1, s.t0[q], s.t1[q]);
+        for (int64_t i = s.off[q]; i < s.off[q + 1]; i++)
+            if (!(s.t[i] >= (i > s.off[q] ? s.t[i - 1] : s.t0[q])) || !(s.t[i] <= s.t1[q]))
+                lt_errorf(L, "%s: event %d at %g is unsorted or outside its window [%g, %g]", fn, (int)i + 1, s.t[i], s.t0[q], s.t1[q]);
+    }
+    double *tau = la_scratch(L, (size_t)s.n * sizeof(double)), pv;
+    int64_t n = tide_hawkes_rescale_pooled(&p, s.S, s.off, s.t, s.t0, s.t1, tau);
+    lt_push_doubles(L, tau, n);
+    double D = tide_ks_exp1(n, tau, &pv);
+    lua_pushnumber(L, D);
+    lua_pushnumber(L, pv);
+    lua_pushvalue(L, -3);
+    return 3;
+}
+
+/* rows_topk(off i64 [U+1], key i32 [n], val f32 [n], k) -> off, key, val: each row's k largest */
+static int l_rows_topk(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "decay.rows_topk";
+    tide_tensor *tk = la_tensor(L, 2, TIDE_I32, 1, fn, "key"), *tv = la_tensor(L, 3, TIDE_F32, 1, fn, "val");
+    int64_t n = tide_tensor_numel(tk), U;
+    if (tide_tensor_numel(tv) != n) lt_errorf(L, "%s: val has %d entries, key has %d", fn, (int)tide_tensor_numel(tv), (int)n);
+    int64_t *off = la_offsets(L, 1, fn, "offsets", &U, n);
+    int64_t k = lt_check_int(L, 4, fn, "k");
+    if (k < 1) lt_errorf(L, "%s: k must be an integer >= 1, got %d", fn, (int)k);
+    int64_t *oo = la_scratch(L, (size_t)(U + 1) * sizeof(int64_t));
+    int32_t *ok = la_scratch(L, (size_t)(n ? n : 1) * sizeof(int32_t));
+    float *ov = la_scratch(L, (size_t)(n ? n : 1) * sizeof(float));
+    int64_t m = tide_decay_rows_topk(U, off, tide_i32(tk), tide_f32(tv), k, oo, ok, ov);
+    if (m < 0) return lt_error(L, fn);
+    int64_t s1[1] = {U + 1}, s2[1] = {m};
+    la_push_copy(L, TIDE_I64, 1, s1, oo, fn);
+    la_push_copy(L, TIDE_I32, 1, s2, ok, fn);
+    la_push_copy(L, TIDE_F32, 1, s2, ov, fn);
+    return 3;
+}
+
 static const luaL_Reg funcs[] = {
     {"families", l_families},     {"family", l_family},         {"nparams", l_nparams},
     {"eval", l_eval},             {"half_life", l_half_life},
@@ -420,7 +476,8 @@ static const luaL_Reg funcs[] = {
     {"hawkes_loglik", l_hawkes_loglik}, {"hawkes_intensity", l_hawkes_intensity},
     {"hawkes_prob", l_hawkes_prob}, {"hawkes_prob_batch", l_hawkes_prob_batch},
     {"hawkes_simulate", l_hawkes_simulate},
-    {"hawkes_gof", l_hawkes_gof}, {NULL, NULL}};
+    {"hawkes_gof", l_hawkes_gof}, {"hawkes_gof_pooled", l_hawkes_gof_pooled},
+    {"rows_topk", l_rows_topk}, {NULL, NULL}};
 
 extern const luaL_Reg lt_interest_funcs[]; /* lt_interest.c */
 extern const luaL_Reg lt_lbfgs_funcs[];    /* lt_lbfgs.c */

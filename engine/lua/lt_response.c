@@ -36,6 +36,8 @@ static void check_data(lua_State *L, int idx, const char *fn, tide_response_data
     d->t1 = la_optfield(L, idx, "t1", NAN);
     if (!isfinite(d->t0) || !isfinite(d->t1)) lt_errorf(L, "%s: data.t0 and data.t1 must be finite numbers", fn);
     d->max_hist = (int)la_optfield(L, idx, "max_hist", 0);
+    d->delay = la_optfield(L, idx, "delay", 0);
+    if (!(d->delay >= 0) || !isfinite(d->delay)) lt_errorf(L, "%s: data.delay must be a finite number >= 0", fn);
 }
 
 static double *check_par(lua_State *L, int idx, const char *fn, int N)

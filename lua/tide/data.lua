@@ -65,7 +65,7 @@ function M.read_events(path, schema)
     end
   end
   if s.time ~= nil then
-    local c = ref(s.time, "time"); c.type = "time"; c.time = s.time_format or "auto"
+    local c = ref(s.time, "time"); c.type = "time"; c.time = s.time_format or "auto"; c.default_year = s.default_year
     add("time", c)
   else
     add("time", { type = "line" })
@@ -81,7 +81,7 @@ function M.read_events(path, schema)
     cols = cols, header = s.header, sep = s.sep, quote = s.quote, whitespace = s.whitespace,
     strict = s.strict, max_rows = s.max_rows, chunk = s.chunk, nfields = s.nfields,
     progress = s.progress })
-  if not ok then error("read_events: " .. strip(r):gsub("^read_csv: ", ""), 2) end
+  if not ok then error("read_events: " .. S.time_hint(strip(r):gsub("^read_csv: ", "")), 2) end
   local dropped = {}
   for k, v in pairs(r.bad) do dropped[k] = v end
   local ev = { users = interners.user, time = r.cols[slot.time] }
@@ -130,8 +130,8 @@ function M.read_events(path, schema)
   end
   M.wrap(ev)
   if ev.n == 0 then
-    error(("read_events: %s: no valid rows (%d lines; first problem: %s)"):format(
-      path, r.lines, r.first_bad ~= "" and r.first_bad or "none"), 2)
+    error(S.time_hint(("read_events: %s: no valid rows (%d lines; first problem: %s)"):format(
+      path, r.lines, r.first_bad ~= "" and r.first_bad or "none")), 2)
   end
   local nd = 0
   for _, v in pairs(dropped) do nd = nd + v end

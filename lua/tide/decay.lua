@@ -67,12 +67,35 @@ local function weights(w)
   return out
 end
 
--- Decayed interest profiles interest(u, x, t) = Σ_e w(type_e)·S(t − t_e) for all users.
--- opts: by = "category"|"item"; fit (a fit result, per = "user" or global) or family/theta or
--- half_life (days, exponential); weights; at (epoch seconds, number or i64 tensor [U];
--- default: end of the log); h (seconds, forecast horizon added to at); norm = "sum"|"max";
--- threshold (θ: keep keys at or above it, after norm); dense = true for a [U, X] tensor.
--- Returns {off, key, val} (sparse CSR, keys 1-based) or a tensor.
+-- The decay curve S and per-type weights of any fitted law, as an interest spec: a return-gap
+-- fit (tide.decay.fit: S per user when per = "user"), a response-kernel Fit (each interaction
+-- weighs w[type]·S(age): the target actions it still has to trigger), or a Hawkes law (each
+-- visit's excitation α·e^(−β·age): S = e^(−β·age), one weight).
+local function law_spec(law, fn)
+  if type(law) ~= "table" then
+    error(fn .. ": opts.law must be a fitted law (tide.decay.fit, tide.decay.response.fit or a Hawkes law), got " .. type(law), 3)
+  end
+  if law.mu and law.alpha and law.beta then
+    return { family = "exponential", theta = { law.beta }, unit = law.unit or 86400 }
+  end
+  if type(law.weights) == "table" and law.type_names then
+    local w = {}
+    for i, name in ipairs(EVENT_NAMES) do w[i] = law.weights[name] or 0 end
+    return { family = law.family, k = law.k, theta = law.theta, unit = law.unit, weights = w }
+  end
+  if law.family and law.theta then return { family = law.family, k = law.k, theta = law.theta, unit = law.unit } end
+  error(fn .. ": opts.law is not a fitted decay law (needs family and theta, or Hawkes mu/alpha/beta)", 3)
+end
+
+--- profile(ev, opts) -> decayed interest profiles interest(u, x, t) = Σ_e w(type_e)·S(t − t_e).
+--- opts: by = "category"|"item"; law (any fitted law: tide.decay.fit result, per = "user" or
+--- global; a tide.decay.response Fit, which brings its learned type weights; a Hawkes law)
+--- — `fit` is the same option —, or family/theta, or half_life (days, exponential); weights
+--- (array or by name; override the law's); at (epoch seconds, number or i64 tensor [U];
+--- default: end of the log); h (seconds, forecast horizon added to at); norm = "sum"|"max";
+--- threshold (θ: keep keys at or above it, after norm); top_k (keep each user's k strongest
+--- keys, strongest first); dense = true for a [U, X] tensor (no top_k).
+--- Returns {off, key, val} (sparse CSR, keys 1-based) or a tensor.
 function M.profile(ev, opts)
   opts = opts or {}
   local seq = require("tide.decay.seq")
@@ -82,15 +105,23 @@ function M.profile(ev, opts)
   local key
   if by == "category" then key = s.category else key = s.item end
   if not key then error("decay.profile: the event table has no " .. by .. " column", 2) end
-  local X = by == "category" and s.n_categories or s.n_items
-  local spec = { unit = 86400, weights = weights(opts.weights) }
-  if opts.fit then
-    spec.family, spec.k, spec.theta, spec.unit = opts.fit.family, opts.fit.k, opts.fit.theta, opts.fit.unit
-  elseif opts.theta then
-    spec.family, spec.k, spec.theta, spec.unit = opts.family or "exponential", opts.k or 2, opts.theta, opts.unit or 86400
-  else
-    spec.family, spec.theta = "exponential", { math.log(2) / (opts.half_life or 7) }
+  local tk = opts.top_k
+  if tk ~= nil and not (type(tk) == "number" and tk >= 1 and tk == math.floor(tk)) then
+    error("decay.profile: top_k must be an integer >= 1, got " .. tostring(tk), 2)
   end
+  if tk and opts.dense then error("decay.profile: top_k applies to sparse profiles; drop dense = true", 2) end
+  local X = by == "category" and s.n_categories or s.n_items
+  local spec
+  local law = opts.law or opts.fit
+  if law ~= nil then
+    spec = law_spec(law, "decay.profile")
+  elseif opts.theta then
+    spec = { family = opts.family or "exponential", k = opts.k or 2, theta = opts.theta, unit = opts.unit or 86400 }
+  else
+    spec = { family = "exponential", theta = { math.log(2) / (opts.half_life or 7) }, unit = 86400 }
+  end
+  spec.unit = spec.unit or 86400
+  if opts.weights then spec.weights = weights(opts.weights) end
   local at = opts.at or seq.t_end(ev)
   if opts.h then
     at = type(at) == "number" and at + opts.h or at + require("tide").tensor.full({ s.n_users }, opts.h, "i64")
@@ -101,6 +132,7 @@ function M.profile(ev, opts)
   end
   local off, k, v = core().interest(spec, s.off, key, s.time, types, X, at,
     { norm = opts.norm, threshold = opts.threshold })
+  if tk then off, k, v = core().rows_topk(off, k, v, tk) end
   return setmetatable({ off = off, key = k, val = v, n_users = s.n_users, n_keys = X, by = by }, { __index = M.Profile })
 end
 
@@ -118,11 +150,13 @@ M.hawkes = require("tide.decay.hawkes")
 M.response = require("tide.decay.response")
 M.online = require("tide.decay.online")
 
---- decay.load(path) -> the decay fit (fit:save) or Hawkes law (h:save) stored in path, exact:
---- parameters, standard errors and forecasts equal the saved object's bit for bit.
+--- decay.load(path) -> the decay fit (fit:save), Hawkes law (h:save) or response-kernel fit
+--- (tide.decay.response Fit:save) stored in path, exact: parameters, standard errors and
+--- forecasts equal the saved object's bit for bit.
 function M.load(path)
-  local tensors, meta = require("tide.models.io").load(path, "decay.load", { decay_fit = true, hawkes = true })
+  local tensors, meta = require("tide.models.io").load(path, "decay.load", { decay_fit = true, hawkes = true, response_fit = true })
   if meta.kind == "hawkes" then return M.hawkes.from_state(tensors, meta) end
+  if meta.kind == "response_fit" then return M.response.from_state(tensors, meta) end
   return fitmod.from_state(tensors, meta)
 end
 

@@ -108,7 +108,7 @@ function tests.hawkes_reload_exactly()
   local h = tide.decay.hawkes.fit_events(ev, { unit = "day", min_gap = 1800 })
   h:save(R.path("hawkes.tm"))
   local h2 = tide.decay.load(R.path("hawkes.tm"))
-  for _, k in ipairs({ "mu", "alpha", "beta", "branching", "half_life", "loglik", "origin", "unit", "t_end" }) do
+  for _, k in ipairs({ "mu", "alpha", "beta", "branching", "half_life", "total_loglik", "origin", "unit", "t_end" }) do
     check.eq(h2[k], h[k], "hawkes " .. k)
   end
   check.eq(h2.se.alpha, h.se.alpha, "standard error")

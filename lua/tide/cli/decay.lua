@@ -1,23 +1,125 @@
--- tide decay — fit return-gap decay laws to an event log and print half-lives / AIC ranking.
-return {
-  summary = "fit interest-decay laws (half-lives, AIC/BIC family choice) to an event log",
-  help = [[usage: tide decay DATA [options]
-  --schema NAME      schema preset (taobao, movielens, cdnow, retail, sasrec, sim)
+-- tide decay — fit return-gap decay laws to an event log and print half-lives / AIC ranking;
+-- `tide decay response` fits the interest-response kernel (type weights, half-life, the
+-- nonparametric curve); `tide decay response-eval` runs the set-based F1 evaluation.
+local HELP = [[usage: tide decay DATA [options]                    return-gap laws (or --data DATA)
+       tide decay response DATA [options]           response kernel of a target action
+       tide decay response-eval DATA [options]      F1 of none / gap / response / pop / SAR
+  --schema NAME      schema preset (taobao, movielens, cdnow, retail, sasrec, sim; default sim)
   --family F|auto    exponential, linear, logarithmic, hyperbolic, power, weibull, mixture, or
-                     auto: rank them all by AIC (default auto)
-  --per P            global | user | category | item (default global)
+                     auto: rank them by AIC (return gaps) / held-out likelihood (response)
+  --per P            global | user | category | item (default global)      [return gaps]
   --unit U           day | hour | second (default day)
   --min-gap S        events within S seconds of the previous one are one visit (default 1800)
   --show N           print the first N series (default 5)
-Estimand: the survival curve of the time until a user comes back (to the category/item with
---per category/item); the open gap at the end of the log is right-censored.]],
+  --key K            item | category: what the response is about (default item) [response]
+  --target E         the action modelled: buy (default), cart, fav, click, browse
+  --k N              mixture components (default 2); --max-hist N (default 50)
+  --delay D          dead time in units before an interaction excites (e.g. 0.02 day: keeps a
+                     session's own view-cart-buy funnel out of the kernel)
+  --edges LIST       age bins of the nonparametric curve, e.g. 0,1,2,4,7,14,30,60
+  --holdout D        days held out for --family auto (default 14)
+  --out FILE         save the response fit (tide.decay.load reads it)
+  --horizon D        response-eval: days of each window (default 14)
+  --methods LIST     response-eval: subset of none,gap,response,popularity,sar
+Return gaps: the survival curve of the time until a user comes back (to the category/item with
+--per category/item); the open gap at the end of the log is right-censored. Response kernel:
+λ(t) = μ + Σ w[type]·g(t − t_i) over the user's past interactions with the key.]]
+
+local function fail(msg) error(tostring(msg):gsub("^[^:\n]*%.lua:%d+: ", ""), 0) end
+
+local function read(o)
+  local path = o.data or o._[1] or fail("decay: missing DATA path (tide decay --help)")
+  local ok, ev = pcall(require("tide").data.read_events, path, o.schema or "sim")
+  if not ok then fail(ev) end
+  return ev
+end
+
+local function list(s, conv)
+  local out = {}
+  for x in tostring(s):gmatch("[^,%s]+") do out[#out + 1] = conv and (tonumber(x) or fail("decay: not a number: " .. x)) or x end
+  return out
+end
+
+local function response(o)
+  local tide = require "tide"
+  local R = tide.decay.response
+  local ev = read(o)
+  local base = { key = o.key or "item", target = o.target or "buy", unit = o.unit or "day", k = tonumber(o.k),
+                 max_hist = tonumber(o["max-hist"]), delay = tonumber(o.delay) }
+  local fam = o.family or "auto"
+  local ok, f = pcall(function()
+    if fam == "auto" then
+      local so = { holdout = tonumber(o.holdout or 14) }
+      for k, v in pairs(base) do so[k] = v end
+      local ranked = R.select(ev, so)
+      for _, r in ipairs(ranked) do print(("  %-12s held-out LL per action %.4f  AIC %.1f"):format(r.family, r.heldout, r.aic)) end
+      fam = ranked[1].family
+    end
+    base.family, base.segment = fam, o.segment
+    return R.fit(ev, base)
+  end)
+  if not ok then fail(f) end
+  print(("response kernel (%s) of %s on %s: mu %.4g ± %.2g per pair per %s, half-life %.3f %s, LL %.1f, AIC %.1f%s"):format(
+    f.family, f.target, f.key, f.mu, f.se_mu, base.unit, f.half_life, base.unit, f.loglik, f.aic,
+    f.converged and "" or ("  [" .. f.message .. "]")))
+  print("  type      weight (expected actions each interaction adds) ± se")
+  for _, name in ipairs(f.type_names) do print(("  %-8s  %.5g ± %.2g"):format(name, f.weights[name], f.se_weights[name])) end
+  for i, v in ipairs(f.theta) do print(("  theta[%d] %.5g ± %.2g"):format(i, v, f.se_theta[i])) end
+  local edges = o.edges and list(o.edges, true) or { 0, 1, 2, 4, 7, 14, 30, 60 }
+  local ok2, c = pcall(R.curve, ev, { key = base.key, target = base.target, unit = base.unit, edges = edges })
+  if not ok2 then fail(c) end
+  print(("nonparametric curve: %s per pair per %s by age of the latest interaction (95%% interval)"):format(base.target, base.unit))
+  local head = { ("  %-12s"):format("age") }
+  for _, name in ipairs(f.type_names) do if c[name] then head[#head + 1] = ("%-26s"):format(name) end end
+  print(table.concat(head, " "))
+  for b = 1, #edges - 1 do
+    local cells = { ("  %-12s"):format(("[%g, %g)"):format(edges[b], edges[b + 1])) }
+    for _, name in ipairs(f.type_names) do
+      local r = c[name]
+      if r then cells[#cells + 1] = ("%-26s"):format(("%.4g [%.3g, %.3g]"):format(r.rate[b], r.lo[b], r.hi[b])) end
+    end
+    print(table.concat(cells, " "))
+  end
+  if o.out then
+    local ok3, err = pcall(f.save, f, o.out)
+    if not ok3 then fail(err) end
+    print("saved " .. o.out)
+  end
+  return 0
+end
+
+local function evaluate(o)
+  local E = require "tide.decay.response_eval"
+  local ev = read(o)
+  local ok, rows = pcall(E.evaluate, ev, { key = o.key, target = o.target, horizon = tonumber(o.horizon or 14),
+    family = o.family, methods = o.methods and list(o.methods), k = tonumber(o.k), max_hist = tonumber(o["max-hist"]),
+    delay = tonumber(o.delay) })
+  if not ok then fail(rows) end
+  print(("(user, %s) pairs with a %s in the last %s days; k and threshold chosen on the %s days before"):format(
+    o.key or "item", o.target or "buy", o.horizon or 14, o.horizon or 14))
+  print(("%-12s %-12s %4s %10s %8s %8s %8s %8s"):format("method", "detail", "k", "threshold", "val F1", "F1", "prec", "recall"))
+  for _, r in ipairs(rows) do
+    print(("%-12s %-12s %4d %10.4g %8.4f %8.4f %8.4f %8.4f"):format(r.method, r.detail or "", r.k, r.threshold, r.val_f1,
+      r.f1, r.precision, r.recall))
+  end
+  return 0
+end
+
+return {
+  summary = "decay laws: return-gap fits (AIC), the response kernel of an action, its F1 evaluation",
+  help = HELP,
   run = function(args)
     local cli = require "tide.cli"
+    local sub = args[1]
+    if sub == "response" or sub == "response-eval" then
+      local rest = {}
+      for i = 2, #args do rest[#rest + 1] = args[i] end
+      local o = cli.parse(rest)
+      return sub == "response" and response(o) or evaluate(o)
+    end
     local o = cli.parse(args)
-    local path = o._[1] or error("decay: missing DATA path (tide decay --help)", 0)
     local tide = require "tide"
-    local ok, ev = pcall(tide.data.read_events, path, o.schema or "sim")
-    if not ok then error((tostring(ev):gsub("^[^:]*%.lua:%d+: ", "")), 0) end
+    local ev = read(o)
     local opts = { per = o.per or "global", unit = o.unit or "day", min_gap = tonumber(o["min-gap"] or 1800) }
     local fam = o.family or "auto"
     if fam == "auto" then

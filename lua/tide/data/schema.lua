@@ -3,7 +3,9 @@
 --   { user = "user_id", item = "item_id", event = "behavior", time = "timestamp",
 --     category = ..., price = ..., dwell = ..., rating = ..., value = ...,  -- optional
 --     header = true, sep = ",", whitespace = false, quote = '"', strict = false,
---     time_format = "auto"|"epoch"|"epoch_ms"|"iso"|"ymd", event_map = {pv = "browse", ...},
+--     time_format = "auto"|"epoch"|"epoch_ms"|"iso"|"ymd" or a strptime-style pattern ("%m-%d",
+--     "%d/%m/%Y %H:%M"; %Y %y %m %d %H %M %S %b %B %%) with default_year for patterns without
+--     a year (dates written "M-D"), event_map = {pv = "browse", ...},
 --     event_default = "buy", max_rows = n, time_offset = seconds }
 -- Times are epoch seconds UTC: ISO 8601 values with a zone are converted; naive local times
 -- (no zone in the log) are read as UTC and shifted by time_offset (e.g. -3600 for UTC+1).
@@ -67,8 +69,15 @@ M.presets.userbehavior = M.presets.taobao
 M.FIELDS = { "user", "item", "event", "time", "category", "price", "dwell", "rating", "value" }
 local known = { header = 1, sep = 1, whitespace = 1, quote = 1, strict = 1, time_format = 1,
                 event_map = 1, event_default = 1, max_rows = 1, progress = 1, chunk = 1,
-                preset = 1, nfields = 1, format = 1, text = 1, time_offset = 1 }
+                preset = 1, nfields = 1, format = 1, text = 1, time_offset = 1, default_year = 1 }
 for _, f in ipairs(M.FIELDS) do known[f] = 1 end
+
+--- time_hint(msg) -> msg, with a suggestion appended when a timestamp did not parse
+function M.time_hint(msg)
+  if not tostring(msg):find("bad_timestamp", 1, true) then return msg end
+  return msg .. ' (dates in another layout? give a strptime-style time_format, e.g. "%d/%m/%Y %H:%M"; '
+    .. 'dates without a year such as "3-15": time_format = "%m-%d", default_year = 2011)'
+end
 
 -- Resolves a schema argument (preset name, table with optional `preset`, or nil) into a
 -- plain table; unknown keys are an error (a typo would otherwise silently drop a column).

@@ -16,10 +16,18 @@
 --   unit ("day" or seconds; rates are per unit), min_gap (seconds: an event closer than this
 --   to the previous one continues the same visit; default 0 — use ~1800 for click streams),
 --   t_end (end of the observation window, epoch seconds; default the last event), shrink
---   (default true unless per = "global"), prior_prec (1), se (true).
+--   (default true unless per = "global"), prior_prec (1), se (true), shape = "shared" (one
+--   power/Weibull shape for all series, a rate per series shrunk toward their geometric mean
+--   with prior_prec; exponential: rates only — engine/decay_shared.c. AIC then counts S rates
+--   + 1 shape, so heterogeneous exponential users are not mislabelled "power" by pooling;
+--   with few gaps per series the shared shape carries the incidental-parameter bias of order
+--   1/(gaps per series), e.g. Weibull k ≈ 1.02 at ~36 gaps per user on exponential data).
 -- Result: theta [S, P], se [S, P], half_life [S], loglik [S], status [S], total_loglik, aic,
---   bic, n_gaps, n_returns, prior, mle_theta/mle_se (before shrinkage); methods params(s),
---   value(t, s), save(path) (tide.decay.load(path) reads it back exactly).
+--   bic, n_gaps, n_returns, prior, mle_theta/mle_se (before shrinkage), no_return (i32 [S]:
+--   1 for a series without any observed return — its MLE rate is 0, so theta holds a
+--   placeholder (0.5 / exposure without shrinkage, the prior-pulled value with it), not an
+--   estimate; n_no_return counts them); methods params(s), value(t, s), save(path)
+--   (tide.decay.load(path) reads it back exactly).
 local seq = require("tide.decay.seq")
 local M = {}
 
@@ -75,20 +83,33 @@ function M.fit(ev, opts)
   local g = M.gaps(ev, opts)
   local off, perm = core().group(g.series, nil, g.n_series)
   local gap, event = g.gap:index_select(1, perm), g.event:index_select(1, perm)
-  local theta, se, ll, status, total = core().fit(family, k, off, gap, event, { se = opts.se ~= false })
+  local shared = opts.shape == "shared"
+  if opts.shape ~= nil and not shared then error("decay.fit: shape must be 'shared' or nil, got " .. tostring(opts.shape), 2) end
+  local theta, se, ll, status, total = core().fit(family, k, off, gap, event, { se = opts.se ~= false, shared_shape = shared })
   local P, F = core().nparams(family, k)
   local n_obs = gap:numel()
+  local d_series = counts(g)
+  local no_return = d_series:eq(0):cast("i32")
   local res = setmetatable({
     family = family, k = k, per = opts.per or "global", unit = g.unit, t_end = g.t_end,
     n_series = g.n_series, n_gaps = n_obs, n_returns = event:sum():item(), n_params = P,
     theta = theta, se = se, loglik = ll, status = status, total_loglik = total,
     aic = 2 * F * g.n_series - 2 * total, bic = F * g.n_series * math.log(math.max(n_obs, 1)) - 2 * total,
+    no_return = no_return, n_no_return = no_return:sum():item(), shape = opts.shape,
   }, { __index = M.Fit })
+  if shared then -- S rates + one shared shape
+    local nf = g.n_series + (P > 1 and 1 or 0)
+    res.aic, res.bic = 2 * nf - 2 * total, nf * math.log(math.max(n_obs, 1)) - 2 * total
+  end
   local shrink = opts.shrink
   if shrink == nil then shrink = res.per ~= "global" end
   if shrink and g.n_series > 1 then
     res.mle_theta, res.mle_se = theta, se
-    if family == "exponential" then
+    if shared then
+      res.prior = { prec = opts.prior_prec or 1 }
+      res.theta, res.se = core().fit(family, k, off, gap, event, { se = opts.se ~= false, shared_shape = true,
+                                                                   prior_prec = res.prior.prec })
+    elseif family == "exponential" then
       local d, expo = counts(g)
       local seg, nseg = nil, 1
       if res.per == "user" and opts.segment then seg, nseg = opts.segment, opts.n_segments or math.floor(opts.segment:cast("f32"):max():item()) end
@@ -151,8 +172,8 @@ function M.Fit:value(t, s)
 end
 
 local SCALARS = { "family", "k", "per", "unit", "t_end", "n_series", "n_gaps", "n_returns", "n_params",
-                  "total_loglik", "aic", "bic" }
-local TENSORS = { "theta", "se", "loglik", "status", "half_life", "mle_theta", "mle_se" }
+                  "total_loglik", "aic", "bic", "n_no_return", "shape" }
+local TENSORS = { "theta", "se", "loglik", "status", "half_life", "mle_theta", "mle_se", "no_return" }
 
 --- fit:save(path) — the fitted parameters, their standard errors, fit statistics and the
 --- shrinkage prior, atomically in a checksummed file; tide.decay.load(path) restores them.

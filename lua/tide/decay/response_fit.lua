@@ -13,7 +13,7 @@ return function(M, Fit, h)
 
   local function check_opts(opts, fn)
     local known = { key = 1, target = 1, unit = 1, family = 1, k = 1, window = 1, max_hist = 1, max_iter = 1,
-                    segment = 1, shrink = 1, se = 1, origin = 1, pairs = 1, fn = 1 }
+                    segment = 1, shrink = 1, se = 1, origin = 1, pairs = 1, fn = 1, delay = 1 }
     for k in pairs(opts) do
       if not known[k] then error(("%s: unknown option '%s'"):format(fn, tostring(k)), 3) end
     end
@@ -60,9 +60,12 @@ return function(M, Fit, h)
 
   --- fit(ev, {key = "item", target = "buy", family = "exponential", k = 2, unit = "day",
   ---   window = {t0, t1} (log time; default all), max_hist = 50, segment = column name (e.g.
-  ---   "category": each pair takes its first event's value) , shrink = 1}) -> Fit:
+  ---   "category": each pair takes its first event's value) , shrink = 1, delay = 0 (units of
+  ---   dead time: an interaction excites from t_i + delay on, g(t − t_i − delay); e.g. 1/48 day
+  ---   keeps a session's own view-cart-buy funnel out of a kernel of interest over days)}) -> Fit:
   ---   mu (base rate per pair per unit), weights[type] (expected target actions each
-  ---   interaction of that type adds), theta, se_*, half_life (units), loglik, aic, converged
+  ---   interaction of that type adds), theta, se_*, half_life (units), loglik, aic, converged,
+  ---   delay; family "mixture" starts from the exponential fit spread fast/slow (best of four)
   ---   (with message when false), segments[value] = Fit shrunk toward the pooled fit.
   function M.fit(ev, opts)
     opts = opts or {}
@@ -73,9 +76,14 @@ return function(M, Fit, h)
                                           origin = opts.origin, fn = fn })
     local t0, t1 = h.window(p, opts)
     local mh = opts.max_hist or 50
-    local par, se, ll, st = core().response_fit(fam, k, h.data(p, t0, t1, mh),
+    local delay = opts.delay or 0
+    if not (type(delay) == "number" and delay >= 0 and delay < math.huge) then
+      error(("%s: delay must be a number of units >= 0, got %s"):format(fn, tostring(opts.delay)), 2)
+    end
+    local par, se, ll, st = core().response_fit(fam, k, h.data(p, t0, t1, mh, delay),
       { max_iter = opts.max_iter, se = opts.se ~= false })
     local f = wrap(p, fam, k, par, se, ll, st, t0, t1, mh)
+    f.delay = delay
     if opts.segment then
       local col = ev[opts.segment]
       if not tide().tensor.is_tensor(col) then
@@ -96,10 +104,11 @@ return function(M, Fit, h)
       f.segments = {}
       for _, s in ipairs(seg) do
         local sd = subset(p, byseg[s])
-        sd.t0, sd.t1, sd.max_hist = t0, t1, mh
+        sd.t0, sd.t1, sd.max_hist, sd.delay = t0, t1, mh, delay
         local sp, sse, sll, sst = core().response_fit(fam, k, sd, { prior = prior, prior_prec = opts.shrink or 1,
                                                                      init = par, se = opts.se ~= false })
         f.segments[s] = wrap(p, fam, k, sp, sse, sll, sst, t0, t1, mh)
+        f.segments[s].delay = delay
       end
     end
     return f
@@ -117,7 +126,7 @@ return function(M, Fit, h)
     local p = h.pairs(ev, { key = self.key, target = self.target, unit = self.unit, origin = self.origin,
                            need_target = false, fn = "decay.response.expected" })
     self:check_types(p)
-    local d = h.data(p, -math.huge, math.huge, self.max_hist)
+    local d = h.data(p, -math.huge, math.huge, self.max_hist, self.delay)
     d.t0, d.t1 = 0, 1 -- unused by the C side for expectations; must be a valid window
     local s = core().response_expected(self.family, self.k, d, self:par_for(p), (t - self.origin) / self.unit, horizon)
     local first = p.off:narrow(1, 1, p.n_pairs) + 1
@@ -153,14 +162,15 @@ return function(M, Fit, h)
     local out = {}
     for _, fam in ipairs(fams) do
       local f = M.fit(ev, { pairs = p, key = opts.key, target = opts.target, unit = opts.unit, family = fam,
-                            k = opts.k, max_hist = opts.max_hist, se = false,
+                            k = opts.k, max_hist = opts.max_hist, se = false, delay = opts.delay,
                             window = { p.origin, p.origin + (t_end - ho) * p.unit } })
-      f.heldout = core().response_loglik(f.family, f.k, h.data(p, t_end - ho, t_end, f.max_hist), f.par)
+      f.heldout = core().response_loglik(f.family, f.k, h.data(p, t_end - ho, t_end, f.max_hist, f.delay), f.par)
       out[#out + 1] = f
     end
     table.sort(out, function(a, b) return a.heldout > b.heldout end)
     return out
   end
 
+  require("tide.decay.response_io")(M, Fit, wrap)
   return M
 end

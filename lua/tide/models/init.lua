@@ -20,9 +20,9 @@ setmetatable(M, {
     return mod
   end,
 })
---- tide.models.load(path) -> the fitted model m:save(path) wrote (pop, sar or profile), scoring
+--- tide.models.load(path) -> the fitted model m:save(path) wrote (pop, sar, profile, interest), scoring
 --- bit-identically to the saved one; errors name the file (missing, corrupt, another kind).
-local KINDS = { pop = true, sar = true, profile = true }
+local KINDS = { pop = true, sar = true, profile = true, interest = true }
 rawset(M, "load", function(path)
   local tensors, meta = require("tide.models.io").load(path, "models.load", KINDS)
   return M[meta.kind].from_state(tensors, meta)

@@ -12,7 +12,8 @@ M.__index = M
 
 --- new{family = "auto" (held-out choice among exponential, hyperbolic, weibull, power; the
 ---   last `horizon` days of the training log are held out) or a tide.decay family, k = 2, horizon = 14 (days), target = "buy", max_hist = 50,
----   law = a fitted tide.decay.response Fit (skip fitting), tiebreak = 1e-6 (weight of the
+---   delay = 0 (days of dead time, tide.decay.response.fit), law = a fitted
+---   tide.decay.response Fit (skip fitting), tiebreak = 1e-6 (weight of the
 ---   normalised all-time popularity added to every score, so untouched items rank by
 ---   popularity; 0 = off)}
 function M.new(opts)
@@ -21,25 +22,32 @@ function M.new(opts)
     error("interest: horizon must be a number of days > 0", 2)
   end
   return setmetatable({ family = opts.family or "auto", k = opts.k, horizon = opts.horizon or 14,
-                        target = opts.target or "buy", max_hist = opts.max_hist or 50, law = opts.law,
+                        target = opts.target or "buy", max_hist = opts.max_hist or 50, law = opts.law, delay = opts.delay,
                         tiebreak = opts.tiebreak or 1e-6, name = "interest" }, M)
 end
 
-function M:fit(ev)
+-- fields derived from the training events alone (shared by fit and from_state)
+local function attach(self, ev)
   local seq = require("tide.decay.seq")
   local s = seq.of(ev)
   self.train_ev, self.n_users, self.n_items = ev, s.n_users, s.n_items
   self.seen = { off = s.off, item = s.item }
   self.t_ref = seq.t_end(ev)
+  self.cache = nil
+  return s
+end
+
+function M:fit(ev)
+  local s = attach(self, ev)
   if not self.law then
     local R = require("tide.decay.response")
     local family = self.family
     if family == "auto" then
       family = R.select(ev, { families = { "exponential", "hyperbolic", "weibull", "power" }, holdout = self.horizon,
-                              key = "item", target = self.target, max_hist = self.max_hist })[1].family
+                              key = "item", target = self.target, max_hist = self.max_hist, delay = self.delay })[1].family
     end
     self.law = R.fit(ev, { key = "item", target = self.target, family = family, k = self.k,
-                           max_hist = self.max_hist, se = false })
+                           max_hist = self.max_hist, se = false, delay = self.delay })
   end
   self.pop = require("tide").core.decay.popularity(ev.item, ev.time, nil, nil, s.n_items, self.t_ref, 0, 0)
   local mx = self.pop:max():item()
@@ -89,5 +97,33 @@ function M:score_at(users, t)
 end
 
 function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
+
+--- m:save(path) — the fitted response kernel (the law), the training events it scores from and
+--- the popularity tie-break; tide.models.load(path) restores a model that scores identically
+function M:save(path) common.save(self, path) end
+
+--- m:state() -> tensors, meta (what save writes; tide.models.io)
+function M:state()
+  if not self.law or not self.train_ev then error("interest:save: fit the model first", 3) end
+  local io = require("tide.models.io")
+  local t, m = { pop = self.pop }, { kind = "interest", family = self.family, horizon = self.horizon,
+                                      target = self.target, max_hist = self.max_hist, tiebreak = self.tiebreak,
+                                      k = self.k, delay = self.delay }
+  local lt, lm = self.law:state()
+  io.nest(t, m, "law.", lt, lm)
+  io.put_events(t, m, "ev.", self.train_ev)
+  return t, m
+end
+
+--- interest.from_state(tensors, meta) -> a fitted model (tide.models.load calls this)
+function M.from_state(t, m)
+  local io = require("tide.models.io")
+  local lt, lm = io.unnest(t, m, "law.")
+  local self = M.new{ family = m.family, horizon = m.horizon, target = m.target, max_hist = m.max_hist,
+                      tiebreak = m.tiebreak, k = m.k, delay = m.delay, law = require("tide.decay.response").from_state(lt, lm) }
+  attach(self, io.get_events(t, m, "ev."))
+  self.pop = t.pop
+  return self
+end
 
 return M

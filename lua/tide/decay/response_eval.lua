@@ -1,0 +1,97 @@
+-- tide.decay.response_eval — "which (user, key) pairs will act in the next horizon?" as a set
+-- prediction, evaluated honestly: every method is trained before T − 2H, picks its top-k per
+-- user and score threshold on the validation window [T − 2H, T − H) (tide.metrics.sets.sweep),
+-- is refitted on everything before T − H and scored once on the test window [T − H, T).
+-- Methods (all rank the same kind of candidates, a user's past keys, unless said):
+--   none        count of past interactions with the key (no decay)
+--   gap         the return-gap law chosen by AIC (tide.decay.select) as the interest weight
+--   response    expected target actions in the horizon under the response kernel
+--               (tide.decay.response: family, learned type weights), Fit:expected
+--   popularity, sar   the top-n item candidates of tide.models.pop / sar (key = "item" only)
+local S = require("tide.metrics.sets")
+local M = {}
+local DAY = 86400
+
+local function profile_cands(train, key, law)
+  local prof = require("tide.decay").profile(train, { by = key, law = law, half_life = not law and 1e9 or nil })
+  local cands = {}
+  for u = 1, prof.n_users do
+    local list = prof:of(u)
+    if #list > 0 then cands[u] = list end
+  end
+  return cands
+end
+
+-- candidates of one method trained on `train` (decision time: its end)
+function M.candidates(method, train, opts)
+  local tide = require("tide")
+  local key = opts.key or "item"
+  if method == "none" then return profile_cands(train, key, nil) end
+  if method == "gap" then
+    local ranked = tide.decay.select(train, { per = "global", min_gap = opts.min_gap or 1800,
+                                              families = { "exponential", "weibull", "power", "mixture" } })
+    return profile_cands(train, key, ranked[1].fit), ranked[1].family
+  end
+  if method == "response" then
+    local R = tide.decay.response
+    local fam = opts.family or "exponential"
+    local base = { key = key, target = opts.target, max_hist = opts.max_hist, k = opts.k, delay = opts.delay }
+    if fam == "auto" then
+      local o = { families = opts.families or { "exponential", "hyperbolic", "weibull", "power" }, holdout = opts.horizon }
+      for k, v in pairs(base) do o[k] = v end
+      fam = R.select(train, o)[1].family
+    end
+    base.family, base.se = fam, false
+    local law = R.fit(train, base)
+    local e = law:expected(train, train.time:max():item() + 1, opts.horizon)
+    local u, k, s = e.user:totable(), e.key:totable(), e.score:totable()
+    local cands = {}
+    for i = 1, #u do
+      local row = cands[u[i]]
+      if not row then row = {}; cands[u[i]] = row end
+      row[#row + 1] = { k[i], s[i] }
+    end
+    return cands, fam
+  end
+  if method == "popularity" or method == "sar" then
+    if key ~= "item" then error(("decay.response_eval: method '%s' ranks items; use key = 'item'"):format(method), 3) end
+    local m = method == "sar" and tide.models.sar{ half_life = 30 } or tide.models.pop{ mode = "all" }
+    m:fit(train)
+    local users = {}
+    for u = 1, train.n_users do users[u] = u end
+    return S.candidates(m, users, { n = opts.n or 30 })
+  end
+  error(("decay.response_eval: unknown method '%s' (none, gap, response, popularity, sar)"):format(tostring(method)), 3)
+end
+
+--- evaluate(ev, {methods = {"none", "gap", "response", "popularity", "sar"} (the last two only
+---   for key = "item"), key = "item",
+---   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
+---   ks = {1, 2, 3, 5, 10, 20, 30}}) -> rows {method, detail, k, threshold, val_f1, f1,
+---   precision, recall, seconds}, plus {t_valid, t_test, t_end} (epoch seconds)
+function M.evaluate(ev, opts)
+  opts = opts or {}
+  local H = opts.horizon or 14
+  if not (type(H) == "number" and H > 0) then error("decay.response_eval: horizon must be a number of days > 0", 2) end
+  local t_end = ev.time:max():item() + 1
+  local tv, tt = t_end - 2 * H * DAY, t_end - H * DAY
+  if not (tv > ev.time:min():item()) then error("decay.response_eval: the log is shorter than two horizons", 2) end
+  local o = { key = opts.key or "item", target = opts.target or "buy", horizon = H, family = opts.family,
+              k = opts.k, max_hist = opts.max_hist, families = opts.families, n = opts.n, delay = opts.delay }
+  local lab = { key = o.key, target = o.target }
+  local valid, test = S.labels(ev, tv, tt, lab), S.labels(ev, tt, t_end, lab)
+  local rows = { t_valid = tv, t_test = tt, t_end = t_end }
+  local all = o.key == "item" and { "none", "gap", "response", "popularity", "sar" } or { "none", "gap", "response" }
+  for _, m in ipairs(opts.methods or all) do
+    local c0 = os.clock()
+    local cands, detail = M.candidates(m, ev:filter(ev.time:lt(tv)), o)
+    local sel = S.sweep(cands, valid, { ks = opts.ks or { 1, 2, 3, 5, 10, 20, 30 } })
+    cands = M.candidates(m, ev:filter(ev.time:lt(tt)), o)
+    local r = S.prf(S.select(cands, sel), test)
+    rows[#rows + 1] = { method = m, detail = detail, k = sel.k, threshold = sel.threshold, val_f1 = sel.f1, f1 = r.f1,
+                        precision = r.precision, recall = r.recall, seconds = os.clock() - c0 }
+  end
+  return rows
+end
+
+return M
