@@ -31,6 +31,7 @@
 #include "checkpoint.h"
 
 #include "atomic_file.h"
+#include "limits.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -338,6 +339,9 @@ static int read_tensor(rd *r, int i, char **name, tide_tensor **out)
         return tide_errorf("checkpoint %s: corrupt file: tensor '%s' declares %llu data bytes for "
                            "its shape", r->path, *name, (unsigned long long)nbytes);
     if (need(r, (size_t)nbytes, "tensor data") != TIDE_OK) return TIDE_ERR;
+    char what[96 + TIDE_CKPT_MAX_NAME];
+    snprintf(what, sizeof what, "checkpoint %s: tensor '%s'", r->path, *name);
+    if (tide_limit_check_bytes(nbytes, what) != TIDE_OK) return TIDE_ERR;
     const uint8_t *data = r->buf + r->pos;
     uLong c = crc32(0L, Z_NULL, 0);
     for (uint64_t off = 0; off < nbytes; off += 1u << 30) {

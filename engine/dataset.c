@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "limits.h"
 
 static const char MAGIC[8] = {'T', 'I', 'D', 'E', 'D', 'S', 'E', 'T'};
 static const char TRAILER[8] = {'T', 'I', 'D', 'E', 'E', 'N', 'D', '!'};
@@ -262,6 +263,11 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
                         e[i].name, (unsigned long long)nb);
             goto fail;
         }
+        char what[300];
+        snprintf(what, sizeof what, "%s: entry '%s'", path, e[i].name);
+        if (tide_limit_check_bytes(nb, what) != TIDE_OK ||
+            (kind != TIDE_DS_BYTES && tide_limit_check_rows(count, what) != TIDE_OK))
+            goto fail;
         void *dst;
         if (kind == TIDE_DS_BYTES) {
             if (!(e[i].bytes = malloc(nb ? nb : 1))) goto oom;

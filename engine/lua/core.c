@@ -13,7 +13,7 @@ static const struct {
     {"checkpoint", lt_open_checkpoint}, {"data", lt_open_data}, {"sim", lt_open_sim},
     {"text", lt_open_text},       {"decay", lt_open_decay},   {"metrics", lt_open_metrics},
     {"io", lt_open_io},           {"autograd", lt_open_autograd}, {"sgns", lt_open_sgns},
-    {"privacy", lt_open_privacy},
+    {"privacy", lt_open_privacy}, {"config", lt_open_config},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with

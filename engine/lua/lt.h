@@ -82,5 +82,6 @@ int lt_open_io(lua_State *L);
 int lt_open_autograd(lua_State *L);
 int lt_open_sgns(lua_State *L);
 int lt_open_privacy(lua_State *L);
+int lt_open_config(lua_State *L);
 
 #endif
