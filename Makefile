@@ -28,7 +28,7 @@ LIBTIDE    := $(B)/libtide.a
 DEB_PKGS   := luajit libluajit-5.1-dev libopenblas-dev libutf8proc-dev libcmocka-dev \
               pkg-config zlib1g-dev gzip
 
-.PHONY: all deps test test-c test-lua sanitize demo bench clean install env
+.PHONY: all deps test test-c test-lua test-browser sanitize demo bench clean install env
 
 all: $(LIBTIDE) $(CORE_SO) tide.lua
 
@@ -78,6 +78,17 @@ env:
 test: deps
 	@$(MAKE) --no-print-directory all $(CTEST_BIN)
 	@B=$(B) LUAJIT=$(LUAJIT) sh tests/run_all.sh
+
+# Renders reports in headless Chromium (installed here, for this check only) and checks the
+# screenshot is not blank and the console has no errors. REPORTS="a.html b.html" checks those
+# too (CI passes the demo's report); without it, a sample report with every plot kind.
+test-browser: deps all
+	@command -v chromium >/dev/null 2>&1 || { echo "test-browser: installing chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+	    || { echo "test-browser: apt-get install chromium failed"; exit 1; }; }
+	@LUAJIT=$(LUAJIT) sh tests/browser/check_report.sh
+	@if [ -n "$(REPORTS)" ]; then LUAJIT=$(LUAJIT) sh tests/browser/check_report.sh $(REPORTS); fi
 
 # Same tests, built with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
 sanitize: deps

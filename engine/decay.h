@@ -109,6 +109,12 @@ int64_t tide_decay_gaps(int64_t n_users, const int64_t *off, const int64_t *time
                         const int32_t *key, int64_t t_end, double min_gap, double unit,
                         double **gap, uint8_t **event, int32_t **user, int32_t **keyo);
 
+/* dℓ/du from dℓ/dθ at θ, for the free parameters u of tide_decay_to_free. */
+void tide_decay_grad_to_free(tide_decay_family fam, int k, const double *theta, const double *gtheta,
+                             double *gu);
+/* Inverts a symmetric positive-definite F×F matrix (F <= 32) in place; 0 if it is not SPD. */
+int tide_decay_invert_spd(double *A, int F);
+
 /* digamma ψ(x), x > 0 */
 double tide_digamma(double x);
 

@@ -57,6 +57,19 @@ void tide_decay_from_free(tide_decay_family fam, int k, const double *u, double 
     for (int i = 0; i < k; i++) th[k + i] = exp(u[k - 1 + i]);
 }
 
+void tide_decay_grad_to_free(tide_decay_family fam, int k, const double *th, const double *gt, double *gu)
+{
+    if (is_log_family(fam)) {
+        int P = tide_decay_nparams(fam, k);
+        for (int i = 0; i < P; i++) gu[i] = th[i] * gt[i];
+        return;
+    }
+    double sw = 0; /* softmax weights: dw_i/du_j = w_i (δ_ij − w_j) */
+    for (int i = 0; i < k; i++) sw += gt[i] * th[i];
+    for (int j = 0; j < k - 1; j++) gu[j] = th[j] * (gt[j] - sw);
+    for (int i = 0; i < k; i++) gu[k - 1 + i] = th[k + i] * gt[k + i];
+}
+
 typedef struct {
     tide_decay_family fam;
     int k, P, F;
@@ -75,15 +88,8 @@ static double neg_ll(const double *u, double *gu, int64_t F, void *vctx)
     tide_decay_from_free(c->fam, c->k, u, th);
     double ll = 0;
     for (int64_t i = 0; i < c->n; i++) ll += tide_decay_loglik1(c->fam, c->k, th, c->t[i], c->ev[i], gt);
-    if (is_log_family(c->fam)) {
-        for (int i = 0; i < c->P; i++) gu[i] = -th[i] * gt[i];
-    } else {
-        int k = c->k;
-        double sw = 0;
-        for (int i = 0; i < k; i++) sw += gt[i] * th[i];
-        for (int j = 0; j < k - 1; j++) gu[j] = -th[j] * (gt[j] - sw);
-        for (int i = 0; i < k; i++) gu[k - 1 + i] = -th[k + i] * gt[k + i];
-    }
+    tide_decay_grad_to_free(c->fam, c->k, th, gt, gu);
+    for (int64_t i = 0; i < F; i++) gu[i] = -gu[i];
     double f = -ll;
     if (c->prior && c->prec > 0)
         for (int64_t i = 0; i < F; i++) {
@@ -95,7 +101,7 @@ static double neg_ll(const double *u, double *gu, int64_t F, void *vctx)
 }
 
 /* Inverts the symmetric F×F matrix A in place by Gauss-Jordan; returns 0 if singular/indefinite. */
-static int invert_spd(double *A, int F)
+int tide_decay_invert_spd(double *A, int F)
 {
     double inv[MAXP * MAXP];
     for (int i = 0; i < F; i++)
@@ -129,7 +135,7 @@ static void std_errors(series_ctx *c, const double *u, double *se)
     }
     for (int i = 0; i < F; i++)
         for (int j = 0; j < i; j++) H[i * F + j] = H[j * F + i] = 0.5 * (H[i * F + j] + H[j * F + i]);
-    if (!invert_spd(H, F)) return;
+    if (!tide_decay_invert_spd(H, F)) return;
     tide_decay_from_free(c->fam, k, u, th);
     if (is_log_family(c->fam)) {
         for (int i = 0; i < P; i++) se[i] = th[i] * sqrt(H[i * F + i]);

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "decay.h"
 #include "lt.h"
 
 /* GC-owned scratch buffer of `bytes` (pushed on the stack). */
@@ -114,6 +115,23 @@ static inline double la_optfield(lua_State *L, int idx, const char *key, double 
     double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : def;
     lua_pop(L, 1);
     return v;
+}
+
+/* Decay family by name (argument idx); raises with the engine's message if unknown. */
+static inline tide_decay_family la_family(lua_State *L, int idx, const char *fn)
+{
+    const char *name = luaL_checkstring(L, idx);
+    int f = tide_decay_lookup(name);
+    if (f < 0) lt_error(L, fn);
+    return (tide_decay_family)f;
+}
+
+/* Mixture size (argument idx, default 2), checked for the mixture family. */
+static inline int la_mixture_k(lua_State *L, int idx, tide_decay_family fam, const char *fn)
+{
+    int k = (int)luaL_optinteger(L, idx, 2);
+    if (fam == TIDE_DECAY_MIXEXP && (k < 1 || k > 16)) lt_errorf(L, "%s: mixture components must be 1..16, got %d", fn, k);
+    return k;
 }
 
 /* New tensor from a C buffer (copied), pushed. */

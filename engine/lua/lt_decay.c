@@ -8,20 +8,8 @@
 #include "lbfgs.h"
 #include "lt_args.h"
 
-static tide_decay_family check_family(lua_State *L, int idx, const char *fn)
-{
-    const char *name = luaL_checkstring(L, idx);
-    int f = tide_decay_lookup(name);
-    if (f < 0) lt_error(L, fn);
-    return (tide_decay_family)f;
-}
-
-static int check_k(lua_State *L, int idx, tide_decay_family fam, const char *fn)
-{
-    int k = (int)luaL_optinteger(L, idx, 2);
-    if (fam == TIDE_DECAY_MIXEXP && (k < 1 || k > 16)) lt_errorf(L, "%s: mixture components must be 1..16, got %d", fn, k);
-    return k;
-}
+#define check_family la_family
+#define check_k la_mixture_k
 
 static int l_families(lua_State *L)
 {
@@ -440,6 +428,7 @@ static const luaL_Reg funcs[] = {
 
 extern const luaL_Reg lt_interest_funcs[]; /* lt_interest.c */
 extern const luaL_Reg lt_lbfgs_funcs[];    /* lt_lbfgs.c */
+extern const luaL_Reg lt_response_funcs[]; /* lt_response.c */
 
 int lt_open_decay(lua_State *L)
 {
@@ -447,5 +436,6 @@ int lt_open_decay(lua_State *L)
     lt_register(L, funcs);
     lt_register(L, lt_interest_funcs);
     lt_register(L, lt_lbfgs_funcs);
+    lt_register(L, lt_response_funcs);
     return 1;
 }

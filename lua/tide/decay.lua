@@ -114,6 +114,8 @@ function M.Profile:of(u)
 end
 
 M.hawkes = require("tide.decay.hawkes")
+M.response = require("tide.decay.response")
+M.online = require("tide.decay.online")
 
 -- Least-squares fit of I(t) = I0·S(t; θ) to observed (t, y) points (tide.decay.curve).
 function M.curve_fit(t, y, opts) return require("tide.decay.curve").curve_fit(t, y, opts) end

@@ -8,6 +8,8 @@
 --   R:lines{title = "I(t)", x_label = "days", series = {{name = "cat 1", x = xs, y = ys}}}
 --   R:bars{title = "NDCG@10", labels = {...}, values = {...}}
 --   R:heatmap{title = "attention", matrix = t_or_table, row_labels = ..., col_labels = ...}
+--   R:forest{title = "A/B effects", rows = {{label=, estimate=, lo=, hi=, truth=}}}
+--   R:calibration{curves = {{name=, mean_pred=, frac_pos=}}};  R:qini{curves = {{name=, x=, y=}}}
 --   R:save("out/report.html")
 local M = {}
 local Report = {}
@@ -199,5 +201,9 @@ function Report:save(path)
   return path
 end
 
+-- shared drawing helpers for the plot files under lua/tide/report/
+M.svg = { esc = esc, num = num, ticks = ticks, totable = totable, PALETTE = PALETTE,
+          W = W, H = H, L = L, Rm = Rm, T = T, B = B, frame = frame, axes = axes }
 M.Report = Report
+require("tide.report.plots")(Report, M.svg)
 return M

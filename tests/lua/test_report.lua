@@ -43,4 +43,42 @@ function tests.report_saves_atomically()
   check.errors(function() tide.report.new("x"):save("/nonexistent-dir/r.html") end, "/nonexistent-dir/r.html")
 end
 
+function tests.forest_plot_draws_each_row_with_interval_and_truth()
+  local R = tide.report.new("ab")
+  R:forest{ title = "effects", rows = {
+    { label = "warn <top 20%>", estimate = 0.02, lo = -0.01, hi = 0.05, truth = 0.03 },
+    { label = "random", estimate = -0.01, lo = -0.03, hi = 0.005 } } }
+  local html = R:html()
+  check.truthy(html:find("warn &lt;top 20%&gt;", 1, true), "escaped row label")
+  check.truthy(html:find("0.02 [-0.01, 0.05]", 1, true), "estimate and interval printed")
+  local _, ntruth = html:gsub("<title>true ", "")
+  check.eq(ntruth, 1, "one true-effect marker (only the row that has one)")
+  -- the no-effect line sits at x of 0, between the two estimates' squares
+  local ref = tonumber(html:match('<line x1="([%d.]+)" x2="[%d.]+" y1="%d+" y2="%d+" stroke="#555"'))
+  local xs = {}
+  for x in html:gmatch('<rect x="([%d.]+)" y="[%d.]+" width="8"') do xs[#xs + 1] = tonumber(x) + 4 end
+  check.eq(#xs, 2, "two estimate markers")
+  check.truthy(xs[2] < ref and ref < xs[1], "negative estimate left of 0, positive right")
+end
+
+function tests.forest_plot_refuses_bad_rows()
+  local R = tide.report.new("x")
+  check.errors(function() R:forest{ rows = {} } end, "rows must be a non-empty array")
+  check.errors(function() R:forest{ rows = { { label = "a", estimate = 0 / 0, lo = 0, hi = 1 } } } end,
+    "row 1 (a) has estimate = nan")
+  check.errors(function() R:forest{ rows = { { label = "b", estimate = 2, lo = 0, hi = 1 } } } end,
+    "estimate 2 lies outside [0, 1]")
+end
+
+function tests.calibration_and_qini_plots_add_reference_lines()
+  local R = tide.report.new("c")
+  R:calibration{ curves = { { name = "m", mean_pred = { 0.1, 0.9 }, frac_pos = { 0.2, 0.8 } } } }
+  R:qini{ curves = { { name = "u", x = T.fromtable({ 0, 0.5, 1 }), y = { 0, 30, 40 } } } }
+  local html = R:html()
+  local _, ndash = html:gsub("stroke%-dasharray", "")
+  check.eq(ndash, 2, "diagonal and random-targeting lines")
+  check.truthy(html:find(">perfect<", 1, true) and html:find(">random<", 1, true), "reference lines named")
+  check.errors(function() R:qini{ curves = {} } end, "curves must be a non-empty array")
+end
+
 return tests

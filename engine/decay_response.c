@@ -1,0 +1,346 @@
+/* decay_response.c — the interest-response kernel λ_p(t) = μ + Σ w[c_i]·g(t − t_i; θ): its
+ * log-likelihood with gradients, the maximum-likelihood fit, a nonparametric occurrence /
+ * exposure curve, and expected actions in a horizon. See decay_response.h for the model. */
+#include "decay_response.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "lbfgs.h"
+
+#define MAXR 64 /* parameters: 1 + types + family (types <= 32) */
+
+int tide_response_nparams(tide_decay_family fam, int k, int n_types)
+{
+    int P = tide_decay_nparams(fam, k);
+    if (P < 0 || n_types < 1 || n_types > 32) return -1;
+    return 1 + n_types + P;
+}
+
+static int nfree(tide_decay_family fam, int k, int C) { return 1 + C + tide_decay_nfree(fam, k); }
+
+void tide_response_to_free(tide_decay_family fam, int k, int C, const double *par, double *u)
+{
+    for (int i = 0; i < 1 + C; i++) u[i] = log(par[i]);
+    tide_decay_to_free(fam, k, par + 1 + C, u + 1 + C);
+}
+
+void tide_response_from_free(tide_decay_family fam, int k, int C, const double *u, double *par)
+{
+    for (int i = 0; i < 1 + C; i++) par[i] = exp(u[i]);
+    tide_decay_from_free(fam, k, u + 1 + C, par + 1 + C);
+}
+
+static int check_data(const tide_response_data *d)
+{
+    if (d->n_pairs < 0 || !d->off) return tide_errorf("decay.response: no pairs");
+    if (d->n_types < 1 || d->n_types > 32)
+        return tide_errorf("decay.response: %d event types (1..32 supported)", d->n_types);
+    if (!(d->t1 > d->t0)) return tide_errorf("decay.response: window [%g, %g) is empty", d->t0, d->t1);
+    for (int64_t p = 0; p < d->n_pairs; p++) {
+        if (d->off[p + 1] < d->off[p]) return tide_errorf("decay.response: offsets decrease at pair %lld", (long long)p);
+        for (int64_t i = d->off[p]; i < d->off[p + 1]; i++) {
+            if (!isfinite(d->time[i])) return tide_errorf("decay.response: event %lld has time %g", (long long)i, d->time[i]);
+            if (i > d->off[p] && d->time[i] < d->time[i - 1])
+                return tide_errorf("decay.response: pair %lld is not sorted by time at event %lld", (long long)p, (long long)i);
+            if (d->type[i] < 0 || d->type[i] >= d->n_types)
+                return tide_errorf("decay.response: event %lld has type %d (0..%d)", (long long)i, d->type[i], d->n_types - 1);
+        }
+    }
+    return TIDE_OK;
+}
+
+/* density g(a) and, if dg != NULL, dg/dθ (natural) */
+static double kernel(tide_decay_family fam, int k, const double *th, double a, double *dg, int P)
+{
+    double tmp[MAXR] = {0};
+    double lg = tide_decay_loglik1(fam, k, th, a, 1, dg ? tmp : NULL);
+    if (!isfinite(lg)) { if (dg) memset(dg, 0, sizeof(double) * P); return 0; }
+    double g = exp(lg);
+    if (dg) for (int j = 0; j < P; j++) dg[j] = g * tmp[j];
+    return g;
+}
+
+/* S(a) (a >= 0) and dS/dθ */
+static double surv(tide_decay_family fam, int k, const double *th, double a, double *ds, int P)
+{
+    if (ds) memset(ds, 0, sizeof(double) * P);
+    return tide_decay_survival(fam, k, th, a < 0 ? 0 : a, ds);
+}
+
+/* end of interaction i's active span: the max_hist-th later event of the pair, or +inf */
+static double active_until(const tide_response_data *d, int64_t i, int64_t end)
+{
+    if (d->max_hist <= 0 || i + d->max_hist >= end) return INFINITY;
+    return d->time[i + d->max_hist];
+}
+
+/* ℓ and dℓ/d(natural parameters) */
+static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                         double *gn)
+{
+    int C = d->n_types, P = tide_decay_nparams(fam, k), N = 1 + C + P;
+    const double mu = par[0], *w = par + 1, *th = par + 1 + C;
+    double ll = 0, dg[MAXR], ds0[MAXR], ds1[MAXR], dl[MAXR];
+    if (gn) memset(gn, 0, sizeof(double) * N);
+    for (int64_t p = 0; p < d->n_pairs; p++) {
+        int64_t a = d->off[p], b = d->off[p + 1];
+        if (a == b) continue;
+        double start = fmax(d->t0, d->time[a]);
+        if (start >= d->t1) continue;
+        ll -= mu * (d->t1 - start);
+        if (gn) gn[0] -= d->t1 - start;
+        for (int64_t j = a + 1; j < b; j++) { /* target actions: log λ(s) */
+            double s = d->time[j];
+            if (!d->target[j] || s < d->t0 || s >= d->t1) continue;
+            double lam = mu;
+            if (gn) memset(dl, 0, sizeof(double) * N), dl[0] = 1;
+            int64_t lo = d->max_hist > 0 && j - d->max_hist > a ? j - d->max_hist : a;
+            for (int64_t i = lo; i < j; i++) {
+                if (d->time[i] >= s) break;
+                int c = d->type[i];
+                double g = kernel(fam, k, th, s - d->time[i], gn ? dg : NULL, P);
+                lam += w[c] * g;
+                if (gn) { dl[1 + c] += g; for (int q = 0; q < P; q++) dl[1 + C + q] += w[c] * dg[q]; }
+            }
+            ll += log(lam);
+            if (gn) for (int q = 0; q < N; q++) gn[q] += dl[q] / lam;
+        }
+        for (int64_t i = a; i < b; i++) { /* compensator of each interaction's excitation */
+            double ti = d->time[i], hi = fmin(d->t1, active_until(d, i, b)), lo = fmax(start, ti);
+            if (!(hi > lo)) continue;
+            int c = d->type[i];
+            double s0 = surv(fam, k, th, lo - ti, gn ? ds0 : NULL, P);
+            double s1 = surv(fam, k, th, hi - ti, gn ? ds1 : NULL, P);
+            ll -= w[c] * (s0 - s1);
+            if (gn) {
+                gn[1 + c] -= s0 - s1;
+                for (int q = 0; q < P; q++) gn[1 + C + q] -= w[c] * (ds0[q] - ds1[q]);
+            }
+        }
+    }
+    return ll;
+}
+
+/* chain rule: natural gradient -> free gradient */
+static void grad_to_free(tide_decay_family fam, int k, int C, const double *par, const double *gn, double *gu)
+{
+    int P = tide_decay_nparams(fam, k);
+    for (int i = 0; i < 1 + C; i++) gu[i] = gn[i] * par[i];
+    tide_decay_grad_to_free(fam, k, par + 1 + C, gn + 1 + C, gu + 1 + C);
+    (void)P;
+}
+
+int tide_response_loglik(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                         double *ll, double *grad_free)
+{
+    int N = tide_response_nparams(fam, k, d->n_types);
+    if (N < 0) return tide_errorf("decay.response: bad family or %d types", d->n_types);
+    if (check_data(d) != TIDE_OK) return TIDE_ERR;
+    double gn[MAXR];
+    *ll = loglik_nat(d, fam, k, par, grad_free ? gn : NULL);
+    if (grad_free) grad_to_free(fam, k, d->n_types, par, gn, grad_free);
+    return TIDE_OK;
+}
+
+void tide_response_default_opts(tide_response_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_iter = 300;
+    o->want_se = 1;
+}
+
+typedef struct {
+    const tide_response_data *d;
+    tide_decay_family fam;
+    int k;
+    const tide_response_opts *o;
+} fit_ctx;
+
+static double neg_obj(const double *u, double *gu, int64_t F, void *vc)
+{
+    fit_ctx *c = vc;
+    double par[MAXR], gn[MAXR];
+    tide_response_from_free(c->fam, c->k, c->d->n_types, u, par);
+    double f = -loglik_nat(c->d, c->fam, c->k, par, gn);
+    grad_to_free(c->fam, c->k, c->d->n_types, par, gn, gu);
+    for (int64_t i = 0; i < F; i++) gu[i] = -gu[i];
+    if (c->o->prior_free && c->o->prior_prec > 0)
+        for (int64_t i = 0; i < F; i++) {
+            double e = u[i] - c->o->prior_free[i];
+            f += 0.5 * c->o->prior_prec * e * e;
+            gu[i] += c->o->prior_prec * e;
+        }
+    return isfinite(f) ? f : INFINITY;
+}
+
+/* standard errors: observed information in u by central differences of the gradient, then
+ * the delta method through a numerical Jacobian of u -> natural parameters */
+static void std_errors(fit_ctx *c, const double *u, int F, int N, double *se)
+{
+    double H[MAXR * MAXR], up[MAXR], gp[MAXR], gm[MAXR], J[MAXR * MAXR], pp[MAXR], pm[MAXR];
+    for (int i = 0; i < N; i++) se[i] = NAN;
+    for (int i = 0; i < F; i++) {
+        double h = 1e-5 * fmax(1, fabs(u[i]));
+        memcpy(up, u, sizeof(double) * F);
+        up[i] = u[i] + h; neg_obj(up, gp, F, c);
+        tide_response_from_free(c->fam, c->k, c->d->n_types, up, pp);
+        up[i] = u[i] - h; neg_obj(up, gm, F, c);
+        tide_response_from_free(c->fam, c->k, c->d->n_types, up, pm);
+        for (int j = 0; j < F; j++) H[i * F + j] = (gp[j] - gm[j]) / (2 * h);
+        for (int j = 0; j < N; j++) J[j * F + i] = (pp[j] - pm[j]) / (2 * h);
+    }
+    for (int i = 0; i < F; i++)
+        for (int j = 0; j < i; j++) H[i * F + j] = H[j * F + i] = 0.5 * (H[i * F + j] + H[j * F + i]);
+    if (!tide_decay_invert_spd(H, F)) return;
+    for (int r = 0; r < N; r++) {
+        double v = 0;
+        for (int i = 0; i < F; i++)
+            for (int j = 0; j < F; j++) v += J[r * F + i] * H[i * F + j] * J[r * F + j];
+        se[r] = v >= 0 ? sqrt(v) : NAN;
+    }
+}
+
+/* start: μ from the target rate, w = 1, θ with a half-life of a tenth of the window */
+static void auto_init(const tide_response_data *d, tide_decay_family fam, int k, double *par)
+{
+    int C = d->n_types;
+    double expo = 0, n = 0;
+    for (int64_t p = 0; p < d->n_pairs; p++) {
+        int64_t a = d->off[p], b = d->off[p + 1];
+        if (a == b) continue;
+        double start = fmax(d->t0, d->time[a]);
+        if (start < d->t1) expo += d->t1 - start;
+        for (int64_t j = a + 1; j < b; j++) n += d->target[j] && d->time[j] >= d->t0 && d->time[j] < d->t1;
+    }
+    par[0] = fmax(n, 1) / fmax(expo, 1e-12) * 0.5;
+    for (int c = 0; c < C; c++) par[1 + c] = 0.1;
+    double *th = par + 1 + C, lam = log(2) / ((d->t1 - d->t0) / 10);
+    switch (fam) {
+    case TIDE_DECAY_POWER: th[0] = lam; th[1] = 1.5; break;
+    case TIDE_DECAY_WEIBULL: th[0] = lam; th[1] = 1; break;
+    case TIDE_DECAY_MIXEXP:
+        for (int i = 0; i < k; i++) { th[i] = 1.0 / k; th[k + i] = lam * pow(10, 1 - i); }
+        break;
+    default: th[0] = lam;
+    }
+}
+
+int tide_response_fit(const tide_response_data *d, tide_decay_family fam, int k,
+                      const tide_response_opts *opts, double *par, double *se, double *ll,
+                      int32_t *status)
+{
+    tide_response_opts o;
+    if (opts) o = *opts; else tide_response_default_opts(&o);
+    int N = tide_response_nparams(fam, k, d->n_types);
+    if (N < 0) return tide_errorf("decay.response: bad family or %d types", d->n_types);
+    if (fam == TIDE_DECAY_LINEAR || fam == TIDE_DECAY_LOG)
+        return tide_errorf("decay.response: the %s family has a bounded support; use exponential, hyperbolic, power, weibull or mixture",
+                           tide_decay_name(fam));
+    if (check_data(d) != TIDE_OK) return TIDE_ERR;
+    int F = nfree(fam, k, d->n_types);
+    double u[MAXR];
+    if (o.init) memcpy(par, o.init, sizeof(double) * N); else auto_init(d, fam, k, par);
+    tide_response_to_free(fam, k, d->n_types, par, u);
+    if (o.prior_free && !o.init) memcpy(u, o.prior_free, sizeof(double) * F);
+    tide_lbfgs_opts lo;
+    tide_lbfgs_default_opts(&lo);
+    lo.max_iter = o.max_iter;
+    lo.gtol = 1e-7;
+    fit_ctx c = {d, fam, k, &o};
+    double f;
+    int st = tide_lbfgs_minimize(neg_obj, &c, F, u, &f, &lo);
+    tide_response_from_free(fam, k, d->n_types, u, par);
+    if (ll) *ll = loglik_nat(d, fam, k, par, NULL);
+    if (se) { if (o.want_se) std_errors(&c, u, F, N, se); else for (int i = 0; i < N; i++) se[i] = NAN; }
+    if (status) *status = st;
+    return TIDE_OK;
+}
+
+int tide_response_curve(const tide_response_data *d, int nb, const double *edges, double *count, double *expo)
+{
+    if (check_data(d) != TIDE_OK) return TIDE_ERR;
+    if (nb < 1) return tide_errorf("decay.response_curve: need at least one bin");
+    for (int b = 0; b < nb; b++)
+        if (!(edges[b + 1] > edges[b]) || edges[b] < 0)
+            return tide_errorf("decay.response_curve: bin edges must start >= 0 and increase (edge %d)", b + 1);
+    int C = d->n_types;
+    memset(count, 0, sizeof(double) * C * nb);
+    memset(expo, 0, sizeof(double) * C * nb);
+    for (int64_t p = 0; p < d->n_pairs; p++) {
+        int64_t a = d->off[p], e = d->off[p + 1];
+        if (a == e) continue;
+        double start = fmax(d->t0, d->time[a]);
+        for (int64_t i = a; i < e; i++) {
+            double ti = d->time[i], next = i + 1 < e ? d->time[i + 1] : INFINITY;
+            double lo = fmax(start, ti), hi = fmin(d->t1, next);
+            double *ex = expo + (int64_t)d->type[i] * nb;
+            for (int b = 0; b < nb && hi > lo; b++) { /* age interval [lo-ti, hi-ti) against the bins */
+                double x0 = fmax(lo - ti, edges[b]), x1 = fmin(hi - ti, edges[b + 1]);
+                if (x1 > x0) ex[b] += x1 - x0;
+            }
+        }
+        for (int64_t j = a + 1; j < e; j++) {
+            double s = d->time[j];
+            if (!d->target[j] || s < start || s >= d->t1) continue;
+            int64_t i = j - 1;
+            while (i >= a && d->time[i] >= s) i--; /* the most recent interaction strictly before */
+            if (i < a) continue;
+            double age = s - d->time[i];
+            for (int b = 0; b < nb; b++)
+                if (age >= edges[b] && age < edges[b + 1]) { count[(int64_t)d->type[i] * nb + b] += 1; break; }
+        }
+    }
+    return TIDE_OK;
+}
+
+int tide_response_expected(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                           double t, double h, double *out)
+{
+    if (tide_response_nparams(fam, k, d->n_types) < 0) return tide_errorf("decay.response: bad family");
+    if (!(h > 0) || !isfinite(t)) return tide_errorf("decay.response_expected: need a finite time and a horizon > 0");
+    const double *w = par + 1, *th = par + 1 + d->n_types;
+    for (int64_t p = 0; p < d->n_pairs; p++) {
+        double v = par[0] * h;
+        int64_t a = d->off[p], b = d->off[p + 1], e = a;
+        while (e < b && d->time[e] < t) e++;
+        int64_t lo = d->max_hist > 0 && e - d->max_hist > a ? e - d->max_hist : a;
+        for (int64_t i = lo; i < e; i++) {
+            double age = t - d->time[i];
+            v += w[d->type[i]] * (surv(fam, k, th, age, NULL, 0) - surv(fam, k, th, age + h, NULL, 0));
+        }
+        out[p] = v;
+    }
+    return TIDE_OK;
+}
+
+typedef struct { int32_t user, key; int64_t time, idx; } group_row;
+
+static int cmp_group(const void *a, const void *b)
+{
+    const group_row *x = a, *y = b;
+    if (x->user != y->user) return x->user < y->user ? -1 : 1;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    if (x->time != y->time) return x->time < y->time ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx; /* stable: ties keep row order */
+}
+
+int tide_response_group(int64_t n, const int32_t *user, const int32_t *key, const int64_t *time,
+                        int64_t *perm, int64_t *off, int64_t *n_pairs)
+{
+    group_row *r = malloc(sizeof *r * (size_t)(n ? n : 1));
+    if (!r) return tide_errorf("decay.response_pairs: out of memory for %lld events", (long long)n);
+    for (int64_t i = 0; i < n; i++) r[i] = (group_row){user[i], key[i], time[i], i};
+    qsort(r, (size_t)n, sizeof *r, cmp_group);
+    int64_t P = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (i == 0 || r[i].user != r[i - 1].user || r[i].key != r[i - 1].key) off[P++] = i;
+        perm[i] = r[i].idx;
+    }
+    off[P] = n;
+    *n_pairs = P;
+    free(r);
+    return TIDE_OK;
+}

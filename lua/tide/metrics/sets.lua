@@ -1,0 +1,132 @@
+-- tide.metrics.sets — set-based evaluation of "which (user, key) pairs will act in a window":
+-- the label set of a window, precision / recall / F1 of a predicted pair set, and the choice of
+-- top-k per user and a score threshold on a validation window (never the test window).
+--   local S = require "tide.metrics.sets"
+--   local truth = S.labels(ev, t0, t1, {key = "item", target = "buy"})
+--   local pred = S.select(cands, {k = 3, threshold = 0.1})      -- cands[u] = {{key, score}, ...}
+--   S.prf(pred, truth) -> {precision, recall, f1, tp, n_pred, n_true}
+--   local best = S.sweep(cands_valid, truth_valid, {ks = {1, 2, 3, 5, 10}})
+local M = {}
+
+--- labels(ev, t0, t1, {key = "item", target = "buy"|nil (any event)}) -> pair set
+--- {[user] = {[key] = true}, n = number of pairs}: the pairs acted on in [t0, t1).
+function M.labels(ev, t0, t1, opts)
+  opts = opts or {}
+  local key = opts.key or "item"
+  if not ev[key] then error(("sets.labels: the event table has no '%s' column"):format(key), 2) end
+  if not (type(t0) == "number" and type(t1) == "number" and t1 > t0) then
+    error("sets.labels: need numbers t0 < t1 (the window [t0, t1) in the log's time)", 2)
+  end
+  local code
+  if opts.target then
+    code = require("tide.data.schema").EVENT[opts.target]
+    if not code then error(("sets.labels: unknown target event '%s'"):format(tostring(opts.target)), 2) end
+  end
+  local u, k, e, t = ev.user:totable(), ev[key]:totable(), ev.event:totable(), ev.time:totable()
+  local out, n = {}, 0
+  for i = 1, #u do
+    if t[i] >= t0 and t[i] < t1 and (not code or e[i] == code) then
+      local row = out[u[i]]
+      if not row then row = {}; out[u[i]] = row end
+      if not row[k[i]] then row[k[i]] = true; n = n + 1 end
+    end
+  end
+  out.n = n
+  return setmetatable(out, { __index = function() return nil end })
+end
+
+--- select(cands, {k = 10, threshold = -inf}) -> pair set: each user's top-k candidates with a
+--- score >= threshold. cands[u] = array of {key, score}, any order.
+function M.select(cands, opts)
+  opts = opts or {}
+  local k, thr = opts.k or 10, opts.threshold or -math.huge
+  local out, n = {}, 0
+  for u, list in pairs(cands) do
+    if type(u) == "number" then
+      local sorted = {}
+      for i, c in ipairs(list) do sorted[i] = c end
+      table.sort(sorted, function(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] < b[1]) end)
+      local row = {}
+      for i = 1, math.min(k, #sorted) do
+        if sorted[i][2] >= thr then row[sorted[i][1]] = true; n = n + 1 end
+      end
+      out[u] = row
+    end
+  end
+  out.n = n
+  return out
+end
+
+--- prf(pred, truth) -> {precision, recall, f1, tp, n_pred, n_true}; both are pair sets
+--- ({[user] = {[key] = true}}). Precision is 0 for an empty prediction (never NaN).
+function M.prf(pred, truth)
+  local tp, np, nt = 0, 0, 0
+  for u, row in pairs(pred) do
+    if type(u) == "number" then
+      local tr = truth[u]
+      for key in pairs(row) do np = np + 1; if tr and tr[key] then tp = tp + 1 end end
+    end
+  end
+  for u, row in pairs(truth) do
+    if type(u) == "number" then for _ in pairs(row) do nt = nt + 1 end end
+  end
+  local p = np > 0 and tp / np or 0
+  local r = nt > 0 and tp / nt or 0
+  return { precision = p, recall = r, f1 = (p + r) > 0 and 2 * p * r / (p + r) or 0, tp = tp, n_pred = np, n_true = nt }
+end
+
+--- sweep(cands, truth, {ks = {1, 2, 3, 5, 10, 20}, thresholds = nil (20 score quantiles)})
+--- -> {k =, threshold =, f1 =, precision =, recall =, grid = {{k, threshold, f1}...}}: the
+--- top-k and threshold with the best F1 on this (validation) window.
+function M.sweep(cands, truth, opts)
+  opts = opts or {}
+  local ks = opts.ks or { 1, 2, 3, 5, 10, 20 }
+  local thr = opts.thresholds
+  if not thr then
+    local all = {}
+    for u, list in pairs(cands) do
+      if type(u) == "number" then for _, c in ipairs(list) do all[#all + 1] = c[2] end end
+    end
+    if #all == 0 then error("sets.sweep: no candidates", 2) end
+    table.sort(all)
+    thr = { -math.huge }
+    for q = 1, 19 do thr[#thr + 1] = all[math.max(1, math.floor(#all * q / 20))] end
+  end
+  local best, grid = nil, {}
+  for _, k in ipairs(ks) do
+    for _, t in ipairs(thr) do
+      local r = M.prf(M.select(cands, { k = k, threshold = t }), truth)
+      grid[#grid + 1] = { k, t, r.f1 }
+      if not best or r.f1 > best.f1 then
+        best = { k = k, threshold = t, f1 = r.f1, precision = r.precision, recall = r.recall }
+      end
+    end
+  end
+  best.grid = grid
+  return best
+end
+
+--- candidates(model, users, {n = 50, exclude_seen = false}) -> cands[u] = {{item, score}, ...}:
+--- each user's top-n items of a recommender (tide.models interface) with their scores.
+function M.candidates(model, users, opts)
+  opts = opts or {}
+  if opts.exclude_seen then error("sets.candidates: exclude_seen is not supported (repeat actions count)", 2) end
+  users = require("tide.models.common").users(users)
+  local n = opts.n or 50
+  local out = {}
+  local B = 512
+  for a = 1, users:numel(), B do
+    local blk = users:narrow(1, a, math.min(B, users:numel() - a + 1))
+    local scores = model:score(blk)
+    local vals, ids = scores:topk(math.min(n, scores:size(2)))
+    local v, id = vals:totable(), ids:totable()
+    for b = 1, blk:numel() do
+      local list = {}
+      for j = 1, #id[b] do list[j] = { id[b][j], v[b][j] } end
+      out[blk:get(b)] = list
+    end
+  end
+  return out
+end
+
+return M

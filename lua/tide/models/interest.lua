@@ -1,0 +1,93 @@
+-- tide.models.interest — decayed repeat-interest recommender: scores each (user, item) by the
+-- expected target actions (buys) in the next `horizon` days under the fitted response kernel
+-- (tide.decay.response): μ·h + Σ_i w[type_i]·(S(t − t_i) − S(t + h − t_i)) over the user's past
+-- interactions with the item. Items the user never touched score μ·h (plus a popularity tie
+-- break, documented below), so the model ranks repeat interest first; combine it with the
+-- popularity / SAR candidates (tide.recommend) for discovery. Same interface as the baselines.
+--   local m = tide.models.interest{horizon = 14, family = "exponential"}
+--   m:fit(train); m:score(users); m:topk(users, 10, {exclude_seen = false}); m:score_at(users, t)
+local common = require("tide.models.common")
+local M = {}
+M.__index = M
+
+--- new{family = "auto" (held-out choice among exponential, hyperbolic, weibull, power; the
+---   last `horizon` days of the training log are held out) or a tide.decay family, k = 2, horizon = 14 (days), target = "buy", max_hist = 50,
+---   law = a fitted tide.decay.response Fit (skip fitting), tiebreak = 1e-6 (weight of the
+---   normalised all-time popularity added to every score, so untouched items rank by
+---   popularity; 0 = off)}
+function M.new(opts)
+  opts = opts or {}
+  if opts.horizon ~= nil and not (type(opts.horizon) == "number" and opts.horizon > 0) then
+    error("interest: horizon must be a number of days > 0", 2)
+  end
+  return setmetatable({ family = opts.family or "auto", k = opts.k, horizon = opts.horizon or 14,
+                        target = opts.target or "buy", max_hist = opts.max_hist or 50, law = opts.law,
+                        tiebreak = opts.tiebreak or 1e-6, name = "interest" }, M)
+end
+
+function M:fit(ev)
+  local seq = require("tide.decay.seq")
+  local s = seq.of(ev)
+  self.train_ev, self.n_users, self.n_items = ev, s.n_users, s.n_items
+  self.seen = { off = s.off, item = s.item }
+  self.t_ref = seq.t_end(ev)
+  if not self.law then
+    local R = require("tide.decay.response")
+    local family = self.family
+    if family == "auto" then
+      family = R.select(ev, { families = { "exponential", "hyperbolic", "weibull", "power" }, holdout = self.horizon,
+                              key = "item", target = self.target, max_hist = self.max_hist })[1].family
+    end
+    self.law = R.fit(ev, { key = "item", target = self.target, family = family, k = self.k,
+                           max_hist = self.max_hist, se = false })
+  end
+  self.pop = require("tide").core.decay.popularity(ev.item, ev.time, nil, nil, s.n_items, self.t_ref, 0, 0)
+  local mx = self.pop:max():item()
+  if mx > 0 then self.pop = self.pop / mx end
+  self.cache = nil
+  return self
+end
+
+-- expected actions per (user, item) pair at time t, as per-user lists
+local function expectations(self, t)
+  local e = self.law:expected(self.train_ev, t, self.horizon)
+  local users, items, sc = e.user:totable(), e.key:totable(), e.score:totable()
+  local by = {}
+  for i = 1, #users do
+    local u = users[i]
+    local row = by[u]
+    if not row then row = { items = {}, scores = {} }; by[u] = row end
+    row.items[#row.items + 1], row.scores[#row.scores + 1] = items[i], sc[i]
+  end
+  return by
+end
+
+local function dense(self, users, by)
+  local T = require("tide").tensor
+  local B, I = users:numel(), self.n_items
+  local base = self.law.mu * self.horizon
+  local out = (self.pop * self.tiebreak + base):view({ 1, I }):expand({ B, I }):contiguous()
+  for b = 1, B do
+    local row = by[users:get(b)]
+    if row then
+      out:select(1, b):index_add_(1, T.fromtable(row.items, "i32"), T.fromtable(row.scores) - base)
+    end
+  end
+  return out
+end
+
+--- score(users) -> f32 [#users, n_items]: expected actions in the horizon from the end of the
+--- training log; score_at(users, t) from time t (epoch seconds; only events before t count).
+function M:score(users)
+  users = common.users(users)
+  self.cache = self.cache or expectations(self, self.t_ref)
+  return dense(self, users, self.cache)
+end
+
+function M:score_at(users, t)
+  return dense(self, common.users(users), expectations(self, t))
+end
+
+function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
+
+return M
