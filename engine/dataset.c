@@ -210,7 +210,7 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
     memcpy(&ne, hdr + 12, 4);
     memcpy(&total, hdr + 16, 8);
     memcpy(&hc, hdr + 24, 4);
-    if (crc(hdr, 24) != hc) {
+    if (TIDE_CRC_BAD(crc(hdr, 24), hc)) {
         tide_errorf("%s: corrupt dataset header (checksum mismatch)", path);
         goto fail;
     }
@@ -245,7 +245,7 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
         memcpy(&count, eh + o + 4, 8);
         memcpy(&dc, eh + o + 12, 4);
         memcpy(&ec, eh + o + 16, 4);
-        if (crc(eh, o + 16) != ec || kind > TIDE_DS_BYTES) {
+        if (TIDE_CRC_BAD(crc(eh, o + 16), ec) || kind > TIDE_DS_BYTES) {
             tide_errorf("%s: corrupt dataset (entry %u header checksum)", path, i + 1);
             goto fail;
         }
@@ -280,7 +280,7 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
         }
         uint32_t got;
         if (read_crc(fd, dst, nb, &got)) goto trunc;
-        if (got != dc) {
+        if (TIDE_CRC_BAD(got, dc)) {
             tide_errorf("%s: corrupt dataset (entry '%s' checksum mismatch)", path, e[i].name);
             goto fail;
         }
