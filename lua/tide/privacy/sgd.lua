@@ -94,11 +94,11 @@ function DP:step(loss_fn, examples)
   for i, p in ipairs(self.params) do sums[i] = T.zeros(p:shape()) end
   local total = 0
   for _, ex in ipairs(examples) do
-    self.opt:zero_grad()
+    for _, p in ipairs(self.params) do p:zero_grad() end
     local loss = loss_fn(self.model, ex)
     loss:backward()
     total = total + loss:item()
-    local norm = self.opt:grad_norm()
+    local norm = tide.optim.grad_norm(self.params) -- over every parameter the noise covers
     if norm ~= norm then error(fn .. ": a per-example gradient is NaN", 2) end
     local scale = math.min(1, self.clip / math.max(norm, 1e-30))
     for i, p in ipairs(self.params) do
