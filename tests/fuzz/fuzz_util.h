@@ -26,6 +26,14 @@ static inline void fuzz_write(const char *path, const uint8_t *d, size_t n, size
 {
     FILE *f = fopen(path, "wb");
     if (!f) abort();
+    if (times > 1 && n > 0 && n < 65536) { /* repeat into a 64 KiB block: few large writes */
+        static uint8_t block[65536];
+        size_t per = sizeof block / n, full = times / per;
+        for (size_t k = 0; k < per; k++) memcpy(block + k * n, d, n);
+        for (size_t k = 0; k < full; k++)
+            if (fwrite(block, 1, per * n, f) != per * n) abort();
+        times -= full * per;
+    }
     for (size_t k = 0; k < times; k++)
         if (n && fwrite(d, 1, n, f) != n) abort();
     if (fclose(f) != 0) abort();
