@@ -31,7 +31,7 @@
 #include "checkpoint.h"
 
 #include "atomic_file.h"
-#include "limits.h"
+#include "limit.h"
 
 #include <errno.h>
 #include <stdio.h>

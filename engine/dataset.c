@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "limits.h"
+#include "limit.h"
 
 static const char MAGIC[8] = {'T', 'I', 'D', 'E', 'D', 'S', 'E', 'T'};
 static const char TRAILER[8] = {'T', 'I', 'D', 'E', 'E', 'N', 'D', '!'};

@@ -1,7 +1,7 @@
-/* limits.c — allocation ceilings (see limits.h). The values are process-wide, set from the
+/* limit.c — allocation ceilings (see limit.h). The values are process-wide, set from the
  * environment once, then only by tide_limit_set (configuration time, not from worker
  * threads). */
-#include "limits.h"
+#include "limit.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* limits.h — configurable ceilings on what one request may allocate, so a typo in a shape, a
+/* limit.h — configurable ceilings on what one request may allocate, so a typo in a shape, a
  * corrupt file header or an oversized input becomes an error naming the limit instead of an
  * out-of-memory kill half-way through.
  *
@@ -9,8 +9,8 @@
  *                            2^31 - 1 (ids are int32). Environment: TIDE_MAX_ROWS.
  * Environment values are integers with an optional K, M, G or T suffix (powers of 1024); 0
  * means no limit. They are read once, on first use; tide_limit_set overrides them. */
-#ifndef TIDE_LIMITS_H
-#define TIDE_LIMITS_H
+#ifndef TIDE_LIMIT_H
+#define TIDE_LIMIT_H
 
 #include <stdint.h>
 

@@ -1,9 +1,9 @@
-/* lt_config.c — core.config: the engine's allocation limits (limits.h) from Lua.
+/* lt_config.c — core.config: the engine's allocation limits (limit.h) from Lua.
  *   get(name) -> number (0 = unlimited);  set(name, n)  with name "max_tensor_bytes" | "max_rows" */
 #include <math.h>
 #include <string.h>
 
-#include "limits.h"
+#include "limit.h"
 #include "lt.h"
 
 static tide_limit check_name(lua_State *L, int idx, const char *fn)

@@ -7,12 +7,12 @@
 
 #include "autograd.h"
 #include "lt.h"
-#include "limits.h"
+#include "limit.h"
 #include "rng.h"
 
 /* ---- creation ---- */
 
-/* Refuses a shape whose bytes exceed max_tensor_bytes (limits.h) before anything is
+/* Refuses a shape whose bytes exceed max_tensor_bytes (limit.h) before anything is
  * allocated: a typo like zeros(1e6, 1e6) is an error, not an out-of-memory kill. */
 static void check_alloc(lua_State *L, tide_dtype dt, int nd, const int64_t *shape, const char *fn)
 {

@@ -1,4 +1,4 @@
--- tide.config — engine-wide settings. Today: allocation limits (engine/limits.h), so an
+-- tide.config — engine-wide settings. Today: allocation limits (engine/limit.h), so an
 -- oversized request fails with an error naming the limit instead of exhausting memory.
 --
 --   tide.config.set{max_tensor_bytes = 2^30, max_rows = 1e8}   -- 0 = no limit

@@ -15,7 +15,7 @@
 #include "checkpoint.h"
 #include "dataset.h"
 #include "error.h"
-#include "limits.h"
+#include "limit.h"
 
 static void test_parse(void **state)
 {

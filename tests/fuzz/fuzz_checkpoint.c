@@ -7,7 +7,7 @@
 #include "checkpoint.h"
 #include "error.h"
 #include "fasttext.h"
-#include "limits.h"
+#include "limit.h"
 #include "text.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

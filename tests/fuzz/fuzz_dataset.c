@@ -5,7 +5,7 @@
 
 #include "dataset.h"
 #include "error.h"
-#include "limits.h"
+#include "limit.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
