@@ -83,10 +83,11 @@ test: deps
 # screenshot is not blank and the console has no errors. REPORTS="a.html b.html" checks those
 # too (CI passes the demo's report); without it, a sample report with every plot kind.
 test-browser: deps all
-	@command -v chromium >/dev/null 2>&1 || { echo "test-browser: installing chromium"; \
+	@{ command -v chromium >/dev/null 2>&1 && dpkg-query -W -f='$${Status}' fonts-wqy-zenhei 2>/dev/null | grep -q "ok installed"; } \
+	  || { echo "test-browser: installing chromium and a CJK font (Chinese review text in reports)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
-	    || { echo "test-browser: apt-get install chromium failed"; exit 1; }; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null \
+	    || { echo "test-browser: apt-get install chromium fonts-wqy-zenhei failed"; exit 1; }; }
 	@LUAJIT=$(LUAJIT) sh tests/browser/check_report.sh
 	@if [ -n "$(REPORTS)" ]; then LUAJIT=$(LUAJIT) sh tests/browser/check_report.sh $(REPORTS); fi
 

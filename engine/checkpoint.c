@@ -357,7 +357,12 @@ static int read_tensor(rd *r, int i, char **name, tide_tensor **out)
     int64_t shape[TIDE_MAX_DIMS];
     for (uint32_t d = 0; d < nd; d++) shape[d] = (int64_t)sz[d];
     tide_tensor *t = tide_tensor_new((tide_dtype)dt, (int)nd, shape);
-    if (!t) return TIDE_ERR;
+    if (!t) {
+        char pre[TIDE_CKPT_MAX_NAME + 300];
+        snprintf(pre, sizeof pre, "checkpoint %s: tensor '%s'", r->path, *name);
+        tide_error_prefix(pre);
+        return TIDE_ERR;
+    }
     uint8_t *dst = tide_tensor_data(t);
     if (host_is_le()) memcpy(dst, data, (size_t)nbytes);
     else

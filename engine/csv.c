@@ -17,7 +17,7 @@
 
 const char *const tide_csv_reason_names[TIDE_BAD_NREASONS] = {
     "field_count", "unterminated_quote", "bad_number", "bad_timestamp",
-    "invalid_utf8", "empty_id", "missing_value"};
+    "invalid_utf8", "empty_id", "missing_value", "nul_byte"};
 
 void tide_csv_opts_init(tide_csv_opts *o)
 {
@@ -27,13 +27,13 @@ void tide_csv_opts_init(tide_csv_opts *o)
     o->chunk = (size_t)4 << 20;
 }
 
-/* First sep or newline in [p, e), or e. Eight bytes at a time with the "has zero byte"
+/* First sep or line end nl in [p, e), or e. Eight bytes at a time with the "has zero byte"
  * trick (Mycroft; Hacker's Delight 6-1) on both patterns: fields are short, so one fused scan
  * beats a memchr for the line end plus a scan for the separator. */
-static inline const char *scan_sep_nl(const char *p, const char *e, char sep)
+static inline const char *scan_sep_nl(const char *p, const char *e, char sep, char nl)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    const uint64_t ps = ones * (unsigned char)sep, pn = ones * (unsigned char)'\n';
+    const uint64_t ps = ones * (unsigned char)sep, pn = ones * (unsigned char)nl;
     while (e - p >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -42,47 +42,12 @@ static inline const char *scan_sep_nl(const char *p, const char *e, char sep)
         if (z) return p + (__builtin_ctzll(z) >> 3);
         p += 8;
     }
-    while (p < e && *p != sep && *p != '\n') p++;
+    while (p < e && *p != sep && *p != nl) p++;
     return p;
 }
 
-/* ---- parser state ---- */
-typedef struct {
-    const char *p, *e;
-    int esc; /* contains doubled quotes to collapse */
-} span_t;
-
-typedef struct {
-    const char *path;
-    const tide_csv_opts *o;
-    const tide_csv_col *cols;
-    int ncols;
-    tide_csv_result *res;
-    int fmap[64];  /* field index -> column, -1 unused; fields >= nfmap unused */
-    int nfmap;
-    int64_t expect;
-    int64_t line;
-    int in_header;
-    span_t *hdr;   /* header fields while in_header */
-    int64_t nhdr, hdr_cap;
-    span_t idf[64]; /* id fields of the current row */
-    char last_key[64][24]; /* per id column: the previous row's key and its id, because logs */
-    int last_len[64];      /* repeat user/event ids on consecutive rows */
-    int32_t last_id[64];
-    int last_nl;           /* the last record ended at a newline (parallel parts check it) */
-    char *scratch[64];
-    size_t scratch_cap[64];
-} st_t;
-
-static const char *col_name(const st_t *s, int c, char *buf, size_t n)
-{
-    if (s->cols[c].name) return s->cols[c].name;
-    snprintf(buf, n, "#%d", s->cols[c].index + 1);
-    return buf;
-}
-
 /* Collapses doubled quotes of span into the column's scratch buffer. */
-static int unescape(st_t *s, int c, span_t *sp)
+static int unescape(tide_csv_state *s, int c, tide_csv_span *sp)
 {
     size_t n = (size_t)(sp->e - sp->p);
     if (s->scratch_cap[c] < n + 1) {
@@ -101,59 +66,63 @@ static int unescape(st_t *s, int c, span_t *sp)
     return TIDE_OK;
 }
 
-static inline void trim(const char **p, const char **e)
+/* Which bytes [p, e) holds: bit 0 some byte >= 0x80 (then the id needs full UTF-8
+ * validation), bit 1 some NUL byte. Eight bytes at a time; the zero-byte test is exact for
+ * "any zero" (Hacker's Delight 6-1). */
+static inline unsigned id_bytes(const char *p, const char *e)
 {
-    /* common case first: nothing to trim (every byte we strip is <= ' ') */
-    if (*p < *e && (unsigned char)**p > ' ' && (unsigned char)(*e)[-1] > ' ') return;
-    while (*p < *e && (**p == ' ' || **p == '\t')) (*p)++;
-    while (*e > *p && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r')) (*e)--;
-}
-
-/* 1 if any byte of [p, e) has the high bit set (then the id needs full UTF-8 validation). */
-static inline int has_high(const char *p, const char *e)
-{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     size_t n = (size_t)(e - p);
-    uint64_t acc = 0;
+    uint64_t hi = 0, zero = 0, w;
     if (n >= 8) {
         for (; n >= 8; p += 8, n -= 8) {
-            uint64_t w;
             memcpy(&w, p, 8);
-            acc |= w;
+            hi |= w;
+            zero |= (w - ones) & ~w & highs;
         }
         if (n) { /* overlapping last word */
-            uint64_t w;
             memcpy(&w, e - 8, 8);
-            acc |= w;
+            hi |= w;
+            zero |= (w - ones) & ~w & highs;
         }
-    } else if (n >= 4) {
+    } else if (n >= 4) { /* two overlapping words */
         uint32_t a, b;
         memcpy(&a, p, 4);
         memcpy(&b, e - 4, 4);
-        acc = a | b;
+        hi = a | b;
+        zero = ((a - 0x01010101u) & ~a) | ((b - 0x01010101u) & ~b);
+        zero &= 0x80808080u;
     } else {
-        for (; p < e; p++) acc |= (unsigned char)*p;
+        for (; p < e; p++) {
+            hi |= (unsigned char)*p;
+            zero |= *p == 0;
+        }
     }
-    return (acc & 0x8080808080808080ULL) != 0;
+    return ((hi & highs) != 0) | (unsigned)(zero != 0) << 1;
 }
 
 /* Converts field f of the current row into its column; returns a TIDE_BAD_* reason or -1. */
-static inline __attribute__((always_inline)) int convert(st_t *s, int c, span_t sp, int64_t row)
+static inline __attribute__((always_inline)) int convert(tide_csv_state *s, int c, tide_csv_span sp, int64_t row)
 {
     const tide_csv_col *col = &s->cols[c];
     const char *p = sp.p, *e = sp.e;
     switch (col->type) {
-    case TIDE_CSV_ID:
-        s->idf[c] = sp;
+    case TIDE_CSV_ID: {
+        if (!sp.quoted) tide_csv_trim(&p, &e); /* "u1 " is "u1", as for every other field */
+        s->idf[c] = (tide_csv_span){p, e, 0, 0};
         if (p == e) return TIDE_BAD_EMPTY_ID;
-        if (has_high(p, e) && !tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
+        unsigned b = id_bytes(p, e);
+        if (b & 2) return TIDE_BAD_NUL;
+        if ((b & 1) && !tide_utf8_valid(p, (size_t)(e - p))) return TIDE_BAD_UTF8;
         return -1;
+    }
     case TIDE_CSV_INT: {
-        trim(&p, &e);
+        tide_csv_trim(&p, &e);
         if (p == e) return TIDE_BAD_MISSING;
         return tide_parse_i64(p, e, &((int64_t *)s->res->cols[c])[row]) ? -1 : TIDE_BAD_NUMBER;
     }
     case TIDE_CSV_FLOAT: {
-        trim(&p, &e);
+        tide_csv_trim(&p, &e);
         double v;
         if (p == e) {
             if (!col->optional) return TIDE_BAD_MISSING;
@@ -165,7 +134,7 @@ static inline __attribute__((always_inline)) int convert(st_t *s, int c, span_t 
         return -1;
     }
     case TIDE_CSV_TIME: {
-        trim(&p, &e);
+        tide_csv_trim(&p, &e);
         if (p == e) return TIDE_BAD_MISSING;
         return tide_parse_time(p, e, col->time_fmt, &((int64_t *)s->res->cols[c])[row])
                    ? -1 : TIDE_BAD_TIME;
@@ -200,39 +169,75 @@ static int grow_rows(tide_csv_result *r, uint64_t file_size)
     return TIDE_OK;
 }
 
-static int push_header_field(st_t *s, span_t sp)
+/* Decides the line end from the first one in [p, end): '\r' not followed by '\n' makes a
+ * CR-only file (classic Mac exports; pandas reads them too). Returns 1 once known. */
+static int detect_nl(tide_csv_state *s, const char *p, const char *end, int eof)
 {
-    if (s->nhdr == s->hdr_cap) {
-        int64_t cap = s->hdr_cap ? s->hdr_cap * 2 : 16;
-        span_t *h = realloc(s->hdr, (size_t)cap * sizeof *h);
-        if (!h) return tide_errorf("csv: out of memory");
-        s->hdr = h;
-        s->hdr_cap = cap;
+    for (; p < end; p++) {
+        if (*p == '\n') break;
+        if (*p == '\r') {
+            if (p + 1 == end && !eof) return 0;
+            s->nl = p + 1 < end && p[1] == '\n' ? '\n' : '\r';
+            return 1;
+        }
     }
-    s->hdr[s->nhdr++] = sp;
-    return TIDE_OK;
+    if (p == end && !eof) return 0;
+    s->nl = '\n';
+    return 1;
 }
 
-static int finish_header(st_t *s);
-static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line);
+static inline int finish_row(tide_csv_state *s, int64_t nfields, int bad, int badcol, int64_t line);
+
+/* The longest quoted field, in bytes. A quote that has not closed within it is taken as
+ * stray, which also bounds the buffer a stray quote can make the reader hold. */
+#define MAX_QUOTED ((size_t)16 << 20)
+
+/* Field indices beyond this (without a header) are taken as a mistake, not a wide file. */
+#define MAX_FIELD (1 << 20)
+
+/* Gives up on the record at rec, whose quote opened at qopen (field `field`) does not end
+ * where a record should: only its first physical line is dropped (unterminated_quote) and
+ * reading resumes on the next line, so one stray quote costs one row, not every row up to
+ * the next quote (pandas would raise "EOF inside string"; silently merging lines is worse). */
+static int resync(tide_csv_state *s, const char *rec, const char *qopen, const char *end, int eof, int64_t field,
+                  const char **next)
+{
+    const char *nl = memchr(rec, s->nl, (size_t)(end - rec));
+    if (!nl && !eof) return 0;
+    int64_t line = s->line, opened = line;
+    for (const char *z = rec; (z = memchr(z, s->nl, (size_t)(qopen - z))); z++) opened++;
+    if (s->in_header)
+        return tide_errorf("%s: line %lld: the header's quote in field %lld never closes", s->path,
+                           (long long)opened, (long long)field + 1);
+    s->last_nl = nl != NULL;
+    *next = nl ? nl + 1 : end;
+    s->line++;
+    s->res->lines = s->line - 1;
+    s->quote_line = opened;
+    return finish_row(s, field + 1, TIDE_BAD_QUOTE, (int)field, line);
+}
 
 /* Parses one record at p. Returns 1 (record consumed, *next set), 0 (need more input),
  * -1 (error set). */
-static int parse_record(st_t *s, const char *p, const char *end, int eof, const char **next)
+static int parse_record(tide_csv_state *s, const char *p, const char *end, int eof, const char **next)
 {
-    const char sep = s->o->sep, quote = s->o->quote;
+    const char sep = s->o->sep, quote = s->o->quote, nl = s->nl;
+    const char cr = nl == '\r' ? ' ' : '\r'; /* a CR before the line end is a blank */
     const int ws = s->o->whitespace;
-    int64_t field = 0, nl_extra = 0;
+    const int *const fmap = s->fmap; /* locals: stores into the columns may alias s */
+    const int64_t nfmap = s->nfmap;
+    const char *const rec = p, *qspan = NULL; /* qspan: a quoted field that spans lines */
+    int64_t field = 0, nl_extra = 0, qfield = 0;
     int bad = -1, badcol = -1, blank = 0;
     const int64_t row = s->res->n;
     s->nhdr = 0; /* a record re-parsed after a refill starts its header over */
     for (;;) {
-        span_t sp = {p, p, 0};
+        tide_csv_span sp = {p, p, 0, 0};
         int quoted = 0;
         if (ws) {
-            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+            while (p < end && (*p == ' ' || *p == '\t' || *p == cr)) p++;
             if (p == end && !eof) return 0;
-            if (p == end || *p == '\n') { /* no more fields */
+            if (p == end || *p == nl) { /* no more fields */
                 if (field == 0) blank = 1;
                 break;
             }
@@ -247,42 +252,46 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
                 if (q + 1 < end && q[1] == quote) { sp.esc = 1; q += 2; continue; }
                 break;
             }
+            if (q && (size_t)(q - p) > MAX_QUOTED) q = NULL;
             if (!q) {
-                if (!eof) return 0;
-                if (bad < 0) { bad = TIDE_BAD_QUOTE; badcol = (int)field; }
-                p = end;
-                for (const char *z = sp.p; (z = memchr(z, '\n', (size_t)(end - z))); z++) nl_extra++;
-                break;
+                if (!eof && (size_t)(end - p) <= MAX_QUOTED) return 0;
+                s->quote_open = 1;
+                return resync(s, rec, p, end, eof, field, next);
             }
             sp.p = p + 1;
             sp.e = q;
-            for (const char *z = sp.p; (z = memchr(z, '\n', (size_t)(q - z))); z++) nl_extra++;
+            sp.quoted = 1;
+            int64_t nq = 0;
+            for (const char *z = sp.p; (z = memchr(z, nl, (size_t)(q - z))); z++) nq++;
+            if (nq && !qspan) { qspan = p; qfield = field; }
+            nl_extra += nq;
             p = q + 1;
-            if (p < end && *p != '\n' && (ws ? (*p != ' ' && *p != '\t' && *p != '\r') : *p != sep) &&
-                !(*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
+            if (p < end && *p != nl && (ws ? (*p != ' ' && *p != '\t' && *p != cr) : *p != sep) &&
+                !(*p == cr && (p + 1 == end || p[1] == nl))) {
                 /* stray text after the closing quote: skip to the field's end */
                 if (bad < 0) { bad = TIDE_BAD_QUOTE; badcol = (int)field; }
-                while (p < end && *p != '\n' && *p != sep) p++;
+                if (nq) { qspan = sp.p - 1; qfield = field; }
+                while (p < end && *p != nl && *p != sep) p++;
                 if (p == end && !eof) return 0;
             }
-            if (p < end && *p == '\r' && !ws) {
+            if (p < end && *p == cr && !ws) {
                 if (p + 1 == end && !eof) return 0;
                 p++;
             }
         } else if (ws) {
-            while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
+            while (p < end && *p != ' ' && *p != '\t' && *p != cr && *p != nl) p++;
             if (p == end && !eof) return 0;
             sp.e = p;
         } else {
-            p = scan_sep_nl(p, end, sep);
+            p = scan_sep_nl(p, end, sep, nl);
             if (p == end && !eof) return 0; /* the record continues past the buffer */
             sp.e = p;
-            if ((p == end || *p == '\n') && sp.e > sp.p && sp.e[-1] == '\r') sp.e--;
+            if ((p == end || *p == nl) && sp.e > sp.p && sp.e[-1] == cr) sp.e--;
         }
         if (s->in_header) {
-            if (push_header_field(s, sp) != TIDE_OK) return -1;
-        } else if (field < s->nfmap && s->fmap[field] >= 0 && bad < 0) {
-            int c = s->fmap[field];
+            if (tide_csv_push_header_field(s, sp) != TIDE_OK) return -1;
+        } else if (field < nfmap && fmap[field] >= 0 && bad < 0) {
+            int c = fmap[field];
             if (sp.esc && s->cols[c].type == TIDE_CSV_ID && unescape(s, c, &sp) != TIDE_OK) return -1;
             int r = convert(s, c, sp, row);
             if (r >= 0) { bad = r; badcol = c; }
@@ -300,19 +309,24 @@ static int parse_record(st_t *s, const char *p, const char *end, int eof, const 
         field++;
         break;
     }
+    /* A quoted line break is accepted only in a consistent record: otherwise the quote was
+     * stray and the lines it joined are records of their own. */
+    if (qspan && !s->in_header && (bad == TIDE_BAD_QUOTE || (s->expect && field != s->expect)))
+        return resync(s, rec, qspan, end, eof, qfield, next);
     s->last_nl = p < end;
-    if (p < end) p++; /* the '\n' */
+    if (p < end) p++; /* the line end */
     *next = p;
     int64_t line = s->line;
     s->line += 1 + nl_extra;
     s->res->lines = s->line - 1;
+    s->res->quoted_lines += nl_extra;
     if (blank) { /* an empty line; the empty "field" it held is not an error */
         s->res->blank++;
         return 1;
     }
     if (s->in_header) {
         s->in_header = 0;
-        return finish_header(s) == TIDE_OK ? 1 : -1;
+        return tide_csv_finish_header(s) == TIDE_OK ? 1 : -1;
     }
     return finish_row(s, field, bad, badcol, line);
 }
@@ -324,12 +338,13 @@ static inline int same_key(const char *a, const char *b, size_t n)
     return 1;
 }
 
-static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t line)
+static inline __attribute__((always_inline)) int finish_row(tide_csv_state *s, int64_t nfields, int bad, int badcol,
+                                                            int64_t line)
 {
     tide_csv_result *r = s->res;
     if (bad != TIDE_BAD_QUOTE) {
         if (s->expect == 0 && nfields >= s->nfmap) s->expect = nfields;
-        if (nfields != s->expect) {
+        if (nfields != s->expect || nfields < s->nfmap) { /* a short row never keeps stale values */
             bad = TIDE_BAD_FIELDS;
             badcol = -1;
         }
@@ -360,68 +375,30 @@ static int finish_row(st_t *s, int64_t nfields, int bad, int badcol, int64_t lin
         return 1;
     }
     r->bad[bad]++;
+    int64_t opened = s->quote_line;
+    s->quote_line = 0;
+    /* only the first skipped row's message is kept: formatting one per dropped row cost ~11%
+     * of the parse time on logs with many bad rows */
+    if (!s->o->strict && r->first_bad[0]) return 1;
     char msg[256], nb[24];
     if (bad == TIDE_BAD_FIELDS)
         snprintf(msg, sizeof msg, "line %lld: %s (%lld fields, expected %lld)", (long long)line,
                  tide_csv_reason_names[bad], (long long)nfields, (long long)s->expect);
+    else if (bad == TIDE_BAD_QUOTE && opened > line)
+        snprintf(msg, sizeof msg, "line %lld: field %d: %s (the quote opened on line %lld)",
+                 (long long)line, badcol + 1, tide_csv_reason_names[bad], (long long)opened);
     else if (bad == TIDE_BAD_QUOTE)
         snprintf(msg, sizeof msg, "line %lld: field %d: %s", (long long)line, badcol + 1,
                  tide_csv_reason_names[bad]);
     else
         snprintf(msg, sizeof msg, "line %lld: column '%s': %s", (long long)line,
-                 col_name(s, badcol, nb, sizeof nb), tide_csv_reason_names[bad]);
+                 tide_csv_col_name(s, badcol, nb, sizeof nb), tide_csv_reason_names[bad]);
     if (s->o->strict) {
         tide_errorf("%s: %s", s->path, msg);
         return -1;
     }
-    if (!r->first_bad[0]) snprintf(r->first_bad, sizeof r->first_bad, "%s", msg);
+    snprintf(r->first_bad, sizeof r->first_bad, "%s", msg);
     return 1;
-}
-
-static int hdr_eq(const st_t *s, span_t h, const char *name)
-{
-    const char *p = h.p, *e = h.e;
-    trim(&p, &e);
-    size_t k = 0, n = strlen(name);
-    for (; p < e; p++, k++) {
-        if (k >= n || *p != name[k]) return 0;
-        if (h.esc && *p == s->o->quote && p + 1 < e && p[1] == s->o->quote) p++;
-    }
-    return k == n;
-}
-
-static int finish_header(st_t *s)
-{
-    s->res->header_fields = s->nhdr;
-    if (!s->o->nfields) s->expect = s->nhdr;
-    s->nfmap = 0;
-    for (int c = 0; c < s->ncols; c++) {
-        if (s->cols[c].type == TIDE_CSV_LINE) continue;
-        int64_t f = -1;
-        if (s->cols[c].name) {
-            for (int64_t i = 0; i < s->nhdr && f < 0; i++)
-                if (hdr_eq(s, s->hdr[i], s->cols[c].name)) f = i;
-        } else if (s->cols[c].index < s->nhdr) {
-            f = s->cols[c].index;
-        }
-        if (f < 0 || f >= 64) {
-            char have[160] = "";
-            size_t k = 0;
-            for (int64_t i = 0; i < s->nhdr && k + 2 < sizeof have; i++) {
-                int w = snprintf(have + k, sizeof have - k, "%s%.*s", i ? "," : "",
-                                 (int)(s->hdr[i].e - s->hdr[i].p), s->hdr[i].p);
-                if (w < 0) break;
-                k += (size_t)w;
-            }
-            char nb[24];
-            return tide_errorf("%s: missing column '%s' (header has: %s)", s->path,
-                               col_name(s, c, nb, sizeof nb), have);
-        }
-        if (s->fmap[f] >= 0) return tide_errorf("%s: field %lld selected twice", s->path, (long long)f + 1);
-        s->fmap[f] = c;
-        if (f + 1 > s->nfmap) s->nfmap = (int)f + 1;
-    }
-    return TIDE_OK;
 }
 
 void tide_csv_result_free(tide_csv_result *res)
@@ -440,7 +417,7 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
 {
     memset(res, 0, sizeof *res);
     if (ncols < 1 || ncols > 64) return tide_errorf("csv: between 1 and 64 columns, got %d", ncols);
-    st_t *s = calloc(1, sizeof *s);
+    tide_csv_state *s = calloc(1, sizeof *s);
     res->cols = calloc((size_t)ncols, sizeof *res->cols);
     res->types = calloc((size_t)ncols, sizeof *res->types);
     if (!s || !res->cols || !res->types) {
@@ -456,27 +433,23 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
     s->line = 1;
     s->expect = opts->nfields;
     s->in_header = opts->header;
-    for (int i = 0; i < 64; i++) s->fmap[i] = -1;
     int rc = TIDE_OK;
+    int64_t fld[64];
     for (int c = 0; c < ncols; c++) {
         res->types[c] = cols[c].type;
+        fld[c] = -1;
         if (cols[c].type == TIDE_CSV_ID && !cols[c].intern) {
             rc = tide_errorf("csv: id column %d has no interner", c + 1);
             goto done;
         }
         if (cols[c].type == TIDE_CSV_LINE || opts->header) continue;
-        if (cols[c].name || cols[c].index < 0 || cols[c].index >= 64) {
-            rc = tide_errorf("csv: column %d needs a field index in 0..63 without a header", c + 1);
+        if (cols[c].name || cols[c].index < 0 || cols[c].index >= MAX_FIELD) {
+            rc = tide_errorf("csv: column %d needs a field index in 0..%d without a header", c + 1, MAX_FIELD - 1);
             goto done;
         }
-        if (s->fmap[cols[c].index] >= 0) {
-            rc = tide_errorf("csv: field %d selected twice", cols[c].index + 1);
-            goto done;
-        }
-        s->fmap[cols[c].index] = c;
-        if (cols[c].index + 1 > s->nfmap) s->nfmap = cols[c].index + 1;
+        fld[c] = cols[c].index;
     }
-    if (opts->whitespace && opts->quote == 0) { /* nothing */ }
+    if (!opts->header && (rc = tide_csv_build_fmap(s, fld)) != TIDE_OK) goto done;
     tide_csv_src src;
     if ((rc = tide_csv_src_open(&src, path)) != TIDE_OK) goto done;
     uint64_t est_size = src.gz ? 0 : src.size;
@@ -494,7 +467,7 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         rc = tide_errorf("csv: out of memory");
         goto done;
     }
-    int eof = 0, first = 1;
+    int eof = 0, first = 1, ready = 0;
     for (;;) {
         while (!eof && len < cap) {
             int64_t r = tide_csv_src_read(&src, buf + len, cap - len, path);
@@ -505,13 +478,17 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
             if (r > 0 && !src.gz) break; /* parse what we have; plain reads are large */
         }
         const char *p = buf, *end = buf + len;
-        if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
         if (first && eof && p == end) {
             rc = tide_errorf("%s: empty file (no data)", path);
             goto out;
         }
-        first = 0;
-        while (p < end) {
+        /* nothing is parsed before the BOM and the line end are known (tiny chunks) */
+        if (!ready && (len >= 3 || eof)) {
+            if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+            first = 0;
+            ready = detect_nl(s, p, end, eof);
+        }
+        while (ready && p < end) {
             if (res->n >= res->cap && grow_rows(res, est_size) != TIDE_OK) {
                 rc = TIDE_ERR;
                 goto out;
@@ -540,12 +517,16 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         }
     }
     if (s->in_header) rc = tide_errorf("%s: empty file (no header)", path);
-    if (rg) rg->last_nl = s->last_nl;
+    if (rg) {
+        rg->last_nl = s->last_nl && !s->quote_open;
+        rg->expect = s->expect;
+    }
 out:
     free(buf);
     tide_csv_src_close(&src);
 done:
     for (int c = 0; c < 64; c++) free(s->scratch[c]);
+    free(s->fmap);
     free(s->hdr);
     free(s);
     return rc;

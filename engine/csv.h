@@ -1,11 +1,17 @@
 /* csv.h — fast streaming reader for delimited behaviour logs.
  *
- * Reads CSV/TSV or any single-byte separator (RFC 4180 quoting, CRLF or LF, optional header,
- * optional UTF-8 BOM), plain or gzip (detected by its magic bytes, read with zlib), in fixed
- * chunks: memory stays proportional to the selected columns, never to the file. A schema
- * selects fields by header name or index and types them; only rows whose every selected field
- * converts are kept. Malformed rows are skipped and counted per reason, or in strict mode the
- * first one fails the read with "file:line: column 'name': reason".
+ * Reads CSV/TSV or any single-byte separator (RFC 4180 quoting, LF, CRLF or CR-only line
+ * ends, optional header, optional UTF-8 BOM), plain or gzip (detected by its magic bytes;
+ * concatenated members are read, anything else after them is an error), from a file or a
+ * stream (pipe, /dev/stdin), in fixed chunks: memory stays proportional to the selected
+ * columns, never to the file. A schema selects fields by header name or index and types
+ * them; only rows whose every selected field converts are kept. Malformed rows are skipped and
+ * counted per reason, or in strict mode the first one fails the read with
+ * "file:line: column 'name': reason".
+ *
+ * Fields are trimmed of blanks, ids too unless quoted (a quote keeps them literally). A
+ * quoted field may span lines only inside a consistent record (see csv.c, resync): a stray
+ * quote drops the line it opened on, not every line up to the next quote.
  *
  * Id columns are interned (intern.h) only once the whole row is known to be valid, so ids stay
  * dense over the kept rows. Numbers and dates are parsed by hand (no strtod/strptime: locale
@@ -45,6 +51,7 @@ enum {
     TIDE_BAD_UTF8,       /* id is not valid UTF-8 */
     TIDE_BAD_EMPTY_ID,   /* id field is empty */
     TIDE_BAD_MISSING,    /* required number/time field is empty */
+    TIDE_BAD_NUL,        /* id holds a NUL byte (a corrupt or binary file) */
     TIDE_BAD_NREASONS
 };
 extern const char *const tide_csv_reason_names[TIDE_BAD_NREASONS];
@@ -83,6 +90,8 @@ typedef struct {
     int64_t bad[TIDE_BAD_NREASONS];
     int64_t lines;             /* physical lines read */
     int64_t blank;             /* empty lines skipped (not errors) */
+    int64_t quoted_lines;      /* line breaks inside kept or dropped records' quoted fields:
+                                * lines = header + n + dropped + blank + quoted_lines */
     uint64_t bytes;            /* uncompressed bytes parsed */
     int64_t header_fields;     /* number of header fields (0 without header) */
     char first_bad[256];       /* "line N: column 'x': reason" of the first skipped row */

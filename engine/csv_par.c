@@ -53,16 +53,21 @@ static int n_threads(void)
 }
 
 /* Plans the split: part starts in starts[0..n) (starts[0] = 0), the header prefix length and
- * (without a header) the field count. Returns the number of parts; 1 means sequential. */
-static int plan(const char *path, const tide_csv_opts *o, uint64_t *starts, uint64_t *size,
+ * (without a header) a guess of the field count: that of the first line reaching every
+ * selected field (nfmap of them), the rule the sequential reader follows. Part 0 learns the
+ * count itself and tide_csv_read checks the guess against it, so a wrong guess costs a
+ * sequential re-read, never different rows. Returns the number of parts; 1 means sequential. */
+static int plan(const char *path, const tide_csv_opts *o, int64_t nfmap, uint64_t *starts, uint64_t *size,
                 char *head, size_t *head_len, int64_t *nfields)
 {
     if (o->strict || o->max_rows || o->whitespace || o->sep == 0) return 1;
     int want = n_threads();
     if (want < 2) return 1;
+    struct stat st;
+    /* stat before open: opening a fifo here would take the writer's data from the real read */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 1;
     int fd = open(path, O_RDONLY);
     if (fd < 0) return 1;
-    struct stat st;
     int n = 1;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) goto out;
     *size = (uint64_t)st.st_size;
@@ -73,18 +78,23 @@ static int plan(const char *path, const tide_csv_opts *o, uint64_t *starts, uint
     if (!nl) goto out;
     size_t first_len = (size_t)(nl - head) + 1;
     if (o->quote && memchr(head, o->quote, first_len)) goto out; /* keep odd headers simple */
+    if (memchr(head, '\r', first_len) && nl[-1] != '\r') goto out; /* CR line ends: sequential */
     uint64_t data_start = 0;
     if (o->header) {
         *head_len = first_len;
         data_start = first_len;
-    } else if (!o->nfields) { /* field count of the first line, as the sequential reader sets it */
-        const char *b = head, *e = nl;
-        if (e - b >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
-        if (e > b && e[-1] == '\r') e--;
-        if (e == b) goto out;
-        int64_t f = 1;
-        for (const char *q = b; q < e; q++) f += *q == o->sep;
-        *nfields = f;
+    } else if (!o->nfields) {
+        const char *b = head, *end = head + r;
+        if (end - b >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
+        for (*nfields = 0; !*nfields;) {
+            const char *e = memchr(b, '\n', (size_t)(end - b));
+            if (!e || (o->quote && memchr(b, o->quote, (size_t)(e - b)))) goto out;
+            const char *le = e > b && e[-1] == '\r' ? e - 1 : e;
+            int64_t f = 1;
+            for (const char *q = b; q < le; q++) f += *q == o->sep;
+            if (le > b && f >= nfmap) *nfields = f; /* blank lines do not count */
+            b = e + 1;
+        }
     }
     int parts = (int)((*size - data_start) / MIN_PART_BYTES);
     if (parts > want) parts = want;
@@ -172,6 +182,11 @@ static int merge(part_t *parts, int n, const tide_csv_col *cols, int ncols, int 
                 snprintf(res->first_bad, sizeof res->first_bad, "line %lld%s", ln + (long long)base, pr->first_bad + used);
             else
                 snprintf(res->first_bad, sizeof res->first_bad, "%s", pr->first_bad);
+            char *op = strstr(res->first_bad, "opened on line "); /* the other line number in it */
+            long long ol;
+            if (k && op && sscanf(op, "opened on line %lld", &ol) == 1)
+                snprintf(op, sizeof res->first_bad - (size_t)(op - res->first_bad), "opened on line %lld)",
+                         ol + (long long)base);
         }
         lines_before += pr->lines - (k && header ? 1 : 0);
         row += pr->n;
@@ -188,8 +203,10 @@ int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_co
     uint64_t starts[MAX_PARTS], size = 0;
     static _Thread_local char head[PROBE];
     size_t head_len = 0;
-    int64_t nfields = opts->nfields;
-    int n = ncols >= 1 && ncols <= 64 ? plan(path, opts, starts, &size, head, &head_len, &nfields) : 1;
+    int64_t nfields = opts->nfields, nfmap = 0;
+    for (int c = 0; c < ncols && c < 64; c++)
+        if (cols[c].type != TIDE_CSV_LINE && !cols[c].name && cols[c].index + 1 > nfmap) nfmap = cols[c].index + 1;
+    int n = ncols >= 1 && ncols <= 64 ? plan(path, opts, nfmap, starts, &size, head, &head_len, &nfields) : 1;
     if (n < 2) return tide_csv_read_range(path, opts, cols, ncols, res, NULL);
     for (int c = 0; c < ncols; c++)
         if (cols[c].type == TIDE_CSV_ID && !cols[c].intern) return tide_csv_read_range(path, opts, cols, ncols, res, NULL);
@@ -200,8 +217,10 @@ int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_co
         part_t *p = &parts[k];
         p->path = path;
         p->opts = *opts;
-        p->opts.nfields = nfields;
-        if (k) p->opts.progress = NULL;
+        if (k) { /* part 0 starts where the file does and learns the field count itself */
+            p->opts.nfields = nfields;
+            p->opts.progress = NULL;
+        }
         p->ncols = ncols;
         memcpy(p->cols, cols, (size_t)ncols * sizeof *cols);
         for (int c = 0; c < ncols; c++)
@@ -233,6 +252,8 @@ int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_co
         }
         if (k + 1 < n && !parts[k].rg.last_nl) ok = 0; /* split inside a record: redo sequentially */
     }
+    if (ok && parts[0].rg.expect != nfields && !opts->nfields && !opts->header)
+        ok = 0; /* the field count guessed for parts 1.. is not the one part 0 settled on */
     if (!ok) {
         free_parts(parts, n);
         return tide_csv_read_range(path, opts, cols, ncols, res, NULL);

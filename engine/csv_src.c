@@ -1,6 +1,7 @@
-/* csv_src.c — the CSV reader's input: a plain file read with read()/pread() (optionally a
- * byte range after a prefix, for parallel parts) or a gzip stream (zlib, detected by the
- * magic bytes 1f 8b). Truncated or corrupt gzip data is an error, never silent data loss.
+/* csv_src.c — the CSV reader's input: a plain file or stream (pipe, /dev/stdin) read with
+ * read()/pread() (optionally a byte range after a prefix, for parallel parts) or gzip
+ * (csv_gz.c, detected by the magic bytes 1f 8b). Truncated or corrupt gzip data is an error,
+ * never silent data loss.
  *
  * Gzip is inflated on a helper thread into a small ring of blocks while the parser consumes
  * the previous ones, so a .gz log costs max(inflate, parse) instead of their sum
@@ -21,7 +22,7 @@
 #define PIPE_BLOCK ((size_t)1 << 20)
 
 struct tide_gz_pipe {
-    gzFile gz;
+    tide_gz *gz;
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -32,19 +33,6 @@ struct tide_gz_pipe {
     uint64_t offset; /* compressed bytes consumed, for progress */
     char err[256];
 };
-
-/* One gzread, checked: bytes (0 at the end) or -1 with msg filled. */
-static int gz_read_checked(gzFile gz, char *buf, size_t n, char *msg, size_t msgn)
-{
-    int r = gzread(gz, buf, (unsigned)(n > (1u << 30) ? (1u << 30) : n));
-    int err = Z_OK;
-    const char *m = gzerror(gz, &err);
-    if (r < 0 || (err != Z_OK && err != Z_STREAM_END)) {
-        snprintf(msg, msgn, "corrupt or truncated gzip data (%s)", err == Z_BUF_ERROR ? "unexpected end of file" : m);
-        return -1;
-    }
-    return r;
-}
 
 static void *gz_producer(void *arg)
 {
@@ -58,8 +46,8 @@ static void *gz_producer(void *arg)
         if (stop) break;
         /* buf[tail] is free: the consumer only reads filled blocks */
         char msg[256];
-        int r = gz_read_checked(p->gz, p->buf[tail], PIPE_BLOCK, msg, sizeof msg);
-        uint64_t off = (uint64_t)gzoffset(p->gz);
+        int64_t r = tide_gz_read(p->gz, p->buf[tail], PIPE_BLOCK, msg, sizeof msg);
+        uint64_t off = tide_gz_offset(p->gz);
         pthread_mutex_lock(&p->mu);
         p->offset = off;
         if (r < 0) {
@@ -87,7 +75,7 @@ static void pipe_free(struct tide_gz_pipe *p)
 }
 
 /* Starts the inflate thread; NULL (caller reads inline) if threads are off or unavailable. */
-static struct tide_gz_pipe *pipe_start(gzFile gz)
+static struct tide_gz_pipe *pipe_start(tide_gz *gz)
 {
     const char *env = getenv("TIDE_THREADS");
     if (env && atoi(env) == 1) return NULL;
@@ -145,26 +133,42 @@ int tide_csv_src_open(tide_csv_src *s, const char *path)
     s->fd = open(path, O_RDONLY);
     if (s->fd < 0) return tide_errorf("%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(s->fd, &st) == 0) s->size = (uint64_t)st.st_size;
+    if (fstat(s->fd, &st) != 0) {
+        close(s->fd);
+        return tide_errorf("%s: cannot stat: %s", path, strerror(errno));
+    }
     if (S_ISDIR(st.st_mode)) {
         close(s->fd);
         return tide_errorf("%s: is a directory", path);
     }
-    if (s->size == 0) {
+    if (S_ISREG(st.st_mode)) s->size = (uint64_t)st.st_size; /* a pipe's size is unknown: 0 */
+    /* sniff gzip with read(), not pread(): a pipe cannot seek; the bytes are served back */
+    size_t got = 0;
+    while (got < 2) {
+        ssize_t r = read(s->fd, s->magic + got, 2 - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            close(s->fd);
+            return tide_errorf("%s: read error: %s", path, strerror(errno));
+        }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    if (got == 0) {
         close(s->fd);
         return tide_errorf("%s: empty file", path);
     }
-    unsigned char magic[2] = {0, 0};
-    ssize_t r = pread(s->fd, magic, 2, 0);
-    if (r == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-        s->gz = gzdopen(s->fd, "rb"); /* takes over fd */
+    if (got == 2 && s->magic[0] == 0x1f && s->magic[1] == 0x8b) {
+        s->gz = tide_gz_open(s->fd, s->magic, 2); /* takes over fd */
         if (!s->gz) {
             close(s->fd);
-            return tide_errorf("%s: cannot open gzip stream", path);
+            return tide_errorf("%s: out of memory for the gzip stream", path);
         }
-        gzbuffer(s->gz, 1 << 18);
         s->pipe = pipe_start(s->gz);
+        return TIDE_OK;
     }
+    s->prefix = (const char *)s->magic;
+    s->prefix_len = got;
     return TIDE_OK;
 }
 
@@ -173,12 +177,12 @@ int64_t tide_csv_src_read(tide_csv_src *s, char *buf, size_t n, const char *path
     if (s->pipe) return pipe_read(s, buf, n, path);
     if (s->gz) {
         char msg[256];
-        int r = gz_read_checked(s->gz, buf, n, msg, sizeof msg);
+        int64_t r = tide_gz_read(s->gz, buf, n, msg, sizeof msg);
         if (r < 0) {
             tide_errorf("%s: %s", path, msg);
             return -1;
         }
-        s->done = (uint64_t)gzoffset(s->gz);
+        s->done = tide_gz_offset(s->gz);
         return r;
     }
     if (s->prefix_pos < s->prefix_len) {
@@ -218,7 +222,7 @@ void tide_csv_src_close(tide_csv_src *s)
         pipe_free(p);
         s->pipe = NULL;
     }
-    if (s->gz) gzclose(s->gz);
+    if (s->gz) tide_gz_close(s->gz);
     else if (s->fd >= 0) close(s->fd);
 }
 

@@ -63,6 +63,27 @@ void tide_binary_scores(int64_t n, const float *p, const float *y, double thr, d
  * Σ_b (n_b / n) |mean(y)_b − mean(p)_b|. */
 double tide_ece(int64_t n, const float *p, const float *y, int n_bins);
 
+/* Average precision, sklearn's average_precision_score: sum over thresholds (each distinct
+ * score, highest first) of (R_k - R_{k-1}) P_k, no interpolation. NaN without positives. */
+double tide_average_precision(int64_t n, const float *score, const float *y);
+/* Top k = ceil(k_frac n) rows by score (a tie group cut by the boundary contributes its
+ * positives pro rata: the expectation under random tie-breaking). out = {lift = precision@k /
+ * base rate, precision@k, share of all positives captured}; lift is NaN without positives. */
+int tide_lift_at(int64_t n, const float *score, const float *y, double k_frac, double out[3]);
+/* Cumulative gain: after each group of tied scores (highest first), frac = rows targeted / n and
+ * captured = positives among them / all positives; starts at (0, 0). frac and captured need
+ * room for n + 1 entries; returns the count written, or TIDE_ERR. */
+int64_t tide_gain_curve(int64_t n, const float *score, const float *y, double *frac, double *captured);
+
+/* ---- metrics_calib.c ---- */
+/* Brier score: mean (p - y)^2. */
+double tide_brier(int64_t n, const float *p, const float *y);
+/* Reliability diagram with nb bins: edges [nb + 1] are uniform on [0, 1] or, with quantile,
+ * numpy percentiles of p; a probability goes to the bin whose interior edges below it are
+ * strictly below it (bins (lo, hi], the first one closed), as sklearn's calibration_curve.
+ * stats [nb * 3] = per bin {count, sum of p, sum of y}. */
+int tide_reliability(int64_t n, const float *p, const float *y, int nb, int quantile, double *edges, double *stats);
+
 /* Beyond accuracy over top-K lists items [B, K] (−1 = empty slot):
  * coverage = distinct recommended items / n_items;
  * novelty  = mean over recommended slots of −log2(max(pop_i, 1) / n_pop_users), pop = number of

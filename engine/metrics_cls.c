@@ -1,5 +1,5 @@
 /* metrics_cls.c — binary-classification metrics (AUC with tied scores, log-loss, confusion
- * scores, expected calibration error) and beyond-accuracy metrics of top-K lists (coverage,
+ * scores, expected calibration error, average precision, lift, cumulative gain) and beyond-accuracy metrics of top-K lists (coverage,
  * novelty, intra-list diversity). Contracts in metrics.h. */
 #include <math.h>
 #include <stdlib.h>
@@ -124,4 +124,83 @@ int tide_beyond_accuracy(int64_t B, int K, const int32_t *items, int64_t n_items
     out[1] = nslots > 0 ? nov / nslots : NAN;
     out[2] = nlists > 0 ? ild / nlists : NAN;
     return TIDE_OK;
+}
+
+/* ---- ranking of binary outcomes by a score: average precision, lift, gain ---- */
+
+/* (score, label) pairs sorted by score ascending (callers walk them from the top), and the
+ * number of positives */
+static sy_pair *sorted_pairs(int64_t n, const float *score, const float *y, double *npos)
+{
+    sy_pair *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) return NULL;
+    *npos = 0;
+    for (int64_t i = 0; i < n; i++) { v[i].s = score[i]; v[i].y = y[i]; *npos += y[i] > 0.5; }
+    qsort(v, (size_t)n, sizeof *v, cmp_sy);
+    return v;
+}
+
+/* the group of scores tied with v[i], walking down: returns its lowest index, adds positives */
+static int64_t tie_group(const sy_pair *v, int64_t i, double *pos)
+{
+    int64_t j = i;
+    while (j > 0 && v[j - 1].s == v[i].s) j--;
+    for (int64_t q = j; q <= i; q++) *pos += v[q].y > 0.5;
+    return j;
+}
+
+double tide_average_precision(int64_t n, const float *score, const float *y)
+{
+    double P, tp = 0, prev = 0, ap = 0;
+    sy_pair *v = sorted_pairs(n, score, y, &P);
+    if (!v) return NAN;
+    for (int64_t i = n - 1; i >= 0;) {
+        int64_t j = tie_group(v, i, &tp);
+        double prec = tp / (double)(n - j), rec = P > 0 ? tp / P : 0;
+        ap += (rec - prev) * prec;
+        prev = rec;
+        i = j - 1;
+    }
+    free(v);
+    return P > 0 ? ap : NAN;
+}
+
+int tide_lift_at(int64_t n, const float *score, const float *y, double k_frac, double out[3])
+{
+    if (n < 1 || !(k_frac > 0 && k_frac <= 1)) return tide_errorf("lift_at: need n >= 1 and k_frac in (0, 1], got n = %lld, k_frac = %g", (long long)n, k_frac);
+    double P, tp = 0, k = ceil(k_frac * (double)n - 1e-9);
+    sy_pair *v = sorted_pairs(n, score, y, &P);
+    if (!v) return tide_errorf("lift_at: out of memory");
+    for (int64_t i = n - 1; i >= 0;) {
+        double before = tp;
+        int64_t j = tie_group(v, i, &tp);
+        double taken = (double)(n - j);
+        if (taken >= k) { /* the cut falls inside this tie group: share its positives pro rata */
+            double g = (double)(i - j + 1), need = k - (double)(n - 1 - i);
+            tp = before + (tp - before) * need / g;
+            break;
+        }
+        i = j - 1;
+    }
+    free(v);
+    out[1] = tp / k;                                /* precision in the top k */
+    out[2] = P > 0 ? tp / P : NAN;                  /* share of positives captured */
+    out[0] = P > 0 ? out[1] / (P / (double)n) : NAN; /* lift = precision / base rate */
+    return TIDE_OK;
+}
+
+int64_t tide_gain_curve(int64_t n, const float *score, const float *y, double *frac, double *captured)
+{
+    double P, tp = 0;
+    sy_pair *v = sorted_pairs(n, score, y, &P);
+    if (!v) return tide_errorf("gain_curve: out of memory");
+    int64_t m = 0;
+    frac[m] = 0, captured[m++] = 0;
+    for (int64_t i = n - 1; i >= 0;) {
+        int64_t j = tie_group(v, i, &tp);
+        frac[m] = (double)(n - j) / (double)n, captured[m++] = P > 0 ? tp / P : NAN;
+        i = j - 1;
+    }
+    free(v);
+    return m;
 }

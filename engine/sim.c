@@ -37,6 +37,7 @@ void tide_sim_default_config(tide_sim_config *c)
     c->hawkes = 1;
     c->churn = 1;
     c->join_visit = 1;
+    c->review_noise = 1;
 }
 
 static const char *law_names[] = {"exponential", "mixture", "power"};
@@ -93,6 +94,12 @@ static int validate(const tide_sim_config *c)
             c->price_sigma < 5 && c->dwell_median > 0 && c->dwell_median < 1e5 &&
             c->dwell_sigma >= 0 && c->dwell_sigma < 5))
         return tide_errorf("sim: price/dwell medians must be positive, sigmas in [0, 5)");
+    if (BAD(fabs(c->sentiment) <= 5))
+        return tide_errorf("sim: sentiment strength must be in [-5, 5] (got %g)", c->sentiment);
+    if (BAD(c->p_review >= 0 && c->p_review <= 1))
+        return tide_errorf("sim: p_review must be a probability (got %g)", c->p_review);
+    if (BAD(c->review_noise >= 0 && c->review_noise <= 100))
+        return tide_errorf("sim: review_noise must be in [0, 100] (got %g)", c->review_noise);
     if (c->n_segments < 1 || c->n_segments > TIDE_SIM_MAX_SEGMENTS)
         return tide_errorf("sim: 1..%d segments (got %d)", TIDE_SIM_MAX_SEGMENTS, c->n_segments);
     for (int i = 0; i < c->n_segments; i++) {

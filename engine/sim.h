@@ -21,14 +21,22 @@
  *    visit was self-excited), 1 + Geometric pv rows, a funnel pv → click → cart → fav → buy with
  *    conditional rates p_click, p_cart, p_fav, p_buy; items by Zipf rank within the category,
  *    ranks drifting (new items enter at the top, `drift` ranks per day); item prices
- *    log-normal around a per-category median; dwell log-normal (pv, click rows; 0 otherwise).
+ *    log-normal around a per-category median; dwell log-normal (pv, click rows; 0 otherwise);
+ *  - review sentiment (optional): a latent z_u ~ N(0, 1) from the user's own stream. With
+ *    `sentiment` = s != 0 the reactivation hazard is multiplied and the churn hazard divided
+ *    by e^(s z_u) (s = 0: no effect, the log is byte-identical). Activity while active does not
+ *    reveal z_u (the decay-law rate is untouched), so reviews carry information about returns
+ *    that behaviour alone does not. With p_review > 0 each buy row
+ *    carries, with probability p_review, a rating round(3 + 1.5 z_u + review_noise · N(0, 1))
+ *    clamped to 1..5 in an extra `rating` column (empty on other rows), drawn from a separate
+ *    stream so every other field is unchanged.
  * Times inside the model are days from the log start; the CSV has epoch seconds.
  * What a fit can recover: with hawkes = 0 and churn = 0 the gaps between visits are i.i.d.
  * S(t) (the last one censored at the horizon); with self-excitation they mix S with the short
  * kernel gaps, and churn adds dormant spells. Item i (1-based) is in category (i − 1) % C + 1.
  *
  * Output CSV (header line, rows grouped by user, time-sorted within a user):
- *   user_id,item_id,category_id,behavior,timestamp,price,dwell
+ *   user_id,item_id,category_id,behavior,timestamp,price,dwell[,rating (p_review > 0)]
  * ids are 1-based integers, behavior is pv|click|cart|fav|buy, timestamp epoch seconds,
  * price with 2 decimals, dwell integer seconds. */
 #ifndef TIDE_SIM_H
@@ -75,6 +83,9 @@ typedef struct {
     int join_visit;        /* 1: a user's first visit is at its join time (every user appears
                               in the log); 0: the process starts empty at the join time, as a
                               plain Hawkes process would (users may have no visits) */
+    double sentiment;      /* strength s: reactivation × e^(s z_u), churn ÷ e^(s z_u); 0 = off */
+    double p_review;       /* probability that a buy row carries a rating; 0 = no rating column */
+    double review_noise;   /* sd of the rating noise around 3 + 1.5 z_u */
 } tide_sim_config;
 
 /* Defaults: 3 segments (loyal, casual, at_risk), exponential law, 90 days, 20 categories. */
@@ -93,6 +104,7 @@ typedef struct {
     double mu;              /* immigrant rate 1/E[gap] (= λ for EXP; 0 if the mean is infinite) */
     double alpha, beta;     /* Hawkes kernel α e^(−βt), per day */
     double churn, react;    /* hazards per day (0 when churn is off) */
+    double sentiment;       /* latent review sentiment z_u ~ N(0, 1) (drawn whatever the config) */
 } tide_sim_truth;
 
 typedef struct tide_sim tide_sim;

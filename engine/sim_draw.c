@@ -59,7 +59,7 @@ int32_t *sim_guide_table(const double *cdf, int64_t n)
 /* Draws the truth from stream r (fresh TRUTH stream of the user). Leaves r positioned for
  * the interest profile draws. Every draw is made whatever the toggles, so turning Hawkes or
  * churn off leaves the other parameters of every user unchanged. */
-static void draw_truth(const tide_sim_config *c, sim_rng *r, tide_sim_truth *t)
+static void draw_truth(const tide_sim_config *c, sim_rng *r, tide_sim_truth *t, double z)
 {
     memset(t, 0, sizeof *t);
     double wsum = 0, u;
@@ -80,6 +80,11 @@ static void draw_truth(const tide_sim_config *c, sim_rng *r, tide_sim_truth *t)
     t->alpha = c->hawkes ? nb * beta : 0;
     t->churn = c->churn ? h : 0;
     t->react = c->churn ? re : 0;
+    /* review sentiment drives returns: e^(s z) is exactly 1 when s = 0 */
+    double m = exp(c->sentiment * z);
+    t->sentiment = z;
+    t->churn /= m;
+    t->react *= m;
     double l = t->rate;
     switch (c->law) {
     case TIDE_SIM_EXP:
@@ -101,18 +106,26 @@ static void draw_truth(const tide_sim_config *c, sim_rng *r, tide_sim_truth *t)
     }
 }
 
+/* z_u from its own stream, so the other draws of a user do not depend on it */
+static double draw_sentiment(const tide_sim *s, int64_t user)
+{
+    sim_rng r;
+    sim_rng_init(&r, s->cfg.seed, (uint64_t)user, SIM_STREAM_SENTIMENT);
+    return sim_normal(&r);
+}
+
 void tide_sim_user_truth(const tide_sim *s, int64_t user, tide_sim_truth *t)
 {
     sim_rng r;
     sim_rng_init(&r, s->cfg.seed, (uint64_t)user, SIM_STREAM_TRUTH);
-    draw_truth(&s->cfg, &r, t);
+    draw_truth(&s->cfg, &r, t, draw_sentiment(s, user));
 }
 
 void sim_user_profile(const tide_sim *s, int64_t user, tide_sim_truth *t, double *cum)
 {
     sim_rng r;
     sim_rng_init(&r, s->cfg.seed, (uint64_t)user, SIM_STREAM_TRUTH);
-    draw_truth(&s->cfg, &r, t);
+    draw_truth(&s->cfg, &r, t, draw_sentiment(s, user));
     int C = s->cfg.n_categories;
     double acc = 0;
     for (int c = 0; c < C; c++) cum[c] = (acc += sim_gamma(&r, s->cat_base[c], 1));

@@ -32,7 +32,7 @@ typedef struct {
 
 /* Independent streams of one user. */
 enum { SIM_STREAM_TRUTH = 0, SIM_STREAM_VISITS = 1, SIM_STREAM_ROWS = 2, SIM_STREAM_FUTURE = 3,
-       SIM_STREAM_ITEM = 4 };
+       SIM_STREAM_ITEM = 4, SIM_STREAM_SENTIMENT = 5, SIM_STREAM_REVIEW = 6 };
 
 static inline void sim_rng_init(sim_rng *r, uint64_t seed, uint64_t id, int stream)
 {

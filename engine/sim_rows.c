@@ -64,8 +64,9 @@ typedef struct {
     int cat;      /* 0-based */
 } row_key;
 
+/* rating: -1 no rating column, 0 an empty rating field, 1..5 a review on this row */
 static inline void put_row(sim_buf *o, const tide_sim *s, const row_key *k, int beh, int64_t ts,
-                           int64_t dwell, tide_sim_summary *sum)
+                           int64_t dwell, int rating, tide_sim_summary *sum)
 {
     if (!sim_buf_reserve(o, 128)) return;
     char *p = o->data + o->len, *p0 = p;
@@ -83,6 +84,10 @@ static inline void put_row(sim_buf *o, const tide_sim *s, const row_key *k, int 
     p = put_cents(p, s->price_cents[k->item]);
     *p++ = ',';
     p = put_u64(p, (uint64_t)dwell);
+    if (rating >= 0) {
+        *p++ = ',';
+        if (rating > 0) *p++ = (char)('0' + rating);
+    }
     *p++ = '\n';
     o->len += (size_t)(p - p0);
     sum->rows++;
@@ -95,6 +100,14 @@ static int64_t draw_dwell(sim_rng *r, double median, double sigma)
 {
     double d = median * exp(sigma * sim_normal(r));
     return d < 1 ? 1 : d > 3600 ? 3600 : (int64_t)llround(d);
+}
+
+/* The rating of a buy row (0: not reviewed), from the user's review stream. */
+static int draw_rating(const tide_sim_config *c, sim_rng *rv, double z)
+{
+    if (sim_unif(rv) >= c->p_review) return 0;
+    long r = lround(3 + 1.5 * z + c->review_noise * sim_normal(rv));
+    return r < 1 ? 1 : r > 5 ? 5 : (int)r;
 }
 
 static int pick_category(const double *cum, int C, double u)
@@ -128,6 +141,9 @@ void sim_emit_user(const tide_sim *s, int64_t u, double *cum, sim_buf *o, tide_s
     sim_rng vr, rr;
     sim_proc_init(s, u, &p, &vr);
     sim_rng_init(&rr, c->seed, (uint64_t)u, SIM_STREAM_ROWS);
+    sim_rng rv; /* reviews: their own stream, so the rows are the same with or without them */
+    sim_rng_init(&rv, c->seed, (uint64_t)u, SIM_STREAM_REVIEW);
+    const int rcol = c->p_review > 0 ? 0 : -1;
     const int C = c->n_categories;
     const int64_t rem = c->n_items % C;
     const double log_q = c->mean_pv > 1 ? log(1 - 1 / c->mean_pv) : 0;
@@ -157,17 +173,17 @@ void sim_emit_user(const tide_sim *s, int64_t u, double *cum, sim_buf *o, tide_s
             int64_t rank = pick_rank(cdf, guide, n_c, sim_unif(&rr));
             k.item = ((rank + n_c - shift) % n_c) * C + k.cat;
             int64_t dw = draw_dwell(&rr, c->dwell_median, c->dwell_sigma);
-            put_row(o, s, &k, 0, ts, dw, sum);
+            put_row(o, s, &k, 0, ts, dw, rcol, sum);
             ts += dw;
             if (sim_unif(&rr) < c->p_click) {
                 int64_t dc = draw_dwell(&rr, 2 * c->dwell_median, c->dwell_sigma);
-                put_row(o, s, &k, 1, ts, dc, sum);
+                put_row(o, s, &k, 1, ts, dc, rcol, sum);
                 ts += dc;
                 for (int b = 2; b <= 4; b++) {
                     double pb = b == 2 ? c->p_cart : b == 3 ? c->p_fav : c->p_buy;
                     if (sim_unif(&rr) >= pb) break;
                     ts += 2 + (int64_t)sim_exp(&rr, 1.0 / 20);
-                    put_row(o, s, &k, b, ts, 0, sum);
+                    put_row(o, s, &k, b, ts, 0, b == 4 && rcol == 0 ? draw_rating(c, &rv, tr.sentiment) : rcol, sum);
                 }
             }
             last = ts;

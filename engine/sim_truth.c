@@ -32,14 +32,16 @@ static void write_config(FILE *f, const tide_sim_config *c)
                "  \"zipf_items\": %.10g, \"zipf_categories\": %.10g, \"dirichlet_conc\": %.10g, "
                "\"stick\": %.10g, \"drift_ranks_per_day\": %.10g, \"price_median\": %.10g, "
                "\"price_sigma\": %.10g, \"dwell_median\": %.10g, \"dwell_sigma\": %.10g, "
-               "\"hawkes\": %s, \"churn\": %s, \"join_visit\": %s},\n",
+               "\"hawkes\": %s, \"churn\": %s, \"join_visit\": %s, \"sentiment\": %.10g, "
+               "\"p_review\": %.10g, \"review_noise\": %.10g},\n",
             (unsigned long long)c->seed, (long long)c->n_users, (long long)c->n_events,
             (long long)c->n_items, c->n_categories, tide_sim_law_name(c->law),
             (long long)c->t_start, c->horizon, c->join_spread, c->mean_pv, c->p_click, c->p_cart,
             c->p_fav, c->p_buy, tide_sim_rows_per_pv(c), c->zipf_items, c->zipf_categories,
             c->dirichlet_conc, c->stick, c->drift, c->price_median, c->price_sigma,
             c->dwell_median, c->dwell_sigma, c->hawkes ? "true" : "false",
-            c->churn ? "true" : "false", c->join_visit ? "true" : "false");
+            c->churn ? "true" : "false", c->join_visit ? "true" : "false", c->sentiment,
+            c->p_review, c->review_noise);
 }
 
 static void write_segments(FILE *f, const tide_sim_config *c)
@@ -75,11 +77,13 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
     const tide_sim_config *c = &s->cfg;
     fprintf(f, "{\"format\": \"tide.sim.truth/1\", \"time_unit\": \"day\",\n"
                "\"columns\": [\"user_id\", \"item_id\", \"category_id\", \"behavior\", "
-               "\"timestamp\", \"price\", \"dwell\"],\n"
+               "\"timestamp\", \"price\", \"dwell\"%s],\n"
                "\"notes\": \"theta uses decay.h natural parameters: exponential [rate]; mixture "
                "[w_fast, w_slow, rate_fast, rate_slow]; power [rate, a] with S=(1+rate t)^-a. "
+               "churn and react include the sentiment multiplier m = e^(strength sentiment): churn / m, react * m. "
                "mu = 1/E[return gap] (the Hawkes background rate; = rate for exponential). "
-               "Hawkes kernel alpha exp(-beta t), branching = alpha/beta. Hazards per day.\",\n");
+               "Hawkes kernel alpha exp(-beta t), branching = alpha/beta. Hazards per day.\",\n",
+            c->p_review > 0 ? ", \"rating\"" : "");
     write_config(f, c);
     if (sum)
         fprintf(f, "\"summary\": {\"rows\": %lld, \"visits\": %lld, \"users_alive_at_end\": %lld, "
@@ -93,7 +97,7 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
     write_segments(f, c);
     fprintf(f, "\"user_columns\": [\"user_id\", \"segment\", \"rate\", \"theta\", \"mu\", "
                "\"alpha\", \"beta\", \"branching\", \"churn\", \"react\", \"visits\", "
-               "\"alive_at_end\", \"top_category\"],\n\"users\": [");
+               "\"alive_at_end\", \"top_category\", \"sentiment\"],\n\"users\": [");
     double *prob = per_user ? malloc(sizeof(double) * (size_t)c->n_categories) : NULL;
     if (per_user && !prob) {
         tide_atomic_abort(&af);
@@ -106,9 +110,9 @@ int tide_sim_write_truth(const tide_sim *s, const char *path, int per_user,
         int64_t nv = tide_sim_user_visits(s, u, NULL, NULL, 0, &alive);
         fprintf(f, "%s\n[%lld, %d, %.10g, [", u ? "," : "", (long long)u + 1, t.segment + 1, t.rate);
         for (int j = 0; j < t.n_theta; j++) fprintf(f, "%s%.10g", j ? ", " : "", t.theta[j]);
-        fprintf(f, "], %.10g, %.10g, %.10g, %.10g, %.10g, %.10g, %lld, %s, %d]", t.mu, t.alpha,
-                t.beta, t.alpha / t.beta, t.churn, t.react, (long long)nv, alive ? "true" : "false",
-                tide_sim_user_profile(s, u, prob) + 1);
+        fprintf(f, "], %.10g, %.10g, %.10g, %.10g, %.10g, %.10g, %lld, %s, %d, %.10g]", t.mu,
+                t.alpha, t.beta, t.alpha / t.beta, t.churn, t.react, (long long)nv,
+                alive ? "true" : "false", tide_sim_user_profile(s, u, prob) + 1, t.sentiment);
     }
     free(prob);
     fprintf(f, "]}\n");

@@ -17,6 +17,8 @@
 #include "sim_impl.h"
 
 static const char csv_header[] = "user_id,item_id,category_id,behavior,timestamp,price,dwell\n";
+static const char csv_header_rating[] =
+    "user_id,item_id,category_id,behavior,timestamp,price,dwell,rating\n";
 
 typedef struct {
     sim_buf raw;             /* CSV text of the block */
@@ -75,9 +77,11 @@ static void fill_block(sim_pipe *p, int64_t b, sim_slot *sl, double *cum)
     memset(&sl->sum, 0, sizeof sl->sum);
     sl->sum.t_min = INT64_MAX, sl->sum.t_max = INT64_MIN;
     sl->raw.len = 0, sl->raw.oom = 0, sl->zlen = 0, sl->failed = 0;
-    if (b == 0 && sim_buf_reserve(&sl->raw, sizeof csv_header)) {
-        memcpy(sl->raw.data, csv_header, sizeof csv_header - 1);
-        sl->raw.len = sizeof csv_header - 1;
+    const char *hdr = c->p_review > 0 ? csv_header_rating : csv_header;
+    size_t hlen = strlen(hdr);
+    if (b == 0 && sim_buf_reserve(&sl->raw, hlen + 1)) {
+        memcpy(sl->raw.data, hdr, hlen);
+        sl->raw.len = hlen;
     }
     int64_t u1 = (b + 1) * p->block_users;
     if (u1 > c->n_users) u1 = c->n_users;

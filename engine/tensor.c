@@ -150,26 +150,32 @@ tide_tensor *tide_tensor_header(tide_tensor *base, int ndim, const int64_t *shap
 
 /* ---- creation ---- */
 
-static int check_shape(int ndim, const int64_t *shape, int64_t *numel)
+int tide_shape_check(int ndim, const int64_t *shape, int64_t *numel, const char *op)
 {
     if (ndim < 0 || ndim > TIDE_MAX_DIMS)
-        return tide_errorf("tensor: %d dims requested, at most %d supported", ndim, TIDE_MAX_DIMS);
-    int64_t n = 1;
+        return tide_errorf("%s: %d dims requested, at most %d supported", op, ndim, TIDE_MAX_DIMS);
+    int64_t span = 1, n = 1;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0) return tide_errorf("tensor: negative size %lld in dim %d",
-                                             (long long)shape[i], i + 1);
-        if (shape[i] > 0 && n > INT64_MAX / 16 / shape[i])
-            return tide_errorf("tensor: shape too large");
-        n *= shape[i];
+        if (shape[i] < 0) return tide_errorf("%s: negative size %lld in dim %d", op, (long long)shape[i], i + 1);
+        /* a zero size empties the tensor but not its strides: {0, 2^40, 2^40} has a stride of
+         * 2^80 in dim 1, so the check is on the nonzero sizes (numpy's rule too) */
+        if (__builtin_mul_overflow(span, shape[i] ? shape[i] : 1, &span) || span > INT64_MAX / 16) {
+            char s[160];
+            size_t k = 0;
+            for (int j = 0; j < ndim && k < sizeof s; j++)
+                k += (size_t)snprintf(s + k, sizeof s - k, j ? ",%lld" : "%lld", (long long)shape[j]);
+            return tide_errorf("%s: shape [%s] too large (its nonzero sizes multiply past 2^59)", op, s);
+        }
+        n *= shape[i]; /* n <= span: no overflow */
     }
-    *numel = n;
+    if (numel) *numel = n;
     return TIDE_OK;
 }
 
 static tide_tensor *tensor_alloc(tide_dtype dt, int ndim, const int64_t *shape, int zero)
 {
     int64_t numel = 0;
-    if (check_shape(ndim, shape, &numel) != TIDE_OK) return NULL;
+    if (tide_shape_check(ndim, shape, &numel, "tensor") != TIDE_OK) return NULL;
     tide_storage *s = storage_alloc((size_t)numel * tide_dtype_size(dt), zero);
     if (!s) return NULL;
     int64_t strides[TIDE_MAX_DIMS];
@@ -212,6 +218,8 @@ tide_tensor *tide_tensor_arange(tide_dtype dt, double start, double stop, double
     if (step == 0 || !isfinite(start) || !isfinite(stop) || !isfinite(step))
         return tide_errorf("arange: step must be nonzero and bounds finite"), NULL;
     double span = (stop - start) / step;
+    if (!(span < 0x1p59)) /* also catches an infinite span; a double past int64 is UB to convert */
+        return tide_errorf("arange: %g elements requested, too large", span), NULL;
     int64_t n = span > 0 ? (int64_t)ceil(span - 1e-9) : 0;
     tide_tensor *t = tide_tensor_new(dt, 1, &n);
     if (!t) return NULL;

@@ -76,6 +76,10 @@ tide_tensor *tide_tensor_from_data(tide_dtype dt, int ndim, const int64_t *shape
 
 /* ---- queries ---- */
 int64_t tide_tensor_numel(const tide_tensor *t);
+/* Checks a shape before anything is built from it: ndim in 0..TIDE_MAX_DIMS, no negative size,
+ * and the product of the nonzero sizes (which every stride and byte count is bounded by, even
+ * for an empty tensor) at most 2^59. Sets *numel (may be NULL); TIDE_ERR + message naming op. */
+int tide_shape_check(int ndim, const int64_t *shape, int64_t *numel, const char *op);
 int tide_tensor_is_contiguous(const tide_tensor *t);
 /* Address of the first element of the view (storage data + offset). */
 void *tide_tensor_data(const tide_tensor *t);

@@ -12,26 +12,29 @@ static int infer_shape(const tide_tensor *t, int ndim, const int64_t *shape, int
 {
     if (ndim < 0 || ndim > TIDE_MAX_DIMS)
         return tide_errorf("%s: %d dims requested, at most %d supported", op, ndim, TIDE_MAX_DIMS);
-    int64_t known = 1, numel = tide_tensor_numel(t);
-    int infer = -1;
+    int64_t known = 1, numel = tide_tensor_numel(t); /* known: product of the nonzero sizes */
+    int infer = -1, zero = 0;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] == -1) {
             if (infer >= 0) return tide_errorf("%s: only one size may be -1", op);
             infer = i;
         } else if (shape[i] < 0) {
             return tide_errorf("%s: invalid size %lld", op, (long long)shape[i]);
-        } else {
-            known *= shape[i];
+        } else if (__builtin_mul_overflow(known, shape[i] ? shape[i] : 1, &known)) {
+            return tide_shape_check(ndim, shape, NULL, op); /* names the shape */
+        } else if (shape[i] == 0) {
+            zero = 1;
         }
         out[i] = shape[i];
     }
+    if (zero) known = 0;
     if (infer >= 0) {
         if (known == 0 || numel % known != 0) goto mismatch;
         out[infer] = numel / known;
     } else if (known != numel) {
         goto mismatch;
     }
-    return TIDE_OK;
+    return tide_shape_check(ndim, out, NULL, op);
 mismatch : {
     char s[96];
     return tide_errorf("%s: cannot view %s (%lld elements) with the requested shape", op,
@@ -130,10 +133,9 @@ tide_tensor *tide_tensor_permute(tide_tensor *t, const int *perm)
 tide_tensor *tide_tensor_narrow(tide_tensor *t, int dim, int64_t start, int64_t len)
 {
     if ((dim = tide_norm_dim(dim, t->ndim, "narrow")) < 0) return NULL;
-    if (start < 0 || len < 0 || start + len > t->shape[dim])
-        return tide_errorf("narrow: range [%lld, %lld) out of bounds for dim %d of size %lld",
-                           (long long)start, (long long)(start + len), dim + 1,
-                           (long long)t->shape[dim]),
+    if (start < 0 || len < 0 || start > t->shape[dim] - len) /* no start + len: it may overflow */
+        return tide_errorf("narrow: start %lld, length %lld out of bounds for dim %d of size %lld",
+                           (long long)start, (long long)len, dim + 1, (long long)t->shape[dim]),
                NULL;
     int64_t sh[TIDE_MAX_DIMS];
     memcpy(sh, t->shape, sizeof sh);
@@ -191,6 +193,7 @@ tide_tensor *tide_tensor_expand(tide_tensor *t, int ndim, const int64_t *shape)
                    NULL;
         }
     }
+    if (tide_shape_check(ndim, sh, NULL, "expand") != TIDE_OK) return NULL;
     return tide_tensor_header(t, ndim, sh, st, t->offset);
 }
 

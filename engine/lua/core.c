@@ -13,6 +13,10 @@ static const struct {
     {"checkpoint", lt_open_checkpoint}, {"data", lt_open_data}, {"sim", lt_open_sim},
     {"text", lt_open_text},       {"decay", lt_open_decay},   {"metrics", lt_open_metrics},
     {"io", lt_open_io},           {"autograd", lt_open_autograd}, {"sgns", lt_open_sgns},
+    {"glm", lt_open_glm},
+    {"clv", lt_open_clv}, {"arima", lt_open_arima},
+    {"ab", lt_open_ab},
+    {"gbdt", lt_open_gbdt},
     {"privacy", lt_open_privacy}, {"config", lt_open_config},
 };
 

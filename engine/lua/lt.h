@@ -81,6 +81,11 @@ int lt_open_metrics(lua_State *L);
 int lt_open_io(lua_State *L);
 int lt_open_autograd(lua_State *L);
 int lt_open_sgns(lua_State *L);
+int lt_open_glm(lua_State *L);
+int lt_open_clv(lua_State *L);
+int lt_open_arima(lua_State *L);
+int lt_open_ab(lua_State *L);
+int lt_open_gbdt(lua_State *L);
 int lt_open_privacy(lua_State *L);
 int lt_open_config(lua_State *L);
 

@@ -6,7 +6,8 @@
  *   data.interner_from(arena, offsets)   -> Interner rebuilt from :serialize()
  *   I:id(key) / I:name(id) / I:size() / I:add(key) / I:names() / I:serialize() / I:free()
  *   data.read_csv(path, opts)            -> {n, cols = {tensor...}, bad = {reason = count},
- *                                            lines, blank, bytes, header_fields, first_bad}
+ *                                            lines, blank, quoted_lines, bytes, header_fields,
+ *                                            first_bad}
  * Row indices exchanged with these internal kernels are 0-based i64 tensors. */
 #include <math.h>
 #include <stdlib.h>
@@ -379,6 +380,8 @@ static int l_read_csv(lua_State *L)
     lua_setfield(L, -2, "lines");
     lua_pushnumber(L, (lua_Number)res.blank);
     lua_setfield(L, -2, "blank");
+    lua_pushnumber(L, (lua_Number)res.quoted_lines);
+    lua_setfield(L, -2, "quoted_lines");
     lua_pushnumber(L, (lua_Number)res.bytes);
     lua_setfield(L, -2, "bytes");
     lua_pushnumber(L, (lua_Number)res.header_fields);

@@ -1,6 +1,6 @@
 /* lt_metrics.c — Lua binding of metrics.h: core.metrics.{rank, from_ranks, topk, auc,
- * log_loss, binary, ece, beyond}. CSR row slices (seen items, targets) may start anywhere in
- * their arrays, so a caller can pass offsets:narrow(...) for a block of users without copying. */
+ * log_loss, binary, ece, beyond, brier, pr_auc, lift_at, gain_curve, reliability}. CSR row
+ * slices (seen items, targets) may start anywhere in their arrays, so a caller can pass offsets:narrow(...) for a block of users without copying. */
 #include <stdlib.h>
 
 #include "lt_args.h"
@@ -224,6 +224,85 @@ static int l_ece(lua_State *L)
     return 1;
 }
 
+static int l_brier(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    float *a, *y;
+    int64_t n = two_vectors(L, "metrics.brier", &a, &y);
+    if (n < 1) lt_errorf(L, "metrics.brier: no predictions");
+    lua_pushnumber(L, tide_brier(n, a, y));
+    return 1;
+}
+
+static int l_average_precision(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    float *a, *y;
+    int64_t n = two_vectors(L, "metrics.pr_auc", &a, &y);
+    if (n < 1) lt_errorf(L, "metrics.pr_auc: no scores");
+    lua_pushnumber(L, tide_average_precision(n, a, y));
+    return 1;
+}
+
+/* lift_at(score, y, k_frac) -> lift, precision@k, share of positives captured */
+static int l_lift_at(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    float *a, *y;
+    int64_t n = two_vectors(L, "metrics.lift_at", &a, &y);
+    double o[3];
+    if (tide_lift_at(n, a, y, luaL_checknumber(L, 3), o) < 0) return lt_error(L, "metrics.lift_at");
+    for (int i = 0; i < 3; i++) lua_pushnumber(L, o[i]);
+    return 3;
+}
+
+/* gain_curve(score, y) -> frac targeted, frac of positives captured (f32 tensors, from 0) */
+static int l_gain_curve(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "metrics.gain_curve";
+    float *a, *y;
+    int64_t n = two_vectors(L, fn, &a, &y);
+    if (n < 1) lt_errorf(L, "%s: no scores", fn);
+    double *fr = la_scratch(L, (size_t)(n + 1) * 2 * sizeof(double)), *cap = fr + n + 1;
+    int64_t m = tide_gain_curve(n, a, y, fr, cap);
+    if (m < 0) return lt_error(L, fn);
+    int64_t sh[1] = {m};
+    tide_tensor *tf = tide_tensor_new(TIDE_F32, 1, sh);
+    lt_push_tensor(L, tf, fn);
+    tide_tensor *tc = tide_tensor_new(TIDE_F32, 1, sh);
+    lt_push_tensor(L, tc, fn);
+    for (int64_t i = 0; i < m; i++) tide_f32(tf)[i] = (float)fr[i], tide_f32(tc)[i] = (float)cap[i];
+    return 2;
+}
+
+/* reliability(p, y, bins, quantile) -> {{lo, hi, count, mean_pred, frac_pos}, ...} for the
+ * non-empty bins, lowest first */
+static int l_reliability(lua_State *L)
+{
+    lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
+    const char *fn = "metrics.reliability";
+    float *a, *y;
+    int64_t n = two_vectors(L, fn, &a, &y);
+    int nb = (int)luaL_optinteger(L, 3, 10);
+    if (n < 1 || nb < 1 || nb > 100000) lt_errorf(L, "%s: need predictions and 1..100000 bins (got %lld, %d)", fn, (long long)n, nb);
+    for (int64_t i = 0; i < n; i++)
+        if (a[i] < 0 || a[i] > 1) lt_errorf(L, "%s: probability %lld is %g, not in [0, 1]", fn, (long long)i + 1, a[i]);
+    double *edges = la_scratch(L, (size_t)(4 * nb + 1) * sizeof(double)), *st = edges + nb + 1;
+    if (tide_reliability(n, a, y, nb, lua_toboolean(L, 4), edges, st) < 0) return lt_error(L, fn);
+    lua_newtable(L);
+    int k = 0;
+    for (int b = 0; b < nb; b++) {
+        if (st[3 * b] == 0) continue;
+        lua_newtable(L);
+        double v[5] = {edges[b], edges[b + 1], st[3 * b], st[3 * b + 1] / st[3 * b], st[3 * b + 2] / st[3 * b]};
+        static const char *names[5] = {"lo", "hi", "count", "mean_pred", "frac_pos"};
+        for (int q = 0; q < 5; q++) { lua_pushnumber(L, v[q]); lua_setfield(L, -2, names[q]); }
+        lua_rawseti(L, -2, ++k);
+    }
+    return 1;
+}
+
 /* beyond(items i32 [B, K] (1-based, 0 = none), n_items, pop f32 [I] | nil, n_users, emb [I, d] | nil,
  *        cat [I] (1-based) | nil) -> coverage, novelty, ild */
 static int l_beyond(lua_State *L)
@@ -267,6 +346,8 @@ static const luaL_Reg funcs[] = {
     {"rank", l_rank}, {"from_ranks", l_from_ranks}, {"topk", l_topk},     {"rank_topk", l_rank_topk},
     {"auc", l_auc},
     {"log_loss", l_log_loss}, {"binary", l_binary}, {"ece", l_ece}, {"beyond", l_beyond},
+    {"brier", l_brier}, {"pr_auc", l_average_precision}, {"lift_at", l_lift_at}, {"gain_curve", l_gain_curve},
+    {"reliability", l_reliability},
     {NULL, NULL}};
 
 int lt_open_metrics(lua_State *L)

@@ -123,7 +123,8 @@ static void parse_config(lua_State *L, int idx, tide_sim_config *c)
         {"zipf_categories", &c->zipf_categories}, {"dirichlet_conc", &c->dirichlet_conc},
         {"stick", &c->stick}, {"drift", &c->drift}, {"price_median", &c->price_median},
         {"price_sigma", &c->price_sigma}, {"dwell_median", &c->dwell_median},
-        {"dwell_sigma", &c->dwell_sigma},
+        {"dwell_sigma", &c->dwell_sigma}, {"sentiment", &c->sentiment},
+        {"p_review", &c->p_review}, {"review_noise", &c->review_noise},
     };
     for (size_t j = 0; j < sizeof f / sizeof f[0]; j++) opt_num(L, idx, f[j].k, f[j].d);
     opt_bool(L, idx, "hawkes", &c->hawkes);
@@ -248,6 +249,8 @@ static int m_config(lua_State *L)
     lua_pushboolean(L, c->hawkes), lua_setfield(L, -2, "hawkes");
     lua_pushboolean(L, c->churn), lua_setfield(L, -2, "churn");
     lua_pushboolean(L, c->join_visit), lua_setfield(L, -2, "join_visit");
+    set_num(L, "sentiment", c->sentiment), set_num(L, "p_review", c->p_review);
+    set_num(L, "review_noise", c->review_noise);
     lua_createtable(L, c->n_segments, 0);
     for (int i = 0; i < c->n_segments; i++) {
         const tide_sim_segment *g = &c->seg[i];
@@ -276,9 +279,9 @@ static int m_truth(lua_State *L)
     int64_t U = c->n_users;
     tide_sim_truth t0;
     tide_sim_user_truth(ud->s, 0, &t0);
-    enum { NT = 11 };
+    enum { NT = 12 };
     static const char *names[NT] = {"segment", "visits", "alive", "rate", "mu", "alpha",
-                                    "beta", "branching", "churn", "react", "theta"};
+                                    "beta", "branching", "churn", "react", "theta", "sentiment"};
     tide_tensor *ts[NT] = {0};
     for (int i = 0; i < NT; i++) {
         int64_t shape[2] = {U, t0.n_theta};
@@ -297,6 +300,7 @@ static int m_truth(lua_State *L)
         tide_i32(ts[2])[u] = alive;
         double v[7] = {t.rate, t.mu, t.alpha, t.beta, t.alpha / t.beta, t.churn, t.react};
         for (int j = 0; j < 7; j++) tide_f32(ts[3 + j])[u] = (float)v[j];
+        tide_f32(ts[11])[u] = (float)t.sentiment;
         for (int j = 0; j < t.n_theta; j++) tide_f32(ts[10])[u * t0.n_theta + j] = (float)t.theta[j];
     }
     lua_createtable(L, 0, NT);

@@ -1,5 +1,5 @@
 -- tide.data — columnar event tables: reading logs, building tables from columns, subsets,
--- per-user CSR sequences. Contract: notes/data_api.md. Cleaning lives in tide.data.clean,
+-- per-user CSR sequences. Contract: lua/tide/doc/data.md. Cleaning lives in tide.data.clean,
 -- splits in tide.split, schemas and presets in tide.data.schema.
 local tide = require "tide"
 local D = tide.core.data
@@ -41,7 +41,8 @@ end
 
 --- read_events(path, schema) -> event table. schema: a table (see tide.data.schema) or a
 --- preset name ("taobao", "movielens", "ml1m", "cdnow", "retail", "sasrec", "sim").
---- ev.stats = {lines, bytes, kept, dropped = {reason = count}, first_bad}.
+--- ev.stats = {lines, bytes, kept, dropped = {reason = count}, n_dropped, blank, quoted_lines
+--- (line breaks inside quoted fields), first_bad}.
 function M.read_events(path, schema)
   if type(path) ~= "string" then error("read_events: path must be a string, got " .. type(path), 2) end
   local s = S.resolve(schema, "read_events")
@@ -75,6 +76,7 @@ function M.read_events(path, schema)
       add(f, c)
     end
   end
+  if s.strict and s.event ~= nil then add("line", { type = "line" }) end -- names a bad event's line
   local ok, r = pcall(D.read_csv, path, {
     cols = cols, header = s.header, sep = s.sep, quote = s.quote, whitespace = s.whitespace,
     strict = s.strict, max_rows = s.max_rows, chunk = s.chunk, nfields = s.nfields,
@@ -97,22 +99,27 @@ function M.read_events(path, schema)
   if not default then error("read_events: unknown event_default '" .. tostring(s.event_default) .. "'", 2) end
   if slot.event then
     local E = interners.event
-    local codes, unknown = {}, {}
+    local codes, unknown, numeric = {}, {}, {}
     for i, name in ipairs(E:names()) do
+      if tonumber(name) and not S.mapped(s.event_map, name) then numeric[#numeric + 1] = name end
       codes[i] = S.event_code(name, s.event_map) or 0
       if codes[i] == 0 then unknown[#unknown + 1] = name end
     end
+    if #numeric > 0 then error("read_events: " .. S.numeric_codes_message(path, s.event, numeric), 2) end
     ev.event = D.lut(r.cols[slot.event], T.fromtable(#codes > 0 and codes or { 0 }, "i32"))
     ev.event_names = E
     if #unknown > 0 then
       if s.strict then
-        error(("read_events: %s: unknown event names: %s (map them with schema.event_map)"):format(
-          path, table.concat(unknown, ", ")), 2)
+        local row = D.range_idx(ev.event, 0, 0):get(1) + 1
+        error(("read_events: %s: line %d: column '%s': unknown event '%s' (all unknown: %s; map them "
+               .. "with schema.event_map)"):format(path, r.cols[slot.line]:get(row), tostring(s.event),
+               E:name(r.cols[slot.event]:get(row)), table.concat(unknown, ", ")), 2)
       end
       local keep = D.range_idx(ev.event, 1, 5)
       dropped.unknown_event = r.n - keep:numel()
       M.wrap(ev)
-      ev = M.take0(ev, keep)
+      -- ids seen only in dropped rows must not count in n_users / n_items
+      ev = require("tide.data.clean").compact(M.take0(ev, keep))
     end
   else
     ev.event = T.full({ r.n }, default, "i32")
@@ -129,7 +136,7 @@ function M.read_events(path, schema)
   local nd = 0
   for _, v in pairs(dropped) do nd = nd + v end
   ev.stats = { lines = r.lines, bytes = r.bytes, kept = ev.n, dropped = dropped, n_dropped = nd,
-               first_bad = r.first_bad, path = path }
+               blank = r.blank, quoted_lines = r.quoted_lines, first_bad = r.first_bad, path = path }
   return ev
 end
 

@@ -5,6 +5,7 @@
 --   print(fit:params(1).half_life)
 --   local ranked = tide.decay.select(ev, {families = {"exponential", "weibull", "mixture"}})
 --   local prof = tide.decay.profile(ev, {by = "category", half_life = 7, threshold = 0.05})
+--   fit:save("fit.tide"); fit = tide.decay.load("fit.tide")   -- also Hawkes fits
 local fitmod = require("tide.decay.fit")
 local M = {}
 
@@ -100,7 +101,7 @@ function M.profile(ev, opts)
   end
   local off, k, v = core().interest(spec, s.off, key, s.time, types, X, at,
     { norm = opts.norm, threshold = opts.threshold })
-  return setmetatable({ off = off, key = k, val = v, n_users = s.n_users, n_keys = X }, { __index = M.Profile })
+  return setmetatable({ off = off, key = k, val = v, n_users = s.n_users, n_keys = X, by = by }, { __index = M.Profile })
 end
 
 M.Profile = {}
@@ -116,6 +117,14 @@ end
 M.hawkes = require("tide.decay.hawkes")
 M.response = require("tide.decay.response")
 M.online = require("tide.decay.online")
+
+--- decay.load(path) -> the decay fit (fit:save) or Hawkes law (h:save) stored in path, exact:
+--- parameters, standard errors and forecasts equal the saved object's bit for bit.
+function M.load(path)
+  local tensors, meta = require("tide.models.io").load(path, "decay.load", { decay_fit = true, hawkes = true })
+  if meta.kind == "hawkes" then return M.hawkes.from_state(tensors, meta) end
+  return fitmod.from_state(tensors, meta)
+end
 
 -- Least-squares fit of I(t) = I0·S(t; θ) to observed (t, y) points (tide.decay.curve).
 function M.curve_fit(t, y, opts) return require("tide.decay.curve").curve_fit(t, y, opts) end

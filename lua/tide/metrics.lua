@@ -1,7 +1,8 @@
 -- tide.metrics — evaluation. Full-ranking accuracy over all users × items (HR, NDCG, Recall,
 -- Precision, MAP at K; MRR) with seen-item exclusion, computed in C block by block; the sampled
 -- protocol (target vs 100 random negatives) only on request and labelled "sampled"; AUC,
--- log-loss, accuracy/precision/recall/F1, ECE; coverage, novelty, intra-list diversity.
+-- log-loss, accuracy/precision/recall/F1, ECE, Brier, average precision, reliability bins, lift,
+-- cumulative gain; coverage, novelty, intra-list diversity.
 --   print(tide.metrics.evaluate(model, split, {k = {10, 20}}))
 local common = require("tide.models.common")
 local M = {}
@@ -17,6 +18,31 @@ function M.auc(score, y) return core().auc(vec(score), vec(y)) end
 function M.log_loss(p, y) return core().log_loss(vec(p), vec(y)) end
 function M.binary(p, y, threshold) return core().binary(vec(p), vec(y), threshold) end
 function M.ece(p, y, bins) return core().ece(vec(p), vec(y), bins) end
+--- brier(p, y) -> mean (p - y)^2 (sklearn's brier_score_loss)
+function M.brier(p, y) return core().brier(vec(p), vec(y)) end
+--- pr_auc(score, y) -> average precision, sklearn's average_precision_score (no interpolation;
+-- tied scores form one threshold); NaN without positives
+function M.pr_auc(score, y) return core().pr_auc(vec(score), vec(y)) end
+--- reliability(p, y, {bins = 10, strategy = "uniform" | "quantile"}) -> array over the non-empty
+-- bins of {lo, hi, count, mean_pred, frac_pos}; bins as sklearn's calibration_curve ((lo, hi],
+-- the first closed; quantile edges are numpy percentiles of p)
+function M.reliability(p, y, opts)
+  opts = opts or {}
+  local st = opts.strategy or "uniform"
+  if st ~= "uniform" and st ~= "quantile" then
+    error("metrics.reliability: opts.strategy must be 'uniform' or 'quantile', got " .. tostring(st), 2)
+  end
+  return core().reliability(vec(p), vec(y), opts.bins or 10, st == "quantile")
+end
+--- lift_at(score, y, k_frac) -> lift, precision, captured: the top ceil(k_frac n) rows by score
+-- (ties at the cut shared pro rata); lift = precision / base rate, captured = share of positives
+function M.lift_at(score, y, k_frac)
+  if type(k_frac) ~= "number" then error("metrics.lift_at: k_frac must be a number in (0, 1]", 2) end
+  return core().lift_at(vec(score), vec(y), k_frac)
+end
+--- gain_curve(score, y) -> frac_targeted, frac_captured: f32 tensors from (0, 0) to (1, 1), one
+-- point per distinct score, highest first
+function M.gain_curve(score, y) return core().gain_curve(vec(score), vec(y)) end
 -- Coverage, novelty and intra-list diversity of top-K lists (items [B, K], 1-based).
 function M.beyond(items, opts)
   opts = opts or {}

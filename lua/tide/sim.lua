@@ -11,10 +11,16 @@
 --   timestamp    epoch seconds (UTC), integer
 --   price        item price with 2 decimals
 --   dwell        integer seconds on the page for pv and click rows, 0 for cart/fav/buy
+--   rating       only when p_review > 0: 1..5 on reviewed buy rows, empty elsewhere (read it
+--                with the `sim_reviews` schema preset). Review sentiment: each user has a
+--                latent z ~ N(0, 1); rating = round(3 + 1.5 z + review_noise·N(0, 1)) clamped
+--                to 1..5; with sentiment = s the reactivation hazard is multiplied and the
+--                churn hazard divided by e^(s z), so s = 0 means reviews carry no signal
+--                about returns
 -- Rows are grouped by user (1, 2, ...) and time-sorted within a user, not globally sorted.
 -- TRUTH: <stem>.truth.json next to the log (x.csv.gz -> x.truth.json): config, per-segment
 -- priors, and one row per user [user_id, segment, rate, theta, mu, alpha, beta, branching,
--- churn, react, visits, alive_at_end, top_category]; rates per day; theta in decay.h's
+-- churn, react, visits, alive_at_end, top_category, sentiment]; rates per day; theta in decay.h's
 -- parameterisation.
 -- See engine/sim.h for the generative model.
 local core = require("tide").core.sim
@@ -40,7 +46,7 @@ local engine_keys = {
   horizon = 1, join_spread = 1, mean_pv = 1, p_click = 1, p_cart = 1, p_fav = 1, p_buy = 1,
   zipf_items = 1, zipf_categories = 1, dirichlet_conc = 1, stick = 1, drift = 1,
   price_median = 1, price_sigma = 1, dwell_median = 1, dwell_sigma = 1, hawkes = 1, churn = 1,
-  join_visit = 1, segments = 1,
+  join_visit = 1, segments = 1, sentiment = 1, p_review = 1, review_noise = 1,
 }
 local other_keys = { out = 1, truth = 1, user_truth = 1, truth_tensors = 1, level = 1,
                      threads = 1, chunk_users = 1, funnel = 1 }
@@ -91,7 +97,7 @@ end
 ---   truth_path, seconds (wall: calibration + log; not the truth JSON), rows_per_second,
 ---   config (effective, after calibration).
 --- truth: {decay, time_unit = "day", segments = {...}, users = {segment, rate, theta, mu, alpha,
----   beta, branching, churn, react, visits, alive} tensors (nil when truth_tensors = false;
+---   beta, branching, churn, react, visits, alive, sentiment} tensors (nil when truth_tensors = false;
 ---   the default is true up to a million users)}.
 function M.generate(opts)
   local cfg = engine_config(opts, "sim.generate")

@@ -2,7 +2,8 @@
  * computed here in closed form: determinism (bytes independent of the buffer size), row
  * counts, the exponential-rate MLE from simulated gaps, first-gap survival of the power and
  * mixture laws, Hawkes counts against the transient mean of a Hawkes process, funnel rates,
- * reactivation under incentives, gzip round trip, bad configs and paths. */
+ * reactivation under incentives, review sentiment (hazard multipliers, noiseless ratings),
+ * gzip round trip, bad configs and paths. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -512,6 +513,60 @@ static void expect_bad(tide_sim_config *c, const char *needle)
     if (!strstr(tide_error(), needle)) fail_msg("'%s' lacks '%s'", tide_error(), needle);
 }
 
+/* Review sentiment: z_u does not depend on the strength; reactivation x e^(s z), churn
+ * / e^(s z), decay rate untouched; with review_noise = 0 every reviewed buy row carries
+ * clamp(round(3 + 1.5 z), 1, 5) and every other row an empty rating field. */
+static void test_sentiment(void **state)
+{
+    (void)state;
+    tide_sim_config c;
+    tide_sim_default_config(&c), c.n_users = 200;
+    tide_sim *s0 = make(&c);
+    c.sentiment = 0.7;
+    tide_sim *s1 = make(&c);
+    for (int64_t u = 0; u < 200; u++) {
+        tide_sim_truth a, b;
+        tide_sim_user_truth(s0, u, &a);
+        tide_sim_user_truth(s1, u, &b);
+        double m = exp(0.7 * a.sentiment);
+        assert_true(a.sentiment == b.sentiment && a.rate == b.rate);
+        assert_true(fabs(b.react - a.react * m) <= 1e-12 * b.react);
+        assert_true(fabs(b.churn - a.churn / m) <= 1e-12 * b.churn);
+    }
+    tide_sim_free(s1);
+    tide_sim_default_config(&c), c.n_users = 100, c.p_review = 1, c.review_noise = 0;
+    c.p_click = c.p_cart = c.p_fav = c.p_buy = 0.8;
+    tide_sim *s = make(&c);
+    assert_int_equal(tide_sim_write(s, path_of("rev.csv"), 1, 1, 0, NULL), TIDE_OK);
+    size_t n;
+    char *text = slurp(path_of("rev.csv"), &n);
+    assert_non_null(text);
+    text = realloc(text, n + 1); /* NUL-terminated for strstr */
+    assert_non_null(text);
+    text[n] = 0;
+    assert_memory_equal(text, "user_id,item_id,category_id,behavior,timestamp,price,dwell,rating\n", 66);
+    int buys = 0;
+    for (char *line = strchr(text, '\n') + 1; line < text + n; line = strchr(line, '\n') + 1) {
+        char *end = strchr(line, '\n');
+        long user = strtol(line, NULL, 10);
+        if (strstr(line, ",buy,") && strstr(line, ",buy,") < end) {
+            tide_sim_truth t;
+            tide_sim_user_truth(s, user - 1, &t);
+            long want = lround(3 + 1.5 * t.sentiment);
+            want = want < 1 ? 1 : want > 5 ? 5 : want;
+            assert_int_equal(end[-1] - '0', want);
+            assert_int_equal(end[-2], ',');
+            buys++;
+        } else {
+            assert_int_equal(end[-1], ',');
+        }
+    }
+    assert_true(buys > 50);
+    free(text);
+    tide_sim_free(s);
+    tide_sim_free(s0);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -529,6 +584,10 @@ static void test_errors(void **state)
     tide_sim_default_config(&c), c.seg[2].rate_rate = 1e-300, expect_bad(&c, "segment 3");
     tide_sim_default_config(&c), c.drift = 1e300, expect_bad(&c, "drift");
     tide_sim_default_config(&c), c.n_items = 2000000000, expect_bad(&c, "items");
+    tide_sim_default_config(&c), c.sentiment = 6, expect_bad(&c, "sentiment");
+    tide_sim_default_config(&c), c.sentiment = NAN, expect_bad(&c, "sentiment");
+    tide_sim_default_config(&c), c.p_review = -0.1, expect_bad(&c, "p_review");
+    tide_sim_default_config(&c), c.review_noise = NAN, expect_bad(&c, "review_noise");
     assert_int_equal(tide_sim_law_lookup("weibull"), -1);
     assert_non_null(strstr(tide_error(), "weibull"));
     assert_int_equal(tide_sim_law_lookup("power"), TIDE_SIM_POWER);
@@ -552,7 +611,8 @@ int main(void)
         cmocka_unit_test(test_mixture_first_gap), cmocka_unit_test(test_hawkes_counts),
         cmocka_unit_test(test_funnel_rates),      cmocka_unit_test(test_zipf_drift_and_prices),
         cmocka_unit_test(test_category_profiles), cmocka_unit_test(test_future_incentive),
-        cmocka_unit_test(test_truth_json),        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_truth_json),        cmocka_unit_test(test_sentiment),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "rng.h"
 #include "tensor.h"
 
@@ -231,6 +232,60 @@ static void test_rng_deterministic_and_moments(void **state)
     tide_tensor_release(b);
 }
 
+/* Issue 13 item 7: a zero dimension made every size check pass while the stride product of
+ * the other dimensions overflowed (UBSan: signed overflow), e.g. zeros({0, 2^40, 2^40}) or
+ * the same shape read from a crafted checkpoint. Every such shape is refused with a message,
+ * as numpy refuses np.zeros((0, 2**40, 2**40)) ("array is too big"). */
+static void test_huge_shapes_refused(void **state)
+{
+    (void)state;
+    const int64_t big = (int64_t)1 << 40;
+    int64_t bad[][3] = {{0, big, big}, {big, big, 0}, {big, 0, big}, {INT64_MAX, 2, 0}};
+    for (int k = 0; k < 4; k++) {
+        assert_null(tide_tensor_new(TIDE_F32, 3, bad[k]));
+        assert_non_null(strstr(tide_error(), "too large"));
+        assert_null(tide_tensor_empty(TIDE_I64, 3, bad[k]));
+    }
+    int64_t ok[3] = {0, big, 4}; /* an empty tensor with big sizes whose strides fit is fine */
+    tide_tensor *e = tide_tensor_new(TIDE_F32, 3, ok);
+    assert_non_null(e);
+    assert_int_equal(tide_tensor_numel(e), 0);
+    assert_int_equal(e->strides[0], 4 * big);
+    assert_null(tide_tensor_view(e, 3, bad[1])); /* views and expands check the same way */
+    assert_non_null(strstr(tide_error(), "too large"));
+    assert_null(tide_tensor_reshape(e, 3, bad[0]));
+    tide_tensor_release(e);
+    int64_t one = 1;
+    tide_tensor *s = tide_tensor_new(TIDE_F32, 1, &one);
+    int64_t wide[3] = {big, big, 1};
+    assert_null(tide_tensor_expand(s, 3, wide));
+    assert_non_null(strstr(tide_error(), "too large"));
+    tide_tensor_release(s);
+    assert_null(tide_tensor_arange(TIDE_F32, 0, 1e300, 1)); /* was a double -> int64 overflow */
+    assert_non_null(strstr(tide_error(), "too large"));
+    /* the same shape in a checkpoint: an empty {0, 3, 5} tensor with 3, 5 patched to 2^40 */
+    int64_t sh[3] = {0, 3, 5};
+    tide_tensor *z = tide_tensor_new(TIDE_F32, 3, sh);
+    const char *names[1] = {"z"};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(tide_checkpoint_encode(NULL, 1, names, &z, 0, NULL, &buf, &len), TIDE_OK);
+    tide_tensor_release(z);
+    const uint8_t pat[16] = {3, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0};
+    size_t at = 0;
+    while (at + 16 <= len && memcmp(buf + at, pat, 16) != 0) at++;
+    assert_true(at + 16 <= len);
+    tide_checkpoint *c = tide_checkpoint_parse(buf, len, "good");
+    assert_non_null(c);
+    tide_checkpoint_free(c);
+    memset(buf + at, 0, 16);
+    buf[at + 5] = 1, buf[at + 13] = 1; /* 2^40 little-endian */
+    assert_null(tide_checkpoint_parse(buf, len, "crafted"));
+    assert_non_null(strstr(tide_error(), "crafted"));
+    assert_non_null(strstr(tide_error(), "too large"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_creation_helpers),
         cmocka_unit_test(test_philox_known_answer),
         cmocka_unit_test(test_rng_deterministic_and_moments),
+        cmocka_unit_test(test_huge_shapes_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -371,7 +371,9 @@ function tests.long_chain_training_loop_is_flat()
     w:zero_grad()
     if step == 100 then collectgarbage(); before = collectgarbage("count") end
   end
-  collectgarbage()
+  -- two full cycles: tensors freed in the first are finalised (__gc) and only released in the
+  -- second, and how many are pending depends on the heap other test files left behind
+  collectgarbage(); collectgarbage()
   check.truthy(collectgarbage("count") < before + 200, "Lua heap stays flat")
   check.near((w * x):sum():item(), 1, 1e-3, "converged")
 end

@@ -87,11 +87,64 @@ function t.event_map_and_unknown()
                                     event_map = { weird = "cart", x9 = 4 } })
   check.eq(ev2.n, 4)
   check.all_near(ev2.event, { 1, 3, 5, 4 })
-  check.errors(function()
+  local err = check.errors(function()
     data.read_events(p, { user = "u", item = "i", event = "e", time = "t", strict = true })
-  end, "unknown event names")
+  end, "line 3: column 'e': unknown event 'weird'")
+  check.truthy(err:find(p, 1, true) and err:find("weird, x9", 1, true), err)
   local ev3 = data.read_events(p, { user = "u", item = "i", event = "e", time = "t", event_map = { weird = 9 } })
   check.eq(ev3.stats.dropped.unknown_event, 2, "a code outside 1..5 is not an event")
+end
+
+-- Issue 13 item 4: a behaviour column of numbers (0/1/2/3) was read as Tide's own codes (1 =
+-- browse .. 5 = buy) with no map: buys became browses, 0 rows were dropped as unknown, no
+-- warning. Numbers now need schema.event_map; the error lists the values found.
+function t.numeric_event_codes_need_a_map()
+  local p = tmpfile("u,i,e,t\n1,1,0,1\n1,2,3,2\n2,1,1,3\n2,2,2,4\n3,3,3,5\n")
+  local s = { user = "u", item = "i", event = "e", time = "t" }
+  local err = check.errors(function() data.read_events(p, s) end, "numeric event codes")
+  check.truthy(err:find("0, 1, 2, 3", 1, true) and err:find("event_map", 1, true) and err:find(p, 1, true), err)
+  s.event_map = { ["0"] = "browse", ["1"] = "cart", ["2"] = "fav", ["3"] = "buy" }
+  local ev = data.read_events(p, s)
+  check.eq(ev.n, 5)
+  check.all_near(ev.event, { 1, 5, 3, 4, 5 })
+  s.event_map = { [0] = "browse", [1] = "cart", [2] = "fav" } -- number keys work; 3 unmapped
+  check.errors(function() data.read_events(p, s) end, "numeric event codes (3)")
+end
+
+-- Issue 13 item 6: users and items seen only in rows dropped as unknown_event were still
+-- counted in n_users / n_items (ids were interned before the event was checked).
+function t.unknown_event_rows_leave_no_ids()
+  local p = tmpfile("u,i,e,t\nghost,gi,dance,1\na,x,buy,2\nb,y,pv,3\nghost2,x,jump,4\na,y,cart,5\n")
+  local ev = data.read_events(p, { user = "u", item = "i", event = "e", time = "t" })
+  check.eq(ev.n, 3)
+  check.eq(ev.stats.dropped.unknown_event, 2)
+  check.eq(ev.n_users, 2, "ghost users are not counted")
+  check.eq(ev.n_items, 2, "gi is not counted")
+  check.eq(ev.users:size(), 2)
+  check.eq(ev.users:name(1), "a")
+  check.eq(ev.items:name(1), "x")
+  check.all_near(ev.user, { 1, 2, 1 })
+  check.all_near(ev.item, { 1, 2, 2 })
+end
+
+-- Issue 13 item 6: pipes and /dev/stdin were "empty file" (csv) or lost their first bytes
+-- (jsonl, whose gzip sniff reopened the path).
+function t.read_events_from_a_pipe()
+  local function fifo(content)
+    local p = tmpfile("")
+    os.remove(p)
+    assert(os.execute("mkfifo " .. p) == 0)
+    local src = tmpfile(content, ".src")
+    assert(os.execute(("(cat %s > %s) &"):format(src, p)) == 0)
+    return p
+  end
+  local ev = data.read_events(fifo(LOG), SCHEMA)
+  check.eq(ev.n, 5)
+  check.eq(ev.n_users, 2)
+  local jl = '{"u":"a","i":"x","t":5}\n{"u":"b","i":"y","t":6}\n'
+  local ej = data.read_events(fifo(jl), { user = "u", item = "i", time = "t", format = "jsonl" })
+  check.eq(ej.n, 2)
+  check.eq(ej.users:name(1), "a")
 end
 
 function t.read_events_errors()

@@ -50,7 +50,7 @@ function tests.forest_plot_draws_each_row_with_interval_and_truth()
     { label = "random", estimate = -0.01, lo = -0.03, hi = 0.005 } } }
   local html = R:html()
   check.truthy(html:find("warn &lt;top 20%&gt;", 1, true), "escaped row label")
-  check.truthy(html:find("0.02 [-0.01, 0.05]", 1, true), "estimate and interval printed")
+  check.truthy(html:find("0.02 [-0.01, 0.05]", 1, true), "estimate and interval printed (3 digits)")
   local _, ntruth = html:gsub("<title>true ", "")
   check.eq(ntruth, 1, "one true-effect marker (only the row that has one)")
   -- the no-effect line sits at x of 0, between the two estimates' squares

@@ -121,4 +121,15 @@ function tests.tostring_shows_shape_and_values()
   check.truthy(big:find("...", 1, true), "elided")
 end
 
+-- Issue 13 item 7: a zero dimension hid the overflow of the other sizes' product (UBSan:
+-- signed overflow in the strides); every size computation now checks it.
+function tests.huge_shapes_are_errors()
+  check.errors(function() T.zeros({ 0, 2 ^ 40, 2 ^ 40 }) end, "too large")
+  check.errors(function() T.ones({ 2 ^ 40, 2 ^ 40, 0 }) end, "too large")
+  local e = T.zeros({ 0, 2 ^ 40, 4 })
+  check.eq(e:numel(), 0)
+  check.errors(function() e:view({ 2 ^ 40, 2 ^ 40, 0 }) end, "too large")
+  check.errors(function() T.zeros({ 1 }):expand({ 2 ^ 40, 2 ^ 40 }) end, "too large")
+end
+
 return tests

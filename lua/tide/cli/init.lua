@@ -3,7 +3,7 @@
 local M = {}
 
 local known = { "prep", "run", "train", "eval", "recommend", "ab", "report", "sentiment",
-                "decay", "sim" }
+                "decay", "sim", "clv", "activation" }
 
 local function load_command(name)
   if not name:match("^[%w_]+$") then return nil end

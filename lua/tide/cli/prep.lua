@@ -13,15 +13,19 @@ schema:
   --sep C  --no-header  --whitespace  --time-format auto|epoch|epoch_ms|iso|ymd
   --strict            stop at the first malformed row (file:line: column: reason)
   --max-rows N        read at most N valid rows
-cleaning (tide.data.clean):
-  --no-dedupe         keep exact duplicates        --burst SECONDS  near-duplicate window
+cleaning (tide.data.clean; what it removes is printed per reason before writing):
+  --dedupe            drop exact duplicates (same user, item, event, second and every other
+                      column); off by default: same-second repeats are often real events
+                      (--no-dedupe, the default, is still accepted)
+  --burst SECONDS     drop repeats of (user, item, event) within SECONDS (near duplicates)
   --bots Q            drop users above quantile Q of events per user (e.g. 0.999)
   --kcore K           iterative K-core on users and items
   --time-from T --time-to T   keep this time window (epoch seconds or ISO 8601)
   --no-compact        keep the original id space after filtering
 output:
   --out PATH          dataset path (required)   --summary PATH  (default PATH.summary.json)
-  --quiet             print nothing (the summary is still written)
+  --quiet             print nothing (the summary is still written; wall_seconds in it are
+                      elapsed time of the read and of the whole run)
   --progress / --no-progress   progress line while reading (default: on when stderr is a TTY)]]
 
 local function isatty()
@@ -72,6 +76,25 @@ local function build_schema(a)
   return s
 end
 
+-- "prep: removed N of M rows (x%): reason n, ..." — every drop, by the reader or the cleaner,
+-- said out loud before anything is written.
+local function removed_report(report)
+  local reasons, total = {}, 0
+  for k, v in pairs(report.dropped) do
+    if v > 0 then reasons[#reasons + 1] = k; total = total + v end
+  end
+  if total == 0 then return "prep: nothing removed\n" end
+  table.sort(reasons, function(x, y)
+    local a, b = report.dropped[x], report.dropped[y]
+    return a > b or (a == b and x < y)
+  end)
+  local parts = {}
+  for k, r in ipairs(reasons) do parts[k] = ("%s %d"):format(r, report.dropped[r]) end
+  local seen = report.kept + total
+  return ("prep: removed %d of %d rows (%.1f%%): %s\n"):format(total, seen, 100 * total / seen,
+    table.concat(parts, ", "))
+end
+
 local function write_atomic(path, text)
   local ok, err = pcall(require("tide").core.io.write_atomic, path, text)
   if not ok then error("prep: " .. tostring(err), 0) end
@@ -80,18 +103,20 @@ end
 local function run(args)
   local cli = require "tide.cli"
   local a = cli.parse(args, { ["no-header"] = true, whitespace = true, strict = true, quiet = true,
-                              ["no-dedupe"] = true, ["no-compact"] = true, progress = true,
-                              ["no-progress"] = true })
+                              dedupe = true, ["no-dedupe"] = true, ["no-compact"] = true,
+                              progress = true, ["no-progress"] = true })
   local input = a._[1]
   if not input then error("prep: missing input file (tide prep IN --schema S --out DATASET)", 0) end
   if type(a.out) ~= "string" then error("prep: --out DATASET is required", 0) end
   local tide = require "tide"
   local data, json = tide.data, require "tide.data.json"
-  local t0 = os.clock()
+  local wall = tide.core.io.wall -- elapsed time: os.clock() is CPU time of this process only
+  local t0 = wall()
   local okr, ev = pcall(data.read_events, input, build_schema(a))
   if not okr then error((tostring(ev):gsub("^[^:]*%.lua:%d+: ", "")), 0) end
-  local t_read = os.clock() - t0
-  local copts = { dedupe = not a["no-dedupe"], compact = not a["no-compact"] }
+  local t_read = wall() - t0
+  if a.dedupe and a["no-dedupe"] then error("prep: --dedupe and --no-dedupe contradict each other", 0) end
+  local copts = { dedupe = a.dedupe == true, compact = not a["no-compact"] }
   if a.burst then copts.burst = num(a.burst, "burst") end
   if a.bots then copts.bots = { quantile = num(a.bots, "bots") } end
   if a.kcore then copts.kcore = num(a.kcore, "kcore") end
@@ -99,9 +124,10 @@ local function run(args)
     copts.time = { time_arg(a["time-from"], "time-from"), time_arg(a["time-to"], "time-to") }
   end
   local clean, report = data.clean(ev, copts)
+  if not a.quiet then io.stderr:write(removed_report(report)) end
   local summary = require("tide.data.summary").summary(clean, report)
   summary.rows_read = report.input
-  summary.seconds = { read = t_read, total = os.clock() - t0 }
+  summary.wall_seconds = { read = t_read, total = wall() - t0 }
   summary.schema = a.schema
   summary.dataset = a.out
   data.save(clean, a.out, { summary = summary })

@@ -8,18 +8,34 @@ local json = require "tide.data.json"
 
 local M = {}
 
-local function open_lines(path, fn)
+-- Line iterator and closer over a plain or gzip file, or a plain stream (pipe, /dev/stdin),
+-- whose sniffed first bytes cannot be put back.
+local function open_lines(path)
   local f = io.open(path, "rb")
   if not f then error(("read_events: %s: cannot open"):format(path), 3) end
   local magic = f:read(2)
-  f:close()
-  if magic == nil then error(("read_events: %s: empty file"):format(path), 3) end
+  if magic == nil then f:close(); error(("read_events: %s: empty file"):format(path), 3) end
+  local seekable = f:seek("set", 0) ~= nil
   if magic == "\31\139" then
+    f:close()
+    if not seekable then
+      error(("read_events: %s: gzip from a pipe is read by the csv format only; decompress it first (zcat)"):format(path), 3)
+    end
     local p = io.popen("gzip -dc '" .. path:gsub("'", "'\\''") .. "' 2>/dev/null")
     return p:lines(), function() return p:close() end
   end
-  local h = io.open(path, "rb")
-  return h:lines(), function() h:close() return true end
+  if seekable then return f:lines(), function() f:close() return true end end
+  -- a stream cannot give the sniffed bytes back: these formats are small, so read it whole
+  local text = magic .. (f:read("*a") or "")
+  f:close()
+  local pos = 1
+  return function()
+    if pos > #text then return nil end
+    local e = text:find("\n", pos, true) or #text + 1
+    local line = text:sub(pos, e - 1)
+    pos = e + 1
+    return line
+  end, function() return true end
 end
 
 local function finish(cols, path, dropped, lines, status, fn)

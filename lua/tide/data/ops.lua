@@ -63,7 +63,7 @@ return function(M, Events)
   end
 
   --- sequences(ev) -> {offsets (i64 [n_users+1], 0-based), item, time, event, user,
-  --- n_users, n_items, n}: per-user time-sorted CSR sequences (see notes/data_api.md).
+  --- n_users, n_items, n}: per-user time-sorted CSR sequences (see lua/tide/doc/data.md).
   function M.sequences(ev)
     local perm, offsets = D.seq_order(ev.user, ev.time, ev.n_users)
     local s = { offsets = offsets, n_users = ev.n_users, n_items = ev.n_items, n = ev.n,

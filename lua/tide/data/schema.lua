@@ -57,6 +57,10 @@ M.presets = {
   sim = { user = "user_id", item = "item_id", category = "category_id", event = "behavior",
           time = "timestamp", price = "price", dwell = "dwell", time_format = "epoch" },
 }
+-- tide.sim logs written with p_review > 0 (an extra rating column)
+M.presets.sim_reviews = { user = "user_id", item = "item_id", category = "category_id", event = "behavior",
+                          time = "timestamp", price = "price", dwell = "dwell", rating = "rating",
+                          time_format = "epoch" }
 M.presets.ratings = M.presets.movielens
 M.presets.userbehavior = M.presets.taobao
 
@@ -104,6 +108,26 @@ function M.event_code(name, map)
   if type(v) == "string" then v = M.ALIASES[v:lower()] end
   if v ~= nil and not (v == 1 or v == 2 or v == 3 or v == 4 or v == 5) then return nil end
   return v
+end
+
+--- mapped(map, name) -> true if schema.event_map says what the raw event `name` means (by its
+--- string or its number).
+function M.mapped(map, name)
+  return map ~= nil and (map[name] ~= nil or (tonumber(name) ~= nil and map[tonumber(name)] ~= nil))
+end
+
+--- numeric_codes_message(path, column, names) -> the error text for numbers in an event column
+--- that no event_map entry explains. Such numbers are somebody else's codes (0/1/2/3 in many
+--- exports): reading them as Tide's 1..5 turned buys into browses without a word.
+function M.numeric_codes_message(path, column, numeric)
+  table.sort(numeric, function(a, b) return tonumber(a) < tonumber(b) end)
+  local shown, ex = {}, {}
+  for k = 1, math.min(#numeric, 20) do shown[k] = numeric[k] end
+  for k = 1, math.min(#numeric, 2) do ex[k] = ('["%s"] = "%s"'):format(numeric[k], k == 1 and "browse" or "buy") end
+  return ("%s: column '%s' holds numeric event codes (%s%s) and schema.event_map does not say "
+          .. "what they mean; map each to browse, click, cart, fav or buy, e.g. event_map = { %s }"):format(
+          path, tostring(column), table.concat(shown, ", "), #numeric > 20 and ", ..." or "",
+          table.concat(ex, ", "))
 end
 
 return M

@@ -20,7 +20,8 @@
 --   iterations per series, 200).
 -- Result: theta [S, P], se [S, P], half_life [S], loglik [S], status [S], total_loglik, aic,
 --   bic, n_gaps, n_returns, prior, mle_theta/mle_se (before shrinkage); methods params(s),
---   value(t, s). Convergence is reported, never hidden: converged (true when every series
+--   value(t, s), save(path) (tide.decay.load(path) reads it back exactly).
+--   Convergence is reported, never hidden: converged (true when every series
 --   with returns converged), convergence = {reason = number of series} with reasons
 --   converged, max_iter, line_search_failed, non_finite_start, non_finite (the estimate left
 --   the finite range), no_returns (no observed gap: theta is the prior / start value), and
@@ -180,6 +181,45 @@ function M.Fit:value(t, s)
   local th = self.theta:select(1, s or 1)
   local v = core().eval(self.family, self.k, th, type(t) == "table" and t or { t })
   return type(t) == "table" and v or v:get(1)
+end
+
+local SCALARS = { "family", "k", "per", "unit", "t_end", "n_series", "n_gaps", "n_returns", "n_params",
+                  "total_loglik", "aic", "bic" }
+local TENSORS = { "theta", "se", "loglik", "status", "half_life", "mle_theta", "mle_se" }
+
+--- fit:save(path) — the fitted parameters, their standard errors, fit statistics and the
+--- shrinkage prior, atomically in a checksummed file; tide.decay.load(path) restores them.
+function M.Fit:save(path)
+  local t, m = self:state()
+  require("tide.models.io").save(path, t, m, "decay fit:save")
+end
+
+--- fit:state() -> tensors, meta (what save writes; tide.models.io)
+function M.Fit:state()
+  local io = require("tide.models.io")
+  local t, m = {}, { kind = "decay_fit" }
+  for _, k in ipairs(TENSORS) do t[k] = self[k] end
+  for _, k in ipairs(SCALARS) do m[k] = self[k] end
+  local p = self.prior
+  if p then
+    io.put_numbers(m, "prior.a", p.a); io.put_numbers(m, "prior.b", p.b)
+    io.put_numbers(m, "prior.theta", p.theta); m["prior.prec"] = p.prec
+  end
+  return t, m
+end
+
+--- decay.fit.from_state(tensors, meta) -> the fit result (tide.decay.load calls this)
+function M.from_state(t, m)
+  local io = require("tide.models.io")
+  local res = {}
+  for _, k in ipairs(TENSORS) do res[k] = t[k] end
+  for _, k in ipairs(SCALARS) do res[k] = m[k] end
+  if m["prior.a.n"] or m["prior.theta.n"] then
+    res.prior = { a = io.get_numbers(m, "prior.a"), b = io.get_numbers(m, "prior.b"),
+                  theta = io.get_numbers(m, "prior.theta"), prec = m["prior.prec"] }
+  end
+  if res.status then res.converged, res.convergence, res.reason = convergence(res.status) end
+  return setmetatable(res, { __index = M.Fit })
 end
 
 return M

@@ -3,6 +3,7 @@
 --   local h = tide.decay.hawkes.fit(times, {t0 = 0, t1 = T})          -- one sequence
 --   local h = tide.decay.hawkes.fit_events(ev, {unit = "day"})         -- all users, shared law
 --   h:intensity(times, t), h:prob(times, t, horizon), h:gof(times, t0), h:simulate(T, seed)
+--   h:save(path); tide.decay.load(path) (or hawkes.load) reads it back exactly
 local M = {}
 local H = {}
 H.__index = H
@@ -87,6 +88,48 @@ end
 
 function H:simulate(T, seed) return core().hawkes_simulate(self, T, seed or 1) end
 function H:loglik(times, t0, t1) return (core().hawkes_loglik(self, times, nil, t0, t1)) end
+
+local NUMS = { "mu", "alpha", "beta", "loglik", "n", "unit", "origin", "t_end" }
+
+--- h:save(path) — the law (μ, α, β, their standard errors, log-likelihood) and, for a fit from
+--- fit_events, the users and visit times prob_users needs; atomic and checksummed.
+function H:save(path)
+  local t, m = self:state()
+  require("tide.models.io").save(path, t, m, "hawkes:save")
+end
+
+--- h:state() -> tensors, meta (what save writes; tide.models.io)
+function H:state()
+  local io = require("tide.models.io")
+  local t, m = {}, { kind = "hawkes", status = self.status, reason = self.reason }
+  for _, k in ipairs(NUMS) do m[k] = self[k] end
+  for k, v in pairs(self.se or {}) do m["se." .. k] = v end
+  if self.off then
+    t.off, t.times = self.off, io.pack_f64(self.times)
+    t.users = require("tide").tensor.fromtable(#self.users > 0 and self.users or { 0 }, "i32")
+    m.n_fitted = #self.users
+  end
+  return t, m
+end
+
+--- hawkes.from_state(tensors, meta) -> the fitted law (tide.decay.load calls this)
+function M.from_state(t, m)
+  local io = require("tide.models.io")
+  local p = { status = m.status, reason = m.reason, se = {} }
+  if m.reason then p.converged = m.reason == "converged" end
+  for _, k in ipairs(NUMS) do p[k] = m[k] end
+  for _, k in ipairs({ "mu", "alpha", "beta" }) do p.se[k] = m["se." .. k] end
+  if t.off then
+    p.off, p.times = t.off, io.unpack_f64(t.times)
+    p.users = m.n_fitted > 0 and t.users:totable() or {}
+  end
+  return wrap(p)
+end
+
+function M.load(path)
+  local tensors, meta = require("tide.models.io").load(path, "hawkes.load", { hawkes = true })
+  return M.from_state(tensors, meta)
+end
 
 M.simulate = function(p, T, seed) return core().hawkes_simulate(p, T, seed or 1) end
 

@@ -1,6 +1,7 @@
 -- tide.models.common — helpers shared by the time-decayed baselines and tide.metrics: CSR row
--- subsets for arbitrary user lists, 1-D concatenation, user-list normalisation, and the
--- generic topk(users, k, {exclude_seen}) built on score() and the C top-K.
+-- subsets for arbitrary user lists, 1-D concatenation, user-list normalisation, the
+-- generic topk(users, k, {exclude_seen}) built on score() and the C top-K, item categories,
+-- and the shared save (m:save(path) writes m:state() with tide.models.io).
 local M = {}
 
 local function T() return require("tide").tensor end
@@ -72,6 +73,27 @@ function M.topk(model, users, k, opts)
   end
   local off, items = M.rows(model.seen.off, model.seen.item, nil, users)
   return (core.topk(scores, off, items, k))
+end
+
+-- Writes model:state() to path (tide.models.io: atomic, checksummed); errors name the model.
+function M.save(model, path)
+  local fn = (model.name or "model") .. ":save"
+  if not model.n_items then error(fn .. ": the model is not fitted (call :fit(ev) first)", 3) end
+  local tensors, meta = model:state()
+  require("tide.models.io").save(path, tensors, meta, fn)
+end
+
+-- i32 [n_items]: each item's category, the one of its first event (items have one category);
+-- 1 for items without events.
+function M.item_category(ev, n_items)
+  local cat, seen = {}, {}
+  for i = 1, n_items do cat[i] = 1 end
+  local item, c = ev.item, ev.category
+  for e = 1, item:numel() do
+    local it = item:get(e)
+    if not seen[it] then seen[it] = true; cat[it] = c:get(e) end
+  end
+  return T().fromtable(cat, "i32")
 end
 
 return M

@@ -2,6 +2,7 @@
 -- f32 [#users, n_items], m:topk(users, k, {exclude_seen = true}) -> i32 item ids.
 -- Models load lazily from lua/tide/models/<name>.lua. A module returning a table with `new`
 -- can be called directly: tide.models.pop{mode = "decay", half_life = 7}.
+-- m:save(path) writes a fitted model; tide.models.load(path) reads any of them back.
 local M = {}
 setmetatable(M, {
   __index = function(self, name)
@@ -19,4 +20,12 @@ setmetatable(M, {
     return mod
   end,
 })
+--- tide.models.load(path) -> the fitted model m:save(path) wrote (pop, sar or profile), scoring
+--- bit-identically to the saved one; errors name the file (missing, corrupt, another kind).
+local KINDS = { pop = true, sar = true, profile = true }
+rawset(M, "load", function(path)
+  local tensors, meta = require("tide.models.io").load(path, "models.load", KINDS)
+  return M[meta.kind].from_state(tensors, meta)
+end)
+
 return M

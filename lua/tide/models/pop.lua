@@ -1,6 +1,7 @@
 -- tide.models.pop — popularity baselines: all-time counts, counts in a recent window, and
 -- exponentially decayed popularity Σ w(type)·2^(−age/half_life) (computed in C,
--- engine/interest.c). Same interface as every recommender: fit(ev), score(users), topk(...).
+-- engine/interest.c). Same interface as every recommender: fit(ev), score(users), topk(...),
+-- save(path) (reload with tide.models.load(path)).
 --   local m = require("tide.models.pop").new{mode = "decay", half_life = 7}   -- days
 local common = require("tide.models.common")
 local M = {}
@@ -60,5 +61,33 @@ function M:score(users)
 end
 
 function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
+
+--- m:save(path) — the fitted popularity vector and seen lists (plus, for reference = "user",
+--- the training events it scores from); tide.models.load(path) restores it. A reloaded model
+--- has no train_ev: give tide.metrics.evaluate a split (or opts.seen).
+function M:save(path) common.save(self, path) end
+
+--- m:state() -> tensors, meta (what save writes; tide.models.io)
+function M:state()
+  local io = require("tide.models.io")
+  local t = { pop = self.pop, seen_off = self.seen.off, seen_item = self.seen.item }
+  local m = { kind = "pop", mode = self.mode, window = self.window, half_life = self.half_life,
+              unit = self.unit, reference = self.reference, n_users = self.n_users,
+              n_items = self.n_items, t_ref = self.t_ref }
+  io.put_numbers(m, "weights", M.type_weights(self.weights))
+  if self.reference == "user" then io.put_events(t, m, "ev.", self.train_ev) end
+  return t, m
+end
+
+--- pop.from_state(tensors, meta) -> a fitted model (tide.models.load calls this)
+function M.from_state(t, m)
+  local io = require("tide.models.io")
+  local self = M.new{ mode = m.mode, window = m.window, half_life = m.half_life, unit = m.unit,
+                      reference = m.reference, weights = io.get_numbers(m, "weights") }
+  self.pop, self.seen = t.pop, { off = t.seen_off, item = t.seen_item }
+  self.n_users, self.n_items, self.t_ref = m.n_users, m.n_items, m.t_ref
+  if self.reference == "user" then self.train_ev = io.get_events(t, m, "ev.") end
+  return self
+end
 
 return M

@@ -1,7 +1,7 @@
 -- tide.models.profile — decayed category-profile recommender: a user's interest in category
 -- c is Σ_e w(type_e)·2^(−(T − t_e)/half_life) over their events in c (engine/interest.c);
 -- every item inherits its category's interest, and decayed item popularity (scaled to [0, eps])
--- orders items inside a category. Needs a category column.
+-- orders items inside a category. Needs a category column. m:save(path) / tide.models.load.
 --   local m = require("tide.models.profile").new{half_life = 14}
 local common = require("tide.models.common")
 local pop = require("tide.models.pop")
@@ -19,24 +19,23 @@ function M.new(opts)
                         reference = opts.reference or "global", blend = opts.blend, name = "profile" }, M)
 end
 
-function M:fit(ev)
-  local tide = require("tide")
-  local T = tide.tensor
-  local seq = require("tide.decay.seq")
-  local s = seq.of(ev)
-  if not s.category then error("profile: the event table has no category column", 2) end
+-- Fields derived from the training events alone (shared by fit and from_state).
+local function attach(self, ev, level)
+  local s = require("tide.decay.seq").of(ev)
+  if not s.category then error("profile: the event table has no category column", level + 1) end
   self.train_ev, self.n_users, self.n_items, self.n_cat = ev, s.n_users, s.n_items, s.n_categories
   self.seen = { off = s.off, item = s.item }
-  -- category of each item: the one of its first event (items have one category)
-  local cat = {}
-  local item, c = ev.item, ev.category
-  for i = 1, self.n_items do cat[i] = 1 end
-  local seen = {}
-  for e = 1, ev.item:numel() do
-    local it = item:get(e)
-    if not seen[it] then seen[it] = true; cat[it] = c:get(e) end
-  end
-  self.item_category = T.fromtable(cat, "i32")
+  self.spec = { family = "exponential", unit = self.unit, weights = pop.type_weights(self.weights),
+                theta = { math.log(2) / self.half_life } }
+  self.seq = s
+  return s
+end
+
+function M:fit(ev)
+  local tide = require("tide")
+  local seq = require("tide.decay.seq")
+  local s = attach(self, ev, 2)
+  self.item_category = common.item_category(ev, self.n_items)
   self.t_ref = seq.t_end(ev)
   -- reference = "user": category interest and item popularity are both taken at each user's
   -- own last event (popularity from events up to then only, see models/pop.lua)
@@ -44,9 +43,6 @@ function M:fit(ev)
   if self.reference == "user" then self.t_ref = seq.last_times(ev) end
   local mx = p:max():item()
   self.pop = mx > 0 and p / mx or p
-  self.spec = { family = "exponential", unit = self.unit, weights = pop.type_weights(self.weights),
-                theta = { math.log(2) / self.half_life } }
-  self.seq = s
   return self
 end
 
@@ -79,5 +75,33 @@ function M:score(users)
 end
 
 function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
+
+--- m:save(path) — the training events (the profile is computed from them at scoring time),
+--- item categories and popularity; tide.models.load(path) restores it
+function M:save(path) common.save(self, path) end
+
+--- m:state() -> tensors, meta (what save writes; tide.models.io)
+function M:state()
+  local io = require("tide.models.io")
+  local t = { item_category = self.item_category, pop = self.pop }
+  local m = { kind = "profile", half_life = self.half_life, pop_half_life = self.pop_half_life,
+              eps = self.eps, unit = self.unit, reference = self.reference, blend = self.blend,
+              t_ref = type(self.t_ref) == "number" and self.t_ref or nil }
+  io.put_numbers(m, "weights", pop.type_weights(self.weights))
+  io.put_events(t, m, "ev.", self.train_ev)
+  return t, m
+end
+
+--- profile.from_state(tensors, meta) -> a fitted model (tide.models.load calls this)
+function M.from_state(t, m)
+  local io = require("tide.models.io")
+  local self = M.new{ half_life = m.half_life, pop_half_life = m.pop_half_life, eps = m.eps, unit = m.unit,
+                      reference = m.reference, blend = m.blend, weights = io.get_numbers(m, "weights") }
+  local ev = io.get_events(t, m, "ev.")
+  attach(self, ev, 2)
+  self.item_category, self.pop = t.item_category, t.pop
+  self.t_ref = m.reference == "user" and require("tide.decay.seq").last_times(ev) or m.t_ref
+  return self
+end
 
 return M

@@ -3,6 +3,7 @@
 -- counts; built in C, engine/cooc.c, sparse) times a time-decayed user affinity
 -- a(u, i) = Σ_e w(type_e)·2^(−(T − t_e)/half_life). score(u) = a(u, ·) · S.
 --   local m = require("tide.models.sar").new{half_life = 30, similarity = "jaccard"}
+-- m:save(path) stores the sparse similarity and affinity matrices; tide.models.load reads them.
 local common = require("tide.models.common")
 local pop = require("tide.models.pop")
 local M = {}
@@ -48,5 +49,34 @@ function M:score(users)
 end
 
 function M:topk(users, k, opts) return common.topk(self, users, k, opts) end
+
+--- m:save(path) — similarity and affinity CSRs and seen lists (tide.models.load restores it;
+--- a reloaded model has no train_ev: give tide.metrics.evaluate a split)
+function M:save(path) common.save(self, path) end
+
+local KIND_NAME = {}
+for name, k in pairs(KIND) do KIND_NAME[k] = name end
+
+--- m:state() -> tensors, meta (what save writes; tide.models.io)
+function M:state()
+  local t = { soff = self.soff, scol = self.scol, sval = self.sval, aoff = self.aoff,
+              acol = self.acol, aval = self.aval, seen_off = self.seen.off, seen_item = self.seen.item }
+  local m = { kind = "sar", half_life = self.half_life or 0, similarity = KIND_NAME[self.kind],
+              max_neighbors = self.max_neighbors, unit = self.unit, reference = self.reference,
+              n_users = self.n_users, n_items = self.n_items }
+  require("tide.models.io").put_numbers(m, "weights", pop.type_weights(self.weights))
+  return t, m
+end
+
+--- sar.from_state(tensors, meta) -> a fitted model (tide.models.load calls this)
+function M.from_state(t, m)
+  local self = M.new{ half_life = m.half_life, similarity = m.similarity, max_neighbors = m.max_neighbors,
+                      unit = m.unit, reference = m.reference,
+                      weights = require("tide.models.io").get_numbers(m, "weights") }
+  for _, k in ipairs({ "soff", "scol", "sval", "aoff", "acol", "aval" }) do self[k] = t[k] end
+  self.seen = { off = t.seen_off, item = t.seen_item }
+  self.n_users, self.n_items = m.n_users, m.n_items
+  return self
+end
 
 return M

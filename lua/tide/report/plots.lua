@@ -54,8 +54,9 @@ return function(Report, S)
         s[#s + 1] = ('<path d="M%.1f %.1fl5 5l-5 5l-5 -5z" fill="none" stroke="#000"><title>true %s</title></path>')
           :format(sx(r.truth), y - 5, num(r.truth))
       end
-      s[#s + 1] = ('<text x="%d" y="%.1f" class="k">%s [%s, %s]%s</text>'):format(x1 + 10, y + 4, num(r.estimate),
-        num(r.lo), num(r.hi), r.note and ("  " .. esc(r.note)) or "")
+      local g3 = function(v) return ("%.3g"):format(v) end -- 3 digits: the column is 150 px wide
+      s[#s + 1] = ('<text x="%d" y="%.1f" class="k">%s [%s, %s]%s</text>'):format(x1 + 10, y + 4, g3(r.estimate),
+        g3(r.lo), g3(r.hi), r.note and ("  " .. esc(r.note)) or "")
     end
     s[#s + 1] = "</svg>"
     self.parts[#self.parts + 1] = table.concat(s)
