@@ -325,16 +325,13 @@ static int read_tensor(rd *r, int i, char **name, tide_tensor **out)
     if (dt > TIDE_I64 || nd > TIDE_MAX_DIMS)
         return tide_errorf("checkpoint %s: corrupt file: tensor '%s' has dtype %u, ndim %u", r->path,
                            *name, dt, nd);
-    /* the product of the non-zero sizes must fit in int64 too: a zero size makes numel 0,
-     * but the strides of the other dims are still computed (found by fuzz_checkpoint) */
-    uint64_t numel = 1, span = 1;
+    uint64_t numel = 1;
     for (uint32_t d = 0; d < nd; d++) {
         if (get_u64(r, &sz[d], "shape")) return TIDE_ERR;
-        if (sz[d] > (uint64_t)INT64_MAX || (sz[d] && span > (uint64_t)INT64_MAX / sz[d]))
+        if (sz[d] > (uint64_t)INT64_MAX || (sz[d] && numel > UINT64_MAX / sz[d]))
             return tide_errorf("checkpoint %s: corrupt file: tensor '%s' has an impossible shape",
                                r->path, *name);
         numel *= sz[d];
-        if (sz[d]) span *= sz[d];
     }
     if (get_u64(r, &nbytes, "data length") || get_u32(r, &crc, "checksum")) return TIDE_ERR;
     size_t es = tide_dtype_size((tide_dtype)dt);

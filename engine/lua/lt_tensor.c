@@ -16,17 +16,13 @@
  * allocated: a typo like zeros(1e6, 1e6) is an error, not an out-of-memory kill. */
 static void check_alloc(lua_State *L, tide_dtype dt, int nd, const int64_t *shape, const char *fn)
 {
-    uint64_t n = tide_dtype_size(dt), span = 1;
-    int empty = 0;
+    uint64_t n = tide_dtype_size(dt);
     for (int i = 0; i < nd; i++) {
-        if (shape[i] < 0) return; /* refused by the engine with its own message */
-        if (shape[i] == 0) { empty = 1; continue; }
-        /* non-zero sizes must multiply within int64 even when another size is 0: the engine
-         * still computes strides from them */
-        if (span > (uint64_t)INT64_MAX / 16 / (uint64_t)shape[i]) lt_errorf(L, "%s: the shape overflows 64-bit sizes", fn);
-        span *= (uint64_t)shape[i];
+        /* empty, negative or overflowing shapes are the engine's to refuse (tensor.c) */
+        if (shape[i] <= 0 || n > UINT64_MAX / (uint64_t)shape[i]) return;
+        n *= (uint64_t)shape[i];
     }
-    if (!empty && tide_limit_check_bytes(n * span, fn) != TIDE_OK) lt_error(L, fn);
+    if (tide_limit_check_bytes(n, fn) != TIDE_OK) lt_error(L, fn);
 }
 
 /* shape from args starting at 1, then an optional dtype string right after it */

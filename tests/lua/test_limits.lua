@@ -31,7 +31,7 @@ function tests.constructors_refuse_above_the_limit()
     for i = 1, 1100 do big[i] = i end
     check.errors(function() T.fromtable(big) end, "fromtable:")
   end)
-  check.errors(function() T.zeros(2 ^ 40, 2 ^ 40) end, "overflows 64-bit sizes")
+  check.errors(function() T.zeros(2 ^ 40, 2 ^ 40) end, "too large") -- refused by the engine (tensor.c)
 end
 
 function tests.checkpoint_load_respects_the_limit()
