@@ -97,6 +97,27 @@ sanitize: deps
 	  OPT="-O1" all $(CTEST_SRC:%.c=build-san/%)
 	@B=build-san LUAJIT=$(LUAJIT) TIDE_CORE=core_san SANITIZE=1 sh tests/run_all.sh
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, ASan and UBSan into build-fuzz/; each runs
+# FUZZ_SECONDS (default 60) from its seed corpus tests/fuzz/corpus/<target>/. Installs clang
+# when missing. A crash leaves its input in build-fuzz/crashes/ and fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: deps
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "fuzz: installing clang"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq clang >/dev/null \
+	    || { echo "fuzz: apt-get install clang failed"; exit 1; }; }
+	@$(MAKE) --no-print-directory B=build-fuzz CC=$(FUZZ_CC) OPT="-O1 -gline-tables-only" \
+	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" \
+	  $(FUZZ_SRC:%.c=build-fuzz/%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_SRC:tests/fuzz/%.c=%)
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(LIBTIDE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< -o $@ $(LIBTIDE) $(BLAS_LIBS) $(EXTRA_LIBS)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@$(LUAJIT) scripts/tide run examples/demo.lua
@@ -116,6 +137,6 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' scripts/tide.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tide.pc
 
 clean:
-	rm -rf build build-san lua/tide/core.so lua/tide/core_san.so tide.lua
+	rm -rf build build-san build-fuzz lua/tide/core.so lua/tide/core_san.so tide.lua
 
 -include $(ENGINE_OBJ:.o=.d) $(BIND_OBJ:.o=.d)

@@ -102,6 +102,7 @@ tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn b
     n->seq = ++clock_seq;
     out->node = n;
     out->requires_grad = 0;
+    ag_anomaly_forward(n, out);
     return n;
 }
 
@@ -386,7 +387,8 @@ int tide_backward(tide_tensor *root, const tide_tensor *grad_out)
             if (!gc) rc = TIDE_ERR;
             else {
                 rc = x->node->backward(x->node, gc);
-                if (rc != TIDE_OK) {
+                if (rc == TIDE_OK) rc = ag_anomaly_backward(x->node, gc);
+                else {
                     char pre[64];
                     snprintf(pre, sizeof pre, "backward of %s", x->node->name);
                     tide_error_prefix(pre);

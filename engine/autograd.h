@@ -60,6 +60,17 @@ int tide_grad_enabled(void);
 int tide_set_grad_enabled(int on); /* returns the previous setting */
 int tide_needs_grad(const tide_tensor *t);
 
+/* ---- anomaly detection (autograd_anomaly.c; off by default, it scans every value) ----
+ * On: the first recorded op whose output holds a NaN/Inf while its inputs are finite is noted
+ * ("log -> f32 [4]", read with tide_anomaly_forward; cleared when the mode is switched on), and
+ * tide_backward fails at the first node whose backward turns a finite gradient into a
+ * non-finite one, naming the op. */
+int tide_set_detect_anomaly(int on); /* returns the previous setting */
+int tide_detect_anomaly(void);
+const char *tide_anomaly_forward(void); /* "" when nothing was noted */
+/* 1 when every element of t is finite (always 1 for integer tensors and NULL). */
+int tide_tensor_all_finite(const tide_tensor *t);
+
 /* ---- leaves and gradients ---- */
 int tide_set_requires_grad(tide_tensor *t, int on); /* error on non-f32 or non-leaf off */
 void tide_zero_grad(tide_tensor *t);                 /* drops t->grad */

@@ -8,6 +8,12 @@
 
 #include "autograd.h"
 
+/* autograd_anomaly.c: notes the first op whose output is non-finite while its inputs are
+ * finite (anomaly mode only); fails when a node's backward turned a finite gradient into a
+ * non-finite one. */
+void ag_anomaly_forward(const tide_node *n, const tide_tensor *out);
+int ag_anomaly_backward(const tide_node *n, const tide_tensor *grad_out);
+
 /* tensor_view.c: a new header over base's storage with the given geometry (no history). */
 tide_tensor *tide_tensor_header(tide_tensor *base, int ndim, const int64_t *shape,
                                 const int64_t *strides, int64_t offset);

@@ -31,6 +31,7 @@
 #include "checkpoint.h"
 
 #include "atomic_file.h"
+#include "limit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -338,13 +339,16 @@ static int read_tensor(rd *r, int i, char **name, tide_tensor **out)
         return tide_errorf("checkpoint %s: corrupt file: tensor '%s' declares %llu data bytes for "
                            "its shape", r->path, *name, (unsigned long long)nbytes);
     if (need(r, (size_t)nbytes, "tensor data") != TIDE_OK) return TIDE_ERR;
+    char what[96 + TIDE_CKPT_MAX_NAME];
+    snprintf(what, sizeof what, "checkpoint %s: tensor '%s'", r->path, *name);
+    if (tide_limit_check_bytes(nbytes, what) != TIDE_OK) return TIDE_ERR;
     const uint8_t *data = r->buf + r->pos;
     uLong c = crc32(0L, Z_NULL, 0);
     for (uint64_t off = 0; off < nbytes; off += 1u << 30) {
         uint64_t len = nbytes - off < (1u << 30) ? nbytes - off : (1u << 30);
         c = crc32(c, data + off, (uInt)len);
     }
-    if ((uint32_t)c != crc)
+    if (TIDE_CRC_BAD((uint32_t)c, crc))
         return tide_errorf("checkpoint %s: corrupt file: checksum mismatch in tensor '%s' (#%d)",
                            r->path, *name, i + 1);
     int64_t shape[TIDE_MAX_DIMS];
@@ -423,7 +427,7 @@ static int parse(rd *r, tide_checkpoint *c)
         size_t len = body - off < (1u << 30) ? body - off : (1u << 30);
         want = crc32(want, r->buf + off, (uInt)len);
     }
-    if ((uint32_t)want != crc)
+    if (TIDE_CRC_BAD((uint32_t)want, crc))
         return tide_errorf("checkpoint %s: corrupt file: header/metadata checksum mismatch", r->path);
     return TIDE_OK;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "limit.h"
 
 static const char MAGIC[8] = {'T', 'I', 'D', 'E', 'D', 'S', 'E', 'T'};
 static const char TRAILER[8] = {'T', 'I', 'D', 'E', 'E', 'N', 'D', '!'};
@@ -209,7 +210,7 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
     memcpy(&ne, hdr + 12, 4);
     memcpy(&total, hdr + 16, 8);
     memcpy(&hc, hdr + 24, 4);
-    if (crc(hdr, 24) != hc) {
+    if (TIDE_CRC_BAD(crc(hdr, 24), hc)) {
         tide_errorf("%s: corrupt dataset header (checksum mismatch)", path);
         goto fail;
     }
@@ -244,7 +245,7 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
         memcpy(&count, eh + o + 4, 8);
         memcpy(&dc, eh + o + 12, 4);
         memcpy(&ec, eh + o + 16, 4);
-        if (crc(eh, o + 16) != ec || kind > TIDE_DS_BYTES) {
+        if (TIDE_CRC_BAD(crc(eh, o + 16), ec) || kind > TIDE_DS_BYTES) {
             tide_errorf("%s: corrupt dataset (entry %u header checksum)", path, i + 1);
             goto fail;
         }
@@ -262,6 +263,11 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
                         e[i].name, (unsigned long long)nb);
             goto fail;
         }
+        char what[300];
+        snprintf(what, sizeof what, "%s: entry '%s'", path, e[i].name);
+        if (tide_limit_check_bytes(nb, what) != TIDE_OK ||
+            (kind != TIDE_DS_BYTES && tide_limit_check_rows(count, what) != TIDE_OK))
+            goto fail;
         void *dst;
         if (kind == TIDE_DS_BYTES) {
             if (!(e[i].bytes = malloc(nb ? nb : 1))) goto oom;
@@ -274,7 +280,7 @@ int tide_dataset_read(const char *path, tide_ds_entry **out, int *nout)
         }
         uint32_t got;
         if (read_crc(fd, dst, nb, &got)) goto trunc;
-        if (got != dc) {
+        if (TIDE_CRC_BAD(got, dc)) {
             tide_errorf("%s: corrupt dataset (entry '%s' checksum mismatch)", path, e[i].name);
             goto fail;
         }

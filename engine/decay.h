@@ -80,8 +80,10 @@ void tide_decay_fit_default_opts(tide_decay_fit_opts *o);
 /* Maximum likelihood of one law per series. Series s owns gaps off[s]..off[s+1]-1 (gap
  * lengths t, event flags ev: 1 observed return, 0 right-censored). Outputs (caller-owned):
  * theta [S, P] natural parameters, se [S, P] (NaN when unavailable, may be NULL), loglik [S],
- * status [S] (tide_lbfgs_status, or 3 = no observed gaps: θ from the prior / init).
+ * status [S] (tide_lbfgs_status, or 3 = no observed gaps: θ from the prior / init, or
+ * TIDE_DECAY_FIT_NONFINITE = the estimate or its likelihood is not finite).
  * Mixture components come out sorted by decreasing rate. Returns TIDE_OK / TIDE_ERR. */
+enum { TIDE_DECAY_FIT_NODATA = 3, TIDE_DECAY_FIT_NONFINITE = -5 };
 int tide_decay_fit(tide_decay_family fam, int k, int64_t n_series, const int64_t *off,
                    const double *t, const uint8_t *ev, const tide_decay_fit_opts *opts,
                    double *theta, double *se, double *loglik, int32_t *status);

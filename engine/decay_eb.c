@@ -92,9 +92,15 @@ int tide_decay_gamma_eb(int64_t S, const double *d, const double *T, const int32
         double pooled = sd > 0 ? sd / sT : m;
         double a0 = v > 0 ? fmin(fmax(m * m / v, 0.05), 100) : 10;
         double x[2] = {log(a0), log(a0 / fmax(pooled, 1e-300))}, f;
-        tide_lbfgs_minimize(eb_nll, &c, 2, x, &f, &o);
+        int st = tide_lbfgs_minimize(eb_nll, &c, 2, x, &f, &o);
         a[g] = exp(x[0]);
         b[g] = exp(x[1]);
+        if (!(a[g] > 0 && b[g] > 0) || !isfinite(a[g]) || !isfinite(b[g])) {
+            free(cnt);
+            free(idx);
+            return tide_errorf("gamma_eb: the prior of segment %lld diverged (a %g, b %g, %s)", (long long)g + 1, a[g], b[g],
+                               tide_lbfgs_status_name(st));
+        }
     }
     free(cnt);
     free(idx);

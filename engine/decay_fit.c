@@ -279,6 +279,11 @@ int tide_decay_fit(tide_decay_family fam, int k, int64_t S, const int64_t *off, 
         if (fam == TIDE_DECAY_MIXEXP) sort_mixture(k, th, sev);
         double ll = 0;
         for (int64_t i = 0; i < c.n; i++) ll += tide_decay_loglik1(fam, k, th, c.t[i], c.ev[i], NULL);
+        /* parameters or likelihood that left the finite range are flagged, never passed off
+         * as an estimate (the status tells the caller; theta is kept for inspection) */
+        int bad = !isfinite(ll);
+        for (int i = 0; i < P; i++) bad |= !isfinite(th[i]);
+        if (bad) st = TIDE_DECAY_FIT_NONFINITE;
         memcpy(theta + s * P, th, sizeof(double) * P);
         if (se) memcpy(se + s * P, sev, sizeof(double) * P);
         if (loglik) loglik[s] = ll;

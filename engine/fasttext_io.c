@@ -281,7 +281,7 @@ tide_fasttext *tide_fasttext_parse(const void *bytes, size_t n, const char *path
         return NULL;
     }
     memcpy(&crc, buf + n - 4, 4);
-    if (crc_all(buf, n - 4) != crc) {
+    if (TIDE_CRC_BAD(crc_all(buf, n - 4), crc)) {
         tide_errorf("%s: checksum mismatch (file corrupt or truncated)", path);
         return NULL;
     }

@@ -100,6 +100,12 @@ int tide_hawkes_fit(int64_t S, const int64_t *off, const double *t, const double
     double f;
     int st = tide_lbfgs_minimize(hk_nll, &c, 3, u, &f, &o);
     p->mu = exp(u[0]); p->alpha = exp(u[1]); p->beta = exp(u[2]);
+    /* a rate that ran off to 0 or infinity (e.g. alpha -> 0 on Poisson data drives log alpha
+     * to -inf) is not an estimate: say so instead of returning it */
+    if (!(p->mu > 0 && p->alpha > 0 && p->beta > 0) || !isfinite(p->mu) || !isfinite(p->alpha) ||
+        !isfinite(p->beta) || !isfinite(f))
+        return tide_errorf("hawkes_fit: the fit diverged (mu %g, alpha %g, beta %g, %s)", p->mu, p->alpha,
+                           p->beta, tide_lbfgs_status_name(st));
     if (loglik) *loglik = -f;
     if (se) {
         double H[9], gp[3], gm[3], up[3], inv[9];

@@ -18,6 +18,7 @@ struct tide_lbfgs {
     double *S, *Y, *rho;   /* history: m pairs of n, ring buffer */
     double *al;            /* two-loop scratch [m] */
     double f0, dg0;
+    double fscale;         /* max(1, |f| at the start point): scale of the gradient test */
     int k, head;           /* stored pairs, next slot */
     int phase, ls_evals, iter, evals, retried;
     double a, a_prev, f_prev, dg_prev;
@@ -99,6 +100,16 @@ const char *tide_lbfgs_status_name(int st)
     case TIDE_LBFGS_EARG: return "bad_arguments";
     default: return "unknown";
     }
+}
+
+static double norm_inf(const double *v, int64_t n);
+
+/* Gradient test ||g||_inf <= gtol * scale, the scale being |f| capped by |f| at the start:
+ * scaling by the current |f| alone let an unbounded objective (f -> -inf, e.g. a likelihood
+ * whose rate runs off to 0) pass for converged once |f| had grown large enough. */
+static int grad_small(const struct tide_lbfgs *s, const double *g, double f)
+{
+    return norm_inf(g, s->n) <= s->o.gtol * fmax(1.0, fmin(fabs(f), s->fscale));
 }
 
 static double dot(const double *a, const double *b, int64_t n)
@@ -212,7 +223,7 @@ static int accept(tide_lbfgs *s, double *x, double *f, double *g)
     s->f0 = *f;
     s->iter++;
     s->retried = 0;
-    if (norm_inf(g, n) <= s->o.gtol * fmax(1.0, fabs(*f))) return finish(s, x, f, g, TIDE_LBFGS_CONVERGED);
+    if (grad_small(s, g, *f)) return finish(s, x, f, g, TIDE_LBFGS_CONVERGED);
     if (fold - *f <= s->o.ftol * fmax(fmax(fabs(fold), fabs(*f)), 1.0))
         return finish(s, x, f, g, TIDE_LBFGS_CONVERGED);
     if (s->iter >= s->o.max_iter || s->evals >= s->o.max_evals) return finish(s, x, f, g, TIDE_LBFGS_MAXITER);
@@ -276,7 +287,8 @@ int tide_lbfgs_step(tide_lbfgs *s, double *x, double *f, double *g)
         memcpy(s->x0, x, (size_t)n * sizeof(double));
         memcpy(s->g0, g, (size_t)n * sizeof(double));
         s->f0 = *f;
-        if (norm_inf(g, n) <= s->o.gtol * fmax(1.0, fabs(*f))) return finish(s, x, f, g, TIDE_LBFGS_CONVERGED);
+        s->fscale = fmax(1.0, fabs(*f));
+        if (grad_small(s, g, *f)) return finish(s, x, f, g, TIDE_LBFGS_CONVERGED);
         for (int64_t i = 0; i < n; i++) s->d[i] = -g[i];
         return begin_ls(s, x, fmin(1.0, 1.0 / sqrt(dot(g, g, n))));
     }

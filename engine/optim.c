@@ -49,8 +49,16 @@ int tide_opt_validate(const tide_opt_config *c)
     const char *nm = tide_opt_name(c->kind);
     if (c->kind >= TIDE_OPT_COUNT) return tide_errorf("optim: unknown optimizer kind %d", c->kind);
     if (!(c->lr >= 0) || !isfinite(c->lr)) return tide_errorf("%s: lr must be >= 0, got %g", nm, c->lr);
-    if (!(c->weight_decay >= 0)) return tide_errorf("%s: weight_decay must be >= 0, got %g", nm, c->weight_decay);
-    if (!(c->momentum >= 0)) return tide_errorf("%s: momentum must be >= 0, got %g", nm, c->momentum);
+    /* NaN fails every comparison and isfinite catches Inf: a NaN or infinite option would
+     * otherwise turn every parameter into NaN on the first step */
+    if (!(c->weight_decay >= 0) || !isfinite(c->weight_decay))
+        return tide_errorf("%s: weight_decay must be finite and >= 0, got %g", nm, c->weight_decay);
+    if (!(c->momentum >= 0) || !isfinite(c->momentum))
+        return tide_errorf("%s: momentum must be finite and >= 0, got %g", nm, c->momentum);
+    if (!(c->dampening >= 0 && c->dampening <= 1))
+        return tide_errorf("%s: dampening must be in [0, 1], got %g", nm, c->dampening);
+    if (!(c->lr_decay >= 0) || !isfinite(c->lr_decay))
+        return tide_errorf("%s: lr_decay must be finite and >= 0, got %g", nm, c->lr_decay);
     if (c->kind == TIDE_OPT_SGD && c->nesterov && (c->momentum <= 0 || c->dampening != 0))
         return tide_errorf("sgd: nesterov needs momentum > 0 and dampening 0");
     if (c->kind == TIDE_OPT_ADAM || c->kind == TIDE_OPT_ADAMW) {
@@ -59,7 +67,8 @@ int tide_opt_validate(const tide_opt_config *c)
     }
     if (c->kind == TIDE_OPT_RMSPROP && !(c->alpha >= 0 && c->alpha <= 1))
         return tide_errorf("rmsprop: alpha must be in [0, 1], got %g", c->alpha);
-    if (c->kind != TIDE_OPT_SGD && !(c->eps > 0)) return tide_errorf("%s: eps must be > 0, got %g", nm, c->eps);
+    if (c->kind != TIDE_OPT_SGD && (!(c->eps > 0) || !isfinite(c->eps)))
+        return tide_errorf("%s: eps must be finite and > 0, got %g", nm, c->eps);
     return TIDE_OK;
 }
 

@@ -218,7 +218,7 @@ tide_vocab *tide_vocab_parse(const char *buf, size_t len, const char *what)
         tide_errorf("%s: vocabulary truncated (no checksum line)", what);
         return NULL;
     }
-    if (crc32(0L, (const Bytef *)buf, (uInt)ls) != want) {
+    if (TIDE_CRC_BAD(crc32(0L, (const Bytef *)buf, (uInt)ls), want)) {
         tide_errorf("%s: vocabulary checksum mismatch (file corrupt)", what);
         return NULL;
     }

@@ -18,6 +18,7 @@ static const struct {
     {"ab", lt_open_ab},
     {"gbdt", lt_open_gbdt},
     {"linear", lt_open_linear},
+    {"privacy", lt_open_privacy}, {"config", lt_open_config},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with

@@ -87,5 +87,7 @@ int lt_open_arima(lua_State *L);
 int lt_open_ab(lua_State *L);
 int lt_open_gbdt(lua_State *L);
 int lt_open_linear(lua_State *L);
+int lt_open_privacy(lua_State *L);
+int lt_open_config(lua_State *L);
 
 #endif

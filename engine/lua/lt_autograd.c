@@ -88,8 +88,25 @@ static int l_is_grad_enabled(lua_State *L)
     return 1;
 }
 
+/* set_detect_anomaly(bool) -> previous setting; anomaly_forward() -> "op -> shape" or nil */
+static int l_set_detect_anomaly(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, tide_set_detect_anomaly(lua_toboolean(L, 1)));
+    return 1;
+}
+
+static int l_anomaly_forward(lua_State *L)
+{
+    const char *s = tide_anomaly_forward();
+    if (*s) lua_pushstring(L, s);
+    else lua_pushnil(L);
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
-    {"set_grad_enabled", l_set_grad_enabled}, {"is_grad_enabled", l_is_grad_enabled}, {NULL, NULL}};
+    {"set_grad_enabled", l_set_grad_enabled}, {"is_grad_enabled", l_is_grad_enabled},
+    {"set_detect_anomaly", l_set_detect_anomaly}, {"anomaly_forward", l_anomaly_forward}, {NULL, NULL}};
 
 int lt_open_autograd(lua_State *L)
 {

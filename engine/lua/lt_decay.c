@@ -5,6 +5,7 @@
 
 #include "decay.h"
 #include "hawkes.h"
+#include "lbfgs.h"
 #include "lt_args.h"
 
 #define check_family la_family
@@ -325,7 +326,10 @@ static int l_hawkes_fit(lua_State *L)
     lua_setfield(L, -2, "se");
     lua_pushnumber(L, ll); lua_setfield(L, -2, "loglik");
     lua_pushinteger(L, (lua_Integer)s.n); lua_setfield(L, -2, "n");
+    /* never a silent failure: the reason is the solver's own status name */
     lua_pushstring(L, st == 0 ? "converged" : "stopped"); lua_setfield(L, -2, "status");
+    lua_pushboolean(L, st == TIDE_LBFGS_CONVERGED); lua_setfield(L, -2, "converged");
+    lua_pushstring(L, tide_lbfgs_status_name(st)); lua_setfield(L, -2, "reason");
     return 1;
 }
 

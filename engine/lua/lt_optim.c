@@ -44,24 +44,39 @@ static tide_tensor **param_list(lua_State *L, int idx, int *n, const char *fn)
     return ps;
 }
 
-static int l_step(lua_State *L)
+/* Kind (argument 1) and cfg table (argument 2) into c. */
+static void read_config(lua_State *L, tide_opt_config *c)
 {
     static const char *const kinds[] = {"sgd", "adam", "adamw", "adagrad", "rmsprop", NULL};
-    tide_opt_config c;
-    memset(&c, 0, sizeof c);
-    c.kind = (tide_opt_kind)luaL_checkoption(L, 1, NULL, kinds);
+    memset(c, 0, sizeof *c);
+    c->kind = (tide_opt_kind)luaL_checkoption(L, 1, NULL, kinds);
     luaL_checktype(L, 2, LUA_TTABLE);
-    c.lr = opt_num(L, 2, "lr", 1e-3);
-    c.weight_decay = opt_num(L, 2, "weight_decay", 0);
-    c.momentum = opt_num(L, 2, "momentum", 0);
-    c.dampening = opt_num(L, 2, "dampening", 0);
-    c.nesterov = opt_bool(L, 2, "nesterov");
-    c.beta1 = opt_num(L, 2, "beta1", 0.9);
-    c.beta2 = opt_num(L, 2, "beta2", 0.999);
-    c.eps = opt_num(L, 2, "eps", c.kind == TIDE_OPT_ADAGRAD ? 1e-10 : 1e-8);
-    c.lr_decay = opt_num(L, 2, "lr_decay", 0);
-    c.alpha = opt_num(L, 2, "alpha", 0.99);
-    c.centered = opt_bool(L, 2, "centered");
+    c->lr = opt_num(L, 2, "lr", 1e-3);
+    c->weight_decay = opt_num(L, 2, "weight_decay", 0);
+    c->momentum = opt_num(L, 2, "momentum", 0);
+    c->dampening = opt_num(L, 2, "dampening", 0);
+    c->nesterov = opt_bool(L, 2, "nesterov");
+    c->beta1 = opt_num(L, 2, "beta1", 0.9);
+    c->beta2 = opt_num(L, 2, "beta2", 0.999);
+    c->eps = opt_num(L, 2, "eps", c->kind == TIDE_OPT_ADAGRAD ? 1e-10 : 1e-8);
+    c->lr_decay = opt_num(L, 2, "lr_decay", 0);
+    c->alpha = opt_num(L, 2, "alpha", 0.99);
+    c->centered = opt_bool(L, 2, "centered");
+}
+
+/* validate(kind, cfg): the checks step() makes, so a bad option fails at construction */
+static int l_validate(lua_State *L)
+{
+    tide_opt_config c;
+    read_config(L, &c);
+    if (tide_opt_validate(&c) != TIDE_OK) return lt_error(L, "optim");
+    return 0;
+}
+
+static int l_step(lua_State *L)
+{
+    tide_opt_config c;
+    read_config(L, &c);
     int n;
     tide_tensor **ps = param_list(L, 3, &n, "optim.step");
     luaL_checktype(L, 4, LUA_TTABLE);
@@ -118,7 +133,7 @@ static int l_clip_grad_norm(lua_State *L)
 }
 
 static const luaL_Reg funcs[] = {
-    {"step", l_step}, {"grad_norm", l_grad_norm}, {"clip_grad_norm", l_clip_grad_norm}, {NULL, NULL}};
+    {"step", l_step}, {"validate", l_validate}, {"grad_norm", l_grad_norm}, {"clip_grad_norm", l_clip_grad_norm}, {NULL, NULL}};
 
 int lt_open_optim(lua_State *L)
 {

@@ -7,9 +7,23 @@
 
 #include "autograd.h"
 #include "lt.h"
+#include "limit.h"
 #include "rng.h"
 
 /* ---- creation ---- */
+
+/* Refuses a shape whose bytes exceed max_tensor_bytes (limit.h) before anything is
+ * allocated: a typo like zeros(1e6, 1e6) is an error, not an out-of-memory kill. */
+static void check_alloc(lua_State *L, tide_dtype dt, int nd, const int64_t *shape, const char *fn)
+{
+    uint64_t n = tide_dtype_size(dt);
+    for (int i = 0; i < nd; i++) {
+        /* empty, negative or overflowing shapes are the engine's to refuse (tensor.c) */
+        if (shape[i] <= 0 || n > UINT64_MAX / (uint64_t)shape[i]) return;
+        n *= (uint64_t)shape[i];
+    }
+    if (tide_limit_check_bytes(n, fn) != TIDE_OK) lt_error(L, fn);
+}
 
 /* shape from args starting at 1, then an optional dtype string right after it */
 static int shape_and_dtype(lua_State *L, int64_t *shape, tide_dtype *dt, const char *fn)
@@ -25,6 +39,7 @@ static int l_zeros(lua_State *L)
     int64_t shape[TIDE_MAX_DIMS];
     tide_dtype dt;
     int nd = shape_and_dtype(L, shape, &dt, "zeros");
+    check_alloc(L, dt, nd, shape, "zeros");
     return lt_push_tensor(L, tide_tensor_new(dt, nd, shape), "zeros");
 }
 
@@ -33,6 +48,7 @@ static int l_ones(lua_State *L)
     int64_t shape[TIDE_MAX_DIMS];
     tide_dtype dt;
     int nd = shape_and_dtype(L, shape, &dt, "ones");
+    check_alloc(L, dt, nd, shape, "ones");
     return lt_push_tensor(L, tide_tensor_full(dt, nd, shape, 1.0), "ones");
 }
 
@@ -44,6 +60,7 @@ static int l_full(lua_State *L)
     int nd = lt_check_shape(L, 1, shape, "full");
     double v = luaL_checknumber(L, 2);
     tide_dtype dt = lt_opt_dtype(L, 3, TIDE_F32, "full");
+    check_alloc(L, dt, nd, shape, "full");
     return lt_push_tensor(L, tide_tensor_full(dt, nd, shape, v), "full");
 }
 
@@ -63,6 +80,12 @@ static int l_arange(lua_State *L)
         dtidx = 2;
     }
     tide_dtype dt = lt_opt_dtype(L, dtidx, TIDE_F32, "arange");
+    double cnt = step != 0 ? ceil((stop - start) / step) : 0;
+    if (cnt > 0 && cnt * tide_dtype_size(dt) > (double)tide_limit_get(TIDE_LIMIT_TENSOR_BYTES) &&
+        tide_limit_get(TIDE_LIMIT_TENSOR_BYTES) > 0) {
+        tide_limit_check_bytes(cnt < 1.8e19 ? (uint64_t)(cnt * tide_dtype_size(dt)) : UINT64_MAX, "arange");
+        lt_error(L, "arange");
+    }
     return lt_push_tensor(L, tide_tensor_arange(dt, start, stop, step), "arange");
 }
 
@@ -73,6 +96,7 @@ static int l_eye(lua_State *L)
                                                                        : lt_check_int(L, 2, "eye", "m");
     tide_dtype dt = lt_opt_dtype(L, lua_type(L, 2) == LUA_TSTRING ? 2 : 3, TIDE_F32, "eye");
     if (n < 0 || m < 0) lt_errorf(L, "eye: sizes must be non-negative");
+    check_alloc(L, dt, 2, (int64_t[]){n, m}, "eye");
     return lt_push_tensor(L, tide_tensor_eye(dt, n, m), "eye");
 }
 
@@ -133,6 +157,7 @@ static int l_fromtable(lua_State *L)
         lt_errorf(L, "fromtable: argument #1: expected table, got %s", luaL_typename(L, 1));
     int64_t shape[TIDE_MAX_DIMS];
     int nd = table_shape(L, 1, shape);
+    check_alloc(L, dt, nd, shape, "fromtable");
     tide_tensor *t = tide_tensor_new(dt, nd, shape);
     /* pushed before the walk, so a Lua error inside it leaves t to the GC, not leaked */
     lt_push_tensor(L, t, "fromtable");
@@ -153,6 +178,7 @@ static int fill_random(lua_State *L, const char *fn, int kind)
     int next = lua_istable(L, 1) ? 2 : nd + 1;
     double a = kind == 1 ? luaL_optnumber(L, next, 0) : (kind == 2 ? 0 : 0);
     double b = kind == 1 ? luaL_optnumber(L, next + 1, 1) : 1;
+    check_alloc(L, TIDE_F32, nd, shape, fn);
     tide_tensor *t = tide_tensor_new(TIDE_F32, nd, shape);
     if (!t) return lt_error(L, fn);
     int rc = kind == 2 ? tide_rng_fill_normal(NULL, t, 0, 1) : tide_rng_fill_uniform(NULL, t, a, b);

@@ -26,4 +26,23 @@ function M.no_grad(fn, ...) return run_with(false, fn, ...) end
 -- Runs fn(...) with recording on (inside a no_grad block, for example).
 function M.enable_grad(fn, ...) return run_with(true, fn, ...) end
 
+--- detect_anomaly(fn, ...) -> first_forward, fn's results. Runs fn with anomaly detection:
+--- a backward inside fn fails at the first op whose backward turns a finite gradient into
+--- a NaN/Inf ("backward of log produced a non-finite gradient ..."), and first_forward names
+--- the first recorded op whose output became non-finite from finite inputs ("log -> f32 [4]",
+--- nil if none). Slow (every value is scanned): for diagnosis, not for every step.
+function M.detect_anomaly(fn, ...)
+  if type(fn) ~= "function" then error("detect_anomaly: expected a function, got " .. type(fn), 2) end
+  local prev = core.set_detect_anomaly(true)
+  local res = { pcall(fn, ...) }
+  local first = core.anomaly_forward()
+  core.set_detect_anomaly(prev)
+  if not res[1] then
+    local msg = tostring(res[2])
+    if first then msg = msg .. " (first non-finite forward value: " .. first .. ")" end
+    error(msg, 0)
+  end
+  return first, unpack(res, 2, table.maxn(res))
+end
+
 return M

@@ -76,6 +76,9 @@ local function new(kind, params, opts)
     cfg[k] = v
   end
   if cfg.betas then cfg.beta1, cfg.beta2 = cfg.betas[1], cfg.betas[2] end
+  -- the engine's checks now, not at the first step: a NaN or negative lr fails here
+  local ok, err = pcall(core.validate, kind, cfg)
+  if not ok then error(err, 3) end
   local self = setmetatable({ kind = kind, params = params, groups = groups, cfg = cfg, lr = cfg.lr, t = 0 }, Optimizer)
   local ns = NSTATE[kind] or ((cfg.momentum or 0) > 0 and 1 or 0)
   self.state = {}

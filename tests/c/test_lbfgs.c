@@ -211,6 +211,27 @@ static void test_reset_reuse(void **st)
     assert_string_equal(tide_lbfgs_status_name(TIDE_LBFGS_CONVERGED), "converged");
 }
 
+/* f = -x1 - x2 has no minimum: once |f| was large, the old gradient test (relative to |f|)
+ * called this "converged". It must end as max_iter or a failed line search instead. */
+static double unbounded(const double *x, double *g, int64_t n, void *ctx)
+{
+    (void)n, (void)ctx;
+    g[0] = g[1] = -1;
+    return -x[0] - x[1];
+}
+
+static void test_unbounded_is_not_converged(void **st)
+{
+    (void)st;
+    tide_lbfgs_opts o;
+    tide_lbfgs_default_opts(&o);
+    o.max_iter = 20;
+    double x[2] = {0, 0}, f;
+    int rc = tide_lbfgs_minimize(unbounded, NULL, 2, x, &f, &o);
+    assert_true(rc != TIDE_LBFGS_CONVERGED);
+    assert_true(f < -1e6); /* it did run downhill */
+}
+
 static void test_errors(void **st)
 {
     (void)st;
@@ -232,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_quadratic), cmocka_unit_test(test_rosenbrock),
         cmocka_unit_test(test_logistic), cmocka_unit_test(test_domain_and_reverse),
         cmocka_unit_test(test_reset_reuse), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_unbounded_is_not_converged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

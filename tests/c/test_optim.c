@@ -78,6 +78,25 @@ static void test_refused_step_changes_nothing(void **state)
     assert_non_null(strstr(tide_error(), "beta2"));
     c = cfg(TIDE_OPT_ADAM, NAN);
     assert_int_equal(tide_opt_validate(&c), TIDE_ERR);
+    assert_non_null(strstr(tide_error(), "lr must be >= 0"));
+    c = cfg(TIDE_OPT_SGD, -0.1);
+    assert_int_equal(tide_opt_validate(&c), TIDE_ERR);
+    c = cfg(TIDE_OPT_SGD, INFINITY);
+    assert_int_equal(tide_opt_validate(&c), TIDE_ERR);
+    /* NaN / Inf in the other options would poison every parameter on the first step */
+    c = cfg(TIDE_OPT_ADAMW, 0.1), c.weight_decay = INFINITY;
+    assert_int_equal(tide_opt_validate(&c), TIDE_ERR);
+    assert_non_null(strstr(tide_error(), "weight_decay"));
+    c = cfg(TIDE_OPT_SGD, 0.1), c.momentum = NAN;
+    assert_int_equal(tide_opt_validate(&c), TIDE_ERR);
+    c = cfg(TIDE_OPT_ADAGRAD, 0.1), c.lr_decay = NAN;
+    assert_int_equal(tide_opt_validate(&c), TIDE_ERR);
+    c = cfg(TIDE_OPT_ADAM, 0.1), c.eps = INFINITY;
+    assert_int_equal(tide_opt_validate(&c), TIDE_ERR);
+    c = cfg(TIDE_OPT_SGD, 0.1), c.dampening = 2;
+    assert_int_equal(tide_opt_validate(&c), TIDE_ERR);
+    c = cfg(TIDE_OPT_ADAM, 0.1);
+    assert_int_equal(tide_opt_validate(&c), TIDE_OK);
     c = cfg(TIDE_OPT_ADAM, 0.1);
     assert_int_equal(tide_optim_step(&c, 1, ps, gs, st, 0), TIDE_ERR); /* step is 1-based */
     for (int i = 0; i < 2; i++) {

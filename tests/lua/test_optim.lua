@@ -256,9 +256,10 @@ function tests.ten_thousand_steps_do_not_leak()
     opt:clip_grad_norm(1.0)
     opt:step()
     sched:step()
-    if step == 500 then collectgarbage(); heap = collectgarbage("count") end
+    -- two cycles each time: finalised tensors are released one cycle after their __gc runs
+    if step == 500 then collectgarbage(); collectgarbage(); heap = collectgarbage("count") end
   end
-  collectgarbage()
+  collectgarbage(); collectgarbage()
   check.truthy(collectgarbage("count") < heap + 256, "Lua heap flat")
   check.eq(opt.t, 10000, "steps")
 end
@@ -292,10 +293,15 @@ function tests.errors()
   check.errors(function() optim.Adam({ 1 }) end, "not a tensor")
   local p = T.zeros(2):requires_grad()
   check.errors(function() optim.Adam({ p }, { lrr = 1 }) end, "unknown option 'lrr'")
-  local o = optim.Adam({ p }, { lr = -1 })
+  check.errors(function() optim.Adam({ p }, { lr = -1 }) end, "lr must be >= 0")
+  check.errors(function() optim.SGD({ p }, { lr = 0 / 0 }) end, "lr must be >= 0")
+  check.errors(function() optim.AdamW({ p }, { weight_decay = math.huge }) end, "weight_decay must be finite")
+  local o = optim.Adam({ p }, { lr = 0.1 })
+  o.lr = 0 / 0 -- a schedule gone wrong: refused at the step, parameters untouched
   ;(p * 1):sum():backward()
   check.errors(function() o:step() end, "lr must be >= 0")
   check.eq(o.t, 0, "failed step does not count")
+  check.all_near(p, { 0, 0 }, 0, "parameters untouched")
   check.errors(function() optim.SGD({ p }, { nesterov = true }):step() end, "nesterov")
   check.errors(function() optim.Adam({ p }, { betas = { 1.0, 0.9 } }):step() end, "beta1")
   local f = T.zeros(2):requires_grad()

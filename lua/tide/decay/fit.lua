@@ -16,7 +16,8 @@
 --   unit ("day" or seconds; rates are per unit), min_gap (seconds: an event closer than this
 --   to the previous one continues the same visit; default 0 — use ~1800 for click streams),
 --   t_end (end of the observation window, epoch seconds; default the last event), shrink
---   (default true unless per = "global"), prior_prec (1), se (true), shape = "shared" (one
+--   (default true unless per = "global"), prior_prec (1), se (true), max_iter (L-BFGS iterations
+--   per series, 200), shape = "shared" (one
 --   power/Weibull shape for all series, a rate per series shrunk toward their geometric mean
 --   with prior_prec; exponential: rates only — engine/decay_shared.c. AIC then counts S rates
 --   + 1 shape, so heterogeneous exponential users are not mislabelled "power" by pooling;
@@ -28,6 +29,11 @@
 --   placeholder (0.5 / exposure without shrinkage, the prior-pulled value with it), not an
 --   estimate; n_no_return counts them); methods params(s), value(t, s), save(path)
 --   (tide.decay.load(path) reads it back exactly).
+--   Convergence is reported, never hidden: converged (true when every series
+--   with returns converged), convergence = {reason = number of series} with reasons
+--   converged, max_iter, line_search_failed, non_finite_start, non_finite (the estimate left
+--   the finite range), no_returns (no observed gap: theta is the prior / start value), and
+--   reason (a sentence, nil when converged). params(s) also gives status and converged.
 local seq = require("tide.decay.seq")
 local M = {}
 
@@ -76,6 +82,27 @@ local function counts(g)
   return d, exposure
 end
 
+local REASONS = { [0] = "converged", [2] = "max_iter", [-2] = "line_search_failed",
+  [-3] = "non_finite_start", [-4] = "bad_arguments", [-5] = "non_finite", [3] = "no_returns" }
+M.REASONS = REASONS
+
+-- converged, counts per reason, and a sentence naming the failures (nil when none)
+local function convergence(status)
+  local counts, bad, S = {}, 0, 0
+  for _, st in ipairs(status:reshape({ -1 }):totable()) do
+    local r = REASONS[st] or "unknown"
+    counts[r], S = (counts[r] or 0) + 1, S + 1
+    if st ~= 0 and st ~= 3 then bad = bad + 1 end
+  end
+  if bad == 0 then return true, counts, nil end
+  local parts = {}
+  for r, n in pairs(counts) do
+    if r ~= "converged" and r ~= "no_returns" then parts[#parts + 1] = n .. " " .. r end
+  end
+  table.sort(parts)
+  return false, counts, ("%d of %d series did not converge (%s); see fit.status"):format(bad, S, table.concat(parts, ", "))
+end
+
 function M.fit(ev, opts)
   opts = opts or {}
   local T = require("tide").tensor
@@ -85,7 +112,8 @@ function M.fit(ev, opts)
   local gap, event = g.gap:index_select(1, perm), g.event:index_select(1, perm)
   local shared = opts.shape == "shared"
   if opts.shape ~= nil and not shared then error("decay.fit: shape must be 'shared' or nil, got " .. tostring(opts.shape), 2) end
-  local theta, se, ll, status, total = core().fit(family, k, off, gap, event, { se = opts.se ~= false, shared_shape = shared })
+  local theta, se, ll, status, total = core().fit(family, k, off, gap, event, { se = opts.se ~= false, shared_shape = shared,
+    max_iter = opts.max_iter })
   local P, F = core().nparams(family, k)
   local n_obs = gap:numel()
   local d_series = counts(g)
@@ -124,7 +152,8 @@ function M.fit(ev, opts)
     else
       -- pooled law first, then penalised MLE around it
       local pooled = M.fit(ev, { family = family, k = k, per = "global", unit = opts.unit,
-                                 min_gap = opts.min_gap, t_end = opts.t_end, se = false })
+                                 min_gap = opts.min_gap, t_end = opts.t_end, se = false,
+                                 max_iter = opts.max_iter })
       local th = pooled.theta:reshape({ -1 }):totable()
       local u = {}
       if family == "mixture" then
@@ -134,11 +163,14 @@ function M.fit(ev, opts)
         for i = 1, P do u[i] = math.log(th[i]) end
       end
       res.prior = { theta = th, prec = opts.prior_prec or 1 }
-      res.theta, res.se = core().fit(family, k, off, gap, event,
-        { prior = u, prior_prec = opts.prior_prec or 1, init = th, se = opts.se ~= false })
+      local _
+      res.theta, res.se, _, res.status = core().fit(family, k, off, gap, event,
+        { prior = u, prior_prec = opts.prior_prec or 1, init = th, se = opts.se ~= false,
+          max_iter = opts.max_iter })
     end
   end
   res.half_life = core().half_life(family, k, res.theta)
+  res.converged, res.convergence, res.reason = convergence(res.status)
   return res
 end
 
@@ -152,7 +184,8 @@ function M.Fit:params(s)
   local se = self.se:select(1, s):totable()
   local names = ({ exponential = { "lambda" }, linear = { "lambda" }, logarithmic = { "lambda" },
                    hyperbolic = { "lambda" }, power = { "lambda", "a" }, weibull = { "lambda", "k" } })[self.family]
-  local out = { half_life = self.half_life:get(s) }
+  local st = self.status:get(s)
+  local out = { half_life = self.half_life:get(s), status = REASONS[st] or "unknown", converged = st == 0 }
   if self.family == "mixture" then
     for i = 1, self.k do
       out["w" .. i], out["lambda" .. i] = row[i], row[self.k + i]
@@ -206,6 +239,7 @@ function M.from_state(t, m)
     res.prior = { a = io.get_numbers(m, "prior.a"), b = io.get_numbers(m, "prior.b"),
                   theta = io.get_numbers(m, "prior.theta"), prec = m["prior.prec"] }
   end
+  if res.status then res.converged, res.convergence, res.reason = convergence(res.status) end
   return setmetatable(res, { __index = M.Fit })
 end
 

@@ -134,7 +134,7 @@ end
 --- h:state() -> tensors, meta (what save writes; tide.models.io)
 function H:state()
   local io = require("tide.models.io")
-  local t, m = {}, { kind = "hawkes", status = self.status }
+  local t, m = {}, { kind = "hawkes", status = self.status, reason = self.reason }
   for _, k in ipairs(NUMS) do m[k] = self[k] end
   for k, v in pairs(self.se or {}) do m["se." .. k] = v end
   if self.off then
@@ -148,7 +148,8 @@ end
 --- hawkes.from_state(tensors, meta) -> the fitted law (tide.decay.load calls this)
 function M.from_state(t, m)
   local io = require("tide.models.io")
-  local p = { status = m.status, se = {} }
+  local p = { status = m.status, reason = m.reason, se = {} }
+  if m.reason then p.converged = m.reason == "converged" end
   for _, k in ipairs(NUMS) do p[k] = m[k] end
   for _, k in ipairs({ "mu", "alpha", "beta" }) do p.se[k] = m["se." .. k] end
   p.loglik = m.loglik -- files written before the rename; wrap() moves it to total_loglik
