@@ -121,7 +121,8 @@ clean:
 # ---- scale-out and serving (issue 18): MPI binding, scoring service --------------------------
 MPICC      ?= mpicc
 MPI_PKGS   := openmpi-bin libopenmpi-dev
-SERVE_PKGS := nginx libnginx-mod-http-lua
+# nginx's Lua module itself is unpacked locally, not installed (scripts/serve/lua_module.sh says why)
+SERVE_PKGS := nginx libnginx-mod-http-ndk curl
 SERVE_PORT ?= 18080
 MPI_SO     := $(LUA_DIR)/tide/mpi_core.so
 # installs the listed Debian packages when one is missing: $(call apt_need,<pkgs>)
@@ -149,15 +150,16 @@ build/loadgen: tests/serve/loadgen.c
 	@mkdir -p build
 	$(CC) $(WARN) -O2 -pthread -o $@ $< -lm
 serve: all build/loadgen
-	@command -v nginx >/dev/null 2>&1 && [ -e /usr/share/nginx/modules/ndk_http_module.so ] || { $(call apt_need,$(SERVE_PKGS)); }
+	@$(call apt_need,$(SERVE_PKGS))
 	@PORT=$(SERVE_PORT) LUAJIT=$(LUAJIT) sh scripts/serve/start.sh
 serve-stop:
 	@sh scripts/serve/stop.sh
 test-serve: deps
 	@$(MAKE) --no-print-directory all build/loadgen
-	@command -v nginx >/dev/null 2>&1 || { $(call apt_need,$(SERVE_PKGS)); }
-	@if command -v nginx >/dev/null 2>&1 && ls /usr/share/nginx/modules/ngx_http_lua_module.so >/dev/null 2>&1; then \
+	@$(call apt_need,$(SERVE_PKGS))
+	@if command -v nginx >/dev/null 2>&1 && [ -f /usr/share/nginx/modules/ndk_http_module.so ] \
+	    && sh scripts/serve/lua_module.sh build/serve-deps >/dev/null; then \
 	  LUAJIT=$(LUAJIT) sh tests/serve/run.sh; \
-	else echo "test-serve: SKIPPED (nginx with the Lua module unavailable)"; fi
+	else echo "test-serve: SKIPPED (nginx or its Lua module unavailable)"; fi
 
 -include $(ENGINE_OBJ:.o=.d) $(BIND_OBJ:.o=.d)
