@@ -16,6 +16,7 @@ static const struct {
     {"glm", lt_open_glm},
     {"clv", lt_open_clv}, {"arima", lt_open_arima},
     {"ab", lt_open_ab},
+    {"quant", lt_open_quant},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with

@@ -85,5 +85,6 @@ int lt_open_glm(lua_State *L);
 int lt_open_clv(lua_State *L);
 int lt_open_arima(lua_State *L);
 int lt_open_ab(lua_State *L);
+int lt_open_quant(lua_State *L);
 
 #endif
