@@ -56,20 +56,20 @@ function M.table(w, opts)
   if method == "int8" then self.q = M.int8(w)
   elseif method == "prune" then self.q = M.sparse((M.prune(w, opts.frac or 0.5)))
   elseif method == "prune+int8" then self.q = M.int8((M.prune(w, opts.frac or 0.5)))
-  elseif method == "f32" then self.w = w:contiguous()
+  elseif method == "f32" then self.wt = w:t():contiguous() -- [cols, rows]: sgemm's fastest layout
   else error("quant.table: method must be 'int8', 'prune', 'prune+int8' or 'f32', got " .. tostring(method), 2) end
   return self
 end
 
 function Q:scores(x, bias)
-  if self.w then
-    local s = (#x:shape() == 1 and x:view({ 1, -1 }) or x):matmul(self.w:t())
+  if self.wt then
+    local s = (#x:shape() == 1 and x:view({ 1, -1 }) or x):matmul(self.wt)
     return bias and s + bias or s
   end
   return self.q:scores(x, bias)
 end
 
-function Q:bytes() return self.w and self.rows * self.cols * 4 or self.q:bytes() end
+function Q:bytes() return self.wt and self.rows * self.cols * 4 or self.q:bytes() end
 
 local L = {}
 L.__index = L
