@@ -133,7 +133,7 @@ apt_need = missing=""; for p in $(1); do \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
 	    || echo "apt-get install$$missing failed"; fi
 
-.PHONY: mpi test-mpi serve test-serve serve-stop bench-mpi bench-serve
+.PHONY: mpi test-mpi serve test-serve serve-stop bench-mpi
 $(MPI_SO): engine/mpi_comm.c engine/mpi_comm.h engine/lua/lt_mpi.c $(LIBTIDE)
 	$(MPICC) $(WARN) $(CFLAGS) -fPIC -shared -Iengine $(LUAJIT_INC) -o $@ engine/mpi_comm.c engine/lua/lt_mpi.c $(LIBTIDE) -lm
 mpi: all
