@@ -203,4 +203,11 @@ check.eq(st4, 200, "recommend after reload")
 same_list(r4.items, expected(conf.model, u, 8, T1), "recommend with the reloaded model")
 check_profile(T1, "posted events survive the reload")
 ok("graceful reload under load: 0 errors, new model served, profile kept")
+
+-- full restart: the shared dict is gone, worker 0 rebuilds it from the history and the
+-- appended log of POSTed events
+os.execute(("PREFIX=%s sh %s/scripts/serve/stop.sh >/dev/null && PREFIX=%s PORT=%s CONFIG=%s/serve.lua sh %s/scripts/serve/start.sh >/dev/null")
+  :format(prefix, root, prefix, port, dir, root))
+check_profile(T1, "posted events survive a restart (replayed from the appended log)")
+ok("restart: profile rebuilt from history + appended events")
 print(("check_serve: %d checks passed"):format(n))

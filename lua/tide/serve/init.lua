@@ -41,7 +41,8 @@ local function build_profile()
     for line in f:lines() do
       local ru, ri, et, tt = line:match("^([^,]*),([^,]*),([^,]*),([^,]*)$")
       local du, di = ru and S.users:id(ru), ri and S.items:id(ri)
-      if du and di then P:add(du, S.key_of[di], et, tonumber(tt)) end
+      -- the log holds event codes (1..5); a line that no longer fits (unknown id) is skipped
+      if du and di then P:add(du, S.key_of[di], tonumber(et) or et, tonumber(tt)) end
     end
     f:close()
   end
