@@ -140,7 +140,7 @@ mpi: all
 	@command -v $(MPICC) >/dev/null 2>&1 || { echo "mpi: $(MPICC) not found (apt-get install $(MPI_PKGS))"; exit 1; }
 	@$(MAKE) --no-print-directory $(MPI_SO)
 test-mpi: deps
-	@command -v mpirun >/dev/null 2>&1 || { $(call apt_need,$(MPI_PKGS)); }
+	@$(call apt_need,$(MPI_PKGS))
 	@if command -v mpirun >/dev/null 2>&1 && command -v $(MPICC) >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory mpi && LUAJIT=$(LUAJIT) sh tests/mpi/run.sh; \
 	else echo "test-mpi: SKIPPED (mpirun/mpicc unavailable)"; fi
