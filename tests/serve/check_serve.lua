@@ -160,6 +160,7 @@ local bads = {
   { "GET", "/recommend?user=7&k=abc", nil, 400, "k must be" },
   { "GET", "/recommend?user=7&user=8", nil, 400, "'user' (once)" },
   { "GET", "/recommend?user=7&now=yesterday", nil, 400, "now must be a number" },
+  { "GET", ("/recommend?user=7&now=%d"):format(T1 - 30 * 86400), nil, 400, "precedes the end of the served history" },
   { "POST", "/events", "{\"user\": 7, \"item\": ", 400, "malformed JSON" },
   { "POST", "/events", "42", 400, "expected a JSON object or array" },
   { "POST", "/events", "[1, 2]", 400, "event 1 is not an object" },

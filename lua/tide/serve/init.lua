@@ -4,7 +4,7 @@
 --   content_by_lua:     require("tide.serve").handle()
 -- Endpoints (JSON out; errors are 4xx/5xx with {"error": message}):
 --   GET  /recommend?user=<raw id>&k=<1..max_k>[&now=<epoch s>]  top-K re-ranked by decayed
---        interest at `now` (default: the request time)
+--        interest at `now` (default: the request time; not before the history's end)
 --   GET  /profile?user=<raw id>[&now=]     the user's decayed interest per key (non-zero only)
 --   POST /events   {"user":, "item":, "event": "cart", "time": epoch s} or an array of them:
 --        all validated first, then folded into the shared profile and appended to the log
@@ -85,6 +85,9 @@ local function now_arg(args)
   if args.now == nil then return ngx.now() end
   local t = tonumber(args.now)
   if not t or t ~= t then bad(400, "now must be a number of epoch seconds, got '%s'", tostring(args.now)) end
+  -- the shared sums hold every event up to the history's end; an earlier query time would
+  -- count later events with growing weights (tide.serve.profile)
+  if t < P.t0 then bad(400, "now = %.17g precedes the end of the served history (%.17g)", t, P.t0) end
   return t
 end
 
