@@ -9,6 +9,7 @@
 --   mpi.evaluate(model, split, opts)    sharded full-ranking metrics (tide.mpi.jobs)
 --   mpi.topk(model, n_users, k)         sharded batch scoring, lists gathered in user order
 --   mpi.fit_decay(ev, opts)             per-user decay fits sharded by user
+--   mpi.fit_logistic(X, y, opts)        activation model on rows sharded over ranks
 -- A script run without mpirun is a singleton of size 1, so every call also works serially.
 local M = {}
 
@@ -89,6 +90,7 @@ setmetatable(M, {
   __index = function(self, k)
     local f
     if k == "train" then f = require("tide.mpi.train")
+    elseif k == "fit_logistic" then f = require("tide.mpi.logistic")
     elseif k == "evaluate" or k == "topk" or k == "fit_decay" then f = require("tide.mpi.jobs")[k] end
     if f then rawset(self, k, f) end
     return f

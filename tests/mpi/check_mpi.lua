@@ -2,7 +2,8 @@
 -- Every rank checks: collectives against closed forms in rank and N; bad arguments raise Lua
 -- errors; data-parallel training equals serial training on the joined batches (Goyal et al.
 -- 2017) and leaves every rank with rank 0's starting point's trajectory; sharded evaluation,
--- batch top-K and per-user decay fits equal their serial runs in the same process. Rank 0
+-- batch top-K, per-user decay fits and the activation (logistic) fit equal their serial runs
+-- in the same process. Rank 0
 -- writes the sharded results to <out> so run.sh can also compare np = 1 with np = 2.
 local root = arg[0]:match("^(.*)/tests/mpi/") or "."
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. root .. "/tests/lua/?.lua;" .. package.path
@@ -114,6 +115,20 @@ check.all_near(dfit.theta, sfit.theta:totable(), 1e-6, "per-user theta")
 check.all_near(dfit.status, sfit.status:totable(), 0, "per-user status")
 check.near(dfit.total_loglik, sfit.total_loglik, 1e-6 * math.abs(sfit.total_loglik), "total loglik")
 
+-- sharded activation (logistic) fit == serial fit on all rows
+T.manual_seed(9)
+local Xa = T.randn(400, 3)
+local logit = Xa:matmul(T.fromtable({ { 1.2 }, { -0.7 }, { 0.3 } })):view({ 400 }) - 0.4
+local ya = (T.rand(400) - logit:sigmoid()):lt(0):cast("f32")
+local serial_lr = require("tide.activation.logistic").new{ l2 = 2 }:fit(Xa, ya)
+local a, z = mpi.shard(400)
+local part_lr = mpi.fit_logistic(Xa:narrow(1, a, z - a + 1), ya:narrow(1, a, z - a + 1), { l2 = 2 })
+check.all_near(part_lr.beta, serial_lr.beta, 1e-6, "sharded logistic beta")
+check.all_near(part_lr.cov, serial_lr.cov, 1e-6, "sharded logistic covariance")
+check.all_near(part_lr:predict(Xa), serial_lr:predict(Xa):totable(), 1e-5, "sharded logistic predictions")
+check.truthy(part_lr.converged, "converged")
+check.errors(function() mpi.fit_logistic(Xa, ya, { l1 = 1 }) end, "unknown option 'l1'")
+
 if rank == 0 then
   local f = assert(io.open(out_path, "w"))
   f:write(("NDCG@10 %.15g\nHR@10 %.15g\nMRR %.15g\nusers %d\n"):format(sharded["NDCG@10"], sharded["HR@10"], sharded.MRR, sharded.users))
@@ -121,6 +136,7 @@ if rank == 0 then
   local h = 0
   for i = 1, #tl do h = (h * 31 + tl[i]) % 1000000007 end
   f:write(("topk_hash %d\ntheta_sum %.9g\nloglik %.9g\n"):format(h, dfit.theta:sum():item(), dfit.total_loglik))
+  f:write(("logistic_b1 %.12g\nlogistic_b2 %.12g\n"):format(part_lr.beta[1], part_lr.beta[2]))
   f:close()
 end
 print(("rank %d/%d: tide.mpi checks passed"):format(rank, N))
