@@ -130,7 +130,7 @@ return function(X, y, opts)
     it = it + 1
   end
   -- covariance: inverse penalised Hessian at the optimum (columns of H^-1 by solves)
-  L = L and cholesky(H, p) or cholesky(H, p)
+  L = cholesky(H, p) -- H is the last evaluated (at the returned beta)
   local cov = {}
   if L then
     for c = 1, p do
