@@ -17,8 +17,9 @@ B          ?= build
 LUA_DIR    := lua
 CORE_SO    := $(LUA_DIR)/tide/core$(if $(SAN),_san,).so
 
-ENGINE_SRC := $(wildcard engine/*.c)
-BIND_SRC   := $(wildcard engine/lua/*.c)
+# MPI sources (engine/mpi_*.c, engine/lua/lt_mpi.c) build only into lua/tide/mpi_core.so (`make mpi`)
+ENGINE_SRC := $(filter-out engine/mpi_%.c,$(wildcard engine/*.c))
+BIND_SRC   := $(filter-out engine/lua/lt_mpi.c,$(wildcard engine/lua/*.c))
 CTEST_SRC  := $(wildcard tests/c/test_*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o)
 BIND_OBJ   := $(BIND_SRC:%.c=$(B)/%.o)
@@ -137,6 +138,50 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' scripts/tide.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tide.pc
 
 clean:
-	rm -rf build build-san build-fuzz lua/tide/core.so lua/tide/core_san.so tide.lua
+	rm -rf build build-san build-fuzz lua/tide/core.so lua/tide/core_san.so lua/tide/mpi_core.so tide.lua
+
+# ---- scale-out and serving (issue 18): MPI binding, scoring service --------------------------
+MPICC      ?= mpicc
+MPI_PKGS   := openmpi-bin libopenmpi-dev
+# nginx's Lua module itself is unpacked locally, not installed (scripts/serve/lua_module.sh says why)
+SERVE_PKGS := nginx libnginx-mod-http-ndk curl
+SERVE_PORT ?= 18080
+MPI_SO     := $(LUA_DIR)/tide/mpi_core.so
+# installs the listed Debian packages when one is missing: $(call apt_need,<pkgs>)
+apt_need = missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+	    || echo "apt-get install$$missing failed"; fi
+
+.PHONY: mpi test-mpi serve test-serve serve-stop bench-mpi
+$(MPI_SO): engine/mpi_comm.c engine/mpi_comm.h engine/lua/lt_mpi.c $(LIBTIDE)
+	$(MPICC) $(WARN) $(CFLAGS) -fPIC -shared -Iengine $(LUAJIT_INC) -o $@ engine/mpi_comm.c engine/lua/lt_mpi.c $(LIBTIDE) -lm
+mpi: all
+	@command -v $(MPICC) >/dev/null 2>&1 || { echo "mpi: $(MPICC) not found (apt-get install $(MPI_PKGS))"; exit 1; }
+	@$(MAKE) --no-print-directory $(MPI_SO)
+test-mpi: deps
+	@$(call apt_need,$(MPI_PKGS))
+	@if command -v mpirun >/dev/null 2>&1 && command -v $(MPICC) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory mpi && LUAJIT=$(LUAJIT) sh tests/mpi/run.sh; \
+	else echo "test-mpi: SKIPPED (mpirun/mpicc unavailable)"; fi
+bench-mpi: mpi
+	@LUAJIT=$(LUAJIT) sh tests/bench/bench_mpi.sh
+build/loadgen: tests/serve/loadgen.c
+	@mkdir -p build
+	$(CC) $(WARN) -O2 -pthread -o $@ $< -lm
+serve: all build/loadgen
+	@$(call apt_need,$(SERVE_PKGS))
+	@PORT=$(SERVE_PORT) LUAJIT=$(LUAJIT) sh scripts/serve/start.sh
+serve-stop:
+	@sh scripts/serve/stop.sh
+test-serve: deps
+	@$(MAKE) --no-print-directory all build/loadgen
+	@$(call apt_need,$(SERVE_PKGS))
+	@if command -v nginx >/dev/null 2>&1 && [ -f /usr/share/nginx/modules/ndk_http_module.so ] \
+	    && sh scripts/serve/lua_module.sh build/serve-deps >/dev/null; then \
+	  LUAJIT=$(LUAJIT) sh tests/serve/run.sh; \
+	else echo "test-serve: SKIPPED (nginx or its Lua module unavailable)"; fi
 
 -include $(ENGINE_OBJ:.o=.d) $(BIND_OBJ:.o=.d)

@@ -19,6 +19,7 @@ static const struct {
     {"gbdt", lt_open_gbdt},
     {"linear", lt_open_linear},
     {"privacy", lt_open_privacy}, {"config", lt_open_config},
+    {"quant", lt_open_quant},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with

@@ -89,5 +89,6 @@ int lt_open_gbdt(lua_State *L);
 int lt_open_linear(lua_State *L);
 int lt_open_privacy(lua_State *L);
 int lt_open_config(lua_State *L);
+int lt_open_quant(lua_State *L);
 
 #endif

@@ -83,6 +83,7 @@ end
 --   opts.k = {10, 20}; opts.protocol = "full" | "sampled" (opts.n_neg = 100, opts.seed);
 --   opts.exclude_seen (default true); opts.block (users per scoring block, default 512);
 --   opts.beyond = true adds coverage/novelty/ILD of the top-max(k) lists.
+--   opts.users = {first, last}: rank only that block of users (tide.mpi shards evaluation).
 function M.evaluate(model, split, opts)
   opts = opts or {}
   local ks = opts.k or { 10, 20 }
@@ -107,8 +108,10 @@ function M.evaluate(model, split, opts)
   local kmax = 0
   for _, k in ipairs(ks) do kmax = math.max(kmax, k) end
   local t0 = wall()
-  for u0 = 1, n_users, B do
-    local nb = math.min(B, n_users - u0 + 1)
+  local ufirst, ulast = 1, n_users
+  if opts.users then ufirst, ulast = opts.users[1], math.min(opts.users[2], n_users) end
+  for u0 = ufirst, ulast, B do
+    local nb = math.min(B, ulast - u0 + 1)
     local users = T().arange(u0, u0 + nb, 1, "i32")
     local scores = model:score(users)
     local so = soff and soff:narrow(1, u0, nb + 1)
