@@ -58,6 +58,8 @@ tide_dtype lt_opt_dtype(lua_State *L, int idx, tide_dtype def, const char *fn);
 
 /* Adds the functions of `l` to the table at the top of the stack. */
 void lt_register(lua_State *L, const luaL_Reg *l);
+/* Registers the metatable `mt` once: __index = the methods, __gc = gc (userdata classes). */
+void lt_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction gc);
 
 /* Method tables merged into the "tide.Tensor" metatable's __index, one per binding file. */
 extern const luaL_Reg lt_tensor_methods_core[];     /* lt_tensor.c: views, get/set, copy */

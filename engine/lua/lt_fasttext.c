@@ -287,14 +287,7 @@ static const luaL_Reg funcs[] = {{"fasttext_new", l_new},
 
 int lt_fasttext_register(lua_State *L)
 {
-    if (luaL_newmetatable(L, FT_MT)) {
-        lua_newtable(L);
-        lt_register(L, methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, m_free);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_pop(L, 1);
+    lt_class(L, FT_MT, methods, m_free);
     lt_register(L, funcs);
     return 0;
 }

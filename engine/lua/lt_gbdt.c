@@ -264,14 +264,7 @@ static const luaL_Reg funcs[] = {{"fit", l_fit}, {"import", l_import}, {NULL, NU
 
 int lt_open_gbdt(lua_State *L)
 {
-    if (luaL_newmetatable(L, GBDT_MT)) {
-        lua_newtable(L);
-        lt_register(L, methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, m_free);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_pop(L, 1);
+    lt_class(L, GBDT_MT, methods, m_free);
     lua_newtable(L);
     lt_register(L, funcs);
     return 1;

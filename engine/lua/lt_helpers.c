@@ -14,6 +14,18 @@ void lt_register(lua_State *L, const luaL_Reg *l)
     }
 }
 
+void lt_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction gc)
+{
+    if (luaL_newmetatable(L, mt)) {
+        lua_newtable(L);
+        lt_register(L, methods);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+}
+
 int lt_errorf(lua_State *L, const char *fmt, ...)
 {
     char buf[1024];

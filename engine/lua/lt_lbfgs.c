@@ -109,14 +109,7 @@ static const luaL_Reg methods[] = {{"x", lb_x}, {"step", lb_step}, {"counts", lb
 static int l_lbfgs_new_wrap(lua_State *L)
 {
     lua_settop(L, 8); /* absent arguments read as nil even after temporaries are pushed */
-    if (luaL_newmetatable(L, LBFGS_MT)) {
-        lua_newtable(L);
-        lt_register(L, methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, lb_free);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_pop(L, 1);
+    lt_class(L, LBFGS_MT, methods, lb_free);
     return l_lbfgs_new(L);
 }
 

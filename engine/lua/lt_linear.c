@@ -292,14 +292,7 @@ static const luaL_Reg funcs[] = {{"dcd", l_dcd}, {"train", l_train}, {"load", l_
 
 int lt_open_linear(lua_State *L)
 {
-    if (luaL_newmetatable(L, LIN_MT)) {
-        lua_newtable(L);
-        lt_register(L, methods);
-        lua_setfield(L, -2, "__index");
-        lua_pushcfunction(L, m_free);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_pop(L, 1);
+    lt_class(L, LIN_MT, methods, m_free);
     lua_newtable(L);
     lt_register(L, funcs);
     return 1;

@@ -240,21 +240,10 @@ static const luaL_Reg s_methods[] = {{"scores", s_scores}, {"bytes", s_bytes}, {
                                      {"shape", s_shape},   {"free", s_free},   {NULL, NULL}};
 static const luaL_Reg funcs[] = {{"int8", l_int8}, {"prune", l_prune}, {"sparse", l_sparse}, {NULL, NULL}};
 
-static void new_class(lua_State *L, const char *mt, const luaL_Reg *methods, lua_CFunction gc)
-{
-    luaL_newmetatable(L, mt);
-    lua_newtable(L);
-    lt_register(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
-}
-
 int lt_open_quant(lua_State *L)
 {
-    new_class(L, QROWS_MT, q_methods, q_free);
-    new_class(L, SPARSE_MT, s_methods, s_free);
+    lt_class(L, QROWS_MT, q_methods, q_free);
+    lt_class(L, SPARSE_MT, s_methods, s_free);
     lua_newtable(L);
     lt_register(L, funcs);
     return 1;

@@ -86,50 +86,9 @@ function tests.gradients_match_finite_differences_for_every_family()
   end
 end
 
--- Simulates a marked process per (user, item): browses and carts arrive as Poisson(ρ) each,
--- buys by Ogata thinning of λ(t) = μ + Σ w[type]·β e^(−β(t − t_i)) (buys excite too).
+-- a marked Hawkes log with an exponential response kernel of rate beta (tests/lua/response_sim.lua)
 local function simulate(n_pairs, horizon, mu, w, beta, seed)
-  math.randomseed(seed)
-  local users, items, events, times = {}, {}, {}, {}
-  local function add(p, code, t) users[#users + 1], items[#items + 1], events[#events + 1], times[#times + 1] = p, 1, code, t end
-  for p = 1, n_pairs do
-    local ev = {}
-    for _, spec in ipairs({ { 1, 0.05 }, { 3, 0.02 } }) do -- browse, cart rates per day
-      local t = -math.log(1 - math.random()) / spec[2]
-      while t < horizon do ev[#ev + 1] = { t, spec[1] }; t = t - math.log(1 - math.random()) / spec[2] end
-    end
-    table.sort(ev, function(a, b) return a[1] < b[1] end)
-    -- thinning: between exogenous events the excitation only decays, so λ(now) bounds it
-    local hist, t, j = {}, 0, 1
-    local function lam(at)
-      local s = mu
-      for _, e in ipairs(hist) do if e[1] < at then s = s + w[e[2]] * beta * math.exp(-beta * (at - e[1])) end end
-      return s
-    end
-    while t < horizon do
-      local nxt = ev[j] and ev[j][1] or horizon
-      local bound = lam(t + 1e-12) + 1e-12
-      local cand = t - math.log(1 - math.random()) / bound
-      if cand >= nxt then
-        if not ev[j] then break end
-        hist[#hist + 1] = ev[j]; t = nxt; j = j + 1
-      else
-        t = cand
-        if math.random() * bound <= lam(t) then hist[#hist + 1] = { t, 5 } end
-      end
-    end
-    for _, e in ipairs(hist) do add(p, e[2], e[1]) end
-  end
-  local n = #times
-  local order = {}
-  for i = 1, n do order[i] = i end
-  table.sort(order, function(a, b) return times[a] < times[b] end)
-  local cols = { user = {}, item = {}, event = {}, time = {} }
-  for r, i in ipairs(order) do
-    cols.user[r], cols.item[r], cols.event[r], cols.time[r] = users[i], items[i], events[i], math.floor(times[i] * DAY)
-  end
-  return tide.data.from_columns{ user = T.fromtable(cols.user, "i32"), item = T.fromtable(cols.item, "i32"),
-                                 event = T.fromtable(cols.event, "i32"), time = T.fromtable(cols.time, "i64") }
+  return require("response_sim").simulate(n_pairs, horizon, mu, w, 1, beta, beta, seed)
 end
 
 function tests.fit_recovers_planted_type_weights_and_decay()
