@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "atomic_file.h"
+#include "crc32.h"
 #include "fasttext_rows.h"
 
 #define MAGIC "TIDEFT01"
@@ -33,17 +34,6 @@
  * in 10.9 s; 1 is enough */
 #define DEFLATE_LEVEL 1
 
-static uint32_t crc_all(const unsigned char *p, size_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, k);
-        p += k;
-        n -= k;
-    }
-    return (uint32_t)c;
-}
 
 typedef struct {
     int32_t dim, n_classes, flags, ngrams;
@@ -105,7 +95,7 @@ unsigned char *tide_fasttext_encode(const tide_fasttext *m, tide_ft_rows codec, 
     memcpy(file, MAGIC, 8);
     memcpy(file + 8, &word, 4);
     memcpy(file + 12, &h, sizeof h);
-    uint32_t crc = crc_all(file, head + zcap);
+    uint32_t crc = tide_crc32(file, head + zcap);
     memcpy(file + head + zcap, &crc, 4);
     free(vb); free(bm); free(raw);
     *n_out = head + zcap + 4;
@@ -281,7 +271,7 @@ tide_fasttext *tide_fasttext_parse(const void *bytes, size_t n, const char *path
         return NULL;
     }
     memcpy(&crc, buf + n - 4, 4);
-    if (TIDE_CRC_BAD(crc_all(buf, n - 4), crc)) {
+    if (TIDE_CRC_BAD(tide_crc32(buf, n - 4), crc)) {
         tide_errorf("%s: checksum mismatch (file corrupt or truncated)", path);
         return NULL;
     }

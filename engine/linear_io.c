@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "atomic_file.h"
+#include "crc32.h"
 #include "linear.h"
 
 #define MAGIC "TIDELN01"
@@ -26,17 +27,6 @@ typedef struct {
 
 _Static_assert(sizeof(header) == 56, "header has no padding");
 
-static uint32_t crc_all(const unsigned char *p, size_t n)
-{
-    uLong c = crc32(0L, Z_NULL, 0);
-    while (n > 0) {
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, p, k);
-        p += k;
-        n -= k;
-    }
-    return (uint32_t)c;
-}
 
 unsigned char *tide_linear_encode(const tide_linear *m, const char *name, size_t *n_out)
 {
@@ -70,7 +60,7 @@ unsigned char *tide_linear_encode(const tide_linear *m, const char *name, size_t
     memcpy(file, MAGIC, 8);
     memcpy(file + 8, &word, 4);
     memcpy(file + 12, &h, sizeof h);
-    uint32_t crc = crc_all(file, head + zcap);
+    uint32_t crc = tide_crc32(file, head + zcap);
     memcpy(file + head + zcap, &crc, 4);
     free(raw);
     *n_out = head + zcap + 4;
@@ -102,7 +92,7 @@ tide_linear *tide_linear_parse(const void *bytes, size_t n, const char *name)
         return tide_errorf("%s: unknown linear model format word 0x%08x", name, (unsigned)word), NULL;
     if (n < head + 4) return tide_errorf("%s: truncated (%zu bytes)", name, n), NULL;
     memcpy(&crc, buf + n - 4, 4);
-    if (crc_all(buf, n - 4) != crc)
+    if (tide_crc32(buf, n - 4) != crc)
         return tide_errorf("%s: checksum mismatch (file corrupt or truncated)", name), NULL;
     memcpy(&h, buf + 12, sizeof h);
     if (h.ngrams < 1 || h.ngrams > 8 || h.buckets < 1 || h.buckets > ((int64_t)1 << 30) ||
