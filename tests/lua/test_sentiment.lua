@@ -46,18 +46,7 @@ end
 
 -- Synthetic reviews: one label word among filler words, mixed scripts.
 local POS, NEG = { "棒", "great", "满意", "love" }, { "差", "awful", "失望", "hate" }
-local function synth(n, seed)
-  local texts, labels, x = {}, {}, seed
-  local function rnd(k) x = (x * 1103515245 + 12345) % 2147483648; return math.floor(x / 65536) % k + 1 end
-  for i = 1, n do
-    local y = rnd(2) - 1
-    local w = {}
-    for j = 1, 5 do w[j] = "f" .. rnd(40) end
-    w[rnd(5)] = (y == 1 and POS or NEG)[rnd(4)]
-    texts[i], labels[i] = table.concat(w, " "), y
-  end
-  return texts, labels
-end
+local function synth(n, seed) return require("sentiment_synth").synth(n, seed, POS, NEG) end
 
 local function read(path) local f = assert(io.open(path, "rb")); local s = f:read("*a"); f:close(); return s end
 
