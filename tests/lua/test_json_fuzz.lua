@@ -88,4 +88,19 @@ function tests.mutated_documents_decode_or_fail_cleanly()
   end
 end
 
+-- the decoder issues the fuzz loop found (inputs kept in tests/fuzz/corpus/fuzz_json/known-*)
+function tests.known_decoder_issues_are_fixed()
+  local t = J.decode("[1,null,3]")
+  check.eq(t[1], 1, "first"); check.eq(t[2], nil, "null leaves a hole"); check.eq(t[3], 3, "later elements keep their positions")
+  local nan = J.decode("[1,null,3]", { null = 0 / 0 })[2]
+  check.truthy(nan ~= nan, "opts.null fills the hole")
+  check.eq(J.decode('"\\ud83d\\ude00"'), "\240\159\152\128", "a surrogate pair is one 4-byte code point (U+1F600)")
+  check.eq(J.decode('"\\u00e9"'), "\195\169", "a BMP escape")
+  for _, bad in ipairs({ '"\\u-001"', '"\\u+1f2"', '"\\u 1f2"', '"\\u12"' }) do
+    check.errors(function() J.decode(bad) end, "bad \\u escape")
+  end
+  check.errors(function() J.decode('"\\ud83d"') end, "unpaired surrogate")
+  check.errors(function() J.decode('"\\ude00"') end, "unpaired surrogate")
+end
+
 return tests

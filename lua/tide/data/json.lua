@@ -65,12 +65,30 @@ function M.encode(v, indent)
   return table.concat(out)
 end
 
---- decode(string) -> value (null -> nil inside tables is dropped)
-function M.decode(s)
+--- decode(string [, {null = v}]) -> value. null decodes to opts.null (default nil: an object
+--- key is then absent and an array keeps the later elements at their positions, leaving a
+--- hole). \u escapes need four hex digits; surrogate pairs become one UTF-8 code point.
+function M.decode(s, opts)
+  opts = opts or {}
   local i = 1
   local function ws() i = s:find("[^ \t\r\n]", i) or #s + 1 end
   local function fail(what) error(("json.decode: %s at byte %d"):format(what, i), 0) end
   local val
+  -- exactly four hex digits (tonumber would also take "+1f2", " 1f2" or "-001")
+  local function hex4(at)
+    local h = s:sub(at, at + 3)
+    if not h:match("^%x%x%x%x$") then fail("bad \\u escape") end
+    return tonumber(h, 16)
+  end
+  local function utf8(cp)
+    if cp < 0x80 then return string.char(cp) end
+    if cp < 0x800 then return string.char(0xC0 + math.floor(cp / 64), 0x80 + cp % 64) end
+    if cp < 0x10000 then
+      return string.char(0xE0 + math.floor(cp / 4096), 0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
+    end
+    return string.char(0xF0 + math.floor(cp / 262144), 0x80 + math.floor(cp / 4096) % 64,
+                       0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
+  end
   local function string_()
     local j, buf = i + 1, {}
     while true do
@@ -81,11 +99,15 @@ function M.decode(s)
         local e = s:sub(j + 1, j + 1)
         local map = { b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", ['"'] = '"', ["\\"] = "\\", ["/"] = "/" }
         if e == "u" then
-          local cp = tonumber(s:sub(j + 2, j + 5), 16) or fail("bad \\u escape")
-          if cp < 0x80 then buf[#buf + 1] = string.char(cp)
-          elseif cp < 0x800 then buf[#buf + 1] = string.char(0xC0 + math.floor(cp / 64), 0x80 + cp % 64)
-          else buf[#buf + 1] = string.char(0xE0 + math.floor(cp / 4096), 0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64) end
+          local cp = hex4(j + 2)
           j = j + 6
+          if cp >= 0xD800 and cp <= 0xDBFF then -- UTF-16 surrogate pair (RFC 8259 §7): one code point
+            local lo = s:sub(j, j + 1) == "\\u" and hex4(j + 2)
+            if not lo or lo < 0xDC00 or lo > 0xDFFF then fail("unpaired surrogate in \\u escape") end
+            cp = 0x10000 + (cp - 0xD800) * 1024 + (lo - 0xDC00)
+            j = j + 6
+          elseif cp >= 0xDC00 and cp <= 0xDFFF then fail("unpaired surrogate in \\u escape") end
+          buf[#buf + 1] = utf8(cp)
         else
           buf[#buf + 1] = map[e] or fail("bad escape")
           j = j + 2
@@ -126,8 +148,10 @@ function M.decode(s)
       local t = {}
       ws()
       if s:sub(i, i) == "]" then i = i + 1 return t end
+      local n = 0
       while true do
-        t[#t + 1] = val()
+        n = n + 1 -- explicit positions: a null leaves its slot empty instead of shifting the rest
+        t[n] = val()
         ws()
         local d = s:sub(i, i)
         i = i + 1
@@ -137,7 +161,7 @@ function M.decode(s)
     elseif c == '"' then return string_()
     elseif s:sub(i, i + 3) == "true" then i = i + 4 return true
     elseif s:sub(i, i + 4) == "false" then i = i + 5 return false
-    elseif s:sub(i, i + 3) == "null" then i = i + 4 return nil
+    elseif s:sub(i, i + 3) == "null" then i = i + 4 return opts.null
     else
       local num = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
       if not num or num == "" then fail("unexpected character") end
