@@ -109,4 +109,19 @@ function tests.learner_errors()
   check.errors(function() U.x_learner { model = f, regresor = f } end, "unknown option 'regresor'")
 end
 
+-- the meta-learners over the activation models themselves (a binary outcome: logistic
+-- regression for the response models; the X-learner's effect regression stays ridge)
+function tests.learners_over_the_activation_logistic_model()
+  local X, y, tr = data(1, 6000)
+  local Xt, yt, trt, taut = data(2, 6000)
+  local logistic = function() return tide.activation.logistic{ l2 = 1, quiet = true } end
+  for _, name in ipairs({ "t_learner", "x_learner" }) do
+    local L = U[name] { model = logistic }:fit(X, y, tr)
+    local s = L:predict(Xt)
+    check.truthy(corr(s, taut) > 0.7, ("%s over logistic: correlation with the true uplift %.3f"):format(name, corr(s, taut)))
+    local c = U.curve(s, yt, trt)
+    check.truthy(c.auuc > c.auuc_random, name .. " over logistic: AUUC above the random line")
+  end
+end
+
 return tests
