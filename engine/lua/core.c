@@ -15,6 +15,7 @@ static const struct {
     {"io", lt_open_io},           {"autograd", lt_open_autograd}, {"sgns", lt_open_sgns},
     {"glm", lt_open_glm},
     {"clv", lt_open_clv}, {"arima", lt_open_arima},
+    {"seqrec", lt_open_seqrec},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with

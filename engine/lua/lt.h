@@ -84,5 +84,6 @@ int lt_open_sgns(lua_State *L);
 int lt_open_glm(lua_State *L);
 int lt_open_clv(lua_State *L);
 int lt_open_arima(lua_State *L);
+int lt_open_seqrec(lua_State *L);
 
 #endif
