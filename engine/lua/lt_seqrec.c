@@ -30,12 +30,12 @@ static int l_candidates(lua_State *L)
         if (Bs != B) lt_errorf(L, "%s: seen offsets have %d rows, targets %d", fn, (int)Bs, (int)B);
         if (so[Bs] != ns) lt_errorf(L, "%s: seen offsets end at %d but there are %d ids", fn, (int)so[Bs], (int)ns);
     }
+    uint8_t *f8 = la_scratch(L, (size_t)nt); /* before the results: they must be on top */
     int64_t sh[2] = {nt, 1 + n_neg};
     tide_tensor *cand = tide_tensor_new(TIDE_I32, 2, sh);
     lt_push_tensor(L, cand, fn);
     tide_tensor *fl = tide_tensor_new(TIDE_I32, 1, sh);
     lt_push_tensor(L, fl, fn);
-    uint8_t *f8 = la_scratch(L, (size_t)nt);
     if (tide_seqrec_candidates(B, I, so, si, to, ti, (int)n_neg, seed, base, tide_i32(cand), f8) < 0)
         return lt_error(L, fn);
     int32_t *c = tide_i32(cand);

@@ -90,7 +90,6 @@ end
 --   only the 1 + n_neg candidates of each target are scored (same draws, same ranks).
 local function normalised(off, ids)
   local base = off:get(1)
-  if base == 0 then return off, ids end
   return off - base, ids:narrow(1, base + 1, off:get(off:numel()) - base)
 end
 

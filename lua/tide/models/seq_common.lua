@@ -1,0 +1,238 @@
+-- tide.models.seq_common — what every sequential recommender shares: options checked against
+-- the model's defaults, fit (batches of left-padded histories with per-position negatives,
+-- tide.train with early stopping on validation NDCG@10), scoring of the last position only
+-- (no tape, one sgemm of user states against the item table per block of users), candidate
+-- scoring for the sampled protocol, top-K, and save/load (one atomic, checksummed checkpoint
+-- with the weights, the options and the training histories, so a loaded model scores exactly
+-- as the saved one). A model class supplies kind, defaults, build(self) -> net and, if it
+-- trains differently from next-item prediction, loss(self, batch).
+-- net:forward(inp, {last = true}) -> [B,D] states; net:forward(inp) -> [B,T,D]; inp = {items
+-- i32 [B,T] left-padded, times f32 [B,T] (days, for models with uses_time)}; net.emb.weight is
+-- the item table (row 1 padding, row i + 1 item i).
+local common = require "tide.models.common"
+
+local M = {}
+
+local function tide() return require "tide" end
+
+-- Options every sequence model accepts, on top of its own defaults.
+M.base = { dim = 64, maxlen = 50, dropout = 0.2, epochs = 20, batch = 128, lr = 1e-3,
+           weight_decay = 0, clip = 5, warmup = 0, seed = 42, loss = "bce", n_neg = 100,
+           optimizer = "adam", beta2 = 0.98, every = 1, patience = 0, block = 256 }
+
+--- new(cls, opts) -> model: opts checked against cls.defaults and M.base (unknown names and
+--- wrong types raise an error naming the model and the option)
+function M.new(cls, opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error(cls.kind .. ": options must be a table", 3) end
+  local self = setmetatable({ name = cls.kind }, cls)
+  for k, v in pairs(M.base) do self[k] = v end
+  for k, v in pairs(cls.defaults) do self[k] = v end
+  for k, v in pairs(opts) do
+    local def = cls.defaults[k]
+    if def == nil then def = M.base[k] end
+    if def == nil and k ~= "n_items" then error(("%s: unknown option '%s'"):format(cls.kind, tostring(k)), 3) end
+    if def ~= nil and type(v) ~= type(def) then
+      error(("%s: option '%s' must be a %s, got %s"):format(cls.kind, k, type(def), type(v)), 3)
+    end
+    if type(v) == "number" and (v ~= v or v < 0) then
+      error(("%s: option '%s' must be a number >= 0, got %s"):format(cls.kind, k, tostring(v)), 3)
+    end
+    self[k] = v
+  end
+  for _, k in ipairs({ "dim", "maxlen", "batch", "epochs" }) do
+    if self[k] < 1 or self[k] % 1 ~= 0 then error(("%s: option '%s' must be an integer >= 1"):format(cls.kind, k), 3) end
+  end
+  local L = { bce = true, softmax = true, sampled_softmax = true }
+  if not L[self.loss] then error(cls.kind .. ": loss must be 'bce', 'softmax' or 'sampled_softmax'", 3) end
+  return self
+end
+
+-- per-user histories as CSR (+ event times in days when the model uses them)
+local function set_history(self, seq)
+  self.seq, self.n_users = seq, seq.n_users
+  self.n_items = self.n_items or seq.n_items
+  self.seen = { off = seq.offsets, item = seq.item }
+  if self.uses_time and seq.time then
+    -- offsets from the first event in i64 (exact), then f32 in time units
+    local t = seq.time:cast("i64")
+    self.tdays = (t - t:min():item()):cast("f32") / (self.time_unit or 86400)
+  end
+end
+
+-- one event table from several sharing an id space (e.g. split.train and split.valid)
+local function merge(list)
+  if #list == 1 then return list[1] end
+  local D = require("tide.data")
+  local out = {}
+  for k, v in pairs(list[1]) do out[k] = v end
+  local n = 0
+  for _, ev in ipairs(list) do n = n + ev.n end
+  for _, f in ipairs(D.ORDER) do
+    if list[1][f] then
+      local parts = {}
+      for i, ev in ipairs(list) do parts[i] = ev[f] end
+      out[f] = common.concat(parts, list[1][f]:dtype())
+    end
+  end
+  out.n, out.sorted, out.text = n, nil, nil
+  return setmetatable(out, getmetatable(list[1]))
+end
+
+--- set_history(self, ev or {ev1, ev2, ...}) -> self: the histories scoring conditions on
+--- (e.g. {split.train, split.valid} before testing), without retraining
+function M.set_history(self, evs)
+  if type(evs) ~= "table" then error(self.name .. ":set_history: expected an event table or a list of them", 2) end
+  local ev = evs.user and evs or merge(evs)
+  local n_items = self.n_items
+  set_history(self, tide().data.sequences(ev))
+  self.n_items, self.pos_ids = n_items or self.n_items, nil
+  return self
+end
+
+--- inputs(self, users i32 [B], shift) -> {items [B,T], times [B,T] (uses_time)}, target [B,T]
+function M.inputs(self, users, shift)
+  local D = tide().core.data
+  local s = self.seq
+  local x, _, y = D.pad_batch(s.offsets, s.item, users, self.maxlen, shift)
+  local inp = { items = x }
+  if self.tdays then
+    -- the same padding applied to event positions gives each slot's event index
+    self.pos_ids = self.pos_ids or tide().tensor.arange(1, s.item:numel() + 1, 1, "i32")
+    local p = D.pad_batch(s.offsets, self.pos_ids, users, self.maxlen, shift)
+    local n = p:numel()
+    local flat = self.tdays:index_select(1, p:reshape({ n }):clamp(1, s.item:numel()))
+    inp.times = flat:view(p:shape())
+  end
+  return inp, y
+end
+
+--- default loss: next-item prediction at every position (self.loss = bce | softmax | sampled_softmax)
+function M.loss(self, batch)
+  local L = require "tide.train.losses"
+  local h = self.net(batch.inp)
+  local E = self.net.emb.weight
+  if self.loss == "bce" then return L.bce(h, E, batch.target, batch.negatives) end
+  if self.loss == "softmax" then return L.softmax(h, E, batch.target, self.n_items) end
+  return L.sampled_softmax(h, E, batch.target, self.n_items, self.n_neg)
+end
+
+--- fit(self, ev, {valid = event table of validation targets, log, progress, checkpoint}) -> self
+--- Trains on every user's sequence; with valid, evaluates full-ranking NDCG@10 every
+--- `every` epochs, stops after `patience` evaluations without gain, keeps the best weights.
+--- (phase, for multi-stage models: {epochs = n, keep_net = true to continue the current net})
+function M.fit(self, ev, opts, phase)
+  opts, phase = opts or {}, phase or {}
+  if type(ev) ~= "table" or not ev.user then error(self.name .. ":fit: expected an event table", 2) end
+  local td = tide()
+  set_history(self, td.data.sequences(ev))
+  self.train_ev = ev
+  td.tensor.manual_seed(self.seed)
+  if not (phase.keep_net and self.net) then self.net = self:build() end
+  local batch = require "tide.batch"
+  local kneg = self.loss == "bce" and 1 or 0
+  local function batches(epoch)
+    local it = batch.sequences(self.seq, { batch = self.batch, maxlen = self.maxlen, shift = true,
+      seed = self.seed, epoch = epoch, negatives = kneg, n_items = self.n_items })
+    return function()
+      local b = it()
+      if not b then return nil end
+      b.inp = M.inputs(self, b.users, true)
+      return b
+    end
+  end
+  local metric
+  if opts.valid then
+    metric = function()
+      return td.metrics.evaluate(self, opts.valid, { k = { 10 }, seen = { ev } })["NDCG@10"]
+    end
+  end
+  self.history = td.train(self.net, batches, {
+    loss = function(_, b) return self:loss_fn(b) end, epochs = phase.epochs or self.epochs, lr = self.lr,
+    optimizer = self.optimizer, betas = { 0.9, self.beta2 }, weight_decay = self.weight_decay,
+    clip = self.clip > 0 and self.clip or nil, warmup = self.warmup, seed = self.seed,
+    metric = metric, every = self.every, patience = self.patience > 0 and self.patience or nil,
+    log = opts.log, progress = opts.progress, checkpoint = opts.checkpoint })
+  self.net:eval()
+  return self
+end
+
+-- last-position states [B, D] of users, without the tape
+function M.states(self, users)
+  assert(self.net, self.name .. ": fit or load the model first")
+  self.net:eval()
+  return tide().no_grad(function() return self.net(M.inputs(self, users, false), { last = true }) end)
+end
+
+--- score(users) -> f32 [#users, n_items]: state · item embedding (one sgemm per block)
+function M.score(self, users)
+  users = common.users(users)
+  local h = M.states(self, users)
+  return h:matmul(self.net.emb.weight:narrow(1, 2, self.n_items):t())
+end
+
+--- score_items(users i32 [N], cand i32 [N, C]) -> f32 [N, C] (0 ids score 0)
+function M.score_items(self, users, cand)
+  local h = M.states(self, common.users(users))
+  local N, C = cand:shape()[1], cand:shape()[2]
+  local D = h:shape()[2]
+  return tide().no_grad(function()
+    local e = tide().core.nn.embedding(self.net.emb.weight, cand + 1, 1)
+    return e:matmul(h:view({ N, D, 1 })):view({ N, C })
+  end)
+end
+
+function M.topk(self, users, k, opts) return common.topk(self, users, k, opts) end
+
+-- options stored as checkpoint meta (numbers and strings only)
+local function meta_of(self)
+  local m = { kind = self.name, n_items = self.n_items, n_users = self.n_users }
+  for k in pairs(M.base) do m["opt." .. k] = self[k] end
+  for k in pairs(getmetatable(self).defaults) do m["opt." .. k] = self[k] end
+  return m
+end
+
+--- save(self, path): weights, options and histories in one atomic checkpoint
+function M.save(self, path)
+  assert(self.net, self.name .. ":save: fit the model first")
+  if type(path) ~= "string" then error(self.name .. ":save: path must be a string", 2) end
+  local t = { ["seq.offsets"] = self.seq.offsets, ["seq.item"] = self.seq.item }
+  if self.seq.time then t["seq.time"] = self.seq.time end
+  for name, v in pairs(self.net:state_dict()) do t["net." .. name] = v end
+  tide().checkpoint.save(path, t, meta_of(self))
+end
+
+--- load(cls, path) -> model, exactly as saved
+function M.load(cls, path)
+  if type(path) ~= "string" then error(cls.kind .. ".load: path must be a string", 2) end
+  local ck = tide().checkpoint
+  local t, meta = ck.load(path)
+  if meta.kind ~= cls.kind then
+    error(("%s.load: %s holds a '%s' model"):format(cls.kind, path, tostring(meta.kind)), 2)
+  end
+  local opts = { n_items = meta.n_items }
+  for k, v in pairs(meta) do if k:sub(1, 4) == "opt." then opts[k:sub(5)] = v end end
+  local self = M.new(cls, opts)
+  set_history(self, { offsets = t["seq.offsets"], item = t["seq.item"], time = t["seq.time"],
+                      n_users = meta.n_users, n_items = meta.n_items })
+  self.net = self:build()
+  local w = {}
+  for k, v in pairs(t) do if k:sub(1, 4) == "net." then w[k:sub(5)] = v end end
+  ck.load_state(path, self.net, w)
+  self.net:eval()
+  return self
+end
+
+--- install(cls): gives a model class the shared methods it does not define itself
+function M.install(cls)
+  cls.__index = cls
+  cls.new = cls.new or function(opts) return M.new(cls, opts) end
+  cls.load = cls.load or function(path) return M.load(cls, path) end
+  for _, k in ipairs({ "fit", "score", "score_items", "topk", "save", "states", "set_history" }) do
+    cls[k] = cls[k] or M[k]
+  end
+  cls.loss_fn = cls.loss_fn or M.loss
+  return cls
+end
+
+return M
