@@ -223,6 +223,15 @@ function M.load(cls, path)
   return self
 end
 
+--- load_any(path) -> the sequential model saved at path, whatever its kind
+function M.load_any(path)
+  if type(path) ~= "string" then error("models.load: path must be a string", 2) end
+  local _, meta = tide().checkpoint.load(path)
+  local cls = type(meta.kind) == "string" and tide().models[meta.kind]
+  if not (cls and cls.load) then error(("models.load: %s holds no sequential model (kind %s)"):format(path, tostring(meta.kind)), 2) end
+  return cls.load(path)
+end
+
 --- install(cls): gives a model class the shared methods it does not define itself
 function M.install(cls)
   cls.__index = cls

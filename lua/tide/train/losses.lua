@@ -47,13 +47,13 @@ function M.softmax(h, E, target, n_items)
   return K().cross_entropy(logits, tg)
 end
 
---- sampled_softmax(h, E, target, n_items, k) -> cross-entropy over {target} ∪ k uniform items
---- drawn once per batch (tensor.manual_seed stream)
-function M.sampled_softmax(h, E, target, n_items, k)
+--- sampled_softmax(h, E, target, n_items, k[, negs i32 [k]]) -> cross-entropy over {target} ∪
+--- k uniform items drawn once per batch (tensor.manual_seed stream) unless negs are given
+function M.sampled_softmax(h, E, target, n_items, k, negs)
   local hs, tg = real_rows(h, target)
   local N = tg:numel()
   if N == 0 then return (h:sum() * 0) end
-  local negs = (T.rand(k) * n_items):cast("i32"):clamp(0, n_items - 1) + 1 -- truncation = floor here
+  negs = negs or (T.rand(k) * n_items):cast("i32"):clamp(0, n_items - 1) + 1 -- truncation = floor here
   local cand = T.zeros({ N, k + 1 }, "i32")
   cand:narrow(2, 1, 1):copy(tg:view({ N, 1 }))
   cand:narrow(2, 2, k):copy(negs:view({ 1, k }):expand({ N, k }))
