@@ -7,6 +7,10 @@
 -- With negatives = k (and shift) each target position also gets k items the user never
 -- interacted with (engine/negative.c: uniform, seeded per user, batch and epoch), the inputs
 -- of BCE with sampled negatives (SASRec, Kang & McAuley 2018).
+-- With bucket = true users of similar length share a batch (shuffled, then stably sorted by
+-- length, batches in a seeded random order) and each batch is only as wide as its longest
+-- history: on short-history data (Amazon: 7 items on average, maxlen 50) most of the padded
+-- positions — and their cost — disappear. Every user still appears once per epoch.
 local tide = require "tide"
 local D = tide.core.data
 local T = tide.tensor
@@ -17,7 +21,8 @@ local M = {}
 
 --- sequences(ev_or_seq, {batch = 128, maxlen = 50, shuffle = true, seed = 1, epoch = 1,
 ---   shift = false, min_len = 1, users = nil (i32 tensor / array of user ids),
----   negatives = 0 (k per target position, needs shift), n_items = seq.n_items (drawn from)})
+---   negatives = 0 (k per target position, needs shift), n_items = seq.n_items (drawn from),
+---   bucket = false (batches of similar lengths, width = the batch's longest history)})
 --- -> iterator yielding {users = i32 [B], items = i32 [B, maxlen], lengths = i32 [B],
 ---    target = i32 [B, maxlen] (shift only), negatives = i32 [B, maxlen] (k = 1) or
 ---    [B, maxlen, k] (never one of the user's items; 0 where target is 0)},
@@ -56,13 +61,32 @@ function M.sequences(src, opts)
     users = sh
   end
   local nb = math.ceil(#users / bs)
+  local order, width = {}, {}
+  for i = 1, nb do order[i] = i end
+  local function len_of(u) return math.min(off[u + 1] - off[u] - (opts.shift and 1 or 0), maxlen) end
+  if opts.bucket then
+    local rank = {}
+    for i, u in ipairs(users) do rank[u] = i end
+    table.sort(users, function(a, c)
+      local la, lc = len_of(a), len_of(c)
+      if la ~= lc then return la < lc end
+      return rank[a] < rank[c]
+    end)
+    local perm = D.permutation(nb, (opts.seed or 1) * 7919 + (opts.epoch or 1)):totable()
+    for i = 1, nb do
+      order[i] = perm[i]
+      width[i] = len_of(users[math.min(i * bs, #users)])
+    end
+  end
   local b = 0
   return function()
     b = b + 1
     if b > nb then return nil end
+    local ob = order[b]
     local chunk = {}
-    for i = (b - 1) * bs + 1, math.min(b * bs, #users) do chunk[#chunk + 1] = users[i] end
+    for i = (ob - 1) * bs + 1, math.min(ob * bs, #users) do chunk[#chunk + 1] = users[i] end
     local u = T.fromtable(chunk, "i32")
+    local maxlen = opts.bucket and math.max(width[ob], 1) or maxlen
     local x, len, y = D.pad_batch(seq.offsets, seq.item, u, maxlen, opts.shift)
     local neg
     if kneg > 0 then

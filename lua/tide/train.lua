@@ -20,7 +20,7 @@
 --
 -- batches: an array of batches, or a function(epoch) returning an iterator (called every
 -- epoch, so it can reshuffle). A batch's example count is batch.users:numel() when present
--- (else 1). Returns {train = {...}, valid = {...}, metric = {...}, best_epoch = n,
+-- (else 1). Returns {train = {...}, valid = {...}, metric = {...}, epoch_seconds = {...}, best_epoch = n,
 -- best = value, stopped = bool, seconds = s, examples_per_s = r, peak_rss_mib = m, optimizer}.
 local tide = require "tide"
 local report = require "tide.train.report"
@@ -84,7 +84,7 @@ return function(model, batches, opts)
   local fn = opts.schedule
   if opts.warmup and opts.warmup > 0 then fn = S.warmup(opts.warmup, fn) end
   local sched = fn and S.Scheduler(opt, fn)
-  local hist = { train = {}, valid = {}, metric = {}, best_epoch = 0, stopped = false }
+  local hist = { train = {}, valid = {}, metric = {}, epoch_seconds = {}, best_epoch = 0, stopped = false }
   local rep = report.new(opts)
   local best, bad, best_state = -math.huge, 0, nil
   local by_metric, keep = opts.metric ~= nil, opts.restore_best ~= false
@@ -109,7 +109,7 @@ return function(model, batches, opts)
     examples = examples + ex
     local info = { epoch = epoch, train = n > 0 and sum / n or 0 / 0, lr = opt.lr, seconds = secs,
                    examples_per_s = ex / math.max(secs, 1e-9) }
-    hist.train[epoch] = info.train
+    hist.train[epoch], hist.epoch_seconds[epoch] = info.train, secs
     model:eval()
     if opts.valid then
       info.valid = mean_loss(model, lossf, opts.valid)

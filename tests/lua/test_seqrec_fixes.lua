@@ -80,6 +80,34 @@ function tests.batch_per_position_negatives()
   check.errors(function() tide.batch.sequences(ev, { negatives = -1, shift = true }) end, "negatives must be")
 end
 
+function tests.bucketed_batches_cover_every_user_once()
+  local c = { user = {}, item = {}, time = {} }
+  local lens = {}
+  for u = 1, 23 do
+    lens[u] = 2 + (u * 7) % 9
+    for j = 1, lens[u] do c.user[#c.user + 1], c.item[#c.item + 1], c.time[#c.time + 1] = u, (u + j) % 15 + 1, j end
+  end
+  local ev = U.events(c)
+  local seen, widths = {}, {}
+  for b in tide.batch.sequences(ev, { batch = 4, maxlen = 6, shift = true, bucket = true, seed = 2, epoch = 3 }) do
+    local w = b.items:shape()[2]
+    local longest = 0
+    for _, u in ipairs(b.users:totable()) do
+      check.truthy(not seen[u], "user " .. u .. " once")
+      seen[u] = true
+      longest = math.max(longest, math.min(lens[u] - 1, 6))
+    end
+    check.eq(w, longest, "batch width = its longest (shifted, capped) history")
+    widths[#widths + 1] = w
+  end
+  local n = 0
+  for _ in pairs(seen) do n = n + 1 end
+  check.eq(n, 23, "every user")
+  local sorted = true
+  for i = 2, #widths do sorted = sorted and widths[i] >= widths[i - 1] end
+  check.truthy(not sorted, "batch order is shuffled, not by length")
+end
+
 function tests.profile_scores_do_not_depend_on_block()
   local cols = { user = {}, item = {}, time = {}, category = {} }
   local cat = { 1, 1, 2, 2, 3, 3 }

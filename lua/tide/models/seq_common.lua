@@ -9,6 +9,12 @@
 -- net:forward(inp, {last = true}) -> [B,D] states; net:forward(inp) -> [B,T,D]; inp = {items
 -- i32 [B,T] left-padded, times f32 [B,T] (days, for models with uses_time)}; net.emb.weight is
 -- the item table (row 1 padding, row i + 1 item i).
+-- Shared options (M.base): dim, maxlen, dropout, epochs, batch, lr, weight_decay, clip (max
+-- grad norm, 0 = off), warmup (steps), seed, loss ("bce" with one sampled negative per
+-- position, "softmax" full, "sampled_softmax" with n_neg shared negatives), optimizer, beta2,
+-- every / patience (validation NDCG@10 every n epochs, stop after `patience` evaluations
+-- without gain, 0 = never), bucket (1: batches of similar lengths, only as wide as their
+-- longest history, see tide.batch; 0: random batches padded to maxlen, as the reference).
 local common = require "tide.models.common"
 
 local M = {}
@@ -18,7 +24,7 @@ local function tide() return require "tide" end
 -- Options every sequence model accepts, on top of its own defaults.
 M.base = { dim = 64, maxlen = 50, dropout = 0.2, epochs = 20, batch = 128, lr = 1e-3,
            weight_decay = 0, clip = 5, warmup = 0, seed = 42, loss = "bce", n_neg = 100,
-           optimizer = "adam", beta2 = 0.98, every = 1, patience = 0, block = 256 }
+           optimizer = "adam", beta2 = 0.98, every = 1, patience = 0, bucket = 1 }
 
 --- new(cls, opts) -> model: opts checked against cls.defaults and M.base (unknown names and
 --- wrong types raise an error naming the model and the option)
@@ -90,16 +96,17 @@ function M.set_history(self, evs)
   return self
 end
 
---- inputs(self, users i32 [B], shift) -> {items [B,T], times [B,T] (uses_time)}, target [B,T]
-function M.inputs(self, users, shift)
+--- inputs(self, users i32 [B], shift[, width = maxlen]) -> {items [B,T], times [B,T] (uses_time)},
+--- target [B,T]
+function M.inputs(self, users, shift, width)
   local D = tide().core.data
   local s = self.seq
-  local x, _, y = D.pad_batch(s.offsets, s.item, users, self.maxlen, shift)
+  local x, _, y = D.pad_batch(s.offsets, s.item, users, width or self.maxlen, shift)
   local inp = { items = x }
   if self.tdays then
     -- the same padding applied to event positions gives each slot's event index
     self.pos_ids = self.pos_ids or tide().tensor.arange(1, s.item:numel() + 1, 1, "i32")
-    local p = D.pad_batch(s.offsets, self.pos_ids, users, self.maxlen, shift)
+    local p = D.pad_batch(s.offsets, self.pos_ids, users, width or self.maxlen, shift)
     local n = p:numel()
     local flat = self.tdays:index_select(1, p:reshape({ n }):clamp(1, s.item:numel()))
     inp.times = flat:view(p:shape())
@@ -133,11 +140,11 @@ function M.fit(self, ev, opts, phase)
   local kneg = self.loss == "bce" and 1 or 0
   local function batches(epoch)
     local it = batch.sequences(self.seq, { batch = self.batch, maxlen = self.maxlen, shift = true,
-      seed = self.seed, epoch = epoch, negatives = kneg, n_items = self.n_items })
+      seed = self.seed, epoch = epoch, negatives = kneg, n_items = self.n_items, bucket = self.bucket == 1 })
     return function()
       local b = it()
       if not b then return nil end
-      b.inp = M.inputs(self, b.users, true)
+      b.inp = M.inputs(self, b.users, true, b.items:shape()[2])
       return b
     end
   end
