@@ -26,4 +26,11 @@ int tide_seqrec_candidates(int64_t B, int64_t I, const int64_t *seen_off, const 
 int tide_seqrec_rank_candidates(int64_t N, int64_t C, const float *scores, int64_t ld, const int32_t *cand,
                                 const uint8_t *flags, int64_t I, int64_t *rank);
 
+/* out[n, c] = h[n, :] · table[cand[n, c], :] for N rows of C candidate ids (0-based; < 0: the
+ * score is 0); h [N, D] and table [R, D] row-major with leading dimensions ldh, ldt. The
+ * sampled protocol's scores without gathering an [N, C, D] copy of the table. Error on an id
+ * >= R. */
+int tide_seqrec_dot_rows(int64_t N, int64_t C, int64_t D, const float *h, int64_t ldh, const float *table,
+                         int64_t ldt, int64_t R, const int32_t *cand, float *out);
+
 #endif

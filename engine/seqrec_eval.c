@@ -77,3 +77,23 @@ int tide_seqrec_rank_candidates(int64_t N, int64_t C, const float *scores, int64
     }
     return TIDE_OK;
 }
+
+int tide_seqrec_dot_rows(int64_t N, int64_t C, int64_t D, const float *h, int64_t ldh, const float *table,
+                         int64_t ldt, int64_t R, const int32_t *cand, float *out)
+{
+    for (int64_t p = 0; p < N * C; p++)
+        if (cand[p] >= R) return tide_errorf("seqrec: candidate id %d outside 0..%lld", cand[p], (long long)R - 1);
+    for (int64_t n = 0; n < N; n++) {
+        const float *x = h + n * ldh;
+        for (int64_t c = 0; c < C; c++) {
+            int32_t id = cand[n * C + c];
+            float acc = 0.0f;
+            if (id >= 0) {
+                const float *e = table + (int64_t)id * ldt;
+                for (int64_t d = 0; d < D; d++) acc += x[d] * e[d];
+            }
+            out[n * C + c] = acc;
+        }
+    }
+    return TIDE_OK;
+}

@@ -5,6 +5,8 @@
  *          seen_target i32 [n_targets] (1 = the target was already seen: a miss)
  *   rank_candidates(scores f32 [N, C], cand i32 [N, C], seen_target i32 [N] | nil, n_items)
  *       -> i64 [N] 0-based ranks of column 1 among the row's candidates
+ *   dot_rows(h f32 [N, D], table f32 [R, D], cand i32 [N, C]) -> f32 [N, C]: h[n] · table[cand[n, c]]
+ *       (ids 1-based, 0 scores 0); the candidate scores without an [N, C, D] gather
  * Offsets are 0-based CSR (i64, starting at 0); ids 1-based. */
 #include "lt_args.h"
 #include "seqrec.h"
@@ -73,8 +75,32 @@ static int l_rank_candidates(lua_State *L)
     return 1;
 }
 
+static int l_dot_rows(lua_State *L)
+{
+    lua_settop(L, 3);
+    const char *fn = "seqrec.dot_rows";
+    tide_tensor *h = la_tensor(L, 1, TIDE_F32, 2, fn, "h");
+    tide_tensor *e = la_tensor(L, 2, TIDE_F32, 2, fn, "table");
+    tide_tensor *c = la_tensor(L, 3, TIDE_I32, 2, fn, "candidates");
+    int64_t N = h->shape[0], D = h->shape[1], R = e->shape[0], C = c->shape[1];
+    if (e->shape[1] != D) lt_errorf(L, "%s: h has %d columns, table %d", fn, (int)D, (int)e->shape[1]);
+    if (c->shape[0] != N) lt_errorf(L, "%s: h has %d rows, candidates %d", fn, (int)N, (int)c->shape[0]);
+    int32_t *c0 = la_scratch(L, (size_t)(N * C) * sizeof(int32_t));
+    for (int64_t p = 0; p < N * C; p++) {
+        int32_t v = tide_i32(c)[p];
+        if (v < 0 || v > R) lt_errorf(L, "%s: candidate %d outside 0..%d", fn, v, (int)R);
+        c0[p] = v - 1;
+    }
+    int64_t sh[2] = {N, C};
+    tide_tensor *out = tide_tensor_new(TIDE_F32, 2, sh);
+    lt_push_tensor(L, out, fn);
+    if (tide_seqrec_dot_rows(N, C, D, tide_f32(h), D, tide_f32(e), D, R, c0, tide_f32(out)) < 0) return lt_error(L, fn);
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
-    {"candidates", l_candidates}, {"rank_candidates", l_rank_candidates}, {NULL, NULL}};
+    {"candidates", l_candidates}, {"rank_candidates", l_rank_candidates}, {"dot_rows", l_dot_rows},
+    {NULL, NULL}};
 
 int lt_open_seqrec(lua_State *L)
 {

@@ -164,11 +164,35 @@ function M.fit(self, ev, opts, phase)
   return self
 end
 
--- last-position states [B, D] of users, without the tape
+-- last-position states [B, D] of users, without the tape. Users are grouped by history length
+-- and each group is run only as wide as its longest history (left padding is masked, so the
+-- states are the same as at full width), which makes scoring cost ~ the real positions.
 function M.states(self, users)
   assert(self.net, self.name .. ": fit or load the model first")
   self.net:eval()
-  return tide().no_grad(function() return self.net(M.inputs(self, users, false), { last = true }) end)
+  local T = tide().tensor
+  local off, B = self.seq.offsets, users:numel()
+  local ids, lens = users:totable(), {}
+  for i, u in ipairs(ids) do
+    if u < 1 or u > self.n_users then error(("%s: user %d outside 1..%d"):format(self.name, u, self.n_users), 3) end
+    lens[i] = math.min(off:get(u + 1) - off:get(u), self.maxlen)
+  end
+  local order = {}
+  for i = 1, B do order[i] = i end
+  table.sort(order, function(a, b) if lens[a] ~= lens[b] then return lens[a] < lens[b] end return a < b end)
+  return tide().no_grad(function()
+    local out
+    local G = 256
+    for g0 = 1, B, G do
+      local rows, us = {}, {}
+      for i = g0, math.min(g0 + G - 1, B) do rows[#rows + 1], us[#us + 1] = order[i], ids[order[i]] end
+      local width = math.max(lens[rows[#rows]], 1)
+      local h = self.net(M.inputs(self, T.fromtable(us, "i32"), false, width), { last = true })
+      out = out or T.zeros(B, h:shape()[2])
+      out:index_add_(1, T.fromtable(rows, "i32"), h)
+    end
+    return out or T.zeros(0, self.dim)
+  end)
 end
 
 --- score(users) -> f32 [#users, n_items]: state · item embedding (one sgemm per block)
@@ -181,12 +205,9 @@ end
 --- score_items(users i32 [N], cand i32 [N, C]) -> f32 [N, C] (0 ids score 0)
 function M.score_items(self, users, cand)
   local h = M.states(self, common.users(users))
-  local N, C = cand:shape()[1], cand:shape()[2]
-  local D = h:shape()[2]
-  return tide().no_grad(function()
-    local e = tide().core.nn.embedding(self.net.emb.weight, cand + 1, 1)
-    return e:matmul(h:view({ N, D, 1 })):view({ N, C })
-  end)
+  -- item i is row i + 1 of the table; the table view without the padding row keeps ids as is
+  local E = self.net.emb.weight:detach()
+  return tide().core.seqrec.dot_rows(h, E:narrow(1, 2, self.n_items), cand)
 end
 
 function M.topk(self, users, k, opts) return common.topk(self, users, k, opts) end
