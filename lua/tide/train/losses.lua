@@ -14,11 +14,9 @@ local M = {}
 
 local function K() return tide.core.nn end
 
--- (h * e):sum(-1) as a batched [N,1,D] x [N,D,1] product: one kernel, no [N,D] temporary
-local function rowdot(h, e)
-  local N, D = h:shape()[1], h:shape()[2]
-  return h:view({ N, 1, D }):matmul(e:view({ N, D, 1 })):view({ N })
-end
+-- row-wise dot products of [N,D] tensors. (h * e):sum(2) measured 3x faster forward+backward
+-- than the batched [N,1,D] x [N,D,1] matmul at N = 6400, D = 50 (one tiny gemm per row there)
+local function rowdot(h, e) return (h * e):sum(2) end
 
 -- rows of h [B,T,D] (as [N,D]) and targets at the real positions
 local function real_rows(h, target)
