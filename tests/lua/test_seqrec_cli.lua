@@ -47,7 +47,7 @@ function t.train_save_then_eval_load()
   for _ in io.lines(log) do n = n + 1 end
   check.eq(n, 2, "one log line per epoch")
   -- the library view of the same checkpoint
-  local m = require("tide.models.seq_common").load_any(ck)
+  local m = require("tide.models.seq_io").load_any(ck)
   check.eq(m.name, "sasrec")
   os.remove(d); os.remove(cfg); os.remove(ck); os.remove(log)
 end

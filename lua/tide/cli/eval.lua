@@ -45,7 +45,7 @@ history and are excluded from the ranking.]],
         m = C.run(cfg)
         _, sp = C.data(cfg)
       else
-        local seq = require "tide.models.seq_common"
+        local seq = require "tide.models.seq_io"
         local okl, mm = pcall(seq.load_any, o.load)
         if not okl then error((tostring(mm):gsub("^[^:]*%.lua:%d+: ", "")), 0) end
         m = mm

@@ -2,9 +2,7 @@
 -- the model's defaults, fit (batches of left-padded histories with per-position negatives,
 -- tide.train with early stopping on validation NDCG@10), scoring of the last position only
 -- (no tape, one sgemm of user states against the item table per block of users), candidate
--- scoring for the sampled protocol, top-K, and save/load (one atomic, checksummed checkpoint
--- with the weights, the options and the training histories, so a loaded model scores exactly
--- as the saved one). A model class supplies kind, defaults, build(self) -> net and, if it
+-- scoring for the sampled protocol, top-K; save/load live in seq_io.lua. A model class supplies kind, defaults, build(self) -> net and, if it
 -- trains differently from next-item prediction, loss(self, batch).
 -- net:forward(inp, {last = true}) -> [B,D] states; net:forward(inp) -> [B,T,D]; inp = {items
 -- i32 [B,T] left-padded, times f32 [B,T] (days, for models with uses_time)}; net.emb.weight is
@@ -84,6 +82,8 @@ local function merge(list)
   out.n, out.sorted, out.text = n, nil, nil
   return setmetatable(out, getmetatable(list[1]))
 end
+
+M.set_sequences = set_history
 
 --- set_history(self, ev or {ev1, ev2, ...}) -> self: the histories scoring conditions on
 --- (e.g. {split.train, split.valid} before testing), without retraining
@@ -212,60 +212,14 @@ end
 
 function M.topk(self, users, k, opts) return common.topk(self, users, k, opts) end
 
--- options stored as checkpoint meta (numbers and strings only)
-local function meta_of(self)
-  local m = { kind = self.name, n_items = self.n_items, n_users = self.n_users }
-  for k in pairs(M.base) do m["opt." .. k] = self[k] end
-  for k in pairs(getmetatable(self).defaults) do m["opt." .. k] = self[k] end
-  return m
-end
-
---- save(self, path): weights, options and histories in one atomic checkpoint
-function M.save(self, path)
-  assert(self.net, self.name .. ":save: fit the model first")
-  if type(path) ~= "string" then error(self.name .. ":save: path must be a string", 2) end
-  local t = { ["seq.offsets"] = self.seq.offsets, ["seq.item"] = self.seq.item }
-  if self.seq.time then t["seq.time"] = self.seq.time end
-  for name, v in pairs(self.net:state_dict()) do t["net." .. name] = v end
-  tide().checkpoint.save(path, t, meta_of(self))
-end
-
---- load(cls, path) -> model, exactly as saved
-function M.load(cls, path)
-  if type(path) ~= "string" then error(cls.kind .. ".load: path must be a string", 2) end
-  local ck = tide().checkpoint
-  local t, meta = ck.load(path)
-  if meta.kind ~= cls.kind then
-    error(("%s.load: %s holds a '%s' model"):format(cls.kind, path, tostring(meta.kind)), 2)
-  end
-  local opts = { n_items = meta.n_items }
-  for k, v in pairs(meta) do if k:sub(1, 4) == "opt." then opts[k:sub(5)] = v end end
-  local self = M.new(cls, opts)
-  set_history(self, { offsets = t["seq.offsets"], item = t["seq.item"], time = t["seq.time"],
-                      n_users = meta.n_users, n_items = meta.n_items })
-  self.net = self:build()
-  local w = {}
-  for k, v in pairs(t) do if k:sub(1, 4) == "net." then w[k:sub(5)] = v end end
-  ck.load_state(path, self.net, w)
-  self.net:eval()
-  return self
-end
-
---- load_any(path) -> the sequential model saved at path, whatever its kind
-function M.load_any(path)
-  if type(path) ~= "string" then error("models.load: path must be a string", 2) end
-  local _, meta = tide().checkpoint.load(path)
-  local cls = type(meta.kind) == "string" and tide().models[meta.kind]
-  if not (cls and cls.load) then error(("models.load: %s holds no sequential model (kind %s)"):format(path, tostring(meta.kind)), 2) end
-  return cls.load(path)
-end
-
 --- install(cls): gives a model class the shared methods it does not define itself
 function M.install(cls)
+  local io = require "tide.models.seq_io"
   cls.__index = cls
   cls.new = cls.new or function(opts) return M.new(cls, opts) end
-  cls.load = cls.load or function(path) return M.load(cls, path) end
-  for _, k in ipairs({ "fit", "score", "score_items", "topk", "save", "states", "set_history" }) do
+  cls.load = cls.load or function(path) return io.load(cls, path) end
+  cls.save = cls.save or io.save
+  for _, k in ipairs({ "fit", "score", "score_items", "topk", "states", "set_history" }) do
     cls[k] = cls[k] or M[k]
   end
   cls.loss_fn = cls.loss_fn or M.loss
