@@ -156,6 +156,11 @@ function tests.attention_weights_and_half_lives()
   local hl = m:half_lives()
   check.near(hl[1][1], 1, 1e-5, "head 1 half-life")
   check.near(hl[1][2], 64, 1e-4, "head 2 half-life")
+  -- rate_lr scales the rates' learning rate: 0 freezes them while the rest trains
+  local f = tiny("decay_attention", { epochs = 1, rate_lr = 0 }):fit(log())
+  check.near(f:half_lives()[2][1], 1, 1e-5, "frozen rate")
+  local g = tiny("decay_attention", { epochs = 1, rate_lr = 50 }):fit(log())
+  check.truthy(math.abs(g:half_lives()[2][1] - 1) > 1e-3, "rates move with rate_lr > 0")
   local p = tiny("decay_attention", { epochs = 1, lr = 0, family = "power" }):fit(log())
   check.near(p:half_lives()[2][2], 64, 1e-3, "power-law head half-life")
 end

@@ -4,8 +4,8 @@
 --   exponential   logit += −λ_h Δ            (weight ∝ e^{−λΔ}: half-life ln 2 / λ)
 --   power         logit += −λ_h log(1 + Δ)   (weight ∝ (1 + Δ)^{−λ}: half-life 2^{1/λ} − 1)
 -- with Δ in `time_unit` seconds (default days) and λ_h = exp(θ_h) > 0 learned with everything
--- else; heads start at half-lives spread geometrically over [1, 64] units, so some attend to
--- recent events and some to old ones. Related: TiSASRec (Li et al., WSDM 2020) learns interval
+-- else (with rate_lr = 10 times the learning rate); heads start at half-lives spread
+-- geometrically over [1, 64] units, so some attend to recent events and some to old ones. Related: TiSASRec (Li et al., WSDM 2020) learns interval
 -- embeddings; a parametric decay per head is smaller and says how fast interest fades:
 --   m:half_lives() -> {[block] = {half-life per head}} in time_unit.
 -- Attention is written with autograd ops ([B,H,T,T] logits), fine for maxlen <= ~200.
@@ -14,7 +14,7 @@ local nn = require "tide.nn"
 local seq = require "tide.models.seq_common"
 
 local M = seq.install({ kind = "decay_attention",
-  defaults = { blocks = 2, heads = 2, family = "exponential", time_unit = 86400 } })
+  defaults = { blocks = 2, heads = 2, family = "exponential", time_unit = 86400, rate_lr = 10 } })
 M.uses_time = true
 
 local Net = nn.Module:extend("DecayAttentionNet")
@@ -103,6 +103,16 @@ function Net:forward(inp, opts)
 end
 
 function M:build() return Net(self.n_items, self) end
+
+-- the decay rates learn with rate_lr x the learning rate: one scalar per head gets a weak,
+-- averaged gradient, and at the base rate it barely leaves its initial value in a short run
+function M:param_groups()
+  local rates, rest = {}, {}
+  for _, np in ipairs(self.net:named_parameters()) do
+    if np[1]:find("^log_rate") then rates[#rates + 1] = np[2] else rest[#rest + 1] = np[2] end
+  end
+  return { { params = rest }, { params = rates, lr_scale = self.rate_lr, weight_decay = 0 } }
+end
 
 --- half_lives() -> {[block] = {per head}} in time_unit: the gap at which the learned bias
 --- halves a key's attention weight relative to a gap of 0 (all else equal)

@@ -154,9 +154,15 @@ function M.fit(self, ev, opts, phase)
       return td.metrics.evaluate(self, opts.valid, { k = { 10 }, seen = { ev } })["NDCG@10"]
     end
   end
+  -- parameter groups (e.g. a larger learning rate for decay rates) when the model defines them
+  local ctor = ({ adam = "Adam", adamw = "AdamW", sgd = "SGD" })[self.optimizer]
+  if not ctor then error(self.name .. ": optimizer must be 'adam', 'adamw' or 'sgd'", 2) end
+  local oo = { lr = self.lr, weight_decay = self.weight_decay }
+  if ctor ~= "SGD" then oo.betas = { 0.9, self.beta2 } end
+  local opt = td.optim[ctor](self.param_groups and self:param_groups() or self.net, oo)
   self.history = td.train(self.net, batches, {
-    loss = function(_, b) return self:loss_fn(b) end, epochs = phase.epochs or self.epochs, lr = self.lr,
-    optimizer = self.optimizer, betas = { 0.9, self.beta2 }, weight_decay = self.weight_decay,
+    loss = function(_, b) return self:loss_fn(b) end, epochs = phase.epochs or self.epochs,
+    optimizer = opt,
     clip = self.clip > 0 and self.clip or nil, warmup = self.warmup, seed = self.seed,
     metric = metric, every = self.every, patience = self.patience > 0 and self.patience or nil,
     log = opts.log, progress = opts.progress, checkpoint = opts.checkpoint })
