@@ -83,6 +83,21 @@ function tests.padding_never_attended()
   end
 end
 
+function tests.scoring_uses_only_the_last_position()
+  -- the last-query path (SASRec's last block computes one query row) and the length-grouped,
+  -- trimmed scoring batches give the full forward's last-position state
+  local seqc = require "tide.models.seq_common"
+  for kind in pairs(CAUSAL) do
+    local m = fitted(kind)
+    local users = T.fromtable({ 3, 1, 8, 2 }, "i32")
+    local inp = seqc.inputs(m, users, false)
+    local full = tide.no_grad(function() return m.net(inp) end)
+    local last = full:select(2, full:shape()[2]):totable()
+    check.all_near(tide.no_grad(function() return m.net(inp, { last = true }) end), last, 1e-5, kind .. " last-only forward")
+    check.all_near(seqc.states(m, users), last, 1e-5, kind .. " trimmed, grouped states")
+  end
+end
+
 function tests.gradients_by_finite_differences()
   for _, kind in ipairs({ "sasrec", "decay_attention", "gru4rec", "mlp" }) do
     local m = tiny(kind, { dim = 4, maxlen = 3, heads = kind ~= "gru4rec" and kind ~= "mlp" and 2 or nil })
