@@ -2,8 +2,9 @@
 -- the model's defaults, fit (batches of left-padded histories with per-position negatives,
 -- tide.train with early stopping on validation NDCG@10), scoring of the last position only
 -- (no tape, one sgemm of user states against the item table per block of users), candidate
--- scoring for the sampled protocol, top-K; save/load live in seq_io.lua. A model class supplies kind, defaults, build(self) -> net and, if it
--- trains differently from next-item prediction, loss(self, batch).
+-- scoring for the sampled protocol, top-K; save/load live in seq_io.lua. A model class
+-- supplies kind, defaults, build(self) -> net and, if it trains differently from next-item
+-- prediction, loss_fn(self, batch) (and param_groups(self) for per-group learning rates).
 -- net:forward(inp, {last = true}) -> [B,D] states; net:forward(inp) -> [B,T,D]; inp = {items
 -- i32 [B,T] left-padded, times f32 [B,T] (days, for models with uses_time)}; net.emb.weight is
 -- the item table (row 1 padding, row i + 1 item i).
