@@ -39,12 +39,12 @@ for set in $SETS; do
       --maxlen "$maxlen" --dropout "$drop" --eval none --time-eval >"$tmp/torch$th.txt" 2>&1
   done
   awk -v set="$set" -v have="$have_torch" '
-    FILENAME ~ /tide/ && $1 == "RESULT" { t[$2] = $3 }
+    FILENAME ~ /tide/ && $1 == "RESULT" { t[$2] = $3 + 0 }
     FILENAME ~ /torch/ {
-      if (match($0, /"median_epoch_s": [0-9.]+/)) { v = substr($0, RSTART + 17, RLENGTH - 17); if (!("e" in p) || v < p["e"]) p["e"] = v }
-      if (match($0, /"peak_rss_mib": [0-9.]+/)) { v = substr($0, RSTART + 16, RLENGTH - 16); if (!("r" in p) || v < p["r"]) p["r"] = v }
-      if ($0 ~ /eval_timing/ && $0 ~ /"full"/ && match($0, /"seconds": [0-9.]+/)) { v = substr($0, RSTART + 11, RLENGTH - 11); if (!("f" in p) || v < p["f"]) p["f"] = v }
-      if ($0 ~ /eval_timing/ && $0 ~ /"sampled"/ && match($0, /"seconds": [0-9.]+/)) { v = substr($0, RSTART + 11, RLENGTH - 11); if (!("s" in p) || v < p["s"]) p["s"] = v }
+      if (match($0, /"median_epoch_s": [0-9.]+/)) { v = substr($0, RSTART + 18, RLENGTH - 18) + 0; if (!("e" in p) || v < p["e"]) p["e"] = v }
+      if (match($0, /"peak_rss_mib": [0-9.]+/)) { v = substr($0, RSTART + 16, RLENGTH - 16) + 0; if (!("r" in p) || v < p["r"]) p["r"] = v }
+      if ($0 ~ /eval_timing/ && $0 ~ /"full"/ && match($0, /"seconds": [0-9.]+/)) { v = substr($0, RSTART + 11, RLENGTH - 11) + 0; if (!("f" in p) || v < p["f"]) p["f"] = v }
+      if ($0 ~ /eval_timing/ && $0 ~ /"sampled"/ && match($0, /"seconds": [0-9.]+/)) { v = substr($0, RSTART + 11, RLENGTH - 11) + 0; if (!("s" in p) || v < p["s"]) p["s"] = v }
     }
     END {
       printf "%-6s %-22s %10s %10s %7s %s\n", set, "measure", "tide", "torch", "ratio", "goal"
