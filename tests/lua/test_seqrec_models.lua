@@ -190,6 +190,10 @@ function tests.option_errors()
   check.errors(function() tide.models.sasrec{}:fit({}) end, "expected an event table")
   check.errors(function() tide.models.sasrec{}:score({ 1 }) end, "fit or load the model first")
   check.errors(function() tide.models.sasrec.load(42) end, "path must be a string")
+  local m = fitted("gru4rec")
+  check.errors(function() m:score({ 99 }) end, "user 99 outside 1..8")
+  check.errors(function() m:score_items({ 1 }, T.fromtable({ { 13 } }, "i32")) end, "candidate 13 outside")
+  check.errors(function() m:set_history(5) end, "expected an event table")
 end
 
 return tests
