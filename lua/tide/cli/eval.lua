@@ -43,13 +43,13 @@ history and are excluded from the ranking.]],
         local cfg = C.load(o.config)
         cfg.data = path
         m = C.run(cfg)
-        _, sp = C.data(cfg)
+        sp = select(2, C.data(cfg))
       else
         local seq = require "tide.models.seq_io"
         local okl, mm = pcall(seq.load_any, o.load)
         if not okl then error((tostring(mm):gsub("^[^:]*%.lua:%d+: ", "")), 0) end
         m = mm
-        _, sp = C.data({ data = path, schema = o.schema or "sasrec" })
+        sp = select(2, C.data({ data = path, schema = o.schema or "sasrec" }))
       end
       local rs = C.evaluate(m, sp, { k = k, protocols = { proto or "full" }, n_neg = tonumber(o["n-neg"] or 100) })
       print(("%s on %s (%d users, %d items)"):format(m.name, path, m.n_users, m.n_items))
