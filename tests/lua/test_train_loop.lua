@@ -81,6 +81,19 @@ function tests.json_log_and_seed_determinism()
   check.truthy(type(lines[3].train) == "number" and lines[3].examples_per_s > 0, "loss and rate")
 end
 
+function tests.loss_gradients_by_finite_differences()
+  local gradcheck = require "gradcheck"
+  T.manual_seed(6)
+  local h = T.randn(2, 3, 4):requires_grad(true)
+  local E = T.randn(6, 4):requires_grad(true)                -- padding row + 5 items
+  local target = T.fromtable({ { 0, 2, 5 }, { 1, 3, 4 } }, "i32")
+  local neg = T.fromtable({ { 0, 4, 1 }, { 2, 5, 1 } }, "i32")
+  local negs = T.fromtable({ 1, 5, 3 }, "i32")
+  gradcheck.check(function(a, e) return L.bce(a, e, target, neg) end, { h, E }, { what = "bce loss" })
+  gradcheck.check(function(a, e) return L.softmax(a, e, target, 5) end, { h, E }, { what = "softmax loss" })
+  gradcheck.check(function(a, e) return L.sampled_softmax(a, e, target, 5, 3, negs) end, { h, E }, { what = "sampled softmax loss" })
+end
+
 function tests.bad_options()
   local m = nn.Linear(2, 1)
   check.errors(function() tide.train(m, {}, { loss = mse, warmup = -1 }) end, "opts.warmup")

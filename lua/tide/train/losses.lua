@@ -55,9 +55,11 @@ function M.sampled_softmax(h, E, target, n_items, k, negs)
   local cand = T.zeros({ N, k + 1 }, "i32")
   cand:narrow(2, 1, 1):copy(tg:view({ N, 1 }))
   cand:narrow(2, 2, k):copy(negs:view({ 1, k }):expand({ N, k }))
-  local D = hs:shape()[2]
-  local e = K().embedding(E, cand + 1, 1)                        -- [N, k+1, D]
-  local logits = e:matmul(hs:view({ N, D, 1 })):view({ N, k + 1 })
+  -- the negatives are shared: their logits are one [N,D] x [D,k] product, and only the
+  -- targets' rows are gathered (no [N, k+1, D] copy of the table)
+  local pos = rowdot(hs, K().embedding(E, tg + 1, 1)):view({ N, 1 })
+  local negl = hs:matmul(K().embedding(E, negs + 1, 1):t())       -- [N, k]
+  local logits = T.cat({ pos, negl }, 2)
   return K().cross_entropy(logits, tg, { candidates = cand })
 end
 
