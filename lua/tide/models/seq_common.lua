@@ -189,7 +189,7 @@ function M.states(self, users)
   table.sort(order, function(a, b) if lens[a] ~= lens[b] then return lens[a] < lens[b] end return a < b end)
   return tide().no_grad(function()
     local out
-    local G = 256
+    local G = 32 -- small groups keep each one close to its own width
     for g0 = 1, B, G do
       local rows, us = {}, {}
       for i = g0, math.min(g0 + G - 1, B) do rows[#rows + 1], us[#us + 1] = order[i], ids[order[i]] end
