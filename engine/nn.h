@@ -204,8 +204,9 @@ void tide_max_over_time_backward(float *dx, const float *dout, const int64_t *ar
                                  int64_t T, int64_t C);
 
 /* ---- nn_loss.c: losses, mean over counted rows by default; 0-dim result unless NONE ---- */
-/* logits, target: same shape (target in [0,1]); weight: NULL or broadcastable per-element.
- * loss = max(x,0) - x*y + log1p(exp(-|x|)), stable for any x. */
+/* logits, target: same shape (target in [0,1]); weight: NULL or per-element, same shape.
+ * loss = w*(max(x,0) - x*y + log1p(exp(-|x|))), stable for any x; MEAN divides by the weight
+ * sum when a weight is given (a 0/1 mask gives the mean over kept elements; sum 0: loss 0). */
 tide_tensor *tide_nn_bce_logits(tide_tensor *logits, tide_tensor *target, tide_tensor *weight,
                                 tide_reduction red);
 /* logits [N,C], target ids [N]. Rows whose raw id == ignore_index (pass INT64_MIN for none)

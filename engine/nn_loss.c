@@ -52,20 +52,23 @@ static int check_same(const char *op, const tide_tensor *a, const tide_tensor *b
 
 /* ---- BCE with logits: l = w (max(x,0) - x y + log1p(e^-|x|)); dl/dx = w (σ(x) - y) ---- */
 
-/* inputs logits, target, weight; saved contiguous copies in the same order; ints[0] = red */
+/* inputs logits, target, weight; saved contiguous copies in the same order; ints[0] = red;
+ * scalars[0] = the mean's divisor: the weight sum with a weight (so a 0/1 mask gives the mean
+ * over the kept elements), else the element count */
 static int bce_backward(tide_node *node, const tide_tensor *grad_out)
 {
     tide_tensor *x = node->saved[0], *y = node->saved[1];
     tide_tensor *w = node->nsaved > 2 ? node->saved[2] : NULL;
     int red = (int)node->ints[0];
     int64_t n = tide_tensor_numel(x);
+    double count = node->scalars[0];
     tide_tensor *g = tide_nnu_grad(grad_out);
     tide_tensor *dx = tide_nnu_wants(node, 0) ? tide_nnu_zeros_like(x) : NULL;
     tide_tensor *dy = tide_nnu_wants(node, 1) ? tide_nnu_zeros_like(y) : NULL;
     if (!g) goto fail;
     const float *xp = tide_f32(x), *yp = tide_f32(y), *wp = w ? tide_f32(w) : NULL, *gp = tide_f32(g);
     for (int64_t i = 0; i < n; i++) {
-        float u = upstream(gp, i, red, (double)n) * (wp ? wp[i] : 1.0f);
+        float u = upstream(gp, i, red, count) * (wp ? wp[i] : 1.0f);
         if (dx) tide_f32(dx)[i] = u * (float)(sigmoid(xp[i]) - yp[i]);
         if (dy) tide_f32(dy)[i] = -u * xp[i];
     }
@@ -93,13 +96,17 @@ tide_tensor *tide_nn_bce_logits(tide_tensor *logits, tide_tensor *target, tide_t
     tide_tensor *out = NULL;
     if (x && y && (!weight || w) && terms) {
         const float *xp = tide_f32(x), *yp = tide_f32(y), *wp = w ? tide_f32(w) : NULL;
-        for (int64_t i = 0; i < n; i++)
+        double count = wp ? 0.0 : (double)n;
+        for (int64_t i = 0; i < n; i++) {
             terms[i] = (float)((wp ? wp[i] : 1.0f) * (softplus(xp[i]) - (double)xp[i] * yp[i]));
-        out = reduce_terms(terms, n, (double)n, logits->ndim, logits->shape, red);
+            if (wp) count += wp[i];
+        }
+        out = reduce_terms(terms, n, count, logits->ndim, logits->shape, red);
         tide_tensor *in[3] = {logits, target, weight};
         tide_node *node = out ? tide_nnu_record(out, op, bce_backward, 3, in) : NULL;
         if (node) {
             node->ints[0] = red;
+            node->scalars[0] = count;
             tide_ag_save(node, x);
             tide_ag_save(node, y);
             if (w) tide_ag_save(node, w);

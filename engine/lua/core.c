@@ -20,6 +20,7 @@ static const struct {
     {"linear", lt_open_linear},
     {"privacy", lt_open_privacy}, {"config", lt_open_config},
     {"quant", lt_open_quant},
+    {"seqrec", lt_open_seqrec},
 };
 
 /* Tensor buffers of tens of MB are freed and re-allocated every step. glibc serves them with

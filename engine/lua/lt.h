@@ -92,5 +92,6 @@ int lt_open_linear(lua_State *L);
 int lt_open_privacy(lua_State *L);
 int lt_open_config(lua_State *L);
 int lt_open_quant(lua_State *L);
+int lt_open_seqrec(lua_State *L);
 
 #endif

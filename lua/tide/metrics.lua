@@ -73,6 +73,26 @@ Result.__tostring = function(r)
   return ("[%s] %s"):format(r.protocol, table.concat(parts, " "))
 end
 
+local function normalised(off, ids)
+  local base = off:get(1)
+  return off - base, ids:narrow(1, base + 1, off:get(off:numel()) - base)
+end
+
+-- ranks of one block under the sampled protocol, scoring only the candidates
+local function sampled_ranks(model, users, so, sitem, to, titem, n_items, ropts)
+  local sr = require("tide").core.seqrec
+  local o, t = normalised(to, titem)
+  local os_, s_ = nil, nil
+  if so then os_, s_ = normalised(so, sitem) end
+  local cand, seen_t = sr.candidates(os_, s_, o, t, n_items, ropts.sampled, ropts.seed, ropts.user_base)
+  -- the user of every target row
+  local per, oo = {}, o:totable()
+  for b = 1, users:numel() do for _ = oo[b] + 1, oo[b + 1] do per[#per + 1] = users:get(b) end end
+  if #per == 0 then return T().zeros({ 0 }, "i64") end
+  local sc = model:score_items(T().fromtable(per, "i32"), cand)
+  return sr.rank_candidates(sc, cand, seen_t, n_items)
+end
+
 -- evaluate(model, split_or_targets, opts)
 --   split: {train=, valid=, test=} -> targets = test, seen = train (+ valid); or an event table
 --   of targets with opts.seen = {tables...} (default: the model's training table).
@@ -84,6 +104,11 @@ end
 --   opts.exclude_seen (default true); opts.block (users per scoring block, default 512);
 --   opts.beyond = true adds coverage/novelty/ILD of the top-max(k) lists.
 --   opts.users = {first, last}: rank only that block of users (tide.mpi shards evaluation).
+--   opts.per_user = true adds r.ranks (i64, 0-based rank of every target, users in order),
+--   r.rank_offsets (i64 [n_users+1] CSR: user u's targets are ranks[off[u]+1 .. off[u+1]]) and,
+--   for the full protocol, r.lists (i32 [n_users, max(k)] top-K items, 0 = none).
+--   Sampled protocol with a model that has score_items(users, cand [N, C]) -> f32 [N, C]:
+--   only the 1 + n_neg candidates of each target are scored (same draws, same ranks).
 function M.evaluate(model, split, opts)
   opts = opts or {}
   local ks = opts.k or { 10, 20 }
@@ -107,18 +132,22 @@ function M.evaluate(model, split, opts)
   local lists = {}
   local kmax = 0
   for _, k in ipairs(ks) do kmax = math.max(kmax, k) end
+  local all_ranks = {}
+  local want_lists = opts.per_user and not ropts
   local t0 = wall()
   local ufirst, ulast = 1, n_users
   if opts.users then ufirst, ulast = opts.users[1], math.min(opts.users[2], n_users) end
   for u0 = ufirst, ulast, B do
     local nb = math.min(B, ulast - u0 + 1)
     local users = T().arange(u0, u0 + nb, 1, "i32")
-    local scores = model:score(users)
     local so = soff and soff:narrow(1, u0, nb + 1)
     local to = toff:narrow(1, u0, nb + 1)
     if ropts then ropts.user_base = u0 end
     local ranks
-    if opts.beyond and not ropts then -- ranks and top-K lists in one pass over the scores
+    local scores = not (ropts and model.score_items) and model:score(users)
+    if not scores then
+      ranks = sampled_ranks(model, users, so, sitem, to, titem, n_items, ropts)
+    elseif (opts.beyond or want_lists) and not ropts then -- ranks and top-K lists in one pass
       local l
       ranks, l = core().rank_topk(scores, so, sitem, to, titem, kmax)
       lists[#lists + 1] = l
@@ -126,6 +155,7 @@ function M.evaluate(model, split, opts)
       ranks = core().rank(scores, so, sitem, to, titem, ropts)
       if opts.beyond then lists[#lists + 1] = (core().topk(scores, so, sitem, kmax)) end
     end
+    if opts.per_user then all_ranks[#all_ranks + 1] = ranks end
     local part, n = core().from_ranks(to, ranks, ks)
     for _, k in ipairs(ks) do for m, v in pairs(part[k]) do sums[k][m] = sums[k][m] + v end end
     used = used + n
@@ -138,10 +168,16 @@ function M.evaluate(model, split, opts)
     r["Precision@" .. k], r["MAP@" .. k] = s.precision / used, s.map / used
     r.MRR = s.mrr / used
   end
-  if opts.beyond and #lists > 0 then
-    local all = T().zeros({ n_users, kmax }, "i32")
+  local all
+  if #lists > 0 then
+    all = T().zeros({ n_users, kmax }, "i32")
     local pos = 1
     for _, l in ipairs(lists) do all:narrow(1, pos, l:shape()[1]):copy(l); pos = pos + l:shape()[1] end
+  end
+  if opts.per_user then
+    r.ranks, r.rank_offsets, r.lists = common.concat(all_ranks, "i64"), toff, all
+  end
+  if opts.beyond and all then
     -- novelty needs item popularity (interaction counts of the seen tables), diversity item
     -- categories (the first category each item appears with) unless embeddings are given
     local pop = opts.popularity

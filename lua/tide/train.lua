@@ -1,15 +1,22 @@
--- tide.train(model, batches, opts) — a plain training loop: per batch zero_grad, loss,
--- backward, optional clipping, optimizer step, schedule step; per epoch an optional
--- validation loss, early stopping and checkpoint.
+-- tide.train(model, batches, opts) — one training loop for every model: per batch zero_grad,
+-- loss, backward, optional clipping, optimizer step, schedule step; per epoch an optional
+-- validation loss and/or metric, early stopping, the best weights kept, logs.
 --
 --   local hist = tide.train(model, batches, {
 --     loss = function(model, batch) return ... end,  -- scalar loss tensor (required unless
 --                                                    -- the model has model:loss(batch))
---     epochs = 10, optimizer = "adam" (or an optimizer object), lr = 1e-3, weight_decay = 0,
---     clip = 1.0, schedule = tide.optim.schedule.cosine(total), -- per step
---     valid = batches | function() ... end, patience = 3,       -- early stopping on valid
+--     epochs = 10, optimizer = "adam" (or "adamw", ... or an optimizer object), lr = 1e-3,
+--     weight_decay = 0, betas = {0.9, 0.999}, clip = 1.0 (max global grad norm),
+--     warmup = 0 (steps of linear warm-up), schedule = tide.optim.schedule.cosine(total),
+--     seed = nil (tensor.manual_seed before the first step: runs repeat exactly),
+--     valid = batches | function() ... end, patience = 3,       -- early stopping on valid loss
+--     metric = function(model, epoch) -> number (higher is better, e.g. NDCG@10 on a validation
+--              split), every = 1 (epochs between metric evaluations); early stopping (patience
+--              counts evaluations) and the best epoch then follow the metric,
+--     restore_best = true (with metric or valid: the model ends with its best weights),
 --     checkpoint = "path.ckpt",                      -- best (or last) model + optimizer
---     progress = true, on_epoch = function(epoch, info) end,
+--     log = "train.jsonl" (one JSON object per epoch), progress = true (a line per epoch; on a
+--     terminal also a live line with loss and examples/s), on_epoch = function(epoch, info) end,
 --     check_finite = true,                           -- see below
 --     resume = "path.ckpt" })                        -- continue from a training checkpoint
 --
@@ -21,12 +28,15 @@
 -- continues with the next epoch (epochs counts the total, as if never interrupted); a missing
 -- file starts from scratch, a corrupt or mismatched one is an error.
 --
--- batches: an array of batches, or a function returning an iterator (called every epoch,
--- so it can reshuffle). Returns {train = {...}, valid = {...}, best_epoch = n, stopped = bool}.
+-- batches: an array of batches, or a function(epoch) returning an iterator (called every
+-- epoch, so it can reshuffle). A batch's example count is batch.users:numel() when present
+-- (else 1). Returns {train = {...}, valid = {...}, metric = {...}, epoch_seconds = {...}, best_epoch = n,
+-- best = value, stopped = bool, seconds = s, examples_per_s = r, peak_rss_mib = m, optimizer}.
 local tide = require "tide"
+local report = require "tide.train.report"
 
-local function iterate(batches)
-  if type(batches) == "function" then return batches() end
+local function iterate(batches, epoch)
+  if type(batches) == "function" then return batches(epoch) end
   if type(batches) == "table" then
     local i = 0
     return function() i = i + 1; return batches[i] end
@@ -41,7 +51,16 @@ local function make_optimizer(model, opts)
   if not ctor then error("train: unknown optimizer '" .. tostring(o) .. "'", 3) end
   local oo = { lr = opts.lr, weight_decay = opts.weight_decay }
   if ctor == "SGD" then oo.momentum = opts.momentum end
+  if ctor == "Adam" or ctor == "AdamW" then oo.betas = opts.betas end
   return tide.optim[ctor](model, oo)
+end
+
+local function mean_loss(model, lossf, batches)
+  return tide.no_grad(function()
+    local sum, n = 0, 0
+    for b in iterate(batches) do sum = sum + lossf(model, b):item(); n = n + 1 end
+    return n > 0 and sum / n or 0 / 0
+  end)
 end
 
 local function finite(x) return x == x and x ~= math.huge and x ~= -math.huge end
@@ -64,12 +83,12 @@ local function nonfinite(what, value, epoch, step, bi, model, lossf, batch)
     epoch, step, bi, locate(model, lossf, batch)), 0)
 end
 
--- Loads a training checkpoint; returns the first epoch to run, the best score so far and the
--- global step count. A missing file means a fresh start.
+-- Loads a training checkpoint; returns the first epoch to run, the best score so far (higher
+-- is better) and the global step count. A missing file means a fresh start.
 local function resume(path, model, opt, sched, hist)
   if type(path) ~= "string" then error("train: opts.resume must be a checkpoint path", 3) end
   local f = io.open(path, "rb")
-  if not f then return 1, math.huge, 0 end
+  if not f then return 1, -math.huge, 0 end
   f:close()
   local meta = tide.checkpoint.load_training(path, { model = model, optimizer = opt })
   local epoch = tonumber(meta.epoch)
@@ -77,72 +96,113 @@ local function resume(path, model, opt, sched, hist)
   local step = tonumber(meta.step) or 0
   if sched then sched.t = step; opt.lr = sched.fn(step, sched.base) end
   hist.resumed_from, hist.best_epoch = epoch, epoch
-  return epoch + 1, tonumber(meta.best) or tonumber(meta.loss) or math.huge, step
+  return epoch + 1, tonumber(meta.best) or -math.huge, step
 end
 
-local function mean_loss(model, lossf, batches)
-  return tide.no_grad(function()
-    local sum, n = 0, 0
-    for b in iterate(batches) do sum = sum + lossf(model, b):item(); n = n + 1 end
-    return n > 0 and sum / n or 0 / 0
-  end)
+-- a detached copy of the model's weights, and putting one back
+local function snapshot(model)
+  local s = {}
+  for name, t in pairs(model:state_dict()) do s[name] = t:clone() end
+  return s
+end
+
+local function check_opts(opts)
+  for _, k in ipairs({ "epochs", "warmup", "every", "patience", "clip" }) do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "number" or v ~= v or v < 0) then
+      error(("train: opts.%s must be a number >= 0, got %s"):format(k, tostring(v)), 3)
+    end
+  end
+  if opts.metric ~= nil and type(opts.metric) ~= "function" then
+    error("train: opts.metric must be a function(model, epoch) -> number", 3)
+  end
 end
 
 return function(model, batches, opts)
   assert(type(model) == "table" and model.parameters, "train: argument #1 must be a module")
   opts = opts or {}
+  check_opts(opts)
   local lossf = opts.loss or (model.loss and function(m, b) return m:loss(b) end)
   assert(lossf, "train: give opts.loss = function(model, batch) -> loss, or define model:loss")
+  if opts.seed then tide.tensor.manual_seed(opts.seed) end
   local opt = make_optimizer(model, opts)
-  local sched = opts.schedule and tide.optim.schedule.Scheduler(opt, opts.schedule)
-  local hist = { train = {}, valid = {}, best_epoch = 0, stopped = false }
-  local best, bad = math.huge, 0
+  local S = tide.optim.schedule
+  local fn = opts.schedule
+  if opts.warmup and opts.warmup > 0 then fn = S.warmup(opts.warmup, fn) end
+  local sched = fn and S.Scheduler(opt, fn)
+  local hist = { train = {}, valid = {}, metric = {}, epoch_seconds = {}, best_epoch = 0, stopped = false }
+  local rep = report.new(opts)
+  local best, bad, best_state = -math.huge, 0, nil
+  local by_metric, keep = opts.metric ~= nil, opts.restore_best ~= false
+  local t_start, examples = tide.core.io.wall(), 0
   local check = opts.check_finite ~= false
   local first, step = 1, 0
   if opts.resume then first, best, step = resume(opts.resume, model, opt, sched, hist) end
   for epoch = first, opts.epochs or 1 do
     model:train()
-    local sum, n = 0, 0
-    for batch in iterate(batches) do
+    local sum, n, ex, t0 = 0, 0, 0, tide.core.io.wall()
+    for batch in iterate(batches, epoch) do
       step = step + 1
       opt:zero_grad()
       local loss = lossf(model, batch)
-      local lv = loss:item()
-      if check and not finite(lv) then nonfinite("the loss", lv, epoch, step, n + 1, model, lossf, batch) end
       loss:backward()
+      local l = loss:item()
+      if check and not finite(l) then nonfinite("the loss", l, epoch, step, n + 1, model, lossf, batch) end
       local gn = opts.clip and opt:clip_grad_norm(opts.clip) or (check and opt:grad_norm())
       if check and not finite(gn) then
         nonfinite("the gradient norm", gn, epoch, step, n + 1, model, lossf, batch)
       end
       opt:step()
       if sched then sched:step() end
-      sum, n = sum + lv, n + 1
+      sum, n = sum + l, n + 1
+      ex = ex + (type(batch) == "table" and batch.users and batch.users:numel() or 1)
+      rep:step(epoch, n, sum / n, ex / math.max(tide.core.io.wall() - t0, 1e-9))
     end
-    local info = { train = n > 0 and sum / n or 0 / 0, lr = opt.lr }
-    hist.train[epoch] = info.train
+    local secs = tide.core.io.wall() - t0
+    examples = examples + ex
+    local info = { epoch = epoch, train = n > 0 and sum / n or 0 / 0, lr = opt.lr, seconds = secs,
+                   examples_per_s = ex / math.max(secs, 1e-9) }
+    hist.train[epoch], hist.epoch_seconds[epoch] = info.train, secs
     model:eval()
     if opts.valid then
       info.valid = mean_loss(model, lossf, opts.valid)
       hist.valid[epoch] = info.valid
     end
-    local score = info.valid or info.train
-    local improved = score < best
-    if improved then best, bad, hist.best_epoch = score, 0, epoch else bad = bad + 1 end
-    if opts.checkpoint and (improved or not opts.valid) then
+    local evaluated = false
+    if by_metric and (epoch % (opts.every or 1) == 0 or epoch == (opts.epochs or 1)) then
+      info.metric = tide.no_grad(opts.metric, model, epoch)
+      if type(info.metric) ~= "number" then error("train: opts.metric must return a number", 2) end
+      hist.metric[epoch], evaluated = info.metric, true
+    end
+    -- higher is better: the metric, or minus a loss
+    local score, judged = -(info.valid or info.train), true
+    if by_metric then score, judged = info.metric, evaluated end
+    local improved = judged and score > best
+    if improved then
+      best, bad, hist.best_epoch = score, 0, epoch
+      if keep and (by_metric or opts.valid) then best_state = snapshot(model) end
+    elseif judged then
+      bad = bad + 1
+    end
+    if opts.checkpoint and (improved or not (opts.valid or by_metric)) then
       tide.checkpoint.save_training(opts.checkpoint, { model = model, optimizer = opt,
-        meta = { epoch = epoch, loss = score, best = best, step = step } })
+        meta = { epoch = epoch, loss = info.valid or info.train, metric = info.metric, best = best, step = step } })
     end
-    if opts.progress then
-      io.stderr:write(("epoch %d  train %.5f%s  lr %.3g\n"):format(epoch, info.train,
-        info.valid and ("  valid %.5f"):format(info.valid) or "", opt.lr))
-    end
+    info.rss_mib = report.peak_rss_mib()
+    rep:epoch(info)
     if opts.on_epoch then opts.on_epoch(epoch, info) end
-    if opts.valid and opts.patience and bad >= opts.patience then
+    if (opts.valid or by_metric) and opts.patience and bad >= opts.patience then
       hist.stopped = true
       break
     end
   end
+  if best_state then model:load_state_dict(best_state) end
+  rep:close()
   model:train()
+  hist.best = by_metric and best or nil
+  hist.seconds = tide.core.io.wall() - t_start
+  hist.examples_per_s = examples / math.max(hist.seconds, 1e-9)
+  hist.peak_rss_mib = report.peak_rss_mib()
   hist.optimizer = opt
   return hist
 end

@@ -19,6 +19,9 @@ return {
   --protocol P     full | sampled (rank among --n-neg random negatives; for paper comparison)
   --n-neg N        negatives of the sampled protocol                   (default 100)
   --beyond         also coverage, novelty and intra-list diversity
+  --load PATH      a saved sequential model (tide train --save): evaluated on the test events of
+                   the same split as training (last event test, second last validation)
+  --config C.lua   train the config's sequential model (tide train), then evaluate it
 Splits each user's last event off as the test target; all earlier events are the training
 history and are excluded from the ranking.]],
   run = function(args)
@@ -31,6 +34,27 @@ history and are excluded from the ranking.]],
       local s = {}
       for k, v in schema:gmatch("(%w+)=([^,]+)") do s[k] = tonumber(v) or v end
       schema = s
+    end
+    local k, proto = num_list(o.k or "10,20"), o.protocol
+    if o.load or o.config then -- a sequential model: train (config) or load, then test
+      local C = require "tide.train.config"
+      local m, sp
+      if o.config then
+        local cfg = C.load(o.config)
+        cfg.data = path
+        m = C.run(cfg)
+        sp = select(2, C.data(cfg))
+      else
+        local seq = require "tide.models.seq_io"
+        local okl, mm = pcall(seq.load_any, o.load)
+        if not okl then error((tostring(mm):gsub("^[^:]*%.lua:%d+: ", "")), 0) end
+        m = mm
+        sp = select(2, C.data({ data = path, schema = o.schema or "sasrec" }))
+      end
+      local rs = C.evaluate(m, sp, { k = k, protocols = { proto or "full" }, n_neg = tonumber(o["n-neg"] or 100) })
+      print(("%s on %s (%d users, %d items)"):format(m.name, path, m.n_users, m.n_items))
+      for _, r in ipairs(rs) do print(tostring(r)) end
+      return 0
     end
     local ok, ev = pcall(tide.data.read_events, path, schema)
     if not ok then error((tostring(ev):gsub("^[^:]*%.lua:%d+: ", "")), 0) end

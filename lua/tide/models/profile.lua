@@ -70,7 +70,9 @@ function M:score(users)
   local ev = self.train_ev
   local at = require("tide.decay.seq").last_times(ev):index_select(1, users)
   local pu = core.popularity_at(ev.item, ev.time, nil, nil, self.n_items, at, self.pop_half_life * self.unit, 0)
-  local mx = self.blend and pu:max(2, true) + 1e-12 or math.max(pu:max():item(), 1e-12)
+  -- scale each user's popularity row by its own maximum: a maximum over the scoring block
+  -- would make a user's scores (and the metrics) depend on which users share the block
+  local mx = pu:max(2, true) + 1e-12
   return core.profile_scores(prof, self.item_category, nil, 0) + pu / mx * w
 end
 

@@ -7,6 +7,12 @@
 --   norm_first = true    pre-norm (x + f(LN(x)), as GPT-2/SASRec); false: post-norm
 --                        (LN(x + f(x)), the original Transformer)
 --   causal = false       default causal masking (forward's opts.causal overrides)
+--   attn_out_dropout = dropout   dropout on the attention output before its residual add (0:
+--                        none, as the SASRec block, which drops only attention weights there)
+--   ffn_dropout = dropout        dropout inside and after the FFN
+--   eps = 1e-5           LayerNorm epsilon (SASRec uses 1e-8)
+--   init = "uniform"     FFN and attention weights: "uniform" (PyTorch Linear defaults) or
+--                        "xavier_normal" (the SASRec reference); biases start at 0 with it
 -- forward(x [B,T,D], {mask = [B,T], causal = bool, weights = bool}) -> [B,T,D]
 --   (and the attention weights [B,H,T,T] when weights = true, e.g. for attention maps)
 local tide = require "tide"
@@ -25,21 +31,41 @@ function Block:init(dim, heads, opts)
     "TransformerBlock: activation must be \"gelu\" or \"relu\"")
   self.norm_first = opts.norm_first ~= false
   self.causal = opts.causal or false
+  local function prob(v, name)
+    if v == nil then return self.p end
+    assert(type(v) == "number" and v >= 0 and v < 1, "TransformerBlock: " .. name .. " must be in [0, 1)")
+    return v
+  end
+  self.p_attn_out, self.p_ffn = prob(opts.attn_out_dropout, "attn_out_dropout"), prob(opts.ffn_dropout, "ffn_dropout")
+  self.eps = opts.eps or 1e-5
+  assert(type(self.eps) == "number" and self.eps > 0, "TransformerBlock: eps must be a number > 0")
+  local init = opts.init or "uniform"
+  assert(init == "uniform" or init == "xavier_normal",
+    "TransformerBlock: init must be \"uniform\" or \"xavier_normal\", got " .. tostring(init))
   self:add("attn", nn.MultiheadAttention(dim, heads, { dropout = self.p }))
-  self:add("ln1", nn.LayerNorm(dim))
-  self:add("ln2", nn.LayerNorm(dim))
+  self:add("ln1", nn.LayerNorm(dim, { eps = self.eps }))
+  self:add("ln2", nn.LayerNorm(dim, { eps = self.eps }))
   local b1, b2 = 1 / math.sqrt(dim), 1 / math.sqrt(self.ffn)
   self:param("ff1_weight", T.zeros(self.ffn, dim):uniform_(-b1, b1))
   self:param("ff1_bias", T.zeros(self.ffn):uniform_(-b1, b1))
   self:param("ff2_weight", T.zeros(dim, self.ffn):uniform_(-b2, b2))
   self:param("ff2_bias", T.zeros(dim):uniform_(-b2, b2))
+  if init == "xavier_normal" then
+    local I = nn.init
+    for _, w in ipairs({ self.ff1_weight, self.ff2_weight, self.attn.in_proj_weight, self.attn.out_proj_weight }) do
+      I.xavier_normal(w)
+    end
+    for _, b in ipairs({ self.ff1_bias, self.ff2_bias, self.attn.in_proj_bias, self.attn.out_proj_bias }) do
+      if b then b:fill(0) end
+    end
+  end
 end
 
 -- The dropouts and residual adds are fused into the linear kernels:
 -- Linear(h, {dropout = p, residual = x}) computes x + Dropout(h W^T + b) in one pass.
 function Block:ff(x, residual)
   local k = tide.core.nn
-  local p = self.training and self.p or 0
+  local p = self.training and self.p_ffn or 0
   local h = k.linear(x, self.ff1_weight, self.ff1_bias, self.activation, { dropout = p })
   return k.linear(h, self.ff2_weight, self.ff2_bias, nil, { dropout = p, residual = residual })
 end
@@ -48,7 +74,7 @@ function Block:forward(x, opts)
   opts = opts or {}
   local causal = opts.causal
   if causal == nil then causal = self.causal end
-  local p = self.training and self.p or 0
+  local p = self.training and self.p_attn_out or 0
   local aopts = { mask = opts.mask, causal = causal, residual = x, out_dropout = p, weights = opts.weights }
   local w
   if self.norm_first then
@@ -64,8 +90,8 @@ function Block:forward(x, opts)
 end
 
 function Block:extra_repr()
-  return ("%d, heads=%d, ffn=%d, dropout=%g, %s"):format(self.dim, self.heads, self.ffn, self.p,
-    self.norm_first and "pre-norm" or "post-norm")
+  return ("%d, heads=%d, ffn=%d, dropout=%g, %s, eps=%g"):format(self.dim, self.heads, self.ffn, self.p,
+    self.norm_first and "pre-norm" or "post-norm", self.eps)
 end
 
 return Block

@@ -1,0 +1,110 @@
+/* lt_seqrec.c — Lua binding of seqrec.h: require("tide").core.seqrec.
+ *
+ *   candidates(seen_off | nil, seen | nil, tgt_off, tgt, n_items, n_neg, seed, user_base)
+ *       -> cand i32 [n_targets, 1 + n_neg] (1-based, column 1 = the target, 0 = no candidate),
+ *          seen_target i32 [n_targets] (1 = the target was already seen: a miss)
+ *   rank_candidates(scores f32 [N, C], cand i32 [N, C], seen_target i32 [N] | nil, n_items)
+ *       -> i64 [N] 0-based ranks of column 1 among the row's candidates
+ *   dot_rows(h f32 [N, D], table f32 [R, D], cand i32 [N, C]) -> f32 [N, C]: h[n] · table[cand[n, c]]
+ *       (ids 1-based, 0 scores 0); the candidate scores without an [N, C, D] gather
+ * Offsets are 0-based CSR (i64, starting at 0); ids 1-based. */
+#include "lt_args.h"
+#include "seqrec.h"
+
+static int l_candidates(lua_State *L)
+{
+    lua_settop(L, 8);
+    const char *fn = "seqrec.candidates";
+    int64_t I = lt_check_int(L, 5, fn, "n_items"), n_neg = lt_check_int(L, 6, fn, "n_neg");
+    uint64_t seed = (uint64_t)lt_check_int(L, 7, fn, "seed");
+    int64_t base = lt_check_int(L, 8, fn, "user_base");
+    if (I < 1) lt_errorf(L, "%s: n_items must be >= 1", fn);
+    if (n_neg < 1 || n_neg > (1 << 24)) lt_errorf(L, "%s: n_neg must be in 1..2^24, got %d", fn, (int)n_neg);
+    int64_t B, Bs, nt, ns;
+    int64_t *to = la_offsets(L, 3, fn, "target offsets", &B, -1);
+    int32_t *ti = la_ids0(L, 4, fn, "targets", &nt, I);
+    if (to[B] != nt) lt_errorf(L, "%s: target offsets end at %d but there are %d targets", fn, (int)to[B], (int)nt);
+    int64_t *so = NULL;
+    int32_t *si = NULL;
+    if (!lua_isnil(L, 1)) {
+        so = la_offsets(L, 1, fn, "seen offsets", &Bs, -1);
+        si = la_ids0(L, 2, fn, "seen", &ns, I);
+        if (Bs != B) lt_errorf(L, "%s: seen offsets have %d rows, targets %d", fn, (int)Bs, (int)B);
+        if (so[Bs] != ns) lt_errorf(L, "%s: seen offsets end at %d but there are %d ids", fn, (int)so[Bs], (int)ns);
+    }
+    uint8_t *f8 = la_scratch(L, (size_t)nt); /* before the results: they must be on top */
+    int64_t sh[2] = {nt, 1 + n_neg};
+    tide_tensor *cand = tide_tensor_new(TIDE_I32, 2, sh);
+    lt_push_tensor(L, cand, fn);
+    tide_tensor *fl = tide_tensor_new(TIDE_I32, 1, sh);
+    lt_push_tensor(L, fl, fn);
+    if (tide_seqrec_candidates(B, I, so, si, to, ti, (int)n_neg, seed, base, tide_i32(cand), f8) < 0)
+        return lt_error(L, fn);
+    int32_t *c = tide_i32(cand);
+    for (int64_t p = 0; p < nt * sh[1]; p++) c[p] += 1; /* -1 (none) becomes 0 */
+    for (int64_t p = 0; p < nt; p++) tide_i32(fl)[p] = f8[p];
+    return 2;
+}
+
+static int l_rank_candidates(lua_State *L)
+{
+    lua_settop(L, 4);
+    const char *fn = "seqrec.rank_candidates";
+    tide_tensor *s = la_tensor(L, 1, TIDE_F32, 2, fn, "scores");
+    tide_tensor *c = la_tensor(L, 2, TIDE_I32, 2, fn, "candidates");
+    int64_t I = lt_check_int(L, 4, fn, "n_items");
+    int64_t N = s->shape[0], C = s->shape[1];
+    if (c->shape[0] != N || c->shape[1] != C)
+        lt_errorf(L, "%s: scores [%d, %d] and candidates [%d, %d] differ", fn, (int)N, (int)C, (int)c->shape[0], (int)c->shape[1]);
+    int32_t *c0 = la_scratch(L, (size_t)(N * C) * sizeof(int32_t));
+    for (int64_t p = 0; p < N * C; p++) {
+        int32_t v = tide_i32(c)[p];
+        if (v < 0 || v > I) lt_errorf(L, "%s: candidate %d outside 0..%d", fn, v, (int)I);
+        c0[p] = v - 1;
+    }
+    uint8_t *f8 = NULL;
+    if (!lua_isnil(L, 3)) {
+        tide_tensor *f = la_tensor(L, 3, TIDE_I32, 1, fn, "seen_target");
+        if (f->shape[0] != N) lt_errorf(L, "%s: seen_target has %d rows, scores %d", fn, (int)f->shape[0], (int)N);
+        f8 = la_scratch(L, (size_t)N);
+        for (int64_t p = 0; p < N; p++) f8[p] = tide_i32(f)[p] != 0;
+    }
+    tide_tensor *r = tide_tensor_new(TIDE_I64, 1, &N);
+    lt_push_tensor(L, r, fn);
+    if (tide_seqrec_rank_candidates(N, C, tide_f32(s), C, c0, f8, I, tide_i64(r)) < 0) return lt_error(L, fn);
+    return 1;
+}
+
+static int l_dot_rows(lua_State *L)
+{
+    lua_settop(L, 3);
+    const char *fn = "seqrec.dot_rows";
+    tide_tensor *h = la_tensor(L, 1, TIDE_F32, 2, fn, "h");
+    tide_tensor *e = la_tensor(L, 2, TIDE_F32, 2, fn, "table");
+    tide_tensor *c = la_tensor(L, 3, TIDE_I32, 2, fn, "candidates");
+    int64_t N = h->shape[0], D = h->shape[1], R = e->shape[0], C = c->shape[1];
+    if (e->shape[1] != D) lt_errorf(L, "%s: h has %d columns, table %d", fn, (int)D, (int)e->shape[1]);
+    if (c->shape[0] != N) lt_errorf(L, "%s: h has %d rows, candidates %d", fn, (int)N, (int)c->shape[0]);
+    int32_t *c0 = la_scratch(L, (size_t)(N * C) * sizeof(int32_t));
+    for (int64_t p = 0; p < N * C; p++) {
+        int32_t v = tide_i32(c)[p];
+        if (v < 0 || v > R) lt_errorf(L, "%s: candidate %d outside 0..%d", fn, v, (int)R);
+        c0[p] = v - 1;
+    }
+    int64_t sh[2] = {N, C};
+    tide_tensor *out = tide_tensor_new(TIDE_F32, 2, sh);
+    lt_push_tensor(L, out, fn);
+    if (tide_seqrec_dot_rows(N, C, D, tide_f32(h), D, tide_f32(e), D, R, c0, tide_f32(out)) < 0) return lt_error(L, fn);
+    return 1;
+}
+
+static const luaL_Reg funcs[] = {
+    {"candidates", l_candidates}, {"rank_candidates", l_rank_candidates}, {"dot_rows", l_dot_rows},
+    {NULL, NULL}};
+
+int lt_open_seqrec(lua_State *L)
+{
+    lua_newtable(L);
+    lt_register(L, funcs);
+    return 1;
+}

@@ -1,0 +1,36 @@
+/* seqrec.h — evaluation kernels for sequential recommenders that score only what is asked.
+ *
+ * The sampled protocol (a target against n_neg uniformly drawn unseen items, as in the SASRec
+ * paper) used to need a full [B, I] score matrix, as slow as full ranking. Here the candidates
+ * are drawn first — the same draws, in the same order, as tide_rank_sampled (metrics.c), so
+ * both paths give identical ranks — and the model scores just those 1 + n_neg items per target.
+ * Item ids are 0-based here. */
+#ifndef TIDE_SEQREC_H
+#define TIDE_SEQREC_H
+
+#include <stdint.h>
+
+/* For each target p of the B rows (CSR tgt_off [B+1], tgt), cand[p, 0] = the target and
+ * cand[p, 1..n_neg] = negatives drawn without replacement from the items neither seen nor a
+ * target of the row, with the Philox stream (seed, (user_base + b) << 24). When fewer than
+ * n_neg such items exist all are used and the rest of the row is -1. flags[p] = 1 when the
+ * target was already seen (it then counts as a miss). cand [tgt_off[B], 1 + n_neg]. */
+int tide_seqrec_candidates(int64_t B, int64_t I, const int64_t *seen_off, const int32_t *seen,
+                           const int64_t *tgt_off, const int32_t *tgt, int n_neg, uint64_t seed,
+                           int64_t user_base, int32_t *cand, uint8_t *flags);
+
+/* Rank of column 0 among the valid (>= 0) candidates of each of the N rows of scores [N, C]
+ * (row stride ld): the candidates with a higher score, or an equal score and a lower id
+ * (tide_rank_targets' tie rule). flags[p] set: rank = I (a seen target is a miss). Error on a
+ * NaN target score. */
+int tide_seqrec_rank_candidates(int64_t N, int64_t C, const float *scores, int64_t ld, const int32_t *cand,
+                                const uint8_t *flags, int64_t I, int64_t *rank);
+
+/* out[n, c] = h[n, :] · table[cand[n, c], :] for N rows of C candidate ids (0-based; < 0: the
+ * score is 0); h [N, D] and table [R, D] row-major with leading dimensions ldh, ldt. The
+ * sampled protocol's scores without gathering an [N, C, D] copy of the table. Error on an id
+ * >= R. */
+int tide_seqrec_dot_rows(int64_t N, int64_t C, int64_t D, const float *h, int64_t ldh, const float *table,
+                         int64_t ldt, int64_t R, const int32_t *cand, float *out);
+
+#endif
