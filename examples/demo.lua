@@ -1,6 +1,6 @@
 -- demo.lua — `make demo`: the whole Tide story on bundled data, ending with which strategy won.
 --   behaviour     ingest + clean a simulated log; per-user decay laws (EB, AIC); Hawkes; a decay network
---   recommenders  decayed baselines vs popularity; a self-attention next-item model
+--   recommenders  decayed baselines vs popularity; SASRec and decay-aware attention (tide.models)
 --   sentiment     review polarity on a Chinese review slice
 --   activation    who buys again (UCI Online Retail): logistic regression and boosted trees
 --   clv           the customer base (CDNOW): BG/NBD, Gamma-Gamma, CLV
