@@ -161,7 +161,10 @@ function M.fit(self, ev, opts, phase)
   local oo = { lr = self.lr, weight_decay = self.weight_decay }
   if ctor ~= "SGD" then oo.betas = { 0.9, self.beta2 } end
   local opt = td.optim[ctor](self.param_groups and self:param_groups() or self.net, oo)
-  self.history = td.train(self.net, batches, {
+  -- opts.trainer: a function with tide.train's signature (tide.mpi.train_sharded for data
+  -- parallelism under mpirun); batches are then given as a function(epoch) -> iterator
+  local trainer = opts.trainer or td.train
+  self.history = trainer(self.net, batches, {
     loss = function(_, b) return self:loss_fn(b) end, epochs = phase.epochs or self.epochs,
     optimizer = opt,
     clip = self.clip > 0 and self.clip or nil, warmup = self.warmup, seed = self.seed,

@@ -9,7 +9,9 @@
 -- step on the N batches joined, so results depend only on N and the seed.
 --
 -- batches: an array; rank r takes batches r+1, r+1+N, ... (the last #batches mod N are
--- dropped so every rank takes the same number of steps), or with opts.sharded = true the
+-- dropped so every rank takes the same number of steps); or a function(epoch) -> iterator that
+-- yields the same batches on every rank (seeded), sharded the same way each epoch (this is how
+-- `mpirun -np N tide train config.lua` trains the sequential models); or with opts.sharded = true the
 -- caller already gives each rank its own shard (array or iterator function) and promises the
 -- same number of batches per epoch on every rank (checked for arrays).
 -- opts: those of tide.train; checkpoint and progress act on rank 0 only; opts.valid must be
@@ -56,7 +58,22 @@ end
 
 local KNOWN_EXTRA = { sharded = true }
 
-return function(model, batches, opts)
+-- Rank r's share of an epoch's batches from an iterator function: batches r+1, r+1+N, ...,
+-- and only the first floor(total / N) * N of them, so every rank steps the same number of
+-- times (the iterator is deterministic for a seed and epoch, so all ranks see one sequence).
+local function shard_iterator(batches, rank, size)
+  return function(epoch)
+    local all, mine = 0, {}
+    for b in batches(epoch) do
+      all = all + 1
+      if (all - 1) % size == rank then mine[#mine + 1] = b end
+    end
+    local steps, i = math.floor(all / size), 0
+    return function() i = i + 1; if i <= steps then return mine[i] end end
+  end
+end
+
+local function train(model, batches, opts)
   opts = opts or {}
   if type(model) ~= "table" or not model.parameters then error("mpi.train: argument #1 must be a module", 2) end
   local rank, size = mpi.init()
@@ -92,4 +109,17 @@ return function(model, batches, opts)
   end
   hist.mpi = stats
   return hist
+end
+
+-- tide.mpi.train(model, batches, opts); batches may also be a function(epoch) -> iterator
+-- (deterministic across ranks, e.g. tide.batch.sequences with a seed): it is sharded per epoch.
+return function(model, batches, opts)
+  if type(batches) == "function" and not (opts and opts.sharded) then
+    local rank, size = mpi.init()
+    local o = {}
+    for k, v in pairs(opts or {}) do o[k] = v end
+    o.sharded = true
+    return train(model, shard_iterator(batches, rank, size), o)
+  end
+  return train(model, batches, opts)
 end

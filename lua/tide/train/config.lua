@@ -79,7 +79,9 @@ function M.run(cfg, over)
   local ev, sp = M.data(cfg)
   opts.n_items = ev.n_items
   local model = tide.models[cfg.model](opts)
-  model:fit(sp.train, { valid = sp.valid, log = over.log or cfg.log, progress = cfg.progress ~= false })
+  model:fit(sp.train, { valid = sp.valid, log = over.log or cfg.log, progress = cfg.progress ~= false,
+                        trainer = over.trainer })
+  if over.rank and over.rank > 0 then return model, nil, ev end -- data-parallel: rank 0 reports
   local res = M.evaluate(model, sp, cfg.eval)
   local path = over.save or cfg.save
   if path then model:save(path) end
