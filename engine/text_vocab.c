@@ -204,7 +204,11 @@ tide_vocab *tide_vocab_parse(const char *buf, size_t len, const char *what)
 {
     size_t n;
     int hdr = 0;
-    if (len < 16 || sscanf(buf, "tide-vocab 1 %zu\n%n", &n, &hdr) != 1 || hdr == 0) {
+    /* sscanf needs a NUL-terminated string and buf need not be one (a file or a Lua string
+     * slice): the header and the checksum line are copied out first */
+    char head[48] = {0};
+    memcpy(head, buf, len < sizeof head - 1 ? len : sizeof head - 1);
+    if (len < 16 || sscanf(head, "tide-vocab 1 %zu\n%n", &n, &hdr) != 1 || hdr == 0) {
         tide_errorf("%s: not a tide vocabulary (bad header)", what);
         return NULL;
     }
@@ -214,7 +218,9 @@ tide_vocab *tide_vocab_parse(const char *buf, size_t len, const char *what)
     size_t ls = end;
     while (ls > 0 && buf[ls - 1] != '\n') ls--;
     unsigned long want;
-    if (end - ls != 14 || sscanf(buf + ls, "crc32 %8lx", &want) != 1) {
+    char tail[15] = {0};
+    if (end - ls == 14) memcpy(tail, buf + ls, 14);
+    if (end - ls != 14 || sscanf(tail, "crc32 %8lx", &want) != 1) {
         tide_errorf("%s: vocabulary truncated (no checksum line)", what);
         return NULL;
     }
@@ -233,7 +239,16 @@ tide_vocab *tide_vocab_parse(const char *buf, size_t len, const char *what)
             tide_vocab_free(v);
             return NULL;
         }
-        long long c = strtoll(buf + p, NULL, 10);
+        long long c = 0; /* digits up to the tab only: strtoll would skip blanks and could run on */
+        const char *d = buf + p;
+        int neg = d < tab && *d == '-';
+        for (d += neg; d < tab && *d >= '0' && *d <= '9' && c < (1LL << 60); d++) c = c * 10 + (*d - '0');
+        if (d != tab || d == buf + p + neg) {
+            tide_errorf("%s: vocabulary line %zu has a bad count", what, i + 2);
+            tide_vocab_free(v);
+            return NULL;
+        }
+        if (neg) c = -c;
         size_t before = v->n;
         if (tide_vocab_add(v, tab + 1, (size_t)(nl - tab - 1), c) != TIDE_OK) {
             tide_vocab_free(v);
