@@ -101,6 +101,7 @@ sanitize: deps
 # libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, ASan and UBSan into build-fuzz/; each runs
 # FUZZ_SECONDS (default 60) from its seed corpus tests/fuzz/corpus/<target>/. Installs clang
 # when missing. A crash leaves its input in build-fuzz/crashes/ and fails the target.
+# FUZZ_RUNS=N [FUZZ_SEED=1]: exactly N inputs per target, the same ones every run (CI).
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
@@ -113,7 +114,7 @@ fuzz: deps
 	  SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" \
 	  $(FUZZ_SRC:%.c=build-fuzz/%)
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_SRC:tests/fuzz/%.c=%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SEED=$(FUZZ_SEED) sh tests/fuzz/run.sh $(FUZZ_SRC:tests/fuzz/%.c=%)
 
 $(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_util.h $(LIBTIDE)
 	@mkdir -p $(dir $@)
