@@ -79,19 +79,36 @@ tide_tensor *tide_detach(tide_tensor *t)
 
 /* ---- recording ---- */
 
-tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn backward,
-                          int ninputs, tide_tensor *const *inputs)
+/* Graph nodes are allocated here. Test binaries that compile this file with TIDE_TEST_FAULTS
+ * (tests/c/test_autograd_oom.c) can make the allocation after the next n fail, to check that
+ * an op reports the failure instead of aborting or losing history; other builds have no hook. */
+#ifdef TIDE_TEST_FAULTS
+static _Thread_local long fail_countdown = -1;
+void tide_test_fail_alloc_after(long n) { fail_countdown = n; }
+static tide_node *node_alloc(void)
+{
+    if (fail_countdown >= 0 && fail_countdown-- == 0) return NULL;
+    return calloc(1, sizeof(tide_node));
+}
+#else
+static tide_node *node_alloc(void) { return calloc(1, sizeof(tide_node)); }
+#endif
+
+int tide_ag_try_record(tide_tensor *out, const char *name, tide_backward_fn backward,
+                       int ninputs, tide_tensor *const *inputs, tide_node **node)
 {
     TIDE_ASSERT(ninputs >= 0 && ninputs <= TIDE_NODE_MAX_INPUTS);
-    if (!grad_on || !out || out->dtype != TIDE_F32 || out->node) return NULL;
+    *node = NULL;
+    if (!grad_on || !out || out->dtype != TIDE_F32 || out->node) return TIDE_OK;
     int any = 0;
     for (int i = 0; i < ninputs; i++) {
-        if (inputs[i] == out) return NULL; /* an op that returned its input: no new history */
+        if (inputs[i] == out) return TIDE_OK; /* an op that returned its input: no new history */
         any |= tide_needs_grad(inputs[i]);
     }
-    if (!any) return NULL;
-    tide_node *n = calloc(1, sizeof *n);
-    TIDE_ASSERT(n != NULL); /* a few hundred bytes: treat exhaustion as fatal */
+    if (!any) return TIDE_OK;
+    tide_node *n = node_alloc();
+    /* nothing is touched before this point, so a failure leaves the tape as it was */
+    if (!n) return tide_errorf("%s: out of memory recording its autograd node", name);
     n->name = name;
     n->backward = backward;
     n->ninputs = ninputs;
@@ -103,6 +120,19 @@ tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn b
     out->node = n;
     out->requires_grad = 0;
     ag_anomaly_forward(n, out);
+    *node = n;
+    return TIDE_OK;
+}
+
+tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn backward,
+                          int ninputs, tide_tensor *const *inputs)
+{
+    tide_node *n;
+    if (tide_ag_try_record(out, name, backward, ninputs, inputs, &n) != TIDE_OK) {
+        /* the caller cannot report it, and returning NULL would silently drop the history */
+        fprintf(stderr, "tide: %s\n", tide_error());
+        abort();
+    }
     return n;
 }
 
