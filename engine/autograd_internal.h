@@ -56,6 +56,11 @@ tide_tensor *ag_writable_grad(tide_tensor *t);
  * dim ints[0] — gather, and the values of topk/sort: g is scattered back (autograd_index.c). */
 int ag_bw_scatter_back(tide_node *n, const tide_tensor *g);
 
+/* Marks n as unable to run its backward because a tensor it needs could not be saved (out
+ * of memory): the forward result stays valid, and a backward through n fails with a clear
+ * error before touching any gradient. NULL-safe. */
+void ag_save_failed(tide_node *n);
+
 /* Wraps a raw result: records a node (when needed) and returns out, or NULL when out is NULL
  * or its node could not be allocated (out is then released and the error set).
  * *node_out receives the node (NULL when none was needed or on failure). */

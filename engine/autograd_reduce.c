@@ -188,7 +188,10 @@ tide_tensor *tide_ag_cumsum(tide_tensor *a, int dim)
 static void save_index_copy(tide_node *n, tide_tensor *idx)
 {
     tide_tensor *c = tide_tensor_clone(idx);
-    TIDE_ASSERT(c != NULL);
+    if (!c) {
+        ag_save_failed(n);
+        return;
+    }
     tide_ag_save(n, c);
     tide_tensor_release(c);
 }

@@ -1,7 +1,8 @@
 /* test_autograd_oom.c — a graph node that cannot be allocated makes the op fail with a clear
  * error (which the bindings turn into a Lua error) and leaves the tape consistent: inputs keep
  * their reference counts, nothing is half-recorded, and a graph built afterwards
- * back-propagates the right gradients.
+ * back-propagates the right gradients. A saved tensor that cannot be kept makes backward
+ * refuse that graph instead of aborting.
  *
  * The failure is injected through tide_test_fail_alloc_after(n), which exists only when
  * autograd.c is compiled with TIDE_TEST_FAULTS: this test compiles its own copy, which the
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "ops.h"
 
@@ -102,6 +104,31 @@ static void test_matmul_view_and_topk(void **state)
     tide_tensor_release(b);
 }
 
+/* exp saves its own output (as an alias): when that alias cannot be allocated the forward
+ * result is still right, and backward refuses the graph before touching any gradient. */
+static void test_lost_saved_tensor(void **state)
+{
+    (void)state;
+    tide_tensor *a = leaf(3, (const float[]){0, 1, -1});
+    tide_test_fail_alloc_after(1); /* the node succeeds, the alias fails */
+    tide_tensor *e = tide_ag_unary(TIDE_EXP, a);
+    assert_non_null(e);
+    assert_float_equal(at(e, 0), 1, 0);
+    assert_float_equal(at(e, 1), expf(1), 1e-6);
+    tide_tensor *y = tide_ag_reduce(TIDE_SUM, e, NULL, 0, 0, 0);
+    assert_non_null(y);
+    assert_int_equal(tide_backward(y, NULL), TIDE_ERR);
+    assert_non_null(strstr(tide_error(), "backward: 'exp' cannot run: out of memory saving a tensor"));
+    assert_null(a->grad);
+    tide_tensor_release(y), tide_tensor_release(e);
+    /* a fresh graph works: d/da sum(exp(a)) = exp(a) */
+    e = tide_ag_unary(TIDE_EXP, a);
+    y = tide_ag_reduce(TIDE_SUM, e, NULL, 0, 0, 0);
+    assert_int_equal(tide_backward(y, NULL), TIDE_OK);
+    for (int i = 0; i < 3; i++) assert_float_equal(at(a->grad, i), at(e, i), 1e-6);
+    tide_tensor_release(y), tide_tensor_release(e), tide_tensor_release(a);
+}
+
 /* Without grad (no input needs one) no node is allocated, so the hook never fires. */
 static void test_no_node_no_failure(void **state)
 {
@@ -123,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_binary_op_reports_and_tape_stays_consistent),
         cmocka_unit_test(test_failure_mid_chain),
         cmocka_unit_test(test_matmul_view_and_topk),
+        cmocka_unit_test(test_lost_saved_tensor),
         cmocka_unit_test(test_no_node_no_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
