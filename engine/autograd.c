@@ -79,19 +79,35 @@ tide_tensor *tide_detach(tide_tensor *t)
 
 /* ---- recording ---- */
 
-tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn backward,
-                          int ninputs, tide_tensor *const *inputs)
+/* The tape's own allocations (a node; the alias of an op's output it saves) go through here.
+ * Test binaries that compile this file with TIDE_TEST_FAULTS (tests/c/test_autograd_oom.c)
+ * can make the allocation after the next n fail, to check that an op reports the failure
+ * instead of aborting or losing history; other builds have no hook. */
+#ifdef TIDE_TEST_FAULTS
+static _Thread_local long fail_countdown = -1;
+void tide_test_fail_alloc_after(long n) { fail_countdown = n; }
+static int injected_failure(void) { return fail_countdown >= 0 && fail_countdown-- == 0; }
+#else
+static int injected_failure(void) { return 0; }
+#endif
+
+static tide_node *node_alloc(void) { return injected_failure() ? NULL : calloc(1, sizeof(tide_node)); }
+
+int tide_ag_try_record(tide_tensor *out, const char *name, tide_backward_fn backward,
+                       int ninputs, tide_tensor *const *inputs, tide_node **node)
 {
     TIDE_ASSERT(ninputs >= 0 && ninputs <= TIDE_NODE_MAX_INPUTS);
-    if (!grad_on || !out || out->dtype != TIDE_F32 || out->node) return NULL;
+    *node = NULL;
+    if (!grad_on || !out || out->dtype != TIDE_F32 || out->node) return TIDE_OK;
     int any = 0;
     for (int i = 0; i < ninputs; i++) {
-        if (inputs[i] == out) return NULL; /* an op that returned its input: no new history */
+        if (inputs[i] == out) return TIDE_OK; /* an op that returned its input: no new history */
         any |= tide_needs_grad(inputs[i]);
     }
-    if (!any) return NULL;
-    tide_node *n = calloc(1, sizeof *n);
-    TIDE_ASSERT(n != NULL); /* a few hundred bytes: treat exhaustion as fatal */
+    if (!any) return TIDE_OK;
+    tide_node *n = node_alloc();
+    /* nothing is touched before this point, so a failure leaves the tape as it was */
+    if (!n) return tide_errorf("%s: out of memory recording its autograd node", name);
     n->name = name;
     n->backward = backward;
     n->ninputs = ninputs;
@@ -103,6 +119,19 @@ tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn b
     out->node = n;
     out->requires_grad = 0;
     ag_anomaly_forward(n, out);
+    *node = n;
+    return TIDE_OK;
+}
+
+tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn backward,
+                          int ninputs, tide_tensor *const *inputs)
+{
+    tide_node *n;
+    if (tide_ag_try_record(out, name, backward, ninputs, inputs, &n) != TIDE_OK) {
+        /* the caller cannot report it, and returning NULL would silently drop the history */
+        fprintf(stderr, "tide: %s\n", tide_error());
+        abort();
+    }
     return n;
 }
 
@@ -116,8 +145,27 @@ void tide_ag_save(tide_node *n, tide_tensor *t)
     }
     /* saving the node's own output would make out -> node -> out: keep an alias instead */
     n->saved_version[n->nsaved] = t->storage->version;
-    n->saved[n->nsaved++] = t->node == n ? tide_detach(t) : tide_tensor_retain(t);
-    TIDE_ASSERT(n->saved[n->nsaved - 1] != NULL);
+    if (t->node != n) {
+        n->saved[n->nsaved++] = tide_tensor_retain(t);
+        return;
+    }
+    tide_tensor *alias = injected_failure() ? NULL : tide_detach(t);
+    n->saved[n->nsaved++] = alias;
+    if (!alias) ag_save_failed(n);
+}
+
+/* Backward of a node that could not keep what its backward needs. tide_backward refuses the
+ * sweep before any gradient is touched (check_versions), so this never actually runs. */
+static int bw_lost(tide_node *n, const tide_tensor *g)
+{
+    (void)g;
+    return tide_errorf("backward: '%s' cannot run: out of memory saving a tensor it needs when it was "
+                       "recorded; build the graph again", n->name);
+}
+
+void ag_save_failed(tide_node *n)
+{
+    if (n) n->backward = bw_lost;
 }
 
 /* Releases what a node holds and marks it spent at the current tape time. */
@@ -313,6 +361,8 @@ static int version_error(const tide_node *n, const char *what, int i, const tide
  * has the storage version it had when the node captured it. */
 static int check_versions(const tide_node *n)
 {
+    /* not a version problem, but also a node whose backward cannot run: refused up front */
+    if (n->backward == bw_lost) return bw_lost((tide_node *)n, NULL);
     for (int i = 0; i < n->ninputs; i++) {
         const tide_tensor *t = n->inputs[i];
         if (!t || (n->value_free >> i & 1u)) continue;

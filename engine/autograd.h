@@ -80,8 +80,15 @@ int tide_ag_accumulate(tide_tensor *t, const tide_tensor *g);
 /* Backpropagates from root. grad_out NULL means ones (root must then have one element). */
 int tide_backward(tide_tensor *root, const tide_tensor *grad_out);
 
-/* Creates a node for `out` if grad mode is on and any input needs grad; returns it (for the
- * caller to fill saved/params) or NULL when no node is needed. Used by op wrappers. */
+/* Creates a node for `out` if grad mode is on and any input needs grad, and sets *node to it
+ * (for the caller to fill saved/params) or to NULL when no node is needed. Returns TIDE_OK, or
+ * TIDE_ERR ("<name>: out of memory recording its autograd node") when the node cannot be
+ * allocated: nothing is recorded and the caller releases `out` and reports the error. */
+int tide_ag_try_record(tide_tensor *out, const char *name, tide_backward_fn backward,
+                       int ninputs, tide_tensor *const *inputs, tide_node **node);
+/* The same for callers that cannot report an error: the node or NULL (none needed); aborts
+ * with the message if the node cannot be allocated, since a silently missing node would
+ * mean silently missing gradients. Prefer tide_ag_try_record. */
 tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn backward,
                           int ninputs, tide_tensor *const *inputs);
 void tide_ag_save(tide_node *n, tide_tensor *t); /* retains t */

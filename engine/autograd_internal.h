@@ -56,12 +56,21 @@ tide_tensor *ag_writable_grad(tide_tensor *t);
  * dim ints[0] — gather, and the values of topk/sort: g is scattered back (autograd_index.c). */
 int ag_bw_scatter_back(tide_node *n, const tide_tensor *g);
 
-/* Wraps a raw result: records a node (when needed) and returns out, or NULL when out is NULL.
- * *node_out receives the node (NULL when none was needed). */
+/* Marks n as unable to run its backward because a tensor it needs could not be saved (out
+ * of memory): the forward result stays valid, and a backward through n fails with a clear
+ * error before touching any gradient. NULL-safe. */
+void ag_save_failed(tide_node *n);
+
+/* Wraps a raw result: records a node (when needed) and returns out, or NULL when out is NULL
+ * or its node could not be allocated (out is then released and the error set).
+ * *node_out receives the node (NULL when none was needed or on failure). */
 static inline tide_tensor *ag_wrap(tide_tensor *out, const char *name, tide_backward_fn bw,
                                    int n, tide_tensor *const *in, tide_node **node_out)
 {
-    *node_out = out ? tide_ag_record(out, name, bw, n, in) : NULL;
+    if (tide_ag_try_record(out, name, bw, n, in, node_out) != TIDE_OK) {
+        tide_tensor_release(out);
+        return NULL;
+    }
     return out;
 }
 

@@ -188,16 +188,29 @@ tide_tensor *tide_ag_cumsum(tide_tensor *a, int dim)
 static void save_index_copy(tide_node *n, tide_tensor *idx)
 {
     tide_tensor *c = tide_tensor_clone(idx);
-    TIDE_ASSERT(c != NULL);
+    if (!c) {
+        ag_save_failed(n);
+        return;
+    }
     tide_ag_save(n, c);
     tide_tensor_release(c);
+}
+
+/* Drops both results of a failed topk/sort and returns TIDE_ERR (the error is set). */
+static int release_pair(tide_tensor **values, tide_tensor **indices)
+{
+    tide_tensor_release(*values), tide_tensor_release(*indices);
+    *values = *indices = NULL;
+    return TIDE_ERR;
 }
 
 int tide_ag_topk(tide_tensor *a, int64_t k, int largest, tide_tensor **values,
                  tide_tensor **indices)
 {
     if (tide_topk(a, k, largest, values, indices) != TIDE_OK) return TIDE_ERR;
-    tide_node *n = tide_ag_record(*values, "topk", ag_bw_scatter_back, 1, &a);
+    tide_node *n;
+    if (tide_ag_try_record(*values, "topk", ag_bw_scatter_back, 1, &a, &n) != TIDE_OK)
+        return release_pair(values, indices);
     ag_value_free(n, 1u); /* the saved indices carry what backward needs */
     if (n) {
         n->ints[0] = a->ndim - 1;
@@ -210,7 +223,9 @@ int tide_ag_sort(tide_tensor *a, int dim, int descending, tide_tensor **values,
                  tide_tensor **indices)
 {
     if (tide_sort(a, dim, descending, values, indices) != TIDE_OK) return TIDE_ERR;
-    tide_node *n = tide_ag_record(*values, "sort", ag_bw_scatter_back, 1, &a);
+    tide_node *n;
+    if (tide_ag_try_record(*values, "sort", ag_bw_scatter_back, 1, &a, &n) != TIDE_OK)
+        return release_pair(values, indices);
     ag_value_free(n, 1u);
     if (n) {
         n->ints[0] = tide_norm_dim(dim, a->ndim, "sort");

@@ -500,7 +500,14 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
             if (r < 0) { rc = TIDE_ERR; goto out; }
             if (r == 0) break;
             p = next;
-            if (opts->max_rows && res->n >= opts->max_rows) { eof = 1; p = end; break; }
+            if (opts->max_rows && res->n >= opts->max_rows) {
+                /* `bytes` ends with the last row read, not with the last chunk read, so it
+                 * does not depend on the chunk size */
+                res->bytes -= (uint64_t)(end - p);
+                eof = 1;
+                p = end;
+                break;
+            }
         }
         if (opts->progress) {
             uint64_t done = src.done;

@@ -96,7 +96,8 @@ typedef struct {
     int64_t blank;             /* empty lines skipped (not errors) */
     int64_t quoted_lines;      /* line breaks inside kept or dropped records' quoted fields:
                                 * lines = header + n + dropped + blank + quoted_lines */
-    uint64_t bytes;            /* uncompressed bytes parsed */
+    uint64_t bytes;            /* uncompressed bytes parsed; with max_rows, up to and
+                                * including the last row read (independent of chunking) */
     int64_t header_fields;     /* number of header fields (0 without header) */
     char first_bad[256];       /* "line N: column 'x': reason" of the first skipped row */
 } tide_csv_result;

@@ -2,8 +2,10 @@
  * corrupt file header or an oversized input becomes an error naming the limit instead of an
  * out-of-memory kill half-way through.
  *
- *   TIDE_LIMIT_TENSOR_BYTES  bytes of one tensor (or blob) created from a Lua shape or read
- *                            from a checkpoint / prepared dataset. Default: the machine's
+ *   TIDE_LIMIT_TENSOR_BYTES  bytes of one tensor (or blob): every tensor storage the engine
+ *                            allocates (tensor.c's storage_alloc: constructors, op results,
+ *                            gradients), and each entry read from a checkpoint / prepared
+ *                            dataset, checked before it is allocated. Default: the machine's
  *                            physical memory. Environment: TIDE_MAX_TENSOR_BYTES.
  *   TIDE_LIMIT_ROWS          rows (elements of one column) of a prepared dataset. Default:
  *                            2^31 - 1 (ids are int32). Environment: TIDE_MAX_ROWS.

@@ -7,11 +7,17 @@
 #include <string.h>
 
 #include "autograd.h"
+#include "limit.h"
 
 /* ---- storage ---- */
 
+/* Every tensor an op creates comes through here, so this one check holds max_tensor_bytes
+ * (limit.h) for op results too, not only for Lua constructors and file loaders: a matmul of
+ * [1e4,1] by [1,1e5] under a small limit is an error ("matmul: tensor: 4000000000 bytes
+ * exceed ..."; the binding adds the op's name) rather than an out-of-memory kill. */
 static tide_storage *storage_alloc(size_t nbytes, int zero)
 {
+    if (tide_limit_check_bytes(nbytes, "tensor") != TIDE_OK) return NULL;
     tide_storage *s = malloc(sizeof *s);
     if (!s) {
         tide_errorf("out of memory allocating a storage header");
@@ -23,7 +29,7 @@ static tide_storage *storage_alloc(size_t nbytes, int zero)
     s->data = aligned_alloc(64, padded);
     if (!s->data) {
         free(s);
-        tide_errorf("out of memory allocating %zu bytes", nbytes);
+        tide_errorf("tensor: out of memory allocating %zu bytes", nbytes);
         return NULL;
     }
     if (zero) memset(s->data, 0, padded);
@@ -108,7 +114,12 @@ void tide_tensor_release(tide_tensor *t)
         if (n + (size_t)nc > cap) {
             size_t ncap = cap * 2 + (size_t)nc;
             tide_tensor **ns = malloc(ncap * sizeof *ns);
-            TIDE_ASSERT(ns != NULL);
+            if (!ns) {
+                /* out of memory (a release cannot fail): recurse for these children instead;
+                 * the depth is bounded by the chain only under exhaustion */
+                for (int i = 0; i < nc; i++) tide_tensor_release(children[i]);
+                continue;
+            }
             memcpy(ns, stack, n * sizeof *ns);
             if (stack != stack_small) free(stack);
             stack = ns;

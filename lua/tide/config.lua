@@ -5,8 +5,9 @@
 --   print(tide.config.get("max_tensor_bytes"))
 --
 -- max_tensor_bytes (default: physical memory; env TIDE_MAX_TENSOR_BYTES, e.g. "8G") caps one
--- tensor created from a Lua shape (zeros, ones, full, rand, randn, eye, arange, fromtable)
--- and each tensor or blob read from a checkpoint or a prepared dataset. max_rows (default
+-- tensor: created from a Lua shape (zeros, ones, full, rand, randn, eye, arange, fromtable),
+-- produced by an op (matmul, broadcasts, gradients, ...), or read from a checkpoint or a
+-- prepared dataset. max_rows (default
 -- 2^31 - 1; env TIDE_MAX_ROWS) caps the rows of a prepared-dataset column.
 local core = require("tide").core.config
 

@@ -6,6 +6,7 @@
 # then one pandas read, back to back, so both see the same machine load; reported: each
 # side's best wall time, and the median of the per-round wall-clock ratios (the figure to
 # trust on a shared machine). CPU time is printed too (Tide's includes its parse threads).
+# The last line states both goals of the reader: >= 300 MB/s and >= 3x pandas (quiet machine).
 # Tide does more per row than pandas here: it interns user/item/category/behavior into dense
 # ids and maps event names to codes; pandas parses the ids as int64 and behavior as strings.
 # ROWS=n overrides the log size (default 5.6M rows, about 200 MB).
@@ -93,6 +94,11 @@ END {
     med = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
     printf "pandas %s read_csv (C engine, default dtypes): best %.3f s wall = %.0f MB/s (CPU %.3f s)\n", pv, bp, mb / bp, bpc
     printf "ratio: tide is %.2fx pandas.read_csv (median of %d paired rounds; best/best %.2fx); goal >= 3x\n", med, n, bp / bt
-    printf "tide throughput %.0f MB/s (goal >= 300 MB/s)\n", mb / bt
   }
+  # the two goals of the reader (issue 13), always printed; on a loaded machine both read low
+  tput = mb / bt
+  g1 = (tput >= 300) ? "met" : "NOT met"
+  rs = (bp < 1e9) ? sprintf("%.2fx", med) : "n/a (no pandas)"
+  g2 = (bp >= 1e9) ? "n/a" : ((med >= 3) ? "met" : "NOT met")
+  printf "goals: throughput %.0f MB/s (>= 300 MB/s: %s); ratio %s pandas (>= 3x: %s)\n", tput, g1, rs, g2
 }' "$tmp/rounds"

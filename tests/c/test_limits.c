@@ -1,4 +1,5 @@
 /* test_limits.c — allocation limits: parsing of the environment syntax, get/set, the messages,
+ * op results allocated by the engine,
  * and the two file loaders (checkpoint, prepared dataset) refusing an entry above the limit
  * before allocating it. */
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include "dataset.h"
 #include "error.h"
 #include "limit.h"
+#include "ops.h"
 
 static void test_parse(void **state)
 {
@@ -92,12 +94,33 @@ static void test_loaders_refuse_over_limit(void **state)
     unlink(ck);
 }
 
+/* The engine's own allocations (op results) obey the limit too, not only the loaders. */
+static void test_op_results_refuse_over_limit(void **state)
+{
+    (void)state;
+    int64_t sa[2] = {100, 1}, sb[2] = {1, 100};
+    tide_tensor *a = tide_tensor_new(TIDE_F32, 2, sa), *b = tide_tensor_new(TIDE_F32, 2, sb);
+    tide_limit_set(TIDE_LIMIT_TENSOR_BYTES, 39999);
+    assert_null(tide_matmul(a, b)); /* 100 x 100 floats = 40000 bytes */
+    assert_string_equal(tide_error(), "tensor: 40000 bytes exceed max_tensor_bytes = 39999 (set "
+                                      "TIDE_MAX_TENSOR_BYTES or tide.config.set{max_tensor_bytes = ...})");
+    assert_null(tide_binary(TIDE_ADD, a, b)); /* broadcast to 100 x 100 */
+    tide_limit_set(TIDE_LIMIT_TENSOR_BYTES, 40000);
+    tide_tensor *c = tide_matmul(a, b);
+    assert_non_null(c);
+    tide_tensor_release(c);
+    tide_limit_set(TIDE_LIMIT_TENSOR_BYTES, 0);
+    tide_tensor_release(a);
+    tide_tensor_release(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_defaults_and_checks),
         cmocka_unit_test(test_loaders_refuse_over_limit),
+        cmocka_unit_test(test_op_results_refuse_over_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

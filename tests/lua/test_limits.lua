@@ -1,5 +1,5 @@
--- test_limits.lua — tide.config limits: tensor constructors and the checkpoint loader refuse
--- requests above max_tensor_bytes with an error naming the limit; the environment variable
+-- test_limits.lua — tide.config limits: tensor constructors, op results and the checkpoint
+-- loader refuse requests above max_tensor_bytes with an error naming the limit; the environment variable
 -- sets the default; bad settings are refused.
 local tide = require "tide"
 local check = require "check"
@@ -32,6 +32,25 @@ function tests.constructors_refuse_above_the_limit()
     check.errors(function() T.fromtable(big) end, "fromtable:")
   end)
   check.errors(function() T.zeros(2 ^ 40, 2 ^ 40) end, "too large") -- refused by the engine (tensor.c)
+end
+
+function tests.op_results_respect_the_limit()
+  -- every op result is allocated through the engine's storage_alloc (tensor.c), which checks
+  -- the limit: an outer product, a broadcast and a backward pass all refuse above it
+  local a, b = T.zeros({ 1000, 1 }), T.zeros({ 1, 1000 }) -- 4000 bytes each; product 4e6
+  with_limit(1000000, function()
+    check.errors(function() return a:matmul(b) end, "matmul: tensor: 4000000 bytes exceed max_tensor_bytes = 1000000")
+    check.errors(function() return a + b end, "add: tensor: 4000000 bytes exceed")
+    check.errors(function() return T.matmul(a, b) end, "matmul:")
+    check.eq(a:matmul(T.zeros({ 1, 250 })):numel(), 250000, "exactly at the limit (1e6 bytes)")
+    local x = T.ones({ 600, 1 }):requires_grad()
+    local y = (x:matmul(T.ones({ 1, 300 })) * 2):sum() -- 720000-byte intermediates
+    y:backward()
+    check.eq(x:grad():get(1, 1), 600, "a backward whose tensors fit the limit runs")
+    local z = T.ones({ 2000, 1 }):requires_grad()
+    check.errors(function() return z:matmul(T.ones({ 1, 200 })) end, "1600000 bytes exceed")
+  end)
+  check.eq(a:matmul(b):numel(), 1e6, "allowed again once the limit is raised")
 end
 
 function tests.checkpoint_load_respects_the_limit()
