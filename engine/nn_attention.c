@@ -251,28 +251,20 @@ static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float
     float *scratch = malloc((size_t)(2 * d->T * (d->S + 64) + d->S + 1) * sizeof(float));
     if (!out || !lse || (weights && !probs) || !scratch) {
         if (out && lse && (!weights || probs)) tide_errorf("attention: out of memory");
-        tide_tensor_release(out);
-        tide_tensor_release(lse);
-        tide_tensor_release(probs);
-        free(scratch);
-        free(mask);
-        return NULL;
+        goto fail;
     }
     d->key_mask = mask;
     tide_attention_forward(d, tide_f32(out), tide_f32(lse), probs ? tide_f32(probs) : NULL, q, k,
                            v, scratch);
-    free(scratch);
-    tide_node *node = tide_ag_record(out, "attention", attention_backward, nin, ins);
+    tide_node *node;
+    out = tide_nnu_wrap(out, "attention", attention_backward, nin, ins, &node);
+    if (!out) goto fail;
     if (node) {
         size_t mbytes = mask ? (size_t)(d->B * d->S) : 0;
         attn_ctx *c = malloc(sizeof *c + mbytes);
         if (!c) {
             tide_errorf("attention: out of memory");
-            tide_tensor_release(out);
-            tide_tensor_release(lse);
-            tide_tensor_release(probs);
-            free(mask);
-            return NULL;
+            goto fail;
         }
         c->d = *d;
         c->d.key_mask = NULL;
@@ -283,10 +275,18 @@ static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float
         tide_ag_save(node, lse);
         for (int i = 0; i < (packed ? 1 : 3); i++) tide_ag_save(node, keep[i]);
     }
+    free(scratch);
     free(mask);
     tide_tensor_release(lse);
     if (weights) *weights = probs;
     return out;
+fail:
+    tide_tensor_release(out);
+    tide_tensor_release(lse);
+    tide_tensor_release(probs);
+    free(scratch);
+    free(mask);
+    return NULL;
 }
 
 static int check_common(const char *op, int64_t D, int heads, double p)

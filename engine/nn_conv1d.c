@@ -155,7 +155,8 @@ tide_tensor *tide_nn_conv1d(tide_tensor *x, tide_tensor *w, tide_tensor *b, int6
         tide_conv1d_forward(tide_f32(out), tide_f32(xc), tide_f32(wc), bc ? tide_f32(bc) : NULL,
                             B, T, Cin, Cout, K, pad, col);
         tide_tensor *in[3] = {x, w, b};
-        tide_node *node = tide_nnu_record(out, op, conv1d_backward, 3, in);
+        tide_node *node;
+        out = tide_nnu_record(out, op, conv1d_backward, 3, in, &node);
         if (node) {
             tide_ag_save(node, xc);
             tide_ag_save(node, wc);
@@ -207,7 +208,8 @@ tide_tensor *tide_nn_max_over_time(tide_tensor *x, const tide_tensor *mask)
     tide_tensor *arg = tide_tensor_new(TIDE_I64, 2, shape);
     if (xc && out && arg) {
         tide_max_over_time_forward(tide_f32(out), tide_i64(arg), tide_f32(xc), m, B, T, C);
-        tide_node *node = tide_ag_record(out, op, max_over_time_backward, 1, &x);
+        tide_node *node;
+        out = tide_nnu_wrap(out, op, max_over_time_backward, 1, &x, &node);
         if (node) tide_ag_save(node, arg);
     } else {
         tide_tensor_release(out);

@@ -64,7 +64,8 @@ tide_tensor *tide_nn_dropout(tide_tensor *x, double p, int training, tide_rng *r
     tide_tensor *out = xc ? tide_tensor_empty(TIDE_F32, x->ndim, x->shape) : NULL;
     if (out) {
         tide_dropout_forward(tide_f32(out), tide_f32(xc), n, (float)p, rng->seed, counter);
-        tide_node *node = tide_ag_record(out, op, dropout_backward, 1, &x);
+        tide_node *node;
+        out = tide_nnu_wrap(out, op, dropout_backward, 1, &x, &node);
         if (node) {
             node->scalars[0] = p;
             node->ints[0] = (int64_t)rng->seed;

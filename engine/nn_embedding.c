@@ -89,7 +89,9 @@ tide_tensor *tide_nn_embedding(tide_tensor *w, const tide_tensor *ids, int64_t b
     tide_embedding_forward(tide_f32(out), tide_f32(wc), idv, N, D);
     tide_tensor_release(wc);
     wc = NULL;
-    tide_node *node = tide_ag_record(out, op, embedding_backward, 1, &w);
+    tide_node *node;
+    out = tide_nnu_wrap(out, op, embedding_backward, 1, &w, &node);
+    if (!out) goto fail;
     if (node) {
         int64_t n1 = N;
         tide_tensor *saved = tide_tensor_from_data(TIDE_I64, 1, &n1, idv);

@@ -140,11 +140,17 @@ tide_tensor *tide_nnu_grad(const tide_tensor *g);
 int tide_nnu_accum(tide_tensor *t, tide_tensor *g);
 /* A zeroed f32 tensor shaped like t (contiguous). */
 tide_tensor *tide_nnu_zeros_like(const tide_tensor *t);
-/* Records a node whose inputs are the non-NULL entries of `in` (n entries); bit i of
+/* Records the autograd node of an nn op (tide_ag_try_record) and returns out; *node gets the
+ * node, NULL when none is needed. When the node cannot be allocated, out is released, *node
+ * is NULL, the error is set ("<name>: out of memory recording its autograd node") and the
+ * result is NULL: the caller frees what it owns and returns NULL. A NULL out gives NULL. */
+tide_tensor *tide_nnu_wrap(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
+                           tide_tensor *const *in, tide_node **node);
+/* tide_nnu_wrap for a node whose inputs are the non-NULL entries of `in` (n entries); bit i of
  * node->ints[TIDE_MAX_DIMS*2-1] says whether in[i] was present, and tide_nnu_input(node, i)
  * gives it back (NULL when absent). */
-tide_node *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
-                           tide_tensor *const *in);
+tide_tensor *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
+                             tide_tensor *const *in, tide_node **node);
 tide_tensor *tide_nnu_input(const tide_node *node, int i);
 /* Whether input i of the node is present and needs a gradient. */
 int tide_nnu_wants(const tide_node *node, int i);

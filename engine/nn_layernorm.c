@@ -120,7 +120,8 @@ tide_tensor *tide_nn_layernorm(tide_tensor *x, tide_tensor *gamma, tide_tensor *
     tide_layernorm_forward(tide_f32(out), tide_f32(mean), tide_f32(rstd), tide_f32(xc),
                            gc ? tide_f32(gc) : NULL, bc ? tide_f32(bc) : NULL, N, D, (float)eps);
     tide_tensor *in[3] = {x, gamma, beta};
-    tide_node *node = tide_nnu_record(out, op, layernorm_backward, 3, in);
+    tide_node *node;
+    out = tide_nnu_record(out, op, layernorm_backward, 3, in, &node);
     if (node) {
         tide_ag_save(node, xc);
         tide_ag_save(node, mean);

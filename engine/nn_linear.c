@@ -231,7 +231,8 @@ tide_tensor *tide_nn_linear_ex(tide_tensor *x, tide_tensor *w, tide_tensor *b, t
     tide_linear_forward(tide_f32(out), pre ? tide_f32(pre) : NULL, tide_f32(xc), tide_f32(wc),
                         bc ? tide_f32(bc) : NULL, rc ? tide_f32(rc) : NULL, N, In, O, &e);
     tide_tensor *in[4] = {x, w, b, residual};
-    tide_node *node = tide_nnu_record(out, op, linear_node_backward, 4, in);
+    tide_node *node;
+    out = tide_nnu_record(out, op, linear_node_backward, 4, in, &node);
     if (node) {
         node->ints[0] = act;
         node->ints[1] = (int64_t)e.seed;

@@ -103,7 +103,8 @@ tide_tensor *tide_nn_bce_logits(tide_tensor *logits, tide_tensor *target, tide_t
         }
         out = reduce_terms(terms, n, count, logits->ndim, logits->shape, red);
         tide_tensor *in[3] = {logits, target, weight};
-        tide_node *node = out ? tide_nnu_record(out, op, bce_backward, 3, in) : NULL;
+        tide_node *node;
+        out = tide_nnu_record(out, op, bce_backward, 3, in, &node);
         if (node) {
             node->ints[0] = red;
             node->scalars[0] = count;
@@ -163,7 +164,8 @@ tide_tensor *tide_nn_mse(tide_tensor *pred, tide_tensor *target, tide_reduction 
         }
         out = reduce_terms(terms, n, (double)n, pred->ndim, pred->shape, red);
         tide_tensor *in[2] = {pred, target};
-        tide_node *node = out ? tide_nnu_record(out, op, mse_backward, 2, in) : NULL;
+        tide_node *node;
+        out = tide_nnu_record(out, op, mse_backward, 2, in, &node);
         if (node) {
             node->ints[0] = red;
             tide_ag_save(node, p);
@@ -229,7 +231,8 @@ tide_tensor *tide_nn_bpr(tide_tensor *pos, tide_tensor *neg, tide_reduction red)
                 terms[i * K + k] = (float)softplus((double)tide_f32(q)[i * K + k] - tide_f32(p)[i]);
         out = reduce_terms(terms, n, (double)n, neg->ndim, neg->shape, red);
         tide_tensor *in[2] = {pos, neg};
-        tide_node *node = out ? tide_nnu_record(out, op, bpr_backward, 2, in) : NULL;
+        tide_node *node;
+        out = tide_nnu_record(out, op, bpr_backward, 2, in, &node);
         if (node) {
             node->ints[0] = red;
             tide_ag_save(node, p);
@@ -368,7 +371,8 @@ tide_tensor *tide_nn_cross_entropy(tide_tensor *logits, const tide_tensor *targe
         count += 1;
     }
     out = reduce_terms(terms, N, count, 1, shape_n, red);
-    tide_node *node = out ? tide_ag_record(out, op, ce_backward, 1, &logits) : NULL;
+    tide_node *node;
+    out = tide_nnu_wrap(out, op, ce_backward, 1, &logits, &node);
     if (node) {
         node->ints[0] = red;
         node->scalars[0] = count;

@@ -75,7 +75,8 @@ tide_tensor *tide_nn_softmax(tide_tensor *x, int log)
     tide_tensor *out = xc ? tide_tensor_empty(TIDE_F32, x->ndim, x->shape) : NULL;
     if (out) {
         tide_softmax_forward(tide_f32(out), tide_f32(xc), N, D, log);
-        tide_node *node = tide_ag_record(out, op, softmax_backward, 1, &x);
+        tide_node *node;
+        out = tide_nnu_wrap(out, op, softmax_backward, 1, &x, &node);
         if (node) {
             /* save a second header over the same storage: saving `out` itself would make a
              * cycle out -> node -> out */

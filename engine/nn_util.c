@@ -354,8 +354,16 @@ tide_tensor *tide_nnu_zeros_like(const tide_tensor *t)
 
 #define PRESENT_SLOT (TIDE_MAX_DIMS * 2 - 1)
 
-tide_node *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
-                           tide_tensor *const *in)
+tide_tensor *tide_nnu_wrap(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
+                           tide_tensor *const *in, tide_node **node)
+{
+    if (tide_ag_try_record(out, name, fn, n, in, node) == TIDE_OK) return out;
+    tide_tensor_release(out); /* error set: "<name>: out of memory recording its autograd node" */
+    return NULL;
+}
+
+tide_tensor *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
+                             tide_tensor *const *in, tide_node **node)
 {
     tide_tensor *packed[TIDE_NODE_MAX_INPUTS];
     int64_t present = 0;
@@ -365,9 +373,9 @@ tide_node *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn 
             packed[k++] = in[i];
             present |= (int64_t)1 << i;
         }
-    tide_node *node = tide_ag_record(out, name, fn, k, packed);
-    if (node) node->ints[PRESENT_SLOT] = present;
-    return node;
+    out = tide_nnu_wrap(out, name, fn, k, packed, node);
+    if (*node) (*node)->ints[PRESENT_SLOT] = present;
+    return out;
 }
 
 tide_tensor *tide_nnu_input(const tide_node *node, int i)
