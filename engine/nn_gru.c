@@ -232,8 +232,8 @@ tide_tensor *tide_nn_gru(tide_tensor *x, tide_tensor *h0, tide_tensor *w_ih, tid
                          m, B, T, In, H, scratch);
 #undef CP
         tide_tensor *in[6] = {x, h0, w_ih, w_hh, b_ih, b_hh};
-        tide_node *node;
-        out = tide_nnu_record(out, op, gru_backward, 6, in, &node); /* m is freed below on failure */
+        tide_node *node; /* NULL out on failure: m and the buffers are freed below */
+        out = tide_nnu_record(out, op, gru_backward, 6, in, &node);
         if (node) {
             tide_ag_save(node, c[0]);
             tide_ag_save(node, oview);

@@ -231,8 +231,8 @@ tide_tensor *tide_nn_lstm(tide_tensor *x, tide_tensor *h0, tide_tensor *c0, tide
         tide_lstm_forward(tide_f32(out), tide_f32(cell), tide_f32(gates), CP(0), CP(1), CP(2),
                           CP(3), CP(4), CP(5), CP(6), m, B, T, In, H, scratch);
 #undef CP
-        tide_node *node;
-        out = tide_nnu_record(out, op, lstm_backward, 7, src, &node); /* m is freed below on failure */
+        tide_node *node; /* NULL out on failure: m and the buffers are freed below */
+        out = tide_nnu_record(out, op, lstm_backward, 7, src, &node);
         if (node) {
             tide_ag_save(node, c[0]);
             tide_ag_save(node, oview);

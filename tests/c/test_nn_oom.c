@@ -243,6 +243,112 @@ static void test_dropout(void **state)
     tide_tensor_release(x);
 }
 
+/* ---- the other layers: the failure as above, then the retry's gradients against central
+ * finite differences of sum(out) (grad mode off, f32 so a loose tolerance) ---- */
+
+typedef tide_tensor *(*run_fn)(tide_tensor **t);
+
+static double sum_nograd(run_fn run, tide_tensor **t)
+{
+    int was = tide_set_grad_enabled(0);
+    tide_tensor *y = run(t);
+    tide_set_grad_enabled(was);
+    assert_non_null(y);
+    double s = 0;
+    for (int64_t i = 0; i < tide_tensor_numel(y); i++) s += f(y, i);
+    tide_tensor_release(y);
+    return s;
+}
+
+static void check_layer(const char *op, run_fn run, tide_tensor **t, int n)
+{
+    tide_test_fail_alloc_after(0);
+    expect_failed(run(t), op, t, n);
+    backward_sum(run(t));
+    const double h = 1e-2;
+    for (int k = 0; k < n; k++) {
+        if (!t[k]->requires_grad) continue;
+        assert_non_null(t[k]->grad);
+        for (int64_t i = 0; i < tide_tensor_numel(t[k]); i++) {
+            float *v = tide_f32(t[k]) + i, v0 = *v;
+            *v = (float)(v0 + h);
+            double up = sum_nograd(run, t);
+            *v = (float)(v0 - h);
+            double down = sum_nograd(run, t);
+            *v = v0;
+            double fd = (up - down) / (2 * h), g = f(t[k]->grad, i);
+            if (fabs(fd - g) > 2e-2 * (1 + fabs(fd)))
+                fail_msg("%s: input %d element %lld: grad %g, finite difference %g", op, k,
+                         (long long)i, g, fd);
+        }
+    }
+    release_all(t, n);
+}
+
+static tide_tensor *mask13; /* [1,3] = 1 1 0: the last step is padding */
+
+static tide_tensor *run_conv1d(tide_tensor **t) { return tide_nn_conv1d(t[0], t[1], t[2], 1); }
+static tide_tensor *run_max_time(tide_tensor **t) { return tide_nn_max_over_time(t[0], mask13); }
+static tide_tensor *run_gru(tide_tensor **t)
+{
+    return tide_nn_gru(t[0], t[1], t[2], t[3], t[4], t[5], mask13);
+}
+static tide_tensor *run_lstm(tide_tensor **t)
+{
+    return tide_nn_lstm(t[0], t[1], t[2], t[3], t[4], t[5], t[6], mask13);
+}
+static tide_tensor *run_bce(tide_tensor **t)
+{
+    return tide_nn_bce_logits(t[0], t[1], t[2], TIDE_REDUCE_MEAN);
+}
+static tide_tensor *run_bpr(tide_tensor **t) { return tide_nn_bpr(t[0], t[1], TIDE_REDUCE_SUM); }
+static tide_tensor *run_qkv(tide_tensor **t)
+{
+    return tide_nn_attention_qkv(t[0], 2, 1, NULL, 0, NULL, NULL);
+}
+
+static tide_tensor *seq(int ndim, const int64_t *shape, float start, float step, int grad)
+{
+    float v[32];
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= shape[i];
+    assert_true(n <= 32);
+    for (int64_t i = 0; i < n; i++) v[i] = start + step * (float)((i * 7) % n); /* no ties */
+    return mk(ndim, shape, v, grad);
+}
+
+static void test_other_layers(void **state)
+{
+    (void)state;
+    mask13 = mk(2, (int64_t[]){1, 3}, (float[]){1, 1, 0}, 0);
+    tide_tensor *conv[3] = {seq(3, (int64_t[]){1, 3, 2}, -1, .3f, 1),
+                            seq(3, (int64_t[]){2, 2, 2}, -.5f, .15f, 1),
+                            seq(1, (int64_t[]){2}, .1f, .1f, 1)};
+    check_layer("conv1d", run_conv1d, conv, 3);
+    tide_tensor *mx[1] = {seq(3, (int64_t[]){1, 3, 2}, -1, .3f, 1)};
+    check_layer("max_over_time", run_max_time, mx, 1);
+    const int64_t x3[3] = {1, 3, 1}, h1[2] = {1, 1};
+    const int64_t g3[2] = {3, 1}, g4[2] = {4, 1}, n3 = 3, n4 = 4;
+    tide_tensor *gru[6] = {seq(3, x3, -1, .5f, 1),   seq(2, h1, .2f, 0, 1),
+                           seq(2, g3, -.4f, .3f, 1), seq(2, g3, .3f, -.2f, 1),
+                           seq(1, &n3, .1f, .1f, 1), seq(1, &n3, -.1f, .05f, 1)};
+    check_layer("gru", run_gru, gru, 6);
+    tide_tensor *lstm[7] = {seq(3, x3, -1, .5f, 1),   seq(2, h1, .2f, 0, 1),
+                            seq(2, h1, -.3f, 0, 1),   seq(2, g4, -.4f, .3f, 1),
+                            seq(2, g4, .3f, -.2f, 1), seq(1, &n4, .1f, .1f, 1),
+                            seq(1, &n4, -.1f, .05f, 1)};
+    check_layer("lstm", run_lstm, lstm, 7);
+    tide_tensor *bce[3] = {seq(1, &n3, -1, .8f, 1), mk(1, &n3, (float[]){1, 0, 1}, 0),
+                           mk(1, &n3, (float[]){1, 2, .5f}, 0)};
+    check_layer("bce_with_logits", run_bce, bce, 3);
+    tide_tensor *bpr[2] = {seq(1, (int64_t[]){2}, .5f, -.4f, 1),
+                           seq(2, (int64_t[]){2, 2}, -.3f, .4f, 1)};
+    check_layer("bpr", run_bpr, bpr, 2);
+    tide_tensor *qkv[1] = {seq(3, (int64_t[]){1, 2, 12}, -.6f, .05f, 1)};
+    check_layer("attention", run_qkv, qkv, 1);
+    tide_tensor_release(mask13);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_embedding),     cmocka_unit_test(test_log_softmax),
         cmocka_unit_test(test_cross_entropy), cmocka_unit_test(test_mse),
         cmocka_unit_test(test_attention),     cmocka_unit_test(test_dropout),
+        cmocka_unit_test(test_other_layers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
