@@ -88,7 +88,8 @@ int tide_ag_try_record(tide_tensor *out, const char *name, tide_backward_fn back
                        int ninputs, tide_tensor *const *inputs, tide_node **node);
 /* The same for callers that cannot report an error: the node or NULL (none needed); aborts
  * with the message if the node cannot be allocated, since a silently missing node would
- * mean silently missing gradients. Prefer tide_ag_try_record. */
+ * mean silently missing gradients. No engine op uses it (every op, nn layers included,
+ * reports the failure through tide_ag_try_record); kept for custom ops in tests. */
 tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn backward,
                           int ninputs, tide_tensor *const *inputs);
 void tide_ag_save(tide_node *n, tide_tensor *t); /* retains t */

@@ -4,7 +4,7 @@
  * unsqueeze reshape it, transpose/permute apply the inverse permutation, narrow/select add
  * it into the matching slice of the base's gradient in place, expand lets tide_ag_accumulate sum the
  * broadcast dims. contiguous of an already contiguous tensor returns the tensor itself, so
- * no node is recorded (tide_ag_record refuses out == input). */
+ * no node is recorded (tide_ag_try_record refuses out == input). */
 #include "autograd_internal.h"
 
 static int bw_reshape(tide_node *n, const tide_tensor *g)
