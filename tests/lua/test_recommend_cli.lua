@@ -71,6 +71,17 @@ function tests.json_fit_on_the_fly_and_script()
   p:close()
   check.truthy(said:find("sar fitted now on", 1, true), "says which model was used: " .. said)
   check.eq(#rows(R.path("s.csv")), 2 * ev.n_users, "rows written by the script")
+  -- what a new user types first: no model and no --out -> SAR fitted, rows on stdout, the
+  -- summary on stderr
+  p = io.popen(("env ASAN_OPTIONS=detect_leaks=0 luajit scripts/tide recommend --data %s --k 1 2>%s"):format(
+    R.path("sim.csv"), R.path("err.txt")))
+  local out = p:read("*a")
+  p:close()
+  local _, n = out:gsub("\n", "")
+  check.eq(n, 1 + ev.n_users, "header and one row per user on stdout")
+  local f = assert(io.open(R.path("err.txt")))
+  check.truthy(f:read("*a"):find("sar fitted now on", 1, true), "the default model is named on stderr")
+  f:close()
 end
 
 function tests.option_errors()
@@ -78,8 +89,7 @@ function tests.option_errors()
   R.log()
   local function err(args, pattern) check.errors(function() quiet(cmd.run, args) end, pattern, table.concat(args, " ")) end
   err({ "--out", R.path("x.csv") }, "--data LOG is required")
-  err({ "--data", d }, "--out FILE is required")
-  err({ "--data", d, "--out", R.path("x.csv") }, "give --model FILE or --fit")
+  err({ "--data", d, "--out" }, "--out needs a file name")
   err({ "--data", d, "--out", R.path("x.csv"), "--fit", "bert" }, "--fit must be sar, pop or profile")
   err({ "--data", d, "--out", R.path("x.csv"), "--fit", "sar", "--format", "xml" }, "--format must be csv or json")
   err({ "--data", d, "--out", R.path("x.csv"), "--fit", "sar", "--k", "zero" }, "--k expects a number")

@@ -1,14 +1,16 @@
 -- tide recommend — top-K recommendations per user from saved models (or a baseline fitted on
 -- the fly), written atomically as CSV or JSON rows user,rank,item,score,reason.
 local help = [[
-usage: tide recommend --data LOG --out FILE (--model FILE [--model2 FILE ...] | --fit sar|pop|profile)
+usage: tide recommend --data LOG [--out FILE] [--model FILE [--model2 FILE ...] | --fit sar|pop|profile]
 Writes the top K items per user (tide.recommend) as rows user,rank,item,score,reason, with the
-log's own user and item ids, to FILE atomically (a temporary file renamed into place).
+log's own user and item ids, to FILE atomically (a temporary file renamed into place), or to
+standard output without --out. Without --model, a decayed SAR model is fitted on LOG (--fit).
   --data LOG          the event log the models were fitted on (ids are interned from it)
   --schema NAME       schema preset of LOG (default sim)
   --model FILE        a model saved with m:save(FILE) (pop, sar, profile); --model2, --model3
                       ... add candidate models (their candidates are merged)
-  --fit NAME          no model file: fit this baseline on LOG now (sar, pop or profile)
+  --fit NAME          no model file: fit this baseline on LOG now (sar, pop or profile;
+                      default sar: decayed item-to-item similarity, the strongest baseline)
   --half-life D       half-life in days for --fit (default: the model's own default)
   --users all|FILE    all users of LOG (default) or a file with one user id per line
   --k K               items per user (default 10)      --n-candidates N  (default 200)
@@ -63,7 +65,7 @@ local function models_from(a, ev, tide)
     end
   end
   if #models == 0 then
-    local name = a.fit or fail("give --model FILE or --fit sar|pop|profile (tide recommend --help)")
+    local name = a.fit or "sar"
     if name ~= "sar" and name ~= "pop" and name ~= "profile" then fail("--fit must be sar, pop or profile, got '%s'", tostring(name)) end
     local o = { half_life = a["half-life"] and num(a["half-life"], "half-life", 0) or nil }
     if name == "pop" then o.mode = "decay" end
@@ -97,6 +99,7 @@ local function write(a, ev, users, lists, format)
     for _, r in ipairs(rows) do out[#out + 1] = ("%s,%d,%s,%.9g,%s"):format(r.user, r.rank, r.item, r.score, r.reason) end
     text = table.concat(out, "\n") .. "\n"
   end
+  if not a.out then io.stdout:write(text); return #rows end
   local ok, err = pcall(require("tide").core.io.write_atomic, a.out, text)
   if not ok then fail("%s", tostring(err)) end
   return #rows
@@ -105,8 +108,8 @@ end
 local function run(args)
   local a = require("tide.cli").parse(args, { ["exclude-seen"] = true })
   if type(a.data) ~= "string" then fail("--data LOG is required (tide recommend --help)") end
-  if type(a.out) ~= "string" then fail("--out FILE is required") end
-  local format = a.format or (a.out:match("%.json$") and "json" or "csv")
+  if a.out ~= nil and type(a.out) ~= "string" then fail("--out needs a file name") end
+  local format = a.format or (a.out and a.out:match("%.json$") and "json" or "csv")
   if format ~= "csv" and format ~= "json" then fail("--format must be csv or json, got '%s'", tostring(format)) end
   local tide = require "tide"
   local ok, ev = pcall(tide.data.read_events, a.data, a.schema or "sim")
@@ -141,7 +144,10 @@ local function run(args)
   local k = num(a.k or 10, "k", 1)
   local lists = #users > 0 and rec:topk(users, k) or {}
   local n = write(a, ev, users, lists, format)
-  print(("recommend: model %s; wrote %d rows (%d users, k = %d) to %s (%s)"):format(used, n, #users, k, a.out, format))
+  -- the summary goes to stderr when the rows go to stdout, so they can be piped
+  local say = a.out and print or function(m) io.stderr:write(m, "\n") end
+  say(("recommend: model %s; wrote %d rows (%d users, k = %d) to %s (%s)"):format(used, n, #users, k,
+    a.out or "standard output", format))
   return 0
 end
 
