@@ -20,9 +20,9 @@ print(("%-26s %4s %10s %8s %8s %8s %8s %6s"):format("method", "k", "threshold", 
 -- r = {method, family, delay, frailty}; BENCH_ONLY=frailty runs only the frailty rows and no decay
 local runs = { { "none" }, { "gap" }, { "response", "auto" }, { "response", "exponential" }, { "response", "mixture" },
                { "response", "mixture", 1 / 48 }, { "response", "exponential", nil, true },
-               { "response", "mixture", nil, true }, { "popularity" }, { "sar" } }
+               { "response", "mixture", nil, true }, { "response", "mixture", 1 / 48, true }, { "popularity" }, { "sar" } }
 if key ~= "item" then table.remove(runs); table.remove(runs) end -- item recommenders
-if os.getenv("BENCH_ONLY") == "frailty" then runs = { runs[1], runs[7], runs[8] } end
+if os.getenv("BENCH_ONLY") == "frailty" then runs = { runs[1], runs[7], runs[8], runs[9] } end
 for _, r in ipairs(runs) do
   local rows = E.evaluate(ev, { methods = { r[1] }, family = r[2], horizon = H, key = key, target = "buy", delay = r[3],
                                 frailty = r[4] })
