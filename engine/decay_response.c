@@ -1,6 +1,7 @@
 /* decay_response.c — the interest-response kernel λ_p(t) = μ + Σ w[c_i]·g(t − t_i; θ): its
  * log-likelihood with gradients, the maximum-likelihood fit, a nonparametric occurrence /
- * exposure curve, and expected actions in a horizon. See decay_response.h for the model. */
+ * exposure curve, and expected actions in a horizon, optionally with a gamma frailty per pair
+ * (decay_frailty.h). See decay_response.h for the model. */
 #include "decay_response.h"
 
 #include <math.h>

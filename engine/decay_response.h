@@ -17,7 +17,11 @@
  *
  * with a_p = max(t0, first time of p). Parameters are fitted on log scale (μ, w, θ > 0).
  * Only the max_hist most recent interactions before an event excite it (documented cap; 0 =
- * all). Pairs: CSR offsets over events sorted by time within each pair. */
+ * all). Pairs: CSR offsets over events sorted by time within each pair.
+ *
+ * With d->frailty, pairs differ in their baseline propensity: λ_p(t | Z_p) = Z_p·λ_p(t) with
+ * Z_p ~ Gamma(κ, κ) integrated out; each pair's −Λ_p above becomes the gamma-frailty term of
+ * decay_frailty.h (Aalen 1988) and κ is fitted with the rest. */
 #ifndef TIDE_DECAY_RESPONSE_H
 #define TIDE_DECAY_RESPONSE_H
 
