@@ -1,12 +1,14 @@
 /* decay_response.c — the interest-response kernel λ_p(t) = μ + Σ w[c_i]·g(t − t_i; θ): its
  * log-likelihood with gradients, the maximum-likelihood fit, a nonparametric occurrence /
- * exposure curve, and expected actions in a horizon. See decay_response.h for the model. */
+ * exposure curve, and expected actions in a horizon, optionally with a gamma frailty per pair
+ * (decay_frailty.h). See decay_response.h for the model. */
 #include "decay_response.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decay_frailty.h"
 #include "error.h"
 #include "lbfgs.h"
 
@@ -106,60 +108,103 @@ static double active_until(const tide_response_data *d, int64_t i, int64_t end)
     return d->time[i + d->max_hist];
 }
 
-/* ℓ and dℓ/d(natural parameters) */
-static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
-                         double *gn)
+/* One pair's terms over [start, t_end): returns Σ log λ(s) over its target actions there (not
+ * the pair's opening event; skipped, with gl untouched, when want_log is 0) and adds
+ * d/d(natural) of it into gl (may be NULL); *lam_out gets the compensator Λ and gL (may be NULL)
+ * its gradient (overwritten); *n_out the number of those target actions. */
+static double pair_terms(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                         int64_t a, int64_t b, double start, double t_end, int want_log, double *gl,
+                         double *lam_out, double *gL, int64_t *n_out)
 {
     int C = d->n_types, P = tide_decay_nparams(fam, k), N = 1 + C + P;
     const double mu = par[0], *w = par + 1, *th = par + 1 + C;
-    double ll = 0, dg[MAXR], ds0[MAXR], dl[MAXR];
+    double sum_log = 0, lam_c = mu * (t_end - start), dg[MAXR], ds0[MAXR], dl[MAXR];
+    int64_t n = 0;
+    if (gL) { memset(gL, 0, sizeof(double) * N); gL[0] = t_end - start; }
+    for (int64_t j = a + 1; j < b; j++) { /* target actions: log λ(s) */
+        double s = d->time[j];
+        if (!d->target[j] || s < start || s >= t_end) continue;
+        n++;
+        if (!want_log) continue;
+        double lam = mu;
+        if (gl) memset(dl, 0, sizeof(double) * N), dl[0] = 1;
+        int64_t lo = d->max_hist > 0 && j - d->max_hist > a ? j - d->max_hist : a;
+        for (int64_t i = lo; i < j; i++) {
+            if (d->time[i] >= s || s - d->time[i] < d->delay) break; /* later ones are younger */
+            int c = d->type[i];
+            double g = kernel(fam, k, th, s - d->time[i] - d->delay, gl ? dg : NULL, P);
+            lam += w[c] * g;
+            if (gl) { dl[1 + c] += g; for (int q = 0; q < P; q++) dl[1 + C + q] += w[c] * dg[q]; }
+        }
+        sum_log += log(lam);
+        if (gl) for (int q = 0; q < N; q++) gl[q] += dl[q] / lam;
+    }
+    for (int64_t i = a; i < b; i++) { /* compensator of each interaction's excitation */
+        double ti = d->time[i] + d->delay; /* the excitation starts after the delay */
+        double hi = fmin(t_end, active_until(d, i, b)), lo = fmax(start, ti);
+        if (!(hi > lo)) continue;
+        int c = d->type[i];
+        double m = mass(fam, k, th, lo - ti, hi - ti, gL ? ds0 : NULL, P);
+        lam_c += w[c] * m;
+        if (gL) {
+            gL[1 + c] += m;
+            for (int q = 0; q < P; q++) gL[1 + C + q] += w[c] * ds0[q];
+        }
+    }
+    *lam_out = lam_c;
+    *n_out = n;
+    return sum_log;
+}
+
+/* ℓ and dℓ/d(natural parameters). Without frailty each pair adds Σ log λ − Λ; with it
+ * (d->frailty, κ = par[1 + C + P]) Σ log λ + the gamma-frailty term (decay_frailty.h), whose
+ * gradient is the compensator's scaled by the pair's posterior mean frailty. */
+static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                         double *gn)
+{
+    int C = d->n_types, N0 = 1 + C + tide_decay_nparams(fam, k), N = N0 + (d->frailty != 0);
+    double ll = 0, gL[MAXR], kappa = d->frailty ? par[N0] : 0;
     if (gn) memset(gn, 0, sizeof(double) * N);
     for (int64_t p = 0; p < d->n_pairs; p++) {
-        int64_t a = d->off[p], b = d->off[p + 1];
+        int64_t a = d->off[p], b = d->off[p + 1], n;
         if (a == b) continue;
-        double start = fmax(d->t0, d->time[a]);
+        double start = fmax(d->t0, d->time[a]), lam;
         if (start >= d->t1) continue;
-        ll -= mu * (d->t1 - start);
-        if (gn) gn[0] -= d->t1 - start;
-        for (int64_t j = a + 1; j < b; j++) { /* target actions: log λ(s) */
-            double s = d->time[j];
-            if (!d->target[j] || s < d->t0 || s >= d->t1) continue;
-            double lam = mu;
-            if (gn) memset(dl, 0, sizeof(double) * N), dl[0] = 1;
-            int64_t lo = d->max_hist > 0 && j - d->max_hist > a ? j - d->max_hist : a;
-            for (int64_t i = lo; i < j; i++) {
-                if (d->time[i] >= s || s - d->time[i] < d->delay) break; /* later ones are younger */
-                int c = d->type[i];
-                double g = kernel(fam, k, th, s - d->time[i] - d->delay, gn ? dg : NULL, P);
-                lam += w[c] * g;
-                if (gn) { dl[1 + c] += g; for (int q = 0; q < P; q++) dl[1 + C + q] += w[c] * dg[q]; }
-            }
-            ll += log(lam);
-            if (gn) for (int q = 0; q < N; q++) gn[q] += dl[q] / lam;
+        ll += pair_terms(d, fam, k, par, a, b, start, d->t1, 1, gn, &lam, gn ? gL : NULL, &n);
+        double dlam = -1;
+        if (d->frailty) {
+            double dk;
+            ll += tide_frailty_term(kappa, n, lam, &dlam, &dk);
+            if (gn) gn[N0] += dk;
+        } else {
+            ll -= lam;
         }
-        for (int64_t i = a; i < b; i++) { /* compensator of each interaction's excitation */
-            double ti = d->time[i] + d->delay; /* the excitation starts after the delay */
-            double hi = fmin(d->t1, active_until(d, i, b)), lo = fmax(start, ti);
-            if (!(hi > lo)) continue;
-            int c = d->type[i];
-            double m = mass(fam, k, th, lo - ti, hi - ti, gn ? ds0 : NULL, P);
-            ll -= w[c] * m;
-            if (gn) {
-                gn[1 + c] -= m;
-                for (int q = 0; q < P; q++) gn[1 + C + q] -= w[c] * ds0[q];
-            }
-        }
+        if (gn) for (int q = 0; q < N0; q++) gn[q] += dlam * gL[q];
     }
     return ll;
 }
 
-/* chain rule: natural gradient -> free gradient */
-static void grad_to_free(tide_decay_family fam, int k, int C, const double *par, const double *gn, double *gu)
+/* The parameter vector of data d: (μ, w, θ) and, with a frailty, κ last (free: log κ). */
+static void free_of(const tide_response_data *d, tide_decay_family fam, int k, const double *par, double *u)
 {
-    int P = tide_decay_nparams(fam, k);
+    tide_response_to_free(fam, k, d->n_types, par, u);
+    if (d->frailty) u[nfree(fam, k, d->n_types)] = log(par[tide_response_nparams(fam, k, d->n_types)]);
+}
+
+static void nat_of(const tide_response_data *d, tide_decay_family fam, int k, const double *u, double *par)
+{
+    tide_response_from_free(fam, k, d->n_types, u, par);
+    if (d->frailty) par[tide_response_nparams(fam, k, d->n_types)] = exp(u[nfree(fam, k, d->n_types)]);
+}
+
+/* chain rule: natural gradient -> free gradient */
+static void grad_to_free(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                         const double *gn, double *gu)
+{
+    int C = d->n_types, N0 = tide_response_nparams(fam, k, C);
     for (int i = 0; i < 1 + C; i++) gu[i] = gn[i] * par[i];
     tide_decay_grad_to_free(fam, k, par + 1 + C, gn + 1 + C, gu + 1 + C);
-    (void)P;
+    if (d->frailty) gu[nfree(fam, k, C)] = gn[N0] * par[N0];
 }
 
 int tide_response_loglik(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
@@ -170,7 +215,7 @@ int tide_response_loglik(const tide_response_data *d, tide_decay_family fam, int
     if (check_data(d) != TIDE_OK) return TIDE_ERR;
     double gn[MAXR];
     *ll = loglik_nat(d, fam, k, par, grad_free ? gn : NULL);
-    if (grad_free) grad_to_free(fam, k, d->n_types, par, gn, grad_free);
+    if (grad_free) grad_to_free(d, fam, k, par, gn, grad_free);
     return TIDE_OK;
 }
 
@@ -192,9 +237,9 @@ static double neg_obj(const double *u, double *gu, int64_t F, void *vc)
 {
     fit_ctx *c = vc;
     double par[MAXR], gn[MAXR];
-    tide_response_from_free(c->fam, c->k, c->d->n_types, u, par);
+    nat_of(c->d, c->fam, c->k, u, par);
     double f = -loglik_nat(c->d, c->fam, c->k, par, gn);
-    grad_to_free(c->fam, c->k, c->d->n_types, par, gn, gu);
+    grad_to_free(c->d, c->fam, c->k, par, gn, gu);
     for (int64_t i = 0; i < F; i++) gu[i] = -gu[i];
     if (c->o->prior_free && c->o->prior_prec > 0)
         for (int64_t i = 0; i < F; i++) {
@@ -215,9 +260,9 @@ static void std_errors(fit_ctx *c, const double *u, int F, int N, double *se)
         double h = 1e-5 * fmax(1, fabs(u[i]));
         memcpy(up, u, sizeof(double) * F);
         up[i] = u[i] + h; neg_obj(up, gp, F, c);
-        tide_response_from_free(c->fam, c->k, c->d->n_types, up, pp);
+        nat_of(c->d, c->fam, c->k, up, pp);
         up[i] = u[i] - h; neg_obj(up, gm, F, c);
-        tide_response_from_free(c->fam, c->k, c->d->n_types, up, pm);
+        nat_of(c->d, c->fam, c->k, up, pm);
         for (int j = 0; j < F; j++) H[i * F + j] = (gp[j] - gm[j]) / (2 * h);
         for (int j = 0; j < N; j++) J[j * F + i] = (pp[j] - pm[j]) / (2 * h);
     }
@@ -260,13 +305,13 @@ static void auto_init(const tide_response_data *d, tide_decay_family fam, int k,
 /* one L-BFGS run from par (natural parameters, updated); returns the status, *f the objective */
 static int fit_from(fit_ctx *c, int F, double *par, double *u, double *f, int max_iter)
 {
-    tide_response_to_free(c->fam, c->k, c->d->n_types, par, u);
+    free_of(c->d, c->fam, c->k, par, u);
     tide_lbfgs_opts lo;
     tide_lbfgs_default_opts(&lo);
     lo.max_iter = max_iter;
     lo.gtol = 1e-7;
     int st = tide_lbfgs_minimize(neg_obj, c, F, u, f, &lo);
-    tide_response_from_free(c->fam, c->k, c->d->n_types, u, par);
+    nat_of(c->d, c->fam, c->k, u, par);
     return st;
 }
 
@@ -305,6 +350,22 @@ static int fit_mixture(fit_ctx *c, int F, const tide_response_opts *o, double *p
     return bst;
 }
 
+/* A frailty fit starts from the frailty-free fit (with its mixture starts) and κ = 1, a
+ * moderate heterogeneity (frailty variance 1); κ then moves freely on log scale, toward +inf
+ * when the pairs are homogeneous. */
+static int fit_frailty(fit_ctx *c, int F, const tide_response_opts *o, double *par, double *u, double *f)
+{
+    tide_response_data d0 = *c->d;
+    d0.frailty = 0;
+    tide_response_opts o0 = *o;
+    o0.want_se = 0;
+    double ll0;
+    int32_t st0;
+    if (tide_response_fit(&d0, c->fam, c->k, &o0, par, NULL, &ll0, &st0) != TIDE_OK) return TIDE_LBFGS_ELINESEARCH;
+    par[tide_response_nparams(c->fam, c->k, d0.n_types)] = 1;
+    return fit_from(c, F, par, u, f, o->max_iter);
+}
+
 int tide_response_fit(const tide_response_data *d, tide_decay_family fam, int k,
                       const tide_response_opts *opts, double *par, double *se, double *ll,
                       int32_t *status)
@@ -317,18 +378,20 @@ int tide_response_fit(const tide_response_data *d, tide_decay_family fam, int k,
         return tide_errorf("decay.response: the %s family has a bounded support; use exponential, hyperbolic, power, weibull or mixture",
                            tide_decay_name(fam));
     if (check_data(d) != TIDE_OK) return TIDE_ERR;
-    int F = nfree(fam, k, d->n_types);
+    int F = nfree(fam, k, d->n_types) + (d->frailty != 0);
+    N += d->frailty != 0;
     double u[MAXR], f;
     fit_ctx c = {d, fam, k, &o};
     int st;
-    if (fam == TIDE_DECAY_MIXEXP && !o.init && !o.prior_free) {
+    if (d->frailty && !o.init && !o.prior_free) {
+        st = fit_frailty(&c, F, &o, par, u, &f);
+    } else if (fam == TIDE_DECAY_MIXEXP && !o.init && !o.prior_free) {
         st = fit_mixture(&c, F, &o, par, u, &f);
     } else {
-        if (o.init) memcpy(par, o.init, sizeof(double) * N); else auto_init(d, fam, k, par);
-        tide_response_to_free(fam, k, d->n_types, par, u);
-        if (o.prior_free && !o.init) {
-            tide_response_from_free(fam, k, d->n_types, o.prior_free, par);
-        }
+        if (o.init) memcpy(par, o.init, sizeof(double) * N);
+        else { auto_init(d, fam, k, par); if (d->frailty) par[N - 1] = 1; }
+        free_of(d, fam, k, par, u);
+        if (o.prior_free && !o.init) nat_of(d, fam, k, o.prior_free, par);
         st = fit_from(&c, F, par, u, &f, o.max_iter);
     }
     if (ll) *ll = loglik_nat(d, fam, k, par, NULL);
@@ -377,8 +440,11 @@ int tide_response_curve(const tide_response_data *d, int nb, const double *edges
 int tide_response_expected(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
                            double t, double h, double *out)
 {
-    if (tide_response_nparams(fam, k, d->n_types) < 0) return tide_errorf("decay.response: bad family");
+    int N0 = tide_response_nparams(fam, k, d->n_types);
+    if (N0 < 0) return tide_errorf("decay.response: bad family");
     if (!(h > 0) || !isfinite(t)) return tide_errorf("decay.response_expected: need a finite time and a horizon > 0");
+    if (d->frailty && !isfinite(d->t0))
+        return tide_errorf("decay.response_expected: a frailty needs the finite start t0 of the pairs' observed history");
     const double *w = par + 1, *th = par + 1 + d->n_types;
     for (int64_t p = 0; p < d->n_pairs; p++) {
         double v = par[0] * h;
@@ -388,6 +454,12 @@ int tide_response_expected(const tide_response_data *d, tide_decay_family fam, i
         for (int64_t i = lo; i < e; i++) {
             double age = t - d->time[i] - d->delay; /* < 0: the excitation has not started yet */
             if (age + h > 0) v += w[d->type[i]] * mass(fam, k, th, fmax(age, 0), age + h, NULL, 0);
+        }
+        if (d->frailty && e > a) { /* posterior mean frailty from the history in [max(t0, a_p), t) */
+            double start = fmax(d->t0, d->time[a]), lam = 0;
+            int64_t n = 0;
+            if (t > start) pair_terms(d, fam, k, par, a, e, start, t, 0, NULL, &lam, NULL, &n);
+            v *= tide_frailty_posterior(par[N0], n, lam);
         }
         out[p] = v;
     }

@@ -17,7 +17,11 @@
  *
  * with a_p = max(t0, first time of p). Parameters are fitted on log scale (μ, w, θ > 0).
  * Only the max_hist most recent interactions before an event excite it (documented cap; 0 =
- * all). Pairs: CSR offsets over events sorted by time within each pair. */
+ * all). Pairs: CSR offsets over events sorted by time within each pair.
+ *
+ * With d->frailty, pairs differ in their baseline propensity: λ_p(t | Z_p) = Z_p·λ_p(t) with
+ * Z_p ~ Gamma(κ, κ) integrated out; each pair's −Λ_p above becomes the gamma-frailty term of
+ * decay_frailty.h (Aalen 1988) and κ is fitted with the rest. */
 #ifndef TIDE_DECAY_RESPONSE_H
 #define TIDE_DECAY_RESPONSE_H
 
@@ -38,13 +42,17 @@ typedef struct {
                             * g(t − t_i − delay) (0 = none); e.g. half an hour keeps a
                             * session's own funnel (view, cart, buy in minutes) out of a kernel
                             * meant for interest over days */
+    int frailty;           /* model option: a gamma frailty Z_p ~ Gamma(κ, κ) multiplies each
+                            * pair's intensity, integrated out (decay_frailty.h); the parameter
+                            * vector then ends with κ (free: log κ), one past nparams */
 } tide_response_data;
 
-/* Number of parameters: 1 (μ) + n_types (w) + family parameters. */
+/* Number of parameters: 1 (μ) + n_types (w) + family parameters (+ 1 for κ with a frailty). */
 int tide_response_nparams(tide_decay_family fam, int k, int n_types);
 
-/* Log-likelihood at natural parameters par = (μ, w[0..C-1], θ); grad (optional, nparams)
- * gets dℓ/d(log μ, log w, free θ). Returns TIDE_OK and writes *ll, or TIDE_ERR. */
+/* Log-likelihood at natural parameters par = (μ, w[0..C-1], θ[, κ]); grad (optional, one per
+ * free parameter) gets dℓ/d(log μ, log w, free θ[, log κ]); with a frailty, the marginal
+ * likelihood with Z_p integrated out. Returns TIDE_OK and writes *ll, or TIDE_ERR. */
 int tide_response_loglik(const tide_response_data *d, tide_decay_family fam, int k,
                          const double *par, double *ll, double *grad_free);
 
@@ -78,7 +86,9 @@ int tide_response_curve(const tide_response_data *d, int n_bins, const double *e
 
 /* Expected target actions of each pair in [t, t + h) given its interactions before t:
  * out[p] = μ·h + Σ_{t_i < t} w[c_i]·(S(t − t_i) − S(t + h − t_i)). Interactions at or after t
- * are ignored (no peeking). */
+ * are ignored (no peeking). With a frailty the sum is multiplied by the pair's posterior mean
+ * frailty (κ + N_p)/(κ + Λ_p), N_p and Λ_p its target actions and compensator over
+ * [max(t0, first time of p), t) (d->t0 must be finite; d->t1 is unused). */
 int tide_response_expected(const tide_response_data *d, tide_decay_family fam, int k,
                            const double *par, double t, double h, double *out);
 

@@ -4,7 +4,8 @@
  *   response_curve(data, edges) -> count [C, B], exposure [C, B] (f64 sums as f32 tensors)
  *   response_expected(family, k, data, par, t, h) -> f32 [n_pairs]
  * data = {off = i64 [P+1], time = tensor|table, type = i32 (1-based), target = i32 0/1,
- *         n_types =, t0 =, t1 =, max_hist = 0}. */
+ *         n_types =, t0 =, t1 =, max_hist = 0, delay = 0, frailty = false}; with frailty = true
+ * par ends with κ (the gamma frailty's shape) and the gradient with d/d log κ. */
 #include "decay_response.h"
 #include "lt_args.h"
 
@@ -38,13 +39,17 @@ static void check_data(lua_State *L, int idx, const char *fn, tide_response_data
     d->max_hist = (int)la_optfield(L, idx, "max_hist", 0);
     d->delay = la_optfield(L, idx, "delay", 0);
     if (!(d->delay >= 0) || !isfinite(d->delay)) lt_errorf(L, "%s: data.delay must be a finite number >= 0", fn);
+    lua_getfield(L, idx, "frailty");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) lt_errorf(L, "%s: data.frailty must be a boolean", fn);
+    d->frailty = lua_toboolean(L, -1);
+    lua_pop(L, 1);
 }
 
 static double *check_par(lua_State *L, int idx, const char *fn, int N)
 {
     int64_t n;
     double *p = la_doubles(L, idx, fn, "par", &n, 1);
-    if (n != N) lt_errorf(L, "%s: par has %d values, the model has %d (mu, weights, family)", fn, (int)n, N);
+    if (n != N) lt_errorf(L, "%s: par has %d values, the model has %d (mu, weights, family[, kappa])", fn, (int)n, N);
     for (int i = 0; i < N; i++)
         if (!(p[i] > 0) || !isfinite(p[i])) lt_errorf(L, "%s: par[%d] = %g must be finite and > 0", fn, i + 1, p[i]);
     return p;
@@ -64,7 +69,7 @@ static int l_response_fit(lua_State *L)
     int k = la_mixture_k(L, 2, f, fn);
     tide_response_data d;
     check_data(L, 3, fn, &d);
-    int N = tide_response_nparams(f, k, d.n_types), F = 1 + d.n_types + tide_decay_nfree(f, k);
+    int N = tide_response_nparams(f, k, d.n_types) + d.frailty, F = 1 + d.n_types + tide_decay_nfree(f, k) + d.frailty;
     tide_response_opts o;
     tide_response_default_opts(&o);
     int opt = 4;
@@ -101,7 +106,7 @@ static int l_response_loglik(lua_State *L)
     int k = la_mixture_k(L, 2, f, fn);
     tide_response_data d;
     check_data(L, 3, fn, &d);
-    int N = tide_response_nparams(f, k, d.n_types), F = 1 + d.n_types + tide_decay_nfree(f, k);
+    int N = tide_response_nparams(f, k, d.n_types) + d.frailty, F = 1 + d.n_types + tide_decay_nfree(f, k) + d.frailty;
     double *par = check_par(L, 4, fn, N), *g = la_scratch(L, sizeof(double) * F), ll;
     if (tide_response_loglik(&d, f, k, par, &ll, g) != TIDE_OK) return lt_error(L, fn);
     lua_pushnumber(L, ll);
@@ -138,7 +143,7 @@ static int l_response_expected(lua_State *L)
     int k = la_mixture_k(L, 2, f, fn);
     tide_response_data d;
     check_data(L, 3, fn, &d);
-    double *par = check_par(L, 4, fn, tide_response_nparams(f, k, d.n_types));
+    double *par = check_par(L, 4, fn, tide_response_nparams(f, k, d.n_types) + d.frailty);
     double t = luaL_checknumber(L, 5), h = luaL_checknumber(L, 6);
     double *out = la_scratch(L, sizeof(double) * (d.n_pairs ? d.n_pairs : 1));
     if (tide_response_expected(&d, f, k, par, t, h, out) != TIDE_OK) return lt_error(L, fn);

@@ -8,14 +8,33 @@ local M = {}
 -- per (user, item): browses / carts as Poisson(ρ) per day, buys by Ogata thinning of
 -- λ(t) = μ + Σ w[type]·g(t − t_i), g(a) = p β1 e^(−β1 a) + (1 − p) β2 e^(−β2 a); g ≤ g(0)
 -- so λ just after now bounds λ until the next event.
---- simulate(n_pairs, horizon_days, mu, w = {[code] = weight}, p, b1, b2, seed, items_per_user = 1)
---- -> event table; pair q is user ceil(q / items_per_user), item (q − 1) % items_per_user + 1
-function M.simulate(n_pairs, horizon, mu, w, p, b1, b2, seed, ipu)
+-- Gamma(shape a, rate 1) by Marsaglia & Tsang (2000), with the boost G(a + 1)·U^(1/a) for a < 1;
+-- normals by Box–Muller
+local function gamma1(a)
+  if a < 1 then return gamma1(a + 1) * (1 - math.random()) ^ (1 / a) end
+  local d = a - 1 / 3
+  local c = 1 / math.sqrt(9 * d)
+  while true do
+    local x = math.sqrt(-2 * math.log(1 - math.random())) * math.cos(2 * math.pi * math.random())
+    local v = (1 + c * x) ^ 3
+    if v > 0 and math.log(1 - math.random()) < 0.5 * x * x + d - d * v + d * math.log(v) then return d * v end
+  end
+end
+M.gamma1 = gamma1
+
+--- simulate(n_pairs, horizon_days, mu, w = {[code] = weight}, p, b1, b2, seed, items_per_user = 1,
+--- kappa = nil) -> event table; pair q is user ceil(q / items_per_user), item (q − 1) %
+--- items_per_user + 1. With kappa, each pair's buy intensity is multiplied by its own frailty
+--- Z ~ Gamma(kappa, rate kappa) (mean 1, variance 1/kappa); the frailties are returned second.
+function M.simulate(n_pairs, horizon, mu, w, p, b1, b2, seed, ipu, kappa)
   ipu = ipu or 1
   math.randomseed(seed)
-  local g = function(a) return p * b1 * math.exp(-b1 * a) + (1 - p) * b2 * math.exp(-b2 * a) end
-  local rows = {}
+  local g0 = function(a) return p * b1 * math.exp(-b1 * a) + (1 - p) * b2 * math.exp(-b2 * a) end
+  local rows, zs = {}, {}
   for pair = 1, n_pairs do
+    local z = kappa and gamma1(kappa) / kappa or 1
+    zs[pair] = z
+    local mu_p, g = mu * z, function(a) return z * g0(a) end
     local ex = {}
     for _, spec in ipairs({ { 1, 0.05 }, { 3, 0.02 } }) do
       local t = -math.log(1 - math.random()) / spec[2]
@@ -24,7 +43,7 @@ function M.simulate(n_pairs, horizon, mu, w, p, b1, b2, seed, ipu)
     table.sort(ex, function(a, b) return a[1] < b[1] end)
     local hist, t, j = {}, 0, 1
     local function lam(at)
-      local s = mu
+      local s = mu_p
       for _, e in ipairs(hist) do if e[1] < at then s = s + w[e[2]] * g(at - e[1]) end end
       return s
     end
@@ -48,7 +67,7 @@ function M.simulate(n_pairs, horizon, mu, w, p, b1, b2, seed, ipu)
     c.user[r], c.item[r], c.event[r], c.time[r] = math.ceil(x[1] / ipu), (x[1] - 1) % ipu + 1, x[2], x[3]
   end
   return tide.data.from_columns{ user = T.fromtable(c.user, "i32"), item = T.fromtable(c.item, "i32"),
-                                 event = T.fromtable(c.event, "i32"), time = T.fromtable(c.time, "i64") }
+                                 event = T.fromtable(c.event, "i32"), time = T.fromtable(c.time, "i64") }, zs
 end
 
 return M

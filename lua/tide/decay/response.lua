@@ -63,9 +63,9 @@ function M.pairs(ev, opts)
            key_name = key, target_name = opts.target or "buy", perm = perm }
 end
 
-local function data(p, t0, t1, max_hist, delay)
+local function data(p, t0, t1, max_hist, delay, frailty)
   return { off = p.off, time = p.time, type = p.type, target = p.target, n_types = p.n_types,
-           t0 = t0, t1 = t1, max_hist = max_hist or 0, delay = delay or 0 }
+           t0 = t0, t1 = t1, max_hist = max_hist or 0, delay = delay or 0, frailty = frailty or false }
 end
 
 -- the fitted window in model time: opts.window = {t0, t1} in the log's time (default: all)

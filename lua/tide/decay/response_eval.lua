@@ -6,7 +6,8 @@
 --   none        count of past interactions with the key (no decay)
 --   gap         the return-gap law chosen by AIC (tide.decay.select) as the interest weight
 --   response    expected target actions in the horizon under the response kernel
---               (tide.decay.response: family, learned type weights), Fit:expected
+--               (tide.decay.response: family, learned type weights, optional gamma frailty per
+--               pair), Fit:expected
 --   popularity, sar   the top-n item candidates of tide.models.pop / sar (key = "item" only)
 local S = require("tide.metrics.sets")
 local M = {}
@@ -35,7 +36,8 @@ function M.candidates(method, train, opts)
   if method == "response" then
     local R = tide.decay.response
     local fam = opts.family or "exponential"
-    local base = { key = key, target = opts.target, max_hist = opts.max_hist, k = opts.k, delay = opts.delay }
+    local base = { key = key, target = opts.target, max_hist = opts.max_hist, k = opts.k, delay = opts.delay,
+                   frailty = opts.frailty }
     if fam == "auto" then
       local o = { families = opts.families or { "exponential", "hyperbolic", "weibull", "power" }, holdout = opts.horizon }
       for k, v in pairs(base) do o[k] = v end
@@ -67,6 +69,7 @@ end
 --- evaluate(ev, {methods = {"none", "gap", "response", "popularity", "sar"} (the last two only
 ---   for key = "item"), key = "item",
 ---   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
+---   frailty (true: the response kernel with a gamma frailty per pair, tide.decay.response.fit),
 ---   ks = {1, 2, 3, 5, 10, 20, 30}}) -> rows {method, detail, k, threshold, val_f1, f1,
 ---   precision, recall, seconds}, plus {t_valid, t_test, t_end} (epoch seconds)
 function M.evaluate(ev, opts)
@@ -77,7 +80,8 @@ function M.evaluate(ev, opts)
   local tv, tt = t_end - 2 * H * DAY, t_end - H * DAY
   if not (tv > ev.time:min():item()) then error("decay.response_eval: the log is shorter than two horizons", 2) end
   local o = { key = opts.key or "item", target = opts.target or "buy", horizon = H, family = opts.family,
-              k = opts.k, max_hist = opts.max_hist, families = opts.families, n = opts.n, delay = opts.delay }
+              k = opts.k, max_hist = opts.max_hist, families = opts.families, n = opts.n, delay = opts.delay,
+              frailty = opts.frailty }
   local lab = { key = o.key, target = o.target }
   local valid, test = S.labels(ev, tv, tt, lab), S.labels(ev, tt, t_end, lab)
   local rows = { t_valid = tv, t_test = tt, t_end = t_end }

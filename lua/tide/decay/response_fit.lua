@@ -13,7 +13,8 @@ return function(M, Fit, h)
 
   local function check_opts(opts, fn)
     local known = { key = 1, target = 1, unit = 1, family = 1, k = 1, window = 1, max_hist = 1, max_iter = 1,
-                    segment = 1, shrink = 1, se = 1, origin = 1, pairs = 1, fn = 1, delay = 1 }
+                    segment = 1, shrink = 1, se = 1, origin = 1, pairs = 1, fn = 1, delay = 1,
+                    frailty = 1 }
     for k in pairs(opts) do
       if not known[k] then error(("%s: unknown option '%s'"):format(fn, tostring(k)), 3) end
     end
@@ -21,18 +22,25 @@ return function(M, Fit, h)
     if not FAMILIES[fam] then
       error(("%s: family '%s' has a bounded support; use exponential, hyperbolic, power, weibull or mixture"):format(fn, fam), 3)
     end
+    if opts.frailty ~= nil and type(opts.frailty) ~= "boolean" then
+      error(("%s: frailty must be true or false, got %s"):format(fn, tostring(opts.frailty)), 3)
+    end
     return fam
   end
 
-  local function wrap(p, fam, k, par, se, ll, st, t0, t1, max_hist)
+  -- par = (μ, w, θ[, κ]): κ, the gamma frailty's shape, last when `frailty`
+  local function wrap(p, fam, k, par, se, ll, st, t0, t1, max_hist, frailty)
     local C = p.n_types
     local f = setmetatable({ family = fam, k = k, mu = par[1], se_mu = se[1], weights = {}, se_weights = {},
                              theta = {}, se_theta = {}, loglik = ll, status = st, converged = st == 0,
                              type_names = p.type_names, key = p.key_name, target = p.target_name,
-                             unit = p.unit, origin = p.origin, window = { t0, t1 }, max_hist = max_hist }, Fit)
+                             unit = p.unit, origin = p.origin, window = { t0, t1 }, max_hist = max_hist,
+                             frailty = frailty or false }, Fit)
     for c, name in ipairs(p.type_names) do f.weights[name], f.se_weights[name] = par[1 + c], se[1 + c] end
-    for i = 2 + C, #par do f.theta[#f.theta + 1], f.se_theta[#f.se_theta + 1] = par[i], se[i] end
-    f.n_params = nfree(fam, k, C)
+    local last = frailty and #par - 1 or #par
+    for i = 2 + C, last do f.theta[#f.theta + 1], f.se_theta[#f.se_theta + 1] = par[i], se[i] end
+    if frailty then f.kappa, f.se_kappa = par[#par], se[#par] end
+    f.n_params = nfree(fam, k, C) + (frailty and 1 or 0)
     f.aic = 2 * f.n_params - 2 * ll
     f.half_life = core().half_life(fam, k, f.theta):get(1)
     f.par = par
@@ -67,6 +75,11 @@ return function(M, Fit, h)
   ---   interaction of that type adds), theta, se_*, half_life (units), loglik, aic, converged,
   ---   delay; family "mixture" starts from the exponential fit spread fast/slow (best of four)
   ---   (with message when false), segments[value] = Fit shrunk toward the pooled fit.
+  ---   frailty = false: when true, each pair's intensity is multiplied by an unobserved
+  ---   Z_p ~ Gamma(kappa, kappa) (mean 1, variance 1/kappa), integrated out (gamma-frailty
+  ---   marginal likelihood, engine/decay_frailty.h); kappa is fitted jointly (f.kappa,
+  ---   f.se_kappa; large = homogeneous pairs) and Fit:expected scales each pair by its posterior
+  ---   mean frailty (kappa + N_p) / (kappa + Λ_p) from its history since the window start.
   function M.fit(ev, opts)
     opts = opts or {}
     local fn = opts.fn or "decay.response.fit"
@@ -80,9 +93,10 @@ return function(M, Fit, h)
     if not (type(delay) == "number" and delay >= 0 and delay < math.huge) then
       error(("%s: delay must be a number of units >= 0, got %s"):format(fn, tostring(opts.delay)), 2)
     end
-    local par, se, ll, st = core().response_fit(fam, k, h.data(p, t0, t1, mh, delay),
+    local fr = opts.frailty or false
+    local par, se, ll, st = core().response_fit(fam, k, h.data(p, t0, t1, mh, delay, fr),
       { max_iter = opts.max_iter, se = opts.se ~= false })
-    local f = wrap(p, fam, k, par, se, ll, st, t0, t1, mh)
+    local f = wrap(p, fam, k, par, se, ll, st, t0, t1, mh, fr)
     f.delay = delay
     if opts.segment then
       local col = ev[opts.segment]
@@ -104,10 +118,10 @@ return function(M, Fit, h)
       f.segments = {}
       for _, s in ipairs(seg) do
         local sd = subset(p, byseg[s])
-        sd.t0, sd.t1, sd.max_hist, sd.delay = t0, t1, mh, delay
+        sd.t0, sd.t1, sd.max_hist, sd.delay, sd.frailty = t0, t1, mh, delay, fr
         local sp, sse, sll, sst = core().response_fit(fam, k, sd, { prior = prior, prior_prec = opts.shrink or 1,
                                                                      init = par, se = opts.se ~= false })
-        f.segments[s] = wrap(p, fam, k, sp, sse, sll, sst, t0, t1, mh)
+        f.segments[s] = wrap(p, fam, k, sp, sse, sll, sst, t0, t1, mh, fr)
         f.segments[s].delay = delay
       end
     end
@@ -117,7 +131,8 @@ return function(M, Fit, h)
   --- Fit:kernel(ages) -> interest weights S(age) (the survival of one interaction's response);
   --- Fit:expected(ev, t, horizon) -> {user, key, score}: expected target actions of each
   --- (user, key) pair of ev in [t, t + horizon) (t in the log's time, horizon in the fit's
-  --- unit), from the interactions before t only.
+  --- unit), from the interactions before t only (with a frailty, times the pair's posterior
+  --- mean frailty from its target actions and compensator in [window start, t)).
   function Fit:kernel(ages)
     return core().eval(self.family, self.k, self.theta, ages)
   end
@@ -126,8 +141,10 @@ return function(M, Fit, h)
     local p = h.pairs(ev, { key = self.key, target = self.target, unit = self.unit, origin = self.origin,
                            need_target = false, fn = "decay.response.expected" })
     self:check_types(p)
-    local d = h.data(p, -math.huge, math.huge, self.max_hist, self.delay)
-    d.t0, d.t1 = 0, 1 -- unused by the C side for expectations; must be a valid window
+    -- t1 is unused by the C side for expectations; t0, the fit's window start, is where a
+    -- frailty's posterior starts counting each pair's actions and compensator
+    local t0 = self.window and self.window[1] or 0
+    local d = h.data(p, t0, t0 + 1, self.max_hist, self.delay, self.frailty)
     local s = core().response_expected(self.family, self.k, d, self:par_for(p), (t - self.origin) / self.unit, horizon)
     local first = p.off:narrow(1, 1, p.n_pairs) + 1
     return { user = p.user:index_select(1, first), key = p.key:index_select(1, first), score = s }
@@ -138,6 +155,7 @@ return function(M, Fit, h)
     local par = { self.mu }
     for c, name in ipairs(p.type_names) do par[1 + c] = self.weights[name] or 1e-12 end
     for _, v in ipairs(self.theta) do par[#par + 1] = v end
+    if self.frailty then par[#par + 1] = self.kappa end
     return par
   end
 
@@ -162,9 +180,15 @@ return function(M, Fit, h)
     local out = {}
     for _, fam in ipairs(fams) do
       local f = M.fit(ev, { pairs = p, key = opts.key, target = opts.target, unit = opts.unit, family = fam,
-                            k = opts.k, max_hist = opts.max_hist, se = false, delay = opts.delay,
+                            k = opts.k, max_hist = opts.max_hist, se = false, delay = opts.delay, frailty = opts.frailty,
                             window = { p.origin, p.origin + (t_end - ho) * p.unit } })
-      f.heldout = core().response_loglik(f.family, f.k, h.data(p, t_end - ho, t_end, f.max_hist, f.delay), f.par)
+      if f.frailty then -- predictive: each pair's frailty posterior carries over from its history
+        local t0 = f.window[1]
+        f.heldout = core().response_loglik(f.family, f.k, h.data(p, t0, t_end, f.max_hist, f.delay, true), f.par)
+          - core().response_loglik(f.family, f.k, h.data(p, t0, t_end - ho, f.max_hist, f.delay, true), f.par)
+      else
+        f.heldout = core().response_loglik(f.family, f.k, h.data(p, t_end - ho, t_end, f.max_hist, f.delay), f.par)
+      end
       out[#out + 1] = f
     end
     table.sort(out, function(a, b) return a.heldout > b.heldout end)

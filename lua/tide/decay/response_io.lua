@@ -13,12 +13,14 @@ return function(M, Fit, wrap)
     local se = { f.se_mu }
     for c, name in ipairs(f.type_names) do se[1 + c] = f.se_weights[name]; meta[pre .. "type." .. c] = name end
     for i, v in ipairs(f.se_theta) do se[1 + C + i] = v end
+    if f.frailty then se[#se + 1] = f.se_kappa end
     meta[pre .. "n_types"] = C
     io.put_numbers(meta, pre .. "par", f.par)
     io.put_numbers(meta, pre .. "se", se)
     io.put_numbers(meta, pre .. "window", f.window)
     meta[pre .. "loglik"], meta[pre .. "status"] = f.loglik, f.status
     for _, k in ipairs(NUMS) do meta[pre .. k] = f[k] end
+    meta[pre .. "frailty"] = f.frailty and 1 or 0
     for _, k in ipairs(STRS) do meta[pre .. k] = f[k] end
   end
 
@@ -31,7 +33,7 @@ return function(M, Fit, wrap)
     local w = io.get_numbers(meta, pre .. "window")
     local f = wrap(p, meta[pre .. "family"], meta[pre .. "k"], io.get_numbers(meta, pre .. "par"),
                    io.get_numbers(meta, pre .. "se"), meta[pre .. "loglik"], meta[pre .. "status"], w[1], w[2],
-                   meta[pre .. "max_hist"])
+                   meta[pre .. "max_hist"], meta[pre .. "frailty"] == 1)
     f.heldout, f.delay = meta[pre .. "heldout"], meta[pre .. "delay"] or 0
     return f
   end
