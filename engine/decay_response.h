@@ -47,6 +47,9 @@ typedef struct {
                             * vector then ends with κ (free: log κ), one past nparams */
 } tide_response_data;
 
+/* Checks offsets, times (finite, sorted within a pair), types and the window; TIDE_ERR + message. */
+int tide_response_check(const tide_response_data *d);
+
 /* Number of parameters: 1 (μ) + n_types (w) + family parameters (+ 1 for κ with a frailty). */
 int tide_response_nparams(tide_decay_family fam, int k, int n_types);
 
