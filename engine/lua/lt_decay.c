@@ -404,6 +404,18 @@ static int l_hawkes_simulate(lua_State *L)
     return 1;
 }
 
+/* returns ks, p_value, tau (table, in time order) of rescaled inter-event times against Exp(1);
+ * tau is pushed first because the KS statistic sorts it in place */
+static int push_ks(lua_State *L, double *tau, int64_t n)
+{
+    lt_push_doubles(L, tau, n);
+    double pv, D = tide_ks_exp1(n, tau, &pv);
+    lua_pushnumber(L, D);
+    lua_pushnumber(L, pv);
+    lua_pushvalue(L, -3);
+    return 3;
+}
+
 /* hawkes_gof(params, times, t0) -> ks, p_value, tau (table) */
 static int l_hawkes_gof(lua_State *L)
 {
@@ -413,14 +425,9 @@ static int l_hawkes_gof(lua_State *L)
     int64_t n;
     double *t = la_doubles(L, 2, fn, "times", &n, 1), t0 = luaL_optnumber(L, 3, 0);
     if (n < 1) lt_errorf(L, "%s: need at least one event", fn);
-    double *tau = la_scratch(L, (size_t)n * sizeof(double)), pv;
+    double *tau = la_scratch(L, (size_t)n * sizeof(double));
     tide_hawkes_rescale(&p, n, t, t0, tau);
-    lt_push_doubles(L, tau, n);
-    double D = tide_ks_exp1(n, tau, &pv);
-    lua_pushnumber(L, D);
-    lua_pushnumber(L, pv);
-    lua_pushvalue(L, -3);
-    return 3;
+    return push_ks(L, tau, n);
 }
 
 /* hawkes_gof_pooled(params, times, off, t0, t1) -> ks, p_value, tau (table): the pooled
@@ -438,14 +445,8 @@ static int l_hawkes_gof_pooled(lua_State *L)
             if (!(s.t[i] >= (i > s.off[q] ? s.t[i - 1] : s.t0[q])) || !(s.t[i] <= s.t1[q]))
                 lt_errorf(L, "%s: event %d at %g is unsorted or outside its window [%g, %g]", fn, (int)i + 1, s.t[i], s.t0[q], s.t1[q]);
     }
-    double *tau = la_scratch(L, (size_t)s.n * sizeof(double)), pv;
-    int64_t n = tide_hawkes_rescale_pooled(&p, s.S, s.off, s.t, s.t0, s.t1, tau);
-    lt_push_doubles(L, tau, n);
-    double D = tide_ks_exp1(n, tau, &pv);
-    lua_pushnumber(L, D);
-    lua_pushnumber(L, pv);
-    lua_pushvalue(L, -3);
-    return 3;
+    double *tau = la_scratch(L, (size_t)s.n * sizeof(double));
+    return push_ks(L, tau, tide_hawkes_rescale_pooled(&p, s.S, s.off, s.t, s.t0, s.t1, tau));
 }
 
 /* rows_topk(off i64 [U+1], key i32 [n], val f32 [n], k) -> off, key, val: each row's k largest */

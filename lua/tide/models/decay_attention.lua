@@ -128,15 +128,7 @@ function M:half_lives()
   return out
 end
 
---- attention(users) -> {[block] = f32 [B, heads, T, T]} weights (rows: queries)
-function M:attention(users)
-  local tide = require "tide"
-  users = require("tide.models.common").users(users)
-  self.net:eval()
-  return tide.no_grad(function()
-    local _, ws = self.net(seq.inputs(self, users, false), { weights = true })
-    return ws
-  end)
-end
+--- attention(users) -> {[block] = f32 [B, heads, T, T]} (tide.models.seq_common.attention)
+M.attention = seq.attention
 
 return M

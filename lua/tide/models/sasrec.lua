@@ -74,16 +74,7 @@ end
 
 function M:build() return Net(self.n_items, self) end
 
---- attention(users) -> {[block] = f32 [B, heads, T, T]} attention weights over each user's
---- last maxlen items (rows: query position, columns: key position; left-padded)
-function M:attention(users)
-  local tide = require "tide"
-  users = require("tide.models.common").users(users)
-  self.net:eval()
-  return tide.no_grad(function()
-    local _, ws = self.net(seq.inputs(self, users, false), { weights = true })
-    return ws
-  end)
-end
+--- attention(users) -> {[block] = f32 [B, heads, T, T]} (tide.models.seq_common.attention)
+M.attention = seq.attention
 
 return M

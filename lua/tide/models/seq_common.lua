@@ -236,4 +236,17 @@ function M.install(cls)
   return cls
 end
 
+--- attention(self, users) -> {[block] = f32 [B, heads, T, T]} attention weights over each
+--- user's last maxlen items (rows: query position, columns: key position; left-padded), for
+--- the models whose net returns them with {weights = true} (sasrec, decay_attention)
+function M.attention(self, users)
+  local td = tide()
+  users = require("tide.models.common").users(users)
+  self.net:eval()
+  return td.no_grad(function()
+    local _, ws = self.net(M.inputs(self, users, false), { weights = true })
+    return ws
+  end)
+end
+
 return M
