@@ -144,6 +144,7 @@ function tests.deterministic_for_a_seed_and_save_load_exact()
     local c = tide.models[kind].load(path)
     check.all_near(c:score(users), sa:totable(), 0, kind .. " reloaded scores")
     check.all_near(c:topk(users, 3), a:topk(users, 3):totable(), 0, kind .. " reloaded top-K")
+    check.all_near(tide.models.load(path):score(users), sa:totable(), 0, kind .. " via tide.models.load")
     check.errors(function() tide.models[kind == "mlp" and "sasrec" or "mlp"].load(path) end, "holds a '" .. kind)
     os.remove(path)
   end

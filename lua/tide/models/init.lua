@@ -20,10 +20,16 @@ setmetatable(M, {
     return mod
   end,
 })
---- tide.models.load(path) -> the fitted model m:save(path) wrote (pop, sar, profile, interest), scoring
---- bit-identically to the saved one; errors name the file (missing, corrupt, another kind).
+--- tide.models.load(path) -> the fitted model m:save(path) wrote (pop, sar, profile, interest, and
+--- the sequential sasrec, gru4rec, bert4rec, decay_attention, mlp), scoring bit-identically to
+--- the saved one; errors name the file (missing, corrupt, another kind).
 local KINDS = { pop = true, sar = true, profile = true, interest = true }
+local SEQ = { sasrec = true, gru4rec = true, bert4rec = true, decay_attention = true, mlp = true }
 rawset(M, "load", function(path)
+  if type(path) == "string" then -- sequential models keep their own file layout (seq_io)
+    local ok, _, meta = pcall(require("tide").core.checkpoint.load, path)
+    if ok and type(meta) == "table" and SEQ[meta.kind] then return require("tide.models.seq_io").load_any(path) end
+  end
   local tensors, meta = require("tide.models.io").load(path, "models.load", KINDS)
   return M[meta.kind].from_state(tensors, meta)
 end)
