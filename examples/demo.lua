@@ -69,11 +69,10 @@ for r, rep in ipairs(sim_ab.per_replicate) do
   d[r] = rep.churn_warning.retention.estimate - rep.random_20pct.retention.estimate
   dt[r] = rep.churn_warning.retention.truth - rep.random_20pct.retention.truth
 end
-local mean = function(v) local s = 0 for _, x in ipairs(v) do s = s + x end return s / #v end
-local md, mt = mean(d), mean(dt)
-local sd = 0
-for _, x in ipairs(d) do sd = sd + (x - md) ^ 2 end
-sd = math.sqrt(sd / (#d - 1))
+local mean_var = require("tide.abtest.util").mean_var
+local md, vd = mean_var(d)
+local mt = mean_var(dt)
+local sd = math.sqrt(vd)
 local q = tide.core.ab.t_ppf(0.975, #d - 1) -- t interval over replicates (paired: same populations)
 local lo, hi = md - q * sd / math.sqrt(#d), md + q * sd / math.sqrt(#d)
 S.R:section("11. Win-back strategies on the simulator")

@@ -79,7 +79,7 @@ function tests.cuped_unbiased_and_reduces_variance()
     vr = vr + r.variance_reduction / R
     check.truthy(r.lo < r.estimate and r.estimate < r.hi, "estimate inside its interval")
   end
-  local function mv(x) local m, v = 0, 0 for _, e in ipairs(x) do m = m + e / #x end for _, e in ipairs(x) do v = v + (e - m) ^ 2 / (#x - 1) end return m, v end
+  local mv = require("tide.abtest.util").mean_var -- mean and variance (n − 1)
   local m1, v1 = mv(est_adj)
   local _, v0 = mv(est_raw)
   check.truthy(math.abs(m1 - 0.25) < 3 * math.sqrt(v1 / R), ("CUPED mean %.4f vs 0.25"):format(m1))
