@@ -53,10 +53,10 @@ return function(S, act)
     if et[i] >= cut and ee[i] == 5 then bought[eu[i]] = bought[eu[i]] or {}; bought[eu[i]][ei[i]] = true end
   end
   local ya, yb = {}, {}
-  for _, id in ipairs(users) do
+  for i, id in ipairs(users) do
     local hit = 0
     for _, item in ipairs(lists[id]) do if bought[id] and bought[id][item] then hit = 1; break end end
-    if a[_] == "popularity" then ya[#ya + 1] = hit else yb[#yb + 1] = hit end
+    if a[i] == "popularity" then ya[#ya + 1] = hit else yb[#yb + 1] = hit end
   end
   local sum = function(v) local s = 0 for _, x in ipairs(v) do s = s + x end return s end
   local prop = tide.abtest.proportions(sum(ya), #ya, sum(yb), #yb)
