@@ -14,7 +14,7 @@
  * i32 or i64; `base` is subtracted from every id (0 for C callers, 1 for Lua's 1-based ids)
  * and ids out of range are a runtime error. Ownership as in tensor.h: NEW references, or NULL
  * with tide_error() set. Files: nn_linear.c, nn_embedding.c, nn_layernorm.c, nn_softmax.c,
- * nn_dropout.c, nn_attention.c, nn_gru.c, nn_lstm.c, nn_conv1d.c, nn_loss.c. */
+ * nn_dropout.c, nn_attention.c (+ _op.c), nn_gru.c, nn_lstm.c, nn_conv1d.c, nn_loss.c. */
 #ifndef TIDE_NN_H
 #define TIDE_NN_H
 
@@ -108,7 +108,15 @@ uint64_t tide_rng_reserve(tide_rng *rng, uint64_t n);
 /* ---- nn_attention.c: multi-head scaled dot-product attention (Vaswani et al. 2017) ----
  * q: [B,T,D] keys/values: [B,S,D], heads split inside (D = H * dh). Each of q, k, v is read
  * through a batch stride and a time stride (unit stride in the feature dim), so q, k and v
- * can be column blocks of one fused [B,T,3D] projection without copies. */
+ * can be column blocks of one fused [B,T,3D] projection without copies.
+ * Optional time-gap terms, computed per (i, j) inside the kernel from event times tq [B,T]
+ * (queries) and tk [B,S] (keys), with gap(i,j) = max(0, tq[b,i] - tk[b,j]):
+ *  - decay: logit(i,j) -= rate[h] f(gap), f = identity (TIDE_ATTN_DECAY_LINEAR: weights
+ *    ∝ e^{-λΔ}) or log1p (TIDE_ATTN_DECAY_LOG1P: weights ∝ (1+Δ)^{-λ}), rate [H];
+ *  - interval embeddings (TiSASRec, Li, Wang & McAuley, WSDM 2020): with the bucket
+ *    r = min(n_int - 1, floor(gap)), logit(i,j) += scale q_i·ik[r] and out_i += Σ_j w_ij iv[r],
+ *    ik, iv [n_int, D] contiguous (heads as column blocks, like q). */
+typedef enum { TIDE_ATTN_DECAY_NONE = 0, TIDE_ATTN_DECAY_LINEAR, TIDE_ATTN_DECAY_LOG1P } tide_attn_decay;
 typedef struct {
     int64_t B, T, S, D, H;
     int64_t q_bs, q_ts, k_bs, k_ts, v_bs, v_ts; /* strides in elements */
@@ -119,18 +127,38 @@ typedef struct {
     uint64_t seed, counter;    /* Philox stream of the dropout mask: weight (b,h,i,j) is
                                 * half-word counter + ((b*H+h)*T+i)*S64 + j, S64 = S rounded
                                 * up to 64 (see tide_nnu_keep_mask) */
+    const float *tq, *tk;      /* [B,T], [B,S] contiguous times; needed by the terms below */
+    tide_attn_decay decay;     /* NONE: no decay bias */
+    const float *rate;         /* [H] λ_h (any sign), with decay */
+    int64_t n_int;             /* number of interval buckets; 0 = no interval embeddings */
+    const float *ik, *iv;      /* [n_int, D] interval key / value embeddings */
 } tide_attn_desc;
-/* out: [B,T,D] contiguous  lse: [B,H,T] log-sum-exp of each row's scores (saved; INFINITY for
+/* Gradients of the backward, each ADDED into and laid out like its input; NULL = not wanted. */
+typedef struct {
+    float *dq, *dk, *dv;       /* strided like q, k, v */
+    float *drate;              /* [H] */
+    float *dik, *div;          /* [n_int, D] */
+} tide_attn_grads;
+/* Floats of scratch the forward (backward = 0) or backward needs for d. */
+int64_t tide_attention_scratch(const tide_attn_desc *d, int backward);
+/* out: [B,T,D] contiguous  lse: [B,H,T] log-sum-exp of each row's logits (saved; INFINITY for
  * a row with no visible key, whose weights and output are zero, never NaN)  probs: NULL or
- * [B,H,T,S] zero-filled, receives the weights  scratch: 2*T*(S+64) + S floats. The backward
- * recomputes the weights from the scores and lse instead of storing B*H*T*S floats. */
+ * [B,H,T,S] zero-filled, receives the weights. The backward recomputes the weights from the
+ * scores and lse instead of storing B*H*T*S floats. */
 void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, float *probs,
                             const float *q, const float *k, const float *v, float *scratch);
-/* dq, dk, dv: laid out like q, k, v (same strides), ADDED into; any may be NULL.
- * scratch: 3*T*(S+64) + S floats */
-void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, float *dv,
+void tide_attention_backward(const tide_attn_desc *d, const tide_attn_grads *g,
                              const float *dout, const float *lse, const float *q,
                              const float *k, const float *v, float *scratch);
+/* Optional time-gap terms of the wrappers (nn_attention_op.c). times [B,T] f32 (finite);
+ * key_times [B,S] or NULL (= times, self-attention); rate [H] with decay != NONE;
+ * ik and iv [n, D] together or both NULL; rate, ik and iv are differentiable. */
+typedef struct {
+    tide_tensor *times, *key_times;
+    tide_attn_decay decay;
+    tide_tensor *rate;
+    tide_tensor *ik, *iv;
+} tide_attn_time;
 /* q [B,T,D], k/v [B,S,D]; key_mask NULL or [B,S]; weights (optional out) receives the
  * attention weights [B,H,T,S] (a non-differentiable new reference). */
 tide_tensor *tide_nn_attention(tide_tensor *q, tide_tensor *k, tide_tensor *v, int heads,
@@ -140,6 +168,14 @@ tide_tensor *tide_nn_attention(tide_tensor *q, tide_tensor *k, tide_tensor *v, i
 tide_tensor *tide_nn_attention_qkv(tide_tensor *qkv, int heads, int causal,
                                    const tide_tensor *key_mask, double dropout_p, tide_rng *rng,
                                    tide_tensor **weights);
+/* The same with time-gap terms (tm NULL: none). For the qkv form tm->key_times must be NULL. */
+tide_tensor *tide_nn_attention_time(tide_tensor *q, tide_tensor *k, tide_tensor *v, int heads,
+                                    int causal, const tide_tensor *key_mask,
+                                    const tide_attn_time *tm, double dropout_p, tide_rng *rng,
+                                    tide_tensor **weights);
+tide_tensor *tide_nn_attention_qkv_time(tide_tensor *qkv, int heads, int causal,
+                                        const tide_tensor *key_mask, const tide_attn_time *tm,
+                                        double dropout_p, tide_rng *rng, tide_tensor **weights);
 
 /* ---- nn_gru.c / nn_lstm.c: recurrent layers over padded batches ----
  * x [B,T,I]; PyTorch weight layout: GRU gates (r,z,n) w_ih [3H,I], w_hh [3H,H], biases [3H];

@@ -6,7 +6,13 @@
  * saves the log-sum-exp of each row and recomputes the weights tile by tile (as
  * FlashAttention, Dao et al. 2022), which costs one sgemm but saves writing and re-reading
  * B*H*T*S floats. Heads are column blocks of the [B,T,D] inputs, so nothing is transposed or
- * copied to split them. */
+ * copied to split them.
+ * Time-gap terms (see nn.h) are computed from the event times inside the same tiles: per batch
+ * row, one [T,S] table of f(gap) (shared by all heads, forward and backward) and one of
+ * interval buckets; the interval embeddings enter as two small sgemms per tile against the
+ * [n_int, dh] tables (q·ik[r] for every bucket, then gathered; bucketed weights times iv), so
+ * TiSASRec's [B,T,T,D] key/value interval tensors are never formed. The autograd wrappers
+ * live in nn_attention_op.c. */
 #include <stdlib.h>
 
 #include "nn_internal.h"
@@ -14,6 +20,12 @@
 /* Query rows per block. Smaller blocks skip more of a causal upper triangle (the mean fraction
  * of keys computed is (1 + R/T)/2) but make smaller sgemms. */
 enum { ROWS = 32 };
+
+static inline int64_t block_rows(const tide_attn_desc *d)
+{
+    int64_t R = d->causal ? ROWS : d->T;
+    return R > d->T ? d->T : R;
+}
 
 /* Keys visible to query i: j < limit(i) and key_mask[j]. */
 static inline int64_t visible_limit(const tide_attn_desc *d, int64_t i)
@@ -59,6 +71,106 @@ static void scores(const tide_attn_desc *d, float *A, const float *qh, const flo
             d->S);
 }
 
+/* log(1 + x) for 0 <= x < 1e30: Cephes' logf polynomial on 1 + x (rel. error ~1e-7), branch
+ * free so the table loop vectorises (glibc's log1pf does not), with Goldberg's correction
+ * log(u) * x / (u - 1) for the rounding of u = 1 + x, which keeps small gaps accurate. */
+static inline float gap_log1pf(float x)
+{
+    float u = 1.0f + x;
+    int32_t bits;
+    memcpy(&bits, &u, sizeof bits);
+    int32_t e = ((bits >> 23) & 0xff) - 126; /* u = m 2^e, m in [0.5, 1) */
+    bits = (bits & 0x007fffff) | 0x3f000000;
+    float m;
+    memcpy(&m, &bits, sizeof m);
+    int lo = m < 0.707106781186547524f;
+    e -= lo;
+    m = lo ? m + m - 1.0f : m - 1.0f;
+    float z = m * m, y = 7.0376836292e-2f;
+    y = y * m - 1.1514610310e-1f;
+    y = y * m + 1.1676998740e-1f;
+    y = y * m - 1.2420140846e-1f;
+    y = y * m + 1.4249322787e-1f;
+    y = y * m - 1.6668057665e-1f;
+    y = y * m + 2.0000714765e-1f;
+    y = y * m - 2.4999993993e-1f;
+    y = y * m + 3.3333331174e-1f;
+    y = y * m * z;
+    float fe = (float)e;
+    float lg = m + (y - 2.12194440e-4f * fe - 0.5f * z) + 0.693359375f * fe;
+    float du = u - 1.0f;
+    return du == 0.0f ? x : lg * (x / du);
+}
+
+/* Gaps of batch row b's visible pairs: F[i*S+j] = f(gap) when d->decay, Rb[i*S+j] = the
+ * interval bucket (as a float, exact below 2^24) when d->n_int; 0 past each row's visible
+ * keys, so tile loops may run to the block's widest row. */
+NN_VECTOR static void gap_tables(const tide_attn_desc *d, int64_t b, float *F, float *Rb)
+{
+    int64_t T = d->T, S = d->S;
+    const float *tk = d->tk + b * S;
+    float top = (float)(d->n_int - 1);
+    int lg = d->decay == TIDE_ATTN_DECAY_LOG1P;
+    for (int64_t i = 0; i < T; i++) {
+        float ti = d->tq[b * T + i];
+        int64_t lim = visible_limit(d, i);
+        if (F) {
+            float *restrict f = F + i * S;
+            for (int64_t j = 0; j < lim; j++) {
+                float g = ti - tk[j];
+                g = g > 0.0f ? g : 0.0f;
+                g = g < 1e30f ? g : 1e30f;
+                f[j] = lg ? gap_log1pf(g) : g;
+            }
+            for (int64_t j = lim; j < S; j++) f[j] = 0.0f;
+        }
+        if (Rb) {
+            float *restrict r = Rb + i * S;
+            for (int64_t j = 0; j < lim; j++) {
+                float g = floorf(ti - tk[j]);
+                g = g > 0.0f ? g : 0.0f;
+                r[j] = g < top ? g : top;
+            }
+            for (int64_t j = lim; j < S; j++) r[j] = 0.0f;
+        }
+    }
+}
+
+/* W[i, c] = sum of P[i, j] over keys j < kmax in bucket c, for n rows (Rb: the rows' buckets). */
+static void bucket_sum(const float *P, const float *Rb, float *W, int64_t n, int64_t kmax,
+                       int64_t S, int64_t K1)
+{
+    memset(W, 0, (size_t)(n * K1) * sizeof *W);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < kmax; j++) W[i * K1 + (int64_t)Rb[i * S + j]] += P[i * S + j];
+}
+
+/* Adds head h's gap terms to the logits A of rows [i0, i0 + n), keys < kmax: -rate F, and
+ * scale q_i·ik[r] as one sgemm against every bucket (into W [n, n_int]) then gathered. */
+static void add_gap_terms(const tide_attn_desc *d, float *A, const float *F, const float *Rb,
+                          float *W, const float *qh, int64_t h, int64_t i0, int64_t n,
+                          int64_t kmax, int64_t dh)
+{
+    int64_t S = d->S, K1 = d->n_int;
+    if (F) {
+        float lam = d->rate[h];
+        for (int64_t i = 0; i < n; i++) {
+            float *restrict a = A + i * S;
+            const float *restrict f = F + (i0 + i) * S;
+            for (int64_t j = 0; j < kmax; j++) a[j] -= lam * f[j];
+        }
+    }
+    if (Rb) {
+        nn_gemm(0, 1, n, K1, dh, d->scale, qh + i0 * d->q_ts, d->q_ts, d->ik + h * dh, d->D,
+                0.0f, W, K1);
+        for (int64_t i = 0; i < n; i++) {
+            const float *r = Rb + (i0 + i) * S, *w = W + i * K1;
+            float *a = A + i * S;
+            for (int64_t j = 0; j < kmax; j++) a[j] += w[(int64_t)r[j]];
+        }
+    }
+}
+
 /* Softmax of one row in place over its visible keys; returns the log-sum-exp (INFINITY when
  * no key is visible: the row becomes zeros). Entries in [lim, kmax) become 0. */
 NN_VECTOR static float softmax_row(float *restrict row, const float *restrict kw, int64_t lim, int64_t kmax)
@@ -96,18 +208,37 @@ NN_VECTOR static void weights_row(float *restrict row, const float *restrict kw,
     for (int64_t j = lim; j < kmax; j++) row[j] = 0.0f;
 }
 
+int64_t tide_attention_scratch(const tide_attn_desc *d, int backward)
+{
+    int64_t R = block_rows(d), S = d->S;
+    int64_t n = (backward ? 2 : 1) * R * S + R * padded_row(S) + S + 1;
+    if (d->decay != TIDE_ATTN_DECAY_NONE) n += d->T * S;
+    if (d->n_int > 0) n += d->T * S + R * d->n_int;
+    return n;
+}
+
+/* Carves the gap tables out of scratch (NULL when the term is off). */
+static float *gap_scratch(const tide_attn_desc *d, float *p, float **F, float **Rb, float **W)
+{
+    *F = *Rb = *W = NULL;
+    if (d->decay != TIDE_ATTN_DECAY_NONE) *F = p, p += d->T * d->S;
+    if (d->n_int > 0) *Rb = p, p += d->T * d->S, *W = p, p += block_rows(d) * d->n_int;
+    return p;
+}
+
 /* out: [B,T,D] contiguous  lse: [B,H,T] (saved for the backward)  probs: [B,H,T,S] or NULL
  * (filled with the weights when given; used for explanations, not by the backward)
- * q: [B,T,D]  k, v: [B,S,D] (strided)  scratch: 2*T*(S+64) + S floats */
+ * q: [B,T,D]  k, v: [B,S,D] (strided)  scratch: tide_attention_scratch(d, 0) floats */
 void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, float *probs,
                             const float *q, const float *k, const float *v, float *scratch)
 {
-    int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H;
-    int64_t R = d->causal ? ROWS : T;
-    if (R > T) R = T;
-    float *A = scratch, *keep = A + R * S, *kw = keep + R * padded_row(S);
+    int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H, K1 = d->n_int;
+    int64_t R = block_rows(d);
+    float *A = scratch, *keep = A + R * S, *kw = keep + R * padded_row(S), *F, *Rb, *W;
+    gap_scratch(d, kw + S, &F, &Rb, &W);
     for (int64_t b = 0; b < B; b++) {
         key_weights(d, b, kw);
+        if (F || Rb) gap_tables(d, b, F, Rb);
         for (int64_t h = 0; h < H; h++) {
             const float *qh = q + b * d->q_bs + h * dh, *kh = k + b * d->k_bs + h * dh;
             const float *vh = v + b * d->v_bs + h * dh;
@@ -122,6 +253,7 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, flo
                     continue;
                 }
                 scores(d, A, qh, kh, i0, i1, kmax, dh);
+                if (F || Rb) add_gap_terms(d, A, F, Rb, W, qh, h, i0, i1 - i0, kmax, dh);
                 for (int64_t i = i0; i < i1; i++) {
                     float *row = A + (i - i0) * S;
                     lh[i] = softmax_row(row, kw, visible_limit(d, i), kmax);
@@ -129,265 +261,89 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, flo
                 }
                 if (d->dropout_p > 0.0f) drop_rows(d, A, keep, b, h, i0, i1 - i0, kmax, A);
                 nn_gemm(0, 0, i1 - i0, dh, kmax, 1.0f, A, S, vh, d->v_ts, 0.0f, oh + i0 * D, D);
+                if (Rb) { /* out_i += Σ_c (weights in bucket c) iv[c] */
+                    bucket_sum(A, Rb + i0 * S, W, i1 - i0, kmax, S, K1);
+                    nn_gemm(0, 0, i1 - i0, dh, K1, 1.0f, W, K1, d->iv + h * dh, D, 1.0f, oh + i0 * D, D);
+                }
             }
         }
     }
 }
 
-/* dq, dk, dv: strided like q, k, v, ADDED into (NULL = not wanted)
- * dout: [B,T,D] contiguous  lse: [B,H,T] from the forward  scratch: 3*T*(S+64) + S floats.
+/* dout: [B,T,D] contiguous  lse: [B,H,T] from the forward  scratch: tide_attention_scratch(d, 1).
  * With O = (P∘M) V:  dV = (P∘M)^T dO,  dP = (dO V^T)∘M,  dS = P∘(dP - rowsum(P∘dP)),
- * dQ = scale dS K,  dK = scale dS^T Q; P is recomputed from the scores and lse. */
-void tide_attention_backward(const tide_attn_desc *d, float *dq, float *dk, float *dv,
+ * dQ = scale dS K,  dK = scale dS^T Q; P is recomputed from the scores and lse. The gap terms
+ * add dλ_h = -Σ f(gap) dS, d iv[c] = Σ_{r=c} (P∘M)^T dO, dP += dO·iv[r], and through the
+ * bucketed dS (Sb): dQ += scale Sb ik, d ik = scale Sb^T Q. */
+void tide_attention_backward(const tide_attn_desc *d, const tide_attn_grads *g,
                              const float *dout, const float *lse, const float *q,
                              const float *k, const float *v, float *scratch)
 {
-    int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H;
-    int64_t R = d->causal ? ROWS : T;
-    if (R > T) R = T;
+    int64_t B = d->B, T = d->T, S = d->S, D = d->D, H = d->H, dh = D / H, K1 = d->n_int;
+    int64_t R = block_rows(d);
     float *P = scratch, *G = P + R * S, *keep = G + R * S, *kw = keep + R * padded_row(S);
+    float *F, *Rb, *W;
+    gap_scratch(d, kw + S, &F, &Rb, &W);
+    float *dq = g->dq, *dk = g->dk, *dv = g->dv;
+    float *drate = F ? g->drate : NULL, *dik = Rb ? g->dik : NULL, *div = Rb ? g->div : NULL;
     int drop = d->dropout_p > 0.0f;
     for (int64_t b = 0; b < B; b++) {
         key_weights(d, b, kw);
+        if (F || Rb) gap_tables(d, b, F, Rb);
         for (int64_t h = 0; h < H; h++) {
             const float *qh = q + b * d->q_bs + h * dh, *kh = k + b * d->k_bs + h * dh;
             const float *vh = v + b * d->v_bs + h * dh;
             const float *dO = dout + b * T * D + h * dh, *lh = lse + (b * H + h) * T;
+            double dlam = 0.0;
             for (int64_t i0 = 0; i0 < T; i0 += R) {
                 int64_t n = (i0 + R < T ? i0 + R : T) - i0, kmax = visible_limit(d, i0 + n - 1);
                 if (kmax == 0) continue;
                 scores(d, P, qh, kh, i0, i0 + n, kmax, dh);
+                if (F || Rb) add_gap_terms(d, P, F, Rb, W, qh, h, i0, n, kmax, dh);
                 for (int64_t i = 0; i < n; i++)
                     weights_row(P + i * S, kw, visible_limit(d, i0 + i), kmax, lh[i0 + i]);
                 int64_t kw64 = (kmax + 63) & ~(int64_t)63; /* keep row stride */
                 if (drop) drop_rows(d, P, keep, b, h, i0, n, kmax, G); /* G = P∘M, keep = M */
-                if (dv) {
-                    const float *Pv = drop ? G : P;
-                    nn_gemm(1, 0, kmax, dh, n, 1.0f, Pv, S, dO + i0 * D, D, 1.0f, dv + b * d->v_bs + h * dh, d->v_ts);
+                const float *Pv = drop ? G : P;
+                if (dv) nn_gemm(1, 0, kmax, dh, n, 1.0f, Pv, S, dO + i0 * D, D, 1.0f, dv + b * d->v_bs + h * dh, d->v_ts);
+                if (div) {
+                    bucket_sum(Pv, Rb + i0 * S, W, n, kmax, S, K1);
+                    nn_gemm(1, 0, K1, dh, n, 1.0f, W, K1, dO + i0 * D, D, 1.0f, div + h * dh, D);
                 }
-                if (!dq && !dk) continue;
+                if (!dq && !dk && !drate && !dik) continue;
                 nn_gemm(0, 1, n, kmax, dh, 1.0f, dO + i0 * D, D, vh, d->v_ts, 0.0f, G, S);
+                if (Rb) { /* dP_ij += dO_i · iv[r_ij], one sgemm against every bucket */
+                    nn_gemm(0, 1, n, K1, dh, 1.0f, dO + i0 * D, D, d->iv + h * dh, D, 0.0f, W, K1);
+                    for (int64_t i = 0; i < n; i++) {
+                        const float *r = Rb + (i0 + i) * S, *w = W + i * K1;
+                        for (int64_t j = 0; j < kmax; j++) G[i * S + j] += w[(int64_t)r[j]];
+                    }
+                }
                 for (int64_t i = 0; i < n; i++) {
-                    float *restrict g = G + i * S;
+                    float *restrict gr = G + i * S;
                     const float *restrict p = P + i * S;
                     if (drop)
-                        for (int64_t j = 0; j < kmax; j++) g[j] *= keep[i * kw64 + j];
+                        for (int64_t j = 0; j < kmax; j++) gr[j] *= keep[i * kw64 + j];
                     float dot = 0.0f;
-                    for (int64_t j = 0; j < kmax; j++) dot += p[j] * g[j];
-                    for (int64_t j = 0; j < kmax; j++) g[j] = p[j] * (g[j] - dot);
+                    for (int64_t j = 0; j < kmax; j++) dot += p[j] * gr[j];
+                    for (int64_t j = 0; j < kmax; j++) gr[j] = p[j] * (gr[j] - dot);
                 }
                 if (dq) nn_gemm(0, 0, n, dh, kmax, d->scale, G, S, kh, d->k_ts, 1.0f, dq + b * d->q_bs + h * dh + i0 * d->q_ts, d->q_ts);
                 if (dk) nn_gemm(1, 0, kmax, dh, n, d->scale, G, S, qh + i0 * d->q_ts, d->q_ts, 1.0f, dk + b * d->k_bs + h * dh, d->k_ts);
+                if (drate)
+                    for (int64_t i = 0; i < n; i++) {
+                        const float *f = F + (i0 + i) * S, *gr = G + i * S;
+                        float s = 0.0f;
+                        for (int64_t j = 0; j < kmax; j++) s += f[j] * gr[j];
+                        dlam += s;
+                    }
+                if (Rb && (dq || dik)) {
+                    bucket_sum(G, Rb + i0 * S, W, n, kmax, S, K1);
+                    if (dq) nn_gemm(0, 0, n, dh, K1, d->scale, W, K1, d->ik + h * dh, D, 1.0f, dq + b * d->q_bs + h * dh + i0 * d->q_ts, d->q_ts);
+                    if (dik) nn_gemm(1, 0, K1, dh, n, d->scale, W, K1, qh + i0 * d->q_ts, d->q_ts, 1.0f, dik + h * dh, D);
+                }
             }
+            if (drate) drate[h] -= (float)dlam;
         }
     }
-}
-
-/* ---- differentiable wrappers ---- */
-
-/* node->ctx: this struct followed by the key mask bytes */
-typedef struct {
-    tide_attn_desc d;
-    int packed; /* 1: one input qkv [B,T,3D]; 0: inputs q, k, v */
-} attn_ctx;
-
-static int attention_backward(tide_node *node, const tide_tensor *grad_out)
-{
-    attn_ctx *c = node->ctx;
-    tide_attn_desc d = c->d;
-    d.key_mask = node->ints[0] ? (const uint8_t *)(c + 1) : NULL;
-    tide_tensor *lse = node->saved[0];
-    tide_tensor *g = tide_nnu_grad(grad_out);
-    float *scratch = malloc((size_t)(3 * d.T * (d.S + 64) + d.S + 1) * sizeof(float));
-    int rc = TIDE_ERR;
-    if (!g || !scratch) {
-        if (g) tide_errorf("attention backward: out of memory");
-        goto done;
-    }
-    if (c->packed) {
-        tide_tensor *qkv = node->saved[1];
-        tide_tensor *dqkv = tide_nnu_zeros_like(qkv);
-        if (!dqkv) goto done;
-        float *base = tide_f32(qkv), *dbase = tide_f32(dqkv);
-        tide_attention_backward(&d, dbase, dbase + d.D, dbase + 2 * d.D, tide_f32(g),
-                                tide_f32(lse), base, base + d.D, base + 2 * d.D, scratch);
-        rc = tide_nnu_accum(node->inputs[0], dqkv);
-    } else {
-        tide_tensor *grads[3] = {NULL, NULL, NULL};
-        for (int i = 0; i < 3; i++)
-            if (tide_needs_grad(node->inputs[i])) {
-                grads[i] = tide_nnu_zeros_like(node->saved[1 + i]);
-                if (!grads[i]) goto fail3;
-            }
-        tide_attention_backward(&d, grads[0] ? tide_f32(grads[0]) : NULL,
-                                grads[1] ? tide_f32(grads[1]) : NULL,
-                                grads[2] ? tide_f32(grads[2]) : NULL, tide_f32(g),
-                                tide_f32(lse), tide_f32(node->saved[1]),
-                                tide_f32(node->saved[2]), tide_f32(node->saved[3]), scratch);
-        rc = TIDE_OK;
-        for (int i = 0; i < 3; i++)
-            if (grads[i]) rc |= tide_nnu_accum(node->inputs[i], grads[i]), grads[i] = NULL;
-    fail3:
-        for (int i = 0; i < 3; i++) tide_tensor_release(grads[i]);
-    }
-done:
-    free(scratch);
-    tide_tensor_release(g);
-    return rc ? TIDE_ERR : TIDE_OK;
-}
-
-/* Runs the forward on contiguous q/k/v views described by d; records the node. `ins` are the
- * caller's tensors (autograd inputs), `keep` the contiguous tensors to save. */
-static tide_tensor *attention_run(tide_attn_desc *d, const float *q, const float *k,
-                                  const float *v, uint8_t *mask, int packed, int nin,
-                                  tide_tensor *const *ins, tide_tensor *const *keep,
-                                  tide_tensor **weights)
-{
-    int64_t oshape[3] = {d->B, d->T, d->D}, pshape[4] = {d->B, d->H, d->T, d->S};
-    int64_t lshape[3] = {d->B, d->H, d->T};
-    tide_tensor *out = tide_tensor_empty(TIDE_F32, 3, oshape);
-    tide_tensor *lse = tide_tensor_empty(TIDE_F32, 3, lshape);
-    tide_tensor *probs = weights ? tide_tensor_new(TIDE_F32, 4, pshape) : NULL;
-    float *scratch = malloc((size_t)(2 * d->T * (d->S + 64) + d->S + 1) * sizeof(float));
-    if (!out || !lse || (weights && !probs) || !scratch) {
-        if (out && lse && (!weights || probs)) tide_errorf("attention: out of memory");
-        goto fail;
-    }
-    d->key_mask = mask;
-    tide_attention_forward(d, tide_f32(out), tide_f32(lse), probs ? tide_f32(probs) : NULL, q, k,
-                           v, scratch);
-    tide_node *node;
-    out = tide_nnu_wrap(out, "attention", attention_backward, nin, ins, &node);
-    if (!out) goto fail;
-    if (node) {
-        size_t mbytes = mask ? (size_t)(d->B * d->S) : 0;
-        attn_ctx *c = malloc(sizeof *c + mbytes);
-        if (!c) {
-            tide_errorf("attention: out of memory");
-            goto fail;
-        }
-        c->d = *d;
-        c->d.key_mask = NULL;
-        c->packed = packed;
-        if (mask) memcpy(c + 1, mask, mbytes);
-        node->ctx = c;
-        node->ints[0] = mask != NULL;
-        tide_ag_save(node, lse);
-        for (int i = 0; i < (packed ? 1 : 3); i++) tide_ag_save(node, keep[i]);
-    }
-    free(scratch);
-    free(mask);
-    tide_tensor_release(lse);
-    if (weights) *weights = probs;
-    return out;
-fail:
-    tide_tensor_release(out);
-    tide_tensor_release(lse);
-    tide_tensor_release(probs);
-    free(scratch);
-    free(mask);
-    return NULL;
-}
-
-static int check_common(const char *op, int64_t D, int heads, double p)
-{
-    if (heads < 1 || D % heads != 0)
-        return tide_errorf("%s: model dim %lld is not divisible by heads = %d", op, (long long)D,
-                           heads);
-    if (!(p >= 0.0 && p < 1.0)) return tide_errorf("%s: dropout must be in [0, 1), got %g", op, p);
-    return TIDE_OK;
-}
-
-static void init_desc(tide_attn_desc *d, int64_t B, int64_t T, int64_t S, int64_t D, int heads,
-                      int causal, double p, tide_rng *rng)
-{
-    memset(d, 0, sizeof *d);
-    d->B = B, d->T = T, d->S = S, d->D = D, d->H = heads;
-    d->causal = causal;
-    d->scale = (float)(1.0 / sqrt((double)(D / heads)));
-    d->dropout_p = (float)p;
-    if (p > 0.0) {
-        if (!rng) rng = tide_rng_default();
-        d->seed = rng->seed;
-        d->counter = 2 * tide_rng_reserve(rng, (uint64_t)(B * heads * T * padded_row(S)) / 2);
-    }
-}
-
-tide_tensor *tide_nn_attention(tide_tensor *q, tide_tensor *k, tide_tensor *v, int heads,
-                               int causal, const tide_tensor *key_mask, double dropout_p,
-                               tide_rng *rng, tide_tensor **weights)
-{
-    const char *op = "attention";
-    if (weights) *weights = NULL;
-    if (tide_nnu_check_f32(q, op, "q") || tide_nnu_check_f32(k, op, "k") ||
-        tide_nnu_check_f32(v, op, "v"))
-        return NULL;
-    char s1[96], s2[96], s3[96];
-    if (q->ndim != 3 || k->ndim != 3 || !tide_same_shape(k, v) || q->shape[0] != k->shape[0] ||
-        q->shape[2] != k->shape[2]) {
-        tide_errorf("%s: want q [B,T,D], k and v [B,S,D]; got q %s, k %s, v %s", op,
-                    tide_shape_str(q, s1, sizeof s1), tide_shape_str(k, s2, sizeof s2),
-                    tide_shape_str(v, s3, sizeof s3));
-        return NULL;
-    }
-    int64_t B = q->shape[0], T = q->shape[1], S = k->shape[1], D = q->shape[2];
-    if (check_common(op, D, heads, dropout_p)) return NULL;
-    if (causal && S < T) {
-        tide_errorf("%s: causal attention needs at least as many keys (%lld) as queries (%lld)",
-                    op, (long long)S, (long long)T);
-        return NULL;
-    }
-    int err;
-    uint8_t *mask = tide_nnu_mask(key_mask, B, S, op, &err);
-    if (err) return NULL;
-    tide_tensor *qc = tide_tensor_contiguous(q), *kc = tide_tensor_contiguous(k);
-    tide_tensor *vc = tide_tensor_contiguous(v);
-    tide_tensor *out = NULL;
-    if (qc && kc && vc) {
-        tide_attn_desc d;
-        init_desc(&d, B, T, S, D, heads, causal, dropout_p, rng);
-        d.q_bs = T * D, d.q_ts = D, d.k_bs = d.v_bs = S * D, d.k_ts = d.v_ts = D;
-        tide_tensor *ins[3] = {q, k, v}, *keep[3] = {qc, kc, vc};
-        out = attention_run(&d, tide_f32(qc), tide_f32(kc), tide_f32(vc), mask, 0, 3, ins, keep,
-                            weights);
-    } else {
-        free(mask);
-    }
-    tide_tensor_release(qc);
-    tide_tensor_release(kc);
-    tide_tensor_release(vc);
-    return out;
-}
-
-tide_tensor *tide_nn_attention_qkv(tide_tensor *qkv, int heads, int causal,
-                                   const tide_tensor *key_mask, double dropout_p, tide_rng *rng,
-                                   tide_tensor **weights)
-{
-    const char *op = "attention";
-    if (weights) *weights = NULL;
-    if (tide_nnu_check_f32(qkv, op, "qkv")) return NULL;
-    if (qkv->ndim != 3 || qkv->shape[2] % 3 != 0) {
-        char s[96];
-        tide_errorf("%s: qkv must be [B,T,3D], got %s", op, tide_shape_str(qkv, s, sizeof s));
-        return NULL;
-    }
-    int64_t B = qkv->shape[0], T = qkv->shape[1], D = qkv->shape[2] / 3;
-    if (check_common(op, D, heads, dropout_p)) return NULL;
-    int err;
-    uint8_t *mask = tide_nnu_mask(key_mask, B, T, op, &err);
-    if (err) return NULL;
-    tide_tensor *c = tide_tensor_contiguous(qkv);
-    if (!c) {
-        free(mask);
-        return NULL;
-    }
-    tide_attn_desc d;
-    init_desc(&d, B, T, T, D, heads, causal, dropout_p, rng);
-    d.q_bs = d.k_bs = d.v_bs = T * 3 * D;
-    d.q_ts = d.k_ts = d.v_ts = 3 * D;
-    const float *base = tide_f32(c);
-    tide_tensor *out = attention_run(&d, base, base + D, base + 2 * D, mask, 1, 1, &qkv, &c,
-                                     weights);
-    tide_tensor_release(c);
-    return out;
 }

@@ -96,7 +96,8 @@ static void run_case_t(int causal, int use_mask, float dropout, int64_t H, int p
     float *g = nnc_zeros(packed ? nin : 3 * nin);
     float *dq = g, *dk = packed ? g + D : g + nin, *dv = packed ? g + 2 * D : g + 2 * nin;
     float *scratch = nnc_zeros(3 * T * (T + 64) + T);
-    tide_attention_backward(d, dq, dk, dv, R, a.lse, a.q, a.k, a.v, scratch);
+    tide_attn_grads ga = {dq, dk, dv, NULL, NULL, NULL};
+    tide_attention_backward(d, &ga, R, a.lse, a.q, a.k, a.v, scratch);
     if (packed) {
         assert_int_equal(nnc_fd("attn dqkv", at_fwd, &a, base, nin, g, no, R, 1e-3, 2e-2), 0);
     } else {
