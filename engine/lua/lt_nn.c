@@ -11,7 +11,11 @@
  *   dropout(x, p [, training=true])            default generator (tensor.manual_seed)
  *   attention(q, k, v, heads [, opts])         opts: causal, mask [B,S], dropout, weights
  *   attention_qkv(qkv, heads [, opts])         self-attention over a fused [B,T,3D] input
- *     (with opts.weights = true both return out, weights [B,H,T,S])
+ *     (with opts.weights = true both return out, weights [B,H,T,S]); time-gap terms, with
+ *     gap = max(0, t_query - t_key): opts.times [B,T] (and key_times [B,S] for attention()
+ *     when S != T or the key times differ), decay = "linear" | "log1p" with rate [H]
+ *     (logit -= rate_h f(gap)), and/or interval embeddings ik, iv [n, D] (TiSASRec: logit +=
+ *     scale q·ik[r], out += Σ w iv[r], r = min(n - 1, floor(gap))); rate, ik, iv get gradients
  *   gru(x, w_ih, w_hh [, b_ih, b_hh [, opts]])     opts: h0, mask [B,T], lengths [B], left
  *   lstm(x, w_ih, w_hh [, b_ih, b_hh [, opts]])    opts: h0, c0, mask, lengths, left
  *   lengths_mask(lengths, T [, left])
@@ -169,6 +173,25 @@ static int push_attention(lua_State *L, tide_tensor *out, tide_tensor *w, int wa
     return 2;
 }
 
+/* opts.times / key_times / decay / rate / ik / iv into tm; NULL when none is given */
+static const tide_attn_time *opt_time(lua_State *L, int idx, tide_attn_time *tm, const char *fn)
+{
+    tm->times = opt_tensor(L, idx, "times", fn), tm->key_times = opt_tensor(L, idx, "key_times", fn);
+    tm->rate = opt_tensor(L, idx, "rate", fn);
+    tm->ik = opt_tensor(L, idx, "ik", fn), tm->iv = opt_tensor(L, idx, "iv", fn);
+    tm->decay = TIDE_ATTN_DECAY_NONE;
+    get_opt(L, idx, "decay");
+    if (!lua_isnil(L, -1)) {
+        const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+        if (!strcmp(s, "linear")) tm->decay = TIDE_ATTN_DECAY_LINEAR;
+        else if (!strcmp(s, "log1p")) tm->decay = TIDE_ATTN_DECAY_LOG1P;
+        else lt_errorf(L, "%s: option 'decay' must be \"linear\" or \"log1p\"", fn);
+    }
+    lua_pop(L, 1);
+    int any = tm->times || tm->key_times || tm->rate || tm->ik || tm->iv || tm->decay;
+    return any ? tm : NULL;
+}
+
 static int l_attention(lua_State *L)
 {
     const char *fn = "nn.attention";
@@ -179,7 +202,9 @@ static int l_attention(lua_State *L)
     int causal = opt_bool(L, 5, "causal", 0, fn), want = opt_bool(L, 5, "weights", 0, fn);
     double p = lt_opt_number(L, 5, fn, "dropout", 0.0);
     tide_tensor *mask = opt_tensor(L, 5, "mask", fn), *w = NULL;
-    tide_tensor *out = tide_nn_attention(q, k, v, heads, causal, mask, p, NULL, want ? &w : NULL);
+    tide_attn_time tm;
+    const tide_attn_time *tp = opt_time(L, 5, &tm, fn);
+    tide_tensor *out = tide_nn_attention_time(q, k, v, heads, causal, mask, tp, p, NULL, want ? &w : NULL);
     return push_attention(L, out, w, want, fn);
 }
 
@@ -192,7 +217,9 @@ static int l_attention_qkv(lua_State *L)
     int causal = opt_bool(L, 3, "causal", 0, fn), want = opt_bool(L, 3, "weights", 0, fn);
     double p = lt_opt_number(L, 3, fn, "dropout", 0.0);
     tide_tensor *mask = opt_tensor(L, 3, "mask", fn), *w = NULL;
-    tide_tensor *out = tide_nn_attention_qkv(qkv, heads, causal, mask, p, NULL, want ? &w : NULL);
+    tide_attn_time tm;
+    const tide_attn_time *tp = opt_time(L, 3, &tm, fn);
+    tide_tensor *out = tide_nn_attention_qkv_time(qkv, heads, causal, mask, tp, p, NULL, want ? &w : NULL);
     return push_attention(L, out, w, want, fn);
 }
 

@@ -8,7 +8,10 @@
 -- geometrically over [1, 64] units, so some attend to recent events and some to old ones. Related: TiSASRec (Li et al., WSDM 2020) learns interval
 -- embeddings; a parametric decay per head is smaller and says how fast interest fades:
 --   m:half_lives() -> {[block] = {half-life per head}} in time_unit.
--- Attention is written with autograd ops ([B,H,T,T] logits), fine for maxlen <= ~200.
+-- Attention is the fused C kernel (core.nn.attention_qkv with times/decay/rate): the bias is
+-- computed per (query, key) inside its tiles, so training stores no [B,H,T,T] tensor and the
+-- memory is SASRec's. A padding query attends to nothing (its output is 0; real positions
+-- never see padding), and scoring runs the last block for the last query only.
 --   local m = tide.models.decay_attention{dim = 64, heads = 2, family = "exponential"}
 local nn = require "tide.nn"
 local seq = require "tide.models.seq_common"
@@ -44,44 +47,31 @@ function Net:init(n_items, o)
   self:add("ln", nn.LayerNorm(o.dim, { eps = 1e-8 }))
 end
 
--- additive mask [B,1,T,T]: 0 where query i may see key j (j <= i and j real, or j = i so a
--- padding query sees only itself, never a later event), else -1e9
-local function mask_add(items)
-  local T = require("tide").tensor
-  local B, L = items:shape()[1], items:shape()[2]
-  local r, c = T.arange(1, L + 1, 1):view({ 1, L, 1 }), T.arange(1, L + 1, 1):view({ 1, 1, L })
-  local ok = r:ge(c):cast("f32") * items:gt(0):cast("f32"):view({ B, 1, L })
-  ok = ok:maximum(r:eq(c):cast("f32"))
-  return ((ok - 1) * 1e9):view({ B, 1, L, L })
-end
+local DECAY = { exponential = "linear", power = "log1p" }
 
--- gap feature [B,1,T,T]: Δ = t_i − t_j (>= 0), or log(1 + Δ) for the power family
-local function gaps(self, times)
-  local B, L = times:shape()[1], times:shape()[2]
-  local d = (times:view({ B, L, 1 }) - times:view({ B, 1, L })):clamp(0, 1e30)
-  if self.family == "power" then d = d:log1p() end
-  return d:view({ B, 1, L, L })
-end
-
-local function attend(self, blk, b, x, madd, g, want)
+-- one pre-norm block; with last = true only the last query (it sees every key)
+local function attend(self, blk, b, x, mask, times, want, last)
   local K = require("tide").core.nn
-  local B, L, D, H = x:shape()[1], x:shape()[2], self.dim, self.heads
-  local dh = math.floor(D / H)
+  local a, D = blk.attn, self.dim
   local h = blk.ln1(x)
-  local qkv = K.linear(h, blk.attn.in_proj_weight, blk.attn.in_proj_bias)
-  local function heads(i) return qkv:narrow(3, (i - 1) * D + 1, D):contiguous():view({ B, L, H, dh }):permute(1, 3, 2, 4) end
-  local q, k, v = heads(1), heads(2), heads(3)
-  local rate = self["log_rate" .. b]:exp():view({ 1, H, 1, 1 })
-  local logits = q:matmul(k:permute(1, 2, 4, 3)) * (1 / math.sqrt(dh)) - g * rate + madd
-  local w = K.softmax(logits)
-  local p = self.training and self.p or 0
-  if p > 0 then w = K.dropout(w, p, true) end
-  local o = w:matmul(v):permute(1, 3, 2, 4):contiguous():view({ B, L, D })
-  x = K.linear(o, blk.attn.out_proj_weight, blk.attn.out_proj_bias, nil, { residual = x })
-  return blk:ff(blk.ln2(x), x), want and w or nil
+  local o = { causal = true, mask = mask, dropout = self.training and self.p or 0, weights = want,
+              times = times, decay = DECAY[self.family], rate = self["log_rate" .. b]:exp() }
+  local w
+  if last then
+    local L = x:shape()[2]
+    x, o.times, o.key_times = x:narrow(2, L, 1), times:narrow(2, L, 1), times
+    local q = K.linear(h:narrow(2, L, 1), a.in_proj_weight:narrow(1, 1, D), a.in_proj_bias:narrow(1, 1, D))
+    local kv = K.linear(h, a.in_proj_weight:narrow(1, D + 1, 2 * D), a.in_proj_bias:narrow(1, D + 1, 2 * D))
+    h = K.attention(q, kv:narrow(3, 1, D), kv:narrow(3, D + 1, D), self.heads, o)
+  else
+    h, w = K.attention_qkv(K.linear(h, a.in_proj_weight, a.in_proj_bias), self.heads, o)
+  end
+  x = K.linear(h, a.out_proj_weight, a.out_proj_bias, nil, { residual = x })
+  return blk:ff(blk.ln2(x), x), w
 end
 
---- forward({items [B,T], times [B,T]}, {last = bool, weights = bool}) -> states (+ weights)
+--- forward({items [B,T], times [B,T]}, {last = bool, weights = bool}) -> states [B,T,D] (or
+--- [B,D] with last), plus per-block attention weights [B,H,T,T] with weights = true
 function Net:forward(inp, opts)
   opts = opts or {}
   local K = require("tide").core.nn
@@ -90,14 +80,15 @@ function Net:forward(inp, opts)
   local L = items:shape()[2]
   local x = self.emb(items + 1) * math.sqrt(self.dim) + self.pos:narrow(1, self.pos:shape()[1] - L + 1, L)
   if self.training and self.p > 0 then x = K.dropout(x, self.p, true) end
-  local madd, g = mask_add(items), gaps(self, inp.times)
-  local ws = opts.weights and {} or nil
+  local mask, ws = items:gt(0), opts.weights and {} or nil
+  local last = opts.last and not ws
   for b, blk in ipairs(self.blocks) do
     local w
-    x, w = attend(self, blk, b, x, madd, g, ws ~= nil)
+    x, w = attend(self, blk, b, x, mask, inp.times, ws ~= nil, last and b == #self.blocks)
     if ws then ws[b] = w end
   end
   x = self.ln(x)
+  if last then return x:select(2, 1) end
   if opts.last then x = x:select(2, L) end
   return x, ws
 end
