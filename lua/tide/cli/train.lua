@@ -1,7 +1,7 @@
 -- tide train — train a sequential recommender from a Lua config file (tide.train.config),
 -- with early stopping on validation NDCG@10, then report test metrics and save the model.
 return {
-  summary = "train a sequential recommender (sasrec, gru4rec, decay_attention, bert4rec, mlp) from a config file",
+  summary = "train a sequential recommender (sasrec, gru4rec, decay_attention, tisasrec, bert4rec, mlp) from a config file",
   help = [[usage: tide train CONFIG.lua [options]
   --epochs N     override options.epochs
   --save PATH    write the trained model here (atomic checkpoint; tide eval --load PATH)

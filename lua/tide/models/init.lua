@@ -21,10 +21,10 @@ setmetatable(M, {
   end,
 })
 --- tide.models.load(path) -> the fitted model m:save(path) wrote (pop, sar, profile, interest, and
---- the sequential sasrec, gru4rec, bert4rec, decay_attention, mlp), scoring bit-identically to
+--- the sequential sasrec, gru4rec, bert4rec, decay_attention, tisasrec, mlp), scoring bit-identically to
 --- the saved one; errors name the file (missing, corrupt, another kind).
 local KINDS = { pop = true, sar = true, profile = true, interest = true }
-local SEQ = { sasrec = true, gru4rec = true, bert4rec = true, decay_attention = true, mlp = true }
+local SEQ = { sasrec = true, gru4rec = true, bert4rec = true, decay_attention = true, tisasrec = true, mlp = true }
 rawset(M, "load", function(path)
   if type(path) == "string" then -- sequential models keep their own file layout (seq_io)
     local ok, _, meta = pcall(require("tide").core.checkpoint.load, path)

@@ -3,7 +3,7 @@
 --
 --   return {
 --     data = "../shared/data/seqrec-amazon/Video.txt.gz", schema = "sasrec",
---     model = "sasrec",                 -- sasrec | gru4rec | decay_attention | bert4rec | mlp
+--     model = "sasrec",                 -- sasrec | gru4rec | decay_attention | tisasrec | bert4rec | mlp
 --     options = { dim = 50, blocks = 2, maxlen = 50, dropout = 0.5, epochs = 200, every = 20,
 --                 patience = 3 },       -- the model's options (see tide.models.<model>)
 --     split = { min_len = 3 },          -- leave-last-out: last event test, second-last valid
@@ -15,7 +15,7 @@ local M = {}
 
 local KEYS = { data = "string", schema = "any", model = "string", options = "table", split = "table",
                eval = "table", save = "string", log = "string", progress = "boolean" }
-local MODELS = { sasrec = true, gru4rec = true, decay_attention = true, bert4rec = true, mlp = true }
+local MODELS = { sasrec = true, gru4rec = true, decay_attention = true, tisasrec = true, bert4rec = true, mlp = true }
 
 --- load(path) -> config table, checked (unknown keys and wrong types raise an error naming them)
 function M.load(path)
@@ -40,7 +40,7 @@ function M.check(cfg, name)
   if not cfg.data then error(("train config %s: 'data' (path of the event log) is required"):format(name), 0) end
   cfg.model = cfg.model or "sasrec"
   if not MODELS[cfg.model] then
-    error(("train config %s: unknown model '%s' (sasrec, gru4rec, decay_attention, bert4rec, mlp)"):format(name, cfg.model), 0)
+    error(("train config %s: unknown model '%s' (sasrec, gru4rec, decay_attention, tisasrec, bert4rec, mlp)"):format(name, cfg.model), 0)
   end
   return cfg
 end
