@@ -126,6 +126,35 @@ function tests.fused_equals_the_autograd_formulation_with_gradients()
   end
 end
 
+-- the decay_attention net on the fused kernel against the same net written the old way
+function tests.decay_attention_net_equals_the_autograd_formulation()
+  local items = T.fromtable({ { 0, 0, 3, 4, 5 }, { 0, 7, 2, 9, 1 } }, "i32")
+  for _, family in ipairs({ "exponential", "power" }) do
+    T.manual_seed(4)
+    local m = tide.models.decay_attention{ dim = 8, heads = 2, maxlen = 5, dropout = 0, family = family }
+    m.n_items = 12
+    local net = m:build()
+    net:eval()
+    local times = T.fromtable(TIMES)
+    local fused = tide.no_grad(function() return net({ items = items, times = times }) end)
+    local ref = tide.no_grad(function()
+      local x = net.emb(items + 1) * math.sqrt(8) + net.pos
+      for b, blk in ipairs(net.blocks) do
+        local a = blk.attn
+        local qkv = K.linear(blk.ln1(x), a.in_proj_weight, a.in_proj_bias)
+        local o = autograd_decay(qkv, 2, times, items, net["log_rate" .. b]:exp(), family == "power")
+        x = K.linear(o, a.out_proj_weight, a.out_proj_bias, nil, { residual = x })
+        x = blk:ff(blk.ln2(x), x)
+      end
+      return net.ln(x)
+    end)
+    check.all_near(fused:narrow(2, 3, 3):select(1, 1), ref:narrow(2, 3, 3):select(1, 1):totable(), 2e-5, family)
+    check.all_near(fused:narrow(2, 2, 4):select(1, 2), ref:narrow(2, 2, 4):select(1, 2):totable(), 2e-5, family)
+  end
+  check.errors(function() tide.models.decay_attention{ family = "weibull" } end, "family must be")
+  check.errors(function() tide.models.decay_attention{ dim = 6, heads = 4 } end, "heads must be")
+end
+
 function tests.gradcheck_qkv_rate_intervals()
   T.manual_seed(3)
   local qkv, mask, times = randn(2, 5, 12), T.fromtable(MASK, "i32"), T.fromtable(TIMES)

@@ -5,8 +5,9 @@
 --   power         logit += −λ_h log(1 + Δ)   (weight ∝ (1 + Δ)^{−λ}: half-life 2^{1/λ} − 1)
 -- with Δ in `time_unit` seconds (default days) and λ_h = exp(θ_h) > 0 learned with everything
 -- else (with rate_lr = 10 times the learning rate); heads start at half-lives spread
--- geometrically over [1, 64] units, so some attend to recent events and some to old ones. Related: TiSASRec (Li et al., WSDM 2020) learns interval
--- embeddings; a parametric decay per head is smaller and says how fast interest fades:
+-- geometrically over [1, 64] units, so some attend to recent events and some to old ones.
+-- tide.models.tisasrec (Li et al., WSDM 2020) learns interval embeddings instead; a parametric
+-- decay per head is smaller and says how fast interest fades:
 --   m:half_lives() -> {[block] = {half-life per head}} in time_unit.
 -- Attention is the fused C kernel (core.nn.attention_qkv with times/decay/rate): the bias is
 -- computed per (query, key) inside its tiles, so training stores no [B,H,T,T] tensor and the
@@ -19,6 +20,21 @@ local seq = require "tide.models.seq_common"
 local M = seq.install({ kind = "decay_attention",
   defaults = { blocks = 2, heads = 2, family = "exponential", time_unit = 86400, rate_lr = 10 } })
 M.uses_time = true
+
+--- new(opts) -> model; options: seq_common's plus blocks, heads, family ("exponential" or
+--- "power"), time_unit (seconds per unit of the half-lives), rate_lr (learning-rate factor
+--- of the decay rates)
+function M.new(opts)
+  local self = seq.new(M, opts)
+  if self.family ~= "exponential" and self.family ~= "power" then
+    error("decay_attention: family must be 'exponential' or 'power', got " .. tostring(self.family), 2)
+  end
+  if self.heads < 1 or self.heads % 1 ~= 0 or self.dim % self.heads ~= 0 then
+    error("decay_attention: heads must be an integer >= 1 dividing dim", 2)
+  end
+  if not (self.time_unit > 0) then error("decay_attention: option 'time_unit' must be > 0", 2) end
+  return self
+end
 
 local Net = nn.Module:extend("DecayAttentionNet")
 
