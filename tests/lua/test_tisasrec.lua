@@ -46,10 +46,14 @@ function tests.personalised_interval_times_by_hand()
   local times = T.fromtable({ { 10, 10, 12, 15, 16 },  -- gaps 0, 2, 3, 1: r_min 1
                               { 99, -5, 1.5, 3, 6 },   -- padding times ignored; gaps 1.5, 3: r_min 1.5
                               { 7, 7, 7, 7, 4 },       -- one real event
-                              { 0, 0.5, 0.5, 1.75, 2 } }) -- r_min 0.25: 0, 2, 2, 7, 8
-  check.all_near(f(items, times, true), { { 0, 0, 2, 5, 6 }, { 0, 0, 0, 1, 3 }, { 0, 0, 0, 0, 0 }, { 0, 2, 2, 7, 8 } }, 0, "t'")
-  -- personal = 0: rounded time units since the first event
-  check.all_near(f(items, times, false), { { 0, 0, 2, 5, 6 }, { 0, 0, 0, 2, 5 }, { 0, 0, 0, 0, 0 }, { 0, 1, 1, 2, 2 } }, 0, "absolute")
+                              { 0, 0.5, 0.5, 1.75, 2 } }) -- r_min 0.25: steps 2, 0, 5 -> 4 (span), 1
+  check.all_near(f(items, times, true, 4), { { 0, 0, 2, 5, 6 }, { 0, 0, 0, 1, 3 }, { 0, 0, 0, 0, 0 }, { 0, 2, 2, 6, 7 } }, 0, "t'")
+  -- personal = 0: rounded gaps in time units
+  check.all_near(f(items, times, false, 4), { { 0, 0, 2, 5, 6 }, { 0, 0, 0, 2, 5 }, { 0, 0, 0, 0, 0 }, { 0, 1, 1, 2, 2 } }, 0, "absolute")
+  -- a long history with a tiny smallest gap: values stay small and exact (the gap of ~4000
+  -- days is capped at the span, the ~1e-3-day gaps are one unit each)
+  local long = f(T.fromtable({ { 1, 2, 3, 4 } }, "i32"), T.fromtable({ { 1000, 1000.001, 5000, 5000.001 } }), true, 256)
+  check.all_near(long, { { 0, 1, 257, 258 } }, 0, "capped steps")
 end
 
 function tests.shapes_and_interface()

@@ -9,11 +9,12 @@
 -- The interval terms run inside the fused attention kernel (core.nn.attention with ik / iv),
 -- so no [B,T,T,D] interval tensor exists (the reference PyTorch code builds two) and the
 -- memory is SASRec's. Differences from the reference code, all deliberate: pre-norm blocks as
--- tide's SASRec (keys are normalised too), no dropout on the interval/position tables, and
--- r_min is taken over the model's input window (the last maxlen events) instead of the whole
--- history (seq_common hands the net windows, not user ids). personal = 0 uses plain intervals
--- floor(gap / time_unit) instead. Times are f32 in time_unit (seq_common), so gaps are exact
--- to ~1e-7 of the log's span.
+-- tide's SASRec (keys are normalised too), no dropout on the interval/position tables, r_min
+-- is taken over the model's input window (the last maxlen events) instead of the whole
+-- history (seq_common hands the net windows, not user ids), and consecutive gaps are rounded
+-- rather than absolute times (see interval_times). personal = 0 uses rounded gaps in
+-- time_unit instead. Times are f32 in time_unit (seq_common): gaps finer than ~1e-7 of the
+-- log's span are not resolved.
 --   local m = tide.models.tisasrec{dim = 50, blocks = 2, heads = 1, maxlen = 50, time_span = 256}
 --   m:fit(split.train); m:score(users); m:topk(users, 10); m:save(path); tisasrec.load(path)
 local nn = require "tide.nn"
@@ -48,7 +49,7 @@ local Net = nn.Module:extend("TiSASRecNet")
 function Net:init(n_items, o)
   local T = require("tide").tensor
   local I = nn.init
-  self.dim, self.heads, self.p, self.personal = o.dim, o.heads, o.dropout, o.personal == 1
+  self.dim, self.heads, self.p, self.personal, self.span = o.dim, o.heads, o.dropout, o.personal == 1, o.time_span
   self:add("emb", nn.Embedding(n_items + 1, o.dim, { padding_idx = 1 }))
   I.xavier_normal(self.emb.weight)
   self.emb.weight:select(1, 1):fill(0)
@@ -63,25 +64,30 @@ function Net:init(n_items, o)
   self:add("ln", nn.LayerNorm(o.dim, { eps = 1e-8 }))
 end
 
--- t' per window row: round((t - t_first) / r_min), r_min the smallest positive gap between
--- consecutive real events (1 when there is none); padding slots get 0 (never attended)
-local function interval_times(items, times, personal)
+-- t' per window row as the running sum of its consecutive gaps in units of r_min (the smallest
+-- positive gap between consecutive real events, 1 when there is none, or 1 time unit when not
+-- personal), each rounded and capped at time_span. For every pair, min(time_span, t'_i - t'_j)
+-- is then the paper's clipped interval (when gaps are multiples of r_min; otherwise it rounds
+-- each step instead of each time), and every value stays below maxlen * time_span, exact in
+-- f32 however long the history. Left-padded windows: padding slots get 0 (never attended).
+local function interval_times(items, times, personal, span)
   local td = require "tide"
   local T = td.tensor
   return td.no_grad(function()
     local B, L = items:shape()[1], items:shape()[2]
+    if L == 1 then return T.zeros(B, 1) end
     local real = items:gt(0):cast("f32")
-    local BIG = 1e30
-    local t0 = (times * real + (1 - real) * BIG):min(2):view({ B, 1 })
+    local d = times:narrow(2, 2, L - 1) - times:narrow(2, 1, L - 1)
+    local both = real:narrow(2, 2, L - 1) * real:narrow(2, 1, L - 1)
     local rmin = T.ones(B, 1)
-    if personal and L > 1 then
-      local d = times:narrow(2, 2, L - 1) - times:narrow(2, 1, L - 1)
-      local ok = d:gt(0):cast("f32") * real:narrow(2, 2, L - 1) * real:narrow(2, 1, L - 1)
+    if personal then
+      local BIG = 1e30
+      local ok = d:gt(0):cast("f32") * both
       local m = (d * ok + (1 - ok) * BIG):min(2):view({ B, 1 })
       rmin = T.where(m:lt(BIG / 2), m, rmin)
     end
-    local x = ((times - t0) / rmin):clamp(0, 2 ^ 24) * real
-    return (x + 0.5):cast("i32"):cast("f32")   -- round half up (x >= 0)
+    local step = ((d / rmin):clamp(0, span) + 0.5):cast("i32"):cast("f32") * both
+    return T.cat({ T.zeros(B, 1), step:cumsum(2) }, 2)
   end)
 end
 Net.interval_times = interval_times
@@ -114,7 +120,7 @@ function Net:forward(inp, opts)
   if self.training and self.p > 0 then x = K.dropout(x, self.p, true) end
   local n0 = self.pos_k:shape()[1] - L + 1
   local pk, pv = self.pos_k:narrow(1, n0, L), self.pos_v:narrow(1, n0, L)
-  local mask, tn = items:gt(0), interval_times(items, inp.times, self.personal)
+  local mask, tn = items:gt(0), interval_times(items, inp.times, self.personal, self.span)
   for b, blk in ipairs(self.blocks) do
     x = attend(self, blk, x, mask, tn, pk, pv, opts.last and b == #self.blocks)
   end
