@@ -9,9 +9,9 @@
  * copied to split them.
  * Time-gap terms (see nn.h) are computed from the event times inside the same tiles: per batch
  * row, one [T,S] table of f(gap) (shared by all heads, forward and backward) and one of
- * interval buckets; the interval embeddings enter as two small sgemms per tile against the
- * [n_int, dh] tables (q·ik[r] for every bucket, then gathered; bucketed weights times iv), so
- * TiSASRec's [B,T,T,D] key/value interval tensors are never formed. The autograd wrappers
+ * interval buckets; the interval embeddings enter through sgemms against the [n_int, dh]
+ * tables per (batch row, head) (q·ik[c] for every bucket c, gathered per pair; the weights
+ * summed per bucket, times iv), so TiSASRec's [B,T,T,D] interval tensors are never formed. The autograd wrappers
  * live in nn_attention_op.c. */
 #include <stdlib.h>
 
@@ -136,20 +136,19 @@ NN_VECTOR static void gap_tables(const tide_attn_desc *d, int64_t b, float *F, f
     }
 }
 
-/* W[i, c] = sum of P[i, j] over keys j < kmax in bucket c, for n rows (Rb: the rows' buckets). */
+/* W[i, c] = sum of P[i, j] over keys j < kmax in bucket c, for n rows (Rb: the rows' buckets).
+ * W is zero on entry: each (batch row, head) zeroes its [T, n_int] table once. */
 static void bucket_sum(const float *P, const float *Rb, float *W, int64_t n, int64_t kmax,
                        int64_t S, int64_t K1)
 {
-    memset(W, 0, (size_t)(n * K1) * sizeof *W);
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < kmax; j++) W[i * K1 + (int64_t)Rb[i * S + j]] += P[i * S + j];
 }
 
 /* Adds head h's gap terms to the logits A of rows [i0, i0 + n), keys < kmax: -rate F, and
- * scale q_i·ik[r] as one sgemm against every bucket (into W [n, n_int]) then gathered. */
+ * scale q_i·ik[r] gathered from QK [T, n_int] (scale q_i·ik[c] for every bucket c). */
 static void add_gap_terms(const tide_attn_desc *d, float *A, const float *F, const float *Rb,
-                          float *W, const float *qh, int64_t h, int64_t i0, int64_t n,
-                          int64_t kmax, int64_t dh)
+                          const float *QK, int64_t h, int64_t i0, int64_t n, int64_t kmax)
 {
     int64_t S = d->S, K1 = d->n_int;
     if (F) {
@@ -161,10 +160,8 @@ static void add_gap_terms(const tide_attn_desc *d, float *A, const float *F, con
         }
     }
     if (Rb) {
-        nn_gemm(0, 1, n, K1, dh, d->scale, qh + i0 * d->q_ts, d->q_ts, d->ik + h * dh, d->D,
-                0.0f, W, K1);
         for (int64_t i = 0; i < n; i++) {
-            const float *r = Rb + (i0 + i) * S, *w = W + i * K1;
+            const float *r = Rb + (i0 + i) * S, *w = QK + (i0 + i) * K1;
             float *a = A + i * S;
             for (int64_t j = 0; j < kmax; j++) a[j] += w[(int64_t)r[j]];
         }
@@ -213,17 +210,28 @@ int64_t tide_attention_scratch(const tide_attn_desc *d, int backward)
     int64_t R = block_rows(d), S = d->S;
     int64_t n = (backward ? 2 : 1) * R * S + R * padded_row(S) + S + 1;
     if (d->decay != TIDE_ATTN_DECAY_NONE) n += d->T * S;
-    if (d->n_int > 0) n += d->T * S + R * d->n_int;
+    if (d->n_int > 0) n += d->T * S + (backward ? 4 : 2) * d->T * d->n_int;
     return n;
 }
 
-/* Carves the gap tables out of scratch (NULL when the term is off). */
-static float *gap_scratch(const tide_attn_desc *d, float *p, float **F, float **Rb, float **W)
+/* Carves the gap tables out of scratch (NULL when the term is off); W: the [T, n_int] tables
+ * of the interval terms (2 in the forward, 4 in the backward) for one (batch row, head). */
+static void gap_scratch(const tide_attn_desc *d, float *p, float **F, float **Rb, float **W)
 {
     *F = *Rb = *W = NULL;
     if (d->decay != TIDE_ATTN_DECAY_NONE) *F = p, p += d->T * d->S;
-    if (d->n_int > 0) *Rb = p, p += d->T * d->S, *W = p, p += block_rows(d) * d->n_int;
-    return p;
+    if (d->n_int > 0) *Rb = p, p += d->T * d->S, *W = p;
+}
+
+/* Interval terms are tile-local gathers and scatters around a few sgemms per (batch row, head)
+ * over all T rows at once (fewer, larger calls than one per tile): QK = scale Q ik_h^T, and at
+ * the end, out_h += Wb iv_h with Wb the bucketed weights. */
+static void interval_start(const tide_attn_desc *d, float *QK, float *Wb, const float *qh,
+                           int64_t h, int64_t dh)
+{
+    int64_t T = d->T, K1 = d->n_int;
+    nn_gemm(0, 1, T, K1, dh, d->scale, qh, d->q_ts, d->ik + h * dh, d->D, 0.0f, QK, K1);
+    memset(Wb, 0, (size_t)(T * K1) * sizeof *Wb);
 }
 
 /* out: [B,T,D] contiguous  lse: [B,H,T] (saved for the backward)  probs: [B,H,T,S] or NULL
@@ -236,6 +244,7 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, flo
     int64_t R = block_rows(d);
     float *A = scratch, *keep = A + R * S, *kw = keep + R * padded_row(S), *F, *Rb, *W;
     gap_scratch(d, kw + S, &F, &Rb, &W);
+    float *QK = W, *Wb = W ? W + T * K1 : NULL;
     for (int64_t b = 0; b < B; b++) {
         key_weights(d, b, kw);
         if (F || Rb) gap_tables(d, b, F, Rb);
@@ -243,6 +252,7 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, flo
             const float *qh = q + b * d->q_bs + h * dh, *kh = k + b * d->k_bs + h * dh;
             const float *vh = v + b * d->v_bs + h * dh;
             float *oh = out + b * T * D + h * dh, *lh = lse + (b * H + h) * T;
+            if (Rb) interval_start(d, QK, Wb, qh, h, dh);
             for (int64_t i0 = 0; i0 < T; i0 += R) {
                 int64_t i1 = i0 + R < T ? i0 + R : T, kmax = visible_limit(d, i1 - 1);
                 if (kmax == 0) { /* no row of the block sees a key */
@@ -253,7 +263,7 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, flo
                     continue;
                 }
                 scores(d, A, qh, kh, i0, i1, kmax, dh);
-                if (F || Rb) add_gap_terms(d, A, F, Rb, W, qh, h, i0, i1 - i0, kmax, dh);
+                if (F || Rb) add_gap_terms(d, A, F, Rb, QK, h, i0, i1 - i0, kmax);
                 for (int64_t i = i0; i < i1; i++) {
                     float *row = A + (i - i0) * S;
                     lh[i] = softmax_row(row, kw, visible_limit(d, i), kmax);
@@ -261,11 +271,10 @@ void tide_attention_forward(const tide_attn_desc *d, float *out, float *lse, flo
                 }
                 if (d->dropout_p > 0.0f) drop_rows(d, A, keep, b, h, i0, i1 - i0, kmax, A);
                 nn_gemm(0, 0, i1 - i0, dh, kmax, 1.0f, A, S, vh, d->v_ts, 0.0f, oh + i0 * D, D);
-                if (Rb) { /* out_i += Σ_c (weights in bucket c) iv[c] */
-                    bucket_sum(A, Rb + i0 * S, W, i1 - i0, kmax, S, K1);
-                    nn_gemm(0, 0, i1 - i0, dh, K1, 1.0f, W, K1, d->iv + h * dh, D, 1.0f, oh + i0 * D, D);
-                }
+                if (Rb) bucket_sum(A, Rb + i0 * S, Wb + i0 * K1, i1 - i0, kmax, S, K1);
             }
+            /* out_i += Σ_c (weights in bucket c) iv[c] */
+            if (Rb) nn_gemm(0, 0, T, dh, K1, 1.0f, Wb, K1, d->iv + h * dh, D, 1.0f, oh, D);
         }
     }
 }
@@ -284,6 +293,8 @@ void tide_attention_backward(const tide_attn_desc *d, const tide_attn_grads *g,
     float *P = scratch, *G = P + R * S, *keep = G + R * S, *kw = keep + R * padded_row(S);
     float *F, *Rb, *W;
     gap_scratch(d, kw + S, &F, &Rb, &W);
+    float *QK = W, *Wb = W ? W + T * K1 : NULL, *DR = W ? W + 2 * T * K1 : NULL;
+    float *Sb = W ? W + 3 * T * K1 : NULL;
     float *dq = g->dq, *dk = g->dk, *dv = g->dv;
     float *drate = F ? g->drate : NULL, *dik = Rb ? g->dik : NULL, *div = Rb ? g->div : NULL;
     int drop = d->dropout_p > 0.0f;
@@ -295,27 +306,31 @@ void tide_attention_backward(const tide_attn_desc *d, const tide_attn_grads *g,
             const float *vh = v + b * d->v_bs + h * dh;
             const float *dO = dout + b * T * D + h * dh, *lh = lse + (b * H + h) * T;
             double dlam = 0.0;
+            int want_ds = dq || dk || drate || dik;
+            if (Rb) { /* DR = dO iv_h^T: dP_ij gains dO_i·iv[r_ij] */
+                interval_start(d, QK, Wb, qh, h, dh);
+                if (want_ds) {
+                    nn_gemm(0, 1, T, K1, dh, 1.0f, dO, D, d->iv + h * dh, D, 0.0f, DR, K1);
+                    memset(Sb, 0, (size_t)(T * K1) * sizeof *Sb);
+                }
+            }
             for (int64_t i0 = 0; i0 < T; i0 += R) {
                 int64_t n = (i0 + R < T ? i0 + R : T) - i0, kmax = visible_limit(d, i0 + n - 1);
                 if (kmax == 0) continue;
                 scores(d, P, qh, kh, i0, i0 + n, kmax, dh);
-                if (F || Rb) add_gap_terms(d, P, F, Rb, W, qh, h, i0, n, kmax, dh);
+                if (F || Rb) add_gap_terms(d, P, F, Rb, QK, h, i0, n, kmax);
                 for (int64_t i = 0; i < n; i++)
                     weights_row(P + i * S, kw, visible_limit(d, i0 + i), kmax, lh[i0 + i]);
                 int64_t kw64 = (kmax + 63) & ~(int64_t)63; /* keep row stride */
                 if (drop) drop_rows(d, P, keep, b, h, i0, n, kmax, G); /* G = P∘M, keep = M */
                 const float *Pv = drop ? G : P;
                 if (dv) nn_gemm(1, 0, kmax, dh, n, 1.0f, Pv, S, dO + i0 * D, D, 1.0f, dv + b * d->v_bs + h * dh, d->v_ts);
-                if (div) {
-                    bucket_sum(Pv, Rb + i0 * S, W, n, kmax, S, K1);
-                    nn_gemm(1, 0, K1, dh, n, 1.0f, W, K1, dO + i0 * D, D, 1.0f, div + h * dh, D);
-                }
-                if (!dq && !dk && !drate && !dik) continue;
+                if (div) bucket_sum(Pv, Rb + i0 * S, Wb + i0 * K1, n, kmax, S, K1);
+                if (!want_ds) continue;
                 nn_gemm(0, 1, n, kmax, dh, 1.0f, dO + i0 * D, D, vh, d->v_ts, 0.0f, G, S);
-                if (Rb) { /* dP_ij += dO_i · iv[r_ij], one sgemm against every bucket */
-                    nn_gemm(0, 1, n, K1, dh, 1.0f, dO + i0 * D, D, d->iv + h * dh, D, 0.0f, W, K1);
+                if (Rb) {
                     for (int64_t i = 0; i < n; i++) {
-                        const float *r = Rb + (i0 + i) * S, *w = W + i * K1;
+                        const float *r = Rb + (i0 + i) * S, *w = DR + (i0 + i) * K1;
                         for (int64_t j = 0; j < kmax; j++) G[i * S + j] += w[(int64_t)r[j]];
                     }
                 }
@@ -337,12 +352,12 @@ void tide_attention_backward(const tide_attn_desc *d, const tide_attn_grads *g,
                         for (int64_t j = 0; j < kmax; j++) s += f[j] * gr[j];
                         dlam += s;
                     }
-                if (Rb && (dq || dik)) {
-                    bucket_sum(G, Rb + i0 * S, W, n, kmax, S, K1);
-                    if (dq) nn_gemm(0, 0, n, dh, K1, d->scale, W, K1, d->ik + h * dh, D, 1.0f, dq + b * d->q_bs + h * dh + i0 * d->q_ts, d->q_ts);
-                    if (dik) nn_gemm(1, 0, K1, dh, n, d->scale, W, K1, qh + i0 * d->q_ts, d->q_ts, 1.0f, dik + h * dh, D);
-                }
+                if (Rb && (dq || dik)) bucket_sum(G, Rb + i0 * S, Sb + i0 * K1, n, kmax, S, K1);
             }
+            /* the bucketed weights and dS (Wb, Sb [T, n_int]) against the tables, once */
+            if (div) nn_gemm(1, 0, K1, dh, T, 1.0f, Wb, K1, dO, D, 1.0f, div + h * dh, D);
+            if (Rb && dq) nn_gemm(0, 0, T, dh, K1, d->scale, Sb, K1, d->ik + h * dh, D, 1.0f, dq + b * d->q_bs + h * dh, d->q_ts);
+            if (Rb && dik) nn_gemm(1, 0, K1, dh, T, d->scale, Sb, K1, qh, d->q_ts, 1.0f, dik + h * dh, D);
             if (drate) drate[h] -= (float)dlam;
         }
     }
