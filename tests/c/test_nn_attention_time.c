@@ -162,6 +162,8 @@ static void test_intervals(void **s) { (void)s; run((tm_case){1, 1, 0, 5, TIDE_A
 static void test_intervals_and_decay(void **s) { (void)s; run((tm_case){1, 1, 1, 4, TIDE_ATTN_DECAY_LINEAR, 0, 3, 6, 6}); }
 static void test_intervals_dropout_long(void **s) { (void)s; run((tm_case){1, 1, 0, 9, TIDE_ATTN_DECAY_NONE, 0.25f, 1, 40, 30}); }
 static void test_intervals_bidirectional(void **s) { (void)s; run((tm_case){0, 0, 0, 3, TIDE_ATTN_DECAY_LOG1P, 0, 2, 5, 5}); }
+/* one bucket: every pair shares ik[0], iv[0] */
+static void test_intervals_single_bucket(void **s) { (void)s; run((tm_case){1, 1, 0, 1, TIDE_ATTN_DECAY_NONE, 0, 2, 6, 9}); }
 
 /* log1p over many magnitudes, through a one-key attention: weights are exp(-λ f(gap)) of two
  * keys, so out = (v0 + e v1) / (1 + e) with e = exp(-log1p(gap) + 0) for λ = 1. */
@@ -306,7 +308,8 @@ int main(void)
         cmocka_unit_test(test_decay_bidirectional),    cmocka_unit_test(test_decay_packed_dropout),
         cmocka_unit_test(test_decay_long),             cmocka_unit_test(test_intervals),
         cmocka_unit_test(test_intervals_and_decay),    cmocka_unit_test(test_intervals_dropout_long),
-        cmocka_unit_test(test_intervals_bidirectional), cmocka_unit_test(test_log1p_accuracy),
+        cmocka_unit_test(test_intervals_bidirectional), cmocka_unit_test(test_intervals_single_bucket),
+        cmocka_unit_test(test_log1p_accuracy),
         cmocka_unit_test(test_wrapper_grads),          cmocka_unit_test(test_wrapper_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

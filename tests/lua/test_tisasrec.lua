@@ -74,6 +74,12 @@ function tests.shapes_and_interface()
   check.all_near(seqc.states(m, users), full:select(2, full:shape()[2]):totable(), 1e-5, "grouped states")
 end
 
+function tests.one_event_windows()
+  -- maxlen 1: every window is a single event, its interval table is all zero
+  local m = tiny({ maxlen = 1, epochs = 1 }):fit(log())
+  check.all_near(m:score({ 1, 2 }):shape(), { 2, 12 }, 0, "maxlen 1 scores")
+end
+
 function tests.no_peeking_and_padding_never_attended()
   local m = tiny():fit(log())
   local a = run(m, { { 0, 1, 2, 3, 4, 5 } }, { { 0, 1, 2, 4, 5, 6 } })
