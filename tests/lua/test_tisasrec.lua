@@ -74,6 +74,21 @@ function tests.shapes_and_interface()
   check.all_near(seqc.states(m, users), full:select(2, full:shape()[2]):totable(), 1e-5, "grouped states")
 end
 
+function tests.attention_weights()
+  local m = tiny():fit(log())
+  local w = m:attention({ 1 })[2]:select(1, 1):select(1, 2)         -- block 2, head 2: [T, T]
+  local L, hist = w:shape()[1], m.seq.offsets:get(2) - m.seq.offsets:get(1)
+  local first = L - math.min(hist, L) + 1
+  for i = first, L do
+    local row, sum = w:select(1, i):totable(), 0
+    for j = 1, L do
+      if j > i or j < first then check.eq(row[j], 0, "future/padding key weight") end
+      sum = sum + row[j]
+    end
+    check.near(sum, 1, 1e-5, "row sums to 1")
+  end
+end
+
 function tests.one_event_windows()
   -- maxlen 1: every window is a single event, its interval table is all zero
   local m = tiny({ maxlen = 1, epochs = 1 }):fit(log())

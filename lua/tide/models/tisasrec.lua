@@ -17,6 +17,7 @@
 -- log's span are not resolved.
 --   local m = tide.models.tisasrec{dim = 50, blocks = 2, heads = 1, maxlen = 50, time_span = 256}
 --   m:fit(split.train); m:score(users); m:topk(users, 10); m:save(path); tisasrec.load(path)
+--   m:attention(users) -> per block [B, H, T, T] weights (interval terms included)
 local nn = require "tide.nn"
 local seq = require "tide.models.seq_common"
 
@@ -92,24 +93,26 @@ local function interval_times(items, times, personal, span)
 end
 Net.interval_times = interval_times
 
--- one pre-norm block over keys/values with their position terms; last: the last query only
-local function attend(self, blk, x, mask, tn, pk, pv, last)
+-- one pre-norm block over keys/values with their position terms; last: the last query only;
+-- want: also return the attention weights [B,H,T,T]
+local function attend(self, blk, x, mask, tn, pk, pv, last, want)
   local K = require("tide").core.nn
   local a, D, L = blk.attn, self.dim, x:shape()[2]
   local W, bias = a.in_proj_weight, a.in_proj_bias
   local h = blk.ln1(x)
   local o = { causal = true, mask = mask, dropout = self.training and self.p or 0, times = tn,
-              ik = self.int_k, iv = self.int_v }
+              ik = self.int_k, iv = self.int_v, weights = want }
   local hq = h
   if last then x, hq, o.times, o.key_times = x:narrow(2, L, 1), h:narrow(2, L, 1), tn:narrow(2, L, 1), tn end
   local q = K.linear(hq, W:narrow(1, 1, D), bias:narrow(1, 1, D))
   local kv = K.linear(h, W:narrow(1, D + 1, 2 * D), bias:narrow(1, D + 1, 2 * D))
-  local out = K.attention(q, kv:narrow(3, 1, D) + pk, kv:narrow(3, D + 1, D) + pv, self.heads, o)
+  local out, w = K.attention(q, kv:narrow(3, 1, D) + pk, kv:narrow(3, D + 1, D) + pv, self.heads, o)
   x = K.linear(out, a.out_proj_weight, a.out_proj_bias, nil, { residual = x })
-  return blk:ff(blk.ln2(x), x)
+  return blk:ff(blk.ln2(x), x), w
 end
 
---- forward({items [B,T], times [B,T]}, {last = bool}) -> states [B,T,D] (or [B,D] with last)
+--- forward({items [B,T], times [B,T]}, {last = bool, weights = bool}) -> states [B,T,D] (or
+--- [B,D] with last), plus per-block attention weights [B,H,T,T] with weights = true
 function Net:forward(inp, opts)
   opts = opts or {}
   local K = require("tide").core.nn
@@ -121,14 +124,20 @@ function Net:forward(inp, opts)
   local n0 = self.pos_k:shape()[1] - L + 1
   local pk, pv = self.pos_k:narrow(1, n0, L), self.pos_v:narrow(1, n0, L)
   local mask, tn = items:gt(0), interval_times(items, inp.times, self.personal, self.span)
+  local ws = opts.weights and {} or nil
   for b, blk in ipairs(self.blocks) do
-    x = attend(self, blk, x, mask, tn, pk, pv, opts.last and b == #self.blocks)
+    local w
+    x, w = attend(self, blk, x, mask, tn, pk, pv, opts.last and not ws and b == #self.blocks, ws ~= nil)
+    if ws then ws[b] = w end
   end
   x = self.ln(x)
-  if opts.last then return x:select(2, x:shape()[2]) end
-  return x
+  if opts.last then x = x:select(2, x:shape()[2]) end
+  return x, ws
 end
 
 function M:build() return Net(self.n_items, self) end
+
+--- attention(users) -> {[block] = f32 [B, heads, T, T]} (tide.models.seq_common.attention)
+M.attention = seq.attention
 
 return M
