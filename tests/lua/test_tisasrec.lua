@@ -56,6 +56,36 @@ function tests.personalised_interval_times_by_hand()
   check.all_near(long, { { 0, 1, 257, 258 } }, 0, "capped steps")
 end
 
+-- the net against the paper's formula: blocks rebuilt from the same weights, attention by the
+-- plain-Lua reference over q, k + p^K, v + p^V with the interval tables and hand-given t'
+function tests.forward_matches_the_paper_formula()
+  local m = tiny({ n_items = 12 })
+  T.manual_seed(8)
+  local net = m:build()
+  net:eval()
+  local K, ref = tide.core.nn, require("attn_ref").attention
+  local items = T.fromtable({ { 0, 0, 3, 4, 5, 6 }, { 1, 7, 2, 9, 1, 4 } }, "i32")
+  local times = T.fromtable({ { 0, 0, 10, 10, 12, 15 }, { 0, 0.5, 0.5, 1.75, 2, 9 } })
+  local tp = { { 0, 0, 0, 0, 1, 3 }, { 0, 2, 2, 6, 7, 11 } }      -- r_min 2 and 0.25, steps capped at 4
+  local fused = tide.no_grad(function() return net({ items = items, times = times }) end)
+  local mask = { { 0, 0, 1, 1, 1, 1 }, { 1, 1, 1, 1, 1, 1 } }
+  local want = tide.no_grad(function()
+    local x = net.emb(items + 1) * math.sqrt(8)
+    for _, blk in ipairs(net.blocks) do
+      local a, h = blk.attn, blk.ln1(x)
+      local W, bias = a.in_proj_weight, a.in_proj_bias
+      local function proj(n) return K.linear(h, W:narrow(1, n * 8 + 1, 8), bias:narrow(1, n * 8 + 1, 8)) end
+      local qkv = T.cat({ proj(0), proj(1) + net.pos_k, proj(2) + net.pos_v }, 3)
+      local o = T.fromtable(ref(qkv:totable(), 2, tp, mask, nil, nil, net.int_k:totable(), net.int_v:totable()))
+      x = K.linear(o, a.out_proj_weight, a.out_proj_bias, nil, { residual = x })
+      x = blk:ff(blk.ln2(x), x)
+    end
+    return net.ln(x)
+  end)
+  check.all_near(fused:select(1, 1):narrow(1, 3, 4), want:select(1, 1):narrow(1, 3, 4):totable(), 2e-5, "row 1")
+  check.all_near(fused:select(1, 2), want:select(1, 2):totable(), 2e-5, "row 2")
+end
+
 function tests.shapes_and_interface()
   local m = tiny():fit(log())
   check.all_near(m:score({ 1, 2, 3 }):shape(), { 3, 12 }, 0, "score shape")
