@@ -78,7 +78,7 @@ static void run_case_t(int causal, int use_mask, float dropout, int64_t H, int p
         d->q_bs = d->k_bs = d->v_bs = T * D;
         d->q_ts = d->k_ts = d->v_ts = D;
     }
-    a.probs = NULL, a.scratch = nnc_zeros(2 * T * (T + 64) + T);
+    a.probs = NULL, a.scratch = nnc_zeros(tide_attention_scratch(d, 0));
     a.lse = nnc_zeros(B * H * T);
     int64_t no = B * T * D;
     float *out = nnc_zeros(no), *R = nnc_rand(no, -1, 1);
@@ -95,7 +95,7 @@ static void run_case_t(int causal, int use_mask, float dropout, int64_t H, int p
     int64_t nin = packed ? B * T * 3 * D : B * T * D;
     float *g = nnc_zeros(packed ? nin : 3 * nin);
     float *dq = g, *dk = packed ? g + D : g + nin, *dv = packed ? g + 2 * D : g + 2 * nin;
-    float *scratch = nnc_zeros(3 * T * (T + 64) + T);
+    float *scratch = nnc_zeros(tide_attention_scratch(d, 1));
     tide_attn_grads ga = {dq, dk, dv, NULL, NULL, NULL};
     tide_attention_backward(d, &ga, R, a.lse, a.q, a.k, a.v, scratch);
     if (packed) {
