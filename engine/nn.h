@@ -127,8 +127,8 @@ typedef struct {
     uint64_t seed, counter;    /* Philox stream of the dropout mask: weight (b,h,i,j) is
                                 * half-word counter + ((b*H+h)*T+i)*S64 + j, S64 = S rounded
                                 * up to 64 (see tide_nnu_keep_mask) */
-    const float *tq, *tk;      /* [B,T], [B,S] contiguous times, finite (the wrappers check;
-                                * a NaN gap counts as 0); needed by the terms below */
+    const float *tq, *tk;      /* [B,T], [B,S] contiguous finite times (the wrappers check);
+                                * needed by the terms below */
     tide_attn_decay decay;     /* NONE: no decay bias */
     const float *rate;         /* [H] λ_h (any sign), with decay */
     int64_t n_int;             /* number of interval buckets; 0 = no interval embeddings */
