@@ -6,13 +6,15 @@
 #include <stdint.h>
 
 enum { SQ_PANEL = 16, SQ_MR = 8 };
+enum { SQ_PLAIN = 0, SQ_AVX2 = 1, SQ_AVX512 = 2 }; /* tile paths, see tide_seqrec_isa */
 
 /* The item table E [I, D] (row stride lde) as panels of 16 items, P[(p D + d) 16 + j] =
  * E[16 p + j, d], zero past I; *npanel (even) panels. 64-byte aligned, free() it. NULL when out
  * of memory. */
 float *tide_seqrec_pack(int64_t I, int64_t D, const float *E, int64_t lde, int64_t *npanel);
 
-/* 1 when the fused-multiply-add AVX-512 path runs on this machine (TIDE_SEQREC_ISA=plain: 0). */
+/* The tile path this machine runs: SQ_AVX512 or SQ_AVX2 (both with fused multiply-add, the same
+ * scores) or SQ_PLAIN; the environment variable TIDE_SEQREC_ISA = plain | avx2 caps it. */
 int tide_seqrec_isa(void);
 
 /* h · e, summed as the tiles do for the same isa. */

@@ -100,13 +100,16 @@ HOT_SCAN static void topk_scan(topk_buf *t, int K, const float *v, int64_t n, in
     int64_t i = 0;
     for (; i < n && t->n < K; i++) /* until K are kept every candidate enters */
         if (!isnan(v[i]) && !is_seen(seen, ns, (int32_t)(i0 + i))) heap_push(t, K, (cand){v[i], (int32_t)(i0 + i)});
+    float thr = t->thr;
     for (; i < n; i += 16) {
         int len = n - i < 16 ? (int)(n - i) : 16, any = 0;
-        for (int z = 0; z < len; z++) any |= v[i + z] > t->thr;
+        for (int z = 0; z < len; z++) any += v[i + z] > thr; /* a vectorised count */
         if (!any) continue;
         for (int z = 0; z < len; z++)
-            if (v[i + z] > t->thr && !is_seen(seen, ns, (int32_t)(i0 + i + z)))
+            if (v[i + z] > thr && !is_seen(seen, ns, (int32_t)(i0 + i + z))) {
                 heap_push(t, K, (cand){v[i + z], (int32_t)(i0 + i + z)});
+                thr = t->thr;
+            }
     }
 }
 
