@@ -188,12 +188,15 @@ function M.states(self, users)
   local T = tide().tensor
   local off, B, L = self.seq.offsets, users:numel(), self.maxlen
   local ids, key = users:totable(), {}
+  -- a model whose last-position forward shifts the row left to append a token (BERT4Rec's
+  -- [MASK]) needs one more column, or the oldest item would be shifted out below maxlen
+  local extra = self.appends_mask and 1 or 0
   for i, u in ipairs(ids) do
     if u < 1 or u > self.n_users then
       error(("%s: user %d outside 1..%d"):format(self.name, u, self.n_users), 3)
     end
     -- sort key: length first, then position (a plain number sorts faster than a comparator)
-    key[i] = math.min(off:get(u + 1) - off:get(u), L) * (B + 1) + i
+    key[i] = math.min(off:get(u + 1) - off:get(u) + extra, L) * (B + 1) + i
   end
   table.sort(key)
   return tide().no_grad(function()
