@@ -95,6 +95,11 @@ function tests.fused_ranks_and_lists_match_sorting_reference()
         check.near(r[key], s[key], 1e-12, kind .. " " .. key .. " fused = scored")
       end
     end
+    -- beyond-accuracy metrics come from the same top-K lists
+    local fb = tide.metrics.evaluate(m, test, { k = { 5 }, seen = { train }, beyond = true })
+    local sb = tide.metrics.evaluate(m, test, { k = { 5 }, seen = { train }, beyond = true, fused = false })
+    check.near(fb.coverage, sb.coverage, 1e-12, kind .. " coverage fused = scored")
+    check.near(fb.novelty, sb.novelty, 1e-12, kind .. " novelty fused = scored")
     -- topk: the same lists (seen excluded) with their scores; exclude_seen = false keeps them
     local items, vals = m:topk({ 1, 2, 13 }, 5)
     check.all_near(items, { want_l[1], want_l[2], want_l[13] }, 0, kind .. " topk")
