@@ -73,7 +73,7 @@ Result.__tostring = function(r)
   return ("[%s] %s"):format(r.protocol, table.concat(parts, " "))
 end
 
-local function normalised(off, ids) return require("tide.models.seq_common").rebase(off, ids) end
+local function normalised(off, ids) return require("tide.models.seq_score").rebase(off, ids) end
 
 -- ranks (and top-k lists, k > 0) of one block, fused in C from the model's states and item
 -- table: no [users x items] score matrix (core.seqrec.rank_topk)
