@@ -110,6 +110,26 @@ function tests.fused_ranks_and_lists_match_sorting_reference()
   end
 end
 
+function tests.shards_and_repeat_consumption()
+  local train = train_log()
+  local test = targets(train)
+  local m = model("sasrec")
+  -- opts.users (tide.mpi's shards): the same per-user ranks as the whole run
+  local all = tide.metrics.evaluate(m, test, { k = { 5 }, seen = { train }, per_user = true })
+  local part = tide.metrics.evaluate(m, test, { k = { 5 }, seen = { train }, per_user = true, users = { 4, 9 } })
+  local o = all.rank_offsets
+  check.all_near(part.ranks, all.ranks:narrow(1, o:get(4) + 1, o:get(10) - o:get(4)):totable(), 0,
+    "ranks of users 4..9")
+  -- exclude_seen = false ranks against every item: the same on both paths, and the seen
+  -- target of user 3 is no longer a miss
+  local a = tide.metrics.evaluate(m, test, { k = { 5 }, seen = { train }, exclude_seen = false, per_user = true })
+  local b = tide.metrics.evaluate(m, test, { k = { 5 }, seen = { train }, exclude_seen = false, per_user = true,
+    fused = false })
+  check.all_near(a.ranks, b.ranks:totable(), 0, "ranks without exclusion")
+  check.all_near(a.lists, b.lists:totable(), 0, "lists without exclusion")
+  check.truthy(a.ranks:get(o:get(3) + 1) < N_ITEMS, "a seen target ranks when seen items stay")
+end
+
 function tests.grouped_states_equal_one_at_a_time()
   for _, kind in ipairs(KINDS) do
     local m = model(kind)
