@@ -7,10 +7,11 @@
  * (seqrec_gemm.c) in a buffer that stays in L2, and each row of the tile is scanned at once:
  * a compare-and-count per target for the rank, and a threshold test per 16 scores for the
  * top-K (a candidate must beat the K-th best so far, which is rarely true once the list
- * settles). Users are split across threads; every score is a fixed-order dot product, so the
- * results do not depend on the thread count or the blocking. */
+ * settles). Blocks of users are shared out to threads; every score is a fixed-order dot
+ * product, so the results do not depend on the thread count or the blocking. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,9 +134,11 @@ typedef struct {
     int isa;
 } sc_args;
 
+/* Threads take blocks of SC_U users from a shared counter, so a thread slowed by other load
+ * does not hold the rest back; every user's result is computed alone, whoever computes it. */
 typedef struct {
     const sc_args *a;
-    int64_t b0, b1;
+    atomic_llong *next;
     int rc;
     char err[512];
 } sc_job;
@@ -238,8 +241,8 @@ static void *job_run(void *arg)
     w.S = aligned_alloc(64, (size_t)nr * SC_I * sizeof(float));
     w.buf = malloc((size_t)SC_U * (size_t)(a->K > 0 ? a->K : 1) * sizeof(cand));
     if (!w.H || !w.S || !w.buf) j->rc = tide_errorf("seqrec: out of memory");
-    for (int64_t c0 = j->b0; c0 < j->b1 && j->rc == 0; c0 += SC_U)
-        j->rc = run_block(a, &w, c0, c0 + SC_U < j->b1 ? c0 + SC_U : j->b1);
+    for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
+        j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
     free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ts);
     return NULL;
@@ -288,10 +291,9 @@ int tide_seqrec_rank_topk(int64_t B, int64_t D, const float *H, int64_t ldh, int
     sc_job jobs[8];
     pthread_t th[8];
     int started[8] = {0};
-    for (int k = 0; k < T; k++) { /* block-aligned user ranges */
-        int64_t nb = (B + SC_U - 1) / SC_U;
-        jobs[k] = (sc_job){&a, nb * k / T * SC_U, nb * (k + 1) / T * SC_U, 0, ""};
-        if (jobs[k].b1 > B) jobs[k].b1 = B;
+    atomic_llong next = 0;
+    for (int k = 0; k < T; k++) {
+        jobs[k] = (sc_job){&a, &next, 0, ""};
         if (k < T - 1) started[k] = pthread_create(&th[k], NULL, job_run, &jobs[k]) == 0;
         if (k < T - 1 && !started[k]) job_run(&jobs[k]); /* no thread: do it here */
     }
