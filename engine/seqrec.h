@@ -33,4 +33,18 @@ int tide_seqrec_rank_candidates(int64_t N, int64_t C, const float *scores, int64
 int tide_seqrec_dot_rows(int64_t N, int64_t C, int64_t D, const float *h, int64_t ldh, const float *table,
                          int64_t ldt, int64_t R, const int32_t *cand, float *out);
 
+/* Fused full-ranking evaluation (seqrec_score.c): scores are h[b] · E[i] for the B user states
+ * H [B, D] (row stride ldh) and the I items of E [I, D] (row stride lde), computed tile by tile
+ * and never stored. rank [tgt_off[B]] gets each target's 0-based rank among the user's
+ * candidates, exactly as tide_rank_targets (metrics.h) over that score matrix: all items but the
+ * user's distinct seen ones, ties by lower id, a seen target = I. items [B, K] (and vals, may be
+ * NULL) get the top-K candidates best first, as tide_metrics_topk (-1 / NaN pad short lists).
+ * tgt may be NULL (no ranks), K may be 0 (no lists), seen may be NULL (no exclusion); offsets
+ * start at 0. Threads as metrics.h (TIDE_THREADS); results do not depend on their count. Each
+ * score is one fixed-order dot product (fused multiply-adds where AVX-512 runs, as OpenBLAS's
+ * kernels). Error on a NaN target score or an id outside [0, I). */
+int tide_seqrec_rank_topk(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                          int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                          const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals);
+
 #endif

@@ -7,6 +7,10 @@
  *       -> i64 [N] 0-based ranks of column 1 among the row's candidates
  *   dot_rows(h f32 [N, D], table f32 [R, D], cand i32 [N, C]) -> f32 [N, C]: h[n] · table[cand[n, c]]
  *       (ids 1-based, 0 scores 0); the candidate scores without an [N, C, D] gather
+ *   rank_topk(h f32 [B, D], table f32 [I, D], seen_off | nil, seen | nil, tgt_off | nil, tgt | nil, k)
+ *       -> ranks i64 [n_targets] (0-based; nil without targets), items i32 [B, k] (1-based, 0 =
+ *          none), scores f32 [B, k] (NaN = none; both nil for k = 0): full ranking of h · table without a [B, I] score matrix, the
+ *          same ranks and lists as metrics.rank / metrics.rank_topk over h:matmul(table:t())
  * Offsets are 0-based CSR (i64, starting at 0); ids 1-based. */
 #include "lt_args.h"
 #include "seqrec.h"
@@ -98,8 +102,57 @@ static int l_dot_rows(lua_State *L)
     return 1;
 }
 
+static int l_rank_topk(lua_State *L)
+{
+    lua_settop(L, 7);
+    const char *fn = "seqrec.rank_topk";
+    tide_tensor *h = la_tensor(L, 1, TIDE_F32, 2, fn, "h");
+    tide_tensor *e = la_tensor(L, 2, TIDE_F32, 2, fn, "table");
+    int64_t B = h->shape[0], D = h->shape[1], I = e->shape[0], K = lt_check_int(L, 7, fn, "k");
+    if (e->shape[1] != D) lt_errorf(L, "%s: h has %d columns, table %d", fn, (int)D, (int)e->shape[1]);
+    if (I < 1 || D < 1) lt_errorf(L, "%s: need at least one item and one column", fn);
+    if (K < 0 || K > (1 << 24)) lt_errorf(L, "%s: k must be in 0..2^24, got %d", fn, (int)K);
+    int64_t *so = NULL, *to = NULL, Bs, Bt, ns, nt = 0;
+    int32_t *si = NULL, *ti = NULL;
+    if (!lua_isnil(L, 3) || !lua_isnil(L, 4)) {
+        so = la_offsets(L, 3, fn, "seen offsets", &Bs, -1);
+        si = la_ids0(L, 4, fn, "seen", &ns, I);
+        if (Bs != B) lt_errorf(L, "%s: seen offsets have %d rows, h %d", fn, (int)Bs, (int)B);
+        if (so[B] != ns) lt_errorf(L, "%s: seen offsets end at %d but there are %d ids", fn, (int)so[B], (int)ns);
+    }
+    if (!lua_isnil(L, 5) || !lua_isnil(L, 6)) {
+        to = la_offsets(L, 5, fn, "target offsets", &Bt, -1);
+        ti = la_ids0(L, 6, fn, "targets", &nt, I);
+        if (Bt != B) lt_errorf(L, "%s: target offsets have %d rows, h %d", fn, (int)Bt, (int)B);
+        if (to[B] != nt) lt_errorf(L, "%s: target offsets end at %d but there are %d targets", fn, (int)to[B], (int)nt);
+    }
+    tide_tensor *r = NULL, *it = NULL, *v = NULL;
+    if (ti) {
+        r = tide_tensor_new(TIDE_I64, 1, &nt);
+        lt_push_tensor(L, r, fn);
+    } else {
+        lua_pushnil(L);
+    }
+    if (K > 0) {
+        int64_t sh[2] = {B, K};
+        it = tide_tensor_new(TIDE_I32, 2, sh);
+        lt_push_tensor(L, it, fn);
+        v = tide_tensor_new(TIDE_F32, 2, sh);
+        lt_push_tensor(L, v, fn);
+    } else {
+        lua_pushnil(L);
+        lua_pushnil(L);
+    }
+    if (tide_seqrec_rank_topk(B, D, tide_f32(h), D, I, tide_f32(e), D, so, si, to, ti, r ? tide_i64(r) : NULL,
+                              (int)K, it ? tide_i32(it) : NULL, v ? tide_f32(v) : NULL) < 0)
+        return lt_error(L, fn);
+    for (int64_t p = 0; it && p < B * K; p++) tide_i32(it)[p] += 1; /* -1 (none) becomes 0 */
+    return 3;
+}
+
 static const luaL_Reg funcs[] = {
     {"candidates", l_candidates}, {"rank_candidates", l_rank_candidates}, {"dot_rows", l_dot_rows},
+    {"rank_topk", l_rank_topk},
     {NULL, NULL}};
 
 int lt_open_seqrec(lua_State *L)

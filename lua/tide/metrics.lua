@@ -73,9 +73,16 @@ Result.__tostring = function(r)
   return ("[%s] %s"):format(r.protocol, table.concat(parts, " "))
 end
 
-local function normalised(off, ids)
-  local base = off:get(1)
-  return off - base, ids:narrow(1, base + 1, off:get(off:numel()) - base)
+local function normalised(off, ids) return require("tide.models.seq_score").rebase(off, ids) end
+
+-- ranks (and top-k lists, k > 0) of one block, fused in C from the model's states and item
+-- table: no [users x items] score matrix (core.seqrec.rank_topk)
+local function fused_ranks(model, users, so, sitem, to, titem, k)
+  local o, t = normalised(to, titem)
+  local os_, s_ = nil, nil
+  if so then os_, s_ = normalised(so, sitem) end
+  local ranks, lists = require("tide").core.seqrec.rank_topk(model:states(users), model:item_table(), os_, s_, o, t, k)
+  return ranks, lists
 end
 
 -- ranks of one block under the sampled protocol, scoring only the candidates
@@ -101,7 +108,9 @@ end
 --   item instead, for repeat consumption; the two are never mixed, since unmasking only the held-
 --   out seen item would tell a history-favouring model which one it is.
 --   opts.k = {10, 20}; opts.protocol = "full" | "sampled" (opts.n_neg = 100, opts.seed);
---   opts.exclude_seen (default true); opts.block (users per scoring block, default 512);
+--   opts.exclude_seen (default true); opts.block (users per scoring block, default 512, or
+--   8192 for a model with states(users) and item_table(), whose full ranking runs fused in C
+--   (core.seqrec.rank_topk, the same ranks as scoring; opts.fused = false scores instead));
 --   opts.beyond = true adds coverage/novelty/ILD of the top-max(k) lists.
 --   opts.users = {first, last}: rank only that block of users (tide.mpi shards evaluation).
 --   opts.per_user = true adds r.ranks (i64, 0-based rank of every target, users in order),
@@ -126,7 +135,8 @@ function M.evaluate(model, split, opts)
   if opts.exclude_seen ~= false then soff, sitem = csr(seen_tables, n_users) end
   local sampled = opts.protocol == "sampled"
   local ropts = sampled and { sampled = opts.n_neg or 100, seed = opts.seed or 1 } or nil
-  local B = opts.block or 512
+  local fused = not ropts and opts.fused ~= false and model.states and model.item_table
+  local B = opts.block or ((fused or (ropts and model.score_items)) and 8192 or 512)
   local sums, used = {}, 0
   for _, k in ipairs(ks) do sums[k] = { hr = 0, ndcg = 0, recall = 0, precision = 0, map = 0, mrr = 0 } end
   local lists = {}
@@ -144,8 +154,12 @@ function M.evaluate(model, split, opts)
     local to = toff:narrow(1, u0, nb + 1)
     if ropts then ropts.user_base = u0 end
     local ranks
-    local scores = not (ropts and model.score_items) and model:score(users)
-    if not scores then
+    local scores = not fused and not (ropts and model.score_items) and model:score(users)
+    if fused then
+      local l
+      ranks, l = fused_ranks(model, users, so, sitem, to, titem, (opts.beyond or want_lists) and kmax or 0)
+      lists[#lists + 1] = l
+    elseif not scores then
       ranks = sampled_ranks(model, users, so, sitem, to, titem, n_items, ropts)
     elseif (opts.beyond or want_lists) and not ropts then -- ranks and top-K lists in one pass
       local l

@@ -1,10 +1,10 @@
 -- tide.models.seq_common — what every sequential recommender shares: options checked against
 -- the model's defaults, fit (batches of left-padded histories with per-position negatives,
--- tide.train with early stopping on validation NDCG@10), scoring of the last position only
--- (no tape, one sgemm of user states against the item table per block of users), candidate
--- scoring for the sampled protocol, top-K; save/load live in seq_io.lua. A model class
--- supplies kind, defaults, build(self) -> net and, if it trains differently from next-item
--- prediction, loss_fn(self, batch) (and param_groups(self) for per-group learning rates).
+-- tide.train with early stopping on validation NDCG@10), attention maps; scoring of the last
+-- position (states, score, score_items, topk) lives in seq_score.lua, save/load in seq_io.lua.
+-- A model class supplies kind, defaults, build(self) -> net and, if it trains differently
+-- from next-item prediction, loss_fn(self, batch) (and param_groups(self) for per-group
+-- learning rates).
 -- net:forward(inp, {last = true}) -> [B,D] states; net:forward(inp) -> [B,T,D]; inp = {items
 -- i32 [B,T] left-padded, times f32 [B,T] (days, for models with uses_time)}; net.emb.weight is
 -- the item table (row 1 padding, row i + 1 item i).
@@ -15,6 +15,7 @@
 -- without gain, 0 = never), bucket (1: batches of similar lengths, only as wide as their
 -- longest history, see tide.batch; 0: random batches padded to maxlen, as the reference).
 local common = require "tide.models.common"
+local score = require "tide.models.seq_score"
 
 local M = {}
 
@@ -174,53 +175,10 @@ function M.fit(self, ev, opts, phase)
   return self
 end
 
--- last-position states [B, D] of users, without the tape. Users are grouped by history length
--- and each group is run only as wide as its longest history (left padding is masked, so the
--- states are the same as at full width), which makes scoring cost ~ the real positions.
-function M.states(self, users)
-  assert(self.net, self.name .. ": fit or load the model first")
-  self.net:eval()
-  local T = tide().tensor
-  local off, B = self.seq.offsets, users:numel()
-  local ids, lens = users:totable(), {}
-  for i, u in ipairs(ids) do
-    if u < 1 or u > self.n_users then error(("%s: user %d outside 1..%d"):format(self.name, u, self.n_users), 3) end
-    lens[i] = math.min(off:get(u + 1) - off:get(u), self.maxlen)
-  end
-  local order = {}
-  for i = 1, B do order[i] = i end
-  table.sort(order, function(a, b) if lens[a] ~= lens[b] then return lens[a] < lens[b] end return a < b end)
-  return tide().no_grad(function()
-    local out
-    local G = 32 -- small groups keep each one close to its own width
-    for g0 = 1, B, G do
-      local rows, us = {}, {}
-      for i = g0, math.min(g0 + G - 1, B) do rows[#rows + 1], us[#us + 1] = order[i], ids[order[i]] end
-      local width = math.max(lens[rows[#rows]], 1)
-      local h = self.net(M.inputs(self, T.fromtable(us, "i32"), false, width), { last = true })
-      out = out or T.zeros(B, h:shape()[2])
-      out:index_add_(1, T.fromtable(rows, "i32"), h)
-    end
-    return out or T.zeros(0, self.dim)
-  end)
-end
 
---- score(users) -> f32 [#users, n_items]: state · item embedding (one sgemm per block)
-function M.score(self, users)
-  users = common.users(users)
-  local h = M.states(self, users)
-  return h:matmul(self.net.emb.weight:narrow(1, 2, self.n_items):t())
-end
-
---- score_items(users i32 [N], cand i32 [N, C]) -> f32 [N, C] (0 ids score 0)
-function M.score_items(self, users, cand)
-  local h = M.states(self, common.users(users))
-  -- item i is row i + 1 of the table; the table view without the padding row keeps ids as is
-  local E = self.net.emb.weight:detach()
-  return tide().core.seqrec.dot_rows(h, E:narrow(1, 2, self.n_items), cand)
-end
-
-function M.topk(self, users, k, opts) return common.topk(self, users, k, opts) end
+-- scoring (tide.models.seq_score)
+M.states, M.item_table, M.rebase = score.states, score.item_table, score.rebase
+M.score, M.score_items, M.topk = score.score, score.score_items, score.topk
 
 --- install(cls): gives a model class the shared methods it does not define itself
 function M.install(cls)
@@ -229,7 +187,7 @@ function M.install(cls)
   cls.new = cls.new or function(opts) return M.new(cls, opts) end
   cls.load = cls.load or function(path) return io.load(cls, path) end
   cls.save = cls.save or io.save
-  for _, k in ipairs({ "fit", "score", "score_items", "topk", "states", "set_history" }) do
+  for _, k in ipairs({ "fit", "score", "score_items", "topk", "states", "item_table", "set_history" }) do
     cls[k] = cls[k] or M[k]
   end
   cls.loss_fn = cls.loss_fn or M.loss

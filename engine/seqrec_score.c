@@ -1,0 +1,307 @@
+/* seqrec_score.c — fused full-ranking evaluation of dot-product recommenders (see seqrec.h):
+ * user states against the whole item table, seen-item exclusion, target ranks and top-K
+ * lists, without a [users x items] score matrix.
+ *
+ * Why fused: with d = 50 the score matrix costs more to write and read back (31k users x 24k
+ * items = 2.9 GB) than to compute. Here a block of SC_U users meets a tile of SC_I items
+ * (seqrec_gemm.c) in a buffer that stays in L2, and each row of the tile is scanned at once:
+ * a compare-and-count per target for the rank, and a threshold test per 16 scores for the
+ * top-K (a candidate must beat the K-th best so far, which is rarely true once the list
+ * settles). Blocks of users are shared out to threads; every score is a fixed-order dot
+ * product, so the results do not depend on the thread count or the blocking. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "seqrec.h"
+#include "seqrec_internal.h"
+
+enum { SC_U = 64, SC_I = 1024 }; /* users x items per tile: 256 KB of scores, in L2 */
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define HOT_SCAN __attribute__((target_clones("avx2", "default")))
+#else
+#define HOT_SCAN
+#endif
+
+typedef struct {
+    float s;
+    int32_t id;
+} cand;
+
+/* best first: higher score, then lower id (tide_rank_targets' and tide_metrics_topk's rule) */
+static int cand_cmp(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->s != y->s) return x->s > y->s ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* One user's running top-K: a min-heap of the best K so far, worst at the root. Items arrive
+ * in increasing id, so once the heap is full a newcomer must score strictly above the root
+ * (an equal score comes with a higher id: it ranks after), which a block of 16 scores is
+ * tested for at once. */
+typedef struct {
+    cand *c;
+    int n;
+    float thr; /* the root's score once full, else -inf */
+} topk_buf;
+
+static int worse(cand a, cand b) { return a.s < b.s || (a.s == b.s && a.id > b.id); }
+
+static void heap_push(topk_buf *t, int K, cand x)
+{
+    cand *h = t->c;
+    int p;
+    if (t->n < K) { /* sift up */
+        for (p = t->n++; p > 0 && worse(x, h[(p - 1) / 2]); p = (p - 1) / 2) h[p] = h[(p - 1) / 2];
+    } else { /* replace the root, sift down */
+        for (p = 0;;) {
+            int l = 2 * p + 1;
+            if (l >= K) break;
+            int m = l + 1 < K && worse(h[l + 1], h[l]) ? l + 1 : l;
+            if (!worse(h[m], x)) break;
+            h[p] = h[m];
+            p = m;
+        }
+    }
+    h[p] = x;
+    if (t->n == K) t->thr = h[0].s;
+}
+
+static int is_seen(const int32_t *seen, int64_t ns, int32_t i)
+{
+    int64_t lo = 0, hi = ns;
+    while (lo < hi) {
+        int64_t m = (lo + hi) / 2;
+        if (seen[m] < i) lo = m + 1;
+        else hi = m;
+    }
+    return lo < ns && seen[lo] == i;
+}
+
+/* items that come before target j (score s) among v[0..n) = items i0..i0+n-1 */
+HOT_SCAN static int64_t count_before(const float *v, int64_t n, int64_t i0, int64_t j, float s)
+{
+    int64_t cut = j - i0 < 0 ? 0 : (j - i0 > n ? n : j - i0);
+    int32_t a = 0, b = 0;
+    for (int64_t i = 0; i < cut; i++) a += v[i] >= s;
+    for (int64_t i = cut + (cut < n && i0 + cut == j); i < n; i++) b += v[i] > s;
+    return (int64_t)a + b;
+}
+
+HOT_SCAN static void topk_scan(topk_buf *t, int K, const float *v, int64_t n, int64_t i0, const int32_t *seen,
+                               int64_t ns)
+{
+    int64_t i = 0;
+    for (; i < n && t->n < K; i++) /* until K are kept every candidate enters */
+        if (!isnan(v[i]) && !is_seen(seen, ns, (int32_t)(i0 + i))) heap_push(t, K, (cand){v[i], (int32_t)(i0 + i)});
+    float thr = t->thr;
+    for (; i < n; i += 16) {
+        int len = n - i < 16 ? (int)(n - i) : 16, any = 0;
+        for (int z = 0; z < len; z++) any += v[i + z] > thr; /* a vectorised count */
+        if (!any) continue;
+        for (int z = 0; z < len; z++)
+            if (v[i + z] > thr && !is_seen(seen, ns, (int32_t)(i0 + i + z))) {
+                heap_push(t, K, (cand){v[i + z], (int32_t)(i0 + i + z)});
+                thr = t->thr;
+            }
+    }
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct {
+    int64_t B, D, ldh, I, lde;
+    const float *H, *E;
+    const int64_t *seen_off, *tgt_off;
+    const int32_t *seen, *tgt;
+    int64_t *rank;
+    int K;
+    int32_t *items;
+    float *vals;
+    const float *P; /* packed item table */
+    int64_t np;
+    int isa;
+} sc_args;
+
+/* Threads take blocks of SC_U users from a shared counter, so a thread slowed by other load
+ * does not hold the rest back; every user's result is computed alone, whoever computes it. */
+typedef struct {
+    const sc_args *a;
+    atomic_llong *next;
+    int rc;
+    char err[512];
+} sc_job;
+
+/* per-thread scratch for one block of up to SC_U users */
+typedef struct {
+    float *H, *S, *ts;    /* padded states, score tile, target scores */
+    int32_t *seen;        /* each user's distinct seen ids, sorted */
+    int64_t soff[SC_U + 1], seen_cap, ts_cap;
+    cand *buf;
+    topk_buf tk[SC_U];
+} scratch;
+
+static int grow(void **p, int64_t *cap, int64_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    void *q = realloc(*p, (size_t)need * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+/* users [c0, c1): states, seen lists and target scores, then the tiles, then the corrections */
+static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
+{
+    int64_t nu = c1 - c0, nr = (nu + SQ_MR - 1) / SQ_MR * SQ_MR, D = a->D;
+    memset(w->H, 0, (size_t)(nr * D) * sizeof(float));
+    for (int64_t u = 0; u < nu; u++) memcpy(w->H + u * D, a->H + (c0 + u) * a->ldh, (size_t)D * sizeof(float));
+    int64_t ns = a->seen ? a->seen_off[c1] - a->seen_off[c0] : 0;
+    if (grow((void **)&w->seen, &w->seen_cap, ns + 1, sizeof(int32_t)) < 0) return tide_errorf("seqrec: out of memory");
+    w->soff[0] = 0;
+    for (int64_t u = 0; u < nu; u++) {
+        int64_t m = 0, k = w->soff[u];
+        if (a->seen) {
+            m = a->seen_off[c0 + u + 1] - a->seen_off[c0 + u];
+            memcpy(w->seen + k, a->seen + a->seen_off[c0 + u], (size_t)m * sizeof(int32_t));
+            qsort(w->seen + k, (size_t)m, sizeof(int32_t), cmp_i32);
+            int64_t d = 0;
+            for (int64_t q = 0; q < m; q++)
+                if (q == 0 || w->seen[k + q] != w->seen[k + d - 1]) w->seen[k + d++] = w->seen[k + q];
+            m = d;
+        }
+        w->soff[u + 1] = k + m;
+        w->tk[u] = (topk_buf){w->buf + (int64_t)u * a->K, 0, -INFINITY};
+    }
+    int64_t t0 = a->tgt ? a->tgt_off[c0] : 0, nt = a->tgt ? a->tgt_off[c1] - t0 : 0;
+    if (grow((void **)&w->ts, &w->ts_cap, nt + 1, sizeof(float)) < 0) return tide_errorf("seqrec: out of memory");
+    for (int64_t u = 0; u < nu && a->tgt; u++)
+        for (int64_t p = a->tgt_off[c0 + u]; p < a->tgt_off[c0 + u + 1]; p++) {
+            float s = tide_seqrec_dot(a->isa, D, w->H + u * D, a->E + (int64_t)a->tgt[p] * a->lde);
+            if (isnan(s))
+                return tide_errorf("seqrec: score of target item %d for row %lld is NaN", a->tgt[p], (long long)(c0 + u));
+            w->ts[p - t0] = s;
+            a->rank[p] = 0;
+        }
+    for (int64_t i0 = 0; i0 < a->I; i0 += SC_I) {
+        int64_t n = a->I - i0 < SC_I ? a->I - i0 : SC_I;
+        int64_t p0 = i0 / SQ_PANEL, npt = (a->np - p0) < SC_I / SQ_PANEL ? a->np - p0 : SC_I / SQ_PANEL;
+        tide_seqrec_tile(a->isa, nr, w->H, D, a->P + p0 * D * SQ_PANEL, npt, w->S, SC_I);
+        for (int64_t u = 0; u < nu; u++) {
+            const float *v = w->S + u * SC_I;
+            for (int64_t p = a->tgt ? a->tgt_off[c0 + u] : 0; a->tgt && p < a->tgt_off[c0 + u + 1]; p++)
+                a->rank[p] += count_before(v, n, i0, a->tgt[p], w->ts[p - t0]);
+            if (a->K > 0)
+                topk_scan(&w->tk[u], a->K, v, n, i0, w->seen + w->soff[u], w->soff[u + 1] - w->soff[u]);
+        }
+    }
+    for (int64_t u = 0; u < nu; u++) {
+        const int32_t *sn = w->seen + w->soff[u];
+        int64_t m = w->soff[u + 1] - w->soff[u];
+        for (int64_t p = a->tgt ? a->tgt_off[c0 + u] : 0; a->tgt && p < a->tgt_off[c0 + u + 1]; p++) {
+            int32_t j = a->tgt[p];
+            float s = w->ts[p - t0];
+            if (is_seen(sn, m, j)) { a->rank[p] = a->I; continue; } /* a seen target is a miss */
+            for (int64_t q = 0; q < m; q++) { /* seen items are not candidates */
+                float x = tide_seqrec_dot(a->isa, D, w->H + u * D, a->E + (int64_t)sn[q] * a->lde);
+                a->rank[p] -= x > s || (x == s && sn[q] < j);
+            }
+        }
+        if (a->K > 0) {
+            topk_buf *t = &w->tk[u];
+            qsort(t->c, (size_t)t->n, sizeof(cand), cand_cmp);
+            for (int q = 0; q < a->K; q++) {
+                a->items[(c0 + u) * a->K + q] = q < t->n ? t->c[q].id : -1;
+                if (a->vals) a->vals[(c0 + u) * a->K + q] = q < t->n ? t->c[q].s : NAN;
+            }
+        }
+    }
+    return TIDE_OK;
+}
+
+static void *job_run(void *arg)
+{
+    sc_job *j = arg;
+    const sc_args *a = j->a;
+    scratch w = {0};
+    int64_t nr = (SC_U + SQ_MR - 1) / SQ_MR * SQ_MR;
+    w.H = aligned_alloc(64, (size_t)((nr * a->D * 4 + 63) / 64 * 64));
+    w.S = aligned_alloc(64, (size_t)nr * SC_I * sizeof(float));
+    w.buf = malloc((size_t)SC_U * (size_t)(a->K > 0 ? a->K : 1) * sizeof(cand));
+    if (!w.H || !w.S || !w.buf) j->rc = tide_errorf("seqrec: out of memory");
+    for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
+        j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
+    if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
+    free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ts);
+    return NULL;
+}
+
+static int n_threads(int64_t B, int64_t I)
+{
+    const char *e = getenv("TIDE_THREADS");
+    long t = e && atoi(e) > 0 ? atoi(e) : sysconf(_SC_NPROCESSORS_ONLN);
+    int64_t by_work = B * I / (1 << 22) + 1, blocks = (B + SC_U - 1) / SC_U;
+    if (t > 8) t = 8;
+    if (t > by_work) t = (long)by_work;
+    if (t > blocks) t = (long)blocks;
+    return t < 1 ? 1 : (int)t;
+}
+
+static int check_csr(int64_t B, const int64_t *off, const int32_t *ids, int64_t I, const char *what)
+{
+    if (off[0] != 0) return tide_errorf("seqrec: %s offsets must start at 0, got %lld", what, (long long)off[0]);
+    for (int64_t b = 0; b < B; b++) {
+        if (off[b + 1] < off[b]) return tide_errorf("seqrec: %s offsets decrease at row %lld", what, (long long)b);
+        for (int64_t p = off[b]; p < off[b + 1]; p++)
+            if (ids[p] < 0 || ids[p] >= I)
+                return tide_errorf("seqrec: %s item %d of row %lld is outside [0, %lld)", what, ids[p], (long long)b,
+                                   (long long)I);
+    }
+    return TIDE_OK;
+}
+
+int tide_seqrec_rank_topk(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                          int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                          const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals)
+{
+    if (B < 0 || D < 1 || I < 1 || I > INT32_MAX || ldh < D || lde < D)
+        return tide_errorf("seqrec: bad sizes B %lld, D %lld, I %lld (ldh %lld, lde %lld)", (long long)B, (long long)D,
+                           (long long)I, (long long)ldh, (long long)lde);
+    if (K < 0 || (K > 0 && !items)) return tide_errorf("seqrec: K must be >= 0 (with an items buffer), got %d", K);
+    if (seen && check_csr(B, seen_off, seen, I, "seen") < 0) return TIDE_ERR;
+    if (tgt && check_csr(B, tgt_off, tgt, I, "target") < 0) return TIDE_ERR;
+    if (B == 0) return TIDE_OK;
+    sc_args a = {B, D, ldh, I, lde, H, E, seen_off, tgt_off, seen, tgt, rank, K, items, vals, NULL, 0, tide_seqrec_isa()};
+    float *P = tide_seqrec_pack(I, D, E, lde, &a.np);
+    if (!P) return tide_errorf("seqrec: out of memory packing %lld items", (long long)I);
+    a.P = P;
+    int T = n_threads(B, I);
+    sc_job jobs[8];
+    pthread_t th[8];
+    int started[8] = {0};
+    atomic_llong next = 0;
+    for (int k = 0; k < T; k++) {
+        jobs[k] = (sc_job){&a, &next, 0, ""};
+        if (k < T - 1) started[k] = pthread_create(&th[k], NULL, job_run, &jobs[k]) == 0;
+        if (k < T - 1 && !started[k]) job_run(&jobs[k]); /* no thread: do it here */
+    }
+    job_run(&jobs[T - 1]);
+    for (int k = 0; k < T - 1; k++)
+        if (started[k]) pthread_join(th[k], NULL);
+    free(P);
+    for (int k = 0; k < T; k++)
+        if (jobs[k].rc < 0) return tide_errorf("%s", jobs[k].err);
+    return TIDE_OK;
+}
