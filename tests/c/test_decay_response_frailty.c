@@ -65,7 +65,7 @@ static void test_response_loglik_adds_the_term(void **st)
     double time[] = {0, 2, 5, 3};
     int32_t type[] = {0, 1, 1, 0};
     uint8_t target[] = {0, 1, 1, 0};
-    tide_response_data d = {2, off, time, type, target, 2, 0, 10, 0, 0, 0};
+    tide_response_data d = {2, off, time, type, target, 2, 0, 10, 0, 0, 0, NULL, 0};
     double mu = 0.05, w0 = 0.3, w1 = 0.5, b = 0.7, kappa = 1.7;
     double par[] = {mu, w0, w1, b, kappa}, ll0, ll1;
     assert_int_equal(tide_response_loglik(&d, TIDE_DECAY_EXP, 1, par, &ll0, NULL), 0);

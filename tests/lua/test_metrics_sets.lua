@@ -45,6 +45,49 @@ function tests.select_keeps_top_k_above_threshold_and_sweep_finds_the_best()
   check.eq(#best.grid, 6, "every (k, threshold) tried")
 end
 
+function tests.exact_sweep_finds_the_best_cut_by_hand()
+  -- user 1: items 1 (.9, true), 2 (.8), 3 (.7, true); user 2: items 4 (.85), 5 (.6, true). With
+  -- every candidate (k >= 3) the cuts give F1 = 2·TP / (n + 3): .5, .4, 1/3, 4/7, 6/8.
+  local cands = { [1] = { { 1, 0.9 }, { 2, 0.8 }, { 3, 0.7 } }, [2] = { { 4, 0.85 }, { 5, 0.6 } } }
+  local truth = { [1] = { [1] = true, [3] = true }, [2] = { [5] = true } }
+  local best = S.sweep(cands, truth, { ks = { 1, 2, 3 } })
+  check.eq(best.k, 3, "k = 3"); check.eq(best.threshold, 0.6, "cut below the last candidate")
+  check.near(best.f1, 0.75, 1e-12, "F1 6/8")
+  check.near(best.precision, 0.6, 1e-12, "precision 3/5"); check.near(best.recall, 1, 1e-12, "recall 3/3")
+  check.near(best.grid[1][3], 0.5, 1e-12, "k = 1: the best cut keeps item 1 only (2/4)")
+  check.near(best.grid[2][3], 4 / 7, 1e-12, "k = 2: all four (4/7)")
+  -- ties stay together across users, and inside a user the lower key ranks first (as select)
+  local tie = { [1] = { { 2, 0.5 }, { 1, 0.5 } } }
+  local tb = S.sweep(tie, { [1] = { [1] = true } }, { ks = { 1, 2 } })
+  check.eq(tb.k, 1, "top-1 of a tie is key 1"); check.near(tb.f1, 1, 1e-12, "perfect")
+  check.near(tb.grid[2][3], 2 / 3, 1e-12, "k = 2 can only take both tied candidates")
+  check.errors(function() S.sweep(cands, truth, { ks = { 0 } }) end, "ks must hold numbers >= 1")
+  check.errors(function() S.sweep({}, truth) end, "no candidates")
+end
+
+function tests.exact_sweep_equals_brute_force_over_every_threshold()
+  math.randomseed(3)
+  for _ = 1, 5 do
+    local cands, truth = {}, {}
+    for u = 1, 12 do
+      cands[u], truth[u] = {}, {}
+      for key = 1, math.random(1, 8) do
+        cands[u][#cands[u] + 1] = { key, math.floor(math.random() * 20) / 20 } -- ties on purpose
+        if math.random() < 0.3 then truth[u][key] = true end
+      end
+      if math.random() < 0.2 then truth[u][99] = true end -- a true pair no method can rank
+    end
+    local ks = { 1, 2, 3, math.huge }
+    local all = {}
+    for _, list in pairs(cands) do for _, c in ipairs(list) do all[#all + 1] = c[2] end end
+    local brute = S.sweep(cands, truth, { ks = ks, thresholds = all }) -- every candidate score
+    local exact = S.sweep(cands, truth, { ks = ks })
+    check.near(exact.f1, brute.f1, 1e-12, "same best F1")
+    local again = S.prf(S.select(cands, exact), truth)
+    check.near(again.f1, exact.f1, 1e-12, "the chosen (k, threshold) reproduces its F1")
+  end
+end
+
 function tests.interest_model_scores_are_expected_buys_from_the_response_kernel()
   -- a fixed law: one browse of item 1 at day 0 by user 1; score at day 3 over 7 days
   local ev = tide.data.from_columns{ user = { 1, 2 }, item = { 1, 2 }, event = { "browse", "buy" }, time = { 0, 3 * DAY } }

@@ -35,6 +35,8 @@ function M.labels(ev, t0, t1, opts)
   return setmetatable(out, { __index = function() return nil end })
 end
 
+local function by_score(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] < b[1]) end
+
 --- select(cands, {k = 10, threshold = -inf}) -> pair set: each user's top-k candidates with a
 --- score >= threshold. cands[u] = array of {key, score}, any order.
 function M.select(cands, opts)
@@ -45,7 +47,7 @@ function M.select(cands, opts)
     if type(u) == "number" then
       local sorted = {}
       for i, c in ipairs(list) do sorted[i] = c end
-      table.sort(sorted, function(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] < b[1]) end)
+      table.sort(sorted, by_score)
       local row = {}
       for i = 1, math.min(k, #sorted) do
         if sorted[i][2] >= thr then row[sorted[i][1]] = true; n = n + 1 end
@@ -75,34 +77,73 @@ function M.prf(pred, truth)
   return { precision = p, recall = r, f1 = (p + r) > 0 and 2 * p * r / (p + r) or 0, tp = tp, n_pred = np, n_true = nt }
 end
 
---- sweep(cands, truth, {ks = {1, 2, 3, 5, 10, 20}, thresholds = nil (20 score quantiles)})
+-- every candidate with its rank in its user's list (score descending, then key: the order of
+-- select), all sorted by score descending
+local function ranked(cands)
+  local all = {}
+  for u, list in pairs(cands) do
+    if type(u) == "number" then
+      local sorted = {}
+      for i, c in ipairs(list) do sorted[i] = c end
+      table.sort(sorted, by_score)
+      for r, c in ipairs(sorted) do all[#all + 1] = { u, c[1], c[2], r } end
+    end
+  end
+  table.sort(all, function(a, b) return a[3] > b[3] end)
+  return all
+end
+
+-- the exact best threshold for top-k: scan the pooled candidates by descending score, cutting
+-- only between distinct scores (select keeps ties together); F1 = 2·TP / (n_pred + n_true)
+local function best_cut(all, truth, k, nt)
+  local tp, np, best = 0, 0, { f1 = 0, threshold = math.huge, tp = 0, n = 0 }
+  for i, c in ipairs(all) do
+    if c[4] <= k then
+      np = np + 1
+      local tr = truth[c[1]]
+      if tr and tr[c[2]] then tp = tp + 1 end
+    end
+    local nxt = all[i + 1]
+    if np > 0 and (not nxt or nxt[3] < c[3]) then
+      local f1 = 2 * tp / (np + nt)
+      if f1 > best.f1 then best = { f1 = f1, threshold = c[3], tp = tp, n = np } end
+    end
+  end
+  return best
+end
+
+--- sweep(cands, truth, {ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, thresholds = nil})
 --- -> {k =, threshold =, f1 =, precision =, recall =, grid = {{k, threshold, f1}...}}: the
---- top-k and threshold with the best F1 on this (validation) window.
+--- top-k and threshold with the best F1 on this (validation) window. Without `thresholds` the
+--- threshold is exact: for each k, the best cut of the pooled candidates by score (one grid row
+--- per k); with a list, only those thresholds are tried (one row per (k, threshold)).
 function M.sweep(cands, truth, opts)
   opts = opts or {}
-  local ks = opts.ks or { 1, 2, 3, 5, 10, 20 }
-  local thr = opts.thresholds
-  if not thr then
-    local all = {}
-    for u, list in pairs(cands) do
-      if type(u) == "number" then for _, c in ipairs(list) do all[#all + 1] = c[2] end end
-    end
-    if #all == 0 then error("sets.sweep: no candidates", 2) end
-    table.sort(all)
-    thr = { -math.huge }
-    for q = 1, 19 do thr[#thr + 1] = all[math.max(1, math.floor(#all * q / 20))] end
+  local ks = opts.ks or { 1, 2, 3, 5, 10, 20, 50, 100, math.huge }
+  for _, k in ipairs(ks) do
+    if not (type(k) == "number" and k >= 1) then error("sets.sweep: ks must hold numbers >= 1", 2) end
+  end
+  local all = ranked(cands)
+  if #all == 0 then error("sets.sweep: no candidates", 2) end
+  local nt = 0
+  for u, row in pairs(truth) do
+    if type(u) == "number" then for _ in pairs(row) do nt = nt + 1 end end
   end
   local best, grid = nil, {}
+  local function consider(k, t, f1)
+    grid[#grid + 1] = { k, t, f1 }
+    if not best or f1 > best.f1 then best = { k = k, threshold = t, f1 = f1 } end
+  end
   for _, k in ipairs(ks) do
-    for _, t in ipairs(thr) do
-      local r = M.prf(M.select(cands, { k = k, threshold = t }), truth)
-      grid[#grid + 1] = { k, t, r.f1 }
-      if not best or r.f1 > best.f1 then
-        best = { k = k, threshold = t, f1 = r.f1, precision = r.precision, recall = r.recall }
-      end
+    if opts.thresholds then
+      for _, t in ipairs(opts.thresholds) do consider(k, t, M.prf(M.select(cands, { k = k, threshold = t }), truth).f1) end
+    else
+      local c = best_cut(all, truth, k, nt)
+      consider(k, c.threshold, c.f1)
     end
   end
-  best.grid = grid
+  local r = M.prf(M.select(cands, best), truth)
+  best.precision, best.recall, best.grid = r.precision, r.recall, grid
   return best
 end
 
