@@ -33,7 +33,8 @@ for _, c in ipairs(cases) do
     print(("  %-10s %10.5f ± %-9.5f planted %-8g z = %+.2f %s"):format(r[1], r[2], r[3], r[4], z, math.abs(z) < 2 and "within 2 se" or "OUTSIDE 2 se"))
   end
   for _, m in ipairs(E.evaluate(ev, { methods = { "none", "response" }, family = c.family, horizon = 14 })) do
-    print(("  F1 %-9s k %2d threshold %-10.4g val F1 %.4f  test F1 %.4f  precision %.4f  recall %.4f"):format(m.method, m.k,
+    print(("  F1 %-9s k %3s threshold %-10.4g val F1 %.4f  test F1 %.4f  precision %.4f  recall %.4f"):format(m.method,
+      m.k == math.huge and "all" or tostring(m.k),
       m.threshold, m.val_f1, m.f1, m.precision, m.recall))
   end
 end

@@ -88,6 +88,30 @@ function tests.exact_sweep_equals_brute_force_over_every_threshold()
   end
 end
 
+function tests.bootstrap_interval_of_an_f1_difference()
+  local truth, perfect, half = {}, {}, {}
+  for u = 1, 40 do
+    truth[u], perfect[u], half[u] = { [1] = true, [2] = true }, { [1] = true, [2] = true }, { [1] = true, [3] = true }
+  end
+  -- perfect: F1 1; half: tp 40, 80 predicted, 80 true -> F1 0.5; every user alike, so every
+  -- resample gives the same difference
+  local b = S.bootstrap(perfect, half, truth, { n = 200 })
+  check.near(b.diff, 0.5, 1e-12, "F1 difference"); check.near(b.lo, 0.5, 1e-12, "lo"); check.near(b.hi, 0.5, 1e-12, "hi")
+  check.eq(b.share_le0, 0, "never <= 0")
+  local same = S.bootstrap(half, half, truth, { n = 50 })
+  check.eq(same.diff, 0, "a method against itself"); check.eq(same.share_le0, 1, "all replicates are 0")
+  -- users differ: half of them perfect under a, all half-right under b
+  local mixed = {}
+  for u = 1, 40 do mixed[u] = u <= 20 and perfect[u] or half[u] end
+  local m1 = S.bootstrap(mixed, half, truth, { n = 300, seed = 7 })
+  local m2 = S.bootstrap(mixed, half, truth, { n = 300, seed = 7 })
+  check.near(m1.diff, S.prf(mixed, truth).f1 - 0.5, 1e-12, "point estimate is the plain difference")
+  check.truthy(m1.lo < m1.diff and m1.diff < m1.hi and m1.lo > 0, ("interval [%g, %g]"):format(m1.lo, m1.hi))
+  check.eq(m1.lo, m2.lo, "same seed, same interval")
+  check.errors(function() S.bootstrap(mixed, half, truth, { n = 2 }) end, "n must be a number >= 10")
+  check.errors(function() S.bootstrap({}, {}, {}) end, "no users")
+end
+
 function tests.interest_model_scores_are_expected_buys_from_the_response_kernel()
   -- a fixed law: one browse of item 1 at day 0 by user 1; score at day 3 over 7 days
   local ev = tide.data.from_columns{ user = { 1, 2 }, item = { 1, 2 }, event = { "browse", "buy" }, time = { 0, 3 * DAY } }

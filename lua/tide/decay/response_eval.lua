@@ -67,11 +67,16 @@ function M.candidates(method, train, opts)
 end
 
 --- evaluate(ev, {methods = {"none", "gap", "response", "popularity", "sar"} (the last two only
----   for key = "item"), key = "item",
+---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
+---   whose fields override the options below for that row), key = "item",
 ---   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
----   frailty (true: the response kernel with a gamma frailty per pair, tide.decay.response.fit),
----   ks = {1, 2, 3, 5, 10, 20, 30}}) -> rows {method, detail, k, threshold, val_f1, f1,
----   precision, recall, seconds}, plus {t_valid, t_test, t_end} (epoch seconds)
+---   frailty (true / "pair": the response kernel with a gamma frailty per pair, "user": one
+---   shared by a user's pairs, tide.decay.response.fit),
+---   ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, bootstrap = 0 (n > 0: with "none"
+---   among the methods, each other row gets diff_lo / diff_hi, the 95 % interval of its test F1
+---   minus no decay's over users resampled n times, tide.metrics.sets.bootstrap)}) -> rows
+---   {method, detail, k, threshold, val_f1, f1, precision, recall, seconds[, diff_lo, diff_hi]},
+---   plus {t_valid, t_test, t_end} (epoch seconds). The threshold is exact per k (sets.sweep).
 function M.evaluate(ev, opts)
   opts = opts or {}
   local H = opts.horizon or 14
@@ -86,14 +91,33 @@ function M.evaluate(ev, opts)
   local valid, test = S.labels(ev, tv, tt, lab), S.labels(ev, tt, t_end, lab)
   local rows = { t_valid = tv, t_test = tt, t_end = t_end }
   local all = o.key == "item" and { "none", "gap", "response", "popularity", "sar" } or { "none", "gap", "response" }
-  for _, m in ipairs(opts.methods or all) do
+  local preds = {}
+  for _, spec in ipairs(opts.methods or all) do
     local c0 = os.clock()
-    local cands, detail = M.candidates(m, ev:filter(ev.time:lt(tv)), o)
-    local sel = S.sweep(cands, valid, { ks = opts.ks or { 1, 2, 3, 5, 10, 20, 30 } })
-    cands = M.candidates(m, ev:filter(ev.time:lt(tt)), o)
-    local r = S.prf(S.select(cands, sel), test)
+    local m, mo = spec, o
+    if type(spec) == "table" then -- {"response", family =, frailty =, ...}: this row's own options
+      m, mo = spec[1], {}
+      for k, v in pairs(o) do mo[k] = v end
+      for k, v in pairs(spec) do if type(k) == "string" then mo[k] = v end end
+    end
+    local cands, detail = M.candidates(m, ev:filter(ev.time:lt(tv)), mo)
+    local sel = S.sweep(cands, valid, { ks = opts.ks })
+    cands = M.candidates(m, ev:filter(ev.time:lt(tt)), mo)
+    preds[#preds + 1] = S.select(cands, sel)
+    local r = S.prf(preds[#preds], test)
     rows[#rows + 1] = { method = m, detail = detail, k = sel.k, threshold = sel.threshold, val_f1 = sel.f1, f1 = r.f1,
                         precision = r.precision, recall = r.recall, seconds = os.clock() - c0 }
+  end
+  local B = opts.bootstrap or 0
+  local base
+  for i, r in ipairs(rows) do if r.method == "none" then base = preds[i] end end
+  if B > 0 and base then
+    for i, r in ipairs(rows) do
+      if r.method ~= "none" then
+        local b = S.bootstrap(preds[i], base, test, { n = B })
+        r.diff_lo, r.diff_hi = b.lo, b.hi
+      end
+    end
   end
   return rows
 end
