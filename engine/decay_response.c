@@ -29,9 +29,12 @@ void tide_response_to_free(tide_decay_family fam, int k, int C, const double *pa
     tide_decay_to_free(fam, k, par + 1 + C, u + 1 + C);
 }
 
+/* log μ and log w are floored at −700 (e^−700 ≈ 1e-304): an optimiser that drives a useless type's
+ * weight toward 0 would otherwise underflow it to exactly 0, which later calls (scoring, a
+ * segment fit started from it) reject as a parameter that must be > 0 */
 void tide_response_from_free(tide_decay_family fam, int k, int C, const double *u, double *par)
 {
-    for (int i = 0; i < 1 + C; i++) par[i] = exp(u[i]);
+    for (int i = 0; i < 1 + C; i++) par[i] = exp(fmax(u[i], -700));
     tide_decay_from_free(fam, k, u + 1 + C, par + 1 + C);
 }
 
