@@ -129,6 +129,29 @@ function tests.save_load_and_the_interest_model_keep_user()
   check.all_near(m2:score(users), m:score(users):totable(), 0, "identical scores after reload")
 end
 
+function tests.segments_and_family_choice_keep_the_user_level()
+  local ev = sim.simulate(600, 90, 0.004, { [1] = 0.2, [3] = 0.6, [5] = 0.1 }, 1, 0.3, 0.3, 13, 3, 1.5, true)
+  -- segment by item: items 1..3 split every user's pairs across segments, so each segment's
+  -- units are rebuilt from its own pairs
+  local f = R.fit(ev, { family = "exponential", frailty = "user", segment = "item", se = false })
+  for s = 1, 3 do
+    local g = f.segments[s]
+    check.eq(g.frailty, "user", "segment " .. s .. " frailty level")
+    check.truthy(g.kappa > 0 and g.kappa < math.huge, "segment " .. s .. " kappa")
+  end
+  -- the held-out likelihood carries each user's posterior over from the training window, so it
+  -- differs from the per-pair one on the same fits' data
+  local ru = R.select(ev, { families = { "exponential", "weibull" }, holdout = 20, frailty = "user" })
+  local rp = R.select(ev, { families = { "exponential" }, holdout = 20, frailty = "pair" })
+  check.eq(#ru, 2, "two families ranked")
+  check.truthy(ru[1].heldout >= ru[2].heldout, "ranked by held-out likelihood")
+  check.eq(ru[1].frailty, "user", "the ranked fits keep the level")
+  local eu
+  for _, r in ipairs(ru) do if r.family == "exponential" then eu = r end end
+  check.truthy(eu.heldout > rp[1].heldout, ("planted per-user frailty: held-out %.2f (user) > %.2f (pair)"):format(eu.heldout,
+    rp[1].heldout))
+end
+
 function tests.bad_units_are_named()
   local par = { 0.05, 0.3, 0.8, 0.5, 0.7, 1.3 }
   check.errors(function() D.response_loglik("exponential", 1, three({ 0, 2 }), par) end, "data.units ends at 2")
