@@ -4,7 +4,9 @@
 -- popularity and SAR candidates. Every method picks its top-k per user (1 … all) and its exact
 -- best score threshold on a validation window inside the training period (train < T−28 d,
 -- validate on [T−28 d, T−14 d)); then it is refitted on everything before T−14 d and scored once
--- on the test window [T−14 d, T) (tide.decay.response_eval, also `tide decay response-eval`).
+-- on the test window [T−14 d, T) (tide.decay.response_eval, also `tide decay response-eval`);
+-- whether the score threshold or the share of candidates carries over to the refit is chosen
+-- per method by a backtest on [T−42 d, T−28 d) → [T−28 d, T−14 d) (the "transfer" column).
 -- The last column is the 95 % bootstrap interval over users of F1 minus no decay's F1.
 -- Usage: luajit bench_response.lua [log preset [item|category [delay days]]]
 --   BENCH_BOOT=n user resamples (default 500; 0 = off)
@@ -27,12 +29,12 @@ local methods = {}
 for i, r in ipairs(runs) do methods[i] = { r[1], family = r[2], frailty = r[3] } end
 local rows = E.evaluate(ev, { methods = methods, horizon = H, key = key, target = "buy", delay = delay,
                               bootstrap = tonumber(os.getenv("BENCH_BOOT") or 500) })
-print(("%-34s %4s %10s %8s %8s %8s %8s %6s  %s"):format("method", "k", "threshold", "val F1", "F1", "prec", "recall", "sec",
-  "F1 − none, 95 %"))
+print(("%-34s %4s %10s %9s %8s %8s %8s %8s %6s  %s"):format("method", "k", "threshold", "transfer", "val F1", "F1", "prec",
+  "recall", "sec", "F1 − none, 95 %"))
 for i, x in ipairs(rows) do
   local r = runs[i]
-  print(("%-34s %4s %10.4g %8.4f %8.4f %8.4f %8.4f %6.1f  %s"):format(x.method .. (x.detail and " (" .. x.detail .. ")" or "")
+  print(("%-34s %4s %10.4g %9s %8.4f %8.4f %8.4f %8.4f %6.1f  %s"):format(x.method .. (x.detail and " (" .. x.detail .. ")" or "")
     .. (x.method == "response" and delay and ", delay " .. arg[4] or "") .. (r[3] and " + " .. r[3] .. " frailty" or ""),
-    x.k == math.huge and "all" or tostring(x.k), x.threshold, x.val_f1, x.f1, x.precision, x.recall, x.seconds,
+    x.k == math.huge and "all" or tostring(x.k), x.threshold, x.transfer, x.val_f1, x.f1, x.precision, x.recall, x.seconds,
     x.diff_lo and ("[%+.4f, %+.4f]"):format(x.diff_lo, x.diff_hi) or ""))
 end

@@ -45,6 +45,15 @@ function tests.rows_take_their_own_options_and_get_bootstrap_intervals()
   local d = rows[2].f1 - rows[1].f1
   check.truthy(rows[2].diff_lo <= d + 1e-12 and d <= rows[2].diff_hi + 1e-12,
     ("F1 difference %.4f inside [%.4f, %.4f]"):format(d, rows[2].diff_lo, rows[2].diff_hi))
+  check.truthy(rows[1].transfer == "threshold" or rows[1].transfer == "share", "the transfer rule used is reported")
+  -- a fixed rule is applied as asked: the share rule keeps the validation choice's fraction
+  local sh = E.evaluate(ev, { methods = { "none" }, transfer = "share" })
+  check.eq(sh[1].transfer, "share", "share rule")
+  local cands = E.candidates("none", ev:filter(ev.time:lt(sh.t_test)), { key = "item" })
+  local truth = S.labels(ev, sh.t_test, sh.t_end, { key = "item", target = "buy" })
+  check.near(S.prf(S.select(cands, { k = sh[1].k, share = sh[1].share }), truth).f1, sh[1].f1, 1e-12, "share rule F1")
+  check.errors(function() E.evaluate(ev, { methods = { "none" }, transfer = "rank" }) end,
+    "transfer must be auto, threshold or share")
   check.errors(function() E.evaluate(ev, { methods = { { "response", frailty = "both" } } }) end,
     "frailty must be true, false, 'pair' or 'user'")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, horizon = 40 }) end, "shorter than two horizons")

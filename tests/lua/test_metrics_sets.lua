@@ -56,12 +56,25 @@ function tests.exact_sweep_finds_the_best_cut_by_hand()
   check.near(best.precision, 0.6, 1e-12, "precision 3/5"); check.near(best.recall, 1, 1e-12, "recall 3/3")
   check.near(best.grid[1][3], 0.5, 1e-12, "k = 1: the best cut keeps item 1 only (2/4)")
   check.near(best.grid[2][3], 4 / 7, 1e-12, "k = 2: all four (4/7)")
+  check.near(best.share, 1, 1e-12, "the choice keeps every pooled top-3 candidate")
+  -- the share rule: keep the best ceil(0.4 · 5) = 2 pooled candidates, whatever the score scale
+  local scaled = { [1] = {}, [2] = {} }
+  for u, list in pairs(cands) do for i, c in ipairs(list) do scaled[u][i] = { c[1], 10 * c[2] - 3 } end end
+  for _, cs in ipairs({ cands, scaled }) do
+    local sel = S.select(cs, { k = 3, share = 0.4 })
+    check.eq(sel.n, 2, "two pairs"); check.truthy(sel[1][1] and sel[2][4], "items 1 (.9) and 4 (.85)")
+  end
+  check.eq(S.select(cands, { k = 1, share = 0.5 }).n, 1, "k = 1 pools two candidates, keeps one")
+  check.errors(function() S.select(cands, { share = 0 }) end, "share must be a number in (0, 1]")
   -- ties stay together across users, and inside a user the lower key ranks first (as select)
   local tie = { [1] = { { 2, 0.5 }, { 1, 0.5 } } }
   local tb = S.sweep(tie, { [1] = { [1] = true } }, { ks = { 1, 2 } })
   check.eq(tb.k, 1, "top-1 of a tie is key 1"); check.near(tb.f1, 1, 1e-12, "perfect")
   check.near(tb.grid[2][3], 2 / 3, 1e-12, "k = 2 can only take both tied candidates")
   check.errors(function() S.sweep(cands, truth, { ks = { 0 } }) end, "ks must hold numbers >= 1")
+  check.errors(function() S.sweep({ [1] = { { 1, 0 / 0 }, { 2, 0.5 } } }, truth) end, "sets.sweep: cands[1][1] must be")
+  check.errors(function() S.select({ [2] = { { 1, 0.5 }, { 2, "x" } } }, { k = 1 }) end, "sets.select: cands[2][2]")
+  check.errors(function() S.select({ [2] = 5 }) end, "cands[2] must be a list")
   check.errors(function() S.sweep({}, truth) end, "no candidates")
 end
 
@@ -109,6 +122,7 @@ function tests.bootstrap_interval_of_an_f1_difference()
   check.truthy(m1.lo < m1.diff and m1.diff < m1.hi and m1.lo > 0, ("interval [%g, %g]"):format(m1.lo, m1.hi))
   check.eq(m1.lo, m2.lo, "same seed, same interval")
   check.errors(function() S.bootstrap(mixed, half, truth, { n = 2 }) end, "n must be a number >= 10")
+  check.errors(function() S.bootstrap(mixed, half, truth, { level = 1 }) end, "level must be in (0, 1)")
   check.errors(function() S.bootstrap({}, {}, {}) end, "no users")
 end
 

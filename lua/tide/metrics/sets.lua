@@ -37,17 +37,54 @@ end
 
 local function by_score(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] < b[1]) end
 
---- select(cands, {k = 10, threshold = -inf}) -> pair set: each user's top-k candidates with a
---- score >= threshold. cands[u] = array of {key, score}, any order.
+-- a copy of user u's candidate list sorted by score (then key), each entry checked first: a NaN
+-- or non-number score would otherwise break the sort's order function
+local function sorted_of(list, u, fn)
+  if type(list) ~= "table" then error(("%s: cands[%d] must be a list of {key, score}"):format(fn, u), 0) end
+  local sorted = {}
+  for i, c in ipairs(list) do
+    if type(c) ~= "table" or type(c[1]) ~= "number" or type(c[2]) ~= "number" or c[2] ~= c[2] then
+      error(("%s: cands[%d][%d] must be {key, score} with a numeric key and a non-NaN score, got %s"):format(fn, u, i,
+        type(c) == "table" and ("{%s, %s}"):format(tostring(c[1]), tostring(c[2])) or tostring(c)), 0)
+    end
+    sorted[i] = c
+  end
+  table.sort(sorted, by_score)
+  return sorted
+end
+
+-- the score of the ceil(share·N)-th best of the N pooled top-k candidates (share in (0, 1])
+local function share_threshold(cands, k, share)
+  local pool = {}
+  for u, list in pairs(cands) do
+    if type(u) == "number" then
+      local sorted = sorted_of(list, u, "sets.select")
+      for i = 1, math.min(k, #sorted) do pool[#pool + 1] = sorted[i][2] end
+    end
+  end
+  if #pool == 0 then return math.huge end
+  table.sort(pool, function(a, b) return a > b end)
+  return pool[math.max(1, math.min(#pool, math.ceil(share * #pool - 1e-9)))]
+end
+
+--- select(cands, {k = 10, threshold = -inf, share = nil}) -> pair set: each user's top-k
+--- candidates with a score >= threshold. cands[u] = array of {key, score}, any order. With
+--- share (0 < share <= 1) the threshold is instead the score that keeps that fraction of all
+--- users' top-k candidates (ties at the cut kept): a rule that carries over between models
+--- refitted on different data, whose score scales may differ.
 function M.select(cands, opts)
   opts = opts or {}
   local k, thr = opts.k or 10, opts.threshold or -math.huge
+  if opts.share ~= nil then
+    if not (type(opts.share) == "number" and opts.share > 0 and opts.share <= 1) then
+      error("sets.select: share must be a number in (0, 1], got " .. tostring(opts.share), 2)
+    end
+    thr = share_threshold(cands, k, opts.share)
+  end
   local out, n = {}, 0
   for u, list in pairs(cands) do
     if type(u) == "number" then
-      local sorted = {}
-      for i, c in ipairs(list) do sorted[i] = c end
-      table.sort(sorted, by_score)
+      local sorted = sorted_of(list, u, "sets.select")
       local row = {}
       for i = 1, math.min(k, #sorted) do
         if sorted[i][2] >= thr then row[sorted[i][1]] = true; n = n + 1 end
@@ -83,10 +120,7 @@ local function ranked(cands)
   local all = {}
   for u, list in pairs(cands) do
     if type(u) == "number" then
-      local sorted = {}
-      for i, c in ipairs(list) do sorted[i] = c end
-      table.sort(sorted, by_score)
-      for r, c in ipairs(sorted) do all[#all + 1] = { u, c[1], c[2], r } end
+      for r, c in ipairs(sorted_of(list, u, "sets.sweep")) do all[#all + 1] = { u, c[1], c[2], r } end
     end
   end
   table.sort(all, function(a, b) return a[3] > b[3] end)
@@ -113,10 +147,11 @@ local function best_cut(all, truth, k, nt)
 end
 
 --- sweep(cands, truth, {ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, thresholds = nil})
---- -> {k =, threshold =, f1 =, precision =, recall =, grid = {{k, threshold, f1}...}}: the
+--- -> {k =, threshold =, share =, f1 =, precision =, recall =, grid = {{k, threshold, f1}...}}: the
 --- top-k and threshold with the best F1 on this (validation) window. Without `thresholds` the
 --- threshold is exact: for each k, the best cut of the pooled candidates by score (one grid row
---- per k); with a list, only those thresholds are tried (one row per (k, threshold)).
+--- per k); with a list, only those thresholds are tried (one row per (k, threshold)). share is
+--- the fraction of the pooled top-k candidates the choice keeps (select's share rule).
 function M.sweep(cands, truth, opts)
   opts = opts or {}
   local ks = opts.ks or { 1, 2, 3, 5, 10, 20, 50, 100, math.huge }
@@ -142,63 +177,18 @@ function M.sweep(cands, truth, opts)
       consider(k, c.threshold, c.f1)
     end
   end
-  local r = M.prf(M.select(cands, best), truth)
-  best.precision, best.recall, best.grid = r.precision, r.recall, grid
+  local sel = M.select(cands, best)
+  local r = M.prf(sel, truth)
+  local pooled = 0
+  for _, c in ipairs(all) do if c[4] <= best.k then pooled = pooled + 1 end end
+  best.precision, best.recall, best.grid, best.share = r.precision, r.recall, grid, math.max(sel.n, 1) / pooled
   return best
 end
 
--- per-user (tp, n_pred, n_true) of a prediction, over the users in `users` (a set)
-local function per_user(pred, truth, users)
-  local out = {}
-  for u in pairs(users) do
-    local row, tr, tp, np, nt = pred[u], truth[u], 0, 0, 0
-    if row then for key in pairs(row) do np = np + 1; if tr and tr[key] then tp = tp + 1 end end end
-    if tr then for _ in pairs(tr) do nt = nt + 1 end end
-    out[#out + 1] = { tp, np, nt }
-  end
-  return out
-end
-
 --- bootstrap(pred_a, pred_b, truth, {n = 1000, seed = 1, level = 0.95}) -> {diff, lo, hi,
---- share_le0}: F1(a) − F1(b) on the whole window and its percentile interval when users are
---- resampled with replacement (the users of both predictions and of the truth; each replicate
---- recomputes both micro-F1s from the drawn users' counts), and the share of replicates <= 0.
-function M.bootstrap(a, b, truth, opts)
-  opts = opts or {}
-  local n, level = opts.n or 1000, opts.level or 0.95
-  if not (type(n) == "number" and n >= 10) then error("sets.bootstrap: n must be a number >= 10", 2) end
-  if not (type(level) == "number" and level > 0 and level < 1) then error("sets.bootstrap: level must be in (0, 1)", 2) end
-  local users = {}
-  for _, set in ipairs({ a, b, truth }) do for u in pairs(set) do if type(u) == "number" then users[u] = true end end end
-  local ua, ub = per_user(a, truth, users), per_user(b, truth, users)
-  local U = #ua
-  if U == 0 then error("sets.bootstrap: no users", 2) end
-  local function f1(s) return s[2] + s[3] > 0 and 2 * s[1] / (s[2] + s[3]) or 0 end
-  local function diff(idx)
-    local sa, sb = { 0, 0, 0 }, { 0, 0, 0 }
-    for _, i in ipairs(idx) do
-      for j = 1, 3 do sa[j], sb[j] = sa[j] + ua[i][j], sb[j] + ub[i][j] end
-    end
-    return f1(sa) - f1(sb)
-  end
-  local all = {}
-  for i = 1, U do all[i] = i end
-  -- a private generator (Park & Miller 1988 minimal standard, x·48271 mod 2^31 − 1, exact in
-  -- doubles) so the interval depends on the seed alone and Lua's global generator is untouched
-  local x = (opts.seed or 1) % 2147483646 + 1
-  local d = {}
-  for r = 1, n do
-    local idx = {}
-    for i = 1, U do x = x * 48271 % 2147483647; idx[i] = x % U + 1 end
-    d[r] = diff(idx)
-  end
-  table.sort(d)
-  local le0 = 0
-  for _, v in ipairs(d) do if v <= 0 then le0 = le0 + 1 end end
-  local lo = d[math.max(1, math.floor(n * (1 - level) / 2 + 0.5))]
-  local hi = d[math.min(n, math.floor(n * (1 + level) / 2 + 0.5))]
-  return { diff = diff(all), lo = lo, hi = hi, share_le0 = le0 / n }
-end
+--- share_le0}: F1(a) − F1(b) and its percentile interval over users resampled with replacement
+--- (tide.metrics.sets_bootstrap)
+function M.bootstrap(a, b, truth, opts) return require("tide.metrics.sets_bootstrap")(a, b, truth, opts) end
 
 --- candidates(model, users, {n = 50, exclude_seen = false}) -> cands[u] = {{item, score}, ...}:
 --- each user's top-n items of a recommender (tide.models interface) with their scores.
