@@ -29,9 +29,12 @@ void tide_response_to_free(tide_decay_family fam, int k, int C, const double *pa
     tide_decay_to_free(fam, k, par + 1 + C, u + 1 + C);
 }
 
+/* log μ and log w are floored at −700 (e^−700 ≈ 1e-304): an optimiser that drives a useless type's
+ * weight toward 0 would otherwise underflow it to exactly 0, which later calls (scoring, a
+ * segment fit started from it) reject as a parameter that must be > 0 */
 void tide_response_from_free(tide_decay_family fam, int k, int C, const double *u, double *par)
 {
-    for (int i = 0; i < 1 + C; i++) par[i] = exp(u[i]);
+    for (int i = 0; i < 1 + C; i++) par[i] = exp(fmax(u[i], -700));
     tide_decay_from_free(fam, k, u + 1 + C, par + 1 + C);
 }
 
@@ -41,6 +44,13 @@ int tide_response_check(const tide_response_data *d)
     if (d->n_types < 1 || d->n_types > 32)
         return tide_errorf("decay.response: %d event types (1..32 supported)", d->n_types);
     if (!(d->t1 > d->t0)) return tide_errorf("decay.response: window [%g, %g) is empty", d->t0, d->t1);
+    if (d->units) {
+        if (d->n_units < 0 || d->units[0] != 0 || d->units[d->n_units] != d->n_pairs)
+            return tide_errorf("decay.response: frailty units must start at pair 0 and end at pair %lld", (long long)d->n_pairs);
+        for (int64_t g = 0; g < d->n_units; g++)
+            if (d->units[g + 1] < d->units[g])
+                return tide_errorf("decay.response: frailty unit offsets decrease at unit %lld", (long long)g);
+    }
     for (int64_t p = 0; p < d->n_pairs; p++) {
         if (d->off[p + 1] < d->off[p]) return tide_errorf("decay.response: offsets decrease at pair %lld", (long long)p);
         for (int64_t i = d->off[p]; i < d->off[p + 1]; i++) {
@@ -156,30 +166,50 @@ static double pair_terms(const tide_response_data *d, tide_decay_family fam, int
     return sum_log;
 }
 
+/* frailty units: a run [*p0, *p1) of pairs per unit (one pair each without d->units) */
+static int64_t n_units(const tide_response_data *d) { return d->units ? d->n_units : d->n_pairs; }
+
+static void unit_pairs(const tide_response_data *d, int64_t g, int64_t *p0, int64_t *p1)
+{
+    *p0 = d->units ? d->units[g] : g;
+    *p1 = d->units ? d->units[g + 1] : g + 1;
+}
+
 /* ℓ and dℓ/d(natural parameters). Without frailty each pair adds Σ log λ − Λ; with it
- * (d->frailty, κ = par[1 + C + P]) Σ log λ + the gamma-frailty term (decay_frailty.h), whose
- * gradient is the compensator's scaled by the pair's posterior mean frailty. */
+ * (d->frailty, κ = par[1 + C + P]) each frailty unit adds its pairs' Σ log λ + the gamma-frailty
+ * term of the unit's total N and Λ (decay_frailty.h), whose gradient is the compensator's
+ * scaled by the unit's posterior mean frailty. */
 static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
                          double *gn)
 {
     int C = d->n_types, N0 = 1 + C + tide_decay_nparams(fam, k), N = N0 + (d->frailty != 0);
-    double ll = 0, gL[MAXR], kappa = d->frailty ? par[N0] : 0;
+    double ll = 0, gL[MAXR], gU[MAXR], kappa = d->frailty ? par[N0] : 0;
     if (gn) memset(gn, 0, sizeof(double) * N);
-    for (int64_t p = 0; p < d->n_pairs; p++) {
-        int64_t a = d->off[p], b = d->off[p + 1], n;
-        if (a == b) continue;
-        double start = fmax(d->t0, d->time[a]), lam;
-        if (start >= d->t1) continue;
-        ll += pair_terms(d, fam, k, par, a, b, start, d->t1, 1, gn, &lam, gn ? gL : NULL, &n);
+    int64_t G = d->frailty ? n_units(d) : d->n_pairs;
+    for (int64_t g = 0; g < G; g++) {
+        int64_t p0 = g, p1 = g + 1, nu = 0;
+        if (d->frailty) unit_pairs(d, g, &p0, &p1);
+        double lamu = 0;
+        if (gn) memset(gU, 0, sizeof(double) * N0);
+        for (int64_t p = p0; p < p1; p++) {
+            int64_t a = d->off[p], b = d->off[p + 1], n;
+            if (a == b) continue;
+            double start = fmax(d->t0, d->time[a]), lam;
+            if (start >= d->t1) continue;
+            ll += pair_terms(d, fam, k, par, a, b, start, d->t1, 1, gn, &lam, gn ? gL : NULL, &n);
+            lamu += lam;
+            nu += n;
+            if (gn) for (int q = 0; q < N0; q++) gU[q] += gL[q];
+        }
         double dlam = -1;
         if (d->frailty) {
             double dk;
-            ll += tide_frailty_term(kappa, n, lam, &dlam, &dk);
+            ll += tide_frailty_term(kappa, nu, lamu, &dlam, &dk);
             if (gn) gn[N0] += dk;
         } else {
-            ll -= lam;
+            ll -= lamu;
         }
-        if (gn) for (int q = 0; q < N0; q++) gn[q] += dlam * gL[q];
+        if (gn) for (int q = 0; q < N0; q++) gn[q] += dlam * gU[q];
     }
     return ll;
 }
@@ -400,6 +430,24 @@ int tide_response_fit(const tide_response_data *d, tide_decay_family fam, int k,
     return TIDE_OK;
 }
 
+/* one pair's expected target actions in [t, t + h) from its interactions before t (its first
+ * index at or after t in *e) */
+static double pair_expected(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                            int64_t p, double t, double h, int64_t *e_out)
+{
+    const double *w = par + 1, *th = par + 1 + d->n_types;
+    double v = par[0] * h;
+    int64_t a = d->off[p], b = d->off[p + 1], e = a;
+    while (e < b && d->time[e] < t) e++;
+    int64_t lo = d->max_hist > 0 && e - d->max_hist > a ? e - d->max_hist : a;
+    for (int64_t i = lo; i < e; i++) {
+        double age = t - d->time[i] - d->delay; /* < 0: the excitation has not started yet */
+        if (age + h > 0) v += w[d->type[i]] * mass(fam, k, th, fmax(age, 0), age + h, NULL, 0);
+    }
+    *e_out = e;
+    return v;
+}
+
 int tide_response_expected(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
                            double t, double h, double *out)
 {
@@ -408,23 +456,25 @@ int tide_response_expected(const tide_response_data *d, tide_decay_family fam, i
     if (!(h > 0) || !isfinite(t)) return tide_errorf("decay.response_expected: need a finite time and a horizon > 0");
     if (d->frailty && !isfinite(d->t0))
         return tide_errorf("decay.response_expected: a frailty needs the finite start t0 of the pairs' observed history");
-    const double *w = par + 1, *th = par + 1 + d->n_types;
-    for (int64_t p = 0; p < d->n_pairs; p++) {
-        double v = par[0] * h;
-        int64_t a = d->off[p], b = d->off[p + 1], e = a;
-        while (e < b && d->time[e] < t) e++;
-        int64_t lo = d->max_hist > 0 && e - d->max_hist > a ? e - d->max_hist : a;
-        for (int64_t i = lo; i < e; i++) {
-            double age = t - d->time[i] - d->delay; /* < 0: the excitation has not started yet */
-            if (age + h > 0) v += w[d->type[i]] * mass(fam, k, th, fmax(age, 0), age + h, NULL, 0);
-        }
-        if (d->frailty && e > a) { /* posterior mean frailty from the history in [max(t0, a_p), t) */
-            double start = fmax(d->t0, d->time[a]), lam = 0;
-            int64_t n = 0;
+    if (d->frailty && tide_response_check(d) != TIDE_OK) return TIDE_ERR;
+    if (!d->frailty) {
+        for (int64_t p = 0; p < d->n_pairs; p++) { int64_t e; out[p] = pair_expected(d, fam, k, par, p, t, h, &e); }
+        return TIDE_OK;
+    }
+    for (int64_t g = 0; g < n_units(d); g++) { /* posterior mean frailty of the unit from [max(t0, a_p), t) */
+        int64_t p0, p1, n_u = 0;
+        double lam_u = 0;
+        unit_pairs(d, g, &p0, &p1);
+        for (int64_t p = p0; p < p1; p++) {
+            int64_t e, a = d->off[p], n = 0;
+            out[p] = pair_expected(d, fam, k, par, p, t, h, &e);
+            double start = a < d->off[p + 1] ? fmax(d->t0, d->time[a]) : t, lam = 0;
             if (t > start) pair_terms(d, fam, k, par, a, e, start, t, 0, NULL, &lam, NULL, &n);
-            v *= tide_frailty_posterior(par[N0], n, lam);
+            lam_u += lam;
+            n_u += n;
         }
-        out[p] = v;
+        double z = tide_frailty_posterior(par[N0], n_u, lam_u);
+        for (int64_t p = p0; p < p1; p++) out[p] *= z;
     }
     return TIDE_OK;
 }

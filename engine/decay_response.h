@@ -21,7 +21,11 @@
  *
  * With d->frailty, pairs differ in their baseline propensity: λ_p(t | Z_p) = Z_p·λ_p(t) with
  * Z_p ~ Gamma(κ, κ) integrated out; each pair's −Λ_p above becomes the gamma-frailty term of
- * decay_frailty.h (Aalen 1988) and κ is fitted with the rest. */
+ * decay_frailty.h (Aalen 1988) and κ is fitted with the rest. The frailty may instead be shared
+ * by a run of consecutive pairs (d->units, e.g. all pairs of one user: a user who acts on the
+ * keys they touched more often than the kernel predicts will keep doing so): the unit's pairs
+ * then add their target counts and compensators into one gamma-frailty term (a shared-frailty
+ * model, Hougaard 2000 ch. 7; Clayton 1978), still in closed form. */
 #ifndef TIDE_DECAY_RESPONSE_H
 #define TIDE_DECAY_RESPONSE_H
 
@@ -45,9 +49,13 @@ typedef struct {
     int frailty;           /* model option: a gamma frailty Z_p ~ Gamma(κ, κ) multiplies each
                             * pair's intensity, integrated out (decay_frailty.h); the parameter
                             * vector then ends with κ (free: log κ), one past nparams */
+    const int64_t *units;  /* frailty units: [n_units + 1] offsets over pairs, each unit a run of
+                            * consecutive pairs sharing one Z (e.g. one user's pairs; pairs
+                            * are grouped by user first). NULL: one unit per pair */
+    int64_t n_units;
 } tide_response_data;
 
-/* Checks offsets, times (finite, sorted within a pair), types and the window; TIDE_ERR + message. */
+/* Checks offsets, times (finite, sorted within a pair), types, units and the window; TIDE_ERR + message. */
 int tide_response_check(const tide_response_data *d);
 
 /* Number of parameters: 1 (μ) + n_types (w) + family parameters (+ 1 for κ with a frailty). */
@@ -89,9 +97,9 @@ int tide_response_curve(const tide_response_data *d, int n_bins, const double *e
 
 /* Expected target actions of each pair in [t, t + h) given its interactions before t:
  * out[p] = μ·h + Σ_{t_i < t} w[c_i]·(S(t − t_i) − S(t + h − t_i)). Interactions at or after t
- * are ignored (no peeking). With a frailty the sum is multiplied by the pair's posterior mean
- * frailty (κ + N_p)/(κ + Λ_p), N_p and Λ_p its target actions and compensator over
- * [max(t0, first time of p), t) (d->t0 must be finite; d->t1 is unused). */
+ * are ignored (no peeking). With a frailty the sum is multiplied by the posterior mean frailty
+ * (κ + N)/(κ + Λ) of the pair's unit, N and Λ the target actions and compensators of the unit's
+ * pairs over [max(t0, first time of the pair), t) (d->t0 must be finite; d->t1 is unused). */
 int tide_response_expected(const tide_response_data *d, tide_decay_family fam, int k,
                            const double *par, double t, double h, double *out);
 

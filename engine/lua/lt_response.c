@@ -4,8 +4,9 @@
  *   response_curve(data, edges) -> count [C, B], exposure [C, B] (f64 sums as f32 tensors)
  *   response_expected(family, k, data, par, t, h) -> f32 [n_pairs]
  * data = {off = i64 [P+1], time = tensor|table, type = i32 (1-based), target = i32 0/1,
- *         n_types =, t0 =, t1 =, max_hist = 0, delay = 0, frailty = false}; with frailty = true
- * par ends with κ (the gamma frailty's shape) and the gradient with d/d log κ. */
+ *         n_types =, t0 =, t1 =, max_hist = 0, delay = 0, frailty = false, units = nil}; with
+ * frailty = true par ends with κ (the gamma frailty's shape) and the gradient with d/d log κ;
+ * units = i64 [G+1] offsets over pairs makes each run of pairs share one frailty (nil: per pair) */
 #include "decay_response.h"
 #include "lt_args.h"
 
@@ -42,7 +43,10 @@ static void check_data(lua_State *L, int idx, const char *fn, tide_response_data
     lua_getfield(L, idx, "frailty");
     if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) lt_errorf(L, "%s: data.frailty must be a boolean", fn);
     d->frailty = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    d->units = NULL;
+    d->n_units = 0;
+    lua_getfield(L, idx, "units");
+    if (!lua_isnil(L, -1)) d->units = la_offsets(L, lua_gettop(L), fn, "data.units", &d->n_units, d->n_pairs);
 }
 
 static double *check_par(lua_State *L, int idx, const char *fn, int N)

@@ -1,5 +1,16 @@
 #!/bin/sh
 # bench_response.sh — set-based quality of the response kernel against no decay, the return-gap
-# law and the popularity / SAR candidates on the bundled UCI Online Retail log (see the .lua).
+# law and the popularity / SAR candidates (see the .lua): on the bundled UCI Online Retail log
+# (customer, product), then on three simulator logs (user, category) large enough that the
+# test window holds several hundred true pairs: 4,000 users and 200,000 rows each, written by
+# `tide sim` (fixed seeds, so the same bytes every run) to a temporary directory.
 cd "$(dirname "$0")/../.." || exit 1
-"${LUAJIT:-luajit}" tests/bench/bench_response.lua examples/data/uci-online-retail/online_retail.csv.gz retail
+LJ=${LUAJIT:-luajit}
+"$LJ" tests/bench/bench_response.lua examples/data/uci-online-retail/online_retail.csv.gz retail item
+dir=$(mktemp -d) || exit 1
+trap 'rm -rf "$dir"' EXIT
+for law in exponential power mixture; do
+  "$LJ" scripts/tide sim --out "$dir/sim_$law.csv.gz" --users 4000 --events 200000 --seed 11 --decay "$law" --quiet || exit 1
+  echo
+  "$LJ" tests/bench/bench_response.lua "$dir/sim_$law.csv.gz" sim category 0.0208333
+done

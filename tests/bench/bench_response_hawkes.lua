@@ -2,7 +2,8 @@
 -- is known (tests/lua/response_sim.lua): recovery of μ, the per-type weights and the kernel
 -- (estimate ± se against the planted value), then the set-based F1 of no decay against the
 -- response kernel on the same log (tide.decay.response_eval: k and threshold chosen on the
--- validation window, scored once on the last 14 days). Usage: luajit bench_response_hawkes.lua
+-- validation window, scored once on the last 14 days, with the 95 % bootstrap interval over
+-- users of the F1 difference). Usage: luajit bench_response_hawkes.lua
 package.path = "tests/lua/?.lua;" .. package.path
 local tide = require "tide"
 local sim = require "response_sim"
@@ -32,8 +33,10 @@ for _, c in ipairs(cases) do
     local z = (r[2] - r[4]) / r[3]
     print(("  %-10s %10.5f ± %-9.5f planted %-8g z = %+.2f %s"):format(r[1], r[2], r[3], r[4], z, math.abs(z) < 2 and "within 2 se" or "OUTSIDE 2 se"))
   end
-  for _, m in ipairs(E.evaluate(ev, { methods = { "none", "response" }, family = c.family, horizon = 14 })) do
-    print(("  F1 %-9s k %2d threshold %-10.4g val F1 %.4f  test F1 %.4f  precision %.4f  recall %.4f"):format(m.method, m.k,
-      m.threshold, m.val_f1, m.f1, m.precision, m.recall))
+  for _, m in ipairs(E.evaluate(ev, { methods = { "none", "response" }, family = c.family, horizon = 14, bootstrap = 500 })) do
+    print(("  F1 %-9s k %3s threshold %-10.4g (%s) val F1 %.4f  test F1 %.4f  precision %.4f  recall %.4f%s"):format(m.method,
+      m.k == math.huge and "all" or tostring(m.k),
+      m.threshold, m.transfer, m.val_f1, m.f1, m.precision, m.recall,
+      m.diff_lo and ("  F1 − none [%+.4f, %+.4f]"):format(m.diff_lo, m.diff_hi) or ""))
   end
 end

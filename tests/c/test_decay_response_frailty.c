@@ -1,7 +1,8 @@
 /* test_decay_response_frailty.c — the gamma-frailty term (decay_frailty.h) against the
  * lgamma closed form, its Λ- and κ-derivatives against central differences, its limit −Λ as
  * κ → ∞ without lgamma noise, and the posterior mean; then the response likelihood with a
- * frailty against the frailty-free one plus the term, on a two-pair example. */
+ * frailty against the frailty-free one plus the term, on a two-pair example; and the floor that
+ * keeps a fitted μ or weight from underflowing to exactly 0. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -65,7 +66,7 @@ static void test_response_loglik_adds_the_term(void **st)
     double time[] = {0, 2, 5, 3};
     int32_t type[] = {0, 1, 1, 0};
     uint8_t target[] = {0, 1, 1, 0};
-    tide_response_data d = {2, off, time, type, target, 2, 0, 10, 0, 0, 0};
+    tide_response_data d = {2, off, time, type, target, 2, 0, 10, 0, 0, 0, NULL, 0};
     double mu = 0.05, w0 = 0.3, w1 = 0.5, b = 0.7, kappa = 1.7;
     double par[] = {mu, w0, w1, b, kappa}, ll0, ll1;
     assert_int_equal(tide_response_loglik(&d, TIDE_DECAY_EXP, 1, par, &ll0, NULL), 0);
@@ -78,12 +79,27 @@ static void test_response_loglik_adds_the_term(void **st)
     assert_true(fabs(ll1 - want) < 1e-10);
 }
 
+static void test_from_free_never_underflows_to_zero(void **st)
+{
+    (void)st;
+    /* μ, one weight, an exponential rate: free parameters far below log(DBL_MIN) */
+    double u[3] = {-800, -1e4, log(0.5)}, par[3];
+    tide_response_from_free(TIDE_DECAY_EXP, 1, 1, u, par);
+    assert_true(par[0] > 0 && par[0] < 1e-300);
+    assert_true(par[1] > 0 && par[1] < 1e-300);
+    assert_true(fabs(par[2] - 0.5) < 1e-15);
+    u[0] = -3;
+    tide_response_from_free(TIDE_DECAY_EXP, 1, 1, u, par);
+    assert_true(fabs(par[0] - exp(-3)) < 1e-18);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_term_matches_lgamma_and_derivatives),
         cmocka_unit_test(test_huge_kappa_is_poisson),
         cmocka_unit_test(test_response_loglik_adds_the_term),
+        cmocka_unit_test(test_from_free_never_underflows_to_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

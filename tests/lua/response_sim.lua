@@ -22,17 +22,40 @@ local function gamma1(a)
 end
 M.gamma1 = gamma1
 
+--- log_marginal(n, lam, kappa) -> log ∫ z^n e^(−zΛ) Gamma(z; κ, rate κ) dz by Simpson's rule on
+--- [0, 80] after z = v^4 (which removes the z^(κ−1) singularity at 0 for κ < 1): the gamma-frailty
+--- term computed independently of the closed form the engine uses
+function M.log_marginal(n, lam, kappa)
+  local function lgam(x) -- Stirling series with shift, |error| < 1e-10 for x > 0
+    local s = 0
+    while x < 8 do s = s - math.log(x); x = x + 1 end
+    return s + (x - 0.5) * math.log(x) - x + 0.5 * math.log(2 * math.pi) + 1 / (12 * x) - 1 / (360 * x ^ 3) + 1 / (1260 * x ^ 5)
+  end
+  local K, b = 40000, 80 ^ 0.25
+  local hstep, sum = b / K, 0
+  for i = 0, K do
+    local v = i * hstep
+    local z = v ^ 4
+    local f = z > 0 and 4 * v ^ 3 * math.exp((n + kappa - 1) * math.log(z) - z * (lam + kappa) + kappa * math.log(kappa) - lgam(kappa)) or 0
+    sum = sum + f * ((i == 0 or i == K) and 1 or (i % 2 == 1 and 4 or 2))
+  end
+  return math.log(sum * hstep / 3)
+end
+
 --- simulate(n_pairs, horizon_days, mu, w = {[code] = weight}, p, b1, b2, seed, items_per_user = 1,
---- kappa = nil) -> event table; pair q is user ceil(q / items_per_user), item (q − 1) %
---- items_per_user + 1. With kappa, each pair's buy intensity is multiplied by its own frailty
---- Z ~ Gamma(kappa, rate kappa) (mean 1, variance 1/kappa); the frailties are returned second.
-function M.simulate(n_pairs, horizon, mu, w, p, b1, b2, seed, ipu, kappa)
+--- kappa = nil, per_user = false) -> event table; pair q is user ceil(q / items_per_user), item
+--- (q − 1) % items_per_user + 1. With kappa, each pair's buy intensity is multiplied by its own
+--- frailty Z ~ Gamma(kappa, rate kappa) (mean 1, variance 1/kappa), or with per_user by one Z
+--- shared by all pairs of a user; the frailties (one per pair) are returned second.
+function M.simulate(n_pairs, horizon, mu, w, p, b1, b2, seed, ipu, kappa, per_user)
   ipu = ipu or 1
   math.randomseed(seed)
   local g0 = function(a) return p * b1 * math.exp(-b1 * a) + (1 - p) * b2 * math.exp(-b2 * a) end
   local rows, zs = {}, {}
   for pair = 1, n_pairs do
-    local z = kappa and gamma1(kappa) / kappa or 1
+    local z = 1
+    if kappa and per_user and (pair - 1) % ipu ~= 0 then z = zs[pair - 1]
+    elseif kappa then z = gamma1(kappa) / kappa end
     zs[pair] = z
     local mu_p, g = mu * z, function(a) return z * g0(a) end
     local ex = {}

@@ -74,6 +74,15 @@ function t.response_eval_prints_a_row_per_method()
     if m then found[m] = tonumber(f1) end
   end
   check.truthy(found.none and found.response, "rows for none and response: " .. table.concat(lines, "\n"))
+  rc, lines = capture(function()
+    return cmd.run({ "response-eval", csv, "--schema", "sim", "--methods", "none,response", "--frailty", "user",
+                     "--bootstrap", "50" })
+  end)
+  check.eq(rc, 0)
+  local text = table.concat(lines, "\n")
+  check.truthy(text:find("\nresponse .-%[[-+]%d%.%d+, [-+]%d%.%d+%]") ~= nil, "an interval on the response row: " .. text)
+  check.errors(function() cmd.run({ "response-eval", csv, "--schema", "sim", "--frailty", "both" }) end,
+    "--frailty must be pair or user")
   check.errors(function() cmd.run({ "response-eval", csv, "--schema", "sim", "--methods", "magic" }) end, "unknown method 'magic'")
   check.errors(function() cmd.run({ "response-eval", csv, "--schema", "sim", "--horizon", "400" }) end, "shorter than two horizons")
   os.remove(csv)

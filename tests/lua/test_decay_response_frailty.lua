@@ -18,24 +18,7 @@ local function tiny(frailty)
            target = T.fromtable({ 0, 0, 1, 1, 0 }, "i32"), n_types = 3, t0 = 0, t1 = 10, frailty = frailty }
 end
 
--- log ∫ z^n e^(−zΛ) Gamma(z; κ, rate κ) dz by Simpson's rule on [0, 80] after z = v^4 (which
--- removes the z^(κ−1) singularity at 0 for κ < 1); independent of the closed form the engine uses
-local function log_marginal(n, lam, kappa)
-  local function lgam(x) -- Stirling series with shift, |error| < 1e-10 for x > 0
-    local s = 0
-    while x < 8 do s = s - math.log(x); x = x + 1 end
-    return s + (x - 0.5) * math.log(x) - x + 0.5 * math.log(2 * math.pi) + 1 / (12 * x) - 1 / (360 * x ^ 3) + 1 / (1260 * x ^ 5)
-  end
-  local M, b = 40000, 80 ^ 0.25
-  local hstep, sum = b / M, 0
-  for i = 0, M do
-    local v = i * hstep
-    local z = v ^ 4
-    local f = z > 0 and 4 * v ^ 3 * math.exp((n + kappa - 1) * math.log(z) - z * (lam + kappa) + kappa * math.log(kappa) - lgam(kappa)) or 0
-    sum = sum + f * ((i == 0 or i == M) and 1 or (i % 2 == 1 and 4 or 2))
-  end
-  return math.log(sum * hstep / 3)
-end
+local log_marginal = sim.log_marginal
 
 function tests.loglik_integrates_a_gamma_frailty_out()
   local mu, w1, w2, w3, b = 0.05, 0.3, 0.8, 0.5, 0.7
@@ -188,12 +171,12 @@ function tests.interest_model_takes_the_frailty_option()
   os.remove(path)
   check.eq(m2.frailty, true, "frailty option survives save/load")
   check.all_near(m2:score(T.fromtable({ 1, 2 }, "i32")), s:totable(), 0, "identical scores after reload")
-  check.errors(function() tide.models.interest{ frailty = 1 } end, "frailty must be true or false")
+  check.errors(function() tide.models.interest{ frailty = 1 } end, "frailty must be true, false, 'pair' or 'user'")
 end
 
 function tests.bad_frailty_inputs_are_named()
   local ev = sim.simulate(5, 30, 0.01, { [1] = 0.2, [3] = 0.5, [5] = 0.1 }, 1, 0.3, 0.3, 2)
-  check.errors(function() R.fit(ev, { frailty = "yes" }) end, "frailty must be true or false")
+  check.errors(function() R.fit(ev, { frailty = "yes" }) end, "frailty must be true, false, 'pair' or 'user'")
   local d = tiny(1)
   check.errors(function() D.response_loglik("exponential", 1, d, { 0.05, 0.3, 0.8, 0.5, 0.7, 2 }) end,
     "data.frailty must be a boolean")

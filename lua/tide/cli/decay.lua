@@ -16,6 +16,10 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
   --k N              mixture components (default 2); --max-hist N (default 50)
   --delay D          dead time in units before an interaction excites (e.g. 0.02 day: keeps a
                      session's own view-cart-buy funnel out of the kernel)
+  --frailty L        pair | user: a gamma frailty per (user, key) pair or shared by a user's pairs
+  --bootstrap N      response-eval: 95 % interval of each F1 minus no decay's (N user resamples)
+  --transfer R       response-eval: auto (default), threshold or share: how the validation
+                     choice carries to the refitted model (tide.decay.response_eval)
   --edges LIST       age bins of the nonparametric curve, e.g. 0,1,2,4,7,14,30,60
   --holdout D        days held out for --family auto (default 14)
   --out FILE         save the response fit (tide.decay.load reads it)
@@ -40,12 +44,19 @@ local function list(s, conv)
   return out
 end
 
+local function frailty(o)
+  local f = o.frailty
+  if f == nil then return nil end
+  if f ~= "pair" and f ~= "user" then fail("decay: --frailty must be pair or user, got " .. tostring(f)) end
+  return f
+end
+
 local function response(o)
   local tide = require "tide"
   local R = tide.decay.response
   local ev = read(o)
   local base = { key = o.key or "item", target = o.target or "buy", unit = o.unit or "day", k = tonumber(o.k),
-                 max_hist = tonumber(o["max-hist"]), delay = tonumber(o.delay) }
+                 max_hist = tonumber(o["max-hist"]), delay = tonumber(o.delay), frailty = frailty(o) }
   local fam = o.family or "auto"
   local ok, f = pcall(function()
     if fam == "auto" then
@@ -93,14 +104,17 @@ local function evaluate(o)
   local ev = read(o)
   local ok, rows = pcall(E.evaluate, ev, { key = o.key, target = o.target, horizon = tonumber(o.horizon or 14),
     family = o.family, methods = o.methods and list(o.methods), k = tonumber(o.k), max_hist = tonumber(o["max-hist"]),
-    delay = tonumber(o.delay) })
+    delay = tonumber(o.delay), frailty = frailty(o), bootstrap = tonumber(o.bootstrap),
+    transfer = o.transfer })
   if not ok then fail(rows) end
   print(("(user, %s) pairs with a %s in the last %s days; k and threshold chosen on the %s days before"):format(
     o.key or "item", o.target or "buy", o.horizon or 14, o.horizon or 14))
-  print(("%-12s %-12s %4s %10s %8s %8s %8s %8s"):format("method", "detail", "k", "threshold", "val F1", "F1", "prec", "recall"))
+  print(("%-12s %-12s %4s %10s %9s %8s %8s %8s %8s  %s"):format("method", "detail", "k", "threshold", "transfer", "val F1",
+    "F1", "prec", "recall", "F1 − none, 95 %"))
   for _, r in ipairs(rows) do
-    print(("%-12s %-12s %4d %10.4g %8.4f %8.4f %8.4f %8.4f"):format(r.method, r.detail or "", r.k, r.threshold, r.val_f1,
-      r.f1, r.precision, r.recall))
+    print(("%-12s %-12s %4s %10.4g %9s %8.4f %8.4f %8.4f %8.4f  %s"):format(r.method, r.detail or "",
+      r.k == math.huge and "all" or tostring(r.k), r.threshold, r.transfer, r.val_f1, r.f1, r.precision, r.recall,
+      r.diff_lo and ("[%+.4f, %+.4f]"):format(r.diff_lo, r.diff_hi) or ""))
   end
   return 0
 end

@@ -63,9 +63,25 @@ function M.pairs(ev, opts)
            key_name = key, target_name = opts.target or "buy", perm = perm }
 end
 
+-- the frailty units of frailty = "user": one run of pairs per user (pairs are grouped by user
+-- first, tide_response_group), as i64 offsets over pairs; cached on p
+local function user_units(p)
+  if not p.units then
+    local first = p.off:narrow(1, 1, p.n_pairs) + 1
+    local u = p.n_pairs > 0 and p.user:index_select(1, first):totable() or {}
+    local off = { 0 }
+    for q = 2, #u do if u[q] ~= u[q - 1] then off[#off + 1] = q - 1 end end
+    if #u > 0 then off[#off + 1] = #u end
+    p.units = tide().tensor.fromtable(off, "i64")
+  end
+  return p.units
+end
+
+-- frailty: false | true (one per pair) | "user" (shared by a user's pairs)
 local function data(p, t0, t1, max_hist, delay, frailty)
   return { off = p.off, time = p.time, type = p.type, target = p.target, n_types = p.n_types,
-           t0 = t0, t1 = t1, max_hist = max_hist or 0, delay = delay or 0, frailty = frailty or false }
+           t0 = t0, t1 = t1, max_hist = max_hist or 0, delay = delay or 0, frailty = frailty and true or false,
+           units = frailty == "user" and user_units(p) or nil }
 end
 
 -- the fitted window in model time: opts.window = {t0, t1} in the log's time (default: all)

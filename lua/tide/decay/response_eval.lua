@@ -1,7 +1,8 @@
 -- tide.decay.response_eval — "which (user, key) pairs will act in the next horizon?" as a set
 -- prediction, evaluated honestly: every method is trained before T − 2H, picks its top-k per
 -- user and score threshold on the validation window [T − 2H, T − H) (tide.metrics.sets.sweep),
--- is refitted on everything before T − H and scored once on the test window [T − H, T).
+-- is refitted on everything before T − H and scored once on the test window [T − H, T); how the
+-- choice carries over (threshold or share of candidates) is itself chosen on earlier windows.
 -- Methods (all rank the same kind of candidates, a user's past keys, unless said):
 --   none        count of past interactions with the key (no decay)
 --   gap         the return-gap law chosen by AIC (tide.decay.select) as the interest weight
@@ -67,11 +68,22 @@ function M.candidates(method, train, opts)
 end
 
 --- evaluate(ev, {methods = {"none", "gap", "response", "popularity", "sar"} (the last two only
----   for key = "item"), key = "item",
+---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
+---   whose fields override the options below for that row), key = "item",
 ---   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
----   frailty (true: the response kernel with a gamma frailty per pair, tide.decay.response.fit),
----   ks = {1, 2, 3, 5, 10, 20, 30}}) -> rows {method, detail, k, threshold, val_f1, f1,
----   precision, recall, seconds}, plus {t_valid, t_test, t_end} (epoch seconds)
+---   frailty (true / "pair": the response kernel with a gamma frailty per pair, "user": one
+---   shared by a user's pairs, tide.decay.response.fit),
+---   ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, transfer = "auto" (how the choice
+---   made on the validation window carries to the refitted model: "threshold" keeps the score
+---   threshold, "share" the fraction of the pooled top-k candidates kept (score scales of refits
+---   may differ); "auto" picks, per method, the rule that did better when a choice made on
+---   [T − 3H, T − 2H) was carried to the validation window — threshold when the log is
+---   shorter than three horizons), bootstrap = 0 (n > 0: with "none"
+---   among the methods, each other row gets diff_lo / diff_hi, the 95 % interval of its test F1
+---   minus no decay's over users resampled n times, tide.metrics.sets.bootstrap)}) -> rows
+---   {method, detail, k, threshold, share, transfer, val_f1, f1, precision, recall, seconds[,
+---   diff_lo, diff_hi]},
+---   plus {t_valid, t_test, t_end} (epoch seconds). The threshold is exact per k (sets.sweep).
 function M.evaluate(ev, opts)
   opts = opts or {}
   local H = opts.horizon or 14
@@ -85,15 +97,51 @@ function M.evaluate(ev, opts)
   local lab = { key = o.key, target = o.target }
   local valid, test = S.labels(ev, tv, tt, lab), S.labels(ev, tt, t_end, lab)
   local rows = { t_valid = tv, t_test = tt, t_end = t_end }
+  local transfer = opts.transfer or "auto"
+  if transfer ~= "auto" and transfer ~= "threshold" and transfer ~= "share" then
+    error(("decay.response_eval: transfer must be auto, threshold or share, got %s"):format(tostring(transfer)), 2)
+  end
+  local tb = tv - H * DAY -- the backtest window [tb, tv) of transfer = "auto"
+  local back
+  if transfer == "auto" then
+    if tb > ev.time:min():item() then back = S.labels(ev, tb, tv, lab) else transfer = "threshold" end
+  end
   local all = o.key == "item" and { "none", "gap", "response", "popularity", "sar" } or { "none", "gap", "response" }
-  for _, m in ipairs(opts.methods or all) do
+  local preds = {}
+  for _, spec in ipairs(opts.methods or all) do
     local c0 = os.clock()
-    local cands, detail = M.candidates(m, ev:filter(ev.time:lt(tv)), o)
-    local sel = S.sweep(cands, valid, { ks = opts.ks or { 1, 2, 3, 5, 10, 20, 30 } })
-    cands = M.candidates(m, ev:filter(ev.time:lt(tt)), o)
-    local r = S.prf(S.select(cands, sel), test)
-    rows[#rows + 1] = { method = m, detail = detail, k = sel.k, threshold = sel.threshold, val_f1 = sel.f1, f1 = r.f1,
-                        precision = r.precision, recall = r.recall, seconds = os.clock() - c0 }
+    local m, mo = spec, o
+    if type(spec) == "table" then -- {"response", family =, frailty =, ...}: this row's own options
+      m, mo = spec[1], {}
+      for k, v in pairs(o) do mo[k] = v end
+      for k, v in pairs(spec) do if type(k) == "string" then mo[k] = v end end
+    end
+    local cands, detail = M.candidates(m, ev:filter(ev.time:lt(tv)), mo)
+    local sel = S.sweep(cands, valid, { ks = opts.ks })
+    local rule = transfer
+    if rule == "auto" then -- backtest: choose on [tb, tv), carry both ways to the validation window
+      local sb = S.sweep(M.candidates(m, ev:filter(ev.time:lt(tb)), mo), back, { ks = opts.ks })
+      local by_thr = S.prf(S.select(cands, { k = sb.k, threshold = sb.threshold }), valid).f1
+      local by_share = S.prf(S.select(cands, { k = sb.k, share = sb.share }), valid).f1
+      rule = by_share > by_thr and "share" or "threshold"
+    end
+    cands = M.candidates(m, ev:filter(ev.time:lt(tt)), mo)
+    preds[#preds + 1] = S.select(cands, rule == "share" and { k = sel.k, share = sel.share } or sel)
+    local r = S.prf(preds[#preds], test)
+    rows[#rows + 1] = { method = m, detail = detail, k = sel.k, threshold = sel.threshold, share = sel.share,
+                        transfer = rule, val_f1 = sel.f1, f1 = r.f1, precision = r.precision, recall = r.recall,
+                        seconds = os.clock() - c0 }
+  end
+  local B = opts.bootstrap or 0
+  local base
+  for i, r in ipairs(rows) do if r.method == "none" then base = preds[i] end end
+  if B > 0 and base then
+    for i, r in ipairs(rows) do
+      if r.method ~= "none" then
+        local b = S.bootstrap(preds[i], base, test, { n = B })
+        r.diff_lo, r.diff_hi = b.lo, b.hi
+      end
+    end
   end
   return rows
 end

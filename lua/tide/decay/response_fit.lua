@@ -22,10 +22,11 @@ return function(M, Fit, h)
     if not FAMILIES[fam] then
       error(("%s: family '%s' has a bounded support; use exponential, hyperbolic, power, weibull or mixture"):format(fn, fam), 3)
     end
-    if opts.frailty ~= nil and type(opts.frailty) ~= "boolean" then
-      error(("%s: frailty must be true or false, got %s"):format(fn, tostring(opts.frailty)), 3)
+    local fr = opts.frailty
+    if fr ~= nil and type(fr) ~= "boolean" and fr ~= "pair" and fr ~= "user" then
+      error(("%s: frailty must be true, false, 'pair' or 'user', got %s"):format(fn, tostring(fr)), 3)
     end
-    return fam
+    return fam, fr == "pair" or (fr or false)
   end
 
   -- par = (μ, w, θ[, κ]): κ, the gamma frailty's shape, last when `frailty`
@@ -54,16 +55,16 @@ return function(M, Fit, h)
   -- the pairs in `which` (array of 0-based pair indices) as a sub-problem
   local function subset(p, which)
     local T = tide().tensor
-    local off, tm, ty, tg = { 0 }, {}, {}, {}
-    local poff, ptype, ptarget = p.off:totable(), p.type:totable(), p.target:totable()
+    local off, tm, ty, tg, us = { 0 }, {}, {}, {}, {}
+    local poff, ptype, ptarget, puser = p.off:totable(), p.type:totable(), p.target:totable(), p.user:totable()
     for _, q in ipairs(which) do
       for i = poff[q + 1] + 1, poff[q + 2] do
-        tm[#tm + 1], ty[#ty + 1], tg[#tg + 1] = p.time[i], ptype[i], ptarget[i]
+        tm[#tm + 1], ty[#ty + 1], tg[#tg + 1], us[#us + 1] = p.time[i], ptype[i], ptarget[i], puser[i]
       end
       off[#off + 1] = #tm
     end
     return { off = T.fromtable(off, "i64"), time = tm, type = T.fromtable(ty, "i32"), target = T.fromtable(tg, "i32"),
-             n_types = p.n_types }
+             user = T.fromtable(us, "i32"), n_types = p.n_types, n_pairs = #which }
   end
 
   --- fit(ev, {key = "item", target = "buy", family = "exponential", k = 2, unit = "day",
@@ -75,15 +76,18 @@ return function(M, Fit, h)
   ---   interaction of that type adds), theta, se_*, half_life (units), loglik, aic, converged,
   ---   delay; family "mixture" starts from the exponential fit spread fast/slow (best of four)
   ---   (with message when false), segments[value] = Fit shrunk toward the pooled fit.
-  ---   frailty = false: when true, each pair's intensity is multiplied by an unobserved
-  ---   Z_p ~ Gamma(kappa, kappa) (mean 1, variance 1/kappa), integrated out (gamma-frailty
-  ---   marginal likelihood, engine/decay_frailty.h); kappa is fitted jointly (f.kappa,
-  ---   f.se_kappa; large = homogeneous pairs) and Fit:expected scales each pair by its posterior
-  ---   mean frailty (kappa + N_p) / (kappa + Λ_p) from its history since the window start.
+  ---   frailty = false: when true (or "pair"), each pair's intensity is multiplied by an
+  ---   unobserved Z_p ~ Gamma(kappa, kappa) (mean 1, variance 1/kappa), integrated out
+  ---   (gamma-frailty marginal likelihood, engine/decay_frailty.h); kappa is fitted jointly
+  ---   (f.kappa, f.se_kappa; large = homogeneous pairs) and Fit:expected scales each pair by its
+  ---   posterior mean frailty (kappa + N_p) / (kappa + Λ_p) from its history since the window
+  ---   start. frailty = "user": one Z shared by all of a user's pairs (a user who acts on the
+  ---   keys they touched more than the kernel predicts), N and Λ summed over the user's pairs;
+  ---   f.frailty is then "user".
   function M.fit(ev, opts)
     opts = opts or {}
     local fn = opts.fn or "decay.response.fit"
-    local fam = check_opts(opts, fn)
+    local fam, fr = check_opts(opts, fn)
     local k = opts.k or 2
     local p = opts.pairs or h.pairs(ev, { key = opts.key, target = opts.target, unit = opts.unit,
                                           origin = opts.origin, fn = fn })
@@ -93,7 +97,6 @@ return function(M, Fit, h)
     if not (type(delay) == "number" and delay >= 0 and delay < math.huge) then
       error(("%s: delay must be a number of units >= 0, got %s"):format(fn, tostring(opts.delay)), 2)
     end
-    local fr = opts.frailty or false
     local par, se, ll, st = core().response_fit(fam, k, h.data(p, t0, t1, mh, delay, fr),
       { max_iter = opts.max_iter, se = opts.se ~= false })
     local f = wrap(p, fam, k, par, se, ll, st, t0, t1, mh, fr)
@@ -117,8 +120,7 @@ return function(M, Fit, h)
       if fam == "mixture" then prior = nil end -- mixture logits: start from the pooled law instead
       f.segments = {}
       for _, s in ipairs(seg) do
-        local sd = subset(p, byseg[s])
-        sd.t0, sd.t1, sd.max_hist, sd.delay, sd.frailty = t0, t1, mh, delay, fr
+        local sd = h.data(subset(p, byseg[s]), t0, t1, mh, delay, fr)
         local sp, sse, sll, sst = core().response_fit(fam, k, sd, { prior = prior, prior_prec = opts.shrink or 1,
                                                                      init = par, se = opts.se ~= false })
         f.segments[s] = wrap(p, fam, k, sp, sse, sll, sst, t0, t1, mh, fr)
@@ -184,8 +186,8 @@ return function(M, Fit, h)
                             window = { p.origin, p.origin + (t_end - ho) * p.unit } })
       if f.frailty then -- predictive: each pair's frailty posterior carries over from its history
         local t0 = f.window[1]
-        f.heldout = core().response_loglik(f.family, f.k, h.data(p, t0, t_end, f.max_hist, f.delay, true), f.par)
-          - core().response_loglik(f.family, f.k, h.data(p, t0, t_end - ho, f.max_hist, f.delay, true), f.par)
+        f.heldout = core().response_loglik(f.family, f.k, h.data(p, t0, t_end, f.max_hist, f.delay, f.frailty), f.par)
+          - core().response_loglik(f.family, f.k, h.data(p, t0, t_end - ho, f.max_hist, f.delay, f.frailty), f.par)
       else
         f.heldout = core().response_loglik(f.family, f.k, h.data(p, t_end - ho, t_end, f.max_hist, f.delay), f.par)
       end

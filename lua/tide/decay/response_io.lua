@@ -20,7 +20,7 @@ return function(M, Fit, wrap)
     io.put_numbers(meta, pre .. "window", f.window)
     meta[pre .. "loglik"], meta[pre .. "status"] = f.loglik, f.status
     for _, k in ipairs(NUMS) do meta[pre .. k] = f[k] end
-    meta[pre .. "frailty"] = f.frailty and 1 or 0
+    meta[pre .. "frailty"] = f.frailty == "user" and 2 or f.frailty and 1 or 0 -- 2: shared by a user's pairs
     for _, k in ipairs(STRS) do meta[pre .. k] = f[k] end
   end
 
@@ -33,7 +33,7 @@ return function(M, Fit, wrap)
     local w = io.get_numbers(meta, pre .. "window")
     local f = wrap(p, meta[pre .. "family"], meta[pre .. "k"], io.get_numbers(meta, pre .. "par"),
                    io.get_numbers(meta, pre .. "se"), meta[pre .. "loglik"], meta[pre .. "status"], w[1], w[2],
-                   meta[pre .. "max_hist"], meta[pre .. "frailty"] == 1)
+                   meta[pre .. "max_hist"], ({ [1] = true, [2] = "user" })[meta[pre .. "frailty"]] or false)
     f.heldout, f.delay = meta[pre .. "heldout"], meta[pre .. "delay"] or 0
     return f
   end

@@ -35,17 +35,56 @@ function M.labels(ev, t0, t1, opts)
   return setmetatable(out, { __index = function() return nil end })
 end
 
---- select(cands, {k = 10, threshold = -inf}) -> pair set: each user's top-k candidates with a
---- score >= threshold. cands[u] = array of {key, score}, any order.
+local function by_score(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] < b[1]) end
+
+-- a copy of user u's candidate list sorted by score (then key), each entry checked first: a NaN
+-- or non-number score would otherwise break the sort's order function
+local function sorted_of(list, u, fn)
+  if type(list) ~= "table" then error(("%s: cands[%d] must be a list of {key, score}"):format(fn, u), 0) end
+  local sorted = {}
+  for i, c in ipairs(list) do
+    if type(c) ~= "table" or type(c[1]) ~= "number" or type(c[2]) ~= "number" or c[2] ~= c[2] then
+      error(("%s: cands[%d][%d] must be {key, score} with a numeric key and a non-NaN score, got %s"):format(fn, u, i,
+        type(c) == "table" and ("{%s, %s}"):format(tostring(c[1]), tostring(c[2])) or tostring(c)), 0)
+    end
+    sorted[i] = c
+  end
+  table.sort(sorted, by_score)
+  return sorted
+end
+
+-- the score of the ceil(share·N)-th best of the N pooled top-k candidates (share in (0, 1])
+local function share_threshold(cands, k, share)
+  local pool = {}
+  for u, list in pairs(cands) do
+    if type(u) == "number" then
+      local sorted = sorted_of(list, u, "sets.select")
+      for i = 1, math.min(k, #sorted) do pool[#pool + 1] = sorted[i][2] end
+    end
+  end
+  if #pool == 0 then return math.huge end
+  table.sort(pool, function(a, b) return a > b end)
+  return pool[math.max(1, math.min(#pool, math.ceil(share * #pool - 1e-9)))]
+end
+
+--- select(cands, {k = 10, threshold = -inf, share = nil}) -> pair set: each user's top-k
+--- candidates with a score >= threshold. cands[u] = array of {key, score}, any order. With
+--- share (0 < share <= 1) the threshold is instead the score that keeps that fraction of all
+--- users' top-k candidates (ties at the cut kept): a rule that carries over between models
+--- refitted on different data, whose score scales may differ.
 function M.select(cands, opts)
   opts = opts or {}
   local k, thr = opts.k or 10, opts.threshold or -math.huge
+  if opts.share ~= nil then
+    if not (type(opts.share) == "number" and opts.share > 0 and opts.share <= 1) then
+      error("sets.select: share must be a number in (0, 1], got " .. tostring(opts.share), 2)
+    end
+    thr = share_threshold(cands, k, opts.share)
+  end
   local out, n = {}, 0
   for u, list in pairs(cands) do
     if type(u) == "number" then
-      local sorted = {}
-      for i, c in ipairs(list) do sorted[i] = c end
-      table.sort(sorted, function(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] < b[1]) end)
+      local sorted = sorted_of(list, u, "sets.select")
       local row = {}
       for i = 1, math.min(k, #sorted) do
         if sorted[i][2] >= thr then row[sorted[i][1]] = true; n = n + 1 end
@@ -75,36 +114,81 @@ function M.prf(pred, truth)
   return { precision = p, recall = r, f1 = (p + r) > 0 and 2 * p * r / (p + r) or 0, tp = tp, n_pred = np, n_true = nt }
 end
 
---- sweep(cands, truth, {ks = {1, 2, 3, 5, 10, 20}, thresholds = nil (20 score quantiles)})
---- -> {k =, threshold =, f1 =, precision =, recall =, grid = {{k, threshold, f1}...}}: the
---- top-k and threshold with the best F1 on this (validation) window.
-function M.sweep(cands, truth, opts)
-  opts = opts or {}
-  local ks = opts.ks or { 1, 2, 3, 5, 10, 20 }
-  local thr = opts.thresholds
-  if not thr then
-    local all = {}
-    for u, list in pairs(cands) do
-      if type(u) == "number" then for _, c in ipairs(list) do all[#all + 1] = c[2] end end
-    end
-    if #all == 0 then error("sets.sweep: no candidates", 2) end
-    table.sort(all)
-    thr = { -math.huge }
-    for q = 1, 19 do thr[#thr + 1] = all[math.max(1, math.floor(#all * q / 20))] end
-  end
-  local best, grid = nil, {}
-  for _, k in ipairs(ks) do
-    for _, t in ipairs(thr) do
-      local r = M.prf(M.select(cands, { k = k, threshold = t }), truth)
-      grid[#grid + 1] = { k, t, r.f1 }
-      if not best or r.f1 > best.f1 then
-        best = { k = k, threshold = t, f1 = r.f1, precision = r.precision, recall = r.recall }
-      end
+-- every candidate with its rank in its user's list (score descending, then key: the order of
+-- select), all sorted by score descending
+local function ranked(cands)
+  local all = {}
+  for u, list in pairs(cands) do
+    if type(u) == "number" then
+      for r, c in ipairs(sorted_of(list, u, "sets.sweep")) do all[#all + 1] = { u, c[1], c[2], r } end
     end
   end
-  best.grid = grid
+  table.sort(all, function(a, b) return a[3] > b[3] end)
+  return all
+end
+
+-- the exact best threshold for top-k: scan the pooled candidates by descending score, cutting
+-- only between distinct scores (select keeps ties together); F1 = 2·TP / (n_pred + n_true)
+local function best_cut(all, truth, k, nt)
+  local tp, np, best = 0, 0, { f1 = 0, threshold = math.huge, tp = 0, n = 0 }
+  for i, c in ipairs(all) do
+    if c[4] <= k then
+      np = np + 1
+      local tr = truth[c[1]]
+      if tr and tr[c[2]] then tp = tp + 1 end
+    end
+    local nxt = all[i + 1]
+    if np > 0 and (not nxt or nxt[3] < c[3]) then
+      local f1 = 2 * tp / (np + nt)
+      if f1 > best.f1 then best = { f1 = f1, threshold = c[3], tp = tp, n = np } end
+    end
+  end
   return best
 end
+
+--- sweep(cands, truth, {ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, thresholds = nil})
+--- -> {k =, threshold =, share =, f1 =, precision =, recall =, grid = {{k, threshold, f1}...}}: the
+--- top-k and threshold with the best F1 on this (validation) window. Without `thresholds` the
+--- threshold is exact: for each k, the best cut of the pooled candidates by score (one grid row
+--- per k); with a list, only those thresholds are tried (one row per (k, threshold)). share is
+--- the fraction of the pooled top-k candidates the choice keeps (select's share rule).
+function M.sweep(cands, truth, opts)
+  opts = opts or {}
+  local ks = opts.ks or { 1, 2, 3, 5, 10, 20, 50, 100, math.huge }
+  for _, k in ipairs(ks) do
+    if not (type(k) == "number" and k >= 1) then error("sets.sweep: ks must hold numbers >= 1", 2) end
+  end
+  local all = ranked(cands)
+  if #all == 0 then error("sets.sweep: no candidates", 2) end
+  local nt = 0
+  for u, row in pairs(truth) do
+    if type(u) == "number" then for _ in pairs(row) do nt = nt + 1 end end
+  end
+  local best, grid = nil, {}
+  local function consider(k, t, f1)
+    grid[#grid + 1] = { k, t, f1 }
+    if not best or f1 > best.f1 then best = { k = k, threshold = t, f1 = f1 } end
+  end
+  for _, k in ipairs(ks) do
+    if opts.thresholds then
+      for _, t in ipairs(opts.thresholds) do consider(k, t, M.prf(M.select(cands, { k = k, threshold = t }), truth).f1) end
+    else
+      local c = best_cut(all, truth, k, nt)
+      consider(k, c.threshold, c.f1)
+    end
+  end
+  local sel = M.select(cands, best)
+  local r = M.prf(sel, truth)
+  local pooled = 0
+  for _, c in ipairs(all) do if c[4] <= best.k then pooled = pooled + 1 end end
+  best.precision, best.recall, best.grid, best.share = r.precision, r.recall, grid, math.max(sel.n, 1) / pooled
+  return best
+end
+
+--- bootstrap(pred_a, pred_b, truth, {n = 1000, seed = 1, level = 0.95}) -> {diff, lo, hi,
+--- share_le0}: F1(a) − F1(b) and its percentile interval over users resampled with replacement
+--- (tide.metrics.sets_bootstrap)
+function M.bootstrap(a, b, truth, opts) return require("tide.metrics.sets_bootstrap")(a, b, truth, opts) end
 
 --- candidates(model, users, {n = 50, exclude_seen = false}) -> cands[u] = {{item, score}, ...}:
 --- each user's top-n items of a recommender (tide.models interface) with their scores.

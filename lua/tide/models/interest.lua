@@ -12,9 +12,9 @@ M.__index = M
 
 --- new{family = "auto" (held-out choice among exponential, hyperbolic, weibull, power; the
 ---   last `horizon` days of the training log are held out) or a tide.decay family, k = 2, horizon = 14 (days), target = "buy", max_hist = 50,
----   delay = 0 (days of dead time, tide.decay.response.fit), frailty = false (true: a gamma
----   frailty per (user, item) pair, fitted jointly; scores use each pair's posterior mean
----   frailty, tide.decay.response.fit), law = a fitted
+---   delay = 0 (days of dead time, tide.decay.response.fit), frailty = false (true or "pair":
+---   a gamma frailty per (user, item) pair, fitted jointly; "user": one shared by all of a
+---   user's pairs; scores use the posterior mean frailty, tide.decay.response.fit), law = a fitted
 ---   tide.decay.response Fit (skip fitting), tiebreak = 1e-6 (weight of the
 ---   normalised all-time popularity added to every score, so untouched items rank by
 ---   popularity; 0 = off)}
@@ -23,12 +23,13 @@ function M.new(opts)
   if opts.horizon ~= nil and not (type(opts.horizon) == "number" and opts.horizon > 0) then
     error("interest: horizon must be a number of days > 0", 2)
   end
-  if opts.frailty ~= nil and type(opts.frailty) ~= "boolean" then
-    error("interest: frailty must be true or false, got " .. tostring(opts.frailty), 2)
+  local fr = opts.frailty
+  if fr ~= nil and type(fr) ~= "boolean" and fr ~= "pair" and fr ~= "user" then
+    error("interest: frailty must be true, false, 'pair' or 'user', got " .. tostring(fr), 2)
   end
   return setmetatable({ family = opts.family or "auto", k = opts.k, horizon = opts.horizon or 14,
                         target = opts.target or "buy", max_hist = opts.max_hist or 50, law = opts.law, delay = opts.delay,
-                        frailty = opts.frailty or false,
+                        frailty = fr == "pair" or fr or false,
                         tiebreak = opts.tiebreak or 1e-6, name = "interest" }, M)
 end
 
@@ -115,7 +116,7 @@ function M:state()
   local io = require("tide.models.io")
   local t, m = { pop = self.pop }, { kind = "interest", family = self.family, horizon = self.horizon,
                                       target = self.target, max_hist = self.max_hist, tiebreak = self.tiebreak,
-                                      k = self.k, delay = self.delay, frailty = self.frailty and 1 or 0 }
+                                      k = self.k, delay = self.delay, frailty = self.frailty == "user" and 2 or self.frailty and 1 or 0 }
   local lt, lm = self.law:state()
   io.nest(t, m, "law.", lt, lm)
   io.put_events(t, m, "ev.", self.train_ev)
@@ -127,7 +128,7 @@ function M.from_state(t, m)
   local io = require("tide.models.io")
   local lt, lm = io.unnest(t, m, "law.")
   local self = M.new{ family = m.family, horizon = m.horizon, target = m.target, max_hist = m.max_hist,
-                      tiebreak = m.tiebreak, k = m.k, delay = m.delay, frailty = m.frailty == 1, law = require("tide.decay.response").from_state(lt, lm) }
+                      tiebreak = m.tiebreak, k = m.k, delay = m.delay, frailty = ({ [1] = true, [2] = "user" })[m.frailty] or false, law = require("tide.decay.response").from_state(lt, lm) }
   attach(self, io.get_events(t, m, "ev."))
   self.pop = t.pop
   return self
