@@ -67,6 +67,9 @@ tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat 
                                const int64_t *offsets, int64_t n, const int32_t *labels,
                                const tide_linear_opts *o);
 void tide_linear_free(tide_linear *m);
+/* A zeroed uq table for `buckets` rows (2 * buckets floats), huge-page backed where the
+ * system allows; free with free(). NULL when out of memory. */
+float *tide_linear_rows_alloc(int64_t buckets);
 
 /* The decision value z of one review's ids (any order, repeats counted); 0-length -> bias. */
 double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n);

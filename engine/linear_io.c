@@ -105,7 +105,7 @@ tide_linear *tide_linear_parse(const void *bytes, size_t n, const char *name)
     tide_linear *m = calloc(1, sizeof *m);
     unsigned char *raw = malloc(want ? want : 1);
     if (m) {
-        m->uq = calloc((size_t)h.buckets * 2, sizeof *m->uq);
+        m->uq = tide_linear_rows_alloc(h.buckets);
     }
     if (!m || !raw || !m->uq) {
         tide_errorf("%s: out of memory (%lld buckets)", name, (long long)h.buckets);

@@ -4,8 +4,29 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "linear.h"
+
+float *tide_linear_rows_alloc(int64_t buckets)
+{
+    /* 2 MiB-aligned and advised into transparent huge pages: scoring touches a few hundred
+     * random rows of this table per review, and with 4 KiB pages nearly every one of them is
+     * also a TLB miss (a two-level page walk under virtualisation). */
+    const size_t huge = (size_t)2 << 20;
+    size_t bytes = (size_t)buckets * 2 * sizeof(float);
+    void *p = NULL;
+    if (bytes >= huge) {
+        size_t round = (bytes + huge - 1) & ~(huge - 1);
+        if (posix_memalign(&p, huge, round) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+        madvise(p, round, MADV_HUGEPAGE); /* advice only: failure keeps small pages */
+#endif
+        memset(p, 0, round);
+        return p;
+    }
+    return calloc((size_t)buckets * 2, sizeof(float));
+}
 
 void tide_linear_free(tide_linear *m)
 {
@@ -37,8 +58,15 @@ static int64_t dedupe(const int32_t *tok, const int64_t *off, int64_t n, int64_t
     return k;
 }
 
-/* The term weight of a feature seen c times in a review. */
-static double tf_weight(int tf, double c) { return tf ? 1 + log(c) : 1; }
+/* The term weight of a feature seen c times in a review; 1 + ln c from a table for the
+ * small counts that make up nearly all of them (log is a fifth of the scoring time else). */
+static double tf_weight(int tf, double c)
+{
+    static const double small[8] = {1.0, 1.0, 1.6931471805599454, 2.09861228866811,
+                                    2.386294361119891, 2.6094379124341005, 2.791759469228055, 2.9459101490553135}; /* 1 + ln c */
+    if (!tf) return 1;
+    return c < 8 ? small[(int)c] : 1 + log(c);
+}
 
 tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat *f, const int32_t *tok,
                                const int64_t *offsets, int64_t n, const int32_t *labels,
@@ -68,7 +96,7 @@ tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat 
     m->ids = *ids;
     m->feat = *f;
     m->loss = o->loss;
-    m->uq = calloc((size_t)B * 2, sizeof *m->uq);
+    m->uq = tide_linear_rows_alloc(B);
     val = malloc((size_t)(offsets[n] > 0 ? offsets[n] : 1) * sizeof *val);
     int64_t nnz = val ? dedupe(tok, offsets, n, B, idx, val, off) : -1; /* val holds counts */
     pc = calloc((size_t)B * 2, sizeof *pc); /* document counts: [0, B) positive, [B, 2B) negative */
@@ -135,18 +163,22 @@ static double score_sorted(const tide_linear *m, const int32_t *s, int64_t n, do
 }
 
 /* Sums over the distinct ids of ids[0..n) counted in an open-addressing table (Fibonacci
- * hashing, linear probing): no sort, one pass, for the scoring hot path. */
+ * hashing, linear probing): no sort, one pass, for the scoring hot path. The model's rows are
+ * spread over megabytes, so each distinct id is a cache (and TLB) miss: the counting pass
+ * prefetches every row it meets, letting the misses overlap, and the summing pass walks the
+ * distinct ids in first-seen order (no scan over empty slots). */
 double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n)
 {
     int bits = 4;
     while (((int64_t)1 << bits) < 2 * n) bits++;
     size_t cap = (size_t)1 << bits;
-    int32_t kb[1024], cb[1024], *key = kb, *cnt = cb;
+    int32_t kb[1024], cb[1024], db[512], *key = kb, *cnt = cb, *dist = db;
     if (cap > 1024) {
         key = malloc(cap * sizeof *key);
         cnt = malloc(cap * sizeof *cnt);
-        if (!key || !cnt) { /* out of memory: the sorted path needs none */
-            free(key); free(cnt);
+        dist = malloc((size_t)n * sizeof *dist);
+        if (!key || !cnt || !dist) { /* out of memory: the sorted path needs none */
+            free(key); free(cnt); free(dist);
             int32_t *s = malloc((size_t)n * sizeof *s);
             if (!s) return NAN;
             memcpy(s, ids, (size_t)n * sizeof *s);
@@ -157,20 +189,22 @@ double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n
         }
     }
     memset(key, 0xff, cap * sizeof *key); /* -1: empty */
+    int64_t nd = 0;
     for (int64_t t = 0; t < n; t++) {
+        __builtin_prefetch(&m->uq[2 * (size_t)ids[t]]);
         size_t h = ((uint32_t)ids[t] * 2654435761u) >> (32 - bits);
         while (key[h] >= 0 && key[h] != ids[t]) h = (h + 1) & (cap - 1);
-        if (key[h] < 0) { key[h] = ids[t]; cnt[h] = 1; }
+        if (key[h] < 0) { key[h] = ids[t]; cnt[h] = 1; dist[nd++] = (int32_t)h; }
         else cnt[h]++;
     }
     double z = 0, nq = 0;
-    for (size_t h = 0; h < cap; h++) {
-        if (key[h] < 0) continue;
-        double t = tf_weight(m->feat.tf, (double)cnt[h]);
-        z += t * m->uq[2 * key[h]];
-        nq += t * t * m->uq[2 * key[h] + 1];
+    for (int64_t d = 0; d < nd; d++) {
+        const float *r = &m->uq[2 * (size_t)key[dist[d]]];
+        double t = tf_weight(m->feat.tf, cnt[dist[d]]);
+        z += t * r[0];
+        nq += t * t * r[1];
     }
-    if (key != kb) { free(key); free(cnt); }
+    if (key != kb) { free(key); free(cnt); free(dist); }
     return m->bias + (nq > 0 ? z / sqrt(nq) : 0);
 }
 
