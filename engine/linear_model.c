@@ -1,6 +1,6 @@
 /* linear_model.c — the sparse linear text classifier of linear.h: feature construction
  * (distinct hashed n-grams, NB log-count ratios, L2 row normalisation), training through
- * linear_dcd.c, scoring and per-unit explanations. */
+ * linear_dcd.c, scoring (every view in one pass) and per-unit explanations. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,24 +8,22 @@
 
 #include "linear.h"
 
-float *tide_linear_rows_alloc(int64_t buckets)
+float *tide_linear_rows_alloc(int64_t buckets, int views)
 {
     /* 2 MiB-aligned and advised into transparent huge pages: scoring touches a few hundred
-     * random rows of this table per review, and with 4 KiB pages nearly every one of them is
-     * also a TLB miss (a two-level page walk under virtualisation). */
+     * random rows of this table per review, and with 4 KiB pages nearly each of them is also
+     * a TLB miss (a two-level page walk under virtualisation). */
     const size_t huge = (size_t)2 << 20;
-    size_t bytes = (size_t)buckets * 2 * sizeof(float);
+    size_t bytes = (size_t)buckets * (size_t)views * 2 * sizeof(float);
+    if (bytes < huge) return calloc((size_t)buckets * (size_t)views * 2, sizeof(float));
     void *p = NULL;
-    if (bytes >= huge) {
-        size_t round = (bytes + huge - 1) & ~(huge - 1);
-        if (posix_memalign(&p, huge, round) != 0) return NULL;
+    size_t round = (bytes + huge - 1) & ~(huge - 1);
+    if (posix_memalign(&p, huge, round) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
-        madvise(p, round, MADV_HUGEPAGE); /* advice only: failure keeps small pages */
+    madvise(p, round, MADV_HUGEPAGE); /* advice only: a refusal keeps small pages */
 #endif
-        memset(p, 0, round);
-        return p;
-    }
-    return calloc((size_t)buckets * 2, sizeof(float));
+    memset(p, 0, round);
+    return p;
 }
 
 void tide_linear_free(tide_linear *m)
@@ -94,9 +92,10 @@ tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat 
     double *w = malloc((size_t)(B + 1) * sizeof *w), *pc = NULL;
     if (!m || !idx || !off || !w) goto oom;
     m->ids = *ids;
-    m->feat = *f;
+    m->views = 1;
+    m->feat[0] = *f;
     m->loss = o->loss;
-    m->uq = tide_linear_rows_alloc(B);
+    m->uq = tide_linear_rows_alloc(B, 1);
     val = malloc((size_t)(offsets[n] > 0 ? offsets[n] : 1) * sizeof *val);
     int64_t nnz = val ? dedupe(tok, offsets, n, B, idx, val, off) : -1; /* val holds counts */
     pc = calloc((size_t)B * 2, sizeof *pc); /* document counts: [0, B) positive, [B, 2B) negative */
@@ -146,20 +145,39 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* z and the squared norm over the distinct ids of sorted ids s[0..n). */
-static double score_sorted(const tide_linear *m, const int32_t *s, int64_t n, double *norm)
+/* Adds the distinct id j, seen c times, to the per-view sums z[v] and squared norms nq[v]. */
+static inline void add_row(const tide_linear *m, int32_t j, double c, double *z, double *nq)
 {
-    double z = 0, nq = 0;
+    const float *r = &m->uq[(size_t)j * 2 * (size_t)m->views];
+    for (int v = 0; v < m->views; v++) {
+        double t = tf_weight(m->feat[v].tf, c);
+        z[v] += t * r[2 * v];
+        nq[v] += t * t * r[2 * v + 1];
+    }
+}
+
+/* z = bias + sum_v z[v] / sqrt(nq[v]); inv[v] (may be NULL) receives the 1 / sqrt(nq[v]). */
+static double finish(const tide_linear *m, const double *z, const double *nq, double *inv)
+{
+    double s = m->bias;
+    for (int v = 0; v < m->views; v++) {
+        double sq = nq[v] > 0 ? sqrt(nq[v]) : 0;
+        if (sq > 0) s += z[v] / sq;
+        if (inv) inv[v] = sq > 0 ? 1 / sq : 0;
+    }
+    return s;
+}
+
+/* The per-view sums over the distinct ids of sorted ids s[0..n). */
+static void sums_sorted(const tide_linear *m, const int32_t *s, int64_t n, double *z, double *nq)
+{
+    for (int v = 0; v < m->views; v++) z[v] = nq[v] = 0;
     for (int64_t k = 0; k < n;) {
         int64_t e = k + 1;
         while (e < n && s[e] == s[k]) e++;
-        double t = tf_weight(m->feat.tf, (double)(e - k));
-        z += t * m->uq[2 * s[k]];
-        nq += t * t * m->uq[2 * s[k] + 1];
+        add_row(m, s[k], (double)(e - k), z, nq);
         k = e;
     }
-    *norm = nq > 0 ? sqrt(nq) : 0;
-    return z;
 }
 
 /* Sums over the distinct ids of ids[0..n) counted in an open-addressing table (Fibonacci
@@ -169,43 +187,41 @@ static double score_sorted(const tide_linear *m, const int32_t *s, int64_t n, do
  * distinct ids in first-seen order (no scan over empty slots). */
 double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n)
 {
+    double z[TIDE_LINEAR_VIEWS], nq[TIDE_LINEAR_VIEWS];
     int bits = 4;
     while (((int64_t)1 << bits) < 2 * n) bits++;
-    size_t cap = (size_t)1 << bits;
+    size_t cap = (size_t)1 << bits, stride = 2 * (size_t)m->views;
     int32_t kb[1024], cb[1024], db[512], *key = kb, *cnt = cb, *dist = db;
     if (cap > 1024) {
         key = malloc(cap * sizeof *key);
         cnt = malloc(cap * sizeof *cnt);
         dist = malloc((size_t)n * sizeof *dist);
-        if (!key || !cnt || !dist) { /* out of memory: the sorted path needs none */
+        if (!key || !cnt || !dist) { /* out of memory: the sorted path needs less */
             free(key); free(cnt); free(dist);
             int32_t *s = malloc((size_t)n * sizeof *s);
             if (!s) return NAN;
             memcpy(s, ids, (size_t)n * sizeof *s);
             qsort(s, (size_t)n, sizeof *s, cmp_i32);
-            double norm, z = score_sorted(m, s, n, &norm);
+            sums_sorted(m, s, n, z, nq);
             free(s);
-            return m->bias + (norm > 0 ? z / norm : 0);
+            return finish(m, z, nq, NULL);
         }
     }
     memset(key, 0xff, cap * sizeof *key); /* -1: empty */
     int64_t nd = 0;
     for (int64_t t = 0; t < n; t++) {
-        __builtin_prefetch(&m->uq[2 * (size_t)ids[t]]);
+        const float *r = &m->uq[(size_t)ids[t] * stride];
+        __builtin_prefetch(r);
+        if (stride > 4) __builtin_prefetch(r + stride - 1); /* the row may straddle two lines */
         size_t h = ((uint32_t)ids[t] * 2654435761u) >> (32 - bits);
         while (key[h] >= 0 && key[h] != ids[t]) h = (h + 1) & (cap - 1);
         if (key[h] < 0) { key[h] = ids[t]; cnt[h] = 1; dist[nd++] = (int32_t)h; }
         else cnt[h]++;
     }
-    double z = 0, nq = 0;
-    for (int64_t d = 0; d < nd; d++) {
-        const float *r = &m->uq[2 * (size_t)key[dist[d]]];
-        double t = tf_weight(m->feat.tf, cnt[dist[d]]);
-        z += t * r[0];
-        nq += t * t * r[1];
-    }
+    for (int v = 0; v < m->views; v++) z[v] = nq[v] = 0;
+    for (int64_t d = 0; d < nd; d++) add_row(m, key[dist[d]], cnt[dist[d]], z, nq);
     if (key != kb) { free(key); free(cnt); free(dist); }
-    return m->bias + (nq > 0 ? z / sqrt(nq) : 0);
+    return finish(m, z, nq, NULL);
 }
 
 typedef struct {
@@ -245,18 +261,21 @@ int64_t tide_linear_explain(const tide_linear *m, const char *s, size_t len, tid
     if (!sorted || !out) { tide_errorf("linear explain: out of memory"); goto fail; }
     memcpy(sorted, ids, n * sizeof *ids);
     qsort(sorted, n, sizeof *sorted, cmp_i32);
-    double norm;
-    score_sorted(m, sorted, (int64_t)n, &norm);
-    double inv = norm > 0 ? 1 / norm : 0;
+    double z[TIDE_LINEAR_VIEWS], nq[TIDE_LINEAR_VIEWS], inv[TIDE_LINEAR_VIEWS];
+    sums_sorted(m, sorted, (int64_t)n, z, nq);
+    finish(m, z, nq, inv);
     for (size_t t = 0; t < n; t++) {
-        /* an id repeated c times adds tf(c) u_j / norm, shared among its c occurrences */
+        /* an id repeated c times adds sum_v t_v(c) u_vj inv_v, shared among its c occurrences */
         int32_t *lo = bsearch(&ids[t], sorted, n, sizeof *sorted, cmp_i32);
         while (lo > sorted && lo[-1] == ids[t]) lo--;
         size_t c = 0;
         while (lo + c < sorted + n && lo[c] == ids[t]) c++;
-        float z = (float)(tf_weight(m->feat.tf, (double)c) * m->uq[2 * ids[t]] * inv / (double)c);
+        const float *r = &m->uq[(size_t)ids[t] * 2 * (size_t)m->views];
+        double zc = 0;
+        for (int v = 0; v < m->views; v++) zc += tf_weight(m->feat[v].tf, (double)c) * r[2 * v] * inv[v];
+        float zt = (float)(zc / (double)c);
         int first = pos[t] / 8, span = pos[t] % 8 + 1;
-        for (int k = 0; k < span; k++) out[first + k] += z / (float)span;
+        for (int k = 0; k < span; k++) out[first + k] += zt / (float)span;
     }
     free(ids); free(pos); free(sorted);
     *contrib = out;
