@@ -69,7 +69,17 @@ typedef struct {
     float *uq;         /* [buckets][views][2]: u_vj = w_vj s_vj, q_vj = s_vj^2 (0 for rows
                         * unseen in training); interleaved so scoring an id touches one line */
     float bias;
+    /* Scoring index (tide_linear_index): the stored rows (some q_vj > 0) packed in row order,
+     * found by rank in a bitmap. Ids of unstored rows cost no memory access beyond the bitmap,
+     * which stays in cache, and the packed table is several times smaller than uq. */
+    uint64_t *seen;    /* [ceil(buckets / 64)] bit j of word j/64: row j stored */
+    uint32_t *rank;    /* [ceil(buckets / 64)] stored rows before word k */
+    float *rows;       /* [stored][views][2] */
 } tide_linear;
+
+/* Builds m's scoring index from uq (after training, loading or combining); TIDE_ERR when out
+ * of memory. */
+int tide_linear_index(tide_linear *m);
 
 /* Trains on n reviews given as ids (text.h ids with vocabulary NULL, in [0, ids->buckets))
  * ids[offsets[i] .. offsets[i+1]), labels in {0, 1}. NULL + message on failure. */

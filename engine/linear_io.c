@@ -158,6 +158,7 @@ tide_linear *tide_linear_parse(const void *bytes, size_t n, const char *name)
         m->feat[v] = (tide_linear_feat){h.feat >> (3 * v) & 1, h.feat >> (3 * v + 1) & 1, h.feat >> (3 * v + 2) & 1, 0};
     m->loss = h.loss;
     m->bias = h.bias;
+    if (tide_linear_index(m) != TIDE_OK) goto fail;
     free(raw);
     return m;
 fail:

@@ -30,7 +30,36 @@ void tide_linear_free(tide_linear *m)
 {
     if (!m) return;
     free(m->uq);
+    free(m->seen);
+    free(m->rank);
+    free(m->rows);
     free(m);
+}
+
+int tide_linear_index(tide_linear *m)
+{
+    size_t W = (size_t)(m->ids.buckets + 63) / 64, stride = 2 * (size_t)m->views, k = 0;
+    free(m->seen); free(m->rank); free(m->rows);
+    m->seen = calloc(W, sizeof *m->seen);
+    m->rank = malloc(W * sizeof *m->rank);
+    if (!m->seen || !m->rank) goto oom;
+    for (int64_t j = 0; j < m->ids.buckets; j++)
+        for (size_t v = 0; v < (size_t)m->views; v++)
+            if (m->uq[(size_t)j * stride + 2 * v + 1] > 0) { m->seen[j >> 6] |= (uint64_t)1 << (j & 63); break; }
+    for (size_t w = 0; w < W; w++) {
+        m->rank[w] = (uint32_t)k;
+        k += (size_t)__builtin_popcountll(m->seen[w]);
+    }
+    m->rows = tide_linear_rows_alloc(k ? (int64_t)k : 1, m->views);
+    if (!m->rows) goto oom;
+    k = 0;
+    for (int64_t j = 0; j < m->ids.buckets; j++)
+        if (m->seen[j >> 6] >> (j & 63) & 1) memcpy(&m->rows[stride * k++], &m->uq[(size_t)j * stride], stride * sizeof(float));
+    return TIDE_OK;
+oom:
+    free(m->seen); free(m->rank);
+    m->seen = NULL; m->rank = NULL;
+    return tide_errorf("linear: out of memory for the scoring index (%lld buckets)", (long long)m->ids.buckets);
 }
 
 /* Distinct ids of every review in first-seen order, with their counts: stamp[j] holds the
@@ -129,6 +158,7 @@ tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat 
     if (tide_linear_dcd(off, idx, val, n, (int32_t)B, labels, o, w) < 0) goto fail;
     for (int64_t j = 0; j < B; j++) m->uq[2 * j] = (float)(w[j] * m->uq[2 * j]);
     m->bias = (float)w[B];
+    if (tide_linear_index(m) != TIDE_OK) goto fail;
     free(idx); free(off); free(val); free(w); free(pc);
     return m;
 oom:
@@ -145,10 +175,10 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Adds the distinct id j, seen c times, to the per-view sums z[v] and squared norms nq[v]. */
-static inline void add_row(const tide_linear *m, int32_t j, double c, double *z, double *nq)
+/* Adds row r (m->views (u, q) pairs) of a distinct id seen c times to the per-view sums z[v]
+ * and squared norms nq[v]. */
+static inline void add_row(const tide_linear *m, const float *r, double c, double *z, double *nq)
 {
-    const float *r = &m->uq[(size_t)j * 2 * (size_t)m->views];
     for (int v = 0; v < m->views; v++) {
         double t = tf_weight(m->feat[v].tf, c);
         z[v] += t * r[2 * v];
@@ -175,16 +205,17 @@ static void sums_sorted(const tide_linear *m, const int32_t *s, int64_t n, doubl
     for (int64_t k = 0; k < n;) {
         int64_t e = k + 1;
         while (e < n && s[e] == s[k]) e++;
-        add_row(m, s[k], (double)(e - k), z, nq);
+        add_row(m, &m->uq[(size_t)s[k] * 2 * (size_t)m->views], (double)(e - k), z, nq);
         k = e;
     }
 }
 
-/* Sums over the distinct ids of ids[0..n) counted in an open-addressing table (Fibonacci
- * hashing, linear probing): no sort, one pass, for the scoring hot path. The model's rows are
- * spread over megabytes, so each distinct id is a cache (and TLB) miss: the counting pass
- * prefetches every row it meets, letting the misses overlap, and the summing pass walks the
- * distinct ids in first-seen order (no scan over empty slots). */
+/* Sums over the distinct stored rows of ids[0..n) counted in an open-addressing table
+ * (Fibonacci hashing, linear probing): no sort, one pass, for the scoring hot path. An id
+ * whose row training never stored adds exactly 0, so only the bitmap is read for it. Each
+ * stored row is a likely cache miss: the counting pass prefetches every row it meets,
+ * letting the misses overlap, and the summing pass walks the distinct rows in first-seen
+ * order. The sums equal those over uq bit for bit (the skipped terms are +0). */
 double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n)
 {
     double z[TIDE_LINEAR_VIEWS], nq[TIDE_LINEAR_VIEWS];
@@ -210,16 +241,20 @@ double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n
     memset(key, 0xff, cap * sizeof *key); /* -1: empty */
     int64_t nd = 0;
     for (int64_t t = 0; t < n; t++) {
-        const float *r = &m->uq[(size_t)ids[t] * stride];
-        __builtin_prefetch(r);
-        if (stride > 4) __builtin_prefetch(r + stride - 1); /* the row may straddle two lines */
-        size_t h = ((uint32_t)ids[t] * 2654435761u) >> (32 - bits);
-        while (key[h] >= 0 && key[h] != ids[t]) h = (h + 1) & (cap - 1);
-        if (key[h] < 0) { key[h] = ids[t]; cnt[h] = 1; dist[nd++] = (int32_t)h; }
+        uint32_t j = (uint32_t)ids[t];
+        uint64_t w = m->seen[j >> 6], bit = (uint64_t)1 << (j & 63);
+        if (!(w & bit)) continue;
+        int32_t r = (int32_t)(m->rank[j >> 6] + (uint32_t)__builtin_popcountll(w & (bit - 1)));
+        const float *row = &m->rows[(size_t)r * stride];
+        __builtin_prefetch(row);
+        if (stride > 4) __builtin_prefetch(row + stride - 1); /* the row may straddle two lines */
+        size_t h = ((uint32_t)r * 2654435761u) >> (32 - bits);
+        while (key[h] >= 0 && key[h] != r) h = (h + 1) & (cap - 1);
+        if (key[h] < 0) { key[h] = r; cnt[h] = 1; dist[nd++] = (int32_t)h; }
         else cnt[h]++;
     }
     for (int v = 0; v < m->views; v++) z[v] = nq[v] = 0;
-    for (int64_t d = 0; d < nd; d++) add_row(m, key[dist[d]], cnt[dist[d]], z, nq);
+    for (int64_t d = 0; d < nd; d++) add_row(m, &m->rows[(size_t)key[dist[d]] * stride], cnt[dist[d]], z, nq);
     if (key != kb) { free(key); free(cnt); free(dist); }
     return finish(m, z, nq, NULL);
 }
@@ -271,7 +306,7 @@ int64_t tide_linear_explain(const tide_linear *m, const char *s, size_t len, tid
         size_t c = 0;
         while (lo + c < sorted + n && lo[c] == ids[t]) c++;
         const float *r = &m->uq[(size_t)ids[t] * 2 * (size_t)m->views];
-        double zc = 0;
+        double zc = 0; /* explanations read uq directly: the sorted sums above do */
         for (int v = 0; v < m->views; v++) zc += tf_weight(m->feat[v].tf, (double)c) * r[2 * v] * inv[v];
         float zt = (float)(zc / (double)c);
         int first = pos[t] / 8, span = pos[t] % 8 + 1;

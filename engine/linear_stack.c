@@ -84,6 +84,10 @@ tide_linear *tide_linear_combine(const tide_linear *const *ms, const double *a, 
         }
     }
     m->bias = (float)bias;
+    if (tide_linear_index(m) != TIDE_OK) {
+        tide_linear_free(m);
+        return NULL;
+    }
     return m;
 }
 
