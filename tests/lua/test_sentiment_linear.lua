@@ -237,27 +237,32 @@ function T.labels_checked_with_lines()
   os.remove(path)
 end
 
--- The stacked default: one two-view model (TF-IDF C 16 and C 4 share a view, NB-TF-IDF the
--- second) scoring the intercept plus the weighted members, each trained here on all rows with
--- the same options; exact reload; explanations summing to the score; S.train("default") is it.
+-- Stacks: the default's members and one of three (TF-IDF C 16 and C 4 share a view, NB-TF-IDF
+-- the second): one two-view model scoring the intercept plus the weighted members, each
+-- trained here on all rows with the same options; exact reload; explanations summing to the
+-- score; S.train("default") is the default stack.
 function T.stack_is_weighted_members()
   local texts, labels = synth(600, 4)
   local tt, tl = synth(200, 11)
-  local m = S.linear.train_stack(texts, labels, { buckets = 2 ^ 12, seed = 5 })
-  check.eq(#m.weights, 4, "intercept + 3 weights")
-  check.eq(#m.oof_acc, 4, "3 members + the stack")
-  for i = 1, 4 do check.truthy(m.oof_acc[i] > 0.9 and m.oof_acc[i] <= 1, "oof accuracy " .. m.oof_acc[i]) end
-  check.eq(m:info().views, 2, "views")
-  check.truthy(S.evaluate(m, tt, tl).accuracy > 0.95, "held-out accuracy")
-  local want = {}
-  for i = 1, #tt do want[i] = m.weights[1] end
-  for k, mo in ipairs(S.linear.stack_members) do
-    local o = { buckets = 2 ^ 12, seed = 5 }
-    for key, v in pairs(mo) do o[key] = v end
-    local z = S.linear.train(texts, labels, o):score(tt)
-    for i = 1, #tt do want[i] = want[i] + m.weights[k + 1] * z[i] end
+  local three = { { C = 16 }, { C = 4 }, { C = 4, nb = true } }
+  for _, members in ipairs({ S.linear.stack_members, three }) do
+    local m = S.linear.train_stack(texts, labels, { buckets = 2 ^ 12, seed = 5, members = members })
+    check.eq(#m.weights, #members + 1, "intercept + weights")
+    check.eq(#m.oof_acc, #members + 1, "members + the stack")
+    for i = 1, #m.oof_acc do check.truthy(m.oof_acc[i] > 0.9 and m.oof_acc[i] <= 1, "oof accuracy " .. m.oof_acc[i]) end
+    check.eq(m:info().views, 2, "views")
+    check.truthy(S.evaluate(m, tt, tl).accuracy > 0.95, "held-out accuracy")
+    local want = {}
+    for i = 1, #tt do want[i] = m.weights[1] end
+    for k, mo in ipairs(members) do
+      local o = { buckets = 2 ^ 12, seed = 5 }
+      for key, v in pairs(mo) do o[key] = v end
+      local z = S.linear.train(texts, labels, o):score(tt)
+      for i = 1, #tt do want[i] = want[i] + m.weights[k + 1] * z[i] end
+    end
+    check.all_near(m:score(tt), want, 1e-5, "stack = intercept + weighted members")
   end
-  check.all_near(m:score(tt), want, 1e-5, "stack = intercept + weighted members")
+  local m = S.linear.train_stack(texts, labels, { buckets = 2 ^ 12 })
   local path = os.tmpname()
   m:save(path)
   local a, b = m:score(tt), S.load(path):score(tt)
