@@ -77,8 +77,8 @@ typedef struct {
     float *rows;       /* [stored][views][2] */
 } tide_linear;
 
-/* Builds m's scoring index from uq (after training, loading or combining); TIDE_ERR when out
- * of memory. */
+/* linear_rows.c: builds m's scoring index from uq (after training, loading or combining);
+ * TIDE_ERR when out of memory. */
 int tide_linear_index(tide_linear *m);
 
 /* Trains on n reviews given as ids (text.h ids with vocabulary NULL, in [0, ids->buckets))
@@ -87,8 +87,8 @@ tide_linear *tide_linear_train(const tide_ids_opts *ids, const tide_linear_feat 
                                const int64_t *offsets, int64_t n, const int32_t *labels,
                                const tide_linear_opts *o);
 void tide_linear_free(tide_linear *m);
-/* A zeroed uq table of buckets * views * 2 floats, huge-page backed where the system allows
- * (free with free()); NULL when out of memory. */
+/* linear_rows.c: a zeroed uq table of buckets * views * 2 floats, huge-page backed where the
+ * system allows (free with free()); NULL when out of memory. */
 float *tide_linear_rows_alloc(int64_t buckets, int views);
 
 /* ---- linear_stack.c ---- */
