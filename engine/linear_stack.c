@@ -186,7 +186,7 @@ tide_linear *tide_linear_stack(const tide_ids_opts *ids, int M, const tide_linea
     tide_glm_default_opts(&go);
     go.l2 = 1.0;
     go.standardize = 0;
-    if (tide_glm_fit(n, M, X, t, NULL, &go, &g) != TIDE_OK) goto done;
+    if (tide_glm_fit(n, M, X, t, NULL, &go, &g) != TIDE_OK) { tide_error_prefix("linear stack"); goto done; }
     double w[9];
     w[0] = g.beta[0];
     for (int m = 0; m < M; m++) {
@@ -208,7 +208,7 @@ tide_linear *tide_linear_stack(const tide_ids_opts *ids, int M, const tide_linea
         for (int m = 0; m <= M; m++) oof_acc[m] /= (double)n;
     }
     out = tide_linear_combine((const tide_linear *const *)c.final, w + 1, M, w[0]);
-    if (!out) tide_errorf("linear stack: %s", tide_error());
+    if (!out) tide_error_prefix("linear stack");
 done:
     if (c.final)
         for (int m = 0; m < M; m++) tide_linear_free(c.final[m]);
