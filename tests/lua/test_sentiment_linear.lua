@@ -289,6 +289,20 @@ function T.stack_errors()
   check.errors(function() S.linear.train_stack(texts, bad) end, "labels[2] = 0.5")
   check.errors(function() S.linear.train_stack(texts, labels, { members = { { tf = "log" } } }) end, "tf must be")
   check.errors(function() S.linear.train_stack(texts, labels, { members = { { loss = "svm" } } }) end, "not a logistic regression")
+  -- the binding checks its arguments before any fit
+  local Tn, core = tide.tensor, tide.core.linear
+  local ids, off = tide.core.text.ids(nil, texts, 0, 1, 64)
+  local y, fold = Tn.fromtable(labels, "i32"), {}
+  for i = 1, #texts do fold[i] = i % 3 end
+  local f = Tn.fromtable(fold, "i32")
+  check.errors(function() core.stack(ids, off, y, Tn.fromtable({ 0, 1 }, "i32"), 3, { {} }, { buckets = 64 }) end, "2 folds for 60 rows")
+  check.errors(function() core.stack(ids, off, y, f, 3, { 7 }, { buckets = 64 }) end, "members[1] must be a table")
+  check.errors(function() core.stack(ids, off, y, f, 3, {}, { buckets = 64 }) end, "1 to 8 members")
+  check.errors(function() core.stack(ids, off, y, f, 3, { {} }, { buckets = 0 }) end, "opts.buckets must be in")
+  check.errors(function() core.stack(ids, off, y, f, 3, { { C = -1 } }, { buckets = 64 }) end, "opts.C must be > 0")
+  local m, w, acc = core.stack(ids, off, y, f, 3, { {} }, { ngrams = 1, buckets = 64 })
+  check.eq(#w, 2, "intercept + one weight")
+  check.eq(#acc, 2, "one member + the stack")
 end
 
 return T
