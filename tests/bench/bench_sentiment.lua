@@ -32,16 +32,21 @@ local function evaluate(name, mname, model, b)
 end
 
 -- Trains kind on the training rows, scores the test rows, and measures the in-process
--- prediction rate over the whole corpus (m:prob on all texts, the CLI's path).
+-- prediction rate over the whole corpus (m:prob on all texts, the CLI's path), the best of
+-- 3 passes (the machine is shared: one pass can land on a burst of other work).
 local function run(name, kind, a, b, c, opts)
   collectgarbage()
   local t0 = now()
   local m = S.train(kind, a.texts, a.labels, opts)
   local t1 = now()
   local q = evaluate(name, kind, m, b)
-  local t2 = now()
-  m:prob(c.texts)
-  report(name, kind, q, t1 - t0, c.n / (now() - t2))
+  local best = math.huge
+  for _ = 1, 3 do
+    local t2 = now()
+    m:prob(c.texts)
+    best = math.min(best, now() - t2)
+  end
+  report(name, kind, q, t1 - t0, c.n / best)
   return m, t1 - t0
 end
 
