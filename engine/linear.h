@@ -62,6 +62,11 @@ typedef struct {
 #define TIDE_LINEAR_VIEWS 4
 
 typedef struct {
+    uint64_t bits;
+    uint64_t rank;
+} tide_linear_word;
+
+typedef struct {
     tide_ids_opts ids; /* tokenizer flags, n-gram order, buckets (no vocabulary) */
     int views;         /* 1 .. TIDE_LINEAR_VIEWS */
     tide_linear_feat feat[TIDE_LINEAR_VIEWS];
@@ -72,9 +77,9 @@ typedef struct {
     /* Scoring index (tide_linear_index): the stored rows (some q_vj > 0) packed in row order,
      * found by rank in a bitmap. Ids of unstored rows cost no memory access beyond the bitmap,
      * which stays in cache, and the packed table is several times smaller than uq. */
-    uint64_t *seen;    /* [ceil(buckets / 64)] bit j of word j/64: row j stored */
-    uint32_t *rank;    /* [ceil(buckets / 64)] stored rows before word k */
-    float *rows;       /* [stored][views][2] */
+    tide_linear_word *seen; /* [ceil(buckets / 64)]: bit j % 64 of word j / 64 = row j stored,
+                             * and the stored rows before that word (one cache line for both) */
+    float *rows;            /* [stored][views][2] */
 } tide_linear;
 
 /* linear_rows.c: builds m's scoring index from uq (after training, loading or combining);

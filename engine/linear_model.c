@@ -12,7 +12,6 @@ void tide_linear_free(tide_linear *m)
     if (!m) return;
     free(m->uq);
     free(m->seen);
-    free(m->rank);
     free(m->rows);
     free(m);
 }
@@ -197,9 +196,10 @@ double tide_linear_score_ids(const tide_linear *m, const int32_t *ids, int64_t n
     int64_t nd = 0;
     for (int64_t t = 0; t < n; t++) {
         uint32_t j = (uint32_t)ids[t];
-        uint64_t w = m->seen[j >> 6], bit = (uint64_t)1 << (j & 63);
-        if (!(w & bit)) continue;
-        int32_t r = (int32_t)(m->rank[j >> 6] + (uint32_t)__builtin_popcountll(w & (bit - 1)));
+        const tide_linear_word *sw = &m->seen[j >> 6];
+        uint64_t bit = (uint64_t)1 << (j & 63);
+        if (!(sw->bits & bit)) continue;
+        int32_t r = (int32_t)(sw->rank + (uint64_t)__builtin_popcountll(sw->bits & (bit - 1)));
         const float *row = &m->rows[(size_t)r * stride];
         __builtin_prefetch(row);
         if (stride > 4) __builtin_prefetch(row + stride - 1); /* the row may straddle two lines */

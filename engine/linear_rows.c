@@ -29,25 +29,25 @@ float *tide_linear_rows_alloc(int64_t buckets, int views)
 int tide_linear_index(tide_linear *m)
 {
     size_t W = (size_t)(m->ids.buckets + 63) / 64, stride = 2 * (size_t)m->views, k = 0;
-    free(m->seen); free(m->rank); free(m->rows);
+    free(m->seen); free(m->rows);
+    m->rows = NULL;
     m->seen = calloc(W, sizeof *m->seen);
-    m->rank = malloc(W * sizeof *m->rank);
-    if (!m->seen || !m->rank) goto oom;
+    if (!m->seen) goto oom;
     for (int64_t j = 0; j < m->ids.buckets; j++)
         for (size_t v = 0; v < (size_t)m->views; v++)
-            if (m->uq[(size_t)j * stride + 2 * v + 1] > 0) { m->seen[j >> 6] |= (uint64_t)1 << (j & 63); break; }
+            if (m->uq[(size_t)j * stride + 2 * v + 1] > 0) { m->seen[j >> 6].bits |= (uint64_t)1 << (j & 63); break; }
     for (size_t w = 0; w < W; w++) {
-        m->rank[w] = (uint32_t)k;
-        k += (size_t)__builtin_popcountll(m->seen[w]);
+        m->seen[w].rank = k;
+        k += (size_t)__builtin_popcountll(m->seen[w].bits);
     }
     m->rows = tide_linear_rows_alloc(k ? (int64_t)k : 1, m->views);
     if (!m->rows) goto oom;
     k = 0;
     for (int64_t j = 0; j < m->ids.buckets; j++)
-        if (m->seen[j >> 6] >> (j & 63) & 1) memcpy(&m->rows[stride * k++], &m->uq[(size_t)j * stride], stride * sizeof(float));
+        if (m->seen[j >> 6].bits >> (j & 63) & 1) memcpy(&m->rows[stride * k++], &m->uq[(size_t)j * stride], stride * sizeof(float));
     return TIDE_OK;
 oom:
-    free(m->seen); free(m->rank);
-    m->seen = NULL; m->rank = NULL;
+    free(m->seen);
+    m->seen = NULL;
     return tide_errorf("linear: out of memory for the scoring index (%lld buckets)", (long long)m->ids.buckets);
 }

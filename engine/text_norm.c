@@ -86,7 +86,7 @@ static int filter_class(int32_t cp)
         return (cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x0B || cp == 0x0C ||
                 cp == 0x85) ? 2 : 1;
     }
-    if (cp < 0x7F) return 0;
+    if (cp < 0x7F || (cp >= 0x4E00 && cp <= 0x9FFF)) return 0; /* ASCII, Han (Lo): kept */
     if ((cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF)) return 1;
     if (cp == 0x2028 || cp == 0x2029) return 2;
     if ((cp & 0xFFFE) == 0xFFFE || (cp >= 0xFDD0 && cp <= 0xFDEF)) return 1;
@@ -130,7 +130,7 @@ static int keep_in_emoji(int32_t cp, int32_t last, int32_t next)
 static int is_space(int32_t cp)
 {
     if (cp == ' ') return 1;
-    if (cp < 0x80) return 0;
+    if (cp < 0x80 || (cp >= 0x4E00 && cp <= 0x9FFF)) return 0; /* Han are letters (Lo) */
     utf8proc_category_t c = utf8proc_get_property(cp)->category;
     return c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL || c == UTF8PROC_CATEGORY_ZP;
 }
