@@ -65,9 +65,9 @@ function R.attach(M)
   -- Stacks (weights fitted on internal 3-fold out-of-fold predictions of the user's own
   -- training file, engine/linear_stack.c) are the best fast models in CV, +0.6-0.8 pt over the
   -- peer on hotel / waimai; among them the differences are noise, so the tie goes to training
-  -- time: the two-member stack trains in 40 % of the three-member one's (C 16 converges
-  -- slowly), which kept shopping at 23 s under load average 7. fastText adds nothing to a
-  -- stack and would cost the one-pass scoring.
+  -- time: the two-member stack needs half the CPU of the three-member one (C 16 converges
+  -- slowly; shopping 9.5 s against 18.8 s of CPU, 21 s wall at load average 5 on 2 cores).
+  -- fastText adds nothing to a stack and would cost the one-pass scoring.
   -- NBSVM's interpolation (Wang & Manning's beta 0.25 / 0.5 on the L2-normalised features)
   -- lost 1-17 pt in the same CV and was dropped; char 4-/5-grams, min_df 1 and 2^22 buckets tied.
   -- "mix" (TF-IDF + NB-binary + fastText, mean log-odds) is kept as an option.
