@@ -92,8 +92,18 @@ int64_t tide_text_units(const char *s, size_t len, int flags, tide_units *out);
 const char *tide_unit_str(const tide_units *us, size_t i);
 
 /* ---- hashing ---- */
-uint64_t tide_fnv1a64(const void *data, size_t n, uint64_t h); /* start with TIDE_FNV_OFFSET */
 #define TIDE_FNV_OFFSET 0xcbf29ce484222325ULL
+/* FNV-1a (Fowler, Noll, Vo): h ^= byte; h *= 1099511628211; start with TIDE_FNV_OFFSET.
+ * Inline: the n-gram ids hash a few bytes per call, millions of times per batch. */
+static inline uint64_t tide_fnv1a64(const void *data, size_t n, uint64_t h)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
 /* FNV-1a of units [i, i+n) joined by 0x1F. */
 uint64_t tide_units_hash(const tide_units *us, size_t i, size_t n);
 

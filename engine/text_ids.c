@@ -51,16 +51,19 @@ int64_t tide_units_ids(const tide_vocab *v, const tide_units *us, const tide_ids
         int64_t id = v ? tide_vocab_id_hashed(v, tide_unit_str(us, i), us->u[i].len, h) : -1;
         if (id < 0) {
             if (!nb) continue;
-            id = nv + (int64_t)(h % nb);
+            id = nv + (int64_t)((nb & (nb - 1)) == 0 ? h & (nb - 1) : h % nb);
         }
         if (pos) (*pos)[*n] = (int32_t)(i * 8);
         (*ids)[(*n)++] = (int32_t)id;
     }
     if (nb) {
+        /* h % nb by a mask when nb is a power of two (the same ids, no 64-bit division) */
+        uint64_t mask = (nb & (nb - 1)) == 0 ? nb - 1 : 0;
         for (int k = 2; k <= ng; k++) {
             for (size_t i = 0; i + (size_t)k <= nu; i++) {
+                uint64_t h = hs[i * (size_t)ng + (size_t)k - 1];
                 if (pos) (*pos)[*n] = (int32_t)(i * 8 + (size_t)k - 1);
-                (*ids)[(*n)++] = (int32_t)(nv + (int64_t)(hs[i * (size_t)ng + (size_t)k - 1] % nb));
+                (*ids)[(*n)++] = (int32_t)(nv + (int64_t)(mask ? h & mask : h % nb));
             }
         }
     }

@@ -179,17 +179,6 @@ int64_t tide_text_units(const char *s, size_t len, int flags, tide_units *o)
     return (int64_t)o->n;
 }
 
-/* FNV-1a (Fowler, Noll, Vo): h ^= byte; h *= 1099511628211. */
-uint64_t tide_fnv1a64(const void *data, size_t n, uint64_t h)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 uint64_t tide_units_hash(const tide_units *us, size_t i, size_t n)
 {
     uint64_t h = TIDE_FNV_OFFSET;

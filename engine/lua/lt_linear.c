@@ -3,6 +3,8 @@
  *       the bare solver, opts {loss = "lr"|"svm", C, eps, max_iter, seed}
  *   train(ids i32, offsets i64, labels i32, opts) -> "tide.Linear"   ids from core.text.ids
  *       with no vocabulary; opts {flags, ngrams, buckets, tf, idf, nb (booleans), loss, C, eps, max_iter, seed}
+ *   stack(ids, offsets, labels, fold i32, K, {member opts...}, {flags, ngrams, buckets})
+ *       -> "tide.Linear", {intercept, weights...}, {out-of-fold accuracies...} (linear.h)
  *   load(path), load_bytes(bytes [, name])
  * Methods: score(texts) -> {z...} (decision values), explain(text) -> units, contributions,
  * bias; save(path), to_bytes(), info(), free(). */
@@ -90,6 +92,31 @@ static tide_linear_opts check_opts(lua_State *L, int idx, const char *fn)
     return o;
 }
 
+/* Tokenizer options {flags, ngrams, buckets} from the table at idx. */
+static tide_ids_opts check_ids(lua_State *L, int idx, const char *fn)
+{
+    tide_ids_opts ids = {(int)lt_opt_number(L, idx, fn, "flags", 0), (int)lt_opt_number(L, idx, fn, "ngrams", 1),
+                         (int64_t)lt_opt_number(L, idx, fn, "buckets", 0)};
+    if (ids.ngrams < 1 || ids.ngrams > 8) lt_errorf(L, "%s: opts.ngrams must be in 1..8", fn);
+    if (ids.buckets < 1 || ids.buckets > INT32_MAX - 1) lt_errorf(L, "%s: opts.buckets must be in [1, 2^31 - 1)", fn);
+    return ids;
+}
+
+/* Feature options {tf, idf, nb (booleans), min_df} from the table at idx. */
+static tide_linear_feat check_feat(lua_State *L, int idx, const char *fn)
+{
+    tide_linear_feat f;
+    const char *keys[3] = {"tf", "idf", "nb"};
+    int *dst[3] = {&f.tf, &f.idf, &f.nb};
+    for (int k = 0; k < 3; k++) {
+        lua_getfield(L, idx, keys[k]);
+        *dst[k] = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    f.min_df = (int)lt_opt_number(L, idx, fn, "min_df", 1);
+    return f;
+}
+
 static int l_dcd(lua_State *L)
 {
     const char *fn = "linear.dcd";
@@ -125,19 +152,46 @@ static int l_train(lua_State *L)
     int64_t n = check_offsets(L, to, ti->shape[0], fn);
     check_labels(L, tl, n, fn);
     tide_linear_opts o = check_opts(L, 4, fn);
-    tide_ids_opts ids = {(int)lt_opt_number(L, 4, fn, "flags", 0), (int)lt_opt_number(L, 4, fn, "ngrams", 1),
-                         (int64_t)lt_opt_number(L, 4, fn, "buckets", 0)};
-    if (ids.ngrams < 1 || ids.ngrams > 8) lt_errorf(L, "%s: opts.ngrams must be in 1..8", fn);
-    tide_linear_feat f;
-    const char *keys[3] = {"tf", "idf", "nb"};
-    int *dst[3] = {&f.tf, &f.idf, &f.nb};
-    for (int k = 0; k < 3; k++) {
-        lua_getfield(L, 4, keys[k]);
-        *dst[k] = lua_toboolean(L, -1);
+    tide_ids_opts ids = check_ids(L, 4, fn);
+    tide_linear_feat f = check_feat(L, 4, fn);
+    return push_lin(L, tide_linear_train(&ids, &f, tide_i32(ti), tide_i64(to), n, tide_i32(tl), &o), fn);
+}
+
+/* stack(ids i32, offsets i64, labels i32, fold i32 (0-based), K, {member opts...}, opts)
+ *   -> model, {intercept, weight...}, {out-of-fold accuracy per member..., of the stack}
+ * member opts: tf, idf, nb, min_df and the solver's; opts: flags, ngrams, buckets */
+static int l_stack(lua_State *L)
+{
+    const char *fn = "linear.stack";
+    tide_tensor *ti = check_vec(L, 1, TIDE_I32, fn, "ids");
+    tide_tensor *to = check_vec(L, 2, TIDE_I64, fn, "offsets");
+    tide_tensor *tl = check_vec(L, 3, TIDE_I32, fn, "labels");
+    tide_tensor *tf = check_vec(L, 4, TIDE_I32, fn, "fold");
+    int K = (int)lt_check_int(L, 5, fn, "K");
+    luaL_checktype(L, 6, LUA_TTABLE);
+    luaL_checktype(L, 7, LUA_TTABLE);
+    int64_t n = check_offsets(L, to, ti->shape[0], fn);
+    check_labels(L, tl, n, fn);
+    if (tf->shape[0] != n) lt_errorf(L, "%s: %lld folds for %lld rows", fn, (long long)tf->shape[0], (long long)n);
+    int M = (int)lua_objlen(L, 6);
+    if (M < 1 || M > 8) lt_errorf(L, "%s: 1 to 8 members, got %d", fn, M);
+    tide_linear_feat f[8];
+    tide_linear_opts o[8];
+    for (int m = 0; m < M; m++) {
+        lua_rawgeti(L, 6, m + 1);
+        int top = lua_gettop(L);
+        if (!lua_istable(L, top)) lt_errorf(L, "%s: members[%d] must be a table", fn, m + 1);
+        f[m] = check_feat(L, top, fn);
+        o[m] = check_opts(L, top, fn);
         lua_pop(L, 1);
     }
-    f.min_df = (int)lt_opt_number(L, 4, fn, "min_df", 1);
-    return push_lin(L, tide_linear_train(&ids, &f, tide_i32(ti), tide_i64(to), n, tide_i32(tl), &o), fn);
+    tide_ids_opts ids = check_ids(L, 7, fn);
+    double w[9], acc[9];
+    tide_linear *model = tide_linear_stack(&ids, M, f, o, tide_i32(ti), tide_i64(to), n, tide_i32(tl), tide_i32(tf), K, w, acc);
+    push_lin(L, model, fn);
+    lt_push_doubles(L, w, M + 1);
+    lt_push_doubles(L, acc, M + 1);
+    return 3;
 }
 
 static int l_load(lua_State *L)
@@ -221,14 +275,28 @@ static int m_info(lua_State *L)
 {
     tide_linear *m = check_lin(L, 1, "linear:info");
     int64_t seen = 0;
-    for (int64_t j = 0; j < m->ids.buckets; j++) seen += m->uq[2 * j + 1] > 0;
-    lua_createtable(L, 0, 8);
+    for (int64_t j = 0; j < m->ids.buckets; j++) {
+        int any = 0;
+        for (int v = 0; v < m->views; v++) any |= m->uq[(size_t)j * 2 * (size_t)m->views + 2 * (size_t)v + 1] > 0;
+        seen += any;
+    }
+    lua_createtable(L, 0, 10);
     lua_pushinteger(L, m->ids.flags); lua_setfield(L, -2, "flags");
     lua_pushinteger(L, m->ids.ngrams); lua_setfield(L, -2, "ngrams");
     lua_pushinteger(L, (lua_Integer)m->ids.buckets); lua_setfield(L, -2, "buckets");
-    lua_pushboolean(L, m->feat.tf); lua_setfield(L, -2, "tf");
-    lua_pushboolean(L, m->feat.idf); lua_setfield(L, -2, "idf");
-    lua_pushboolean(L, m->feat.nb); lua_setfield(L, -2, "nb");
+    lua_pushboolean(L, m->feat[0].tf); lua_setfield(L, -2, "tf"); /* the first view's */
+    lua_pushboolean(L, m->feat[0].idf); lua_setfield(L, -2, "idf");
+    lua_pushboolean(L, m->feat[0].nb); lua_setfield(L, -2, "nb");
+    lua_pushinteger(L, m->views); lua_setfield(L, -2, "views");
+    lua_createtable(L, m->views, 0);
+    for (int v = 0; v < m->views; v++) {
+        lua_createtable(L, 0, 3);
+        lua_pushboolean(L, m->feat[v].tf); lua_setfield(L, -2, "tf");
+        lua_pushboolean(L, m->feat[v].idf); lua_setfield(L, -2, "idf");
+        lua_pushboolean(L, m->feat[v].nb); lua_setfield(L, -2, "nb");
+        lua_rawseti(L, -2, v + 1);
+    }
+    lua_setfield(L, -2, "view_features");
     lua_pushstring(L, m->loss == TIDE_LINEAR_SVM ? "svm" : "lr"); lua_setfield(L, -2, "loss");
     lua_pushnumber(L, m->bias); lua_setfield(L, -2, "bias");
     lua_pushinteger(L, (lua_Integer)seen); lua_setfield(L, -2, "n_features");
@@ -287,7 +355,7 @@ static int l_mix_score(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg funcs[] = {{"dcd", l_dcd}, {"train", l_train}, {"load", l_load}, {"mix_score", l_mix_score},
+static const luaL_Reg funcs[] = {{"dcd", l_dcd}, {"train", l_train}, {"stack", l_stack}, {"load", l_load}, {"mix_score", l_mix_score},
                                  {"load_bytes", l_load_bytes}, {NULL, NULL}};
 
 int lt_open_linear(lua_State *L)

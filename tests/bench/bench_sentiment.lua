@@ -1,6 +1,6 @@
 -- bench_sentiment.lua — sentiment quality and speed on each corpus's stratified 80/20 split
 -- (tide.sentiment.io.stratified_split: per class, 20 % by FNV-1a of "<seed>:<row>", seed
--- 20261123; repeated texts on one side). Models: the default (tide.sentiment.linear), "mix"
+-- 20261123; repeated texts on one side). Models: the default (tide.sentiment.linear.train_stack), "mix"
 -- (tide.sentiment.mix_members), fastText alone, the lexicon, and with `cnn` the TextCNNs.
 -- env BENCH_CORPORA=hotel,waimai limits the corpora; BENCH_PRIOR=1 adds ft+lex.
 -- Writes the split to OUTDIR/<name>_{train,test}.csv so the scikit-learn peer reads the very
@@ -32,16 +32,21 @@ local function evaluate(name, mname, model, b)
 end
 
 -- Trains kind on the training rows, scores the test rows, and measures the in-process
--- prediction rate over the whole corpus (m:prob on all texts, the CLI's path).
+-- prediction rate over the whole corpus (m:prob on all texts, the CLI's path), the best of
+-- 3 passes (the machine is shared: one pass can land on a burst of other work).
 local function run(name, kind, a, b, c, opts)
   collectgarbage()
   local t0 = now()
   local m = S.train(kind, a.texts, a.labels, opts)
   local t1 = now()
   local q = evaluate(name, kind, m, b)
-  local t2 = now()
-  m:prob(c.texts)
-  report(name, kind, q, t1 - t0, c.n / (now() - t2))
+  local best = math.huge
+  for _ = 1, 3 do
+    local t2 = now()
+    m:prob(c.texts)
+    best = math.min(best, now() - t2)
+  end
+  report(name, kind, q, t1 - t0, c.n / best)
   return m, t1 - t0
 end
 
@@ -70,6 +75,13 @@ for name, c, a, b in corpora.each(os.getenv("BENCH_CORPORA")) do
   print(("corpus %s: %d rows (stratified split: train %d, test %d, positive %.1f %%)"):format(name, c.n, a.n, b.n,
     100 * (function() local s = 0; for _, y in ipairs(c.labels) do s = s + y end; return s / c.n end)()))
   local def = run(name, "default", a, b, c)
+  if def.oof_acc then
+    local acc = {}
+    for i, v in ipairs(def.oof_acc) do acc[i] = ("%.4f"):format(v) end
+    print(("%s default: stack weights (intercept first) %s; internal %d-fold out-of-fold accuracy per member, then the stack: %s"):format(
+      name, table.concat((function() local w = {}; for i, v in ipairs(def.weights) do w[i] = ("%.3f"):format(v) end; return w end)(), " "),
+      3, table.concat(acc, " ")))
+  end
   load_time(name, "default", def, function(m, p) m:save(p) end)
   def = run(name, "mix", a, b, c)
   load_time(name, "mix", def, function(m, p) m:save(p) end)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench_sentiment — each Chinese review corpus (and the English beauty reviews) on a
 # stratified 80/20 split (tide.sentiment.io.stratified_split, written to temp files): Tide's
-# default model (tide.sentiment.linear), "mix" (it + an NB-weighted linear model + fastText),
+# default model (tide.sentiment.linear.train_stack: TF-IDF + NB-TF-IDF at C 4 weighted
+# by internal 3-fold CV on the training file), "mix" (TF-IDF + NB-binary linear + fastText),
 # fastText alone, the lexicon and optionally the TextCNNs, against the scikit-learn peer (TF-IDF char 1-3-grams +
 # liblinear logistic regression, C chosen on the training rows) run here on the SAME files.
 # Per model: accuracy, F1, AUC, train time, in-process predictions/s over the whole corpus.

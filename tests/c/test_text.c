@@ -39,6 +39,14 @@ static void test_fullwidth(void **st)
          "hello,wo!123", 0); /* Ｈｅｌｌｏ，ＷＯ！１２３ */
     NORM("\xE3\x80\x80" "a\xE3\x80\x80\xE3\x80\x80" "b ", "a b", 0); /* ideographic spaces */
     NORM("\xEF\xBE\x8A\xEF\xBE\x9E", "\xE3\x83\x90", 0);         /* half-width ﾊﾞ -> バ */
+    /* The CJK punctuation fast path (text_norm.c) against Python's
+     * unicodedata.normalize("NFKC", s).casefold(): 「测试」、～ -> 「测试」、~ (the corner brackets
+     * and U+3001 are their own image); a full-width Ａ then a combining acute (U+0301) -> á
+     * (U+00E1): the fast image still composes with what follows; ｶﾞ (U+FF76 U+FF9E) -> ガ. */
+    NORM("\xE3\x80\x8C\xE6\xB5\x8B\xE8\xAF\x95\xE3\x80\x8D\xE3\x80\x81\xEF\xBD\x9E",
+         "\xE3\x80\x8C\xE6\xB5\x8B\xE8\xAF\x95\xE3\x80\x8D\xE3\x80\x81~", 0);
+    NORM("\xEF\xBC\xA1\xCC\x81", "\xC3\xA1", 0);
+    NORM("\xEF\xBD\xB6\xEF\xBE\x9E", "\xE3\x82\xAC", 0);
 }
 
 static void test_bom_zero_width_control(void **st)

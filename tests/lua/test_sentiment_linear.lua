@@ -237,4 +237,72 @@ function T.labels_checked_with_lines()
   os.remove(path)
 end
 
+-- Stacks: the default's members and one of three (TF-IDF C 16 and C 4 share a view, NB-TF-IDF
+-- the second): one two-view model scoring the intercept plus the weighted members, each
+-- trained here on all rows with the same options; exact reload; explanations summing to the
+-- score; S.train("default") is the default stack.
+function T.stack_is_weighted_members()
+  local texts, labels = synth(600, 4)
+  local tt, tl = synth(200, 11)
+  local three = { { C = 16 }, { C = 4 }, { C = 4, nb = true } }
+  for _, members in ipairs({ S.linear.stack_members, three }) do
+    local m = S.linear.train_stack(texts, labels, { buckets = 2 ^ 12, seed = 5, members = members })
+    check.eq(#m.weights, #members + 1, "intercept + weights")
+    check.eq(#m.oof_acc, #members + 1, "members + the stack")
+    for i = 1, #m.oof_acc do check.truthy(m.oof_acc[i] > 0.9 and m.oof_acc[i] <= 1, "oof accuracy " .. m.oof_acc[i]) end
+    check.eq(m:info().views, 2, "views")
+    check.truthy(S.evaluate(m, tt, tl).accuracy > 0.95, "held-out accuracy")
+    local want = {}
+    for i = 1, #tt do want[i] = m.weights[1] end
+    for k, mo in ipairs(members) do
+      local o = { buckets = 2 ^ 12, seed = 5 }
+      for key, v in pairs(mo) do o[key] = v end
+      local z = S.linear.train(texts, labels, o):score(tt)
+      for i = 1, #tt do want[i] = want[i] + m.weights[k + 1] * z[i] end
+    end
+    check.all_near(m:score(tt), want, 1e-5, "stack = intercept + weighted members")
+  end
+  local m = S.linear.train_stack(texts, labels, { buckets = 2 ^ 12 })
+  local path = os.tmpname()
+  m:save(path)
+  local a, b = m:score(tt), S.load(path):score(tt)
+  for i = 1, #tt do check.eq(b[i], a[i], "exact after load " .. i) end
+  os.remove(path)
+  local _, contrib, bias = m:explain(tt[1])
+  local z = bias
+  for i = 1, #contrib do z = z + contrib[i] end
+  check.near(z, a[1], 1e-5, "explanations sum to the score")
+  check.eq(S.train("default", texts, labels):info().views, 2, "the default is the stack")
+end
+
+function T.stack_errors()
+  local texts, labels = synth(60, 6)
+  check.errors(function() S.linear.train_stack(texts, labels, { C = 3 }) end, "unknown option 'C'")
+  check.errors(function() S.linear.train_stack(texts, labels, { members = {} }) end, "members must be a list of 1 to 8")
+  check.errors(function() S.linear.train_stack(texts, labels, { members = { { ngrams = 2 } } }) end,
+    "members[1]: unknown option 'ngrams'")
+  check.errors(function() S.linear.train_stack(texts, labels, { members = { 5 } }) end, "members[1] must be a table")
+  check.errors(function() S.linear.train_stack(texts, labels, { folds = 1 }) end, "folds must be an integer >= 2")
+  check.errors(function() S.linear.train_stack({ "a", "b", "c" }, { 0, 1, 0 }) end, "3 reviews are too few for 3 folds")
+  local bad = { unpack(labels) }
+  bad[2] = 0.5
+  check.errors(function() S.linear.train_stack(texts, bad) end, "labels[2] = 0.5")
+  check.errors(function() S.linear.train_stack(texts, labels, { members = { { tf = "log" } } }) end, "tf must be")
+  check.errors(function() S.linear.train_stack(texts, labels, { members = { { loss = "svm" } } }) end, "not a logistic regression")
+  -- the binding checks its arguments before any fit
+  local Tn, core = tide.tensor, tide.core.linear
+  local ids, off = tide.core.text.ids(nil, texts, 0, 1, 64)
+  local y, fold = Tn.fromtable(labels, "i32"), {}
+  for i = 1, #texts do fold[i] = i % 3 end
+  local f = Tn.fromtable(fold, "i32")
+  check.errors(function() core.stack(ids, off, y, Tn.fromtable({ 0, 1 }, "i32"), 3, { {} }, { buckets = 64 }) end, "2 folds for 60 rows")
+  check.errors(function() core.stack(ids, off, y, f, 3, { 7 }, { buckets = 64 }) end, "members[1] must be a table")
+  check.errors(function() core.stack(ids, off, y, f, 3, {}, { buckets = 64 }) end, "1 to 8 members")
+  check.errors(function() core.stack(ids, off, y, f, 3, { {} }, { buckets = 0 }) end, "opts.buckets must be in")
+  check.errors(function() core.stack(ids, off, y, f, 3, { { C = -1 } }, { buckets = 64 }) end, "opts.C must be > 0")
+  local m, w, acc = core.stack(ids, off, y, f, 3, { {} }, { ngrams = 1, buckets = 64 })
+  check.eq(#w, 2, "intercept + one weight")
+  check.eq(#acc, 2, "one member + the stack")
+end
+
 return T

@@ -21,8 +21,9 @@ common: --text COL (default review)  --label COL (default label)  --json (Amazon
         ratings 4-5 positive, 1-2 negative, 3 dropped, duplicates removed)
         --holdout PCT: hold out a stratified PCT % (0 < PCT < 100) of the file (--seed-split N,
         default 20261123); train reports accuracy on it, eval/predict score only those rows.
-Labels must be 0 (negative) or 1 (positive). The default model is a TF-IDF n-gram logistic
-regression (tide.sentiment.linear); mix = mean log-odds of it, an NB-weighted one and fastText. predict writes CSV: row,p_positive,intensity (+ tokens with --explain K).
+Labels must be 0 (negative) or 1 (positive). The default model stacks TF-IDF and NB-TF-IDF
+n-gram logistic regressions weighted by 3-fold CV on the training file (tide.sentiment.linear
+train_stack); linear = one TF-IDF model; mix = mean log-odds of two linear models and fastText. predict writes CSV: row,p_positive,intensity (+ tokens with --explain K).
 Invalid UTF-8 in reviews is replaced by U+FFFD; the count is reported on stderr.]]
 
 local function get_model(a)
