@@ -47,4 +47,16 @@ int tide_seqrec_rank_topk(int64_t B, int64_t D, const float *H, int64_t ldh, int
                           int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
                           const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals);
 
+/* The same evaluation on background threads: start checks the arguments and returns at once
+ * with *run set (NULL on error); the caller may work meanwhile (e.g. compute the next block's
+ * states) but must leave every argument alive and unchanged until wait, which joins the
+ * threads, frees run and returns the status (a NaN target error shows here). Results are
+ * those of tide_seqrec_rank_topk, bitwise. */
+typedef struct tide_seqrec_run tide_seqrec_run;
+int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                                int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                                const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals,
+                                tide_seqrec_run **run);
+int tide_seqrec_rank_topk_wait(tide_seqrec_run *run);
+
 #endif
