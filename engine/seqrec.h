@@ -59,4 +59,11 @@ int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ld
                                 tide_seqrec_run **run);
 int tide_seqrec_rank_topk_wait(tide_seqrec_run *run);
 
+/* Inference-only attention of one query per row (seqrec_attn.c): out[b] [D] = softmax over the
+ * keys j with mask[b, j] != 0 (mask may be NULL) of q[b]·k[b, j] / sqrt(D / H), per head of
+ * D / H columns, times v[b, j]; q [B, D], kv [B, S, 2D] = keys then values of each position
+ * (MultiheadAttention's fused projection); a row without a visible key gets zeros. */
+int tide_seqrec_last_attention(int64_t B, int64_t S, int64_t D, int64_t H, const float *q, const float *kv,
+                               const uint8_t *mask, float *out);
+
 #endif

@@ -14,6 +14,9 @@
  *   rank_topk_async(same arguments) -> run: the same evaluation on background threads, so Lua
  *       can compute the next block meanwhile (the arguments must not change until wait)
  *   wait(run) -> what rank_topk returns (once per run; a collected run is joined first)
+ *   last_attention(q f32 [B, D] | [B, 1, D], kv f32 [B, S, 2D], mask [B, S] | nil, heads) -> f32 [B, D]:
+ *       inference-only attention of each row's single query over its keys (nonzero mask =
+ *       visible), read in place from MultiheadAttention's fused key/value projection
  * Offsets are 0-based CSR (i64, starting at 0); ids 1-based. */
 #include "lt_args.h"
 #include "seqrec.h"
@@ -241,9 +244,36 @@ static int l_wait(lua_State *L)
     return 3;
 }
 
+static int l_last_attention(lua_State *L)
+{
+    lua_settop(L, 4);
+    const char *fn = "seqrec.last_attention";
+    tide_tensor *q = la_tensor(L, 1, TIDE_F32, -1, fn, "q");
+    tide_tensor *kv = la_tensor(L, 2, TIDE_F32, 3, fn, "kv");
+    int64_t H = lt_check_int(L, 4, fn, "heads");
+    int64_t B = kv->shape[0], S = kv->shape[1], D = kv->shape[2] / 2, nq = tide_tensor_numel(q);
+    if (kv->shape[2] % 2 != 0 || D < 1) lt_errorf(L, "%s: kv must be [B, S, 2D] with D >= 1", fn);
+    if (nq != B * D || q->shape[0] != B) lt_errorf(L, "%s: q must be [%d, %d] (or [%d, 1, %d])", fn, (int)B, (int)D, (int)B, (int)D);
+    if (S < 1) lt_errorf(L, "%s: kv needs at least one position", fn);
+    if (H < 1 || D % H != 0) lt_errorf(L, "%s: heads must divide %d, got %d", fn, (int)D, (int)H);
+    uint8_t *m8 = NULL;
+    if (!lua_isnil(L, 3)) {
+        tide_tensor *m = la_tensor(L, 3, TIDE_F32, 2, fn, "mask");
+        if (m->shape[0] != B || m->shape[1] != S) lt_errorf(L, "%s: mask must be [%d, %d]", fn, (int)B, (int)S);
+        m8 = la_scratch(L, (size_t)(B * S));
+        for (int64_t p = 0; p < B * S; p++) m8[p] = tide_f32(m)[p] != 0.0f;
+    }
+    int64_t sh[2] = {B, D};
+    tide_tensor *out = tide_tensor_new(TIDE_F32, 2, sh);
+    lt_push_tensor(L, out, fn);
+    if (tide_seqrec_last_attention(B, S, D, H, tide_f32(q), tide_f32(kv), m8, tide_f32(out)) < 0) return lt_error(L, fn);
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
     {"candidates", l_candidates}, {"rank_candidates", l_rank_candidates}, {"dot_rows", l_dot_rows},
     {"rank_topk", l_rank_topk}, {"rank_topk_async", l_rank_topk_async}, {"wait", l_wait},
+    {"last_attention", l_last_attention},
     {NULL, NULL}};
 
 int lt_open_seqrec(lua_State *L)
