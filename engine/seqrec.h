@@ -66,4 +66,8 @@ int tide_seqrec_rank_topk_wait(tide_seqrec_run *run);
 int tide_seqrec_last_attention(int64_t B, int64_t S, int64_t D, int64_t H, const float *q, const float *kv,
                                const uint8_t *mask, float *out);
 
+/* OpenBLAS's thread count before the call; n >= 1 sets it (evaluation runs the states' sgemms
+ * on one thread while the fused kernel occupies the cores). -1 when the BLAS is not OpenBLAS. */
+int tide_seqrec_blas_threads(int n);
+
 #endif

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "error.h"
 #include "nn_internal.h"
 #include "seqrec.h"
@@ -61,4 +63,18 @@ int tide_seqrec_last_attention(int64_t B, int64_t S, int64_t D, int64_t H, const
         one_row(S, D, H, scale, q + b * D, kv + b * S * 2 * D, mask ? mask + b * S : NULL, w, out + b * D);
     free(w);
     return TIDE_OK;
+}
+
+/* While the fused kernel's threads fill every core, OpenBLAS's own workers in the states'
+ * small sgemms only spin-wait (~0.2 CPU-s per Games evaluation, stolen from the kernel). */
+int tide_seqrec_blas_threads(int n)
+{
+#ifdef OPENBLAS_VERSION
+    int prev = openblas_get_num_threads();
+    if (n >= 1) openblas_set_num_threads(n);
+    return prev;
+#else
+    (void)n;
+    return -1;
+#endif
 }

@@ -17,6 +17,7 @@
  *   last_attention(q f32 [B, D] | [B, 1, D], kv f32 [B, S, 2D], mask [B, S] | nil, heads) -> f32 [B, D]:
  *       inference-only attention of each row's single query over its keys (nonzero mask =
  *       visible), read in place from MultiheadAttention's fused key/value projection
+ *   blas_threads(n) -> OpenBLAS's thread count before the call (n >= 1 sets it; -1: not OpenBLAS)
  * Offsets are 0-based CSR (i64, starting at 0); ids 1-based. */
 #include "lt_args.h"
 #include "seqrec.h"
@@ -270,10 +271,18 @@ static int l_last_attention(lua_State *L)
     return 1;
 }
 
+static int l_blas_threads(lua_State *L)
+{
+    int64_t n = lt_check_int(L, 1, "seqrec.blas_threads", "n");
+    if (n < 0 || n > 1024) lt_errorf(L, "seqrec.blas_threads: n must be in 0..1024 (0 = only read), got %d", (int)n);
+    lua_pushinteger(L, tide_seqrec_blas_threads((int)n));
+    return 1;
+}
+
 static const luaL_Reg funcs[] = {
     {"candidates", l_candidates}, {"rank_candidates", l_rank_candidates}, {"dot_rows", l_dot_rows},
     {"rank_topk", l_rank_topk}, {"rank_topk_async", l_rank_topk_async}, {"wait", l_wait},
-    {"last_attention", l_last_attention},
+    {"last_attention", l_last_attention}, {"blas_threads", l_blas_threads},
     {NULL, NULL}};
 
 int lt_open_seqrec(lua_State *L)

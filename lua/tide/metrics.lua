@@ -162,27 +162,37 @@ function M.evaluate(model, split, opts)
     pending = nil
     add(pending_to, require("tide").core.seqrec.wait(run))
   end
-  for u0 = ufirst, ulast, B do
-    local nb = math.min(B, ulast - u0 + 1)
-    local users = T().arange(u0, u0 + nb, 1, "i32")
-    local so = soff and soff:narrow(1, u0, nb + 1)
-    local to = toff:narrow(1, u0, nb + 1)
-    if ropts then ropts.user_base = u0 end
-    local scores = not fused and not (ropts and model.score_items) and model:score(users)
-    if fused then
-      local run = fused_start(model, users, so, sitem, to, titem, (opts.beyond or want_lists) and kmax or 0)
-      finish()
-      pending, pending_to = run, to
-    elseif not scores then
-      add(to, sampled_ranks(model, users, so, sitem, to, titem, n_items, ropts))
-    elseif (opts.beyond or want_lists) and not ropts then -- ranks and top-K lists in one pass
-      add(to, core().rank_topk(scores, so, sitem, to, titem, kmax))
-    else
-      local ranks = core().rank(scores, so, sitem, to, titem, ropts)
-      add(to, ranks, opts.beyond and (core().topk(scores, so, sitem, kmax)) or nil)
+  local function blocks()
+    for u0 = ufirst, ulast, B do
+      local nb = math.min(B, ulast - u0 + 1)
+      local users = T().arange(u0, u0 + nb, 1, "i32")
+      local so = soff and soff:narrow(1, u0, nb + 1)
+      local to = toff:narrow(1, u0, nb + 1)
+      if ropts then ropts.user_base = u0 end
+      local scores = not fused and not (ropts and model.score_items) and model:score(users)
+      if fused then
+        local run = fused_start(model, users, so, sitem, to, titem, (opts.beyond or want_lists) and kmax or 0)
+        finish()
+        pending, pending_to = run, to
+      elseif not scores then
+        add(to, sampled_ranks(model, users, so, sitem, to, titem, n_items, ropts))
+      elseif (opts.beyond or want_lists) and not ropts then -- ranks and top-K lists in one pass
+        add(to, core().rank_topk(scores, so, sitem, to, titem, kmax))
+      else
+        local ranks = core().rank(scores, so, sitem, to, titem, ropts)
+        add(to, ranks, opts.beyond and (core().topk(scores, so, sitem, kmax)) or nil)
+      end
     end
+    finish()
   end
-  finish()
+  -- while the fused kernel's threads fill the cores, OpenBLAS's own workers in the states'
+  -- small sgemms would only spin-wait: one BLAS thread until the last block is ranked
+  local sr = require("tide").core.seqrec
+  local blas = fused and sr.blas_threads(0)
+  if blas and blas > 1 then sr.blas_threads(1) end
+  local ok, err = pcall(blocks)
+  if blas and blas > 1 then sr.blas_threads(blas) end
+  if not ok then error(err, 0) end
   local r = setmetatable({ protocol = sampled and ("sampled-" .. (opts.n_neg or 100)) or "full",
                            users = used, seconds = wall() - t0 }, Result)
   for _, k in ipairs(ks) do
