@@ -110,7 +110,8 @@ end
 --   opts.k = {10, 20}; opts.protocol = "full" | "sampled" (opts.n_neg = 100, opts.seed);
 --   opts.exclude_seen (default true); opts.block (users per scoring block, default 512, or
 --   8192 for a model with states(users) and item_table(), whose full ranking runs fused in C
---   (core.seqrec.rank_topk, the same ranks as scoring; opts.fused = false scores instead));
+--   (core.seqrec.rank_topk_async, the same ranks as scoring, on background threads while the
+--   next block's states are computed; opts.fused = false scores instead));
 --   opts.beyond = true adds coverage/novelty/ILD of the top-max(k) lists.
 --   opts.users = {first, last}: rank only that block of users (tide.mpi shards evaluation).
 --   opts.per_user = true adds r.ranks (i64, 0-based rank of every target, users in order),
