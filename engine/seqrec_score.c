@@ -147,7 +147,8 @@ typedef struct {
 typedef struct {
     float *H, *S, *ts;    /* padded states, score tile, target scores */
     int32_t *seen;        /* each user's distinct seen ids, sorted */
-    int64_t soff[SC_U + 1], seen_cap, ts_cap;
+    float *ss;            /* their scores, picked from the tiles (bitwise the dot products) */
+    int64_t soff[SC_U + 1], seen_cap, ss_cap, ts_cap, cur[SC_U];
     cand *buf;
     topk_buf tk[SC_U];
 } scratch;
@@ -169,7 +170,9 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
     memset(w->H, 0, (size_t)(nr * D) * sizeof(float));
     for (int64_t u = 0; u < nu; u++) memcpy(w->H + u * D, a->H + (c0 + u) * a->ldh, (size_t)D * sizeof(float));
     int64_t ns = a->seen ? a->seen_off[c1] - a->seen_off[c0] : 0;
-    if (grow((void **)&w->seen, &w->seen_cap, ns + 1, sizeof(int32_t)) < 0) return tide_errorf("seqrec: out of memory");
+    if (grow((void **)&w->seen, &w->seen_cap, ns + 1, sizeof(int32_t)) < 0 ||
+        grow((void **)&w->ss, &w->ss_cap, ns + 1, sizeof(float)) < 0)
+        return tide_errorf("seqrec: out of memory");
     w->soff[0] = 0;
     for (int64_t u = 0; u < nu; u++) {
         int64_t m = 0, k = w->soff[u];
@@ -183,6 +186,7 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
             m = d;
         }
         w->soff[u + 1] = k + m;
+        w->cur[u] = k;
         w->tk[u] = (topk_buf){w->buf + (int64_t)u * a->K, 0, -INFINITY};
     }
     int64_t t0 = a->tgt ? a->tgt_off[c0] : 0, nt = a->tgt ? a->tgt_off[c1] - t0 : 0;
@@ -205,6 +209,10 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
                 a->rank[p] += count_before(v, n, i0, a->tgt[p], w->ts[p - t0]);
             if (a->K > 0)
                 topk_scan(&w->tk[u], a->K, v, n, i0, w->seen + w->soff[u], w->soff[u + 1] - w->soff[u]);
+            /* the seen items' scores for the rank corrections below, from this tile (sorted ids,
+             * ascending tiles: a cursor per user) rather than one latency-bound dot each */
+            for (int64_t *q = &w->cur[u]; *q < w->soff[u + 1] && w->seen[*q] < i0 + n; (*q)++)
+                w->ss[*q] = v[w->seen[*q] - i0];
         }
     }
     for (int64_t u = 0; u < nu; u++) {
@@ -215,7 +223,7 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
             float s = w->ts[p - t0];
             if (is_seen(sn, m, j)) { a->rank[p] = a->I; continue; } /* a seen target is a miss */
             for (int64_t q = 0; q < m; q++) { /* seen items are not candidates */
-                float x = tide_seqrec_dot(a->isa, D, w->H + u * D, a->E + (int64_t)sn[q] * a->lde);
+                float x = w->ss[w->soff[u] + q];
                 a->rank[p] -= x > s || (x == s && sn[q] < j);
             }
         }
@@ -244,7 +252,7 @@ static void *job_run(void *arg)
     for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
         j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
-    free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ts);
+    free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ss); free(w.ts);
     return NULL;
 }
 
