@@ -1,7 +1,10 @@
-/* test_nn_layernorm_rows.c — tide_layernorm_forward computes LN_R rows side by side (their
- * dependent sums overlap); each row must still get exactly the operations of the plain
- * one-row-at-a-time loop, in the same order: the same bits, for row counts that are and are
- * not multiples of the block, with and without gamma / beta, and values with a large offset. */
+/* test_nn_same_bits.c — forward kernels restructured for speed must keep their bits:
+ * tide_layernorm_forward computes LN_R rows side by side (their dependent sums overlap), yet
+ * each row must get exactly the operations of the plain one-row-at-a-time loop, in the same
+ * order (row counts that are and are not multiples of the block, with and without gamma /
+ * beta, values with a large offset); tide_linear_forward puts a short reduction's bias in
+ * first and lets the sgemm add onto it, which must equal the product stored, then the bias
+ * added (with and without activation, residual, pre-activation output). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
 #include <cmocka.h>
 
 #include "nn.h"
@@ -63,8 +67,39 @@ static void test_same_bits_as_row_by_row(void **st)
             }
 }
 
+static void test_linear_bias_first_same_bits(void **st)
+{
+    (void)st;
+    enum { N = 70, IN = 50, O = 37 };
+    static float x[N * IN], w[O * IN], b[O], res[N * O], want[N * O], got[N * O], pre[N * O];
+    uint32_t state = 777;
+    float *all[] = {x, w, b, res};
+    int64_t len[] = {N * IN, O * IN, O, N * O};
+    for (int k = 0; k < 4; k++)
+        for (int64_t i = 0; i < len[k]; i++) {
+            state = state * 1664525u + 1013904223u;
+            all[k][i] = (float)((state >> 8) / 16777216.0 - 0.5) * (k == 2 ? 100.0f : 2.0f);
+        }
+    for (int variant = 0; variant < 3; variant++) {
+        tide_act act = variant == 1 ? TIDE_ACT_RELU : TIDE_ACT_NONE;
+        const float *r = variant == 2 ? res : NULL;
+        /* the reference: the product alone (beta = 0), then + b, act, + residual */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, O, IN, 1.0f, x, IN, w, IN, 0.0f, want, O);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < O; j++) {
+                float v = want[i * O + j] + b[j];
+                if (act == TIDE_ACT_RELU) v = v > 0.0f ? v : 0.0f;
+                want[i * O + j] = r ? v + r[i * O + j] : v;
+            }
+        tide_linear_epi e = {act, 0.0f, 0, 0};
+        tide_linear_forward(got, act != TIDE_ACT_NONE ? pre : NULL, x, w, b, r, N, IN, O, &e);
+        assert_memory_equal(got, want, sizeof want);
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_same_bits_as_row_by_row)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_same_bits_as_row_by_row),
+                                       cmocka_unit_test(test_linear_bias_first_same_bits)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
