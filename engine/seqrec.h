@@ -66,6 +66,12 @@ int tide_seqrec_rank_topk_wait(tide_seqrec_run *run);
 int tide_seqrec_last_attention(int64_t B, int64_t S, int64_t D, int64_t H, const float *q, const float *kv,
                                const uint8_t *mask, float *out);
 
+/* The tape-free input layer (seqrec_embed.c): out [B, T, D] = table[ids] * scale + the last T
+ * rows of pos [P, D]; ids [B, T] are rows of table [R, D] (0-based). Error on an id outside
+ * [0, R) or T > P. */
+int tide_seqrec_embed(int64_t B, int64_t T, int64_t D, const float *table, int64_t R, const int32_t *ids,
+                      float scale, const float *pos, int64_t P, float *out);
+
 /* OpenBLAS's thread count before the call; n >= 1 sets it (evaluation runs the states' sgemms
  * on one thread while the fused kernel occupies the cores). -1 when the BLAS is not OpenBLAS. */
 int tide_seqrec_blas_threads(int n);

@@ -17,6 +17,8 @@
  *   last_attention(q f32 [B, D] | [B, 1, D], kv f32 [B, S, 2D], mask [B, S] | nil, heads) -> f32 [B, D]:
  *       inference-only attention of each row's single query over its keys (nonzero mask =
  *       visible), read in place from MultiheadAttention's fused key/value projection
+ *   embed(table f32 [R, D], ids i32 [B, T] (0-based rows), scale, pos f32 [P, D]) -> f32 [B, T, D]:
+ *       table[ids] * scale + the last T rows of pos, in one pass (the tape-free input layer)
  *   blas_threads(n) -> OpenBLAS's thread count before the call (n >= 1 sets it; -1: not OpenBLAS)
  * Offsets are 0-based CSR (i64, starting at 0); ids 1-based. */
 #include "lt_args.h"
@@ -271,6 +273,25 @@ static int l_last_attention(lua_State *L)
     return 1;
 }
 
+static int l_embed(lua_State *L)
+{
+    lua_settop(L, 4);
+    const char *fn = "seqrec.embed";
+    tide_tensor *w = la_tensor(L, 1, TIDE_F32, 2, fn, "table");
+    tide_tensor *ids = la_tensor(L, 2, TIDE_I32, 2, fn, "ids");
+    double scale = luaL_checknumber(L, 3);
+    tide_tensor *pos = la_tensor(L, 4, TIDE_F32, 2, fn, "pos");
+    int64_t B = ids->shape[0], T = ids->shape[1], D = w->shape[1];
+    if (pos->shape[1] != D) lt_errorf(L, "%s: table has %d columns, pos %d", fn, (int)D, (int)pos->shape[1]);
+    int64_t sh[3] = {B, T, D};
+    tide_tensor *out = tide_tensor_empty(TIDE_F32, 3, sh);
+    lt_push_tensor(L, out, fn);
+    if (tide_seqrec_embed(B, T, D, tide_f32(w), w->shape[0], tide_i32(ids), (float)scale, tide_f32(pos),
+                          pos->shape[0], tide_f32(out)) < 0)
+        return lt_error(L, fn);
+    return 1;
+}
+
 static int l_blas_threads(lua_State *L)
 {
     int64_t n = lt_check_int(L, 1, "seqrec.blas_threads", "n");
@@ -283,6 +304,7 @@ static const luaL_Reg funcs[] = {
     {"candidates", l_candidates}, {"rank_candidates", l_rank_candidates}, {"dot_rows", l_dot_rows},
     {"rank_topk", l_rank_topk}, {"rank_topk_async", l_rank_topk_async}, {"wait", l_wait},
     {"last_attention", l_last_attention}, {"blas_threads", l_blas_threads},
+    {"embed", l_embed},
     {NULL, NULL}};
 
 int lt_open_seqrec(lua_State *L)

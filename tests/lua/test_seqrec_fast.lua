@@ -108,6 +108,23 @@ function tests.last_attention_matches_reference_and_general_kernel()
   check.errors(function() sr.last_attention("q", kv, nil, 1) end, "must be a tensor")
 end
 
+function tests.embed_same_bits_as_gather_scale_add()
+  T.manual_seed(4)
+  local W, pos = T.randn(7, 5), T.randn(6, 5)
+  local ids = T.fromtable({ { 0, 3, 6, 1 }, { 2, 2, 0, 5 } }, "i32")
+  local got = sr.embed(W, ids, math.sqrt(5), pos)
+  -- the taped path's three steps: gather (1-based rows), scale, add the last 4 positions
+  local want = tide.core.nn.embedding(W, ids + 1) * math.sqrt(5) + pos:narrow(1, 3, 4)
+  check.all_near(got, want:totable(), 0, "same bits")
+  local wt, pt = W:totable(), pos:totable()
+  local f = function(x) return tide.tensor.fromtable({ x }):get(1) end -- round to float
+  check.eq(got:get(2, 4, 3), f(f(wt[6][3] * f(math.sqrt(5))) + pt[6][3]), "row 5 at the last position")
+  check.errors(function() sr.embed(W, T.fromtable({ { 7 } }, "i32"), 1, pos) end, "embed row 7 outside [0, 7)")
+  check.errors(function() sr.embed(W, T.zeros({ 1, 7 }, "i32"), 1, pos) end, "T in 1..6")
+  check.errors(function() sr.embed(W, ids, 1, T.randn(6, 4)) end, "table has 5 columns, pos 4")
+  check.errors(function() sr.embed(W, ids, "x", pos) end, "number expected")
+end
+
 -- users 1..9 with histories of 1..9 items (maxlen 6 cuts the longer ones), 10 and 11 none
 local function log()
   local c = { user = {}, item = {}, time = {}, n_users = 11, n_items = 25 }
