@@ -6,7 +6,8 @@
  * and copies cost ~10x the arithmetic. Here each row is a handful of dot products read in
  * place from the fused [B, S, 2D] key/value projection. The same softmax as nn_attention.c
  * (max-subtracted, masked keys weigh 0, no visible key gives a zero output; Cephes exp), so
- * the states agree with the taped forward to float rounding. */
+ * the states agree with the taped forward to float rounding. Also the BLAS thread switch the
+ * pipelined evaluation uses around these tape-free forwards (tide_seqrec_blas_threads). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
