@@ -62,11 +62,18 @@ void tide_linear_forward(float *out, float *pre, const float *x, const float *w,
     tide_act act = e ? e->act : TIDE_ACT_NONE;
     float p = e ? e->dropout_p : 0.0f;
     float *acc = pre ? pre : out;
-    nn_gemm(0, 1, N, O, In, 1.0f, x, In, w, In, 0.0f, acc, O);
+    /* With a short reduction the bias goes in first and the sgemm adds onto it (beta = 1):
+     * the same sum acc + b (the kernel adds its register total to C once, as it stores it
+     * with beta = 0; a reduction of <= 128 is never split into passes), without the pass
+     * that zeroes C before a beta = 0 product and the pass that adds the bias after it. */
+    int bias_first = b && In <= 128;
+    if (bias_first)
+        for (int64_t r = 0; r < N; r++) memcpy(acc + r * O, b, (size_t)O * sizeof *b);
+    nn_gemm(0, 1, N, O, In, 1.0f, x, In, w, In, bias_first ? 1.0f : 0.0f, acc, O);
     float *keep = p > 0.0f ? malloc((size_t)O * sizeof *keep) : NULL;
     for (int64_t r = 0; r < N; r++) {
         float *a = acc + r * O, *o = out + r * O;
-        if (b)
+        if (b && !bias_first)
             for (int64_t j = 0; j < O; j++) a[j] += b[j];
         if (act != TIDE_ACT_NONE || o != a) tide_act_forward(o, a, O, act);
         if (keep) {

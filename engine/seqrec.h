@@ -47,4 +47,33 @@ int tide_seqrec_rank_topk(int64_t B, int64_t D, const float *H, int64_t ldh, int
                           int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
                           const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals);
 
+/* The same evaluation on background threads: start checks the arguments and returns at once
+ * with *run set (NULL on error); the caller may work meanwhile (e.g. compute the next block's
+ * states) but must leave every argument alive and unchanged until wait, which joins the
+ * threads, frees run and returns the status (a NaN target error shows here). Results are
+ * those of tide_seqrec_rank_topk, bitwise. */
+typedef struct tide_seqrec_run tide_seqrec_run;
+int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                                int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                                const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals,
+                                tide_seqrec_run **run);
+int tide_seqrec_rank_topk_wait(tide_seqrec_run *run);
+
+/* Inference-only attention of one query per row (seqrec_attn.c): out[b] [D] = softmax over the
+ * keys j with mask[b, j] != 0 (mask may be NULL) of q[b]·k[b, j] / sqrt(D / H), per head of
+ * D / H columns, times v[b, j]; q [B, D], kv [B, S, 2D] = keys then values of each position
+ * (MultiheadAttention's fused projection); a row without a visible key gets zeros. */
+int tide_seqrec_last_attention(int64_t B, int64_t S, int64_t D, int64_t H, const float *q, const float *kv,
+                               const uint8_t *mask, float *out);
+
+/* The tape-free input layer (seqrec_embed.c): out [B, T, D] = table[ids] * scale + the last T
+ * rows of pos [P, D]; ids [B, T] are rows of table [R, D] (0-based). Error on an id outside
+ * [0, R) or T > P. */
+int tide_seqrec_embed(int64_t B, int64_t T, int64_t D, const float *table, int64_t R, const int32_t *ids,
+                      float scale, const float *pos, int64_t P, float *out);
+
+/* OpenBLAS's thread count before the call; n >= 1 sets it (evaluation runs the states' sgemms
+ * on one thread while the fused kernel occupies the cores). -1 when the BLAS is not OpenBLAS. */
+int tide_seqrec_blas_threads(int n);
+
 #endif

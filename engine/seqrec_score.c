@@ -147,7 +147,8 @@ typedef struct {
 typedef struct {
     float *H, *S, *ts;    /* padded states, score tile, target scores */
     int32_t *seen;        /* each user's distinct seen ids, sorted */
-    int64_t soff[SC_U + 1], seen_cap, ts_cap;
+    float *ss;            /* their scores, picked from the tiles (bitwise the dot products) */
+    int64_t soff[SC_U + 1], seen_cap, ss_cap, ts_cap, cur[SC_U];
     cand *buf;
     topk_buf tk[SC_U];
 } scratch;
@@ -169,7 +170,9 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
     memset(w->H, 0, (size_t)(nr * D) * sizeof(float));
     for (int64_t u = 0; u < nu; u++) memcpy(w->H + u * D, a->H + (c0 + u) * a->ldh, (size_t)D * sizeof(float));
     int64_t ns = a->seen ? a->seen_off[c1] - a->seen_off[c0] : 0;
-    if (grow((void **)&w->seen, &w->seen_cap, ns + 1, sizeof(int32_t)) < 0) return tide_errorf("seqrec: out of memory");
+    if (grow((void **)&w->seen, &w->seen_cap, ns + 1, sizeof(int32_t)) < 0 ||
+        grow((void **)&w->ss, &w->ss_cap, ns + 1, sizeof(float)) < 0)
+        return tide_errorf("seqrec: out of memory");
     w->soff[0] = 0;
     for (int64_t u = 0; u < nu; u++) {
         int64_t m = 0, k = w->soff[u];
@@ -183,6 +186,7 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
             m = d;
         }
         w->soff[u + 1] = k + m;
+        w->cur[u] = k;
         w->tk[u] = (topk_buf){w->buf + (int64_t)u * a->K, 0, -INFINITY};
     }
     int64_t t0 = a->tgt ? a->tgt_off[c0] : 0, nt = a->tgt ? a->tgt_off[c1] - t0 : 0;
@@ -205,6 +209,10 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
                 a->rank[p] += count_before(v, n, i0, a->tgt[p], w->ts[p - t0]);
             if (a->K > 0)
                 topk_scan(&w->tk[u], a->K, v, n, i0, w->seen + w->soff[u], w->soff[u + 1] - w->soff[u]);
+            /* the seen items' scores for the rank corrections below, from this tile (sorted ids,
+             * ascending tiles: a cursor per user) rather than one latency-bound dot each */
+            for (int64_t *q = &w->cur[u]; *q < w->soff[u + 1] && w->seen[*q] < i0 + n; (*q)++)
+                w->ss[*q] = v[w->seen[*q] - i0];
         }
     }
     for (int64_t u = 0; u < nu; u++) {
@@ -215,7 +223,7 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
             float s = w->ts[p - t0];
             if (is_seen(sn, m, j)) { a->rank[p] = a->I; continue; } /* a seen target is a miss */
             for (int64_t q = 0; q < m; q++) { /* seen items are not candidates */
-                float x = tide_seqrec_dot(a->isa, D, w->H + u * D, a->E + (int64_t)sn[q] * a->lde);
+                float x = w->ss[w->soff[u] + q];
                 a->rank[p] -= x > s || (x == s && sn[q] < j);
             }
         }
@@ -244,7 +252,7 @@ static void *job_run(void *arg)
     for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
         j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
-    free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ts);
+    free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ss); free(w.ts);
     return NULL;
 }
 
@@ -272,36 +280,72 @@ static int check_csr(int64_t B, const int64_t *off, const int32_t *ids, int64_t 
     return TIDE_OK;
 }
 
-int tide_seqrec_rank_topk(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
-                          int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
-                          const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals)
+/* A started evaluation: its arguments, packed table and threads (seqrec.h) */
+struct tide_seqrec_run {
+    sc_args a;
+    float *P;
+    int T;
+    atomic_llong next;
+    sc_job jobs[8];
+    pthread_t th[8];
+    int started[8];
+};
+
+int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                                int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                                const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals,
+                                tide_seqrec_run **out)
 {
+    *out = NULL;
     if (B < 0 || D < 1 || I < 1 || I > INT32_MAX || ldh < D || lde < D)
         return tide_errorf("seqrec: bad sizes B %lld, D %lld, I %lld (ldh %lld, lde %lld)", (long long)B, (long long)D,
                            (long long)I, (long long)ldh, (long long)lde);
     if (K < 0 || (K > 0 && !items)) return tide_errorf("seqrec: K must be >= 0 (with an items buffer), got %d", K);
     if (seen && check_csr(B, seen_off, seen, I, "seen") < 0) return TIDE_ERR;
     if (tgt && check_csr(B, tgt_off, tgt, I, "target") < 0) return TIDE_ERR;
-    if (B == 0) return TIDE_OK;
-    sc_args a = {B, D, ldh, I, lde, H, E, seen_off, tgt_off, seen, tgt, rank, K, items, vals, NULL, 0, tide_seqrec_isa()};
-    float *P = tide_seqrec_pack(I, D, E, lde, &a.np);
-    if (!P) return tide_errorf("seqrec: out of memory packing %lld items", (long long)I);
-    a.P = P;
-    int T = n_threads(B, I);
-    sc_job jobs[8];
-    pthread_t th[8];
-    int started[8] = {0};
-    atomic_llong next = 0;
-    for (int k = 0; k < T; k++) {
-        jobs[k] = (sc_job){&a, &next, 0, ""};
-        if (k < T - 1) started[k] = pthread_create(&th[k], NULL, job_run, &jobs[k]) == 0;
-        if (k < T - 1 && !started[k]) job_run(&jobs[k]); /* no thread: do it here */
+    tide_seqrec_run *r = calloc(1, sizeof *r);
+    if (!r) return tide_errorf("seqrec: out of memory");
+    r->a = (sc_args){B, D, ldh, I, lde, H, E, seen_off, tgt_off, seen, tgt, rank, K, items, vals, NULL, 0,
+                     tide_seqrec_isa()};
+    *out = r;
+    if (B == 0) return TIDE_OK; /* nothing to run: wait only frees */
+    if (!(r->P = tide_seqrec_pack(I, D, E, lde, &r->a.np))) {
+        free(r);
+        *out = NULL;
+        return tide_errorf("seqrec: out of memory packing %lld items", (long long)I);
     }
-    job_run(&jobs[T - 1]);
-    for (int k = 0; k < T - 1; k++)
-        if (started[k]) pthread_join(th[k], NULL);
-    free(P);
-    for (int k = 0; k < T; k++)
-        if (jobs[k].rc < 0) return tide_errorf("%s", jobs[k].err);
+    r->a.P = r->P;
+    r->T = n_threads(B, I);
+    atomic_init(&r->next, 0);
+    /* every worker is a background thread, so the caller can compute the next block meanwhile;
+     * a thread that cannot be created runs its share here, before returning */
+    for (int k = 0; k < r->T; k++) {
+        r->jobs[k] = (sc_job){&r->a, &r->next, 0, ""};
+        r->started[k] = pthread_create(&r->th[k], NULL, job_run, &r->jobs[k]) == 0;
+        if (!r->started[k]) job_run(&r->jobs[k]);
+    }
     return TIDE_OK;
+}
+
+int tide_seqrec_rank_topk_wait(tide_seqrec_run *r)
+{
+    if (!r) return TIDE_OK;
+    for (int k = 0; k < r->T; k++)
+        if (r->started[k]) pthread_join(r->th[k], NULL);
+    int rc = TIDE_OK;
+    for (int k = 0; k < r->T && rc == TIDE_OK; k++)
+        if (r->jobs[k].rc < 0) rc = tide_errorf("%s", r->jobs[k].err);
+    free(r->P);
+    free(r);
+    return rc;
+}
+
+int tide_seqrec_rank_topk(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                          int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                          const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals)
+{
+    tide_seqrec_run *r;
+    if (tide_seqrec_rank_topk_start(B, D, H, ldh, I, E, lde, seen_off, seen, tgt_off, tgt, rank, K, items, vals, &r) < 0)
+        return TIDE_ERR;
+    return tide_seqrec_rank_topk_wait(r);
 }

@@ -75,14 +75,14 @@ end
 
 local function normalised(off, ids) return require("tide.models.seq_score").rebase(off, ids) end
 
--- ranks (and top-k lists, k > 0) of one block, fused in C from the model's states and item
--- table: no [users x items] score matrix (core.seqrec.rank_topk)
-local function fused_ranks(model, users, so, sitem, to, titem, k)
+-- starts the ranks (and top-k lists, k > 0) of one block, fused in C from the model's states
+-- and item table on background threads (no [users x items] score matrix); returns the run for
+-- core.seqrec.wait, so the caller computes the next block's states while this one is ranked
+local function fused_start(model, users, so, sitem, to, titem, k)
   local o, t = normalised(to, titem)
   local os_, s_ = nil, nil
   if so then os_, s_ = normalised(so, sitem) end
-  local ranks, lists = require("tide").core.seqrec.rank_topk(model:states(users), model:item_table(), os_, s_, o, t, k)
-  return ranks, lists
+  return require("tide").core.seqrec.rank_topk_async(model:states(users), model:item_table(), os_, s_, o, t, k)
 end
 
 -- ranks of one block under the sampled protocol, scoring only the candidates
@@ -110,7 +110,8 @@ end
 --   opts.k = {10, 20}; opts.protocol = "full" | "sampled" (opts.n_neg = 100, opts.seed);
 --   opts.exclude_seen (default true); opts.block (users per scoring block, default 512, or
 --   8192 for a model with states(users) and item_table(), whose full ranking runs fused in C
---   (core.seqrec.rank_topk, the same ranks as scoring; opts.fused = false scores instead));
+--   (core.seqrec.rank_topk_async, the same ranks as scoring, on background threads while the
+--   next block's states are computed; opts.fused = false scores instead));
 --   opts.beyond = true adds coverage/novelty/ILD of the top-max(k) lists.
 --   opts.users = {first, last}: rank only that block of users (tide.mpi shards evaluation).
 --   opts.per_user = true adds r.ranks (i64, 0-based rank of every target, users in order),
@@ -147,33 +148,52 @@ function M.evaluate(model, split, opts)
   local t0 = wall()
   local ufirst, ulast = 1, n_users
   if opts.users then ufirst, ulast = opts.users[1], math.min(opts.users[2], n_users) end
-  for u0 = ufirst, ulast, B do
-    local nb = math.min(B, ulast - u0 + 1)
-    local users = T().arange(u0, u0 + nb, 1, "i32")
-    local so = soff and soff:narrow(1, u0, nb + 1)
-    local to = toff:narrow(1, u0, nb + 1)
-    if ropts then ropts.user_base = u0 end
-    local ranks
-    local scores = not fused and not (ropts and model.score_items) and model:score(users)
-    if fused then
-      local l
-      ranks, l = fused_ranks(model, users, so, sitem, to, titem, (opts.beyond or want_lists) and kmax or 0)
-      lists[#lists + 1] = l
-    elseif not scores then
-      ranks = sampled_ranks(model, users, so, sitem, to, titem, n_items, ropts)
-    elseif (opts.beyond or want_lists) and not ropts then -- ranks and top-K lists in one pass
-      local l
-      ranks, l = core().rank_topk(scores, so, sitem, to, titem, kmax)
-      lists[#lists + 1] = l
-    else
-      ranks = core().rank(scores, so, sitem, to, titem, ropts)
-      if opts.beyond then lists[#lists + 1] = (core().topk(scores, so, sitem, kmax)) end
-    end
+  -- a block's ranks (and top-K lists) into the sums, in user order
+  local function add(to, ranks, l)
+    lists[#lists + 1] = l
     if opts.per_user then all_ranks[#all_ranks + 1] = ranks end
     local part, n = core().from_ranks(to, ranks, ks)
     for _, k in ipairs(ks) do for m, v in pairs(part[k]) do sums[k][m] = sums[k][m] + v end end
     used = used + n
   end
+  local pending, pending_to -- the fused block being ranked while the next one's states run
+  local function finish()
+    if not pending then return end
+    local run = pending
+    pending = nil
+    add(pending_to, require("tide").core.seqrec.wait(run))
+  end
+  local function blocks()
+    for u0 = ufirst, ulast, B do
+      local nb = math.min(B, ulast - u0 + 1)
+      local users = T().arange(u0, u0 + nb, 1, "i32")
+      local so = soff and soff:narrow(1, u0, nb + 1)
+      local to = toff:narrow(1, u0, nb + 1)
+      if ropts then ropts.user_base = u0 end
+      local scores = not fused and not (ropts and model.score_items) and model:score(users)
+      if fused then
+        local run = fused_start(model, users, so, sitem, to, titem, (opts.beyond or want_lists) and kmax or 0)
+        finish()
+        pending, pending_to = run, to
+      elseif not scores then
+        add(to, sampled_ranks(model, users, so, sitem, to, titem, n_items, ropts))
+      elseif (opts.beyond or want_lists) and not ropts then -- ranks and top-K lists in one pass
+        add(to, core().rank_topk(scores, so, sitem, to, titem, kmax))
+      else
+        local ranks = core().rank(scores, so, sitem, to, titem, ropts)
+        add(to, ranks, opts.beyond and (core().topk(scores, so, sitem, kmax)) or nil)
+      end
+    end
+    finish()
+  end
+  -- while the fused kernel's threads fill the cores, OpenBLAS's own workers in the states'
+  -- small sgemms would only spin-wait: one BLAS thread until the last block is ranked
+  local sr = require("tide").core.seqrec
+  local blas = fused and sr.blas_threads(0)
+  if blas and blas > 1 then sr.blas_threads(1) end
+  local ok, err = pcall(blocks)
+  if blas and blas > 1 then sr.blas_threads(blas) end
+  if not ok then error(err, 0) end
   local r = setmetatable({ protocol = sampled and ("sampled-" .. (opts.n_neg or 100)) or "full",
                            users = used, seconds = wall() - t0 }, Result)
   for _, k in ipairs(ks) do

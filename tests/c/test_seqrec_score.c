@@ -241,13 +241,72 @@ static void test_nan_and_bad_arguments(void **st)
     assert_int_equal(tide_seqrec_rank_topk(1, 2, h, 2, 4, e, 2, NULL, NULL, off, &t, &rank, -1, items, NULL), -1);
 }
 
+/* two runs in flight at once (with and without seen lists), each = the sorting reference */
+static void test_async_matches_reference(void **st)
+{
+    (void)st;
+    static int64_t want_r[2][B * MAXT], got_r[2][B * MAXT];
+    static int32_t want_i[2][B * K], got_i[2][B * K];
+    tide_seqrec_run *run[2];
+    for (int s = 0; s < 2; s++) {
+        reference(s, want_r[s], want_i[s]);
+        assert_int_equal(tide_seqrec_rank_topk_start(B, D, P.H, D, I, P.E, D, s ? P.soff : NULL, s ? P.seen : NULL,
+                                                     P.toff, P.tgt, got_r[s], K, got_i[s], NULL, &run[s]),
+                         0);
+        assert_non_null(run[s]);
+    }
+    for (int s = 1; s >= 0; s--) {
+        assert_int_equal(tide_seqrec_rank_topk_wait(run[s]), 0);
+        for (int64_t p = 0; p < P.toff[B]; p++) assert_int_equal(got_r[s][p], want_r[s][p]);
+        for (int q = 0; q < B * K; q++) assert_int_equal(got_i[s][q], want_i[s][q]);
+    }
+    /* bad arguments fail at the start with no run; a NaN target at the wait */
+    float h[2] = {1, 1}, e[2 * 2] = {NAN, 0, 1, 1};
+    int64_t off[2] = {0, 1}, rank;
+    int32_t t = 0, items[1];
+    tide_seqrec_run *r = (tide_seqrec_run *)1;
+    assert_int_equal(tide_seqrec_rank_topk_start(1, 2, h, 2, 2, e, 2, NULL, NULL, off, &t, &rank, -1, items, NULL, &r), -1);
+    assert_null(r);
+    assert_int_equal(tide_seqrec_rank_topk_start(1, 2, h, 2, 2, e, 2, NULL, NULL, off, &t, &rank, 1, items, NULL, &r), 0);
+    assert_int_equal(tide_seqrec_rank_topk_wait(r), -1);
+    assert_non_null(strstr(tide_error(), "NaN"));
+    assert_int_equal(tide_seqrec_rank_topk_wait(NULL), 0);
+}
+
+/* hand-worked: one head, D = 2, scale 1/sqrt(2); q = (sqrt(2) ln 3, 0), keys (1, 0) and (0, 0)
+ * give logits ln 3 and 0, weights 3/4 and 1/4 of values (4, 8) and (0, 4): (3, 7); a masked
+ * key is ignored, a row with every key masked gets zeros; two heads of width 1 are independent */
+static void test_last_attention_hand_worked(void **st)
+{
+    (void)st;
+    float q[2 * 2] = {(float)(sqrt(2.0) * log(3.0)), 0, 5, 5};
+    float kv[2 * 2 * 4] = {1, 0, 4, 8, 0, 0, 0, 4, /* row 0 */ 1, 1, 9, 9, 2, 2, 7, 7};
+    uint8_t mask[4] = {1, 1, 0, 0}, mask2[4] = {1, 0, 1, 1};
+    float out[4];
+    assert_int_equal(tide_seqrec_last_attention(2, 2, 2, 1, q, kv, mask, out), 0);
+    assert_float_equal(out[0], 3.0f, 1e-5f);
+    assert_float_equal(out[1], 7.0f, 1e-5f);
+    assert_true(out[2] == 0.0f && out[3] == 0.0f);
+    assert_int_equal(tide_seqrec_last_attention(2, 2, 2, 1, q, kv, mask2, out), 0);
+    assert_float_equal(out[0], 4.0f, 1e-6f); /* only key 0 visible */
+    assert_float_equal(out[1], 8.0f, 1e-6f);
+    /* two heads of width 1 (scale 1): head 0 logits (q0 k00, q0 k10) = (ln 3 sqrt 2, 0) */
+    assert_int_equal(tide_seqrec_last_attention(1, 2, 2, 2, q, kv, NULL, out), 0);
+    double a = exp(sqrt(2.0) * log(3.0)), w = a / (a + 1);
+    assert_float_equal(out[0], (float)(w * 4 + (1 - w) * 0), 1e-5f);
+    assert_float_equal(out[1], 6.0f, 1e-5f); /* head 1: q1 = 0, equal weights of 8 and 4 */
+    assert_int_equal(tide_seqrec_last_attention(1, 2, 3, 2, q, kv, NULL, out), -1);
+    assert_int_equal(tide_seqrec_last_attention(1, 0, 2, 1, q, kv, NULL, out), -1);
+}
+
 int main(void)
 {
     make_problem();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_sorting_reference), cmocka_unit_test(test_short_lists),
         cmocka_unit_test(test_tiles_equal_dots),          cmocka_unit_test(test_same_as_score_matrix),
-        cmocka_unit_test(test_nan_and_bad_arguments),
+        cmocka_unit_test(test_nan_and_bad_arguments),    cmocka_unit_test(test_async_matches_reference),
+        cmocka_unit_test(test_last_attention_hand_worked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
