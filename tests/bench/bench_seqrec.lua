@@ -1,7 +1,8 @@
 -- bench_seqrec.lua — one Tide SASRec run with the peer's settings (tests/bench/bench_seqrec.sh
--- runs it next to ../shared/peer/sasrec_torch.py): per-epoch seconds, peak RSS while training,
--- full-ranking and sampled (100 negatives) evaluation time over all users (best of 3, with CPU
--- seconds), test metrics.
+-- runs it next to ../shared/peer/sasrec_torch.py; BCE with one negative as the peer, not the
+-- sampled-softmax default): per-epoch seconds, peak RSS while training, full-ranking and
+-- sampled (100 negatives) evaluation time over all users (best of 3, with CPU seconds), test
+-- metrics.
 --   luajit tests/bench/bench_seqrec.lua DATA EPOCHS MAXLEN DROPOUT
 -- Prints "RESULT key value" lines and the metric lines.
 local tide = require "tide"
@@ -11,7 +12,7 @@ local maxlen, dropout = tonumber(arg[3] or 50), tonumber(arg[4] or 0.5)
 local ev = tide.data.read_events(path, "sasrec")
 local sp = tide.split.split(ev, { by = "leave_last", n_valid = 1, min_len = 4 })
 local m = tide.models.sasrec{ dim = 50, blocks = 2, heads = 1, maxlen = maxlen, dropout = dropout,
-  epochs = epochs, batch = 128, lr = 1e-3, beta2 = 0.98, clip = 0, n_items = ev.n_items }
+  epochs = epochs, batch = 128, lr = 1e-3, beta2 = 0.98, clip = 0, loss = "bce", n_items = ev.n_items }
 m:fit(sp.train, { progress = false })
 local secs = {}
 local log = m.history

@@ -120,6 +120,9 @@ function tests.losses_match_hand_computation()
   T.manual_seed(3)
   local s = L.sampled_softmax(h, E, target, 3, 2):item()
   check.truthy(s > 0 and s < 5, "sampled CE with drawn negatives finite " .. s)
+  -- as many negatives as items: the exact full softmax (lse - z2 above), no draws
+  check.near(L.sampled_softmax(h, E, target, 3, 3):item(), lse - z[2], 1e-6, "k >= n_items is the full softmax")
+  check.near(L.sampled_softmax(h, E, target, 3, 50):item(), lse - z[2], 1e-6, "k > n_items too")
 end
 
 return tests

@@ -9,7 +9,7 @@ local nn = require "tide.nn"
 local seq = require "tide.models.seq_common"
 
 local M = seq.install({ kind = "bert4rec",
-  defaults = { blocks = 2, heads = 2, mask_prob = 0.2, pretrain_epochs = 10, loss = "softmax" } })
+  defaults = { blocks = 2, heads = 2, mask_prob = 0.2, pretrain_epochs = 10 } })
 -- scoring rows get one more column for the [MASK] appended at the end (seq_score.states)
 M.appends_mask = true
 

@@ -5,7 +5,8 @@
 --                                        Kang & McAuley 2018): mean over real positions
 --   softmax(h, E, target, n_items)       full softmax cross-entropy over all items
 --   sampled_softmax(h, E, target, n_items, k)  softmax over the target and k negatives shared by
---                                        the batch (accidental hits excluded by the kernel)
+--                                        the batch (accidental hits excluded by the kernel);
+--                                        k >= n_items: the full softmax (exact and cheaper)
 -- Only positions with a target are scored: padding costs nothing.
 local tide = require "tide"
 local T = tide.tensor
@@ -46,8 +47,13 @@ function M.softmax(h, E, target, n_items)
 end
 
 --- sampled_softmax(h, E, target, n_items, k[, negs i32 [k]]) -> cross-entropy over {target} ∪
---- k uniform items drawn once per batch (tensor.manual_seed stream) unless negs are given
+--- k uniform items drawn once per batch (tensor.manual_seed stream) unless negs are given.
+--- With k >= n_items (and no negs) it is the full softmax: k draws with replacement would
+--- cost more than the catalogue and only add duplicates.
+--- Shared uniform negatives without a log-Q correction (uniform Q is a constant) follow
+--- Klenitskiy & Vasilev, "Turning Dross Into Gold Loss" (RecSys 2023).
 function M.sampled_softmax(h, E, target, n_items, k, negs)
+  if not negs and k >= n_items then return M.softmax(h, E, target, n_items) end
   local hs, tg = real_rows(h, target)
   local N = tg:numel()
   if N == 0 then return (h:sum() * 0) end
