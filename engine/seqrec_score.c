@@ -8,7 +8,10 @@
  * a compare-and-count per target for the rank, and a threshold test per 16 scores for the
  * top-K (a candidate must beat the K-th best so far, which is rarely true once the list
  * settles). Blocks of users are shared out to threads; every score is a fixed-order dot
- * product, so the results do not depend on the thread count or the blocking. */
+ * product, so the results do not depend on the thread count or the blocking. On a CPU with
+ * AVX512_BF16 the tiles are computed in bf16 with a proven error bound (seqrec_bf16.c) and only
+ * the items that bound cannot settle get their exact fp32 score: the same results, less work.
+ * TIDE_SEQREC_ISA=avx512 forces the exact tiles. */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -132,6 +135,9 @@ typedef struct {
     const float *P; /* packed item table */
     int64_t np;
     int isa;
+    const uint32_t *Pb; /* bf16 panels when the bf16 first pass runs (seqrec_bf16.c), else NULL */
+    const double *tmax; /* per tile of SC_I items: the largest item 2-norm, rounding-error norm */
+    double emax;        /* the largest item 2-norm */
 } sc_args;
 
 /* Threads take blocks of SC_U users from a shared counter, so a thread slowed by other load
@@ -151,6 +157,15 @@ typedef struct {
     int64_t soff[SC_U + 1], seen_cap, ss_cap, ts_cap, cur[SC_U];
     cand *buf;
     topk_buf tk[SC_U];
+    uint32_t *Hb;         /* the bf16 pass: bf16 states, their 2-norms, */
+    double hn[SC_U], hd[SC_U];
+    int32_t *idx;         /* the items of a tile row that need exact scores, those scores, */
+    float *X, *up, *dn;   /* and each target's band [dn, up] around its score */
+    int64_t *cnt, band_cap;
+    double Bu[SC_U];      /* each user's bound for the current tile */
+    float fup[SC_U], fdn[SC_U], fkc[SC_U]; /* the fused scan: one band and cut per user, */
+    int64_t fcnt[SC_U];   /* the counts above, and the band and top-K masks of each panel */
+    uint16_t bits[SC_U * (SC_I / SQ_PANEL)], kbits[SC_U * (SC_I / SQ_PANEL)];
 } scratch;
 
 static int grow(void **p, int64_t *cap, int64_t need, size_t elem)
@@ -161,6 +176,157 @@ static int grow(void **p, int64_t *cap, int64_t need, size_t elem)
     *p = q;
     *cap = need;
     return 0;
+}
+
+static int grow_bands(scratch *w, int64_t need)
+{
+    if (need <= w->band_cap) return 0;
+    float *up = realloc(w->up, (size_t)need * sizeof(float));
+    if (up) w->up = up;
+    float *dn = up ? realloc(w->dn, (size_t)need * sizeof(float)) : NULL;
+    if (dn) w->dn = dn;
+    int64_t *cnt = dn ? realloc(w->cnt, (size_t)need * sizeof(int64_t)) : NULL;
+    if (!cnt) return -1;
+    w->cnt = cnt;
+    w->band_cap = need;
+    return 0;
+}
+
+/* the r-th largest of v[0..n) (1 <= r <= n), by quickselect (Hoare) on a copy in buf */
+static float kth_largest(const float *v, int64_t n, int64_t r, float *buf)
+{
+    memcpy(buf, v, (size_t)n * sizeof(float));
+    int64_t lo = 0, hi = n - 1, k = r - 1; /* the k-th of buf in decreasing order */
+    while (lo < hi) {
+        float piv = buf[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (buf[i] > piv) i++;
+            while (buf[j] < piv) j--;
+            if (i <= j) {
+                float t = buf[i];
+                buf[i++] = buf[j];
+                buf[j--] = t;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    return buf[k];
+}
+
+static float round_up_f(double x)
+{
+    float f = (float)x;
+    return (double)f < x ? nextafterf(f, INFINITY) : f;
+}
+
+static float round_down_f(double x)
+{
+    float f = (float)x;
+    return (double)f > x ? nextafterf(f, -INFINITY) : f;
+}
+
+/* The bf16 pass runs for a block whose states are finite and far from overflow (the bound of
+ * seqrec_bf16.c assumes no infinity or NaN anywhere); it fills the bf16 states and norms. */
+static int bf16_block(const sc_args *a, scratch *w, int64_t nu)
+{
+    if (!a->Pb) return 0;
+    int64_t D = a->D;
+    for (int64_t u = 0; u < nu; u++) {
+        for (int64_t d = 0; d < D; d++)
+            if (!isfinite(w->H[u * D + d])) return 0;
+        tide_seqrec_bf16_norms(D, w->H + u * D, &w->hn[u], &w->hd[u]);
+        if (!(w->hn[u] * a->emax < 0x1p100)) return 0;
+    }
+    int64_t nr = (nu + SQ_MR - 1) / SQ_MR * SQ_MR;
+    tide_seqrec_bf16_rows(nr, D, w->H, D, w->Hb); /* padding rows are 0 */
+    return 1;
+}
+
+/* The bf16 first pass over all tiles: per user row, the items surely above a target's score
+ * are counted, items surely below it and unable to enter the top-K are dropped, and the rest
+ * get their exact scores (bitwise the fp32 tile's) and go through the exact rules: the same
+ * ranks and lists as the fp32 tiles. Items reach the top-K in increasing id, as there. When
+ * every user of the block has at most one target and a full top-K (or none), the scan runs
+ * inside the tile (tide_seqrec_tile_bf16_scan) and the approximate scores are never stored. */
+static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int64_t nr, int64_t t0)
+{
+    int64_t D = a->D, D2 = (D + 1) / 2, nb = SC_I / SQ_PANEL;
+    for (int64_t i0 = 0; i0 < a->I; i0 += SC_I) {
+        int64_t n = a->I - i0 < SC_I ? a->I - i0 : SC_I;
+        int64_t p0 = i0 / SQ_PANEL, npt = (a->np - p0) < SC_I / SQ_PANEL ? a->np - p0 : SC_I / SQ_PANEL;
+        int fused = 1;
+        for (int64_t u = 0; u < nr; u++) {
+            w->fup[u] = w->fdn[u] = w->fkc[u] = INFINITY, w->fcnt[u] = 0;
+            if (u >= nu) continue;
+            int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0;
+            /* the bound for this user and this tile's items (seqrec_bf16.c) */
+            double B = w->Bu[u] = tide_seqrec_bf16_bound(D, w->hn[u], w->hd[u], a->tmax[2 * (i0 / SC_I)],
+                                                         a->tmax[2 * (i0 / SC_I) + 1]);
+            if (nt > 1 || (a->K > 0 && w->tk[u].n < a->K)) fused = 0;
+            if (nt == 1) {
+                double st = w->ts[tb - t0];
+                w->fup[u] = round_up_f(st + B), w->fdn[u] = round_down_f(st - B);
+            }
+            if (a->K > 0 && w->tk[u].n == a->K) w->fkc[u] = round_down_f((double)w->tk[u].thr - B);
+        }
+        if (fused)
+            tide_seqrec_tile_bf16_scan(nr, w->Hb, D2, a->Pb + p0 * D2 * SQ_PANEL, npt, n, w->fup, w->fdn, w->fkc,
+                                       w->fcnt, w->bits, w->kbits, nb);
+        else
+            tide_seqrec_tile_bf16(nr, w->Hb, D2, a->Pb + p0 * D2 * SQ_PANEL, npt, w->S, SC_I);
+        for (int64_t u = 0; u < nu; u++) {
+            const float *v = w->S + u * SC_I, *h = w->H + u * D;
+            int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0, m = 0;
+            if (grow_bands(w, nt + 1) < 0) return tide_errorf("seqrec: out of memory");
+            double B = w->Bu[u];
+            for (int64_t t = 0; t < nt; t++) {
+                double s = w->ts[tb + t - t0];
+                w->up[t] = round_up_f(s + B), w->dn[t] = round_down_f(s - B), w->cnt[t] = 0;
+            }
+            topk_buf *tk = &w->tk[u];
+            const int32_t *sn = w->seen + w->soff[u];
+            int64_t ns = w->soff[u + 1] - w->soff[u];
+            if (fused) {
+                if (nt == 1) a->rank[tb] += w->fcnt[u];
+                for (int64_t q = 0; q < npt; q++) /* (the panels past npt hold an older tile's masks) */
+                    for (unsigned bm = w->bits[u * nb + q] | w->kbits[u * nb + q]; bm; bm &= bm - 1)
+                        w->idx[m++] = (int32_t)(q * SQ_PANEL + __builtin_ctz(bm));
+            } else {
+                /* the top-K's final K-th score is >= L: the heap's root once full, else the
+                 * (K + seen)-th best approximate score of this row - B (K of those items are
+                 * candidates, each exact >= its approximation - B); a < L - B means exact < L */
+                float kcut = w->fkc[u];
+                if (a->K > 0 && tk->n < a->K)
+                    kcut = a->K + ns > n ? -INFINITY
+                                         : round_down_f((double)kth_largest(v, n, a->K + ns, w->X) - 2 * B);
+                m = tide_seqrec_bf16_scan(v, n, w->up, w->dn, nt, kcut, w->idx, w->cnt);
+                for (int64_t t = 0; t < nt; t++) a->rank[tb + t] += w->cnt[t];
+            }
+            tide_seqrec_exact_items(h, D, a->E + i0 * a->lde, a->lde, w->idx, m, w->X);
+            for (int64_t k = 0; k < m; k++) {
+                float x = w->X[k];
+                int32_t i = (int32_t)(i0 + w->idx[k]);
+                for (int64_t t = 0; t < nt; t++) {
+                    /* items settled by the scan (bitwise its compares: same bounds, same floats) */
+                    float av = fused ? NAN : v[w->idx[k]];
+                    if (!fused && (av > w->up[t] || av < w->dn[t])) continue;
+                    if (fused && !(w->bits[u * nb + w->idx[k] / SQ_PANEL] >> (w->idx[k] % SQ_PANEL) & 1)) continue;
+                    int32_t j = a->tgt[tb + t];
+                    float s = w->ts[tb + t - t0];
+                    a->rank[tb + t] += i != j && (x > s || (x == s && i < j));
+                }
+                if (a->K > 0 && x > tk->thr && !is_seen(sn, ns, i)) heap_push(tk, a->K, (cand){x, i});
+            }
+        }
+    }
+    /* the seen items' exact scores for the rank corrections */
+    for (int64_t u = 0; u < nu && a->tgt; u++)
+        tide_seqrec_exact_items(w->H + u * D, D, a->E, a->lde, w->seen + w->soff[u], w->soff[u + 1] - w->soff[u],
+                                w->ss + w->soff[u]);
+    return TIDE_OK;
 }
 
 /* users [c0, c1): states, seen lists and target scores, then the tiles, then the corrections */
@@ -199,6 +365,9 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
             w->ts[p - t0] = s;
             a->rank[p] = 0;
         }
+    if (bf16_block(a, w, nu)) {
+        if (tiles_bf16(a, w, c0, nu, nr, t0) < 0) return TIDE_ERR;
+    } else
     for (int64_t i0 = 0; i0 < a->I; i0 += SC_I) {
         int64_t n = a->I - i0 < SC_I ? a->I - i0 : SC_I;
         int64_t p0 = i0 / SQ_PANEL, npt = (a->np - p0) < SC_I / SQ_PANEL ? a->np - p0 : SC_I / SQ_PANEL;
@@ -248,11 +417,18 @@ static void *job_run(void *arg)
     w.H = aligned_alloc(64, (size_t)((nr * a->D * 4 + 63) / 64 * 64));
     w.S = aligned_alloc(64, (size_t)nr * SC_I * sizeof(float));
     w.buf = malloc((size_t)SC_U * (size_t)(a->K > 0 ? a->K : 1) * sizeof(cand));
+    if (a->Pb) {
+        w.Hb = malloc((size_t)(nr * ((a->D + 1) / 2)) * sizeof(uint32_t));
+        w.idx = malloc((SC_I + 16) * sizeof(int32_t));
+        w.X = malloc(SC_I * sizeof(float));
+        if (!w.Hb || !w.idx || !w.X) j->rc = tide_errorf("seqrec: out of memory");
+    }
     if (!w.H || !w.S || !w.buf) j->rc = tide_errorf("seqrec: out of memory");
     for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
         j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
     free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ss); free(w.ts);
+    free(w.Hb); free(w.idx); free(w.X); free(w.up); free(w.dn); free(w.cnt);
     return NULL;
 }
 
@@ -284,12 +460,43 @@ static int check_csr(int64_t B, const int64_t *off, const int32_t *ids, int64_t 
 struct tide_seqrec_run {
     sc_args a;
     float *P;
+    uint32_t *Pb;
+    double *tmax;
     int T;
     atomic_llong next;
     sc_job jobs[8];
     pthread_t th[8];
     int started[8];
 };
+
+/* The bf16 pass needs a finite item table far from overflow (seqrec_bf16.c); else the fp32 tiles
+ * run alone. -1: out of memory. */
+static int bf16_setup(tide_seqrec_run *r)
+{
+    sc_args *a = &r->a;
+    int64_t nt = (a->I + SC_I - 1) / SC_I;
+    double *tmax = calloc((size_t)(2 * nt), sizeof(double));
+    if (!tmax) return -1;
+    for (int64_t i = 0; i < a->I; i++) {
+        const float *e = a->E + i * a->lde;
+        for (int64_t d = 0; d < a->D; d++)
+            if (!isfinite(e[d])) { free(tmax); return 0; }
+        double q, qe;
+        tide_seqrec_bf16_norms(a->D, e, &q, &qe);
+        double *t = tmax + 2 * (i / SC_I);
+        if (q > t[0]) t[0] = q;
+        if (qe > t[1]) t[1] = qe;
+        if (q > a->emax) a->emax = q;
+    }
+    int small = a->emax < 0x1p60;
+    if (!small || !(r->Pb = tide_seqrec_pack_bf16(a->I, a->D, a->E, a->lde, a->np))) {
+        free(tmax);
+        a->emax = 0;
+        return small ? -1 : 0;
+    }
+    a->Pb = r->Pb, a->tmax = r->tmax = tmax;
+    return 0;
+}
 
 int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
                                 int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
@@ -306,7 +513,7 @@ int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ld
     tide_seqrec_run *r = calloc(1, sizeof *r);
     if (!r) return tide_errorf("seqrec: out of memory");
     r->a = (sc_args){B, D, ldh, I, lde, H, E, seen_off, tgt_off, seen, tgt, rank, K, items, vals, NULL, 0,
-                     tide_seqrec_isa()};
+                     tide_seqrec_isa(), NULL, NULL, 0};
     *out = r;
     if (B == 0) return TIDE_OK; /* nothing to run: wait only frees */
     if (!(r->P = tide_seqrec_pack(I, D, E, lde, &r->a.np))) {
@@ -315,6 +522,12 @@ int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ld
         return tide_errorf("seqrec: out of memory packing %lld items", (long long)I);
     }
     r->a.P = r->P;
+    if (r->a.isa == SQ_BF16 && bf16_setup(r) < 0) {
+        free(r->P);
+        free(r);
+        *out = NULL;
+        return tide_errorf("seqrec: out of memory packing %lld items", (long long)I);
+    }
     r->T = n_threads(B, I);
     atomic_init(&r->next, 0);
     /* every worker is a background thread, so the caller can compute the next block meanwhile;
@@ -336,6 +549,8 @@ int tide_seqrec_rank_topk_wait(tide_seqrec_run *r)
     for (int k = 0; k < r->T && rc == TIDE_OK; k++)
         if (r->jobs[k].rc < 0) rc = tide_errorf("%s", r->jobs[k].err);
     free(r->P);
+    free(r->Pb);
+    free(r->tmax);
     free(r);
     return rc;
 }
