@@ -141,11 +141,12 @@ __attribute__((target("avx512f,avx512bf16"))) static void tile_bf16(int64_t nr, 
 /* The tile with the scan fused into its epilogue, so approximate scores never reach memory: row
  * r has one target band [dn[r], up[r]] (+inf, +inf: no target) and a top-K cut kc[r] (+inf:
  * none); cnt[r] += its items surely above up[r], bits[r ldb + q] = the items of panel q in the
- * band (a >= dn[r], not above up[r]) and kbits[r ldb + q] those with a >= kc[r]. Items >= n are
+ * band (a >= dn[r], not above up[r]) and kbits[r ldb + q] those with a >= kc[r]; bit q of any[r]
+ * (zeroed by the caller, at most 64 panels) is set when either mask is not empty. Items >= n are
  * ignored. */
 __attribute__((target("avx512f,avx512bf16,popcnt"))) static void tile_bf16_scan(
     int64_t nr, const uint32_t *H, int64_t D2, const uint32_t *P, int64_t np, int64_t n, const float *up,
-    const float *dn, const float *kc, int64_t *cnt, uint16_t *bits, uint16_t *kbits, int64_t ldb)
+    const float *dn, const float *kc, int64_t *cnt, uint16_t *bits, uint16_t *kbits, int64_t ldb, uint64_t *any)
 {
     for (int64_t r0 = 0; r0 < nr; r0 += SQ_MR)
         for (int64_t p = 0; p < np; p += 2) {
@@ -175,8 +176,10 @@ __attribute__((target("avx512f,avx512bf16,popcnt"))) static void tile_bf16_scan(
                     __mmask16 ab = _mm512_mask_cmp_ps_mask(l[z], c[r][z], vu, _CMP_GT_OQ);
                     __mmask16 un = _mm512_mask_cmp_ps_mask(l[z], c[r][z], vd, _CMP_GE_OQ) & (__mmask16)~ab;
                     s += __builtin_popcount(ab);
+                    __mmask16 kb = _mm512_mask_cmp_ps_mask(l[z], c[r][z], vk, _CMP_GE_OQ);
                     bits[(r0 + r) * ldb + p + z] = un;
-                    kbits[(r0 + r) * ldb + p + z] = _mm512_mask_cmp_ps_mask(l[z], c[r][z], vk, _CMP_GE_OQ);
+                    kbits[(r0 + r) * ldb + p + z] = kb;
+                    any[r0 + r] |= (uint64_t)((un | kb) != 0) << (p + z);
                 }
                 cnt[r0 + r] += s;
             }
@@ -232,13 +235,13 @@ void tide_seqrec_tile_bf16(int64_t nr, const uint32_t *H, int64_t D2, const uint
 
 void tide_seqrec_tile_bf16_scan(int64_t nr, const uint32_t *H, int64_t D2, const uint32_t *P, int64_t np, int64_t n,
                                 const float *up, const float *dn, const float *kc, int64_t *cnt, uint16_t *bits,
-                                uint16_t *kbits, int64_t ldb)
+                                uint16_t *kbits, int64_t ldb, uint64_t *any)
 {
 #ifdef HAVE_X86
-    tile_bf16_scan(nr, H, D2, P, np, n, up, dn, kc, cnt, bits, kbits, ldb);
+    tile_bf16_scan(nr, H, D2, P, np, n, up, dn, kc, cnt, bits, kbits, ldb, any);
 #else
     (void)nr, (void)H, (void)D2, (void)P, (void)np, (void)n, (void)up, (void)dn, (void)kc, (void)cnt, (void)bits;
-    (void)kbits, (void)ldb;
+    (void)kbits, (void)ldb, (void)any;
 #endif
 }
 
@@ -274,5 +277,29 @@ void tide_seqrec_exact_items(const float *h, int64_t D, const float *E, int64_t 
         }
         float c[4] = {c0, c1, c2, c3};
         for (int z = 0; z < 4 && k + z < m; z++) out[k + z] = c[z];
+    }
+}
+
+/* All users' lists at once, 8 chains at a time across users (a user has a few items per tile,
+ * too few to hide the latency of its own chains) */
+#ifdef HAVE_X86
+__attribute__((target("fma")))
+#endif
+void tide_seqrec_exact_rows(const float *H, int64_t D, const float *E, int64_t lde, const int64_t *start, int64_t nu,
+                            const int32_t *idx, float *out)
+{
+    int64_t M = start[nu], u = 0;
+    for (int64_t k = 0; k < M; k += 8) {
+        const float *h[8], *e[8];
+        for (int z = 0; z < 8; z++) {
+            if (k + z >= M) { h[z] = h[0], e[z] = e[0]; continue; } /* padding lanes */
+            while (start[u + 1] <= k + z) u++; /* the user of pair k + z (pairs go by user) */
+            h[z] = H + u * D, e[z] = E + (int64_t)idx[k + z] * lde;
+        }
+        float c[8] = {0};
+        for (int64_t d = 0; d < D; d++)
+#pragma GCC unroll 8
+            for (int z = 0; z < 8; z++) c[z] = __builtin_fmaf(h[z][d], e[z][d], c[z]);
+        for (int z = 0; z < 8 && k + z < M; z++) out[k + z] = c[z];
     }
 }

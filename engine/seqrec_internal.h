@@ -47,10 +47,11 @@ void tide_seqrec_tile_bf16(int64_t nr, const uint32_t *H, int64_t D2, const uint
 /* tide_seqrec_tile_bf16 with the scan of one target per row fused in (no scores stored): row r's
  * band [dn[r], up[r]] (+inf, +inf: none) and top-K cut kc[r] (+inf: none); cnt[r] += #{items i < n
  * with a > up[r]}; bits[r ldb + q] = the mask of panel q's items i < n with dn[r] <= a <= up[r],
- * kbits[r ldb + q] those with a >= kc[r]. */
+ * kbits[r ldb + q] those with a >= kc[r]; bit q of any[r] (zeroed by the caller; np <= 64) is set
+ * when either is not empty. */
 void tide_seqrec_tile_bf16_scan(int64_t nr, const uint32_t *H, int64_t D2, const uint32_t *P, int64_t np, int64_t n,
                                 const float *up, const float *dn, const float *kc, int64_t *cnt, uint16_t *bits,
-                                uint16_t *kbits, int64_t ldb);
+                                uint16_t *kbits, int64_t ldb, uint64_t *any);
 /* One row of approximate scores a[0..n): for each target t, cnt[t] += #{i: a[i] > up[t]}; returns
  * m and the offsets idx[0..m) (increasing; idx holds n + 16 words) of the items neither above up[t] nor below dn[t] for
  * some t, or >= kcut: those need their exact score. */
@@ -60,5 +61,10 @@ int64_t tide_seqrec_bf16_scan(const float *a, int64_t n, const float *up, const 
  * so the AVX-512 tile's) score. */
 void tide_seqrec_exact_items(const float *h, int64_t D, const float *E, int64_t lde, const int32_t *idx, int64_t m,
                              float *out);
+ 
+/* out[k] = H[u, :] . E[idx[k], :] for start[u] <= k < start[u + 1], u < nu (H rows of D floats,
+ * E rows of stride lde), bitwise tide_seqrec_dot's scores. */
+void tide_seqrec_exact_rows(const float *H, int64_t D, const float *E, int64_t lde, const int64_t *start, int64_t nu,
+                            const int32_t *idx, float *out);
 
 #endif

@@ -161,10 +161,13 @@ typedef struct {
     double hn[SC_U], hd[SC_U];
     int32_t *idx;         /* the items of a tile row that need exact scores, those scores, */
     float *X, *up, *dn;   /* and each target's band [dn, up] around its score */
+    float *sel;           /* scratch of kth_largest */
+    int64_t pstart[SC_U + 1]; /* user u's items are idx[pstart[u] .. pstart[u + 1]) */
     int64_t *cnt, band_cap;
     double Bu[SC_U];      /* each user's bound for the current tile */
     float fup[SC_U], fdn[SC_U], fkc[SC_U]; /* the fused scan: one band and cut per user, */
-    int64_t fcnt[SC_U];   /* the counts above, and the band and top-K masks of each panel */
+    int64_t fcnt[SC_U];   /* the counts above, the band and top-K masks of each panel, */
+    uint64_t any[SC_U];   /* and which panels have some */
     uint16_t bits[SC_U * (SC_I / SQ_PANEL)], kbits[SC_U * (SC_I / SQ_PANEL)];
 } scratch;
 
@@ -259,7 +262,7 @@ static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int6
         int64_t p0 = i0 / SQ_PANEL, npt = (a->np - p0) < SC_I / SQ_PANEL ? a->np - p0 : SC_I / SQ_PANEL;
         int fused = 1;
         for (int64_t u = 0; u < nr; u++) {
-            w->fup[u] = w->fdn[u] = w->fkc[u] = INFINITY, w->fcnt[u] = 0;
+            w->fup[u] = w->fdn[u] = w->fkc[u] = INFINITY, w->fcnt[u] = 0, w->any[u] = 0;
             if (u >= nu) continue;
             int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0;
             /* the bound for this user and this tile's items (seqrec_bf16.c) */
@@ -274,12 +277,17 @@ static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int6
         }
         if (fused)
             tide_seqrec_tile_bf16_scan(nr, w->Hb, D2, a->Pb + p0 * D2 * SQ_PANEL, npt, n, w->fup, w->fdn, w->fkc,
-                                       w->fcnt, w->bits, w->kbits, nb);
+                                       w->fcnt, w->bits, w->kbits, nb, w->any);
         else
             tide_seqrec_tile_bf16(nr, w->Hb, D2, a->Pb + p0 * D2 * SQ_PANEL, npt, w->S, SC_I);
+        /* per user the items to rescore (pidx[pstart[u] ..]), then all their exact scores, then
+         * the exact rules in the same order */
+        int64_t M = 0;
         for (int64_t u = 0; u < nu; u++) {
-            const float *v = w->S + u * SC_I, *h = w->H + u * D;
+            const float *v = w->S + u * SC_I;
             int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0, m = 0;
+            int32_t *idx = w->idx + M;
+            w->pstart[u] = M;
             if (grow_bands(w, nt + 1) < 0) return tide_errorf("seqrec: out of memory");
             double B = w->Bu[u];
             for (int64_t t = 0; t < nt; t++) {
@@ -287,13 +295,14 @@ static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int6
                 w->up[t] = round_up_f(s + B), w->dn[t] = round_down_f(s - B), w->cnt[t] = 0;
             }
             topk_buf *tk = &w->tk[u];
-            const int32_t *sn = w->seen + w->soff[u];
             int64_t ns = w->soff[u + 1] - w->soff[u];
             if (fused) {
                 if (nt == 1) a->rank[tb] += w->fcnt[u];
-                for (int64_t q = 0; q < npt; q++) /* (the panels past npt hold an older tile's masks) */
+                for (uint64_t an = w->any[u]; an; an &= an - 1) { /* the panels with some */
+                    int q = __builtin_ctzll(an);
                     for (unsigned bm = w->bits[u * nb + q] | w->kbits[u * nb + q]; bm; bm &= bm - 1)
-                        w->idx[m++] = (int32_t)(q * SQ_PANEL + __builtin_ctz(bm));
+                        idx[m++] = (int32_t)(q * SQ_PANEL + __builtin_ctz(bm));
+                }
             } else {
                 /* the top-K's final K-th score is >= L: the heap's root once full, else the
                  * (K + seen)-th best approximate score of this row - B (K of those items are
@@ -301,18 +310,31 @@ static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int6
                 float kcut = w->fkc[u];
                 if (a->K > 0 && tk->n < a->K)
                     kcut = a->K + ns > n ? -INFINITY
-                                         : round_down_f((double)kth_largest(v, n, a->K + ns, w->X) - 2 * B);
-                m = tide_seqrec_bf16_scan(v, n, w->up, w->dn, nt, kcut, w->idx, w->cnt);
+                                         : round_down_f((double)kth_largest(v, n, a->K + ns, w->sel) - 2 * B);
+                m = tide_seqrec_bf16_scan(v, n, w->up, w->dn, nt, kcut, idx, w->cnt);
                 for (int64_t t = 0; t < nt; t++) a->rank[tb + t] += w->cnt[t];
             }
-            tide_seqrec_exact_items(h, D, a->E + i0 * a->lde, a->lde, w->idx, m, w->X);
-            for (int64_t k = 0; k < m; k++) {
+            M += m;
+        }
+        w->pstart[nu] = M;
+        tide_seqrec_exact_rows(w->H, D, a->E + i0 * a->lde, a->lde, w->pstart, nu, w->idx, w->X);
+        for (int64_t u = 0; u < nu; u++) {
+            const float *v = w->S + u * SC_I;
+            int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0;
+            double B = w->Bu[u];
+            for (int64_t t = 0; t < nt; t++) {
+                double s = w->ts[tb + t - t0];
+                w->up[t] = round_up_f(s + B), w->dn[t] = round_down_f(s - B);
+            }
+            topk_buf *tk = &w->tk[u];
+            const int32_t *sn = w->seen + w->soff[u];
+            int64_t ns = w->soff[u + 1] - w->soff[u];
+            for (int64_t k = w->pstart[u]; k < w->pstart[u + 1]; k++) {
                 float x = w->X[k];
                 int32_t i = (int32_t)(i0 + w->idx[k]);
                 for (int64_t t = 0; t < nt; t++) {
                     /* items settled by the scan (bitwise its compares: same bounds, same floats) */
-                    float av = fused ? NAN : v[w->idx[k]];
-                    if (!fused && (av > w->up[t] || av < w->dn[t])) continue;
+                    if (!fused && (v[w->idx[k]] > w->up[t] || v[w->idx[k]] < w->dn[t])) continue;
                     if (fused && !(w->bits[u * nb + w->idx[k] / SQ_PANEL] >> (w->idx[k] % SQ_PANEL) & 1)) continue;
                     int32_t j = a->tgt[tb + t];
                     float s = w->ts[tb + t - t0];
@@ -419,16 +441,17 @@ static void *job_run(void *arg)
     w.buf = malloc((size_t)SC_U * (size_t)(a->K > 0 ? a->K : 1) * sizeof(cand));
     if (a->Pb) {
         w.Hb = malloc((size_t)(nr * ((a->D + 1) / 2)) * sizeof(uint32_t));
-        w.idx = malloc((SC_I + 16) * sizeof(int32_t));
-        w.X = malloc(SC_I * sizeof(float));
-        if (!w.Hb || !w.idx || !w.X) j->rc = tide_errorf("seqrec: out of memory");
+        w.idx = malloc(((size_t)SC_U * SC_I + 16) * sizeof(int32_t));
+        w.X = malloc((size_t)SC_U * SC_I * sizeof(float));
+        w.sel = malloc(SC_I * sizeof(float));
+        if (!w.Hb || !w.idx || !w.X || !w.sel) j->rc = tide_errorf("seqrec: out of memory");
     }
     if (!w.H || !w.S || !w.buf) j->rc = tide_errorf("seqrec: out of memory");
     for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
         j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
     free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ss); free(w.ts);
-    free(w.Hb); free(w.idx); free(w.X); free(w.up); free(w.dn); free(w.cnt);
+    free(w.Hb); free(w.idx); free(w.X); free(w.sel); free(w.up); free(w.dn); free(w.cnt);
     return NULL;
 }
 
