@@ -58,7 +58,7 @@ void tide_seqrec_bf16_rows(int64_t n, int64_t D, const float *x, int64_t ldx, ui
         }
 }
 
-uint32_t *tide_seqrec_pack_bf16(int64_t I, int64_t D, const float *E, int64_t lde, int64_t np)
+uint32_t *tide_seqrec_pack_bf16(int64_t I, int64_t D, const float *E, int64_t lde, int64_t np, const int32_t *perm)
 {
     int64_t D2 = (D + 1) / 2;
     size_t bytes = (size_t)(np * D2 * SQ_PANEL) * sizeof(uint32_t);
@@ -71,7 +71,7 @@ uint32_t *tide_seqrec_pack_bf16(int64_t I, int64_t D, const float *E, int64_t ld
     }
     memset(P, 0, bytes);
     for (int64_t i = 0; i < I; i++) {
-        tide_seqrec_bf16_rows(1, D, E + i * lde, lde, row);
+        tide_seqrec_bf16_rows(1, D, E + (perm ? perm[i] : i) * lde, lde, row);
         for (int64_t k = 0; k < D2; k++) P[((i / SQ_PANEL) * D2 + k) * SQ_PANEL + i % SQ_PANEL] = row[k];
     }
     free(row);

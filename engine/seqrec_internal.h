@@ -33,9 +33,9 @@ int tide_seqrec_have_bf16(void);
 /* n rows of D floats (row stride ldx, all finite) as bf16 pairs, rounded to nearest even:
  * out[r, k] = bf16(x[r, 2k]) | bf16(x[r, 2k+1]) << 16 (0 past D), ceil(D/2) words per row. */
 void tide_seqrec_bf16_rows(int64_t n, int64_t D, const float *x, int64_t ldx, uint32_t *out);
-/* E as np panels of 16 items in bf16 pairs, Pb[(p D2 + k) 16 + j]; 64-byte aligned, NULL when out
- * of memory. */
-uint32_t *tide_seqrec_pack_bf16(int64_t I, int64_t D, const float *E, int64_t lde, int64_t np);
+/* E as np panels of 16 items in bf16 pairs, Pb[(p D2 + k) 16 + j] = item perm[16 p + j] (NULL:
+ * the identity); 64-byte aligned, NULL when out of memory. */
+uint32_t *tide_seqrec_pack_bf16(int64_t I, int64_t D, const float *E, int64_t lde, int64_t np, const int32_t *perm);
 /* The 2-norms of x [D] and of x - bf16(x). */
 void tide_seqrec_bf16_norms(int64_t D, const float *x, double *norm, double *err);
 /* B such that |bf16 score - fp32 score| <= B for a state with norms (as tide_seqrec_bf16_norms)
@@ -61,7 +61,7 @@ int64_t tide_seqrec_bf16_scan(const float *a, int64_t n, const float *up, const 
  * so the AVX-512 tile's) score. */
 void tide_seqrec_exact_items(const float *h, int64_t D, const float *E, int64_t lde, const int32_t *idx, int64_t m,
                              float *out);
- 
+
 /* out[k] = H[u, :] . E[idx[k], :] for start[u] <= k < start[u + 1], u < nu (H rows of D floats,
  * E rows of stride lde), bitwise tide_seqrec_dot's scores. */
 void tide_seqrec_exact_rows(const float *H, int64_t D, const float *E, int64_t lde, const int64_t *start, int64_t nu,

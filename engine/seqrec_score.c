@@ -136,7 +136,8 @@ typedef struct {
     int64_t np;
     int isa;
     const uint32_t *Pb; /* bf16 panels when the bf16 first pass runs (seqrec_bf16.c), else NULL */
-    const double *tmax; /* per tile of SC_I items: the largest item 2-norm, rounding-error norm */
+    const int32_t *perm; /* the bf16 table's item order: its row k is item perm[k] */
+    const double *tmax; /* per tile of SC_I rows of it: the largest item 2-norm, rounding-error norm */
     double emax;        /* the largest item 2-norm */
 } sc_args;
 
@@ -159,8 +160,8 @@ typedef struct {
     topk_buf tk[SC_U];
     uint32_t *Hb;         /* the bf16 pass: bf16 states, their 2-norms, */
     double hn[SC_U], hd[SC_U];
-    int32_t *idx;         /* the items of a tile row that need exact scores, those scores, */
-    float *X, *up, *dn;   /* and each target's band [dn, up] around its score */
+    int32_t *idx, *ids;   /* the items of a tile row that need exact scores (tile rows, ids), */
+    float *X, *up, *dn;   /* those scores, and each target's band [dn, up] around its score */
     float *sel;           /* scratch of kth_largest */
     int64_t pstart[SC_U + 1]; /* user u's items are idx[pstart[u] .. pstart[u + 1]) */
     int64_t *cnt, band_cap;
@@ -251,7 +252,9 @@ static int bf16_block(const sc_args *a, scratch *w, int64_t nu)
 /* The bf16 first pass over all tiles: per user row, the items surely above a target's score
  * are counted, items surely below it and unable to enter the top-K are dropped, and the rest
  * get their exact scores (bitwise the fp32 tile's) and go through the exact rules: the same
- * ranks and lists as the fp32 tiles. Items reach the top-K in increasing id, as there. When
+ * ranks and lists as the fp32 tiles. The tiles follow the bf16 table's order (by norm, see
+ * bf16_setup), not ids, so an item ties with the top-K's root by id too (the lists are the
+ * same: the best K under a total order). When
  * every user of the block has at most one target and a full top-K (or none), the scan runs
  * inside the tile (tide_seqrec_tile_bf16_scan) and the approximate scores are never stored. */
 static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int64_t nr, int64_t t0)
@@ -314,10 +317,11 @@ static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int6
                 m = tide_seqrec_bf16_scan(v, n, w->up, w->dn, nt, kcut, idx, w->cnt);
                 for (int64_t t = 0; t < nt; t++) a->rank[tb + t] += w->cnt[t];
             }
+            for (int64_t k = 0; k < m; k++) w->ids[M + k] = a->perm[i0 + idx[k]];
             M += m;
         }
         w->pstart[nu] = M;
-        tide_seqrec_exact_rows(w->H, D, a->E + i0 * a->lde, a->lde, w->pstart, nu, w->idx, w->X);
+        tide_seqrec_exact_rows(w->H, D, a->E, a->lde, w->pstart, nu, w->ids, w->X);
         for (int64_t u = 0; u < nu; u++) {
             const float *v = w->S + u * SC_I;
             int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0;
@@ -331,7 +335,7 @@ static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int6
             int64_t ns = w->soff[u + 1] - w->soff[u];
             for (int64_t k = w->pstart[u]; k < w->pstart[u + 1]; k++) {
                 float x = w->X[k];
-                int32_t i = (int32_t)(i0 + w->idx[k]);
+                int32_t i = w->ids[k];
                 for (int64_t t = 0; t < nt; t++) {
                     /* items settled by the scan (bitwise its compares: same bounds, same floats) */
                     if (!fused && (v[w->idx[k]] > w->up[t] || v[w->idx[k]] < w->dn[t])) continue;
@@ -340,7 +344,8 @@ static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int6
                     float s = w->ts[tb + t - t0];
                     a->rank[tb + t] += i != j && (x > s || (x == s && i < j));
                 }
-                if (a->K > 0 && x > tk->thr && !is_seen(sn, ns, i)) heap_push(tk, a->K, (cand){x, i});
+                if (a->K > 0 && (tk->n < a->K || worse(tk->c[0], (cand){x, i})) && !is_seen(sn, ns, i))
+                    heap_push(tk, a->K, (cand){x, i});
             }
         }
     }
@@ -442,16 +447,17 @@ static void *job_run(void *arg)
     if (a->Pb) {
         w.Hb = malloc((size_t)(nr * ((a->D + 1) / 2)) * sizeof(uint32_t));
         w.idx = malloc(((size_t)SC_U * SC_I + 16) * sizeof(int32_t));
+        w.ids = malloc((size_t)SC_U * SC_I * sizeof(int32_t));
         w.X = malloc((size_t)SC_U * SC_I * sizeof(float));
         w.sel = malloc(SC_I * sizeof(float));
-        if (!w.Hb || !w.idx || !w.X || !w.sel) j->rc = tide_errorf("seqrec: out of memory");
+        if (!w.Hb || !w.idx || !w.ids || !w.X || !w.sel) j->rc = tide_errorf("seqrec: out of memory");
     }
     if (!w.H || !w.S || !w.buf) j->rc = tide_errorf("seqrec: out of memory");
     for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
         j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
     free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ss); free(w.ts);
-    free(w.Hb); free(w.idx); free(w.X); free(w.sel); free(w.up); free(w.dn); free(w.cnt);
+    free(w.Hb); free(w.idx); free(w.ids); free(w.X); free(w.sel); free(w.up); free(w.dn); free(w.cnt);
     return NULL;
 }
 
@@ -484,6 +490,7 @@ struct tide_seqrec_run {
     sc_args a;
     float *P;
     uint32_t *Pb;
+    int32_t *perm;
     double *tmax;
     int T;
     atomic_llong next;
@@ -492,33 +499,61 @@ struct tide_seqrec_run {
     int started[8];
 };
 
+typedef struct {
+    double key;
+    int32_t id;
+} norm_key;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const norm_key *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
 /* The bf16 pass needs a finite item table far from overflow (seqrec_bf16.c); else the fp32 tiles
- * run alone. -1: out of memory. */
+ * run alone. Its table is sorted by each item's share of the error bound (2^-9.5 |e| + |e - e~|,
+ * the state's rounding error being ~2^-9.5 |h|), so a tile's largest norms, which set the bound
+ * for all of its items, are close to each item's own: on trained embeddings this halves the
+ * items left unsure. -1: out of memory. */
 static int bf16_setup(tide_seqrec_run *r)
 {
     sc_args *a = &r->a;
     int64_t nt = (a->I + SC_I - 1) / SC_I;
-    double *tmax = calloc((size_t)(2 * nt), sizeof(double));
-    if (!tmax) return -1;
+    double *tmax = calloc((size_t)(2 * nt), sizeof(double)), *q = malloc((size_t)a->I * 2 * sizeof(double));
+    norm_key *key = malloc((size_t)a->I * sizeof(norm_key));
+    int32_t *perm = malloc((size_t)a->I * sizeof(int32_t));
+    int rc = -1;
+    if (!tmax || !q || !key || !perm) goto done;
+    rc = 0;
     for (int64_t i = 0; i < a->I; i++) {
         const float *e = a->E + i * a->lde;
         for (int64_t d = 0; d < a->D; d++)
-            if (!isfinite(e[d])) { free(tmax); return 0; }
-        double q, qe;
-        tide_seqrec_bf16_norms(a->D, e, &q, &qe);
-        double *t = tmax + 2 * (i / SC_I);
-        if (q > t[0]) t[0] = q;
-        if (qe > t[1]) t[1] = qe;
-        if (q > a->emax) a->emax = q;
+            if (!isfinite(e[d])) goto done;
+        tide_seqrec_bf16_norms(a->D, e, &q[2 * i], &q[2 * i + 1]);
+        key[i] = (norm_key){1.38e-3 * q[2 * i] + q[2 * i + 1], (int32_t)i}; /* 1.38e-3 ~ 2^-9.5 */
+        if (q[2 * i] > a->emax) a->emax = q[2 * i];
     }
-    int small = a->emax < 0x1p60;
-    if (!small || !(r->Pb = tide_seqrec_pack_bf16(a->I, a->D, a->E, a->lde, a->np))) {
-        free(tmax);
-        a->emax = 0;
-        return small ? -1 : 0;
+    if (!(a->emax < 0x1p60)) goto done;
+    qsort(key, (size_t)a->I, sizeof *key, cmp_key);
+    for (int64_t k = 0; k < a->I; k++) {
+        int32_t i = perm[k] = key[k].id;
+        double *t = tmax + 2 * (k / SC_I);
+        if (q[2 * i] > t[0]) t[0] = q[2 * i];
+        if (q[2 * i + 1] > t[1]) t[1] = q[2 * i + 1];
     }
-    a->Pb = r->Pb, a->tmax = r->tmax = tmax;
-    return 0;
+    rc = -1;
+    if (!(r->Pb = tide_seqrec_pack_bf16(a->I, a->D, a->E, a->lde, a->np, perm))) goto done;
+    rc = 0;
+    a->Pb = r->Pb, a->tmax = r->tmax = tmax, a->perm = r->perm = perm;
+    tmax = NULL, perm = NULL;
+done:
+    if (!a->Pb) a->emax = 0;
+    free(tmax);
+    free(q);
+    free(key);
+    free(perm);
+    return rc;
 }
 
 int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
@@ -536,7 +571,7 @@ int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ld
     tide_seqrec_run *r = calloc(1, sizeof *r);
     if (!r) return tide_errorf("seqrec: out of memory");
     r->a = (sc_args){B, D, ldh, I, lde, H, E, seen_off, tgt_off, seen, tgt, rank, K, items, vals, NULL, 0,
-                     tide_seqrec_isa(), NULL, NULL, 0};
+                     tide_seqrec_isa(), NULL, NULL, NULL, 0};
     *out = r;
     if (B == 0) return TIDE_OK; /* nothing to run: wait only frees */
     if (!(r->P = tide_seqrec_pack(I, D, E, lde, &r->a.np))) {
@@ -573,6 +608,7 @@ int tide_seqrec_rank_topk_wait(tide_seqrec_run *r)
         if (r->jobs[k].rc < 0) rc = tide_errorf("%s", r->jobs[k].err);
     free(r->P);
     free(r->Pb);
+    free(r->perm);
     free(r->tmax);
     free(r);
     return rc;

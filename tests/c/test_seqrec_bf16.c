@@ -55,7 +55,7 @@ static void test_bound_holds(void **st)
                 }
                 E[0] = 0x1p-130f; /* a subnormal entry (bf16 keeps it, VDPBF16PS flushes it) */
                 float *P = tide_seqrec_pack(N, D, E, D, &np);
-                uint32_t *Pb = tide_seqrec_pack_bf16(N, D, E, D, np);
+                uint32_t *Pb = tide_seqrec_pack_bf16(N, D, E, D, np, NULL);
                 assert_non_null(P);
                 assert_non_null(Pb);
                 tide_seqrec_bf16_rows(R, D, H, D, Hb);
