@@ -132,8 +132,7 @@ typedef struct {
     int K;
     int32_t *items;
     float *vals;
-    const float *P; /* packed item table */
-    int64_t np;
+    int64_t np; /* panels of the packed tables */
     int isa;
     const uint32_t *Pb; /* bf16 panels when the bf16 first pass runs (seqrec_bf16.c), else NULL */
     const int32_t *perm; /* the bf16 table's item order: its row k is item perm[k] */
@@ -144,11 +143,30 @@ typedef struct {
 /* Threads take blocks of SC_U users from a shared counter, so a thread slowed by other load
  * does not hold the rest back; every user's result is computed alone, whoever computes it. */
 typedef struct {
-    const sc_args *a;
-    atomic_llong *next;
+    tide_seqrec_run *r;
     int rc;
     char err[512];
 } sc_job;
+
+/* A started evaluation (seqrec.h): its arguments, packed tables and threads. The threads pack
+ * the item table themselves (the caller computes the first states meanwhile) and wait for each
+ * block's states (tide_seqrec_run_ready). */
+struct tide_seqrec_run {
+    sc_args a;
+    float *P;          /* the fp32 panels: packed when a block runs exact (or no bf16 pass) */
+    uint32_t *Pb;      /* the bf16 pass's table (bf16_setup) */
+    int32_t *perm;
+    double *tmax;
+    int T;
+    atomic_llong next, ready; /* the next block to take; the rows of H that hold states */
+    pthread_mutex_t mu;       /* guards the fields below and the lazy packing of P */
+    pthread_cond_t cv;        /* signalled when prep or ready change, or on abort */
+    int prep;                 /* the bf16 table: 0 to do, 1 being done, 2 done, -1 out of memory */
+    int aborted;              /* wait came before every state */
+    sc_job jobs[8];
+    pthread_t th[8];
+    int started[8];
+};
 
 /* per-thread scratch for one block of up to SC_U users */
 typedef struct {
@@ -356,9 +374,22 @@ static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int6
     return TIDE_OK;
 }
 
-/* users [c0, c1): states, seen lists and target scores, then the tiles, then the corrections */
-static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
+/* The fp32 panels, packed by the first block that needs them; NULL when out of memory */
+static const float *fp32_table(tide_seqrec_run *r)
 {
+    pthread_mutex_lock(&r->mu);
+    int64_t np;
+    if (!r->P) r->P = tide_seqrec_pack(r->a.I, r->a.D, r->a.E, r->a.lde, &np);
+    const float *P = r->P;
+    pthread_mutex_unlock(&r->mu);
+    return P;
+}
+
+/* users [c0, c1): states, seen lists and target scores, then the tiles, then the corrections */
+static int run_block(tide_seqrec_run *r, scratch *w, int64_t c0, int64_t c1)
+{
+    const sc_args *a = &r->a;
+    const float *P = NULL;
     int64_t nu = c1 - c0, nr = (nu + SQ_MR - 1) / SQ_MR * SQ_MR, D = a->D;
     memset(w->H, 0, (size_t)(nr * D) * sizeof(float));
     for (int64_t u = 0; u < nu; u++) memcpy(w->H + u * D, a->H + (c0 + u) * a->ldh, (size_t)D * sizeof(float));
@@ -394,11 +425,13 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
         }
     if (bf16_block(a, w, nu)) {
         if (tiles_bf16(a, w, c0, nu, nr, t0) < 0) return TIDE_ERR;
+    } else if (!(P = fp32_table(r))) {
+        return tide_errorf("seqrec: out of memory packing %lld items", (long long)a->I);
     } else
     for (int64_t i0 = 0; i0 < a->I; i0 += SC_I) {
         int64_t n = a->I - i0 < SC_I ? a->I - i0 : SC_I;
         int64_t p0 = i0 / SQ_PANEL, npt = (a->np - p0) < SC_I / SQ_PANEL ? a->np - p0 : SC_I / SQ_PANEL;
-        tide_seqrec_tile(a->isa, nr, w->H, D, a->P + p0 * D * SQ_PANEL, npt, w->S, SC_I);
+        tide_seqrec_tile(a->isa, nr, w->H, D, P + p0 * D * SQ_PANEL, npt, w->S, SC_I);
         for (int64_t u = 0; u < nu; u++) {
             const float *v = w->S + u * SC_I;
             for (int64_t p = a->tgt ? a->tgt_off[c0 + u] : 0; a->tgt && p < a->tgt_off[c0 + u + 1]; p++)
@@ -435,16 +468,51 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
     return TIDE_OK;
 }
 
+static int bf16_setup(tide_seqrec_run *r);
+
+/* The first thread to come prepares the bf16 table (when this CPU has the pass), the others wait
+ * for it: -1 when out of memory. */
+static int prepare(tide_seqrec_run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    int mine = r->prep == 0;
+    if (mine) r->prep = 1;
+    while (!mine && r->prep == 1) pthread_cond_wait(&r->cv, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    if (mine) {
+        int rc = r->a.isa == SQ_BF16 ? bf16_setup(r) : 0;
+        pthread_mutex_lock(&r->mu);
+        r->prep = rc < 0 ? -1 : 2;
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+    return r->prep < 0 ? tide_errorf("seqrec: out of memory packing %lld items", (long long)r->a.I) : TIDE_OK;
+}
+
+/* Blocks until the states of users [0, c1) are in; -1 when the run was ended without them */
+static int await_rows(tide_seqrec_run *r, int64_t c1)
+{
+    if (atomic_load_explicit(&r->ready, memory_order_acquire) >= c1) return TIDE_OK;
+    pthread_mutex_lock(&r->mu);
+    while (atomic_load_explicit(&r->ready, memory_order_acquire) < c1 && !r->aborted)
+        pthread_cond_wait(&r->cv, &r->mu);
+    int ok = atomic_load_explicit(&r->ready, memory_order_acquire) >= c1;
+    pthread_mutex_unlock(&r->mu);
+    return ok ? TIDE_OK : tide_errorf("seqrec: the run was ended before its states were in");
+}
+
 static void *job_run(void *arg)
 {
     sc_job *j = arg;
-    const sc_args *a = j->a;
+    tide_seqrec_run *r = j->r;
+    const sc_args *a = &r->a;
     scratch w = {0};
     int64_t nr = (SC_U + SQ_MR - 1) / SQ_MR * SQ_MR;
+    j->rc = prepare(r);
     w.H = aligned_alloc(64, (size_t)((nr * a->D * 4 + 63) / 64 * 64));
     w.S = aligned_alloc(64, (size_t)nr * SC_I * sizeof(float));
     w.buf = malloc((size_t)SC_U * (size_t)(a->K > 0 ? a->K : 1) * sizeof(cand));
-    if (a->Pb) {
+    if (j->rc == 0 && a->Pb) {
         w.Hb = malloc((size_t)(nr * ((a->D + 1) / 2)) * sizeof(uint32_t));
         w.idx = malloc(((size_t)SC_U * SC_I + 16) * sizeof(int32_t));
         w.ids = malloc((size_t)SC_U * SC_I * sizeof(int32_t));
@@ -452,9 +520,12 @@ static void *job_run(void *arg)
         w.sel = malloc(SC_I * sizeof(float));
         if (!w.Hb || !w.idx || !w.ids || !w.X || !w.sel) j->rc = tide_errorf("seqrec: out of memory");
     }
-    if (!w.H || !w.S || !w.buf) j->rc = tide_errorf("seqrec: out of memory");
-    for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
-        j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
+    if (j->rc == 0 && (!w.H || !w.S || !w.buf)) j->rc = tide_errorf("seqrec: out of memory");
+    for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(&r->next, SC_U)) < a->B;) {
+        int64_t c1 = c0 + SC_U < a->B ? c0 + SC_U : a->B;
+        j->rc = await_rows(r, c1);
+        if (j->rc == 0) j->rc = run_block(r, &w, c0, c1);
+    }
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
     free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ss); free(w.ts);
     free(w.Hb); free(w.idx); free(w.ids); free(w.X); free(w.sel); free(w.up); free(w.dn); free(w.cnt);
@@ -484,20 +555,6 @@ static int check_csr(int64_t B, const int64_t *off, const int32_t *ids, int64_t 
     }
     return TIDE_OK;
 }
-
-/* A started evaluation: its arguments, packed table and threads (seqrec.h) */
-struct tide_seqrec_run {
-    sc_args a;
-    float *P;
-    uint32_t *Pb;
-    int32_t *perm;
-    double *tmax;
-    int T;
-    atomic_llong next;
-    sc_job jobs[8];
-    pthread_t th[8];
-    int started[8];
-};
 
 typedef struct {
     double key;
@@ -556,56 +613,82 @@ done:
     return rc;
 }
 
-int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
-                                int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
-                                const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals,
-                                tide_seqrec_run **out)
+int tide_seqrec_rank_topk_start_rows(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                                     int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                                     const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals,
+                                     int64_t ready, tide_seqrec_run **out)
 {
     *out = NULL;
     if (B < 0 || D < 1 || I < 1 || I > INT32_MAX || ldh < D || lde < D)
         return tide_errorf("seqrec: bad sizes B %lld, D %lld, I %lld (ldh %lld, lde %lld)", (long long)B, (long long)D,
                            (long long)I, (long long)ldh, (long long)lde);
     if (K < 0 || (K > 0 && !items)) return tide_errorf("seqrec: K must be >= 0 (with an items buffer), got %d", K);
+    if (ready < 0 || ready > B)
+        return tide_errorf("seqrec: ready must be in [0, %lld], got %lld", (long long)B, (long long)ready);
     if (seen && check_csr(B, seen_off, seen, I, "seen") < 0) return TIDE_ERR;
     if (tgt && check_csr(B, tgt_off, tgt, I, "target") < 0) return TIDE_ERR;
     tide_seqrec_run *r = calloc(1, sizeof *r);
     if (!r) return tide_errorf("seqrec: out of memory");
-    r->a = (sc_args){B, D, ldh, I, lde, H, E, seen_off, tgt_off, seen, tgt, rank, K, items, vals, NULL, 0,
+    int64_t np = (I + SQ_PANEL - 1) / SQ_PANEL;
+    r->a = (sc_args){B, D, ldh, I, lde, H, E, seen_off, tgt_off, seen, tgt, rank, K, items, vals, np + (np & 1),
                      tide_seqrec_isa(), NULL, NULL, NULL, 0};
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    atomic_init(&r->next, 0);
+    atomic_init(&r->ready, ready);
     *out = r;
     if (B == 0) return TIDE_OK; /* nothing to run: wait only frees */
-    if (!(r->P = tide_seqrec_pack(I, D, E, lde, &r->a.np))) {
-        free(r);
-        *out = NULL;
-        return tide_errorf("seqrec: out of memory packing %lld items", (long long)I);
-    }
-    r->a.P = r->P;
-    if (r->a.isa == SQ_BF16 && bf16_setup(r) < 0) {
-        free(r->P);
-        free(r);
-        *out = NULL;
-        return tide_errorf("seqrec: out of memory packing %lld items", (long long)I);
-    }
     r->T = n_threads(B, I);
-    atomic_init(&r->next, 0);
-    /* every worker is a background thread, so the caller can compute the next block meanwhile;
-     * a thread that cannot be created runs its share here, before returning */
+    /* every worker is a background thread, so the caller can compute the next states meanwhile;
+     * a job whose thread cannot be created runs in wait, once every state is in */
     for (int k = 0; k < r->T; k++) {
-        r->jobs[k] = (sc_job){&r->a, &r->next, 0, ""};
+        r->jobs[k] = (sc_job){r, 0, ""};
         r->started[k] = pthread_create(&r->th[k], NULL, job_run, &r->jobs[k]) == 0;
-        if (!r->started[k]) job_run(&r->jobs[k]);
     }
     return TIDE_OK;
+}
+
+int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                                int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                                const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals,
+                                tide_seqrec_run **out)
+{
+    return tide_seqrec_rank_topk_start_rows(B, D, H, ldh, I, E, lde, seen_off, seen, tgt_off, tgt, rank, K, items,
+                                            vals, B, out);
+}
+
+int tide_seqrec_run_ready(tide_seqrec_run *r, int64_t n)
+{
+    pthread_mutex_lock(&r->mu);
+    int64_t have = atomic_load_explicit(&r->ready, memory_order_relaxed);
+    int ok = n >= have && n <= r->a.B;
+    if (ok) atomic_store_explicit(&r->ready, n, memory_order_release);
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return ok ? TIDE_OK
+              : tide_errorf("seqrec: ready must grow within [%lld, %lld], got %lld", (long long)have,
+                            (long long)r->a.B, (long long)n);
 }
 
 int tide_seqrec_rank_topk_wait(tide_seqrec_run *r)
 {
     if (!r) return TIDE_OK;
-    for (int k = 0; k < r->T; k++)
+    pthread_mutex_lock(&r->mu);
+    int64_t have = atomic_load_explicit(&r->ready, memory_order_relaxed);
+    r->aborted = have < r->a.B; /* the workers stop instead of waiting forever */
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    for (int k = 0; k < r->T; k++) {
         if (r->started[k]) pthread_join(r->th[k], NULL);
+        else job_run(&r->jobs[k]);
+    }
     int rc = TIDE_OK;
+    if (r->aborted)
+        rc = tide_errorf("seqrec: waited with the states of %lld of %lld users", (long long)have, (long long)r->a.B);
     for (int k = 0; k < r->T && rc == TIDE_OK; k++)
         if (r->jobs[k].rc < 0) rc = tide_errorf("%s", r->jobs[k].err);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
     free(r->P);
     free(r->Pb);
     free(r->perm);
