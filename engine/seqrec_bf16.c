@@ -142,11 +142,14 @@ __attribute__((target("avx512f,avx512bf16"))) static void tile_bf16(int64_t nr, 
  * r has one target band [dn[r], up[r]] (+inf, +inf: no target) and a top-K cut kc[r] (+inf:
  * none); cnt[r] += its items surely above up[r], bits[r ldb + q] = the items of panel q in the
  * band (a >= dn[r], not above up[r]) and kbits[r ldb + q] those with a >= kc[r]; bit q of any[r]
- * (zeroed by the caller, at most 64 panels) is set when either mask is not empty. Items >= n are
- * ignored. */
-__attribute__((target("avx512f,avx512bf16,popcnt"))) static void tile_bf16_scan(
+ * (zeroed by the caller, at most 64 panels) is set when either mask is not empty, and only then
+ * are the masks stored (a few panels in a hundred: the epilogue is a fifth of the tile's time,
+ * so it does the least it can). has_k = 0: every kc is +inf, its compare is skipped. Items >= n
+ * are ignored. */
+__attribute__((target("avx512f,avx512bf16,popcnt"), always_inline)) static inline void tile_bf16_scan_k(
     int64_t nr, const uint32_t *H, int64_t D2, const uint32_t *P, int64_t np, int64_t n, const float *up,
-    const float *dn, const float *kc, int64_t *cnt, uint16_t *bits, uint16_t *kbits, int64_t ldb, uint64_t *any)
+    const float *dn, const float *kc, int64_t *cnt, uint16_t *bits, uint16_t *kbits, int64_t ldb, uint64_t *any,
+    const int has_k)
 {
     for (int64_t r0 = 0; r0 < nr; r0 += SQ_MR)
         for (int64_t p = 0; p < np; p += 2) {
@@ -170,20 +173,33 @@ __attribute__((target("avx512f,avx512bf16,popcnt"))) static void tile_bf16_scan(
 #pragma GCC unroll 8
             for (int r = 0; r < SQ_MR; r++) {
                 __m512 vu = _mm512_set1_ps(up[r0 + r]), vd = _mm512_set1_ps(dn[r0 + r]);
-                __m512 vk = _mm512_set1_ps(kc[r0 + r]);
                 int s = 0;
                 for (int z = 0; z < 2; z++) {
                     __mmask16 ab = _mm512_mask_cmp_ps_mask(l[z], c[r][z], vu, _CMP_GT_OQ);
                     __mmask16 un = _mm512_mask_cmp_ps_mask(l[z], c[r][z], vd, _CMP_GE_OQ) & (__mmask16)~ab;
+                    __mmask16 kb = has_k ? _mm512_mask_cmp_ps_mask(l[z], c[r][z], _mm512_set1_ps(kc[r0 + r]),
+                                                                   _CMP_GE_OQ)
+                                         : 0;
                     s += __builtin_popcount(ab);
-                    __mmask16 kb = _mm512_mask_cmp_ps_mask(l[z], c[r][z], vk, _CMP_GE_OQ);
-                    bits[(r0 + r) * ldb + p + z] = un;
-                    kbits[(r0 + r) * ldb + p + z] = kb;
-                    any[r0 + r] |= (uint64_t)((un | kb) != 0) << (p + z);
+                    if (__builtin_expect((un | kb) != 0, 0)) {
+                        bits[(r0 + r) * ldb + p + z] = un;
+                        kbits[(r0 + r) * ldb + p + z] = kb;
+                        any[r0 + r] |= (uint64_t)1 << (p + z);
+                    }
                 }
                 cnt[r0 + r] += s;
             }
         }
+}
+
+__attribute__((target("avx512f,avx512bf16,popcnt"))) static void tile_bf16_scan(
+    int64_t nr, const uint32_t *H, int64_t D2, const uint32_t *P, int64_t np, int64_t n, const float *up,
+    const float *dn, const float *kc, int64_t *cnt, uint16_t *bits, uint16_t *kbits, int64_t ldb, uint64_t *any)
+{
+    int has_k = 0;
+    for (int64_t r = 0; r < nr; r++) has_k |= kc[r] != INFINITY;
+    if (has_k) tile_bf16_scan_k(nr, H, D2, P, np, n, up, dn, kc, cnt, bits, kbits, ldb, any, 1);
+    else tile_bf16_scan_k(nr, H, D2, P, np, n, up, dn, kc, cnt, bits, kbits, ldb, any, 0);
 }
 
 /* The settled/unsure split of one row. vpcompressd to memory is microcoded on Zen 4: the
