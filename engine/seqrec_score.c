@@ -168,6 +168,18 @@ struct tide_seqrec_run {
     int started[8];
 };
 
+/* One tile's items awaiting their exact scores: a fused tile is settled one tile late, so the
+ * item rows it reads were prefetched while the next tile was computed (they come from all over
+ * the table, and waiting for each at once cost as much as the rest of the rescoring). */
+typedef struct {
+    int64_t start[SC_U + 1]; /* user u's items are [start[u], start[u + 1]) of the arrays below */
+    double B[SC_U];          /* each user's bound for that tile */
+    int32_t *idx, *ids;      /* the items' tile rows and ids, */
+    uint8_t *band;           /* fused: 1 when in the target's band (not only above the top-K cut), */
+    float *X;                /* and their exact scores */
+    int fused;
+} pend;
+
 /* per-thread scratch for one block of up to SC_U users */
 typedef struct {
     float *H, *S, *ts;    /* padded states, score tile, target scores */
@@ -178,12 +190,10 @@ typedef struct {
     topk_buf tk[SC_U];
     uint32_t *Hb;         /* the bf16 pass: bf16 states, their 2-norms, */
     double hn[SC_U], hd[SC_U];
-    int32_t *idx, *ids;   /* the items of a tile row that need exact scores (tile rows, ids), */
-    float *X, *up, *dn;   /* those scores, and each target's band [dn, up] around its score */
+    pend pd[2];           /* the items to rescore of the last two tiles */
+    float *up, *dn;       /* each target's band [dn, up] around its score */
     float *sel;           /* scratch of kth_largest */
-    int64_t pstart[SC_U + 1]; /* user u's items are idx[pstart[u] .. pstart[u + 1]) */
     int64_t *cnt, band_cap;
-    double Bu[SC_U];      /* each user's bound for the current tile */
     float fup[SC_U], fdn[SC_U], fkc[SC_U]; /* the fused scan: one band and cut per user, */
     int64_t fcnt[SC_U];   /* the counts above, the band and top-K masks of each panel, */
     uint64_t any[SC_U];   /* and which panels have some */
@@ -267,110 +277,137 @@ static int bf16_block(const sc_args *a, scratch *w, int64_t nu)
     return 1;
 }
 
-/* The bf16 first pass over all tiles: per user row, the items surely above a target's score
- * are counted, items surely below it and unable to enter the top-K are dropped, and the rest
- * get their exact scores (bitwise the fp32 tile's) and go through the exact rules: the same
- * ranks and lists as the fp32 tiles. The tiles follow the bf16 table's order (by norm, see
- * bf16_setup), not ids, so an item ties with the top-K's root by id too (the lists are the
- * same: the best K under a total order). When
- * every user of the block has at most one target and a full top-K (or none), the scan runs
- * inside the tile (tide_seqrec_tile_bf16_scan) and the approximate scores are never stored. */
-static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int64_t nr, int64_t t0)
+/* The bf16 pass over one tile (rows i0 ..): per user row, the items surely above a target's
+ * score are counted, items surely below it and unable to enter the top-K are dropped, and the
+ * rest are listed in pd for their exact scores (settle_tile). When every user of the block has
+ * at most one target and a full top-K (or none), the scan runs inside the tile
+ * (tide_seqrec_tile_bf16_scan) and the approximate scores are never stored. */
+static int scan_tile(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int64_t nr, int64_t t0, int64_t i0,
+                     pend *pd)
 {
     int64_t D = a->D, D2 = (D + 1) / 2, nb = SC_I / SQ_PANEL;
-    for (int64_t i0 = 0; i0 < a->I; i0 += SC_I) {
-        int64_t n = a->I - i0 < SC_I ? a->I - i0 : SC_I;
-        int64_t p0 = i0 / SQ_PANEL, npt = (a->np - p0) < SC_I / SQ_PANEL ? a->np - p0 : SC_I / SQ_PANEL;
-        int fused = 1;
-        for (int64_t u = 0; u < nr; u++) {
-            w->fup[u] = w->fdn[u] = w->fkc[u] = INFINITY, w->fcnt[u] = 0, w->any[u] = 0;
-            if (u >= nu) continue;
-            int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0;
-            /* the bound for this user and this tile's items (seqrec_bf16.c) */
-            double B = w->Bu[u] = tide_seqrec_bf16_bound(D, w->hn[u], w->hd[u], a->tmax[2 * (i0 / SC_I)],
-                                                         a->tmax[2 * (i0 / SC_I) + 1]);
-            if (nt > 1 || (a->K > 0 && w->tk[u].n < a->K)) fused = 0;
-            if (nt == 1) {
-                double st = w->ts[tb - t0];
-                w->fup[u] = round_up_f(st + B), w->fdn[u] = round_down_f(st - B);
-            }
-            if (a->K > 0 && w->tk[u].n == a->K) w->fkc[u] = round_down_f((double)w->tk[u].thr - B);
+    int64_t n = a->I - i0 < SC_I ? a->I - i0 : SC_I;
+    int64_t p0 = i0 / SQ_PANEL, npt = (a->np - p0) < SC_I / SQ_PANEL ? a->np - p0 : SC_I / SQ_PANEL;
+    int fused = 1;
+    for (int64_t u = 0; u < nr; u++) {
+        w->fup[u] = w->fdn[u] = w->fkc[u] = INFINITY, w->fcnt[u] = 0, w->any[u] = 0;
+        if (u >= nu) continue;
+        int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0;
+        /* the bound for this user and this tile's items (seqrec_bf16.c) */
+        double B = pd->B[u] = tide_seqrec_bf16_bound(D, w->hn[u], w->hd[u], a->tmax[2 * (i0 / SC_I)],
+                                                     a->tmax[2 * (i0 / SC_I) + 1]);
+        if (nt > 1 || (a->K > 0 && w->tk[u].n < a->K)) fused = 0;
+        if (nt == 1) {
+            double st = w->ts[tb - t0];
+            w->fup[u] = round_up_f(st + B), w->fdn[u] = round_down_f(st - B);
         }
-        if (fused)
-            tide_seqrec_tile_bf16_scan(nr, w->Hb, D2, a->Pb + p0 * D2 * SQ_PANEL, npt, n, w->fup, w->fdn, w->fkc,
-                                       w->fcnt, w->bits, w->kbits, nb, w->any);
-        else
-            tide_seqrec_tile_bf16(nr, w->Hb, D2, a->Pb + p0 * D2 * SQ_PANEL, npt, w->S, SC_I);
-        /* per user the items to rescore (pidx[pstart[u] ..]), then all their exact scores, then
-         * the exact rules in the same order */
-        int64_t M = 0;
-        for (int64_t u = 0; u < nu; u++) {
-            const float *v = w->S + u * SC_I;
-            int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0, m = 0;
-            int32_t *idx = w->idx + M;
-            w->pstart[u] = M;
+        if (a->K > 0 && w->tk[u].n == a->K) w->fkc[u] = round_down_f((double)w->tk[u].thr - B);
+    }
+    if (fused)
+        tide_seqrec_tile_bf16_scan(nr, w->Hb, D2, a->Pb + p0 * D2 * SQ_PANEL, npt, n, w->fup, w->fdn, w->fkc,
+                                   w->fcnt, w->bits, w->kbits, nb, w->any);
+    else
+        tide_seqrec_tile_bf16(nr, w->Hb, D2, a->Pb + p0 * D2 * SQ_PANEL, npt, w->S, SC_I);
+    int64_t M = 0;
+    for (int64_t u = 0; u < nu; u++) {
+        const float *v = w->S + u * SC_I;
+        int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0, m = 0;
+        int32_t *idx = pd->idx + M;
+        pd->start[u] = M;
+        if (fused) {
+            if (nt == 1) a->rank[tb] += w->fcnt[u];
+            for (uint64_t an = w->any[u]; an; an &= an - 1) { /* the panels with some */
+                int q = __builtin_ctzll(an);
+                unsigned bb = w->bits[u * nb + q];
+                for (unsigned bm = bb | w->kbits[u * nb + q]; bm; bm &= bm - 1) {
+                    pd->band[M + m] = bb >> __builtin_ctz(bm) & 1;
+                    idx[m++] = (int32_t)(q * SQ_PANEL + __builtin_ctz(bm));
+                }
+            }
+        } else {
             if (grow_bands(w, nt + 1) < 0) return tide_errorf("seqrec: out of memory");
-            double B = w->Bu[u];
+            double B = pd->B[u];
             for (int64_t t = 0; t < nt; t++) {
                 double s = w->ts[tb + t - t0];
                 w->up[t] = round_up_f(s + B), w->dn[t] = round_down_f(s - B), w->cnt[t] = 0;
             }
-            topk_buf *tk = &w->tk[u];
+            /* the top-K's final K-th score is >= L: the heap's root once full, else the
+             * (K + seen)-th best approximate score of this row - B (K of those items are
+             * candidates, each exact >= its approximation - B); a < L - B means exact < L */
+            float kcut = w->fkc[u];
             int64_t ns = w->soff[u + 1] - w->soff[u];
-            if (fused) {
-                if (nt == 1) a->rank[tb] += w->fcnt[u];
-                for (uint64_t an = w->any[u]; an; an &= an - 1) { /* the panels with some */
-                    int q = __builtin_ctzll(an);
-                    for (unsigned bm = w->bits[u * nb + q] | w->kbits[u * nb + q]; bm; bm &= bm - 1)
-                        idx[m++] = (int32_t)(q * SQ_PANEL + __builtin_ctz(bm));
-                }
-            } else {
-                /* the top-K's final K-th score is >= L: the heap's root once full, else the
-                 * (K + seen)-th best approximate score of this row - B (K of those items are
-                 * candidates, each exact >= its approximation - B); a < L - B means exact < L */
-                float kcut = w->fkc[u];
-                if (a->K > 0 && tk->n < a->K)
-                    kcut = a->K + ns > n ? -INFINITY
-                                         : round_down_f((double)kth_largest(v, n, a->K + ns, w->sel) - 2 * B);
-                m = tide_seqrec_bf16_scan(v, n, w->up, w->dn, nt, kcut, idx, w->cnt);
-                for (int64_t t = 0; t < nt; t++) a->rank[tb + t] += w->cnt[t];
-            }
-            for (int64_t k = 0; k < m; k++) w->ids[M + k] = a->perm[i0 + idx[k]];
-            M += m;
+            if (a->K > 0 && w->tk[u].n < a->K)
+                kcut = a->K + ns > n ? -INFINITY : round_down_f((double)kth_largest(v, n, a->K + ns, w->sel) - 2 * B);
+            m = tide_seqrec_bf16_scan(v, n, w->up, w->dn, nt, kcut, idx, w->cnt);
+            for (int64_t t = 0; t < nt; t++) a->rank[tb + t] += w->cnt[t];
         }
-        w->pstart[nu] = M;
-        tide_seqrec_exact_rows(w->H, D, a->E, a->lde, w->pstart, nu, w->ids, w->X);
-        for (int64_t u = 0; u < nu; u++) {
-            const float *v = w->S + u * SC_I;
-            int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0;
-            double B = w->Bu[u];
+        for (int64_t k = 0; k < m; k++) {
+            int32_t id = pd->ids[M + k] = a->perm[i0 + idx[k]];
+            const char *row = (const char *)(a->E + id * a->lde);
+            for (int64_t b = 0; b < D * 4; b += 64) __builtin_prefetch(row + b);
+        }
+        M += m;
+    }
+    pd->start[nu] = M;
+    pd->fused = fused;
+    return TIDE_OK;
+}
+
+/* The listed items' exact scores (bitwise the fp32 tile's), all users' at once, then the exact
+ * rules: the same ranks and lists as the fp32 tiles. An unfused tile is settled before the next
+ * is computed (its rows of approximate scores in w->S tell which target bands an item is in). */
+static int settle_tile(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int64_t t0, const pend *pd)
+{
+    tide_seqrec_exact_rows(w->H, a->D, a->E, a->lde, pd->start, nu, pd->ids, pd->X);
+    for (int64_t u = 0; u < nu; u++) {
+        const float *v = w->S + u * SC_I;
+        int64_t tb = a->tgt ? a->tgt_off[c0 + u] : 0, nt = a->tgt ? a->tgt_off[c0 + u + 1] - tb : 0;
+        if (grow_bands(w, nt + 1) < 0) return tide_errorf("seqrec: out of memory");
+        for (int64_t t = 0; t < nt && !pd->fused; t++) {
+            double s = w->ts[tb + t - t0];
+            w->up[t] = round_up_f(s + pd->B[u]), w->dn[t] = round_down_f(s - pd->B[u]);
+        }
+        topk_buf *tk = &w->tk[u];
+        const int32_t *sn = w->seen + w->soff[u];
+        int64_t ns = w->soff[u + 1] - w->soff[u];
+        for (int64_t k = pd->start[u]; k < pd->start[u + 1]; k++) {
+            float x = pd->X[k];
+            int32_t i = pd->ids[k];
             for (int64_t t = 0; t < nt; t++) {
-                double s = w->ts[tb + t - t0];
-                w->up[t] = round_up_f(s + B), w->dn[t] = round_down_f(s - B);
+                /* items settled by the scan (bitwise its compares: same bounds, same floats) */
+                if (pd->fused ? !pd->band[k] : (v[pd->idx[k]] > w->up[t] || v[pd->idx[k]] < w->dn[t])) continue;
+                int32_t j = a->tgt[tb + t];
+                float s = w->ts[tb + t - t0];
+                a->rank[tb + t] += i != j && (x > s || (x == s && i < j));
             }
-            topk_buf *tk = &w->tk[u];
-            const int32_t *sn = w->seen + w->soff[u];
-            int64_t ns = w->soff[u + 1] - w->soff[u];
-            for (int64_t k = w->pstart[u]; k < w->pstart[u + 1]; k++) {
-                float x = w->X[k];
-                int32_t i = w->ids[k];
-                for (int64_t t = 0; t < nt; t++) {
-                    /* items settled by the scan (bitwise its compares: same bounds, same floats) */
-                    if (!fused && (v[w->idx[k]] > w->up[t] || v[w->idx[k]] < w->dn[t])) continue;
-                    if (fused && !(w->bits[u * nb + w->idx[k] / SQ_PANEL] >> (w->idx[k] % SQ_PANEL) & 1)) continue;
-                    int32_t j = a->tgt[tb + t];
-                    float s = w->ts[tb + t - t0];
-                    a->rank[tb + t] += i != j && (x > s || (x == s && i < j));
-                }
-                if (a->K > 0 && (tk->n < a->K || worse(tk->c[0], (cand){x, i})) && !is_seen(sn, ns, i))
-                    heap_push(tk, a->K, (cand){x, i});
-            }
+            if (a->K > 0 && (tk->n < a->K || worse(tk->c[0], (cand){x, i})) && !is_seen(sn, ns, i))
+                heap_push(tk, a->K, (cand){x, i});
         }
     }
+    return TIDE_OK;
+}
+
+/* The bf16 first pass over all tiles, a fused tile settled after the next one is scanned. The
+ * tiles follow the bf16 table's order (by norm, see bf16_setup), not ids, so an item ties with
+ * the top-K's root by id too; the lists are the same (the best K under a total order), and a
+ * scan that sees a top-K one tile old only lists more items (its cut is lower). */
+static int tiles_bf16(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int64_t nr, int64_t t0)
+{
+    const pend *late = NULL;
+    int q = 0;
+    for (int64_t i0 = 0; i0 < a->I; i0 += SC_I) {
+        pend *cur = &w->pd[q];
+        if (scan_tile(a, w, c0, nu, nr, t0, i0, cur) < 0) return TIDE_ERR;
+        if (late && settle_tile(a, w, c0, nu, t0, late) < 0) return TIDE_ERR;
+        late = NULL;
+        if (cur->fused) late = cur, q ^= 1;
+        else if (settle_tile(a, w, c0, nu, t0, cur) < 0) return TIDE_ERR;
+    }
+    if (late && settle_tile(a, w, c0, nu, t0, late) < 0) return TIDE_ERR;
     /* the seen items' exact scores for the rank corrections */
     for (int64_t u = 0; u < nu && a->tgt; u++)
-        tide_seqrec_exact_items(w->H + u * D, D, a->E, a->lde, w->seen + w->soff[u], w->soff[u + 1] - w->soff[u],
-                                w->ss + w->soff[u]);
+        tide_seqrec_exact_items(w->H + u * a->D, a->D, a->E, a->lde, w->seen + w->soff[u],
+                                w->soff[u + 1] - w->soff[u], w->ss + w->soff[u]);
     return TIDE_OK;
 }
 
@@ -514,11 +551,16 @@ static void *job_run(void *arg)
     w.buf = malloc((size_t)SC_U * (size_t)(a->K > 0 ? a->K : 1) * sizeof(cand));
     if (j->rc == 0 && a->Pb) {
         w.Hb = malloc((size_t)(nr * ((a->D + 1) / 2)) * sizeof(uint32_t));
-        w.idx = malloc(((size_t)SC_U * SC_I + 16) * sizeof(int32_t));
-        w.ids = malloc((size_t)SC_U * SC_I * sizeof(int32_t));
-        w.X = malloc((size_t)SC_U * SC_I * sizeof(float));
         w.sel = malloc(SC_I * sizeof(float));
-        if (!w.Hb || !w.idx || !w.ids || !w.X || !w.sel) j->rc = tide_errorf("seqrec: out of memory");
+        if (!w.Hb || !w.sel) j->rc = tide_errorf("seqrec: out of memory");
+        for (int k = 0; k < 2; k++) {
+            pend *pd = &w.pd[k];
+            pd->idx = malloc(((size_t)SC_U * SC_I + 16) * sizeof(int32_t)); /* scan_avx512 writes 16 at once */
+            pd->ids = malloc((size_t)SC_U * SC_I * sizeof(int32_t));
+            pd->band = malloc((size_t)SC_U * SC_I);
+            pd->X = malloc((size_t)SC_U * SC_I * sizeof(float));
+            if (!pd->idx || !pd->ids || !pd->band || !pd->X) j->rc = tide_errorf("seqrec: out of memory");
+        }
     }
     if (j->rc == 0 && (!w.H || !w.S || !w.buf)) j->rc = tide_errorf("seqrec: out of memory");
     for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(&r->next, SC_U)) < a->B;) {
@@ -528,7 +570,9 @@ static void *job_run(void *arg)
     }
     if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
     free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ss); free(w.ts);
-    free(w.Hb); free(w.idx); free(w.ids); free(w.X); free(w.sel); free(w.up); free(w.dn); free(w.cnt);
+    free(w.Hb); free(w.sel);
+    free(w.up); free(w.dn); free(w.cnt);
+    for (int k = 0; k < 2; k++) free(w.pd[k].idx), free(w.pd[k].ids), free(w.pd[k].band), free(w.pd[k].X);
     return NULL;
 }
 
