@@ -103,33 +103,36 @@ static void test_exact_items_are_tile_bits(void **st)
     free(P);
 }
 
-enum { B = 140, I = 2500, K = 9 };
+enum { B = 140, I = 2500, K = 9, MAXT = 40 };
 
 typedef struct {
     int64_t D;
     float *H, *E;
     int64_t soff[B + 1], toff[B + 1];
-    int32_t seen[B * 20], tgt[B * 3];
+    int32_t seen[B * 20], tgt[B * MAXT];
 } problem;
 
 /* near ties everywhere: items are a few base rows plus perturbations far below the bf16 error
- * (and exact duplicates), so approximate scores cannot order them; targets and seen items drawn
- * from the same clusters */
-static void make(problem *p, int64_t D, uint64_t seed, float scale)
+ * (and exact duplicates), so approximate scores cannot order them; targets (1 to nt_max per
+ * user) and seen items drawn from the same clusters. norm_ties: every state's last column is 0
+ * and items get a last column of random size, so items of a cluster tie exactly while their
+ * norms differ, and the bf16 table (sorted by norm) meets them out of id order. */
+static void make_ties(problem *p, int64_t D, uint64_t seed, float scale, int nt_max, int norm_ties)
 {
     tide_rng r;
     tide_rng_seed(&r, seed);
     p->D = D;
     p->H = malloc(sizeof(float) * B * D);
     p->E = malloc(sizeof(float) * I * D);
-    for (int64_t k = 0; k < B * D; k++) p->H[k] = (float)tide_rng_normal(&r) * scale;
+    for (int64_t k = 0; k < B * D; k++) p->H[k] = (norm_ties && k % D == D - 1) ? 0.0f : (float)tide_rng_normal(&r) * scale;
     for (int64_t i = 0; i < I; i++) {
         int64_t base = (int64_t)tide_rng_below(&r, 7);
         for (int64_t d = 0; d < D; d++) {
             float x = (float)(base * 0.37 + d * 0.11 - 1.0) * scale;
-            int pert = i % 5; /* 0: an exact duplicate of the base row */
+            int pert = norm_ties ? 0 : i % 5; /* 0: an exact duplicate of the base row */
             p->E[i * D + d] = pert ? x * (1.0f + (float)tide_rng_normal(&r) * 1e-5f * (float)pert) : x;
         }
+        if (norm_ties) p->E[i * D + D - 1] = (float)tide_rng_normal(&r) * 3.0f * scale;
     }
     int64_t ns = 0, nt = 0;
     p->soff[0] = p->toff[0] = 0;
@@ -137,18 +140,21 @@ static void make(problem *p, int64_t D, uint64_t seed, float scale)
         int m = (int)tide_rng_below(&r, 20);
         for (int q = 0; q < m; q++) p->seen[ns++] = (int32_t)tide_rng_below(&r, I);
         p->soff[b + 1] = ns;
-        int t = 1 + (int)tide_rng_below(&r, 3);
+        int t = 1 + (int)tide_rng_below(&r, (uint64_t)nt_max);
         for (int q = 0; q < t; q++) p->tgt[nt++] = (int32_t)tide_rng_below(&r, I);
         p->toff[b + 1] = nt;
     }
 }
 
+static void make(problem *p, int64_t D, uint64_t seed, float scale) { make_ties(p, D, seed, scale, 3, 0); }
+
 /* the default (bf16 pass) and the exact path (avx512) agree bitwise, for every thread count */
 static void check_same(problem *p, int k)
 {
-    static int64_t r0[B * 3], r1[B * 3];
-    static int32_t l0[B * I], l1[B * I];
-    static float v0[B * I], v1[B * I];
+    static int64_t r0[B * MAXT], r1[B * MAXT];
+    static int32_t l0[B * (I + 5)], l1[B * (I + 5)];
+    static float v0[B * (I + 5)], v1[B * (I + 5)];
+    assert_true(k <= I + 5);
     setenv("TIDE_SEQREC_ISA", "avx512", 1);
     assert_int_equal(tide_seqrec_rank_topk(B, p->D, p->H, p->D, I, p->E, p->D, p->soff, p->seen, p->toff, p->tgt, r0,
                                            k, l0, v0),
@@ -197,12 +203,45 @@ static void test_same_results_as_exact_path(void **st)
         }
 }
 
+/* items that tie exactly but differ in norm (the bf16 table meets them out of id order), many
+ * targets per user, K past the number of items, infinite and subnormal values */
+static void test_adversarial_same_as_exact_path(void **st)
+{
+    (void)st;
+    problem p;
+    for (int norm_ties = 0; norm_ties < 2; norm_ties++) {
+        make_ties(&p, 33, 40 + norm_ties, 1.0f, MAXT, norm_ties);
+        const int ks[] = {1, 2, K, I - 25, I + 5};
+        for (size_t q = 0; q < sizeof ks / sizeof *ks; q++) check_same(&p, ks[q]);
+        free(p.H);
+        free(p.E);
+    }
+    make_ties(&p, 16, 43, 1.0f, 1, 1); /* one target each, full lists: the fused scan with ties */
+    check_same(&p, 3);
+    p.E[7 * p.D + 2] = INFINITY; /* an infinite item: the whole pass runs exact */
+    for (int b = 0; b <= B; b++) p.toff[b] = 0; /* (its score may be NaN: no targets) */
+    check_same(&p, 3);
+    p.E[7 * p.D + 2] = 1.0f;
+    p.H[9 * p.D] = -INFINITY; /* an infinite state: its block runs exact */
+    check_same(&p, 3);
+    free(p.H);
+    free(p.E);
+    const float tiny[] = {1e-39f, 1e-45f}; /* subnormal states and items, down to the smallest */
+    for (int q = 0; q < 2; q++) {
+        make_ties(&p, 50, 44 + q, tiny[q], 5, 0);
+        check_same(&p, K);
+        free(p.H);
+        free(p.E);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bound_holds),
         cmocka_unit_test(test_exact_items_are_tile_bits),
         cmocka_unit_test(test_same_results_as_exact_path),
+        cmocka_unit_test(test_adversarial_same_as_exact_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
