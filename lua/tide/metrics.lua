@@ -77,9 +77,10 @@ local function normalised(off, ids) return require("tide.models.seq_score").reba
 
 -- starts the ranks (and top-k lists, k > 0) of one block, fused in C from the model's states
 -- and item table on background threads (no [users x items] score matrix), and hands the states
--- over CHUNK users at a time as this thread computes them (core.seqrec.ready), so the threads
--- rank from the first chunk on; returns the run for core.seqrec.wait
-local CHUNK = 1024
+-- over as this thread computes them (core.seqrec.ready), so the threads rank from the first
+-- chunk on. Chunks grow from 1024 users (the threads start soon) to 4096: states() groups users
+-- of similar history length, and a small chunk pads more (Games: 0.32 s of states in chunks of
+-- 1024 users, 0.28 s in chunks of 4096). Returns the run for core.seqrec.wait.
 local function fused_start(model, users, so, sitem, to, titem, k)
   local o, t = normalised(to, titem)
   local os_, s_ = nil, nil
@@ -88,10 +89,12 @@ local function fused_start(model, users, so, sitem, to, titem, k)
   local h = T().zeros(n, E:shape()[2])
   local run = sr.rank_topk_async(h, E, os_, s_, o, t, k, 0)
   local ok, err = pcall(function()
-    for c0 = 1, n, CHUNK do
-      local m = math.min(CHUNK, n - c0 + 1)
+    local c0, chunk = 1, 1024
+    while c0 <= n do
+      local m = math.min(chunk, n - c0 + 1)
       h:narrow(1, c0, m):copy(model:states(users:narrow(1, c0, m)))
       sr.ready(run, c0 + m - 1)
+      c0, chunk = c0 + m, math.min(2 * chunk, 4096)
     end
   end)
   if not ok then pcall(sr.wait, run); error(err, 0) end -- stop the threads before raising
