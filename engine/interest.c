@@ -46,6 +46,15 @@ int tide_group_sort(int64_t n, const int32_t *key, const int64_t *time, int64_t 
     for (int64_t i = 0; i < n; i++)
         if (key[i] < 0 || key[i] >= G)
             return tide_errorf("group_sort: id %d at row %lld is outside [0, %lld)", key[i], (long long)i, (long long)G);
+    if (!time) { /* by key alone: a counting sort, stable (ties by row), O(n + G) */
+        memset(off, 0, (size_t)(G + 1) * sizeof(int64_t));
+        for (int64_t i = 0; i < n; i++) off[key[i] + 1]++;
+        for (int64_t g = 0; g < G; g++) off[g + 1] += off[g];
+        for (int64_t i = 0; i < n; i++) perm[off[key[i]]++] = (int32_t)i; /* off[g] ends at group g + 1's start */
+        memmove(off + 1, off, (size_t)G * sizeof(int64_t));
+        off[0] = 0;
+        return TIDE_OK;
+    }
     rec *r = malloc((size_t)(n > 0 ? n : 1) * sizeof *r);
     if (!r) return tide_errorf("group_sort: out of memory for %lld rows", (long long)n);
     for (int64_t i = 0; i < n; i++) { r[i].key = key[i]; r[i].time = time ? time[i] : 0; r[i].idx = (int32_t)i; }

@@ -59,6 +59,17 @@ int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ld
                                 tide_seqrec_run **run);
 int tide_seqrec_rank_topk_wait(tide_seqrec_run *run);
 
+/* As tide_seqrec_rank_topk_start, with only the first `ready` rows of H holding states yet: the
+ * caller fills the rest in order and announces each new prefix with tide_seqrec_run_ready(run, n)
+ * (n never decreasing, at most B); the threads rank every block of users as soon as its states
+ * are in, so computing the states overlaps the ranking from the first block on. Waiting before
+ * all B are in stops the run with an error. */
+int tide_seqrec_rank_topk_start_rows(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
+                                     int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
+                                     const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals,
+                                     int64_t ready, tide_seqrec_run **run);
+int tide_seqrec_run_ready(tide_seqrec_run *run, int64_t n);
+
 /* Inference-only attention of one query per row (seqrec_attn.c): out[b] [D] = softmax over the
  * keys j with mask[b, j] != 0 (mask may be NULL) of q[b]·k[b, j] / sqrt(D / H), per head of
  * D / H columns, times v[b, j]; q [B, D], kv [B, S, 2D] = keys then values of each position

@@ -127,15 +127,19 @@ static void tile_plain(int64_t nr, const float *H, int64_t D, const float *P, in
         }
 }
 
-/* The best path this machine runs; TIDE_SEQREC_ISA = plain | avx2 caps it (tests compare them). */
+/* The best path this machine runs; TIDE_SEQREC_ISA = plain | avx2 | avx512 caps it (tests compare
+ * them; avx512 forces the exact tiles on a CPU with the bf16 first pass). */
 int tide_seqrec_isa(void)
 {
     const char *e = getenv("TIDE_SEQREC_ISA");
-    int cap = e && strcmp(e, "plain") == 0 ? SQ_PLAIN : e && strcmp(e, "avx2") == 0 ? SQ_AVX2 : SQ_AVX512;
+    int cap = !e ? SQ_BF16
+              : strcmp(e, "plain") == 0 ? SQ_PLAIN
+              : strcmp(e, "avx2") == 0 ? SQ_AVX2
+              : strcmp(e, "avx512") == 0 ? SQ_AVX512 : SQ_BF16;
 #ifdef HAVE_X86
     __builtin_cpu_init();
     int have = !__builtin_cpu_supports("fma") ? SQ_PLAIN
-               : __builtin_cpu_supports("avx512f") ? SQ_AVX512
+               : __builtin_cpu_supports("avx512f") ? (tide_seqrec_have_bf16() ? SQ_BF16 : SQ_AVX512)
                : __builtin_cpu_supports("avx2") ? SQ_AVX2 : SQ_PLAIN;
     return have < cap ? have : cap;
 #else
@@ -156,7 +160,7 @@ void tide_seqrec_tile(int isa, int64_t nr, const float *H, int64_t D, const floa
                       int64_t lds)
 {
 #ifdef HAVE_X86
-    if (isa == SQ_AVX512) { tile_avx512(nr, H, D, P, np, S, lds); return; }
+    if (isa >= SQ_AVX512) { tile_avx512(nr, H, D, P, np, S, lds); return; }
     if (isa == SQ_AVX2) { tile_avx2(nr, H, D, P, np, S, lds); return; }
 #endif
     tile_plain(nr, H, D, P, np, S, lds);

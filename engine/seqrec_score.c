@@ -8,20 +8,17 @@
  * a compare-and-count per target for the rank, and a threshold test per 16 scores for the
  * top-K (a candidate must beat the K-th best so far, which is rarely true once the list
  * settles). Blocks of users are shared out to threads; every score is a fixed-order dot
- * product, so the results do not depend on the thread count or the blocking. */
+ * product, so the results do not depend on the thread count or the blocking. On a CPU with
+ * AVX512_BF16 the tiles are computed in bf16 with a proven error bound (seqrec_bf16.c,
+ * seqrec_score_bf16.c) and only the items that bound cannot settle get their exact fp32 score:
+ * the same results, less work. TIDE_SEQREC_ISA=avx512 forces the exact tiles. This file ranks
+ * one block of users; seqrec_run.c runs the threads. */
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "error.h"
-#include "seqrec.h"
-#include "seqrec_internal.h"
-
-enum { SC_U = 64, SC_I = 1024 }; /* users x items per tile: 256 KB of scores, in L2 */
+#include "seqrec_score.h"
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define HOT_SCAN __attribute__((target_clones("avx2", "default")))
@@ -29,60 +26,12 @@ enum { SC_U = 64, SC_I = 1024 }; /* users x items per tile: 256 KB of scores, in
 #define HOT_SCAN
 #endif
 
-typedef struct {
-    float s;
-    int32_t id;
-} cand;
-
 /* best first: higher score, then lower id (tide_rank_targets' and tide_metrics_topk's rule) */
 static int cand_cmp(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
     if (x->s != y->s) return x->s > y->s ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
-}
-
-/* One user's running top-K: a min-heap of the best K so far, worst at the root. Items arrive
- * in increasing id, so once the heap is full a newcomer must score strictly above the root
- * (an equal score comes with a higher id: it ranks after), which a block of 16 scores is
- * tested for at once. */
-typedef struct {
-    cand *c;
-    int n;
-    float thr; /* the root's score once full, else -inf */
-} topk_buf;
-
-static int worse(cand a, cand b) { return a.s < b.s || (a.s == b.s && a.id > b.id); }
-
-static void heap_push(topk_buf *t, int K, cand x)
-{
-    cand *h = t->c;
-    int p;
-    if (t->n < K) { /* sift up */
-        for (p = t->n++; p > 0 && worse(x, h[(p - 1) / 2]); p = (p - 1) / 2) h[p] = h[(p - 1) / 2];
-    } else { /* replace the root, sift down */
-        for (p = 0;;) {
-            int l = 2 * p + 1;
-            if (l >= K) break;
-            int m = l + 1 < K && worse(h[l + 1], h[l]) ? l + 1 : l;
-            if (!worse(h[m], x)) break;
-            h[p] = h[m];
-            p = m;
-        }
-    }
-    h[p] = x;
-    if (t->n == K) t->thr = h[0].s;
-}
-
-static int is_seen(const int32_t *seen, int64_t ns, int32_t i)
-{
-    int64_t lo = 0, hi = ns;
-    while (lo < hi) {
-        int64_t m = (lo + hi) / 2;
-        if (seen[m] < i) lo = m + 1;
-        else hi = m;
-    }
-    return lo < ns && seen[lo] == i;
 }
 
 /* items that come before target j (score s) among v[0..n) = items i0..i0+n-1 */
@@ -120,39 +69,6 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-typedef struct {
-    int64_t B, D, ldh, I, lde;
-    const float *H, *E;
-    const int64_t *seen_off, *tgt_off;
-    const int32_t *seen, *tgt;
-    int64_t *rank;
-    int K;
-    int32_t *items;
-    float *vals;
-    const float *P; /* packed item table */
-    int64_t np;
-    int isa;
-} sc_args;
-
-/* Threads take blocks of SC_U users from a shared counter, so a thread slowed by other load
- * does not hold the rest back; every user's result is computed alone, whoever computes it. */
-typedef struct {
-    const sc_args *a;
-    atomic_llong *next;
-    int rc;
-    char err[512];
-} sc_job;
-
-/* per-thread scratch for one block of up to SC_U users */
-typedef struct {
-    float *H, *S, *ts;    /* padded states, score tile, target scores */
-    int32_t *seen;        /* each user's distinct seen ids, sorted */
-    float *ss;            /* their scores, picked from the tiles (bitwise the dot products) */
-    int64_t soff[SC_U + 1], seen_cap, ss_cap, ts_cap, cur[SC_U];
-    cand *buf;
-    topk_buf tk[SC_U];
-} scratch;
-
 static int grow(void **p, int64_t *cap, int64_t need, size_t elem)
 {
     if (need <= *cap) return 0;
@@ -164,8 +80,10 @@ static int grow(void **p, int64_t *cap, int64_t need, size_t elem)
 }
 
 /* users [c0, c1): states, seen lists and target scores, then the tiles, then the corrections */
-static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
+int tide_seqrec_run_block(tide_seqrec_run *r, scratch *w, int64_t c0, int64_t c1)
 {
+    const sc_args *a = &r->a;
+    const float *P = NULL;
     int64_t nu = c1 - c0, nr = (nu + SQ_MR - 1) / SQ_MR * SQ_MR, D = a->D;
     memset(w->H, 0, (size_t)(nr * D) * sizeof(float));
     for (int64_t u = 0; u < nu; u++) memcpy(w->H + u * D, a->H + (c0 + u) * a->ldh, (size_t)D * sizeof(float));
@@ -199,10 +117,15 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
             w->ts[p - t0] = s;
             a->rank[p] = 0;
         }
+    if (tide_seqrec_bf16_block(a, w, nu)) {
+        if (tide_seqrec_tiles_bf16(a, w, c0, nu, nr, t0) < 0) return TIDE_ERR;
+    } else if (!(P = tide_seqrec_fp32_table(r))) {
+        return tide_errorf("seqrec: out of memory packing %lld items", (long long)a->I);
+    } else
     for (int64_t i0 = 0; i0 < a->I; i0 += SC_I) {
         int64_t n = a->I - i0 < SC_I ? a->I - i0 : SC_I;
         int64_t p0 = i0 / SQ_PANEL, npt = (a->np - p0) < SC_I / SQ_PANEL ? a->np - p0 : SC_I / SQ_PANEL;
-        tide_seqrec_tile(a->isa, nr, w->H, D, a->P + p0 * D * SQ_PANEL, npt, w->S, SC_I);
+        tide_seqrec_tile(a->isa, nr, w->H, D, P + p0 * D * SQ_PANEL, npt, w->S, SC_I);
         for (int64_t u = 0; u < nu; u++) {
             const float *v = w->S + u * SC_I;
             for (int64_t p = a->tgt ? a->tgt_off[c0 + u] : 0; a->tgt && p < a->tgt_off[c0 + u + 1]; p++)
@@ -237,115 +160,4 @@ static int run_block(const sc_args *a, scratch *w, int64_t c0, int64_t c1)
         }
     }
     return TIDE_OK;
-}
-
-static void *job_run(void *arg)
-{
-    sc_job *j = arg;
-    const sc_args *a = j->a;
-    scratch w = {0};
-    int64_t nr = (SC_U + SQ_MR - 1) / SQ_MR * SQ_MR;
-    w.H = aligned_alloc(64, (size_t)((nr * a->D * 4 + 63) / 64 * 64));
-    w.S = aligned_alloc(64, (size_t)nr * SC_I * sizeof(float));
-    w.buf = malloc((size_t)SC_U * (size_t)(a->K > 0 ? a->K : 1) * sizeof(cand));
-    if (!w.H || !w.S || !w.buf) j->rc = tide_errorf("seqrec: out of memory");
-    for (int64_t c0; j->rc == 0 && (c0 = atomic_fetch_add(j->next, SC_U)) < a->B;)
-        j->rc = run_block(a, &w, c0, c0 + SC_U < a->B ? c0 + SC_U : a->B);
-    if (j->rc < 0) snprintf(j->err, sizeof j->err, "%s", tide_error()); /* messages are per thread */
-    free(w.H); free(w.S); free(w.buf); free(w.seen); free(w.ss); free(w.ts);
-    return NULL;
-}
-
-static int n_threads(int64_t B, int64_t I)
-{
-    const char *e = getenv("TIDE_THREADS");
-    long t = e && atoi(e) > 0 ? atoi(e) : sysconf(_SC_NPROCESSORS_ONLN);
-    int64_t by_work = B * I / (1 << 22) + 1, blocks = (B + SC_U - 1) / SC_U;
-    if (t > 8) t = 8;
-    if (t > by_work) t = (long)by_work;
-    if (t > blocks) t = (long)blocks;
-    return t < 1 ? 1 : (int)t;
-}
-
-static int check_csr(int64_t B, const int64_t *off, const int32_t *ids, int64_t I, const char *what)
-{
-    if (off[0] != 0) return tide_errorf("seqrec: %s offsets must start at 0, got %lld", what, (long long)off[0]);
-    for (int64_t b = 0; b < B; b++) {
-        if (off[b + 1] < off[b]) return tide_errorf("seqrec: %s offsets decrease at row %lld", what, (long long)b);
-        for (int64_t p = off[b]; p < off[b + 1]; p++)
-            if (ids[p] < 0 || ids[p] >= I)
-                return tide_errorf("seqrec: %s item %d of row %lld is outside [0, %lld)", what, ids[p], (long long)b,
-                                   (long long)I);
-    }
-    return TIDE_OK;
-}
-
-/* A started evaluation: its arguments, packed table and threads (seqrec.h) */
-struct tide_seqrec_run {
-    sc_args a;
-    float *P;
-    int T;
-    atomic_llong next;
-    sc_job jobs[8];
-    pthread_t th[8];
-    int started[8];
-};
-
-int tide_seqrec_rank_topk_start(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
-                                int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
-                                const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals,
-                                tide_seqrec_run **out)
-{
-    *out = NULL;
-    if (B < 0 || D < 1 || I < 1 || I > INT32_MAX || ldh < D || lde < D)
-        return tide_errorf("seqrec: bad sizes B %lld, D %lld, I %lld (ldh %lld, lde %lld)", (long long)B, (long long)D,
-                           (long long)I, (long long)ldh, (long long)lde);
-    if (K < 0 || (K > 0 && !items)) return tide_errorf("seqrec: K must be >= 0 (with an items buffer), got %d", K);
-    if (seen && check_csr(B, seen_off, seen, I, "seen") < 0) return TIDE_ERR;
-    if (tgt && check_csr(B, tgt_off, tgt, I, "target") < 0) return TIDE_ERR;
-    tide_seqrec_run *r = calloc(1, sizeof *r);
-    if (!r) return tide_errorf("seqrec: out of memory");
-    r->a = (sc_args){B, D, ldh, I, lde, H, E, seen_off, tgt_off, seen, tgt, rank, K, items, vals, NULL, 0,
-                     tide_seqrec_isa()};
-    *out = r;
-    if (B == 0) return TIDE_OK; /* nothing to run: wait only frees */
-    if (!(r->P = tide_seqrec_pack(I, D, E, lde, &r->a.np))) {
-        free(r);
-        *out = NULL;
-        return tide_errorf("seqrec: out of memory packing %lld items", (long long)I);
-    }
-    r->a.P = r->P;
-    r->T = n_threads(B, I);
-    atomic_init(&r->next, 0);
-    /* every worker is a background thread, so the caller can compute the next block meanwhile;
-     * a thread that cannot be created runs its share here, before returning */
-    for (int k = 0; k < r->T; k++) {
-        r->jobs[k] = (sc_job){&r->a, &r->next, 0, ""};
-        r->started[k] = pthread_create(&r->th[k], NULL, job_run, &r->jobs[k]) == 0;
-        if (!r->started[k]) job_run(&r->jobs[k]);
-    }
-    return TIDE_OK;
-}
-
-int tide_seqrec_rank_topk_wait(tide_seqrec_run *r)
-{
-    if (!r) return TIDE_OK;
-    for (int k = 0; k < r->T; k++)
-        if (r->started[k]) pthread_join(r->th[k], NULL);
-    int rc = TIDE_OK;
-    for (int k = 0; k < r->T && rc == TIDE_OK; k++)
-        if (r->jobs[k].rc < 0) rc = tide_errorf("%s", r->jobs[k].err);
-    free(r->P);
-    free(r);
-    return rc;
-}
-
-int tide_seqrec_rank_topk(int64_t B, int64_t D, const float *H, int64_t ldh, int64_t I, const float *E,
-                          int64_t lde, const int64_t *seen_off, const int32_t *seen, const int64_t *tgt_off,
-                          const int32_t *tgt, int64_t *rank, int K, int32_t *items, float *vals)
-{
-    tide_seqrec_run *r;
-    if (tide_seqrec_rank_topk_start(B, D, H, ldh, I, E, lde, seen_off, seen, tgt_off, tgt, rank, K, items, vals, &r) < 0)
-        return TIDE_ERR;
-    return tide_seqrec_rank_topk_wait(r);
 }

@@ -11,8 +11,12 @@
  *       -> ranks i64 [n_targets] (0-based; nil without targets), items i32 [B, k] (1-based, 0 =
  *          none), scores f32 [B, k] (NaN = none; both nil for k = 0): full ranking of h · table without a [B, I] score matrix, the
  *          same ranks and lists as metrics.rank / metrics.rank_topk over h:matmul(table:t())
- *   rank_topk_async(same arguments) -> run: the same evaluation on background threads, so Lua
- *       can compute the next block meanwhile (the arguments must not change until wait)
+ *   rank_topk_async(same arguments[, ready]) -> run: the same evaluation on background threads, so
+ *       Lua can compute the next block meanwhile (the arguments must not change until wait);
+ *       with ready (0..B) only h's first ready rows hold states yet: Lua fills the next rows in
+ *       order and announces them with ready(run, n), and the threads rank each block of users
+ *       as soon as its states are in
+ *   ready(run, n): rows 1..n of the run's h now hold states (n grows, at most B)
  *   wait(run) -> what rank_topk returns (once per run; a collected run is joined first)
  *   last_attention(q f32 [B, D] | [B, 1, D], kv f32 [B, S, 2D], mask [B, S] | nil, heads) -> f32 [B, D]:
  *       inference-only attention of each row's single query over its keys (nonzero mask =
@@ -211,7 +215,15 @@ static int l_rank_topk_async(lua_State *L)
 {
     const char *fn = "seqrec.rank_topk_async";
     rt_args a;
+    int partial = !lua_isnoneornil(L, 8);
+    int64_t ready = partial ? lt_check_int(L, 8, fn, "ready") : 0;
+    if (partial) { /* the threads read h itself, which Lua fills later: no converted copy */
+        tide_tensor *h = la_tensor(L, 1, TIDE_F32, 2, fn, "h");
+        if (h != lt_check_tensor(L, 1, fn)) lt_errorf(L, "%s: with ready, h must be a contiguous f32 tensor", fn);
+    }
     rank_topk_args(L, fn, &a);
+    if (!partial) ready = a.B;
+    if (ready < 0 || ready > a.B) lt_errorf(L, "%s: ready must be in 0..%d, got %d", fn, (int)a.B, (int)ready);
     int n = lua_gettop(L);
     lua_createtable(L, n, 0);
     for (int i = 1; i <= n; i++) {
@@ -226,10 +238,21 @@ static int l_rank_topk_async(lua_State *L)
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2); /* from here __gc releases the anchors */
-    if (tide_seqrec_rank_topk_start(a.B, a.D, a.H, a.D, a.I, a.E, a.D, a.so, a.si, a.to, a.ti, a.rank, (int)a.K,
-                                    a.items, a.vals, &u->run) < 0)
+    if (tide_seqrec_rank_topk_start_rows(a.B, a.D, a.H, a.D, a.I, a.E, a.D, a.so, a.si, a.to, a.ti, a.rank, (int)a.K,
+                                         a.items, a.vals, ready, &u->run) < 0)
         return lt_error(L, fn);
     return 1;
+}
+
+static int l_ready(lua_State *L)
+{
+    const char *fn = "seqrec.ready";
+    lt_run *u = luaL_testudata(L, 1, RUN_MT);
+    if (!u) lt_errorf(L, "%s: argument #1 must be a handle from rank_topk_async, got %s", fn, luaL_typename(L, 1));
+    if (!u->run) lt_errorf(L, "%s: this run was already waited for", fn);
+    int64_t n = lt_check_int(L, 2, fn, "n");
+    if (tide_seqrec_run_ready(u->run, n) < 0) return lt_error(L, fn);
+    return 0;
 }
 
 static int l_wait(lua_State *L)
@@ -303,6 +326,7 @@ static int l_blas_threads(lua_State *L)
 static const luaL_Reg funcs[] = {
     {"candidates", l_candidates}, {"rank_candidates", l_rank_candidates}, {"dot_rows", l_dot_rows},
     {"rank_topk", l_rank_topk}, {"rank_topk_async", l_rank_topk_async}, {"wait", l_wait},
+    {"ready", l_ready},
     {"last_attention", l_last_attention}, {"blas_threads", l_blas_threads},
     {"embed", l_embed},
     {NULL, NULL}};

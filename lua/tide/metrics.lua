@@ -76,13 +76,29 @@ end
 local function normalised(off, ids) return require("tide.models.seq_score").rebase(off, ids) end
 
 -- starts the ranks (and top-k lists, k > 0) of one block, fused in C from the model's states
--- and item table on background threads (no [users x items] score matrix); returns the run for
--- core.seqrec.wait, so the caller computes the next block's states while this one is ranked
+-- and item table on background threads (no [users x items] score matrix), and hands the states
+-- over as this thread computes them (core.seqrec.ready), so the threads rank from the first
+-- chunk on. Chunks grow from 1024 users (the threads start soon) to 4096: states() groups users
+-- of similar history length, and a small chunk pads more (Games: 0.32 s of states in chunks of
+-- 1024 users, 0.28 s in chunks of 4096). Returns the run for core.seqrec.wait.
 local function fused_start(model, users, so, sitem, to, titem, k)
   local o, t = normalised(to, titem)
   local os_, s_ = nil, nil
   if so then os_, s_ = normalised(so, sitem) end
-  return require("tide").core.seqrec.rank_topk_async(model:states(users), model:item_table(), os_, s_, o, t, k)
+  local sr, E, n = require("tide").core.seqrec, model:item_table(), users:numel()
+  local h = T().zeros(n, E:shape()[2])
+  local run = sr.rank_topk_async(h, E, os_, s_, o, t, k, 0)
+  local ok, err = pcall(function()
+    local c0, chunk = 1, 1024
+    while c0 <= n do
+      local m = math.min(chunk, n - c0 + 1)
+      h:narrow(1, c0, m):copy(model:states(users:narrow(1, c0, m)))
+      sr.ready(run, c0 + m - 1)
+      c0, chunk = c0 + m, math.min(2 * chunk, 4096)
+    end
+  end)
+  if not ok then pcall(sr.wait, run); error(err, 0) end -- stop the threads before raising
+  return run
 end
 
 -- ranks of one block under the sampled protocol, scoring only the candidates
@@ -108,10 +124,10 @@ end
 --   item instead, for repeat consumption; the two are never mixed, since unmasking only the held-
 --   out seen item would tell a history-favouring model which one it is.
 --   opts.k = {10, 20}; opts.protocol = "full" | "sampled" (opts.n_neg = 100, opts.seed);
---   opts.exclude_seen (default true); opts.block (users per scoring block, default 512, or
---   8192 for a model with states(users) and item_table(), whose full ranking runs fused in C
---   (core.seqrec.rank_topk_async, the same ranks as scoring, on background threads while the
---   next block's states are computed; opts.fused = false scores instead));
+--   opts.exclude_seen (default true); opts.block (users per scoring block, default 512, 8192
+--   with score_items, or 32768 for a model with states(users) and item_table(), whose full
+--   ranking runs fused in C (core.seqrec.rank_topk_async, the same ranks as scoring, on
+--   background threads while the states are computed; opts.fused = false scores instead));
 --   opts.beyond = true adds coverage/novelty/ILD of the top-max(k) lists.
 --   opts.users = {first, last}: rank only that block of users (tide.mpi shards evaluation).
 --   opts.per_user = true adds r.ranks (i64, 0-based rank of every target, users in order),
@@ -137,7 +153,7 @@ function M.evaluate(model, split, opts)
   local sampled = opts.protocol == "sampled"
   local ropts = sampled and { sampled = opts.n_neg or 100, seed = opts.seed or 1 } or nil
   local fused = not ropts and opts.fused ~= false and model.states and model.item_table
-  local B = opts.block or ((fused or (ropts and model.score_items)) and 8192 or 512)
+  local B = opts.block or (fused and 32768 or (ropts and model.score_items) and 8192 or 512)
   local sums, used = {}, 0
   for _, k in ipairs(ks) do sums[k] = { hr = 0, ndcg = 0, recall = 0, precision = 0, map = 0, mrr = 0 } end
   local lists = {}

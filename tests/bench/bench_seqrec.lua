@@ -30,8 +30,8 @@ print(("RESULT train_rss_mib %.1f"):format(m.history.peak_rss_mib or 0))
 m:set_history({ sp.train, sp.valid })
 -- evaluation: the best of 3 runs (other processes may share the machine), with its CPU time
 -- (all threads) and the main thread's (LuaJIT's FFI clock_gettime, CLOCK_THREAD_CPUTIME_ID):
--- full ranking computes the states on the main thread while the fused kernel ranks the
--- previous block on background threads (states + core.seqrec.rank_topk_async), so on an
+-- full ranking computes the states on the main thread while the fused kernel ranks those
+-- handed over so far on background threads (core.seqrec.rank_topk_async + ready), so on an
 -- otherwise idle machine with C cores it takes about max(cpu / C, main-thread cpu)
 local ffi = require "ffi"
 pcall(ffi.cdef, "typedef struct { long s, ns; } bench_ts; int clock_gettime(int, bench_ts *);")

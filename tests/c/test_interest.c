@@ -68,6 +68,16 @@ static void test_popularity_group(void **st)
     int32_t wp[5] = {1, 3, 2, 0, 4};
     for (int i = 0; i < 4; i++) assert_int_equal(go[i], wo[i]);
     for (int i = 0; i < 5; i++) assert_int_equal(perm[i], wp[i]);
+    /* without times: by key, ties in row order (the counting-sort path); user 1 empty here */
+    int32_t u2[6] = {2, 0, 2, 0, 0, 3}, wp2[6] = {1, 3, 4, 0, 2, 5}, perm2[6];
+    int64_t go2[5], wo2[5] = {0, 3, 3, 5, 6};
+    assert_int_equal(tide_group_sort(6, u2, NULL, 4, go2, perm2), 0);
+    for (int i = 0; i < 5; i++) assert_int_equal(go2[i], wo2[i]);
+    for (int i = 0; i < 6; i++) assert_int_equal(perm2[i], wp2[i]);
+    assert_int_equal(tide_group_sort(0, u2, NULL, 4, go2, perm2), 0);
+    for (int i = 0; i < 5; i++) assert_int_equal(go2[i], 0);
+    u2[2] = 4;
+    assert_int_equal(tide_group_sort(6, u2, NULL, 4, go2, perm2), -1);
     float prof[2] = {0.5f, 2.0f}, out[3];
     int32_t cat[3] = {1, 0, 1};
     float ip[3] = {1, 2, 3};

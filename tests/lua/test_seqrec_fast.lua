@@ -1,6 +1,6 @@
 -- test_seqrec_fast.lua — the inference fast paths of sequential scoring: the asynchronous fused
 -- kernel (core.seqrec.rank_topk_async + wait) gives bitwise the synchronous results, also with
--- several runs in flight; last_attention against softmax attention written out in Lua and
+-- several runs in flight and with the states handed over in pieces (seqrec.ready); last_attention against softmax attention written out in Lua and
 -- against the general kernel (nn.attention); SASRec's tape-free last-query forward against its
 -- full forward (every position, then the last) and against the taped path, pre- and post-norm,
 -- one and two heads, empty histories; blas_threads restores; bad arguments raise.
@@ -55,6 +55,43 @@ function tests.async_equals_sync()
   check.errors(function() sr.wait(run) end, "is NaN")
   -- runs never waited for are joined when collected (their arguments stay alive until then)
   for i = 1, 4 do sr.rank_topk_async(T.randn(300, 8), T.randn(500, 8), nil, nil, nil, nil, 3) end
+  collectgarbage(); collectgarbage()
+end
+
+-- states handed over in pieces (rank_topk_async(..., ready) + ready): the same bits as all at
+-- once, whatever the pieces; waiting before every state is in, or bad counts, raise
+function tests.streamed_states_equal_sync()
+  local h, e, so, s, to, t = problem(200, 1100, 50, 4)
+  local want = { sr.rank_topk(h, e, so, s, to, t, 5) }
+  for _, pieces in ipairs({ { 0, 1, 64, 65, 200 }, { 0, 200 }, { 130, 131, 199, 200 } }) do
+    local buf = T.zeros(200, 50)
+    buf:narrow(1, 1, pieces[1] > 0 and pieces[1] or 1):copy(h:narrow(1, 1, pieces[1] > 0 and pieces[1] or 1))
+    local run = sr.rank_topk_async(buf, e, so, s, to, t, 5, pieces[1])
+    for q = 2, #pieces do
+      local a, b = pieces[q - 1], pieces[q]
+      if b > a then buf:narrow(1, a + 1, b - a):copy(h:narrow(1, a + 1, b - a)) end
+      sr.ready(run, b)
+    end
+    local r, it, v = sr.wait(run)
+    check.all_near(r, want[1]:totable(), 0, "streamed ranks")
+    check.all_near(it, want[2]:totable(), 0, "streamed top-k items")
+    check.all_near(v, want[3]:totable(), 0, "streamed top-k scores")
+  end
+  local buf = T.zeros(200, 50)
+  local run = sr.rank_topk_async(buf, e, so, s, to, t, 5, 10)
+  check.errors(function() sr.ready(run, 9) end, "ready must grow within [10, 200], got 9")
+  check.errors(function() sr.ready(run, 201) end, "ready must grow")
+  check.errors(function() sr.ready(run, "x") end, "n (argument #2) must be an integer")
+  sr.ready(run, 100)
+  check.errors(function() sr.wait(run) end, "waited with the states of 100 of 200 users")
+  check.errors(function() sr.ready(run, 200) end, "already waited for")
+  check.errors(function() sr.ready({}, 1) end, "must be a handle from rank_topk_async")
+  check.errors(function() sr.rank_topk_async(buf, e, so, s, to, t, 5, 201) end, "ready must be in 0..200")
+  check.errors(function() sr.rank_topk_async(buf, e, so, s, to, t, 5, -1) end, "ready must be in 0..200")
+  check.errors(function() sr.rank_topk_async(h:t():t():narrow(2, 1, 49), e:narrow(2, 1, 49), so, s, to, t, 5, 0) end,
+               "with ready, h must be a contiguous f32 tensor")
+  -- a run left unfinished is stopped when collected (its threads do not wait forever)
+  sr.rank_topk_async(T.zeros(200, 50), e, so, s, to, t, 5, 3)
   collectgarbage(); collectgarbage()
 end
 
