@@ -18,6 +18,11 @@
 --   epochs   = max(30, ceil(MIN_TOTAL_STEPS / steps per epoch)): at least ~1000 steps, at most
 --              200 epochs (the SASRec reference's count; early stopping usually ends sooner).
 -- n_users counts the users with at least two training events (those a next-item loss sees).
+-- Validation NDCG@10 (tests/bench/quality_seqrec.lua, leave-last-out, full ranking): MovieLens
+-- SASRec 0.010 with the fixed defaults, 0.048 with these rules but maxlen 50, 0.058 with them
+-- all (maxlen 200, batch 32, every 2, patience 5, 50 epochs); decay_attention 0.013 -> 0.051.
+-- Simulator (1827 users, p90 132: maxlen 140, batch 64, every 2, patience 4, 35 epochs):
+-- SASRec 0.035 -> 0.040 (0.042 with maxlen 50, within noise), decay_attention 0.035 -> 0.042.
 local M = {}
 
 M.AUTO = { "maxlen", "batch", "epochs", "every", "patience" }
