@@ -18,6 +18,11 @@
 --     log = "train.jsonl" (one JSON object per epoch), progress = true (a line per epoch; on a
 --     terminal also a live line with loss and examples/s), on_epoch = function(epoch, info) end,
 --     check_finite = true,                           -- see below
+--     note = {title = "...", key = number|string},   -- settings chosen for this run (e.g. the
+--                                                    -- resolved defaults of tide.models.seq_defaults):
+--                                                    -- printed once with progress ("title: key
+--                                                    -- value, ..."), stored in the first log
+--                                                    -- object and in checkpoint meta as note.<key>
 --     resume = "path.ckpt" })                        -- continue from a training checkpoint
 --
 -- check_finite (default true): after every backward the loss and the global gradient norm
@@ -113,6 +118,14 @@ local function check_opts(opts)
       error(("train: opts.%s must be a number >= 0, got %s"):format(k, tostring(v)), 3)
     end
   end
+  if opts.note ~= nil then
+    if type(opts.note) ~= "table" then error("train: opts.note must be a table of numbers and strings", 3) end
+    for k, v in pairs(opts.note) do
+      if type(k) ~= "string" or (type(v) ~= "number" and type(v) ~= "string") then
+        error("train: opts.note must map names to numbers or strings, got " .. tostring(k), 3)
+      end
+    end
+  end
   if opts.metric ~= nil and type(opts.metric) ~= "function" then
     error("train: opts.metric must be a function(model, epoch) -> number", 3)
   end
@@ -138,6 +151,7 @@ return function(model, batches, opts)
   local check = opts.check_finite ~= false
   local first, step = 1, 0
   if opts.resume then first, best, step = resume(opts.resume, model, opt, sched, hist) end
+  if opts.note then rep:note(opts.note) end
   for epoch = first, opts.epochs or 1 do
     model:train()
     local sum, n, ex, t0 = 0, 0, 0, tide.core.io.wall()
@@ -161,7 +175,7 @@ return function(model, batches, opts)
     local secs = tide.core.io.wall() - t0
     examples = examples + ex
     local info = { epoch = epoch, train = n > 0 and sum / n or 0 / 0, lr = opt.lr, seconds = secs,
-                   examples_per_s = ex / math.max(secs, 1e-9) }
+                   examples_per_s = ex / math.max(secs, 1e-9), note = epoch == first and opts.note or nil }
     hist.train[epoch], hist.epoch_seconds[epoch] = info.train, secs
     model:eval()
     if opts.valid then
@@ -185,8 +199,9 @@ return function(model, batches, opts)
       bad = bad + 1
     end
     if opts.checkpoint and (improved or not (opts.valid or by_metric)) then
-      tide.checkpoint.save_training(opts.checkpoint, { model = model, optimizer = opt,
-        meta = { epoch = epoch, loss = info.valid or info.train, metric = info.metric, best = best, step = step } })
+      local meta = { epoch = epoch, loss = info.valid or info.train, metric = info.metric, best = best, step = step }
+      for k, v in pairs(opts.note or {}) do meta["note." .. k] = v end
+      tide.checkpoint.save_training(opts.checkpoint, { model = model, optimizer = opt, meta = meta })
     end
     info.rss_mib = report.peak_rss_mib()
     rep:epoch(info)

@@ -11,9 +11,9 @@
 -- Environment: QUALITY_SETS (default "games beauty movielens sim"), QUALITY_MODELS (default
 -- "pop sar profile mlp gru4rec sasrec decay_attention bert4rec"), QUALITY_EPOCHS (caps every
 -- model's epochs, and bert4rec's pretraining epochs; unset = the defaults), QUALITY_OPTS (a Lua
--- table of extra options for the sequence models, e.g. "{dim = 64, loss = 'softmax'}"; on
--- MovieLens latest-small, 610 users make 5 steps per epoch at batch 128, and
--- "{maxlen = 200, batch = 32, epochs = 50, every = 2, patience = 5}" was chosen on validation),
+-- table of extra options for the sequence models, e.g. "{dim = 64, loss = 'softmax'}", or
+-- "{auto = 0}" for the fixed defaults; by default maxlen, batch, epochs, every and patience
+-- follow each set's shape, tide.models.seq_defaults, and the settings column shows them),
 -- QUALITY_PROGRESS=1 (a line per epoch),
 -- TIDE_SHARED_DATA (default ../shared/data). Prints one row per model and set.
 local tide = require "tide"
@@ -143,13 +143,17 @@ local function sequence_model(name, ev, s_val, s_test)
   for k, v in pairs(extra) do o[k] = v end
   local m = tide.models[name](o)
   if cap then
-    m.epochs = math.min(m.epochs, cap)
+    -- the cap applies to the epochs the model would resolve from the data (seq_defaults)
+    local D = require "tide.models.seq_defaults"
+    local e = (m.auto == 1 and not o.epochs) and D.resolve(D.shape(tide.data.sequences(s_val.train))).epochs or m.epochs
+    m.epochs = math.min(e, cap)
     if m.pretrain_epochs then m.pretrain_epochs = math.min(m.pretrain_epochs, cap) end
   end
   m:fit(s_val.train, { valid = s_val.test, progress = os.getenv("QUALITY_PROGRESS") == "1" })
   local h = m.history
   m:set_history({ s_test.train })
-  local ep = ("%d/%d ep (best %d)"):format(#h.train, m.epochs, h.best_epoch)
+  local ep = ("%d/%d ep (best %d), maxlen %d, batch %d, every %d, patience %d"):format(#h.train, m.epochs,
+    h.best_epoch, m.maxlen, m.batch, m.every, m.patience)
   if m.pretrain_epochs then ep = ("pre %d + "):format(m.pretrain_epochs) .. ep end
   return m, h.best or 0 / 0, ep
 end

@@ -13,7 +13,9 @@
 -- position, "softmax" full, "sampled_softmax" with n_neg shared negatives), optimizer, beta2,
 -- every / patience (validation NDCG@10 every n epochs, stop after `patience` evaluations
 -- without gain, 0 = never), bucket (1: batches of similar lengths, only as wide as their
--- longest history, see tide.batch; 0: random batches padded to maxlen, as the reference).
+-- longest history, see tide.batch; 0: random batches padded to maxlen, as the reference),
+-- auto (1: maxlen, batch, epochs, every and patience, when not given, follow the training
+-- data's shape at fit time, tide.models.seq_defaults; 0: the fixed values of M.base).
 local common = require "tide.models.common"
 local score = require "tide.models.seq_score"
 
@@ -29,14 +31,14 @@ local function tide() return require "tide" end
 -- softmax measured ~4x slower per epoch on Games' 23.7k items (tests/bench/quality_seqrec.lua).
 M.base = { dim = 64, maxlen = 50, dropout = 0.2, epochs = 30, batch = 128, lr = 2e-3,
            weight_decay = 0, clip = 5, warmup = 0, seed = 42, loss = "sampled_softmax", n_neg = 2048,
-           optimizer = "adam", beta2 = 0.98, every = 1, patience = 3, bucket = 1 }
+           optimizer = "adam", beta2 = 0.98, every = 1, patience = 3, bucket = 1, auto = 1 }
 
 --- new(cls, opts) -> model: opts checked against cls.defaults and M.base (unknown names and
 --- wrong types raise an error naming the model and the option)
 function M.new(cls, opts)
   opts = opts or {}
   if type(opts) ~= "table" then error(cls.kind .. ": options must be a table", 3) end
-  local self = setmetatable({ name = cls.kind }, cls)
+  local self = setmetatable({ name = cls.kind, explicit = {} }, cls)
   for k, v in pairs(M.base) do self[k] = v end
   for k, v in pairs(cls.defaults) do self[k] = v end
   for k, v in pairs(opts) do
@@ -49,13 +51,14 @@ function M.new(cls, opts)
     if type(v) == "number" and (v ~= v or v < 0) then
       error(("%s: option '%s' must be a number >= 0, got %s"):format(cls.kind, k, tostring(v)), 3)
     end
-    self[k] = v
+    self[k], self.explicit[k] = v, true
   end
   for _, k in ipairs({ "dim", "maxlen", "batch", "epochs" }) do
     if self[k] < 1 or self[k] % 1 ~= 0 then error(("%s: option '%s' must be an integer >= 1"):format(cls.kind, k), 3) end
   end
   local L = { bce = true, softmax = true, sampled_softmax = true }
   if not L[self.loss] then error(cls.kind .. ": loss must be 'bce', 'softmax' or 'sampled_softmax'", 3) end
+  if self.auto ~= 0 and self.auto ~= 1 then error(cls.kind .. ": option 'auto' must be 0 or 1", 3) end
   return self
 end
 
@@ -134,6 +137,9 @@ end
 --- fit(self, ev, {valid = event table of validation targets, log, progress, checkpoint}) -> self
 --- Trains on every user's sequence; with valid, evaluates full-ranking NDCG@10 every
 --- `every` epochs, stops after `patience` evaluations without gain, keeps the best weights.
+--- Options left unset among maxlen, batch, epochs, every, patience are first resolved from the
+--- data's shape (auto = 1, tide.models.seq_defaults): self.resolved holds them, the progress
+--- output prints them once, the first log object and training checkpoints record them.
 --- (phase, for multi-stage models: {epochs = n, keep_net = true to continue the current net})
 function M.fit(self, ev, opts, phase)
   opts, phase = opts or {}, phase or {}
@@ -142,7 +148,13 @@ function M.fit(self, ev, opts, phase)
   set_history(self, td.data.sequences(ev))
   self.train_ev = ev
   td.tensor.manual_seed(self.seed)
-  if not (phase.keep_net and self.net) then self.net = self:build() end
+  local fresh = not (phase.keep_net and self.net)
+  -- a continued net (BERT4Rec's fine-tuning) keeps the shape it was built with
+  local resolved = fresh and require("tide.models.seq_defaults").apply(self, self.seq, M.base)
+  if fresh then self.net = self:build() end
+  -- printed once by the training loop, recorded in its log and checkpoints
+  local note = resolved and { title = self.name .. " defaults from the data" } or nil
+  for k, v in pairs(resolved or {}) do note[k] = v end
   local batch = require "tide.batch"
   local kneg = self.loss == "bce" and 1 or 0
   local function batches(epoch)
@@ -175,7 +187,8 @@ function M.fit(self, ev, opts, phase)
     optimizer = opt,
     clip = self.clip > 0 and self.clip or nil, warmup = self.warmup, seed = self.seed,
     metric = metric, every = self.every, patience = self.patience > 0 and self.patience or nil,
-    log = opts.log, progress = opts.progress, checkpoint = opts.checkpoint })
+    log = opts.log, progress = opts.progress, checkpoint = opts.checkpoint,
+    note = note })
   self.net:eval()
   return self
 end

@@ -1,7 +1,10 @@
 -- tide.models.seq_io — save and load of the sequential recommenders: one atomic, checksummed
 -- checkpoint (tide.checkpoint) holding the weights ("net.*"), the training histories the model
 -- scores from ("seq.*") and the options as metadata, so a loaded model scores exactly as the
--- saved one. load_any(path) picks the model class from the stored kind.
+-- saved one. Options resolved from the data at fit time (tide.models.seq_defaults) are stored
+-- with their values, so the net is rebuilt with the same maxlen, and as "resolved.*" entries, so
+-- the loaded model knows which options the user did not set (a refit resolves them again).
+-- load_any(path) picks the model class from the stored kind.
 local seq = require "tide.models.seq_common"
 
 local M = {}
@@ -13,6 +16,7 @@ local function meta_of(self)
   local m = { kind = self.name, n_items = self.n_items, n_users = self.n_users }
   for k in pairs(seq.base) do m["opt." .. k] = self[k] end
   for k in pairs(getmetatable(self).defaults) do m["opt." .. k] = self[k] end
+  for k, v in pairs(self.resolved or {}) do m["resolved." .. k] = v end
   return m
 end
 
@@ -37,6 +41,13 @@ function M.load(cls, path)
   local opts = { n_items = meta.n_items }
   for k, v in pairs(meta) do if k:sub(1, 4) == "opt." then opts[k:sub(5)] = v end end
   local self = seq.new(cls, opts)
+  for k, v in pairs(meta) do
+    if k:sub(1, 9) == "resolved." then
+      self.resolved = self.resolved or {}
+      self.resolved[k:sub(10)] = v
+      self.explicit[k:sub(10)] = nil
+    end
+  end
   seq.set_sequences(self, { offsets = t["seq.offsets"], item = t["seq.item"], time = t["seq.time"],
                       n_users = meta.n_users, n_items = meta.n_items })
   self.net = self:build()

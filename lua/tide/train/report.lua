@@ -51,6 +51,17 @@ function M:step(epoch, n, loss, rate)
   io.stderr:write(("\r  epoch %d  batch %d  loss %.5f  %.0f ex/s   "):format(epoch, n, loss, rate))
 end
 
+-- settings chosen for the run (tide.train's opts.note), once before the first epoch:
+-- "<note.title>: name value, ..." in name order
+function M:note(note)
+  if not self.progress then return end
+  local keys, parts = {}, {}
+  for k in pairs(note) do if k ~= "title" then keys[#keys + 1] = k end end
+  table.sort(keys)
+  for _, k in ipairs(keys) do parts[#parts + 1] = ("%s %s"):format(k, tostring(note[k])) end
+  io.stderr:write(self.live and "\r" or "", note.title and (note.title .. ": ") or "", table.concat(parts, ", "), "\n")
+end
+
 function M:epoch(info)
   if self.progress then
     io.stderr:write(("%sepoch %d  train %.5f%s%s  lr %.3g  %.1f s  %.0f ex/s\n"):format(
