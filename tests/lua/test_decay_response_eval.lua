@@ -53,10 +53,51 @@ function tests.rows_take_their_own_options_and_get_bootstrap_intervals()
   local truth = S.labels(ev, sh.t_test, sh.t_end, { key = "item", target = "buy" })
   check.near(S.prf(S.select(cands, { k = sh[1].k, share = sh[1].share }), truth).f1, sh[1].f1, 1e-12, "share rule F1")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, transfer = "rank" }) end,
-    "transfer must be auto, threshold or share")
+    "transfer must be auto, threshold, share or plugin")
   check.errors(function() E.evaluate(ev, { methods = { { "response", frailty = "both" } } }) end,
     "frailty must be true, false, 'pair' or 'user'")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, horizon = 40 }) end, "shorter than two horizons")
+end
+
+function tests.response_rows_score_at_the_cut_and_carry_a_calibrated_cut()
+  local ev = log()
+  local rows = E.evaluate(ev, { methods = { "none", { "response", family = "exponential" } } })
+  check.eq(rows[2].transfer, "plugin", "auto: a response row carries its choice by calibration")
+  check.truthy(rows[2].calibration and rows[2].calibration.b > 0, "the calibration is reported")
+  -- recomputed through the public pieces: scores at each cut, calibrated on the validation
+  -- window's labels, the test window's set cut by expected F1
+  local lab = { key = "item", target = "buy" }
+  local valid = S.labels(ev, rows.t_valid, rows.t_test, lab)
+  local test = S.labels(ev, rows.t_test, rows.t_end, lab)
+  local o = { key = "item", target = "buy", horizon = 14, family = "exponential" }
+  o.at = rows.t_valid
+  local cv = E.candidates("response", ev:filter(ev.time:lt(rows.t_valid)), o)
+  o.at = rows.t_test
+  local ct = E.candidates("response", ev:filter(ev.time:lt(rows.t_test)), o)
+  local cal = S.calibrate(cv, valid, { k = rows[2].k })
+  check.near(cal.b, rows[2].calibration.b, 1e-12, "same calibration")
+  check.near(S.prf(S.select(ct, { k = rows[2].k, calibration = cal }), test).f1, rows[2].f1, 1e-12, "test F1 recomputed")
+end
+
+function tests.candidates_score_at_the_decision_time_not_the_last_event()
+  -- a quiet last day before the cut: a kernel with a half-life of hours has decayed over it,
+  -- and the expected buys in [cut, cut + 14 d) are those of Fit:expected at the cut itself
+  local ev = sim.simulate(300, 40, 0.01, { [1] = 0.3, [3] = 0.8, [5] = 0.4 }, 1, 4, 4, 5, 3)
+  local cut = ev.time:max():item() + DAY
+  local o = { key = "item", target = "buy", horizon = 14, family = "exponential", at = cut }
+  local c = E.candidates("response", ev, o)
+  local f = tide.decay.response.fit(ev, { key = "item", target = "buy", family = "exponential", se = false })
+  local e = f:expected(ev, cut, 14)
+  local u, k, sc = e.user:totable(), e.key:totable(), e.score:totable()
+  local late = f:expected(ev, ev.time:max():item() + 1, 14).score:totable()
+  local differs = 0
+  for i = 1, #u do
+    local got
+    for _, x in ipairs(c[u[i]]) do if x[1] == k[i] then got = x[2] end end
+    check.near(got, sc[i], 1e-9 * (1 + sc[i]), ("pair (%d, %d) scored at the cut"):format(u[i], k[i]))
+    if math.abs(late[i] - sc[i]) > 1e-6 then differs = differs + 1 end
+  end
+  check.truthy(differs > 0, "the decision time matters for a fast kernel (the check can fail)")
 end
 
 return tests

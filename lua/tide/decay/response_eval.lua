@@ -2,7 +2,9 @@
 -- prediction, evaluated honestly: every method is trained before T − 2H, picks its top-k per
 -- user and score threshold on the validation window [T − 2H, T − H) (tide.metrics.sets.sweep),
 -- is refitted on everything before T − H and scored once on the test window [T − H, T); how the
--- choice carries over (threshold or share of candidates) is itself chosen on earlier windows.
+-- choice carries over (threshold, share of candidates, or a calibrated expected-F1 cut) is
+-- chosen per method. Every method scores at the cut itself (the window start), not at its
+-- training log's last event: a fast kernel decays in that gap, and nothing acted in it.
 -- Methods (all rank the same kind of candidates, a user's past keys, unless said):
 --   none        count of past interactions with the key (no decay)
 --   gap         the return-gap law chosen by AIC (tide.decay.select) as the interest weight
@@ -14,8 +16,8 @@ local S = require("tide.metrics.sets")
 local M = {}
 local DAY = 86400
 
-local function profile_cands(train, key, law)
-  local prof = require("tide.decay").profile(train, { by = key, law = law, half_life = not law and 1e9 or nil })
+local function profile_cands(train, key, law, at)
+  local prof = require("tide.decay").profile(train, { by = key, law = law, half_life = not law and 1e9 or nil, at = at })
   local cands = {}
   for u = 1, prof.n_users do
     local list = prof:of(u)
@@ -24,15 +26,18 @@ local function profile_cands(train, key, law)
   return cands
 end
 
--- candidates of one method trained on `train` (decision time: its end)
+--- candidates(method, train, {key, horizon, at = the decision time (epoch seconds, >= the last
+--- event of train; default one second after it), and the method's options of evaluate}) ->
+--- cands[u] = {{key, score}, ...}[, detail]: one method trained on `train`, scoring at `at`.
 function M.candidates(method, train, opts)
   local tide = require("tide")
   local key = opts.key or "item"
-  if method == "none" then return profile_cands(train, key, nil) end
+  local at = opts.at or train.time:max():item() + 1
+  if method == "none" then return profile_cands(train, key, nil, at) end
   if method == "gap" then
     local ranked = tide.decay.select(train, { per = "global", min_gap = opts.min_gap or 1800,
                                               families = { "exponential", "weibull", "power", "mixture" } })
-    return profile_cands(train, key, ranked[1].fit), ranked[1].family
+    return profile_cands(train, key, ranked[1].fit, at), ranked[1].family
   end
   if method == "response" then
     local R = tide.decay.response
@@ -46,7 +51,7 @@ function M.candidates(method, train, opts)
     end
     base.family, base.se = fam, false
     local law = R.fit(train, base)
-    local e = law:expected(train, train.time:max():item() + 1, opts.horizon)
+    local e = law:expected(train, at, opts.horizon)
     local u, k, s = e.user:totable(), e.key:totable(), e.score:totable()
     local cands = {}
     for i = 1, #u do
@@ -76,13 +81,17 @@ end
 ---   ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, transfer = "auto" (how the choice
 ---   made on the validation window carries to the refitted model: "threshold" keeps the score
 ---   threshold, "share" the fraction of the pooled top-k candidates kept (score scales of refits
----   may differ); "auto" picks, per method, the rule that did better when a choice made on
+---   may differ), "plugin" keeps k and the chance P = 1 − exp(−(a + b·score)) fitted on the
+---   validation labels (sets.calibrate) and takes the test candidates' cut of highest expected
+---   F1 (less noisy than the validation window's best empirical cut); "auto" uses plugin for
+---   response rows, whose score is an expected count (so P(N >= 1) has that form), and for the
+---   others the rule of threshold and share that did better when a choice made on
 ---   [T − 3H, T − 2H) was carried to the validation window — threshold when the log is
 ---   shorter than three horizons), bootstrap = 0 (n > 0: with "none"
 ---   among the methods, each other row gets diff_lo / diff_hi, the 95 % interval of its test F1
 ---   minus no decay's over users resampled n times, tide.metrics.sets.bootstrap)}) -> rows
----   {method, detail, k, threshold, share, transfer, val_f1, f1, precision, recall, seconds[,
----   diff_lo, diff_hi]},
+---   {method, detail, k, threshold, share, transfer, calibration (plugin rows), val_f1 (of the
+---   validation window's best cut), f1, precision, recall, seconds[, diff_lo, diff_hi]},
 ---   plus {t_valid, t_test, t_end} (epoch seconds). The threshold is exact per k (sets.sweep).
 function M.evaluate(ev, opts)
   opts = opts or {}
@@ -98,39 +107,44 @@ function M.evaluate(ev, opts)
   local valid, test = S.labels(ev, tv, tt, lab), S.labels(ev, tt, t_end, lab)
   local rows = { t_valid = tv, t_test = tt, t_end = t_end }
   local transfer = opts.transfer or "auto"
-  if transfer ~= "auto" and transfer ~= "threshold" and transfer ~= "share" then
-    error(("decay.response_eval: transfer must be auto, threshold or share, got %s"):format(tostring(transfer)), 2)
+  if transfer ~= "auto" and transfer ~= "threshold" and transfer ~= "share" and transfer ~= "plugin" then
+    error(("decay.response_eval: transfer must be auto, threshold, share or plugin, got %s"):format(tostring(transfer)), 2)
   end
   local tb = tv - H * DAY -- the backtest window [tb, tv) of transfer = "auto"
-  local back
-  if transfer == "auto" then
-    if tb > ev.time:min():item() then back = S.labels(ev, tb, tv, lab) else transfer = "threshold" end
-  end
+  local back = transfer == "auto" and tb > ev.time:min():item() and S.labels(ev, tb, tv, lab) or nil
   local all = o.key == "item" and { "none", "gap", "response", "popularity", "sar" } or { "none", "gap", "response" }
   local preds = {}
   for _, spec in ipairs(opts.methods or all) do
     local c0 = os.clock()
-    local m, mo = spec, o
+    local m, mo = spec, {} -- a copy: this row's options (and its decision time, set below)
+    for k, v in pairs(o) do mo[k] = v end
     if type(spec) == "table" then -- {"response", family =, frailty =, ...}: this row's own options
-      m, mo = spec[1], {}
-      for k, v in pairs(o) do mo[k] = v end
+      m = spec[1]
       for k, v in pairs(spec) do if type(k) == "string" then mo[k] = v end end
     end
-    local cands, detail = M.candidates(m, ev:filter(ev.time:lt(tv)), mo)
+    local function cands_at(cut) -- trained before the cut, scoring at it
+      mo.at = cut
+      return M.candidates(m, ev:filter(ev.time:lt(cut)), mo)
+    end
+    local cands, detail = cands_at(tv)
     local sel = S.sweep(cands, valid, { ks = opts.ks })
     local rule = transfer
-    if rule == "auto" then -- backtest: choose on [tb, tv), carry both ways to the validation window
-      local sb = S.sweep(M.candidates(m, ev:filter(ev.time:lt(tb)), mo), back, { ks = opts.ks })
+    if rule == "auto" and m == "response" then rule = "plugin"
+    elseif rule == "auto" and not back then rule = "threshold"
+    elseif rule == "auto" then -- backtest: choose on [tb, tv), carry both ways to the validation window
+      local sb = S.sweep(cands_at(tb), back, { ks = opts.ks })
       local by_thr = S.prf(S.select(cands, { k = sb.k, threshold = sb.threshold }), valid).f1
       local by_share = S.prf(S.select(cands, { k = sb.k, share = sb.share }), valid).f1
       rule = by_share > by_thr and "share" or "threshold"
     end
-    cands = M.candidates(m, ev:filter(ev.time:lt(tt)), mo)
-    preds[#preds + 1] = S.select(cands, rule == "share" and { k = sel.k, share = sel.share } or sel)
+    local how = rule == "share" and { k = sel.k, share = sel.share } or sel
+    if rule == "plugin" then how = { k = sel.k, calibration = S.calibrate(cands, valid, { k = sel.k }) } end
+    cands = cands_at(tt)
+    preds[#preds + 1] = S.select(cands, how)
     local r = S.prf(preds[#preds], test)
     rows[#rows + 1] = { method = m, detail = detail, k = sel.k, threshold = sel.threshold, share = sel.share,
-                        transfer = rule, val_f1 = sel.f1, f1 = r.f1, precision = r.precision, recall = r.recall,
-                        seconds = os.clock() - c0 }
+                        transfer = rule, calibration = how.calibration, val_f1 = sel.f1, f1 = r.f1,
+                        precision = r.precision, recall = r.recall, seconds = os.clock() - c0 }
   end
   local B = opts.bootstrap or 0
   local base
