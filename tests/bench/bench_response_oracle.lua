@@ -174,7 +174,7 @@ for _, c in ipairs(cases) do
     end
     for _, m in ipairs(methods) do
       local sel = S.sweep(m[2], valid)
-      local a = S.prf(S.select(m[3], sel), test)
+      local a = S.prf(S.select(m[3], { k = sel.k, threshold = sel.threshold }), test)
       local b = S.prf(S.select(m[3], { k = sel.k, share = sel.share }), test)
       local best = S.sweep(m[3], test).f1
       local all = S.prf(S.select(m[3], { k = math.huge }), test).f1

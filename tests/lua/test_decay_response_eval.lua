@@ -33,7 +33,8 @@ function tests.the_choice_never_sees_the_test_window()
   -- and the test F1 is the chosen selection scored against the test labels
   local truth = S.labels(ev, a.t_test, a.t_end, { key = "item", target = "buy" })
   local cands = E.candidates("none", ev:filter(ev.time:lt(a.t_test)), { key = "item" })
-  check.near(S.prf(S.select(cands, a[1]), truth).f1, a[1].f1, 1e-12, "no decay: test F1 recomputed")
+  local how = a[1].transfer == "share" and { k = a[1].k, share = a[1].share } or { k = a[1].k, threshold = a[1].threshold }
+  check.near(S.prf(S.select(cands, how), truth).f1, a[1].f1, 1e-12, "no decay: test F1 recomputed")
 end
 
 function tests.rows_take_their_own_options_and_get_bootstrap_intervals()
@@ -52,6 +53,14 @@ function tests.rows_take_their_own_options_and_get_bootstrap_intervals()
   local cands = E.candidates("none", ev:filter(ev.time:lt(sh.t_test)), { key = "item" })
   local truth = S.labels(ev, sh.t_test, sh.t_end, { key = "item", target = "buy" })
   check.near(S.prf(S.select(cands, { k = sh[1].k, share = sh[1].share }), truth).f1, sh[1].f1, 1e-12, "share rule F1")
+  -- and the threshold rule keeps the validation threshold (not the share, which the row also has)
+  local th = E.evaluate(ev, { methods = { "none", { "response", family = "exponential" } }, transfer = "threshold" })
+  local ct = E.candidates("response", ev:filter(ev.time:lt(th.t_test)), { key = "item", target = "buy", horizon = 14,
+                                                                          family = "exponential", at = th.t_test })
+  local by_thr = S.prf(S.select(ct, { k = th[2].k, threshold = th[2].threshold }), truth).f1
+  local by_share = S.prf(S.select(ct, { k = th[2].k, share = th[2].share }), truth).f1
+  check.truthy(by_thr ~= by_share, "the two rules differ here (the check can fail)")
+  check.near(th[2].f1, by_thr, 1e-12, "threshold rule F1")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, transfer = "rank" }) end,
     "transfer must be auto, threshold, share or plugin")
   check.errors(function() E.evaluate(ev, { methods = { { "response", frailty = "both" } } }) end,

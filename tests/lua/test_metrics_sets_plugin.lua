@@ -102,7 +102,8 @@ function tests.carries_better_than_the_best_empirical_cut_on_a_weak_signal()
   local cands, R, emp, plug = one_each(s), 60, 0, 0
   for _ = 1, R do
     local val, test = draw(p), draw(p)
-    emp = emp + S.prf(S.select(cands, S.sweep(cands, val, { ks = { 1 } })), test).f1 / R
+    local sel = S.sweep(cands, val, { ks = { 1 } })
+    emp = emp + S.prf(S.select(cands, { k = 1, threshold = sel.threshold }), test).f1 / R
     plug = plug + S.prf(S.select(cands, { k = 1, calibration = S.calibrate(cands, val, { k = 1 }) }), test).f1 / R
   end
   check.truthy(plug > opt - 0.005, ("calibrated cut %.4f within 0.005 of the optimum %.4f"):format(plug, opt))

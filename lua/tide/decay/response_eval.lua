@@ -41,16 +41,19 @@ function M.candidates(method, train, opts)
   end
   if method == "response" then
     local R = tide.decay.response
-    local fam = opts.family or "exponential"
+    if opts.law ~= nil and getmetatable(opts.law) ~= R.Fit then
+      error("decay.response_eval: law must be a tide.decay.response Fit", 3)
+    end
+    local fam = opts.law and opts.law.family or opts.family or "exponential"
     local base = { key = key, target = opts.target, max_hist = opts.max_hist, k = opts.k, delay = opts.delay,
                    frailty = opts.frailty }
-    if fam == "auto" then
+    if fam == "auto" and not opts.law then
       local o = { families = opts.families or { "exponential", "hyperbolic", "weibull", "power" }, holdout = opts.horizon }
       for k, v in pairs(base) do o[k] = v end
       fam = R.select(train, o)[1].family
     end
     base.family, base.se = fam, false
-    local law = R.fit(train, base)
+    local law = opts.law or R.fit(train, base) -- a given law (e.g. a planted one) is used as is
     local e = law:expected(train, at, opts.horizon)
     local u, k, s = e.user:totable(), e.key:totable(), e.score:totable()
     local cands = {}
@@ -74,7 +77,9 @@ end
 
 --- evaluate(ev, {methods = {"none", "gap", "response", "popularity", "sar"} (the last two only
 ---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
----   whose fields override the options below for that row), key = "item",
+---   whose fields override the options below for that row; {"response", law = a Fit} scores
+---   with that fixed law at every cut instead of refitting, e.g. a simulator's planted
+---   parameters as an oracle), key = "item",
 ---   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
 ---   frailty (true / "pair": the response kernel with a gamma frailty per pair, "user": one
 ---   shared by a user's pairs, tide.decay.response.fit),
@@ -137,7 +142,9 @@ function M.evaluate(ev, opts)
       local by_share = S.prf(S.select(cands, { k = sb.k, share = sb.share }), valid).f1
       rule = by_share > by_thr and "share" or "threshold"
     end
-    local how = rule == "share" and { k = sel.k, share = sel.share } or sel
+    -- sel holds both the threshold and the share: hand select only the rule's own field (with
+    -- both, select applies the share)
+    local how = rule == "share" and { k = sel.k, share = sel.share } or { k = sel.k, threshold = sel.threshold }
     if rule == "plugin" then how = { k = sel.k, calibration = S.calibrate(cands, valid, { k = sel.k }) } end
     cands = cands_at(tt)
     preds[#preds + 1] = S.select(cands, how)

@@ -74,6 +74,7 @@ end
 --- between models refitted on different data, whose score scales may differ. With calibration
 --- (from calibrate) the cut is instead the one of highest expected F1 under the calibrated
 --- chances of these candidates (tide.metrics.sets_plugin; the set also gets .expected_f1).
+--- Threshold and share together are an error (sweep's result holds both).
 function M.select(cands, opts)
   opts = opts or {}
   if opts.calibration ~= nil then
@@ -81,6 +82,9 @@ function M.select(cands, opts)
     return require("tide.metrics.sets_plugin").select(cands, opts, function(l, u) return sorted_of(l, u, "sets.select") end)
   end
   local k, thr = opts.k or 10, opts.threshold or -math.huge
+  if opts.share ~= nil and opts.threshold ~= nil then -- e.g. a sweep result: which rule was meant?
+    error("sets.select: give threshold or share, not both (a sweep result has both: pass {k =, threshold =} or {k =, share =})", 2)
+  end
   if opts.share ~= nil then
     if not (type(opts.share) == "number" and opts.share > 0 and opts.share <= 1) then
       error("sets.select: share must be a number in (0, 1], got " .. tostring(opts.share), 2)
