@@ -107,6 +107,14 @@ function tests.candidates_score_at_the_decision_time_not_the_last_event()
     if math.abs(late[i] - sc[i]) > 1e-6 then differs = differs + 1 end
   end
   check.truthy(differs > 0, "the decision time matters for a fast kernel (the check can fail)")
+  -- a given law is used as is (no refit): planted parameters score as that law's expected()
+  local planted = sim.planted(f, 0.01, { [1] = 0.3, [3] = 0.8, [5] = 0.4 }, { 4 })
+  local want = planted:expected(ev, cut, 14).score:totable()
+  local got = E.candidates("response", ev, { key = "item", target = "buy", horizon = 14, at = cut, law = planted })
+  for i = 1, #u do
+    for _, x in ipairs(got[u[i]]) do if x[1] == k[i] then check.near(x[2], want[i], 1e-12, "planted law's score") end end
+  end
+  check.errors(function() E.candidates("response", ev, { horizon = 14, law = {} }) end, "law must be a tide.decay.response Fit")
 end
 
 return tests

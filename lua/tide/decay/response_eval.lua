@@ -88,7 +88,8 @@ end
 ---   threshold, "share" the fraction of the pooled top-k candidates kept (score scales of refits
 ---   may differ), "plugin" keeps k and the chance P = 1 − exp(−(a + b·score)) fitted on the
 ---   validation labels (sets.calibrate) and takes the test candidates' cut of highest expected
----   F1 (less noisy than the validation window's best empirical cut); "auto" uses plugin for
+---   F1 (less noisy than the validation window's best empirical cut; threshold instead when no
+---   or every validation candidate acts); "auto" uses plugin for
 ---   response rows, whose score is an expected count (so P(N >= 1) has that form), and for the
 ---   others the rule of threshold and share that did better when a choice made on
 ---   [T − 3H, T − 2H) was carried to the validation window — threshold when the log is
@@ -142,8 +143,11 @@ function M.evaluate(ev, opts)
       local by_share = S.prf(S.select(cands, { k = sb.k, share = sb.share }), valid).f1
       rule = by_share > by_thr and "share" or "threshold"
     end
-    -- sel holds both the threshold and the share: hand select only the rule's own field (with
-    -- both, select applies the share)
+    if rule == "plugin" then -- a calibration needs acting and idle candidates in the validation window
+      local v = S.prf(S.select(cands, { k = sel.k }), valid)
+      if v.tp == 0 or v.tp == v.n_pred then rule = "threshold" end
+    end
+    -- sel holds both the threshold and the share: hand select only the rule's own field
     local how = rule == "share" and { k = sel.k, share = sel.share } or { k = sel.k, threshold = sel.threshold }
     if rule == "plugin" then how = { k = sel.k, calibration = S.calibrate(cands, valid, { k = sel.k }) } end
     cands = cands_at(tt)
