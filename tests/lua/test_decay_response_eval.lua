@@ -46,7 +46,10 @@ function tests.rows_take_their_own_options_and_get_bootstrap_intervals()
   local d = rows[2].f1 - rows[1].f1
   check.truthy(rows[2].diff_lo <= d + 1e-12 and d <= rows[2].diff_hi + 1e-12,
     ("F1 difference %.4f inside [%.4f, %.4f]"):format(d, rows[2].diff_lo, rows[2].diff_hi))
-  check.truthy(rows[1].transfer == "threshold" or rows[1].transfer == "share", "the transfer rule used is reported")
+  for i = 1, 2 do
+    local t = rows[i].transfer
+    check.truthy(t == "threshold" or t == "share" or t == "plugin", "the transfer rule used is reported: " .. tostring(t))
+  end
   -- a fixed rule is applied as asked: the share rule keeps the validation choice's fraction
   local sh = E.evaluate(ev, { methods = { "none" }, transfer = "share" })
   check.eq(sh[1].transfer, "share", "share rule")
@@ -70,9 +73,10 @@ end
 
 function tests.response_rows_score_at_the_cut_and_carry_a_calibrated_cut()
   local ev = log()
-  local rows = E.evaluate(ev, { methods = { "none", { "response", family = "exponential" } } })
-  check.eq(rows[2].transfer, "plugin", "auto: a response row carries its choice by calibration")
-  check.truthy(rows[2].calibration and rows[2].calibration.b > 0, "the calibration is reported")
+  local rows = E.evaluate(ev, { methods = { "none", { "response", family = "exponential" } }, transfer = "plugin" })
+  check.eq(rows[2].transfer, "plugin", "a response row carries its choice by calibration")
+  check.eq(rows[2].calibration.link, "cloglog", "of an expected count")
+  check.eq(rows[1].calibration.link, "isotonic", "of other scores")
   -- recomputed through the public pieces: scores at each cut, calibrated on the validation
   -- window's labels, the test window's set cut by expected F1
   local lab = { key = "item", target = "buy" }
@@ -83,7 +87,7 @@ function tests.response_rows_score_at_the_cut_and_carry_a_calibrated_cut()
   local cv = E.candidates("response", ev:filter(ev.time:lt(rows.t_valid)), o)
   o.at = rows.t_test
   local ct = E.candidates("response", ev:filter(ev.time:lt(rows.t_test)), o)
-  local cal = S.calibrate(cv, valid, { k = rows[2].k })
+  local cal = S.calibrate(cv, valid, { k = rows[2].k, link = "cloglog" })
   check.near(cal.b, rows[2].calibration.b, 1e-12, "same calibration")
   check.near(S.prf(S.select(ct, { k = rows[2].k, calibration = cal }), test).f1, rows[2].f1, 1e-12, "test F1 recomputed")
 end

@@ -28,7 +28,7 @@ function tests.calibrate_recovers_planted_chances()
     s[i] = 0.5 - math.log(1 - math.random()) -- >= 0.5: the fit measures scores from their minimum s0
     p[i] = 1 - math.exp(-(a + b * s[i]))
   end
-  local c = S.calibrate(one_each(s), draw(p), { k = 1 })
+  local c = S.calibrate(one_each(s), draw(p), { k = 1, link = "cloglog" })
   check.truthy(c.converged, "converged")
   check.eq(c.n, 20000, "candidates")
   check.eq(c.n_out, 0, "every true pair is a candidate")
@@ -37,6 +37,25 @@ function tests.calibrate_recovers_planted_chances()
     check.near(c.a + c.b * (x - c.s0), a + b * x, 0.05, ("η at score %g"):format(x))
   end
   check.near(c.b, b, 0.05, "slope")
+end
+
+function tests.isotonic_calibration_is_the_monotone_rate()
+  -- hand-worked pool adjacent violators: scores 1 … 6 with outcomes 0 1 0 0 1 1 pool to the
+  -- blocks {1} 0, {2, 3, 4} 1/3, {5, 6} 1; ties (score 7, one act of two) pool first
+  local s, y = { 1, 2, 3, 4, 5, 6, 7, 7 }, { false, true, false, false, true, true, true, false }
+  local truth = { n = 0 }
+  for i = 1, #s do if y[i] then truth[i] = { [1] = true } end end
+  local c = S.calibrate(one_each(s), truth, { k = 1 })
+  check.eq(c.link, "isotonic", "default link")
+  check.eq(#c.lo, 3, "three blocks")
+  check.eq(c.lo[1], 1, "block 1 starts at 1"); check.eq(c.lo[2], 2, "block 2 at 2"); check.eq(c.lo[3], 5, "block 3 at 5")
+  check.near(c.p[1], 0, 0, "rate 0"); check.near(c.p[2], 1 / 3, 1e-15, "rate 1/3"); check.near(c.p[3], 0.75, 1e-15, "5, 6, 7, 7: 3 of 4")
+  -- new scores take their block's chance; below the first block, the first block's
+  local got = S.select({ [1] = { { 1, 0.5 } }, [2] = { { 1, 3.5 } }, [3] = { { 1, 9 } } }, { k = 1, calibration = c })
+  check.near(got.expected_f1, 2 * 0.75 / (1 + 0 + 1 / 3 + 0.75), 1e-12, "only the 0.75 pair: 2·0.75 / (1 + Σp)")
+  check.truthy(got[3][1] and not got[2][1] and not got[1][1], "the chosen pair")
+  check.errors(function() S.calibrate(one_each(s), truth, { link = "probit" }) end, "link must be isotonic or cloglog")
+  check.errors(function() S.select(one_each(s), { calibration = { lo = { 1 }, p = {}, n_out = 0 } }) end, "same length")
 end
 
 function tests.the_cut_is_the_best_subset_by_expected_f1()
@@ -99,15 +118,20 @@ function tests.carries_better_than_the_best_empirical_cut_on_a_weak_signal()
   table.sort(sorted, function(x, y) return x > y end)
   local opt, acc = 0, 0
   for n = 1, #sorted do acc = acc + sorted[n]; opt = math.max(opt, 2 * acc / (n + tot)) end
-  local cands, R, emp, plug = one_each(s), 60, 0, 0
+  local cands, R, emp, plug = one_each(s), 60, 0, { cloglog = 0, isotonic = 0 }
   for _ = 1, R do
     local val, test = draw(p), draw(p)
     local sel = S.sweep(cands, val, { ks = { 1 } })
     emp = emp + S.prf(S.select(cands, { k = 1, threshold = sel.threshold }), test).f1 / R
-    plug = plug + S.prf(S.select(cands, { k = 1, calibration = S.calibrate(cands, val, { k = 1 }) }), test).f1 / R
+    for link in pairs(plug) do
+      local cal = S.calibrate(cands, val, { k = 1, link = link })
+      plug[link] = plug[link] + S.prf(S.select(cands, { k = 1, calibration = cal }), test).f1 / R
+    end
   end
-  check.truthy(plug > opt - 0.005, ("calibrated cut %.4f within 0.005 of the optimum %.4f"):format(plug, opt))
-  check.truthy(plug >= emp, ("calibrated cut %.4f >= best empirical cut %.4f"):format(plug, emp))
+  for link, f in pairs(plug) do
+    check.truthy(f > opt - 0.005, ("%s: calibrated cut %.4f within 0.005 of the optimum %.4f"):format(link, f, opt))
+    check.truthy(f >= emp, ("%s: calibrated cut %.4f >= best empirical cut %.4f"):format(link, f, emp))
+  end
 end
 
 return tests

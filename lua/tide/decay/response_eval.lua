@@ -75,6 +75,19 @@ function M.candidates(method, train, opts)
   error(("decay.response_eval: unknown method '%s' (none, gap, response, popularity, sar)"):format(tostring(method)), 3)
 end
 
+local RULES = { "threshold", "share", "plugin" } -- in this order of preference on equal F1
+
+-- how a choice `sel` (a sweep result on the window of cands / truth) carries to a new window:
+-- select options of the rule, or nil when a calibration is impossible (no or every candidate
+-- acts). sel holds both the threshold and the share: select gets only the rule's own field.
+local function carry(rule, sel, cands, truth, link)
+  if rule == "share" then return { k = sel.k, share = sel.share } end
+  if rule == "threshold" then return { k = sel.k, threshold = sel.threshold } end
+  local v = S.prf(S.select(cands, { k = sel.k }), truth)
+  if v.tp == 0 or v.tp == v.n_pred then return nil end
+  return { k = sel.k, calibration = S.calibrate(cands, truth, { k = sel.k, link = link }) }
+end
+
 --- evaluate(ev, {methods = {"none", "gap", "response", "popularity", "sar"} (the last two only
 ---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
 ---   whose fields override the options below for that row; {"response", law = a Fit} scores
@@ -86,14 +99,14 @@ end
 ---   ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, transfer = "auto" (how the choice
 ---   made on the validation window carries to the refitted model: "threshold" keeps the score
 ---   threshold, "share" the fraction of the pooled top-k candidates kept (score scales of refits
----   may differ), "plugin" keeps k and the chance P = 1 − exp(−(a + b·score)) fitted on the
----   validation labels (sets.calibrate) and takes the test candidates' cut of highest expected
----   F1 (less noisy than the validation window's best empirical cut; threshold instead when no
----   or every validation candidate acts); "auto" uses plugin for
----   response rows, whose score is an expected count (so P(N >= 1) has that form), and for the
----   others the rule of threshold and share that did better when a choice made on
----   [T − 3H, T − 2H) was carried to the validation window — threshold when the log is
----   shorter than three horizons), bootstrap = 0 (n > 0: with "none"
+---   may differ), "plugin" keeps k and the chance of acting as a function of the score fitted
+---   on the validation labels (sets.calibrate: P = 1 − exp(−(a + b·score)) for response rows,
+---   whose score is an expected count, a non-decreasing step function for the others) and takes
+---   the test candidates' cut of highest expected F1 (less noisy than the validation window's
+---   best empirical cut when the score's scale holds across refits; threshold instead when no or
+---   every validation candidate acts); "auto" picks, per method, the rule that did best when a
+---   choice made on [T − 3H, T − 2H) was carried to the validation window — threshold when the
+---   log is shorter than three horizons), bootstrap = 0 (n > 0: with "none"
 ---   among the methods, each other row gets diff_lo / diff_hi, the 95 % interval of its test F1
 ---   minus no decay's over users resampled n times, tide.metrics.sets.bootstrap)}) -> rows
 ---   {method, detail, k, threshold, share, transfer, calibration (plugin rows), val_f1 (of the
@@ -134,22 +147,21 @@ function M.evaluate(ev, opts)
     end
     local cands, detail = cands_at(tv)
     local sel = S.sweep(cands, valid, { ks = opts.ks })
+    local link = m == "response" and "cloglog" or "isotonic"
     local rule = transfer
-    if rule == "auto" and m == "response" then rule = "plugin"
-    elseif rule == "auto" and not back then rule = "threshold"
-    elseif rule == "auto" then -- backtest: choose on [tb, tv), carry both ways to the validation window
-      local sb = S.sweep(cands_at(tb), back, { ks = opts.ks })
-      local by_thr = S.prf(S.select(cands, { k = sb.k, threshold = sb.threshold }), valid).f1
-      local by_share = S.prf(S.select(cands, { k = sb.k, share = sb.share }), valid).f1
-      rule = by_share > by_thr and "share" or "threshold"
+    if rule == "auto" and not back then rule = "threshold"
+    elseif rule == "auto" then -- backtest: choose on [tb, tv), carry each way to the validation window
+      local cb = cands_at(tb)
+      local sb = S.sweep(cb, back, { ks = opts.ks })
+      local best = -1
+      for _, r in ipairs(RULES) do
+        local h = carry(r, sb, cb, back, link)
+        local f1 = h and S.prf(S.select(cands, h), valid).f1 or -1
+        if f1 > best then best, rule = f1, r end
+      end
     end
-    if rule == "plugin" then -- a calibration needs acting and idle candidates in the validation window
-      local v = S.prf(S.select(cands, { k = sel.k }), valid)
-      if v.tp == 0 or v.tp == v.n_pred then rule = "threshold" end
-    end
-    -- sel holds both the threshold and the share: hand select only the rule's own field
-    local how = rule == "share" and { k = sel.k, share = sel.share } or { k = sel.k, threshold = sel.threshold }
-    if rule == "plugin" then how = { k = sel.k, calibration = S.calibrate(cands, valid, { k = sel.k }) } end
+    local how = carry(rule, sel, cands, valid, link)
+    if not how then rule, how = "threshold", carry("threshold", sel) end -- a one-class validation window
     cands = cands_at(tt)
     preds[#preds + 1] = S.select(cands, how)
     local r = S.prf(preds[#preds], test)

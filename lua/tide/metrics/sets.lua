@@ -195,10 +195,12 @@ function M.sweep(cands, truth, opts)
   return best
 end
 
---- calibrate(cands, truth, {k = math.huge}) -> {a, b, s0, n_out, n, positives, converged}: the
---- chance that a candidate acts, P = 1 − exp(−(a + b·(score − s0))), fitted by maximum
---- likelihood on a (validation) window's labels of each user's top-k candidates, and the number
---- n_out of true pairs outside them; select(cands, {k =, calibration =}) uses it.
+--- calibrate(cands, truth, {k = math.huge, link = "isotonic"|"cloglog"}) -> {link, lo, p | a, b,
+--- s0, n_out, n, positives, converged}: the chance that a candidate acts as a function of its
+--- score — a non-decreasing step function (isotonic, default) or P = 1 − exp(−(a + b·(score −
+--- s0))) (cloglog) — fitted by maximum likelihood on a (validation) window's labels of each
+--- user's top-k candidates, and the number n_out of true pairs outside them;
+--- select(cands, {k =, calibration =}) uses it (tide.metrics.sets_plugin).
 function M.calibrate(cands, truth, opts)
   return require("tide.metrics.sets_plugin").calibrate(cands, truth, opts or {}, function(l, u) return sorted_of(l, u, "sets.calibrate") end)
 end

@@ -2,14 +2,18 @@
 -- instead of the cut whose empirical F1 was best on the validation window. The empirical best
 -- cut is the maximum of a noisy curve over thousands of cut points: on a flat F1 curve (a weak
 -- signal) it lands far from the optimum and carries badly to the next window (the winner's
--- curse; bench_response_oracle.lua shows it even for the true model's own scores). Here two
--- numbers are fitted by maximum likelihood on the validation labels,
---     P(pair acts) = 1 − exp(−(a + b·(score − s0))),  a, b > 0   (complementary log-log link:
--- the Poisson chance of a first action when the score is an expected count, a absorbing what
--- the score leaves out, e.g. interactions still to come in the window), and the new window's set
--- is the top of its candidates by that chance, cut where 2·Σ p / (n + Σ p_all + n_out) is
--- highest: the ratio-of-expectations form of E[F1] (Jansche 2007; Lipton, Elkan & Naryanaswamy
--- 2014: the optimal cut of calibrated chances sits at F*/2). Used by tide.metrics.sets.
+-- curse; bench_response_oracle.lua shows it even for the true model's own scores). Here the
+-- chance that a candidate acts is fitted, by maximum likelihood, as a function of its score on
+-- the validation labels, either
+--   link = "isotonic" (default): any non-decreasing step function (pool adjacent violators;
+--     Zadrozny & Elkan 2002), which no score scale can mis-specify, or
+--   link = "cloglog": P = 1 − exp(−(a + b·(score − s0))), a, b > 0 — the Poisson chance of a
+--     first action when the score is an expected count (a absorbs what the score leaves out,
+--     e.g. interactions still to come); two numbers, but wrong when the score is not one,
+-- and the new window's set is the top of its candidates by that chance, cut where
+-- 2·Σ p / (n + Σ p_all + n_out) is highest: the ratio-of-expectations form of E[F1] (Jansche
+-- 2007; Lipton, Elkan & Naryanaswamy 2014: the optimal cut of calibrated chances sits at F*/2).
+-- Used by tide.metrics.sets.
 local M = {}
 
 -- each user's top-k candidates, best first (score, then key: select's order), flattened
@@ -43,11 +47,40 @@ local function nll(x, y, la, lb)
   return f, ga, gb
 end
 
---- calibrate(cands, truth, {k = math.huge}, sorted_of) -> {a, b, s0, n_out, n, positives}: the
---- fit above on each user's top-k candidates of a validation window; n_out counts the true
---- pairs outside them (carried to the next window of the same length as is).
+-- isotonic regression of y on x by pool adjacent violators over the distinct scores (ties pooled
+-- first, so equal scores get one chance): blocks {lo = lowest score, p = act rate}, ascending
+local function pav(x, y)
+  local idx = {}
+  for i = 1, #x do idx[i] = i end
+  table.sort(idx, function(i, j) return x[i] < x[j] end)
+  local blocks = {}
+  local i = 1
+  while i <= #idx do
+    local j, n, pos = i, 0, 0
+    while j <= #idx and x[idx[j]] == x[idx[i]] do n = n + 1; pos = pos + (y[idx[j]] and 1 or 0); j = j + 1 end
+    local b = { lo = x[idx[i]], n = n, pos = pos }
+    while #blocks > 0 and blocks[#blocks].pos / blocks[#blocks].n >= b.pos / b.n do
+      local top = table.remove(blocks)
+      b = { lo = top.lo, n = top.n + b.n, pos = top.pos + b.pos }
+    end
+    blocks[#blocks + 1] = b
+    i = j
+  end
+  local lo, p = {}, {}
+  for q, b in ipairs(blocks) do lo[q], p[q] = b.lo, b.pos / b.n end
+  return lo, p
+end
+
+--- calibrate(cands, truth, {k = math.huge, link = "isotonic"|"cloglog"}, sorted_of) ->
+--- {link, lo, p (isotonic: block lower scores and chances, ascending) | a, b, s0 (cloglog),
+--- n_out, n, positives}: the fit above on each user's top-k candidates of a validation window;
+--- n_out counts the true pairs outside them (carried to the next window of the same length).
 function M.calibrate(cands, truth, opts, sorted_of)
   local k = opts.k or math.huge
+  local link = opts.link or "isotonic"
+  if link ~= "isotonic" and link ~= "cloglog" then
+    error(("sets.calibrate: link must be isotonic or cloglog, got %s"):format(tostring(link)), 3)
+  end
   local rows = top_k(cands, k, sorted_of)
   if #rows == 0 then error("sets.calibrate: no candidates", 3) end
   local s0, x, y, pos, inside = math.huge, {}, {}, 0, {}
@@ -65,6 +98,18 @@ function M.calibrate(cands, truth, opts, sorted_of)
   if pos == 0 or pos == #rows then
     error(("sets.calibrate: need both acting and idle candidates to calibrate (%d of %d act)"):format(pos, #rows), 3)
   end
+  local n_out = 0
+  for u, row in pairs(truth) do
+    if type(u) == "number" then
+      for key in pairs(row) do if not (inside[u] and inside[u][key]) then n_out = n_out + 1 end end
+    end
+  end
+  if link == "isotonic" then
+    local raw = {}
+    for i, r in ipairs(rows) do raw[i] = r[3] end
+    local lo, p = pav(raw, y)
+    return { link = link, lo = lo, p = p, n_out = n_out, n = #rows, positives = pos, converged = true }
+  end
   -- optimise in (log a, log b) with the score rescaled to mean 1 (well-conditioned start)
   local sc = mean > 0 and mean or 1
   for i = 1, #x do x[i] = x[i] / sc end
@@ -73,13 +118,7 @@ function M.calibrate(cands, truth, opts, sorted_of)
     local f, ga, gb = nll(x, y, v[1], v[2])
     return f, { ga, gb }
   end, { math.log(-math.log(1 - p0) / 2), math.log(-math.log(1 - p0) / 2) }, { max_iter = 200 })
-  local n_out = 0
-  for u, row in pairs(truth) do
-    if type(u) == "number" then
-      for key in pairs(row) do if not (inside[u] and inside[u][key]) then n_out = n_out + 1 end end
-    end
-  end
-  return { a = math.exp(z[1]), b = math.exp(z[2]) / sc, s0 = s0, n_out = n_out, n = #rows, positives = pos,
+  return { link = link, a = math.exp(z[1]), b = math.exp(z[2]) / sc, s0 = s0, n_out = n_out, n = #rows, positives = pos,
            converged = info.converged }
 end
 
@@ -87,12 +126,25 @@ end
 --- top-k candidates whose calibrated chances give the highest expected F1 (ties kept together)
 function M.select(cands, opts, sorted_of)
   local c = opts.calibration
-  for _, f in ipairs({ "a", "b", "s0", "n_out" }) do
+  local iso = c.lo ~= nil
+  for _, f in ipairs(iso and { "n_out" } or { "a", "b", "s0", "n_out" }) do
     if type(c[f]) ~= "number" or c[f] ~= c[f] then error(("sets.select: calibration.%s must be a number"):format(f), 3) end
+  end
+  if iso and not (type(c.lo) == "table" and type(c.p) == "table" and #c.lo == #c.p and #c.lo > 0) then
+    error("sets.select: calibration.lo and .p must be lists of the same length > 0", 3)
+  end
+  local function chance(s)
+    if not iso then return 1 - math.exp(-(c.a + c.b * math.max(s - c.s0, 0))) end
+    local a, b = 1, #c.lo -- the block with the largest lo <= s (below the first: the first)
+    while a < b do
+      local m = math.ceil((a + b) / 2)
+      if c.lo[m] <= s then a = m else b = m - 1 end
+    end
+    return c.p[a]
   end
   local rows, tot = top_k(cands, opts.k or 10, sorted_of), c.n_out
   for _, r in ipairs(rows) do
-    r[4] = 1 - math.exp(-(c.a + c.b * math.max(r[3] - c.s0, 0)))
+    r[4] = chance(r[3])
     tot = tot + r[4]
   end
   table.sort(rows, function(p, q) return p[4] > q[4] end)
