@@ -3,8 +3,11 @@
 -- beat no decay with response_eval's selection protocol? Rows: none (count of past
 -- interactions), fit (response kernel fitted on the training log), oracle (expected target
 -- actions in the horizon under the planted parameters). For each: F1 chosen on the validation
--- window, then test F1 when the choice carries over by threshold and by share, and (diagnostic
--- only, never used for a choice) the best F1 any threshold reaches on the test window.
+-- window, then test F1 when the choice carries over by threshold, by share and by a calibrated
+-- expected-F1 cut (plug: sets.calibrate, link cloglog), and (diagnostic only, never used for a
+-- choice) the best F1 any threshold reaches on the test window ("test max") and F1 of all
+-- candidates. or@cut: the oracle scored at the cut rather than one second after the last
+-- event; MC P>=1 (env MC=reps, first seed): Monte-Carlo P(at least one buy in the horizon).
 -- Usage: luajit tests/bench/bench_response_oracle.lua [seeds (default 3)]
 package.path = "tests/lua/?.lua;" .. package.path
 local tide = require "tide"
@@ -39,61 +42,6 @@ local function cands_of(law, train, at)
     table.insert(out[u[i]], { k[i], s[i] })
   end
   return out
-end
-
--- P(at least one action) = 1 − exp(−(a + b·score)), a, b > 0, fitted by maximum likelihood on
--- the validation labels of the top-k candidates (complementary log-log link: the Poisson
--- chance of a first event when the score is an expected count)
-local function calibrate(cands, truth, k)
-  local s, y, m = {}, {}, 0
-  for u, list in pairs(cands) do
-    table.sort(list, function(x, z) return x[2] > z[2] end)
-    for i = 1, math.min(k, #list) do
-      s[#s + 1], y[#y + 1] = list[i][2], truth[u] and truth[u][list[i][1]] and 1 or 0
-      m = m + list[i][2]
-    end
-  end
-  local scale = m / #s
-  local function nll(x)
-    local a, b, f, ga, gb = math.exp(x[1]), math.exp(x[2]), 0, 0, 0
-    for i = 1, #s do
-      local eta = a + b * s[i] / scale
-      local d
-      if y[i] == 1 then f = f - math.log(1 - math.exp(-eta)); d = -1 / (math.exp(eta) - 1)
-      else f = f + eta; d = 1 end
-      ga, gb = ga + d * a, gb + d * b * s[i] / scale
-    end
-    return f, { ga, gb }
-  end
-  local x = tide.lbfgs.minimize(nll, { math.log(0.1), math.log(0.1) })
-  local a, b = math.exp(x[1]), math.exp(x[2]) / scale
-  local n_out = 0 -- true pairs outside the top-k candidates
-  local inc = {}
-  for u, list in pairs(cands) do for i = 1, math.min(k, #list) do inc[u .. ":" .. list[i][1]] = true end end
-  for u, row in pairs(truth) do if type(u) == "number" then for key in pairs(row) do if not inc[u .. ":" .. key] then n_out = n_out + 1 end end end end
-  return a, b, n_out
-end
-
--- the top-k candidates whose calibrated chance keeps E[F1] ≈ 2·Σp / (n + Σp_all + n_out) highest
-local function plugin(cands, k, a, b, n_out)
-  local pool, tot = {}, 0
-  for u, list in pairs(cands) do
-    table.sort(list, function(x, z) return x[2] > z[2] end)
-    for i = 1, math.min(k, #list) do
-      local p = 1 - math.exp(-(a + b * list[i][2]))
-      pool[#pool + 1] = { u, list[i][1], p }; tot = tot + p
-    end
-  end
-  table.sort(pool, function(x, z) return x[3] > z[3] end)
-  local best, bn, acc = -1, 0, 0
-  for n = 1, #pool do
-    acc = acc + pool[n][3]
-    local f = 2 * acc / (n + tot + n_out)
-    if f > best then best, bn = f, n end
-  end
-  local out = { n = bn, expected_f1 = best, expected_f1_all = 2 * tot / (#pool + tot + n_out) }
-  for i = 1, bn do out[pool[i][1]] = out[pool[i][1]] or {}; out[pool[i][1]][pool[i][2]] = true end
-  return out, best
 end
 
 -- Monte-Carlo P(at least one buy in [cut, cut + H)) under the planted model, simulating forward
@@ -178,12 +126,12 @@ for _, c in ipairs(cases) do
       local b = S.prf(S.select(m[3], { k = sel.k, share = sel.share }), test)
       local best = S.sweep(m[3], test).f1
       local all = S.prf(S.select(m[3], { k = math.huge }), test).f1
-      local ca, cb, n_out = calibrate(m[2], valid, sel.k)
-      local pset = plugin(m[3], sel.k, ca, cb, n_out)
+      local cal = S.calibrate(m[2], valid, { k = sel.k, link = "cloglog" })
+      local pset = S.select(m[3], { k = sel.k, calibration = cal })
       local pp = S.prf(pset, test)
       if os.getenv("VERBOSE") then
-        print(("   %s: calibration a %.4f b %.4f (P = 1 − exp(−(a + b·score))), outside %d; E[F1] chosen %.4f, all %.4f"):format(
-          m[1], ca, cb, n_out, pset.expected_f1, pset.expected_f1_all))
+        print(("   %s: calibration a %.4f b %.4f (P = 1 − exp(−(a + b·(score − %.4g)))), outside %d; E[F1] chosen %.4f"):format(
+          m[1], cal.a, cal.b, cal.s0, cal.n_out, pset.expected_f1))
       end
       local r = { sel.f1, a.f1, a.recall, b.f1, b.recall, best, all, pp.f1, pp.recall }
       sum[m[1]] = sum[m[1]] or { 0, 0, 0, 0, 0, 0, 0, 0, 0 }

@@ -40,22 +40,26 @@ function tests.calibrate_recovers_planted_chances()
 end
 
 function tests.isotonic_calibration_is_the_monotone_rate()
-  -- hand-worked pool adjacent violators: scores 1 … 6 with outcomes 0 1 0 0 1 1 pool to the
-  -- blocks {1} 0, {2, 3, 4} 1/3, {5, 6} 1; ties (score 7, one act of two) pool first
+  -- hand-worked pool adjacent violators: scores 1 … 7 with outcomes 0 1 0 0 1 1 and a tie at 7
+  -- (one act of two, pooled first) give the blocks {1} 0, {2, 3, 4} 1/3, {5, 6, 7, 7} 3/4;
+  -- knots (as sklearn keeps them: the ends of each constant run) in score − s0, s0 = 1
   local s, y = { 1, 2, 3, 4, 5, 6, 7, 7 }, { false, true, false, false, true, true, true, false }
   local truth = { n = 0 }
   for i = 1, #s do if y[i] then truth[i] = { [1] = true } end end
   local c = S.calibrate(one_each(s), truth, { k = 1 })
   check.eq(c.link, "isotonic", "default link")
-  check.eq(#c.lo, 3, "three blocks")
-  check.eq(c.lo[1], 1, "block 1 starts at 1"); check.eq(c.lo[2], 2, "block 2 at 2"); check.eq(c.lo[3], 5, "block 3 at 5")
-  check.near(c.p[1], 0, 0, "rate 0"); check.near(c.p[2], 1 / 3, 1e-15, "rate 1/3"); check.near(c.p[3], 0.75, 1e-15, "5, 6, 7, 7: 3 of 4")
-  -- new scores take their block's chance; below the first block, the first block's
+  check.eq(c.s0, 1, "lowest score")
+  local kx, ky = { 0, 1, 3, 4, 6 }, { 0, 1 / 3, 1 / 3, 0.75, 0.75 }
+  check.eq(#c.kx, #kx, "five knots")
+  for i = 1, #kx do
+    check.near(c.kx[i], kx[i], 1e-6, "knot x " .. i); check.near(c.ky[i], ky[i], 1e-6, "knot y " .. i)
+  end
+  -- new scores: 0.5 (below the knots: 0), 3.5 (inside the 1/3 run), 9 (above: 3/4)
   local got = S.select({ [1] = { { 1, 0.5 } }, [2] = { { 1, 3.5 } }, [3] = { { 1, 9 } } }, { k = 1, calibration = c })
-  check.near(got.expected_f1, 2 * 0.75 / (1 + 0 + 1 / 3 + 0.75), 1e-12, "only the 0.75 pair: 2·0.75 / (1 + Σp)")
+  check.near(got.expected_f1, 2 * 0.75 / (1 + 0 + 1 / 3 + 0.75), 1e-6, "only the 0.75 pair: 2·0.75 / (1 + Σp)")
   check.truthy(got[3][1] and not got[2][1] and not got[1][1], "the chosen pair")
   check.errors(function() S.calibrate(one_each(s), truth, { link = "probit" }) end, "link must be isotonic or cloglog")
-  check.errors(function() S.select(one_each(s), { calibration = { lo = { 1 }, p = {}, n_out = 0 } }) end, "same length")
+  check.errors(function() S.select(one_each(s), { calibration = { kx = { 1 }, ky = {}, s0 = 0, n_out = 0 } }) end, "same length")
 end
 
 function tests.the_cut_is_the_best_subset_by_expected_f1()

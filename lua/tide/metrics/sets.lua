@@ -195,9 +195,9 @@ function M.sweep(cands, truth, opts)
   return best
 end
 
---- calibrate(cands, truth, {k = math.huge, link = "isotonic"|"cloglog"}) -> {link, lo, p | a, b,
---- s0, n_out, n, positives, converged}: the chance that a candidate acts as a function of its
---- score — a non-decreasing step function (isotonic, default) or P = 1 − exp(−(a + b·(score −
+--- calibrate(cands, truth, {k = math.huge, link = "isotonic"|"cloglog"}) -> {link, s0, kx, ky |
+--- a, b, n_out, n, positives, converged}: the chance that a candidate acts as a function of its
+--- score — non-decreasing (isotonic knots over score − s0, default) or P = 1 − exp(−(a + b·(score −
 --- s0))) (cloglog) — fitted by maximum likelihood on a (validation) window's labels of each
 --- user's top-k candidates, and the number n_out of true pairs outside them;
 --- select(cands, {k =, calibration =}) uses it (tide.metrics.sets_plugin).

@@ -5,8 +5,8 @@
 -- curse; bench_response_oracle.lua shows it even for the true model's own scores). Here the
 -- chance that a candidate acts is fitted, by maximum likelihood, as a function of its score on
 -- the validation labels, either
---   link = "isotonic" (default): any non-decreasing step function (pool adjacent violators;
---     Zadrozny & Elkan 2002), which no score scale can mis-specify, or
+--   link = "isotonic" (default): any non-decreasing function (pool adjacent violators, Zadrozny
+--     & Elkan 2002; the engine's glm_isotonic.c), which no score scale can mis-specify, or
 --   link = "cloglog": P = 1 − exp(−(a + b·(score − s0))), a, b > 0 — the Poisson chance of a
 --     first action when the score is an expected count (a absorbs what the score leaves out,
 --     e.g. interactions still to come); two numbers, but wrong when the score is not one,
@@ -47,33 +47,9 @@ local function nll(x, y, la, lb)
   return f, ga, gb
 end
 
--- isotonic regression of y on x by pool adjacent violators over the distinct scores (ties pooled
--- first, so equal scores get one chance): blocks {lo = lowest score, p = act rate}, ascending
-local function pav(x, y)
-  local idx = {}
-  for i = 1, #x do idx[i] = i end
-  table.sort(idx, function(i, j) return x[i] < x[j] end)
-  local blocks = {}
-  local i = 1
-  while i <= #idx do
-    local j, n, pos = i, 0, 0
-    while j <= #idx and x[idx[j]] == x[idx[i]] do n = n + 1; pos = pos + (y[idx[j]] and 1 or 0); j = j + 1 end
-    local b = { lo = x[idx[i]], n = n, pos = pos }
-    while #blocks > 0 and blocks[#blocks].pos / blocks[#blocks].n >= b.pos / b.n do
-      local top = table.remove(blocks)
-      b = { lo = top.lo, n = top.n + b.n, pos = top.pos + b.pos }
-    end
-    blocks[#blocks + 1] = b
-    i = j
-  end
-  local lo, p = {}, {}
-  for q, b in ipairs(blocks) do lo[q], p[q] = b.lo, b.pos / b.n end
-  return lo, p
-end
-
 --- calibrate(cands, truth, {k = math.huge, link = "isotonic"|"cloglog"}, sorted_of) ->
---- {link, lo, p (isotonic: block lower scores and chances, ascending) | a, b, s0 (cloglog),
---- n_out, n, positives}: the fit above on each user's top-k candidates of a validation window;
+--- {link, s0 (lowest score), kx, ky (isotonic: knots in score − s0, ascending) | a, b
+--- (cloglog), n_out, n, positives}: the fit above on each user's top-k candidates of a validation window;
 --- n_out counts the true pairs outside them (carried to the next window of the same length).
 function M.calibrate(cands, truth, opts, sorted_of)
   local k = opts.k or math.huge
@@ -105,10 +81,13 @@ function M.calibrate(cands, truth, opts, sorted_of)
     end
   end
   if link == "isotonic" then
-    local raw = {}
-    for i, r in ipairs(rows) do raw[i] = r[3] end
-    local lo, p = pav(raw, y)
-    return { link = link, lo = lo, p = p, n_out = n_out, n = #rows, positives = pos, converged = true }
+    -- the engine's pool adjacent violators (glm_isotonic.c, as sklearn's IsotonicRegression:
+    -- ties pooled, knots applied by linear interpolation, clipped); scores measured from s0
+    -- keep their differences in f32
+    local T, y01 = require("tide").tensor, {}
+    for i = 1, #y do y01[i] = y[i] and 1 or 0 end
+    local kx, ky = require("tide").core.glm.isotonic_fit(T.fromtable(x, "f32"), T.fromtable(y01, "f32"))
+    return { link = link, kx = kx, ky = ky, s0 = s0, n_out = n_out, n = #rows, positives = pos, converged = true }
   end
   -- optimise in (log a, log b) with the score rescaled to mean 1 (well-conditioned start)
   local sc = mean > 0 and mean or 1
@@ -126,25 +105,23 @@ end
 --- top-k candidates whose calibrated chances give the highest expected F1 (ties kept together)
 function M.select(cands, opts, sorted_of)
   local c = opts.calibration
-  local iso = c.lo ~= nil
-  for _, f in ipairs(iso and { "n_out" } or { "a", "b", "s0", "n_out" }) do
+  local iso = c.kx ~= nil
+  for _, f in ipairs(iso and { "s0", "n_out" } or { "a", "b", "s0", "n_out" }) do
     if type(c[f]) ~= "number" or c[f] ~= c[f] then error(("sets.select: calibration.%s must be a number"):format(f), 3) end
   end
-  if iso and not (type(c.lo) == "table" and type(c.p) == "table" and #c.lo == #c.p and #c.lo > 0) then
-    error("sets.select: calibration.lo and .p must be lists of the same length > 0", 3)
-  end
-  local function chance(s)
-    if not iso then return 1 - math.exp(-(c.a + c.b * math.max(s - c.s0, 0))) end
-    local a, b = 1, #c.lo -- the block with the largest lo <= s (below the first: the first)
-    while a < b do
-      local m = math.ceil((a + b) / 2)
-      if c.lo[m] <= s then a = m else b = m - 1 end
-    end
-    return c.p[a]
+  if iso and not (type(c.kx) == "table" and type(c.ky) == "table" and #c.kx == #c.ky and #c.kx > 0) then
+    error("sets.select: calibration.kx and .ky must be lists of the same length > 0", 3)
   end
   local rows, tot = top_k(cands, opts.k or 10, sorted_of), c.n_out
-  for _, r in ipairs(rows) do
-    r[4] = chance(r[3])
+  local p = {}
+  if iso and #rows > 0 then
+    local x = {}
+    for i, r in ipairs(rows) do x[i] = r[3] - c.s0 end
+    local T = require("tide").tensor
+    p = require("tide").core.glm.isotonic_apply(c.kx, c.ky, T.fromtable(x, "f32")):totable()
+  end
+  for i, r in ipairs(rows) do
+    r[4] = iso and p[i] or 1 - math.exp(-(c.a + c.b * math.max(r[3] - c.s0, 0)))
     tot = tot + r[4]
   end
   table.sort(rows, function(p, q) return p[4] > q[4] end)
