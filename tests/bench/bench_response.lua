@@ -5,8 +5,9 @@
 -- best score threshold on a validation window inside the training period (train < T−28 d,
 -- validate on [T−28 d, T−14 d)); then it is refitted on everything before T−14 d and scored once
 -- on the test window [T−14 d, T) (tide.decay.response_eval, also `tide decay response-eval`);
--- whether the score threshold or the share of candidates carries over to the refit is chosen
--- per method by a backtest on [T−42 d, T−28 d) → [T−28 d, T−14 d) (the "transfer" column).
+-- whether the score threshold, the share of candidates or a calibrated expected-F1 cut
+-- ("plugin", tide.metrics.sets.calibrate) carries over to the refit is chosen per method by a
+-- backtest on [T−42 d, T−28 d) → [T−28 d, T−14 d) (the "transfer" column).
 -- The last column is the 95 % bootstrap interval over users of F1 minus no decay's F1.
 -- Usage: luajit bench_response.lua [log preset [item|category [delay days]]]
 --   BENCH_BOOT=n user resamples (default 500; 0 = off)

@@ -93,4 +93,17 @@ function M.simulate(n_pairs, horizon, mu, w, p, b1, b2, seed, ipu, kappa, per_us
                                  event = T.fromtable(c.event, "i32"), time = T.fromtable(c.time, "i64") }, zs
 end
 
+--- planted(fit, mu, w = {[code] = weight}, theta) -> a tide.decay.response Fit like `fit` (its
+--- key, target, unit, origin, family) but with the simulator's planted parameters: the oracle
+--- scorer of the benchmarks (Fit:expected under the true law)
+function M.planted(fit, mu, w, theta)
+  local o = setmetatable({}, getmetatable(fit))
+  for k, v in pairs(fit) do o[k] = v end
+  o.mu, o.theta, o.weights = mu, theta, {}
+  local S = require("tide.data.schema")
+  for code, v in pairs(w) do o.weights[S.EVENT_NAMES[code]] = v end
+  o.half_life, o.se_mu, o.se_weights, o.se_theta, o.par = nil, nil, nil, nil, nil
+  return o
+end
+
 return M

@@ -33,7 +33,8 @@ function tests.the_choice_never_sees_the_test_window()
   -- and the test F1 is the chosen selection scored against the test labels
   local truth = S.labels(ev, a.t_test, a.t_end, { key = "item", target = "buy" })
   local cands = E.candidates("none", ev:filter(ev.time:lt(a.t_test)), { key = "item" })
-  check.near(S.prf(S.select(cands, a[1]), truth).f1, a[1].f1, 1e-12, "no decay: test F1 recomputed")
+  local how = a[1].transfer == "share" and { k = a[1].k, share = a[1].share } or { k = a[1].k, threshold = a[1].threshold }
+  check.near(S.prf(S.select(cands, how), truth).f1, a[1].f1, 1e-12, "no decay: test F1 recomputed")
 end
 
 function tests.rows_take_their_own_options_and_get_bootstrap_intervals()
@@ -45,18 +46,79 @@ function tests.rows_take_their_own_options_and_get_bootstrap_intervals()
   local d = rows[2].f1 - rows[1].f1
   check.truthy(rows[2].diff_lo <= d + 1e-12 and d <= rows[2].diff_hi + 1e-12,
     ("F1 difference %.4f inside [%.4f, %.4f]"):format(d, rows[2].diff_lo, rows[2].diff_hi))
-  check.truthy(rows[1].transfer == "threshold" or rows[1].transfer == "share", "the transfer rule used is reported")
+  for i = 1, 2 do
+    local t = rows[i].transfer
+    check.truthy(t == "threshold" or t == "share" or t == "plugin", "the transfer rule used is reported: " .. tostring(t))
+  end
   -- a fixed rule is applied as asked: the share rule keeps the validation choice's fraction
   local sh = E.evaluate(ev, { methods = { "none" }, transfer = "share" })
   check.eq(sh[1].transfer, "share", "share rule")
   local cands = E.candidates("none", ev:filter(ev.time:lt(sh.t_test)), { key = "item" })
   local truth = S.labels(ev, sh.t_test, sh.t_end, { key = "item", target = "buy" })
   check.near(S.prf(S.select(cands, { k = sh[1].k, share = sh[1].share }), truth).f1, sh[1].f1, 1e-12, "share rule F1")
+  -- and the threshold rule keeps the validation threshold (not the share, which the row also has)
+  local th = E.evaluate(ev, { methods = { "none", { "response", family = "exponential" } }, transfer = "threshold" })
+  local ct = E.candidates("response", ev:filter(ev.time:lt(th.t_test)), { key = "item", target = "buy", horizon = 14,
+                                                                          family = "exponential", at = th.t_test })
+  local by_thr = S.prf(S.select(ct, { k = th[2].k, threshold = th[2].threshold }), truth).f1
+  local by_share = S.prf(S.select(ct, { k = th[2].k, share = th[2].share }), truth).f1
+  check.truthy(by_thr ~= by_share, "the two rules differ here (the check can fail)")
+  check.near(th[2].f1, by_thr, 1e-12, "threshold rule F1")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, transfer = "rank" }) end,
-    "transfer must be auto, threshold or share")
+    "transfer must be auto, threshold, share or plugin")
   check.errors(function() E.evaluate(ev, { methods = { { "response", frailty = "both" } } }) end,
     "frailty must be true, false, 'pair' or 'user'")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, horizon = 40 }) end, "shorter than two horizons")
+end
+
+function tests.response_rows_score_at_the_cut_and_carry_a_calibrated_cut()
+  local ev = log()
+  local rows = E.evaluate(ev, { methods = { "none", { "response", family = "exponential" } }, transfer = "plugin" })
+  check.eq(rows[2].transfer, "plugin", "a response row carries its choice by calibration")
+  check.eq(rows[2].calibration.link, "cloglog", "of an expected count")
+  check.eq(rows[1].calibration.link, "isotonic", "of other scores")
+  -- recomputed through the public pieces: scores at each cut, calibrated on the validation
+  -- window's labels, the test window's set cut by expected F1
+  local lab = { key = "item", target = "buy" }
+  local valid = S.labels(ev, rows.t_valid, rows.t_test, lab)
+  local test = S.labels(ev, rows.t_test, rows.t_end, lab)
+  local o = { key = "item", target = "buy", horizon = 14, family = "exponential" }
+  o.at = rows.t_valid
+  local cv = E.candidates("response", ev:filter(ev.time:lt(rows.t_valid)), o)
+  o.at = rows.t_test
+  local ct = E.candidates("response", ev:filter(ev.time:lt(rows.t_test)), o)
+  local cal = S.calibrate(cv, valid, { k = rows[2].k, link = "cloglog" })
+  check.near(cal.b, rows[2].calibration.b, 1e-12, "same calibration")
+  check.near(S.prf(S.select(ct, { k = rows[2].k, calibration = cal }), test).f1, rows[2].f1, 1e-12, "test F1 recomputed")
+end
+
+function tests.candidates_score_at_the_decision_time_not_the_last_event()
+  -- a quiet last day before the cut: a kernel with a half-life of hours has decayed over it,
+  -- and the expected buys in [cut, cut + 14 d) are those of Fit:expected at the cut itself
+  local ev = sim.simulate(300, 40, 0.01, { [1] = 0.3, [3] = 0.8, [5] = 0.4 }, 1, 4, 4, 5, 3)
+  local cut = ev.time:max():item() + DAY
+  local o = { key = "item", target = "buy", horizon = 14, family = "exponential", at = cut }
+  local c = E.candidates("response", ev, o)
+  local f = tide.decay.response.fit(ev, { key = "item", target = "buy", family = "exponential", se = false })
+  local e = f:expected(ev, cut, 14)
+  local u, k, sc = e.user:totable(), e.key:totable(), e.score:totable()
+  local late = f:expected(ev, ev.time:max():item() + 1, 14).score:totable()
+  local differs = 0
+  for i = 1, #u do
+    local got
+    for _, x in ipairs(c[u[i]]) do if x[1] == k[i] then got = x[2] end end
+    check.near(got, sc[i], 1e-9 * (1 + sc[i]), ("pair (%d, %d) scored at the cut"):format(u[i], k[i]))
+    if math.abs(late[i] - sc[i]) > 1e-6 then differs = differs + 1 end
+  end
+  check.truthy(differs > 0, "the decision time matters for a fast kernel (the check can fail)")
+  -- a given law is used as is (no refit): planted parameters score as that law's expected()
+  local planted = sim.planted(f, 0.01, { [1] = 0.3, [3] = 0.8, [5] = 0.4 }, { 4 })
+  local want = planted:expected(ev, cut, 14).score:totable()
+  local got = E.candidates("response", ev, { key = "item", target = "buy", horizon = 14, at = cut, law = planted })
+  for i = 1, #u do
+    for _, x in ipairs(got[u[i]]) do if x[1] == k[i] then check.near(x[2], want[i], 1e-12, "planted law's score") end end
+  end
+  check.errors(function() E.candidates("response", ev, { horizon = 14, law = {} }) end, "law must be a tide.decay.response Fit")
 end
 
 return tests

@@ -66,6 +66,7 @@ function tests.exact_sweep_finds_the_best_cut_by_hand()
   end
   check.eq(S.select(cands, { k = 1, share = 0.5 }).n, 1, "k = 1 pools two candidates, keeps one")
   check.errors(function() S.select(cands, { share = 0 }) end, "share must be a number in (0, 1]")
+  check.errors(function() S.select(cands, { k = 1, share = 0.5, threshold = 0.3 }) end, "give threshold or share, not both")
   -- ties stay together across users, and inside a user the lower key ranks first (as select)
   local tie = { [1] = { { 2, 0.5 }, { 1, 0.5 } } }
   local tb = S.sweep(tie, { [1] = { [1] = true } }, { ks = { 1, 2 } })
@@ -96,7 +97,7 @@ function tests.exact_sweep_equals_brute_force_over_every_threshold()
     local brute = S.sweep(cands, truth, { ks = ks, thresholds = all }) -- every candidate score
     local exact = S.sweep(cands, truth, { ks = ks })
     check.near(exact.f1, brute.f1, 1e-12, "same best F1")
-    local again = S.prf(S.select(cands, exact), truth)
+    local again = S.prf(S.select(cands, { k = exact.k, threshold = exact.threshold }), truth)
     check.near(again.f1, exact.f1, 1e-12, "the chosen (k, threshold) reproduces its F1")
   end
 end

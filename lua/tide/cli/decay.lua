@@ -18,8 +18,9 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
                      session's own view-cart-buy funnel out of the kernel)
   --frailty L        pair | user: a gamma frailty per (user, key) pair or shared by a user's pairs
   --bootstrap N      response-eval: 95 % interval of each F1 minus no decay's (N user resamples)
-  --transfer R       response-eval: auto (default), threshold or share: how the validation
-                     choice carries to the refitted model (tide.decay.response_eval)
+  --transfer R       response-eval: auto (default), threshold, share or plugin (calibrated
+                     expected-F1 cut): how the validation choice carries to the refitted model
+                     (tide.decay.response_eval)
   --edges LIST       age bins of the nonparametric curve, e.g. 0,1,2,4,7,14,30,60
   --holdout D        days held out for --family auto (default 14)
   --out FILE         save the response fit (tide.decay.load reads it)

@@ -2,7 +2,9 @@
 -- prediction, evaluated honestly: every method is trained before T − 2H, picks its top-k per
 -- user and score threshold on the validation window [T − 2H, T − H) (tide.metrics.sets.sweep),
 -- is refitted on everything before T − H and scored once on the test window [T − H, T); how the
--- choice carries over (threshold or share of candidates) is itself chosen on earlier windows.
+-- choice carries over (threshold, share of candidates, or a calibrated expected-F1 cut) is
+-- chosen per method. Every method scores at the cut itself (the window start), not at its
+-- training log's last event: a fast kernel decays in that gap, and nothing acted in it.
 -- Methods (all rank the same kind of candidates, a user's past keys, unless said):
 --   none        count of past interactions with the key (no decay)
 --   gap         the return-gap law chosen by AIC (tide.decay.select) as the interest weight
@@ -14,8 +16,8 @@ local S = require("tide.metrics.sets")
 local M = {}
 local DAY = 86400
 
-local function profile_cands(train, key, law)
-  local prof = require("tide.decay").profile(train, { by = key, law = law, half_life = not law and 1e9 or nil })
+local function profile_cands(train, key, law, at)
+  local prof = require("tide.decay").profile(train, { by = key, law = law, half_life = not law and 1e9 or nil, at = at })
   local cands = {}
   for u = 1, prof.n_users do
     local list = prof:of(u)
@@ -24,29 +26,35 @@ local function profile_cands(train, key, law)
   return cands
 end
 
--- candidates of one method trained on `train` (decision time: its end)
+--- candidates(method, train, {key, horizon, at = the decision time (epoch seconds, >= the last
+--- event of train; default one second after it), and the method's options of evaluate}) ->
+--- cands[u] = {{key, score}, ...}[, detail]: one method trained on `train`, scoring at `at`.
 function M.candidates(method, train, opts)
   local tide = require("tide")
   local key = opts.key or "item"
-  if method == "none" then return profile_cands(train, key, nil) end
+  local at = opts.at or train.time:max():item() + 1
+  if method == "none" then return profile_cands(train, key, nil, at) end
   if method == "gap" then
     local ranked = tide.decay.select(train, { per = "global", min_gap = opts.min_gap or 1800,
                                               families = { "exponential", "weibull", "power", "mixture" } })
-    return profile_cands(train, key, ranked[1].fit), ranked[1].family
+    return profile_cands(train, key, ranked[1].fit, at), ranked[1].family
   end
   if method == "response" then
     local R = tide.decay.response
-    local fam = opts.family or "exponential"
+    if opts.law ~= nil and getmetatable(opts.law) ~= R.Fit then
+      error("decay.response_eval: law must be a tide.decay.response Fit", 3)
+    end
+    local fam = opts.law and opts.law.family or opts.family or "exponential"
     local base = { key = key, target = opts.target, max_hist = opts.max_hist, k = opts.k, delay = opts.delay,
                    frailty = opts.frailty }
-    if fam == "auto" then
+    if fam == "auto" and not opts.law then
       local o = { families = opts.families or { "exponential", "hyperbolic", "weibull", "power" }, holdout = opts.horizon }
       for k, v in pairs(base) do o[k] = v end
       fam = R.select(train, o)[1].family
     end
     base.family, base.se = fam, false
-    local law = R.fit(train, base)
-    local e = law:expected(train, train.time:max():item() + 1, opts.horizon)
+    local law = opts.law or R.fit(train, base) -- a given law (e.g. a planted one) is used as is
+    local e = law:expected(train, at, opts.horizon)
     local u, k, s = e.user:totable(), e.key:totable(), e.score:totable()
     local cands = {}
     for i = 1, #u do
@@ -67,22 +75,42 @@ function M.candidates(method, train, opts)
   error(("decay.response_eval: unknown method '%s' (none, gap, response, popularity, sar)"):format(tostring(method)), 3)
 end
 
+local RULES = { "threshold", "share", "plugin" } -- in this order of preference on equal F1
+
+-- how a choice `sel` (a sweep result on the window of cands / truth) carries to a new window:
+-- select options of the rule, or nil when a calibration is impossible (no or every candidate
+-- acts). sel holds both the threshold and the share: select gets only the rule's own field.
+local function carry(rule, sel, cands, truth, link)
+  if rule == "share" then return { k = sel.k, share = sel.share } end
+  if rule == "threshold" then return { k = sel.k, threshold = sel.threshold } end
+  local v = S.prf(S.select(cands, { k = sel.k }), truth)
+  if v.tp == 0 or v.tp == v.n_pred then return nil end
+  return { k = sel.k, calibration = S.calibrate(cands, truth, { k = sel.k, link = link }) }
+end
+
 --- evaluate(ev, {methods = {"none", "gap", "response", "popularity", "sar"} (the last two only
 ---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
----   whose fields override the options below for that row), key = "item",
+---   whose fields override the options below for that row; {"response", law = a Fit} scores
+---   with that fixed law at every cut instead of refitting, e.g. a simulator's planted
+---   parameters as an oracle), key = "item",
 ---   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
 ---   frailty (true / "pair": the response kernel with a gamma frailty per pair, "user": one
 ---   shared by a user's pairs, tide.decay.response.fit),
 ---   ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, transfer = "auto" (how the choice
 ---   made on the validation window carries to the refitted model: "threshold" keeps the score
 ---   threshold, "share" the fraction of the pooled top-k candidates kept (score scales of refits
----   may differ); "auto" picks, per method, the rule that did better when a choice made on
----   [T − 3H, T − 2H) was carried to the validation window — threshold when the log is
----   shorter than three horizons), bootstrap = 0 (n > 0: with "none"
+---   may differ), "plugin" keeps k and the chance of acting as a function of the score fitted
+---   on the validation labels (sets.calibrate: P = 1 − exp(−(a + b·score)) for response rows,
+---   whose score is an expected count, a non-decreasing step function for the others) and takes
+---   the test candidates' cut of highest expected F1 (less noisy than the validation window's
+---   best empirical cut when the score's scale holds across refits; threshold instead when no or
+---   every validation candidate acts); "auto" picks, per method, the rule that did best when a
+---   choice made on [T − 3H, T − 2H) was carried to the validation window — threshold when the
+---   log is shorter than three horizons), bootstrap = 0 (n > 0: with "none"
 ---   among the methods, each other row gets diff_lo / diff_hi, the 95 % interval of its test F1
 ---   minus no decay's over users resampled n times, tide.metrics.sets.bootstrap)}) -> rows
----   {method, detail, k, threshold, share, transfer, val_f1, f1, precision, recall, seconds[,
----   diff_lo, diff_hi]},
+---   {method, detail, k, threshold, share, transfer, calibration (plugin rows), val_f1 (of the
+---   validation window's best cut), f1, precision, recall, seconds[, diff_lo, diff_hi]},
 ---   plus {t_valid, t_test, t_end} (epoch seconds). The threshold is exact per k (sets.sweep).
 function M.evaluate(ev, opts)
   opts = opts or {}
@@ -98,39 +126,48 @@ function M.evaluate(ev, opts)
   local valid, test = S.labels(ev, tv, tt, lab), S.labels(ev, tt, t_end, lab)
   local rows = { t_valid = tv, t_test = tt, t_end = t_end }
   local transfer = opts.transfer or "auto"
-  if transfer ~= "auto" and transfer ~= "threshold" and transfer ~= "share" then
-    error(("decay.response_eval: transfer must be auto, threshold or share, got %s"):format(tostring(transfer)), 2)
+  if transfer ~= "auto" and transfer ~= "threshold" and transfer ~= "share" and transfer ~= "plugin" then
+    error(("decay.response_eval: transfer must be auto, threshold, share or plugin, got %s"):format(tostring(transfer)), 2)
   end
   local tb = tv - H * DAY -- the backtest window [tb, tv) of transfer = "auto"
-  local back
-  if transfer == "auto" then
-    if tb > ev.time:min():item() then back = S.labels(ev, tb, tv, lab) else transfer = "threshold" end
-  end
+  local back = transfer == "auto" and tb > ev.time:min():item() and S.labels(ev, tb, tv, lab) or nil
   local all = o.key == "item" and { "none", "gap", "response", "popularity", "sar" } or { "none", "gap", "response" }
   local preds = {}
   for _, spec in ipairs(opts.methods or all) do
     local c0 = os.clock()
-    local m, mo = spec, o
+    local m, mo = spec, {} -- a copy: this row's options (and its decision time, set below)
+    for k, v in pairs(o) do mo[k] = v end
     if type(spec) == "table" then -- {"response", family =, frailty =, ...}: this row's own options
-      m, mo = spec[1], {}
-      for k, v in pairs(o) do mo[k] = v end
+      m = spec[1]
       for k, v in pairs(spec) do if type(k) == "string" then mo[k] = v end end
     end
-    local cands, detail = M.candidates(m, ev:filter(ev.time:lt(tv)), mo)
-    local sel = S.sweep(cands, valid, { ks = opts.ks })
-    local rule = transfer
-    if rule == "auto" then -- backtest: choose on [tb, tv), carry both ways to the validation window
-      local sb = S.sweep(M.candidates(m, ev:filter(ev.time:lt(tb)), mo), back, { ks = opts.ks })
-      local by_thr = S.prf(S.select(cands, { k = sb.k, threshold = sb.threshold }), valid).f1
-      local by_share = S.prf(S.select(cands, { k = sb.k, share = sb.share }), valid).f1
-      rule = by_share > by_thr and "share" or "threshold"
+    local function cands_at(cut) -- trained before the cut, scoring at it
+      mo.at = cut
+      return M.candidates(m, ev:filter(ev.time:lt(cut)), mo)
     end
-    cands = M.candidates(m, ev:filter(ev.time:lt(tt)), mo)
-    preds[#preds + 1] = S.select(cands, rule == "share" and { k = sel.k, share = sel.share } or sel)
+    local cands, detail = cands_at(tv)
+    local sel = S.sweep(cands, valid, { ks = opts.ks })
+    local link = m == "response" and "cloglog" or "isotonic"
+    local rule = transfer
+    if rule == "auto" and not back then rule = "threshold"
+    elseif rule == "auto" then -- backtest: choose on [tb, tv), carry each way to the validation window
+      local cb = cands_at(tb)
+      local sb = S.sweep(cb, back, { ks = opts.ks })
+      local best = -1
+      for _, r in ipairs(RULES) do
+        local h = carry(r, sb, cb, back, link)
+        local f1 = h and S.prf(S.select(cands, h), valid).f1 or -1
+        if f1 > best then best, rule = f1, r end
+      end
+    end
+    local how = carry(rule, sel, cands, valid, link)
+    if not how then rule, how = "threshold", carry("threshold", sel) end -- a one-class validation window
+    cands = cands_at(tt)
+    preds[#preds + 1] = S.select(cands, how)
     local r = S.prf(preds[#preds], test)
     rows[#rows + 1] = { method = m, detail = detail, k = sel.k, threshold = sel.threshold, share = sel.share,
-                        transfer = rule, val_f1 = sel.f1, f1 = r.f1, precision = r.precision, recall = r.recall,
-                        seconds = os.clock() - c0 }
+                        transfer = rule, calibration = how.calibration, val_f1 = sel.f1, f1 = r.f1,
+                        precision = r.precision, recall = r.recall, seconds = os.clock() - c0 }
   end
   local B = opts.bootstrap or 0
   local base

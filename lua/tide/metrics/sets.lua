@@ -67,14 +67,24 @@ local function share_threshold(cands, k, share)
   return pool[math.max(1, math.min(#pool, math.ceil(share * #pool - 1e-9)))]
 end
 
---- select(cands, {k = 10, threshold = -inf, share = nil}) -> pair set: each user's top-k
---- candidates with a score >= threshold. cands[u] = array of {key, score}, any order. With
---- share (0 < share <= 1) the threshold is instead the score that keeps that fraction of all
---- users' top-k candidates (ties at the cut kept): a rule that carries over between models
---- refitted on different data, whose score scales may differ.
+--- select(cands, {k = 10, threshold = -inf, share = nil, calibration = nil}) -> pair set: each
+--- user's top-k candidates with a score >= threshold. cands[u] = array of {key, score}, any
+--- order. With share (0 < share <= 1) the threshold is instead the score that keeps that
+--- fraction of all users' top-k candidates (ties at the cut kept): a rule that carries over
+--- between models refitted on different data, whose score scales may differ. With calibration
+--- (from calibrate) the cut is instead the one of highest expected F1 under the calibrated
+--- chances of these candidates (tide.metrics.sets_plugin; the set also gets .expected_f1).
+--- Threshold and share together are an error (sweep's result holds both).
 function M.select(cands, opts)
   opts = opts or {}
+  if opts.calibration ~= nil then
+    if type(opts.calibration) ~= "table" then error("sets.select: calibration must be a table from sets.calibrate", 2) end
+    return require("tide.metrics.sets_plugin").select(cands, opts, function(l, u) return sorted_of(l, u, "sets.select") end)
+  end
   local k, thr = opts.k or 10, opts.threshold or -math.huge
+  if opts.share ~= nil and opts.threshold ~= nil then -- e.g. a sweep result: which rule was meant?
+    error("sets.select: give threshold or share, not both (a sweep result has both: pass {k =, threshold =} or {k =, share =})", 2)
+  end
   if opts.share ~= nil then
     if not (type(opts.share) == "number" and opts.share > 0 and opts.share <= 1) then
       error("sets.select: share must be a number in (0, 1], got " .. tostring(opts.share), 2)
@@ -183,6 +193,16 @@ function M.sweep(cands, truth, opts)
   for _, c in ipairs(all) do if c[4] <= best.k then pooled = pooled + 1 end end
   best.precision, best.recall, best.grid, best.share = r.precision, r.recall, grid, math.max(sel.n, 1) / pooled
   return best
+end
+
+--- calibrate(cands, truth, {k = math.huge, link = "isotonic"|"cloglog"}) -> {link, s0, kx, ky |
+--- a, b, n_out, n, positives, converged}: the chance that a candidate acts as a function of its
+--- score — non-decreasing (isotonic knots over score − s0, default) or P = 1 − exp(−(a + b·(score −
+--- s0))) (cloglog) — fitted by maximum likelihood on a (validation) window's labels of each
+--- user's top-k candidates, and the number n_out of true pairs outside them;
+--- select(cands, {k =, calibration =}) uses it (tide.metrics.sets_plugin).
+function M.calibrate(cands, truth, opts)
+  return require("tide.metrics.sets_plugin").calibrate(cands, truth, opts or {}, function(l, u) return sorted_of(l, u, "sets.calibrate") end)
 end
 
 --- bootstrap(pred_a, pred_b, truth, {n = 1000, seed = 1, level = 0.95}) -> {diff, lo, hi,
