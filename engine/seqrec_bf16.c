@@ -109,6 +109,25 @@ int tide_seqrec_have_bf16(void)
 }
 
 #ifdef HAVE_X86
+/* c[r][z] = the bf16 dot products of state row r of h with the 16 items of panel a (z = 0) or
+ * b (z = 1): one VDPBF16PS per pair of dimensions; inlined so c stays in registers */
+__attribute__((target("avx512f,avx512bf16"), always_inline)) static inline void block_bf16(
+    const uint32_t *a, const uint32_t *b, const uint32_t *h, int64_t D2, __m512 c[SQ_MR][2])
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < SQ_MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < D2; k++) {
+        __m512bh e0 = (__m512bh)_mm512_load_si512(a + k * SQ_PANEL);
+        __m512bh e1 = (__m512bh)_mm512_load_si512(b + k * SQ_PANEL);
+#pragma GCC unroll 8
+        for (int r = 0; r < SQ_MR; r++) {
+            __m512bh x = (__m512bh)_mm512_set1_epi32((int)h[r * D2 + k]);
+            c[r][0] = _mm512_dpbf16_ps(c[r][0], x, e0);
+            c[r][1] = _mm512_dpbf16_ps(c[r][1], x, e1);
+        }
+    }
+}
+
 /* the fp32 tile's register block (seqrec_gemm.c), on bf16 pairs: 8 users x 32 items */
 __attribute__((target("avx512f,avx512bf16"))) static void tile_bf16(int64_t nr, const uint32_t *H, int64_t D2,
                                                                     const uint32_t *P, int64_t np, float *S,
@@ -118,18 +137,7 @@ __attribute__((target("avx512f,avx512bf16"))) static void tile_bf16(int64_t nr, 
         for (int64_t p = 0; p < np; p += 2) {
             const uint32_t *a = P + p * D2 * SQ_PANEL, *b = a + D2 * SQ_PANEL, *h = H + r0 * D2;
             __m512 c[SQ_MR][2];
-#pragma GCC unroll 8
-            for (int r = 0; r < SQ_MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
-            for (int64_t k = 0; k < D2; k++) {
-                __m512bh e0 = (__m512bh)_mm512_load_si512(a + k * SQ_PANEL);
-                __m512bh e1 = (__m512bh)_mm512_load_si512(b + k * SQ_PANEL);
-#pragma GCC unroll 8
-                for (int r = 0; r < SQ_MR; r++) {
-                    __m512bh x = (__m512bh)_mm512_set1_epi32((int)h[r * D2 + k]);
-                    c[r][0] = _mm512_dpbf16_ps(c[r][0], x, e0);
-                    c[r][1] = _mm512_dpbf16_ps(c[r][1], x, e1);
-                }
-            }
+            block_bf16(a, b, h, D2, c);
 #pragma GCC unroll 8
             for (int r = 0; r < SQ_MR; r++) {
                 _mm512_storeu_ps(S + (r0 + r) * lds + p * SQ_PANEL, c[r][0]);
@@ -155,18 +163,7 @@ __attribute__((target("avx512f,avx512bf16,popcnt"), always_inline)) static inlin
         for (int64_t p = 0; p < np; p += 2) {
             const uint32_t *a = P + p * D2 * SQ_PANEL, *b = a + D2 * SQ_PANEL, *h = H + r0 * D2;
             __m512 c[SQ_MR][2];
-#pragma GCC unroll 8
-            for (int r = 0; r < SQ_MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
-            for (int64_t k = 0; k < D2; k++) {
-                __m512bh e0 = (__m512bh)_mm512_load_si512(a + k * SQ_PANEL);
-                __m512bh e1 = (__m512bh)_mm512_load_si512(b + k * SQ_PANEL);
-#pragma GCC unroll 8
-                for (int r = 0; r < SQ_MR; r++) {
-                    __m512bh x = (__m512bh)_mm512_set1_epi32((int)h[r * D2 + k]);
-                    c[r][0] = _mm512_dpbf16_ps(c[r][0], x, e0);
-                    c[r][1] = _mm512_dpbf16_ps(c[r][1], x, e1);
-                }
-            }
+            block_bf16(a, b, h, D2, c);
             int64_t f0 = n - p * SQ_PANEL, f1 = f0 - SQ_PANEL; /* live items of the two panels */
             __mmask16 l[2] = {f0 >= 16 ? 0xffff : f0 <= 0 ? 0 : (__mmask16)((1u << f0) - 1),
                               f1 >= 16 ? 0xffff : f1 <= 0 ? 0 : (__mmask16)((1u << f1) - 1)};
