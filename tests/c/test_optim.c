@@ -120,6 +120,31 @@ static void test_clip_grad_norm(void **state)
     tide_tensor_release(gs[0]), tide_tensor_release(gs[2]);
 }
 
+/* the chained sum over a long contiguous gradient (with a tail past the 8-wide blocks) and over
+ * a strided view: x_j = j for j = 1..N has sum of squares n(n + 1)(2n + 1)/6, exact in double */
+static void test_grad_norm_long_and_strided(void **state)
+{
+    (void)state;
+    enum { N = 1002 };
+    float x[N];
+    for (int j = 0; j < N; j++) x[j] = (float)(j + 1);
+    tide_tensor *g = vec(N, x);
+    tide_tensor *gs[1] = {g};
+    double want = (double)N * (N + 1) * (2 * N + 1) / 6;
+    assert_true(tide_grad_norm(1, gs) == sqrt(want));
+    /* every other element (column 0 of a [N/2, 2] view), the odd numbers 1, 3, .., 2m - 1 with
+     * m = N/2: sum of squares m(2m - 1)(2m + 1)/3 */
+    int64_t shape[2] = {N / 2, 2};
+    tide_tensor *mat = tide_tensor_view(g, 2, shape);
+    tide_tensor *odd = mat ? tide_tensor_select(mat, 1, 0) : NULL;
+    assert_non_null(odd);
+    assert_false(tide_tensor_is_contiguous(odd));
+    gs[0] = odd;
+    double m = N / 2;
+    assert_true(tide_grad_norm(1, gs) == sqrt(m * (2 * m - 1) * (2 * m + 1) / 3));
+    tide_tensor_release(odd), tide_tensor_release(mat), tide_tensor_release(g);
+}
+
 static void test_rmsprop_momentum_and_adagrad(void **state)
 {
     (void)state;
@@ -151,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_sgd_plain_needs_no_state),
         cmocka_unit_test(test_refused_step_changes_nothing),
         cmocka_unit_test(test_clip_grad_norm),
+        cmocka_unit_test(test_grad_norm_long_and_strided),
         cmocka_unit_test(test_rmsprop_momentum_and_adagrad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
