@@ -57,17 +57,6 @@ static int cmp_i32(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static int seen(const int32_t *s, int64_t m, int32_t v)
-{
-    int64_t lo = 0, hi = m;
-    while (lo < hi) {
-        int64_t mid = (lo + hi) / 2;
-        if (s[mid] < v) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < m && s[lo] == v;
-}
-
 int64_t tide_negative_sample(int64_t n_users, const int64_t *off, const int32_t *item, int64_t n_items,
                              int64_t k, uint64_t seed, const float *weights, int per_user, int32_t *out)
 {
@@ -111,7 +100,7 @@ int64_t tide_negative_sample(int64_t n_users, const int64_t *off, const int32_t 
                 for (;;) { /* expected tries <= 1 / (unseen probability mass) */
                     int64_t c = (int64_t)tide_rng_below(&r, (uint64_t)n_items);
                     if (weights && tide_rng_uniform(&r) >= al.prob[c]) c = al.alias[c];
-                    if (!seen(s, uniq, (int32_t)(c + 1))) { v = (int32_t)(c + 1); break; }
+                    if (!tide_sorted_has(s, uniq, (int32_t)(c + 1))) { v = (int32_t)(c + 1); break; }
                 }
             } else failed++;
             o[j] = v;

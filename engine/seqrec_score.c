@@ -49,14 +49,14 @@ HOT_SCAN static void topk_scan(topk_buf *t, int K, const float *v, int64_t n, in
 {
     int64_t i = 0;
     for (; i < n && t->n < K; i++) /* until K are kept every candidate enters */
-        if (!isnan(v[i]) && !is_seen(seen, ns, (int32_t)(i0 + i))) heap_push(t, K, (cand){v[i], (int32_t)(i0 + i)});
+        if (!isnan(v[i]) && !tide_sorted_has(seen, ns, (int32_t)(i0 + i))) heap_push(t, K, (cand){v[i], (int32_t)(i0 + i)});
     float thr = t->thr;
     for (; i < n; i += 16) {
         int len = n - i < 16 ? (int)(n - i) : 16, any = 0;
         for (int z = 0; z < len; z++) any += v[i + z] > thr; /* a vectorised count */
         if (!any) continue;
         for (int z = 0; z < len; z++)
-            if (v[i + z] > thr && !is_seen(seen, ns, (int32_t)(i0 + i + z))) {
+            if (v[i + z] > thr && !tide_sorted_has(seen, ns, (int32_t)(i0 + i + z))) {
                 heap_push(t, K, (cand){v[i + z], (int32_t)(i0 + i + z)});
                 thr = t->thr;
             }
@@ -144,7 +144,7 @@ int tide_seqrec_run_block(tide_seqrec_run *r, scratch *w, int64_t c0, int64_t c1
         for (int64_t p = a->tgt ? a->tgt_off[c0 + u] : 0; a->tgt && p < a->tgt_off[c0 + u + 1]; p++) {
             int32_t j = a->tgt[p];
             float s = w->ts[p - t0];
-            if (is_seen(sn, m, j)) { a->rank[p] = a->I; continue; } /* a seen target is a miss */
+            if (tide_sorted_has(sn, m, j)) { a->rank[p] = a->I; continue; } /* a seen target is a miss */
             for (int64_t q = 0; q < m; q++) { /* seen items are not candidates */
                 float x = w->ss[w->soff[u] + q];
                 a->rank[p] -= x > s || (x == s && sn[q] < j);

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "negative.h" /* tide_sorted_has: the seen-item test */
 #include "seqrec.h"
 #include "seqrec_internal.h"
 
@@ -49,17 +50,6 @@ static inline void heap_push(topk_buf *t, int K, cand x)
     }
     h[p] = x;
     if (t->n == K) t->thr = h[0].s;
-}
-
-static inline int is_seen(const int32_t *seen, int64_t ns, int32_t i)
-{
-    int64_t lo = 0, hi = ns;
-    while (lo < hi) {
-        int64_t m = (lo + hi) / 2;
-        if (seen[m] < i) lo = m + 1;
-        else hi = m;
-    }
-    return lo < ns && seen[lo] == i;
 }
 
 typedef struct {

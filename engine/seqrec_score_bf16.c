@@ -181,7 +181,7 @@ static int settle_tile(const sc_args *a, scratch *w, int64_t c0, int64_t nu, int
                 float s = w->ts[tb + t - t0];
                 a->rank[tb + t] += i != j && (x > s || (x == s && i < j));
             }
-            if (a->K > 0 && (tk->n < a->K || worse(tk->c[0], (cand){x, i})) && !is_seen(sn, ns, i))
+            if (a->K > 0 && (tk->n < a->K || worse(tk->c[0], (cand){x, i})) && !tide_sorted_has(sn, ns, i))
                 heap_push(tk, a->K, (cand){x, i});
         }
     }
