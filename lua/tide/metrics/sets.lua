@@ -53,15 +53,23 @@ local function sorted_of(list, u, fn)
   return sorted
 end
 
+-- every user's top-k candidates, best first, pooled as {user, key, score} rows (fn names the
+-- caller in errors)
+local function pooled_top_k(cands, k, fn)
+  local rows = {}
+  for u, list in pairs(cands) do
+    if type(u) == "number" then
+      local sorted = sorted_of(list, u, fn)
+      for i = 1, math.min(k, #sorted) do rows[#rows + 1] = { u, sorted[i][1], sorted[i][2] } end
+    end
+  end
+  return rows
+end
+
 -- the score of the ceil(share·N)-th best of the N pooled top-k candidates (share in (0, 1])
 local function share_threshold(cands, k, share)
   local pool = {}
-  for u, list in pairs(cands) do
-    if type(u) == "number" then
-      local sorted = sorted_of(list, u, "sets.select")
-      for i = 1, math.min(k, #sorted) do pool[#pool + 1] = sorted[i][2] end
-    end
-  end
+  for i, r in ipairs(pooled_top_k(cands, k, "sets.select")) do pool[i] = r[3] end
   if #pool == 0 then return math.huge end
   table.sort(pool, function(a, b) return a > b end)
   return pool[math.max(1, math.min(#pool, math.ceil(share * #pool - 1e-9)))]
@@ -79,7 +87,7 @@ function M.select(cands, opts)
   opts = opts or {}
   if opts.calibration ~= nil then
     if type(opts.calibration) ~= "table" then error("sets.select: calibration must be a table from sets.calibrate", 2) end
-    return require("tide.metrics.sets_plugin").select(cands, opts, function(l, u) return sorted_of(l, u, "sets.select") end)
+    return require("tide.metrics.sets_plugin").select(cands, opts, function(c, k) return pooled_top_k(c, k, "sets.select") end)
   end
   local k, thr = opts.k or 10, opts.threshold or -math.huge
   if opts.share ~= nil and opts.threshold ~= nil then -- e.g. a sweep result: which rule was meant?
@@ -202,7 +210,7 @@ end
 --- user's top-k candidates, and the number n_out of true pairs outside them;
 --- select(cands, {k =, calibration =}) uses it (tide.metrics.sets_plugin).
 function M.calibrate(cands, truth, opts)
-  return require("tide.metrics.sets_plugin").calibrate(cands, truth, opts or {}, function(l, u) return sorted_of(l, u, "sets.calibrate") end)
+  return require("tide.metrics.sets_plugin").calibrate(cands, truth, opts or {}, function(c, k) return pooled_top_k(c, k, "sets.calibrate") end)
 end
 
 --- bootstrap(pred_a, pred_b, truth, {n = 1000, seed = 1, level = 0.95}) -> {diff, lo, hi,

@@ -13,20 +13,9 @@
 -- and the new window's set is the top of its candidates by that chance, cut where
 -- 2·Σ p / (n + Σ p_all + n_out) is highest: the ratio-of-expectations form of E[F1] (Jansche
 -- 2007; Lipton, Elkan & Naryanaswamy 2014: the optimal cut of calibrated chances sits at F*/2).
--- Used by tide.metrics.sets.
+-- Used by tide.metrics.sets, which passes its top_k(cands, k) -> {{user, key, score}, ...}
+-- (each user's top-k candidates, best first, checked).
 local M = {}
-
--- each user's top-k candidates, best first (score, then key: select's order), flattened
-local function top_k(cands, k, sorted_of)
-  local out = {}
-  for u, list in pairs(cands) do
-    if type(u) == "number" then
-      local sorted = sorted_of(list, u)
-      for i = 1, math.min(k, #sorted) do out[#out + 1] = { u, sorted[i][1], sorted[i][2] } end
-    end
-  end
-  return out
-end
 
 -- negative log-likelihood of y ~ Bernoulli(1 − e^(−η)), η = a + b·x, and its gradient in
 -- (log a, log b); d/dη of −log(1 − e^(−η)) is −1 / (e^η − 1)
@@ -47,17 +36,17 @@ local function nll(x, y, la, lb)
   return f, ga, gb
 end
 
---- calibrate(cands, truth, {k = math.huge, link = "isotonic"|"cloglog"}, sorted_of) ->
+--- calibrate(cands, truth, {k = math.huge, link = "isotonic"|"cloglog"}, top_k) ->
 --- {link, s0 (lowest score), kx, ky (isotonic: knots in score − s0, ascending) | a, b
 --- (cloglog), n_out, n, positives}: the fit above on each user's top-k candidates of a validation window;
 --- n_out counts the true pairs outside them (carried to the next window of the same length).
-function M.calibrate(cands, truth, opts, sorted_of)
+function M.calibrate(cands, truth, opts, top_k)
   local k = opts.k or math.huge
   local link = opts.link or "isotonic"
   if link ~= "isotonic" and link ~= "cloglog" then
     error(("sets.calibrate: link must be isotonic or cloglog, got %s"):format(tostring(link)), 3)
   end
-  local rows = top_k(cands, k, sorted_of)
+  local rows = top_k(cands, k)
   if #rows == 0 then error("sets.calibrate: no candidates", 3) end
   local s0, x, y, pos, inside = math.huge, {}, {}, 0, {}
   for _, r in ipairs(rows) do s0 = math.min(s0, r[3]) end
@@ -101,9 +90,9 @@ function M.calibrate(cands, truth, opts, sorted_of)
            converged = info.converged }
 end
 
---- select(cands, {k, calibration}, sorted_of) -> pair set with .n and .expected_f1: the
+--- select(cands, {k, calibration}, top_k) -> pair set with .n and .expected_f1: the
 --- top-k candidates whose calibrated chances give the highest expected F1 (ties kept together)
-function M.select(cands, opts, sorted_of)
+function M.select(cands, opts, top_k)
   local c = opts.calibration
   local iso = c.kx ~= nil
   for _, f in ipairs(iso and { "s0", "n_out" } or { "a", "b", "s0", "n_out" }) do
@@ -112,7 +101,7 @@ function M.select(cands, opts, sorted_of)
   if iso and not (type(c.kx) == "table" and type(c.ky) == "table" and #c.kx == #c.ky and #c.kx > 0) then
     error("sets.select: calibration.kx and .ky must be lists of the same length > 0", 3)
   end
-  local rows, tot = top_k(cands, opts.k or 10, sorted_of), c.n_out
+  local rows, tot = top_k(cands, opts.k or 10), c.n_out
   local p = {}
   if iso and #rows > 0 then
     local x = {}
