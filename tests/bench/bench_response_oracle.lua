@@ -64,31 +64,15 @@ local function mc(train, cut, c, reps)
     for _ = 1, reps do
       local ev = {}
       for i = 1, #past do ev[i] = past[i] end
-      local ex = {}
-      for _, spec in ipairs({ { W[1], 0.05 }, { W[3], 0.02 } }) do
-        local s = -math.log(1 - math.random()) / spec[2]
-        while s < H do ex[#ex + 1] = { s, spec[1] }; s = s - math.log(1 - math.random()) / spec[2] end
-      end
-      table.sort(ex, function(a, b) return a[1] < b[1] end)
       local function lam(at)
         local v = 0.002
         for _, x in ipairs(ev) do if x[1] < at then v = v + x[2] * g(at - x[1]) end end
         return v
       end
-      local s, j, n = 0, 1, 0
-      while s < H do
-        local nxt = ex[j] and ex[j][1] or H
-        local bound = lam(s + 1e-12) + 1e-12
-        local cand = s - math.log(1 - math.random()) / bound
-        if cand >= nxt then
-          if not ex[j] then break end
-          ev[#ev + 1] = ex[j]; s = nxt; j = j + 1
-        else
-          s = cand
-          if math.random() * bound <= lam(s) then n = n + 1; break end -- the first buy decides N >= 1
-        end
-      end
-      if n > 0 then hits = hits + 1 end
+      local bought = false
+      -- marks are the weights themselves here; the first buy decides N >= 1
+      sim.thin(ev, sim.arrivals({ { W[1], 0.05 }, { W[3], 0.02 } }, H), lam, H, function() bought = true; return true end)
+      if bought then hits = hits + 1 end
     end
     local uu = math.floor(id / 1000)
     out[uu] = out[uu] or {}

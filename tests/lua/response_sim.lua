@@ -42,6 +42,38 @@ function M.log_marginal(n, lam, kappa)
   return math.log(sum * hstep / 3)
 end
 
+--- arrivals(specs = {{mark, rate per day}, ...}, horizon) -> {{t, mark}, ...} by time: each
+--- spec's Poisson arrivals on [0, horizon) (the simulator's browses and carts)
+function M.arrivals(specs, horizon)
+  local ex = {}
+  for _, spec in ipairs(specs) do
+    local t = -math.log(1 - math.random()) / spec[2]
+    while t < horizon do ex[#ex + 1] = { t, spec[1] }; t = t - math.log(1 - math.random()) / spec[2] end
+  end
+  table.sort(ex, function(a, b) return a[1] < b[1] end)
+  return ex
+end
+
+--- thin(hist, ex, lam, horizon, on_buy): buys on [0, horizon) by Ogata (1981) thinning of
+--- lam(t), which reads hist; the arrivals ex (sorted {t, mark}) are appended to hist as they
+--- come, and on_buy(t) is called per buy (it may append the buy to hist; returning true stops).
+--- lam just after an event must bound lam until the next one (a non-increasing kernel).
+function M.thin(hist, ex, lam, horizon, on_buy)
+  local t, j = 0, 1
+  while t < horizon do
+    local nxt = ex[j] and ex[j][1] or horizon
+    local bound = lam(t + 1e-12) + 1e-12
+    local cand = t - math.log(1 - math.random()) / bound
+    if cand >= nxt then
+      if not ex[j] then break end
+      hist[#hist + 1] = ex[j]; t = nxt; j = j + 1
+    else
+      t = cand
+      if math.random() * bound <= lam(t) and on_buy(t) then return end
+    end
+  end
+end
+
 --- simulate(n_pairs, horizon_days, mu, w = {[code] = weight}, p, b1, b2, seed, items_per_user = 1,
 --- kappa = nil, per_user = false) -> event table; pair q is user ceil(q / items_per_user), item
 --- (q − 1) % items_per_user + 1. With kappa, each pair's buy intensity is multiplied by its own
@@ -58,30 +90,14 @@ function M.simulate(n_pairs, horizon, mu, w, p, b1, b2, seed, ipu, kappa, per_us
     elseif kappa then z = gamma1(kappa) / kappa end
     zs[pair] = z
     local mu_p, g = mu * z, function(a) return z * g0(a) end
-    local ex = {}
-    for _, spec in ipairs({ { 1, 0.05 }, { 3, 0.02 } }) do
-      local t = -math.log(1 - math.random()) / spec[2]
-      while t < horizon do ex[#ex + 1] = { t, spec[1] }; t = t - math.log(1 - math.random()) / spec[2] end
-    end
-    table.sort(ex, function(a, b) return a[1] < b[1] end)
-    local hist, t, j = {}, 0, 1
+    local hist = {}
     local function lam(at)
       local s = mu_p
       for _, e in ipairs(hist) do if e[1] < at then s = s + w[e[2]] * g(at - e[1]) end end
       return s
     end
-    while t < horizon do
-      local nxt = ex[j] and ex[j][1] or horizon
-      local bound = lam(t + 1e-12) + 1e-12
-      local cand = t - math.log(1 - math.random()) / bound
-      if cand >= nxt then
-        if not ex[j] then break end
-        hist[#hist + 1] = ex[j]; t = nxt; j = j + 1
-      else
-        t = cand
-        if math.random() * bound <= lam(t) then hist[#hist + 1] = { t, 5 } end
-      end
-    end
+    M.thin(hist, M.arrivals({ { 1, 0.05 }, { 3, 0.02 } }, horizon), lam, horizon,
+           function(t) hist[#hist + 1] = { t, 5 } end)
     for _, e in ipairs(hist) do rows[#rows + 1] = { pair, e[2], math.floor(e[1] * DAY) } end
   end
   table.sort(rows, function(a, b) return a[3] < b[3] end)
