@@ -92,11 +92,4 @@ function M.apply(self, seq, base)
   return self.resolved
 end
 
---- describe(resolved) -> "maxlen 200, batch 32, ... (610 users, 90th percentile length 398)"
-function M.describe(r)
-  local parts = {}
-  for _, k in ipairs(M.AUTO) do if r[k] then parts[#parts + 1] = ("%s %d"):format(k, r[k]) end end
-  return ("%s (from %d users, 90th percentile history %d)"):format(table.concat(parts, ", "), r.n_users, r.p90)
-end
-
 return M
