@@ -135,6 +135,17 @@ tide_node *tide_ag_record(tide_tensor *out, const char *name, tide_backward_fn b
     return n;
 }
 
+void tide_ag_value_free(tide_node *n, unsigned mask)
+{
+    if (!n) return;
+    for (int i = 0; i < n->ninputs; i++) {
+        unsigned bit = 1u << i;
+        if (!(mask & bit) || (n->value_free & bit)) continue;
+        n->value_free |= bit;
+        tide_tensor_add_shape_ref(n->inputs[i]);
+    }
+}
+
 void tide_ag_save(tide_node *n, tide_tensor *t)
 {
     if (!n) return;
@@ -171,11 +182,15 @@ void ag_save_failed(tide_node *n)
 /* Releases what a node holds and marks it spent at the current tape time. */
 static void spend(tide_node *n)
 {
-    for (int i = 0; i < n->ninputs; i++) tide_tensor_release(n->inputs[i]);
+    for (int i = 0; i < n->ninputs; i++) {
+        if (n->value_free >> i & 1u) tide_tensor_release_shape_ref(n->inputs[i]);
+        else tide_tensor_release(n->inputs[i]);
+    }
     for (int i = 0; i < n->nsaved; i++) tide_tensor_release(n->saved[i]);
     free(n->ctx);
     n->ctx = NULL;
     n->ninputs = n->nsaved = 0;
+    n->value_free = 0;
     n->backward = NULL;
     n->seq = ++clock_seq;
 }
@@ -426,6 +441,9 @@ int tide_backward(tide_tensor *root, const tide_tensor *grad_out)
     TIDE_ASSERT(list[0] == root);
     tide_zero_grad(root); /* a stale intermediate grad must not leak into this sweep */
     root->grad = seed;
+    /* the list needs each tensor's grad slot, not its values: a tensor whose values only the
+     * sweep's nodes still read gives its buffer back as soon as the last of them is spent */
+    for (size_t j = 0; j < n; j++) tide_tensor_add_shape_ref(list[j]);
     size_t i = 0;
     for (; i < n && rc == TIDE_OK; i++) {
         tide_tensor *x = list[i];
@@ -447,10 +465,11 @@ int tide_backward(tide_tensor *root, const tide_tensor *grad_out)
             }
         }
         spend(x->node);
+        tide_tensor_release_shape_ref(x);
     }
     /* after an error, later nodes keep their history but lose partial gradients */
-    for (; i < n; i++) tide_zero_grad(list[i]);
-    for (size_t j = 0; j < n; j++) tide_tensor_release(list[j]);
+    for (size_t j = i; j < n; j++) tide_zero_grad(list[j]);
+    for (size_t j = i; j < n; j++) tide_tensor_release_shape_ref(list[j]);
     free(list);
     tide_set_grad_enabled(prev);
     return rc;

@@ -55,6 +55,12 @@ struct tide_node {
     unsigned value_free;
 };
 
+/* Marks inputs (bit i = input i) whose values n's backward never reads, only their shape
+ * (and node and grad): their version is not checked and n's reference to them is a shape
+ * reference (tensor.h), so their storage can be freed as soon as nothing else reads it.
+ * Call right after recording; NULL-safe. */
+void tide_ag_value_free(tide_node *n, unsigned mask);
+
 /* ---- grad mode ---- */
 int tide_grad_enabled(void);
 int tide_set_grad_enabled(int on); /* returns the previous setting */

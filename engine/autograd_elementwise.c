@@ -23,18 +23,32 @@ static tide_tensor *dense_f32(tide_tensor *x, int ndim, const int64_t *shape)
 
 /* ---- unary ---- */
 
+/* ops whose derivative is a function of their output: the node saves the output (which its
+ * reader keeps anyway) instead of keeping the input alive */
+static int unary_from_output(tide_unop op)
+{
+    return op == TIDE_EXP || op == TIDE_SQRT || op == TIDE_TANH || op == TIDE_SIGMOID ||
+           op == TIDE_RSQRT || op == TIDE_RELU;
+}
+
 static int bw_unary(tide_node *n, const tide_tensor *g)
 {
     tide_tensor *a = n->inputs[0];
     if (!tide_needs_grad(a)) return TIDE_OK;
     tide_unop op = (tide_unop)n->ints[0];
-    tide_tensor *xc = ag_contig(a), *dx = tide_tensor_new(TIDE_F32, a->ndim, a->shape);
+    /* the derivative of these comes from the saved output or from nothing: a's values are
+     * not kept (value-free, tide_ag_unary) and must not be read */
+    if (op == TIDE_NEG) return ag_give(a, tide_unary(TIDE_NEG, g));
+    if (op == TIDE_SIGN) return ag_give(a, tide_tensor_new(TIDE_F32, a->ndim, a->shape));
+    int from_y = unary_from_output(op);
+    tide_tensor *xc = from_y ? NULL : ag_contig(a), *dx = tide_tensor_new(TIDE_F32, a->ndim, a->shape);
     tide_tensor *yc = n->nsaved ? ag_contig(n->saved[0]) : NULL;
-    if (!xc || !dx || (n->nsaved && !yc)) {
+    if ((!from_y && !xc) || !dx || (n->nsaved && !yc)) {
         tide_tensor_release(xc), tide_tensor_release(dx), tide_tensor_release(yc);
         return TIDE_ERR;
     }
-    const float *x = tide_f32(xc), *gy = tide_f32(g), *y = yc ? tide_f32(yc) : NULL;
+    const float *gy = tide_f32(g), *y = yc ? tide_f32(yc) : NULL;
+    const float *x = from_y ? y : tide_f32(xc); /* relu: y > 0 exactly when x > 0 */
     float *d = tide_f32(dx);
     int64_t len = tide_tensor_numel(a);
     const float c = 0.7978845608028654f, k = 0.044715f; /* gelu: sqrt(2/pi), cubic coeff */
@@ -47,7 +61,6 @@ static int bw_unary(tide_node *n, const tide_tensor *g)
     }                                                                                       \
     break
     switch (op) {
-    case TIDE_NEG: UNARY_LOOP(-gi);
     case TIDE_EXP: UNARY_LOOP(gi * y[i]);
     case TIDE_LOG: UNARY_LOOP(gi / v);
     case TIDE_LOG1P: UNARY_LOOP(gi / (1.0f + v));
@@ -77,10 +90,8 @@ tide_tensor *tide_ag_unary(tide_unop op, tide_tensor *a)
     tide_tensor *out = ag_wrap(tide_unary(op, a), tide_unop_name(op), bw_unary, 1, &a, &n);
     if (n) {
         n->ints[0] = op;
-        if (op == TIDE_NEG || op == TIDE_SIGN) ag_value_free(n, 1u);
-        if (op == TIDE_EXP || op == TIDE_SQRT || op == TIDE_TANH || op == TIDE_SIGMOID ||
-            op == TIDE_RSQRT)
-            tide_ag_save(n, out);
+        if (op == TIDE_NEG || op == TIDE_SIGN || unary_from_output(op)) ag_value_free(n, 1u);
+        if (unary_from_output(op)) tide_ag_save(n, out);
     }
     return out;
 }
@@ -163,6 +174,10 @@ static int bw_binary_scalar(tide_node *n, const tide_tensor *g)
     int rev = (int)n->ints[1];
     double s = n->scalars[0];
     if (op == TIDE_ADD || (op == TIDE_SUB && !rev)) return tide_ag_accumulate(a, g);
+    /* the linear maps read only g: a's values are not kept (value-free, below) */
+    if (op == TIDE_SUB) return ag_give(a, tide_unary(TIDE_NEG, g));
+    if (op == TIDE_MUL || (op == TIDE_DIV && !rev))
+        return ag_give(a, tide_binary_scalar(op, g, s, 0));
     tide_tensor *ac = ag_contig(a), *da = tide_tensor_new(TIDE_F32, a->ndim, a->shape);
     if (!ac || !da) {
         tide_tensor_release(ac), tide_tensor_release(da);

@@ -75,10 +75,11 @@ static inline tide_tensor *ag_wrap(tide_tensor *out, const char *name, tide_back
 }
 
 /* Marks inputs (bit i = input i) whose VALUES the node's backward never reads, only their
- * shape: tide_backward skips their in-place version check (NULL-safe). */
+ * shape: tide_backward skips their in-place version check, and the node's reference does not
+ * keep their storage alive (tide_tensor_add_shape_ref) (NULL-safe). */
 static inline void ag_value_free(tide_node *n, unsigned mask)
 {
-    if (n) n->value_free |= mask;
+    tide_ag_value_free(n, mask);
 }
 
 #endif

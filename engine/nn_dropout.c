@@ -67,6 +67,7 @@ tide_tensor *tide_nn_dropout(tide_tensor *x, double p, int training, tide_rng *r
         tide_node *node;
         out = tide_nnu_wrap(out, op, dropout_backward, 1, &x, &node);
         if (node) {
+            tide_ag_value_free(node, 1u); /* the mask is regenerated from (seed, counter) */
             node->scalars[0] = p;
             node->ints[0] = (int64_t)rng->seed;
             node->ints[1] = (int64_t)counter;

@@ -152,6 +152,8 @@ tide_tensor *tide_nnu_wrap(tide_tensor *out, const char *name, tide_backward_fn 
 tide_tensor *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
                              tide_tensor *const *in, tide_node **node);
 tide_tensor *tide_nnu_input(const tide_node *node, int i);
+/* tide_ag_value_free for a tide_nnu_record node: bit i names in[i] as given, present or not. */
+void tide_nnu_value_free(tide_node *node, unsigned mask);
 /* Whether input i of the node is present and needs a gradient. */
 int tide_nnu_wants(const tide_node *node, int i);
 

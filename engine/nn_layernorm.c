@@ -138,6 +138,7 @@ tide_tensor *tide_nn_layernorm(tide_tensor *x, tide_tensor *gamma, tide_tensor *
     tide_node *node;
     out = tide_nnu_record(out, op, layernorm_backward, 3, in, &node);
     if (node) {
+        tide_nnu_value_free(node, 5u); /* x's values are read from the saved copy; beta's never */
         tide_ag_save(node, xc);
         tide_ag_save(node, mean);
         tide_ag_save(node, rstd);

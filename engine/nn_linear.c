@@ -178,6 +178,14 @@ done:
     return rc ? TIDE_ERR : TIDE_OK;
 }
 
+/* ReLU's derivative can be read from the output when nothing is added after it: with the
+ * dropout keep factor k in {0, 1/(1-p)} >= 1, out = k * max(pre, 0) > 0 exactly when the
+ * element was kept and pre > 0, so [out > 0] * k = [pre > 0] * k bit for bit. */
+static int relu_from_output(tide_act act, const tide_tensor *residual)
+{
+    return act == TIDE_ACT_RELU && !residual;
+}
+
 tide_tensor *tide_nn_linear(tide_tensor *x, tide_tensor *w, tide_tensor *b, tide_act act)
 {
     return tide_nn_linear_ex(x, w, b, act, 0.0, NULL, NULL);
@@ -241,12 +249,16 @@ tide_tensor *tide_nn_linear_ex(tide_tensor *x, tide_tensor *w, tide_tensor *b, t
     tide_node *node;
     out = tide_nnu_record(out, op, linear_node_backward, 4, in, &node);
     if (node) {
+        /* x's values are read from the saved copy, the bias's and the residual's never */
+        tide_nnu_value_free(node, 1u | 4u | 8u);
         node->ints[0] = act;
         node->ints[1] = (int64_t)e.seed;
         node->ints[2] = (int64_t)e.counter;
+        node->ints[3] = relu_from_output(act, residual);
         node->scalars[0] = p;
         tide_ag_save(node, xc);
-        if (pre) tide_ag_save(node, pre);
+        /* the output is kept anyway by whoever reads it next: saving it costs no memory */
+        if (pre) tide_ag_save(node, node->ints[3] ? out : pre);
     }
 done:
     tide_tensor_release(xc);

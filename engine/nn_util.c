@@ -378,6 +378,19 @@ tide_tensor *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_f
     return out;
 }
 
+void tide_nnu_value_free(tide_node *node, unsigned mask)
+{
+    if (!node) return;
+    int64_t present = node->ints[PRESENT_SLOT];
+    unsigned packed = 0;
+    for (int i = 0, k = 0; i < TIDE_NODE_MAX_INPUTS; i++)
+        if (present >> i & 1) {
+            if (mask >> i & 1u) packed |= 1u << k;
+            k++;
+        }
+    tide_ag_value_free(node, packed);
+}
+
 tide_tensor *tide_nnu_input(const tide_node *node, int i)
 {
     int64_t present = node->ints[PRESENT_SLOT];

@@ -11,6 +11,47 @@
 
 /* ---- storage ---- */
 
+/* Bytes held by tensor storages now and at most since the last reset (tide_storage_memory);
+ * relaxed atomics, since worker threads may allocate too. */
+static size_t mem_live, mem_peak;
+
+static void mem_count(size_t add, size_t sub)
+{
+    size_t now = __atomic_add_fetch(&mem_live, add - sub, __ATOMIC_RELAXED);
+    size_t peak = __atomic_load_n(&mem_peak, __ATOMIC_RELAXED);
+    while (now > peak && !__atomic_compare_exchange_n(&mem_peak, &peak, now, 1, __ATOMIC_RELAXED,
+                                                      __ATOMIC_RELAXED)) {
+    }
+}
+
+static size_t counted(size_t nbytes) { return nbytes; }
+
+tide_storage *tide_storage_adopt(void *data, size_t nbytes)
+{
+    tide_storage *s = malloc(sizeof *s);
+    if (!s) {
+        tide_errorf("out of memory allocating a storage header");
+        return NULL;
+    }
+    s->data = data;
+    s->nbytes = nbytes;
+    s->refcount = 1;
+    s->version = 0;
+    mem_count(counted(nbytes), 0);
+    return s;
+}
+
+void tide_storage_memory(size_t *live, size_t *peak)
+{
+    *live = __atomic_load_n(&mem_live, __ATOMIC_RELAXED);
+    *peak = __atomic_load_n(&mem_peak, __ATOMIC_RELAXED);
+}
+
+void tide_storage_reset_peak(void)
+{
+    __atomic_store_n(&mem_peak, __atomic_load_n(&mem_live, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+}
+
 /* Every tensor an op creates comes through here, so this one check holds max_tensor_bytes
  * (limit.h) for op results too, not only for Lua constructors and file loaders: a matmul of
  * [1e4,1] by [1,1e5] under a small limit is an error ("matmul: tensor: 4000000000 bytes
@@ -34,6 +75,7 @@ static tide_storage *storage_alloc(size_t nbytes, int zero)
     }
     if (zero) memset(s->data, 0, padded);
     s->nbytes = nbytes;
+    mem_count(counted(nbytes), 0);
     s->refcount = 1;
     s->version = 0;
     return s;
@@ -49,6 +91,7 @@ void tide_storage_release(tide_storage *s)
     if (!s) return;
     TIDE_ASSERT(s->refcount > 0);
     if (--s->refcount == 0) {
+        mem_count(0, counted(s->nbytes));
         free(s->data);
         free(s);
     }
@@ -83,6 +126,34 @@ tide_tensor *tide_tensor_retain(tide_tensor *t)
     return t;
 }
 
+/* The storage of tensors whose values nobody can read any more: never freed, no data. */
+static tide_storage dropped_storage = {.data = NULL, .nbytes = 0, .refcount = 1 << 30};
+
+static void drop_values_if_unread(tide_tensor *t)
+{
+    if (t->refcount > 0 && t->refcount == t->shape_refs && t->storage != &dropped_storage) {
+        tide_storage_release(t->storage);
+        t->storage = &dropped_storage;
+        t->offset = 0;
+    }
+}
+
+void tide_tensor_add_shape_ref(tide_tensor *t)
+{
+    if (!t) return;
+    TIDE_ASSERT(t->shape_refs < t->refcount);
+    t->shape_refs++;
+    drop_values_if_unread(t);
+}
+
+void tide_tensor_release_shape_ref(tide_tensor *t)
+{
+    if (!t) return;
+    TIDE_ASSERT(t->shape_refs > 0);
+    t->shape_refs--;
+    tide_tensor_release(t);
+}
+
 /* Releasing a node may release tensors which release their nodes: iterate with an explicit
  * stack instead of recursing, so a long chain (an RNN unrolled 10k steps) cannot blow the C
  * stack. */
@@ -96,14 +167,20 @@ void tide_tensor_release(tide_tensor *t)
     while (n > 0) {
         tide_tensor *x = stack[--n];
         TIDE_ASSERT(x->refcount > 0);
-        if (--x->refcount > 0) continue;
+        if (--x->refcount > 0) {
+            drop_values_if_unread(x);
+            continue;
+        }
         tide_tensor *children[TIDE_NODE_MAX_INPUTS + TIDE_NODE_MAX_SAVED + 1];
         int nc = 0;
         if (x->grad) children[nc++] = x->grad;
         tide_node *node = x->node;
         if (node) {
-            for (int i = 0; i < node->ninputs; i++)
-                if (node->inputs[i]) children[nc++] = node->inputs[i];
+            for (int i = 0; i < node->ninputs; i++) {
+                if (!node->inputs[i]) continue;
+                if (node->value_free >> i & 1u) node->inputs[i]->shape_refs--;
+                children[nc++] = node->inputs[i];
+            }
             for (int i = 0; i < node->nsaved; i++)
                 if (node->saved[i]) children[nc++] = node->saved[i];
             free(node->ctx);

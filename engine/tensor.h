@@ -39,6 +39,10 @@ typedef struct tide_tensor {
     int64_t strides[TIDE_MAX_DIMS]; /* in elements; 0 for broadcast dims */
     int64_t offset;                 /* in elements */
     int refcount;
+    /* how many of those references need only the tensor's shape, never its values (autograd
+     * nodes whose backward reads just the geometry, the backward sweep's own list): once
+     * every reference is such, the storage is given back early (tide_tensor_drop_values) */
+    int shape_refs;
     /* autograd: see autograd.h. A leaf has node == NULL. */
     int requires_grad;
     struct tide_tensor *grad;   /* owned reference, NULL until backward reaches this tensor */
@@ -48,6 +52,11 @@ typedef struct tide_tensor {
 /* ---- storage ---- */
 tide_storage *tide_storage_new(size_t nbytes); /* zero-filled; NULL + error on OOM */
 tide_storage *tide_storage_new_uninit(size_t nbytes); /* contents undefined: for outputs */
+/* A storage over `data` (malloc'd or aligned_alloc'd, ownership moves in); NULL + error on OOM. */
+tide_storage *tide_storage_adopt(void *data, size_t nbytes);
+/* Bytes held by all tensor storages now (live) and at most since the last reset (peak). */
+void tide_storage_memory(size_t *live, size_t *peak);
+void tide_storage_reset_peak(void);
 void tide_storage_retain(tide_storage *s);
 void tide_storage_release(tide_storage *s);
 /* Records an in-place write into s (or t's storage): every engine function that writes into
@@ -60,6 +69,12 @@ size_t tide_dtype_size(tide_dtype dt);
 const char *tide_dtype_name(tide_dtype dt);
 tide_tensor *tide_tensor_retain(tide_tensor *t); /* returns t */
 void tide_tensor_release(tide_tensor *t);        /* NULL-safe */
+/* A reference that needs only t's shape (dtype, shape, strides, node, grad; never its values).
+ * When every remaining reference is of this kind the storage is released at once and t keeps
+ * its geometry over an empty storage whose data pointer is NULL, so a tensor the Lua GC has
+ * not yet collected, or one the tape keeps only for its shape, does not hold its buffer. */
+void tide_tensor_add_shape_ref(tide_tensor *t);     /* NULL-safe; t must already be retained */
+void tide_tensor_release_shape_ref(tide_tensor *t); /* NULL-safe; releases the reference */
 
 /* ---- creation (contiguous, new storage) ---- */
 tide_tensor *tide_tensor_new(tide_dtype dt, int ndim, const int64_t *shape); /* zeros */

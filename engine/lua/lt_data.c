@@ -262,16 +262,12 @@ static tide_tensor *adopt(tide_dtype dt, int64_t n, void **buf, size_t nbytes)
 {
     int64_t zero = 0;
     tide_tensor *t = tide_tensor_new(dt, 1, &zero);
-    tide_storage *s = malloc(sizeof *s);
+    tide_storage *s = t ? tide_storage_adopt(*buf, nbytes) : NULL;
     if (!t || !s) {
         tide_tensor_release(t);
-        free(s);
         tide_errorf("read_csv: out of memory");
         return NULL;
     }
-    s->data = *buf;
-    s->nbytes = nbytes;
-    s->refcount = 1;
     tide_storage_release(t->storage);
     t->storage = s;
     t->shape[0] = n;

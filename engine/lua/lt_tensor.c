@@ -194,6 +194,21 @@ static int l_randn(lua_State *L) { return fill_random(L, "randn", 2); }
 /* uniform(shape, lo, hi) */
 static int l_uniform(lua_State *L) { return fill_random(L, "uniform", 1); }
 
+/* memory([reset]) -> live, peak: bytes held by tensor storages now and at most since the last
+ * reset; memory(true) then starts a new peak from the live bytes */
+static int l_memory(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1) && !lua_isboolean(L, 1))
+        return luaL_error(L, "memory: reset (argument #1) must be a boolean, got %s",
+                          luaL_typename(L, 1));
+    size_t live, peak;
+    tide_storage_memory(&live, &peak);
+    lua_pushnumber(L, (lua_Number)live);
+    lua_pushnumber(L, (lua_Number)peak);
+    if (lua_toboolean(L, 1)) tide_storage_reset_peak();
+    return 2;
+}
+
 static int l_manual_seed(lua_State *L)
 {
     int64_t s = lt_check_int(L, 1, "manual_seed", "seed");
@@ -598,7 +613,7 @@ static const luaL_Reg module_funcs[] = {
     {"zeros", l_zeros},   {"ones", l_ones},         {"full", l_full},
     {"arange", l_arange}, {"eye", l_eye},           {"fromtable", l_fromtable},
     {"tensor", l_fromtable}, {"rand", l_rand},      {"randn", l_randn},
-    {"uniform", l_uniform}, {"manual_seed", l_manual_seed}, {"is_tensor", l_is_tensor},
+    {"uniform", l_uniform}, {"manual_seed", l_manual_seed}, {"memory", l_memory}, {"is_tensor", l_is_tensor},
     {NULL, NULL}};
 
 int lt_open_tensor(lua_State *L)

@@ -111,6 +111,23 @@ local function snapshot(model)
   return s
 end
 
+-- The forward's intermediates that Lua no longer references still hold their buffers until the
+-- GC finalises their userdata; the tape itself keeps only what backward reads (a reference
+-- that needs only a shape does not keep a buffer, tensor.h), and backward gives each
+-- activation back once used. Collecting between forward and backward therefore cuts peak
+-- memory by the forward's garbage (SASRec, MovieLens-1M shape: peak tensor bytes 221 -> 178
+-- MiB). A full collection is cheap while tensors live in C and the Lua heap is small; when
+-- it costs more than 1 % of the training time so far it is skipped.
+local function collector(t_start)
+  local spent = 0
+  return function()
+    local t = tide.core.io.wall()
+    if spent > 0.01 * (t - t_start) + 1e-3 then return end
+    collectgarbage()
+    spent = spent + tide.core.io.wall() - t
+  end
+end
+
 local function check_opts(opts)
   for _, k in ipairs({ "epochs", "warmup", "every", "patience", "clip" }) do
     local v = opts[k]
@@ -148,6 +165,7 @@ return function(model, batches, opts)
   local best, bad, best_state = -math.huge, 0, nil
   local by_metric, keep = opts.metric ~= nil, opts.restore_best ~= false
   local t_start, examples = tide.core.io.wall(), 0
+  local collect = collector(t_start)
   local check = opts.check_finite ~= false
   local first, step = 1, 0
   if opts.resume then first, best, step = resume(opts.resume, model, opt, sched, hist) end
@@ -159,6 +177,7 @@ return function(model, batches, opts)
       step = step + 1
       opt:zero_grad()
       local loss = lossf(model, batch)
+      collect()
       loss:backward()
       local l = loss:item()
       if check and not finite(l) then nonfinite("the loss", l, epoch, step, n + 1, model, lossf, batch) end
