@@ -18,6 +18,8 @@
 --     log = "train.jsonl" (one JSON object per epoch), progress = true (a line per epoch; on a
 --     terminal also a live line with loss and examples/s), on_epoch = function(epoch, info) end,
 --     check_finite = true,                           -- see below
+--     blas_threads = nil (OpenBLAS threads during the run, the caller's count restored after;
+--                    nil leaves it alone),
 --     note = {title = "...", key = number|string},   -- settings chosen for this run (e.g. the
 --                                                    -- resolved defaults of tide.models.seq_defaults):
 --                                                    -- printed once with progress ("title: key
@@ -129,6 +131,10 @@ local function collector(t_start)
 end
 
 local function check_opts(opts)
+  local b = opts.blas_threads
+  if b ~= nil and (type(b) ~= "number" or b < 1 or b % 1 ~= 0) then
+    error("train: opts.blas_threads must be an integer >= 1, got " .. tostring(b), 3)
+  end
   for _, k in ipairs({ "epochs", "warmup", "every", "patience", "clip" }) do
     local v = opts[k]
     if v ~= nil and (type(v) ~= "number" or v ~= v or v < 0) then
@@ -148,10 +154,7 @@ local function check_opts(opts)
   end
 end
 
-return function(model, batches, opts)
-  assert(type(model) == "table" and model.parameters, "train: argument #1 must be a module")
-  opts = opts or {}
-  check_opts(opts)
+local function train(model, batches, opts)
   local lossf = opts.loss or (model.loss and function(m, b) return m:loss(b) end)
   assert(lossf, "train: give opts.loss = function(model, batch) -> loss, or define model:loss")
   if opts.seed then tide.tensor.manual_seed(opts.seed) end
@@ -238,5 +241,18 @@ return function(model, batches, opts)
   hist.examples_per_s = examples / math.max(hist.seconds, 1e-9)
   hist.peak_rss_mib = report.peak_rss_mib()
   hist.optimizer = opt
+  return hist
+end
+
+return function(model, batches, opts)
+  assert(type(model) == "table" and model.parameters, "train: argument #1 must be a module")
+  opts = opts or {}
+  check_opts(opts)
+  if not opts.blas_threads then return train(model, batches, opts) end
+  -- hold OpenBLAS at blas_threads for the run and give the caller's setting back, also on error
+  local prev = tide.core.seqrec.blas_threads(opts.blas_threads)
+  local ok, hist = pcall(train, model, batches, opts)
+  if prev >= 1 then tide.core.seqrec.blas_threads(prev) end
+  if not ok then error(hist, 0) end
   return hist
 end

@@ -15,6 +15,27 @@ local function scalar_model()
            train = function() end, eval = function() end }, w
 end
 
+-- blas_threads holds OpenBLAS's thread count for the run and gives the caller's back, also
+-- when the run fails; a bad value is an error naming the option
+function tests.blas_threads_held_and_restored()
+  local sr = tide.core.seqrec
+  local prev = sr.blas_threads(0)
+  if prev < 1 then return end -- not linked against OpenBLAS: nothing to hold
+  sr.blas_threads(2)
+  local m = scalar_model()
+  local seen
+  tide.train(m, { T.fromtable({ 1 }) }, { optimizer = "sgd", lr = 0.1, blas_threads = 1,
+    loss = function(mm, x) seen = sr.blas_threads(0); return (mm.w * x):sum() end })
+  check.eq(seen, 1, "one OpenBLAS thread during the run")
+  check.eq(sr.blas_threads(0), 2, "the caller's count after it")
+  check.errors(function()
+    tide.train(m, { T.fromtable({ 1 }) }, { blas_threads = 1, loss = function() error("boom") end })
+  end, "boom")
+  check.eq(sr.blas_threads(0), 2, "restored after an error")
+  check.errors(function() tide.train(m, {}, { blas_threads = 0.5 }) end, "opts.blas_threads must be an integer >= 1")
+  sr.blas_threads(prev)
+end
+
 function tests.nan_loss_names_epoch_step_and_forward_op()
   local m, w = scalar_model()
   local batches = { T.fromtable({ 1 }), T.fromtable({ 2 }), T.fromtable({ -1 }) } -- log(-w) is NaN

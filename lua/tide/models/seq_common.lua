@@ -15,7 +15,8 @@
 -- without gain, 0 = never), bucket (1: batches of similar lengths, only as wide as their
 -- longest history, see tide.batch; 0: random batches padded to maxlen, as the reference),
 -- auto (1: maxlen, batch, epochs, every and patience, when not given, follow the training
--- data's shape at fit time, tide.models.seq_defaults; 0: the fixed values of M.base).
+-- data's shape at fit time, tide.models.seq_defaults; 0: the fixed values of M.base),
+-- blas_threads (OpenBLAS threads while training, default 1; 0 = leave as set).
 local common = require "tide.models.common"
 local score = require "tide.models.seq_score"
 
@@ -29,9 +30,14 @@ local function tide() return require "tide" end
 -- epoch 8 (decayed SAR 0.048), against 0.031 at epoch 8 with 256 negatives and lr 1e-3, 0.045
 -- with dropout 0.5 (both still rising), test 0.025 with BCE + 1 negative after 40 epochs. The full
 -- softmax measured ~4x slower per epoch on Games' 23.7k items (tests/bench/quality_seqrec.lua).
+-- blas_threads = 1: these models' sgemms have an inner size of dim, too small for OpenBLAS's
+-- threads to pay; on 2 cores its second thread only spin-waits (SASRec at the paper's settings,
+-- Games: 2.22 s per epoch and 4.7 CPU-s at 1 thread, 2.88 s and 11.9 CPU-s at 2; MovieLens-1M
+-- shape: 5.78 s / 6.0 CPU-s against 6.66 s / 13.5 CPU-s). 0 leaves OpenBLAS's setting alone.
 M.base = { dim = 64, maxlen = 50, dropout = 0.2, epochs = 30, batch = 128, lr = 2e-3,
            weight_decay = 0, clip = 5, warmup = 0, seed = 42, loss = "sampled_softmax", n_neg = 2048,
-           optimizer = "adam", beta2 = 0.98, every = 1, patience = 3, bucket = 1, auto = 1 }
+           optimizer = "adam", beta2 = 0.98, every = 1, patience = 3, bucket = 1, auto = 1,
+           blas_threads = 1 }
 
 --- new(cls, opts) -> model: opts checked against cls.defaults and M.base (unknown names and
 --- wrong types raise an error naming the model and the option)
@@ -188,7 +194,7 @@ function M.fit(self, ev, opts, phase)
     clip = self.clip > 0 and self.clip or nil, warmup = self.warmup, seed = self.seed,
     metric = metric, every = self.every, patience = self.patience > 0 and self.patience or nil,
     log = opts.log, progress = opts.progress, checkpoint = opts.checkpoint,
-    note = note })
+    blas_threads = self.blas_threads >= 1 and self.blas_threads or nil, note = note })
   self.net:eval()
   return self
 end
