@@ -254,6 +254,11 @@ tide_tensor *tide_nn_bce_logits(tide_tensor *logits, tide_tensor *target, tide_t
 tide_tensor *tide_nn_cross_entropy(tide_tensor *logits, const tide_tensor *target, int64_t base,
                                    int64_t ignore_index, const tide_tensor *candidates,
                                    tide_reduction red);
+/* Mean softmax cross-entropy of each row's target logit pos [N] against negative logits neg
+ * [N,k] whose ids negs [k] all rows share; a negative equal to the row's target id (target
+ * [N]) is left out of that row's softmax (nn_sampled_softmax.c). */
+tide_tensor *tide_nn_sampled_softmax(tide_tensor *pos, tide_tensor *neg, const tide_tensor *target,
+                                     const tide_tensor *negs);
 tide_tensor *tide_nn_mse(tide_tensor *pred, tide_tensor *target, tide_reduction red);
 /* Bayesian personalised ranking (Rendle et al. 2009): mean of -log sigmoid(pos - neg).
  * pos [N], neg [N] or [N,K] (each negative paired with its row's positive). */

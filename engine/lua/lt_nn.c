@@ -22,6 +22,7 @@
  *   conv1d(x, w [, b [, pad=0]]),  max_over_time(x [, mask])
  *   bce_with_logits(logits, target [, opts])   opts: weight, reduction
  *   cross_entropy(logits, target [, opts])     opts: ignore_index, candidates, reduction
+ *   sampled_softmax(pos [N], neg [N,k], target [N], negs [k])   mean CE, shared negatives
  *   mse(pred, target [, opts]),  bpr(pos, neg [, opts])
  *   reduction: "mean" (default) | "sum" | "none" */
 #include <math.h>
@@ -307,6 +308,14 @@ static int l_cross_entropy(lua_State *L)
     return lt_push_tensor(L, tide_nn_cross_entropy(x, y, 1, ignore, cand, r), fn);
 }
 
+static int l_sampled_softmax(lua_State *L)
+{
+    const char *fn = "nn.sampled_softmax";
+    tide_tensor *pos = lt_check_tensor(L, 1, fn), *neg = lt_check_tensor(L, 2, fn);
+    tide_tensor *tg = lt_check_tensor(L, 3, fn), *negs = lt_check_tensor(L, 4, fn);
+    return lt_push_tensor(L, tide_nn_sampled_softmax(pos, neg, tg, negs), fn);
+}
+
 static int l_mse(lua_State *L)
 {
     const char *fn = "nn.mse";
@@ -338,7 +347,7 @@ static const luaL_Reg funcs[] = {
     {"conv1d", l_conv1d},
     {"max_over_time", l_max_over_time},
     {"bce_with_logits", l_bce},
-    {"cross_entropy", l_cross_entropy},
+    {"cross_entropy", l_cross_entropy}, {"sampled_softmax", l_sampled_softmax},
     {"mse", l_mse},
     {"bpr", l_bpr},
     {NULL, NULL},

@@ -198,6 +198,29 @@ function tests.losses_gradcheck()
   check.near(v:get(), math.log(5), 1e-6, "uniform over 5 candidates")
 end
 
+-- the fused shared-negative sampled softmax equals cross_entropy over [pos | neg] logits with
+-- candidates {target} ∪ negatives (accidental hits left out), and its gradients pass finite
+-- differences for both logit inputs
+function tests.sampled_softmax_fused()
+  T.manual_seed(21)
+  local pos, neg = randn(5), randn(5, 4)
+  local tg, negs = ids({ 7, 3, 9, 3, 2 }), ids({ 3, 8, 2, 5 }) -- rows 2, 4 and 5 hit a negative
+  gradcheck.check(function(a, b) return K.sampled_softmax(a, b, tg, negs) end, { pos, neg }, { what = "sampled softmax" })
+  local cand = T.zeros({ 5, 5 }, "i32")
+  cand:narrow(2, 1, 1):copy(tg:view({ 5, 1 }))
+  cand:narrow(2, 2, 4):copy(negs:view({ 1, 4 }):expand({ 5, 4 }))
+  local ref = K.cross_entropy(T.cat({ pos:detach():view({ 5, 1 }), neg:detach() }, 2), tg, { candidates = cand })
+  check.near(K.sampled_softmax(pos, neg, tg, negs):get(), ref:get(), 1e-6, "= cross_entropy with candidates")
+  -- closed form: row 1 sees its target and 4 negatives, all logits 0 -> log 5; a hit row log 4
+  local z = K.sampled_softmax(T.zeros(2), T.zeros(2, 4), ids({ 1, 3 }), negs)
+  check.near(z:get(), (math.log(5) + math.log(4)) / 2, 1e-6, "uniform logits, one accidental hit")
+  check.near(K.sampled_softmax(T.fromtable({ 80 }), T.fromtable({ { -80, 0 } }), ids({ 1 }), ids({ 2, 3 })):get(),
+    0, 1e-6, "a dominant target: loss 0, finite")
+  check.errors(function() K.sampled_softmax(T.ones(2), T.ones(2, 3), T.ones(2), negs) end, "integer ids")
+  check.errors(function() K.sampled_softmax(T.ones(2), T.ones(2, 3), ids({ 1, 2 }), negs) end, "want pos [N], neg [N,k]")
+  check.errors(function() K.sampled_softmax(T.ones(3), T.ones(2, 4), ids({ 1, 2 }), negs) end, "want pos [N], neg [N,k]")
+end
+
 function tests.loss_values_and_stability()
   local v = K.bce_with_logits(T.fromtable({ 100, -100, 0 }), T.fromtable({ 0, 1, 1 }), { reduction = "none" })
   check.all_near(v, { 100, 100, math.log(2) }, 1e-5, "bce extremes are finite")

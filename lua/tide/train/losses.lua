@@ -58,15 +58,13 @@ function M.sampled_softmax(h, E, target, n_items, k, negs)
   local N = tg:numel()
   if N == 0 then return (h:sum() * 0) end
   negs = negs or (T.rand(k) * n_items):cast("i32"):clamp(0, n_items - 1) + 1 -- truncation = floor here
-  local cand = T.zeros({ N, k + 1 }, "i32")
-  cand:narrow(2, 1, 1):copy(tg:view({ N, 1 }))
-  cand:narrow(2, 2, k):copy(negs:view({ 1, k }):expand({ N, k }))
   -- the negatives are shared: their logits are one [N,D] x [D,k] product, and only the
-  -- targets' rows are gathered (no [N, k+1, D] copy of the table)
-  local pos = rowdot(hs, K().embedding(E, tg + 1, 1)):view({ N, 1 })
+  -- targets' rows are gathered (no [N, k+1, D] copy of the table); the fused loss takes the
+  -- two sets of logits as they are (no [N, k+1] logits, candidate ids or probabilities) and
+  -- leaves a negative equal to the row's target out of that row's softmax
+  local pos = rowdot(hs, K().embedding(E, tg + 1, 1))
   local negl = hs:matmul(K().embedding(E, negs + 1, 1):t())       -- [N, k]
-  local logits = T.cat({ pos, negl }, 2)
-  return K().cross_entropy(logits, tg, { candidates = cand })
+  return K().sampled_softmax(pos, negl, tg, negs)
 end
 
 return M
