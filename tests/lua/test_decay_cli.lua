@@ -74,6 +74,9 @@ function t.response_eval_prints_a_row_per_method()
     if m then found[m] = tonumber(f1) end
   end
   check.truthy(found.none and found.response, "rows for none and response: " .. table.concat(lines, "\n"))
+  local plain = table.concat(lines, "\n")
+  check.truthy(plain:find("add --bootstrap", 1, true) ~= nil, "says how to get the interval: " .. plain)
+  check.truthy(plain:find("95 %", 1, true) == plain:find("95 % interval", 1, true), "no empty interval column")
   rc, lines = capture(function()
     return cmd.run({ "response-eval", csv, "--schema", "sim", "--methods", "none,response", "--frailty", "user",
                      "--bootstrap", "50" })
@@ -81,6 +84,8 @@ function t.response_eval_prints_a_row_per_method()
   check.eq(rc, 0)
   local text = table.concat(lines, "\n")
   check.truthy(text:find("\nresponse .-%[[-+]%d%.%d+, [-+]%d%.%d+%]") ~= nil, "an interval on the response row: " .. text)
+  check.truthy(text:find("F1 − none, 95 %", 1, true) ~= nil and not text:find("add --bootstrap", 1, true),
+    "the interval column, no hint")
   check.errors(function() cmd.run({ "response-eval", csv, "--schema", "sim", "--frailty", "both" }) end,
     "--frailty must be pair or user")
   check.errors(function() cmd.run({ "response-eval", csv, "--schema", "sim", "--methods", "magic" }) end, "unknown method 'magic'")

@@ -110,12 +110,19 @@ local function evaluate(o)
   if not ok then fail(rows) end
   print(("(user, %s) pairs with a %s in the last %s days; k and threshold chosen on the %s days before"):format(
     o.key or "item", o.target or "buy", o.horizon or 14, o.horizon or 14))
-  print(("%-12s %-12s %4s %10s %9s %8s %8s %8s %8s  %s"):format("method", "detail", "k", "threshold", "transfer", "val F1",
+  -- the interval column only when there is one to show (it needs --bootstrap N)
+  local boot = false
+  for _, r in ipairs(rows) do boot = boot or r.diff_lo ~= nil end
+  local fmt = "%-12s %-12s %4s %10s %9s %8s %8s %8s %8s"
+  print((fmt .. (boot and "  %s" or "")):format("method", "detail", "k", "threshold", "transfer", "val F1",
     "F1", "prec", "recall", "F1 − none, 95 %"))
   for _, r in ipairs(rows) do
-    print(("%-12s %-12s %4s %10.4g %9s %8.4f %8.4f %8.4f %8.4f  %s"):format(r.method, r.detail or "",
+    print(("%-12s %-12s %4s %10.4g %9s %8.4f %8.4f %8.4f %8.4f%s"):format(r.method, r.detail or "",
       r.k == math.huge and "all" or tostring(r.k), r.threshold, r.transfer, r.val_f1, r.f1, r.precision, r.recall,
-      r.diff_lo and ("[%+.4f, %+.4f]"):format(r.diff_lo, r.diff_hi) or ""))
+      r.diff_lo and ("  [%+.4f, %+.4f]"):format(r.diff_lo, r.diff_hi) or ""))
+  end
+  if not boot then
+    print("(for a 95 % interval of each method's F1 minus no decay's, over users, add --bootstrap 500)")
   end
   return 0
 end
