@@ -18,12 +18,12 @@ local nn = require "tide.nn"
 local seq = require "tide.models.seq_common"
 
 local M = seq.install({ kind = "decay_attention",
-  defaults = { blocks = 2, heads = 2, family = "exponential", time_unit = 86400, rate_lr = 10 } })
+  defaults = { blocks = 2, heads = 2, family = "exponential", time_unit = 86400, rate_lr = 10, norm = "pre" } })
 M.uses_time = true
 
 --- new(opts) -> model; options: seq_common's plus blocks, heads, family ("exponential" or
 --- "power"), time_unit (seconds per unit of the half-lives), rate_lr (learning-rate factor
---- of the decay rates)
+--- of the decay rates), norm ("pre" or "post": SASRec's block layout)
 function M.new(opts)
   local self = seq.new(M, opts)
   if self.family ~= "exponential" and self.family ~= "power" then
@@ -33,6 +33,9 @@ function M.new(opts)
     error("decay_attention: heads must be an integer >= 1 dividing dim", 2)
   end
   if not (self.time_unit > 0) then error("decay_attention: option 'time_unit' must be > 0", 2) end
+  if self.norm ~= "pre" and self.norm ~= "post" then
+    error("decay_attention: norm must be 'pre' or 'post', got " .. tostring(self.norm), 2)
+  end
   return self
 end
 
@@ -52,7 +55,7 @@ function Net:init(n_items, o)
   for b = 1, o.blocks do
     self.blocks[b] = self:add("block" .. b, nn.TransformerBlock(o.dim, o.heads, {
       ffn = o.dim, activation = "relu", dropout = o.dropout, attn_out_dropout = 0, eps = 1e-8,
-      init = "xavier_normal", norm_first = true }))
+      init = "xavier_normal", norm_first = o.norm ~= "post" }))
     local th = {}
     for h = 1, o.heads do
       local hl = o.heads == 1 and 7 or 64 ^ ((h - 1) / (o.heads - 1))   -- 1 .. 64 units
@@ -65,11 +68,12 @@ end
 
 local DECAY = { exponential = "linear", power = "log1p" }
 
--- one pre-norm block; with last = true only the last query (it sees every key)
+-- one block, pre-norm (x + f(LN(x))) or post-norm (LN(x + f(x)), SASRec's layout); with
+-- last = true only the last query (it sees every key)
 local function attend(self, blk, b, x, mask, times, want, last)
   local K = require("tide").core.nn
   local a, D = blk.attn, self.dim
-  local h = blk.ln1(x)
+  local h = blk.norm_first and blk.ln1(x) or x
   local o = { causal = true, mask = mask, dropout = self.training and self.p or 0, weights = want,
               times = times, decay = DECAY[self.family], rate = self["log_rate" .. b]:exp() }
   local w
@@ -83,6 +87,10 @@ local function attend(self, blk, b, x, mask, times, want, last)
     h, w = K.attention_qkv(K.linear(h, a.in_proj_weight, a.in_proj_bias), self.heads, o)
   end
   x = K.linear(h, a.out_proj_weight, a.out_proj_bias, nil, { residual = x })
+  if not blk.norm_first then
+    x = blk.ln1(x)
+    return blk.ln2(blk:ff(x, x)), w
+  end
   return blk:ff(blk.ln2(x), x), w
 end
 
