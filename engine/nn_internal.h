@@ -152,6 +152,9 @@ tide_tensor *tide_nnu_wrap(tide_tensor *out, const char *name, tide_backward_fn 
 tide_tensor *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
                              tide_tensor *const *in, tide_node **node);
 tide_tensor *tide_nnu_input(const tide_node *node, int i);
+/* out[j] = e^{x[j] - c} where allowed[j] != 0, else 0 (out may alias allowed or be NULL);
+ * returns the sum (vectorised; nn_util.c). */
+double tide_nnu_exp_masked(float *out, const float *allowed, const float *x, int64_t n, float c);
 /* tide_ag_value_free for a tide_nnu_record node: bit i names in[i] as given, present or not. */
 void tide_nnu_value_free(tide_node *node, unsigned mask);
 /* Whether input i of the node is present and needs a gradient. */

@@ -282,29 +282,6 @@ static inline int64_t id_at(const tide_tensor *t, int64_t pos)
     return t->dtype == TIDE_I32 ? ((const int32_t *)data)[pos] : ((const int64_t *)data)[pos];
 }
 
-/* pr[j] = exp(x[j] - m) where pr[j] != 0 (an allowed column), else 0; returns their sum. One
- * vectorised exp per logit (nn_expf, rel. error ~1e-7) in 16 float lanes summed in double:
- * the scalar double exp it replaces was a third of a sampled-softmax training step. */
-NN_VECTOR static double exp_allowed(float *pr, const float *x, int64_t C, float m)
-{
-    float lane[16] = {0};
-    int64_t j = 0;
-    for (; j + 16 <= C; j += 16)
-        for (int l = 0; l < 16; l++) {
-            float e = pr[j + l] != 0.0f ? nn_expf(x[j + l] - m) : 0.0f;
-            pr[j + l] = e;
-            lane[l] += e;
-        }
-    double s = 0;
-    for (; j < C; j++) {
-        float e = pr[j] != 0.0f ? nn_expf(x[j] - m) : 0.0f;
-        pr[j] = e;
-        s += e;
-    }
-    for (int l = 0; l < 16; l++) s += lane[l];
-    return s;
-}
-
 tide_tensor *tide_nn_cross_entropy(tide_tensor *logits, const tide_tensor *target, int64_t base,
                                    int64_t ignore_index, const tide_tensor *candidates,
                                    tide_reduction red)
@@ -386,7 +363,7 @@ tide_tensor *tide_nn_cross_entropy(tide_tensor *logits, const tide_tensor *targe
         float m = -INFINITY;
         for (int64_t j = 0; j < C; j++)
             if (pr[j] != 0.0f && xr[j] > m) m = xr[j];
-        double s = exp_allowed(pr, xr, C, m);
+        double s = tide_nnu_exp_masked(pr, pr, xr, C, m);
         double lse = m + log(s);
         float inv = (float)(1.0 / s);
         for (int64_t j = 0; j < C; j++) pr[j] *= inv;

@@ -18,48 +18,26 @@ static inline int64_t id_of(const tide_tensor *t, int64_t i)
 }
 
 /* max over the row's allowed negatives and the target logit */
-NN_VECTOR static float row_max(const float *x, const int32_t *hit, int64_t k, float pos)
+NN_VECTOR static float row_max(const float *x, const float *allowed, int64_t k, float pos)
 {
     float m = pos;
     for (int64_t j = 0; j < k; j++) {
-        float v = hit[j] ? -INFINITY : x[j];
+        float v = allowed[j] != 0.0f ? x[j] : -INFINITY;
         m = v > m ? v : m;
     }
     return m;
 }
 
-/* out[j] = e^{x[j] - c} where allowed, else 0 (out may be NULL: sum only); returns the sum,
- * in 16 float lanes added in double */
-NN_VECTOR static double row_exp(float *out, const float *x, const int32_t *hit, int64_t k, float c)
-{
-    float lane[16] = {0};
-    int64_t j = 0;
-    for (; j + 16 <= k; j += 16)
-        for (int l = 0; l < 16; l++) {
-            float e = hit[j + l] ? 0.0f : nn_expf(x[j + l] - c);
-            if (out) out[j + l] = e;
-            lane[l] += e;
-        }
-    double s = 0;
-    for (; j < k; j++) {
-        float e = hit[j] ? 0.0f : nn_expf(x[j] - c);
-        if (out) out[j] = e;
-        s += e;
-    }
-    for (int l = 0; l < 16; l++) s += lane[l];
-    return s;
-}
-
-/* hit[j] = 1 where negative j is row i's target. Sorted negatives would allow a binary search;
- * a linear pass over k ids is cheap next to the row's k exponentials. */
-static void row_hits(int32_t *hit, const tide_tensor *negs, int64_t k, int64_t target)
+/* allowed[j] = 0 where negative j is row i's target (an accidental hit), else 1. Sorted
+ * negatives would allow a binary search; a pass over k ids is cheap next to k exponentials. */
+static void row_allowed(float *allowed, const tide_tensor *negs, int64_t k, int64_t target)
 {
     if (negs->dtype == TIDE_I32) {
         const int32_t *n = tide_i32(negs);
-        for (int64_t j = 0; j < k; j++) hit[j] = n[j] == target;
+        for (int64_t j = 0; j < k; j++) allowed[j] = n[j] == target ? 0.0f : 1.0f;
     } else {
         const int64_t *n = tide_i64(negs);
-        for (int64_t j = 0; j < k; j++) hit[j] = n[j] == target;
+        for (int64_t j = 0; j < k; j++) allowed[j] = n[j] == target ? 0.0f : 1.0f;
     }
 }
 
@@ -73,10 +51,10 @@ static int sampled_softmax_backward(tide_node *node, const tide_tensor *grad_out
     float u = N > 0 ? (float)(tide_f32(grad_out)[0] / (double)N) : 0.0f;
     tide_tensor *dpos = want_pos ? tide_tensor_empty(TIDE_F32, node->inputs[0]->ndim, node->inputs[0]->shape) : NULL;
     tide_tensor *dneg = want_neg ? tide_tensor_empty(TIDE_F32, 2, neg->shape) : NULL;
-    int32_t *hit = malloc((size_t)(k + 1) * sizeof *hit);
-    if ((want_pos && !dpos) || (want_neg && !dneg) || !hit) {
-        if (hit) tide_errorf("sampled_softmax: out of memory");
-        free(hit);
+    float *ok = malloc((size_t)(k + 1) * sizeof *ok);
+    if ((want_pos && !dpos) || (want_neg && !dneg) || !ok) {
+        if (ok) tide_errorf("sampled_softmax: out of memory");
+        free(ok);
         tide_tensor_release(dpos);
         tide_tensor_release(dneg);
         return TIDE_ERR;
@@ -86,11 +64,11 @@ static int sampled_softmax_backward(tide_node *node, const tide_tensor *grad_out
         if (dpos) tide_f32(dpos)[i] = u * (nn_expf(tide_f32(pos)[i] - l) - 1.0f);
         if (!dneg) continue;
         float *d = tide_f32(dneg) + i * k;
-        row_hits(hit, negs, k, id_of(tg, i));
-        row_exp(d, tide_f32(neg) + i * k, hit, k, l);
+        row_allowed(ok, negs, k, id_of(tg, i));
+        tide_nnu_exp_masked(d, ok, tide_f32(neg) + i * k, k, l);
         for (int64_t j = 0; j < k; j++) d[j] *= u;
     }
-    free(hit);
+    free(ok);
     int rc = TIDE_OK;
     if (dpos) rc = tide_nnu_accum(node->inputs[0], dpos);
     if (dneg) rc |= tide_nnu_accum(node->inputs[1], dneg);
@@ -116,8 +94,8 @@ tide_tensor *tide_nn_sampled_softmax(tide_tensor *pos, tide_tensor *neg, const t
     tide_tensor *tc = tide_tensor_contiguous((tide_tensor *)target);
     tide_tensor *gc = tide_tensor_contiguous((tide_tensor *)negs);
     tide_tensor *lse = tide_tensor_empty(TIDE_F32, 1, &N), *out = NULL;
-    int32_t *hit = malloc((size_t)(k + 1) * sizeof *hit);
-    if (!pc || !nc || !tc || !gc || !lse || !hit) {
+    float *ok = malloc((size_t)(k + 1) * sizeof *ok);
+    if (!pc || !nc || !tc || !gc || !lse || !ok) {
         if (pc && nc && tc && gc && lse) tide_errorf("%s: out of memory", op);
         goto done;
     }
@@ -125,9 +103,9 @@ tide_tensor *tide_nn_sampled_softmax(tide_tensor *pos, tide_tensor *neg, const t
     for (int64_t i = 0; i < N; i++) {
         const float *x = tide_f32(nc) + i * k;
         float p = tide_f32(pc)[i];
-        row_hits(hit, gc, k, id_of(tc, i));
-        float m = row_max(x, hit, k, p);
-        double s = row_exp(NULL, x, hit, k, m) + nn_expf(p - m);
+        row_allowed(ok, gc, k, id_of(tc, i));
+        float m = row_max(x, ok, k, p);
+        double s = tide_nnu_exp_masked(NULL, ok, x, k, m) + nn_expf(p - m);
         double l = m + log(s);
         tide_f32(lse)[i] = (float)l;
         total += l - p;
@@ -145,7 +123,7 @@ tide_tensor *tide_nn_sampled_softmax(tide_tensor *pos, tide_tensor *neg, const t
         tide_ag_save(node, lse);
     }
 done:
-    free(hit);
+    free(ok);
     tide_tensor_release(pc);
     tide_tensor_release(nc);
     tide_tensor_release(tc);
