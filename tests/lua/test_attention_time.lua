@@ -93,7 +93,7 @@ function tests.decay_attention_net_equals_the_autograd_formulation()
   local items = T.fromtable({ { 0, 0, 3, 4, 5 }, { 0, 7, 2, 9, 1 } }, "i32")
   for _, family in ipairs({ "exponential", "power" }) do
     T.manual_seed(4)
-    local m = tide.models.decay_attention{ dim = 8, heads = 2, maxlen = 5, dropout = 0, family = family }
+    local m = tide.models.decay_attention{ dim = 8, heads = 2, maxlen = 5, dropout = 0, family = family, norm = "pre" }
     m.n_items = 12
     local net = m:build()
     net:eval()

@@ -131,6 +131,19 @@ function tests.decay_attention_post_norm()
   back:set_history(log())
   check.all_near(back:score({ 1, 2 }), m:score({ 1, 2 }):totable(), 1e-6, "same scores after load")
   check.errors(function() tide.models.decay_attention{ norm = "middle" } end, "norm must be 'pre' or 'post'")
+  -- a file saved before the option existed (no opt.norm) holds a pre-norm net and loads as one
+  local pre = fitted("decay_attention", { norm = "pre" })
+  pre:save(path)
+  local t, meta = tide.checkpoint.load(path)
+  meta["opt.norm"] = nil
+  tide.checkpoint.save(path, t, meta)
+  local old = tide.models.load(path)
+  os.remove(path)
+  check.eq(old.norm, "pre", "an old file keeps its layout")
+  old:set_history(log())
+  pre:set_history(log())
+  check.all_near(old:score({ 1, 2 }), pre:score({ 1, 2 }):totable(), 1e-6, "and its scores")
+  check.eq(tide.models.decay_attention{}.norm, "post", "new models are post-norm")
 end
 
 function tests.gradients_by_finite_differences()

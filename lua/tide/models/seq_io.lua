@@ -40,6 +40,8 @@ function M.load(cls, path)
   end
   local opts = { n_items = meta.n_items }
   for k, v in pairs(meta) do if k:sub(1, 4) == "opt." then opts[k:sub(5)] = v end end
+  -- an option the file predates takes the value models had then, not today's default
+  for k, v in pairs(cls.legacy or {}) do if opts[k] == nil then opts[k] = v end end
   local self = seq.new(cls, opts)
   for k, v in pairs(meta) do
     if k:sub(1, 9) == "resolved." then
