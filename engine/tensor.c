@@ -12,7 +12,8 @@
 /* ---- storage ---- */
 
 /* Bytes held by tensor storages now and at most since the last reset (tide_storage_memory);
- * relaxed atomics, since worker threads may allocate too. */
+ * relaxed atomics, since worker threads may allocate too (add - sub wraps modulo 2^64, which
+ * the atomic add undoes). */
 static size_t mem_live, mem_peak;
 
 static void mem_count(size_t add, size_t sub)
@@ -23,8 +24,6 @@ static void mem_count(size_t add, size_t sub)
                                                       __ATOMIC_RELAXED)) {
     }
 }
-
-static size_t counted(size_t nbytes) { return nbytes; }
 
 tide_storage *tide_storage_adopt(void *data, size_t nbytes)
 {
@@ -37,7 +36,7 @@ tide_storage *tide_storage_adopt(void *data, size_t nbytes)
     s->nbytes = nbytes;
     s->refcount = 1;
     s->version = 0;
-    mem_count(counted(nbytes), 0);
+    mem_count(nbytes, 0);
     return s;
 }
 
@@ -75,7 +74,7 @@ static tide_storage *storage_alloc(size_t nbytes, int zero)
     }
     if (zero) memset(s->data, 0, padded);
     s->nbytes = nbytes;
-    mem_count(counted(nbytes), 0);
+    mem_count(nbytes, 0);
     s->refcount = 1;
     s->version = 0;
     return s;
@@ -91,7 +90,7 @@ void tide_storage_release(tide_storage *s)
     if (!s) return;
     TIDE_ASSERT(s->refcount > 0);
     if (--s->refcount == 0) {
-        mem_count(0, counted(s->nbytes));
+        mem_count(0, s->nbytes);
         free(s->data);
         free(s);
     }
