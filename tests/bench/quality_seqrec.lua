@@ -9,7 +9,7 @@
 -- on train + validation.
 --   luajit tests/bench/quality_seqrec.lua            (tests/bench/bench_quality_seqrec.sh)
 -- Environment: QUALITY_SETS (default "games beauty movielens sim"), QUALITY_MODELS (default
--- "pop sar profile mlp gru4rec sasrec decay_attention bert4rec"), QUALITY_EPOCHS (caps every
+-- "pop sar profile mlp gru4rec sasrec tisasrec decay_attention bert4rec"), QUALITY_EPOCHS (caps every
 -- model's epochs, and bert4rec's pretraining epochs; unset = the defaults), QUALITY_OPTS (a Lua
 -- table of extra options for the sequence models, e.g. "{dim = 64, loss = 'softmax'}", or
 -- "{auto = 0}" for the fixed defaults; by default maxlen, batch, epochs, every and patience
@@ -159,7 +159,7 @@ local function sequence_model(name, ev, s_val, s_test)
 end
 
 local sets = words(os.getenv("QUALITY_SETS") or "games beauty movielens sim")
-local models = words(os.getenv("QUALITY_MODELS") or "pop sar profile mlp gru4rec sasrec decay_attention bert4rec")
+local models = words(os.getenv("QUALITY_MODELS") or "pop sar profile mlp gru4rec sasrec tisasrec decay_attention bert4rec")
 print(("%-9s %-16s %7s | %-15s %-15s | %-15s %-15s | %7s %s"):format("set", "model", "valNDCG",
   "full HR@10", "full NDCG@10", "samp HR@10", "samp NDCG@10", "secs", "settings"))
 for _, sname in ipairs(sets) do
