@@ -49,16 +49,20 @@ static void store(void *base, tide_dtype dt, int64_t off, double v)
 static void copy_rows(tide_tensor *dst, const tide_tensor *src)
 {
     int nd = dst->ndim;
-    int64_t len = dst->shape[nd - 1], rows = 1, idx[TIDE_MAX_DIMS] = {0};
-    for (int d = 0; d < nd - 1; d++) rows *= dst->shape[d];
-    if (len == 0 || rows == 0) return;
+    int64_t len = dst->shape[nd - 1], n = tide_tensor_numel(dst);
+    if (n == 0) return;
+    /* the rows' starts: the strided iterator over every dim but the last */
+    tide_tensor drow = *dst, srow = *src;
+    drow.ndim = srow.ndim = nd - 1;
+    tide_iter id, is;
+    tide_iter_init(&id, &drow);
+    tide_iter_init(&is, &srow);
     size_t es = tide_dtype_size(dst->dtype);
     char *db = dst->storage->data;
     const char *sb = src->storage->data;
-    int64_t dp = dst->offset, sp = src->offset;
-    for (int64_t r = 0; r < rows; r++) {
-        char *to = db + (size_t)dp * es;
-        const char *from = sb + (size_t)sp * es;
+    for (int64_t r = 0; r < n / len; r++, tide_iter_next(&id), tide_iter_next(&is)) {
+        char *to = db + (size_t)id.pos * es;
+        const char *from = sb + (size_t)is.pos * es;
         if (src->strides[nd - 1] == 1 || len == 1) memcpy(to, from, (size_t)len * es);
         else if (es == 4) {
             uint32_t v;
@@ -66,12 +70,6 @@ static void copy_rows(tide_tensor *dst, const tide_tensor *src)
             for (int64_t j = 0; j < len; j++) memcpy(to + (size_t)j * 4, &v, 4);
         } else
             for (int64_t j = 0; j < len; j++) memcpy(to + (size_t)j * es, from, es);
-        for (int d = nd - 2; d >= 0; d--) { /* next row: odometer over the leading dims */
-            dp += dst->strides[d], sp += src->strides[d];
-            if (++idx[d] < dst->shape[d]) break;
-            dp -= dst->strides[d] * dst->shape[d], sp -= src->strides[d] * src->shape[d];
-            idx[d] = 0;
-        }
     }
 }
 
