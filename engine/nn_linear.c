@@ -133,8 +133,8 @@ static void linear_backward(float *dx, float dx_beta, float *dw, float *db, cons
         }
 }
 
-/* inputs x, w, b, residual (absent skipped); saved: [0] x contiguous, [1] pre (only with an
- * activation); ints[0] = act, ints[1] = seed, ints[2] = counter; scalars[0] = dropout p */
+/* inputs x, w, b, residual (absent skipped); saved: [0] x contiguous, [1] pre, or the output
+ * for a ReLU without residual (only with an activation); ints[0] = act, ints[1] = seed, ints[2] = counter; scalars[0] = dropout p */
 static int linear_node_backward(tide_node *node, const tide_tensor *grad_out)
 {
     tide_tensor *x = node->saved[0], *pre = node->nsaved > 1 ? node->saved[1] : NULL;
@@ -235,8 +235,10 @@ tide_tensor *tide_nn_linear_ex(tide_tensor *x, tide_tensor *w, tide_tensor *b, t
     tide_tensor *bc = b ? tide_tensor_contiguous(b) : NULL;
     tide_tensor *rc = residual ? tide_tensor_contiguous(residual) : NULL;
     tide_tensor *out = tide_tensor_empty(TIDE_F32, x->ndim, shape);
-    tide_tensor *pre = act != TIDE_ACT_NONE ? tide_tensor_empty(TIDE_F32, x->ndim, shape) : NULL;
-    if (!xc || !wc || (b && !bc) || (residual && !rc) || !out || (act != TIDE_ACT_NONE && !pre)) {
+    /* the pre-activation is kept only for a backward that cannot read the output instead */
+    int from_out = relu_from_output(act, residual), want_pre = act != TIDE_ACT_NONE && !from_out;
+    tide_tensor *pre = want_pre ? tide_tensor_empty(TIDE_F32, x->ndim, shape) : NULL;
+    if (!xc || !wc || (b && !bc) || (residual && !rc) || !out || (want_pre && !pre)) {
         tide_tensor_release(out);
         out = NULL;
         goto done;
@@ -254,11 +256,10 @@ tide_tensor *tide_nn_linear_ex(tide_tensor *x, tide_tensor *w, tide_tensor *b, t
         node->ints[0] = act;
         node->ints[1] = (int64_t)e.seed;
         node->ints[2] = (int64_t)e.counter;
-        node->ints[3] = relu_from_output(act, residual);
         node->scalars[0] = p;
         tide_ag_save(node, xc);
         /* the output is kept anyway by whoever reads it next: saving it costs no memory */
-        if (pre) tide_ag_save(node, node->ints[3] ? out : pre);
+        if (act != TIDE_ACT_NONE) tide_ag_save(node, from_out ? out : pre);
     }
 done:
     tide_tensor_release(xc);
