@@ -152,6 +152,8 @@ tide_tensor *tide_nnu_wrap(tide_tensor *out, const char *name, tide_backward_fn 
 tide_tensor *tide_nnu_record(tide_tensor *out, const char *name, tide_backward_fn fn, int n,
                              tide_tensor *const *in, tide_node **node);
 tide_tensor *tide_nnu_input(const tide_node *node, int i);
+/* the largest x[j] where allowed[j] != 0, and init (nn_util.c). */
+float tide_nnu_max_masked(const float *allowed, const float *x, int64_t n, float init);
 /* out[j] = e^{x[j] - c} where allowed[j] != 0, else 0 (out may alias allowed or be NULL);
  * returns the sum (vectorised; nn_util.c). */
 double tide_nnu_exp_masked(float *out, const float *allowed, const float *x, int64_t n, float c);

@@ -360,9 +360,7 @@ tide_tensor *tide_nn_cross_entropy(tide_tensor *logits, const tide_tensor *targe
         } else {
             for (int64_t j = 0; j < C; j++) pr[j] = 1.0f;
         }
-        float m = -INFINITY;
-        for (int64_t j = 0; j < C; j++)
-            if (pr[j] != 0.0f && xr[j] > m) m = xr[j];
+        float m = tide_nnu_max_masked(pr, xr, C, -INFINITY);
         double s = tide_nnu_exp_masked(pr, pr, xr, C, m);
         double lse = m + log(s);
         float inv = (float)(1.0 / s);

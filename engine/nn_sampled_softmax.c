@@ -17,17 +17,6 @@ static inline int64_t id_of(const tide_tensor *t, int64_t i)
     return t->dtype == TIDE_I32 ? tide_i32(t)[i] : tide_i64(t)[i];
 }
 
-/* max over the row's allowed negatives and the target logit */
-NN_VECTOR static float row_max(const float *x, const float *allowed, int64_t k, float pos)
-{
-    float m = pos;
-    for (int64_t j = 0; j < k; j++) {
-        float v = allowed[j] != 0.0f ? x[j] : -INFINITY;
-        m = v > m ? v : m;
-    }
-    return m;
-}
-
 /* allowed[j] = 0 where negative j is row i's target (an accidental hit), else 1. Sorted
  * negatives would allow a binary search; a pass over k ids is cheap next to k exponentials. */
 static void row_allowed(float *allowed, const tide_tensor *negs, int64_t k, int64_t target)
@@ -104,7 +93,7 @@ tide_tensor *tide_nn_sampled_softmax(tide_tensor *pos, tide_tensor *neg, const t
         const float *x = tide_f32(nc) + i * k;
         float p = tide_f32(pc)[i];
         row_allowed(ok, gc, k, id_of(tc, i));
-        float m = row_max(x, ok, k, p);
+        float m = tide_nnu_max_masked(ok, x, k, p);
         double s = tide_nnu_exp_masked(NULL, ok, x, k, m) + nn_expf(p - m);
         double l = m + log(s);
         tide_f32(lse)[i] = (float)l;

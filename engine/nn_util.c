@@ -468,6 +468,17 @@ tide_tensor *tide_nn_lengths_mask(const tide_tensor *lengths, int64_t T, int lef
     return m;
 }
 
+/* the largest x[j] where allowed[j] != 0, and init (NaNs never win) */
+NN_VECTOR float tide_nnu_max_masked(const float *allowed, const float *x, int64_t n, float init)
+{
+    float m = init;
+    for (int64_t j = 0; j < n; j++) {
+        float v = allowed[j] != 0.0f ? x[j] : -INFINITY;
+        m = v > m ? v : m;
+    }
+    return m;
+}
+
 /* out[j] = e^{x[j] - c} where allowed[j] != 0, else 0 (out may alias allowed, or be NULL for
  * the sum only); returns the sum. One vectorised exp per element (nn_expf, rel. error ~1e-7)
  * in 16 float lanes added in double: the softmax losses' inner loop. */
