@@ -205,12 +205,7 @@ function M.evaluate(model, split, opts)
   -- the sequence models' states come from small sgemms (inner size dim) in which OpenBLAS's
   -- workers only spin-wait, stealing the fused kernel's cores or, in the sampled protocol,
   -- turning 0.75 s into 1.2 s at random (MovieLens-1M shape): one BLAS thread until done
-  local sr = require("tide").core.seqrec
-  local blas = (model.states and model.item_table) and sr.blas_threads(0)
-  if blas and blas > 1 then sr.blas_threads(1) end
-  local ok, err = pcall(blocks)
-  if blas and blas > 1 then sr.blas_threads(blas) end
-  if not ok then error(err, 0) end
+  if model.states and model.item_table then require("tide").blas.with_threads(1, blocks) else blocks() end
   local r = setmetatable({ protocol = sampled and ("sampled-" .. (opts.n_neg or 100)) or "full",
                            users = used, seconds = wall() - t0 }, Result)
   for _, k in ipairs(ks) do

@@ -249,10 +249,5 @@ return function(model, batches, opts)
   opts = opts or {}
   check_opts(opts)
   if not opts.blas_threads then return train(model, batches, opts) end
-  -- hold OpenBLAS at blas_threads for the run and give the caller's setting back, also on error
-  local prev = tide.core.seqrec.blas_threads(opts.blas_threads)
-  local ok, hist = pcall(train, model, batches, opts)
-  if prev >= 1 then tide.core.seqrec.blas_threads(prev) end
-  if not ok then error(hist, 0) end
-  return hist
+  return tide.blas.with_threads(opts.blas_threads, train, model, batches, opts)
 end

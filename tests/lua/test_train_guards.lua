@@ -33,6 +33,10 @@ function tests.blas_threads_held_and_restored()
   end, "boom")
   check.eq(sr.blas_threads(0), 2, "restored after an error")
   check.errors(function() tide.train(m, {}, { blas_threads = 0.5 }) end, "opts.blas_threads must be an integer >= 1")
+  -- the helper behind it passes every result through, nils included
+  local a, b, c, d = tide.blas.with_threads(1, function(x, y) return x, nil, y, sr.blas_threads(0) end, 7, 8)
+  check.truthy(a == 7 and b == nil and c == 8 and d == 1, "results and the held count")
+  check.eq(sr.blas_threads(0), 2, "restored")
   sr.blas_threads(prev)
 end
 
