@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "threads.h"
 #include "csv_internal.h"
 #include "error.h"
 
@@ -44,13 +45,7 @@ static void *run_part(void *arg)
     return NULL;
 }
 
-static int n_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *env = getenv("TIDE_THREADS");
-    if (env && atoi(env) > 0) n = atoi(env);
-    return n < 1 ? 1 : n > MAX_PARTS ? MAX_PARTS : (int)n;
-}
+static int n_threads(void) { return tide_threads_wanted(MAX_PARTS); }
 
 /* Plans the split: part starts in starts[0..n) (starts[0] = 0), the header prefix length and
  * (without a header) a guess of the field count: that of the first line reaching every

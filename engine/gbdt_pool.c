@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "gbdt_internal.h"
+#include "threads.h"
 
 #define POOL_MAX 8
 
@@ -35,14 +36,8 @@ struct gbdt_pool {
 
 int gbdt_threads(int requested)
 {
-    long t = requested;
-    if (t <= 0) {
-        const char *e = getenv("TIDE_THREADS");
-        t = e && atoi(e) > 0 ? atoi(e) : sysconf(_SC_NPROCESSORS_ONLN);
-    }
-    if (t < 1) t = 1;
-    if (t > POOL_MAX) t = POOL_MAX;
-    return (int)t;
+    if (requested <= 0) return tide_threads_wanted(POOL_MAX);
+    return requested > POOL_MAX ? POOL_MAX : requested;
 }
 
 /* Runs tasks of job `gen` (fn, ctx, ntasks as read for it) until none is left. */

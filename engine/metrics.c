@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "threads.h"
 #include "error.h"
 #include "rng.h"
 
@@ -434,10 +435,7 @@ static void *mjob_run(void *arg)
 
 static int n_threads(int64_t rows, int64_t I)
 {
-    const char *e = getenv("TIDE_THREADS");
-    long t = e && atoi(e) > 0 ? atoi(e) : sysconf(_SC_NPROCESSORS_ONLN);
-    if (t > 8) t = 8;
-    if (t < 1) t = 1;
+    long t = tide_threads_wanted(8);
     int64_t by_work = rows * I / (1 << 20) + 1; /* ~1M scores per thread at least */
     if (t > by_work) t = (long)by_work;
     if (t > rows) t = (long)(rows > 0 ? rows : 1);

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "seqrec_score.h"
+#include "threads.h"
 
 /* The fp32 panels, packed by the first block that needs them; NULL when out of memory */
 const float *tide_seqrec_fp32_table(tide_seqrec_run *r)
@@ -92,10 +93,8 @@ static void *job_run(void *arg)
 
 static int n_threads(int64_t B, int64_t I)
 {
-    const char *e = getenv("TIDE_THREADS");
-    long t = e && atoi(e) > 0 ? atoi(e) : sysconf(_SC_NPROCESSORS_ONLN);
+    long t = tide_threads_wanted(8);
     int64_t by_work = B * I / (1 << 22) + 1, blocks = (B + SC_U - 1) / SC_U;
-    if (t > 8) t = 8;
     if (t > by_work) t = (long)by_work;
     if (t > blocks) t = (long)blocks;
     return t < 1 ? 1 : (int)t;
