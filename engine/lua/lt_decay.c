@@ -487,6 +487,7 @@ static const luaL_Reg funcs[] = {
 extern const luaL_Reg lt_interest_funcs[]; /* lt_interest.c */
 extern const luaL_Reg lt_lbfgs_funcs[];    /* lt_lbfgs.c */
 extern const luaL_Reg lt_response_funcs[]; /* lt_response.c */
+extern const luaL_Reg lt_mark_funcs[];     /* lt_mark.c */
 
 int lt_open_decay(lua_State *L)
 {
@@ -495,5 +496,6 @@ int lt_open_decay(lua_State *L)
     lt_register(L, lt_interest_funcs);
     lt_register(L, lt_lbfgs_funcs);
     lt_register(L, lt_response_funcs);
+    lt_register(L, lt_mark_funcs);
     return 1;
 }

@@ -1,6 +1,7 @@
 -- bench_response.lua — "which (user, key) pairs will buy in the next 14 days": F1, precision
 -- and recall of no decay, the return-gap law chosen by AIC, the response kernel
--- (tide.decay.response; with a gamma frailty per pair or per user) and, for items, the
+-- (tide.decay.response; with a gamma frailty per pair or per user), the marked response kernel
+-- (when the user acts × on which key, tide.decay.response_marked) and, for items, the
 -- popularity and SAR candidates. Every method picks its top-k per user (1 … all) and its exact
 -- best score threshold on a validation window inside the training period (train < T−28 d,
 -- validate on [T−28 d, T−14 d)); then it is refitted on everything before T−14 d and scored once
@@ -24,7 +25,7 @@ print(("%s: %d events, %d users, key %s; test window the last %d days (load aver
 -- r = {method, family, frailty}
 local runs = { { "none" }, { "gap" }, { "response", "exponential" }, { "response", "mixture" },
                { "response", "exponential", "pair" }, { "response", "exponential", "user" },
-               { "response", "mixture", "user" } }
+               { "response", "mixture", "user" }, { "marked", "exponential" } }
 if key == "item" then runs[#runs + 1] = { "popularity" }; runs[#runs + 1] = { "sar" } end
 local methods = {}
 for i, r in ipairs(runs) do methods[i] = { r[1], family = r[2], frailty = r[3] } end
@@ -35,7 +36,7 @@ print(("%-34s %4s %10s %9s %8s %8s %8s %8s %6s  %s"):format("method", "k", "thre
 for i, x in ipairs(rows) do
   local r = runs[i]
   print(("%-34s %4s %10.4g %9s %8.4f %8.4f %8.4f %8.4f %6.1f  %s"):format(x.method .. (x.detail and " (" .. x.detail .. ")" or "")
-    .. (x.method == "response" and delay and ", delay " .. arg[4] or "") .. (r[3] and " + " .. r[3] .. " frailty" or ""),
+    .. ((x.method == "response" or x.method == "marked") and delay and ", delay " .. arg[4] or "") .. (r[3] and " + " .. r[3] .. " frailty" or ""),
     x.k == math.huge and "all" or tostring(x.k), x.threshold, x.transfer, x.val_f1, x.f1, x.precision, x.recall, x.seconds,
     x.diff_lo and ("[%+.4f, %+.4f]"):format(x.diff_lo, x.diff_hi) or ""))
 end

@@ -3,7 +3,7 @@
 -- nonparametric curve); `tide decay response-eval` runs the set-based F1 evaluation.
 local HELP = [[usage: tide decay DATA [options]                    return-gap laws (or --data DATA)
        tide decay response DATA [options]           response kernel of a target action
-       tide decay response-eval DATA [options]      F1 of none / gap / response / pop / SAR
+       tide decay response-eval DATA [options]      F1 of none / gap / response / marked / pop / SAR
   --schema NAME      schema preset (taobao, movielens, cdnow, retail, sasrec, sim; default sim)
   --family F|auto    exponential, linear, logarithmic, hyperbolic, power, weibull, mixture, or
                      auto: rank them by AIC (return gaps) / held-out likelihood (response)
@@ -25,7 +25,7 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
   --holdout D        days held out for --family auto (default 14)
   --out FILE         save the response fit (tide.decay.load reads it)
   --horizon D        response-eval: days of each window (default 14)
-  --methods LIST     response-eval: subset of none,gap,response,popularity,sar
+  --methods LIST     response-eval: subset of none,gap,response,marked,popularity,sar
 Return gaps: the survival curve of the time until a user comes back (to the category/item with
 --per category/item); the open gap at the end of the log is right-censored. Response kernel:
 λ(t) = μ + Σ w[type]·g(t − t_i) over the user's past interactions with the key.]]

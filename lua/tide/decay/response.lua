@@ -7,6 +7,7 @@
 --   local f = R.fit(ev, {key = "item", target = "buy", family = "exponential"})
 --   f.weights.cart, f.half_life, f:expected(ev, t, 14)     -- expected buys per pair in 14 days
 --   local ranked = R.select(ev, {families = {"exponential", "power"}, holdout = 14})
+--   local m = R.fit_marked(ev, {key = "item"})   -- λ_{u,k} = λ_u · π_{u,k}: response_marked.lua
 local M = {}
 local Fit = {}
 Fit.__index = Fit
@@ -129,5 +130,9 @@ function M.curve(ev, opts)
   end
   return out
 end
+
+--- fit_marked(ev, opts) -> the response kernel split into when a user acts (per-user kernel)
+--- and on which key (a decayed preference): tide.decay.response_marked
+function M.fit_marked(ev, opts) return require("tide.decay.response_marked").fit(ev, opts) end
 
 return require("tide.decay.response_fit")(M, Fit, { core = core, pairs = M.pairs, data = data, window = window })

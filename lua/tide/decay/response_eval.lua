@@ -11,6 +11,9 @@
 --   response    expected target actions in the horizon under the response kernel
 --               (tide.decay.response: family, learned type weights, optional gamma frailty per
 --               pair), Fit:expected
+--   marked      expected target actions under the marked response kernel (when the user acts,
+--               a per-user kernel, times on which key, a decayed preference;
+--               tide.decay.response_marked), Marked:expected
 --   popularity, sar   the top-n item candidates of tide.models.pop / sar (key = "item" only)
 local S = require("tide.metrics.sets")
 local M = {}
@@ -22,6 +25,18 @@ local function profile_cands(train, key, law, at)
   for u = 1, prof.n_users do
     local list = prof:of(u)
     if #list > 0 then cands[u] = list end
+  end
+  return cands
+end
+
+-- {user, key, score} columns as per-user candidate lists
+local function per_user(e)
+  local u, k, s = e.user:totable(), e.key:totable(), e.score:totable()
+  local cands = {}
+  for i = 1, #u do
+    local row = cands[u[i]]
+    if not row then row = {}; cands[u[i]] = row end
+    row[#row + 1] = { k[i], s[i] }
   end
   return cands
 end
@@ -54,15 +69,13 @@ function M.candidates(method, train, opts)
     end
     base.family, base.se = fam, false
     local law = opts.law or R.fit(train, base) -- a given law (e.g. a planted one) is used as is
-    local e = law:expected(train, at, opts.horizon)
-    local u, k, s = e.user:totable(), e.key:totable(), e.score:totable()
-    local cands = {}
-    for i = 1, #u do
-      local row = cands[u[i]]
-      if not row then row = {}; cands[u[i]] = row end
-      row[#row + 1] = { k[i], s[i] }
-    end
-    return cands, fam
+    return per_user(law:expected(train, at, opts.horizon)), fam
+  end
+  if method == "marked" then
+    local f = tide.decay.response.fit_marked(train, { key = key, target = opts.target, family = opts.family,
+                                                      k = opts.k, max_hist = opts.max_hist, delay = opts.delay,
+                                                      frailty = opts.frailty })
+    return per_user(f:expected(train, at, opts.horizon)), f.ground.family
   end
   if method == "popularity" or method == "sar" then
     if key ~= "item" then error(("decay.response_eval: method '%s' ranks items; use key = 'item'"):format(method), 3) end
@@ -72,7 +85,7 @@ function M.candidates(method, train, opts)
     for u = 1, train.n_users do users[u] = u end
     return S.candidates(m, users, { n = opts.n or 30 })
   end
-  error(("decay.response_eval: unknown method '%s' (none, gap, response, popularity, sar)"):format(tostring(method)), 3)
+  error(("decay.response_eval: unknown method '%s' (none, gap, response, marked, popularity, sar)"):format(tostring(method)), 3)
 end
 
 local RULES = { "threshold", "share", "plugin" } -- in this order of preference on equal F1
@@ -88,7 +101,7 @@ local function carry(rule, sel, cands, truth, link)
   return { k = sel.k, calibration = S.calibrate(cands, truth, { k = sel.k, link = link }) }
 end
 
---- evaluate(ev, {methods = {"none", "gap", "response", "popularity", "sar"} (the last two only
+--- evaluate(ev, {methods = {"none", "gap", "response", "marked", "popularity", "sar"} (the last two only
 ---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
 ---   whose fields override the options below for that row; {"response", law = a Fit} scores
 ---   with that fixed law at every cut instead of refitting, e.g. a simulator's planted
@@ -131,7 +144,7 @@ function M.evaluate(ev, opts)
   end
   local tb = tv - H * DAY -- the backtest window [tb, tv) of transfer = "auto"
   local back = transfer == "auto" and tb > ev.time:min():item() and S.labels(ev, tb, tv, lab) or nil
-  local all = o.key == "item" and { "none", "gap", "response", "popularity", "sar" } or { "none", "gap", "response" }
+  local all = o.key == "item" and { "none", "gap", "response", "marked", "popularity", "sar" } or { "none", "gap", "response", "marked" }
   local preds = {}
   for _, spec in ipairs(opts.methods or all) do
     local c0 = os.clock()
@@ -147,7 +160,7 @@ function M.evaluate(ev, opts)
     end
     local cands, detail = cands_at(tv)
     local sel = S.sweep(cands, valid, { ks = opts.ks })
-    local link = m == "response" and "cloglog" or "isotonic"
+    local link = (m == "response" or m == "marked") and "cloglog" or "isotonic"
     local rule = transfer
     if rule == "auto" and not back then rule = "threshold"
     elseif rule == "auto" then -- backtest: choose on [tb, tv), carry each way to the validation window

@@ -1,0 +1,239 @@
+-- tide.decay.response_marked — the response kernel split into WHEN a user acts and ON WHAT
+-- (a marked point process; model, likelihood and citations: engine/decay_mark.h):
+--     λ_{u,k}(t) = λ_u(t) · π_{u,k}(t)
+-- λ_u, the ground intensity, is tide.decay.response fitted per user over the user's visits
+-- (runs of events with gaps of at most `delay`: a 30-row basket or a browse-to-buy funnel is
+-- one visit), each visit exciting the next ones (family chosen, a gamma frailty per user).
+-- π_{u,k}, the mark distribution, is the user's decayed share of interactions with k (learned
+-- rate, floor and type weights; only interactions older than `delay` count) shrunk toward the
+-- population's shares. Both are fitted by maximum likelihood, separately (the likelihood
+-- factorises). Expected target actions of (u, k) in [t, t + h):
+--     E[visits of u in the horizon] · (target rows per visit of u) · π_{u,k}(t)
+-- with rows per visit the user's decayed ratio shrunk toward the population's by a Gamma prior
+-- whose strength is fitted by marginal likelihood (rate_prior).
+-- The pair-level kernel gives a pair's history all the say; here a user who has gone quiet
+-- scores low on every key, and a user's busy week raises every key they favour.
+--   local f = tide.decay.response.fit_marked(ev, {key = "item", target = "buy"})
+--   f.half_life, f.alpha, f.weights.cart, f.ground.half_life, f:expected(ev, t, 14)
+local M = {}
+local Marked = {}
+Marked.__index = Marked
+M.Marked = Marked
+
+local function tide() return require("tide") end
+local function core() return tide().core.decay end
+local S = require("tide.data.schema")
+local UNITS = { second = 1, hour = 3600, day = 86400, week = 7 * 86400 }
+
+-- the user-major, time-sorted layout of decay_mark.h; types renumbered over S.EVENT_NAMES
+-- present in `names` (a fit's type names, or nil: those present in ev)
+local function layout(ev, key, target, unit, origin, names, fn)
+  local T = tide().tensor
+  local kcol = ev[key]
+  if not T.is_tensor(kcol) then error(("%s: the event table has no '%s' column (opts.key)"):format(fn, key), 3) end
+  local n_users = ev.n_users or math.floor(ev.user:cast("f32"):max():item())
+  local off, perm = core().group(ev.user, ev.time, n_users)
+  local codes = ev.event:index_select(1, perm):totable()
+  if not names then
+    local present = {}
+    for _, c in ipairs(codes) do present[c] = true end
+    names = {}
+    for c = 1, #S.EVENT_NAMES do if present[c] then names[#names + 1] = S.EVENT_NAMES[c] end end
+  end
+  local dense = {}
+  for i, name in ipairs(names) do dense[S.EVENT[name]] = i end
+  local tcode = S.EVENT[target]
+  local raw = ev.time:index_select(1, perm):totable()
+  local ty, tg, tm = {}, {}, {}
+  local keep = {} -- rows of types the fit never saw are dropped (they carry no weight)
+  for i, c in ipairs(codes) do
+    if dense[c] then
+      keep[#keep + 1] = i
+      ty[#ty + 1], tg[#tg + 1], tm[#tm + 1] = dense[c], c == tcode and 1 or 0, (raw[i] - origin) / unit
+    end
+  end
+  local keys = kcol:index_select(1, perm)
+  if #keep < #codes then -- rebuild offsets over the kept rows
+    local uo, no, q = off:totable(), { 0 }, 1
+    for u = 1, n_users do
+      while q <= #keep and keep[q] <= uo[u + 1] do q = q + 1 end
+      no[u + 1] = q - 1
+    end
+    off = T.fromtable(no, "i64")
+    keys = #keep > 0 and keys:index_select(1, T.fromtable(keep, "i64")) or T.zeros({ 0 }, "i32")
+  end
+  return { off = off, time = tm, key = keys, type = T.fromtable(#ty > 0 and ty or { 1 }, "i32"):narrow(1, 1, #ty),
+           target = T.fromtable(#tg > 0 and tg or { 0 }, "i32"):narrow(1, 1, #tg), n_types = #names, names = names,
+           ref = dense[tcode], n_users = n_users }
+end
+
+-- the ground process's events: one row per visit of a user (a run of events with gaps of at
+-- most `gap` seconds; distinct times when 0) at its start, as a target action keyed by the user
+local function visits_table(ev, gap, target)
+  local n_users = ev.n_users or math.floor(ev.user:cast("f32"):max():item())
+  local off, perm = core().group(ev.user, ev.time, n_users)
+  local o, t = off:totable(), ev.time:index_select(1, perm):totable()
+  local U, Tm, E, code = {}, {}, {}, S.EVENT[target]
+  for u = 1, n_users do
+    local prev
+    for i = o[u] + 1, o[u + 1] do
+      if not prev or t[i] - prev > gap then U[#U + 1], Tm[#Tm + 1], E[#E + 1] = u, t[i], code end
+      prev = t[i]
+    end
+  end
+  return tide().data.from_columns{ user = U, item = U, time = Tm, event = E, n_users = n_users, n_items = n_users }
+end
+
+-- Gamma–Poisson empirical Bayes for a rate per user: R_u ~ Poisson(ρ_u·V_u), ρ_u ~ Gamma(a, a/m)
+-- with m the population rate; a (in visits' worth of evidence) maximises the negative-binomial
+-- marginal likelihood (golden-section search on log a). Posterior mean (R + a)/(V + a/m).
+local function rate_prior(R, V)
+  local tr, tv = 0, 0
+  for u = 1, #R do tr, tv = tr + R[u], tv + V[u] end
+  local m = tr / math.max(tv, 1)
+  if m <= 0 then return m, 1 end
+  local function nll(la)
+    local a, s = math.exp(la), 0
+    for u = 1, #R do
+      local r, mv = R[u], m * V[u]
+      if mv > 0 then
+        for j = 0, r - 1 do s = s + math.log(a + j) end -- log Γ(r + a) − log Γ(a)
+        s = s + a * math.log(a / (a + mv)) + r * math.log(mv / (a + mv))
+      end
+    end
+    return -s
+  end
+  local lo, hi, g = math.log(1e-3), math.log(1e4), (math.sqrt(5) - 1) / 2
+  local x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
+  local f1, f2 = nll(x1), nll(x2)
+  for _ = 1, 40 do
+    if f1 < f2 then hi, x2, f2 = x2, x1, f1; x1 = hi - g * (hi - lo); f1 = nll(x1)
+    else lo, x1, f1 = x1, x2, f2; x2 = lo + g * (hi - lo); f2 = nll(x2) end
+  end
+  return m, math.exp((lo + hi) / 2)
+end
+
+local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, delay = 1, max_hist = 1,
+                max_iter = 1, half_life = 1 }
+
+--- fit_marked(ev, {key = "item", target = "buy", unit = "day", family = "exponential" (the
+---   ground kernel's; "auto": held-out choice, tide.decay.response.select), k, frailty = "user"
+---   (the ground's gamma frailty, one per user; false = none), delay = 1/48 day (in units: the
+---   longest gap inside one visit, and the age an interaction needs before it explains a mark),
+---   max_hist = 50, half_life = 30 (units: where the preference's decay starts), max_iter = 200})
+---   -> Marked: half_life, beta (per unit), floor (φ, the lasting share of an interaction's
+---   weight), alpha (prior strength, in weighted interactions), weights[type] (the target's = 1),
+---   se_beta, se_half_life, se_floor, se_alpha, se_weights, loglik (of the marks), n_marks, converged
+---   (with status), rows_per_visit and rows_prior (the population's target rows per visit and
+---   the Gamma prior's shape), ground (a tide.decay.response Fit over visits, key = the user).
+function M.fit(ev, opts)
+  opts = opts or {}
+  local fn = "decay.response.fit_marked"
+  for k in pairs(opts) do
+    if not KNOWN[k] then error(("%s: unknown option '%s'"):format(fn, tostring(k)), 2) end
+  end
+  if type(ev) ~= "table" or not ev.user then error(fn .. ": argument #1 must be an event table", 2) end
+  if ev.n == 0 then error(fn .. ": the event table is empty", 2) end
+  local key, target = opts.key or "item", opts.target or "buy"
+  if not S.EVENT[target] then
+    error(("%s: unknown target event '%s' (browse, click, cart, fav, buy)"):format(fn, tostring(target)), 2)
+  end
+  local unit = UNITS[opts.unit or "day"] or (type(opts.unit) == "number" and opts.unit > 0 and opts.unit)
+  if not unit then error(("%s: unit must be second|hour|day|week or seconds > 0, got %s"):format(fn, tostring(opts.unit)), 2) end
+  local hl = opts.half_life or 30
+  if not (type(hl) == "number" and hl > 0 and hl < math.huge) then
+    error(("%s: half_life must be a number of units > 0, got %s"):format(fn, tostring(opts.half_life)), 2)
+  end
+  local origin = ev.time:min():item()
+  local d = layout(ev, key, target, unit, origin, nil, fn)
+  if not d.ref then error(("%s: no '%s' events in the table"):format(fn, target), 2) end
+  -- population shares of the target actions by key (plus a half count each: every key > 0)
+  local K = math.floor(ev[key]:cast("f32"):max():item())
+  local cnt, tk, tt = {}, d.key:totable(), d.target:totable()
+  for q = 1, K do cnt[q] = 0.5 end
+  local tot = 0.5 * K
+  for i = 1, #tk do if tt[i] == 1 then cnt[tk[i]] = cnt[tk[i]] + 1; tot = tot + 1 end end
+  for q = 1, K do cnt[q] = cnt[q] / tot end
+  d.prior = cnt
+  local delay = opts.delay or 1 / 48 * 86400 / unit
+  if not (type(delay) == "number" and delay >= 0 and delay < math.huge) then
+    error(("%s: delay must be a number of units >= 0, got %s"):format(fn, tostring(opts.delay)), 2)
+  end
+  d.delay = delay
+  local par0 = { math.log(2) / hl, 1, 0.05 }
+  for c = 1, d.n_types do par0[3 + c] = c == d.ref and 1 or 0.1 end
+  local par, se, ll, st, n = core().mark_fit(d, par0, opts.max_iter or 200)
+  local f = setmetatable({ beta = par[1], alpha = par[2], floor = par[3], se_floor = se[3], half_life = math.log(2) / par[1],
+                           se_beta = se[1], se_half_life = math.log(2) / par[1] ^ 2 * se[1], se_alpha = se[2],
+                           weights = {}, se_weights = {}, type_names = d.names, loglik = ll, n_marks = n,
+                           status = st, converged = st == 0, key = key, target = target, unit = unit,
+                           origin = origin, prior = cnt, par = par, delay = delay }, Marked)
+  for c, name in ipairs(d.names) do f.weights[name], f.se_weights[name] = par[3 + c], se[3 + c] end
+  -- the ground process: per-user response kernel over visits
+  local vis = visits_table(ev, delay * unit, target)
+  local R = require("tide.decay.response")
+  local fam = opts.family or "exponential"
+  local fr = opts.frailty == nil and "user" or opts.frailty
+  if fr == "user" then fr = true end -- the ground's pairs are users: a frailty per pair is per user
+  local go = { key = "item", target = target, unit = opts.unit, k = opts.k, max_hist = opts.max_hist,
+               frailty = fr, se = false }
+  if fam == "auto" then
+    local so = { families = { "exponential", "hyperbolic", "weibull", "power" }, holdout = 14 * 86400 / unit }
+    for k, v in pairs(go) do so[k] = v end
+    fam = R.select(vis, so)[1].family
+  end
+  go.family = fam
+  f.ground = R.fit(vis, go)
+  -- target rows per visit: each user's rate shrunk toward the population's (rate_prior)
+  local rows, visits, off, tm = {}, {}, d.off:totable(), d.time
+  for u = 1, d.n_users do
+    local prev
+    rows[u], visits[u] = 0, 0
+    for i = off[u] + 1, off[u + 1] do
+      rows[u] = rows[u] + tt[i]
+      if not prev or tm[i] - prev > delay then visits[u] = visits[u] + 1 end
+      prev = tm[i]
+    end
+  end
+  f.rows_per_visit, f.rows_prior = rate_prior(rows, visits)
+  return f
+end
+
+-- the prior over the keys of layout d (keys the fit never saw get the smallest share)
+local function prior_for(self, d)
+  local K = d.key:numel() > 0 and math.floor(d.key:cast("f32"):max():item()) or 1
+  if K <= #self.prior then return self.prior end
+  local p, lo = {}, math.huge
+  for q = 1, #self.prior do p[q] = self.prior[q]; lo = math.min(lo, p[q]) end
+  local s = 1
+  for q = #self.prior + 1, K do p[q] = lo; s = s + lo end
+  for q = 1, K do p[q] = p[q] / s end
+  return p
+end
+
+--- f:expected(ev, t, horizon) -> {user, key, score}: expected target actions in [t, t + horizon)
+--- (t in the log's time, horizon in the fit's unit) of every (user, key) pair of ev touched
+--- before t: the ground's expected visits · rows per visit · π_{u,k}(t). Events at or after t
+--- are ignored.
+function Marked:expected(ev, t, horizon)
+  local fn = "decay.response_marked.expected"
+  local d = layout(ev, self.key, self.target, self.unit, self.origin, self.type_names, fn)
+  d.ref, d.prior = nil, prior_for(self, d)
+  for c, name in ipairs(self.type_names) do if name == self.target then d.ref = c end end
+  local par = { self.beta, self.alpha, self.floor }
+  for c, name in ipairs(self.type_names) do par[3 + c] = self.weights[name] end
+  local tm = (t - self.origin) / self.unit
+  local user, key, share, rows, visits = core().mark_state(d, par, tm)
+  local g = self.ground:expected(visits_table(ev, self.delay * self.unit, self.target), t, horizon)
+  local E, gu, gs = {}, g.user:totable(), g.score:totable()
+  for i = 1, #gu do E[gu[i]] = gs[i] end
+  local u, sh, r, v = user:totable(), share:totable(), rows:totable(), visits:totable()
+  local m, a, out = self.rows_per_visit, self.rows_prior, {}
+  for q = 1, #u do
+    local x = u[q]
+    out[q] = (E[x] or 0) * (r[x] + a) / (v[x] + a / m) * sh[q]
+  end
+  return { user = user, key = key, score = tide().tensor.fromtable(#out > 0 and out or { 0 }):narrow(1, 1, #out) }
+end
+
+return M

@@ -1,0 +1,225 @@
+-- test_decay_response_marked.lua — the marked response kernel λ_{u,k} = λ_u · π_{u,k}: the mark
+-- likelihood against a brute-force sum over the history (ties and a delay included), its
+-- gradient against finite differences, the scoring state against brute force, recovery of
+-- planted preference parameters from a simulated log, expectations that never peek past t,
+-- the "marked" row of response_eval, and clear errors.
+local check = require "check"
+local tide = require "tide"
+local T = tide.tensor
+local D = tide.core.decay
+
+local tests = {}
+local DAY = 86400
+
+-- a small user-major log: per user, time-sorted events {time, key, type, target}
+local function random_log(seed, n_users, K, ties)
+  math.randomseed(seed)
+  local users = {}
+  for u = 1, n_users do
+    local ev, t = {}, 0
+    for _ = 1, 3 + math.floor(math.random() * 12) do
+      if not (ties and math.random() < 0.3) then t = t + math.random() * 3 end -- 30 %: same time as the last
+      local ty = math.random() < 0.5 and 1 or (math.random() < 0.5 and 2 or 3)
+      ev[#ev + 1] = { t, 1 + math.floor(math.random() * K), ty, ty == 3 and 1 or 0 }
+    end
+    users[u] = ev
+  end
+  return users
+end
+
+local function data_of(users, K, delay, t0)
+  local off, time, key, ty, tg, prior = { 0 }, {}, {}, {}, {}, {}
+  for _, ev in ipairs(users) do
+    for _, e in ipairs(ev) do
+      time[#time + 1], key[#key + 1], ty[#ty + 1], tg[#tg + 1] = e[1], e[2], e[3], e[4]
+    end
+    off[#off + 1] = #time
+  end
+  local s = 0
+  for k = 1, K do prior[k] = k; s = s + k end
+  for k = 1, K do prior[k] = prior[k] / s end
+  return { off = T.fromtable(off, "i64"), time = time, key = T.fromtable(key, "i32"), type = T.fromtable(ty, "i32"),
+           target = T.fromtable(tg, "i32"), n_types = 3, ref = 3, prior = prior, delay = delay or 0, t0 = t0 }, prior
+end
+
+-- π_{u,k}(t) straight from the definition (decay_mark.h), over interactions with t_i + delay < t
+local function share(ev, k, t, par, prior, delay)
+  local beta, alpha, phi, w = par[1], par[2], par[3], { par[4], par[5], par[6] }
+  local A, B = alpha * prior[k], alpha
+  for _, e in ipairs(ev) do
+    if e[1] + delay < t then
+      local x = w[e[3]] * (math.exp(-beta * (t - e[1])) + phi)
+      B = B + x
+      if e[2] == k then A = A + x end
+    end
+  end
+  return A / B
+end
+
+local function brute_loglik(users, par, prior, delay, t0)
+  local ll = 0
+  for _, ev in ipairs(users) do
+    for _, e in ipairs(ev) do
+      if e[4] == 1 and e[1] >= (t0 or -math.huge) then ll = ll + math.log(share(ev, e[2], e[1], par, prior, delay)) end
+    end
+  end
+  return ll
+end
+
+function tests.loglik_equals_the_definition_with_ties_and_a_delay()
+  local users = random_log(3, 25, 6, true)
+  local par = { 0.4, 1.7, 0.15, 0.6, 2.2, 1 }
+  for _, delay in ipairs({ 0, 0.8 }) do
+    for _, t0 in ipairs({ -math.huge, 5 }) do
+      local d, prior = data_of(users, 6, delay, t0 > -math.huge and t0 or nil)
+      local ll, _, n = D.mark_loglik(d, par)
+      check.near(ll, brute_loglik(users, par, prior, delay, t0), 1e-9, ("delay %g, t0 %g"):format(delay, t0))
+      check.truthy(n > 0, "marks counted")
+    end
+  end
+end
+
+function tests.gradient_matches_finite_differences()
+  local users = random_log(5, 30, 5, true)
+  local d = data_of(users, 5, 0.5)
+  local par = { 0.3, 0.9, 0.2, 0.7, 1.6, 1 }
+  local _, g = D.mark_loglik(d, par)
+  -- free parameters: log β, log α, log φ, log w1, log w2 (w3, the target's, is fixed at 1)
+  local idx = { 1, 2, 3, 4, 5 }
+  for j, i in ipairs(idx) do
+    local h = 1e-6
+    local p1, p2 = {}, {}
+    for q = 1, #par do p1[q], p2[q] = par[q], par[q] end
+    p1[i], p2[i] = par[i] * math.exp(h), par[i] * math.exp(-h)
+    local fd = (D.mark_loglik(d, p1) - D.mark_loglik(d, p2)) / (2 * h)
+    check.near(g[j], fd, 1e-5 * math.max(1, math.abs(fd)), "d/d log par " .. i)
+  end
+end
+
+function tests.state_equals_the_definition()
+  local users = random_log(7, 12, 5, true)
+  local d, prior = data_of(users, 5, 0.4)
+  local par = { 0.25, 1.3, 0.1, 0.5, 2, 1 }
+  local t = 11
+  local user, key, sh, rows, visits = D.mark_state(d, par, t)
+  local u, k, s = user:totable(), key:totable(), sh:totable()
+  local seen = {}
+  for q = 1, #u do
+    local ev = users[u[q]]
+    -- scoring at t sees every interaction before t (the delay guards marks, not forecasts)
+    check.near(s[q], share(ev, k[q], t, par, prior, 0), 1e-6, "share")
+    seen[u[q] .. ":" .. k[q]] = true
+  end
+  for uu, ev in ipairs(users) do
+    local r, v, prev = 0, 0, nil
+    for _, e in ipairs(ev) do
+      if e[1] < t then
+        local x = math.exp(-par[1] * (t - e[1]))
+        if not seen[uu .. ":" .. e[2]] then error("pair missing from the state") end
+        r = r + e[4] * x
+        if not prev or e[1] - prev > 0.4 then v = v + x end
+        prev = e[1]
+      end
+    end
+    check.near(rows:get(uu), r, 1e-5, "decayed target rows")
+    check.near(visits:get(uu), v, 1e-5, "decayed visits")
+  end
+end
+
+-- a log whose keys are drawn from π itself: browse (type 1) and buy (type 2), target buy
+local function planted(seed, n_users, K, truth)
+  math.randomseed(seed)
+  local beta, alpha, phi, w = truth.beta, truth.alpha, truth.phi, { truth.w_browse, 1 }
+  local prior = {}
+  for k = 1, K do prior[k] = 1 / K end
+  local U, I, Tm, E = {}, {}, {}, {}
+  for u = 1, n_users do
+    local S, N, last, t = {}, {}, 0, 0
+    for k = 1, K do S[k], N[k] = 0, 0 end
+    while true do
+      t = t + -math.log(1 - math.random()) / 0.8
+      if t > 150 then break end
+      local e = math.exp(-beta * (t - last))
+      local B = alpha
+      for k = 1, K do S[k] = S[k] * e; B = B + S[k] + phi * N[k] end
+      last = t
+      local x, acc, key = math.random() * B, 0, K
+      for k = 1, K do
+        acc = acc + S[k] + phi * N[k] + alpha * prior[k]
+        if x < acc then key = k; break end
+      end
+      local ty = math.random() < 0.4 and 2 or 1
+      S[key], N[key] = S[key] + w[ty], N[key] + w[ty]
+      U[#U + 1], I[#I + 1], Tm[#Tm + 1], E[#E + 1] = u, key, math.floor(t * DAY), ty == 2 and "buy" or "browse"
+    end
+  end
+  return tide.data.from_columns{ user = U, item = I, time = Tm, event = E }
+end
+
+function tests.recovers_planted_preference_parameters()
+  local truth = { beta = math.log(2) / 10, alpha = 3, phi = 0.15, w_browse = 0.5 }
+  local ev = planted(11, 400, 12, truth)
+  local f = tide.decay.response.fit_marked(ev, { key = "item", delay = 0 })
+  check.truthy(f.converged, "converged")
+  local function within(est, se, true_v, what)
+    check.truthy(se > 0 and math.abs(est - true_v) < 4 * se,
+      ("%s: %.4g ± %.3g, true %.4g"):format(what, est, se, true_v))
+  end
+  within(f.beta, f.se_beta, truth.beta, "beta")
+  within(f.alpha, f.se_alpha, truth.alpha, "alpha")
+  within(f.floor, f.se_floor, truth.phi, "floor")
+  within(f.weights.browse, f.se_weights.browse, truth.w_browse, "browse weight")
+  check.eq(f.weights.buy, 1)
+  check.truthy(f.n_marks > 1000, "marks fitted: " .. f.n_marks)
+end
+
+function tests.expected_never_peeks_past_t()
+  local ev = planted(13, 80, 6, { beta = 0.1, alpha = 2, phi = 0.1, w_browse = 0.5 })
+  local f = tide.decay.response.fit_marked(ev, { key = "item" })
+  local t = ev.time:min():item() + 100 * DAY
+  local a = f:expected(ev, t, 14)
+  local b = f:expected(ev:filter(ev.time:lt(t)), t, 14)
+  check.eq(a.user:numel(), b.user:numel(), "same pairs")
+  local sa, sb = a.score:totable(), b.score:totable()
+  for i = 1, #sa do
+    check.near(sa[i], sb[i], 1e-6 * math.max(1, sa[i]), "score " .. i)
+    check.truthy(sa[i] >= 0, "non-negative")
+  end
+  -- every scored pair was touched before t
+  local touched = {}
+  local u, it, tm = ev.user:totable(), ev.item:totable(), ev.time:totable()
+  for i = 1, #u do if tm[i] < t then touched[u[i] .. ":" .. it[i]] = true end end
+  local au, ak = a.user:totable(), a.key:totable()
+  for i = 1, #au do check.truthy(touched[au[i] .. ":" .. ak[i]], "pair touched before t") end
+end
+
+function tests.response_eval_has_a_marked_row()
+  local ev = planted(17, 150, 8, { beta = 0.1, alpha = 2, phi = 0.1, w_browse = 0.5 })
+  local rows = require("tide.decay.response_eval").evaluate(ev, { methods = { "none", "marked" }, horizon = 14 })
+  check.eq(rows[2].method, "marked")
+  check.truthy(rows[2].f1 >= 0 and rows[2].f1 <= 1, "an F1")
+end
+
+function tests.bad_input_is_named()
+  local ev = planted(19, 20, 4, { beta = 0.1, alpha = 2, phi = 0.1, w_browse = 0.5 })
+  local F = tide.decay.response.fit_marked
+  check.errors(function() F(ev, { colour = 1 }) end, "unknown option 'colour'")
+  check.errors(function() F(ev, { key = "brand" }) end, "no 'brand' column")
+  check.errors(function() F(ev, { target = "cart" }) end, "no 'cart' events")
+  check.errors(function() F(ev, { target = "sell" }) end, "unknown target event 'sell'")
+  check.errors(function() F(ev, { delay = -1 }) end, "delay must be a number")
+  check.errors(function() F(ev, { half_life = 0 }) end, "half_life must be")
+  check.errors(function() F(ev, { unit = "fortnight" }) end, "unit must be")
+  check.errors(function() F(ev:filter(ev.time:lt(0)), {}) end, "empty")
+  local users = random_log(3, 4, 3, false)
+  local d = data_of(users, 3, 0)
+  d.prior = { 0.5, 0.2, 0.2 }
+  check.errors(function() D.mark_loglik(d, { 0.1, 1, 0.1, 1, 1, 1 }) end, "sum to")
+  d = data_of(users, 3, 0)
+  check.errors(function() D.mark_loglik(d, { 0.1, -1, 0.1, 1, 1, 1 }) end, "must be finite and > 0")
+  check.errors(function() D.mark_loglik(d, { 0.1, 1, 0.1 }) end, "par has 3 values")
+  d.time[2], d.time[1] = d.time[1], d.time[2] + 1
+  check.errors(function() D.mark_loglik(d, { 0.1, 1, 0.1, 1, 1, 1 }) end, "not sorted by time")
+end
+
+return tests
