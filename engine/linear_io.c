@@ -1,7 +1,9 @@
 /* linear_io.c — the linear text model file: atomic write, checksummed, refused when corrupt.
  *
- *   "TIDELN01" | u32 format word 0x1E1E0001, or 0x1E1E0002 with several views (little-endian
- *   host order) | header (56 bytes) | zlib stream of the body | u32 CRC-32 (zlib) of every
+ *   "TIDELN01" | u32 format word 0x1E1E0001, or 0x1E1E0002 with several views, or 0x1E1E0003
+ *   when the tokenizer flags hold TIDE_TEXT_NEG (so that readers older than negation scoping
+ *   refuse the file instead of scoring it without those ids; little-endian host order) |
+ *   header (56 bytes) | zlib stream of the body | u32 CRC-32 (zlib) of every
  *   byte before it. The header's feat holds 3 bits per view (tf, idf, nb), its last word the
  *   number of views (0 in single-view files, which older readers also read).
  *   Body: bitmap of the stored rows (ceil(buckets/8) bytes, bit j = row j, the rows training
@@ -20,6 +22,8 @@
 #define MAGIC "TIDELN01"
 #define FORMAT 0x1E1E0001u
 #define FORMAT_VIEWS 0x1E1E0002u
+#define FORMAT_NEG 0x1E1E0003u /* as FORMAT_VIEWS (views 0 = one), flags with TIDE_TEXT_NEG */
+#define KNOWN_FLAGS (TIDE_TEXT_STRICT | TIDE_TEXT_NO_PUNCT | TIDE_TEXT_MASK_NUM | TIDE_TEXT_DROP_NUM | TIDE_TEXT_NEG)
 
 typedef struct {
     int32_t flags, ngrams, feat, loss; /* feat: bit 0 tf, 1 idf, 2 nb */
@@ -73,7 +77,7 @@ unsigned char *tide_linear_encode(const tide_linear *m, const char *name, size_t
         feat |= (m->feat[v].tf | m->feat[v].idf << 1 | m->feat[v].nb << 2) << (3 * v);
     header h = {m->ids.flags, m->ids.ngrams, feat, m->loss, B, k, (int64_t)raw_n, (int64_t)zcap,
                 m->bias, V > 1 ? (int32_t)V : 0};
-    uint32_t word = V > 1 ? FORMAT_VIEWS : FORMAT;
+    uint32_t word = m->ids.flags & TIDE_TEXT_NEG ? FORMAT_NEG : V > 1 ? FORMAT_VIEWS : FORMAT;
     memcpy(file, MAGIC, 8);
     memcpy(file + 8, &word, 4);
     memcpy(file + 12, &h, sizeof h);
@@ -105,17 +109,18 @@ tide_linear *tide_linear_parse(const void *bytes, size_t n, const char *name)
     if (!buf || n < 12 || memcmp(buf, MAGIC, 8) != 0)
         return tide_errorf("%s: not a tide linear model (bad magic or too short)", name), NULL;
     memcpy(&word, buf + 8, 4);
-    if (word != FORMAT && word != FORMAT_VIEWS)
+    if (word != FORMAT && word != FORMAT_VIEWS && word != FORMAT_NEG)
         return tide_errorf("%s: unknown linear model format word 0x%08x", name, (unsigned)word), NULL;
     if (n < head + 4) return tide_errorf("%s: truncated (%zu bytes)", name, n), NULL;
     memcpy(&crc, buf + n - 4, 4);
     if (tide_crc32(buf, n - 4) != crc)
         return tide_errorf("%s: checksum mismatch (file corrupt or truncated)", name), NULL;
     memcpy(&h, buf + 12, sizeof h);
-    int V = word == FORMAT ? 1 : h.views;
+    int V = word == FORMAT || (word == FORMAT_NEG && h.views == 0) ? 1 : h.views;
     if (h.ngrams < 1 || h.ngrams > 8 || h.buckets < 1 || h.buckets > ((int64_t)1 << 30) ||
         h.n_stored < 0 || h.n_stored > h.buckets || V < 1 || V > TIDE_LINEAR_VIEWS ||
-        (word == FORMAT && h.views != 0) || (word == FORMAT_VIEWS && V < 2) ||
+        (word == FORMAT && h.views != 0) || (word == FORMAT_VIEWS && V < 2) || (word == FORMAT_NEG && h.views == 1) ||
+        (h.flags & ~KNOWN_FLAGS) || !(h.flags & TIDE_TEXT_NEG) != (word != FORMAT_NEG) ||
         (h.feat & ~((1 << (3 * V)) - 1)) || (h.loss != TIDE_LINEAR_LR && h.loss != TIDE_LINEAR_SVM))
         return tide_errorf("%s: invalid header", name), NULL;
     size_t nbm = (size_t)(h.buckets + 7) / 8, want = nbm + (size_t)h.n_stored * 8 * (size_t)V;

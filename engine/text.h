@@ -35,7 +35,10 @@ enum {
     TIDE_TEXT_NO_PUNCT = 2,   /* tokenizer drops punctuation/symbol units */
     TIDE_TEXT_MASK_NUM = 4,   /* numbers become the unit "<num>" */
     TIDE_TEXT_DROP_NUM = 8,   /* numbers are dropped */
+    TIDE_TEXT_NEG = 16,       /* ids: each of the TIDE_TEXT_NEG_WINDOW units after a negator
+                               * also gets a marked hashed id (text_ids.c) */
 };
+#define TIDE_TEXT_NEG_WINDOW 3
 
 typedef enum {
     TIDE_UNIT_WORD = 0, /* letters (maybe with digits) */
@@ -142,7 +145,8 @@ typedef struct {
 } tide_ids_opts;
 
 /* Appends the ids of text s to *ids (growable int32 array with *n used, *cap allocated):
- * vocabulary ids of units (OOV -> hashed bucket), then hashed n-gram ids for n = 2..ngrams.
+ * vocabulary ids of units (OOV -> hashed bucket), then hashed n-gram ids for n = 2..ngrams,
+ * then (flag TIDE_TEXT_NEG, buckets > 0) the hashed ids of the negation-scoped units.
  * Returns the number appended or TIDE_ERR. v may be NULL (every unit hashed). */
 int64_t tide_text_ids(const tide_vocab *v, const char *s, size_t len, const tide_ids_opts *o,
                       tide_units *scratch, int32_t **ids, size_t *n, size_t *cap);

@@ -6,7 +6,7 @@
  *   stack(ids, offsets, labels, fold i32, K, {member opts...}, {flags, ngrams, buckets})
  *       -> "tide.Linear", {intercept, weights...}, {out-of-fold accuracies...} (linear.h)
  *   load(path), load_bytes(bytes [, name])
- * Methods: score(texts) -> {z...} (decision values), explain(text) -> units, contributions,
+ * Methods: score(texts) -> {z...} (decision values), score_ids(ids, offsets) -> {z...}, explain(text) -> units, contributions,
  * bias; save(path), to_bytes(), info(), free(). */
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +227,29 @@ static int m_score(lua_State *L)
     return 1;
 }
 
+/* m:score_ids(ids i32, offsets i64) -> Lua array of decision values z of the reviews given as
+ * ids (core.text.ids with the model's tokenizer options; ids outside [0, buckets) are errors) */
+static int m_score_ids(lua_State *L)
+{
+    const char *fn = "linear:score_ids";
+    tide_linear *m = check_lin(L, 1, fn);
+    tide_tensor *ti = check_vec(L, 2, TIDE_I32, fn, "ids");
+    tide_tensor *to = check_vec(L, 3, TIDE_I64, fn, "offsets");
+    int64_t n = check_offsets(L, to, ti->shape[0], fn);
+    const int32_t *ids = tide_i32(ti);
+    const int64_t *off = tide_i64(to);
+    for (int64_t k = 0; k < ti->shape[0]; k++)
+        if (ids[k] < 0 || ids[k] >= m->ids.buckets)
+            return lt_errorf(L, "%s: ids[%lld] = %d outside [0, %lld)", fn, (long long)k + 1, ids[k], (long long)m->ids.buckets);
+    double *z = lua_newuserdata(L, (size_t)(n > 0 ? n : 1) * sizeof *z); /* GC-owned scratch */
+    for (int64_t i = 0; i < n; i++) {
+        z[i] = tide_linear_score_ids(m, ids + off[i], off[i + 1] - off[i]);
+        if (z[i] != z[i]) return lt_errorf(L, "%s: out of memory scoring review %lld", fn, (long long)i + 1);
+    }
+    lt_push_doubles(L, z, n);
+    return 1;
+}
+
 static int m_explain(lua_State *L)
 {
     const char *fn = "linear:explain";
@@ -311,7 +334,7 @@ static int m_free(lua_State *L)
     return 0;
 }
 
-static const luaL_Reg methods[] = {{"score", m_score}, {"explain", m_explain}, {"save", m_save},
+static const luaL_Reg methods[] = {{"score", m_score}, {"score_ids", m_score_ids}, {"explain", m_explain}, {"save", m_save},
                                    {"to_bytes", m_to_bytes}, {"info", m_info}, {"free", m_free},
                                    {NULL, NULL}};
 

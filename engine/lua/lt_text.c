@@ -379,7 +379,8 @@ int lt_open_text(lua_State *L)
     lt_register(L, funcs);
     static const struct { const char *k; int v; } fl[] = {
         {"STRICT", TIDE_TEXT_STRICT}, {"NO_PUNCT", TIDE_TEXT_NO_PUNCT},
-        {"MASK_NUM", TIDE_TEXT_MASK_NUM}, {"DROP_NUM", TIDE_TEXT_DROP_NUM}};
+        {"MASK_NUM", TIDE_TEXT_MASK_NUM}, {"DROP_NUM", TIDE_TEXT_DROP_NUM},
+        {"NEG", TIDE_TEXT_NEG}};
     for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) {
         lua_pushinteger(L, fl[i].v);
         lua_setfield(L, -2, fl[i].k);

@@ -1,7 +1,8 @@
 /* test_linear.c — the sparse linear solver against the primal optimum found independently
  * (scipy BFGS on the primal objective, cross-checked with scikit-learn's liblinear), the text
  * model's features against a hand-built CSR, explanations summing to the score, exact file
- * round trips and refusal of corrupt bytes, and the error paths. */
+ * round trips and refusal of corrupt bytes, negation-scoped models (file format word, reload),
+ * and the error paths. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "crc32.h"
 #include "linear.h"
 
 #define NEAR(a, b, tol) assert_true(fabs((a) - (b)) <= (tol) * fmax(1, fabs(b)))
@@ -195,12 +197,66 @@ static void test_explain_and_round_trip(void **st)
     tide_linear_free(m);
 }
 
+/* Negation scoping (TIDE_TEXT_NEG) travels with the model: scoring texts tokenizes with it
+ * (a negated word scores apart from the plain one), the file carries format word 0x1E1E0003
+ * and reloads bit-identically, and a file whose flags and format word disagree is refused. */
+static void test_negation_round_trip(void **st)
+{
+    (void)st;
+    static const char *tx[] = {"很好", "不好", "好吃", "不好吃", "很好吃", "没好", "真好", "不是好"};
+    tide_ids_opts io = {TIDE_TEXT_NEG, 2, 1 << 12};
+    tide_linear_feat f = {1, 1, 0, 1};
+    tide_linear_opts o = {TIDE_LINEAR_LR, 4, 0.01, 100, 3};
+    const int32_t y[8] = {1, 0, 1, 0, 1, 0, 1, 0};
+    tide_units u = {0};
+    int32_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int64_t off[9] = {0};
+    for (int i = 0; i < 8; i++) {
+        assert_true(tide_text_ids(NULL, tx[i], strlen(tx[i]), &io, &u, &ids, &n, &cap) >= 0);
+        off[i + 1] = (int64_t)n;
+    }
+    tide_units_free(&u);
+    tide_linear *m = tide_linear_train(&io, &f, ids, off, 8, y, &o);
+    assert_non_null(m);
+    size_t lens[8];
+    double z[8], z2[8];
+    for (int i = 0; i < 8; i++) lens[i] = strlen(tx[i]);
+    assert_int_equal(tide_linear_score_batch(m, tx, lens, 8, z), TIDE_OK);
+    for (int i = 0; i < 8; i++) {
+        int32_t *one = ids + off[i];
+        NEAR(z[i], tide_linear_score_ids(m, one, off[i + 1] - off[i]), 1e-12); /* the same ids */
+        assert_true((z[i] > 0) == (y[i] == 1));
+    }
+    size_t nbytes;
+    unsigned char *buf = tide_linear_encode(m, "t", &nbytes);
+    assert_non_null(buf);
+    uint32_t word;
+    memcpy(&word, buf + 8, 4);
+    assert_int_equal(word, 0x1E1E0003u);
+    tide_linear *r = tide_linear_parse(buf, nbytes, "t");
+    assert_non_null(r);
+    assert_int_equal(r->ids.flags, TIDE_TEXT_NEG);
+    assert_int_equal(tide_linear_score_batch(r, tx, lens, 8, z2), TIDE_OK);
+    for (int i = 0; i < 8; i++) assert_true(z[i] == z2[i]);
+    tide_linear_free(r);
+    word = 0x1E1E0001u; /* an older format word with the flag: refused, not scored without it */
+    memcpy(buf + 8, &word, 4);
+    uint32_t crc = tide_crc32(buf, nbytes - 4);
+    memcpy(buf + nbytes - 4, &crc, 4);
+    assert_null(tide_linear_parse(buf, nbytes, "t"));
+    assert_non_null(strstr(tide_error(), "invalid header"));
+    free(buf);
+    free(ids);
+    tide_linear_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lr_optimum),         cmocka_unit_test(test_svm_optimum),
         cmocka_unit_test(test_solver_errors),      cmocka_unit_test(test_features_match_hand_built),
-        cmocka_unit_test(test_explain_and_round_trip),
+        cmocka_unit_test(test_explain_and_round_trip), cmocka_unit_test(test_negation_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_text.c — normalisation edge cases (full-width forms, BOM/U+FEFF, zero-width and control
  * characters, invalid bytes, empty text, composition order, case folding), unit splitting,
- * FNV-1a against published test vectors, hashed ids against values computed in Python, and the
+ * FNV-1a against published test vectors, hashed ids against values computed in Python,
+ * negation-scoped ids, and the
  * vocabulary (counts, pruning order, save/load, corrupt and truncated files refused).
  * Expected strings are written out by hand from the Unicode tables, not produced by the code. */
 #include <setjmp.h>
@@ -165,6 +166,57 @@ static void test_fnv_and_ids(void **st)
     tide_vocab_free(v);
 }
 
+/* Negation scoping (TIDE_TEXT_NEG): the units' and n-grams' ids are unchanged and followed by
+ * one id per unit within 3 after a negator: FNV-1a of "\x03" + the unit's bytes (hashed here
+ * from the concatenated string); a negator restarts the window; Latin text and bucket-less
+ * ids get none; spans (pos) name the marked unit. */
+static uint32_t marked(const char *unit, uint64_t buckets)
+{
+    char b[16] = "\x03";
+    strcat(b, unit);
+    return (uint32_t)(tide_fnv1a64(b, strlen(b), TIDE_FNV_OFFSET) % buckets);
+}
+
+static void test_negation_ids(void **st)
+{
+    (void)st;
+    tide_ids_opts plain = {0, 2, 1 << 20}, neg = {TIDE_TEXT_NEG, 2, 1 << 20};
+    tide_units u = {0};
+    int32_t *a = NULL, *b = NULL, *pos = NULL;
+    size_t na = 0, nb = 0, ca = 0, cb = 0;
+    const char *s = "不很好吃"; /* 4 units, 3 bigrams; 很 好 吃 marked */
+    assert_int_equal(tide_text_ids(NULL, s, strlen(s), &plain, &u, &a, &na, &ca), 7);
+    assert_int_equal(tide_text_ids(NULL, s, strlen(s), &neg, &u, &b, &nb, &cb), 10);
+    assert_memory_equal(a, b, 7 * sizeof *a);
+    assert_int_equal(b[7], marked("很", 1 << 20));
+    assert_int_equal(b[8], marked("好", 1 << 20));
+    assert_int_equal(b[9], marked("吃", 1 << 20));
+    /* the window is 3 units; 没 restarts it (and is itself marked, being inside 不's) */
+    const char *w = "不好好好好", *r = "不好没好好好";
+    nb = 0;
+    assert_int_equal(tide_text_ids(NULL, w, strlen(w), &neg, &u, &b, &nb, &cb), 5 + 4 + 3);
+    nb = 0;
+    assert_int_equal(tide_text_ids(NULL, r, strlen(r), &neg, &u, &b, &nb, &cb), 6 + 5 + 5);
+    assert_int_equal(b[12], marked("没", 1 << 20));
+    /* no negator, Latin words, no buckets: nothing added */
+    const char *l = "not good 很好";
+    nb = 0;
+    assert_int_equal(tide_text_ids(NULL, l, strlen(l), &neg, &u, &b, &nb, &cb), 4 + 3);
+    neg.buckets = 0;
+    nb = 0;
+    assert_int_equal(tide_text_ids(NULL, s, strlen(s), &neg, &u, &b, &nb, &cb), 0);
+    /* spans: the marked ids cover their own unit */
+    neg.buckets = 1 << 20;
+    nb = 0;
+    size_t cp = 0;
+    assert_true(tide_text_units(s, strlen(s), neg.flags, &u) == 4);
+    int32_t *bb = NULL;
+    assert_int_equal(tide_units_ids(NULL, &u, &neg, &bb, &pos, &nb, &cp), 10);
+    for (int k = 0; k < 3; k++) assert_int_equal(pos[7 + k], (k + 1) * 8);
+    free(a); free(b); free(bb); free(pos);
+    tide_units_free(&u);
+}
+
 static void test_vocab_prune(void **st)
 {
     (void)st;
@@ -284,7 +336,8 @@ int main(void)
         cmocka_unit_test(test_fullwidth),       cmocka_unit_test(test_bom_zero_width_control),
         cmocka_unit_test(test_invalid_bytes),   cmocka_unit_test(test_nfkc_casefold),
         cmocka_unit_test(test_units_latin),     cmocka_unit_test(test_units_cjk_emoji),
-        cmocka_unit_test(test_fnv_and_ids),     cmocka_unit_test(test_vocab_prune),
+        cmocka_unit_test(test_fnv_and_ids),     cmocka_unit_test(test_negation_ids),
+        cmocka_unit_test(test_vocab_prune),
         cmocka_unit_test(test_vocab_save_load), cmocka_unit_test(test_vocab_parse_unterminated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -275,6 +275,50 @@ function T.stack_is_weighted_members()
   check.eq(S.train("default", texts, labels):info().views, 2, "the default is the stack")
 end
 
+-- Negation scoping (on by default): the model keeps the flag, scores texts exactly as its
+-- ids (score_ids on tide.core.text.ids with that flag), reloads bit-identically from a file
+-- and from bytes, and learns the negated phrase apart from the plain one.
+function T.negation_scoping()
+  local fill, good = { "菜", "饭", "送", "店", "快", "家", "量", "味" }, { "好", "香", "棒" }
+  local x = 7
+  local function rnd(k) x = (x * 1103515245 + 12345) % 2147483648; return math.floor(x / 65536) % k + 1 end
+  local function corpus(n)
+    local texts, labels = {}, {}
+    for i = 1, n do
+      local y = rnd(2) - 1
+      local w = {}
+      for j = 1, 4 do w[j] = fill[rnd(#fill)] end
+      w[rnd(4)] = (y == 1 and "很" or (rnd(2) == 1 and "不" or "没")) .. good[rnd(#good)]
+      texts[i], labels[i] = table.concat(w), y
+    end
+    return texts, labels
+  end
+  local texts, labels = corpus(600)
+  local tt, tl = corpus(200)
+  local NEG = tide.core.text.NEG
+  local m = S.linear.train_stack(texts, labels, { buckets = 2 ^ 12 })
+  local off = S.linear.train_stack(texts, labels, { buckets = 2 ^ 12, negation = false })
+  check.eq(math.floor(m:info().flags / NEG) % 2, 1, "the default marks negation")
+  check.eq(math.floor(off:info().flags / NEG) % 2, 0, "negation = false")
+  check.truthy(S.evaluate(m, tt, tl).accuracy > 0.95, "held-out accuracy")
+  local z = m:score(tt)
+  local ids, offsets = tide.core.text.ids(nil, tt, m:info().flags, 3, 2 ^ 12)
+  local zi = m:score_ids(ids, offsets)
+  for i = 1, #tt do check.eq(zi[i], z[i], "score_ids = score " .. i) end
+  local path = os.tmpname()
+  m:save(path)
+  local a, b = S.load(path):score(tt), S.linear.from_bytes(m:to_bytes()):score(tt)
+  for i = 1, #tt do check.eq(a[i], z[i], "exact after load " .. i); check.eq(b[i], z[i], "from_bytes " .. i) end
+  os.remove(path)
+  local _, contrib, bias = m:explain("菜不好饭")
+  local s = bias
+  for i = 1, #contrib do s = s + contrib[i] end
+  check.near(s, m:score({ "菜不好饭" })[1], 1e-5, "explanations sum to the score")
+  check.truthy(m:score({ "不好" })[1] < 0 and m:score({ "很好" })[1] > 0, "negated phrase apart")
+  check.errors(function() S.linear.train(texts, labels, { negation = 1 }) end, "negation must be a boolean")
+  check.errors(function() m:score_ids(tide.tensor.fromtable({ 2 ^ 12 }, "i32"), tide.tensor.fromtable({ 0, 1 }, "i64")) end, "outside [0, 4096)")
+end
+
 function T.stack_errors()
   local texts, labels = synth(60, 6)
   check.errors(function() S.linear.train_stack(texts, labels, { C = 3 }) end, "unknown option 'C'")

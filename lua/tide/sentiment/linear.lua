@@ -5,6 +5,7 @@
 --   local m = tide.sentiment.linear.train(texts, labels, opts)      labels 0/1
 --   local s = tide.sentiment.linear.train_stack(texts, labels)     stacked members, one model
 --   m:prob(texts) -> {P(positive)...};  m:score(texts) -> {log-odds...};  m:explain(text)
+--   m:score_ids(ids, offsets) -> {log-odds...} (texts already turned into ids)
 --   m:save(path);  tide.sentiment.linear.load(path);  m:to_bytes();  .from_bytes(s, name)
 local text = require "tide.text"
 local T = require("tide").tensor
@@ -23,11 +24,14 @@ LM.__index = LM
 -- the peer .9309. Buckets (hotel / waimai / shopping): 2^21 .8941 / .8924 / .9311, 2^20
 -- .8957 / .8928 / .9310, 2^19 .8951 / .8931 / .9306 — ties; 2^20 scores 10-20 % faster than
 -- 2^21 (fewer cache misses; 47-48k vs 50-59k reviews/s on shopping at load average 8.5).
+-- negation: the 3 units after 不/没/无/别/未/非 also count as marked units (text_ids.c); the
+-- stack's 4- / 5-fold CV (hotel / waimai / shopping, tune_sentiment_views.lua) .9044 / .9032 /
+-- .9366 and .9063 / .9033 / .9376 without, .9058 / .9038 / .9374 and .9081 / .9045 / .9383 with.
 M.defaults = { ngrams = 3, buckets = 2 ^ 20, tf = "sublinear", idf = true, nb = false, min_df = 2, C = 16, loss = "lr", eps = 0.1,
-               max_iter = 100, seed = 1 }
+               max_iter = 100, seed = 1, negation = true }
 
 local known = { min_df = true, ngrams = true, buckets = true, tf = true, idf = true, nb = true, C = true, loss = true, eps = true,
-                max_iter = true, seed = true, strict = true, punct = true, numbers = true }
+                max_iter = true, seed = true, strict = true, punct = true, numbers = true, negation = true }
 
 local function opt(opts, k)
   local v = opts[k]
@@ -53,11 +57,14 @@ local function check_labels(labels, n)
   end
 end
 
-local tokenizer_keys = { ngrams = true, buckets = true, strict = true, punct = true, numbers = true }
+local tokenizer_keys = { ngrams = true, buckets = true, strict = true, punct = true, numbers = true, negation = true }
 
 -- The tokenizer options of opts, checked: {flags, ngrams, buckets}.
 local function tokenizer(opts, fn)
   local flags, ng, nb = text.flags(opts), opt(opts, "ngrams"), opt(opts, "buckets")
+  local neg = opt(opts, "negation")
+  if type(neg) ~= "boolean" then error(("sentiment.linear.%s: negation must be a boolean"):format(fn), 4) end
+  if neg then flags = flags + text.core.NEG end
   if type(ng) ~= "number" or ng < 1 or ng > 8 or ng % 1 ~= 0 then
     error(("sentiment.linear.%s: ngrams must be an integer in 1..8"):format(fn), 4)
   end
@@ -81,8 +88,9 @@ end
 --- train(texts, labels, opts) -> model
 -- opts: ngrams (unit n-gram order, default 3), buckets (hash rows, 2^20), tf ("sublinear"
 -- 1 + ln count, or "binary"), idf (smooth idf scaling, true), nb (NB log-count-ratio scaling), C (inverse regularisation, 1), loss ("lr" | "svm": L2-loss SVM, scores are margins
--- squashed by a sigmoid), eps (0.1), max_iter (100), seed (1), and the tokenizer's strict /
--- punct / numbers (tide.text.flags). Unknown options are errors.
+-- squashed by a sigmoid), eps (0.1), max_iter (100), seed (1), negation (true: the 3 units
+-- after a Chinese negator also count as marked units) and the tokenizer's strict / punct /
+-- numbers (tide.text.flags). Unknown options are errors.
 function M.train(texts, labels, opts)
   opts = opts or {}
   if type(texts) ~= "table" then error("sentiment.linear.train: texts must be a table of strings", 2) end
@@ -112,7 +120,7 @@ M.stack_members = { { C = 4 }, { C = 4, nb = true } }
 -- logistic regression on their out-of-fold log-odds over opts.folds (3) folds of the training
 -- rows (tide.sentiment.io.folds: repeated texts stay in one fold), then refitted on all rows
 -- and merged (engine/linear_stack.c; scored in one pass). Tokenizer options (ngrams, buckets,
--- strict, punct, numbers) apply to all members. m.weights = {intercept, w_1, ...}, m.oof_acc =
+-- negation, strict, punct, numbers) apply to all members. m.weights = {intercept, w_1, ...}, m.oof_acc =
 -- {member accuracies..., stack} (out-of-fold; the stack's is slightly optimistic).
 function M.train_stack(texts, labels, opts)
   opts = opts or {}
@@ -165,6 +173,9 @@ end
 
 --- m:score(texts) -> {z...}: decision values (log-odds for loss "lr")
 function LM:score(texts) return self.native:score(texts) end
+
+--- m:score_ids(ids, offsets) -> {z...} of tide.core.text.ids(nil, texts, m:info().flags, ...)
+function LM:score_ids(ids, offsets) return self.native:score_ids(ids, offsets) end
 
 --- m:prob(texts) -> {P(positive)...}
 function LM:prob(texts)

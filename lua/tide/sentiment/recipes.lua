@@ -59,7 +59,8 @@ function R.attach(M)
   --   NB-TF-IDF linear C 4                                          .9000 / .8967 / .9353
   --   fastText 5 epochs                                             .8906 / .8962 / .9265
   --   mean log-odds TF-IDF C 16 + NB-TF-IDF C 4                     .9036 / .9013 / .9372
-  --   stacked TF-IDF C 4 + NB-TF-IDF C 4: the default               .9044 / .9032 / .9366
+  --   stacked TF-IDF C 4 + NB-TF-IDF C 4                            .9044 / .9032 / .9366
+  --   the same with negation scoping (linear.lua): the default       .9058 / .9038 / .9374
   --   stacked TF-IDF C 16 + C 4 + NB-TF-IDF C 4                     .9063 / .9030 / .9371
   --   stacked ... + NB-binary C 8 + fastText (best of 57 combos)    .9068 / .9036 / .9368
   -- Stacks (weights fitted on internal 3-fold out-of-fold predictions of the user's own

@@ -1,0 +1,290 @@
+-- tune_sentiment_views.lua — would other hashed feature views help train_stack's default?
+-- Chosen WITHOUT the test split: K-fold out-of-fold log-odds over the TRAINING rows of the
+-- bench's split (sentiment_corpora.lua) for members NAME=VIEW{OPTS} (core.linear.train on
+-- the view's ids, scored by score_ids), printed alone, and for the stacked logistic regression
+-- (cross-fitted over the folds) of every subset of members.
+-- Usage: luajit tests/bench/tune_sentiment_views.lua K 'NAME=VIEW{OPTS}'...  (env TUNE_CORPORA)
+--   VIEW joins with '+': uni (unit 1-3-grams, train's ids), skipG (unit pairs with a gap of
+--   1..G units), negW (units within W after a negator, marked), words (greedy longest match
+--   over a lexicon of cohesive 2-4-unit strings of the training texts), pos (units and
+--   bigrams of the first / last 4 units, marked), len (a bucket per log2 length).
+--   OPTS: C, nb, tf ("binary"), loss ("svm"), min_df. Prototyped in Lua from the tokenizer's
+--   units, hashed into the same buckets ("uni" is without the tokenizer's negation flag; neg3
+--   is what became TIDE_TEXT_NEG, text_ids.c, with the same ids). env TUNE_META=1 lets the
+--   stacker see the review length (member weights varying with it); TUNE_COLLAPSE=1 shortens
+--   runs of 3+ equal characters to 2 first; TUNE_BUCKETS, LEX_MINC, LEX_PMI.
+-- Findings (2026-12, hotel / waimai / shopping, stack vs the default's two members): skip
+-- pairs, learned words, position/length ids, the length-aware stacker and collapsed runs tie
+-- or lose; an L2-SVM or words member helps shopping only; negation marking gains everywhere.
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+package.cpath = "lua/?.so;" .. package.cpath
+local tide = require "tide"
+local S, T = tide.sentiment, tide.tensor
+local text = require "tide.text"
+local core = tide.core
+local now = tide.core.io.wall
+local K = tonumber(arg[1])
+local corpora = dofile("tests/bench/sentiment_corpora.lua")
+local B = tonumber(os.getenv("TUNE_BUCKETS") or 2 ^ 20)
+local flags = text.flags({})
+local meta = os.getenv("TUNE_META") == "1" -- the stacker also sees the review length
+
+local memo = {}
+local function bucket(s)
+  local b = memo[s]
+  if not b then
+    b = tonumber(core.text.fnv1a(s):sub(-8), 16) % B
+    memo[s] = b
+  end
+  return b
+end
+
+local negators = { ["不"] = true, ["没"] = true, ["无"] = true, ["别"] = true, ["未"] = true, ["非"] = true }
+
+-- Lexicon of cohesive unit n-grams (2..4) of the training texts: count >= minc and, for every
+-- split point, PMI log(p(ab) / (p(a) p(b))) >= pmi.
+local function learn_lexicon(units_of, minc, pmi)
+  local cnt, total = {}, 0
+  for _, u in ipairs(units_of) do
+    local n = #u
+    for i = 1, n do
+      total = total + 1
+      local s = u[i]
+      cnt[s] = (cnt[s] or 0) + 1
+      for k = 2, 4 do
+        if i + k - 1 > n then break end
+        s = s .. u[i + k - 1]
+        cnt[s] = (cnt[s] or 0) + 1
+      end
+    end
+  end
+  local lex = {}
+  for s, c in pairs(cnt) do
+    if c >= minc and #s > 3 then lex[s] = true end
+  end
+  -- check cohesion per split (over UTF-8 characters)
+  local out, nw = {}, 0
+  for s in pairs(lex) do
+    local chars = {}
+    for ch in s:gmatch("[%z\1-\127\194-\244][\128-\191]*") do chars[#chars + 1] = ch end
+    if #chars >= 2 then
+      local ok = true
+      for cut = 1, #chars - 1 do
+        local a, b = table.concat(chars, "", 1, cut), table.concat(chars, "", cut + 1)
+        local ca, cb = cnt[a], cnt[b]
+        if not ca or not cb or math.log(cnt[s] * total / (ca * cb)) < pmi then ok = false; break end
+      end
+      if ok then out[s] = #chars; nw = nw + 1 end
+    end
+  end
+  return out, nw
+end
+
+local function extra_ids(u, v, lex, dst)
+  local n = #u
+  if v.skip then
+    for i = 1, n do
+      for g = 1, v.skip do
+        local j = i + g + 1
+        if j > n then break end
+        dst[#dst + 1] = bucket("\2" .. g .. u[i] .. "\31" .. u[j])
+      end
+    end
+  end
+  if v.neg then
+    local left = 0
+    for i = 1, n do
+      if left > 0 then dst[#dst + 1] = bucket("\3" .. u[i]); left = left - 1 end
+      if negators[u[i]] then left = v.neg end
+    end
+  end
+  if v.pos then
+    for i = 1, math.min(4, n) do dst[#dst + 1] = bucket("\5" .. u[i]) end
+    for i = math.max(1, n - 3), n do dst[#dst + 1] = bucket("\6" .. u[i]) end
+    for i = math.max(1, n - 4), n - 1 do dst[#dst + 1] = bucket("\6" .. u[i] .. u[i + 1]) end
+  end
+  if v.len then dst[#dst + 1] = bucket("\7" .. math.floor(math.log(n + 1) / math.log(2))) end
+  if lex then
+    local i = 1
+    while i <= n do
+      local took = false
+      for k = 4, 2, -1 do
+        if i + k - 1 <= n then
+          local s = table.concat(u, "", i, i + k - 1)
+          if lex[s] then dst[#dst + 1] = bucket("\4" .. s); i = i + k; took = true; break end
+        end
+      end
+      if not took then i = i + 1 end
+    end
+  end
+end
+
+local function parse(spec)
+  local v = {}
+  for p in spec:gmatch("[^+]+") do
+    if p == "uni" then v.uni = true
+    elseif p:match("^skip%d$") then v.skip = tonumber(p:sub(5))
+    elseif p:match("^neg%d$") then v.neg = tonumber(p:sub(4))
+    elseif p == "words" or p == "pos" or p == "len" then v[p] = true
+    else error("unknown view " .. p) end
+  end
+  return v
+end
+
+local members = {}
+for a = 2, #arg do
+  local name, view, o = arg[a]:match("^([%w_]+)=([%w_+]+)(%b{})$")
+  assert(name, "member spec NAME=VIEW{OPTS}: " .. arg[a])
+  o = assert(loadstring("return " .. o))()
+  members[#members + 1] = { name = name, view = view, v = parse(view),
+    opts = { flags = flags, ngrams = 3, buckets = B, tf = o.tf ~= "binary", idf = o.idf ~= false, nb = o.nb or false,
+             min_df = o.min_df or 2, loss = o.loss or "lr", C = o.C or 4, eps = 0.1, max_iter = 100, seed = 1 } }
+end
+
+local function logit_acc(c, zf)
+  local ok = 0
+  for i = 1, c.n do ok = ok + (((zf(i) > 0) and 1 or 0) == c.labels[i] and 1 or 0) end
+  return ok / c.n
+end
+
+-- Logistic regression of y on the columns of X (plus an intercept) by Newton's method with a
+-- tiny ridge (the design has a handful of columns).
+local function fit_lr(X, y, rows)
+  local m = #X[1] + 1
+  local w = {}
+  for j = 1, m do w[j] = 0 end
+  for _ = 1, 25 do
+    local g, H = {}, {}
+    for j = 1, m do g[j] = -1e-4 * w[j]; H[j] = {}; for k = 1, m do H[j][k] = j == k and 1e-4 or 0 end end
+    for _, i in ipairs(rows) do
+      local x = { 1 }
+      for j = 1, m - 1 do x[j + 1] = X[i][j] end
+      local z = 0
+      for j = 1, m do z = z + w[j] * x[j] end
+      local p = 1 / (1 + math.exp(-z))
+      for j = 1, m do
+        g[j] = g[j] + (y[i] - p) * x[j]
+        for k = 1, m do H[j][k] = H[j][k] + p * (1 - p) * x[j] * x[k] end
+      end
+    end
+    for col = 1, m do
+      for r = col + 1, m do
+        local f = H[r][col] / H[col][col]
+        for k = col, m do H[r][k] = H[r][k] - f * H[col][k] end
+        g[r] = g[r] - f * g[col]
+      end
+    end
+    local d = {}
+    for r = m, 1, -1 do
+      local s = g[r]
+      for k = r + 1, m do s = s - H[r][k] * d[k] end
+      d[r] = s / H[r][r]
+    end
+    for j = 1, m do w[j] = w[j] + d[j] end
+  end
+  return w
+end
+
+for name, _, c in corpora.each(os.getenv("TUNE_CORPORA")) do
+  if os.getenv("TUNE_COLLAPSE") == "1" then -- runs of 3+ equal characters shortened to 2
+    for i = 1, c.n do
+      local t, k = c.texts[i], 1
+      while k > 0 do t, k = t:gsub("([%z\1-\127\194-\244][\128-\191]*)%1%1", "%1%1") end
+      c.texts[i] = t
+    end
+  end
+  local ids, off = core.text.ids(nil, c.texts, flags, 3, B)
+  local base, boff = ids:totable(), off:totable()
+  local units = {}
+  for i = 1, c.n do units[i] = core.text.units(c.texts[i], flags, 1) end
+  local fold = S.io.folds(c.texts, K)
+  local lex, nw
+  local views = {} -- view name -> per-row id lists
+  local Z, secs = {}, {}
+  for i = 1, c.n do Z[i] = {} end
+  for mi, mb in ipairs(members) do
+    local rows = views[mb.view]
+    if not rows then
+      if mb.v.words and not lex then
+        lex, nw = learn_lexicon(units, tonumber(os.getenv("LEX_MINC") or 20), tonumber(os.getenv("LEX_PMI") or 1))
+      end
+      rows = {}
+      for i = 1, c.n do
+        local r = {}
+        if mb.v.uni then for k = boff[i] + 1, boff[i + 1] do r[#r + 1] = base[k] end end
+        extra_ids(units[i], mb.v, mb.v.words and lex, r)
+        rows[i] = r
+      end
+      views[mb.view] = rows
+    end
+    local t0 = now()
+    for f = 0, K - 1 do
+      local ti, to, tl, vi, vo, vr = {}, { 0 }, {}, {}, { 0 }, {}
+      for i = 1, c.n do
+        local r = rows[i]
+        if fold[i] == f then
+          for k = 1, #r do vi[#vi + 1] = r[k] end
+          vo[#vo + 1] = #vi; vr[#vr + 1] = i
+        else
+          for k = 1, #r do ti[#ti + 1] = r[k] end
+          to[#to + 1] = #ti; tl[#tl + 1] = c.labels[i]
+        end
+      end
+      local m = core.linear.train(T.fromtable(ti, "i32"), T.fromtable(to, "i64"), T.fromtable(tl, "i32"), mb.opts)
+      local z = m:score_ids(T.fromtable(vi, "i32"), T.fromtable(vo, "i64"))
+      m:free()
+      for k, i in ipairs(vr) do Z[i][mi] = z[k] end
+      collectgarbage()
+    end
+    secs[mi] = now() - t0
+  end
+  local lines = {}
+  for mi, mb in ipairs(members) do
+    lines[#lines + 1] = { logit_acc(c, function(i) return Z[i][mi] end), ("%-22s (%.0f s for %d folds)"):format(mb.name, secs[mi], K) }
+  end
+  local M, ref = #members, nil
+  for mask = 1, 2 ^ M - 1 do
+    local set, names = {}, {}
+    for mi = 1, M do if math.floor(mask / 2 ^ (mi - 1)) % 2 == 1 then set[#set + 1] = mi; names[#names + 1] = members[mi].name end end
+    if #set >= 2 then
+      local X = {}
+      for i = 1, c.n do
+        X[i] = {}
+        for k, mi in ipairs(set) do X[i][k] = Z[i][mi] end
+        if meta then -- length-dependent member weights: z_m * (log2 units - 5) and the length itself
+          local L = math.log(#units[i] + 1) / math.log(2) - 5
+          for k, mi in ipairs(set) do X[i][#set + k] = Z[i][mi] * L end
+          X[i][2 * #set + 1] = L
+        end
+      end
+      local zs = {}
+      for f = 0, K - 1 do
+        local rows = {}
+        for i = 1, c.n do if fold[i] ~= f then rows[#rows + 1] = i end end
+        local w = fit_lr(X, c.labels, rows)
+        for i = 1, c.n do
+          if fold[i] == f then
+            local z = w[1]
+            for k = 1, #X[i] do z = z + w[k + 1] * X[i][k] end
+            zs[i] = z
+          end
+        end
+      end
+      -- paired with the stack of the first two members: rows it gains / loses
+      if mask == 3 then ref = zs end
+      local gain, loss = 0, 0
+      if ref then
+        for i = 1, c.n do
+          local a, b = (zs[i] > 0) == (c.labels[i] == 1), (ref[i] > 0) == (c.labels[i] == 1)
+          if a and not b then gain = gain + 1 elseif b and not a then loss = loss + 1 end
+        end
+      end
+      lines[#lines + 1] = { logit_acc(c, function(i) return zs[i] end),
+        ("%-28s +%d -%d vs the first two"):format("stack " .. table.concat(names, "+"), gain, loss) }
+    end
+  end
+  table.sort(lines, function(a, b) return a[1] > b[1] end)
+  print(("%s: %d training rows, %d-fold out-of-fold accuracy (lexicon %s words)"):format(name, c.n, K, tostring(nw)))
+  for _, l in ipairs(lines) do print(("  %.4f  %s"):format(l[1], l[2])) end
+  io.stdout:flush()
+end
