@@ -54,17 +54,22 @@ void tide_mark_from_free(const tide_mark_data *d, const double *u, double *par);
  * target actions in it (optional). TIDE_ERR on bad data or parameters. */
 int tide_mark_loglik(const tide_mark_data *d, const double *par, double *ll, double *grad_free, int64_t *n_marks);
 
-/* Maximum likelihood by L-BFGS from par (natural; in: the start, out: the estimate). se (may be
+/* Maximum likelihood by L-BFGS from par (natural; in: the start, out: the estimate), with a weak
+ * ridge (precision 1e-3) on the free parameters that keeps unidentified ones finite; *ll is the
+ * log-likelihood without it. se (may be
  * NULL) gets standard errors of the natural parameters from the observed information of the
  * free ones (delta method; 0 for w[ref], NaN when singular). *status: a tide_lbfgs_status. */
 int tide_mark_fit(const tide_mark_data *d, int max_iter, double *par, double *se, double *ll, int32_t *status);
 
 /* State at time t (events at or after t ignored), for scoring: for every (user, key) the user
- * touched before t, in user order then first-touch order: user[q], key[q], share[q] = π_{u,k}(t)
- * (at most off[n_users] entries; *n_out their number); and per user (arrays [n_users]):
- * rows[u] = Σ e^{−β(t − t_j)} over the user's target actions, visits[u] the same over the
- * starts of the user's visits (runs of events with gaps <= delay; distinct times when 0). */
-int tide_mark_state(const tide_mark_data *d, const double *par, double t, int32_t *user, int32_t *key,
+ * touched before t, in user order then first-touch order: user[q], key[q] and share[q], the
+ * mean of π_{u,k} over [t, t + h] as it decays with no new events (h = 0: π_{u,k}(t)) — the
+ * share of the horizon's marks, where a burst of recent interest fades within it (at most
+ * off[n_users] entries; *n_out their number); per user (arrays [n_users]): rows[u] =
+ * Σ e^{−β(t − t_j)} over the user's target actions before t, and visits[u] the same over the
+ * starts of the user's visits (runs of events with gaps <= delay; distinct times when 0):
+ * their ratio is the user's recent target rows per visit. */
+int tide_mark_state(const tide_mark_data *d, const double *par, double t, double h, int32_t *user, int32_t *key,
                     double *share, int64_t *n_out, double *rows, double *visits);
 
 #endif

@@ -1,7 +1,7 @@
 /* lt_mark.c — Lua binding of decay_mark.h, merged into core.decay:
  *   mark_fit(data, par, max_iter) -> par {}, se {}, loglik, status, n_marks
  *   mark_loglik(data, par) -> loglik, grad {} (d/d free parameters), n_marks
- *   mark_state(data, par, t) -> user i32 [Q] (1-based), key i32 [Q] (1-based), share f64 as f32 [Q],
+ *   mark_state(data, par, t[, h = 0]) -> user i32 [Q] (1-based), key i32 [Q] (1-based), share f32 [Q],
  *                               rows f32 [U], visits f32 [U]
  * data = {off = i64 [U+1], time = tensor|table, key = i32 (1-based, <= n_keys), type = i32
  *         (1-based), target = i32 0/1, n_types =, ref = (1-based type whose weight is 1),
@@ -100,16 +100,17 @@ static int l_mark_loglik(lua_State *L)
 
 static int l_mark_state(lua_State *L)
 {
-    lua_settop(L, 3);
+    lua_settop(L, 4);
     const char *fn = "decay.response_marks";
     tide_mark_data d;
     check_data(L, 1, fn, &d);
-    double *par = check_par(L, 2, fn, 3 + d.n_types), t = luaL_checknumber(L, 3);
+    double *par = check_par(L, 2, fn, 3 + d.n_types), t = luaL_checknumber(L, 3), h = luaL_optnumber(L, 4, 0);
+    if (!(h >= 0) || !isfinite(h)) lt_errorf(L, "%s: the horizon must be a finite number >= 0, got %g", fn, h);
     int64_t n = d.off[d.n_users], U = d.n_users, Q;
     int32_t *user = la_scratch(L, sizeof(int32_t) * (size_t)(n + 1)), *key = la_scratch(L, sizeof(int32_t) * (size_t)(n + 1));
     double *share = la_scratch(L, sizeof(double) * (size_t)(n + 1)), *rows = la_scratch(L, sizeof(double) * (size_t)(U + 1)),
            *visits = la_scratch(L, sizeof(double) * (size_t)(U + 1));
-    if (tide_mark_state(&d, par, t, user, key, share, &Q, rows, visits) != TIDE_OK) return lt_error(L, fn);
+    if (tide_mark_state(&d, par, t, h, user, key, share, &Q, rows, visits) != TIDE_OK) return lt_error(L, fn);
     int64_t sq[1] = {Q}, su[1] = {U};
     tide_tensor *tu = tide_tensor_new(TIDE_I32, 1, sq);
     lt_push_tensor(L, tu, fn);

@@ -25,7 +25,7 @@ print(("%s: %d events, %d users, key %s; test window the last %d days (load aver
 -- r = {method, family, frailty}
 local runs = { { "none" }, { "gap" }, { "response", "exponential" }, { "response", "mixture" },
                { "response", "exponential", "pair" }, { "response", "exponential", "user" },
-               { "response", "mixture", "user" }, { "marked", "exponential" } }
+               { "response", "mixture", "user" }, { "marked", "mixture" } }
 if key == "item" then runs[#runs + 1] = { "popularity" }; runs[#runs + 1] = { "sar" } end
 local methods = {}
 for i, r in ipairs(runs) do methods[i] = { r[1], family = r[2], frailty = r[3] } end

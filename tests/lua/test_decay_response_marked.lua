@@ -101,28 +101,35 @@ function tests.state_equals_the_definition()
   local d, prior = data_of(users, 5, 0.4)
   local par = { 0.25, 1.3, 0.1, 0.5, 2, 1 }
   local t = 11
-  local user, key, sh, rows, visits = D.mark_state(d, par, t)
-  local u, k, s = user:totable(), key:totable(), sh:totable()
-  local seen = {}
-  for q = 1, #u do
-    local ev = users[u[q]]
-    -- scoring at t sees every interaction before t (the delay guards marks, not forecasts)
-    check.near(s[q], share(ev, k[q], t, par, prior, 0), 1e-6, "share")
-    seen[u[q] .. ":" .. k[q]] = true
-  end
-  for uu, ev in ipairs(users) do
-    local r, v, prev = 0, 0, nil
-    for _, e in ipairs(ev) do
-      if e[1] < t then
-        local x = math.exp(-par[1] * (t - e[1]))
-        if not seen[uu .. ":" .. e[2]] then error("pair missing from the state") end
-        r = r + e[4] * x
-        if not prev or e[1] - prev > 0.4 then v = v + x end
-        prev = e[1]
+  for _, h in ipairs({ 0, 6 }) do
+    local user, key, sh, rows, visits = D.mark_state(d, par, t, h)
+    local u, k, s = user:totable(), key:totable(), sh:totable()
+    local seen = {}
+    for q = 1, #u do
+      local before = {} -- scoring sees every interaction before t (the delay guards marks, not forecasts)
+      for _, e in ipairs(users[u[q]]) do if e[1] < t then before[#before + 1] = e end end
+      local want = share(before, k[q], t, par, prior, 0)
+      if h > 0 then -- the mean over [t, t + h] with no new events, by a fine midpoint rule
+        want = 0
+        for i = 1, 2000 do want = want + share(before, k[q], t + h * (i - 0.5) / 2000, par, prior, 0) / 2000 end
       end
+      check.near(s[q], want, 1e-6, ("share, horizon %g"):format(h))
+      seen[u[q] .. ":" .. k[q]] = true
     end
-    check.near(rows:get(uu), r, 1e-5, "decayed target rows")
-    check.near(visits:get(uu), v, 1e-5, "decayed visits")
+    for uu, ev in ipairs(users) do
+      local r, v, prev = 0, 0, nil
+      for _, e in ipairs(ev) do
+        if e[1] < t then
+          if not seen[uu .. ":" .. e[2]] then error("pair missing from the state") end
+          local x = math.exp(-par[1] * (t - e[1]))
+          r = r + e[4] * x
+          if not prev or e[1] - prev > 0.4 then v = v + x end
+          prev = e[1]
+        end
+      end
+      check.near(rows:get(uu), r, 1e-5, "decayed target rows")
+      check.near(visits:get(uu), v, 1e-5, "decayed visits")
+    end
   end
 end
 

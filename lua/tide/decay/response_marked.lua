@@ -9,8 +9,9 @@
 -- population's shares. Both are fitted by maximum likelihood, separately (the likelihood
 -- factorises). Expected target actions of (u, k) in [t, t + h):
 --     E[visits of u in the horizon] · (target rows per visit of u) · π_{u,k}(t)
--- with rows per visit the user's decayed ratio shrunk toward the population's by a Gamma prior
--- whose strength is fitted by marginal likelihood (rate_prior).
+-- with rows per visit the user's recent ratio (decayed at the preference's rate) shrunk toward
+-- the population's by a Gamma prior whose shape is fitted by marginal likelihood on the plain
+-- counts (rate_prior).
 -- The pair-level kernel gives a pair's history all the say; here a user who has gone quiet
 -- scores low on every key, and a user's busy week raises every key they favour.
 --   local f = tide.decay.response.fit_marked(ev, {key = "item", target = "buy"})
@@ -116,8 +117,9 @@ end
 local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, delay = 1, max_hist = 1,
                 max_iter = 1, half_life = 1 }
 
---- fit_marked(ev, {key = "item", target = "buy", unit = "day", family = "exponential" (the
----   ground kernel's; "auto": held-out choice, tide.decay.response.select), k, frailty = "user"
+--- fit_marked(ev, {key = "item", target = "buy", unit = "day", family = "mixture" (the ground
+---   kernel's: a fast burst after a visit and a slow return; "auto": held-out choice among
+---   exponential, hyperbolic, weibull and power, tide.decay.response.select), k, frailty = "user"
 ---   (the ground's gamma frailty, one per user; false = none), delay = 1/48 day (in units: the
 ---   longest gap inside one visit, and the age an interaction needs before it explains a mark),
 ---   max_hist = 50, half_life = 30 (units: where the preference's decay starts), max_iter = 200})
@@ -172,7 +174,7 @@ function M.fit(ev, opts)
   -- the ground process: per-user response kernel over visits
   local vis = visits_table(ev, delay * unit, target)
   local R = require("tide.decay.response")
-  local fam = opts.family or "exponential"
+  local fam = opts.family or "mixture"
   local fr = opts.frailty == nil and "user" or opts.frailty
   if fr == "user" then fr = true end -- the ground's pairs are users: a frailty per pair is per user
   local go = { key = "item", target = target, unit = opts.unit, k = opts.k, max_hist = opts.max_hist,
@@ -213,8 +215,8 @@ end
 
 --- f:expected(ev, t, horizon) -> {user, key, score}: expected target actions in [t, t + horizon)
 --- (t in the log's time, horizon in the fit's unit) of every (user, key) pair of ev touched
---- before t: the ground's expected visits · rows per visit · π_{u,k}(t). Events at or after t
---- are ignored.
+--- before t: the ground's expected visits · rows per visit · π_{u,k} averaged over the horizon
+--- (a recent burst fades within it). Events at or after t are ignored.
 function Marked:expected(ev, t, horizon)
   local fn = "decay.response_marked.expected"
   local d = layout(ev, self.key, self.target, self.unit, self.origin, self.type_names, fn)
@@ -223,7 +225,7 @@ function Marked:expected(ev, t, horizon)
   local par = { self.beta, self.alpha, self.floor }
   for c, name in ipairs(self.type_names) do par[3 + c] = self.weights[name] end
   local tm = (t - self.origin) / self.unit
-  local user, key, share, rows, visits = core().mark_state(d, par, tm)
+  local user, key, share, rows, visits = core().mark_state(d, par, tm, horizon)
   local g = self.ground:expected(visits_table(ev, self.delay * self.unit, self.target), t, horizon)
   local E, gu, gs = {}, g.user:totable(), g.score:totable()
   for i = 1, #gu do E[gu[i]] = gs[i] end
