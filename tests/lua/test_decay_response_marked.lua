@@ -201,8 +201,8 @@ function tests.expected_never_peeks_past_t()
 end
 
 function tests.response_eval_has_a_marked_row()
-  local ev = planted(17, 150, 8, { beta = 0.1, alpha = 2, phi = 0.1, w_browse = 0.5 })
-  local rows = require("tide.decay.response_eval").evaluate(ev, { methods = { "none", "marked" }, horizon = 14 })
+  local ev = planted(17, 100, 8, { beta = 0.1, alpha = 2, phi = 0.1, w_browse = 0.5 })
+  local rows = require("tide.decay.response_eval").evaluate(ev, { methods = { "none", { "marked", family = "exponential" } }, horizon = 14 })
   check.eq(rows[2].method, "marked")
   check.truthy(rows[2].f1 >= 0 and rows[2].f1 <= 1, "an F1")
 end
