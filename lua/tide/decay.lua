@@ -151,11 +151,13 @@ M.response = require("tide.decay.response")
 M.online = require("tide.decay.online")
 
 --- decay.load(path) -> the decay fit (fit:save), Hawkes law (h:save) or response-kernel fit
---- (tide.decay.response Fit:save) stored in path, exact: parameters, standard errors and
---- forecasts equal the saved object's bit for bit.
+--- (tide.decay.response Fit:save, or a marked one, response_marked) stored in path, exact:
+--- parameters, standard errors and forecasts equal the saved object's bit for bit.
 function M.load(path)
-  local tensors, meta = require("tide.models.io").load(path, "decay.load", { decay_fit = true, hawkes = true, response_fit = true })
+  local tensors, meta = require("tide.models.io").load(path, "decay.load",
+    { decay_fit = true, hawkes = true, response_fit = true, response_marked = true })
   if meta.kind == "hawkes" then return M.hawkes.from_state(tensors, meta) end
+  if meta.kind == "response_marked" then return require("tide.decay.response_marked").from_state(tensors, meta) end
   if meta.kind == "response_fit" then return M.response.from_state(tensors, meta) end
   return fitmod.from_state(tensors, meta)
 end

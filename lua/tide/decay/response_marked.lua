@@ -114,6 +114,14 @@ local function rate_prior(R, V)
   return m, math.exp((lo + hi) / 2)
 end
 
+-- the population's shares from target counts by key, half a count added to each (every key > 0)
+local function prior_of(counts)
+  local K, tot, p = #counts, 0, {}
+  for q = 1, K do tot = tot + counts[q] end
+  for q = 1, K do p[q] = (counts[q] + 0.5) / (tot + 0.5 * K) end
+  return p
+end
+
 local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, delay = 1, max_hist = 1,
                 max_iter = 1, half_life = 1 }
 
@@ -149,14 +157,12 @@ function M.fit(ev, opts)
   local origin = ev.time:min():item()
   local d = layout(ev, key, target, unit, origin, nil, fn)
   if not d.ref then error(("%s: no '%s' events in the table"):format(fn, target), 2) end
-  -- population shares of the target actions by key (plus a half count each: every key > 0)
+  -- population shares of the target actions by key
   local K = math.floor(ev[key]:cast("f32"):max():item())
-  local cnt, tk, tt = {}, d.key:totable(), d.target:totable()
-  for q = 1, K do cnt[q] = 0.5 end
-  local tot = 0.5 * K
-  for i = 1, #tk do if tt[i] == 1 then cnt[tk[i]] = cnt[tk[i]] + 1; tot = tot + 1 end end
-  for q = 1, K do cnt[q] = cnt[q] / tot end
-  d.prior = cnt
+  local counts, tk, tt = {}, d.key:totable(), d.target:totable()
+  for q = 1, K do counts[q] = 0 end
+  for i = 1, #tk do if tt[i] == 1 then counts[tk[i]] = counts[tk[i]] + 1 end end
+  d.prior = prior_of(counts)
   local delay = opts.delay or 1 / 48 * 86400 / unit
   if not (type(delay) == "number" and delay >= 0 and delay < math.huge) then
     error(("%s: delay must be a number of units >= 0, got %s"):format(fn, tostring(opts.delay)), 2)
@@ -169,7 +175,8 @@ function M.fit(ev, opts)
                            se_beta = se[1], se_half_life = math.log(2) / par[1] ^ 2 * se[1], se_alpha = se[2],
                            weights = {}, se_weights = {}, type_names = d.names, loglik = ll, n_marks = n,
                            status = st, converged = st == 0, key = key, target = target, unit = unit,
-                           origin = origin, prior = cnt, par = par, delay = delay }, Marked)
+                           origin = origin, counts = counts, prior = d.prior, par = par, se = se,
+                           delay = delay }, Marked)
   for c, name in ipairs(d.names) do f.weights[name], f.se_weights[name] = par[3 + c], se[3 + c] end
   -- the ground process: per-user response kernel over visits
   local vis = visits_table(ev, delay * unit, target)
@@ -236,6 +243,51 @@ function Marked:expected(ev, t, horizon)
     out[q] = (E[x] or 0) * (r[x] + a) / (v[x] + a / m) * sh[q]
   end
   return { user = user, key = key, score = tide().tensor.fromtable(#out > 0 and out or { 0 }):narrow(1, 1, #out) }
+end
+
+local NUMS = { "loglik", "n_marks", "status", "unit", "origin", "delay", "rows_per_visit", "rows_prior" }
+
+--- f:state() -> tensors, meta (what f:save writes; tide.models.io): the parameters with their
+--- standard errors, the target counts behind the prior, and the ground kernel's fit
+function Marked:state()
+  local io = require("tide.models.io")
+  local T = tide().tensor
+  local t, m = { counts = T.fromtable(self.counts, "i64") }, { kind = "response_marked", key = self.key,
+                                                              target = self.target }
+  for _, k in ipairs(NUMS) do m[k] = self[k] end
+  io.put_numbers(m, "par", self.par)
+  io.put_numbers(m, "se", self.se)
+  for c, name in ipairs(self.type_names) do m["type." .. c] = name end
+  m.n_types = #self.type_names
+  local gt, gm = self.ground:state()
+  io.nest(t, m, "ground.", gt, gm)
+  return t, m
+end
+
+--- response_marked.from_state(tensors, meta) -> the Marked fit, scoring exactly as saved
+function M.from_state(t, m)
+  local io = require("tide.models.io")
+  local par, se = io.get_numbers(m, "par"), io.get_numbers(m, "se")
+  local f = setmetatable({ key = m.key, target = m.target, par = par, se = se, beta = par[1], alpha = par[2],
+                           floor = par[3], half_life = math.log(2) / par[1], se_beta = se[1],
+                           se_half_life = math.log(2) / par[1] ^ 2 * se[1], se_alpha = se[2], se_floor = se[3],
+                           weights = {}, se_weights = {}, type_names = {}, counts = t.counts:totable() }, Marked)
+  for _, k in ipairs(NUMS) do f[k] = m[k] end
+  f.converged = f.status == 0
+  for c = 1, m.n_types do
+    local name = m["type." .. c]
+    f.type_names[c], f.weights[name], f.se_weights[name] = name, par[3 + c], se[3 + c]
+  end
+  f.prior = prior_of(f.counts)
+  local gt, gm = io.unnest(t, m, "ground.")
+  f.ground = require("tide.decay.response").from_state(gt, gm)
+  return f
+end
+
+--- f:save(path) — atomically, checksummed; tide.decay.load(path) restores it exactly
+function Marked:save(path)
+  local t, m = self:state()
+  require("tide.models.io").save(path, t, m, "decay.response_marked:save")
 end
 
 return M

@@ -14,8 +14,11 @@ M.__index = M
 ---   last `horizon` days of the training log are held out) or a tide.decay family, k = 2, horizon = 14 (days), target = "buy", max_hist = 50,
 ---   delay = 0 (days of dead time, tide.decay.response.fit), frailty = false (true or "pair":
 ---   a gamma frailty per (user, item) pair, fitted jointly; "user": one shared by all of a
----   user's pairs; scores use the posterior mean frailty, tide.decay.response.fit), law = a fitted
----   tide.decay.response Fit (skip fitting), tiebreak = 1e-6 (weight of the
+---   user's pairs; scores use the posterior mean frailty, tide.decay.response.fit), marked = false
+---   (true: the marked kernel instead, when the user acts × on which item,
+---   tide.decay.response_marked; family is then its ground kernel's, default mixture, and
+---   frailty its per-user frailty, default on), law = a fitted tide.decay.response Fit or
+---   Marked (skip fitting), tiebreak = 1e-6 (weight of the
 ---   normalised all-time popularity added to every score, so untouched items rank by
 ---   popularity; 0 = off)}
 function M.new(opts)
@@ -27,9 +30,12 @@ function M.new(opts)
   if fr ~= nil and type(fr) ~= "boolean" and fr ~= "pair" and fr ~= "user" then
     error("interest: frailty must be true, false, 'pair' or 'user', got " .. tostring(fr), 2)
   end
-  return setmetatable({ family = opts.family or "auto", k = opts.k, horizon = opts.horizon or 14,
+  if opts.marked ~= nil and type(opts.marked) ~= "boolean" then
+    error("interest: marked must be true or false, got " .. tostring(opts.marked), 2)
+  end
+  return setmetatable({ family = opts.family or (opts.marked and "mixture" or "auto"), k = opts.k, marked = opts.marked or false, horizon = opts.horizon or 14,
                         target = opts.target or "buy", max_hist = opts.max_hist or 50, law = opts.law, delay = opts.delay,
-                        frailty = fr == "pair" or fr or false,
+                        frailty = fr == "pair" or fr or false, frailty_opt = fr,
                         tiebreak = opts.tiebreak or 1e-6, name = "interest" }, M)
 end
 
@@ -46,7 +52,10 @@ end
 
 function M:fit(ev)
   local s = attach(self, ev)
-  if not self.law then
+  if not self.law and self.marked then
+    self.law = require("tide.decay.response").fit_marked(ev, { key = "item", target = self.target, family = self.family,
+      k = self.k, max_hist = self.max_hist, delay = self.delay, frailty = self.frailty_opt })
+  elseif not self.law then
     local R = require("tide.decay.response")
     local family = self.family
     if family == "auto" then
@@ -81,7 +90,7 @@ end
 local function dense(self, users, by)
   local T = require("tide").tensor
   local B, I = users:numel(), self.n_items
-  local base = self.law.mu * self.horizon
+  local base = self.law.mu and self.law.mu * self.horizon or 0 -- marked: untouched items score ~0
   local out = (self.pop * self.tiebreak + base):view({ 1, I }):expand({ B, I }):contiguous()
   for b = 1, B do
     local row = by[users:get(b)]
@@ -116,7 +125,8 @@ function M:state()
   local io = require("tide.models.io")
   local t, m = { pop = self.pop }, { kind = "interest", family = self.family, horizon = self.horizon,
                                       target = self.target, max_hist = self.max_hist, tiebreak = self.tiebreak,
-                                      k = self.k, delay = self.delay, frailty = self.frailty == "user" and 2 or self.frailty and 1 or 0 }
+                                      k = self.k, delay = self.delay, frailty = self.frailty == "user" and 2 or self.frailty and 1 or 0,
+                                      marked = self.marked and 1 or 0 }
   local lt, lm = self.law:state()
   io.nest(t, m, "law.", lt, lm)
   io.put_events(t, m, "ev.", self.train_ev)
@@ -128,7 +138,10 @@ function M.from_state(t, m)
   local io = require("tide.models.io")
   local lt, lm = io.unnest(t, m, "law.")
   local self = M.new{ family = m.family, horizon = m.horizon, target = m.target, max_hist = m.max_hist,
-                      tiebreak = m.tiebreak, k = m.k, delay = m.delay, frailty = ({ [1] = true, [2] = "user" })[m.frailty] or false, law = require("tide.decay.response").from_state(lt, lm) }
+                      tiebreak = m.tiebreak, k = m.k, delay = m.delay, frailty = ({ [1] = true, [2] = "user" })[m.frailty] or false,
+                      marked = m.marked == 1,
+                      law = lm.kind == "response_marked" and require("tide.decay.response_marked").from_state(lt, lm)
+                        or require("tide.decay.response").from_state(lt, lm) }
   attach(self, io.get_events(t, m, "ev."))
   self.pop = t.pop
   return self
