@@ -159,7 +159,7 @@ end
 
 function tests.interest_model_takes_the_frailty_option()
   local ev = sim.simulate(150, 60, 0.004, { [1] = 0.2, [3] = 0.6, [5] = 0.1 }, 1, 0.3, 0.3, 9, 1, 2)
-  local m = tide.models.interest{ family = "exponential", frailty = true }
+  local m = tide.models.interest{ family = "exponential", frailty = true, marked = false }
   m:fit(ev)
   check.eq(m.law.frailty, true, "the law has a frailty")
   check.truthy(m.law.kappa > 0, "kappa fitted")

@@ -118,7 +118,7 @@ function tests.save_load_and_the_interest_model_keep_user()
   check.eq(g.kappa, f.kappa, "kappa exact")
   local a, b = f:expected(ev, 50 * DAY, 7), g:expected(ev, 50 * DAY, 7)
   for i = 1, a.score:numel() do check.eq(b.score:get(i), a.score:get(i), "expected after reload") end
-  local m = tide.models.interest{ family = "exponential", frailty = "user" }
+  local m = tide.models.interest{ family = "exponential", frailty = "user", marked = false }
   m:fit(ev)
   check.eq(m.law.frailty, "user", "the interest model passes the level on")
   m:save(path)

@@ -1,10 +1,13 @@
 -- tide.models.interest — decayed repeat-interest recommender: scores each (user, item) by the
--- expected target actions (buys) in the next `horizon` days under the fitted response kernel
--- (tide.decay.response): μ·h + Σ_i w[type_i]·(S(t − t_i) − S(t + h − t_i)) over the user's past
--- interactions with the item. Items the user never touched score μ·h (plus a popularity tie
--- break, documented below), so the model ranks repeat interest first; combine it with the
+-- expected target actions (buys) in the next `horizon` days under a fitted response kernel.
+-- Default, the marked kernel (tide.decay.response_marked): the user's expected visits × target
+-- rows per visit × the user's decayed preference for the item, averaged over the horizon.
+-- marked = false: the pair-level kernel (tide.decay.response), μ·h + Σ_i w[type_i]·(S(t − t_i)
+-- − S(t + h − t_i)) over the user's past interactions with the item. Items the user never
+-- touched score the base (μ·h, or 0 for the marked kernel) plus a popularity tie break
+-- (documented below), so the model ranks repeat interest first; combine it with the
 -- popularity / SAR candidates (tide.recommend) for discovery. Same interface as the baselines.
---   local m = tide.models.interest{horizon = 14, family = "exponential"}
+--   local m = tide.models.interest{horizon = 14}
 --   m:fit(train); m:score(users); m:topk(users, 10, {exclude_seen = false}); m:score_at(users, t)
 local common = require("tide.models.common")
 local M = {}
@@ -14,11 +17,12 @@ M.__index = M
 ---   last `horizon` days of the training log are held out) or a tide.decay family, k = 2, horizon = 14 (days), target = "buy", max_hist = 50,
 ---   delay = 0 (days of dead time, tide.decay.response.fit), frailty = false (true or "pair":
 ---   a gamma frailty per (user, item) pair, fitted jointly; "user": one shared by all of a
----   user's pairs; scores use the posterior mean frailty, tide.decay.response.fit), marked = false
----   (true: the marked kernel instead, when the user acts × on which item,
+---   user's pairs; scores use the posterior mean frailty, tide.decay.response.fit), marked = true
+---   (the default: the marked kernel, when the user acts × on which item,
 ---   tide.decay.response_marked; family is then its ground kernel's, default mixture, and
----   frailty its per-user frailty, default on), law = a fitted tide.decay.response Fit or
----   Marked (skip fitting), tiebreak = 1e-6 (weight of the
+---   frailty its per-user frailty, default on; false: the pair-level kernel above — the
+---   marked one had the higher validation F1 on every log of tests/bench/bench_response.sh),
+---   law = a fitted tide.decay.response Fit or Marked (skip fitting), tiebreak = 1e-6 (weight of the
 ---   normalised all-time popularity added to every score, so untouched items rank by
 ---   popularity; 0 = off)}
 function M.new(opts)
@@ -33,7 +37,8 @@ function M.new(opts)
   if opts.marked ~= nil and type(opts.marked) ~= "boolean" then
     error("interest: marked must be true or false, got " .. tostring(opts.marked), 2)
   end
-  return setmetatable({ family = opts.family or (opts.marked and "mixture" or "auto"), k = opts.k, marked = opts.marked or false, horizon = opts.horizon or 14,
+  local marked = opts.marked ~= false
+  return setmetatable({ family = opts.family or (marked and "mixture" or "auto"), k = opts.k, marked = marked, horizon = opts.horizon or 14,
                         target = opts.target or "buy", max_hist = opts.max_hist or 50, law = opts.law, delay = opts.delay,
                         frailty = fr == "pair" or fr or false, frailty_opt = fr,
                         tiebreak = opts.tiebreak or 1e-6, name = "interest" }, M)
