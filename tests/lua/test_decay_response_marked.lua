@@ -180,6 +180,29 @@ function tests.recovers_planted_preference_parameters()
   check.truthy(f.n_marks > 1000, "marks fitted: " .. f.n_marks)
 end
 
+-- tide.sim's visit process is a Hawkes process (background μ, kernel n·β·e^{−βt}); with one
+-- segment of fixed parameters and no churn, the ground kernel must find it. Offspring within a
+-- visit's gap merge into it: the ground's dead time equal to the gap keeps β unbiased, and the
+-- observed branching is n·e^{−β·gap}.
+function tests.ground_recovers_the_simulators_visit_kernel()
+  local out = os.tmpname() .. ".csv.gz"
+  local mu, n, beta = 0.2, 0.4, 2
+  tide.sim.generate{ users = 800, seed = 5, decay = "exponential", hawkes = true, churn = false, join_spread = 0,
+    horizon = 120, out = out, truth = false, segments = { { weight = 1, rate_shape = 1e9, rate_rate = 1e9 / mu,
+    branching = n, beta = beta, branching_conc = 1e9, beta_shape = 1e9 } } }
+  local ev = tide.data.read_events(out, "sim")
+  os.remove(out)
+  local f = tide.decay.response.fit_marked(ev, { key = "category", family = "exponential", frailty = false, se = true })
+  local g = f.ground
+  local gap = f.delay
+  local function within(est, se, want, what)
+    check.truthy(se > 0 and math.abs(est - want) < 3.5 * se, ("%s: %.4g ± %.3g, true %.4g"):format(what, est, se, want))
+  end
+  within(g.mu, g.se_mu, mu, "background rate")
+  within(g.theta[1], g.se_theta[1], beta, "kernel rate")
+  within(g.weights.buy, g.se_weights.buy, n * math.exp(-beta * gap), "observed branching")
+end
+
 function tests.expected_never_peeks_past_t()
   local ev = planted(13, 80, 6, { beta = 0.1, alpha = 2, phi = 0.1, w_browse = 0.5 })
   local f = tide.decay.response.fit_marked(ev, { key = "item" })

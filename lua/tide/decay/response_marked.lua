@@ -122,15 +122,18 @@ local function prior_of(counts)
   return p
 end
 
-local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, delay = 1, max_hist = 1,
+local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, delay = 1, max_hist = 1, se = 1,
                 max_iter = 1, half_life = 1 }
 
 --- fit_marked(ev, {key = "item", target = "buy", unit = "day", family = "mixture" (the ground
 ---   kernel's: a fast burst after a visit and a slow return; "auto": held-out choice among
 ---   exponential, hyperbolic, weibull and power, tide.decay.response.select), k, frailty = "user"
 ---   (the ground's gamma frailty, one per user; false = none), delay = 1/48 day (in units: the
----   longest gap inside one visit, and the age an interaction needs before it explains a mark),
----   max_hist = 50, half_life = 30 (units: where the preference's decay starts), max_iter = 200})
+---   longest gap inside one visit; the ground kernel's dead time, since a visit's offspring
+---   inside it merge into it — β stays unbiased and w is the observed branching n·e^{−β·delay};
+---   and the age an interaction needs before it explains a mark),
+---   max_hist = 50, half_life = 30 (units: where the preference's decay starts), max_iter = 200,
+---   se = false (standard errors of the ground fit too)})
 ---   -> Marked: half_life, beta (per unit), floor (φ, the lasting share of an interaction's
 ---   weight), alpha (prior strength, in weighted interactions), weights[type] (the target's = 1),
 ---   se_beta, se_half_life, se_floor, se_alpha, se_weights, loglik (of the marks), n_marks, converged
@@ -185,7 +188,7 @@ function M.fit(ev, opts)
   local fr = opts.frailty == nil and "user" or opts.frailty
   if fr == "user" then fr = true end -- the ground's pairs are users: a frailty per pair is per user
   local go = { key = "item", target = target, unit = opts.unit, k = opts.k, max_hist = opts.max_hist,
-               frailty = fr, se = false }
+               frailty = fr, se = opts.se == true, delay = delay }
   if fam == "auto" then
     local so = { families = { "exponential", "hyperbolic", "weibull", "power" }, holdout = 14 * 86400 / unit }
     for k, v in pairs(go) do so[k] = v end
