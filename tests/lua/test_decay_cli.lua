@@ -1,5 +1,5 @@
--- test_decay_cli.lua — `tide decay response` and `tide decay response-eval` end to end on a
--- small CSV: the printed weights are the library's, the saved fit reloads exactly, the
+-- test_decay_cli.lua — `tide decay response` (also --marked) and `tide decay response-eval` end
+-- to end on a small CSV: the printed weights are the library's, the saved fit reloads exactly, the
 -- evaluation prints one row per method, bad invocations name the problem.
 local tide = require "tide"
 local check = require "check"
@@ -59,6 +59,24 @@ function t.response_prints_weights_and_saves_the_fit()
   check.truthy(text:find("nonparametric curve", 1, true) ~= nil, "curve table printed")
   check.truthy(text:find("[0, 1)", 1, true) ~= nil, "first age bin")
   check.truthy(text:find("half-life", 1, true) ~= nil)
+  os.remove(csv)
+end
+
+function t.marked_response_prints_both_parts_and_saves()
+  local csv, out = make_csv(), base .. "_marked.tm"
+  local rc, lines = capture(function()
+    return cmd.run({ "response", csv, "--marked", "--family", "exponential", "--out", out })
+  end)
+  check.eq(rc, 0)
+  local f = tide.decay.load(out)
+  os.remove(out)
+  local g = tide.decay.response.fit_marked(tide.data.read_events(csv, "sim"), { family = "exponential", se = true })
+  check.eq(f.half_life, g.half_life, "saved = library fit")
+  check.eq(f.ground.mu, g.ground.mu, "ground saved")
+  local text = table.concat(lines, "\n")
+  check.truthy(text:find(("half-life %.4g"):format(g.half_life), 1, true) ~= nil, "preference half-life printed: " .. text)
+  check.truthy(text:find(("mu %.4g"):format(g.ground.mu), 1, true) ~= nil, "ground rate printed")
+  check.truthy(text:find("cart", 1, true) ~= nil, "type weights printed")
   os.remove(csv)
 end
 
