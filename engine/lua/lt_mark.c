@@ -55,12 +55,6 @@ static double *check_par(lua_State *L, int idx, const char *fn, int N)
     return p;
 }
 
-static void push_doubles(lua_State *L, const double *v, int n)
-{
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) { lua_pushnumber(L, v[i]); lua_rawseti(L, -2, i + 1); }
-}
-
 static int l_mark_fit(lua_State *L)
 {
     lua_settop(L, 3);
@@ -75,8 +69,8 @@ static int l_mark_fit(lua_State *L)
     int64_t n;
     double ll2;
     if (tide_mark_loglik(&d, par, &ll2, NULL, &n) != TIDE_OK) return lt_error(L, fn);
-    push_doubles(L, par, N);
-    push_doubles(L, se, N);
+    la_push_doubles(L, par, N);
+    la_push_doubles(L, se, N);
     lua_pushnumber(L, ll);
     lua_pushinteger(L, st);
     lua_pushnumber(L, (double)n);
@@ -93,7 +87,7 @@ static int l_mark_loglik(lua_State *L)
     int64_t n;
     if (tide_mark_loglik(&d, par, &ll, g, &n) != TIDE_OK) return lt_error(L, fn);
     lua_pushnumber(L, ll);
-    push_doubles(L, g, tide_mark_nfree(d.n_types));
+    la_push_doubles(L, g, tide_mark_nfree(d.n_types));
     lua_pushnumber(L, (double)n);
     return 3;
 }

@@ -59,12 +59,6 @@ static double *check_par(lua_State *L, int idx, const char *fn, int N)
     return p;
 }
 
-static void push_doubles(lua_State *L, const double *v, int n)
-{
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) { lua_pushnumber(L, v[i]); lua_rawseti(L, -2, i + 1); }
-}
-
 static int l_response_fit(lua_State *L)
 {
     lua_settop(L, 8);
@@ -95,8 +89,8 @@ static int l_response_fit(lua_State *L)
     double *par = la_scratch(L, sizeof(double) * N), *se = la_scratch(L, sizeof(double) * N), ll;
     int32_t st;
     if (tide_response_fit(&d, f, k, &o, par, se, &ll, &st) != TIDE_OK) return lt_error(L, fn);
-    push_doubles(L, par, N);
-    push_doubles(L, se, N);
+    la_push_doubles(L, par, N);
+    la_push_doubles(L, se, N);
     lua_pushnumber(L, ll);
     lua_pushinteger(L, st);
     return 4;
@@ -114,7 +108,7 @@ static int l_response_loglik(lua_State *L)
     double *par = check_par(L, 4, fn, N), *g = la_scratch(L, sizeof(double) * F), ll;
     if (tide_response_loglik(&d, f, k, par, &ll, g) != TIDE_OK) return lt_error(L, fn);
     lua_pushnumber(L, ll);
-    push_doubles(L, g, F);
+    la_push_doubles(L, g, F);
     return 2;
 }
 

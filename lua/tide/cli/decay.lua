@@ -55,6 +55,14 @@ local function frailty(o)
   return f
 end
 
+-- --out: the fit saved atomically (tide.decay.load reads it)
+local function save(f, path)
+  if not path then return end
+  local ok, err = pcall(f.save, f, path)
+  if not ok then fail(err) end
+  print("saved " .. path)
+end
+
 -- `tide decay response --marked`: fit, print both parts, save
 local function marked(o)
   local tide = require "tide"
@@ -83,11 +91,7 @@ local function marked(o)
   print("  type      weight in the preference (the target's = 1) ± se")
   for _, name in ipairs(f.type_names) do print(("  %-8s  %.5g ± %.2g"):format(name, f.weights[name], f.se_weights[name])) end
   print(("target rows per visit: %.4g (Gamma prior shape %.3g)"):format(f.rows_per_visit, f.rows_prior))
-  if o.out then
-    local ok2, err = pcall(f.save, f, o.out)
-    if not ok2 then fail(err) end
-    print("saved " .. o.out)
-  end
+  save(f, o.out)
   return 0
 end
 
@@ -132,11 +136,7 @@ local function response(o)
     end
     print(table.concat(cells, " "))
   end
-  if o.out then
-    local ok3, err = pcall(f.save, f, o.out)
-    if not ok3 then fail(err) end
-    print("saved " .. o.out)
-  end
+  save(f, o.out)
   return 0
 end
 

@@ -17,12 +17,14 @@ local function tide() return require("tide") end
 local function core() return tide().core.decay end
 local UNITS = { second = 1, hour = 3600, day = 86400, week = 7 * 86400 }
 
+-- seconds per time unit of opts.unit (default day); an error at the caller's caller
 local function unit_of(opts, fn)
   local u = opts.unit or "day"
   local s = UNITS[u] or (type(u) == "number" and u > 0 and u) or nil
   if not s then error(("%s: unit must be second|hour|day|week or seconds > 0, got %s"):format(fn, tostring(u)), 3) end
   return s
 end
+M.unit_of = unit_of
 
 --- pairs(ev, {key = "item"|"category", target = "buy", unit = "day", origin =,
 --- need_target = true (refuse a table without target actions)}) -> the events

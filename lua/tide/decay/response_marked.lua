@@ -24,7 +24,6 @@ M.Marked = Marked
 local function tide() return require("tide") end
 local function core() return tide().core.decay end
 local S = require("tide.data.schema")
-local UNITS = { second = 1, hour = 3600, day = 86400, week = 7 * 86400 }
 
 -- the user-major, time-sorted layout of decay_mark.h; types renumbered over S.EVENT_NAMES
 -- present in `names` (a fit's type names, or nil: those present in ev)
@@ -151,8 +150,7 @@ function M.fit(ev, opts)
   if not S.EVENT[target] then
     error(("%s: unknown target event '%s' (browse, click, cart, fav, buy)"):format(fn, tostring(target)), 2)
   end
-  local unit = UNITS[opts.unit or "day"] or (type(opts.unit) == "number" and opts.unit > 0 and opts.unit)
-  if not unit then error(("%s: unit must be second|hour|day|week or seconds > 0, got %s"):format(fn, tostring(opts.unit)), 2) end
+  local unit = require("tide.decay.response").unit_of(opts, fn)
   local hl = opts.half_life or 30
   if not (type(hl) == "number" and hl > 0 and hl < math.huge) then
     error(("%s: half_life must be a number of units > 0, got %s"):format(fn, tostring(opts.half_life)), 2)
