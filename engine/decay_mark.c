@@ -58,53 +58,71 @@ void tide_mark_from_free(const tide_mark_data *d, const double *u, double *par)
     for (int c = 0, j = HEAD; c < d->n_types; c++) par[HEAD + c] = c == d->ref ? 1 : exp(u[j++]);
 }
 
-/* per-key work space: decayed sums by type (and their β-derivatives), last update time */
+/* Per-user work space. Each key the user touches gets the next slot (slot[k] = its index + 1,
+ * 0 = none yet), so memory is the catalogue's size in int32 plus the busiest user's distinct
+ * keys × types, not keys × types (a 4M-item catalogue would need ~400 MB that way). Per slot:
+ * decayed sums by type, their β-derivatives, plain counts (the floor φ) and the last update. */
 typedef struct {
-    double *S, *D, *N, *last; /* N: plain counts (the floor φ) */
-    int32_t *touched;
-    uint8_t *seen;
+    double *S, *D, *N, *last;
+    int32_t *key;  /* [cap] the key of each slot in use */
+    int32_t *slot; /* [K] */
     int64_t n_touched;
 } keyspace;
 
-static int keyspace_new(keyspace *w, int32_t K, int C)
+static int keyspace_new(keyspace *w, const tide_mark_data *d)
 {
-    w->S = calloc((size_t)K * C, sizeof(double));
-    w->D = calloc((size_t)K * C, sizeof(double));
-    w->N = calloc((size_t)K * C, sizeof(double));
-    w->last = calloc((size_t)K, sizeof(double));
-    w->touched = malloc(sizeof(int32_t) * (size_t)K);
-    w->seen = calloc((size_t)K, 1);
+    int64_t cap = 1;
+    for (int64_t u = 0; u < d->n_users; u++)
+        if (d->off[u + 1] - d->off[u] > cap) cap = d->off[u + 1] - d->off[u];
+    if (cap > d->n_keys) cap = d->n_keys;
+    int C = d->n_types;
+    w->S = calloc((size_t)cap * C, sizeof(double));
+    w->D = calloc((size_t)cap * C, sizeof(double));
+    w->N = calloc((size_t)cap * C, sizeof(double));
+    w->last = calloc((size_t)cap, sizeof(double));
+    w->key = malloc(sizeof(int32_t) * (size_t)cap);
+    w->slot = calloc((size_t)d->n_keys, sizeof(int32_t));
     w->n_touched = 0;
-    if (!w->S || !w->D || !w->N || !w->last || !w->touched || !w->seen) return tide_errorf("decay.response_marks: out of memory");
+    if (!w->S || !w->D || !w->N || !w->last || !w->key || !w->slot) return tide_errorf("decay.response_marks: out of memory");
     return TIDE_OK;
 }
 
 static void keyspace_free(keyspace *w)
 {
-    free(w->S); free(w->D); free(w->N); free(w->last); free(w->touched); free(w->seen);
+    free(w->S); free(w->D); free(w->N); free(w->last); free(w->key); free(w->slot);
 }
 
 static void keyspace_reset(keyspace *w, int C)
 {
-    for (int64_t q = 0; q < w->n_touched; q++) {
-        int32_t k = w->touched[q];
-        memset(w->S + (int64_t)k * C, 0, sizeof(double) * C);
-        memset(w->D + (int64_t)k * C, 0, sizeof(double) * C);
-        memset(w->N + (int64_t)k * C, 0, sizeof(double) * C);
-        w->seen[k] = 0;
-    }
+    memset(w->S, 0, sizeof(double) * (size_t)(w->n_touched * C));
+    memset(w->D, 0, sizeof(double) * (size_t)(w->n_touched * C));
+    memset(w->N, 0, sizeof(double) * (size_t)(w->n_touched * C));
+    for (int64_t q = 0; q < w->n_touched; q++) w->slot[w->key[q]] = 0;
     w->n_touched = 0;
 }
 
-/* bring key k's sums to time t (>= its last update) */
-static void decay_to(keyspace *w, int C, int32_t k, double beta, double t)
+/* key k's slot; a new one starts empty at time t */
+static int64_t slot_of(keyspace *w, int32_t k, double t)
 {
-    if (!w->seen[k]) { w->seen[k] = 1; w->touched[w->n_touched++] = k; w->last[k] = t; return; }
-    double dt = t - w->last[k];
-    if (dt <= 0) return;
-    double e = exp(-beta * dt), *S = w->S + (int64_t)k * C, *D = w->D + (int64_t)k * C;
+    int64_t s = w->slot[k] - 1;
+    if (s >= 0) return s;
+    s = w->n_touched++;
+    w->slot[k] = (int32_t)s + 1;
+    w->key[s] = k;
+    w->last[s] = t;
+    return s;
+}
+
+/* bring key k's sums to time t (>= its last update); returns its slot */
+static int64_t decay_to(keyspace *w, int C, int32_t k, double beta, double t)
+{
+    int64_t s = slot_of(w, k, t);
+    double dt = t - w->last[s];
+    if (dt <= 0) return s;
+    double e = exp(-beta * dt), *S = w->S + s * C, *D = w->D + s * C;
     for (int c = 0; c < C; c++) { D[c] = (D[c] - dt * S[c]) * e; S[c] *= e; }
-    w->last[k] = t;
+    w->last[s] = t;
+    return s;
 }
 
 /* one interaction of type c at time ti into the C sums S, D kept at time *last; ti may be
@@ -125,9 +143,9 @@ static void add_at(double *S, double *D, double *last, int C, int c, double beta
 
 static void add_key(keyspace *w, int C, int32_t k, int c, double beta, double ti)
 {
-    if (!w->seen[k]) { w->seen[k] = 1; w->touched[w->n_touched++] = k; w->last[k] = ti; }
-    add_at(w->S + (int64_t)k * C, w->D + (int64_t)k * C, w->last + k, C, c, beta, ti);
-    w->N[(int64_t)k * C + c] += 1;
+    int64_t s = slot_of(w, k, ti);
+    add_at(w->S + s * C, w->D + s * C, w->last + s, C, c, beta, ti);
+    w->N[s * C + c] += 1;
 }
 
 static int check_par(const tide_mark_data *d, const double *par)
@@ -144,7 +162,7 @@ int tide_mark_loglik(const tide_mark_data *d, const double *par, double *ll, dou
     double beta = par[0], alpha = par[1], phi = par[2];
     const double *w = par + HEAD;
     keyspace ks;
-    if (keyspace_new(&ks, d->n_keys, C) != TIDE_OK) { keyspace_free(&ks); return TIDE_ERR; }
+    if (keyspace_new(&ks, d) != TIDE_OK) { keyspace_free(&ks); return TIDE_ERR; }
     double L = 0, g_beta = 0, g_alpha = 0, g_phi = 0, g_w[MAXT] = {0};
     int64_t n = 0;
     for (int64_t u = 0; u < d->n_users; u++) {
@@ -173,8 +191,8 @@ int tide_mark_loglik(const tide_mark_data *d, const double *par, double *ll, dou
                 for (int64_t j = i; j < e; j++) {
                     if (!d->target[j]) continue;
                     int32_t k = d->key[j];
-                    decay_to(&ks, C, k, beta, t);
-                    const double *S = ks.S + (int64_t)k * C, *D = ks.D + (int64_t)k * C, *Nk = ks.N + (int64_t)k * C;
+                    int64_t sl = decay_to(&ks, C, k, beta, t);
+                    const double *S = ks.S + sl * C, *D = ks.D + sl * C, *Nk = ks.N + sl * C;
                     double A = alpha * d->prior[k], dA = 0, nA = 0;
                     for (int c = 0; c < C; c++) { A += w[c] * (S[c] + phi * Nk[c]); dA += w[c] * D[c]; nA += w[c] * Nk[c]; }
                     L += log(A) - log(B);
@@ -291,7 +309,7 @@ int tide_mark_state(const tide_mark_data *d, const double *par, double t, double
     double beta = par[0], alpha = par[1], phi = par[2];
     const double *w = par + HEAD;
     keyspace ks;
-    if (keyspace_new(&ks, d->n_keys, C) != TIDE_OK) { keyspace_free(&ks); return TIDE_ERR; }
+    if (keyspace_new(&ks, d) != TIDE_OK) { keyspace_free(&ks); return TIDE_ERR; }
     int64_t q = 0;
     for (int64_t u = 0; u < d->n_users; u++) {
         double r = 0, v = 0, prev = NAN;
@@ -303,19 +321,18 @@ int tide_mark_state(const tide_mark_data *d, const double *par, double t, double
         }
         double Bd = 0, Bf = alpha; /* the decaying and the lasting part of the denominator */
         for (int64_t j = 0; j < ks.n_touched; j++) {
-            int32_t k = ks.touched[j];
-            decay_to(&ks, C, k, beta, t);
+            decay_to(&ks, C, ks.key[j], beta, t);
             for (int c = 0; c < C; c++) {
-                Bd += w[c] * ks.S[(int64_t)k * C + c];
-                Bf += w[c] * phi * ks.N[(int64_t)k * C + c];
+                Bd += w[c] * ks.S[j * C + c];
+                Bf += w[c] * phi * ks.N[j * C + c];
             }
         }
         for (int64_t j = 0; j < ks.n_touched; j++) {
-            int32_t k = ks.touched[j];
+            int32_t k = ks.key[j];
             double Ad = 0, Af = alpha * d->prior[k];
             for (int c = 0; c < C; c++) {
-                Ad += w[c] * ks.S[(int64_t)k * C + c];
-                Af += w[c] * phi * ks.N[(int64_t)k * C + c];
+                Ad += w[c] * ks.S[j * C + c];
+                Af += w[c] * phi * ks.N[j * C + c];
             }
             user[q] = (int32_t)u; key[q] = k; share[q] = mean_ratio(Ad, Af, Bd, Bf, beta, h);
             q++;

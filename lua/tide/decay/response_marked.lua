@@ -31,7 +31,7 @@ local function layout(ev, key, target, unit, origin, names, fn)
   local T = tide().tensor
   local kcol = ev[key]
   if not T.is_tensor(kcol) then error(("%s: the event table has no '%s' column (opts.key)"):format(fn, key), 3) end
-  local n_users = ev.n_users or math.floor(ev.user:cast("f32"):max():item())
+  local n_users = ev.n_users or ev.user:max():item()
   local off, perm = core().group(ev.user, ev.time, n_users)
   local codes = ev.event:index_select(1, perm):totable()
   if not names then
@@ -70,7 +70,7 @@ end
 -- the ground process's events: one row per visit of a user (a run of events with gaps of at
 -- most `gap` seconds; distinct times when 0) at its start, as a target action keyed by the user
 local function visits_table(ev, gap, target)
-  local n_users = ev.n_users or math.floor(ev.user:cast("f32"):max():item())
+  local n_users = ev.n_users or ev.user:max():item()
   local off, perm = core().group(ev.user, ev.time, n_users)
   local o, t = off:totable(), ev.time:index_select(1, perm):totable()
   local U, Tm, E, code = {}, {}, {}, S.EVENT[target]
@@ -159,7 +159,7 @@ function M.fit(ev, opts)
   local d = layout(ev, key, target, unit, origin, nil, fn)
   if not d.ref then error(("%s: no '%s' events in the table"):format(fn, target), 2) end
   -- population shares of the target actions by key
-  local K = math.floor(ev[key]:cast("f32"):max():item())
+  local K = ev[key]:max():item()
   local counts, tk, tt = {}, d.key:totable(), d.target:totable()
   for q = 1, K do counts[q] = 0 end
   for i = 1, #tk do if tt[i] == 1 then counts[tk[i]] = counts[tk[i]] + 1 end end
@@ -211,7 +211,7 @@ end
 
 -- the prior over the keys of layout d (keys the fit never saw get the smallest share)
 local function prior_for(self, d)
-  local K = d.key:numel() > 0 and math.floor(d.key:cast("f32"):max():item()) or 1
+  local K = d.key:numel() > 0 and d.key:max():item() or 1
   if K <= #self.prior then return self.prior end
   local p, lo = {}, math.huge
   for q = 1, #self.prior do p[q] = self.prior[q]; lo = math.min(lo, p[q]) end
