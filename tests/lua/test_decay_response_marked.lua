@@ -277,6 +277,23 @@ function tests.interest_model_scores_with_the_marked_kernel_and_reloads()
   check.errors(function() tide.models.interest{ marked = "yes" } end, "marked must be true or false")
 end
 
+function tests.rate_prior_recovers_a_planted_gamma_shape()
+  math.randomseed(31)
+  local a, m, R, V = 2, 3, {}, {}
+  for u = 1, 4000 do
+    V[u] = 1 + math.floor(math.random() * 10)
+    local rho = (-math.log(1 - math.random()) - math.log(1 - math.random())) * m / a -- Gamma(2, a/m)
+    local L, k, p = math.exp(-rho * V[u]), 0, math.random()
+    while p > L do k = k + 1; p = p * math.random() end -- Poisson(ρV), Knuth
+    R[u] = k
+  end
+  local mf, af = require("tide.decay.response_marked").rate_prior(R, V)
+  check.near(mf, m, 0.1, "population rate")
+  check.truthy(math.abs(af - a) < 0.3, "shape: " .. af)
+  local _, big = require("tide.decay.response_marked").rate_prior({ 3, 3, 3, 3 }, { 1, 1, 1, 1 })
+  check.truthy(big > 1e3, "no spread between users: the prior takes over (" .. big .. ")")
+end
+
 function tests.bad_input_is_named()
   local ev = planted(19, 20, 4, { beta = 0.1, alpha = 2, phi = 0.1, w_browse = 0.5 })
   local F = tide.decay.response.fit_marked

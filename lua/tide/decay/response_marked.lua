@@ -84,9 +84,10 @@ local function visits_table(ev, gap, target)
   return tide().data.from_columns{ user = U, item = U, time = Tm, event = E, n_users = n_users, n_items = n_users }
 end
 
--- Gamma–Poisson empirical Bayes for a rate per user: R_u ~ Poisson(ρ_u·V_u), ρ_u ~ Gamma(a, a/m)
--- with m the population rate; a (in visits' worth of evidence) maximises the negative-binomial
--- marginal likelihood (golden-section search on log a). Posterior mean (R + a)/(V + a/m).
+--- rate_prior(R, V) -> m, a: Gamma–Poisson empirical Bayes for a rate per user,
+--- R_u ~ Poisson(ρ_u·V_u), ρ_u ~ Gamma(a, a/m), m the population rate; a maximises the
+--- negative-binomial marginal likelihood (golden-section search on log a in [1e-3, 1e4]); the
+--- posterior mean is (R + a)/(V + a/m), a prior worth a/m visits.
 local function rate_prior(R, V)
   local tr, tv = 0, 0
   for u = 1, #R do tr, tv = tr + R[u], tv + V[u] end
@@ -120,6 +121,8 @@ local function prior_of(counts)
   for q = 1, K do p[q] = (counts[q] + 0.5) / (tot + 0.5 * K) end
   return p
 end
+
+M.rate_prior = rate_prior
 
 local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, delay = 1, max_hist = 1, se = 1,
                 max_iter = 1, half_life = 1 }
