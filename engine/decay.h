@@ -127,8 +127,18 @@ int64_t tide_decay_gaps(int64_t n_users, const int64_t *off, const int64_t *time
 /* dℓ/du from dℓ/dθ at θ, for the free parameters u of tide_decay_to_free. */
 void tide_decay_grad_to_free(tide_decay_family fam, int k, const double *theta, const double *gtheta,
                              double *gu);
-/* Inverts a symmetric positive-definite F×F matrix (F <= 32) in place; 0 if it is not SPD. */
+/* Most free parameters the two helpers below take (the response kernel's μ, 32 type weights,
+ * its family and κ fit comfortably). */
+#define TIDE_DECAY_MAX_FREE 64
+/* Inverts a symmetric positive-definite F×F matrix (F <= TIDE_DECAY_MAX_FREE) in place; 0 if
+ * it is not SPD or F is out of range. */
 int tide_decay_invert_spd(double *A, int F);
+/* Covariance of free parameters at a maximum u: the inverse of the observed information, the
+ * Hessian of fn (a negative log-likelihood in the L-BFGS objective form: returns f, writes its
+ * gradient) by central differences of the gradient, symmetrised. H [F×F] out; 0 when it is
+ * not positive definite or F > TIDE_DECAY_MAX_FREE. */
+int tide_decay_fd_covariance(double (*fn)(const double *u, double *g, int64_t F, void *ctx), void *ctx,
+                             const double *u, int F, double *H);
 
 /* digamma ψ(x), x > 0 */
 double tide_digamma(double x);

@@ -103,7 +103,8 @@ static double neg_ll(const double *u, double *gu, int64_t F, void *vctx)
 /* Inverts the symmetric F×F matrix A in place by Gauss-Jordan; returns 0 if singular/indefinite. */
 int tide_decay_invert_spd(double *A, int F)
 {
-    double inv[MAXP * MAXP];
+    if (F < 1 || F > TIDE_DECAY_MAX_FREE) return 0;
+    double inv[TIDE_DECAY_MAX_FREE * TIDE_DECAY_MAX_FREE];
     for (int i = 0; i < F; i++)
         for (int j = 0; j < F; j++) inv[i * F + j] = i == j;
     for (int c = 0; c < F; c++) {
@@ -120,22 +121,30 @@ int tide_decay_invert_spd(double *A, int F)
     return 1;
 }
 
-/* se of θ at u: observed information in u by central differences, delta method to θ. */
-static void std_errors(series_ctx *c, const double *u, double *se)
+int tide_decay_fd_covariance(double (*fn)(const double *u, double *g, int64_t F, void *ctx), void *ctx,
+                             const double *u, int F, double *H)
 {
-    int F = c->F, P = c->P, k = c->k;
-    double H[MAXP * MAXP], up[MAXP], gp[MAXP], gm[MAXP], th[MAXP];
-    for (int i = 0; i < P; i++) se[i] = NAN;
+    if (F < 1 || F > TIDE_DECAY_MAX_FREE) return 0;
+    double up[TIDE_DECAY_MAX_FREE], gp[TIDE_DECAY_MAX_FREE], gm[TIDE_DECAY_MAX_FREE];
     for (int i = 0; i < F; i++) {
         double h = 1e-5 * fmax(1, fabs(u[i]));
         memcpy(up, u, sizeof(double) * F);
-        up[i] = u[i] + h; neg_ll(up, gp, F, c);
-        up[i] = u[i] - h; neg_ll(up, gm, F, c);
+        up[i] = u[i] + h; fn(up, gp, F, ctx);
+        up[i] = u[i] - h; fn(up, gm, F, ctx);
         for (int j = 0; j < F; j++) H[i * F + j] = (gp[j] - gm[j]) / (2 * h);
     }
     for (int i = 0; i < F; i++)
         for (int j = 0; j < i; j++) H[i * F + j] = H[j * F + i] = 0.5 * (H[i * F + j] + H[j * F + i]);
-    if (!tide_decay_invert_spd(H, F)) return;
+    return tide_decay_invert_spd(H, F);
+}
+
+/* se of θ at u: observed information in u by central differences, delta method to θ. */
+static void std_errors(series_ctx *c, const double *u, double *se)
+{
+    int F = c->F, P = c->P, k = c->k;
+    double H[MAXP * MAXP], th[MAXP];
+    for (int i = 0; i < P; i++) se[i] = NAN;
+    if (!tide_decay_fd_covariance(neg_ll, c, u, F, H)) return;
     tide_decay_from_free(c->fam, k, u, th);
     if (is_log_family(c->fam)) {
         for (int i = 0; i < P; i++) se[i] = th[i] * sqrt(H[i * F + i]);

@@ -244,23 +244,14 @@ static double neg_obj(const double *u, double *g, int64_t F, void *vc)
     return isfinite(f) ? f : INFINITY;
 }
 
-/* standard errors: observed information by central differences of the analytic gradient,
- * inverted, then the delta method (natural = exp(free), so se = value · se_free) */
+/* standard errors: the covariance of the free parameters (tide_decay_fd_covariance), then the
+ * delta method (natural = exp(free), so se = value · se_free) */
 static void std_errors(fit_ctx *c, const double *u, int F, double *se)
 {
     const tide_mark_data *d = c->d;
-    double H[(HEAD + MAXT) * (HEAD + MAXT)], up[HEAD + MAXT], gp[HEAD + MAXT], gm[HEAD + MAXT], par[HEAD + MAXT];
+    double H[(HEAD + MAXT) * (HEAD + MAXT)], par[HEAD + MAXT];
     for (int i = 0; i < HEAD + d->n_types; i++) se[i] = NAN;
-    for (int i = 0; i < F; i++) {
-        double h = 1e-5 * fmax(1, fabs(u[i]));
-        memcpy(up, u, sizeof(double) * F);
-        up[i] = u[i] + h; neg_obj(up, gp, F, c);
-        up[i] = u[i] - h; neg_obj(up, gm, F, c);
-        for (int j = 0; j < F; j++) H[i * F + j] = (gp[j] - gm[j]) / (2 * h);
-    }
-    for (int i = 0; i < F; i++)
-        for (int j = 0; j < i; j++) H[i * F + j] = H[j * F + i] = 0.5 * (H[i * F + j] + H[j * F + i]);
-    if (!tide_decay_invert_spd(H, F)) return;
+    if (!tide_decay_fd_covariance(neg_obj, c, u, F, H)) return;
     tide_mark_from_free(d, u, par);
     for (int i = 0; i < HEAD; i++) se[i] = par[i] * sqrt(H[i * F + i]);
     for (int ct = 0, j = HEAD; ct < d->n_types; ct++)
@@ -268,7 +259,8 @@ static void std_errors(fit_ctx *c, const double *u, int F, double *se)
         else { se[HEAD + ct] = par[HEAD + ct] * sqrt(H[j * F + j]); j++; }
 }
 
-int tide_mark_fit(const tide_mark_data *d, int max_iter, double *par, double *se, double *ll, int32_t *status)
+int tide_mark_fit(const tide_mark_data *d, int max_iter, double *par, double *se, double *ll, int64_t *n_marks,
+                  int32_t *status)
 {
     if (tide_mark_check(d) != TIDE_OK || check_par(d, par) != TIDE_OK) return TIDE_ERR;
     int F = tide_mark_nfree(d->n_types);
@@ -282,7 +274,7 @@ int tide_mark_fit(const tide_mark_data *d, int max_iter, double *par, double *se
     int st = tide_lbfgs_minimize(neg_obj, &c, F, u, &f, &lo);
     if (c.failed) return TIDE_ERR;
     tide_mark_from_free(d, u, par);
-    if (tide_mark_loglik(d, par, ll, NULL, NULL) != TIDE_OK) return TIDE_ERR; /* without the ridge */
+    if (tide_mark_loglik(d, par, ll, NULL, n_marks) != TIDE_OK) return TIDE_ERR; /* without the ridge */
     *status = st;
     if (se) std_errors(&c, u, F, se);
     return TIDE_OK;

@@ -56,10 +56,11 @@ int tide_mark_loglik(const tide_mark_data *d, const double *par, double *ll, dou
 
 /* Maximum likelihood by L-BFGS from par (natural; in: the start, out: the estimate), with a weak
  * ridge (precision 1e-3) on the free parameters that keeps unidentified ones finite; *ll is the
- * log-likelihood without it. se (may be
- * NULL) gets standard errors of the natural parameters from the observed information of the
- * free ones (delta method; 0 for w[ref], NaN when singular). *status: a tide_lbfgs_status. */
-int tide_mark_fit(const tide_mark_data *d, int max_iter, double *par, double *se, double *ll, int32_t *status);
+ * log-likelihood without it, *n_marks (optional) the target actions in it. se (may be NULL)
+ * gets standard errors of the natural parameters from the observed information of the free
+ * ones (delta method; 0 for w[ref], NaN when singular). *status: a tide_lbfgs_status. */
+int tide_mark_fit(const tide_mark_data *d, int max_iter, double *par, double *se, double *ll, int64_t *n_marks,
+                  int32_t *status);
 
 /* State at time t (events at or after t ignored), for scoring: for every (user, key) the user
  * touched before t, in user order then first-touch order: user[q], key[q] and share[q], the

@@ -280,25 +280,20 @@ static double neg_obj(const double *u, double *gu, int64_t F, void *vc)
     return isfinite(f) ? f : INFINITY;
 }
 
-/* standard errors: observed information in u by central differences of the gradient, then
- * the delta method through a numerical Jacobian of u -> natural parameters */
+/* standard errors: the covariance of the free parameters (tide_decay_fd_covariance), then the
+ * delta method through a numerical Jacobian of u -> natural parameters */
 static void std_errors(fit_ctx *c, const double *u, int F, int N, double *se)
 {
-    double H[MAXR * MAXR], up[MAXR], gp[MAXR], gm[MAXR], J[MAXR * MAXR], pp[MAXR], pm[MAXR];
+    double H[MAXR * MAXR], up[MAXR], J[MAXR * MAXR], pp[MAXR], pm[MAXR];
     for (int i = 0; i < N; i++) se[i] = NAN;
+    if (!tide_decay_fd_covariance(neg_obj, c, u, F, H)) return;
     for (int i = 0; i < F; i++) {
         double h = 1e-5 * fmax(1, fabs(u[i]));
         memcpy(up, u, sizeof(double) * F);
-        up[i] = u[i] + h; neg_obj(up, gp, F, c);
-        nat_of(c->d, c->fam, c->k, up, pp);
-        up[i] = u[i] - h; neg_obj(up, gm, F, c);
-        nat_of(c->d, c->fam, c->k, up, pm);
-        for (int j = 0; j < F; j++) H[i * F + j] = (gp[j] - gm[j]) / (2 * h);
+        up[i] = u[i] + h; nat_of(c->d, c->fam, c->k, up, pp);
+        up[i] = u[i] - h; nat_of(c->d, c->fam, c->k, up, pm);
         for (int j = 0; j < N; j++) J[j * F + i] = (pp[j] - pm[j]) / (2 * h);
     }
-    for (int i = 0; i < F; i++)
-        for (int j = 0; j < i; j++) H[i * F + j] = H[j * F + i] = 0.5 * (H[i * F + j] + H[j * F + i]);
-    if (!tide_decay_invert_spd(H, F)) return;
     for (int r = 0; r < N; r++) {
         double v = 0;
         for (int i = 0; i < F; i++)

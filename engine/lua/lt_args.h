@@ -107,13 +107,6 @@ static inline int64_t *la_offsets(lua_State *L, int idx, const char *fn, const c
     return o;
 }
 
-/* Pushes a Lua array of n numbers. */
-static inline void la_push_doubles(lua_State *L, const double *v, int n)
-{
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) { lua_pushnumber(L, v[i]); lua_rawseti(L, -2, i + 1); }
-}
-
 /* Optional number field of the table at idx. */
 static inline double la_optfield(lua_State *L, int idx, const char *key, double def)
 {

@@ -44,7 +44,6 @@ static void check_data(lua_State *L, int idx, const char *fn, tide_mark_data *d)
     d->t0 = la_optfield(L, idx, "t0", -INFINITY);
     d->delay = la_optfield(L, idx, "delay", 0);
     if (!(d->delay >= 0) || !isfinite(d->delay)) lt_errorf(L, "%s: data.delay must be a finite number >= 0", fn);
-    if (tide_mark_check(d) != TIDE_OK) lt_error(L, fn);
 }
 
 static double *check_par(lua_State *L, int idx, const char *fn, int N)
@@ -65,12 +64,10 @@ static int l_mark_fit(lua_State *L)
     int N = 3 + d.n_types;
     memcpy(par, check_par(L, 2, fn, N), sizeof(double) * N);
     int32_t st;
-    if (tide_mark_fit(&d, (int)luaL_optinteger(L, 3, 200), par, se, &ll, &st) != TIDE_OK) return lt_error(L, fn);
     int64_t n;
-    double ll2;
-    if (tide_mark_loglik(&d, par, &ll2, NULL, &n) != TIDE_OK) return lt_error(L, fn);
-    la_push_doubles(L, par, N);
-    la_push_doubles(L, se, N);
+    if (tide_mark_fit(&d, (int)luaL_optinteger(L, 3, 200), par, se, &ll, &n, &st) != TIDE_OK) return lt_error(L, fn);
+    lt_push_doubles(L, par, N);
+    lt_push_doubles(L, se, N);
     lua_pushnumber(L, ll);
     lua_pushinteger(L, st);
     lua_pushnumber(L, (double)n);
@@ -85,9 +82,10 @@ static int l_mark_loglik(lua_State *L)
     check_data(L, 1, fn, &d);
     double *par = check_par(L, 2, fn, 3 + d.n_types), ll, g[34];
     int64_t n;
+    if (tide_mark_check(&d) != TIDE_OK) return lt_error(L, fn); /* fit and state check for themselves */
     if (tide_mark_loglik(&d, par, &ll, g, &n) != TIDE_OK) return lt_error(L, fn);
     lua_pushnumber(L, ll);
-    la_push_doubles(L, g, tide_mark_nfree(d.n_types));
+    lt_push_doubles(L, g, tide_mark_nfree(d.n_types));
     lua_pushnumber(L, (double)n);
     return 3;
 }

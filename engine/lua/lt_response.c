@@ -89,8 +89,8 @@ static int l_response_fit(lua_State *L)
     double *par = la_scratch(L, sizeof(double) * N), *se = la_scratch(L, sizeof(double) * N), ll;
     int32_t st;
     if (tide_response_fit(&d, f, k, &o, par, se, &ll, &st) != TIDE_OK) return lt_error(L, fn);
-    la_push_doubles(L, par, N);
-    la_push_doubles(L, se, N);
+    lt_push_doubles(L, par, N);
+    lt_push_doubles(L, se, N);
     lua_pushnumber(L, ll);
     lua_pushinteger(L, st);
     return 4;
@@ -108,7 +108,7 @@ static int l_response_loglik(lua_State *L)
     double *par = check_par(L, 4, fn, N), *g = la_scratch(L, sizeof(double) * F), ll;
     if (tide_response_loglik(&d, f, k, par, &ll, g) != TIDE_OK) return lt_error(L, fn);
     lua_pushnumber(L, ll);
-    la_push_doubles(L, g, F);
+    lt_push_doubles(L, g, F);
     return 2;
 }
 

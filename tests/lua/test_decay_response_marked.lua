@@ -96,6 +96,21 @@ function tests.gradient_matches_finite_differences()
   end
 end
 
+-- 32 types: 34 free parameters, past the 32 × 32 that the shared matrix inverse once held (a
+-- stack overflow under ASan); types that never occur are kept finite by the ridge
+function tests.fit_takes_the_largest_type_count()
+  local users = random_log(9, 40, 5, false)
+  local d = data_of(users, 5, 0)
+  d.n_types = 32
+  local par = { 0.3, 1, 0.1 }
+  for c = 1, 32 do par[3 + c] = 1 end
+  local p, se, ll, _, n = D.mark_fit(d, par, 50)
+  check.eq(#p, 35, "parameters")
+  check.eq(#se, 35, "standard errors")
+  check.truthy(ll < 0 and n > 0, "a likelihood over the marks")
+  for i = 1, 35 do check.truthy(p[i] > 0 and p[i] < math.huge, "finite parameter " .. i) end
+end
+
 function tests.state_equals_the_definition()
   local users = random_log(7, 12, 5, true)
   local d, prior = data_of(users, 5, 0.4)
