@@ -26,13 +26,15 @@ local function core() return tide().core.decay end
 local S = require("tide.data.schema")
 
 -- the user-major, time-sorted layout of decay_mark.h; types renumbered over S.EVENT_NAMES
--- present in `names` (a fit's type names, or nil: those present in ev)
+-- present in `names` (a fit's type names, or nil: those present in ev). d.grouped holds the
+-- grouping of all of ev's rows {off, perm, n_users} (visits_table reuses it).
 local function layout(ev, key, target, unit, origin, names, fn)
   local T = tide().tensor
   local kcol = ev[key]
   if not T.is_tensor(kcol) then error(("%s: the event table has no '%s' column (opts.key)"):format(fn, key), 3) end
   local n_users = ev.n_users or ev.user:max():item()
   local off, perm = core().group(ev.user, ev.time, n_users)
+  local grouped = { off = off, perm = perm, n_users = n_users }
   local codes = ev.event:index_select(1, perm):totable()
   if not names then
     local present = {}
@@ -64,15 +66,15 @@ local function layout(ev, key, target, unit, origin, names, fn)
   end
   return { off = off, time = tm, key = keys, type = T.fromtable(#ty > 0 and ty or { 1 }, "i32"):narrow(1, 1, #ty),
            target = T.fromtable(#tg > 0 and tg or { 0 }, "i32"):narrow(1, 1, #tg), n_types = #names, names = names,
-           ref = dense[tcode], n_users = n_users }
+           ref = dense[tcode], n_users = n_users, grouped = grouped }
 end
 
 -- the ground process's events: one row per visit of a user (a run of events with gaps of at
--- most `gap` seconds; distinct times when 0) at its start, as a target action keyed by the user
-local function visits_table(ev, gap, target)
-  local n_users = ev.n_users or ev.user:max():item()
-  local off, perm = core().group(ev.user, ev.time, n_users)
-  local o, t = off:totable(), ev.time:index_select(1, perm):totable()
+-- most `gap` seconds; distinct times when 0) at its start, as a target action keyed by the
+-- user; g = layout's grouping of ev's rows
+local function visits_table(ev, g, gap, target)
+  local n_users = g.n_users
+  local o, t = g.off:totable(), ev.time:index_select(1, g.perm):totable()
   local U, Tm, E, code = {}, {}, {}, S.EVENT[target]
   for u = 1, n_users do
     local prev
@@ -183,7 +185,7 @@ function M.fit(ev, opts)
                            delay = delay }, Marked)
   for c, name in ipairs(d.names) do f.weights[name], f.se_weights[name] = par[3 + c], se[3 + c] end
   -- the ground process: per-user response kernel over visits
-  local vis = visits_table(ev, delay * unit, target)
+  local vis = visits_table(ev, d.grouped, delay * unit, target)
   local R = require("tide.decay.response")
   local fam = opts.family or "mixture"
   local fr = opts.frailty == nil and "user" or opts.frailty
@@ -198,16 +200,12 @@ function M.fit(ev, opts)
   go.family = fam
   f.ground = R.fit(vis, go)
   -- target rows per visit: each user's rate shrunk toward the population's (rate_prior)
-  local rows, visits, off, tm = {}, {}, d.off:totable(), d.time
+  local rows, visits, off = {}, {}, d.off:totable()
   for u = 1, d.n_users do
-    local prev
     rows[u], visits[u] = 0, 0
-    for i = off[u] + 1, off[u + 1] do
-      rows[u] = rows[u] + tt[i]
-      if not prev or tm[i] - prev > delay then visits[u] = visits[u] + 1 end
-      prev = tm[i]
-    end
+    for i = off[u] + 1, off[u + 1] do rows[u] = rows[u] + tt[i] end
   end
+  for _, u in ipairs(vis.user:totable()) do visits[u] = visits[u] + 1 end
   f.rows_per_visit, f.rows_prior = rate_prior(rows, visits)
   return f
 end
@@ -237,7 +235,7 @@ function Marked:expected(ev, t, horizon)
   for c, name in ipairs(self.type_names) do par[3 + c] = self.weights[name] end
   local tm = (t - self.origin) / self.unit
   local user, key, share, rows, visits = core().mark_state(d, par, tm, horizon)
-  local g = self.ground:expected(visits_table(ev, self.delay * self.unit, self.target), t, horizon)
+  local g = self.ground:expected(visits_table(ev, d.grouped, self.delay * self.unit, self.target), t, horizon)
   local E, gu, gs = {}, g.user:totable(), g.score:totable()
   for i = 1, #gu do E[gu[i]] = gs[i] end
   local u, sh, r, v = user:totable(), share:totable(), rows:totable(), visits:totable()
