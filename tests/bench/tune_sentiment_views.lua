@@ -110,28 +110,23 @@ local function extra_ids(u, v, lex, dst)
       end
     end
   end
-  if v.neg then
+  -- the `width` units after a unit where trigger(i) holds get ids marked with `tag` (a new
+  -- trigger restarts the window)
+  local function mark_after(width, tag, trigger)
     local left = 0
     for i = 1, n do
-      if left > 0 then dst[#dst + 1] = bucket("\3" .. u[i]); left = left - 1 end
-      if negators[u[i]] then left = v.neg end
+      if left > 0 then dst[#dst + 1] = bucket(tag .. u[i]); left = left - 1 end
+      if trigger(i) then left = width end
     end
   end
-  if v.but then -- units within v.but after a contrast word (但 却, 可是 不过 只是), marked
-    local left = 0
-    for i = 1, n do
-      if left > 0 then dst[#dst + 1] = bucket("\8" .. u[i]); left = left - 1 end
+  if v.neg then mark_after(v.neg, "\3", function(i) return negators[u[i]] end) end
+  if v.but then -- after a contrast word (但 却, 可是 不过 只是)
+    mark_after(v.but, "\8", function(i)
       local a, b = u[i - 1], u[i]
-      if b == "但" or b == "却" or (b == "是" and (a == "可" or a == "只")) or (b == "过" and a == "不") then left = v.but end
-    end
+      return b == "但" or b == "却" or (b == "是" and (a == "可" or a == "只")) or (b == "过" and a == "不")
+    end)
   end
-  if v.int then -- units within v.int after an intensifier (很 太 超 最 真 好 特), marked
-    local left = 0
-    for i = 1, n do
-      if left > 0 then dst[#dst + 1] = bucket("\9" .. u[i]); left = left - 1 end
-      if intens[u[i]] then left = v.int end
-    end
-  end
+  if v.int then mark_after(v.int, "\9", function(i) return intens[u[i]] end) end -- after 很 太 超 最 真 特
   if v.pos then
     for i = 1, math.min(4, n) do dst[#dst + 1] = bucket("\5" .. u[i]) end
     for i = math.max(1, n - 3), n do dst[#dst + 1] = bucket("\6" .. u[i]) end
@@ -248,43 +243,7 @@ local function logit_acc(c, zf)
   return ok / c.n
 end
 
--- Logistic regression of y on the columns of X (plus an intercept) by Newton's method with a
--- tiny ridge (the design has a handful of columns).
-local function fit_lr(X, y, rows)
-  local m = #X[1] + 1
-  local w = {}
-  for j = 1, m do w[j] = 0 end
-  for _ = 1, 25 do
-    local g, H = {}, {}
-    for j = 1, m do g[j] = -1e-4 * w[j]; H[j] = {}; for k = 1, m do H[j][k] = j == k and 1e-4 or 0 end end
-    for _, i in ipairs(rows) do
-      local x = { 1 }
-      for j = 1, m - 1 do x[j + 1] = X[i][j] end
-      local z = 0
-      for j = 1, m do z = z + w[j] * x[j] end
-      local p = 1 / (1 + math.exp(-z))
-      for j = 1, m do
-        g[j] = g[j] + (y[i] - p) * x[j]
-        for k = 1, m do H[j][k] = H[j][k] + p * (1 - p) * x[j] * x[k] end
-      end
-    end
-    for col = 1, m do
-      for r = col + 1, m do
-        local f = H[r][col] / H[col][col]
-        for k = col, m do H[r][k] = H[r][k] - f * H[col][k] end
-        g[r] = g[r] - f * g[col]
-      end
-    end
-    local d = {}
-    for r = m, 1, -1 do
-      local s = g[r]
-      for k = r + 1, m do s = s - H[r][k] * d[k] end
-      d[r] = s / H[r][r]
-    end
-    for j = 1, m do w[j] = w[j] + d[j] end
-  end
-  return w
-end
+local fit_lr = dofile("tests/bench/stack_lr.lua")
 
 for name, _, c in corpora.each(os.getenv("TUNE_CORPORA")) do
   if os.getenv("TUNE_COLLAPSE") == "1" then -- runs of 3+ equal characters shortened to 2
