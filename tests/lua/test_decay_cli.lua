@@ -108,6 +108,14 @@ function t.response_eval_prints_a_row_per_method()
     "--frailty must be pair or user")
   check.errors(function() cmd.run({ "response-eval", csv, "--schema", "sim", "--methods", "magic" }) end, "unknown method 'magic'")
   check.errors(function() cmd.run({ "response-eval", csv, "--schema", "sim", "--horizon", "400" }) end, "shorter than two horizons")
+  rc, lines = capture(function()
+    return cmd.run({ "response-eval", csv, "--schema", "sim", "--methods", "none", "--horizon", "7", "--origins", "2" })
+  end)
+  check.eq(rc, 0)
+  check.truthy(table.concat(lines, "\n"):find("each of the last 2 windows of 7 days, pooled", 1, true) ~= nil,
+    "says the windows are pooled: " .. table.concat(lines, "\n"))
+  check.errors(function() cmd.run({ "response-eval", csv, "--schema", "sim", "--origins", "x" }) end,
+    "--origins must be a number")
   os.remove(csv)
 end
 

@@ -121,4 +121,35 @@ function tests.candidates_score_at_the_decision_time_not_the_last_event()
   check.errors(function() E.candidates("response", ev, { horizon = 14, law = {} }) end, "law must be a tide.decay.response Fit")
 end
 
+function tests.rolling_origins_pool_consecutive_test_windows()
+  local ev = log()
+  local methods = { "none", { "response", family = "exponential" } }
+  local rows = E.evaluate(ev, { methods = methods, origins = 2, bootstrap = 100 })
+  check.eq(rows.origins, 2, "two origins")
+  -- each origin is the one-origin protocol on the log cut at its test window's end
+  local late = E.evaluate(ev, { methods = methods })
+  local early = E.evaluate(ev, { methods = methods, t_end = late.t_test })
+  check.eq(early.t_end, late.t_test, "the earlier test window ends where the later one starts")
+  local cut = E.evaluate(ev:filter(ev.time:lt(late.t_test)), { methods = methods, t_end = late.t_test })
+  check.eq(cut[2].f1, early[2].f1, "events at or after t_end are left out")
+  for i = 1, 2 do
+    local r, a, b = rows[i], late[i], early[i]
+    check.eq(#r.by_origin, 2, r.method .. ": one row per origin")
+    check.eq(r.by_origin[1].f1, a.f1, r.method .. ": the latest origin first")
+    check.eq(r.by_origin[2].f1, b.f1, r.method .. ": then the one before")
+    check.eq(r.k, a.k, r.method .. ": k of the latest origin")
+    -- pooled micro-F1: counts add over the windows
+    check.eq(r.tp, a.tp + b.tp, r.method .. ": true positives add")
+    check.eq(r.n_pred, a.n_pred + b.n_pred, r.method .. ": predictions add")
+    check.eq(r.n_true, a.n_true + b.n_true, r.method .. ": true pairs add")
+    check.near(r.f1, 2 * r.tp / (r.n_pred + r.n_true), 1e-12, r.method .. ": micro-F1 of the pooled counts")
+  end
+  local d = rows[2].f1 - rows[1].f1
+  check.truthy(rows[2].diff_lo <= d + 1e-12 and d <= rows[2].diff_hi + 1e-12, "pooled difference inside its interval")
+  check.errors(function() E.evaluate(ev, { methods = { "none" }, origins = 0 }) end, "origins must be a whole number >= 1")
+  check.errors(function() E.evaluate(ev, { methods = { "none" }, origins = 1.5 }) end, "origins must be a whole number >= 1")
+  check.errors(function() E.evaluate(ev, { methods = { "none" }, horizon = 20, origins = 3 }) end,
+    "shorter than 4 horizons (origins = 3")
+end
+
 return tests

@@ -28,6 +28,8 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
   --holdout D        days held out for --family auto (default 14)
   --out FILE         save the response fit (tide.decay.load reads it)
   --horizon D        response-eval: days of each window (default 14)
+  --origins N        response-eval: N consecutive test windows (rolling origin, each with its
+                     own validation window and refits), F1 pooled over them (default 1)
   --methods LIST     response-eval: subset of none,gap,response,marked,popularity,sar
 Return gaps: the survival curve of the time until a user comes back (to the category/item with
 --per category/item); the open gap at the end of the log is right-censored. Response kernel:
@@ -146,10 +148,17 @@ local function evaluate(o)
   local ok, rows = pcall(E.evaluate, ev, { key = o.key, target = o.target, horizon = tonumber(o.horizon or 14),
     family = o.family, methods = o.methods and list(o.methods), k = tonumber(o.k), max_hist = tonumber(o["max-hist"]),
     delay = tonumber(o.delay), frailty = frailty(o), bootstrap = tonumber(o.bootstrap),
-    transfer = o.transfer })
+    transfer = o.transfer, origins = o.origins and (tonumber(o.origins) or fail("decay: --origins must be a number")) })
   if not ok then fail(rows) end
-  print(("(user, %s) pairs with a %s in the last %s days; k and threshold chosen on the %s days before"):format(
-    o.key or "item", o.target or "buy", o.horizon or 14, o.horizon or 14))
+  local h = o.horizon or 14
+  if rows.origins == 1 then
+    print(("(user, %s) pairs with a %s in the last %s days; k and threshold chosen on the %s days before"):format(
+      o.key or "item", o.target or "buy", h, h))
+  else
+    print(("(user, %s) pairs with a %s in each of the last %d windows of %s days, pooled; each window's k and threshold"
+      .. " chosen on the %s days before it (k, threshold, val F1: the latest window's)"):format(o.key or "item",
+      o.target or "buy", rows.origins, h, h))
+  end
   -- the interval column only when there is one to show (it needs --bootstrap N)
   local boot = false
   for _, r in ipairs(rows) do boot = boot or r.diff_lo ~= nil end

@@ -101,47 +101,19 @@ local function carry(rule, sel, cands, truth, link)
   return { k = sel.k, calibration = S.calibrate(cands, truth, { k = sel.k, link = link }) }
 end
 
---- evaluate(ev, {methods = {"none", "gap", "response", "marked", "popularity", "sar"} (the last two only
----   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
----   whose fields override the options below for that row; {"response", law = a Fit} scores
----   with that fixed law at every cut instead of refitting, e.g. a simulator's planted
----   parameters as an oracle), key = "item",
----   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
----   frailty (true / "pair": the response kernel with a gamma frailty per pair, "user": one
----   shared by a user's pairs, tide.decay.response.fit),
----   ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, transfer = "auto" (how the choice
----   made on the validation window carries to the refitted model: "threshold" keeps the score
----   threshold, "share" the fraction of the pooled top-k candidates kept (score scales of refits
----   may differ), "plugin" keeps k and the chance of acting as a function of the score fitted
----   on the validation labels (sets.calibrate: P = 1 − exp(−(a + b·score)) for response rows,
----   whose score is an expected count, a non-decreasing step function for the others) and takes
----   the test candidates' cut of highest expected F1 (less noisy than the validation window's
----   best empirical cut when the score's scale holds across refits; threshold instead when no or
----   every validation candidate acts); "auto" picks, per method, the rule that did best when a
----   choice made on [T − 3H, T − 2H) was carried to the validation window — threshold when the
----   log is shorter than three horizons), bootstrap = 0 (n > 0: with "none"
----   among the methods, each other row gets diff_lo / diff_hi, the 95 % interval of its test F1
----   minus no decay's over users resampled n times, tide.metrics.sets.bootstrap)}) -> rows
----   {method, detail, k, threshold, share, transfer, calibration (plugin rows), val_f1 (of the
----   validation window's best cut), f1, precision, recall, seconds[, diff_lo, diff_hi]},
----   plus {t_valid, t_test, t_end} (epoch seconds). The threshold is exact per k (sets.sweep).
-function M.evaluate(ev, opts)
-  opts = opts or {}
-  local H = opts.horizon or 14
-  if not (type(H) == "number" and H > 0) then error("decay.response_eval: horizon must be a number of days > 0", 2) end
-  local t_end = ev.time:max():item() + 1
+-- one origin: the protocol of evaluate on ev's rows before t_end (the test window's end);
+-- returns the rows and, per row, the test prediction, plus the test labels
+local function one_origin(ev, t_end, o, opts, transfer)
+  local H = o.horizon
   local tv, tt = t_end - 2 * H * DAY, t_end - H * DAY
-  if not (tv > ev.time:min():item()) then error("decay.response_eval: the log is shorter than two horizons", 2) end
-  local o = { key = opts.key or "item", target = opts.target or "buy", horizon = H, family = opts.family,
-              k = opts.k, max_hist = opts.max_hist, families = opts.families, n = opts.n, delay = opts.delay,
-              frailty = opts.frailty }
+  if not (tv > ev.time:min():item()) then
+    local n = opts.origins or 1
+    error(n == 1 and "decay.response_eval: the log is shorter than two horizons"
+      or ("decay.response_eval: the log is shorter than %d horizons (origins = %d needs one more than it has windows)"):format(n + 1, n), 3)
+  end
   local lab = { key = o.key, target = o.target }
   local valid, test = S.labels(ev, tv, tt, lab), S.labels(ev, tt, t_end, lab)
   local rows = { t_valid = tv, t_test = tt, t_end = t_end }
-  local transfer = opts.transfer or "auto"
-  if transfer ~= "auto" and transfer ~= "threshold" and transfer ~= "share" and transfer ~= "plugin" then
-    error(("decay.response_eval: transfer must be auto, threshold, share or plugin, got %s"):format(tostring(transfer)), 2)
-  end
   local tb = tv - H * DAY -- the backtest window [tb, tv) of transfer = "auto"
   local back = transfer == "auto" and tb > ev.time:min():item() and S.labels(ev, tb, tv, lab) or nil
   local all = o.key == "item" and { "none", "gap", "response", "marked", "popularity", "sar" } or { "none", "gap", "response", "marked" }
@@ -180,15 +152,113 @@ function M.evaluate(ev, opts)
     local r = S.prf(preds[#preds], test)
     rows[#rows + 1] = { method = m, detail = detail, k = sel.k, threshold = sel.threshold, share = sel.share,
                         transfer = rule, calibration = how.calibration, val_f1 = sel.f1, f1 = r.f1,
-                        precision = r.precision, recall = r.recall, seconds = os.clock() - c0 }
+                        precision = r.precision, recall = r.recall, tp = r.tp, n_pred = r.n_pred, n_true = r.n_true,
+                        seconds = os.clock() - c0 }
+  end
+  return rows, preds, test
+end
+
+-- pair sets of several windows as one: the key of window j is shifted by j·2^40 (exact in a
+-- double for any key below 2^40), so a user keeps every window's pairs and the user
+-- bootstrap resamples a user's windows together
+local SHIFT = 2 ^ 40
+local function pool_into(acc, set, j)
+  for u, row in pairs(set) do
+    if type(u) == "number" then
+      local a = acc[u]
+      if not a then a = {}; acc[u] = a end
+      for key in pairs(row) do a[key + j * SHIFT] = true end
+    end
+  end
+end
+
+--- evaluate(ev, {methods = {"none", "gap", "response", "marked", "popularity", "sar"} (the last two only
+---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
+---   whose fields override the options below for that row; {"response", law = a Fit} scores
+---   with that fixed law at every cut instead of refitting, e.g. a simulator's planted
+---   parameters as an oracle), key = "item",
+---   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
+---   frailty (true / "pair": the response kernel with a gamma frailty per pair, "user": one
+---   shared by a user's pairs, tide.decay.response.fit),
+---   ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, transfer = "auto" (how the choice
+---   made on the validation window carries to the refitted model: "threshold" keeps the score
+---   threshold, "share" the fraction of the pooled top-k candidates kept (score scales of refits
+---   may differ), "plugin" keeps k and the chance of acting as a function of the score fitted
+---   on the validation labels (sets.calibrate: P = 1 − exp(−(a + b·score)) for response rows,
+---   whose score is an expected count, a non-decreasing step function for the others) and takes
+---   the test candidates' cut of highest expected F1 (less noisy than the validation window's
+---   best empirical cut when the score's scale holds across refits; threshold instead when no or
+---   every validation candidate acts); "auto" picks, per method, the rule that did best when a
+---   choice made on [T − 3H, T − 2H) was carried to the validation window — threshold when the
+---   log is shorter than three horizons), t_end = the last event + 1 s (epoch seconds: the test
+---   window's end; later events are left out), origins = 1 (n > 1: rolling origin — the whole
+---   protocol is run n times, with T = t_end, T − H, …, T − (n−1)H, so n consecutive test
+---   windows, each with its own validation window and refits before it; F1, precision and
+---   recall are then micro-averages over the n test windows, pooled pairs, and the interval
+---   resamples users with all their windows: one test window is a noisy judge), bootstrap = 0
+---   (n > 0: with "none" among the methods, each other row gets diff_lo / diff_hi, the 95 %
+---   interval of its test F1 minus no decay's over users resampled n times,
+---   tide.metrics.sets.bootstrap)}) -> rows
+---   {method, detail, k, threshold, share, transfer, calibration (plugin rows), val_f1 (of the
+---   validation window's best cut), f1, precision, recall, tp, n_pred, n_true, seconds
+---   [, diff_lo, diff_hi][, by_origin = {one row per origin, the latest first}]}, plus {t_valid,
+---   t_test, t_end} (epoch seconds) and origins. k, threshold, transfer, detail and val_f1 are
+---   the latest origin's (by_origin holds each one's); seconds are summed. The threshold is
+---   exact per k (sets.sweep).
+function M.evaluate(ev, opts)
+  opts = opts or {}
+  local H = opts.horizon or 14
+  if not (type(H) == "number" and H > 0) then error("decay.response_eval: horizon must be a number of days > 0", 2) end
+  local n_orig = opts.origins or 1
+  if not (type(n_orig) == "number" and n_orig >= 1 and n_orig == math.floor(n_orig)) then
+    error(("decay.response_eval: origins must be a whole number >= 1, got %s"):format(tostring(opts.origins)), 2)
+  end
+  local transfer = opts.transfer or "auto"
+  if transfer ~= "auto" and transfer ~= "threshold" and transfer ~= "share" and transfer ~= "plugin" then
+    error(("decay.response_eval: transfer must be auto, threshold, share or plugin, got %s"):format(tostring(transfer)), 2)
+  end
+  local o = { key = opts.key or "item", target = opts.target or "buy", horizon = H, family = opts.family,
+              k = opts.k, max_hist = opts.max_hist, families = opts.families, n = opts.n, delay = opts.delay,
+              frailty = opts.frailty }
+  local t_end = opts.t_end or ev.time:max():item() + 1
+  if type(t_end) ~= "number" or t_end ~= t_end then
+    error(("decay.response_eval: t_end must be epoch seconds, got %s"):format(tostring(opts.t_end)), 2)
+  end
+  local rows, pred, truth
+  for j = 0, n_orig - 1 do
+    local te = t_end - j * H * DAY
+    local e = ev.time:max():item() < te and ev or ev:filter(ev.time:lt(te))
+    local r, p, tr = one_origin(e, te, o, opts, transfer)
+    if j == 0 then
+      rows, pred, truth = r, {}, {}
+      for i = 1, #r do pred[i] = {} end
+    end
+    pool_into(truth, tr, j)
+    for i = 1, #r do
+      pool_into(pred[i], p[i], j)
+      if n_orig > 1 then
+        rows[i].by_origin = rows[i].by_origin or {}
+        local copy = {} -- the pooled figures overwrite the latest origin's row below
+        for k, v in pairs(r[i]) do if k ~= "by_origin" then copy[k] = v end end
+        table.insert(rows[i].by_origin, copy)
+        if j > 0 then rows[i].seconds = rows[i].seconds + r[i].seconds end
+      end
+    end
+  end
+  rows.origins = n_orig
+  if n_orig > 1 then -- the pooled figures
+    for i, r in ipairs(rows) do
+      local v = S.prf(pred[i], truth)
+      r.f1, r.precision, r.recall, r.tp, r.n_pred, r.n_true = v.f1, v.precision, v.recall, v.tp, v.n_pred, v.n_true
+    end
   end
   local B = opts.bootstrap or 0
   local base
-  for i, r in ipairs(rows) do if r.method == "none" then base = preds[i] end end
+  for i, r in ipairs(rows) do if r.method == "none" then base = pred[i] end end
   if B > 0 and base then
     for i, r in ipairs(rows) do
       if r.method ~= "none" then
-        local b = S.bootstrap(preds[i], base, test, { n = B })
+        local b = S.bootstrap(pred[i], base, truth, { n = B })
         r.diff_lo, r.diff_hi = b.lo, b.hi
       end
     end
