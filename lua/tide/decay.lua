@@ -155,9 +155,10 @@ M.online = require("tide.decay.online")
 --- parameters, standard errors and forecasts equal the saved object's bit for bit.
 function M.load(path)
   local tensors, meta = require("tide.models.io").load(path, "decay.load",
-    { decay_fit = true, hawkes = true, response_fit = true, response_marked = true })
+    { decay_fit = true, hawkes = true, response_fit = true, response_marked = true, response_stacked = true })
   if meta.kind == "hawkes" then return M.hawkes.from_state(tensors, meta) end
   if meta.kind == "response_marked" then return require("tide.decay.response_marked").from_state(tensors, meta) end
+  if meta.kind == "response_stacked" then return require("tide.decay.response_stacked").from_state(tensors, meta) end
   if meta.kind == "response_fit" then return M.response.from_state(tensors, meta) end
   return fitmod.from_state(tensors, meta)
 end

@@ -171,24 +171,32 @@ function Model:importance()
   return out
 end
 
+--- m:state() -> tensors, meta: what save writes (kind = "gbdt"), for models that embed a GBDT
+--- in their own file (tide.models.io.nest)
+function Model:state()
+  fitted(self, "gbdt.save")
+  local meta = { kind = M.KIND, format = M.FORMAT, loss = self.opts.loss, d = self.d, baseline = self.baseline }
+  for k in pairs(OPTS) do if k ~= "loss" then meta["opt." .. k] = self.opts[k] end end
+  for i, name in ipairs(self.names) do meta["name." .. i] = name end
+  return self.core:export(), meta
+end
+
 --- m:save(path): atomic, checksummed tide checkpoint with metadata kind = "gbdt".
 function Model:save(path)
   fitted(self, "gbdt.save")
   if type(path) ~= "string" then error("gbdt.save: path must be a string", 2) end
-  local meta = { kind = M.KIND, format = M.FORMAT, loss = self.opts.loss, d = self.d, baseline = self.baseline }
-  for k in pairs(OPTS) do if k ~= "loss" then meta["opt." .. k] = self.opts[k] end end
-  for i, name in ipairs(self.names) do meta["name." .. i] = name end
-  tide().checkpoint.save(path, self.core:export(), meta)
+  local t, meta = self:state()
+  tide().checkpoint.save(path, t, meta)
 end
 
---- gbdt.load(path) -> model whose predictions are bit-identical to the saved one's.
-function M.load(path)
-  if type(path) ~= "string" then error("gbdt.load: path must be a string", 2) end
-  local arrays, meta = tide().checkpoint.load(path)
+--- gbdt.from_state(tensors, meta[, where]) -> the model state() described (where names the
+--- file in errors)
+function M.from_state(arrays, meta, where)
+  where = where or "the state"
   if meta.kind ~= M.KIND then
-    error(("gbdt.load: %s is not a GBDT model file (kind = %s)"):format(path, tostring(meta.kind)), 2)
+    error(("gbdt.load: %s is not a GBDT model file (kind = %s)"):format(where, tostring(meta.kind)), 3)
   end
-  if meta.format ~= M.FORMAT then error(("gbdt.load: %s has format %s, expected %d"):format(path, tostring(meta.format), M.FORMAT), 2) end
+  if meta.format ~= M.FORMAT then error(("gbdt.load: %s has format %s, expected %d"):format(where, tostring(meta.format), M.FORMAT), 3) end
   local opts = { loss = meta.loss }
   for k in pairs(OPTS) do if meta["opt." .. k] ~= nil then opts[k] = meta["opt." .. k] end end
   local m = M.new(opts)
@@ -197,6 +205,13 @@ function M.load(path)
   for i = 1, meta.d do m.names[i] = meta["name." .. i] or ("x" .. i) end
   m:_record()
   return m
+end
+
+--- gbdt.load(path) -> model whose predictions are bit-identical to the saved one's.
+function M.load(path)
+  if type(path) ~= "string" then error("gbdt.load: path must be a string", 2) end
+  local arrays, meta = tide().checkpoint.load(path)
+  return M.from_state(arrays, meta, path)
 end
 
 return M

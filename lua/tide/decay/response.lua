@@ -137,4 +137,8 @@ end
 --- and on which key (a decayed preference): tide.decay.response_marked
 function M.fit_marked(ev, opts) return require("tide.decay.response_marked").fit(ev, opts) end
 
+--- fit_stacked(ev, opts) -> the marked kernel's parts and pair / user / key statistics weighed
+--- by gradient-boosted trees learned on the log's last horizon: tide.decay.response_stacked
+function M.fit_stacked(ev, opts) return require("tide.decay.response_stacked").fit(ev, opts) end
+
 return require("tide.decay.response_fit")(M, Fit, { core = core, pairs = M.pairs, data = data, window = window })

@@ -14,6 +14,9 @@
 --   marked      expected target actions under the marked response kernel (when the user acts,
 --               a per-user kernel, times on which key, a decayed preference;
 --               tide.decay.response_marked), Marked:expected
+--   stacked     P(the pair acts) from gradient-boosted trees over the marked kernel's parts and
+--               pair / user / key statistics, learned on the horizon before the cut
+--               (tide.decay.response_stacked)
 --   popularity, sar   the top-n item candidates of tide.models.pop / sar (key = "item" only)
 local S = require("tide.metrics.sets")
 local M = {}
@@ -77,6 +80,13 @@ function M.candidates(method, train, opts)
                                                       frailty = opts.frailty })
     return per_user(f:expected(train, at, opts.horizon)), f.ground.family
   end
+  if method == "stacked" then
+    local H = opts.horizon -- days, the kernel's unit
+    local f = tide.decay.response.fit_stacked(train, { key = key, target = opts.target, family = opts.family, k = opts.k,
+                                                       max_hist = opts.max_hist, delay = opts.delay,
+                                                       frailty = opts.frailty, horizon = H, at = at })
+    return per_user(f:expected(train, at, H)), "gbdt"
+  end
   if method == "popularity" or method == "sar" then
     if key ~= "item" then error(("decay.response_eval: method '%s' ranks items; use key = 'item'"):format(method), 3) end
     local m = method == "sar" and tide.models.sar{ half_life = 30 } or tide.models.pop{ mode = "all" }
@@ -85,7 +95,7 @@ function M.candidates(method, train, opts)
     for u = 1, train.n_users do users[u] = u end
     return S.candidates(m, users, { n = opts.n or 30 })
   end
-  error(("decay.response_eval: unknown method '%s' (none, gap, response, marked, popularity, sar)"):format(tostring(method)), 3)
+  error(("decay.response_eval: unknown method '%s' (none, gap, response, marked, stacked, popularity, sar)"):format(tostring(method)), 3)
 end
 
 local RULES = { "threshold", "share", "plugin" } -- in this order of preference on equal F1
@@ -99,6 +109,15 @@ local function carry(rule, sel, cands, truth, link)
   local v = S.prf(S.select(cands, { k = sel.k }), truth)
   if v.tp == 0 or v.tp == v.n_pred then return nil end
   return { k = sel.k, calibration = S.calibrate(cands, truth, { k = sel.k, link = link }) }
+end
+
+-- the methods evaluate runs by default: stacked only when the log holds rows before its first
+-- label window (one horizon before the validation cut tv); popularity and SAR rank items
+local function default_methods(ev, o, tv)
+  local all = { "none", "gap", "response", "marked" }
+  if tv - o.horizon * DAY > ev.time:min():item() then all[#all + 1] = "stacked" end
+  if o.key == "item" then all[#all + 1] = "popularity"; all[#all + 1] = "sar" end
+  return all
 end
 
 -- one origin: the protocol of evaluate on ev's rows before t_end (the test window's end);
@@ -116,9 +135,8 @@ local function one_origin(ev, t_end, o, opts, transfer)
   local rows = { t_valid = tv, t_test = tt, t_end = t_end }
   local tb = tv - H * DAY -- the backtest window [tb, tv) of transfer = "auto"
   local back = transfer == "auto" and tb > ev.time:min():item() and S.labels(ev, tb, tv, lab) or nil
-  local all = o.key == "item" and { "none", "gap", "response", "marked", "popularity", "sar" } or { "none", "gap", "response", "marked" }
   local preds = {}
-  for _, spec in ipairs(opts.methods or all) do
+  for _, spec in ipairs(opts.methods or default_methods(ev, o, tv)) do
     local c0 = os.clock()
     local m, mo = spec, {} -- a copy: this row's options (and its decision time, set below)
     for k, v in pairs(o) do mo[k] = v end
@@ -132,17 +150,22 @@ local function one_origin(ev, t_end, o, opts, transfer)
     end
     local cands, detail = cands_at(tv)
     local sel = S.sweep(cands, valid, { ks = opts.ks })
-    local link = (m == "response" or m == "marked") and "cloglog" or "isotonic"
+    local link = (m == "response" or m == "marked") and "cloglog" or "isotonic" -- expected counts / other scores
     local rule = transfer
     if rule == "auto" and not back then rule = "threshold"
     elseif rule == "auto" then -- backtest: choose on [tb, tv), carry each way to the validation window
-      local cb = cands_at(tb)
-      local sb = S.sweep(cb, back, { ks = opts.ks })
-      local best = -1
-      for _, r in ipairs(RULES) do
-        local h = carry(r, sb, cb, back, link)
-        local f1 = h and S.prf(S.select(cands, h), valid).f1 or -1
-        if f1 > best then best, rule = f1, r end
+      -- (a method that needs more history than the log has before tb, such as stacked, which
+      -- learns from the horizon before its cut, keeps the threshold)
+      local ok, cb = pcall(cands_at, tb)
+      rule = "threshold"
+      if ok then
+        local sb = S.sweep(cb, back, { ks = opts.ks })
+        local best = -1
+        for _, r in ipairs(RULES) do
+          local h = carry(r, sb, cb, back, link)
+          local f1 = h and S.prf(S.select(cands, h), valid).f1 or -1
+          if f1 > best then best, rule = f1, r end
+        end
       end
     end
     local how = carry(rule, sel, cands, valid, link)
@@ -172,7 +195,7 @@ local function pool_into(acc, set, j)
   end
 end
 
---- evaluate(ev, {methods = {"none", "gap", "response", "marked", "popularity", "sar"} (the last two only
+--- evaluate(ev, {methods = {"none", "gap", "response", "marked", "stacked", "popularity", "sar"} (the last two only
 ---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
 ---   whose fields override the options below for that row; {"response", law = a Fit} scores
 ---   with that fixed law at every cut instead of refitting, e.g. a simulator's planted

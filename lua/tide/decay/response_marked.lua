@@ -222,10 +222,11 @@ local function prior_for(self, d)
   return p
 end
 
---- f:expected(ev, t, horizon) -> {user, key, score}: expected target actions in [t, t + horizon)
---- (t in the log's time, horizon in the fit's unit) of every (user, key) pair of ev touched
---- before t: the ground's expected visits · rows per visit · π_{u,k} averaged over the horizon
---- (a recent burst fades within it). Events at or after t are ignored.
+--- f:expected(ev, t, horizon) -> {user, key, score, visits, rate, share}: expected target
+--- actions in [t, t + horizon) (t in the log's time, horizon in the fit's unit) of every (user,
+--- key) pair of ev touched before t: score = visits (the ground's expected visits of the user)
+--- · rate (the user's target rows per visit) · share (π_{u,k} averaged over the horizon: a
+--- recent burst fades within it). Events at or after t are ignored.
 function Marked:expected(ev, t, horizon)
   local fn = "decay.response_marked.expected"
   local d = layout(ev, self.key, self.target, self.unit, self.origin, self.type_names, fn)
@@ -239,12 +240,14 @@ function Marked:expected(ev, t, horizon)
   local E, gu, gs = {}, g.user:totable(), g.score:totable()
   for i = 1, #gu do E[gu[i]] = gs[i] end
   local u, sh, r, v = user:totable(), share:totable(), rows:totable(), visits:totable()
-  local m, a, out = self.rows_per_visit, self.rows_prior, {}
+  local m, a, out, vis, rate = self.rows_per_visit, self.rows_prior, {}, {}, {}
   for q = 1, #u do
     local x = u[q]
-    out[q] = (E[x] or 0) * (r[x] + a) / (v[x] + a / m) * sh[q]
+    vis[q], rate[q] = E[x] or 0, (r[x] + a) / (v[x] + a / m)
+    out[q] = vis[q] * rate[q] * sh[q]
   end
-  return { user = user, key = key, score = tide().tensor.fromtable(#out > 0 and out or { 0 }):narrow(1, 1, #out) }
+  local function col(a) return tide().tensor.fromtable(#a > 0 and a or { 0 }):narrow(1, 1, #a) end
+  return { user = user, key = key, score = col(out), visits = col(vis), rate = col(rate), share = share }
 end
 
 local NUMS = { "loglik", "n_marks", "status", "unit", "origin", "delay", "rows_per_visit", "rows_prior" }
