@@ -1,7 +1,8 @@
 -- bench_response.lua — "which (user, key) pairs will buy in the next 14 days": F1, precision
 -- and recall of no decay, the return-gap law chosen by AIC, the response kernel
 -- (tide.decay.response; with a gamma frailty per pair or per user), the marked response kernel
--- (when the user acts × on which key, tide.decay.response_marked) and, for items, the
+-- (when the user acts × on which key, tide.decay.response_marked), the kernel's parts weighed by
+-- trees learned on the horizon before each cut (tide.decay.response_stacked) and, for items, the
 -- popularity and SAR candidates. Every method picks its top-k per user (1 … all) and its exact
 -- best score threshold on a validation window inside the training period (train < T−28 d,
 -- validate on [T−28 d, T−14 d)); then it is refitted on everything before T−14 d and scored once
@@ -30,11 +31,13 @@ print(("%s: %d events, %d users, key %s; test window the last %d days (load aver
 -- r = {method, family, frailty}
 local runs = { { "none" }, { "gap" }, { "response", "exponential" }, { "response", "mixture" },
                { "response", "exponential", "pair" }, { "response", "exponential", "user" },
-               { "response", "mixture", "user" }, { "marked", "mixture" } }
+               { "response", "mixture", "user" }, { "marked", "mixture" }, { "stacked", "mixture" } }
 if key == "item" then runs[#runs + 1] = { "popularity" }; runs[#runs + 1] = { "sar" } end
 local methods = {}
 for i, r in ipairs(runs) do methods[i] = { r[1], family = r[2], frailty = r[3] } end
-local origins = tonumber(os.getenv("BENCH_ORIGINS") or 4)
+-- as many windows as asked for and the log allows (each needs two horizons before its test window)
+local span = (ev.time:max():item() + 1 - ev.time:min():item()) / 86400
+local origins = math.max(1, math.min(tonumber(os.getenv("BENCH_ORIGINS") or 4), math.ceil(span / H) - 2))
 local rows = E.evaluate(ev, { methods = methods, horizon = H, key = key, target = "buy", delay = delay,
                               bootstrap = tonumber(os.getenv("BENCH_BOOT") or 500), origins = origins })
 print(("%d test windows of %d days, pooled"):format(origins, H))

@@ -80,6 +80,23 @@ function t.marked_response_prints_both_parts_and_saves()
   os.remove(csv)
 end
 
+function t.stacked_response_prints_the_features_and_saves()
+  local csv, out = make_csv(), base .. "_stacked.tm"
+  local rc, lines = capture(function()
+    return cmd.run({ "response", csv, "--stacked", "--horizon", "10", "--out", out })
+  end)
+  check.eq(rc, 0)
+  local f = tide.decay.load(out)
+  os.remove(out)
+  check.eq(f.horizon, 10, "the horizon asked for")
+  local text = table.concat(lines, "\n")
+  check.truthy(text:find(("%d candidate pairs, %d of them acted"):format(f.n_train, f.n_positive), 1, true) ~= nil,
+    "training rows printed: " .. text)
+  check.truthy(text:find(f:importance()[1].name, 1, true) ~= nil, "the features' gain printed")
+  check.errors(function() cmd.run({ "response", csv, "--stacked", "--horizon", "100" }) end, "no events before at − horizon")
+  os.remove(csv)
+end
+
 function t.response_eval_prints_a_row_per_method()
   local csv = make_csv()
   local rc, lines = capture(function()

@@ -173,4 +173,24 @@ function tests.save_load_is_exact_and_bad_input_is_named()
   check.errors(function() fit(ev, { horizon = 14, at = t + 20 * DAY }) end, "hold none of the")
 end
 
+function tests.interest_model_scores_with_the_stacked_law_and_reloads()
+  local ev = log(60, 40)
+  local m = tide.models.interest{ stacked = true, horizon = 14 }
+  m:fit(ev)
+  check.eq(getmetatable(m.law), ST.Stacked, "a stacked law")
+  local users = tide.tensor.fromtable({ 1, 2, 3 }, "i32")
+  local s = m:score(users)
+  local e = m.law:expected(ev, ev.time:max():item() + 1, 14)
+  local eu, ek, es = e.user:totable(), e.key:totable(), e.score:totable()
+  for i = 1, #eu do
+    if eu[i] <= 3 then check.near(s:get(eu[i], ek[i]), es[i], 1e-5, "pair score = P from the trees (plus the tie-break)") end
+  end
+  local path = os.tmpname()
+  m:save(path)
+  check.all_near(tide.models.load(path):score(users), s:totable(), 0, "reloaded scores (bit for bit)")
+  os.remove(path)
+  check.errors(function() tide.models.interest{ stacked = 1 } end, "stacked must be true or false")
+  check.errors(function() tide.models.interest{ stacked = true, marked = false } end, "builds on the marked kernel")
+end
+
 return tests

@@ -3,7 +3,7 @@
 -- nonparametric curve); `tide decay response-eval` runs the set-based F1 evaluation.
 local HELP = [[usage: tide decay DATA [options]                    return-gap laws (or --data DATA)
        tide decay response DATA [options]           response kernel of a target action
-       tide decay response-eval DATA [options]      F1 of none / gap / response / marked / pop / SAR
+       tide decay response-eval DATA [options]      F1 of none / gap / response / marked / stacked / pop / SAR
   --schema NAME      schema preset (taobao, movielens, cdnow, retail, sasrec, sim; default sim)
   --family F|auto    exponential, linear, logarithmic, hyperbolic, power, weibull, mixture, or
                      auto: rank them by AIC (return gaps) / held-out likelihood (response)
@@ -20,6 +20,9 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
   --marked           response: the marked kernel instead, when a user acts (a per-user kernel
                      over visits) × on which key (a decayed preference); --family is the
                      ground kernel's (default mixture), --delay the visit gap (0.0208 day)
+  --stacked          response: the marked kernel's parts and pair / user / key statistics weighed
+                     by gradient-boosted trees learned on the log's last --horizon days (P of
+                     acting in the horizon; prints the features' gain)
   --bootstrap N      response-eval: 95 % interval of each F1 minus no decay's (N user resamples)
   --transfer R       response-eval: auto (default), threshold, share or plugin (calibrated
                      expected-F1 cut): how the validation choice carries to the refitted model
@@ -27,10 +30,10 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
   --edges LIST       age bins of the nonparametric curve, e.g. 0,1,2,4,7,14,30,60
   --holdout D        days held out for --family auto (default 14)
   --out FILE         save the response fit (tide.decay.load reads it)
-  --horizon D        response-eval: days of each window (default 14)
+  --horizon D        response-eval: days of each window; response --stacked: days predicted (14)
   --origins N        response-eval: N consecutive test windows (rolling origin, each with its
                      own validation window and refits), F1 pooled over them (default 1)
-  --methods LIST     response-eval: subset of none,gap,response,marked,popularity,sar
+  --methods LIST     response-eval: subset of none,gap,response,marked,stacked,popularity,sar
 Return gaps: the survival curve of the time until a user comes back (to the category/item with
 --per category/item); the open gap at the end of the log is right-censored. Response kernel:
 λ(t) = μ + Σ w[type]·g(t − t_i) over the user's past interactions with the key.]]
@@ -97,8 +100,28 @@ local function marked(o)
   return 0
 end
 
+-- `tide decay response --stacked`: fit, print what the trees learned from, save
+local function stacked(o)
+  local tide = require "tide"
+  local ev = read(o)
+  local H = tonumber(o.horizon or 14) or fail("decay: --horizon must be a number of days")
+  local ok, f = pcall(tide.decay.response.fit_stacked, ev, { key = o.key or "item", target = o.target or "buy",
+    family = o.family, k = tonumber(o.k), max_hist = tonumber(o["max-hist"]), delay = tonumber(o.delay),
+    frailty = o.frailty and frailty(o) or nil, horizon = H })
+  if not ok then fail(f) end
+  print(("stacked response model of %s on %s: P(a pair acts in the next %g days), trees learned on the last %g days"):format(
+    f.target, f.key, H, H))
+  print(("  %d candidate pairs, %d of them acted (%.2f %%); the marked kernel fitted on the rows before"):format(
+    f.n_train, f.n_positive, 100 * f.n_positive / f.n_train))
+  print("  feature          share of the trees' split gain")
+  for _, x in ipairs(f:importance()) do print(("  %-16s %.3f"):format(x.name, x.gain)) end
+  save(f, o.out)
+  return 0
+end
+
 local function response(o)
   if o.marked then return marked(o) end
+  if o.stacked then return stacked(o) end
   local tide = require "tide"
   local R = tide.decay.response
   local ev = read(o)
@@ -185,7 +208,7 @@ return {
     if sub == "response" or sub == "response-eval" then
       local rest = {}
       for i = 2, #args do rest[#rest + 1] = args[i] end
-      local o = cli.parse(rest, { marked = true })
+      local o = cli.parse(rest, { marked = true, stacked = true })
       return sub == "response" and response(o) or evaluate(o)
     end
     local o = cli.parse(args)

@@ -22,7 +22,12 @@ M.__index = M
 ---   tide.decay.response_marked; family is then its ground kernel's, default mixture, and
 ---   frailty its per-user frailty, default on; false: the pair-level kernel above — the
 ---   marked one had the higher validation F1 on every log of tests/bench/bench_response.sh),
----   law = a fitted tide.decay.response Fit or Marked (skip fitting), tiebreak = 1e-6 (weight of the
+---   stacked = false (true: the marked kernel's parts weighed by gradient-boosted trees learned
+---   on the training log's last `horizon` days, tide.decay.response_stacked; scores are then
+---   P(the user buys the item in the horizon). Above the marked kernel on the UCI log, below it
+---   on the simulator's, tests/bench/bench_response.sh: compare on your log with
+---   tide.decay.response_eval),
+---   law = a fitted tide.decay.response Fit, Marked or Stacked (skip fitting), tiebreak = 1e-6 (weight of the
 ---   normalised all-time popularity added to every score, so untouched items rank by
 ---   popularity; 0 = off)}
 function M.new(opts)
@@ -37,8 +42,12 @@ function M.new(opts)
   if opts.marked ~= nil and type(opts.marked) ~= "boolean" then
     error("interest: marked must be true or false, got " .. tostring(opts.marked), 2)
   end
+  if opts.stacked ~= nil and type(opts.stacked) ~= "boolean" then
+    error("interest: stacked must be true or false, got " .. tostring(opts.stacked), 2)
+  end
+  if opts.stacked and opts.marked == false then error("interest: stacked = true builds on the marked kernel (marked = false)", 2) end
   local marked = opts.marked ~= false
-  return setmetatable({ family = opts.family or (marked and "mixture" or "auto"), k = opts.k, marked = marked, horizon = opts.horizon or 14,
+  return setmetatable({ stacked = opts.stacked or false, family = opts.family or (marked and "mixture" or "auto"), k = opts.k, marked = marked, horizon = opts.horizon or 14,
                         target = opts.target or "buy", max_hist = opts.max_hist or 50, law = opts.law, delay = opts.delay,
                         frailty = fr == "pair" or fr or false, frailty_opt = fr,
                         tiebreak = opts.tiebreak or 1e-6, name = "interest" }, M)
@@ -57,7 +66,10 @@ end
 
 function M:fit(ev)
   local s = attach(self, ev)
-  if not self.law and self.marked then
+  if not self.law and self.stacked then
+    self.law = require("tide.decay.response").fit_stacked(ev, { key = "item", target = self.target, family = self.family,
+      k = self.k, max_hist = self.max_hist, delay = self.delay, frailty = self.frailty_opt, horizon = self.horizon })
+  elseif not self.law and self.marked then
     self.law = require("tide.decay.response").fit_marked(ev, { key = "item", target = self.target, family = self.family,
       k = self.k, max_hist = self.max_hist, delay = self.delay, frailty = self.frailty_opt })
   elseif not self.law then
@@ -131,7 +143,7 @@ function M:state()
   local t, m = { pop = self.pop }, { kind = "interest", family = self.family, horizon = self.horizon,
                                       target = self.target, max_hist = self.max_hist, tiebreak = self.tiebreak,
                                       k = self.k, delay = self.delay, frailty = self.frailty == "user" and 2 or self.frailty and 1 or 0,
-                                      marked = self.marked and 1 or 0 }
+                                      marked = self.marked and 1 or 0, stacked = self.stacked and 1 or 0 }
   local lt, lm = self.law:state()
   io.nest(t, m, "law.", lt, lm)
   io.put_events(t, m, "ev.", self.train_ev)
@@ -144,8 +156,9 @@ function M.from_state(t, m)
   local lt, lm = io.unnest(t, m, "law.")
   local self = M.new{ family = m.family, horizon = m.horizon, target = m.target, max_hist = m.max_hist,
                       tiebreak = m.tiebreak, k = m.k, delay = m.delay, frailty = ({ [1] = true, [2] = "user" })[m.frailty] or false,
-                      marked = m.marked == 1,
+                      marked = m.marked == 1, stacked = m.stacked == 1,
                       law = lm.kind == "response_marked" and require("tide.decay.response_marked").from_state(lt, lm)
+                        or lm.kind == "response_stacked" and require("tide.decay.response_stacked").from_state(lt, lm)
                         or require("tide.decay.response").from_state(lt, lm) }
   attach(self, io.get_events(t, m, "ev."))
   self.pop = t.pop
