@@ -189,8 +189,39 @@ function tests.interest_model_scores_with_the_stacked_law_and_reloads()
   m:save(path)
   check.all_near(tide.models.load(path):score(users), s:totable(), 0, "reloaded scores (bit for bit)")
   os.remove(path)
-  check.errors(function() tide.models.interest{ stacked = 1 } end, "stacked must be true or false")
+  check.errors(function() tide.models.interest{ stacked = 1 } end, "stacked must be true, false or 'auto'")
   check.errors(function() tide.models.interest{ stacked = true, marked = false } end, "builds on the marked kernel")
+end
+
+function tests.auto_picks_the_law_that_ranks_the_last_horizon_better()
+  -- items going out of season: the trees see it, the kernel does not (see above)
+  local ev = log(84, 50)
+  local pick, ap = ST.choose(ev, { key = "item", horizon = 14 })
+  check.eq(pick, "stacked", ("stacked AP %.3f against the kernel's %.3f"):format(ap.stacked, ap.marked))
+  -- recomputed: the kernel fitted before the last horizon, its AP on that horizon's buys
+  local T = ev.time:max():item() + 1
+  local c = T - 14 * DAY
+  local past = ev:filter(ev.time:lt(c))
+  local e = tide.decay.response.fit_marked(past, { key = "item" }):expected(past, c, 14)
+  local lab = S.labels(ev, c, T, { key = "item", target = "buy" })
+  local u, k, y = e.user:totable(), e.key:totable(), {}
+  for i = 1, #u do y[i] = lab[u[i]] and lab[u[i]][k[i]] and 1 or 0 end
+  check.near(ap.marked, tide.metrics.pr_auc(e.score, tide.tensor.fromtable(y, "f32")), 1e-12, "the kernel's AP")
+  -- too short for the stacked model's backtest: the kernel, without a stacked AP
+  local short = ev:filter(ev.time:lt(40 * DAY))
+  local p2, ap2 = ST.choose(short, { key = "item", horizon = 14 })
+  check.eq(p2, "marked", "a log of under four horizons keeps the kernel")
+  check.truthy(ap2.stacked == nil, "no stacked backtest")
+  -- the interest model with stacked = "auto" records and uses the choice
+  local m = tide.models.interest{ stacked = "auto", horizon = 14 }
+  m:fit(ev)
+  check.eq(m.chosen.law, "stacked", "the model's choice")
+  check.eq(getmetatable(m.law), ST.Stacked, "and its law")
+  local path = os.tmpname()
+  m:save(path)
+  check.eq(tide.models.load(path).stacked, "auto", "the option survives a reload")
+  os.remove(path)
+  check.errors(function() ST.choose(ev, { at = c }) end, "at is not an option here")
 end
 
 return tests

@@ -142,6 +142,43 @@ function M.fit(ev, opts)
                         key = marked.key, target = target, unit = unit }, Stacked)
 end
 
+-- average precision of a law's scores at t (pairs touched before t, from ev's rows before t)
+-- against the pairs acting in [t, t + horizon)
+local function held_out_ap(law, ev, t, horizon, unit)
+  local e = law:expected(ev:filter(ev.time:lt(t)), t, horizon)
+  local lab = require("tide.metrics.sets").labels(ev, t, t + horizon * unit, { key = law.key, target = law.target })
+  local u, k, y = e.user:totable(), e.key:totable(), {}
+  for i = 1, #u do y[i] = lab[u[i]] and lab[u[i]][k[i]] and 1 or 0 end
+  if #u == 0 then return 0 end
+  return tide().metrics.pr_auc(e.score, tide().tensor.fromtable(y, "f32"))
+end
+
+--- choose(ev, opts) -> "stacked" | "marked", {marked = AP, stacked = AP | nil}: which of the two
+--- ranks the pairs that act in the log's last horizon better (average precision), each fitted
+--- on the rows before it (the stacked model's trees then learn on the horizon before that).
+--- opts: those of fit_stacked (without at). "marked" when the log is too short for the stacked
+--- model's backtest (four horizons of history are needed: none of the stacked model's own
+--- errors is hidden otherwise).
+function M.choose(ev, opts)
+  opts = opts or {}
+  local fn = "decay.response_stacked.choose"
+  if opts.at ~= nil then error(fn .. ": at is not an option here (the backtest ends at the log's end)", 2) end
+  local unit = require("tide.decay.response").unit_of(opts, fn)
+  local H = opts.horizon or 14 * 86400 / unit
+  local T = ev.time:max():item() + 1
+  local c = T - H * unit
+  local mo = {}
+  for _, k in ipairs({ "key", "target", "unit", "family", "k", "frailty", "delay", "max_hist" }) do mo[k] = opts[k] end
+  local past = ev:filter(ev.time:lt(c))
+  if past.n == 0 then error(("%s: no events before the log's last horizon (%g units)"):format(fn, H), 2) end
+  local ap = { marked = held_out_ap(require("tide.decay.response_marked").fit(past, mo), ev, c, H, unit) }
+  if c - 2 * H * unit <= ev.time:min():item() then return "marked", ap end
+  local so = { horizon = H, at = c, gbdt = opts.gbdt }
+  for k, v in pairs(mo) do so[k] = v end
+  ap.stacked = held_out_ap(M.fit(past, so), ev, c, H, unit)
+  return ap.stacked > ap.marked and "stacked" or "marked", ap
+end
+
 --- f:expected(ev, t[, horizon]) -> {user, key, score}: P(the pair acts at least once in
 --- [t, t + horizon)) for every (user, key) pair of ev touched before t (events at or after t
 --- are ignored). The trees learned one horizon: another one is an error.

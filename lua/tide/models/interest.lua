@@ -25,8 +25,10 @@ M.__index = M
 ---   stacked = false (true: the marked kernel's parts weighed by gradient-boosted trees learned
 ---   on the training log's last `horizon` days, tide.decay.response_stacked; scores are then
 ---   P(the user buys the item in the horizon). Above the marked kernel on the UCI log, below it
----   on the simulator's, tests/bench/bench_response.sh: compare on your log with
----   tide.decay.response_eval),
+---   on the simulator's, tests/bench/bench_response.sh; "auto": the one of the two that ranks
+---   the training log's last horizon better, each fitted on the rows before it
+---   (response_stacked.choose; m.chosen = {law, ap_marked, ap_stacked}; about 4× the fitting
+---   time, which is why it is not the default),
 ---   law = a fitted tide.decay.response Fit, Marked or Stacked (skip fitting), tiebreak = 1e-6 (weight of the
 ---   normalised all-time popularity added to every score, so untouched items rank by
 ---   popularity; 0 = off)}
@@ -42,8 +44,8 @@ function M.new(opts)
   if opts.marked ~= nil and type(opts.marked) ~= "boolean" then
     error("interest: marked must be true or false, got " .. tostring(opts.marked), 2)
   end
-  if opts.stacked ~= nil and type(opts.stacked) ~= "boolean" then
-    error("interest: stacked must be true or false, got " .. tostring(opts.stacked), 2)
+  if opts.stacked ~= nil and type(opts.stacked) ~= "boolean" and opts.stacked ~= "auto" then
+    error("interest: stacked must be true, false or 'auto', got " .. tostring(opts.stacked), 2)
   end
   if opts.stacked and opts.marked == false then error("interest: stacked = true builds on the marked kernel (marked = false)", 2) end
   local marked = opts.marked ~= false
@@ -66,9 +68,16 @@ end
 
 function M:fit(ev)
   local s = attach(self, ev)
-  if not self.law and self.stacked then
-    self.law = require("tide.decay.response").fit_stacked(ev, { key = "item", target = self.target, family = self.family,
-      k = self.k, max_hist = self.max_hist, delay = self.delay, frailty = self.frailty_opt, horizon = self.horizon })
+  local so = { key = "item", target = self.target, family = self.family, k = self.k, max_hist = self.max_hist,
+              delay = self.delay, frailty = self.frailty_opt, horizon = self.horizon }
+  local stacked = self.stacked
+  if not self.law and stacked == "auto" then
+    local pick, ap = require("tide.decay.response_stacked").choose(ev, so)
+    self.chosen = { law = pick, ap_marked = ap.marked, ap_stacked = ap.stacked }
+    stacked = pick == "stacked"
+  end
+  if not self.law and stacked then
+    self.law = require("tide.decay.response").fit_stacked(ev, so)
   elseif not self.law and self.marked then
     self.law = require("tide.decay.response").fit_marked(ev, { key = "item", target = self.target, family = self.family,
       k = self.k, max_hist = self.max_hist, delay = self.delay, frailty = self.frailty_opt })
@@ -143,7 +152,8 @@ function M:state()
   local t, m = { pop = self.pop }, { kind = "interest", family = self.family, horizon = self.horizon,
                                       target = self.target, max_hist = self.max_hist, tiebreak = self.tiebreak,
                                       k = self.k, delay = self.delay, frailty = self.frailty == "user" and 2 or self.frailty and 1 or 0,
-                                      marked = self.marked and 1 or 0, stacked = self.stacked and 1 or 0 }
+                                      marked = self.marked and 1 or 0,
+                                      stacked = self.stacked == "auto" and 2 or self.stacked and 1 or 0 }
   local lt, lm = self.law:state()
   io.nest(t, m, "law.", lt, lm)
   io.put_events(t, m, "ev.", self.train_ev)
@@ -156,7 +166,7 @@ function M.from_state(t, m)
   local lt, lm = io.unnest(t, m, "law.")
   local self = M.new{ family = m.family, horizon = m.horizon, target = m.target, max_hist = m.max_hist,
                       tiebreak = m.tiebreak, k = m.k, delay = m.delay, frailty = ({ [1] = true, [2] = "user" })[m.frailty] or false,
-                      marked = m.marked == 1, stacked = m.stacked == 1,
+                      marked = m.marked == 1, stacked = ({ [1] = true, [2] = "auto" })[m.stacked] or false,
                       law = lm.kind == "response_marked" and require("tide.decay.response_marked").from_state(lt, lm)
                         or lm.kind == "response_stacked" and require("tide.decay.response_stacked").from_state(lt, lm)
                         or require("tide.decay.response").from_state(lt, lm) }
