@@ -88,6 +88,23 @@ M.features = function(marked, ev, t, horizon) return (features(marked, ev, t, ho
 
 local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, delay = 1, max_hist = 1,
                 horizon = 1, at = 1, gbdt = 1 }
+local MARKED = { "key", "target", "unit", "family", "k", "frailty", "delay", "max_hist" } -- passed to the kernel
+
+local function marked_opts(opts)
+  local mo = {}
+  for _, k in ipairs(MARKED) do mo[k] = opts[k] end
+  return mo
+end
+
+-- 0/1 per scored pair of e ({user, key}): did it act (lab, a sets.labels pair set)? and how many did
+local function acted(e, lab)
+  local u, k, y, pos = e.user:totable(), e.key:totable(), {}, 0
+  for i = 1, #u do
+    y[i] = lab[u[i]] and lab[u[i]][k[i]] and 1 or 0
+    pos = pos + y[i]
+  end
+  return y, pos
+end
 local GBDT = { n_trees = 150, learning_rate = 0.05, min_samples_leaf = 50, max_depth = 6, seed = 1,
                early_stopping = false }
 
@@ -119,16 +136,11 @@ function M.fit(ev, opts)
     error(("%s: no events before at − horizon (the labels are the last %g units' actions; the kernel needs the rows before them)"):format(fn, H), 2)
   end
   local target = opts.target or "buy"
-  local marked = require("tide.decay.response_marked").fit(past, { key = opts.key, target = target, unit = opts.unit,
-    family = opts.family, k = opts.k, frailty = opts.frailty, delay = opts.delay, max_hist = opts.max_hist })
+  local marked = require("tide.decay.response_marked").fit(past, marked_opts(opts))
   local X, e, n = features(marked, past, c, H)
   if n == 0 then error(fn .. ": no (user, key) pair was touched before at − horizon", 2) end
   local lab = require("tide.metrics.sets").labels(ev, c, at, { key = marked.key, target = target })
-  local u, k, y, pos = e.user:totable(), e.key:totable(), {}, 0
-  for i = 1, n do
-    y[i] = lab[u[i]] and lab[u[i]][k[i]] and 1 or 0
-    pos = pos + y[i]
-  end
+  local y, pos = acted(e, lab)
   if pos == 0 or pos == n then
     error(("%s: the last %g units hold %s of the %d candidate pairs acting: nothing to learn (a longer log or horizon)"):format(
       fn, H, pos == 0 and "none" or "all", n), 2)
@@ -147,9 +159,8 @@ end
 local function held_out_ap(law, ev, t, horizon, unit)
   local e = law:expected(ev:filter(ev.time:lt(t)), t, horizon)
   local lab = require("tide.metrics.sets").labels(ev, t, t + horizon * unit, { key = law.key, target = law.target })
-  local u, k, y = e.user:totable(), e.key:totable(), {}
-  for i = 1, #u do y[i] = lab[u[i]] and lab[u[i]][k[i]] and 1 or 0 end
-  if #u == 0 then return 0 end
+  local y, pos = acted(e, lab)
+  if pos == 0 then return 0 end
   return tide().metrics.pr_auc(e.score, tide().tensor.fromtable(y, "f32"))
 end
 
@@ -167,8 +178,7 @@ function M.choose(ev, opts)
   local H = opts.horizon or 14 * 86400 / unit
   local T = ev.time:max():item() + 1
   local c = T - H * unit
-  local mo = {}
-  for _, k in ipairs({ "key", "target", "unit", "family", "k", "frailty", "delay", "max_hist" }) do mo[k] = opts[k] end
+  local mo = marked_opts(opts)
   local past = ev:filter(ev.time:lt(c))
   if past.n == 0 then error(("%s: no events before the log's last horizon (%g units)"):format(fn, H), 2) end
   local ap = { marked = held_out_ap(require("tide.decay.response_marked").fit(past, mo), ev, c, H, unit) }
