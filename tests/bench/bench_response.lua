@@ -14,8 +14,8 @@
 -- log cut at T, T−14 d, T−28 d, …; each with its own validation window and refits): F1,
 -- precision and recall pool the test windows (micro-averages), "by window" lists each window's
 -- F1 (the latest first), and val F1 / k / threshold / transfer are the latest window's.
--- The last column is the 95 % bootstrap interval over users (with all their windows) of F1
--- minus no decay's F1.
+-- The interval columns are 95 % bootstrap intervals over users (with all their windows) of F1
+-- minus no decay's F1 and minus the return-gap law's.
 -- Usage: luajit bench_response.lua [log preset [item|category [delay days]]]
 --   BENCH_BOOT=n user resamples (default 500; 0 = off); BENCH_ORIGINS=n test windows (default 4)
 local tide = require "tide"
@@ -39,16 +39,19 @@ for i, r in ipairs(runs) do methods[i] = { r[1], family = r[2], frailty = r[3] }
 local span = (ev.time:max():item() + 1 - ev.time:min():item()) / 86400
 local origins = math.max(1, math.min(tonumber(os.getenv("BENCH_ORIGINS") or 4), math.ceil(span / H) - 2))
 local rows = E.evaluate(ev, { methods = methods, horizon = H, key = key, target = "buy", delay = delay,
-                              bootstrap = tonumber(os.getenv("BENCH_BOOT") or 500), origins = origins })
+                              bootstrap = tonumber(os.getenv("BENCH_BOOT") or 500), origins = origins,
+                              versus = { "gap" } })
 print(("%d test windows of %d days, pooled"):format(origins, H))
-print(("%-34s %4s %10s %9s %8s %8s %8s %8s %6s  %-18s %s"):format("method", "k", "threshold", "transfer", "val F1", "F1", "prec",
-  "recall", "sec", "F1 − none, 95 %", "F1 by window"))
+print(("%-34s %4s %10s %9s %8s %8s %8s %8s %6s  %-18s  %-18s %s"):format("method", "k", "threshold", "transfer", "val F1", "F1", "prec",
+  "recall", "sec", "F1 − none, 95 %", "F1 − gap, 95 %", "F1 by window"))
 for i, x in ipairs(rows) do
   local r = runs[i]
   local by = {}
   for j, o in ipairs(x.by_origin or {}) do by[j] = ("%.4f"):format(o.f1) end
-  print(("%-34s %4s %10.4g %9s %8.4f %8.4f %8.4f %8.4f %6.1f  %-18s %s"):format(x.method .. (x.detail and " (" .. x.detail .. ")" or "")
+  local vg = x.versus and x.versus.gap
+  print(("%-34s %4s %10.4g %9s %8.4f %8.4f %8.4f %8.4f %6.1f  %-18s  %-18s %s"):format(x.method .. (x.detail and " (" .. x.detail .. ")" or "")
     .. ((x.method == "response" or x.method == "marked") and delay and ", delay " .. arg[4] or "") .. (r[3] and " + " .. r[3] .. " frailty" or ""),
     x.k == math.huge and "all" or tostring(x.k), x.threshold, x.transfer, x.val_f1, x.f1, x.precision, x.recall, x.seconds,
-    x.diff_lo and ("[%+.4f, %+.4f]"):format(x.diff_lo, x.diff_hi) or "", table.concat(by, " ")))
+    x.diff_lo and ("[%+.4f, %+.4f]"):format(x.diff_lo, x.diff_hi) or "", vg and ("[%+.4f, %+.4f]"):format(vg.lo, vg.hi) or "",
+    table.concat(by, " ")))
 end

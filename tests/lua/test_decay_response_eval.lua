@@ -146,6 +146,11 @@ function tests.rolling_origins_pool_consecutive_test_windows()
   end
   local d = rows[2].f1 - rows[1].f1
   check.truthy(rows[2].diff_lo <= d + 1e-12 and d <= rows[2].diff_hi + 1e-12, "pooled difference inside its interval")
+  -- another baseline: the same interval, seen from the other row, with the sign flipped
+  local v = E.evaluate(ev, { methods = methods, origins = 2, bootstrap = 100, versus = { "response" } })
+  check.near(v[1].versus.response.lo, -rows[2].diff_hi, 1e-12, "none − response, low end")
+  check.near(v[1].versus.response.hi, -rows[2].diff_lo, 1e-12, "none − response, high end")
+  check.truthy(v[2].versus == nil, "no interval against itself")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, origins = 0 }) end, "origins must be a whole number >= 1")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, origins = 1.5 }) end, "origins must be a whole number >= 1")
   check.errors(function() E.evaluate(ev, { methods = { "none" }, horizon = 20, origins = 3 }) end,

@@ -221,7 +221,8 @@ end
 ---   resamples users with all their windows: one test window is a noisy judge), bootstrap = 0
 ---   (n > 0: with "none" among the methods, each other row gets diff_lo / diff_hi, the 95 %
 ---   interval of its test F1 minus no decay's over users resampled n times,
----   tide.metrics.sets.bootstrap)}) -> rows
+---   tide.metrics.sets.bootstrap), versus = {} (more methods to compare every row with, e.g.
+---   {"gap"}: with bootstrap, r.versus[method] = {lo, hi} of F1 minus that method's F1)}) -> rows
 ---   {method, detail, k, threshold, share, transfer, calibration (plugin rows), val_f1 (of the
 ---   validation window's best cut), f1, precision, recall, tp, n_pred, n_true, seconds
 ---   [, diff_lo, diff_hi][, by_origin = {one row per origin, the latest first}]}, plus {t_valid,
@@ -276,13 +277,27 @@ function M.evaluate(ev, opts)
     end
   end
   local B = opts.bootstrap or 0
-  local base
-  for i, r in ipairs(rows) do if r.method == "none" then base = pred[i] end end
+  local function against(name) -- the first row of that method, if any
+    for i, r in ipairs(rows) do if r.method == name then return i end end
+  end
+  local base = against("none")
   if B > 0 and base then
     for i, r in ipairs(rows) do
       if r.method ~= "none" then
-        local b = S.bootstrap(pred[i], base, truth, { n = B })
+        local b = S.bootstrap(pred[i], pred[base], truth, { n = B })
         r.diff_lo, r.diff_hi = b.lo, b.hi
+      end
+    end
+  end
+  for _, name in ipairs(B > 0 and opts.versus or {}) do -- more baselines: r.versus[name] = {lo, hi}
+    local j = against(name)
+    if j then
+      for i, r in ipairs(rows) do
+        if i ~= j then
+          local b = S.bootstrap(pred[i], pred[j], truth, { n = B })
+          r.versus = r.versus or {}
+          r.versus[name] = { lo = b.lo, hi = b.hi }
+        end
       end
     end
   end
