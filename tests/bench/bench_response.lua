@@ -17,7 +17,8 @@
 -- The interval columns are 95 % bootstrap intervals over users (with all their windows) of F1
 -- minus no decay's F1 and minus the return-gap law's.
 -- Usage: luajit bench_response.lua [log preset [item|category [delay days]]]
---   BENCH_BOOT=n user resamples (default 500; 0 = off); BENCH_ORIGINS=n test windows (default 4)
+--   BENCH_BOOT=n user resamples (default 500; 0 = off); BENCH_ORIGINS=n test windows (default 4);
+--   BENCH_ONLY=none,gap,marked,... only those methods' rows
 local tide = require "tide"
 local H = 14
 local path, preset = arg[1] or "examples/data/uci-online-retail/online_retail.csv.gz", arg[2] or "retail"
@@ -33,6 +34,12 @@ local runs = { { "none" }, { "gap" }, { "response", "exponential" }, { "response
                { "response", "exponential", "pair" }, { "response", "exponential", "user" },
                { "response", "mixture", "user" }, { "marked", "mixture" }, { "stacked", "mixture" } }
 if key == "item" then runs[#runs + 1] = { "popularity" }; runs[#runs + 1] = { "sar" } end
+if os.getenv("BENCH_ONLY") then -- e.g. BENCH_ONLY=none,gap,marked,stacked: those rows only
+  local want, kept = {}, {}
+  for m in os.getenv("BENCH_ONLY"):gmatch("[^,]+") do want[m] = true end
+  for _, r in ipairs(runs) do if want[r[1]] then kept[#kept + 1] = r end end
+  runs = kept
+end
 local methods = {}
 for i, r in ipairs(runs) do methods[i] = { r[1], family = r[2], frailty = r[3] } end
 -- as many windows as asked for and the log allows (each needs two horizons before its test window)
