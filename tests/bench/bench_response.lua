@@ -42,9 +42,10 @@ if os.getenv("BENCH_ONLY") then -- e.g. BENCH_ONLY=none,gap,marked,stacked: thos
 end
 local methods = {}
 for i, r in ipairs(runs) do methods[i] = { r[1], family = r[2], frailty = r[3] } end
--- as many windows as asked for and the log allows (each needs two horizons before its test window)
+-- as many windows as asked for and the log allows: each needs three horizons before its test
+-- window (the stacked row learns on the horizon before its validation cut)
 local span = (ev.time:max():item() + 1 - ev.time:min():item()) / 86400
-local origins = math.max(1, math.min(tonumber(os.getenv("BENCH_ORIGINS") or 4), math.ceil(span / H) - 2))
+local origins = math.max(1, math.min(tonumber(os.getenv("BENCH_ORIGINS") or 4), math.ceil(span / H) - 3))
 local rows = E.evaluate(ev, { methods = methods, horizon = H, key = key, target = "buy", delay = delay,
                               bootstrap = tonumber(os.getenv("BENCH_BOOT") or 500), origins = origins,
                               versus = { "gap" } })
