@@ -154,9 +154,10 @@ local function one_origin(ev, t_end, o, opts, transfer)
     local rule = transfer
     if rule == "auto" and not back then rule = "threshold"
     elseif rule == "auto" then -- backtest: choose on [tb, tv), carry each way to the validation window
-      -- (a method that needs more history than the log has before tb, such as stacked, which
-      -- learns from the horizon before its cut, keeps the threshold)
-      local ok, cb = pcall(cands_at, tb)
+      -- (stacked learns on the horizon before its cut: when the log has no rows before that at
+      -- tb, the backtest cannot run and the threshold is kept; other methods' errors are raised)
+      local ok, cb = true, nil
+      if m == "stacked" then ok, cb = pcall(cands_at, tb) else cb = cands_at(tb) end
       rule = "threshold"
       if ok then
         local sb = S.sweep(cb, back, { ks = opts.ks })
