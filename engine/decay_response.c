@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
 #include "decay_frailty.h"
 #include "error.h"
 #include "lbfgs.h"
+#include "threads.h"
 
 #define MAXR 64 /* parameters: 1 + types + family (types <= 32) */
 
@@ -192,18 +195,18 @@ static void unit_pairs(const tide_response_data *d, int64_t g, int64_t *p0, int6
     *p1 = d->units ? d->units[g + 1] : g + 1;
 }
 
-/* ℓ and dℓ/d(natural parameters). Without frailty each pair adds Σ log λ − Λ; with it
- * (d->frailty, κ = par[1 + C + P]) each frailty unit adds its pairs' Σ log λ + the gamma-frailty
- * term of the unit's total N and Λ (decay_frailty.h), whose gradient is the compensator's
- * scaled by the unit's posterior mean frailty. */
-static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
-                         double *gn)
+/* ℓ and dℓ/d(natural parameters) of the frailty units (or pairs) [g0, g1). Without frailty each
+ * pair adds Σ log λ − Λ; with it (d->frailty, κ = par[1 + C + P]) each frailty unit adds its
+ * pairs' Σ log λ + the gamma-frailty term of the unit's total N and Λ (decay_frailty.h), whose
+ * gradient is the compensator's scaled by the unit's posterior mean frailty. gn (may be NULL)
+ * is overwritten. */
+static double loglik_units(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                           int64_t g0, int64_t g1, double *gn)
 {
     int C = d->n_types, N0 = 1 + C + tide_decay_nparams(fam, k), N = N0 + (d->frailty != 0);
     double ll = 0, gL[MAXR], gU[MAXR], kappa = d->frailty ? par[N0] : 0;
     if (gn) memset(gn, 0, sizeof(double) * N);
-    int64_t G = d->frailty ? n_units(d) : d->n_pairs;
-    for (int64_t g = 0; g < G; g++) {
+    for (int64_t g = g0; g < g1; g++) {
         int64_t p0 = g, p1 = g + 1, nu = 0;
         if (d->frailty) unit_pairs(d, g, &p0, &p1);
         double lamu = 0;
@@ -228,6 +231,64 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
         }
         if (gn) for (int q = 0; q < N0; q++) gn[q] += dlam * gU[q];
     }
+    return ll;
+}
+
+/* The units are cut into CHUNKS fixed runs, each summed on its own and the runs added in order,
+ * so ℓ and its gradient are the same bits whatever the number of threads (TIDE_THREADS);
+ * threads start only when the log has enough events to pay for them. */
+enum { CHUNKS = 16, MIN_PARALLEL_EVENTS = 20000 };
+
+typedef struct {
+    const tide_response_data *d;
+    tide_decay_family fam;
+    int k, want_grad;
+    const double *par;
+    double ll[CHUNKS], gn[CHUNKS][MAXR]; /* each chunk's sums, written by the thread that ran it */
+} ll_job;
+
+typedef struct { ll_job *job; int first, stride; } ll_part; /* chunks first, first + stride, ... */
+
+static void *ll_worker(void *arg)
+{
+    const ll_part *w = arg;
+    ll_job *j = w->job;
+    int64_t G = j->d->frailty ? n_units(j->d) : j->d->n_pairs;
+    for (int c = w->first; c < CHUNKS; c += w->stride)
+        j->ll[c] = loglik_units(j->d, j->fam, j->k, j->par, G * c / CHUNKS, G * (c + 1) / CHUNKS,
+                                j->want_grad ? j->gn[c] : NULL);
+    return NULL;
+}
+
+static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int k, const double *par,
+                         double *gn)
+{
+    int N = 1 + d->n_types + tide_decay_nparams(fam, k) + (d->frailty != 0);
+    ll_job *job = malloc(sizeof(ll_job));
+    if (!job) return NAN; /* the optimiser treats NaN as a failed step */
+    *job = (ll_job){ .d = d, .fam = fam, .k = k, .par = par, .want_grad = gn != NULL };
+    int T = d->off[d->n_pairs] >= MIN_PARALLEL_EVENTS ? tide_threads_wanted(CHUNKS) : 1;
+    pthread_t th[CHUNKS];
+    ll_part part[CHUNKS];
+    int started = 1; /* threads running, the caller included */
+    for (int t = 1; t < T; t++) {
+        part[t] = (ll_part){ job, t, T };
+        if (pthread_create(&th[t], NULL, ll_worker, &part[t]) != 0) break;
+        started++;
+    }
+    if (started < T) { /* fewer threads than planned: the caller runs the missing ones' chunks too */
+        for (int t = started; t < T; t++) { part[t] = (ll_part){ job, t, T }; ll_worker(&part[t]); }
+    }
+    part[0] = (ll_part){ job, 0, T };
+    ll_worker(&part[0]);
+    for (int t = 1; t < started; t++) pthread_join(th[t], NULL);
+    double ll = 0;
+    if (gn) memset(gn, 0, sizeof(double) * N);
+    for (int c = 0; c < CHUNKS; c++) {
+        ll += job->ll[c];
+        if (gn) for (int q = 0; q < N; q++) gn[q] += job->gn[c][q];
+    }
+    free(job);
     return ll;
 }
 

@@ -111,6 +111,29 @@ function tests.fit_recovers_planted_type_weights_and_decay()
   check.eq(ranked[1].family, "exponential", "held-out likelihood picks the planted family")
 end
 
+function tests.the_likelihood_is_the_same_bits_on_any_number_of_threads()
+  -- over 20,000 events the likelihood is summed by threads (TIDE_THREADS), in fixed chunks
+  -- added in order: the same log-likelihood, gradient and fit on one thread or three
+  local ffi = require "ffi"
+  pcall(ffi.cdef, "int setenv(const char *name, const char *value, int overwrite); int unsetenv(const char *name);")
+  local ev = simulate(2000, 120, 0.002, { [1] = 0.1, [3] = 0.6, [5] = 0.3 }, 0.25, 7)
+  check.truthy(ev.n >= 20000, "enough events for threads: " .. ev.n)
+  local old = os.getenv("TIDE_THREADS")
+  local function fit_with(n)
+    ffi.C.setenv("TIDE_THREADS", tostring(n), 1)
+    local f = R.fit(ev, { key = "item", target = "buy", family = "mixture", max_hist = 20, frailty = "user", se = false })
+    return f, f.loglik
+  end
+  local ok, a, la = pcall(fit_with, 1)
+  local ok2, b, lb = pcall(fit_with, 3)
+  if old then ffi.C.setenv("TIDE_THREADS", old, 1) else ffi.C.unsetenv("TIDE_THREADS") end
+  check.truthy(ok and ok2, "fits ran: " .. tostring(a) .. " " .. tostring(b))
+  check.eq(lb, la, "same log-likelihood")
+  check.eq(b.mu, a.mu, "same base rate")
+  for i = 1, #a.theta do check.eq(b.theta[i], a.theta[i], "same kernel parameter " .. i) end
+  check.eq(b.kappa, a.kappa, "same frailty shape")
+end
+
 function tests.curve_counts_and_exposure_by_hand()
   -- pair: browse at 0, cart at 1, buy at 2.5 (window [0, 4)): browse is the latest on [0,1),
   -- cart on [1, 2.5) and the buy on [2.5, 4); the buy at 2.5 comes 1.5 after the cart
