@@ -106,6 +106,10 @@ function tests.labels_are_the_last_horizon_and_scores_never_peek()
   end
   check.eq(f.n_train, n, "one training row per pair touched before the label window")
   check.eq(f.n_positive, pos, "positives: pairs that bought in the label window")
+  check.truthy(pos >= 30 and f.warning == nil, "no warning with enough positives")
+  local few = tide.decay.response.fit_stacked(ev:filter(ev.user:le(6)), { key = "item", horizon = 14, at = at, gbdt = { n_trees = 5 } })
+  check.truthy(few.n_positive < 30 and few.warning:find(("only %d of the"):format(few.n_positive), 1, true) ~= nil,
+    "a warning names the few positives: " .. tostring(few.warning))
   check.truthy(f.marked.n_marks > 0, "the kernel was fitted on the rows before the label window")
   -- scores at t use only rows before t: dropping everything after t changes nothing
   local t = 50 * DAY

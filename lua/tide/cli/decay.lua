@@ -113,6 +113,7 @@ local function stacked(o)
     f.target, f.key, H, H))
   print(("  %d candidate pairs, %d of them acted (%.2f %%); the marked kernel fitted on the rows before"):format(
     f.n_train, f.n_positive, 100 * f.n_positive / f.n_train))
+  if f.warning then print("warning: " .. f.warning) end
   print("  feature          share of the trees' split gain")
   for _, x in ipairs(f:importance()) do print(("  %-16s %.3f"):format(x.name, x.gain)) end
   save(f, o.out)

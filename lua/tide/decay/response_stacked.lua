@@ -105,6 +105,7 @@ local function acted(e, lab)
   end
   return y, pos
 end
+local FEW_POSITIVES = 30 -- below this many acting pairs, fit sets f.warning
 local GBDT = { n_trees = 150, learning_rate = 0.05, min_samples_leaf = 50, max_depth = 6, seed = 1,
                early_stopping = false }
 
@@ -113,7 +114,8 @@ local GBDT = { n_trees = 150, learning_rate = 0.05, min_samples_leaf = 50, max_d
 ---   learning_rate = 0.05, min_samples_leaf = 50, max_depth = 6, seed = 1, ...} (any
 ---   tide.activation.gbdt option), and the marked kernel's options: unit, family, k, frailty,
 ---   delay, max_hist}) -> Stacked: marked (the kernel, fitted on the rows before at − horizon),
----   model (the trees), horizon, n_train (pairs), n_positive, importance() ({name, gain}...)
+---   model (the trees), horizon, n_train (pairs), n_positive, importance() ({name, gain}...),
+---   warning (a string when fewer than 30 pairs acted in the label window, else nil)
 function M.fit(ev, opts)
   opts = opts or {}
   local fn = "decay.response.fit_stacked"
@@ -150,8 +152,12 @@ function M.fit(ev, opts)
   for key, v in pairs(opts.gbdt or {}) do go[key] = v end
   local model = require("tide.activation.gbdt").new(go)
   model:fit(X, tide().tensor.fromtable(y, "f32"), { names = M.FEATURES })
-  return setmetatable({ marked = marked, model = model, horizon = H, n_train = n, n_positive = pos, at = at,
-                        key = marked.key, target = target, unit = unit }, Stacked)
+  local f = setmetatable({ marked = marked, model = model, horizon = H, n_train = n, n_positive = pos, at = at,
+                           key = marked.key, target = target, unit = unit }, Stacked)
+  if pos < FEW_POSITIVES then
+    f.warning = ("only %d of the %d candidate pairs acted in the label window: the trees learn from very few examples, and the marked kernel alone may rank better (compare with tide.decay.response_eval)"):format(pos, n)
+  end
+  return f
 end
 
 -- average precision of a law's scores at t (pairs touched before t, from ev's rows before t)
