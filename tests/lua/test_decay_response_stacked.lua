@@ -226,6 +226,7 @@ function tests.auto_picks_the_law_that_ranks_the_last_horizon_better()
   check.eq(tide.models.load(path).stacked, "auto", "the option survives a reload")
   os.remove(path)
   check.errors(function() ST.choose(ev, { at = c }) end, "at is not an option here")
+  check.errors(function() ST.choose(ev, { horizon = -1 }) end, "choose: horizon must be a number of units > 0")
 end
 
 return tests

@@ -60,6 +60,14 @@ local function frailty(o)
   return f
 end
 
+-- the options every response fit takes from the command line (plus `extra`)
+local function fit_opts(o, extra)
+  local t = { key = o.key or "item", target = o.target or "buy", unit = o.unit or "day", k = tonumber(o.k),
+              max_hist = tonumber(o["max-hist"]), delay = tonumber(o.delay), frailty = frailty(o) }
+  for k, v in pairs(extra or {}) do t[k] = v end
+  return t
+end
+
 -- --out: the fit saved atomically (tide.decay.load reads it)
 local function save(f, path)
   if not path then return end
@@ -72,9 +80,7 @@ end
 local function marked(o)
   local tide = require "tide"
   local ev = read(o)
-  local ok, f = pcall(tide.decay.response.fit_marked, ev, { key = o.key or "item", target = o.target or "buy",
-    unit = o.unit or "day", family = o.family, k = tonumber(o.k), max_hist = tonumber(o["max-hist"]),
-    delay = tonumber(o.delay), frailty = o.frailty and frailty(o) or nil, se = true })
+  local ok, f = pcall(tide.decay.response.fit_marked, ev, fit_opts(o, { family = o.family, se = true }))
   if not ok then fail(f) end
   local g, u = f.ground, o.unit or "day"
   print(("marked response kernel of %s on %s: lambda_{u,k}(t) = lambda_u(t) * pi_{u,k}(t)"):format(f.target, f.key))
@@ -105,9 +111,9 @@ local function stacked(o)
   local tide = require "tide"
   local ev = read(o)
   local H = tonumber(o.horizon or 14) or fail("decay: --horizon must be a number of days")
-  local ok, f = pcall(tide.decay.response.fit_stacked, ev, { key = o.key or "item", target = o.target or "buy",
-    family = o.family, k = tonumber(o.k), max_hist = tonumber(o["max-hist"]), delay = tonumber(o.delay),
-    frailty = o.frailty and frailty(o) or nil, horizon = H })
+  local so = fit_opts(o, { family = o.family, horizon = H })
+  so.unit = nil -- --horizon is in days, the stacked model's default unit
+  local ok, f = pcall(tide.decay.response.fit_stacked, ev, so)
   if not ok then fail(f) end
   print(("stacked response model of %s on %s: P(a pair acts in the next %g days), trees learned on the last %g days"):format(
     f.target, f.key, H, H))
@@ -126,8 +132,7 @@ local function response(o)
   local tide = require "tide"
   local R = tide.decay.response
   local ev = read(o)
-  local base = { key = o.key or "item", target = o.target or "buy", unit = o.unit or "day", k = tonumber(o.k),
-                 max_hist = tonumber(o["max-hist"]), delay = tonumber(o.delay), frailty = frailty(o) }
+  local base = fit_opts(o)
   local fam = o.family or "auto"
   local ok, f = pcall(function()
     if fam == "auto" then

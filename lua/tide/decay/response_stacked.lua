@@ -90,6 +90,15 @@ local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, d
                 horizon = 1, at = 1, gbdt = 1 }
 local MARKED = { "key", "target", "unit", "family", "k", "frailty", "delay", "max_hist" } -- passed to the kernel
 
+-- opts.horizon in units (default 14 days), checked
+local function horizon_of(opts, unit, fn)
+  local H = opts.horizon or 14 * 86400 / unit
+  if not (type(H) == "number" and H > 0 and H < math.huge) then
+    error(("%s: horizon must be a number of units > 0, got %s"):format(fn, tostring(opts.horizon)), 3)
+  end
+  return H
+end
+
 local function marked_opts(opts)
   local mo = {}
   for _, k in ipairs(MARKED) do mo[k] = opts[k] end
@@ -125,10 +134,7 @@ function M.fit(ev, opts)
   if type(ev) ~= "table" or not ev.user then error(fn .. ": argument #1 must be an event table", 2) end
   if ev.n == 0 then error(fn .. ": the event table is empty", 2) end
   local unit = require("tide.decay.response").unit_of(opts, fn)
-  local H = opts.horizon or 14 * 86400 / unit
-  if not (type(H) == "number" and H > 0 and H < math.huge) then
-    error(("%s: horizon must be a number of units > 0, got %s"):format(fn, tostring(opts.horizon)), 2)
-  end
+  local H = horizon_of(opts, unit, fn)
   local at = opts.at or ev.time:max():item() + 1
   if type(at) ~= "number" or at ~= at then error(("%s: at must be epoch seconds, got %s"):format(fn, tostring(opts.at)), 2) end
   if opts.gbdt ~= nil and type(opts.gbdt) ~= "table" then error(fn .. ": gbdt must be a table of tide.activation.gbdt options", 2) end
@@ -181,7 +187,7 @@ function M.choose(ev, opts)
   local fn = "decay.response_stacked.choose"
   if opts.at ~= nil then error(fn .. ": at is not an option here (the backtest ends at the log's end)", 2) end
   local unit = require("tide.decay.response").unit_of(opts, fn)
-  local H = opts.horizon or 14 * 86400 / unit
+  local H = horizon_of(opts, unit, fn)
   local T = ev.time:max():item() + 1
   local c = T - H * unit
   local mo = marked_opts(opts)

@@ -68,8 +68,10 @@ end
 
 function M:fit(ev)
   local s = attach(self, ev)
-  local so = { key = "item", target = self.target, family = self.family, k = self.k, max_hist = self.max_hist,
-              delay = self.delay, frailty = self.frailty_opt, horizon = self.horizon }
+  local mo = { key = "item", target = self.target, family = self.family, k = self.k, max_hist = self.max_hist,
+              delay = self.delay, frailty = self.frailty_opt } -- the marked kernel's options
+  local so = { horizon = self.horizon } -- the stacked model's: the kernel's and the horizon
+  for k, v in pairs(mo) do so[k] = v end
   local stacked = self.stacked
   if not self.law and stacked == "auto" then
     local pick, ap = require("tide.decay.response_stacked").choose(ev, so)
@@ -79,8 +81,7 @@ function M:fit(ev)
   if not self.law and stacked then
     self.law = require("tide.decay.response").fit_stacked(ev, so)
   elseif not self.law and self.marked then
-    self.law = require("tide.decay.response").fit_marked(ev, { key = "item", target = self.target, family = self.family,
-      k = self.k, max_hist = self.max_hist, delay = self.delay, frailty = self.frailty_opt })
+    self.law = require("tide.decay.response").fit_marked(ev, mo)
   elseif not self.law then
     local R = require("tide.decay.response")
     local family = self.family
