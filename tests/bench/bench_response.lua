@@ -14,6 +14,8 @@
 -- log cut at T, T−14 d, T−28 d, …; each with its own validation window and refits): F1,
 -- precision and recall pool the test windows (micro-averages), "by window" lists each window's
 -- F1 (the latest first), and val F1 / k / threshold / transfer are the latest window's.
+-- The "chosen" row takes, in each window, the prediction of marked or stacked, whichever had
+-- the better validation F1 there (its detail: the latest window's pick).
 -- The interval columns are 95 % bootstrap intervals over users (with all their windows) of F1
 -- minus no decay's F1 and minus the return-gap law's.
 -- Usage: luajit bench_response.lua [log preset [item|category [delay days]]]
@@ -46,14 +48,16 @@ for i, r in ipairs(runs) do methods[i] = { r[1], family = r[2], frailty = r[3] }
 -- window (the stacked row learns on the horizon before its validation cut)
 local span = (ev.time:max():item() + 1 - ev.time:min():item()) / 86400
 local origins = math.max(1, math.min(tonumber(os.getenv("BENCH_ORIGINS") or 4), math.ceil(span / H) - 3))
+local has = {}
+for _, r in ipairs(runs) do has[r[1]] = true end
 local rows = E.evaluate(ev, { methods = methods, horizon = H, key = key, target = "buy", delay = delay,
                               bootstrap = tonumber(os.getenv("BENCH_BOOT") or 500), origins = origins,
-                              versus = { "gap" } })
+                              versus = { "gap" }, choose = has.marked and has.stacked and { "marked", "stacked" } or nil })
 print(("%d test windows of %d days, pooled"):format(origins, H))
 print(("%-34s %4s %10s %9s %8s %8s %8s %8s %6s  %-18s  %-18s %s"):format("method", "k", "threshold", "transfer", "val F1", "F1", "prec",
   "recall", "sec", "F1 − none, 95 %", "F1 − gap, 95 %", "F1 by window"))
 for i, x in ipairs(rows) do
-  local r = runs[i]
+  local r = runs[i] or {} -- the chosen row has no run of its own
   local by = {}
   for j, o in ipairs(x.by_origin or {}) do by[j] = ("%.4f"):format(o.f1) end
   local vg = x.versus and x.versus.gap

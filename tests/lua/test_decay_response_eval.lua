@@ -157,4 +157,42 @@ function tests.rolling_origins_pool_consecutive_test_windows()
     "shorter than 4 horizons (origins = 3")
 end
 
+function tests.the_chosen_row_takes_the_better_validation_row_in_each_window()
+  local ev = log()
+  local methods = { "none", { "response", family = "exponential" }, "gap" }
+  local rows = E.evaluate(ev, { methods = methods, origins = 2, bootstrap = 50, choose = { "none", "response" } })
+  local c = rows[4]
+  check.eq(#rows, 4, "one more row")
+  check.eq(c.method, "chosen", "named chosen")
+  local tp, np, nt = 0, 0, 0
+  for j = 1, 2 do
+    local a, b = rows[1].by_origin[j], rows[2].by_origin[j]
+    local pick = b.val_f1 > a.val_f1 and b or a -- the first named wins a tie
+    check.eq(c.by_origin[j].detail, pick.method, "window " .. j .. ": the row with the better validation F1")
+    check.eq(c.by_origin[j].f1, pick.f1, "window " .. j .. ": its test F1")
+    tp, np, nt = tp + pick.tp, np + pick.n_pred, nt + pick.n_true
+  end
+  check.eq(c.detail, c.by_origin[1].detail, "detail: the latest window's pick")
+  check.eq(c.tp, tp, "true positives of the picks add")
+  check.eq(c.n_pred, np, "predictions add")
+  check.eq(c.n_true, nt, "true pairs add")
+  check.near(c.f1, 2 * tp / (np + nt), 1e-12, "pooled micro-F1")
+  check.truthy(c.diff_lo and c.diff_hi, "an interval against no decay")
+  check.errors(function() E.evaluate(ev, { methods = { "none" }, choose = { "none" } }) end,
+    "choose must be a list of two or more method names")
+  check.errors(function() E.evaluate(ev, { methods = { "none", "gap" }, choose = { "none", "marked" } }) end,
+    "choose names 'marked', which is not among the methods")
+end
+
+function tests.default_methods_are_the_same_at_every_origin()
+  -- 70 days: the latest origin could run the stacked row (three horizons before its test
+  -- window), the earliest of three could not; the rows must line up across origins
+  local ev = log()
+  local rows = E.evaluate(ev, { origins = 3, horizon = 14 })
+  for _, r in ipairs(rows) do
+    check.truthy(r.method ~= "stacked", "stacked left out: the earliest origin cannot run it")
+    for _, b in ipairs(r.by_origin) do check.eq(b.method, r.method, r.method .. ": same method in every window") end
+  end
+end
+
 return tests

@@ -34,6 +34,8 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
   --origins N        response-eval: N consecutive test windows (rolling origin, each with its
                      own validation window and refits), F1 pooled over them (default 1)
   --methods LIST     response-eval: subset of none,gap,response,marked,stacked,popularity,sar
+  --choose LIST      response-eval: a "chosen" row, in each window the listed method with the
+                     best validation F1 (default marked,stacked when the default methods run both)
 Return gaps: the survival curve of the time until a user comes back (to the category/item with
 --per category/item); the open gap at the end of the log is right-censored. Response kernel:
 λ(t) = μ + Σ w[type]·g(t − t_i) over the user's past interactions with the key.]]
@@ -177,7 +179,7 @@ local function evaluate(o)
   local ok, rows = pcall(E.evaluate, ev, { key = o.key, target = o.target, horizon = tonumber(o.horizon or 14),
     family = o.family, methods = o.methods and list(o.methods), k = tonumber(o.k), max_hist = tonumber(o["max-hist"]),
     delay = tonumber(o.delay), frailty = frailty(o), bootstrap = tonumber(o.bootstrap),
-    transfer = o.transfer, origins = o.origins and (tonumber(o.origins) or fail("decay: --origins must be a number")) })
+    transfer = o.transfer, choose = o.choose and list(o.choose), origins = o.origins and (tonumber(o.origins) or fail("decay: --origins must be a number")) })
   if not ok then fail(rows) end
   local h = o.horizon or 14
   if rows.origins == 1 then

@@ -136,7 +136,7 @@ local function one_origin(ev, t_end, o, opts, transfer)
   local tb = tv - H * DAY -- the backtest window [tb, tv) of transfer = "auto"
   local back = transfer == "auto" and tb > ev.time:min():item() and S.labels(ev, tb, tv, lab) or nil
   local preds = {}
-  for _, spec in ipairs(opts.methods or default_methods(ev, o, tv)) do
+  for _, spec in ipairs(opts.methods) do
     local c0 = os.clock()
     local m, mo = spec, {} -- a copy: this row's options (and its decision time, set below)
     for k, v in pairs(o) do mo[k] = v end
@@ -196,6 +196,29 @@ local function pool_into(acc, set, j)
   end
 end
 
+-- the "chosen" row of evaluate: at origin j, the row among `names` with the best validation F1
+-- (the first named on a tie) lends its test prediction; the row keeps its fields (k, threshold,
+-- transfer, val_f1, detail = the method picked), so by_origin shows each window's pick
+local function pick_row(chosen, acc, names, r, p, j)
+  local best
+  for _, name in ipairs(names) do
+    local i
+    for q, x in ipairs(r) do if x.method == name then i = q; break end end
+    if not i then error(("decay.response_eval: choose names '%s', which is not among the methods"):format(tostring(name)), 3) end
+    if not best or r[i].val_f1 > r[best].val_f1 then best = i end
+  end
+  local x = r[best]
+  local row = { method = "chosen", detail = x.method, k = x.k, threshold = x.threshold, share = x.share,
+                transfer = x.transfer, calibration = x.calibration, val_f1 = x.val_f1, f1 = x.f1,
+                precision = x.precision, recall = x.recall, tp = x.tp, n_pred = x.n_pred, n_true = x.n_true }
+  table.insert(chosen.by_origin, row)
+  if j == 0 then for k, v in pairs(row) do chosen[k] = v end end
+  for q in ipairs(names) do -- fitting time: every candidate was fitted
+    for _, y in ipairs(r) do if y.method == names[q] then chosen.seconds = chosen.seconds + y.seconds; break end end
+  end
+  pool_into(acc, p[best], j)
+end
+
 --- evaluate(ev, {methods = {"none", "gap", "response", "marked", "stacked", "popularity", "sar"} (the last two only
 ---   for key = "item"; an entry may be a table {"response", family =, frailty =, delay =, ...}
 ---   whose fields override the options below for that row; {"response", law = a Fit} scores
@@ -223,7 +246,12 @@ end
 ---   (n > 0: with "none" among the methods, each other row gets diff_lo / diff_hi, the 95 %
 ---   interval of its test F1 minus no decay's over users resampled n times,
 ---   tide.metrics.sets.bootstrap), versus = {} (more methods to compare every row with, e.g.
----   {"gap"}: with bootstrap, r.versus[method] = {lo, hi} of F1 minus that method's F1)}) -> rows
+---   {"gap"}: with bootstrap, r.versus[method] = {lo, hi} of F1 minus that method's F1),
+---   choose = {"marked", "stacked"} with the default methods when they hold both, else nil (a
+---   list of method names among the rows: adds a last
+---   row, method "chosen", whose prediction in each test window is that of the named row with the
+---   best validation F1 there — model choice made before the test window, judged like any row;
+---   its detail is the latest window's pick, by_origin each window's)}) -> rows
 ---   {method, detail, k, threshold, share, transfer, calibration (plugin rows), val_f1 (of the
 ---   validation window's best cut), f1, precision, recall, tp, n_pred, n_true, seconds
 ---   [, diff_lo, diff_hi][, by_origin = {one row per origin, the latest first}]}, plus {t_valid,
@@ -249,11 +277,27 @@ function M.evaluate(ev, opts)
   if type(t_end) ~= "number" or t_end ~= t_end then
     error(("decay.response_eval: t_end must be epoch seconds, got %s"):format(tostring(opts.t_end)), 2)
   end
+  if not opts.methods then -- the defaults, the same at every origin: those the earliest one can run
+    local copy = {}
+    for k, v in pairs(opts) do copy[k] = v end
+    copy.methods = default_methods(ev, o, t_end - (n_orig + 1) * H * DAY)
+    local has_stacked = false
+    for _, m in ipairs(copy.methods) do has_stacked = has_stacked or m == "stacked" end
+    if copy.choose == nil and has_stacked then copy.choose = { "marked", "stacked" } end
+    opts = copy
+  end
+  local choose = opts.choose
+  if choose ~= nil and (type(choose) ~= "table" or #choose < 2) then
+    error("decay.response_eval: choose must be a list of two or more method names", 2)
+  end
   local rows, pred, truth
+  local chosen = choose and { method = "chosen", by_origin = {}, seconds = 0 }
+  local chosen_pred = {}
   for j = 0, n_orig - 1 do
     local te = t_end - j * H * DAY
     local e = ev.time:max():item() < te and ev or ev:filter(ev.time:lt(te))
     local r, p, tr = one_origin(e, te, o, opts, transfer)
+    if choose then pick_row(chosen, chosen_pred, choose, r, p, j) end
     if j == 0 then
       rows, pred, truth = r, {}, {}
       for i = 1, #r do pred[i] = {} end
@@ -269,6 +313,13 @@ function M.evaluate(ev, opts)
         if j > 0 then rows[i].seconds = rows[i].seconds + r[i].seconds end
       end
     end
+  end
+  if chosen then
+    local v = S.prf(chosen_pred, truth)
+    chosen.f1, chosen.precision, chosen.recall, chosen.tp, chosen.n_pred, chosen.n_true = v.f1, v.precision,
+      v.recall, v.tp, v.n_pred, v.n_true
+    if n_orig == 1 then chosen.by_origin = nil end
+    rows[#rows + 1], pred[#rows + 1] = chosen, chosen_pred
   end
   rows.origins = n_orig
   if n_orig > 1 then -- the pooled figures
