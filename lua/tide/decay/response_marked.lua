@@ -127,7 +127,7 @@ end
 M.rate_prior = rate_prior
 
 local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, delay = 1, max_hist = 1, se = 1,
-                max_iter = 1, half_life = 1 }
+                max_iter = 1, half_life = 1, recalibrate = 1 }
 
 --- fit_marked(ev, {key = "item", target = "buy", unit = "day", family = "mixture" (the ground
 ---   kernel's: a fast burst after a visit and a slow return; "auto": held-out choice among
@@ -137,7 +137,8 @@ local KNOWN = { key = 1, target = 1, unit = 1, family = 1, k = 1, frailty = 1, d
 ---   inside it merge into it — β stays unbiased and w is the observed branching n·e^{−β·delay};
 ---   and the age an interaction needs before it explains a mark),
 ---   max_hist = 50, half_life = 30 (units: where the preference's decay starts), max_iter = 200,
----   se = false (standard errors of the ground fit too)})
+---   se = false (standard errors of the ground fit too), recalibrate = true (expected visits
+---   recalibrated at each query on the horizon before it: f:expected)})
 ---   -> Marked: half_life, beta (per unit), floor (φ, the lasting share of an interaction's
 ---   weight), alpha (prior strength, in weighted interactions), weights[type] (the target's = 1),
 ---   se_beta, se_half_life, se_floor, se_alpha, se_weights, loglik (of the marks), n_marks, converged
@@ -159,6 +160,9 @@ function M.fit(ev, opts)
   local hl = opts.half_life or 30
   if not (type(hl) == "number" and hl > 0 and hl < math.huge) then
     error(("%s: half_life must be a number of units > 0, got %s"):format(fn, tostring(opts.half_life)), 2)
+  end
+  if opts.recalibrate ~= nil and type(opts.recalibrate) ~= "boolean" then
+    error(("%s: recalibrate must be true or false, got %s"):format(fn, tostring(opts.recalibrate)), 2)
   end
   local origin = ev.time:min():item()
   local d = layout(ev, key, target, unit, origin, nil, fn)
@@ -182,7 +186,7 @@ function M.fit(ev, opts)
                            weights = {}, se_weights = {}, type_names = d.names, loglik = ll, n_marks = n,
                            status = st, converged = st == 0, key = key, target = target, unit = unit,
                            origin = origin, counts = counts, prior = d.prior, par = par, se = se,
-                           delay = delay }, Marked)
+                           delay = delay, recalibrate = opts.recalibrate ~= false }, Marked)
   for c, name in ipairs(d.names) do f.weights[name], f.se_weights[name] = par[3 + c], se[3 + c] end
   -- the ground process: per-user response kernel over visits
   local vis = visits_table(ev, d.grouped, delay * unit, target)
@@ -226,7 +230,10 @@ end
 --- actions in [t, t + horizon) (t in the log's time, horizon in the fit's unit) of every (user,
 --- key) pair of ev touched before t: score = visits (the ground's expected visits of the user)
 --- · rate (the user's target rows per visit) · share (π_{u,k} averaged over the horizon: a
---- recent burst fades within it). Events at or after t are ignored.
+--- recent burst fades within it). Events at or after t are ignored. With recalibrate (the
+--- default), visits are the ground's expectation recalibrated on [t − horizon, t) against the
+--- user's long-run visit rate (ground_recalibrate.lua; its {c, a, b} in .calibration; nil when
+--- the log before t is shorter than two horizons, and then the ground's own).
 function Marked:expected(ev, t, horizon)
   local fn = "decay.response_marked.expected"
   local d = layout(ev, self.key, self.target, self.unit, self.origin, self.type_names, fn)
@@ -236,9 +243,16 @@ function Marked:expected(ev, t, horizon)
   for c, name in ipairs(self.type_names) do par[3 + c] = self.weights[name] end
   local tm = (t - self.origin) / self.unit
   local user, key, share, rows, visits = core().mark_state(d, par, tm, horizon)
-  local g = self.ground:expected(visits_table(ev, d.grouped, self.delay * self.unit, self.target), t, horizon)
+  local vt = visits_table(ev, d.grouped, self.delay * self.unit, self.target)
+  local g = self.ground:expected(vt, t, horizon)
   local E, gu, gs = {}, g.user:totable(), g.score:totable()
   for i = 1, #gu do E[gu[i]] = gs[i] end
+  local cal
+  if self.recalibrate then
+    local E2
+    E2, cal = require("tide.decay.ground_recalibrate").expected(self.ground, vt, t, horizon, self.unit, rate_prior)
+    if E2 then E = E2 end
+  end
   local u, sh, r, v = user:totable(), share:totable(), rows:totable(), visits:totable()
   local m, a, out, vis, rate = self.rows_per_visit, self.rows_prior, {}, {}, {}
   for q = 1, #u do
@@ -247,7 +261,8 @@ function Marked:expected(ev, t, horizon)
     out[q] = vis[q] * rate[q] * sh[q]
   end
   local function col(a) return tide().tensor.fromtable(#a > 0 and a or { 0 }):narrow(1, 1, #a) end
-  return { user = user, key = key, score = col(out), visits = col(vis), rate = col(rate), share = share }
+  return { user = user, key = key, score = col(out), visits = col(vis), rate = col(rate), share = share,
+           calibration = cal }
 end
 
 local NUMS = { "loglik", "n_marks", "status", "unit", "origin", "delay", "rows_per_visit", "rows_prior" }
@@ -260,6 +275,7 @@ function Marked:state()
   local t, m = { counts = T.fromtable(self.counts, "i64") }, { kind = "response_marked", key = self.key,
                                                               target = self.target }
   for _, k in ipairs(NUMS) do m[k] = self[k] end
+  m.recalibrate = self.recalibrate and 1 or 0
   io.put_numbers(m, "par", self.par)
   io.put_numbers(m, "se", self.se)
   for c, name in ipairs(self.type_names) do m["type." .. c] = name end
@@ -278,6 +294,7 @@ function M.from_state(t, m)
                            se_half_life = math.log(2) / par[1] ^ 2 * se[1], se_alpha = se[2], se_floor = se[3],
                            weights = {}, se_weights = {}, type_names = {}, counts = t.counts:totable() }, Marked)
   for _, k in ipairs(NUMS) do f[k] = m[k] end
+  f.recalibrate = m.recalibrate ~= 0 -- files from before the option: nil, the default (on)
   f.converged = f.status == 0
   for c = 1, m.n_types do
     local name = m["type." .. c]
