@@ -124,10 +124,12 @@ function tests.expected_visits_are_the_regression_on_the_last_horizon()
 end
 
 function tests.short_logs_keep_the_grounds_expectation_and_bad_options_are_named()
-  local ev = log(5, 100, 25) -- under two horizons of 14 days before the end
+  local ev = log(5, 100, 25)
   local f = tide.decay.response.fit_marked(ev, { key = "item", family = "exponential" })
-  local e = f:expected(ev, ev.time:max():item() + 1, 14)
-  check.truthy(e.calibration == nil, "no calibration")
+  local t0 = ev.time:min():item()
+  check.truthy(f:expected(ev, t0 + 15 * DAY, 14).calibration, "history before the last horizon: a calibration")
+  local e = f:expected(ev, t0 + 13 * DAY, 14)
+  check.truthy(e.calibration == nil, "the log starts inside the last horizon: none")
   check.errors(function() tide.decay.response.fit_marked(ev, { recalibrate = "yes" }) end,
     "recalibrate must be true or false")
   -- the option survives a save / load

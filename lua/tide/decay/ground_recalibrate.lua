@@ -12,8 +12,10 @@
 -- response_marked.rate_prior):
 --     log E'[N_u] = c + a · log E_u + b · log r_u
 -- then E' at t from E and r at t. Only rows before t are used (the ground's few global
--- parameters were fitted on them too). Falls back to E unchanged (nil) when the log holds less
--- than two horizons before t, no user visits in [t − h, t), or the fit does not converge.
+-- parameters were fitted on them too). Falls back to E unchanged (nil) when the log starts
+-- inside [t − h, t), no user visits in it, or the fit does not converge. A short history is
+-- not a reason to skip: scores at two cuts (a validation and a test window) should be on the
+-- same, recalibrated, scale whenever both can be.
 local M = {}
 
 -- per-user visit counts before `cut`, in [cut, t) and first visit times, from the visits
@@ -105,7 +107,7 @@ function M.expected(ground, vis, t, h, unit, rate_prior)
   local user, time = vis.user:totable(), vis.time:totable()
   local t_min = math.huge
   for i = 1, #time do t_min = math.min(t_min, time[i]) end
-  if not (cut - h * unit > t_min) then return nil end
+  if not (cut > t_min) then return nil end
   local before, inside, first = counts(user, time, cut, t)
   local past = vis:filter(vis.time:lt(cut))
   local g = ground:expected(past, cut, h)

@@ -233,7 +233,7 @@ end
 --- recent burst fades within it). Events at or after t are ignored. With recalibrate (the
 --- default), visits are the ground's expectation recalibrated on [t − horizon, t) against the
 --- user's long-run visit rate (ground_recalibrate.lua; its {c, a, b} in .calibration; nil when
---- the log before t is shorter than two horizons, and then the ground's own).
+--- the log starts inside [t − horizon, t), and then the ground's own).
 function Marked:expected(ev, t, horizon)
   local fn = "decay.response_marked.expected"
   local d = layout(ev, self.key, self.target, self.unit, self.origin, self.type_names, fn)
