@@ -11,7 +11,9 @@
 --     E[visits of u in the horizon] · (target rows per visit of u) · π_{u,k}(t)
 -- with rows per visit the user's recent ratio (decayed at the preference's rate) shrunk toward
 -- the population's by a Gamma prior whose shape is fitted by marginal likelihood on the plain
--- counts (rate_prior).
+-- counts (rate_prior). E[visits] is recalibrated at each query on the horizon before it
+-- (ground_recalibrate.lua): the ground's likelihood is ruled by bursts within hours, and a
+-- long-tailed kernel then forgets a user's long-run rate.
 -- The pair-level kernel gives a pair's history all the say; here a user who has gone quiet
 -- scores low on every key, and a user's busy week raises every key they favour.
 --   local f = tide.decay.response.fit_marked(ev, {key = "item", target = "buy"})
