@@ -99,7 +99,8 @@ function tests.candidates_score_at_the_decision_time_not_the_last_event()
   local cut = ev.time:max():item() + DAY
   local o = { key = "item", target = "buy", horizon = 14, family = "exponential", at = cut }
   local c = E.candidates("response", ev, o)
-  local f = tide.decay.response.fit(ev, { key = "item", target = "buy", family = "exponential", se = false })
+  local f = tide.decay.response.fit(ev, { key = "item", target = "buy", family = "exponential", se = false,
+                                                 delay = 1 / 48 }) -- response_eval's default
   local e = f:expected(ev, cut, 14)
   local u, k, sc = e.user:totable(), e.key:totable(), e.score:totable()
   local late = f:expected(ev, ev.time:max():item() + 1, 14).score:totable()

@@ -63,7 +63,10 @@ function M.candidates(method, train, opts)
       error("decay.response_eval: law must be a tide.decay.response Fit", 3)
     end
     local fam = opts.law and opts.law.family or opts.family or "exponential"
-    local base = { key = key, target = opts.target, max_hist = opts.max_hist, k = opts.k, delay = opts.delay,
+    -- delay: as the marked kernel's default, half an hour, so a session's own funnel (a fav
+    -- seconds before the buy) cannot pass for interest (with none, the simulator's category
+    -- kernel fitted a 20-second half-life and scored every pair ~1e-11)
+    local base = { key = key, target = opts.target, max_hist = opts.max_hist, k = opts.k, delay = opts.delay or 1 / 48,
                    frailty = opts.frailty }
     if fam == "auto" and not opts.law then
       local o = { families = opts.families or { "exponential", "hyperbolic", "weibull", "power" }, holdout = opts.horizon }
@@ -224,7 +227,8 @@ end
 ---   whose fields override the options below for that row; {"response", law = a Fit} scores
 ---   with that fixed law at every cut instead of refitting, e.g. a simulator's planted
 ---   parameters as an oracle), key = "item",
----   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay,
+---   target = "buy", horizon = 14 (days), family = "exponential"|"auto"|..., k, max_hist, delay
+---   (days; default 1/48 for the response and marked rows: a session's own funnel is not interest),
 ---   frailty (true / "pair": the response kernel with a gamma frailty per pair, "user": one
 ---   shared by a user's pairs, tide.decay.response.fit),
 ---   ks = {1, 2, 3, 5, 10, 20, 50, 100, math.huge (all)}, transfer = "auto" (how the choice
