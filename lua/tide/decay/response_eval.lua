@@ -252,10 +252,10 @@ end
 ---   tide.metrics.sets.bootstrap), versus = {} (more methods to compare every row with, e.g.
 ---   {"gap"}: with bootstrap, r.versus[method] = {lo, hi} of F1 minus that method's F1),
 ---   choose = {"marked", "stacked"} with the default methods when they hold both, else nil (a
----   list of method names among the rows: adds a last
----   row, method "chosen", whose prediction in each test window is that of the named row with the
----   best validation F1 there — model choice made before the test window, judged like any row;
----   its detail is the latest window's pick, by_origin each window's)}) -> rows
+---   list of method names among the rows: adds a last row, method "chosen", whose prediction in
+---   each test window is that of the named row with the best validation F1 there — model choice
+---   made before the test window, judged like any row; its detail is the latest window's pick,
+---   by_origin each window's)}) -> rows
 ---   {method, detail, k, threshold, share, transfer, calibration (plugin rows), val_f1 (of the
 ---   validation window's best cut), f1, precision, recall, tp, n_pred, n_true, seconds
 ---   [, diff_lo, diff_hi][, by_origin = {one row per origin, the latest first}]}, plus {t_valid,
@@ -323,7 +323,8 @@ function M.evaluate(ev, opts)
     chosen.f1, chosen.precision, chosen.recall, chosen.tp, chosen.n_pred, chosen.n_true = v.f1, v.precision,
       v.recall, v.tp, v.n_pred, v.n_true
     if n_orig == 1 then chosen.by_origin = nil end
-    rows[#rows + 1], pred[#rows + 1] = chosen, chosen_pred
+    local i = #rows + 1
+    rows[i], pred[i] = chosen, chosen_pred
   end
   rows.origins = n_orig
   if n_orig > 1 then -- the pooled figures
