@@ -98,11 +98,11 @@ function M.poisson3(X1, X2, y)
   return nil
 end
 
---- expected(ground, vis, t, h, unit, rate_prior) -> E'[u] for every user the ground scores at
---- t, or nil (keep the ground's own expectation); vis: the visits table the ground was fitted
---- on (cut anywhere after t is fine: only rows before t are read); t in epoch seconds, h in
---- the ground's unit (seconds per unit: unit)
-function M.expected(ground, vis, t, h, unit, rate_prior)
+--- expected(ground, vis, t, h, unit, rate_prior, now) -> E'[u] for every user the ground scores
+--- at t, or nil (keep the ground's own expectation); vis: the visits table the ground was
+--- fitted on (cut anywhere after t is fine: only rows before t are read); t in epoch seconds, h
+--- in the ground's unit (seconds per unit: unit); now = ground:expected(vis, t, h)
+function M.expected(ground, vis, t, h, unit, rate_prior, now)
   local cut = t - h * unit
   local user, time = vis.user:totable(), vis.time:totable()
   local t_min = math.huge
@@ -130,7 +130,6 @@ function M.expected(ground, vis, t, h, unit, rate_prior)
   end
   local p = M.poisson3(X1, X2, y)
   if not p then return nil end
-  local now = ground:expected(vis, t, h)
   local nu, ns = now.user:totable(), now.score:totable()
   local out = {}
   for i = 1, #nu do

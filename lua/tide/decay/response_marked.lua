@@ -252,7 +252,7 @@ function Marked:expected(ev, t, horizon)
   local cal
   if self.recalibrate then
     local E2
-    E2, cal = require("tide.decay.ground_recalibrate").expected(self.ground, vt, t, horizon, self.unit, rate_prior)
+    E2, cal = require("tide.decay.ground_recalibrate").expected(self.ground, vt, t, horizon, self.unit, rate_prior, g)
     if E2 then E = E2 end
   end
   local u, sh, r, v = user:totable(), share:totable(), rows:totable(), visits:totable()
