@@ -77,6 +77,10 @@ function t.marked_response_prints_both_parts_and_saves()
   check.truthy(text:find(("half-life %.4g"):format(g.half_life), 1, true) ~= nil, "preference half-life printed: " .. text)
   check.truthy(text:find(("mu %.4g"):format(g.ground.mu), 1, true) ~= nil, "ground rate printed")
   check.truthy(text:find("cart", 1, true) ~= nil, "type weights printed")
+  local ev = tide.data.read_events(csv, "sim")
+  local c = g:expected(ev, ev.time:max():item() + 1, 14).calibration
+  local want = c and ("log E' = %.3f + %.3f log E + %.3f log r"):format(c.c, c.a, c.b) or "the kernel's own"
+  check.truthy(text:find(want, 1, true) ~= nil, "the recalibration printed: " .. want)
   os.remove(csv)
 end
 

@@ -30,7 +30,8 @@ local HELP = [[usage: tide decay DATA [options]                    return-gap la
   --edges LIST       age bins of the nonparametric curve, e.g. 0,1,2,4,7,14,30,60
   --holdout D        days held out for --family auto (default 14)
   --out FILE         save the response fit (tide.decay.load reads it)
-  --horizon D        response-eval: days of each window; response --stacked: days predicted (14)
+  --horizon D        response-eval: days of each window; response --stacked: days predicted;
+                     response --marked: the horizon of the printed recalibration (14)
   --origins N        response-eval: N consecutive test windows (rolling origin, each with its
                      own validation window and refits), F1 pooled over them (default 1)
   --methods LIST     response-eval: subset of none,gap,response,marked,stacked,popularity,sar
@@ -104,6 +105,15 @@ local function marked(o)
   print("  type      weight in the preference (the target's = 1) ± se")
   for _, name in ipairs(f.type_names) do print(("  %-8s  %.5g ± %.2g"):format(name, f.weights[name], f.se_weights[name])) end
   print(("target rows per visit: %.4g (Gamma prior shape %.3g)"):format(f.rows_per_visit, f.rows_prior))
+  -- the query-time recalibration of expected visits, as scoring at the log's end would make it
+  local h = tonumber(o.horizon or 14) or fail("decay: --horizon must be a number")
+  local c = f:expected(ev, ev.time:max():item() + 1, h).calibration
+  if c then
+    print(("expected visits in the next %g %ss, recalibrated on the last %g: log E' = %.3f + %.3f log E + %.3f log r"
+      .. " (E the kernel's, r the user's long-run visit rate)"):format(h, u, h, c.c, c.a, c.b))
+  else
+    print("expected visits: the kernel's own (the log starts inside its last horizon)")
+  end
   save(f, o.out)
   return 0
 end
