@@ -185,6 +185,18 @@ function tests.the_chosen_row_takes_the_better_validation_row_in_each_window()
     "choose names 'marked', which is not among the methods")
 end
 
+function tests.default_methods_end_with_the_chosen_row_when_stacked_can_run()
+  local ev = log() -- 70 days: one origin leaves three horizons before its test window
+  local rows = E.evaluate(ev, { horizon = 14 })
+  local names = {}
+  for i, r in ipairs(rows) do names[i] = r.method end
+  check.eq(table.concat(names, ","), "none,gap,response,marked,stacked,popularity,sar,chosen", "the default rows")
+  local c, m, s = rows[8], rows[4], rows[5]
+  local pick = s.val_f1 > m.val_f1 and s or m
+  check.eq(c.detail, pick.method, "the better validation F1 of marked and stacked")
+  check.eq(c.f1, pick.f1, "its test F1")
+end
+
 function tests.default_methods_are_the_same_at_every_origin()
   -- 70 days: the latest origin could run the stacked row (three horizons before its test
   -- window), the earliest of three could not; the rows must line up across origins
