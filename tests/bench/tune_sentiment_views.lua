@@ -218,12 +218,18 @@ local function dense_fold(c, fold, f, o, vr)
   return z
 end
 
--- Dense member (view "fasttext"): tide.sentiment.fasttext (averaged unit and hashed n-gram
--- embeddings -> softmax) trained on the fold's training rows with OPTS; held-out log-odds.
-local function fasttext_fold(c, fold, f, o, vr)
+-- the fold's training texts and labels, and the held-out texts (rows vr)
+local function fold_texts(c, fold, f, vr)
   local tr, ytr, vt = {}, {}, {}
   for i = 1, c.n do if fold[i] ~= f then tr[#tr + 1] = c.texts[i]; ytr[#ytr + 1] = c.labels[i] end end
   for k, i in ipairs(vr) do vt[k] = c.texts[i] end
+  return tr, ytr, vt
+end
+
+-- Dense member (view "fasttext"): tide.sentiment.fasttext (averaged unit and hashed n-gram
+-- embeddings -> softmax) trained on the fold's training rows with OPTS; held-out log-odds.
+local function fasttext_fold(c, fold, f, o, vr)
+  local tr, ytr, vt = fold_texts(c, fold, f, vr)
   local m = S.fasttext.train(tr, ytr, o)
   local p = m:predict(vt):totable()
   local z = {}
@@ -236,9 +242,7 @@ end
 
 -- Dense member (view "textcnn"): tide.sentiment.textcnn trained on the fold with OPTS.
 local function textcnn_fold(c, fold, f, o, vr)
-  local tr, ytr, vt = {}, {}, {}
-  for i = 1, c.n do if fold[i] ~= f then tr[#tr + 1] = c.texts[i]; ytr[#ytr + 1] = c.labels[i] end end
-  for k, i in ipairs(vr) do vt[k] = c.texts[i] end
+  local tr, ytr, vt = fold_texts(c, fold, f, vr)
   local p = S.textcnn.train(tr, ytr, o):prob(vt)
   local z = {}
   for k = 1, #vt do
