@@ -58,7 +58,7 @@ end
 
 function tests.interest_model_reloads_and_scores_identically()
   local ev = log(5)
-  local m = tide.models.interest{ family = "exponential", horizon = 7 }:fit(ev)
+  local m = tide.models.interest{ family = "exponential", horizon = 7, marked = true }:fit(ev)
   local path = tmp("interest.tm")
   m:save(path)
   local m2 = tide.models.load(path)

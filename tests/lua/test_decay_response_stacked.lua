@@ -216,8 +216,11 @@ function tests.auto_picks_the_law_that_ranks_the_last_horizon_better()
   local p2, ap2 = ST.choose(short, { key = "item", horizon = 14 })
   check.eq(p2, "marked", "a log of under four horizons keeps the kernel")
   check.truthy(ap2.stacked == nil, "no stacked backtest")
-  -- the interest model with stacked = "auto" records and uses the choice
-  local m = tide.models.interest{ stacked = "auto", horizon = 14 }
+  -- the interest model (stacked = "auto" by default) records and uses the choice
+  check.eq(tide.models.interest{}.stacked, "auto", "the default")
+  check.eq(tide.models.interest{ marked = true }.stacked, false, "marked = true: the kernel alone")
+  check.eq(tide.models.interest{ marked = false }.stacked, false, "marked = false: the pair-level kernel")
+  local m = tide.models.interest{ horizon = 14 }
   m:fit(ev)
   check.eq(m.chosen.law, "stacked", "the model's choice")
   check.eq(getmetatable(m.law), ST.Stacked, "and its law")
@@ -225,6 +228,10 @@ function tests.auto_picks_the_law_that_ranks_the_last_horizon_better()
   m:save(path)
   check.eq(tide.models.load(path).stacked, "auto", "the option survives a reload")
   os.remove(path)
+  -- a log within one horizon: nothing to compare on, the kernel (choose itself would refuse it)
+  local tiny = tide.models.interest{ horizon = 14 }:fit(ev:filter(ev.time:ge(T - 10 * DAY)))
+  check.eq(tiny.chosen.law, "marked", "a log inside one horizon keeps the kernel")
+  check.eq(getmetatable(tiny.law), require("tide.decay.response_marked").Marked, "and fits it")
   check.errors(function() ST.choose(ev, { at = c }) end, "at is not an option here")
   check.errors(function() ST.choose(ev, { horizon = -1 }) end, "choose: horizon must be a number of units > 0")
 end
