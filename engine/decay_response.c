@@ -270,18 +270,16 @@ static double loglik_nat(const tide_response_data *d, tide_decay_family fam, int
     int T = d->off[d->n_pairs] >= MIN_PARALLEL_EVENTS ? tide_threads_wanted(CHUNKS) : 1;
     pthread_t th[CHUNKS];
     ll_part part[CHUNKS];
-    int started = 1; /* threads running, the caller included */
+    int started[CHUNKS] = {0};
     for (int t = 1; t < T; t++) {
         part[t] = (ll_part){ job, t, T };
-        if (pthread_create(&th[t], NULL, ll_worker, &part[t]) != 0) break;
-        started++;
-    }
-    if (started < T) { /* fewer threads than planned: the caller runs the missing ones' chunks too */
-        for (int t = started; t < T; t++) { part[t] = (ll_part){ job, t, T }; ll_worker(&part[t]); }
+        started[t] = pthread_create(&th[t], NULL, ll_worker, &part[t]) == 0;
+        if (!started[t]) ll_worker(&part[t]); /* no thread: the caller runs its chunks */
     }
     part[0] = (ll_part){ job, 0, T };
     ll_worker(&part[0]);
-    for (int t = 1; t < started; t++) pthread_join(th[t], NULL);
+    for (int t = 1; t < T; t++)
+        if (started[t]) pthread_join(th[t], NULL);
     double ll = 0;
     if (gn) memset(gn, 0, sizeof(double) * N);
     for (int c = 0; c < CHUNKS; c++) {

@@ -56,6 +56,11 @@ local function list(s, conv)
   return out
 end
 
+-- --horizon D (default 14), a number or a named error
+local function horizon(o)
+  return tonumber(o.horizon or 14) or fail("decay: --horizon must be a number of days, got " .. tostring(o.horizon))
+end
+
 local function frailty(o)
   local f = o.frailty
   if f == nil then return nil end
@@ -82,6 +87,7 @@ end
 -- `tide decay response --marked`: fit, print both parts, save
 local function marked(o)
   local tide = require "tide"
+  local h = horizon(o) -- of the printed recalibration
   local ev = read(o)
   local ok, f = pcall(tide.decay.response.fit_marked, ev, fit_opts(o, { family = o.family, se = true }))
   if not ok then fail(f) end
@@ -106,7 +112,6 @@ local function marked(o)
   for _, name in ipairs(f.type_names) do print(("  %-8s  %.5g ± %.2g"):format(name, f.weights[name], f.se_weights[name])) end
   print(("target rows per visit: %.4g (Gamma prior shape %.3g)"):format(f.rows_per_visit, f.rows_prior))
   -- the query-time recalibration of expected visits, as scoring at the log's end would make it
-  local h = tonumber(o.horizon or 14) or fail("decay: --horizon must be a number")
   local c = f:expected(ev, ev.time:max():item() + 1, h).calibration
   if c then
     print(("expected visits in the next %g %ss, recalibrated on the last %g: log E' = %.3f + %.3f log E + %.3f log r"
@@ -121,8 +126,8 @@ end
 -- `tide decay response --stacked`: fit, print what the trees learned from, save
 local function stacked(o)
   local tide = require "tide"
+  local H = horizon(o)
   local ev = read(o)
-  local H = tonumber(o.horizon or 14) or fail("decay: --horizon must be a number of days")
   local so = fit_opts(o, { family = o.family, horizon = H })
   so.unit = nil -- --horizon is in days, the stacked model's default unit
   local ok, f = pcall(tide.decay.response.fit_stacked, ev, so)
@@ -185,13 +190,13 @@ end
 
 local function evaluate(o)
   local E = require "tide.decay.response_eval"
+  local h = horizon(o)
   local ev = read(o)
-  local ok, rows = pcall(E.evaluate, ev, { key = o.key, target = o.target, horizon = tonumber(o.horizon or 14),
+  local ok, rows = pcall(E.evaluate, ev, { key = o.key, target = o.target, horizon = h,
     family = o.family, methods = o.methods and list(o.methods), k = tonumber(o.k), max_hist = tonumber(o["max-hist"]),
     delay = tonumber(o.delay), frailty = frailty(o), bootstrap = tonumber(o.bootstrap),
     transfer = o.transfer, choose = o.choose and list(o.choose), origins = o.origins and (tonumber(o.origins) or fail("decay: --origins must be a number")) })
   if not ok then fail(rows) end
-  local h = o.horizon or 14
   if rows.origins == 1 then
     print(("(user, %s) pairs with a %s in the last %s days; k and threshold chosen on the %s days before"):format(
       o.key or "item", o.target or "buy", h, h))

@@ -104,10 +104,8 @@ end
 --- in the ground's unit (seconds per unit: unit); now = ground:expected(vis, t, h)
 function M.expected(ground, vis, t, h, unit, rate_prior, now)
   local cut = t - h * unit
+  if vis.n == 0 or not (cut > vis.time:min():item()) then return nil end
   local user, time = vis.user:totable(), vis.time:totable()
-  local t_min = math.huge
-  for i = 1, #time do t_min = math.min(t_min, time[i]) end
-  if not (cut > t_min) then return nil end
   local before, inside, first = counts(user, time, cut, t)
   local past = vis:filter(vis.time:lt(cut))
   local g = ground:expected(past, cut, h)

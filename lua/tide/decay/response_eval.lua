@@ -199,26 +199,34 @@ local function pool_into(acc, set, j)
   end
 end
 
+-- the index of the first row of that method in rows, if any
+local function row_of(rows, name)
+  for i, r in ipairs(rows) do if r.method == name then return i end end
+end
+
+-- a copy of one origin's row, for by_origin (which the pooled figures then do not overwrite)
+local function copy_row(r)
+  local c = {}
+  for k, v in pairs(r) do if k ~= "by_origin" then c[k] = v end end
+  return c
+end
+
 -- the "chosen" row of evaluate: at origin j, the row among `names` with the best validation F1
--- (the first named on a tie) lends its test prediction; the row keeps its fields (k, threshold,
--- transfer, val_f1, detail = the method picked), so by_origin shows each window's pick
+-- (the first named on a tie) lends its test prediction and its fields (k, threshold, transfer,
+-- val_f1; detail = the method picked), so by_origin shows each window's pick; its seconds are
+-- every candidate's, since each was fitted
 local function pick_row(chosen, acc, names, r, p, j)
-  local best
+  local best, secs = nil, 0
   for _, name in ipairs(names) do
-    local i
-    for q, x in ipairs(r) do if x.method == name then i = q; break end end
+    local i = row_of(r, name)
     if not i then error(("decay.response_eval: choose names '%s', which is not among the methods"):format(tostring(name)), 3) end
+    secs = secs + r[i].seconds
     if not best or r[i].val_f1 > r[best].val_f1 then best = i end
   end
-  local x = r[best]
-  local row = { method = "chosen", detail = x.method, k = x.k, threshold = x.threshold, share = x.share,
-                transfer = x.transfer, calibration = x.calibration, val_f1 = x.val_f1, f1 = x.f1,
-                precision = x.precision, recall = x.recall, tp = x.tp, n_pred = x.n_pred, n_true = x.n_true }
+  local row = copy_row(r[best])
+  row.method, row.detail, row.seconds = "chosen", r[best].method, secs
   table.insert(chosen.by_origin, row)
-  if j == 0 then for k, v in pairs(row) do chosen[k] = v end end
-  for q in ipairs(names) do -- fitting time: every candidate was fitted
-    for _, y in ipairs(r) do if y.method == names[q] then chosen.seconds = chosen.seconds + y.seconds; break end end
-  end
+  if j == 0 then for k, v in pairs(row) do chosen[k] = v end else chosen.seconds = chosen.seconds + secs end
   pool_into(acc, p[best], j)
 end
 
@@ -295,7 +303,7 @@ function M.evaluate(ev, opts)
     error("decay.response_eval: choose must be a list of two or more method names", 2)
   end
   local rows, pred, truth
-  local chosen = choose and { method = "chosen", by_origin = {}, seconds = 0 }
+  local chosen = choose and { by_origin = {} }
   local chosen_pred = {}
   for j = 0, n_orig - 1 do
     local te = t_end - j * H * DAY
@@ -311,9 +319,7 @@ function M.evaluate(ev, opts)
       pool_into(pred[i], p[i], j)
       if n_orig > 1 then
         rows[i].by_origin = rows[i].by_origin or {}
-        local copy = {} -- the pooled figures overwrite the latest origin's row below
-        for k, v in pairs(r[i]) do if k ~= "by_origin" then copy[k] = v end end
-        table.insert(rows[i].by_origin, copy)
+        table.insert(rows[i].by_origin, copy_row(r[i]))
         if j > 0 then rows[i].seconds = rows[i].seconds + r[i].seconds end
       end
     end
@@ -334,10 +340,7 @@ function M.evaluate(ev, opts)
     end
   end
   local B = opts.bootstrap or 0
-  local function against(name) -- the first row of that method, if any
-    for i, r in ipairs(rows) do if r.method == name then return i end end
-  end
-  local base = against("none")
+  local base = row_of(rows, "none")
   if B > 0 and base then
     for i, r in ipairs(rows) do
       if r.method ~= "none" then
@@ -347,7 +350,7 @@ function M.evaluate(ev, opts)
     end
   end
   for _, name in ipairs(B > 0 and opts.versus or {}) do -- more baselines: r.versus[name] = {lo, hi}
-    local j = against(name)
+    local j = row_of(rows, name)
     if j then
       for i, r in ipairs(rows) do
         if i ~= j then

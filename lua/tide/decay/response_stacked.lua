@@ -166,10 +166,10 @@ function M.fit(ev, opts)
   return f
 end
 
--- average precision of a law's scores at t (pairs touched before t, from ev's rows before t)
--- against the pairs acting in [t, t + horizon)
-local function held_out_ap(law, ev, t, horizon, unit)
-  local e = law:expected(ev:filter(ev.time:lt(t)), t, horizon)
+-- average precision of a law's scores at t (pairs touched before t, from past = ev's rows
+-- before t) against the pairs acting in [t, t + horizon)
+local function held_out_ap(law, past, ev, t, horizon, unit)
+  local e = law:expected(past, t, horizon)
   local lab = require("tide.metrics.sets").labels(ev, t, t + horizon * unit, { key = law.key, target = law.target })
   local y, pos = acted(e, lab)
   if pos == 0 then return 0 end
@@ -193,11 +193,11 @@ function M.choose(ev, opts)
   local mo = marked_opts(opts)
   local past = ev:filter(ev.time:lt(c))
   if past.n == 0 then error(("%s: no events before the log's last horizon (%g units)"):format(fn, H), 2) end
-  local ap = { marked = held_out_ap(require("tide.decay.response_marked").fit(past, mo), ev, c, H, unit) }
+  local ap = { marked = held_out_ap(require("tide.decay.response_marked").fit(past, mo), past, ev, c, H, unit) }
   if c - 2 * H * unit <= ev.time:min():item() then return "marked", ap end
   local so = { horizon = H, at = c, gbdt = opts.gbdt }
   for k, v in pairs(mo) do so[k] = v end
-  ap.stacked = held_out_ap(M.fit(past, so), ev, c, H, unit)
+  ap.stacked = held_out_ap(M.fit(past, so), past, ev, c, H, unit)
   return ap.stacked > ap.marked and "stacked" or "marked", ap
 end
 
