@@ -469,7 +469,8 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         rc = tide_errorf("csv: out of memory");
         goto done;
     }
-    int eof = 0, first = 1, ready = 0;
+    /* a BOM is skipped only where the file (or the header prefix) starts */
+    int eof = 0, first = !rg || rg->start == 0 || rg->prefix_len, ready = 0;
     for (;;) {
         while (!eof && len < cap) {
             int64_t r = tide_csv_src_read(&src, buf + len, cap - len, path);
@@ -488,7 +489,8 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         if (!ready && (len >= 3 || eof)) {
             if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
             first = 0;
-            ready = detect_nl(s, p, end, eof);
+            if (rg && rg->nl) s->nl = rg->nl;
+            ready = rg && rg->nl ? 1 : detect_nl(s, p, end, eof);
         }
         while (ready && p < end) {
             if (res->n >= res->cap && grow_rows(res, est_size) != TIDE_OK) {

@@ -82,6 +82,8 @@ typedef struct {
      * the file size; may be NULL */
     void (*progress)(void *ud, uint64_t done, uint64_t total);
     void *progress_ud;
+    size_t split_min;    /* smallest part of a multi-threaded read, in bytes (0: 8 MiB; a file
+                          * splits once it holds two); tests and the fuzzer use tiny ones */
 } tide_csv_opts;
 
 typedef struct {

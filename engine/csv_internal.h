@@ -12,6 +12,8 @@ typedef struct {
     const char *prefix;   /* bytes served before the range (the header line), may be NULL */
     size_t prefix_len;
     uint64_t start, stop; /* byte range [start, stop) of a plain file */
+    char nl;              /* the file's line end, found by the plan: a part that starts
+                           * mid-file must not guess it from its own first line */
     int last_nl;          /* out: the last record ended at a newline (clean split) */
     int64_t expect;       /* out: the field count rows were checked against at the end */
 } tide_csv_range;

@@ -66,16 +66,22 @@ static int plan(const char *path, const tide_csv_opts *o, int64_t nfmap, uint64_
     int n = 1;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) goto out;
     *size = (uint64_t)st.st_size;
-    if (*size < 2 * MIN_PART_BYTES) goto out;
+    uint64_t min_part = o->split_min ? (uint64_t)o->split_min : MIN_PART_BYTES;
+    if (*size < 2 * min_part) goto out;
     ssize_t r = pread(fd, head, PROBE, 0);
     if (r < 2 || ((unsigned char)head[0] == 0x1f && (unsigned char)head[1] == 0x8b)) goto out;
     char *nl = memchr(head, '\n', (size_t)r);
     if (!nl) goto out;
     size_t first_len = (size_t)(nl - head) + 1;
     if (o->quote && memchr(head, o->quote, first_len)) goto out; /* keep odd headers simple */
-    if (memchr(head, '\r', first_len) && nl[-1] != '\r') goto out; /* CR line ends: sequential */
+    const char *cr = memchr(head, '\r', first_len);
+    if (cr && cr + 1 != nl) goto out; /* the first CR ends the line (CR line ends): sequential */
     uint64_t data_start = 0;
     if (o->header) {
+        /* a blank first line is skipped and the header is the next one: read sequentially */
+        size_t k = first_len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        while (k < first_len && strchr(" \t\r\n", head[k])) k++;
+        if (k == first_len) goto out;
         *head_len = first_len;
         data_start = first_len;
     } else if (!o->nfields) {
@@ -91,7 +97,7 @@ static int plan(const char *path, const tide_csv_opts *o, int64_t nfmap, uint64_
             b = e + 1;
         }
     }
-    int parts = (int)((*size - data_start) / MIN_PART_BYTES);
+    int parts = (int)((*size - data_start) / min_part);
     if (parts > want) parts = want;
     starts[0] = 0;
     n = 1;
@@ -225,6 +231,7 @@ int tide_csv_read(const char *path, const tide_csv_opts *opts, const tide_csv_co
             }
         p->rg.start = starts[k];
         p->rg.stop = k + 1 < n ? starts[k + 1] : size;
+        p->rg.nl = '\n';
         if (k) {
             p->rg.prefix = head;
             p->rg.prefix_len = head_len;

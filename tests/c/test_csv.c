@@ -491,7 +491,7 @@ static void test_fuzz(void **st)
  * (TIDE_THREADS=1): same rows, ids in the same first-appearance order, line numbers, counts.
  * The second file has quoted newlines everywhere, so splits land inside records and the
  * reader must fall back to a sequential pass. */
-static void compare_threads(const char *p, int header, int64_t want_n)
+static void compare_threads_split(const char *p, int header, int64_t want_n, size_t split_min)
 {
     tide_csv_result r[2];
     tide_intern *in[2][2];
@@ -506,6 +506,7 @@ static void compare_threads(const char *p, int header, int64_t want_n)
         tide_csv_opts o;
         tide_csv_opts_init(&o);
         o.header = header;
+        o.split_min = split_min;
         assert_int_equal(tide_csv_read(p, &o, c, 4, &r[k]), TIDE_OK);
     }
     unsetenv("TIDE_THREADS");
@@ -530,6 +531,38 @@ static void compare_threads(const char *p, int header, int64_t want_n)
         tide_intern_free(in[k][0]);
         tide_intern_free(in[k][1]);
     }
+}
+
+static void compare_threads(const char *p, int header, int64_t want_n) { compare_threads_split(p, header, want_n, 0); }
+
+static void split_small(const char *data, size_t n, int header)
+{
+    const char *p = write_tmp(data, n);
+    compare_threads_split(p, header, 200, 64);
+    unlink(p);
+}
+
+/* Small files split into parts of 64 bytes (split_min), each a case the fuzzer found where
+ * the parts read differently from one sequential pass. */
+static void test_parallel_small_parts(void **st)
+{
+    (void)st;
+    char buf[8192];
+    size_t n = 0;
+    /* a blank line before the header: the header is the next line, not the empty one */
+    n = (size_t)snprintf(buf, sizeof buf, "\nuser,item,x,ts\n");
+    for (int i = 0; i < 200; i++) n += (size_t)snprintf(buf + n, sizeof buf - n, "u%d,i%d,%d,%d\n", i % 7, i % 5, i, i);
+    split_small(buf, n, 1);
+    /* CRLF line ends and a lone CR inside later lines: every part ends lines at LF, as the
+     * first line says, never at a CR it happens to meet first */
+    n = 0;
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, i % 3 ? "u%d,i%d,a\rb,%d\r\n" : "u%d,i%d,ab,%d\r\n", i % 7, i % 5, i);
+    split_small(buf, n, 0);
+    /* BOM bytes at the start of a line mid-file are data, not a BOM to skip */
+    n = 0;
+    for (int i = 0; i < 200; i++) n += (size_t)snprintf(buf + n, sizeof buf - n, "\xEF\xBB\xBFu%d,i%d,x,%d\n", i % 7, i % 5, i);
+    split_small(buf, n, 0);
 }
 
 static void test_parallel_matches_sequential(void **st)
@@ -581,7 +614,7 @@ int main(void)
         cmocka_unit_test(test_max_rows),       cmocka_unit_test(test_parse_numbers),
         cmocka_unit_test(test_days_from_civil), cmocka_unit_test(test_parse_time),
         cmocka_unit_test(test_utf8),           cmocka_unit_test(test_fuzz),
-        cmocka_unit_test(test_parallel_matches_sequential),
+        cmocka_unit_test(test_parallel_matches_sequential), cmocka_unit_test(test_parallel_small_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,9 +5,10 @@
  * depend on the thread count").
  *
  * Input layout: [threads][flags][chunk][ncols] then 2 bytes per column, then the file body.
- *   threads: N = 2 + (b & 3); b == 0xB7 (with a body of 32+ bytes) repeats the body up to
- *            17 MB so the reader really splits the file across threads (it does so only above
- *            16 MB); rare on purpose, such a run parses 34 MB
+ *   threads: N = 2 + (b & 3); bit 2 (with a body of 8+ bytes) splits the file: parts of at
+ *            least split_min = 64 + 16 * chunk-byte bytes, the body repeated to fill N + 1 of
+ *            them (at most 1 MB), so the reader really parses byte ranges on N threads and
+ *            stitches them; otherwise the second read uses tiny chunks
  *   flags:   bit0 header, bit1 no quote char, bit2 whitespace-separated, bits3-4 separator
  *            (, \t ; |), bit5 strict, bit6 max_rows = 3
  *   column:  b0: type 1 + b0 % 5, time format (b0 >> 3) % 5, optional b0 >> 7;
@@ -91,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     int nc = 1 + d[3] % MAXC;
     size_t head = 4 + 2 * (size_t)nc;
     if (n < head) return 0;
-    int threads = 2 + (d[0] & 3), big = d[0] == 0xB7 && n >= head + 32;
+    int threads = 2 + (d[0] & 3), split = (d[0] & 4) && n >= head + 8;
     uint8_t fl = d[1];
     tide_csv_opts o;
     tide_csv_opts_init(&o);
@@ -113,8 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     }
     const uint8_t *body = d + head;
     size_t len = n - head;
-    size_t times = 1;
-    if (big) times = ((size_t)17 << 20) / len + 1;
+    size_t times = 1, split_min = 64 + (size_t)d[2] * 16;
+    if (split) {
+        times = split_min * (size_t)(threads + 1) / len + 1;
+        if (times * len > ((size_t)1 << 20)) times = ((size_t)1 << 20) / len + 1;
+    }
     const char *path = fuzz_scratch("csv");
     fuzz_write(path, body, len, times);
     reading a, b;
@@ -122,7 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     memset(&b, 0, sizeof b);
     read_once(&a, path, &o, spec, nc, "1");
     tide_csv_opts o2 = o;
-    if (!big) o2.chunk = 1 + (size_t)d[2] * 17; /* tiny chunks on small inputs only: fast */
+    if (split) o2.split_min = split_min;
+    else o2.chunk = 1 + (size_t)d[2] * 17;
     char nt[8];
     snprintf(nt, sizeof nt, "%d", threads);
     read_once(&b, path, &o2, spec, nc, nt);
