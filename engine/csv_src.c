@@ -156,7 +156,7 @@ int tide_csv_src_open(tide_csv_src *s, const char *path)
     }
     if (got == 0) {
         close(s->fd);
-        return tide_errorf("%s: empty file", path);
+        return tide_errorf("%s: empty file (no data)", path);
     }
     if (got == 2 && s->magic[0] == 0x1f && s->magic[1] == 0x8b) {
         s->gz = tide_gz_open(s->fd, s->magic, 2); /* takes over fd */

@@ -8,12 +8,15 @@
  *   threads: N = 2 + (b & 3); bit 2 (with a body of 8+ bytes) splits the file: parts of at
  *            least split_min = 64 + 16 * chunk-byte bytes, the body repeated to fill N + 1 of
  *            them (at most 1 MB), so the reader really parses byte ranges on N threads and
- *            stitches them; otherwise the second read uses tiny chunks
+ *            stitches them; otherwise the second read uses tiny chunks, and with bit 3
+ *            it reads the body gzipped (inflated on the reader's helper thread)
  *   flags:   bit0 header, bit1 no quote char, bit2 whitespace-separated, bits3-4 separator
  *            (, \t ; |), bit5 strict, bit6 max_rows = 3
  *   column:  b0: type 1 + b0 % 5, time format (b0 >> 3) % 5, optional b0 >> 7;
  *            b1: field index b1 % 8, by header name when the header flag and b1 & 0x80 */
 #include "fuzz_util.h"
+
+#include <zlib.h>
 
 #include "csv.h"
 #include "error.h"
@@ -41,6 +44,12 @@ static void read_once(reading *r, const char *path, const tide_csv_opts *o, cons
     setenv("TIDE_THREADS", threads, 1);
     r->rc = tide_csv_read(path, o, cols, nc, &r->res);
     snprintf(r->err, sizeof r->err, "%s", r->rc == TIDE_OK ? "" : tide_error());
+}
+
+static void write_gz(const char *path, const uint8_t *d, size_t n)
+{
+    gzFile g = gzopen(path, "wb");
+    if (!g || (n && gzwrite(g, d, (unsigned)n) != (int)n) || gzclose(g) != Z_OK) abort();
 }
 
 static void release(reading *r, int nc)
@@ -93,6 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     size_t head = 4 + 2 * (size_t)nc;
     if (n < head) return 0;
     int threads = 2 + (d[0] & 3), split = (d[0] & 4) && n >= head + 8;
+    /* a body that is itself gzip would be inflated once in one read and twice in the other */
+    int gz = !split && (d[0] & 8) && !(n >= head + 2 && d[head] == 0x1f && d[head + 1] == 0x8b);
     uint8_t fl = d[1];
     tide_csv_opts o;
     tide_csv_opts_init(&o);
@@ -128,6 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     tide_csv_opts o2 = o;
     if (split) o2.split_min = split_min;
     else o2.chunk = 1 + (size_t)d[2] * 17;
+    if (gz) write_gz(path, body, len); /* same path: error messages name it */
     char nt[8];
     snprintf(nt, sizeof nt, "%d", threads);
     read_once(&b, path, &o2, spec, nc, nt);
