@@ -43,6 +43,12 @@
 --   Label-noise filtering (TUNE_CLEAN=tau, 2026-12-07, waimai, 4 folds, the default's two
 --   members): stack .9038 / .9035 at tau .03 / .10 against .9038 unfiltered (tfidf .9017 /
 --   .9013 vs .9010, nb .8957 / .8980 vs .8961): ties; not adopted.
+--   Other strengths (2026-12-07, 4 folds, members uni+neg3 with C = 1, 4, 16, with and without
+--   nb; every subset stacked): the default pair t4+n4 gives hotel .9058, waimai .9038; the
+--   best of the 63 subsets .9094 (t1+t16+n1) and .9051 (t1+t4+t16+n1), +0.36 / +0.13 pt as
+--   the maximum over 63 draws, the other subsets within +-0.3 pt; alone, C = 16 is best on
+--   hotel (.9023 nb) and C = 4 on waimai (.9010 tf-idf). A per-corpus choice of C would move a
+--   few tenths at most; not adopted.
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "lua/?.so;" .. package.cpath
 local tide = require "tide"
