@@ -114,6 +114,29 @@ function tests.log_experiment_matches_direct_calls()
     if r.name == "coupon" and r.metric == "revenue" then check.near(r.lo, b.bca.lo, 1e-12) end
   end
   check.truthy(run.table(res):find("sample-ratio check", 1, true), "table reports SRM")
+  check.truthy(run.table(res):find("intervals by: Welch; delta-method ratio", 1, true), "table names its methods")
+  -- CUPED with the bootstrap: BCa bounds of the adjusted outcomes (the bootstrap used to be
+  -- dropped silently when CUPED was on)
+  local cb = run.run(log_experiment({ cuped = "pre_revenue", bootstrap = 500, seed = 3 }))
+  local pre = { control = {}, coupon = {} }
+  first = true
+  for line in io.lines(tmp .. ".csv") do
+    if first then first = false else
+      local a, x = line:match("^[^,]*,([^,]*),[^,]*,[^,]*,([^,]*)")
+      if pre[a] then table.insert(pre[a], tonumber(x)) end
+    end
+  end
+  local aa, ab2 = require("tide.abtest.cuped").adjust(cols.control.r, pre.control, cols.coupon.r, pre.coupon)
+  local cbb = ab.bootstrap(aa, ab2, { replicates = 500, seed = 3, level = 0.9 })
+  for _, r in ipairs(cb.rows) do
+    if r.name == "coupon" and r.metric == "revenue" then
+      check.near(r.lo, cbb.bca.lo, 1e-12)
+      check.near(r.hi, cbb.bca.hi, 1e-12)
+      check.eq(r.method, "BCa bootstrap (500) interval, Welch p, CUPED on 'pre_revenue'")
+      check.truthy(r.variance_reduction > 0.5, "CUPED's variance reduction is reported")
+    end
+  end
+  check.truthy(run.table(cb):find("CUPED cut the outcome variance by", 1, true), "table reports CUPED's reduction")
   -- always-valid monitoring replayed in time order (user_id as the clock): wider than Welch,
   -- and with one look it is the closed-form mixture test on the whole sample
   local sq = run.run(log_experiment({ sequential = { tau = 1, time = "user_id", looks = 10 } }))

@@ -31,7 +31,8 @@ end
 
 --- cuped.cuped(y_a, x_a, y_b, x_b [, {level = 0.95}]) -> Welch result on the adjusted metric
 ---   (estimate, se, lo, hi, p, ...) plus theta, variance_reduction (1 - var(Y_adj)/var(Y),
----   pooled within arms) and raw (the unadjusted Welch result)
+---   pooled within arms), raw (the unadjusted Welch result) and adjusted_a / adjusted_b (the
+---   adjusted outcomes, for a bootstrap of the adjusted difference)
 function M.cuped(ya, xa, yb, xb, opts)
   local fn = "abtest.cuped"
   opts = util.opts(opts, { level = 1 }, fn)
@@ -42,7 +43,7 @@ function M.cuped(ya, xa, yb, xb, opts)
   local _, v0b = util.mean_var(util.numbers(yb, fn, "y_b"))
   local _, v1a = util.mean_var(aa)
   local _, v1b = util.mean_var(ab)
-  res.theta, res.raw = theta, raw
+  res.theta, res.raw, res.adjusted_a, res.adjusted_b = theta, raw, aa, ab
   res.variance_reduction = 1 - (v1a + v1b) / (v0a + v0b)
   return res
 end

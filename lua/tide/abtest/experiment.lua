@@ -30,6 +30,7 @@ An experiment file is a Lua script returning a table:
       cost = 0, value_per_visit = nil,       -- sim: revenue = value x visits - cost x dose
       cuped = "recent",                      -- sim: a pre-period feature; log: a column; or false
       bootstrap = false,                     -- log: replicates for BCa intervals instead of Welch
+                                             --   (of the CUPED-adjusted outcomes with cuped)
       seed = 1,                              -- log: bootstrap seed
       weights = nil,                         -- log: designed arm shares for the SRM check
       sequential = nil,                      -- log: {tau = effect scale, time = "ts", looks = 20}:

@@ -85,21 +85,30 @@ local function run_log(e)
         local col = function(name, field, arm) return numeric(cols, name, field, by[arm]) end
         local ok, r = pcall(function()
           if m.den then
-            return stats.ratio(ya, col(m.den, "metrics", control), yb, col(m.den, "metrics", k), { level = level })
-          elseif a.cuped then
-            return require("tide.abtest.cuped").cuped(ya, col(a.cuped, "analysis.cuped", control), yb,
+            local q = stats.ratio(ya, col(m.den, "metrics", control), yb, col(m.den, "metrics", k), { level = level })
+            q.method = "delta-method ratio"
+            return q
+          end
+          local w, ua, ub = nil, ya, yb
+          if a.cuped then -- the bootstrap below resamples the adjusted outcomes
+            w = require("tide.abtest.cuped").cuped(ya, col(a.cuped, "analysis.cuped", control), yb,
               col(a.cuped, "analysis.cuped", k), { level = level })
+            ua, ub = w.adjusted_a, w.adjusted_b
+          else
+            w = stats.welch(ya, yb, { level = level })
           end
-          local w = stats.welch(ya, yb, { level = level })
+          w.method = "Welch"
           if a.bootstrap then
-            local bs = require("tide.abtest.bootstrap").bootstrap(ya, yb, { replicates = a.bootstrap, seed = a.seed or 1, level = level })
-            w.lo, w.hi = bs.bca.lo, bs.bca.hi
+            local bs = require("tide.abtest.bootstrap").bootstrap(ua, ub, { replicates = a.bootstrap, seed = a.seed or 1, level = level })
+            w.lo, w.hi, w.method = bs.bca.lo, bs.bca.hi, ("BCa bootstrap (%d) interval, Welch p"):format(a.bootstrap)
           end
+          if a.cuped then w.method = ("%s, CUPED on '%s'"):format(w.method, a.cuped) end
           return w
         end)
         if not ok then error(("%s: arm '%s', metric '%s': %s"):format(e.file, k, m.name, tostring(r)), 0) end
         local row = { name = k, metric = m.name, estimate = r.estimate, lo = r.lo, hi = r.hi, p = r.p,
-                      guardrail = it.guard, n_a = #by[control], n_b = #by[k] }
+                      guardrail = it.guard, n_a = #by[control], n_b = #by[k], method = r.method,
+                      variance_reduction = r.variance_reduction }
         if a.sequential and not m.den then
           local sq = require("tide.abtest.sequential").replay(a.sequential, col(a.sequential.time, "analysis.sequential.time", control),
             ya, col(a.sequential.time, "analysis.sequential.time", k), yb, a.alpha or 0.05)
@@ -151,6 +160,17 @@ function M.table(res)
   end
   lines[#lines + 1] = ("%d%% intervals; p_adj: %s over primary metrics; * significant at alpha = %g")
     :format(math.floor(100 * (1 - res.alpha) + 0.5), res.correction, res.alpha)
+  local methods, vr = {}, {}
+  for _, r in ipairs(res.rows) do
+    if r.method and not methods[r.method] then methods[r.method] = true; methods[#methods + 1] = r.method end
+    if r.variance_reduction then vr[#vr + 1] = r.variance_reduction end
+  end
+  if #methods > 0 then lines[#lines + 1] = "intervals by: " .. table.concat(methods, "; ") end
+  if #vr > 0 then
+    table.sort(vr)
+    lines[#lines + 1] = ("CUPED cut the outcome variance by %.1f%% to %.1f%% (per arm and metric)")
+      :format(100 * vr[1], 100 * vr[#vr])
+  end
   return table.concat(lines, "\n")
 end
 

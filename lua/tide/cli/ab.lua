@@ -6,7 +6,8 @@ return {
   summary = "run an experiment file: strategy evaluation on the simulator or analysis of an A/B log",
   help = [[usage: tide ab EXPERIMENT.lua [--json PATH] [--report PATH.html] [--replicates N] [--quiet]
   --json PATH       also write the results (rows: name, metric, estimate, lo, hi, p, p_adj,
-                    true_effect, guardrail) as JSON, atomically, for tide.report's forest plot
+                    true_effect, guardrail; a log's rows also method, variance_reduction) as
+                    JSON, atomically, for tide.report's forest plot
   --report PATH     write an HTML report section (table + forest plot), atomically
   --replicates N    override analysis.replicates (simulator experiments)
   --quiet           no table on stdout
