@@ -66,6 +66,11 @@ function tests.hand_worked_features_and_labels()
   check.all_near(m2.users, { 1, 2 }, 0, "min_events = 2")
   local h7 = A.frame(ev, { cut = CUT, horizon = 7, groups = { "rfm" } })
   check.all_near(h7.y, { 1, 1, 1 }, 0, "horizon 7 days reaches u4's day 16 buy")
+  -- the log ends on day 16: [cut, cut + 5) is covered, [cut, cut + 7) is censored
+  check.eq(fr.stats.log_end, T0 + 16 * DAY); check.eq(#fr.stats.censored, 0, "covered window")
+  check.eq(#h7.stats.censored, 1); check.eq(h7.stats.censored[1], CUT, "censored cut")
+  local two = A.frame(ev, { cut = { CUT - 4 * DAY, CUT }, horizon = 6, groups = { "rfm" } })
+  check.eq(#two.stats.censored, 0, "day 10 + 6 = 16: the window [10, 16) ends at the log's last event")
 end
 
 function tests.names_select_and_order_columns()

@@ -87,6 +87,19 @@ function tests.eval_trains_a_kind_on_a_user_split()
   check.truthy(tonumber(lo) < tonumber(hi), "AUC interval")
 end
 
+-- A label window past the log's last event is censored: train still runs, with a warning
+function tests.censored_label_window_warns()
+  local data, model = sim_log(), path("censored.bin")
+  local rc, out = tide_cli(("train --data %s --schema sim_reviews --cut %d --horizon 20 --holdout 0 --out %s")
+    :format(data, CUT + 25 * DAY, model))
+  check.eq(rc, 0, "train exit status: " .. out)
+  check.truthy(out:find("ends after the log's last event", 1, true), "censoring warned: " .. out)
+  rc, out = tide_cli(("train --data %s --schema sim_reviews --cut %d --horizon 20 --holdout 0 --out %s")
+    :format(data, CUT, model))
+  check.truthy(not out:find("last event", 1, true), "no warning when the window is covered: " .. out)
+  os.remove(model)
+end
+
 function tests.help_and_errors()
   for _, sub in ipairs({ "train", "predict", "eval" }) do
     local rc, out = tide_cli(sub .. " --help")
@@ -100,6 +113,8 @@ function tests.help_and_errors()
     { ("train --data %s --schema sim_reviews --cut %d --model forest --out /tmp/x"):format(data, CUT), "--model must be logistic or gbdt" },
     { ("train --data %s --schema sim_reviews --cut %d --horizon soon --out /tmp/x"):format(data, CUT), "--horizon must be a number" },
     { "predict --model /nonexistent.bin --data x --cut 1 --out y", "activation.load" },
+    -- a cut after the log's end: every label is 0; said so, not a model's "one class" error
+    { ("eval --model logistic --data %s --schema sim_reviews --cut %d"):format(data, CUT + 40 * DAY), "no framed row has a positive label" },
     { "fly", "unknown subcommand 'fly'" },
   }
   for _, c in ipairs(cases) do

@@ -125,7 +125,9 @@ end
 ---   profile), sentiment_half_life = 30, sentiment_prior = 1, min_gap = 1800 (seconds: one
 ---   visit)}); reviews may also be a tide.sentiment.aggregate result (with user ids) computed
 ---   at a `now` before every cut: its per-(user, item) weights are pooled per user as they are -> {X = f32 [n, d], names, y = f32 [n], users = i32 [n], ids = {...} (original
----   ids), cut = {cuts}, cut_index = i32 [n], n, d, options (plain, for saving), stats}
+---   ids), cut = {cuts}, cut_index = i32 [n], n, d, options (plain, for saving), stats = {n,
+---   positives, rate, cuts, log_end (last event time), censored = {cuts whose label window
+---   runs past log_end: a return after the log's end counts as none}}}
 function M.frame(ev, opts)
   local o = options(ev, opts)
   local blocks, ys, us, ci, names = {}, {}, {}, {}, nil
@@ -168,7 +170,13 @@ function M.frame(ev, opts)
                  sentiment_half_life = o.sentiment_half_life, sentiment_prior = o.sentiment_prior,
                  rating_scale = o.rating_scale }
   local pos = fr.y:sum():item()
-  fr.stats = { n = fr.n, positives = pos, rate = pos / fr.n, cuts = #o.cuts }
+  -- cuts whose label window runs past the log's last event: their labels are censored
+  local _, log_end = D.minmax(ev.time)
+  local censored = {}
+  for _, c in ipairs(o.cuts) do
+    if log_end and c + o.horizon * DAY > log_end + 1 then censored[#censored + 1] = c end
+  end
+  fr.stats = { n = fr.n, positives = pos, rate = pos / fr.n, cuts = #o.cuts, log_end = log_end, censored = censored }
   return fr
 end
 

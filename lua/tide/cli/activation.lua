@@ -91,6 +91,23 @@ local function frame(ev, fo)
   return fr
 end
 
+-- Labels come from [cut, cut + horizon): a window the log does not cover is censored (a user
+-- who returns after the log's end counts as not returning). Warn, and when no row is positive
+-- say why instead of a model's "one class" error.
+local function check_labels(fr)
+  local last = fr.stats.log_end
+  local iso = function(t) return os.date("!%Y-%m-%dT%H:%M:%SZ", t) end
+  for _, c in ipairs(fr.stats.censored) do
+    io.stderr:write(("warning: cut %s: its label window [%s, %s) ends after the log's last event (%s): those labels are censored (a return after the log's end counts as none)\n")
+      :format(iso(c), iso(c), iso(c + fr.options.horizon * 86400), iso(last)))
+  end
+  if fr.stats.positives == 0 then
+    fail("no framed row has a positive label (label %s, horizon %g days; the log ends at %s): choose a cut at least one horizon before the log's end",
+      fr.options.label, fr.options.horizon, last and iso(last) or "?")
+  end
+  return fr
+end
+
 local function new_model(kind, o)
   local A = require("tide").activation
   if kind ~= "logistic" and kind ~= "gbdt" then fail("--model must be logistic or gbdt, got '%s'", tostring(kind)) end
@@ -145,7 +162,7 @@ function cmds.train(o)
   if type(o.out) ~= "string" then fail("--out MODEL is required") end
   local tide = require "tide"
   local ev, schema = read(o)
-  local fr = frame(ev, frame_opts(o))
+  local fr = check_labels(frame(ev, frame_opts(o)))
   local kind = o.model or "logistic"
   local hold = number(o, "holdout", 0.2)
   local train, test = fr, nil
@@ -195,7 +212,7 @@ function cmds.eval(o)
   local kind = o.model
   if kind == "logistic" or kind == "gbdt" then
     local ev = read(o)
-    local fr = frame(ev, frame_opts(o))
+    local fr = check_labels(frame(ev, frame_opts(o)))
     local sp = require("tide").activation.split(fr, { valid = 0, test = number(o, "test", 0.2), seed = number(o, "seed", 1) })
     local m = new_model(kind, o)
     local secs = fit(m, kind, sp.train)
@@ -204,7 +221,7 @@ function cmds.eval(o)
     return 0
   end
   local m, info = load_bundle(o)
-  local fr = reframe(o, info)
+  local fr = check_labels(reframe(o, info))
   report(("%s model %s on %d rows:"):format(info.kind, o.model, fr.n), m:predict(inputs(info.kind, fr.X)), fr.y)
   return 0
 end
