@@ -30,7 +30,10 @@ int tide_clv_check(tide_clv_model m, const tide_clv_data *d)
         }
         double T = d->T[i];
         if (!isfinite(tx) || tx < 0) return tide_errorf("%s: customer %lld: recency %g must be finite and >= 0", nm, (long long)i + 1, tx);
-        if (!isfinite(T) || T <= 0) return tide_errorf("%s: customer %lld: T %g must be finite and > 0", nm, (long long)i + 1, T);
+        /* T = 0 (first purchase on the calibration end day) is allowed: the likelihood of no
+         * purchase in no time is 1 in every model, so such a customer adds nothing to the fit
+         * and is still scored (as a new customer) */
+        if (!isfinite(T) || T < 0) return tide_errorf("%s: customer %lld: T %g must be finite and >= 0", nm, (long long)i + 1, T);
         if (tx > T) return tide_errorf("%s: customer %lld: recency %g is after T %g", nm, (long long)i + 1, tx, T);
         if (x == 0 && tx != 0) return tide_errorf("%s: customer %lld: recency %g with frequency 0 (must be 0)", nm, (long long)i + 1, tx);
         useful += w > 0;

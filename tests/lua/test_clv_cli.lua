@@ -55,6 +55,26 @@ function t.fit_then_predict()
   for _, p in ipairs({ csv, model, pred }) do os.remove(p) end
 end
 
+-- A log where every customer buys alike has no heterogeneity for BG/NBD to find: the fit does
+-- not converge. By default that is an error naming the CLI's way out (not the library's
+-- strict=false); --no-strict keeps the end point, and predict warns that it did.
+function t.unconverged_fit()
+  local csv, model, pred = base .. "_flat.csv", base .. "_flat.clv", base .. "_flat_pred.csv"
+  local out = { "c,d" }
+  for c = 1, 60 do for w = 0, 7 do out[#out + 1] = ("c%d,2024-01-%02d"):format(c, 1 + w * 3 + c % 3) end end
+  local f = assert(io.open(csv, "w")); f:write(table.concat(out, "\n"), "\n"); f:close()
+  local args = { "fit", "--data", csv, "--customer", "c", "--date", "d", "--calibration-end", "2024-01-31", "--out", model, "--quiet" }
+  local ok, err = pcall(cmd.run, args)
+  check.truthy(not ok and tostring(err):find("did not converge", 1, true) and tostring(err):find("--no-strict keeps it", 1, true),
+    "default refuses, naming --no-strict: " .. tostring(err))
+  args[#args + 1] = "--no-strict"
+  check.eq(cmd.run(args), 0)
+  local m = clv.load(model)
+  check.eq(m.converged, false, "saved as not converged")
+  check.eq(cmd.run({ "predict", "--model", model, "--data", csv, "--horizon", "4", "--out", pred, "--quiet" }), 0)
+  for _, p in ipairs({ csv, model, pred }) do os.remove(p) end
+end
+
 function t.bad_invocations()
   check.errors(function() cmd.run({ "train" }) end, "expected fit or predict")
   check.errors(function() cmd.run({ "fit", "--data", "x.csv" }) end, "--customer is required")

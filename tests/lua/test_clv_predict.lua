@@ -148,6 +148,31 @@ function tests.zero_spend_customers()
   check.errors(function() g:conditional_value({ 3 }, { -1 }) end, "must be finite and >= 0")
 end
 
+-- A customer whose first purchase is on the calibration end day has T = 0: no purchase in no
+-- time has probability 1 in every model, so the customer adds nothing to the likelihood, and is
+-- scored as a new customer (conditional = unconditional expectation). Such summaries used to
+-- be refused ("T 0 must be > 0"), failing `tide clv fit` on any log with a purchase that day.
+function tests.first_purchase_on_calibration_end()
+  local C = tide.core.clv
+  local theta = { bgnbd = { 0.243, 4.414, 0.793, 2.426 }, mbgnbd = { 0.525, 6.183, 0.891, 1.614 },
+                  paretonbd = { 0.553, 10.578, 0.606, 11.669 } }
+  for kind, th in pairs(theta) do
+    local ll, g = C.loglik(kind, th, { 0 }, { 0 }, { 0 })
+    check.near(ll, 0, 1e-12, kind .. ": log-likelihood of T = 0")
+    for j = 1, 4 do check.near(g[j], 0, 1e-9, kind .. ": no gradient from T = 0") end
+    local m = at(kind, th)
+    check.near(m:conditional_expected(10, 0, 0, 0), m:expected(10), 1e-9, kind .. ": scored as a new customer")
+    if kind ~= "mbgnbd" then check.near(m:p_alive(0, 0, 0), 1, 1e-12, kind .. ": alive at T = 0") end
+  end
+  local s = U.cdnow()
+  local with = { frequency = { 0 }, recency = { 0 }, T = { 0 } }
+  for i = 1, #s.frequency do
+    with.frequency[i + 1], with.recency[i + 1], with.T[i + 1] = s.frequency[i], s.recency[i], s.T[i]
+  end
+  local a, b = clv.bgnbd():fit(s):params(), clv.bgnbd():fit(with):params()
+  for _, k in ipairs({ "r", "alpha", "a", "b" }) do check.near(b[k], a[k], 1e-6 * a[k], "same fit: " .. k) end
+end
+
 function tests.bad_input()
   local ok = { frequency = { 1, 0 }, recency = { 2, 0 }, T = { 5, 5 } }
   local m = clv.bgnbd()

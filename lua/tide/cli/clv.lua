@@ -8,6 +8,7 @@ usage: tide clv fit     --data TX.csv --customer COL --date COL [--value COL] --
        tide clv predict --model MODEL --data TX.csv --horizon N [--discount D] [--out FILE.csv]
                         (--customer/--date/--value default to the columns used at fit time)
 common: --quiet (no report on stdout)  --sep C (default ,)
+        --no-strict (fit: keep a fit that did not converge, with a warning, instead of failing)
         --time-format auto|iso|ymd|epoch|epoch_ms (default auto; use ymd for YYYYMMDD dates)
 fit: builds the Fader-Hardie summary (repeat purchase days up to --calibration-end, recency and
   age T in --unit, default week), fits the count model by maximum likelihood and, with --value,
@@ -65,13 +66,28 @@ function cmds.fit(a)
   end
   local unit = a.unit or "week"
   local s = summary(cli_util.read(a, cols), cal, unit)
-  local m = clv.model(kind):fit(s)
+  local strict = not a["no-strict"]
+  local function fit(model, opts)
+    opts.strict = strict
+    local ok, r = pcall(model.fit, model, s, opts)
+    if not ok then
+      r = tostring(r):gsub("^[^:]*%.lua:%d+: ", ""):gsub("pass strict=false to keep it",
+        "--no-strict keeps it; another --model may suit this log")
+      error(r, 0)
+    end
+    if not r.converged then
+      io.stderr:write(("warning: %s did not converge (%s): kept its end point (--no-strict); its standard errors are not valid\n")
+        :format(r.kind, r.reason))
+    end
+    return r
+  end
+  local m = fit(clv.model(kind), {})
   local print = a.quiet and function() end or print
   print(("%d customers, calibration end %s (%s)"):format(s.n, os.date("!%Y-%m-%d", s.calibration_end), unit))
   print(show(m))
   local spend
   if cols.value ~= "" then
-    spend = clv.gammagamma():fit(s, { skip_zero_spend = true })
+    spend = fit(clv.gammagamma(), { skip_zero_spend = true })
     print(show(spend) .. (spend.skipped > 0 and ("  (%d repeat customers with spend <= 0 left out)"):format(spend.skipped) or ""))
   end
   m:save(a.out, { spend = spend, meta = { calibration_end = s.calibration_end, unit = unit, customer = cols.customer,
@@ -96,6 +112,12 @@ function cmds.predict(a)
   if not ok then error((tostring(m):gsub("^[^:]*%.lua:%d+: ", "")), 0) end
   local meta = extra.meta
   if not meta.calibration_end then error(path .. ": no calibration end stored (not written by tide clv fit)", 0) end
+  for _, mm in ipairs({ m, extra.spend }) do
+    if not mm.converged then
+      io.stderr:write(("warning: %s: the %s fit did not converge (%s); predictions are at its end point\n")
+        :format(path, mm.kind, tostring(mm.reason)))
+    end
+  end
   local cols = { customer = a.customer or meta.customer, date = a.date or meta.date, value = a.value or meta.value or "" }
   local s = summary(cli_util.read(a, cols), meta.calibration_end, meta.unit)
   local pa = m:p_alive(s.frequency, s.recency, s.T)
