@@ -5,7 +5,8 @@
 local FRAME_HELP = [[
 framing:
   --data PATH        event log (csv / csv.gz)
-  --schema S         preset (sim, sim_reviews, retail, taobao, cdnow, ...) or key=col,...
+  --schema S         preset (sim, sim_reviews, retail, taobao, cdnow, ...), a schema .lua file
+                     or key=col,...
                      (default: sim; predict/eval: the schema saved with the model)
   --cut DATE         YYYY-MM-DD[THH:MM:SS] or epoch seconds; a comma list stacks cuts
   --horizon DAYS     label window [cut, cut + DAYS)                     (default 30)
@@ -51,20 +52,11 @@ local function list(s)
   return out
 end
 
-local function schema_of(s)
-  if type(s) == "string" and s:find("=", 1, true) then
-    local t = {}
-    for k, v in s:gmatch("([%w_]+)=([^,]+)") do t[k] = tonumber(v) or v end
-    return t
-  end
-  return s
-end
-
 local function read(o, saved)
   local tide = require "tide"
   local path = o.data
   if type(path) ~= "string" then fail("--data LOG is required") end
-  local schema = schema_of(o.schema or saved or "sim")
+  local schema = require("tide.cli").schema(o.schema or saved or "sim")
   local ok, ev = pcall(tide.data.read_events, path, schema)
   if not ok then fail("%s", strip(ev)) end
   return ev, schema

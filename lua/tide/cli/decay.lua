@@ -4,7 +4,8 @@
 local HELP = [[usage: tide decay DATA [options]                    return-gap laws (or --data DATA)
        tide decay response DATA [options]           response kernel of a target action
        tide decay response-eval DATA [options]      F1 of none / gap / response / marked / stacked / pop / SAR
-  --schema NAME      schema preset (taobao, movielens, cdnow, retail, sasrec, sim; default sim)
+  --schema S         preset (taobao, movielens, cdnow, retail, sasrec, sim; default sim), a
+                     schema .lua file or key=col,... (e.g. user=customer,time=when)
   --family F|auto    exponential, linear, logarithmic, hyperbolic, power, weibull, mixture, or
                      auto: rank them by AIC (return gaps) / held-out likelihood (response)
   --per P            global | user | category | item (default global)      [return gaps]
@@ -45,7 +46,7 @@ local function fail(msg) error(tostring(msg):gsub("^[^:\n]*%.lua:%d+: ", ""), 0)
 
 local function read(o)
   local path = o.data or o._[1] or fail("decay: missing DATA path (tide decay --help)")
-  local ok, ev = pcall(require("tide").data.read_events, path, o.schema or "sim")
+  local ok, ev = pcall(require("tide").data.read_events, path, require("tide.cli").schema(o.schema or "sim"))
   if not ok then fail(ev) end
   return ev
 end

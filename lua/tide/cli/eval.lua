@@ -9,7 +9,8 @@ end
 return {
   summary = "evaluate a baseline recommender (full-ranking HR/NDCG/MRR/Recall/MAP@K, leave-last-out)",
   help = [[usage: tide eval DATA [options]
-  --schema NAME|key=col,...  schema preset (taobao, movielens, ml1m, cdnow, retail, sasrec, sim)
+  --schema NAME|FILE.lua|key=col,...  schema preset (taobao, movielens, ml1m, cdnow, retail,
+                             sasrec, sim), a schema .lua file or inline columns
   --model M        pop | pop-recent | pop-decay | sar | profile          (default pop)
   --half-life H    decay half-life in --unit units (default 7)
   --window W       recent-popularity window in --unit units (default 30)
@@ -29,12 +30,7 @@ history and are excluded from the ranking.]],
     local o = cli.parse(args, { beyond = true })
     local path = o._[1] or error("eval: missing DATA path (tide eval --help)", 0)
     local tide = require "tide"
-    local schema = o.schema or "sim"
-    if schema:find("=", 1, true) then
-      local s = {}
-      for k, v in schema:gmatch("(%w+)=([^,]+)") do s[k] = tonumber(v) or v end
-      schema = s
-    end
+    local schema = cli.schema(o.schema or "sim")
     local k, proto = num_list(o.k or "10,20"), o.protocol
     if o.load or o.config then -- a sequential model: train (config) or load, then test
       local C = require "tide.train.config"

@@ -8,6 +8,7 @@ prepared dataset: load it with tide.data.load) and DATASET.summary.json.
 schema:
   --schema NAME       preset: taobao, movielens, ml1m, cdnow, retail, sasrec, sim
   --schema FILE.lua   a Lua file returning a schema table (see tide.data.schema)
+  --schema key=col,.. inline: "user=customer,item=sku,event=action,time=when,sep=;"
   --user/--item/--event/--time/--category/--price/--dwell/--rating/--value COL
                       override one column (header name, or 1-based index with --no-header)
   --sep C  --no-header  --whitespace  --time-format auto|epoch|epoch_ms|iso|ymd
@@ -52,15 +53,9 @@ end
 local function build_schema(a)
   local s
   local name = a.schema
-  if type(name) ~= "string" then error("prep: --schema is required (a preset name or a .lua file)", 0) end
-  if name:match("%.lua$") then
-    local chunk, err = loadfile(name)
-    if not chunk then error("prep: " .. err, 0) end
-    s = chunk()
-    if type(s) ~= "table" then error("prep: " .. name .. " must return a schema table", 0) end
-  else
-    s = { preset = name }
-  end
+  if type(name) ~= "string" then error("prep: --schema is required (a preset name, a .lua file or key=col,...)", 0) end
+  s = require("tide.cli").schema(name)
+  if type(s) == "string" then s = { preset = s } end
   for _, f in ipairs({ "user", "item", "event", "time", "category", "price", "dwell", "rating", "value" }) do
     if a[f] then s[f] = tonumber(a[f]) or a[f] end
   end

@@ -6,7 +6,7 @@ Writes the top K items per user (tide.recommend) as rows user,rank,item,score,re
 log's own user and item ids, to FILE atomically (a temporary file renamed into place), or to
 standard output without --out. Without --model, a decayed SAR model is fitted on LOG (--fit).
   --data LOG          the event log the models were fitted on (ids are interned from it)
-  --schema NAME       schema preset of LOG (default sim)
+  --schema S          LOG's schema: a preset (default sim), a schema .lua file or key=col,...
   --model FILE        a model saved with m:save(FILE) (pop, sar, profile); --model2, --model3
                       ... add candidate models (their candidates are merged)
   --fit NAME          no model file: fit this baseline on LOG now (sar, pop or profile;
@@ -112,7 +112,7 @@ local function run(args)
   local format = a.format or (a.out and a.out:match("%.json$") and "json" or "csv")
   if format ~= "csv" and format ~= "json" then fail("--format must be csv or json, got '%s'", tostring(format)) end
   local tide = require "tide"
-  local ok, ev = pcall(tide.data.read_events, a.data, a.schema or "sim")
+  local ok, ev = pcall(tide.data.read_events, a.data, require("tide.cli").schema(a.schema or "sim"))
   if not ok then fail("%s", (tostring(ev):gsub("^[^:]*%.lua:%d+: ", ""))) end
   local models, used = models_from(a, ev, tide)
   local users
