@@ -12,7 +12,9 @@ standard output without --out. Without --model, a decayed SAR model is fitted on
   --fit NAME          no model file: fit this baseline on LOG now (sar, pop or profile;
                       default sar: decayed item-to-item similarity, the strongest baseline)
   --half-life D       half-life in days for --fit (default: the model's own default)
-  --users all|FILE    all users of LOG (default) or a file with one user id per line
+  --users all|FILE    all users of LOG (default) or a file with one user id per line; ids LOG
+                      has never seen come last, with the items most popular at its end
+                      (decayed, half-life 7 days; reason new_user_popular)
   --k K               items per user (default 10)      --n-candidates N  (default 200)
   --format csv|json   default: from the --out extension (.json -> json), else csv
   --exclude-seen      drop items the user already interacted with in LOG
@@ -86,10 +88,26 @@ local function score_of(spec)
   return w
 end
 
-local function write(a, ev, users, lists, format)
+-- Users the log has never seen get the items most popular at the log's end (decayed
+-- popularity, half-life 7 days), minus blocked and out-of-stock items: reason new_user_popular.
+local function cold_start_list(ev, k, exclude)
+  local pop = require("tide.models.pop").new{ mode = "decay", half_life = 7, reference = "global" }:fit(ev)
+  local score, drop = pop.pop:totable(), {}
+  for _, set in ipairs({ exclude.blocked or {}, exclude.out_of_stock or {} }) do
+    for _, i in ipairs(set) do drop[i] = true end
+  end
+  local order = {}
+  for i = 1, #score do if not drop[i] and score[i] > 0 then order[#order + 1] = i end end
+  table.sort(order, function(x, y) return score[x] > score[y] or (score[x] == score[y] and x < y) end)
+  local list = {}
+  for r = 1, math.min(k, #order) do list[r] = { item = order[r], score = score[order[r]], reason = "new_user_popular" } end
+  return list
+end
+
+local function write(a, ev, names, lists, format)
   local rows = {}
   for b, list in ipairs(lists) do
-    local u = ev.users:name(users[b])
+    local u = names[b]
     for r, e in ipairs(list) do rows[#rows + 1] = { user = u, rank = r, item = ev.items:name(e.item), score = e.score, reason = e.reason } end
   end
   local text
@@ -115,14 +133,16 @@ local function run(args)
   local ok, ev = pcall(tide.data.read_events, a.data, require("tide.cli").schema(a.schema or "sim"))
   if not ok then fail("%s", (tostring(ev):gsub("^[^:]*%.lua:%d+: ", ""))) end
   local models, used = models_from(a, ev, tide)
-  local users
+  local users, unknown = nil, {}
   if a.users == nil or a.users == "all" then
     users = {}
     for u = 1, ev.n_users do users[u] = u end
   else
-    local unknown
     users, unknown = read_ids(a.users, ev.users, "users")
-    if #unknown > 0 then fail("--users: %d ids not in %s (first: %s)", #unknown, a.data, unknown[1]) end
+    if #unknown > 0 then
+      io.stderr:write(("recommend: --users: %d ids not in %s (first: %s): they get the items most popular at its end (reason new_user_popular)\n")
+        :format(#unknown, a.data, unknown[1]))
+    end
   end
   local exclude = { seen = a["exclude-seen"] and ev or nil }
   if a.blocked then exclude.blocked = (read_ids(a.blocked, ev.items, "blocked")) end
@@ -143,10 +163,16 @@ local function run(args)
     score = score_of(a.score), signals = signals, exclude = exclude, mmr = mmr, item_category = cat }
   local k = num(a.k or 10, "k", 1)
   local lists = #users > 0 and rec:topk(users, k) or {}
-  local n = write(a, ev, users, lists, format)
+  local names = {}
+  for b, u in ipairs(users) do names[b] = ev.users:name(u) end
+  if #unknown > 0 then
+    local cold = cold_start_list(ev, k, exclude)
+    for _, key in ipairs(unknown) do names[#names + 1], lists[#lists + 1] = key, cold end
+  end
+  local n = write(a, ev, names, lists, format)
   -- the summary goes to stderr when the rows go to stdout, so they can be piped
   local say = a.out and print or function(m) io.stderr:write(m, "\n") end
-  say(("recommend: model %s; wrote %d rows (%d users, k = %d) to %s (%s)"):format(used, n, #users, k,
+  say(("recommend: model %s; wrote %d rows (%d users, k = %d) to %s (%s)"):format(used, n, #names, k,
     a.out or "standard output", format))
   return 0
 end
