@@ -46,9 +46,18 @@ int tide_clv_hyp2f1(double a, double b, double c, double z, double *f, double d[
 {
     if (!(fabs(z) < 1)) return tide_errorf("hyp2f1(%g, %g; %g; %g): |z| must be < 1", a, b, c, z);
     if (c <= 0 && c == floor(c)) return tide_errorf("hyp2f1(%g, %g; %g; %g): c is a non-positive integer", a, b, c, z);
+    /* Past the peak the terms shrink by about |z| per step, so reaching 1e-17 of the sum takes
+     * at least log(1e-17) / log|z| steps. Beyond 100,000 of them (|z| > 1 - 3.9e-4) fail at
+     * once: in the Pareto/NBD likelihood z = |alpha - beta| / (max + t) that near 1 means
+     * alpha or beta has run off to where only a ratio is identified (no heterogeneity left),
+     * a fit that does not converge anyway, and every evaluation there cost ~0.3 s of series
+     * (a 60-customer log took 49 s to fail); a failure only makes the line search step back. */
+    const long cap = 500000;
+    if (fabs(z) > 0 && -39.1 / log(fabs(z)) > 100000.0)
+        return tide_errorf("hyp2f1(%g, %g; %g; %g): z too close to 1 for the power series", a, b, c, z);
     double t = 1, sum = 1, sa = 0, sb = 0, sc = 0, da = 0, db = 0, dc = 0, dz = 0;
     int small = 0;
-    for (long k = 0; k < 500000; k++) {
+    for (long k = 0; k < cap; k++) {
         /* dz: d/dz of t_{k+1} = (k+1) t_{k+1} / z = t_k (a+k)(b+k)/(c+k) */
         double q = (a + k) * (b + k) / (c + k);
         double tz = t * q;                 /* d t_{k+1} / dz */

@@ -4,7 +4,7 @@
 -- customers: probability alive, expected purchases and expected spend over a horizon.
 local HELP = [[
 usage: tide clv fit     --data TX.csv --customer COL --date COL [--value COL] --calibration-end DATE
-                        [--model bgnbd|paretonbd|mbgnbd] [--unit week|day] --out MODEL
+                        [--model auto|bgnbd|paretonbd|mbgnbd] [--unit week|day] --out MODEL
        tide clv predict --model MODEL --data TX.csv --horizon N [--discount D] [--out FILE.csv]
                         (--customer/--date/--value default to the columns used at fit time)
 common: --quiet (no report on stdout)  --sep C (default ,)
@@ -12,8 +12,10 @@ common: --quiet (no report on stdout)  --sep C (default ,)
         --time-format auto|iso|ymd|epoch|epoch_ms (default auto; use ymd for YYYYMMDD dates)
 fit: builds the Fader-Hardie summary (repeat purchase days up to --calibration-end, recency and
   age T in --unit, default week), fits the count model by maximum likelihood and, with --value,
-  Gamma-Gamma spend on the repeat customers; prints parameters with standard errors. A fit that
-  does not converge is an error that says why.
+  Gamma-Gamma spend on the repeat customers; prints parameters with standard errors. The default
+  --model auto fits BG/NBD, Pareto/NBD and MBG/NBD and keeps the converged one with the highest
+  log-likelihood (all have 4 parameters: the lowest AIC). A fit that does not converge is an
+  error that says why.
 predict: rebuilds the summary at the model's calibration end and writes CSV
   customer,p_alive,expected,value  where expected = purchases in the next N units and value =
   their expected spend (Gamma-Gamma), discounted at D per unit (default 0). Without a spend
@@ -55,14 +57,36 @@ end
 
 local cmds = {}
 
+-- --model auto: fit the three count models and keep, of those that converge, the one with the
+-- highest log-likelihood (each has four parameters, so this is also the lowest AIC / BIC)
+local function choose(s, print)
+  local best, seen = nil, {}
+  for _, kind in ipairs({ "bgnbd", "paretonbd", "mbgnbd" }) do
+    local m = require("tide").clv.model(kind)
+    local ok, err = pcall(m.fit, m, s, { strict = true })
+    if ok then
+      seen[#seen + 1] = ("%s LL %.2f"):format(kind, m.ll)
+      if not best or m.ll > best.ll then best = m end
+    else
+      seen[#seen + 1] = ("%s did not fit (%s)"):format(kind, (tostring(err):gsub("^[^:]*%.lua:%d+: ", ""):gsub("; pass strict=false to keep it", "")))
+    end
+  end
+  if not best then
+    error("no count model converged on this log:\n  " .. table.concat(seen, "\n  ") ..
+      "\n(--model NAME --no-strict keeps one model's end point)", 0)
+  end
+  print(("model auto: %s, the highest log-likelihood of the fits that converged (%s)"):format(best.kind, table.concat(seen, "; ")))
+  return best
+end
+
 function cmds.fit(a)
   local clv = require("tide").clv
   local cols = { customer = need(a, "customer"), date = need(a, "date"), value = a.value or "" }
   need(a, "data"); need(a, "out")
   local cal = need(a, "calibration-end")
-  local kind = a.model or "bgnbd"
-  if kind ~= "bgnbd" and kind ~= "paretonbd" and kind ~= "mbgnbd" then
-    error("--model must be bgnbd, paretonbd or mbgnbd, got '" .. kind .. "'", 0)
+  local kind = a.model or "auto"
+  if kind ~= "auto" and kind ~= "bgnbd" and kind ~= "paretonbd" and kind ~= "mbgnbd" then
+    error("--model must be auto, bgnbd, paretonbd or mbgnbd, got '" .. kind .. "'", 0)
   end
   local unit = a.unit or "week"
   local s = summary(cli_util.read(a, cols), cal, unit)
@@ -81,9 +105,10 @@ function cmds.fit(a)
     end
     return r
   end
-  local m = fit(clv.model(kind), {})
   local print = a.quiet and function() end or print
   print(("%d customers, calibration end %s (%s)"):format(s.n, os.date("!%Y-%m-%d", s.calibration_end), unit))
+  local m
+  if kind == "auto" then m = choose(s, print) else m = fit(clv.model(kind), {}) end
   print(show(m))
   local spend
   if cols.value ~= "" then
