@@ -48,7 +48,9 @@ static void test_special_closed_forms(void **st)
     assert_int_equal(tide_clv_hyp2f1(1, 1, 2, -1, &f, NULL), TIDE_ERR);
     assert_int_equal(tide_clv_hyp2f1(1, 1, -2, 0.5, &f, NULL), TIDE_ERR);
     assert_non_null(strstr(tide_error(), "non-positive integer"));
-    assert_int_equal(tide_clv_hyp2f1(40, 40, 1.5, 0.99999, &f, NULL), TIDE_ERR);
+    assert_int_equal(tide_clv_hyp2f1(40, 40, 1.5, 0.99999, &f, NULL), TIDE_ERR); /* > 100k terms: refused */
+    assert_non_null(strstr(tide_error(), "z too close to 1"));
+    assert_int_equal(tide_clv_hyp2f1(200, 200, 1.5, 0.9995, &f, NULL), TIDE_ERR); /* summed, overflows */
     assert_non_null(strstr(tide_error(), "did not converge"));
     /* psi(1) = -Euler gamma, psi(1/2) = -gamma - 2 log 2, psi(x+1) = psi(x) + 1/x */
     const double EG = 0.57721566490153286;
