@@ -80,7 +80,7 @@ static int plan(const char *path, const tide_csv_opts *o, int64_t nfmap, uint64_
     if (o->header) {
         /* a blank first line is skipped and the header is the next one: read sequentially */
         size_t k = first_len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-        while (k < first_len && strchr(" \t\r\n", head[k])) k++;
+        while (k < first_len && head[k] && strchr(" \t\r\n", head[k])) k++;
         if (k == first_len) goto out;
         *head_len = first_len;
         data_start = first_len;
