@@ -1,4 +1,5 @@
--- test_cli_schema.lua — what --schema means on every command that reads a log (tide.cli.schema):
+-- test_cli_schema.lua — what --schema means on every command that reads a log (tide.cli.schema,
+-- tide.data.schema.parse, which tide.data.read_events and train configs also apply):
 -- a preset name, a schema .lua file, or inline key=col pairs; and that a user's own log with
 -- its own column names reads the same through each form and through the commands.
 local tide = require "tide"
@@ -34,6 +35,8 @@ function tests.own_log_through_the_commands()
   local f = spit(base .. "_own.lua", 'return { user = "customer", item = "sku", event = "action", time = "when", sep = ";" }')
   local e2 = tide.data.read_events(log, cli.schema(f))
   check.eq(e1.n, 6); check.eq(e2.n, 6)
+  check.eq(tide.data.read_events(log, inline).n, 6, "the library reads the string itself (configs: tide train)")
+  check.eq(tide.data.read_events(log, f).n, 6, "and a schema file's path")
   local t1, t2 = e1.time:totable(), e2.time:totable()
   for i = 1, 6 do check.eq(tostring(t1[i]), tostring(t2[i]), "same rows") end
   local out = base .. "_rec.csv"

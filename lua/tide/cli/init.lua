@@ -41,32 +41,9 @@ function M.parse(args, flags)
   return out
 end
 
--- What --schema means on every command that reads a log: a preset name (tide.data.schema),
--- a Lua file returning a schema table ("my_schema.lua"), or inline pairs
--- "user=customer,item=sku,time=when,sep=;" (numbers are 1-based field indices, with
--- header=false; true / false are booleans; sep=tab is a tab).
-function M.schema(s)
-  if type(s) ~= "string" then return s end
-  if s:match("%.lua$") then
-    local chunk, err = loadfile(s)
-    if not chunk then error("--schema: " .. tostring(err), 0) end
-    local ok, t = pcall(chunk)
-    if not ok or type(t) ~= "table" then
-      error(("--schema: %s must return a schema table%s"):format(s, ok and "" or ": " .. tostring(t)), 0)
-    end
-    return t
-  end
-  if not s:find("=", 1, true) then return s end
-  local t = {}
-  for pair in s:gmatch("[^,]+") do
-    local k, v = pair:match("^%s*([%w_]+)%s*=%s*(.-)%s*$")
-    if not k or v == "" then error(("--schema: '%s' is not key=column (in '%s')"):format(pair, s), 0) end
-    if v == "true" then v = true elseif v == "false" then v = false
-    elseif k == "sep" and v == "tab" then v = "\t" else v = tonumber(v) or v end
-    t[k] = v
-  end
-  return t
-end
+-- What --schema means on every command that reads a log: a preset name, a schema .lua file
+-- or inline key=col pairs (tide.data.schema.parse).
+function M.schema(s) return require("tide.data.schema").parse(s, "--schema") end
 
 function M.main(args)
   local name = args[1]

@@ -79,11 +79,41 @@ function M.time_hint(msg)
     .. 'dates without a year such as "3-15": time_format = "%m-%d", default_year = 2011)'
 end
 
--- Resolves a schema argument (preset name, table with optional `preset`, or nil) into a
--- plain table; unknown keys are an error (a typo would otherwise silently drop a column).
+-- A schema written as a string (a config file, a command line): a preset name (returned as
+-- is), a Lua file returning a schema table ("my_schema.lua"), or inline pairs
+-- "user=customer,item=sku,time=when,sep=;" (numbers are 1-based field indices, with
+-- header=false; true / false are booleans; sep=tab is a tab). Errors start with `fn`.
+function M.parse(s, fn)
+  fn = fn or "schema"
+  if type(s) ~= "string" then return s end
+  if s:match("%.lua$") then
+    local chunk, err = loadfile(s)
+    if not chunk then error(fn .. ": " .. tostring(err), 0) end
+    local ok, t = pcall(chunk)
+    if not ok or type(t) ~= "table" then
+      error(("%s: %s must return a schema table%s"):format(fn, s, ok and "" or ": " .. tostring(t)), 0)
+    end
+    return t
+  end
+  if not s:find("=", 1, true) then return s end
+  local t = {}
+  for pair in s:gmatch("[^,]+") do
+    local k, v = pair:match("^%s*([%w_]+)%s*=%s*(.-)%s*$")
+    if not k or v == "" then error(("%s: '%s' is not key=column (in '%s')"):format(fn, pair, s), 0) end
+    if v == "true" then v = true elseif v == "false" then v = false
+    elseif k == "sep" and v == "tab" then v = "\t" else v = tonumber(v) or v end
+    t[k] = v
+  end
+  return t
+end
+
+-- Resolves a schema argument (preset name, schema string as M.parse reads it, table with
+-- optional `preset`, or nil) into a plain table; unknown keys are an error (a typo would
+-- otherwise silently drop a column).
 function M.resolve(schema, fn)
   fn = fn or "schema"
   if schema == nil then schema = {} end
+  schema = M.parse(schema, fn)
   if type(schema) == "string" then
     local p = M.presets[schema]
     if not p then error(("%s: unknown schema preset '%s'"):format(fn, schema), 3) end
