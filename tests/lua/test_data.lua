@@ -147,6 +147,35 @@ function t.read_events_from_a_pipe()
   check.eq(ej.users:name(1), "a")
 end
 
+-- The Lua-read formats (seqlines, jsonl) and the sentiment readers inflated gzip through
+-- `gzip -dc` in io.popen, whose close reports no status in LuaJIT: a truncated file read as a
+-- shorter one. They now inflate through the engine (core.io.read_all): a truncated file is an
+-- error naming it, and a whole one reads exactly as its plain text.
+function t.truncated_gzip_is_an_error_everywhere()
+  local lines, jl, csv = {}, {}, { "label,review" }
+  for i = 1, 3000 do
+    lines[i] = ("u%d i1 i2 i%d"):format(i, i)
+    jl[i] = ('{"u":"u%d","i":"x%d","t":%d}'):format(i, i % 97, i)
+    csv[i + 1] = ("%d,review %d of a product"):format(i % 2, i)
+  end
+  local sl, js, cs = gz(table.concat(lines, "\n") .. "\n"), gz(table.concat(jl, "\n") .. "\n"), gz(table.concat(csv, "\n") .. "\n")
+  local io_ = tide.core.io
+  check.eq(io_.read_all(sl), table.concat(lines, "\n") .. "\n", "read_all inflates")
+  check.eq(io_.read_all(tmpfile("plain\n")), "plain\n", "and reads plain files")
+  check.eq(data.read_events(sl, { format = "seqlines", user = 1 }).n, 9000)
+  check.eq(data.read_events(js, { format = "jsonl", user = "u", item = "i", time = "t" }).n, 3000)
+  check.eq(tide.sentiment.io.read_csv(cs).n, 3000)
+  local function cut(p)
+    local f = assert(io.open(p, "rb")); local b = f:read("*a"); f:close()
+    return tmpfile(b:sub(1, math.floor(#b / 2)), ".gz")
+  end
+  check.errors(function() io_.read_all(cut(sl)) end, "truncated gzip")
+  check.errors(function() data.read_events(cut(sl), { format = "seqlines", user = 1 }) end, "truncated gzip")
+  check.errors(function() data.read_events(cut(js), { format = "jsonl", user = "u", item = "i", time = "t" }) end, "truncated gzip")
+  check.errors(function() tide.sentiment.io.read_csv(cut(cs)) end, "truncated gzip")
+  check.errors(function() tide.sentiment.io.read_amazon(cut(js)) end, "truncated gzip")
+end
+
 function t.read_events_errors()
   check.errors(function() data.read_events("/nonexistent/x.csv", SCHEMA) end, "/nonexistent/x.csv")
   check.errors(function() data.read_events(tmpfile(""), SCHEMA) end, "empty file")

@@ -2,11 +2,24 @@
 --   seqlines : "user item item item ..." per line (S3-Rec / FMLP-Rec Amazon files), items in
 --              chronological order; time = position within the file
 --   jsonl    : one JSON object per line (Amazon review dumps), fields picked by the schema
--- Both are small public sets, so they are read line by line in Lua (gzip through `gzip -dc`)
--- and built with from_columns; large logs go through the native CSV reader.
+-- Both are small public sets, so they are read line by line in Lua (gzip inflated whole by the
+-- engine, core.io.read_all: a truncated file is an error) and built with from_columns; large
+-- logs go through the native CSV reader.
 local json = require "tide.data.json"
 
 local M = {}
+
+-- Line iterator over a string
+local function lines_of(text)
+  local pos = 1
+  return function()
+    if pos > #text then return nil end
+    local e = text:find("\n", pos, true) or #text + 1
+    local line = text:sub(pos, e - 1)
+    pos = e + 1
+    return line
+  end
+end
 
 -- Line iterator and closer over a plain or gzip file, or a plain stream (pipe, /dev/stdin),
 -- whose sniffed first bytes cannot be put back.
@@ -21,27 +34,18 @@ local function open_lines(path)
     if not seekable then
       error(("read_events: %s: gzip from a pipe is read by the csv format only; decompress it first (zcat)"):format(path), 3)
     end
-    local p = io.popen("gzip -dc '" .. path:gsub("'", "'\\''") .. "' 2>/dev/null")
-    return p:lines(), function() return p:close() end
+    local ok, text = pcall(require("tide").core.io.read_all, path)
+    if not ok then error(("read_events: %s"):format((tostring(text):gsub("^[^\n]-read_all: ", ""))), 3) end
+    return lines_of(text), function() return true end
   end
   if seekable then return f:lines(), function() f:close() return true end end
   -- a stream cannot give the sniffed bytes back: these formats are small, so read it whole
   local text = magic .. (f:read("*a") or "")
   f:close()
-  local pos = 1
-  return function()
-    if pos > #text then return nil end
-    local e = text:find("\n", pos, true) or #text + 1
-    local line = text:sub(pos, e - 1)
-    pos = e + 1
-    return line
-  end, function() return true end
+  return lines_of(text), function() return true end
 end
 
 local function finish(cols, path, dropped, lines, status, fn)
-  if status ~= true and status ~= 0 then
-    error(("read_events: %s: corrupt or truncated gzip data"):format(path), 3)
-  end
   if #cols.user == 0 then error(("read_events: %s: no valid rows"):format(path), 3) end
   local ev = require("tide.data").from_columns(cols)
   local nd = 0

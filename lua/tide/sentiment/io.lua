@@ -3,16 +3,21 @@
 -- (A small self-contained reader: review files only need text + label columns.)
 local M = {}
 
-local function open(path)
-  if path:match("%.gz$") then
-    local f = io.open(path, "rb")
-    if not f then error(("sentiment: cannot open '%s'"):format(path), 3) end
-    f:close()
-    return assert(io.popen("gzip -dc '" .. path:gsub("'", "'\\''") .. "'", "r"))
-  end
+-- The whole file as a string; gzip (by its magic bytes, whatever the name) is inflated by the
+-- engine (core.io.read_all), so a truncated or corrupt file is an error, not a shorter corpus
+local function slurp(path)
   local f, err = io.open(path, "rb")
   if not f then error(("sentiment: cannot open '%s': %s"):format(path, err), 3) end
-  return f
+  local magic = f:read(2) or ""
+  if magic ~= "\31\139" then -- the same handle: a pipe cannot give the two bytes back
+    local rest = f:read("*a") or ""
+    f:close()
+    return magic .. rest
+  end
+  f:close()
+  local ok, s = pcall(require("tide").core.io.read_all, path)
+  if not ok then error((tostring(s):gsub("^[^\n]-read_all: ", "")), 3) end
+  return s
 end
 
 -- Splits a CSV document into records (arrays of fields). Quoted fields may hold commas,
@@ -64,10 +69,7 @@ M.parse_csv = parse_csv
 -- Raises "path:line: ..." on bad rows.
 function M.read_csv(path, opts)
   opts = opts or {}
-  local f = open(path)
-  local s = f:read("*a")
-  f:close()
-  local rows, lines = parse_csv(s, path)
+  local rows, lines = parse_csv(slurp(path), path)
   if #rows == 0 then error(("%s: empty file (no header)"):format(path), 2) end
   local header, col = rows[1], {}
   for i, h in ipairs(header) do col[h] = i end
@@ -156,10 +158,10 @@ end
 -- Amazon-style review JSON Lines: ratings 4-5 -> label 1, 1-2 -> 0, 3 dropped; rows identical
 -- in (reviewer, item, time, text) are de-duplicated. Keeps user/item/time for aggregation.
 function M.read_amazon(path)
-  local f = open(path)
+  local text_all = slurp(path)
   local out = { texts = {}, labels = {}, user = {}, item = {}, time = {}, rating = {}, path = path }
   local seen, dups, neutral = {}, 0, 0
-  for line in f:lines() do
+  for line in text_all:gmatch("[^\n]+") do
     local r = json_fields(line, { "reviewText", "summary", "overall", "reviewerID", "asin", "unixReviewTime" })
     local text = r.reviewText or ""
     local key = table.concat({ r.reviewerID or "", r.asin or "", tostring(r.unixReviewTime), text }, "\1")
@@ -172,7 +174,6 @@ function M.read_amazon(path)
       out.user[k], out.item[k], out.time[k], out.rating[k] = r.reviewerID, r.asin, r.unixReviewTime, r.overall
     end
   end
-  f:close()
   out.n, out.duplicates, out.neutral = #out.texts, dups, neutral
   return out
 end
