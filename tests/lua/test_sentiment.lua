@@ -559,6 +559,26 @@ end
 function T.csv_and_split()
   local rows = S.io.parse_csv('label,review\n1,"a, ""b""\nc"\n0,plain\r\n', "x.csv")
   check.eq(#rows, 3); check.eq(rows[2][2], 'a, "b"\nc'); check.eq(rows[3][2], "plain")
+  -- text after a closing quote used to end the record there and start another with the rest
+  check.errors(function() S.io.parse_csv('label,review\n1,"good" product\n', "x.csv") end,
+    "x.csv:2: text after a closing quote")
+  -- RFC 4180 round trip of fields with separators, quotes, CR LF and LF inside
+  local pieces = { "a", ",", '"', "\n", "\r\n", " ", "好", "" }
+  local want, out = {}, {}
+  math.randomseed(7)
+  for r = 1, 200 do
+    local row, enc = {}, {}
+    for c = 1, 3 do
+      local f = {}
+      for _ = 1, math.random(0, 6) do f[#f + 1] = pieces[math.random(#pieces)] end
+      row[c] = table.concat(f)
+      enc[c] = '"' .. row[c]:gsub('"', '""') .. '"'
+    end
+    want[r], out[r] = row, table.concat(enc, ",")
+  end
+  local got = S.io.parse_csv(table.concat(out, "\r\n") .. "\r\n", "rt.csv")
+  check.eq(#got, 200, "records")
+  for r = 1, 200 do for c = 1, 3 do check.eq(got[r][c], want[r][c], ("row %d field %d"):format(r, c)) end end
   local path = os.tmpname()
   local f = io.open(path, "w"); f:write('label,review\n1,"good, really"\n0,bad\n'); f:close()
   local c = S.io.read_csv(path)

@@ -42,6 +42,10 @@ local function parse_csv(s, path)
         field = table.concat(buf)
         local _, nl = field:gsub("\n", "")
         line = line + nl
+        local d = s:sub(pos, pos) -- after the closing quote: a separator, a line end or the end
+        if d ~= "," and d ~= "\r" and d ~= "\n" and d ~= "" then
+          error(("%s:%d: text after a closing quote (a quote inside a field must be doubled)"):format(path, line), 0)
+        end
       else
         local e = s:find("[,\r\n]", pos) or n + 1
         field = s:sub(pos, e - 1)
