@@ -489,8 +489,11 @@ int tide_csv_read_range(const char *path, const tide_csv_opts *opts, const tide_
         if (!ready && (len >= 3 || eof)) {
             if (first && len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
             first = 0;
-            if (rg && rg->nl) s->nl = rg->nl;
-            ready = rg && rg->nl ? 1 : detect_nl(s, p, end, eof);
+            if (rg && rg->nl) {
+                s->nl = rg->nl;
+                ready = 1;
+            } else
+                ready = detect_nl(s, p, end, eof);
         }
         while (ready && p < end) {
             if (res->n >= res->cap && grow_rows(res, est_size) != TIDE_OK) {

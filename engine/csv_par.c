@@ -77,16 +77,16 @@ static int plan(const char *path, const tide_csv_opts *o, int64_t nfmap, uint64_
     const char *cr = memchr(head, '\r', first_len);
     if (cr && cr + 1 != nl) goto out; /* the first CR ends the line (CR line ends): sequential */
     uint64_t data_start = 0;
+    size_t bom = r >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     if (o->header) {
         /* a blank first line is skipped and the header is the next one: read sequentially */
-        size_t k = first_len >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        size_t k = bom;
         while (k < first_len && head[k] && strchr(" \t\r\n", head[k])) k++;
         if (k == first_len) goto out;
         *head_len = first_len;
         data_start = first_len;
     } else if (!o->nfields) {
-        const char *b = head, *end = head + r;
-        if (end - b >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;
+        const char *b = head + bom, *end = head + r;
         for (*nfields = 0; !*nfields;) {
             const char *e = memchr(b, '\n', (size_t)(end - b));
             if (!e || (o->quote && memchr(b, o->quote, (size_t)(e - b)))) goto out;

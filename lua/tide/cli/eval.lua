@@ -22,11 +22,8 @@ end
 
 -- mean and its 95 % normal interval (users are many; leave-last-out gives one target each)
 local function mean_ci(x)
-  local n, s, ss = #x, 0, 0
-  for i = 1, n do s = s + x[i] end
-  local m = s / n
-  for i = 1, n do ss = ss + (x[i] - m) ^ 2 end
-  local h = n > 1 and 1.959964 * math.sqrt(ss / (n - 1) / n) or 0 / 0
+  local m, v, n = require("tide.abtest.util").mean_var(x)
+  local h = n > 1 and 1.959964 * math.sqrt(v / n) or 0 / 0
   return m, m - h, m + h
 end
 

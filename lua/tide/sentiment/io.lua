@@ -3,18 +3,10 @@
 -- (A small self-contained reader: review files only need text + label columns.)
 local M = {}
 
--- The whole file as a string; gzip (by its magic bytes, whatever the name) is inflated by the
--- engine (core.io.read_all), so a truncated or corrupt file is an error, not a shorter corpus
+-- The whole file as a string, through the engine's input (core.io.read_all: plain, gzip by its
+-- magic bytes whatever the name, or a pipe), so a truncated or corrupt gzip file is an error,
+-- not a shorter corpus
 local function slurp(path)
-  local f, err = io.open(path, "rb")
-  if not f then error(("sentiment: cannot open '%s': %s"):format(path, err), 3) end
-  local magic = f:read(2) or ""
-  if magic ~= "\31\139" then -- the same handle: a pipe cannot give the two bytes back
-    local rest = f:read("*a") or ""
-    f:close()
-    return magic .. rest
-  end
-  f:close()
   local ok, s = pcall(require("tide").core.io.read_all, path)
   if not ok then error((tostring(s):gsub("^[^\n]-read_all: ", "")), 3) end
   return s
